@@ -1,0 +1,345 @@
+"""The command line: the only module that prints, prompts or exits.
+
+Every command opens the library, calls it, and prints; DsarError becomes a message
+and an exit code in one place (DsarGroup.invoke).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import compose, fields, letters, profile, registry
+from .errors import DsarError, InputError
+from .models import Evidence
+from .paths import SHIPPED_REGISTRY, Paths
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+class DsarGroup(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            raise click.UsageError(f"--{exc.field.replace('_', '-')}: {exc.reason}", ctx) from None
+        except DsarError as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+
+def registry_option(func):
+    return click.option(
+        "--registry",
+        "registries",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Extra registry file, on top of the shipped one and your own (repeatable).",
+    )(func)
+
+
+def load_registry(registries: tuple[Path, ...] = ()) -> registry.Registry:
+    paths = Paths.from_env()
+    files = [SHIPPED_REGISTRY]
+    if paths.user_registry.exists():
+        files.append(paths.user_registry)
+    return registry.Registry.load([*files, *registries])
+
+
+def warn(text: str) -> None:
+    click.secho(text, err=True, fg="yellow")
+
+
+@click.group(cls=DsarGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="dsar")
+def cli():
+    """GDPR letters to the data brokers and parties behind political SMS.
+
+    \b
+    Quick start:
+      dsar generate --broker selfcontact --name "Camille Martin" \\
+        --phone "06 12 34 56 78" --email camille@example.org --out letters/
+    """
+
+
+# ---------------------------------------------------------------- init
+
+
+@cli.command()
+@click.option("--name")
+@click.option("--address", help="Postal address; separate lines with \\n.")
+@click.option("--phone")
+@click.option("--email")
+def init(name, address, phone, email):
+    """Save your details once, so that generate needs only --broker.
+
+    The profile is written in your config folder (or DSAR_HOME) with mode 0600.
+    Any detail not given as an option is asked for.
+
+    \b
+    Example:
+      dsar init
+      dsar init --name "Camille Martin" --phone "06 12 34 56 78" --email camille@example.org
+    """
+    paths = Paths.from_env()
+    saved = profile.load(paths.profile)
+    interactive = not any((name, address, phone, email))
+    if interactive:
+        name = click.prompt("Your name", default=saved.get("name"))
+        click.echo("Postal address, one line at a time; an empty line ends it.")
+        lines = []
+        while line := click.prompt("  line", default="", show_default=False).strip():
+            lines.append(line)
+        address = "\n".join(lines) or saved.get("address")
+        phone = click.prompt("Phone number that received the message", default=saved.get("phone", ""))
+        email = click.prompt("E-mail address for answers", default=saved.get("email", ""))
+    else:
+        name, address = name or saved.get("name"), address or saved.get("address")
+        phone, email = phone or saved.get("phone"), email or saved.get("email")
+    person = profile.requester(name, address, phone or None, email or None)
+    profile.save(paths.profile, person)
+    click.echo(f"Saved your details in {paths.profile} (readable by you only).")
+
+
+# ---------------------------------------------------------------- generate
+
+
+@cli.command()
+@click.option("--broker", "broker_slug", required=True, help="Slug or name of the recipient (dsar brokers list).")
+@click.option("--name", help="Your name (default: from dsar init).")
+@click.option("--phone", help="The number that received the message, e.g. '06 12 34 56 78'.")
+@click.option("--email", help="Your e-mail address; answers go there.")
+@click.option("--address", help="Your postal address; separate lines with \\n.")
+@click.option("--sms-date", help="When the message came, YYYY-MM-DD.")
+@click.option("--sms-time", help="At what time, HH:MM.")
+@click.option("--sms-sender", default="", help="Sender name or short number shown.")
+@click.option("--sms-text", default="", help="The text of the message, pasted.")
+@click.option("--sms-text-file", type=click.File("r", encoding="utf-8"), help="Read the text from a file.")
+@click.option(
+    "--channel", type=click.Choice(["sms", "voice", "call", "email", "mail"]), default="sms",
+    show_default=True, help="How the message came.",
+)
+@click.option(
+    "--right", type=click.Choice(["access", "erasure", "both"]), default="both", show_default=True,
+    help="access: Art. 15; erasure: Art. 17 with objection (21), withdrawal (7(3)), restriction (18), notification (19).",
+)
+@click.option("--lang", type=click.Choice(fields.LANGUAGES), default="fr", show_default=True)
+@click.option("--format", "formats", default="pdf,email", show_default=True, help="pdf, email, text; comma-separated.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("letters"), show_default=True)
+@click.option("--lrar", is_flag=True, help="Print the registered-letter line on the PDF.")
+@click.option("--date", "letter_date", help="Date of the letter, YYYY-MM-DD (default: today).")
+@click.option("--place", help="Place written before the date (default: the town of your address).")
+@click.option("--to-email", help="Recipient e-mail when the registry has none (or to override it).")
+@click.option("--to-address", help="Recipient postal address when the registry has none; lines with \\n.")
+@click.option("--templates", "templates_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), help="Folder whose templates override the shipped ones by name.")
+@click.option("--force", is_flag=True, help="Replace existing output files.")
+@registry_option
+def generate(broker_slug, name, phone, email, address, sms_date, sms_time, sms_sender, sms_text,
+             sms_text_file, channel, right, lang, formats, out_dir, lrar, letter_date, place,
+             to_email, to_address, templates_dir, force, registries):
+    """Write an access / erasure letter to a broker or party, as PDF, e-mail or text.
+
+    \b
+    Example:
+      dsar generate --broker selfcontact --name "Camille Martin" \\
+        --phone "06 12 34 56 78" --email camille@example.org \\
+        --address $'12 rue des Lilas\\n75011 Paris' \\
+        --sms-date 2024-06-06 --sms-sender "Reconquête" --sms-text "Le 9 juin, votez ... STOP au 36111" \\
+        --right both --lang fr --format pdf,email --out letters/
+      dsar generate --broker renaissance --format text     # details from dsar init
+    """
+    paths = Paths.from_env()
+    chosen = compose.parse_formats(formats)
+    saved = profile.load(paths.profile)
+    person = profile.requester(
+        name or saved.get("name"), address or saved.get("address"),
+        phone or saved.get("phone"), email or saved.get("email"),
+    )
+    if sms_text_file:
+        sms_text = sms_text_file.read()
+    evidence = Evidence(
+        channel=channel,
+        received_on=fields.iso_date(sms_date, "sms_date") if sms_date else None,
+        received_at=fields.clock_time(sms_time, "sms_time") if sms_time else None,
+        sender=sms_sender.strip(),
+        text=sms_text.strip(),
+    )
+    reg = load_registry(registries)
+    request = compose.build_request(
+        reg, broker_slug, person, evidence, right=right, lang=lang,
+        letter_date=fields.iso_date(letter_date, "date") if letter_date else letters.today(),
+        place=place, lrar=lrar, to_email=to_email, to_address=to_address,
+    )
+    env = letters.environment(templates_dir or paths.user_templates)
+    letter = letters.render(request, env)
+    if "email" in chosen and not request.reply_email:
+        raise InputError("email", "the e-mail format needs your e-mail address (--email)")
+
+    renderer = None
+    if "pdf" in chosen:
+        from .render.pdf import PdfRenderer
+
+        roots = [p for p in (templates_dir or paths.user_templates,) if p and p.is_dir()]
+        renderer = PdfRenderer(env, [*roots, letters.SHIPPED_TEMPLATES])
+    written = compose.write(letter, chosen, out_dir, force=force, pdf_renderer=renderer)
+
+    if "text" in chosen:
+        click.echo(f"{letter.subject}\n\n{letter.body_text}", nl=False)
+    for path in written.files:
+        click.echo(f"wrote {path}", err="text" in chosen)
+    click.echo(f"reference {request.reference}", err="text" in chosen)
+    if "email" in chosen:
+        from .render.mail import mailto
+
+        link = mailto(letter)
+        if link:
+            click.echo(f"mailto link for your own mail client:\n{link}", err="text" in chosen)
+    for line in compose.gap_advice(letter, reg):
+        warn(line)
+
+
+# ---------------------------------------------------------------- brokers
+
+
+@cli.group()
+def brokers():
+    """Look up and check the registry of brokers, parties and authorities."""
+
+
+@brokers.command("list")
+@click.option("--kind", type=click.Choice(["broker", "party", "authority", "processor", "sender", "company"]))
+@registry_option
+def brokers_list(kind, registries):
+    """List every organisation in the registry.
+
+    \b
+    Example:
+      dsar brokers list
+      dsar brokers list --kind party
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("slug", "kind", "name", "e-mail", "post", "quality", box=None)
+    for broker in load_registry(registries):
+        if kind and broker.kind != kind:
+            continue
+        table.add_row(
+            broker.slug, broker.kind, broker.name,
+            "yes" if broker.email else "-", "yes" if broker.postal_address else "-", broker.quality,
+        )
+    Console(width=None if sys.stdout.isatty() else 160).print(table)
+
+
+@brokers.command("show")
+@click.argument("slug")
+@registry_option
+def brokers_show(slug, registries):
+    """Show one entry, each contact with where it comes from.
+
+    \b
+    Example:
+      dsar brokers show selfcontact
+    """
+    reg = load_registry(registries)
+    broker = reg.get(slug)
+    click.echo(f"{broker.name}  [{broker.slug}]  {broker.kind}, quality {broker.quality}, "
+               f"checked {broker.checked or 'never'}")
+    if broker.aliases:
+        click.echo(f"also known as: {', '.join(broker.aliases)}")
+    if broker.description:
+        click.echo(f"\n{broker.description}\n")
+    for label, value in (("web", broker.web), ("privacy policy", broker.privacy_policy),
+                         ("SIREN", broker.siren)):
+        if value:
+            click.echo(f"{label}: {value}")
+    click.echo("contacts:")
+    for contact in broker.contacts:
+        value = contact.value.replace("\n", ", ")
+        click.echo(f"  {contact.kind}: {value}\n    source: {contact.source or 'not stated'}")
+    for kind, label in (("email", "e-mail"), ("postal", "postal address")):
+        if not any(c.kind in (kind, "dpo-" + kind) for c in broker.contacts):
+            click.echo(f"  {label}: unknown (no source gives one)")
+    if broker.parent:
+        click.echo(f"parent: {broker.parent}")
+    if subs := reg.subsidiaries(broker.slug):
+        click.echo(f"subsidiaries: {', '.join(b.slug for b in subs)}")
+    if broker.brokers_used:
+        click.echo(f"brokers used: {', '.join(broker.brokers_used)}")
+    if users := reg.parties_using(broker.slug):
+        click.echo(f"parties known to use it: {', '.join(b.slug for b in users)}")
+    click.echo("sources:")
+    for source in broker.sources:
+        click.echo(f"  - {source.label()}")
+    if broker.notes:
+        click.echo(f"notes: {broker.notes}")
+    click.echo(f"from: {reg.origin[broker.slug]}")
+
+
+@brokers.command("search")
+@click.argument("text")
+@registry_option
+def brokers_search(text, registries):
+    """Find entries by name or alias; case and accents are ignored.
+
+    \b
+    Example:
+      dsar brokers search "reconquete"
+    """
+    reg = load_registry(registries)
+    found = reg.search(text)
+    if not found:
+        raise DsarError(f"nothing matches '{text}'; try part of a name, or dsar brokers list")
+    for slug in found:
+        broker = reg.brokers[slug]
+        click.echo(f"{slug}\t{broker.kind}\t{broker.name}")
+
+
+@brokers.command("check")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@registry_option
+def brokers_check(file, registries):
+    """Validate a registry: schema, e-mails, phones, URLs, SIREN, duplicates, sources.
+
+    Without FILE, checks the registry dsar uses (shipped + yours + --registry).
+    Problems are listed with file and line; exits 1 when any is an error.
+
+    \b
+    Example:
+      dsar brokers check
+      dsar brokers check my-brokers.yaml
+    """
+    if file:
+        reg = registry.Registry()
+        reg.add(registry.read(file), str(file))
+    else:
+        reg = load_registry(registries)
+    findings = registry.check(reg)
+    errors = [f for f in findings if f.level == "error"]
+    for finding in findings:
+        click.echo(str(finding), err=True)
+    summary = (f"{len(reg)} entries, {len(reg.campaigns)} campaigns: "
+               f"{len(errors)} error(s), {len(findings) - len(errors)} warning(s)")
+    if errors:
+        raise DsarError(summary)
+    click.echo(summary)
+
+
+@brokers.command("schema")
+def brokers_schema():
+    """Print the registry's JSON Schema (for editors that validate YAML).
+
+    \b
+    Example:
+      dsar brokers schema > brokers.schema.json
+    """
+    click.echo(json.dumps(registry.json_schema(), indent=2, ensure_ascii=False))
+
+
+def main():
+    cli(prog_name="dsar")

@@ -1,0 +1,141 @@
+"""What a person gave -> a Request, and a rendered Letter -> files on disk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from . import fields, letters
+from .errors import InputError
+from .files import check_free, write_private
+from .models import Evidence, Letter, Mandate, Request, Requester
+from .registry import Registry, fold
+
+FORMATS = ("pdf", "email", "text")
+
+
+def parse_formats(value: str) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        raise InputError("format", f"'{value}': use pdf, email or text, comma-separated")
+    return chosen
+
+
+def party_behind(registry: Registry, evidence: Evidence) -> list:
+    """Parties whose name or alias appears in the sender or text of the message."""
+    haystack = f" {fold(evidence.sender)} {fold(evidence.text)} "
+    return [
+        broker
+        for broker in registry
+        if broker.kind == "party"
+        and any(f" {fold(label)} " in haystack for label in (broker.name, *broker.aliases))
+    ]
+
+
+def build_request(
+    registry: Registry,
+    broker: str,
+    requester: Requester,
+    evidence: Evidence,
+    *,
+    right: str = "both",
+    lang: str = "fr",
+    letter_date: date,
+    place: str | None = None,
+    lrar: bool = False,
+    to_email: str | None = None,
+    to_address: str | None = None,
+    mandate: Mandate | None = None,
+) -> Request:
+    target = registry.get(broker)
+    if right not in ("access", "erasure", "both"):
+        raise InputError("right", f"'{right}': use access, erasure or both")
+    parties = [] if target.kind == "party" else party_behind(registry, evidence)
+    identity = requester.phone or requester.email or requester.name
+    return Request(
+        reference=letters.reference_for(
+            identity, target.slug, right, letter_date.isoformat(), mandate.reference if mandate else ""
+        ),
+        broker=target,
+        right=right,
+        lang=fields.language(lang),
+        requester=requester,
+        evidence=evidence,
+        letter_date=letter_date,
+        place=place,
+        lrar=lrar,
+        to_email=fields.email(to_email, "to-email") if to_email else None,
+        to_address=to_address.replace("\\n", "\n").strip() if to_address else None,
+        mandate=mandate,
+        campaign_party=parties[0] if parties else None,
+    )
+
+
+@dataclass
+class Written:
+    files: list[Path] = field(default_factory=list)
+    pdf: bytes | None = None
+    eml: bytes | None = None
+
+
+def output_paths(letter: Letter, out_dir: Path, formats: tuple[str, ...]) -> dict[str, Path]:
+    stem = f"{letter.request.reference}-{letter.request.broker.slug}"
+    suffix = {"pdf": ".pdf", "email": ".eml"}
+    return {f: out_dir / f"{stem}{suffix[f]}" for f in formats if f in suffix}
+
+
+def write(letter: Letter, formats, out_dir: Path, *, force: bool, pdf_renderer=None) -> Written:
+    """Render every requested output first, then write: a failure leaves no partial file."""
+    from .render import mail
+
+    targets = output_paths(letter, out_dir, formats)
+    check_free(targets.values(), overwrite=force)
+    result = Written()
+    if "pdf" in targets:
+        result.pdf = pdf_renderer.render(letter)
+    if "email" in targets:
+        result.eml = mail.build(letter).as_bytes()
+    for kind, path in targets.items():
+        write_private(path, result.pdf if kind == "pdf" else result.eml, overwrite=force)
+        result.files.append(path)
+    return result
+
+
+def gap_advice(letter: Letter, registry: Registry) -> list[str]:
+    """Tell the person what is missing, what the sources do give, and what to do."""
+    request = letter.request
+    broker = request.broker
+    if not letter.gaps:
+        return []
+    missing = {"email": "e-mail address", "postal": "postal address"}
+    lines = [
+        f"{broker.name}: no {' and no '.join(missing[g] for g in letter.gaps)} "
+        f"known in the registry (quality: {broker.quality})."
+    ]
+    known = [f"web site {broker.web}" if broker.web else None]
+    known += [f"privacy policy {broker.privacy_policy}" if broker.privacy_policy else None]
+    known += [f"web form {broker.webform}" if broker.webform else None]
+    known = [k for k in known if k]
+    if known:
+        lines.append(f"  The sources give: {'; '.join(known)}. Look there for a contact.")
+    if broker.notes:
+        lines.append(f"  Note: {broker.notes}")
+    lines.append(
+        "  Supply it with --to-email ADDRESS or --to-address 'LINE\\nLINE', or add a contact "
+        f"to your registry ({'dsar brokers show ' + broker.slug} shows the entry)."
+    )
+    if broker.kind != "party":
+        parties = ([request.campaign_party] if request.campaign_party else []) or (
+            registry.parties_using(broker.slug)
+        )
+        if parties:
+            names = ", ".join(p.slug for p in parties[:6])
+            lines.append(
+                "  Write also to the party that ordered the campaign: it stays responsible and "
+                "must obtain the origin of your data from its provider: "
+                f"dsar generate --broker {parties[0].slug} ...  (parties known to use "
+                f"{broker.name}: {names})"
+            )
+    return lines

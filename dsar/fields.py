@@ -1,0 +1,117 @@
+"""Parse and normalise the values people type: phone numbers, e-mail addresses, dates.
+
+Each parser raises InputError naming the field and saying what is wrong, so the same
+checks serve the command line, the profile, CSV rows and the registry.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from urllib.parse import urlparse
+
+import email_validator
+import phonenumbers
+from babel.dates import format_date
+from stdnum.fr import siren as stdnum_siren
+
+from .errors import InputError
+
+LANGUAGES = ("fr", "en")
+_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+
+
+def phone(value: str, field: str = "phone", region: str = "FR") -> str:
+    """Return E.164 ('+33612345678'); numbers without a country code are taken as French."""
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InputError(field, f"'{value}' is not a phone number ({exc._msg})") from None
+    if not phonenumbers.is_valid_number(number):
+        raise InputError(
+            field, f"'{value}' is not a valid phone number; write it as 06 12 34 56 78 or +33 6 ..."
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_forms(e164: str) -> dict[str, str]:
+    number = phonenumbers.parse(e164, None)
+    return {
+        "e164": e164,
+        "national": phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL),
+        "international": phonenumbers.format_number(
+            number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        ),
+    }
+
+
+def email(value: str, field: str = "email") -> str:
+    """Syntax only, never DNS: dsar does not touch the network unless asked to send."""
+    try:
+        result = email_validator.validate_email(value.strip(), check_deliverability=False)
+    except email_validator.EmailNotValidError as exc:
+        raise InputError(field, f"'{value}' is not a valid e-mail address: {exc}") from None
+    return result.normalized
+
+
+def ascii_email(value: str) -> str | None:
+    """The address as it may go in a header, or None when it needs SMTPUTF8."""
+    result = email_validator.validate_email(value, check_deliverability=False)
+    return result.ascii_email
+
+
+def iso_date(value: str | date, field: str = "date") -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError(field, f"'{value}' is not a date; write it as YYYY-MM-DD") from None
+
+
+def clock_time(value: str, field: str = "time") -> time:
+    try:
+        return time.fromisoformat(value.strip().replace("h", ":"))
+    except ValueError:
+        raise InputError(field, f"'{value}' is not a time; write it as HH:MM") from None
+
+
+def language(value: str, field: str = "lang") -> str:
+    if value not in LANGUAGES:
+        raise InputError(field, f"'{value}' is not a supported language; use one of fr, en")
+    return value
+
+
+def long_date(value: date, lang: str) -> str:
+    """'22 novembre 2026' / '22 November 2026', with babel so no locale must be installed."""
+    text = format_date(value, format="long", locale=_LOCALES[lang])
+    # French style writes the first of the month as '1er'
+    return re.sub(r"^1 ", "1er ", text) if lang == "fr" else text
+
+
+def url(value: str, field: str = "url") -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise InputError(field, f"'{value}' is not an http(s) URL")
+    return value
+
+
+def siren(value: str, field: str = "siren") -> str:
+    try:
+        return stdnum_siren.validate(value)
+    except Exception:
+        raise InputError(field, f"'{value}' is not a valid SIREN (9 digits, Luhn checksum)") from None
+
+
+PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def partial_date(value: str, field: str = "date") -> str:
+    """A publication date as sources give it: '2018', '2022-04' or '2024-06-07'."""
+    value = str(value)
+    if not PARTIAL_DATE.match(value):
+        raise InputError(field, f"'{value}' is not a date; write YYYY, YYYY-MM or YYYY-MM-DD")
+    iso_date(value + "-01-01"[len(value) - 4 :], field)
+    return value

@@ -1,0 +1,106 @@
+"""Request -> Letter: the Jinja environment and the one body every output shares.
+
+The body templates are HTML with a handful of tags (h2, p, ol, ul, li, blockquote).
+They are rendered once, autoescaped; the plain text for e-mail and the terminal is
+derived from that HTML (render/text.py), so the PDF and the e-mail carry the same
+words and a value a person typed can never become markup or template code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+
+import jinja2
+
+from . import fields
+from .errors import DsarError
+from .models import Letter, Request
+from .paths import SHIPPED_TEMPLATES
+from .render.text import html_to_text
+
+
+def _autoescape(name: str | None) -> bool:
+    # *.txt.j2 are one-line texts (subjects) that never go into HTML
+    return not (name or "").endswith(".txt.j2")
+
+
+def environment(user_templates: Path | None = None) -> jinja2.Environment:
+    """A user's folder overrides shipped templates by name (datasette's ChoiceLoader habit)."""
+    loaders = []
+    if user_templates and user_templates.is_dir():
+        loaders.append(jinja2.FileSystemLoader(user_templates))
+    loaders.append(jinja2.FileSystemLoader(SHIPPED_TEMPLATES))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=_autoescape,
+        undefined=jinja2.StrictUndefined,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["long_date"] = fields.long_date
+    return env
+
+
+def reference_for(*parts: str) -> str:
+    """A short, stable reference: the same request gives the same reference again."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
+    code = "".join(alphabet[b % len(alphabet)] for b in digest[:8])
+    return f"DSAR-{code[:4]}-{code[4:]}"
+
+
+def context(request: Request) -> dict:
+    requester = request.requester
+    return {
+        "request": request,
+        "lang": request.lang,
+        "reference": request.reference,
+        "broker": request.broker,
+        "right": request.right,
+        "requester": requester,
+        "phone": requester.phone_forms,
+        "evidence": request.evidence,
+        "mandate": request.mandate,
+        "party": request.campaign_party,
+        "letter_date": request.letter_date,
+        "place": request.place or requester.city,
+        "recipient_address": request.recipient_address,
+        "recipient_email": request.recipient_email,
+        "reply_email": request.reply_email,
+    }
+
+
+def gaps(request: Request) -> tuple[str, ...]:
+    """What the letter lacks to be sent; said to the user, never filled by guessing."""
+    found = []
+    if not request.recipient_email:
+        found.append("email")
+    if not request.recipient_address:
+        found.append("postal")
+    return tuple(found)
+
+
+def render(request: Request, env: jinja2.Environment, *, kind: str = "request") -> Letter:
+    """Render one letter kind ('request', later 'reminder', 'complaint', ...)."""
+    ctx = context(request)
+    try:
+        body = env.get_template(f"letters/{request.lang}/{kind}.html.j2").render(ctx)
+        subject = env.get_template(f"letters/{request.lang}/{kind}.subject.txt.j2").render(ctx)
+    except jinja2.TemplateNotFound as exc:
+        raise DsarError(f"template {exc.name} not found in the template folders") from None
+    except jinja2.TemplateError as exc:
+        # a user's override can be broken; say which template, not a traceback
+        raise DsarError(f"template error: {exc}") from None
+    return Letter(
+        request=request,
+        subject=" ".join(subject.split()),
+        body_html=body,
+        body_text=html_to_text(body),
+        gaps=gaps(request),
+    )
+
+
+def today() -> date:
+    return date.today()

@@ -1,0 +1,240 @@
+"""The domain: who the registry knows, who asks, what they received, and the letter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, time
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from . import fields
+from .errors import InputError
+
+Kind = Literal["broker", "party", "authority", "processor", "sender", "company"]
+Quality = Literal["verified", "partial", "unverified", "imported"]
+ContactKind = Literal["email", "postal", "webform", "dpo-email", "phone", "fax"]
+Right = Literal["access", "erasure", "both"]
+Channel = Literal["sms", "voice", "email", "mail", "call"]
+
+
+def _checked(parser, value, name):
+    # pydantic reports ValueError text; InputError carries the same hint
+    try:
+        return parser(value, name)
+    except InputError as exc:
+        raise ValueError(exc.reason) from None
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Source(_Strict):
+    """Where a fact was published: a URL, or a publication and date, or both."""
+
+    publication: str | None = Field(None, description="outlet or document, e.g. 'Tech&Co (BFM)'")
+    date: str | None = Field(None, description="YYYY, YYYY-MM or YYYY-MM-DD")
+    url: str | None = None
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, v):
+        return None if v is None else _checked(fields.partial_date, str(v), "date")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v):
+        return None if v is None else _checked(fields.url, v, "url")
+
+    def label(self) -> str:
+        parts = [p for p in (self.publication, self.date, self.url) if p]
+        return ", ".join(parts)
+
+
+class Contact(_Strict):
+    """One way to reach an organisation, with where that contact was found."""
+
+    kind: ContactKind
+    value: str = Field(..., min_length=1, description="address, e-mail, URL or number")
+    source: str | None = Field(None, description="where this contact was published")
+
+    @field_validator("value")
+    @classmethod
+    def _value(cls, v, info):
+        kind = info.data.get("kind")
+        if kind in ("email", "dpo-email"):
+            return _checked(fields.email, v, "value")
+        if kind == "webform":
+            return _checked(fields.url, v, "value")
+        if kind in ("phone", "fax"):
+            return _checked(lambda x, n: fields.phone(x, n, region=None), v, "value")
+        return v
+
+
+class Broker(_Strict):
+    """An organisation a request can be sent to: broker, party, authority, company."""
+
+    slug: str = Field(..., pattern=r"^[a-z0-9][a-z0-9-]*$")
+    kind: Kind
+    name: str = Field(..., min_length=1)
+    aliases: tuple[str, ...] = ()
+    description: str | None = None
+    web: str | None = None
+    privacy_policy: str | None = None
+    contacts: tuple[Contact, ...] = ()
+    siren: str | None = None
+    country: str | None = Field(None, pattern=r"^[a-z]{2}$")
+    language: Literal["fr", "en"] | None = Field(None, description="language to write in")
+    parent: str | None = Field(None, description="slug of the parent company")
+    brokers_used: tuple[str, ...] = Field((), description="for a party: slugs of brokers it used")
+    sources: tuple[Source, ...] = ()
+    quality: Quality
+    checked: date | None = Field(None, description="when these facts were last checked")
+    notes: str | None = None
+
+    @field_validator("web", "privacy_policy")
+    @classmethod
+    def _url(cls, v, info):
+        return None if v is None else _checked(fields.url, v, info.field_name)
+
+    @field_validator("siren", mode="before")
+    @classmethod
+    def _siren(cls, v):
+        return None if v is None else _checked(fields.siren, str(v), "siren")
+
+    def contact(self, kind: str) -> Contact | None:
+        return next((c for c in self.contacts if c.kind == kind), None)
+
+    @property
+    def email(self) -> str | None:
+        found = self.contact("dpo-email") or self.contact("email")
+        return found.value if found else None
+
+    @property
+    def postal_address(self) -> str | None:
+        found = self.contact("postal")
+        return found.value if found else None
+
+    @property
+    def webform(self) -> str | None:
+        found = self.contact("webform")
+        return found.value if found else None
+
+
+class Campaign(_Strict):
+    """A documented political campaign: who sent it, through which broker, how."""
+
+    id: str = Field(..., pattern=r"^[a-z0-9][a-z0-9-]*$")
+    date: str = Field(..., description="YYYY, YYYY-MM or YYYY-MM-DD")
+    party: str | None = Field(None, description="slug of the party that ordered it")
+    candidates: tuple[str, ...] = ()
+    broker: str | None = Field(None, description="slug of the broker; empty when unknown")
+    channel: tuple[Channel, ...] = ()
+    volume: str | None = None
+    description: str | None = None
+    sources: tuple[Source, ...] = Field(..., min_length=1)
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, v):
+        return _checked(fields.partial_date, str(v), "date")
+
+
+@dataclass(frozen=True)
+class Requester:
+    """The person the data is about. Phone is E.164, e-mail normalised."""
+
+    name: str
+    address: str = ""
+    phone: str | None = None
+    email: str | None = None
+
+    @property
+    def phone_forms(self) -> dict[str, str] | None:
+        return fields.phone_forms(self.phone) if self.phone else None
+
+    @property
+    def city(self) -> str | None:
+        """The town from a French address's last '75011 Paris' line, for 'Paris, le ...'."""
+        import re
+
+        for line in reversed(self.address.splitlines()):
+            match = re.match(r"^\s*\d{5}\s+(.+?)\s*(cedex.*)?$", line, re.IGNORECASE)
+            if match:
+                return match.group(1).title() if match.group(1).isupper() else match.group(1)
+        return None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The message that prompted the request: the 'what happened' paragraph."""
+
+    channel: Channel = "sms"
+    received_on: date | None = None
+    received_at: time | None = None
+    sender: str = ""
+    text: str = ""
+
+    @property
+    def offers_stop(self) -> bool:
+        return "stop" in self.text.lower()
+
+
+@dataclass(frozen=True)
+class Association:
+    """An association acting for its members under mandate."""
+
+    name: str
+    address: str
+    email: str
+    representative: str
+
+
+@dataclass(frozen=True)
+class Mandate:
+    association: Association
+    signed_on: date
+    reference: str
+
+
+@dataclass(frozen=True)
+class Request:
+    """Everything a letter is made from; building it does no I/O."""
+
+    reference: str
+    broker: Broker
+    right: Right
+    lang: str
+    requester: Requester
+    evidence: Evidence
+    letter_date: date
+    place: str | None = None
+    lrar: bool = False
+    to_email: str | None = None
+    to_address: str | None = None
+    mandate: Mandate | None = None
+    campaign_party: Broker | None = None
+
+    @property
+    def recipient_email(self) -> str | None:
+        return self.to_email or self.broker.email
+
+    @property
+    def recipient_address(self) -> str | None:
+        return self.to_address or self.broker.postal_address
+
+    @property
+    def reply_email(self) -> str | None:
+        return self.mandate.association.email if self.mandate else self.requester.email
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A rendered request: the same words serve the PDF, the e-mail and the terminal."""
+
+    request: Request
+    subject: str
+    body_html: str
+    body_text: str
+    gaps: tuple[str, ...] = field(default=())

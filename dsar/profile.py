@@ -1,0 +1,49 @@
+"""The requester's saved details (dsar init), so a citizen types them once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from . import fields
+from .errors import DsarError, InputError
+from .files import write_private
+from .models import Requester
+
+FIELDS = ("name", "address", "phone", "email")
+
+
+def requester(
+    name: str | None, address: str | None, phone: str | None, email: str | None
+) -> Requester:
+    """Validate what a person typed; each problem names its field."""
+    if not name or not name.strip():
+        raise InputError("name", "the requester's name is required (--name, or dsar init)")
+    if not (phone or email):
+        raise InputError("phone", "give a phone number (--phone) or an e-mail (--email) to be found by")
+    return Requester(
+        name=name.strip(),
+        address=(address or "").replace("\\n", "\n").strip(),
+        phone=fields.phone(phone) if phone else None,
+        email=fields.email(email) if email else None,
+    )
+
+
+def load(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise DsarError(f"{path} is not valid YAML ({exc}); fix it or run dsar init again") from None
+    if not isinstance(data, dict):
+        raise DsarError(f"{path} should hold name, address, phone, email; run dsar init again")
+    return {k: str(v) for k, v in data.items() if k in FIELDS and v}
+
+
+def save(path: Path, person: Requester) -> None:
+    data = {k: getattr(person, k) for k in FIELDS if getattr(person, k)}
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_private(path, text, overwrite=True)

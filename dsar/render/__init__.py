@@ -1,0 +1,1 @@
+"""Letter -> bytes: PDF (WeasyPrint), e-mail (RFC 5322) and plain text."""

@@ -1,0 +1,97 @@
+"""Letter -> PDF bytes with WeasyPrint, fetching nothing but the shipped templates.
+
+Import cost (~0.5 s) and the font configuration are paid once per process: a
+PdfRenderer is built once and reused for every letter.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import jinja2
+from markupsafe import Markup
+
+from ..errors import DsarError
+from ..letters import context
+from ..models import Letter
+from ..paths import SHIPPED_TEMPLATES
+
+log = logging.getLogger(__name__)
+
+
+def _fetcher_class():
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class TemplateOnlyFetcher(URLFetcher):
+        """Allow data: URLs and files under the template folders; refuse everything else.
+
+        Without this, an <img> or <link rel=attachment> could make the renderer read a
+        local file into the PDF or reach the network (WeasyPrint #1288).
+        """
+
+        def __init__(self, roots: list[Path]):
+            super().__init__(allowed_protocols={"data", "file"}, allow_redirects=False)
+            self.roots = [root.resolve() for root in roots]
+            self.refused: list[str] = []
+
+        def fetch(self, url, headers=None):
+            parsed = urlparse(url)
+            if parsed.scheme == "data":
+                return super().fetch(url, headers)
+            if parsed.scheme == "file" and not parsed.netloc:
+                path = Path(unquote(parsed.path)).resolve()
+                if any(path.is_relative_to(root) for root in self.roots) and path.is_file():
+                    return URLFetcherResponse(url, body=path.read_bytes())
+            self.refused.append(url)
+            raise ValueError("dsar fetches nothing outside its templates")
+
+    return TemplateOnlyFetcher
+
+
+def harfbuzz_subset_available() -> bool:
+    """WeasyPrint is ~3x slower, silently, without libharfbuzz-subset (see NOTES.md)."""
+    try:
+        from weasyprint.text.ffi import harfbuzz_subset
+    except (ImportError, AttributeError):
+        return False
+    return harfbuzz_subset is not None
+
+
+class PdfRenderer:
+    def __init__(self, env: jinja2.Environment, template_roots: list[Path] | None = None):
+        try:
+            import weasyprint
+            from weasyprint.text.fonts import FontConfiguration
+        except (ImportError, OSError) as exc:
+            raise DsarError(
+                "WeasyPrint cannot start: its system libraries are missing "
+                "(Debian/Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0 "
+                f"libharfbuzz-subset0 fonts-dejavu-core). Detail: {exc}"
+            ) from None
+        self._weasyprint = weasyprint
+        self.env = env
+        self.font_config = FontConfiguration()
+        roots = template_roots or [SHIPPED_TEMPLATES]
+        self.fetcher = _fetcher_class()(roots)
+        self.base_url = roots[0].resolve().as_uri() + "/"
+        if not harfbuzz_subset_available():
+            log.warning("libharfbuzz-subset0 is missing: PDF rendering will be about 3x slower")
+
+    def html(self, letter: Letter) -> str:
+        ctx = context(letter.request)
+        ctx.update(subject=letter.subject, body=Markup(letter.body_html))  # our own escaped output
+        return self.env.get_template("page.html.j2").render(ctx)
+
+    def render(self, letter: Letter) -> bytes:
+        return self.render_html(self.html(letter))
+
+    def render_html(self, html: str) -> bytes:
+        document = self._weasyprint.HTML(
+            string=html, base_url=self.base_url, url_fetcher=self.fetcher
+        )
+        out = io.BytesIO()
+        document.write_pdf(out, font_config=self.font_config)
+        return out.getvalue()
