@@ -14,7 +14,6 @@ import click
 
 from . import compose, fields, letters, profile, registry
 from .errors import DsarError, InputError
-from .models import Evidence
 from .paths import SHIPPED_REGISTRY, Paths
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -162,13 +161,7 @@ def generate(broker_slug, name, phone, email, address, sms_date, sms_time, sms_s
     )
     if sms_text_file:
         sms_text = sms_text_file.read()
-    evidence = Evidence(
-        channel=channel,
-        received_on=fields.iso_date(sms_date, "sms_date") if sms_date else None,
-        received_at=fields.clock_time(sms_time, "sms_time") if sms_time else None,
-        sender=sms_sender.strip(),
-        text=sms_text.strip(),
-    )
+    evidence = compose.evidence(channel, sms_date, sms_time, sms_sender, sms_text)
     reg = load_registry(registries)
     request = compose.build_request(
         reg, broker_slug, person, evidence, right=right, lang=lang,

@@ -23,6 +23,23 @@ def parse_formats(value: str) -> tuple[str, ...]:
     return chosen
 
 
+def evidence(
+    channel: str = "sms",
+    received_on: str | None = None,
+    received_at: str | None = None,
+    sender: str | None = None,
+    text: str | None = None,
+) -> Evidence:
+    """The message received, validated field by field."""
+    return Evidence(
+        channel=channel,
+        received_on=fields.iso_date(received_on, "sms_date") if received_on else None,
+        received_at=fields.clock_time(received_at, "sms_time") if received_at else None,
+        sender=fields.text(sender or "", "sms_sender", limit=200),
+        text=fields.text(text or "", "sms_text", multiline=True),
+    )
+
+
 def party_behind(registry: Registry, evidence: Evidence) -> list:
     """Parties whose name or alias appears in the sender or text of the message."""
     haystack = f" {fold(evidence.sender)} {fold(evidence.text)} "
@@ -67,7 +84,11 @@ def build_request(
         place=place,
         lrar=lrar,
         to_email=fields.email(to_email, "to-email") if to_email else None,
-        to_address=to_address.replace("\\n", "\n").strip() if to_address else None,
+        to_address=(
+            fields.text(to_address.replace("\\n", "\n"), "to_address", multiline=True, limit=500)
+            if to_address
+            else None
+        ),
         mandate=mandate,
         campaign_party=parties[0] if parties else None,
     )

@@ -115,3 +115,31 @@ def partial_date(value: str, field: str = "date") -> str:
         raise InputError(field, f"'{value}' is not a date; write YYYY, YYYY-MM or YYYY-MM-DD")
     iso_date(value + "-01-01"[len(value) - 4 :], field)
     return value
+
+
+_LINE_BREAKS = {"\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"}
+
+
+def text(value: str, field: str, *, multiline: bool = False, limit: int = 5000) -> str:
+    """Free text as typed, minus what no letter can carry.
+
+    Control characters and lone surrogates cannot be written to a PDF, a mail header or
+    UTF-8 at all: refuse them with the field's name rather than fail later. Line breaks
+    are normalised to \\n where they are allowed and refused where they are not (a
+    name with a newline would forge an e-mail header).
+    """
+    import unicodedata
+
+    value = value.replace("\r\n", "\n")
+    if multiline:
+        value = "".join("\n" if c in _LINE_BREAKS else c for c in value)
+    for char in value:
+        if char in _LINE_BREAKS and not multiline:
+            raise InputError(field, "must be on one line")
+        category = unicodedata.category(char)
+        if (category == "Cc" and char not in "\n\t") or category == "Cs":
+            raise InputError(field, f"contains the control character U+{ord(char):04X}; remove it")
+    value = value.replace("\t", " ").strip()
+    if len(value) > limit:
+        raise InputError(field, f"is {len(value)} characters long; {limit} at most")
+    return value

@@ -18,13 +18,14 @@ def requester(
     name: str | None, address: str | None, phone: str | None, email: str | None
 ) -> Requester:
     """Validate what a person typed; each problem names its field."""
-    if not name or not name.strip():
+    name = fields.text(name or "", "name", limit=200)
+    if not name:
         raise InputError("name", "the requester's name is required (--name, or dsar init)")
     if not (phone or email):
         raise InputError("phone", "give a phone number (--phone) or an e-mail (--email) to be found by")
     return Requester(
-        name=name.strip(),
-        address=(address or "").replace("\\n", "\n").strip(),
+        name=name,
+        address=fields.text((address or "").replace("\\n", "\n"), "address", multiline=True, limit=500),
         phone=fields.phone(phone) if phone else None,
         email=fields.email(email) if email else None,
     )

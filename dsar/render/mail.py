@@ -1,58 +1,71 @@
-"""Letter -> RFC 5322 message, opened by mail clients as a draft to send."""
+"""Letter -> RFC 5322 message, opened by mail clients as a draft to send.
+
+Built with the legacy MIME API on purpose: Python 3.11's EmailMessage folder drops the
+space between encoded words when it folds a long non-ASCII Subject ("06 12 34 56 78"
+arrived as "06 12 34 5678" in 417 of 3,000 random subjects here); email.header.Header
+round-tripped all 3,000, and the legacy API is also ~5x faster (NOTES.md).
+"""
 
 from __future__ import annotations
 
-from email import policy
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, localtime
+from email.charset import QP, Charset
+from email.header import Header
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate
 from urllib.parse import quote
 
 from .. import fields
 from ..errors import DsarError
 from ..models import Letter
 
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP  # readable French in the raw source, unlike base64
 
-def _address(name: str, email: str) -> Address:
+
+def _mailbox(name: str, email: str) -> str:
     ascii_form = fields.ascii_email(email)
     if ascii_form is None:
         # Python would write an undeliverable encoded-word here (NOTES.md); refuse instead
         raise DsarError(
             f"{email} needs an internationalised (SMTPUTF8) mail system; give an ASCII address"
         )
-    local, _, domain = ascii_form.rpartition("@")
-    return Address(display_name=name, username=local, domain=domain)
+    return formataddr((name, ascii_form), charset="utf-8")
 
 
 def message_id(letter: Letter) -> str:
     """Stable per request, so a resend after a crash is recognisably the same message."""
     request = letter.request
-    sender = request.reply_email or "dsar.invalid"
-    domain = (fields.ascii_email(sender) or "dsar.invalid").rpartition("@")[2]
-    return f"<{request.reference.lower()}.{request.broker.slug}@{domain}>"
+    domain = (fields.ascii_email(request.reply_email or "x@dsar.invalid") or "x@dsar.invalid")
+    return f"<{request.reference.lower()}.{request.broker.slug}@{domain.rpartition('@')[2]}>"
 
 
-def build(letter: Letter, pdf: bytes | None = None, pdf_name: str | None = None) -> EmailMessage:
+def build(letter: Letter, pdf: bytes | None = None, pdf_name: str | None = None):
+    """The message as an email.message.Message; .as_bytes() is the .eml."""
     request = letter.request
     sender_email = request.reply_email
     if not sender_email:
         raise DsarError("an e-mail needs the requester's address: give --email or set it with dsar init")
-    message = EmailMessage(policy=policy.SMTP)
     sender_name = request.mandate.association.name if request.mandate else request.requester.name
-    message["From"] = _address(sender_name, sender_email)
-    message["Reply-To"] = _address(sender_name, sender_email)
+    body = MIMEText(letter.body_text, "plain", _UTF8_QP)
+    if pdf is None:
+        message = body
+    else:
+        message = MIMEMultipart()
+        message.attach(body)
+        attachment = MIMEApplication(pdf, "pdf")
+        attachment.add_header("Content-Disposition", "attachment", filename=pdf_name or "letter.pdf")
+        message.attach(attachment)
+    message["From"] = _mailbox(sender_name, sender_email)
+    message["Reply-To"] = _mailbox(sender_name, sender_email)
     if request.recipient_email:
-        message["To"] = _address(request.broker.name, request.recipient_email)
-    message["Subject"] = letter.subject
-    message["Date"] = format_datetime(localtime())
+        message["To"] = _mailbox(request.broker.name, request.recipient_email)
+    message["Subject"] = Header(letter.subject, "utf-8")
+    message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = message_id(letter)
     message["X-Unsent"] = "1"  # Outlook and Thunderbird open the .eml as a draft
     message["X-DSAR-Reference"] = request.reference
-    message.set_content(letter.body_text, charset="utf-8")
-    if pdf is not None:
-        message.add_attachment(
-            pdf, maintype="application", subtype="pdf", filename=pdf_name or "letter.pdf"
-        )
     return message
 
 

@@ -1,0 +1,81 @@
+"""Shared fixtures: a private DSAR_HOME per test, the shipped registry, one PDF renderer."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import pypdf
+import pytest
+from click.testing import CliRunner
+
+from dsar import compose, letters, profile, registry
+from dsar.paths import SHIPPED_REGISTRY
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+DATENANFRAGEN = SHARED / "data" / "datenanfragen"
+
+
+@pytest.fixture(autouse=True)
+def dsar_home(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.setenv("DSAR_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def shipped():
+    return registry.Registry.load([SHIPPED_REGISTRY])
+
+
+@pytest.fixture(scope="session")
+def env():
+    return letters.environment()
+
+
+@pytest.fixture(scope="session")
+def pdf_renderer(env):
+    from dsar.render.pdf import PdfRenderer
+
+    return PdfRenderer(env)
+
+
+def pdf_text(data: bytes) -> str:
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def flat(text: str) -> str:
+    """Whitespace folded: line wrapping in a PDF or an e-mail is not a difference."""
+    return " ".join(text.split())
+
+
+def parse_eml(data: bytes):
+    return BytesParser(policy=policy.default).parsebytes(data)
+
+
+def make_request(shipped, broker="selfcontact", **overrides):
+    person = profile.requester(
+        overrides.pop("name", "Camille Martin"),
+        overrides.pop("address", "12 rue des Lilas\n75011 Paris"),
+        overrides.pop("phone", "06 12 34 56 78"),
+        overrides.pop("email", "camille@example.org"),
+    )
+    evidence = compose.evidence(
+        "sms",
+        overrides.pop("sms_date", "2024-06-06"),
+        None,
+        overrides.pop("sms_sender", "Reconquête"),
+        overrides.pop("sms_text", "Le 9 juin, votez ... STOP au 36111"),
+    )
+    overrides.setdefault("letter_date", date(2026, 11, 23))
+    return compose.build_request(shipped, broker, person, evidence, **overrides)
