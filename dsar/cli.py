@@ -95,7 +95,9 @@ def init(name, address, phone, email):
         while line := click.prompt("  line", default="", show_default=False).strip():
             lines.append(line)
         address = "\n".join(lines) or saved.get("address")
-        phone = click.prompt("Phone number that received the message", default=saved.get("phone", ""))
+        phone = click.prompt(
+            "Phone number that received the message", default=saved.get("phone", "")
+        )
         email = click.prompt("E-mail address for answers", default=saved.get("email", ""))
     else:
         name, address = name or saved.get("name"), address or saved.get("address")
@@ -109,7 +111,12 @@ def init(name, address, phone, email):
 
 
 @cli.command()
-@click.option("--broker", "broker_slug", required=True, help="Slug or name of the recipient (dsar brokers list).")
+@click.option(
+    "--broker",
+    "broker_slug",
+    required=True,
+    help="Slug or name of the recipient (dsar brokers list).",
+)
 @click.option("--name", help="Your name (default: from dsar init).")
 @click.option("--phone", help="The number that received the message, e.g. '06 12 34 56 78'.")
 @click.option("--email", help="Your e-mail address; answers go there.")
@@ -118,29 +125,78 @@ def init(name, address, phone, email):
 @click.option("--sms-time", help="At what time, HH:MM.")
 @click.option("--sms-sender", default="", help="Sender name or short number shown.")
 @click.option("--sms-text", default="", help="The text of the message, pasted.")
-@click.option("--sms-text-file", type=click.File("r", encoding="utf-8"), help="Read the text from a file.")
 @click.option(
-    "--channel", type=click.Choice(["sms", "voice", "call", "email", "mail"]), default="sms",
-    show_default=True, help="How the message came.",
+    "--sms-text-file", type=click.File("r", encoding="utf-8"), help="Read the text from a file."
 )
 @click.option(
-    "--right", type=click.Choice(["access", "erasure", "both"]), default="both", show_default=True,
+    "--channel",
+    type=click.Choice(["sms", "voice", "call", "email", "mail"]),
+    default="sms",
+    show_default=True,
+    help="How the message came.",
+)
+@click.option(
+    "--right",
+    type=click.Choice(["access", "erasure", "both"]),
+    default="both",
+    show_default=True,
     help="access: Art. 15; erasure: Art. 17 with objection (21), withdrawal (7(3)), restriction (18), notification (19).",
 )
 @click.option("--lang", type=click.Choice(fields.LANGUAGES), default="fr", show_default=True)
-@click.option("--format", "formats", default="pdf,email", show_default=True, help="pdf, email, text; comma-separated.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("letters"), show_default=True)
+@click.option(
+    "--format",
+    "formats",
+    default="pdf,email",
+    show_default=True,
+    help="pdf, email, text; comma-separated.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("letters"),
+    show_default=True,
+)
 @click.option("--lrar", is_flag=True, help="Print the registered-letter line on the PDF.")
 @click.option("--date", "letter_date", help="Date of the letter, YYYY-MM-DD (default: today).")
 @click.option("--place", help="Place written before the date (default: the town of your address).")
 @click.option("--to-email", help="Recipient e-mail when the registry has none (or to override it).")
-@click.option("--to-address", help="Recipient postal address when the registry has none; lines with \\n.")
-@click.option("--templates", "templates_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), help="Folder whose templates override the shipped ones by name.")
+@click.option(
+    "--to-address", help="Recipient postal address when the registry has none; lines with \\n."
+)
+@click.option(
+    "--templates",
+    "templates_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Folder whose templates override the shipped ones by name.",
+)
 @click.option("--force", is_flag=True, help="Replace existing output files.")
 @registry_option
-def generate(broker_slug, name, phone, email, address, sms_date, sms_time, sms_sender, sms_text,
-             sms_text_file, channel, right, lang, formats, out_dir, lrar, letter_date, place,
-             to_email, to_address, templates_dir, force, registries):
+def generate(
+    broker_slug,
+    name,
+    phone,
+    email,
+    address,
+    sms_date,
+    sms_time,
+    sms_sender,
+    sms_text,
+    sms_text_file,
+    channel,
+    right,
+    lang,
+    formats,
+    out_dir,
+    lrar,
+    letter_date,
+    place,
+    to_email,
+    to_address,
+    templates_dir,
+    force,
+    registries,
+):
     """Write an access / erasure letter to a broker or party, as PDF, e-mail or text.
 
     \b
@@ -156,17 +212,27 @@ def generate(broker_slug, name, phone, email, address, sms_date, sms_time, sms_s
     chosen = compose.parse_formats(formats)
     saved = profile.load(paths.profile)
     person = profile.requester(
-        name or saved.get("name"), address or saved.get("address"),
-        phone or saved.get("phone"), email or saved.get("email"),
+        name or saved.get("name"),
+        address or saved.get("address"),
+        phone or saved.get("phone"),
+        email or saved.get("email"),
     )
     if sms_text_file:
         sms_text = sms_text_file.read()
     evidence = compose.evidence(channel, sms_date, sms_time, sms_sender, sms_text)
     reg = load_registry(registries)
     request = compose.build_request(
-        reg, broker_slug, person, evidence, right=right, lang=lang,
+        reg,
+        broker_slug,
+        person,
+        evidence,
+        right=right,
+        lang=lang,
         letter_date=fields.iso_date(letter_date, "date") if letter_date else letters.today(),
-        place=place, lrar=lrar, to_email=to_email, to_address=to_address,
+        place=place,
+        lrar=lrar,
+        to_email=to_email,
+        to_address=to_address,
     )
     env = letters.environment(templates_dir or paths.user_templates)
     letter = letters.render(request, env)
@@ -205,7 +271,9 @@ def brokers():
 
 
 @brokers.command("list")
-@click.option("--kind", type=click.Choice(["broker", "party", "authority", "processor", "sender", "company"]))
+@click.option(
+    "--kind", type=click.Choice(["broker", "party", "authority", "processor", "sender", "company"])
+)
 @registry_option
 def brokers_list(kind, registries):
     """List every organisation in the registry.
@@ -223,8 +291,12 @@ def brokers_list(kind, registries):
         if kind and broker.kind != kind:
             continue
         table.add_row(
-            broker.slug, broker.kind, broker.name,
-            "yes" if broker.email else "-", "yes" if broker.postal_address else "-", broker.quality,
+            broker.slug,
+            broker.kind,
+            broker.name,
+            "yes" if broker.email else "-",
+            "yes" if broker.postal_address else "-",
+            broker.quality,
         )
     Console(width=None if sys.stdout.isatty() else 160).print(table)
 
@@ -241,14 +313,19 @@ def brokers_show(slug, registries):
     """
     reg = load_registry(registries)
     broker = reg.get(slug)
-    click.echo(f"{broker.name}  [{broker.slug}]  {broker.kind}, quality {broker.quality}, "
-               f"checked {broker.checked or 'never'}")
+    click.echo(
+        f"{broker.name}  [{broker.slug}]  {broker.kind}, quality {broker.quality}, "
+        f"checked {broker.checked or 'never'}"
+    )
     if broker.aliases:
         click.echo(f"also known as: {', '.join(broker.aliases)}")
     if broker.description:
         click.echo(f"\n{broker.description}\n")
-    for label, value in (("web", broker.web), ("privacy policy", broker.privacy_policy),
-                         ("SIREN", broker.siren)):
+    for label, value in (
+        ("web", broker.web),
+        ("privacy policy", broker.privacy_policy),
+        ("SIREN", broker.siren),
+    ):
         if value:
             click.echo(f"{label}: {value}")
     click.echo("contacts:")
@@ -294,7 +371,9 @@ def brokers_search(text, registries):
 
 
 @brokers.command("check")
-@click.argument("file", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument(
+    "file", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
 @registry_option
 def brokers_check(file, registries):
     """Validate a registry: schema, e-mails, phones, URLs, SIREN, duplicates, sources.
@@ -316,8 +395,10 @@ def brokers_check(file, registries):
     errors = [f for f in findings if f.level == "error"]
     for finding in findings:
         click.echo(str(finding), err=True)
-    summary = (f"{len(reg)} entries, {len(reg.campaigns)} campaigns: "
-               f"{len(errors)} error(s), {len(findings) - len(errors)} warning(s)")
+    summary = (
+        f"{len(reg)} entries, {len(reg.campaigns)} campaigns: "
+        f"{len(errors)} error(s), {len(findings) - len(errors)} warning(s)"
+    )
     if errors:
         raise DsarError(summary)
     click.echo(summary)

@@ -73,7 +73,11 @@ def build_request(
     identity = requester.phone or requester.email or requester.name
     return Request(
         reference=letters.reference_for(
-            identity, target.slug, right, letter_date.isoformat(), mandate.reference if mandate else ""
+            identity,
+            target.slug,
+            right,
+            letter_date.isoformat(),
+            mandate.reference if mandate else "",
         ),
         broker=target,
         right=right,

@@ -102,7 +102,9 @@ def siren(value: str, field: str = "siren") -> str:
     try:
         return stdnum_siren.validate(value)
     except Exception:
-        raise InputError(field, f"'{value}' is not a valid SIREN (9 digits, Luhn checksum)") from None
+        raise InputError(
+            field, f"'{value}' is not a valid SIREN (9 digits, Luhn checksum)"
+        ) from None
 
 
 PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")

@@ -22,10 +22,14 @@ def requester(
     if not name:
         raise InputError("name", "the requester's name is required (--name, or dsar init)")
     if not (phone or email):
-        raise InputError("phone", "give a phone number (--phone) or an e-mail (--email) to be found by")
+        raise InputError(
+            "phone", "give a phone number (--phone) or an e-mail (--email) to be found by"
+        )
     return Requester(
         name=name,
-        address=fields.text((address or "").replace("\\n", "\n"), "address", multiline=True, limit=500),
+        address=fields.text(
+            (address or "").replace("\\n", "\n"), "address", multiline=True, limit=500
+        ),
         phone=fields.phone(phone) if phone else None,
         email=fields.email(email) if email else None,
     )
@@ -37,7 +41,9 @@ def load(path: Path) -> dict[str, str]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        raise DsarError(f"{path} is not valid YAML ({exc}); fix it or run dsar init again") from None
+        raise DsarError(
+            f"{path} is not valid YAML ({exc}); fix it or run dsar init again"
+        ) from None
     if not isinstance(data, dict):
         raise DsarError(f"{path} should hold name, address, phone, email; run dsar init again")
     return {k: str(v) for k, v in data.items() if k in FIELDS and v}

@@ -82,6 +82,9 @@ def _describe(error: dict, model: type[BaseModel]) -> str:
         key = str(loc[-1])
         close = difflib.get_close_matches(key, _known_fields(model, loc), n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
+        contact_kinds = ("email", "postal", "address", "webform", "phone", "fax", "dpo")
+        if not close and difflib.get_close_matches(key, contact_kinds, n=1, cutoff=0.7):
+            hint = "; contacts go in 'contacts:' as {kind: email, value: ..., source: ...}"
         return f"'{key}' is not a known field{hint}"
     if error["type"] == "missing":
         return f"'{loc[-1]}' is required"
@@ -106,7 +109,9 @@ def parse(text: str, name: str = "<registry>") -> RegistryFile:
     version = raw.get("schema_version", SCHEMA_VERSION)
     if version != SCHEMA_VERSION:
         raise RegistryError(
-            [f"{name}: schema_version {version} is not supported (this dsar reads {SCHEMA_VERSION})"]
+            [
+                f"{name}: schema_version {version} is not supported (this dsar reads {SCHEMA_VERSION})"
+            ]
         )
     try:
         return RegistryFile.model_validate(raw)
@@ -118,7 +123,9 @@ def parse(text: str, name: str = "<registry>") -> RegistryFile:
             line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
             slug = _slug_at(raw, loc)
             where = f"{name} line {line}" if line else name
-            problems.append(f"{where}{f' ({slug})' if slug else ''}: {_describe(error, RegistryFile)}")
+            problems.append(
+                f"{where}{f' ({slug})' if slug else ''}: {_describe(error, RegistryFile)}"
+            )
         raise RegistryError(problems) from None
 
 
@@ -243,7 +250,9 @@ def check(registry: Registry, today: date | None = None) -> list[Finding]:
             if ref not in registry.brokers:
                 findings.append(Finding("error", broker.slug, f"refers to unknown slug '{ref}'"))
         if not broker.sources:
-            findings.append(Finding("error", broker.slug, "has no sources: say where facts come from"))
+            findings.append(
+                Finding("error", broker.slug, "has no sources: say where facts come from")
+            )
         findings.extend(_health(broker, today))
     for campaign in registry.campaigns.values():
         for ref in filter(None, (campaign.party, campaign.broker)):

@@ -12,12 +12,31 @@ from dsar.cli import cli
 from .conftest import flat, parse_eml, pdf_text
 
 ISSUE_COMMAND = [
-    "generate", "--broker", "selfcontact", "--name", "Camille Martin",
-    "--phone", "06 12 34 56 78", "--email", "camille@example.org",
-    "--address", "12 rue des Lilas\n75011 Paris",
-    "--sms-date", "2024-06-06", "--sms-sender", "Reconquête",
-    "--sms-text", "Le 9 juin, votez ... STOP au 36111",
-    "--right", "both", "--lang", "fr", "--format", "pdf,email", "--date", "2026-11-23",
+    "generate",
+    "--broker",
+    "selfcontact",
+    "--name",
+    "Camille Martin",
+    "--phone",
+    "06 12 34 56 78",
+    "--email",
+    "camille@example.org",
+    "--address",
+    "12 rue des Lilas\n75011 Paris",
+    "--sms-date",
+    "2024-06-06",
+    "--sms-sender",
+    "Reconquête",
+    "--sms-text",
+    "Le 9 juin, votez ... STOP au 36111",
+    "--right",
+    "both",
+    "--lang",
+    "fr",
+    "--format",
+    "pdf,email",
+    "--date",
+    "2026-11-23",
 ]
 
 
@@ -40,12 +59,31 @@ def test_issue_command_writes_pdf_and_eml(runner, tmp_path):
     assert f"wrote {pdf}" in result.output and "mailto" not in result.output  # no recipient e-mail
 
     text = flat(pdf_text(pdf.read_bytes()))
-    for expected in ("+33 6 12 34 56 78", "06 12 34 56 78", "+33612345678", "Selfcontact",
-                     "6 juin 2024", "Paris, le 23 novembre 2026", "Reconquête",
-                     "Le 9 juin, votez ... STOP au 36111"):
+    for expected in (
+        "+33 6 12 34 56 78",
+        "06 12 34 56 78",
+        "+33612345678",
+        "Selfcontact",
+        "6 juin 2024",
+        "Paris, le 23 novembre 2026",
+        "Reconquête",
+        "Le 9 juin, votez ... STOP au 36111",
+    ):
         assert expected in text, expected
-    for article in ("12(3)", "12(5)", "15(1)(g)", "15(1)(c)", "17(1)", "(art. 19)", "21(2)",
-                    "7(3)", "18(1)", "art. 77", "C-154/21", "C-487/21"):
+    for article in (
+        "12(3)",
+        "12(5)",
+        "15(1)(g)",
+        "15(1)(c)",
+        "17(1)",
+        "(art. 19)",
+        "21(2)",
+        "7(3)",
+        "18(1)",
+        "art. 77",
+        "C-154/21",
+        "C-487/21",
+    ):
         assert article in text, article
 
     message = parse_eml(eml.read_bytes())
@@ -53,7 +91,9 @@ def test_issue_command_writes_pdf_and_eml(runner, tmp_path):
     assert message["Reply-To"].addresses[0].addr_spec == "camille@example.org"
     assert "06 12 34 56 78" in message["Subject"] and "art. 15" in message["Subject"]
     assert message["Date"].datetime is not None
-    assert message["Message-ID"].startswith("<dsar-") and message["Message-ID"].endswith("@example.org>")
+    assert message["Message-ID"].startswith("<dsar-") and message["Message-ID"].endswith(
+        "@example.org>"
+    )
     assert message["To"] is None  # Selfcontact publishes no e-mail: never invented
     body = message.get_body(("plain",)).get_content()
     assert "06 12 34 56 78" in body and "+33612345678" in body
@@ -79,8 +119,13 @@ def test_gaps_are_explained_not_filled(runner, tmp_path):
 
 def test_to_email_and_to_address_fill_the_gap(runner, tmp_path):
     out = tmp_path / "o"
-    args = [*ISSUE_COMMAND, "--to-email", "dpo@selfcontact.example", "--to-address",
-            "Selfcontact\\nService DPO\\n60400 Noyon"]
+    args = [
+        *ISSUE_COMMAND,
+        "--to-email",
+        "dpo@selfcontact.example",
+        "--to-address",
+        "Selfcontact\\nService DPO\\n60400 Noyon",
+    ]
     result = run(runner, args, out)
     assert result.exit_code == 0
     assert "no e-mail" not in result.stderr
@@ -113,10 +158,13 @@ def test_english_letter(runner, tmp_path):
     assert "Subject access request" in text and "Art. 15(1)(g)" in text
 
 
-@pytest.mark.parametrize("right, present, absent", [
-    ("access", "Art. 15", "Art. 17(1)"),
-    ("erasure", "Art. 17(1)", "Access request"),
-])
+@pytest.mark.parametrize(
+    "right, present, absent",
+    [
+        ("access", "Art. 15", "Art. 17(1)"),
+        ("erasure", "Art. 17(1)", "Access request"),
+    ],
+)
 def test_right_selects_sections(runner, tmp_path, right, present, absent):
     args = [*ISSUE_COMMAND, "--format", "text", "--lang", "en", "--right", right]
     result = runner.invoke(cli, args, catch_exceptions=False)
@@ -133,18 +181,32 @@ def test_text_format_prints_letter_on_stdout(runner, tmp_path):
 
 
 def test_profile_from_init_is_used_and_private(runner, tmp_path, dsar_home):
-    result = runner.invoke(cli, ["init", "--name", "Camille Martin", "--phone", "0612345678",
-                                 "--email", "camille@example.org"], catch_exceptions=False)
+    result = runner.invoke(
+        cli,
+        [
+            "init",
+            "--name",
+            "Camille Martin",
+            "--phone",
+            "0612345678",
+            "--email",
+            "camille@example.org",
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0
     profile_file = dsar_home / "profile.yaml"
     assert stat.S_IMODE(os.stat(profile_file).st_mode) == 0o600
-    result = runner.invoke(cli, ["generate", "--broker", "renaissance", "--format", "text"],
-                           catch_exceptions=False)
+    result = runner.invoke(
+        cli, ["generate", "--broker", "renaissance", "--format", "text"], catch_exceptions=False
+    )
     assert result.exit_code == 0 and "06 12 34 56 78" in result.stdout
 
 
 def test_init_prompts(runner, dsar_home):
-    answers = "Camille Martin\n12 rue des Lilas\n75011 Paris\n\n06 12 34 56 78\ncamille@example.org\n"
+    answers = (
+        "Camille Martin\n12 rue des Lilas\n75011 Paris\n\n06 12 34 56 78\ncamille@example.org\n"
+    )
     result = runner.invoke(cli, ["init"], input=answers, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     saved = (dsar_home / "profile.yaml").read_text()
@@ -154,12 +216,15 @@ def test_init_prompts(runner, dsar_home):
 # ---------------------------------------------------------------- errors
 
 
-@pytest.mark.parametrize("flag, value, message", [
-    ("--phone", "12", "--phone: '12' is not a valid phone number"),
-    ("--email", "camille@", "--email: 'camille@' is not a valid e-mail address"),
-    ("--sms-date", "2024-02-30", "--sms-date: '2024-02-30' is not a date"),
-    ("--name", "Camille\nMartin", "--name: must be on one line"),
-])
+@pytest.mark.parametrize(
+    "flag, value, message",
+    [
+        ("--phone", "12", "--phone: '12' is not a valid phone number"),
+        ("--email", "camille@", "--email: 'camille@' is not a valid e-mail address"),
+        ("--sms-date", "2024-02-30", "--sms-date: '2024-02-30' is not a date"),
+        ("--name", "Camille\nMartin", "--name: must be on one line"),
+    ],
+)
 def test_bad_field_names_the_field(runner, tmp_path, flag, value, message):
     args = list(ISSUE_COMMAND)
     args[args.index(flag) + 1] = value

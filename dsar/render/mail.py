@@ -37,7 +37,7 @@ def _mailbox(name: str, email: str) -> str:
 def message_id(letter: Letter) -> str:
     """Stable per request, so a resend after a crash is recognisably the same message."""
     request = letter.request
-    domain = (fields.ascii_email(request.reply_email or "x@dsar.invalid") or "x@dsar.invalid")
+    domain = fields.ascii_email(request.reply_email or "x@dsar.invalid") or "x@dsar.invalid"
     return f"<{request.reference.lower()}.{request.broker.slug}@{domain.rpartition('@')[2]}>"
 
 
@@ -46,7 +46,9 @@ def build(letter: Letter, pdf: bytes | None = None, pdf_name: str | None = None)
     request = letter.request
     sender_email = request.reply_email
     if not sender_email:
-        raise DsarError("an e-mail needs the requester's address: give --email or set it with dsar init")
+        raise DsarError(
+            "an e-mail needs the requester's address: give --email or set it with dsar init"
+        )
     sender_name = request.mandate.association.name if request.mandate else request.requester.name
     body = MIMEText(letter.body_text, "plain", _UTF8_QP)
     if pdf is None:
@@ -55,7 +57,9 @@ def build(letter: Letter, pdf: bytes | None = None, pdf_name: str | None = None)
         message = MIMEMultipart()
         message.attach(body)
         attachment = MIMEApplication(pdf, "pdf")
-        attachment.add_header("Content-Disposition", "attachment", filename=pdf_name or "letter.pdf")
+        attachment.add_header(
+            "Content-Disposition", "attachment", filename=pdf_name or "letter.pdf"
+        )
         message.attach(attachment)
     message["From"] = _mailbox(sender_name, sender_email)
     message["Reply-To"] = _mailbox(sender_name, sender_email)
