@@ -14,6 +14,7 @@ import click
 
 from . import compose, fields, letters, profile, registry
 from .errors import DsarError, InputError
+from .journal import STATES
 from .paths import SHIPPED_REGISTRY, Paths
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -239,27 +240,47 @@ def generate(
     if "email" in chosen and not request.reply_email:
         raise InputError("email", "the e-mail format needs your e-mail address (--email)")
 
-    renderer = None
-    if "pdf" in chosen:
-        from .render.pdf import PdfRenderer
-
-        roots = [p for p in (templates_dir or paths.user_templates,) if p and p.is_dir()]
-        renderer = PdfRenderer(env, [*roots, letters.SHIPPED_TEMPLATES])
+    renderer = pdf_renderer(env, templates_dir) if "pdf" in chosen else None
     written = compose.write(letter, chosen, out_dir, force=force, pdf_renderer=renderer)
-
+    with open_journal() as journal:
+        journal.record(
+            request,
+            subject=letter.subject,
+            body_text=letter.body_text,
+            medium=",".join(chosen),
+            page_html=written.page_html,
+            files=written.files,
+        )
     if "text" in chosen:
         click.echo(f"{letter.subject}\n\n{letter.body_text}", nl=False)
-    for path in written.files:
-        click.echo(f"wrote {path}", err="text" in chosen)
-    click.echo(f"reference {request.reference}", err="text" in chosen)
-    if "email" in chosen:
+    report_written(letter, written, quiet_stdout="text" in chosen)
+    for line in compose.gap_advice(letter, reg):
+        warn(line)
+
+
+def pdf_renderer(env, templates_dir: Path | None = None):
+    from .render.pdf import PdfRenderer
+
+    user = templates_dir or Paths.from_env().user_templates
+    return PdfRenderer(env, [*([user] if user.is_dir() else []), letters.SHIPPED_TEMPLATES])
+
+
+def open_journal():
+    from .journal import Journal
+
+    return Journal(Paths.from_env().journal)
+
+
+def report_written(letter, written, *, quiet_stdout: bool = False) -> None:
+    for path in written.files.values():
+        click.echo(f"wrote {path}", err=quiet_stdout)
+    click.echo(f"reference {letter.request.reference}", err=quiet_stdout)
+    if written.eml:
         from .render.mail import mailto
 
         link = mailto(letter)
         if link:
-            click.echo(f"mailto link for your own mail client:\n{link}", err="text" in chosen)
-    for line in compose.gap_advice(letter, reg):
-        warn(line)
+            click.echo(f"mailto link for your own mail client:\n{link}", err=quiet_stdout)
 
 
 # ---------------------------------------------------------------- brokers
@@ -413,6 +434,240 @@ def brokers_schema():
       dsar brokers schema > brokers.schema.json
     """
     click.echo(json.dumps(registry.json_schema(), indent=2, ensure_ascii=False))
+
+
+# ---------------------------------------------------------------- follow-up
+
+
+def parse_day(value: str | None, field: str = "on"):
+    return fields.iso_date(value, field) if value else letters.today()
+
+
+@cli.command()
+@click.argument("reference")
+@click.option("--on", "on", required=True, help="Date it was posted or e-mailed, YYYY-MM-DD.")
+@click.option("--lrar", "lrar_number", help="Registered-letter number (LRAR).")
+@click.option("--received", help="Date on the acknowledgement of receipt, YYYY-MM-DD.")
+@click.option("--message-id", help="Message-ID of the e-mail you sent.")
+def sent(reference, on, lrar_number, received, message_id):
+    """Record that a request was sent, with its proof; the deadline starts to run.
+
+    The one-month deadline (Art. 12(3)) counts from receipt: from --received when you
+    have the acknowledgement, else from the sending date (and status says so).
+
+    \b
+    Example:
+      dsar sent DSAR-28FJ-ZUR7 --on 2026-01-31 --lrar 1A23456789012 --received 2026-02-02
+    """
+    with open_journal() as journal:
+        journal.mark_sent(reference, fields.iso_date(on, "on"), lrar=lrar_number,
+                          received=fields.iso_date(received, "received") if received else None,
+                          message_id=message_id)  # fmt: skip
+        entry = journal.entry(reference)
+    note = " (from the sending date: no receipt date yet)" if entry.receipt_is_estimated else ""
+    click.echo(f"{reference}: sent {entry.sent_on}; answer due by {entry.deadline}{note}")
+
+
+@cli.command()
+@click.argument("reference")
+@click.option(
+    "--state", type=click.Choice(["answered", "partial", "refused", "id-requested", "closed"])
+)
+@click.option("--extension", is_flag=True, help="The recipient notified a two-month extension.")
+@click.option("--on", "on", required=True, help="Date of the answer, YYYY-MM-DD.")
+@click.option(
+    "--file",
+    "reply_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The reply (PDF, e-mail, scan); kept beside the journal.",
+)
+@click.option("--note", help="What the answer said, in a few words.")
+def answer(reference, state, extension, on, reply_files, note):
+    """Record the recipient's answer, or a notified extension.
+
+    \b
+    Example:
+      dsar answer DSAR-28FJ-ZUR7 --state partial --on 2026-03-01 --file reply.pdf --note "no source given"
+      dsar answer DSAR-28FJ-ZUR7 --extension --on 2026-02-20
+    """
+    if extension == bool(state):
+        raise click.UsageError("give either --state or --extension")
+    day = fields.iso_date(on, "on")
+    with open_journal() as journal:
+        if extension:
+            journal.mark_extension(reference, day)
+            click.echo(
+                f"{reference}: extended; answer now due by {journal.entry(reference).deadline}"
+            )
+            return
+        kept = journal.mark_answer(reference, state, day, note, list(reply_files))
+    for path in kept:
+        click.echo(f"kept {path}")
+    hint = {
+        "id-requested": f"; answer it with: dsar reply-id {reference}",
+        "partial": f"; follow up with: dsar remind {reference}",
+        "refused": f"; follow up with: dsar complain {reference} --out DIR",
+    }.get(state, "")
+    click.echo(f"{reference}: {state}{hint}")
+
+
+@cli.command()
+@click.option("--as-of", help="Work out states as of this date (default: today).")
+@click.option("--broker", "broker_slug", help="Only requests to this broker.")
+@click.option("--state", "state_filter", type=click.Choice(STATES))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option(
+    "--csv",
+    "csv_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the rows as CSV.",
+)
+@click.option(
+    "--ics",
+    "ics_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the deadlines as an .ics calendar.",
+)
+def status(as_of, broker_slug, state_filter, as_json, csv_file, ics_file):
+    """Every request with its deadline and state; overdue ones stand out.
+
+    \b
+    Example:
+      dsar status
+      dsar status --state overdue --json
+      dsar status --ics deadlines.ics
+    """
+    from . import report
+
+    day = parse_day(as_of, "as_of")
+    with open_journal() as journal:
+        entries = [e for e in journal.entries(broker=broker_slug)
+                   if not state_filter or e.state(day) == state_filter]  # fmt: skip
+    if csv_file:
+        report.write_csv(csv_file, entries, day)
+    if ics_file:
+        report.write_ics(ics_file, entries)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"as_of": day.isoformat(), "requests": [e.as_dict(day) for e in entries]}, indent=2
+            )
+        )
+        return
+    report.print_table(entries, day)
+
+
+def _follow_up_outputs(letter, extra, formats, out_dir, force, journal, kind, first_ref):
+    env = letters.environment(Paths.from_env().user_templates)
+    chosen = compose.parse_formats(formats)
+    renderer = pdf_renderer(env) if "pdf" in chosen else None
+    written = compose.write(
+        letter, chosen, out_dir, force=force, pdf_renderer=renderer, extra=extra
+    )
+    journal.record(letter.request, subject=letter.subject, body_text=letter.body_text,
+                   medium=",".join(chosen), page_html=written.page_html, files=written.files,
+                   kind=kind)  # fmt: skip
+    if "text" in chosen:
+        click.echo(f"{letter.subject}\n\n{letter.body_text}", nl=False)
+    report_written(letter, written, quiet_stdout="text" in chosen)
+    return written
+
+
+@cli.command()
+@click.argument("reference")
+@click.option("--format", "formats", default="pdf,email", show_default=True)
+@click.option("--lang", type=click.Choice(fields.LANGUAGES), help="Default: the request's.")
+@click.option("--on", "on", help="Date of the reminder (default: today).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("letters"),
+    show_default=True,
+)
+@click.option("--force", is_flag=True)
+def remind(reference, formats, lang, on, out_dir, force):
+    """The reminder (relance) once the deadline has passed: a final 15-day deadline.
+
+    \b
+    Example:
+      dsar remind DSAR-28FJ-ZUR7 --format pdf
+    """
+    from . import followup
+
+    day = parse_day(on)
+    env = letters.environment(Paths.from_env().user_templates)
+    with open_journal() as journal:
+        letter, extra = followup.reminder(journal, reference, env, on=day, lang=lang)
+        _follow_up_outputs(letter, extra, formats, out_dir, force, journal, "reminder", reference)
+        journal.mark_reminded(reference, day, letter.request.reference)
+    click.echo(f"{reference}: reminded; final deadline {extra['final_deadline']}")
+
+
+@cli.command("reply-id")
+@click.argument("reference")
+@click.option("--format", "formats", default="pdf,email", show_default=True)
+@click.option("--lang", type=click.Choice(fields.LANGUAGES))
+@click.option("--on", "on", help="Date of the letter (default: today).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("letters"),
+    show_default=True,
+)
+@click.option("--force", is_flag=True)
+def reply_id(reference, formats, lang, on, out_dir, force):
+    """Answer a demand for an identity card: not proportionate for a phone number.
+
+    \b
+    Example:
+      dsar reply-id DSAR-28FJ-ZUR7 --format pdf,email
+    """
+    from . import followup
+
+    env = letters.environment(Paths.from_env().user_templates)
+    with open_journal() as journal:
+        letter, extra = followup.reply_id(journal, reference, env, on=parse_day(on), lang=lang)
+        _follow_up_outputs(letter, extra, formats, out_dir, force, journal, "reply-id", reference)
+
+
+@cli.command()
+@click.argument("reference")
+@click.option("--on", "on", help="Date of the complaint (default: today).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--force", is_flag=True)
+@registry_option
+def complain(reference, on, out_dir, force, registries):
+    """A complaint to the CNIL (Art. 77), and one dossier PDF with every piece.
+
+    The dossier holds the complaint, the original request, reminders, replies in PDF,
+    and a last page listing every recorded step with its proof. Upload it with the
+    CNIL's online form (https://www.cnil.fr/fr/plaintes) or post it.
+
+    \b
+    Example:
+      dsar complain DSAR-28FJ-ZUR7 --out complaint/
+    """
+    from . import followup
+    from .files import write_private
+
+    day = parse_day(on)
+    cnil = load_registry(registries).get("cnil")
+    env = letters.environment(Paths.from_env().user_templates)
+    with open_journal() as journal:
+        letter, extra = followup.complaint(journal, reference, env, cnil, on=day)
+        written = _follow_up_outputs(
+            letter, extra, "pdf", out_dir, force, journal, "complaint", reference
+        )
+        bundle = followup.dossier(journal, reference, written.pdf, pdf_renderer(env),
+                                  followup.reminders_of(journal, reference))  # fmt: skip
+        target = out_dir / f"{reference}-dossier-cnil.pdf"
+        write_private(target, bundle, overwrite=force)
+        journal.mark_complained(reference, day, letter.request.reference)
+    click.echo(f"wrote {target}")
+    click.echo("file it online at https://www.cnil.fr/fr/plaintes, or post it to the CNIL")
 
 
 def main():

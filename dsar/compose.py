@@ -100,9 +100,11 @@ def build_request(
 
 @dataclass
 class Written:
-    files: list[Path] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)
     pdf: bytes | None = None
     eml: bytes | None = None
+    page_html: str | None = None
+    message_id: str | None = None
 
 
 def output_paths(letter: Letter, out_dir: Path, formats: tuple[str, ...]) -> dict[str, Path]:
@@ -111,7 +113,10 @@ def output_paths(letter: Letter, out_dir: Path, formats: tuple[str, ...]) -> dic
     return {f: out_dir / f"{stem}{suffix[f]}" for f in formats if f in suffix}
 
 
-def write(letter: Letter, formats, out_dir: Path, *, force: bool, pdf_renderer=None) -> Written:
+def write(
+    letter: Letter, formats, out_dir: Path, *, force: bool, pdf_renderer=None,
+    extra: dict | None = None,
+) -> Written:  # fmt: skip
     """Render every requested output first, then write: a failure leaves no partial file."""
     from .render import mail
 
@@ -119,12 +124,14 @@ def write(letter: Letter, formats, out_dir: Path, *, force: bool, pdf_renderer=N
     check_free(targets.values(), overwrite=force)
     result = Written()
     if "pdf" in targets:
-        result.pdf = pdf_renderer.render(letter)
+        result.page_html = pdf_renderer.html(letter, extra)
+        result.pdf = pdf_renderer.render_html(result.page_html)
     if "email" in targets:
-        result.eml = mail.build(letter).as_bytes()
+        message = mail.build(letter)
+        result.eml, result.message_id = message.as_bytes(), message["Message-ID"]
     for kind, path in targets.items():
         write_private(path, result.pdf if kind == "pdf" else result.eml, overwrite=force)
-        result.files.append(path)
+        result.files[kind] = path
     return result
 
 

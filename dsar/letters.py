@@ -82,9 +82,11 @@ def gaps(request: Request) -> tuple[str, ...]:
     return tuple(found)
 
 
-def render(request: Request, env: jinja2.Environment, *, kind: str = "request") -> Letter:
-    """Render one letter kind ('request', later 'reminder', 'complaint', ...)."""
-    ctx = context(request)
+def render(
+    request: Request, env: jinja2.Environment, *, kind: str = "request", extra: dict | None = None
+) -> Letter:
+    """Render one letter kind: request, reminder, reply-id, complaint."""
+    ctx = context(request) | (extra or {})
     try:
         body = env.get_template(f"letters/{request.lang}/{kind}.html.j2").render(ctx)
         subject = env.get_template(f"letters/{request.lang}/{kind}.subject.txt.j2").render(ctx)

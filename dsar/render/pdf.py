@@ -80,8 +80,8 @@ class PdfRenderer:
         if not harfbuzz_subset_available():
             log.warning("libharfbuzz-subset0 is missing: PDF rendering will be about 3x slower")
 
-    def html(self, letter: Letter) -> str:
-        ctx = context(letter.request)
+    def html(self, letter: Letter, extra: dict | None = None) -> str:
+        ctx = context(letter.request) | (extra or {})
         ctx.update(subject=letter.subject, body=Markup(letter.body_html))  # our own escaped output
         return self.env.get_template("page.html.j2").render(ctx)
 
