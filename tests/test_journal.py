@@ -296,7 +296,7 @@ def test_sigkill_while_recording_leaves_journal_whole(tmp_path):
     path = tmp_path / "journal.sqlite3"
     script = tmp_path / "recorder.py"
     script.write_text(RECORDER)
-    for round_number, delay in enumerate((1.5, 2.0, 2.7)):
+    for delay in (1.5, 2.0, 2.7):
         proc = subprocess.Popen(
             [sys.executable, str(script), str(path), str(tmp_path / "f")],
             stdout=subprocess.PIPE,
