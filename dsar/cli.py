@@ -7,6 +7,7 @@ and an exit code in one place (DsarGroup.invoke).
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -425,6 +426,50 @@ def brokers_check(file, registries):
     click.echo(summary)
 
 
+@brokers.command("import")
+@click.argument("source", type=click.Choice(["datenanfragen"]))
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Registry file to write.",
+)
+@click.option(
+    "--kind", type=click.Choice(["company", "authority"]), default="company", show_default=True
+)
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
+def brokers_import(source, path, output, kind, force):
+    """Import an outside company database into a registry file.
+
+    PATH is the datenanfragen JSON-lines file, or a folder of upstream
+    companies/*.json files. Whatever cannot be mapped is reported.
+
+    \b
+    Example:
+      dsar brokers import datenanfragen ../shared/data/datenanfragen/companies.jsonl --output companies.yaml
+      dsar generate --registry companies.yaml --broker amazon-fr --format pdf
+    """
+    from . import importer
+    from .files import check_free, write_private
+
+    check_free([output], overwrite=force)
+    result = importer.import_datenanfragen(path, kind=kind)
+    text = importer.dump(result, path)
+    registry.parse(text, str(output))  # never write a registry that would not load
+    write_private(output, text, overwrite=force)
+    for problem in result.problems:
+        click.echo(problem, err=True)
+    if result.unmapped:
+        kept_out = ", ".join(f"{k} ({n})" for k, n in result.unmapped.most_common())
+        click.echo(f"fields not carried over: {kept_out}", err=True)
+    click.echo(
+        f"imported {len(result.entries)} entries into {output}; "
+        f"{len(result.problems)} value(s) dropped or skipped (listed above)"
+    )
+
+
 @brokers.command("schema")
 def brokers_schema():
     """Print the registry's JSON Schema (for editors that validate YAML).
@@ -434,6 +479,104 @@ def brokers_schema():
       dsar brokers schema > brokers.schema.json
     """
     click.echo(json.dumps(registry.json_schema(), indent=2, ensure_ascii=False))
+
+
+# ---------------------------------------------------------------- campaigns
+
+
+@cli.command()
+@registry_option
+def campaigns(registries):
+    """List the documented campaigns: date, party, candidates, broker, channel.
+
+    \b
+    Example:
+      dsar campaigns
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    reg = load_registry(registries)
+    table = Table("date", "party", "candidates", "broker", "channel", "volume", "sources", box=None)
+    for campaign in sorted(reg.campaigns.values(), key=lambda c: c.date):
+        table.add_row(
+            campaign.date, campaign.party or "?", ", ".join(campaign.candidates),
+            campaign.broker or "unknown", ",".join(campaign.channel), campaign.volume or "",
+            "; ".join(s.label() for s in campaign.sources),
+        )  # fmt: skip
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
+
+
+@cli.command("identify")
+@click.option("--text", default="", help="The message, pasted.")
+@click.option(
+    "--text-file", type=click.File("r", encoding="utf-8"), help="Read the message from a file."
+)
+@click.option("--sender", default="", help="Sender name or short number shown.")
+@click.option("--date", "when", help="When it came, YYYY-MM-DD.")
+@registry_option
+def identify_command(text, text_file, sender, when, registries):
+    """Find who is behind a political message: the party, the broker, and why.
+
+    \b
+    Example:
+      dsar identify --date 2024-06-06 --sender "Marion Maréchal" \\
+        --text "Le 9 juin, votez pour la liste de Marion Maréchal. STOP au 36111"
+    """
+    from . import identify
+
+    if text_file:
+        text = text_file.read()
+    text = fields.text(text, "text", multiline=True)
+    sender = fields.text(sender, "sender", limit=200)
+    day = fields.iso_date(when, "date") if when else None
+    reg = load_registry(registries)
+    clues, matches = identify.identify(reg, text=text, sender=sender, when=day)
+    if clues.stop_number:
+        click.echo(f"STOP short number: {clues.stop_number} (reply STOP to it as well: it is free)")
+    if clues.links:
+        click.echo(f"links in the message (not opened): {', '.join(clues.links)}")
+    controllers: dict[str, list[str]] = {}
+    brokers_found: dict[str, list[str]] = {}
+    for match in matches:
+        campaign = match.campaign
+        why = f"campaign {campaign.id} ({campaign.date}): {'; '.join(match.reasons)}; confidence {match.confidence}"
+        if campaign.party:
+            controllers.setdefault(campaign.party, []).append(why)
+        brokers_found.setdefault(campaign.broker or "", []).append(why)
+    for slug, label in clues.parties.items():
+        controllers.setdefault(slug, []).append(f"the message names {label!r}")
+    if not controllers and not brokers_found:
+        click.echo("Nothing in the message matches a known party, candidate or campaign.")
+        senders = identify.political_senders(reg)
+        click.echo("Brokers known to send political SMS and voice messages:")
+        for broker in senders:
+            click.echo(f"  {broker.slug}: {broker.name}")
+        click.echo(
+            "Ask them where your number came from: dsar generate --broker "
+            f"{senders[0].slug if senders else 'SLUG'} ..."
+        )
+        return
+    if controllers:
+        click.echo("\nLikely controller (the party that ordered it):")
+        for slug, reasons in controllers.items():
+            click.echo(f"  {reg.brokers[slug].name} [{slug}]")
+            for reason in dict.fromkeys(reasons):
+                click.echo(f"    - {reason}")
+    if brokers_found:
+        click.echo("\nLikely broker (who holds or rented the number):")
+        for slug, reasons in brokers_found.items():
+            label = (
+                f"{reg.brokers[slug].name} [{slug}]" if slug else "unknown: the sources name none"
+            )
+            click.echo(f"  {label}")
+            for reason in dict.fromkeys(reasons):
+                click.echo(f"    - {reason}")
+    click.echo("\nWrite to each:")
+    date_flag = f" --sms-date {day.isoformat()}" if day else ""
+    for slug in [*controllers, *[b for b in brokers_found if b]]:
+        sender_flag = f" --sms-sender {shlex.quote(sender)}" if sender else ""
+        click.echo(f"  dsar generate --broker {slug}{date_flag}{sender_flag} ...")
 
 
 # ---------------------------------------------------------------- follow-up

@@ -143,7 +143,7 @@ brokers:
     path.write_text(text)
     result = runner.invoke(cli, ["brokers", "check", str(path)])
     assert result.exit_code == 1
-    assert "error: b: name or alias 'shared' is also a's" in result.stderr
+    assert "error: b: alias 'shared' is also a's" in result.stderr
     assert "error: b: refers to unknown slug 'nobody'" in result.stderr
     assert "error: a: has no sources" in result.stderr
     assert "warning: b: never checked" in result.stderr

@@ -1,0 +1,111 @@
+"""Who is behind a message: match what a person has against parties and campaigns.
+
+Scores are simple and explained: each clue that matched is listed, so the person can
+judge. Nothing here reaches the network; links in the text are only reported.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from .models import Broker, Campaign
+from .registry import Registry, fold
+
+STOP_NUMBER = re.compile(r"\bstop\b\D{0,12}(\d{5})\b", re.IGNORECASE)
+LINK = re.compile(
+    r"\b(?:https?://|www\.)[^\s<>\"]+|\b[a-z0-9-]+\.(?:fr|com|eu|org)(?:/[^\s]*)?", re.IGNORECASE
+)
+
+
+@dataclass
+class Clues:
+    """What was read off the message."""
+
+    stop_number: str | None = None
+    links: list[str] = field(default_factory=list)
+    parties: dict[str, str] = field(default_factory=dict)  # slug -> the words that matched
+    candidates: dict[str, str] = field(default_factory=dict)  # campaign id -> the name matched
+
+
+@dataclass
+class Match:
+    campaign: Campaign
+    score: float
+    reasons: list[str]
+
+    @property
+    def confidence(self) -> str:
+        return "high" if self.score >= 5 else "medium" if self.score >= 3 else "low"
+
+
+def _contains(haystack: str, needle: str) -> bool:
+    needle = fold(needle)
+    return bool(needle) and f" {needle} " in haystack
+
+
+def read_clues(registry: Registry, text: str, sender: str) -> Clues:
+    haystack = f" {fold(text)} {fold(sender)} "
+    clues = Clues()
+    if match := STOP_NUMBER.search(text):
+        clues.stop_number = match.group(1)
+    clues.links = LINK.findall(text)
+    for broker in registry:
+        if broker.kind != "party":
+            continue
+        for label in (broker.name, *broker.aliases):
+            # two-letter acronyms (LR, RN) only count in the sender field: too common in text
+            source = f" {fold(sender)} " if len(fold(label)) <= 2 else haystack
+            if _contains(source, label):
+                clues.parties[broker.slug] = label
+                break
+    for campaign in registry.campaigns.values():
+        for name in campaign.candidates:
+            surname = name.split()[-1]
+            full = _contains(haystack, name)
+            if full or (len(surname) > 3 and _contains(haystack, surname)):
+                clues.candidates[campaign.id] = name if full else surname
+    return clues
+
+
+def _date_score(campaign: Campaign, when: date | None) -> tuple[float, str | None]:
+    if when is None:
+        return 0, None
+    if campaign.date == when.isoformat():
+        return 3, f"same day as the campaign ({campaign.date})"
+    if campaign.date == when.isoformat()[:7]:
+        return 2, f"same month as the campaign ({campaign.date})"
+    if campaign.date[:4] == str(when.year):
+        return 1, f"same year as the campaign ({campaign.date[:4]})"
+    return -1, None
+
+
+def identify(registry: Registry, *, text: str = "", sender: str = "",
+             when: date | None = None) -> tuple[Clues, list[Match]]:  # fmt: skip
+    clues = read_clues(registry, text, sender)
+    matches = []
+    for campaign in registry.campaigns.values():
+        score, reasons = 0.0, []
+        if campaign.id in clues.candidates:
+            score += 3
+            reasons.append(f"names the candidate {clues.candidates[campaign.id]!r}")
+        if campaign.party in clues.parties:
+            score += 2
+            reasons.append(f"names the party {clues.parties[campaign.party]!r}")
+        if not reasons:
+            continue
+        points, why = _date_score(campaign, when)
+        score += points
+        if why:
+            reasons.append(why)
+        matches.append(Match(campaign, score, reasons))
+    matches.sort(key=lambda m: (-m.score, m.campaign.date), reverse=False)
+    return clues, [m for m in matches if m.score > 0]
+
+
+def political_senders(registry: Registry) -> list[Broker]:
+    """Brokers that documented campaigns used for SMS or voice messages."""
+    slugs = {c.broker for c in registry.campaigns.values()
+             if c.broker and {"sms", "voice"} & set(c.channel)}  # fmt: skip
+    return [registry.brokers[s] for s in sorted(slugs) if s in registry.brokers]

@@ -1,0 +1,142 @@
+"""The datenanfragen database imported whole, and letters rendered to real-world records."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import date
+
+import pytest
+
+from dsar import compose, importer, letters, profile, registry
+from dsar.cli import cli
+
+from .conftest import DATENANFRAGEN, flat, pdf_text
+
+COMPANIES = DATENANFRAGEN / "companies.jsonl"
+pytestmark = pytest.mark.skipif(
+    not COMPANIES.exists(), reason="../shared/data is not beside the checkout"
+)
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory):
+    from click.testing import CliRunner
+
+    output = tmp_path_factory.mktemp("import") / "companies.yaml"
+    result = CliRunner().invoke(
+        cli,
+        ["brokers", "import", "datenanfragen", str(COMPANIES), "--output", str(output)],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    return output, result
+
+
+def test_all_records_imported_and_check_passes(imported, runner):
+    output, result = imported
+    assert "imported 3069 entries" in result.stdout
+    # what could not be mapped is said, with the line and the reason
+    assert (
+        "(vrbank-muenchen-land): email dropped" in result.stderr and "SOFT HYPHEN" in result.stderr
+    )
+    assert "(asos-shop): web dropped: 'httsp://www.asos.com'" in result.stderr
+    check = runner.invoke(cli, ["brokers", "check", str(output)])
+    assert check.exit_code == 0, check.stderr[-2000:]
+    assert "3069 entries, 0 campaigns: 0 error(s)" in check.stdout
+
+
+def test_mapping_of_one_record(imported):
+    reg = registry.Registry()
+    reg.add(registry.read(imported[0]), "x")
+    entry = reg.get("en-marche")
+    assert entry.name == "Renaissance" and entry.kind == "company" and entry.quality == "verified"
+    assert entry.email == "mes-donnees@parti-renaissance.fr"
+    assert entry.postal_address == "68 rue du Rocher\n75008 Paris\nFrance"
+    assert "La République en marche (formerly)" in entry.aliases
+    assert entry.contacts[0].source == "datenanfragen/data record en-marche"
+    assert any(s.url == "https://github.com/datenanfragen/data/issues/509" for s in entry.sources)
+
+
+def test_folder_of_upstream_files(tmp_path, runner):
+    folder = tmp_path / "companies"
+    folder.mkdir()
+    for line in COMPANIES.read_text().splitlines()[:5]:
+        record = json.loads(line)
+        (folder / f"{record['slug']}.json").write_text(json.dumps(record))
+    result = runner.invoke(
+        cli,
+        ["brokers", "import", "datenanfragen", str(tmp_path), "--output", str(tmp_path / "r.yaml")],
+        catch_exceptions=False,
+    )
+    assert "imported 5 entries" in result.stdout
+
+
+def test_generate_to_an_imported_record(imported, runner, tmp_path):
+    result = runner.invoke(
+        cli,
+        [
+            "generate",
+            "--registry",
+            str(imported[0]),
+            "--broker",
+            "1blu",
+            "--name",
+            "Camille",
+            "--phone",
+            "0612345678",
+            "--format",
+            "text",
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0 and "1blu AG" not in result.stderr
+
+
+def test_sample_of_200_records_renders_to_readable_pdfs(imported, env, pdf_renderer):
+    reg = registry.Registry()
+    reg.add(registry.read(imported[0]), "x")
+    entries = sorted(reg.brokers.values(), key=lambda b: b.slug)
+    sample = random.Random(2026).sample(entries, 200)
+    assert any(b.email is None for b in sample)
+    foreign_multiline = [
+        b
+        for b in sample
+        if b.postal_address and b.postal_address.count("\n") >= 2 and b.country not in (None, "fr")
+    ]
+    assert foreign_multiline
+    person = profile.requester(
+        "Camille Martin", "12 rue des Lilas\n75011 Paris", "06 12 34 56 78", "camille@example.org"
+    )
+    for broker in sample:
+        request = compose.build_request(
+            reg,
+            broker.slug,
+            person,
+            compose.evidence(),
+            right="access",
+            letter_date=date(2026, 11, 23),
+        )
+        text = flat(pdf_text(pdf_renderer.render(letters.render(request, env))))
+        assert "15(1)(g)" in text and "+33612345678" in text, broker.slug
+        if broker.postal_address:
+            first_line = broker.postal_address.splitlines()[0]
+            assert flat(first_line) in text, (broker.slug, first_line)
+        else:
+            assert flat(broker.name) in text, broker.slug
+
+
+def test_unreadable_path(runner, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{not json\n")
+    result = runner.invoke(
+        cli, ["brokers", "import", "datenanfragen", str(bad), "--output", str(tmp_path / "o.yaml")]
+    )
+    assert result.exit_code == 1 and "bad.jsonl line 1: not JSON" in result.stderr
+    assert not (tmp_path / "o.yaml").exists()
+
+
+def test_report_counts_unmapped_fields():
+    result = importer.import_datenanfragen(COMPANIES)
+    assert result.unmapped["custom-access-template"] == 506
+    assert result.unmapped["request-language=de"] > 0
