@@ -579,6 +579,237 @@ def identify_command(text, text_file, sender, when, registries):
         click.echo(f"  dsar generate --broker {slug}{date_flag}{sender_flag} ...")
 
 
+# ---------------------------------------------------------------- associations
+
+EXIT_SOME_FAILED = 3
+
+
+@cli.command()
+@click.argument("csv_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--broker", "broker_slug", help="Recipient for rows without a 'broker' column value.")
+@click.option(
+    "--association",
+    "association_file",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="association.yaml: name, address, email, representative.",
+)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "formats",
+    default="pdf,email",
+    show_default=True,
+    help="pdf, email; comma-separated.",
+)
+@click.option(
+    "--right", type=click.Choice(["access", "erasure", "both"]), default="both", show_default=True
+)
+@click.option("--lang", type=click.Choice(fields.LANGUAGES), default="fr", show_default=True)
+@click.option("--date", "letter_date", help="Date on the letters (default: today).")
+@click.option("--strict", is_flag=True, help="Stop at the first bad row instead of skipping it.")
+@click.option(
+    "--workers", type=click.IntRange(1, 64), help="PDF worker processes (default: one per core)."
+)
+@click.option("--force", is_flag=True, help="Redo files that an earlier run already wrote.")
+@click.option(
+    "--send",
+    is_flag=True,
+    help="Send the e-mails over SMTP (nothing leaves the machine without it).",
+)
+@click.option("--dry-run", is_flag=True, help="With --send: show what would be sent, send nothing.")
+@click.option("--smtp-host")
+@click.option("--smtp-port", type=int, default=587, show_default=True)
+@click.option(
+    "--smtp-security",
+    type=click.Choice(["none", "starttls", "ssl"]),
+    default="starttls",
+    show_default=True,
+)
+@click.option("--smtp-user", help="Login; the password comes from DSAR_SMTP_PASSWORD or a prompt.")
+@click.option(
+    "--rate",
+    type=click.FloatRange(0),
+    default=60,
+    show_default=True,
+    help="Messages per minute at most (0: no limit).",
+)
+@click.option(
+    "--retry-backoff",
+    type=click.FloatRange(0),
+    default=2.0,
+    show_default=True,
+    help="Seconds before the first retry of a 4xx or a dropped connection; doubled each time, 5 tries.",
+)
+@registry_option
+def batch(
+    csv_file,
+    broker_slug,
+    association_file,
+    out_dir,
+    formats,
+    right,
+    lang,
+    letter_date,
+    strict,
+    workers,
+    force,
+    send,
+    dry_run,
+    smtp_host,
+    smtp_port,
+    smtp_security,
+    smtp_user,
+    rate,
+    retry_backoff,
+    registries,
+):
+    """Letters for every member of an association, under mandate; optionally e-mailed.
+
+    CSV columns: name, address, phone, email, sms_date, sms_sender, sms_text, broker,
+    mandate_date, mandate_ref (';' or ',', UTF-8 with or without BOM). Bad rows are
+    reported with their row number and skipped. Writes one PDF per member, a
+    print-duplex.pdf where every letter starts on a right-hand page, a manifest.csv,
+    and .eml files. Run the same command again after a crash: nothing is done twice.
+
+    \b
+    Examples:
+      dsar batch members.csv --broker selfcontact --association association.yaml --out out/
+      DSAR_SMTP_PASSWORD=... dsar batch members.csv --broker renaissance \\
+        --association association.yaml --out out/ --format email --send \\
+        --smtp-host smtp.example.org --smtp-port 587 --smtp-security starttls --smtp-user asso
+    """
+    import os
+
+    from . import batch as batch_module
+    from . import members
+
+    chosen = compose.parse_formats(formats)
+    if "text" in chosen:
+        raise click.UsageError("--format for a batch is pdf and/or email")
+    if send and "email" not in chosen:
+        raise click.UsageError("--send needs --format to include email")
+    if send and not smtp_host and not dry_run:
+        raise click.UsageError("--send needs --smtp-host")
+    password = None
+    if send and smtp_user and not dry_run:
+        password = os.environ.get("DSAR_SMTP_PASSWORD") or click.prompt(
+            f"SMTP password for {smtp_user}", hide_input=True, err=True)  # fmt: skip
+    options = batch_module.BatchOptions(
+        broker=broker_slug, association=members.load_association(association_file),
+        out_dir=out_dir, formats=chosen, right=right, lang=lang,
+        letter_date=fields.iso_date(letter_date, "date") if letter_date else letters.today(),
+        strict=strict, workers=workers or max(1, os.cpu_count() or 1), force=force,
+        templates=Paths.from_env().user_templates,
+    )  # fmt: skip
+    reg = load_registry(registries)
+    if broker_slug:
+        reg.get(broker_slug)  # an unknown --broker fails before any row
+    with open_journal() as journal, _progress() as progress:
+        task = progress.add_task("letters", total=None)
+        result = batch_module.run(csv_file, options, reg, journal,
+                                  progress=lambda n: progress.advance(task, n))  # fmt: skip
+        counts = {}
+        result.manifest = out_dir / "manifest.csv"
+        try:
+            counts = _send(send, dry_run, journal, progress, smtp_host, smtp_port, smtp_security,
+                           smtp_user, password, rate, retry_backoff, options.association.email)  # fmt: skip
+        finally:  # the manifest says what was sent even when sending stops
+            batch_module.write_manifest(result.manifest, result, journal)
+    for bad in result.bad:
+        click.echo(f"{csv_file}: {bad}", err=True)
+    click.echo(f"{len(result.rows)} request(s) ({result.resumed} already done by an earlier run), "
+               f"{len(result.bad)} bad row(s) skipped")  # fmt: skip
+    if result.print_file:
+        click.echo(f"print file: {result.print_file}")
+    click.echo(f"manifest: {result.manifest}")
+    if counts:
+        click.echo("e-mails: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+    if result.bad or counts.get("failed") or counts.get("deferred"):
+        sys.exit(EXIT_SOME_FAILED)
+
+
+def _send(send, dry_run, journal, progress, host, port, security, user, password, rate, backoff,
+          sender):  # fmt: skip
+    from .sending import Smtp, SmtpSettings, send_outbox
+
+    if not send:
+        return {}
+    pending = list(journal.outbox_pending())
+    if dry_run:
+        for reference, recipient, _eml, _ in pending:
+            click.echo(f"would send {reference} to {recipient}")
+        return {}
+    task = progress.add_task("e-mails", total=len(pending))
+    settings = SmtpSettings(host=host, port=port, security=security, user=user,
+                            password=password, rate_per_minute=rate, backoff=backoff)  # fmt: skip
+    return send_outbox(journal, Smtp(settings), sender_for=lambda ref: sender,
+                       progress=lambda ref: progress.advance(task))  # fmt: skip
+
+
+def _progress():
+    """Count, rate and time left on stderr; stdout keeps the summary."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,  # fmt: skip
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task):
+            return Text(f"{task.speed:.0f}/s" if task.speed else "")
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), Rate(),
+                    TimeRemainingColumn(), console=Console(stderr=True))  # fmt: skip
+
+
+@cli.command()
+@click.option(
+    "--association",
+    "association_file",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True)
+@click.argument(
+    "csv_file", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
+def mandate(association_file, out_dir, force, csv_file):
+    """Mandate forms for members to sign: one per CSV row, or one blank form.
+
+    \b
+    Examples:
+      dsar mandate --association association.yaml --out mandates/ members.csv
+      dsar mandate --association association.yaml --out mandates/
+    """
+    from . import members
+    from .files import check_free, write_private
+
+    association = members.load_association(association_file)
+    env = letters.environment(Paths.from_env().user_templates)
+    renderer = pdf_renderer(env)
+    rows = [] if csv_file is None else list(members.read(csv_file))
+    forms = [None] if csv_file is None else [r for r in rows if isinstance(r, members.Member)]
+    for bad in (r for r in rows if isinstance(r, members.BadRow)):
+        click.echo(f"{csv_file}: {bad}", err=True)
+    targets = [
+        out_dir / (f"mandate-{m.mandate_ref}.pdf" if m else "mandate-blank.pdf") for m in forms
+    ]
+    check_free(targets, overwrite=force)
+    for member, target in zip(forms, targets, strict=True):
+        html = env.get_template("mandate.html.j2").render(
+            association=association, member=member,
+            phone=member.requester.phone_forms if member else None)  # fmt: skip
+        write_private(target, renderer.render_html(html), overwrite=force)
+    click.echo(f"wrote {len(targets)} mandate form(s) in {out_dir}")
+
+
 # ---------------------------------------------------------------- follow-up
 
 

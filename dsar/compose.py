@@ -72,13 +72,14 @@ def build_request(
     parties = [] if target.kind == "party" else party_behind(registry, evidence)
     identity = requester.phone or requester.email or requester.name
     return Request(
+        # under a mandate the same member, broker and right is the same request whatever the
+        # day a batch is (re)run: a rerun must find it in the journal, not send it again
         reference=letters.reference_for(
             identity,
             target.slug,
             right,
-            letter_date.isoformat(),
-            mandate.reference if mandate else "",
-        ),
+            *((mandate.reference,) if mandate else (letter_date.isoformat(), "")),
+        ),  # fmt: skip
         broker=target,
         right=right,
         lang=fields.language(lang),
@@ -128,7 +129,7 @@ def write(
         result.pdf = pdf_renderer.render_html(result.page_html)
     if "email" in targets:
         message = mail.build(letter)
-        result.eml, result.message_id = message.as_bytes(), message["Message-ID"]
+        result.eml, result.message_id = mail.to_bytes(message), message["Message-ID"]
     for kind, path in targets.items():
         write_private(path, result.pdf if kind == "pdf" else result.eml, overwrite=force)
         result.files[kind] = path

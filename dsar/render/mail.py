@@ -13,6 +13,7 @@ from email.header import Header
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
+from email.policy import compat32
 from email.utils import formataddr, formatdate
 from urllib.parse import quote
 
@@ -22,6 +23,7 @@ from ..models import Letter
 
 _UTF8_QP = Charset("utf-8")
 _UTF8_QP.body_encoding = QP  # readable French in the raw source, unlike base64
+_CRLF = compat32.clone(linesep="\r\n")
 
 
 def _mailbox(name: str, email: str) -> str:
@@ -71,6 +73,11 @@ def build(letter: Letter, pdf: bytes | None = None, pdf_name: str | None = None)
     message["X-Unsent"] = "1"  # Outlook and Thunderbird open the .eml as a draft
     message["X-DSAR-Reference"] = request.reference
     return message
+
+
+def to_bytes(message) -> bytes:
+    """CRLF line ends: smtplib sends bytes as they are, and RFC 5322 wants CRLF."""
+    return message.as_bytes(policy=_CRLF)
 
 
 def mailto(letter: Letter) -> str | None:

@@ -80,13 +80,41 @@ class PdfRenderer:
         if not harfbuzz_subset_available():
             log.warning("libharfbuzz-subset0 is missing: PDF rendering will be about 3x slower")
 
-    def html(self, letter: Letter, extra: dict | None = None) -> str:
+    def section(self, letter: Letter, extra: dict | None = None, anchor: str = "letter") -> str:
+        """One letter's HTML; several make one document in batches."""
         ctx = context(letter.request) | (extra or {})
-        ctx.update(subject=letter.subject, body=Markup(letter.body_html))  # our own escaped output
-        return self.env.get_template("page.html.j2").render(ctx)
+        ctx.update(subject=letter.subject, body=Markup(letter.body_html), anchor=anchor)
+        return self.env.get_template("letter.html.j2").render(ctx)
+
+    def document(self, sections: list[str], lang: str = "fr", title: str = "dsar") -> str:
+        # sections are our own autoescaped output
+        return self.env.get_template("page.html.j2").render(
+            sections=[Markup(s) for s in sections], lang=lang, title=title
+        )
+
+    def html(self, letter: Letter, extra: dict | None = None) -> str:
+        return self.document([self.section(letter, extra)], letter.request.lang, letter.subject)
 
     def render(self, letter: Letter) -> bytes:
         return self.render_html(self.html(letter))
+
+    def render_chunk(self, sections: list[str], lang: str = "fr") -> list[bytes]:
+        """Lay out several letters as one document (cheaper per letter), then cut it
+        back into one PDF per letter by the anchor each letter starts with."""
+        anchored = [s.replace('id="letter"', f'id="letter-{i}"', 1) for i, s in enumerate(sections)]
+        document = self._weasyprint.HTML(
+            string=self.document(anchored, lang), base_url=self.base_url, url_fetcher=self.fetcher
+        ).render(font_config=self.font_config)
+        owner: list[int | None] = []
+        for page in document.pages:
+            found = [int(a.rsplit("-", 1)[1]) for a in page.anchors if a.startswith("letter-")]
+            owner.append(min(found) if found else None)  # None: a blank page before a recto
+        return [
+            document.copy(
+                [p for p, o in zip(document.pages, owner, strict=True) if o == index]
+            ).write_pdf()
+            for index in range(len(sections))
+        ]
 
     def render_html(self, html: str) -> bytes:
         document = self._weasyprint.HTML(

@@ -1,0 +1,248 @@
+"""Many members' requests: CSV rows in; letters, a print file, a manifest and queued
+e-mails out. Resumable: a request already in the journal with its files is not redone.
+
+PDF rendering runs in worker processes (forkserver, recycled every few chunks because
+WeasyPrint's native side grows a few kB per document), each laying out chunks of
+letters as one document. At most a few chunks are in flight, so memory stays flat
+however long the CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from . import compose, letters, members
+from .errors import DsarError, UnknownBroker
+from .files import write_private
+from .journal import Journal
+from .models import Association, Letter
+from .registry import Registry
+
+CHUNK = 20  # letters laid out together by one worker task
+RECYCLE_AFTER = 25  # tasks before a worker process is replaced
+
+
+@dataclass
+class BatchOptions:
+    broker: str | None
+    association: Association
+    out_dir: Path
+    formats: tuple[str, ...]
+    right: str = "both"
+    lang: str = "fr"
+    letter_date: date = field(default_factory=date.today)
+    strict: bool = False
+    workers: int = max(1, os.cpu_count() or 1)
+    force: bool = False
+    templates: Path | None = None
+
+
+@dataclass
+class ManifestRow:
+    row: int
+    member: str
+    broker: str
+    reference: str
+    pdf: str = ""
+    eml: str = ""
+    email_status: str = ""
+
+
+@dataclass
+class BatchResult:
+    rows: list[ManifestRow] = field(default_factory=list)
+    bad: list[members.BadRow] = field(default_factory=list)
+    resumed: int = 0
+    print_file: Path | None = None
+    manifest: Path | None = None
+
+
+# ------------------------------------------------------------------ PDF workers
+
+_worker_renderer = None
+
+
+def _init_worker(templates: str | None) -> None:
+    global _worker_renderer
+    from .render.pdf import PdfRenderer
+
+    user = Path(templates) if templates else None
+    env = letters.environment(user)
+    roots = [*([user] if user and user.is_dir() else []), letters.SHIPPED_TEMPLATES]
+    _worker_renderer = PdfRenderer(env, roots)
+
+
+def _render_chunk(task: tuple[list[str], str]) -> list[bytes]:
+    sections, lang = task
+    return _worker_renderer.render_chunk(sections, lang)
+
+
+class PdfPool:
+    """A bounded pipeline of chunk renders; results come back in submission order."""
+
+    def __init__(self, workers: int, templates: Path | None):
+        context = multiprocessing.get_context("forkserver")
+        self.pool = context.Pool(workers, _init_worker, (str(templates) if templates else None,),
+                                 maxtasksperchild=RECYCLE_AFTER)  # fmt: skip
+        self.in_flight: deque = deque()
+        self.limit = workers * 2
+
+    def submit(self, sections: list[str], lang: str, payload) -> Iterator:
+        self.in_flight.append((self.pool.apply_async(_render_chunk, ((sections, lang),)), payload))
+        while len(self.in_flight) > self.limit:
+            yield self._next()
+
+    def drain(self) -> Iterator:
+        while self.in_flight:
+            yield self._next()
+
+    def _next(self):
+        result, payload = self.in_flight.popleft()
+        return result.get(), payload
+
+    def close(self) -> None:
+        self.pool.close()
+        self.pool.join()
+
+
+# ------------------------------------------------------------------ the run
+
+
+def run(csv_path: Path, options: BatchOptions, registry: Registry, journal: Journal,
+        progress: Callable[[int], None] = lambda n: None) -> BatchResult:  # fmt: skip
+    from .render import mail
+    from .render.pdf import PdfRenderer
+
+    env = letters.environment(options.templates)
+    html_renderer = PdfRenderer(env) if "pdf" in options.formats else None  # sections only
+    pool = PdfPool(options.workers, options.templates) if "pdf" in options.formats else None
+    result = BatchResult()
+    chunk: list[tuple[str, Letter, ManifestRow]] = []
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+
+    def store(done) -> None:
+        pdfs, items = done
+        for data, (_, letter, manifest_row) in zip(pdfs, items, strict=True):
+            path = options.out_dir / f"{letter.request.reference}-{letter.request.broker.slug}.pdf"
+            write_private(path, data, overwrite=True)
+            manifest_row.pdf = path.name
+            journal.add_file(letter.request.reference, "pdf", path)
+            progress(1)
+
+    try:
+        for item in members.read(csv_path):
+            if isinstance(item, members.BadRow):
+                result.bad.append(item)
+                if options.strict:
+                    raise DsarError(f"{csv_path}: {item} (stopped: --strict)")
+                continue
+            try:
+                request = compose.build_request(
+                    registry, item.broker or options.broker or "", item.requester, item.evidence,
+                    right=options.right, lang=options.lang, letter_date=options.letter_date,
+                    mandate=members.mandate(options.association, item),
+                )  # fmt: skip
+            except UnknownBroker as exc:
+                bad = members.BadRow(item.row, "broker", str(exc))
+                result.bad.append(bad)
+                if options.strict:
+                    raise DsarError(f"{csv_path}: {bad} (stopped: --strict)") from None
+                continue
+            reference = request.reference
+            row = ManifestRow(item.row, request.requester.name, request.broker.slug, reference)
+            result.rows.append(row)
+            pdf_path = options.out_dir / f"{reference}-{request.broker.slug}.pdf"
+            eml_path = options.out_dir / f"{reference}-{request.broker.slug}.eml"
+            wants_pdf = "pdf" in options.formats and (options.force or not pdf_path.exists())
+            wants_eml = "email" in options.formats and (
+                options.force or not journal.queued(reference)
+            )
+            if journal.has(reference) and not wants_pdf and not wants_eml:
+                result.resumed += 1  # done by an earlier, interrupted run
+                row.pdf = pdf_path.name if "pdf" in options.formats else ""
+                row.eml = eml_path.name if "email" in options.formats else ""
+                progress(1 if "pdf" in options.formats else 0)
+                continue
+            letter = letters.render(request, env)
+            files = {}
+            eml = None
+            if "email" in options.formats:
+                message = mail.build(letter)
+                if request.recipient_email is None:
+                    row.email_status = "no recipient e-mail in the registry"
+                eml = mail.to_bytes(message)
+                write_private(eml_path, eml, overwrite=True)
+                files["email"] = eml_path
+                row.eml = eml_path.name
+            journal.record(request, subject=letter.subject, body_text=letter.body_text,
+                           medium=",".join(options.formats), files=files,
+                           page_html=html_renderer.html(letter) if html_renderer else None)  # fmt: skip
+            if eml is not None and request.recipient_email:
+                journal.queue(reference, message["Message-ID"], request.recipient_email, eml)
+            if not wants_pdf:
+                progress(1)
+            if wants_pdf:
+                chunk.append((html_renderer.section(letter), letter, row))
+                if len(chunk) == CHUNK:
+                    for done in pool.submit([c[0] for c in chunk], options.lang, chunk):
+                        store(done)
+                    chunk = []
+        if chunk:
+            for done in pool.submit([c[0] for c in chunk], options.lang, chunk):
+                store(done)
+        if pool:
+            for done in pool.drain():
+                store(done)
+    finally:
+        if pool:
+            pool.close()
+    if "pdf" in options.formats and result.rows:
+        result.print_file = options.out_dir / "print-duplex.pdf"
+        write_private(result.print_file, merge_for_duplex(
+            options.out_dir / r.pdf for r in result.rows if r.pdf), overwrite=True)  # fmt: skip
+    return result
+
+
+def merge_for_duplex(paths) -> bytes:
+    """One file for the printer: each letter starts on a right-hand (odd) page."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for path in paths:
+        writer.append(PdfReader(path))
+        if len(writer.pages) % 2:
+            writer.add_blank_page(*_a4(writer))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _a4(writer) -> tuple[float, float]:
+    box = writer.pages[-1].mediabox
+    return float(box.width), float(box.height)
+
+
+def write_manifest(path: Path, result: BatchResult, journal: Journal) -> None:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["row", "member", "broker", "reference", "pdf", "eml", "email_status"])
+    for row in result.rows:
+        status = journal.outbox_status(row.reference)
+        if status:
+            state, error = status
+            if state == "handed-over":
+                state = "handed-over (unconfirmed: the run stopped before the server's reply)"
+            elif state in ("failed", "deferred") and error:
+                state = f"{state}: {error}"
+            row.email_status = state
+        writer.writerow([row.row, row.member, row.broker, row.reference, row.pdf, row.eml,
+                         row.email_status])  # fmt: skip
+    write_private(path, out.getvalue(), overwrite=True)

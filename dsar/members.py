@@ -1,0 +1,135 @@
+"""An association's inputs: the members' CSV and association.yaml.
+
+The CSV is read as French spreadsheet programs export it: UTF-8 with or without BOM,
+';' or ',' detected, quoted multi-line addresses. Rows are streamed, never all held.
+A bad row is reported with its number as the spreadsheet shows it (the header is 1).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from . import compose, fields
+from .errors import DsarError, InputError
+from .models import Association, Evidence, Mandate, Requester
+
+COLUMNS = ("name", "address", "phone", "email", "sms_date", "sms_sender", "sms_text", "broker",
+           "mandate_date", "mandate_ref")  # fmt: skip
+REQUIRED = ("name", "phone", "mandate_date", "mandate_ref")
+
+
+@dataclass(frozen=True)
+class Member:
+    row: int
+    requester: Requester
+    evidence: Evidence
+    broker: str | None
+    mandate_date: str
+    mandate_ref: str
+
+
+@dataclass(frozen=True)
+class BadRow:
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.reason}"
+
+
+def load_association(path: Path) -> Association:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise DsarError(f"{path}: cannot read it ({exc})") from None
+    missing = [k for k in ("name", "address", "email", "representative") if not data.get(k)]
+    if missing:
+        raise DsarError(f"{path}: give {', '.join(missing)} (name, address, email, representative)")
+    try:
+        return Association(
+            name=fields.text(str(data["name"]), "name", limit=200),
+            address=fields.text(str(data["address"]), "address", multiline=True, limit=500),
+            email=fields.email(str(data["email"])),
+            representative=fields.text(str(data["representative"]), "representative", limit=200),
+        )
+    except InputError as exc:
+        raise DsarError(f"{path}: {exc}") from None
+
+
+def _dialect(sample: str) -> type[csv.Dialect]:
+    try:
+        return csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=";,")
+    except csv.Error:
+        return csv.excel
+
+
+def read(path: Path) -> Iterator[Member | BadRow]:
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+        sample = handle.read(4096)
+        handle.seek(0)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DsarError(f"{path}: cannot read it as UTF-8 ({exc})") from None
+    with handle:
+        dialect = _dialect(sample)
+        reader = csv.reader(handle, delimiter=dialect.delimiter, quotechar='"', strict=True)
+        try:
+            header = [h.strip().lower() for h in next(reader)]
+        except StopIteration:
+            raise DsarError(f"{path} is empty") from None
+        unknown = [h for h in header if h not in COLUMNS]
+        missing = [c for c in REQUIRED if c not in header]
+        if unknown or missing:
+            raise DsarError(
+                f"{path} header: "
+                + "; ".join(filter(None, [
+                    f"unknown column(s) {', '.join(unknown)}" if unknown else "",
+                    f"missing column(s) {', '.join(missing)}" if missing else "",
+                ]))
+                + f". Columns: {', '.join(COLUMNS)}"
+            )  # fmt: skip
+        row = 1
+        while True:
+            row += 1
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield BadRow(row, "-", f"broken quoting ({exc}); check the quotes in this row")
+                continue
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) != len(header):
+                yield BadRow(row, "-", f"{len(values)} cells where the header has {len(header)}")
+                continue
+            yield _member(row, dict(zip(header, values, strict=True)))
+
+
+def _member(row: int, cells: dict[str, str]) -> Member | BadRow:
+    from .profile import requester
+
+    for column in REQUIRED:
+        if not cells.get(column, "").strip():
+            return BadRow(row, column, "empty; it is required")
+    try:
+        person = requester(cells["name"], cells.get("address"), cells["phone"].strip(),
+                           cells.get("email", "").strip() or None)  # fmt: skip
+        evidence = compose.evidence("sms", cells.get("sms_date", "").strip() or None, None,
+                                    cells.get("sms_sender"), cells.get("sms_text"))  # fmt: skip
+        fields.iso_date(cells["mandate_date"], "mandate_date")
+        reference = fields.text(cells["mandate_ref"], "mandate_ref", limit=100)
+    except InputError as exc:
+        return BadRow(row, exc.field, exc.reason)
+    return Member(row, person, evidence, cells.get("broker", "").strip() or None,
+                  cells["mandate_date"].strip(), reference)  # fmt: skip
+
+
+def mandate(association: Association, member: Member) -> Mandate:
+    return Mandate(association, fields.iso_date(member.mandate_date), member.mandate_ref)

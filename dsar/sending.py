@@ -1,0 +1,193 @@
+"""Sending queued e-mails over SMTP, exactly as the journal's outbox says.
+
+Each message is marked 'sending' in the journal before it leaves and 'sent' as soon
+as the server accepts it, so a run killed at any moment resumes with what is left.
+The journal records a message as handed over the moment its final dot is written,
+before the server's reply is read; the reply then settles it (sent, retry, failed). A
+run killed in between leaves it 'handed-over': it is not sent again (the server had the
+whole message), and the manifest shows it as unconfirmed rather than sent (RFC 1047).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import smtplib
+import socket
+import ssl
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .errors import DsarError
+from .journal import Journal
+
+SECURITY = ("none", "starttls", "ssl")
+
+
+@dataclass
+class SmtpSettings:
+    host: str
+    port: int
+    security: str = "starttls"
+    user: str | None = None
+    password: str | None = None
+    rate_per_minute: float = 60  # 0: no limit
+    max_attempts: int = 5
+    backoff: float = 2.0  # seconds before the first retry, doubled each time
+    timeout: float = 30
+    messages_per_connection: int = 100
+    ssl_context: ssl.SSLContext | None = None
+
+
+class Smtp:
+    """One reusable connection, reopened after a drop or every N messages."""
+
+    def __init__(self, settings: SmtpSettings, sleep: Callable[[float], None] = time.sleep):
+        self.settings = settings
+        self.connection: smtplib.SMTP | None = None
+        self.sent_on_connection = 0
+        self.sleep = sleep
+        self._last = 0.0
+
+    def _open(self) -> smtplib.SMTP:
+        s = self.settings
+        context = s.ssl_context or ssl.create_default_context()
+        try:
+            if s.security == "ssl":
+                connection = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
+            else:
+                connection = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+                if s.security == "starttls":
+                    connection.starttls(context=context)
+            # without this, each message waits on a delayed ACK (~40 ms; NOTES.md)
+            connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if s.user:
+                connection.login(s.user, s.password or "")
+        except smtplib.SMTPAuthenticationError as exc:
+            raise DsarError(
+                f"the SMTP server refused the login for {s.user}: {exc.smtp_error!r}"
+            ) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise ConnectionError(f"cannot reach {s.host}:{s.port}: {exc}") from exc
+        return connection
+
+    def close(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self.connection.quit()
+            self.connection = None
+
+    def _pace(self) -> None:
+        if self.settings.rate_per_minute > 0:
+            wait = self._last + 60 / self.settings.rate_per_minute - time.monotonic()
+            if wait > 0:
+                self.sleep(wait)
+        self._last = time.monotonic()
+
+    def send(self, sender: str, recipient: str, message: bytes,
+             handed_over: Callable[[], None] = lambda: None) -> None:  # fmt: skip
+        """Send one message; raise PermanentFailure (5xx) or TemporaryFailure (4xx, drops).
+
+        `handed_over` runs once the whole message, final dot included, is on the wire and
+        before the server's reply is read: the journal records it there, so a process
+        killed while the server accepts the message does not send it again.
+        """
+        if (
+            self.connection is None
+            or self.sent_on_connection >= self.settings.messages_per_connection
+        ):
+            self.close()
+            self.connection = self._open()
+            self.sent_on_connection = 0
+        self._pace()
+        connection = self.connection
+        try:
+            connection.ehlo_or_helo_if_needed()
+            self._expect(connection.mail(sender), (250,))
+            self._expect(connection.rcpt(recipient), (250, 251))
+            self._expect(connection.docmd("data"), (354,))
+            data = smtplib._quote_periods(message)
+            if not data.endswith(b"\r\n"):
+                data += b"\r\n"
+            connection.send(data + b".\r\n")
+            handed_over()
+            self._expect(connection.getreply(), (250,))
+        except SmtpFailure:
+            self._reset()
+            raise
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self.connection = None
+            raise TemporaryFailure(0, str(exc)) from None
+        self.sent_on_connection += 1
+
+    def _expect(self, reply: tuple[int, bytes], good: tuple[int, ...]) -> None:
+        code, text = reply
+        if code in good:
+            return
+        if code == 421 or code == -1:  # the server is closing this connection
+            self.connection = None
+        raise (PermanentFailure if code >= 500 else TemporaryFailure)(code, text)
+
+    def _reset(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.rset()
+            except (smtplib.SMTPException, OSError):
+                self.connection = None
+
+
+class SmtpFailure(Exception):
+    def __init__(self, code: int, text: bytes | str):
+        self.code = code
+        self.text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+        super().__init__(f"{code} {self.text}".strip())
+
+
+class TemporaryFailure(SmtpFailure):
+    pass
+
+
+class PermanentFailure(SmtpFailure):
+    pass
+
+
+def send_outbox(journal: Journal, smtp: Smtp, *, sender_for: Callable[[str], str],
+                progress: Callable[[str], None] = lambda status: None) -> Counter:  # fmt: skip
+    """Send every queued message once; return counts of sent, failed, deferred."""
+    counts: Counter = Counter()
+    for reference, recipient, eml, attempts in journal.outbox_pending():
+        attempt = attempts
+        while True:
+            attempt += 1
+            journal.outbox_mark(reference, "sending", attempts=attempt)
+            try:
+                smtp.send(sender_for(reference), recipient, eml,
+                          handed_over=functools.partial(journal.outbox_mark, reference, "handed-over"))  # fmt: skip
+            except PermanentFailure as exc:
+                journal.outbox_mark(reference, "failed", error=str(exc))
+                counts["failed"] += 1
+                break
+            except ConnectionError as exc:
+                # the server cannot be reached at all: stop, everything left stays queued
+                journal.outbox_mark(reference, "queued", error=str(exc))
+                smtp.close()
+                raise DsarError(
+                    f"{exc}; {counts['sent']} sent, the rest stays queued: "
+                    "run the same command again later"
+                ) from None
+            except TemporaryFailure as exc:
+                if attempt - attempts >= smtp.settings.max_attempts:
+                    journal.outbox_mark(reference, "deferred", error=str(exc))
+                    counts["deferred"] += 1
+                    break
+                journal.outbox_mark(reference, "queued", error=str(exc))
+                smtp.sleep(smtp.settings.backoff * 2 ** (attempt - attempts - 1))
+                continue
+            journal.outbox_mark(reference, "sent")
+            counts["sent"] += 1
+            break
+        progress(reference)
+    smtp.close()
+    return counts

@@ -1,0 +1,300 @@
+"""Mass requests under mandate: bad rows, outputs, and sending that survives SIGKILL."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pypdf
+import pytest
+
+from dsar.cli import cli
+from dsar.journal import Journal
+
+from . import smtp_server
+from .conftest import flat, parse_eml, pdf_text
+
+HEADER = [
+    "name",
+    "address",
+    "phone",
+    "email",
+    "sms_date",
+    "sms_sender",
+    "sms_text",
+    "broker",
+    "mandate_date",
+    "mandate_ref",
+]
+ASSOCIATION = """\
+name: Association Halte aux SMS
+address: |-
+  5 rue de la Paix
+  75002 Paris
+email: droits@halte-sms.example
+representative: Dominique Durand
+"""
+
+
+def member(i: int, **changes) -> list[str]:
+    row = {
+        "name": f"Membre {i}",
+        "address": f"{i} rue des Lilas\n75011 Paris",
+        "phone": f"+33 6 {10 + i // 10000:02d} {i // 100 % 100:02d} {i % 100:02d} 00"[:17],
+        "email": f"membre{i}@example.org",
+        "sms_date": "2024-06-06",
+        "sms_sender": "Reconquête",
+        "sms_text": "Le 9 juin, votez ; STOP au 36111",
+        "broker": "",
+        "mandate_date": "2026-11-01",
+        "mandate_ref": f"M-{i:05d}",
+    }
+    row.update(changes)
+    return [row[c] for c in HEADER]
+
+
+def write_csv(path: Path, rows: list[list[str]], delimiter=";", bom=True, tail: str = "") -> Path:
+    with path.open("w", newline="", encoding="utf-8-sig" if bom else "utf-8") as handle:
+        csv.writer(handle, delimiter=delimiter).writerows([HEADER, *rows])
+        handle.write(tail)
+    return path
+
+
+@pytest.fixture
+def association(tmp_path):
+    path = tmp_path / "association.yaml"
+    path.write_text(ASSOCIATION)
+    return path
+
+
+def test_bad_rows_are_reported_and_good_rows_done(runner, tmp_path, association):
+    rows = [member(i) for i in range(6)]
+    rows[1] = member(1, phone="")  # row 3
+    rows[2] = member(2, email="camille@")  # row 4
+    rows[3] = member(3, broker="nobody")  # row 5
+    rows[4] = member(4, sms_date="2024-02-30")  # row 6
+    tail = 'Broken;"5 rue\n;0611111111;;;;;;2026-11-01;M-BROKEN\n'  # row 8, never closed
+    path = write_csv(tmp_path / "members.csv", rows, tail=tail)
+    out = tmp_path / "out"
+    result = runner.invoke(
+        cli,
+        [
+            "batch",
+            str(path),
+            "--broker",
+            "renaissance",
+            "--association",
+            str(association),
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 3
+    err = result.stderr
+    assert "row 3, column phone: empty; it is required" in err
+    assert "row 4, column email: 'camille@' is not a valid e-mail address" in err
+    assert "row 5, column broker: unknown broker 'nobody'" in err
+    assert "row 6, column sms_date: '2024-02-30' is not a date" in err
+    assert "row 8, column -: broken quoting" in err
+    assert "2 request(s)" in result.stdout and "5 bad row(s) skipped" in result.stdout
+
+    manifest = list(csv.DictReader((out / "manifest.csv").open()))
+    assert [m["row"] for m in manifest] == ["2", "7"]
+    pdf = out / manifest[0]["pdf"]
+    text = flat(pdf_text(pdf.read_bytes()))
+    assert "Association Halte aux SMS" in text and "mandat n° M-00000" in text
+    assert "2021-070" in text and "droits@halte-sms.example" in text
+    message = parse_eml((out / manifest[0]["eml"]).read_bytes())
+    assert message["From"].addresses[0].addr_spec == "droits@halte-sms.example"
+    assert message["To"].addresses[0].addr_spec == "mes-donnees@parti-renaissance.fr"
+
+    duplex = pypdf.PdfReader(out / "print-duplex.pdf")
+    first = len(pypdf.PdfReader(pdf).pages)
+    assert len(duplex.pages) % 2 == 0 and len(duplex.pages) >= 2 * first
+    assert "M-00005" in duplex.pages[first + first % 2].extract_text()  # 2nd letter on an odd page
+
+
+def test_strict_stops_at_first_bad_row(runner, tmp_path, association):
+    path = write_csv(
+        tmp_path / "m.csv", [member(0, phone="12"), member(1)], delimiter=",", bom=False
+    )
+    result = runner.invoke(
+        cli,
+        [
+            "batch",
+            str(path),
+            "--broker",
+            "renaissance",
+            "--association",
+            str(association),
+            "--out",
+            str(tmp_path / "o"),
+            "--strict",
+            "--format",
+            "email",
+        ],
+    )
+    assert (
+        result.exit_code == 1
+        and "row 2, column phone" in result.stderr
+        and "--strict" in result.stderr
+    )
+
+
+def test_rerun_does_nothing_twice(runner, tmp_path, association, dsar_home):
+    path = write_csv(tmp_path / "m.csv", [member(i) for i in range(3)])
+    args = [
+        "batch",
+        str(path),
+        "--broker",
+        "renaissance",
+        "--association",
+        str(association),
+        "--out",
+        str(tmp_path / "o"),
+        "--format",
+        "email",
+    ]
+    assert runner.invoke(cli, args, catch_exceptions=False).exit_code == 0
+    again = runner.invoke(cli, args, catch_exceptions=False)
+    assert "3 request(s) (3 already done by an earlier run)" in again.stdout
+    with Journal(dsar_home / "journal.sqlite3") as journal:
+        assert journal.outbox_counts() == {"queued": 3}
+
+
+def test_mandate_forms(runner, tmp_path, association):
+    path = write_csv(tmp_path / "m.csv", [member(0), member(1, phone="")])
+    out = tmp_path / "mandates"
+    result = runner.invoke(
+        cli,
+        ["mandate", "--association", str(association), "--out", str(out), str(path)],
+        catch_exceptions=False,
+    )
+    assert "wrote 1 mandate form(s)" in result.stdout and "row 3, column phone" in result.stderr
+    text = flat(pdf_text((out / "mandate-M-00000.pdf").read_bytes()))
+    for expected in (
+        "Membre 0",
+        "Association Halte aux SMS",
+        "Dominique Durand",
+        "art. 15",
+        "art. 80(1)",
+        "deux ans",
+        "2021-070",
+        "Bon pour mandat",
+    ):
+        assert expected in text, expected
+    runner.invoke(cli, ["mandate", "--association", str(association), "--out", str(out)])
+    assert (out / "mandate-blank.pdf").exists()
+
+
+# ------------------------------------------------------------------ sending
+
+
+def batch_command(csv_path, association, out, port, *extra):
+    return [
+        sys.executable,
+        "-m",
+        "dsar",
+        "batch",
+        str(csv_path),
+        "--broker",
+        "renaissance",
+        "--association",
+        str(association),
+        "--out",
+        str(out),
+        "--format",
+        "email",
+        "--send",
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(port),
+        "--smtp-security",
+        "none",
+        "--rate",
+        "0",
+        "--retry-backoff",
+        "0.05",
+        *extra,
+    ]
+
+
+@pytest.fixture
+def smtp():
+    controller, recorder = smtp_server.start()
+    yield controller, recorder
+    controller.stop()
+
+
+def test_sigkill_midway_then_rerun_sends_each_exactly_once(tmp_path, association, smtp, dsar_home):
+    controller, recorder = smtp
+    members_csv = write_csv(tmp_path / "members.csv", [member(i) for i in range(1000)])
+    command = batch_command(members_csv, association, tmp_path / "out", controller.port)
+    env = {**os.environ, "DSAR_HOME": str(dsar_home)}
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 120
+    while recorder.count < 300 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    killed_at = recorder.count
+    assert 300 <= killed_at < 1000, killed_at  # it really was killed partway
+
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert len(recorder.received) == 1000
+    assert set(recorder.received.values()) == {1}, "an e-mail arrived twice"
+    with Journal(dsar_home / "journal.sqlite3") as journal:
+        counts = journal.outbox_counts()
+    # one message may have been on the wire when the kill came: recorded as handed over,
+    # never sent again, shown as unconfirmed
+    assert counts.get("sent", 0) + counts.get("handed-over", 0) == 1000 and len(counts) <= 2
+
+
+def test_451_550_and_a_dropped_connection(tmp_path, association, smtp, dsar_home):
+    controller, recorder = smtp
+    rows = [member(i) for i in range(30)]
+    members_csv = write_csv(tmp_path / "members.csv", rows)
+    # every member writes to Renaissance, so the server's answers steer by recipient
+    recorder.temporary["mes-donnees@parti-renaissance.fr"] = 3  # three 451s, then accepted
+    recorder.drop_once.add("mes-donnees@parti-renaissance.fr")
+    env = {**os.environ, "DSAR_HOME": str(dsar_home)}
+    result = subprocess.run(batch_command(members_csv, association, tmp_path / "out",
+                                          controller.port), env=env, capture_output=True,
+                            text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(recorder.received) == 30 and set(recorder.received.values()) == {1}
+    assert (
+        recorder.drop_once == set() and recorder.temporary["mes-donnees@parti-renaissance.fr"] == 0
+    )
+    with Journal(dsar_home / "journal.sqlite3") as journal:  # the retries were real
+        retried = journal.db.execute("SELECT count(*) FROM outbox WHERE attempts > 1").fetchone()[0]
+        assert retried >= 1 and journal.outbox_counts() == {"sent": 30}
+
+    # now the server refuses for good: every request is marked failed with its words
+    recorder.permanent.add("mes-donnees@parti-renaissance.fr")
+    more = write_csv(tmp_path / "more.csv", [member(i) for i in range(100, 103)])
+    result = subprocess.run(
+        batch_command(more, association, tmp_path / "out2", controller.port),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 3 and "3 failed" in result.stdout
+    manifest = list(csv.DictReader((tmp_path / "out2" / "manifest.csv").open()))
+    assert all(
+        m["email_status"].startswith("failed: 550 5.1.1 mailbox unavailable") for m in manifest
+    )
+    assert len(recorder.received) == 30
