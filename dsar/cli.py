@@ -241,20 +241,8 @@ def generate(
     if "email" in chosen and not request.reply_email:
         raise InputError("email", "the e-mail format needs your e-mail address (--email)")
 
-    renderer = pdf_renderer(env, templates_dir) if "pdf" in chosen else None
-    written = compose.write(letter, chosen, out_dir, force=force, pdf_renderer=renderer)
     with open_journal() as journal:
-        journal.record(
-            request,
-            subject=letter.subject,
-            body_text=letter.body_text,
-            medium=",".join(chosen),
-            page_html=written.page_html,
-            files=written.files,
-        )
-    if "text" in chosen:
-        click.echo(f"{letter.subject}\n\n{letter.body_text}", nl=False)
-    report_written(letter, written, quiet_stdout="text" in chosen)
+        write_letter(letter, chosen, out_dir, force, journal, env=env, templates_dir=templates_dir)
     for line in compose.gap_advice(letter, reg):
         warn(line)
 
@@ -932,10 +920,25 @@ def status(as_of, broker_slug, state_filter, as_json, csv_file, ics_file):
     report.print_table(entries, day)
 
 
-def _follow_up_outputs(letter, extra, formats, out_dir, force, journal, kind, first_ref):
-    env = letters.environment(Paths.from_env().user_templates)
-    chosen = compose.parse_formats(formats)
-    renderer = pdf_renderer(env) if "pdf" in chosen else None
+def follow_up_options(func):
+    """The options every follow-up letter takes."""
+    for option in reversed([
+        click.option("--format", "formats", default="pdf,email", show_default=True,
+                     help="pdf, email, text; comma-separated."),
+        click.option("--lang", type=click.Choice(fields.LANGUAGES), help="Default: the request's."),
+        click.option("--on", "on", help="Date of the letter, YYYY-MM-DD (default: today)."),
+        click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+                     default=Path("letters"), show_default=True),
+        click.option("--force", is_flag=True, help="Replace existing output files."),
+    ]):  # fmt: skip
+        func = option(func)
+    return func
+
+
+def write_letter(letter, chosen, out_dir, force, journal, *, env, templates_dir=None,
+                 kind="request", extra=None):  # fmt: skip
+    """Write a letter's outputs, record it in the journal, and say where it went."""
+    renderer = pdf_renderer(env, templates_dir) if "pdf" in chosen else None
     written = compose.write(
         letter, chosen, out_dir, force=force, pdf_renderer=renderer, extra=extra
     )
@@ -950,17 +953,7 @@ def _follow_up_outputs(letter, extra, formats, out_dir, force, journal, kind, fi
 
 @cli.command()
 @click.argument("reference")
-@click.option("--format", "formats", default="pdf,email", show_default=True)
-@click.option("--lang", type=click.Choice(fields.LANGUAGES), help="Default: the request's.")
-@click.option("--on", "on", help="Date of the reminder (default: today).")
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("letters"),
-    show_default=True,
-)
-@click.option("--force", is_flag=True)
+@follow_up_options
 def remind(reference, formats, lang, on, out_dir, force):
     """The reminder (relance) once the deadline has passed: a final 15-day deadline.
 
@@ -974,24 +967,15 @@ def remind(reference, formats, lang, on, out_dir, force):
     env = letters.environment(Paths.from_env().user_templates)
     with open_journal() as journal:
         letter, extra = followup.reminder(journal, reference, env, on=day, lang=lang)
-        _follow_up_outputs(letter, extra, formats, out_dir, force, journal, "reminder", reference)
+        write_letter(letter, compose.parse_formats(formats), out_dir, force, journal, env=env,
+                     kind="reminder", extra=extra)  # fmt: skip
         journal.mark_reminded(reference, day, letter.request.reference)
     click.echo(f"{reference}: reminded; final deadline {extra['final_deadline']}")
 
 
 @cli.command("reply-id")
 @click.argument("reference")
-@click.option("--format", "formats", default="pdf,email", show_default=True)
-@click.option("--lang", type=click.Choice(fields.LANGUAGES))
-@click.option("--on", "on", help="Date of the letter (default: today).")
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("letters"),
-    show_default=True,
-)
-@click.option("--force", is_flag=True)
+@follow_up_options
 def reply_id(reference, formats, lang, on, out_dir, force):
     """Answer a demand for an identity card: not proportionate for a phone number.
 
@@ -1004,7 +988,8 @@ def reply_id(reference, formats, lang, on, out_dir, force):
     env = letters.environment(Paths.from_env().user_templates)
     with open_journal() as journal:
         letter, extra = followup.reply_id(journal, reference, env, on=parse_day(on), lang=lang)
-        _follow_up_outputs(letter, extra, formats, out_dir, force, journal, "reply-id", reference)
+        write_letter(letter, compose.parse_formats(formats), out_dir, force, journal, env=env,
+                     kind="reply-id", extra=extra)  # fmt: skip
 
 
 @cli.command()
@@ -1032,9 +1017,8 @@ def complain(reference, on, out_dir, force, registries):
     env = letters.environment(Paths.from_env().user_templates)
     with open_journal() as journal:
         letter, extra = followup.complaint(journal, reference, env, cnil, on=day)
-        written = _follow_up_outputs(
-            letter, extra, "pdf", out_dir, force, journal, "complaint", reference
-        )
+        written = write_letter(letter, ("pdf",), out_dir, force, journal, env=env,
+                               kind="complaint", extra=extra)  # fmt: skip
         bundle = followup.dossier(journal, reference, written.pdf, pdf_renderer(env),
                                   followup.reminders_of(journal, reference))  # fmt: skip
         target = out_dir / f"{reference}-dossier-cnil.pdf"
