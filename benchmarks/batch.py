@@ -143,8 +143,12 @@ def naive_pdf(csv_path: Path, work: Path, count: int) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000")
-    parser.add_argument("--naive-max", type=int, default=10000,
-                        help="measure the naive way only up to this many members (it is slow)")
+    parser.add_argument(
+        "--naive-max",
+        type=int,
+        default=10000,
+        help="measure the naive way only up to this many members (it is slow)",
+    )
     args = parser.parse_args()
     from dsar.render.pdf import harfbuzz_subset_available
 

@@ -280,3 +280,22 @@ def test_email_format_needs_an_email(runner, tmp_path):
     args = [a for a in ISSUE_COMMAND if a != "camille@example.org" and a != "--email"]
     result = run(runner, args, tmp_path / "o")
     assert result.exit_code == 2 and "--email" in result.stderr
+
+
+def test_recipient_block_sits_in_the_dl_window(runner, tmp_path):
+    """DL envelope, window on the right: about 100-200 mm across, 40-95 mm down on A4."""
+    import pdfplumber
+
+    out = tmp_path / "o"
+    args = [a if a != "selfcontact" else "renaissance" for a in ISSUE_COMMAND]
+    run(runner, args, out)
+    mm = 72 / 25.4
+    with pdfplumber.open(outputs(out, ".pdf")[0]) as pdf:
+        words = pdf.pages[0].extract_words()
+    block = [w for w in words if w["text"] in ("Rocher", "75008")]
+    assert len(block) == 2
+    for word in block:
+        assert 100 * mm <= word["x0"] and word["x1"] <= 200 * mm
+        assert 40 * mm <= word["top"] and word["bottom"] <= 95 * mm
+    sender = next(w for w in words if w["text"] == "Lilas")
+    assert sender["x0"] < 100 * mm and sender["top"] < 40 * mm
