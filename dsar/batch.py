@@ -28,6 +28,7 @@ from .registry import Registry
 
 CHUNK = 20  # letters laid out together by one worker task
 RECYCLE_AFTER = 25  # tasks before a worker process is replaced
+VOLUME = 1000  # letters per duplex print file
 
 
 @dataclass
@@ -61,7 +62,7 @@ class BatchResult:
     rows: list[ManifestRow] = field(default_factory=list)
     bad: list[members.BadRow] = field(default_factory=list)
     resumed: int = 0
-    print_file: Path | None = None
+    print_files: list[Path] = field(default_factory=list)
     manifest: Path | None = None
 
 
@@ -205,10 +206,14 @@ def run(csv_path: Path, options: BatchOptions, registry: Registry, journal: Jour
     finally:
         if pool:
             pool.close()
-    if "pdf" in options.formats and result.rows:
-        result.print_file = options.out_dir / "print-duplex.pdf"
-        write_private(result.print_file, merge_for_duplex(
-            options.out_dir / r.pdf for r in result.rows if r.pdf), overwrite=True)  # fmt: skip
+    if "pdf" in options.formats:
+        done = [options.out_dir / r.pdf for r in result.rows if r.pdf]
+        # pypdf holds a whole file in memory: volumes keep memory flat for any batch size
+        volumes = [done[i : i + VOLUME] for i in range(0, len(done), VOLUME)]
+        for number, volume in enumerate(volumes, 1):
+            name = "print-duplex.pdf" if len(volumes) == 1 else f"print-duplex-{number:03d}.pdf"
+            write_private(options.out_dir / name, merge_for_duplex(volume), overwrite=True)
+            result.print_files.append(options.out_dir / name)
     return result
 
 

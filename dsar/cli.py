@@ -657,8 +657,8 @@ def batch(
     CSV columns: name, address, phone, email, sms_date, sms_sender, sms_text, broker,
     mandate_date, mandate_ref (';' or ',', UTF-8 with or without BOM). Bad rows are
     reported with their row number and skipped. Writes one PDF per member, a
-    print-duplex.pdf where every letter starts on a right-hand page, a manifest.csv,
-    and .eml files. Run the same command again after a crash: nothing is done twice.
+    print-duplex.pdf where every letter starts on a right-hand page (one volume per
+    1,000 letters), a manifest.csv, and .eml files. Run the same command again after a crash: nothing is done twice.
 
     \b
     Examples:
@@ -708,8 +708,8 @@ def batch(
         click.echo(f"{csv_file}: {bad}", err=True)
     click.echo(f"{len(result.rows)} request(s) ({result.resumed} already done by an earlier run), "
                f"{len(result.bad)} bad row(s) skipped")  # fmt: skip
-    if result.print_file:
-        click.echo(f"print file: {result.print_file}")
+    for print_file in result.print_files:
+        click.echo(f"print file: {print_file}")
     click.echo(f"manifest: {result.manifest}")
     if counts:
         click.echo("e-mails: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
