@@ -79,3 +79,11 @@ def make_request(shipped, broker="selfcontact", **overrides):
     )
     overrides.setdefault("letter_date", date(2026, 11, 23))
     return compose.build_request(shipped, broker, person, evidence, **overrides)
+
+
+def replace_args(args: list[str], values: dict[str, str]) -> list[str]:
+    """A command line with some options' values replaced."""
+    out = list(args)
+    for option, value in values.items():
+        out[out.index(option) + 1] = value
+    return out

@@ -65,6 +65,11 @@ def write_csv(path: Path, rows: list[list[str]], delimiter=";", bom=True, tail: 
     return path
 
 
+def batch_args(path: Path, association: Path, out: Path, *extra: str) -> list[str]:
+    return ["batch", str(path), "--broker", "renaissance", "--association", str(association),
+            "--out", str(out), *extra]  # fmt: skip
+
+
 @pytest.fixture
 def association(tmp_path):
     path = tmp_path / "association.yaml"
@@ -81,22 +86,8 @@ def test_bad_rows_are_reported_and_good_rows_done(runner, tmp_path, association)
     tail = 'Broken;"5 rue\n;0611111111;;;;;;2026-11-01;M-BROKEN\n'  # row 8, never closed
     path = write_csv(tmp_path / "members.csv", rows, tail=tail)
     out = tmp_path / "out"
-    result = runner.invoke(
-        cli,
-        [
-            "batch",
-            str(path),
-            "--broker",
-            "renaissance",
-            "--association",
-            str(association),
-            "--out",
-            str(out),
-            "--workers",
-            "1",
-        ],
-        catch_exceptions=False,
-    )
+    result = runner.invoke(cli, batch_args(path, association, out, "--workers", "1"),
+                           catch_exceptions=False)  # fmt: skip
     assert result.exit_code == 3
     err = result.stderr
     assert "row 3, column phone: empty; it is required" in err
@@ -127,20 +118,7 @@ def test_strict_stops_at_first_bad_row(runner, tmp_path, association):
         tmp_path / "m.csv", [member(0, phone="12"), member(1)], delimiter=",", bom=False
     )
     result = runner.invoke(
-        cli,
-        [
-            "batch",
-            str(path),
-            "--broker",
-            "renaissance",
-            "--association",
-            str(association),
-            "--out",
-            str(tmp_path / "o"),
-            "--strict",
-            "--format",
-            "email",
-        ],
+        cli, batch_args(path, association, tmp_path / "o", "--strict", "--format", "email")
     )
     assert (
         result.exit_code == 1
@@ -151,18 +129,7 @@ def test_strict_stops_at_first_bad_row(runner, tmp_path, association):
 
 def test_rerun_does_nothing_twice(runner, tmp_path, association, dsar_home):
     path = write_csv(tmp_path / "m.csv", [member(i) for i in range(3)])
-    args = [
-        "batch",
-        str(path),
-        "--broker",
-        "renaissance",
-        "--association",
-        str(association),
-        "--out",
-        str(tmp_path / "o"),
-        "--format",
-        "email",
-    ]
+    args = batch_args(path, association, tmp_path / "o", "--format", "email")
     assert runner.invoke(cli, args, catch_exceptions=False).exit_code == 0
     again = runner.invoke(cli, args, catch_exceptions=False)
     assert "3 request(s) (3 already done by an earlier run)" in again.stdout
@@ -199,33 +166,11 @@ def test_mandate_forms(runner, tmp_path, association):
 
 
 def batch_command(csv_path, association, out, port, *extra):
-    return [
-        sys.executable,
-        "-m",
-        "dsar",
-        "batch",
-        str(csv_path),
-        "--broker",
-        "renaissance",
-        "--association",
-        str(association),
-        "--out",
-        str(out),
-        "--format",
-        "email",
-        "--send",
-        "--smtp-host",
-        "127.0.0.1",
-        "--smtp-port",
-        str(port),
-        "--smtp-security",
-        "none",
-        "--rate",
-        "0",
-        "--retry-backoff",
-        "0.05",
-        *extra,
-    ]
+    """The real CLI in its own process, sending to the test server."""
+    return [sys.executable, "-m", "dsar", *batch_args(
+        csv_path, association, out, "--format", "email", "--send", "--smtp-host", "127.0.0.1",
+        "--smtp-port", str(port), "--smtp-security", "none", "--rate", "0",
+        "--retry-backoff", "0.05", *extra)]  # fmt: skip
 
 
 @pytest.fixture

@@ -22,29 +22,11 @@ from dsar.cli import cli
 from dsar.errors import JournalError
 from dsar.journal import SCHEMA_VERSION, Journal
 
-from .conftest import flat, pdf_text
+from .conftest import flat, pdf_text, replace_args
+from .test_generate import ISSUE_COMMAND
 
-BASE = [
-    "generate",
-    "--broker",
-    "renaissance",
-    "--name",
-    "Camille Martin",
-    "--phone",
-    "06 12 34 56 78",
-    "--email",
-    "camille@example.org",
-    "--address",
-    "12 rue des Lilas\n75011 Paris",
-    "--sms-date",
-    "2024-06-06",
-    "--sms-sender",
-    "Reconquête",
-    "--sms-text",
-    "Votez le 9 juin",
-    "--date",
-    "2026-01-30",
-]
+# the citizen's letter of test_generate, to Renaissance and dated 30 January 2026
+BASE = [*replace_args(ISSUE_COMMAND, {"--broker": "renaissance", "--date": "2026-01-30"})]
 
 
 @pytest.mark.parametrize(
