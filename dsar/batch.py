@@ -44,6 +44,7 @@ class BatchOptions:
     workers: int = max(1, os.cpu_count() or 1)
     force: bool = False
     templates: Path | None = None
+    mandates: Path | None = None  # signed mandate scans, <mandate_ref>.pdf, attached to e-mails
 
 
 @dataclass
@@ -62,6 +63,7 @@ class BatchResult:
     rows: list[ManifestRow] = field(default_factory=list)
     bad: list[members.BadRow] = field(default_factory=list)
     resumed: int = 0
+    unsigned: list[str] = field(default_factory=list)  # mandate refs without a scan to attach
     print_files: list[Path] = field(default_factory=list)
     manifest: Path | None = None
 
@@ -176,7 +178,13 @@ def run(csv_path: Path, options: BatchOptions, registry: Registry, journal: Jour
             files = {}
             eml = None
             if "email" in options.formats:
-                message = mail.build(letter)
+                scan = options.mandates / f"{item.mandate_ref}.pdf" if options.mandates else None
+                attachments = {}
+                if scan and scan.is_file():
+                    attachments[f"mandat-{item.mandate_ref}.pdf"] = scan.read_bytes()
+                else:
+                    result.unsigned.append(item.mandate_ref)
+                message = mail.build(letter, attachments)
                 if request.recipient_email is None:
                     row.email_status = "no recipient e-mail in the registry"
                 eml = mail.to_bytes(message)

@@ -601,6 +601,12 @@ EXIT_SOME_FAILED = 3
 )
 @click.option("--force", is_flag=True, help="Redo files that an earlier run already wrote.")
 @click.option(
+    "--mandates",
+    "mandates_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Folder of the signed mandates, <mandate_ref>.pdf, attached to each e-mail.",
+)
+@click.option(
     "--send",
     is_flag=True,
     help="Send the e-mails over SMTP (nothing leaves the machine without it).",
@@ -642,6 +648,7 @@ def batch(
     strict,
     workers,
     force,
+    mandates_dir,
     send,
     dry_run,
     smtp_host,
@@ -688,7 +695,7 @@ def batch(
         out_dir=out_dir, formats=chosen, right=right, lang=lang,
         letter_date=fields.iso_date(letter_date, "date") if letter_date else letters.today(),
         strict=strict, workers=workers or max(1, os.cpu_count() or 1), force=force,
-        templates=Paths.from_env().user_templates,
+        templates=Paths.from_env().user_templates, mandates=mandates_dir,
     )  # fmt: skip
     reg = load_registry(registries)
     if broker_slug:
@@ -708,6 +715,9 @@ def batch(
         click.echo(f"{csv_file}: {bad}", err=True)
     click.echo(f"{len(result.rows)} request(s) ({result.resumed} already done by an earlier run), "
                f"{len(result.bad)} bad row(s) skipped")  # fmt: skip
+    if "email" in chosen and result.unsigned:
+        warn(f"{len(result.unsigned)} e-mail(s) say the mandate is enclosed but have no scan to "
+             f"attach (first: {result.unsigned[0]}); give --mandates DIR with <mandate_ref>.pdf")  # fmt: skip
     for print_file in result.print_files:
         click.echo(f"print file: {print_file}")
     click.echo(f"manifest: {result.manifest}")

@@ -243,3 +243,23 @@ def test_451_550_and_a_dropped_connection(tmp_path, association, smtp, dsar_home
         m["email_status"].startswith("failed: 550 5.1.1 mailbox unavailable") for m in manifest
     )
     assert len(recorder.received) == 30
+
+
+def test_signed_mandate_is_attached_to_the_email(runner, tmp_path, association):
+    path = write_csv(tmp_path / "m.csv", [member(0), member(1)])
+    scans = tmp_path / "signed"
+    runner.invoke(cli, ["mandate", "--association", str(association), "--out", str(scans),
+                        str(path)], catch_exceptions=False)  # fmt: skip
+    (scans / "mandate-M-00000.pdf").rename(scans / "M-00000.pdf")  # the scan of the signed form
+    (scans / "mandate-M-00001.pdf").unlink()  # not signed yet
+    out = tmp_path / "o"
+    result = runner.invoke(cli, batch_args(path, association, out, "--format", "email",
+                                           "--mandates", str(scans)), catch_exceptions=False)  # fmt: skip
+    assert "1 e-mail(s) say the mandate is enclosed but have no scan" in result.stderr
+    manifest = list(csv.DictReader((out / "manifest.csv").open()))
+    signed = parse_eml((out / manifest[0]["eml"]).read_bytes())
+    [attachment] = list(signed.iter_attachments())
+    assert attachment.get_filename() == "mandat-M-00000.pdf"
+    assert "Membre 0" in pdf_text(attachment.get_content())
+    assert "mandat n° M-00000" in flat(signed.get_body(("plain",)).get_content())
+    assert list(parse_eml((out / manifest[1]["eml"]).read_bytes()).iter_attachments()) == []

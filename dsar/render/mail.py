@@ -43,8 +43,11 @@ def message_id(letter: Letter) -> str:
     return f"<{request.reference.lower()}.{request.broker.slug}@{domain.rpartition('@')[2]}>"
 
 
-def build(letter: Letter, pdf: bytes | None = None, pdf_name: str | None = None):
-    """The message as an email.message.Message; .as_bytes() is the .eml."""
+def build(letter: Letter, attachments: dict[str, bytes] | None = None):
+    """The message as an email.message.Message; to_bytes() gives the .eml.
+
+    `attachments` maps file names to PDF bytes (the signed mandate, for associations).
+    """
     request = letter.request
     sender_email = request.reply_email
     if not sender_email:
@@ -53,16 +56,15 @@ def build(letter: Letter, pdf: bytes | None = None, pdf_name: str | None = None)
         )
     sender_name = request.mandate.association.name if request.mandate else request.requester.name
     body = MIMEText(letter.body_text, "plain", _UTF8_QP)
-    if pdf is None:
+    if not attachments:
         message = body
     else:
         message = MIMEMultipart()
         message.attach(body)
-        attachment = MIMEApplication(pdf, "pdf")
-        attachment.add_header(
-            "Content-Disposition", "attachment", filename=pdf_name or "letter.pdf"
-        )
-        message.attach(attachment)
+        for name, data in attachments.items():
+            attachment = MIMEApplication(data, "pdf")
+            attachment.add_header("Content-Disposition", "attachment", filename=name)
+            message.attach(attachment)
     message["From"] = _mailbox(sender_name, sender_email)
     message["Reply-To"] = _mailbox(sender_name, sender_email)
     if request.recipient_email:
