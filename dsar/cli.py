@@ -1002,7 +1002,7 @@ def reply_id(reference, formats, lang, on, out_dir, force):
                      kind="reply-id", extra=extra)  # fmt: skip
 
 
-@cli.command()
+@cli.command(short_help="A complaint to the CNIL (Art. 77) and one dossier PDF.")
 @click.argument("reference")
 @click.option("--on", "on", help="Date of the complaint (default: today).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
