@@ -93,6 +93,8 @@ class PdfPool:
 
     def __init__(self, workers: int, templates: Path | None):
         context = multiprocessing.get_context("forkserver")
+        # workers fork from a server that has already imported WeasyPrint (~1 s each)
+        context.set_forkserver_preload(["dsar.render.pdf", "weasyprint"])
         self.pool = context.Pool(workers, _init_worker, (str(templates) if templates else None,),
                                  maxtasksperchild=RECYCLE_AFTER)  # fmt: skip
         self.in_flight: deque = deque()
@@ -227,22 +229,9 @@ def run(csv_path: Path, options: BatchOptions, registry: Registry, journal: Jour
 
 def merge_for_duplex(paths) -> bytes:
     """One file for the printer: each letter starts on a right-hand (odd) page."""
-    from pypdf import PdfReader, PdfWriter
+    from .render import assemble
 
-    writer = PdfWriter()
-    for path in paths:
-        for page in PdfReader(path).pages:  # add_page: 8 ms a letter; append() took 15
-            writer.add_page(page)
-        if len(writer.pages) % 2:
-            writer.add_blank_page(*_a4(writer))
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-def _a4(writer) -> tuple[float, float]:
-    box = writer.pages[-1].mediabox
-    return float(box.width), float(box.height)
+    return assemble.join(((path.name, path.read_bytes()) for path in paths), recto=True)
 
 
 def write_manifest(path: Path, result: BatchResult, journal: Journal) -> None:

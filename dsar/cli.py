@@ -1029,12 +1029,15 @@ def complain(reference, on, out_dir, force, registries):
         letter, extra = followup.complaint(journal, reference, env, cnil, on=day)
         written = write_letter(letter, ("pdf",), out_dir, force, journal, env=env,
                                kind="complaint", extra=extra)  # fmt: skip
-        bundle = followup.dossier(journal, reference, written.pdf, pdf_renderer(env),
-                                  followup.reminders_of(journal, reference))  # fmt: skip
+        bundle, left_out = followup.dossier(journal, reference, written.pdf, pdf_renderer(env),
+                                            followup.reminders_of(journal, reference))  # fmt: skip
         target = out_dir / f"{reference}-dossier-cnil.pdf"
         write_private(target, bundle, overwrite=force)
         journal.mark_complained(reference, day, letter.request.reference)
     click.echo(f"wrote {target}")
+    for name in left_out:
+        click.echo(f"warning: the reply {name} is not a readable PDF: not bundled, but listed "
+                   "with its checksum on the dossier's last page; attach it yourself", err=True)  # fmt: skip
     click.echo("file it online at https://www.cnil.fr/fr/plaintes, or post it to the CNIL")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import io
 from datetime import date
 from pathlib import Path
 
@@ -118,25 +117,27 @@ def proofs_html(journal: Journal, reference: str) -> str:
 
 
 def dossier(journal: Journal, reference: str, complaint_pdf: bytes, renderer,
-            reminder_refs: list[str]) -> bytes:  # fmt: skip
-    """One PDF: the complaint, the request, reminders, PDF replies, then the proofs page."""
-    from pypdf import PdfReader, PdfWriter
+            reminder_refs: list[str]) -> tuple[bytes, list[str]]:  # fmt: skip
+    """One PDF: the complaint, the request, reminders, PDF replies, then the proofs page.
+    Also returns the reply files left out because they are not readable PDFs (the
+    proofs page still lists them with their checksum)."""
+    from .render import assemble
 
-    parts = [complaint_pdf]
+    parts = [("the complaint", complaint_pdf)]
     for ref in [reference, *reminder_refs]:
         page = journal.page_html(ref)
         if page:
-            parts.append(renderer.render_html(page))
+            parts.append((f"the letter {ref}", renderer.render_html(page)))
+    left_out = []
     for _role, path, _sha in journal.files(reference, "reply"):
         if path.suffix.lower() == ".pdf" and path.is_file():
-            parts.append(path.read_bytes())
-    parts.append(renderer.render_html(proofs_html(journal, reference)))
-    writer = PdfWriter()
-    for data in parts:
-        writer.append(PdfReader(io.BytesIO(data)))
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+            data = path.read_bytes()
+            if assemble.readable(data):
+                parts.append((f"the reply {path.name}", data))
+            else:
+                left_out.append(path.name)
+    parts.append(("the proofs page", renderer.render_html(proofs_html(journal, reference))))
+    return assemble.join(parts), left_out
 
 
 def reminders_of(journal: Journal, reference: str) -> list[str]:
