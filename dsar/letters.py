@@ -40,6 +40,8 @@ def environment(user_templates: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=False,
     )
     env.filters["long_date"] = fields.long_date
+    # a phone number is never cut across two lines, in the PDF or the e-mail's text
+    env.filters["nobreak"] = lambda value: str(value).replace(" ", "\u00a0")
     return env
 
 

@@ -67,9 +67,8 @@ def test_generated_request_is_recorded_privately(runner, tmp_path, dsar_home):
         assert entry.stored_state == "draft" and entry.broker == "renaissance"
         roles = {role for role, _, _ in journal.files(ref)}
         assert roles == {"pdf", "email"}
-        assert (
-            "06 12 34 56 78"
-            in journal.db.execute(
+        assert "06 12 34 56 78" in flat(
+            journal.db.execute(
                 "SELECT body_text FROM requests WHERE reference=?", (ref,)
             ).fetchone()[0]
         )

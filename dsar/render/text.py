@@ -7,6 +7,7 @@ exactly what was typed. Line breaks survive only inside elements of class "pre"
 
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -73,9 +74,13 @@ class _Collector(HTMLParser):
         self.buffer.append(data if keeps else data.replace("\n", " "))
 
 
+_BLANKS = re.compile(r"[ \t\r\f\v]+")
+
+
 def _lines(text: str) -> list[str]:
-    # pre-line: keep the breaks, fold runs of blanks within a line
-    return [" ".join(line.split()) for line in text.strip("\n").split("\n")]
+    # pre-line: keep the breaks, fold runs of blanks within a line; ASCII blanks only,
+    # so the no-break space of French typography ("Objet\u00a0:") is never a break
+    return [_BLANKS.sub(" ", line).strip(" ") for line in text.strip("\n").split("\n")]
 
 
 def html_to_text(html: str) -> str:
