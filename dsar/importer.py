@@ -25,7 +25,7 @@ QUALITY = {"verified": "verified", "tested": "partial", "unverified": "unverifie
 IGNORED = {"custom-access-template", "custom-erasure-template", "custom-rectification-template",
            "custom-objection-template", "facet-group", "nsfw", "pgp-fingerprint", "pgp-url",
            "needs-id-document", "required-elements", "categories", "comments",
-           "suggested-transport-medium", "complaint-language"}  # fmt: skip
+           "complaint-language"}  # fmt: skip
 
 
 @dataclass
@@ -109,7 +109,6 @@ def convert(
         except InputError:
             report.problems.append(f"{where} ({slug}): web dropped: '{web}' is not an http(s) URL")
             web = None
-    language = record.get("request-language")
     entry = {
         "slug": slug,
         "kind": kind,
@@ -118,12 +117,11 @@ def convert(
         "web": web,
         "contacts": contacts,
         "country": countries[0] if len(countries) == 1 else None,
-        "language": language if language in fields.LANGUAGES else None,
+        "language": record.get("request-language"),
+        "medium": record.get("suggested-transport-medium"),
         "sources": sources,
         "quality": QUALITY.get(record.get("quality"), "unverified"),
     }
-    if language and language not in fields.LANGUAGES:
-        report.unmapped[f"request-language={language}"] += 1
     entry = {k: v for k, v in entry.items() if v not in (None, [], "")} | {
         "quality": entry["quality"]
     }

@@ -85,7 +85,13 @@ class Broker(_Strict):
     contacts: tuple[Contact, ...] = ()
     siren: str | None = None
     country: str | None = Field(None, pattern=r"^[a-z]{2}$")
-    language: Literal["fr", "en"] | None = Field(None, description="language to write in")
+    language: str | None = Field(
+        None, pattern=r"^[a-z]{2}$",
+        description="language the recipient wants requests in (ISO 639-1); dsar writes fr or en",
+    )  # fmt: skip
+    medium: Literal["email", "letter", "fax", "webform"] | None = Field(
+        None, description="how the recipient asks to receive requests"
+    )
     parent: str | None = Field(None, description="slug of the parent company")
     brokers_used: tuple[str, ...] = Field((), description="for a party: slugs of brokers it used")
     sources: tuple[Source, ...] = ()

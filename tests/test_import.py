@@ -56,6 +56,9 @@ def test_mapping_of_one_record(imported):
     assert "La République en marche (formerly)" in entry.aliases
     assert entry.contacts[0].source == "datenanfragen/data record en-marche"
     assert any(s.url == "https://github.com/datenanfragen/data/issues/509" for s in entry.sources)
+    assert entry.medium == "email" and entry.language is None
+    austrian = reg.get("a1-austria")
+    assert austrian.language == "de" and austrian.medium == "letter"
 
 
 def test_folder_of_upstream_files(tmp_path, runner):
@@ -91,6 +94,20 @@ def test_generate_to_an_imported_record(imported, runner, tmp_path):
         catch_exceptions=False,
     )
     assert result.exit_code == 0 and "1blu AG" not in result.stderr
+
+
+def test_what_an_imported_recipient_asks_for_is_said(imported, runner, tmp_path):
+    args = ["--registry", str(imported[0]), "--broker", "a1-austria", "--name", "Camille",
+            "--phone", "0612345678", "--email", "camille@example.org", "--out", str(tmp_path)]  # fmt: skip
+    result = runner.invoke(cli, ["generate", *args, "--format", "email"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "asks for requests in 'de'; this letter is in 'fr'" in result.stderr
+    assert "asks for requests by letter" in result.stderr
+    shown = runner.invoke(cli, ["brokers", "show", "a1-austria", "--registry", str(imported[0])])
+    assert (
+        "asks for requests in: de" in shown.stdout
+        and "asks for requests by: letter" in shown.stdout
+    )
 
 
 def test_sample_of_200_records_renders_to_readable_pdfs(imported, env, pdf_renderer):
@@ -139,4 +156,7 @@ def test_unreadable_path(runner, tmp_path):
 def test_report_counts_unmapped_fields():
     result = importer.import_datenanfragen(COMPANIES)
     assert result.unmapped["custom-access-template"] == 506
-    assert result.unmapped["request-language=de"] > 0
+    # request language and transport medium are carried over, so not counted here
+    assert not any(
+        k.startswith(("request-language", "suggested-transport")) for k in result.unmapped
+    )
