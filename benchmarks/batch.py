@@ -2,6 +2,7 @@
 
     python benchmarks/batch.py                 # 1,000 and 10,000 members
     python benchmarks/batch.py --sizes 1000    # quicker
+    python benchmarks/batch.py --parts mail --naive-max 0    # e-mail only
 
 For each size it prints PDF letters per second, e-mails per second (built and sent to
 a local aiosmtpd server on 127.0.0.1) and peak memory (RSS of the process and all its
@@ -149,7 +150,13 @@ def main() -> None:
         default=10000,
         help="measure the naive way only up to this many members (it is slow)",
     )
+    parser.add_argument(
+        "--parts",
+        default="pdf,mail",
+        help="what dsar measures: pdf, mail or both (the naive way is PDF only)",
+    )
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     from dsar.render.pdf import harfbuzz_subset_available
 
     print(f"machine: {os.cpu_count()} cores; libharfbuzz-subset: {harfbuzz_subset_available()}")
@@ -163,11 +170,16 @@ def main() -> None:
             csv_path = work / "members.csv"
             members_csv(csv_path, size)
             env = {**os.environ, "DSAR_HOME": str(work / "home")}
-            pdf_seconds, pdf_peak = dsar_pdf(csv_path, work, env)
-            mail_seconds, mail_peak = dsar_email(csv_path, work, env)
-            print(f"{size:>8} {'dsar':<8} {size / pdf_seconds:>7.1f} {pdf_peak / 2**20:>12.0f} "
-                  f"{size / mail_seconds:>7.1f} {mail_peak / 2**20:>13.0f}", flush=True)  # fmt: skip
-            if size <= args.naive_max:
+            pdf = f"{'-':>7} {'-':>12}"
+            if "pdf" in parts:
+                pdf_seconds, pdf_peak = dsar_pdf(csv_path, work, env)
+                pdf = f"{size / pdf_seconds:>7.1f} {pdf_peak / 2**20:>12.0f}"
+            mail = f"{'-':>7} {'-':>13}"
+            if "mail" in parts:
+                mail_seconds, mail_peak = dsar_email(csv_path, work, env)
+                mail = f"{size / mail_seconds:>7.1f} {mail_peak / 2**20:>13.0f}"
+            print(f"{size:>8} {'dsar':<8} {pdf} {mail}", flush=True)
+            if size <= args.naive_max and "pdf" in parts:
                 naive_seconds, naive_peak = naive_pdf(csv_path, work, size)
                 print(f"{size:>8} {'naive':<8} {size / naive_seconds:>7.1f} {naive_peak / 2**20:>12.0f} "
                       f"{'':>7} {'':>13}   dsar/naive PDF: {naive_seconds / pdf_seconds:.2f}x",

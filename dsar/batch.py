@@ -123,6 +123,7 @@ class PdfPool:
 
 def run(csv_path: Path, options: BatchOptions, registry: Registry, journal: Journal,
         progress: Callable[[int], None] = lambda n: None) -> BatchResult:  # fmt: skip
+    """progress(1) is called once per CSV row, good or bad, when it is done."""
     from .render import mail
     from .render.pdf import PdfRenderer
 
@@ -146,6 +147,7 @@ def run(csv_path: Path, options: BatchOptions, registry: Registry, journal: Jour
         for item in members.read(csv_path):
             if isinstance(item, members.BadRow):
                 result.bad.append(item)
+                progress(1)
                 if options.strict:
                     raise DsarError(f"{csv_path}: {item} (stopped: --strict)")
                 continue
@@ -158,6 +160,7 @@ def run(csv_path: Path, options: BatchOptions, registry: Registry, journal: Jour
             except UnknownBroker as exc:
                 bad = members.BadRow(item.row, "broker", str(exc))
                 result.bad.append(bad)
+                progress(1)
                 if options.strict:
                     raise DsarError(f"{csv_path}: {bad} (stopped: --strict)") from None
                 continue
@@ -174,7 +177,7 @@ def run(csv_path: Path, options: BatchOptions, registry: Registry, journal: Jour
                 result.resumed += 1  # done by an earlier, interrupted run
                 row.pdf = pdf_path.name if "pdf" in options.formats else ""
                 row.eml = eml_path.name if "email" in options.formats else ""
-                progress(1 if "pdf" in options.formats else 0)
+                progress(1)
                 continue
             letter = letters.render(request, env)
             files = {}

@@ -243,7 +243,7 @@ def generate(
 
     with open_journal() as journal:
         write_letter(letter, chosen, out_dir, force, journal, env=env, templates_dir=templates_dir)
-    for line in compose.gap_advice(letter, reg):
+    for line in compose.recipient_wishes(request, chosen) + compose.gap_advice(letter, reg):
         warn(line)
 
 
@@ -335,6 +335,8 @@ def brokers_show(slug, registries):
         ("web", broker.web),
         ("privacy policy", broker.privacy_policy),
         ("SIREN", broker.siren),
+        ("asks for requests in", broker.language),
+        ("asks for requests by", broker.medium),
     ):
         if value:
             click.echo(f"{label}: {value}")
@@ -701,9 +703,11 @@ def batch(
     if broker_slug:
         reg.get(broker_slug)  # an unknown --broker fails before any row
     with open_journal() as journal, _progress() as progress:
-        task = progress.add_task("letters", total=None)
+        task = progress.add_task("rows", total=members.count(csv_file))
         result = batch_module.run(csv_file, options, reg, journal,
                                   progress=lambda n: progress.advance(task, n))  # fmt: skip
+        done = next(t.completed for t in progress.tasks if t.id == task)
+        progress.update(task, total=done)  # the quick count may differ on broken quoting
         counts = {}
         result.manifest = out_dir / "manifest.csv"
         try:
@@ -733,12 +737,12 @@ def _send(send, dry_run, journal, progress, host, port, security, user, password
 
     if not send:
         return {}
-    pending = list(journal.outbox_pending())
     if dry_run:
-        for reference, recipient, _eml, _ in pending:
+        for reference, recipient, _eml, _ in journal.outbox_pending():
             click.echo(f"would send {reference} to {recipient}")
         return {}
-    task = progress.add_task("e-mails", total=len(pending))
+    # counted, not listed: the messages are read one at a time, so memory stays flat
+    task = progress.add_task("e-mails", total=journal.outbox_waiting())
     settings = SmtpSettings(host=host, port=port, security=security, user=user,
                             password=password, rate_per_minute=rate, backoff=backoff)  # fmt: skip
     return send_outbox(journal, Smtp(settings), sender_for=lambda ref: sender,

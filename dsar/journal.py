@@ -27,7 +27,10 @@ STATES = (
     "id-requested", "overdue", "reminded", "complained", "closed",
 )  # fmt: skip
 ANSWER_STATES = ("answered", "partial", "refused", "id-requested", "closed")
-WAITING = ("sent", "received", "extended")  # states where a deadline runs
+# states where a deadline runs; a demand for an ID card does not stop it (LEGAL.md:
+# "a request for identification does not stop being a request")
+WAITING = ("sent", "received", "extended", "id-requested")
+_WAITING_MAIL = "('queued', 'sending', 'deferred')"  # outbox states a run still has to send
 
 MIGRATIONS = [
     # 1: requests, their files and their history
@@ -432,10 +435,13 @@ class Journal:
             )
         return cursor.rowcount == 1
 
+    def outbox_waiting(self) -> int:
+        return self.db.execute(f"SELECT count(*) FROM outbox WHERE status IN {_WAITING_MAIL}"
+                               ).fetchone()[0]  # fmt: skip
+
     def outbox_pending(self) -> Iterator[tuple[str, str, bytes, int]]:
         references = [r[0] for r in self.db.execute(
-            "SELECT reference FROM outbox WHERE status IN ('queued','sending','deferred')"
-            " ORDER BY rowid")]  # fmt: skip
+            f"SELECT reference FROM outbox WHERE status IN {_WAITING_MAIL} ORDER BY rowid")]  # fmt: skip
         for reference in references:
             row = self.db.execute(
                 "SELECT recipient, eml, attempts, status FROM outbox WHERE reference = ?",

@@ -96,6 +96,7 @@ def test_bad_rows_are_reported_and_good_rows_done(runner, tmp_path, association)
     assert "row 6, column sms_date: '2024-02-30' is not a date" in err
     assert "row 8, column -: broken quoting" in err
     assert "2 request(s)" in result.stdout and "5 bad row(s) skipped" in result.stdout
+    assert "rows" in err and "7/7" in err  # the progress bar counted every row, bad ones too
 
     manifest = list(csv.DictReader((out / "manifest.csv").open()))
     assert [m["row"] for m in manifest] == ["2", "7"]

@@ -200,6 +200,9 @@ def test_reply_id(runner, tmp_path):
     runner.invoke(cli, ["sent", ref, "--on", "2026-01-31"])
     result = runner.invoke(cli, ["answer", ref, "--state", "id-requested", "--on", "2026-02-10"])
     assert f"dsar reply-id {ref}" in result.output
+    # the demand for an ID card does not stop the clock
+    assert status_json(runner, "--as-of", "2026-02-20")[ref]["days_left"] == 8
+    assert status_json(runner, "--as-of", "2026-03-01")[ref]["state"] == "overdue"
     result = runner.invoke(
         cli, ["reply-id", ref, "--format", "text", "--lang", "en"], catch_exceptions=False
     )
