@@ -706,8 +706,8 @@ def batch(
         task = progress.add_task("rows", total=members.count(csv_file))
         result = batch_module.run(csv_file, options, reg, journal,
                                   progress=lambda n: progress.advance(task, n))  # fmt: skip
-        done = next(t.completed for t in progress.tasks if t.id == task)
-        progress.update(task, total=done)  # the quick count may differ on broken quoting
+        # the quick count may differ from the rows read when quoting is broken
+        progress.update(task, total=len(result.rows) + len(result.bad))
         counts = {}
         result.manifest = out_dir / "manifest.csv"
         try:

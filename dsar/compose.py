@@ -140,10 +140,10 @@ def recipient_wishes(request: Request, formats: tuple[str, ...]) -> list[str]:
     """What the registry says the recipient asks for, when this letter differs."""
     broker, lines = request.broker, []
     if broker.language and broker.language != request.lang:
-        lines.append(f"{broker.name} asks for requests in '{broker.language}'; this letter is in "
-                     f"'{request.lang}'" + (f": --lang {broker.language} writes it so."
-                                            if broker.language in fields.LANGUAGES else
-                                            " (dsar writes fr or en; English is widely accepted)."))  # fmt: skip
+        remedy = (f"--lang {broker.language} writes it so" if broker.language in fields.LANGUAGES
+                  else "dsar writes fr or en; English is widely accepted")  # fmt: skip
+        lines.append(f"{broker.name} asks for requests in '{broker.language}'; this letter is "
+                     f"in '{request.lang}': {remedy}.")  # fmt: skip
     medium = {"email": "email", "letter": "pdf", "fax": "pdf", "webform": None}
     # plain text can go either way (pasted into a mail or printed): no hint then
     if broker.medium and "text" not in formats and medium[broker.medium] not in formats:

@@ -30,7 +30,8 @@ ANSWER_STATES = ("answered", "partial", "refused", "id-requested", "closed")
 # states where a deadline runs; a demand for an ID card does not stop it (LEGAL.md:
 # "a request for identification does not stop being a request")
 WAITING = ("sent", "received", "extended", "id-requested")
-_WAITING_MAIL = "('queued', 'sending', 'deferred')"  # outbox states a run still has to send
+MAIL_TO_SEND = ("queued", "sending", "deferred")  # outbox states a run still has to send
+_MAIL_TO_SEND_SQL = "(" + ", ".join(f"'{s}'" for s in MAIL_TO_SEND) + ")"
 
 MIGRATIONS = [
     # 1: requests, their files and their history
@@ -436,18 +437,18 @@ class Journal:
         return cursor.rowcount == 1
 
     def outbox_waiting(self) -> int:
-        return self.db.execute(f"SELECT count(*) FROM outbox WHERE status IN {_WAITING_MAIL}"
+        return self.db.execute(f"SELECT count(*) FROM outbox WHERE status IN {_MAIL_TO_SEND_SQL}"
                                ).fetchone()[0]  # fmt: skip
 
     def outbox_pending(self) -> Iterator[tuple[str, str, bytes, int]]:
         references = [r[0] for r in self.db.execute(
-            f"SELECT reference FROM outbox WHERE status IN {_WAITING_MAIL} ORDER BY rowid")]  # fmt: skip
+            f"SELECT reference FROM outbox WHERE status IN {_MAIL_TO_SEND_SQL} ORDER BY rowid")]  # fmt: skip
         for reference in references:
             row = self.db.execute(
                 "SELECT recipient, eml, attempts, status FROM outbox WHERE reference = ?",
                 (reference,),
             ).fetchone()
-            if row["status"] in ("queued", "sending", "deferred"):
+            if row["status"] in MAIL_TO_SEND:  # not taken by another run meanwhile
                 yield reference, row["recipient"], row["eml"], row["attempts"]
 
     def outbox_mark(self, reference: str, status: str, *, attempts: int | None = None,

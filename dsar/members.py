@@ -62,20 +62,27 @@ def load_association(path: Path) -> Association:
         raise DsarError(f"{path}: {exc}") from None
 
 
-def _dialect(sample: str) -> type[csv.Dialect]:
+def _reader(handle, strict: bool = False):
+    """A csv reader for a file as French spreadsheets export it: ';' or ',' is sniffed
+    from the header line (a BOM is dropped by the utf-8-sig encoding)."""
+    sample = handle.read(4096)
+    handle.seek(0)
     try:
-        return csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=";,")
+        dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=";,")
     except csv.Error:
-        return csv.excel
+        dialect = csv.excel
+    return csv.reader(handle, delimiter=dialect.delimiter, quotechar='"', strict=strict)
+
+
+def _open(path: Path):
+    return path.open(encoding="utf-8-sig", newline="")
 
 
 def count(path: Path) -> int | None:
     """Non-empty data rows, by a quick pass: the progress bar's total, hence time left."""
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            dialect = _dialect(handle.read(4096))
-            handle.seek(0)
-            reader = csv.reader(handle, delimiter=dialect.delimiter, quotechar='"')
+        with _open(path) as handle:
+            reader = _reader(handle)
             next(reader, None)
             return sum(1 for values in reader if any(v.strip() for v in values))
     except (OSError, UnicodeDecodeError, csv.Error):
@@ -84,18 +91,17 @@ def count(path: Path) -> int | None:
 
 def read(path: Path) -> Iterator[Member | BadRow]:
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-        sample = handle.read(4096)
-        handle.seek(0)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DsarError(f"{path}: cannot read it as UTF-8 ({exc})") from None
+        handle = _open(path)
+    except OSError as exc:
+        raise DsarError(f"{path}: cannot read it ({exc.strerror})") from None
     with handle:
-        dialect = _dialect(sample)
-        reader = csv.reader(handle, delimiter=dialect.delimiter, quotechar='"', strict=True)
         try:
+            reader = _reader(handle, strict=True)
             header = [h.strip().lower() for h in next(reader)]
         except StopIteration:
             raise DsarError(f"{path} is empty") from None
+        except UnicodeDecodeError as exc:
+            raise DsarError(f"{path}: cannot read it as UTF-8 ({exc})") from None
         unknown = [h for h in header if h not in COLUMNS]
         missing = [c for c in REQUIRED if c not in header]
         if unknown or missing:
