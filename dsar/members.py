@@ -78,14 +78,22 @@ def _open(path: Path):
     return path.open(encoding="utf-8-sig", newline="")
 
 
+def _not_utf8(path: Path, exc: UnicodeDecodeError) -> DsarError:
+    return DsarError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start} of a block); "
+                     "save it from your spreadsheet as 'CSV UTF-8'")  # fmt: skip
+
+
 def count(path: Path) -> int | None:
-    """Non-empty data rows, by a quick pass: the progress bar's total, hence time left."""
+    """Non-empty data rows, by a quick pass before any work: the progress bar's total,
+    hence time left, and a file that is not UTF-8 refused before anything is written."""
     try:
         with _open(path) as handle:
             reader = _reader(handle)
             next(reader, None)
             return sum(1 for values in reader if any(v.strip() for v in values))
-    except (OSError, UnicodeDecodeError, csv.Error):
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path, exc) from None
+    except (OSError, csv.Error):
         return None  # read() reports the problem properly
 
 
@@ -101,7 +109,7 @@ def read(path: Path) -> Iterator[Member | BadRow]:
         except StopIteration:
             raise DsarError(f"{path} is empty") from None
         except UnicodeDecodeError as exc:
-            raise DsarError(f"{path}: cannot read it as UTF-8 ({exc})") from None
+            raise _not_utf8(path, exc) from None
         unknown = [h for h in header if h not in COLUMNS]
         missing = [c for c in REQUIRED if c not in header]
         if unknown or missing:
@@ -123,6 +131,8 @@ def read(path: Path) -> Iterator[Member | BadRow]:
             except csv.Error as exc:
                 yield BadRow(row, "-", f"broken quoting ({exc}); check the quotes in this row")
                 continue
+            except UnicodeDecodeError as exc:
+                raise _not_utf8(path, exc) from None
             if not any(v.strip() for v in values):
                 continue
             if len(values) != len(header):

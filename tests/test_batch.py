@@ -114,6 +114,20 @@ def test_bad_rows_are_reported_and_good_rows_done(runner, tmp_path, association)
     assert "M-00005" in duplex.pages[first + first % 2].extract_text()  # 2nd letter on an odd page
 
 
+def test_a_file_not_in_utf8_is_refused_before_any_work(runner, tmp_path, association):
+    path = write_csv(tmp_path / "members.csv", [member(i) for i in range(300)])
+    with path.open("ab") as handle:  # a Latin-1 row far past the first read block
+        handle.write("Hélène;x;0611111111;;;;;;2026-11-01;M-LATIN\n".encode("latin-1"))
+    out = tmp_path / "out"
+    result = runner.invoke(cli, batch_args(path, association, out), catch_exceptions=False)
+    assert result.exit_code == 1
+    assert (
+        "not UTF-8" in result.stderr
+        and "save it from your spreadsheet as 'CSV UTF-8'" in result.stderr
+    )
+    assert not out.exists()
+
+
 def test_strict_stops_at_first_bad_row(runner, tmp_path, association):
     path = write_csv(
         tmp_path / "m.csv", [member(0, phone="12"), member(1)], delimiter=",", bom=False
