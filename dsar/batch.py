@@ -95,8 +95,12 @@ class PdfPool:
         context = multiprocessing.get_context("forkserver")
         # workers fork from a server that has already imported WeasyPrint (~1 s each)
         context.set_forkserver_preload(["dsar.render.pdf", "weasyprint"])
-        self.pool = context.Pool(workers, _init_worker, (str(templates) if templates else None,),
-                                 maxtasksperchild=RECYCLE_AFTER)  # fmt: skip
+        self.pool = context.Pool(
+            workers,
+            _init_worker,
+            (str(templates) if templates else None,),
+            maxtasksperchild=RECYCLE_AFTER,
+        )
         self.in_flight: deque = deque()
         self.limit = workers * 2
 
@@ -121,8 +125,13 @@ class PdfPool:
 # ------------------------------------------------------------------ the run
 
 
-def run(csv_path: Path, options: BatchOptions, registry: Registry, journal: Journal,
-        progress: Callable[[int], None] = lambda n: None) -> BatchResult:  # fmt: skip
+def run(
+    csv_path: Path,
+    options: BatchOptions,
+    registry: Registry,
+    journal: Journal,
+    progress: Callable[[int], None] = lambda n: None,
+) -> BatchResult:
     """progress(1) is called once per CSV row, good or bad, when it is done."""
     from .render import mail
     from .render.pdf import PdfRenderer
@@ -153,10 +162,15 @@ def run(csv_path: Path, options: BatchOptions, registry: Registry, journal: Jour
                 continue
             try:
                 request = compose.build_request(
-                    registry, item.broker or options.broker or "", item.requester, item.evidence,
-                    right=options.right, lang=options.lang, letter_date=options.letter_date,
+                    registry,
+                    item.broker or options.broker or "",
+                    item.requester,
+                    item.evidence,
+                    right=options.right,
+                    lang=options.lang,
+                    letter_date=options.letter_date,
                     mandate=members.mandate(options.association, item),
-                )  # fmt: skip
+                )
             except UnknownBroker as exc:
                 bad = members.BadRow(item.row, "broker", str(exc))
                 result.bad.append(bad)
@@ -198,8 +212,14 @@ def run(csv_path: Path, options: BatchOptions, registry: Registry, journal: Jour
                 row.eml = eml_path.name
             section = html_renderer.section(letter) if html_renderer else None
             page_html = html_renderer.document([section], options.lang) if section else None
-            journal.record(request, subject=letter.subject, body_text=letter.body_text,
-                           medium=",".join(options.formats), files=files, page_html=page_html)  # fmt: skip
+            journal.record(
+                request,
+                subject=letter.subject,
+                body_text=letter.body_text,
+                medium=",".join(options.formats),
+                files=files,
+                page_html=page_html,
+            )
             if eml is not None and request.recipient_email:
                 journal.queue(reference, message["Message-ID"], request.recipient_email, eml)
             if not wants_pdf:
@@ -250,6 +270,7 @@ def write_manifest(path: Path, result: BatchResult, journal: Journal) -> None:
             elif state in ("failed", "deferred") and error:
                 state = f"{state}: {error}"
             row.email_status = state
-        writer.writerow([row.row, row.member, row.broker, row.reference, row.pdf, row.eml,
-                         row.email_status])  # fmt: skip
+        writer.writerow(
+            [row.row, row.member, row.broker, row.reference, row.pdf, row.eml, row.email_status]
+        )
     write_private(path, out.getvalue(), overwrite=True)

@@ -490,10 +490,14 @@ def campaigns(registries):
     table = Table("date", "party", "candidates", "broker", "channel", "volume", "sources", box=None)
     for campaign in sorted(reg.campaigns.values(), key=lambda c: c.date):
         table.add_row(
-            campaign.date, campaign.party or "?", ", ".join(campaign.candidates),
-            campaign.broker or "unknown", ",".join(campaign.channel), campaign.volume or "",
+            campaign.date,
+            campaign.party or "?",
+            ", ".join(campaign.candidates),
+            campaign.broker or "unknown",
+            ",".join(campaign.channel),
+            campaign.volume or "",
             "; ".join(s.label() for s in campaign.sources),
-        )  # fmt: skip
+        )
     Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 
@@ -691,37 +695,62 @@ def batch(
     password = None
     if send and smtp_user and not dry_run:
         password = os.environ.get("DSAR_SMTP_PASSWORD") or click.prompt(
-            f"SMTP password for {smtp_user}", hide_input=True, err=True)  # fmt: skip
+            f"SMTP password for {smtp_user}", hide_input=True, err=True
+        )
     options = batch_module.BatchOptions(
-        broker=broker_slug, association=members.load_association(association_file),
-        out_dir=out_dir, formats=chosen, right=right, lang=lang,
+        broker=broker_slug,
+        association=members.load_association(association_file),
+        out_dir=out_dir,
+        formats=chosen,
+        right=right,
+        lang=lang,
         letter_date=fields.iso_date(letter_date, "date") if letter_date else letters.today(),
-        strict=strict, workers=workers or max(1, os.cpu_count() or 1), force=force,
-        templates=Paths.from_env().user_templates, mandates=mandates_dir,
-    )  # fmt: skip
+        strict=strict,
+        workers=workers or max(1, os.cpu_count() or 1),
+        force=force,
+        templates=Paths.from_env().user_templates,
+        mandates=mandates_dir,
+    )
     reg = load_registry(registries)
     if broker_slug:
         reg.get(broker_slug)  # an unknown --broker fails before any row
     with open_journal() as journal, _progress() as progress:
         task = progress.add_task("rows", total=members.count(csv_file))
-        result = batch_module.run(csv_file, options, reg, journal,
-                                  progress=lambda n: progress.advance(task, n))  # fmt: skip
+        result = batch_module.run(
+            csv_file, options, reg, journal, progress=lambda n: progress.advance(task, n)
+        )
         # the quick count may differ from the rows read when quoting is broken
         progress.update(task, total=len(result.rows) + len(result.bad))
         counts = {}
         result.manifest = out_dir / "manifest.csv"
         try:
-            counts = _send(send, dry_run, journal, progress, smtp_host, smtp_port, smtp_security,
-                           smtp_user, password, rate, retry_backoff, options.association.email)  # fmt: skip
+            counts = _send(
+                send,
+                dry_run,
+                journal,
+                progress,
+                smtp_host,
+                smtp_port,
+                smtp_security,
+                smtp_user,
+                password,
+                rate,
+                retry_backoff,
+                options.association.email,
+            )
         finally:  # the manifest says what was sent even when sending stops
             batch_module.write_manifest(result.manifest, result, journal)
     for bad in result.bad:
         click.echo(f"{csv_file}: {bad}", err=True)
-    click.echo(f"{len(result.rows)} request(s) ({result.resumed} already done by an earlier run), "
-               f"{len(result.bad)} bad row(s) skipped")  # fmt: skip
+    click.echo(
+        f"{len(result.rows)} request(s) ({result.resumed} already done by an earlier run), "
+        f"{len(result.bad)} bad row(s) skipped"
+    )
     if "email" in chosen and result.unsigned:
-        warn(f"{len(result.unsigned)} e-mail(s) say the mandate is enclosed but have no scan to "
-             f"attach (first: {result.unsigned[0]}); give --mandates DIR with <mandate_ref>.pdf")  # fmt: skip
+        warn(
+            f"{len(result.unsigned)} e-mail(s) say the mandate is enclosed but have no scan to "
+            f"attach (first: {result.unsigned[0]}); give --mandates DIR with <mandate_ref>.pdf"
+        )
     for print_file in result.print_files:
         click.echo(f"print file: {print_file}")
     click.echo(f"manifest: {result.manifest}")
@@ -731,8 +760,9 @@ def batch(
         sys.exit(EXIT_SOME_FAILED)
 
 
-def _send(send, dry_run, journal, progress, host, port, security, user, password, rate, backoff,
-          sender):  # fmt: skip
+def _send(
+    send, dry_run, journal, progress, host, port, security, user, password, rate, backoff, sender
+):
     from .sending import Smtp, SmtpSettings, send_outbox
 
     if not send:
@@ -743,10 +773,21 @@ def _send(send, dry_run, journal, progress, host, port, security, user, password
         return {}
     # counted, not listed: the messages are read one at a time, so memory stays flat
     task = progress.add_task("e-mails", total=journal.outbox_waiting())
-    settings = SmtpSettings(host=host, port=port, security=security, user=user,
-                            password=password, rate_per_minute=rate, backoff=backoff)  # fmt: skip
-    return send_outbox(journal, Smtp(settings), sender_for=lambda ref: sender,
-                       progress=lambda ref: progress.advance(task))  # fmt: skip
+    settings = SmtpSettings(
+        host=host,
+        port=port,
+        security=security,
+        user=user,
+        password=password,
+        rate_per_minute=rate,
+        backoff=backoff,
+    )
+    return send_outbox(
+        journal,
+        Smtp(settings),
+        sender_for=lambda ref: sender,
+        progress=lambda ref: progress.advance(task),
+    )
 
 
 def _progress():
@@ -757,7 +798,7 @@ def _progress():
         MofNCompleteColumn,
         Progress,
         ProgressColumn,
-        TextColumn,  # fmt: skip
+        TextColumn,
         TimeRemainingColumn,
     )
     from rich.text import Text
@@ -766,8 +807,14 @@ def _progress():
         def render(self, task):
             return Text(f"{task.speed:.0f}/s" if task.speed else "")
 
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), Rate(),
-                    TimeRemainingColumn(), console=Console(stderr=True))  # fmt: skip
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        Rate(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    )
 
 
 @cli.command()
@@ -806,8 +853,10 @@ def mandate(association_file, out_dir, force, csv_file):
     check_free(targets, overwrite=force)
     for member, target in zip(forms, targets, strict=True):
         html = env.get_template("mandate.html.j2").render(
-            association=association, member=member,
-            phone=member.requester.phone_forms if member else None)  # fmt: skip
+            association=association,
+            member=member,
+            phone=member.requester.phone_forms if member else None,
+        )
         write_private(target, renderer.render_html(html), overwrite=force)
     click.echo(f"wrote {len(targets)} mandate form(s) in {out_dir}")
 
@@ -836,9 +885,13 @@ def sent(reference, on, lrar_number, received, message_id):
       dsar sent DSAR-28FJ-ZUR7 --on 2026-01-31 --lrar 1A23456789012 --received 2026-02-02
     """
     with open_journal() as journal:
-        journal.mark_sent(reference, fields.iso_date(on, "on"), lrar=lrar_number,
-                          received=fields.iso_date(received, "received") if received else None,
-                          message_id=message_id)  # fmt: skip
+        journal.mark_sent(
+            reference,
+            fields.iso_date(on, "on"),
+            lrar=lrar_number,
+            received=fields.iso_date(received, "received") if received else None,
+            message_id=message_id,
+        )
         entry = journal.entry(reference)
     note = " (from the sending date: no receipt date yet)" if entry.receipt_is_estimated else ""
     click.echo(f"{reference}: sent {entry.sent_on}; answer due by {entry.deadline}{note}")
@@ -918,8 +971,11 @@ def status(as_of, broker_slug, state_filter, as_json, csv_file, ics_file):
 
     day = parse_day(as_of, "as_of")
     with open_journal() as journal:
-        entries = [e for e in journal.entries(broker=broker_slug)
-                   if not state_filter or e.state(day) == state_filter]  # fmt: skip
+        entries = [
+            e
+            for e in journal.entries(broker=broker_slug)
+            if not state_filter or e.state(day) == state_filter
+        ]
     if csv_file:
         report.write_csv(csv_file, entries, day)
     if ics_file:
@@ -936,29 +992,50 @@ def status(as_of, broker_slug, state_filter, as_json, csv_file, ics_file):
 
 def follow_up_options(func):
     """The options every follow-up letter takes."""
-    for option in reversed([
-        click.option("--format", "formats", default="pdf,email", show_default=True,
-                     help="pdf, email, text; comma-separated."),
-        click.option("--lang", type=click.Choice(fields.LANGUAGES), help="Default: the request's."),
-        click.option("--on", "on", help="Date of the letter, YYYY-MM-DD (default: today)."),
-        click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-                     default=Path("letters"), show_default=True),
-        click.option("--force", is_flag=True, help="Replace existing output files."),
-    ]):  # fmt: skip
+    for option in reversed(
+        [
+            click.option(
+                "--format",
+                "formats",
+                default="pdf,email",
+                show_default=True,
+                help="pdf, email, text; comma-separated.",
+            ),
+            click.option(
+                "--lang", type=click.Choice(fields.LANGUAGES), help="Default: the request's."
+            ),
+            click.option("--on", "on", help="Date of the letter, YYYY-MM-DD (default: today)."),
+            click.option(
+                "--out",
+                "out_dir",
+                type=click.Path(file_okay=False, path_type=Path),
+                default=Path("letters"),
+                show_default=True,
+            ),
+            click.option("--force", is_flag=True, help="Replace existing output files."),
+        ]
+    ):
         func = option(func)
     return func
 
 
-def write_letter(letter, chosen, out_dir, force, journal, *, env, templates_dir=None,
-                 kind="request", extra=None):  # fmt: skip
+def write_letter(
+    letter, chosen, out_dir, force, journal, *, env, templates_dir=None, kind="request", extra=None
+):
     """Write a letter's outputs, record it in the journal, and say where it went."""
     renderer = pdf_renderer(env, templates_dir) if "pdf" in chosen else None
     written = compose.write(
         letter, chosen, out_dir, force=force, pdf_renderer=renderer, extra=extra
     )
-    journal.record(letter.request, subject=letter.subject, body_text=letter.body_text,
-                   medium=",".join(chosen), page_html=written.page_html, files=written.files,
-                   kind=kind)  # fmt: skip
+    journal.record(
+        letter.request,
+        subject=letter.subject,
+        body_text=letter.body_text,
+        medium=",".join(chosen),
+        page_html=written.page_html,
+        files=written.files,
+        kind=kind,
+    )
     if "text" in chosen:
         click.echo(f"{letter.subject}\n\n{letter.body_text}", nl=False)
     report_written(letter, written, quiet_stdout="text" in chosen)
@@ -981,8 +1058,16 @@ def remind(reference, formats, lang, on, out_dir, force):
     env = letters.environment(Paths.from_env().user_templates)
     with open_journal() as journal:
         letter, extra = followup.reminder(journal, reference, env, on=day, lang=lang)
-        write_letter(letter, compose.parse_formats(formats), out_dir, force, journal, env=env,
-                     kind="reminder", extra=extra)  # fmt: skip
+        write_letter(
+            letter,
+            compose.parse_formats(formats),
+            out_dir,
+            force,
+            journal,
+            env=env,
+            kind="reminder",
+            extra=extra,
+        )
         journal.mark_reminded(reference, day, letter.request.reference)
     click.echo(f"{reference}: reminded; final deadline {extra['final_deadline']}")
 
@@ -1002,8 +1087,16 @@ def reply_id(reference, formats, lang, on, out_dir, force):
     env = letters.environment(Paths.from_env().user_templates)
     with open_journal() as journal:
         letter, extra = followup.reply_id(journal, reference, env, on=parse_day(on), lang=lang)
-        write_letter(letter, compose.parse_formats(formats), out_dir, force, journal, env=env,
-                     kind="reply-id", extra=extra)  # fmt: skip
+        write_letter(
+            letter,
+            compose.parse_formats(formats),
+            out_dir,
+            force,
+            journal,
+            env=env,
+            kind="reply-id",
+            extra=extra,
+        )
 
 
 @cli.command(short_help="A complaint to the CNIL (Art. 77) and one dossier PDF.")
@@ -1031,17 +1124,26 @@ def complain(reference, on, out_dir, force, registries):
     env = letters.environment(Paths.from_env().user_templates)
     with open_journal() as journal:
         letter, extra = followup.complaint(journal, reference, env, cnil, on=day)
-        written = write_letter(letter, ("pdf",), out_dir, force, journal, env=env,
-                               kind="complaint", extra=extra)  # fmt: skip
-        bundle, left_out = followup.dossier(journal, reference, written.pdf, pdf_renderer(env),
-                                            followup.reminders_of(journal, reference))  # fmt: skip
+        written = write_letter(
+            letter, ("pdf",), out_dir, force, journal, env=env, kind="complaint", extra=extra
+        )
+        bundle, left_out = followup.dossier(
+            journal,
+            reference,
+            written.pdf,
+            pdf_renderer(env),
+            followup.reminders_of(journal, reference),
+        )
         target = out_dir / f"{reference}-dossier-cnil.pdf"
         write_private(target, bundle, overwrite=force)
         journal.mark_complained(reference, day, letter.request.reference)
     click.echo(f"wrote {target}")
     for name in left_out:
-        click.echo(f"warning: the reply {name} is not a readable PDF: not bundled, but listed "
-                   "with its checksum on the dossier's last page; attach it yourself", err=True)  # fmt: skip
+        click.echo(
+            f"warning: the reply {name} is not a readable PDF: not bundled, but listed "
+            "with its checksum on the dossier's last page; attach it yourself",
+            err=True,
+        )
     click.echo("file it online at https://www.cnil.fr/fr/plaintes, or post it to the CNIL")
 
 

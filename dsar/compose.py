@@ -79,7 +79,7 @@ def build_request(
             target.slug,
             right,
             *((mandate.reference,) if mandate else (letter_date.isoformat(), "")),
-        ),  # fmt: skip
+        ),
         broker=target,
         right=right,
         lang=fields.language(lang),
@@ -115,9 +115,14 @@ def output_paths(letter: Letter, out_dir: Path, formats: tuple[str, ...]) -> dic
 
 
 def write(
-    letter: Letter, formats, out_dir: Path, *, force: bool, pdf_renderer=None,
+    letter: Letter,
+    formats,
+    out_dir: Path,
+    *,
+    force: bool,
+    pdf_renderer=None,
     extra: dict | None = None,
-) -> Written:  # fmt: skip
+) -> Written:
     """Render every requested output first, then write: a failure leaves no partial file."""
     from .render import mail
 
@@ -140,10 +145,15 @@ def recipient_wishes(request: Request, formats: tuple[str, ...]) -> list[str]:
     """What the registry says the recipient asks for, when this letter differs."""
     broker, lines = request.broker, []
     if broker.language and broker.language != request.lang:
-        remedy = (f"--lang {broker.language} writes it so" if broker.language in fields.LANGUAGES
-                  else "dsar writes fr or en; English is widely accepted")  # fmt: skip
-        lines.append(f"{broker.name} asks for requests in '{broker.language}'; this letter is "
-                     f"in '{request.lang}': {remedy}.")  # fmt: skip
+        remedy = (
+            f"--lang {broker.language} writes it so"
+            if broker.language in fields.LANGUAGES
+            else "dsar writes fr or en; English is widely accepted"
+        )
+        lines.append(
+            f"{broker.name} asks for requests in '{broker.language}'; this letter is "
+            f"in '{request.lang}': {remedy}."
+        )
     medium = {"email": "email", "letter": "pdf", "fax": "pdf", "webform": None}
     # plain text can go either way (pasted into a mail or printed): no hint then
     if broker.medium and "text" not in formats and medium[broker.medium] not in formats:

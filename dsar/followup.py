@@ -19,16 +19,26 @@ _ANSWERS = ("answered", "partial", "refused", "id-requested")
 
 def first_request(journal: Journal, entry: Entry) -> dict:
     """The facts of the first request that follow-up letters cite."""
-    answered = [e["what"].split(":", 1)[1] for e in journal.events(entry.reference)
-                if e["what"].startswith("answer:")]  # fmt: skip
+    answered = [
+        e["what"].split(":", 1)[1]
+        for e in journal.events(entry.reference)
+        if e["what"].startswith("answer:")
+    ]
     facts = entry.as_dict(date.today())
     facts.update(
-        reference=entry.reference, right=entry.right, sent_on=entry.sent_on,
-        received_on=entry.received_on, deadline=entry.deadline, extended_on=entry.extended_on,
-        reminded_on=entry.reminded_on, final_deadline=entry.final_deadline,
-        answered_on=entry.answered_on, lrar_number=entry.lrar_number, message_id=entry.message_id,
+        reference=entry.reference,
+        right=entry.right,
+        sent_on=entry.sent_on,
+        received_on=entry.received_on,
+        deadline=entry.deadline,
+        extended_on=entry.extended_on,
+        reminded_on=entry.reminded_on,
+        final_deadline=entry.final_deadline,
+        answered_on=entry.answered_on,
+        lrar_number=entry.lrar_number,
+        message_id=entry.message_id,
         answered_state=answered[-1] if answered and answered[-1] in _ANSWERS else None,
-    )  # fmt: skip
+    )
     return facts
 
 
@@ -50,8 +60,9 @@ def _follow_up(request: Request, kind: str, on: date, lang: str | None, **change
     )
 
 
-def reminder(journal: Journal, reference: str, env: jinja2.Environment, *, on: date,
-             lang: str | None = None) -> tuple[Letter, dict]:  # fmt: skip
+def reminder(
+    journal: Journal, reference: str, env: jinja2.Environment, *, on: date, lang: str | None = None
+) -> tuple[Letter, dict]:
     entry = journal.entry(reference)
     _sent(entry)
     if entry.state(on) not in ("overdue", "partial", "refused", "id-requested", "answered"):
@@ -61,13 +72,15 @@ def reminder(journal: Journal, reference: str, env: jinja2.Environment, *, on: d
         )
     first = first_request(journal, entry)
     extra = {"first": first, "final_deadline": deadlines.final_deadline(on)}
-    request = _follow_up(journal.request(reference), "reminder", on, lang,
-                         lrar=entry.lrar_number is not None)  # fmt: skip
+    request = _follow_up(
+        journal.request(reference), "reminder", on, lang, lrar=entry.lrar_number is not None
+    )
     return letters.render(request, env, kind="reminder", extra=extra), extra
 
 
-def reply_id(journal: Journal, reference: str, env: jinja2.Environment, *, on: date,
-             lang: str | None = None) -> tuple[Letter, dict]:  # fmt: skip
+def reply_id(
+    journal: Journal, reference: str, env: jinja2.Environment, *, on: date, lang: str | None = None
+) -> tuple[Letter, dict]:
     entry = journal.entry(reference)
     _sent(entry)
     extra = {"first": first_request(journal, entry)}
@@ -75,8 +88,9 @@ def reply_id(journal: Journal, reference: str, env: jinja2.Environment, *, on: d
     return letters.render(request, env, kind="reply-id", extra=extra), extra
 
 
-def complaint(journal: Journal, reference: str, env: jinja2.Environment, cnil: Broker, *,
-              on: date) -> tuple[Letter, dict]:  # fmt: skip
+def complaint(
+    journal: Journal, reference: str, env: jinja2.Environment, cnil: Broker, *, on: date
+) -> tuple[Letter, dict]:
     """Always in French: the CNIL's language."""
     entry = journal.entry(reference)
     _sent(entry)
@@ -87,10 +101,14 @@ def complaint(journal: Journal, reference: str, env: jinja2.Environment, cnil: B
         )
     original = journal.request(reference)
     replies = [path.name for role, path, _ in journal.files(reference, "reply")]
-    extra = {"first": first_request(journal, entry), "organisation": original.broker,
-             "replies": replies}  # fmt: skip
-    request = _follow_up(original, "complaint", on, "fr", broker=cnil, to_email=None,
-                         to_address=None, lrar=False)  # fmt: skip
+    extra = {
+        "first": first_request(journal, entry),
+        "organisation": original.broker,
+        "replies": replies,
+    }
+    request = _follow_up(
+        original, "complaint", on, "fr", broker=cnil, to_email=None, to_address=None, lrar=False
+    )
     return letters.render(request, env, kind="complaint", extra=extra), extra
 
 
@@ -116,8 +134,9 @@ def proofs_html(journal: Journal, reference: str) -> str:
     )
 
 
-def dossier(journal: Journal, reference: str, complaint_pdf: bytes, renderer,
-            reminder_refs: list[str]) -> tuple[bytes, list[str]]:  # fmt: skip
+def dossier(
+    journal: Journal, reference: str, complaint_pdf: bytes, renderer, reminder_refs: list[str]
+) -> tuple[bytes, list[str]]:
     """One PDF: the complaint, the request, reminders, PDF replies, then the proofs page.
     Also returns the reply files left out because they are not readable PDFs (the
     proofs page still lists them with their checksum)."""

@@ -81,8 +81,9 @@ def _date_score(campaign: Campaign, when: date | None) -> tuple[float, str | Non
     return -1, None
 
 
-def identify(registry: Registry, *, text: str = "", sender: str = "",
-             when: date | None = None) -> tuple[Clues, list[Match]]:  # fmt: skip
+def identify(
+    registry: Registry, *, text: str = "", sender: str = "", when: date | None = None
+) -> tuple[Clues, list[Match]]:
     clues = read_clues(registry, text, sender)
     matches = []
     for campaign in registry.campaigns.values():
@@ -106,6 +107,9 @@ def identify(registry: Registry, *, text: str = "", sender: str = "",
 
 def political_senders(registry: Registry) -> list[Broker]:
     """Brokers that documented campaigns used for SMS or voice messages."""
-    slugs = {c.broker for c in registry.campaigns.values()
-             if c.broker and {"sms", "voice"} & set(c.channel)}  # fmt: skip
+    slugs = {
+        c.broker
+        for c in registry.campaigns.values()
+        if c.broker and {"sms", "voice"} & set(c.channel)
+    }
     return [registry.brokers[s] for s in sorted(slugs) if s in registry.brokers]

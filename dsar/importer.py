@@ -22,10 +22,21 @@ from .registry import SCHEMA_VERSION, fold
 
 QUALITY = {"verified": "verified", "tested": "partial", "unverified": "unverified"}
 # upstream fields that have no place in a registry entry, or that dsar does not need
-IGNORED = {"custom-access-template", "custom-erasure-template", "custom-rectification-template",
-           "custom-objection-template", "facet-group", "nsfw", "pgp-fingerprint", "pgp-url",
-           "needs-id-document", "required-elements", "categories", "comments",
-           "complaint-language"}  # fmt: skip
+IGNORED = {
+    "custom-access-template",
+    "custom-erasure-template",
+    "custom-rectification-template",
+    "custom-objection-template",
+    "facet-group",
+    "nsfw",
+    "pgp-fingerprint",
+    "pgp-url",
+    "needs-id-document",
+    "required-elements",
+    "categories",
+    "comments",
+    "complaint-language",
+}
 
 
 @dataclass
@@ -83,8 +94,13 @@ def convert(
             report.unmapped[key] += 1
     contacts = []
     if record.get("address", "").strip():
-        contacts.append({"kind": "postal", "value": record["address"].strip(),
-                         "source": f"datenanfragen/data record {slug}"})  # fmt: skip
+        contacts.append(
+            {
+                "kind": "postal",
+                "value": record["address"].strip(),
+                "source": f"datenanfragen/data record {slug}",
+            }
+        )
     for upstream, ours in (
         ("email", "email"),
         ("phone", "phone"),
@@ -153,8 +169,9 @@ def import_datenanfragen(path: Path, *, kind: str = "company") -> ImportReport:
                 owner if owner != entry["slug"] else labels.setdefault(fold(alias), entry["slug"])
             )
             if owner != entry["slug"]:
-                report.problems.append(f"{where} ({entry['slug']}): alias '{alias}' dropped: "
-                                       f"it also names {owner}")  # fmt: skip
+                report.problems.append(
+                    f"{where} ({entry['slug']}): alias '{alias}' dropped: it also names {owner}"
+                )
             else:
                 kept.append(alias)
         if kept:

@@ -23,9 +23,19 @@ from .errors import DsarError, JournalError
 from .models import Association, Broker, Evidence, Mandate, Request, Requester
 
 STATES = (
-    "draft", "sent", "received", "extended", "answered", "partial", "refused",
-    "id-requested", "overdue", "reminded", "complained", "closed",
-)  # fmt: skip
+    "draft",
+    "sent",
+    "received",
+    "extended",
+    "answered",
+    "partial",
+    "refused",
+    "id-requested",
+    "overdue",
+    "reminded",
+    "complained",
+    "closed",
+)
 ANSWER_STATES = ("answered", "partial", "refused", "id-requested", "closed")
 # states where a deadline runs; a demand for an ID card does not stop it (LEGAL.md:
 # "a request for identification does not stop being a request")
@@ -316,12 +326,21 @@ class Journal:
                        request_json=excluded.request_json, subject=excluded.subject,
                        body_text=excluded.body_text, page_html=excluded.page_html""",
                 (
-                    request.reference, _now(), kind, request.broker.slug, request.right,
-                    request.lang, medium, request.requester.name if request.mandate else None,
+                    request.reference,
+                    _now(),
+                    kind,
+                    request.broker.slug,
+                    request.right,
+                    request.lang,
+                    medium,
+                    request.requester.name if request.mandate else None,
                     request.mandate.reference if request.mandate else None,
-                    request_to_json(request), subject, body_text, page_html,
+                    request_to_json(request),
+                    subject,
+                    body_text,
+                    page_html,
                 ),
-            )  # fmt: skip
+            )
             for role, path in (files or {}).items():
                 db.execute(
                     "INSERT INTO files VALUES (?,?,?,?)",
@@ -348,9 +367,14 @@ class Journal:
             self._event(db, reference, what, on, detail)
 
     def mark_sent(
-        self, reference: str, on: date, *, lrar: str | None = None, received: date | None = None,
+        self,
+        reference: str,
+        on: date,
+        *,
+        lrar: str | None = None,
+        received: date | None = None,
         message_id: str | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         entry = self.entry(reference)
         columns = {"sent_on": on, "state": "received" if received else "sent"}
         if entry.stored_state not in ("draft", "sent", "received"):
@@ -363,8 +387,11 @@ class Journal:
             columns["received_on"] = received
         if message_id:
             columns["message_id"] = message_id
-        detail = ", ".join(f"{k}={v}" for k, v in (("lrar", lrar), ("received", received),
-                                                    ("message_id", message_id)) if v)  # fmt: skip
+        detail = ", ".join(
+            f"{k}={v}"
+            for k, v in (("lrar", lrar), ("received", received), ("message_id", message_id))
+            if v
+        )
         self._update(reference, "sent", on, detail or None, **columns)
 
     def mark_extension(self, reference: str, on: date) -> None:
@@ -375,8 +402,15 @@ class Journal:
             )
         self._update(reference, "extension", on, None, extended_on=on, state="extended")
 
-    def mark_answer(self, reference: str, state: str, on: date, note: str | None = None,
-                    files: list[Path] = (), store: Path | None = None) -> list[Path]:  # fmt: skip
+    def mark_answer(
+        self,
+        reference: str,
+        state: str,
+        on: date,
+        note: str | None = None,
+        files: list[Path] = (),
+        store: Path | None = None,
+    ) -> list[Path]:
         """Record an answer; reply files are copied beside the journal, private."""
         if state not in ANSWER_STATES:
             raise DsarError(f"'{state}' is not an answer state; use {', '.join(ANSWER_STATES)}")
@@ -413,8 +447,10 @@ class Journal:
 
     def add_file(self, reference: str, role: str, path: Path) -> None:
         with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?)",
-                       (reference, role, str(path.resolve()), sha256_file(path)))  # fmt: skip
+            db.execute(
+                "INSERT OR REPLACE INTO files VALUES (?,?,?,?)",
+                (reference, role, str(path.resolve()), sha256_file(path)),
+            )
 
     def has(self, reference: str) -> bool:
         found = self.db.execute("SELECT 1 FROM requests WHERE reference = ?", (reference,))
@@ -437,12 +473,17 @@ class Journal:
         return cursor.rowcount == 1
 
     def outbox_waiting(self) -> int:
-        return self.db.execute(f"SELECT count(*) FROM outbox WHERE status IN {_MAIL_TO_SEND_SQL}"
-                               ).fetchone()[0]  # fmt: skip
+        return self.db.execute(
+            f"SELECT count(*) FROM outbox WHERE status IN {_MAIL_TO_SEND_SQL}"
+        ).fetchone()[0]
 
     def outbox_pending(self) -> Iterator[tuple[str, str, bytes, int]]:
-        references = [r[0] for r in self.db.execute(
-            f"SELECT reference FROM outbox WHERE status IN {_MAIL_TO_SEND_SQL} ORDER BY rowid")]  # fmt: skip
+        references = [
+            r[0]
+            for r in self.db.execute(
+                f"SELECT reference FROM outbox WHERE status IN {_MAIL_TO_SEND_SQL} ORDER BY rowid"
+            )
+        ]
         for reference in references:
             row = self.db.execute(
                 "SELECT recipient, eml, attempts, status FROM outbox WHERE reference = ?",
@@ -451,8 +492,9 @@ class Journal:
             if row["status"] in MAIL_TO_SEND:  # not taken by another run meanwhile
                 yield reference, row["recipient"], row["eml"], row["attempts"]
 
-    def outbox_mark(self, reference: str, status: str, *, attempts: int | None = None,
-                    error: str | None = None) -> None:  # fmt: skip
+    def outbox_mark(
+        self, reference: str, status: str, *, attempts: int | None = None, error: str | None = None
+    ) -> None:
         with self.transaction() as db:
             db.execute(
                 "UPDATE outbox SET status = ?, attempts = COALESCE(?, attempts),"
@@ -495,14 +537,23 @@ class Journal:
 
     def _entry(self, row) -> Entry:
         return Entry(
-            reference=row["reference"], broker=row["broker"], right=row["right"],
-            lang=row["lang"], medium=row["medium"], member=row["member"],
-            stored_state=row["state"], sent_on=_date(row["sent_on"]),
-            received_on=_date(row["received_on"]), lrar_number=row["lrar_number"],
-            message_id=row["message_id"], extended_on=_date(row["extended_on"]),
-            reminded_on=_date(row["reminded_on"]), answered_on=_date(row["answered_on"]),
-            subject=row["subject"], kind=row["kind"],
-        )  # fmt: skip
+            reference=row["reference"],
+            broker=row["broker"],
+            right=row["right"],
+            lang=row["lang"],
+            medium=row["medium"],
+            member=row["member"],
+            stored_state=row["state"],
+            sent_on=_date(row["sent_on"]),
+            received_on=_date(row["received_on"]),
+            lrar_number=row["lrar_number"],
+            message_id=row["message_id"],
+            extended_on=_date(row["extended_on"]),
+            reminded_on=_date(row["reminded_on"]),
+            answered_on=_date(row["answered_on"]),
+            subject=row["subject"],
+            kind=row["kind"],
+        )
 
     def entries(self, *, broker: str | None = None, kind: str = "request") -> list[Entry]:
         query, args = "SELECT * FROM requests WHERE kind = ?", [kind]

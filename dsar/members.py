@@ -18,8 +18,18 @@ from . import compose, fields
 from .errors import DsarError, InputError
 from .models import Association, Evidence, Mandate, Requester
 
-COLUMNS = ("name", "address", "phone", "email", "sms_date", "sms_sender", "sms_text", "broker",
-           "mandate_date", "mandate_ref")  # fmt: skip
+COLUMNS = (
+    "name",
+    "address",
+    "phone",
+    "email",
+    "sms_date",
+    "sms_sender",
+    "sms_text",
+    "broker",
+    "mandate_date",
+    "mandate_ref",
+)
 REQUIRED = ("name", "phone", "mandate_date", "mandate_ref")
 
 
@@ -79,8 +89,10 @@ def _open(path: Path):
 
 
 def _not_utf8(path: Path, exc: UnicodeDecodeError) -> DsarError:
-    return DsarError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start} of a block); "
-                     "save it from your spreadsheet as 'CSV UTF-8'")  # fmt: skip
+    return DsarError(
+        f"{path}: not UTF-8 ({exc.reason} at byte {exc.start} of a block); "
+        "save it from your spreadsheet as 'CSV UTF-8'"
+    )
 
 
 def count(path: Path) -> int | None:
@@ -115,12 +127,17 @@ def read(path: Path) -> Iterator[Member | BadRow]:
         if unknown or missing:
             raise DsarError(
                 f"{path} header: "
-                + "; ".join(filter(None, [
-                    f"unknown column(s) {', '.join(unknown)}" if unknown else "",
-                    f"missing column(s) {', '.join(missing)}" if missing else "",
-                ]))
+                + "; ".join(
+                    filter(
+                        None,
+                        [
+                            f"unknown column(s) {', '.join(unknown)}" if unknown else "",
+                            f"missing column(s) {', '.join(missing)}" if missing else "",
+                        ],
+                    )
+                )
                 + f". Columns: {', '.join(COLUMNS)}"
-            )  # fmt: skip
+            )
         row = 1
         while True:
             row += 1
@@ -148,16 +165,31 @@ def _member(row: int, cells: dict[str, str]) -> Member | BadRow:
         if not cells.get(column, "").strip():
             return BadRow(row, column, "empty; it is required")
     try:
-        person = requester(cells["name"], cells.get("address"), cells["phone"].strip(),
-                           cells.get("email", "").strip() or None)  # fmt: skip
-        evidence = compose.evidence("sms", cells.get("sms_date", "").strip() or None, None,
-                                    cells.get("sms_sender"), cells.get("sms_text"))  # fmt: skip
+        person = requester(
+            cells["name"],
+            cells.get("address"),
+            cells["phone"].strip(),
+            cells.get("email", "").strip() or None,
+        )
+        evidence = compose.evidence(
+            "sms",
+            cells.get("sms_date", "").strip() or None,
+            None,
+            cells.get("sms_sender"),
+            cells.get("sms_text"),
+        )
         fields.iso_date(cells["mandate_date"], "mandate_date")
         reference = fields.text(cells["mandate_ref"], "mandate_ref", limit=100)
     except InputError as exc:
         return BadRow(row, exc.field, exc.reason)
-    return Member(row, person, evidence, cells.get("broker", "").strip() or None,
-                  cells["mandate_date"].strip(), reference)  # fmt: skip
+    return Member(
+        row,
+        person,
+        evidence,
+        cells.get("broker", "").strip() or None,
+        cells["mandate_date"].strip(),
+        reference,
+    )
 
 
 def mandate(association: Association, member: Member) -> Mandate:

@@ -86,9 +86,10 @@ class Broker(_Strict):
     siren: str | None = None
     country: str | None = Field(None, pattern=r"^[a-z]{2}$")
     language: str | None = Field(
-        None, pattern=r"^[a-z]{2}$",
+        None,
+        pattern=r"^[a-z]{2}$",
         description="language the recipient wants requests in (ISO 639-1); dsar writes fr or en",
-    )  # fmt: skip
+    )
     medium: Literal["email", "letter", "fax", "webform"] | None = Field(
         None, description="how the recipient asks to receive requests"
     )

@@ -193,8 +193,11 @@ class Registry:
         if slug_or_name in self.brokers:
             return self.brokers[slug_or_name]
         wanted = fold(slug_or_name)
-        found = [b for b in self.brokers.values()
-                 if wanted in (fold(b.slug), fold(b.name), *map(fold, b.aliases))]  # fmt: skip
+        found = [
+            b
+            for b in self.brokers.values()
+            if wanted in (fold(b.slug), fold(b.name), *map(fold, b.aliases))
+        ]
         if len(found) == 1:
             return found[0]
         if found:

@@ -12,11 +12,28 @@ from pathlib import Path
 from .files import write_private
 from .journal import Entry
 
-COLUMNS = ("reference", "broker", "right", "member", "sent", "received", "deadline",
-           "days_left", "state")  # fmt: skip
-STYLES = {"overdue": "bold white on red", "reminded": "yellow", "id-requested": "magenta",
-          "refused": "red", "partial": "yellow", "answered": "green", "closed": "dim",
-          "complained": "cyan", "draft": "dim"}  # fmt: skip
+COLUMNS = (
+    "reference",
+    "broker",
+    "right",
+    "member",
+    "sent",
+    "received",
+    "deadline",
+    "days_left",
+    "state",
+)
+STYLES = {
+    "overdue": "bold white on red",
+    "reminded": "yellow",
+    "id-requested": "magenta",
+    "refused": "red",
+    "partial": "yellow",
+    "answered": "green",
+    "closed": "dim",
+    "complained": "cyan",
+    "draft": "dim",
+}
 
 
 def print_table(entries: list[Entry], as_of: date, console=None) -> None:
@@ -45,9 +62,16 @@ def print_table(entries: list[Entry], as_of: date, console=None) -> None:
         received = row["received"] or (f"({row['sent']})" if row["sent"] else "")
         days = "" if row["days_left"] is None else str(row["days_left"])
         table.add_row(
-            entry.reference, entry.broker, entry.right, row["sent"] or "", received,
-            row["deadline"] or "", days, state, style=STYLES.get(state),
-        )  # fmt: skip
+            entry.reference,
+            entry.broker,
+            entry.right,
+            row["sent"] or "",
+            received,
+            row["deadline"] or "",
+            days,
+            state,
+            style=STYLES.get(state),
+        )
     console.print(table)
     if any(e.receipt_is_estimated for e in entries):
         console.print("(date) in 'received': no receipt date known; the sending date stands in.")

@@ -86,8 +86,13 @@ class Smtp:
                 self.sleep(wait)
         self._last = time.monotonic()
 
-    def send(self, sender: str, recipient: str, message: bytes,
-             handed_over: Callable[[], None] = lambda: None) -> None:  # fmt: skip
+    def send(
+        self,
+        sender: str,
+        recipient: str,
+        message: bytes,
+        handed_over: Callable[[], None] = lambda: None,
+    ) -> None:
         """Send one message; raise PermanentFailure (5xx) or TemporaryFailure (4xx, drops).
 
         `handed_over` runs once the whole message, final dot included, is on the wire and
@@ -153,8 +158,13 @@ class PermanentFailure(SmtpFailure):
     pass
 
 
-def send_outbox(journal: Journal, smtp: Smtp, *, sender_for: Callable[[str], str],
-                progress: Callable[[str], None] = lambda status: None) -> Counter:  # fmt: skip
+def send_outbox(
+    journal: Journal,
+    smtp: Smtp,
+    *,
+    sender_for: Callable[[str], str],
+    progress: Callable[[str], None] = lambda status: None,
+) -> Counter:
     """Send every queued message once; return counts of sent, failed, deferred."""
     counts: Counter = Counter()
     for reference, recipient, eml, attempts in journal.outbox_pending():
@@ -163,8 +173,12 @@ def send_outbox(journal: Journal, smtp: Smtp, *, sender_for: Callable[[str], str
             attempt += 1
             journal.outbox_mark(reference, "sending", attempts=attempt)
             try:
-                smtp.send(sender_for(reference), recipient, eml,
-                          handed_over=functools.partial(journal.outbox_mark, reference, "handed-over"))  # fmt: skip
+                smtp.send(
+                    sender_for(reference),
+                    recipient,
+                    eml,
+                    handed_over=functools.partial(journal.outbox_mark, reference, "handed-over"),
+                )
             except PermanentFailure as exc:
                 journal.outbox_mark(reference, "failed", error=str(exc))
                 counts["failed"] += 1

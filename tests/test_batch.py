@@ -66,8 +66,17 @@ def write_csv(path: Path, rows: list[list[str]], delimiter=";", bom=True, tail: 
 
 
 def batch_args(path: Path, association: Path, out: Path, *extra: str) -> list[str]:
-    return ["batch", str(path), "--broker", "renaissance", "--association", str(association),
-            "--out", str(out), *extra]  # fmt: skip
+    return [
+        "batch",
+        str(path),
+        "--broker",
+        "renaissance",
+        "--association",
+        str(association),
+        "--out",
+        str(out),
+        *extra,
+    ]
 
 
 @pytest.fixture
@@ -86,8 +95,9 @@ def test_bad_rows_are_reported_and_good_rows_done(runner, tmp_path, association)
     tail = 'Broken;"5 rue\n;0611111111;;;;;;2026-11-01;M-BROKEN\n'  # row 8, never closed
     path = write_csv(tmp_path / "members.csv", rows, tail=tail)
     out = tmp_path / "out"
-    result = runner.invoke(cli, batch_args(path, association, out, "--workers", "1"),
-                           catch_exceptions=False)  # fmt: skip
+    result = runner.invoke(
+        cli, batch_args(path, association, out, "--workers", "1"), catch_exceptions=False
+    )
     assert result.exit_code == 3
     err = result.stderr
     assert "row 3, column phone: empty; it is required" in err
@@ -182,10 +192,30 @@ def test_mandate_forms(runner, tmp_path, association):
 
 def batch_command(csv_path, association, out, port, *extra):
     """The real CLI in its own process, sending to the test server."""
-    return [sys.executable, "-m", "dsar", *batch_args(
-        csv_path, association, out, "--format", "email", "--send", "--smtp-host", "127.0.0.1",
-        "--smtp-port", str(port), "--smtp-security", "none", "--rate", "0",
-        "--retry-backoff", "0.05", *extra)]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "dsar",
+        *batch_args(
+            csv_path,
+            association,
+            out,
+            "--format",
+            "email",
+            "--send",
+            "--smtp-host",
+            "127.0.0.1",
+            "--smtp-port",
+            str(port),
+            "--smtp-security",
+            "none",
+            "--rate",
+            "0",
+            "--retry-backoff",
+            "0.05",
+            *extra,
+        ),
+    ]
 
 
 @pytest.fixture
@@ -230,9 +260,13 @@ def test_451_550_and_a_dropped_connection(tmp_path, association, smtp, dsar_home
     recorder.temporary["mes-donnees@parti-renaissance.fr"] = 3  # three 451s, then accepted
     recorder.drop_once.add("mes-donnees@parti-renaissance.fr")
     env = {**os.environ, "DSAR_HOME": str(dsar_home)}
-    result = subprocess.run(batch_command(members_csv, association, tmp_path / "out",
-                                          controller.port), env=env, capture_output=True,
-                            text=True, timeout=300)  # fmt: skip
+    result = subprocess.run(
+        batch_command(members_csv, association, tmp_path / "out", controller.port),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert len(recorder.received) == 30 and set(recorder.received.values()) == {1}
     assert (
@@ -263,13 +297,19 @@ def test_451_550_and_a_dropped_connection(tmp_path, association, smtp, dsar_home
 def test_signed_mandate_is_attached_to_the_email(runner, tmp_path, association):
     path = write_csv(tmp_path / "m.csv", [member(0), member(1)])
     scans = tmp_path / "signed"
-    runner.invoke(cli, ["mandate", "--association", str(association), "--out", str(scans),
-                        str(path)], catch_exceptions=False)  # fmt: skip
+    runner.invoke(
+        cli,
+        ["mandate", "--association", str(association), "--out", str(scans), str(path)],
+        catch_exceptions=False,
+    )
     (scans / "mandate-M-00000.pdf").rename(scans / "M-00000.pdf")  # the scan of the signed form
     (scans / "mandate-M-00001.pdf").unlink()  # not signed yet
     out = tmp_path / "o"
-    result = runner.invoke(cli, batch_args(path, association, out, "--format", "email",
-                                           "--mandates", str(scans)), catch_exceptions=False)  # fmt: skip
+    result = runner.invoke(
+        cli,
+        batch_args(path, association, out, "--format", "email", "--mandates", str(scans)),
+        catch_exceptions=False,
+    )
     assert "1 e-mail(s) say the mandate is enclosed but have no scan" in result.stderr
     manifest = list(csv.DictReader((out / "manifest.csv").open()))
     signed = parse_eml((out / manifest[0]["eml"]).read_bytes())

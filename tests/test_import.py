@@ -97,8 +97,20 @@ def test_generate_to_an_imported_record(imported, runner, tmp_path):
 
 
 def test_what_an_imported_recipient_asks_for_is_said(imported, runner, tmp_path):
-    args = ["--registry", str(imported[0]), "--broker", "a1-austria", "--name", "Camille",
-            "--phone", "0612345678", "--email", "camille@example.org", "--out", str(tmp_path)]  # fmt: skip
+    args = [
+        "--registry",
+        str(imported[0]),
+        "--broker",
+        "a1-austria",
+        "--name",
+        "Camille",
+        "--phone",
+        "0612345678",
+        "--email",
+        "camille@example.org",
+        "--out",
+        str(tmp_path),
+    ]
     result = runner.invoke(cli, ["generate", *args, "--format", "email"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "asks for requests in 'de'; this letter is in 'fr'" in result.stderr

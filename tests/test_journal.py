@@ -184,10 +184,16 @@ def test_a_reply_that_is_not_a_pdf_is_listed_not_bundled(runner, tmp_path):
     runner.invoke(cli, ["sent", ref, "--on", "2026-01-31"])
     reply = tmp_path / "scan.pdf"
     reply.write_bytes(b"%PDF-1.7 truncated by the broker's mail server")
-    runner.invoke(cli, ["answer", ref, "--state", "refused", "--on", "2026-03-20",
-                        "--file", str(reply)], catch_exceptions=False)  # fmt: skip
-    result = runner.invoke(cli, ["complain", ref, "--out", str(tmp_path / "cnil"),
-                                 "--on", "2026-04-01"], catch_exceptions=False)  # fmt: skip
+    runner.invoke(
+        cli,
+        ["answer", ref, "--state", "refused", "--on", "2026-03-20", "--file", str(reply)],
+        catch_exceptions=False,
+    )
+    result = runner.invoke(
+        cli,
+        ["complain", ref, "--out", str(tmp_path / "cnil"), "--on", "2026-04-01"],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     assert "scan.pdf is not a readable PDF" in result.stderr
     dossier = (tmp_path / "cnil" / f"{ref}-dossier-cnil.pdf").read_bytes()
