@@ -237,11 +237,12 @@ def generate(
         to_address=to_address,
     )
     env = letters.environment(templates_dir or paths.user_templates)
-    letter = letters.render(request, env)
     if "email" in chosen and not request.reply_email:
         raise InputError("email", "the e-mail format needs your e-mail address (--email)")
 
     with open_journal() as journal:
+        request = journal.free_reference(request)  # a request that left is never rewritten
+        letter = letters.render(request, env)
         write_letter(letter, chosen, out_dir, force, journal, env=env, templates_dir=templates_dir)
     for line in compose.recipient_wishes(request, chosen) + compose.gap_advice(letter, reg):
         warn(line)
@@ -895,6 +896,57 @@ def sent(reference, on, lrar_number, received, message_id):
         entry = journal.entry(reference)
     note = " (from the sending date: no receipt date yet)" if entry.receipt_is_estimated else ""
     click.echo(f"{reference}: sent {entry.sent_on}; answer due by {entry.deadline}{note}")
+
+
+@cli.command()
+@click.argument("reference")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def show(reference, as_json):
+    """One request whole: recipient, right, files with checksums, every step, what next.
+
+    \b
+    Example:
+      dsar show DSAR-28FJ-ZUR7
+      dsar show dsar-28fj-zur7 --json
+    """
+    with open_journal() as journal:
+        shown = journal.show(reference, letters.today())
+    if as_json:
+        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+        return
+    recipient = shown["recipient"]
+    click.echo(f"{shown['reference']}  {shown['kind']}, {shown['right']}, {shown['state']}")
+    click.echo(f"to: {recipient['name']} [{recipient['slug']}]")
+    for label in ("email", "postal_address"):
+        if recipient[label]:
+            click.echo(f"  {label.replace('_', ' ')}: {recipient[label]}".replace("\n", ", "))
+    click.echo(f"letter dated {shown['letter_date']}; subject: {shown['subject']}")
+    if shown["deadline"]:
+        click.echo(f"answer due by {shown['deadline']}")
+    click.echo("files:")
+    for file in shown["files"]:
+        click.echo(f"  {file['role']}: {file['path']}\n    sha256 {file['sha256']}")
+    click.echo("steps:")
+    for step in shown["steps"]:
+        detail = f" ({step['detail']})" if step["detail"] else ""
+        click.echo(f"  {step['on'] or step['at'][:10]} {step['what']}{detail}")
+    click.echo(f"next: {shown['next_step']}")
+
+
+@cli.command()
+@click.argument("reference")
+def forget(reference):
+    """Drop a draft from the journal (a request that was sent stays, as evidence).
+
+    \b
+    Example:
+      dsar forget DSAR-28FJ-ZUR7
+    """
+    with open_journal() as journal:
+        left = journal.forget(reference)
+    click.echo(f"{reference.strip().upper()}: forgotten")
+    for path in left:
+        click.echo(f"its file stays on disk: {path}")
 
 
 @cli.command()

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from . import deadlines
+from . import deadlines, letters
 from .errors import DsarError, JournalError
 from .models import Association, Broker, Evidence, Mandate, Request, Requester
 
@@ -109,7 +110,27 @@ def _now() -> str:
 
 
 def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 16):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+_REFERENCE = re.compile(r"^DSAR-[A-Z2-9]{4}-[A-Z2-9]{4}$")
+
+
+def canonical(reference: str) -> str:
+    """A reference as people type it ('dsar-28fj-zur7 ') -> as the journal keeps it."""
+    wanted = str(reference).strip().upper()
+    if not _REFERENCE.match(wanted):
+        raise DsarError(f"{reference!r} is not a dsar reference (DSAR-XXXX-XXXX); see dsar status")
+    return wanted
+
+
+def is_preview(medium: str) -> bool:
+    """Plain text on the terminal only: nothing left the machine, nothing to record."""
+    return set(medium.split(",")) <= {"text"}
 
 
 # -------------------------------------------------------------- request <-> JSON
@@ -246,6 +267,27 @@ class Entry:
         }
 
 
+def next_step(entry: Entry, as_of: date) -> str:
+    """What the person does next, in words."""
+    ref, state = entry.reference, entry.state(as_of)
+    if entry.kind != "request":
+        return "nothing: a follow-up letter is tracked on the request it follows"
+    return {
+        "draft": f"send it, then record it: dsar sent {ref} --on YYYY-MM-DD",
+        "sent": f"wait for the answer, due by {entry.deadline}",
+        "received": f"wait for the answer, due by {entry.deadline}",
+        "extended": f"wait for the answer, due by {entry.deadline} (extended)",
+        "overdue": f"no answer in time: dsar remind {ref}",
+        "reminded": f"wait until {entry.final_deadline}, then: dsar complain {ref} --out DIR",
+        "id-requested": f"answer the ID demand: dsar reply-id {ref}",
+        "partial": f"follow up: dsar remind {ref}",
+        "refused": f"complain to the CNIL: dsar complain {ref} --out DIR",
+        "answered": "nothing: the request was answered",
+        "closed": "nothing: the request is closed",
+        "complained": "wait for the CNIL's answer",
+    }.get(state, "")
+
+
 def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
@@ -315,8 +357,23 @@ class Journal:
         files: dict[str, Path] | None = None,
         kind: str = "request",
     ) -> None:
-        """Record a generated letter and its files in one transaction (replaces a redo)."""
+        """Record a generated letter and its files in one transaction.
+
+        A redo replaces a draft; a request that is no longer a draft is evidence and is
+        never changed (free_reference() gives a later letter its own reference). A text
+        preview is not recorded.
+        """
+        if is_preview(medium):
+            return
         with self.transaction() as db:
+            found = db.execute(
+                "SELECT state FROM requests WHERE reference = ?", (request.reference,)
+            ).fetchone()
+            if found and found[0] != "draft":
+                raise DsarError(
+                    f"{request.reference} is already {found[0]} and is never rewritten; "
+                    f"see dsar show {request.reference}"
+                )
             db.execute("DELETE FROM files WHERE reference = ?", (request.reference,))
             db.execute(
                 """INSERT INTO requests (reference, created_at, kind, broker, right, lang, medium,
@@ -355,6 +412,7 @@ class Journal:
         )
 
     def _update(self, reference: str, what: str, on: date | None, detail: str | None, **columns):
+        reference = canonical(reference)
         self.entry(reference)  # raises for an unknown reference
         with self.transaction() as db:
             if columns:
@@ -375,6 +433,7 @@ class Journal:
         received: date | None = None,
         message_id: str | None = None,
     ) -> None:
+        reference = canonical(reference)
         entry = self.entry(reference)
         columns = {"sent_on": on, "state": "received" if received else "sent"}
         if entry.stored_state not in ("draft", "sent", "received"):
@@ -395,6 +454,7 @@ class Journal:
         self._update(reference, "sent", on, detail or None, **columns)
 
     def mark_extension(self, reference: str, on: date) -> None:
+        reference = canonical(reference)
         entry = self.entry(reference)
         if entry.receipt is None:
             raise DsarError(
@@ -412,6 +472,7 @@ class Journal:
         store: Path | None = None,
     ) -> list[Path]:
         """Record an answer; reply files are copied beside the journal, private."""
+        reference = canonical(reference)
         if state not in ANSWER_STATES:
             raise DsarError(f"'{state}' is not an answer state; use {', '.join(ANSWER_STATES)}")
         self.entry(reference)
@@ -440,9 +501,11 @@ class Journal:
         return kept
 
     def mark_reminded(self, reference: str, on: date, reminder_ref: str) -> None:
+        reference = canonical(reference)
         self._update(reference, "reminded", on, reminder_ref, reminded_on=on, state="reminded")
 
     def mark_complained(self, reference: str, on: date, detail: str) -> None:
+        reference = canonical(reference)
         self._update(reference, "complained", on, detail, state="complained")
 
     def add_file(self, reference: str, role: str, path: Path) -> None:
@@ -451,6 +514,78 @@ class Journal:
                 "INSERT OR REPLACE INTO files VALUES (?,?,?,?)",
                 (reference, role, str(path.resolve()), sha256_file(path)),
             )
+
+    def free_reference(self, request: Request) -> Request:
+        """The request under a reference that no request which left the machine holds.
+
+        The reference is a hash of who, to whom, what and when: a second letter the same
+        day would land on the first. A draft may be redone in place; a request that left
+        keeps its reference, and the new one gets the next of a stable series.
+        """
+        reference, number = request.reference, 1
+        while True:
+            found = self.db.execute(
+                "SELECT state FROM requests WHERE reference = ?", (reference,)
+            ).fetchone()
+            if found is None or found[0] == "draft":
+                break
+            number += 1
+            reference = letters.reference_for(request.reference, str(number))
+        return dataclasses.replace(request, reference=reference)
+
+    def forget(self, reference: str) -> list[Path]:
+        """Drop a draft from the journal; anything that left stays, as evidence.
+
+        Returns the files the draft had, which stay on disk for the person to delete.
+        """
+        reference = canonical(reference)
+        entry = self.entry(reference)
+        if entry.stored_state != "draft":
+            raise DsarError(
+                f"{reference} is {entry.stored_state}, not a draft: it stays in the journal "
+                "as evidence"
+            )
+        files = [path for _, path, _ in self.files(reference)]
+        with self.transaction() as db:
+            outbox = db.execute(
+                "SELECT status FROM outbox WHERE reference = ?", (reference,)
+            ).fetchone()
+            if outbox and outbox[0] not in ("queued", "deferred", "failed"):
+                raise DsarError(f"{reference}: its e-mail is {outbox[0]}; it stays as evidence")
+            for table in ("outbox", "files", "events", "requests"):
+                db.execute(f"DELETE FROM {table} WHERE reference = ?", (reference,))
+        return files
+
+    def show(self, reference: str, as_of: date) -> dict:
+        """One request whole: recipient, right, files, every step, deadline, next step."""
+        reference = canonical(reference)
+        entry = self.entry(reference)
+        request = self.request(reference)
+        outbox = self.outbox_status(reference)
+        return {
+            **entry.as_dict(as_of),
+            "kind": entry.kind,
+            "lang": entry.lang,
+            "subject": entry.subject,
+            "letter_date": request.letter_date.isoformat(),
+            "recipient": {
+                "slug": request.broker.slug,
+                "name": request.broker.name,
+                "email": request.recipient_email,
+                "postal_address": request.recipient_address,
+            },
+            "requester": request.requester.name,
+            "files": [
+                {"role": role, "path": str(path), "sha256": sha}
+                for role, path, sha in self.files(reference)
+            ],
+            "steps": [
+                {"at": e["at"], "on": e["on_date"], "what": e["what"], "detail": e["detail"]}
+                for e in self.events(reference)
+            ],
+            "email": outbox[0] if outbox else None,
+            "next_step": next_step(entry, as_of),
+        }
 
     def has(self, reference: str) -> bool:
         found = self.db.execute("SELECT 1 FROM requests WHERE reference = ?", (reference,))
@@ -530,6 +665,7 @@ class Journal:
     # -------------------------------------------------------------- reading
 
     def entry(self, reference: str) -> Entry:
+        reference = canonical(reference)
         row = self.db.execute("SELECT * FROM requests WHERE reference = ?", (reference,)).fetchone()
         if row is None:
             raise DsarError(f"no request {reference} in the journal {self.path}; see dsar status")
@@ -563,6 +699,7 @@ class Journal:
         return [self._entry(row) for row in self.db.execute(query + " ORDER BY created_at", args)]
 
     def request(self, reference: str) -> Request:
+        reference = canonical(reference)
         row = self.db.execute(
             "SELECT request_json FROM requests WHERE reference = ?", (reference,)
         ).fetchone()

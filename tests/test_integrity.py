@@ -1,0 +1,95 @@
+"""Evidence is never rewritten: a request that left keeps its reference, files and steps."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dsar.cli import cli
+from dsar.errors import DsarError
+from dsar.journal import Journal
+
+from .conftest import make_request, replace_args
+from .test_generate import ISSUE_COMMAND
+
+BASE = replace_args(ISSUE_COMMAND, {"--broker": "renaissance", "--date": "2026-01-30"})
+
+
+def invoke(runner, args, code=0):
+    result = runner.invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == code, result.output
+    return result
+
+
+def generate(runner, tmp_path, *extra, out="letters"):
+    result = invoke(runner, [*BASE, *extra, "--out", str(tmp_path / out)])
+    return next(l.split()[1] for l in result.output.splitlines() if l.startswith("reference"))
+
+
+def show(runner, reference):
+    return json.loads(invoke(runner, ["show", reference, "--json"]).stdout)
+
+
+def test_second_generate_the_same_day_never_rewrites_a_sent_request(runner, tmp_path):
+    first = generate(runner, tmp_path)
+    invoke(runner, ["sent", first, "--on", "2026-01-31", "--lrar", "1A23456789012"])
+    before = show(runner, first)
+    files_before = {f["path"]: open(f["path"], "rb").read() for f in before["files"]}
+
+    second = generate(runner, tmp_path, "--sms-sender", "Someone else")
+    assert second != first
+    after = show(runner, first)
+    assert after == before  # request, files, checksums and steps unchanged
+    assert {f["path"]: open(f["path"], "rb").read() for f in after["files"]} == files_before
+    assert after["steps"][-1]["what"] == "sent" and after["lrar_number"] == "1A23456789012"
+    assert show(runner, second)["state"] == "draft"
+    # a third the same day gets yet another reference, stable in its series
+    assert generate(runner, tmp_path, out="again") == second  # the draft is redone in place
+
+
+def test_the_journal_refuses_to_record_over_a_request_that_left(shipped, tmp_path):
+    request = make_request(shipped)
+    with Journal(tmp_path / "j.sqlite3") as journal:
+        journal.record(request, subject="s", body_text="b", medium="pdf")
+        journal.mark_sent(request.reference, request.letter_date)
+        with pytest.raises(DsarError, match="already sent and is never rewritten"):
+            journal.record(request, subject="other", body_text="other", medium="pdf")
+        assert journal.entry(request.reference).subject == "s"
+
+
+def test_a_text_preview_is_not_recorded(runner, tmp_path, dsar_home):
+    invoke(runner, [*replace_args(BASE, {"--format": "text"}), "--out", str(tmp_path / "l")])
+    with Journal(dsar_home / "journal.sqlite3") as journal:
+        assert journal.entries() == []
+
+
+def test_show_whole_request_in_any_case(runner, tmp_path):
+    ref = generate(runner, tmp_path)
+    text = invoke(runner, ["show", ref.lower()]).stdout
+    assert ref in text and "Renaissance" in text and "sha256" in text
+    assert f"next: send it, then record it: dsar sent {ref}" in text
+    shown = show(runner, f"  {ref.lower()} ")
+    assert {f["role"] for f in shown["files"]} == {"pdf", "email"}
+    assert all(len(f["sha256"]) == 64 for f in shown["files"])
+    assert [s["what"] for s in shown["steps"]] == ["generated"]
+    invoke(runner, ["sent", ref.lower(), "--on", "2026-01-31"])
+    shown = show(runner, ref)
+    assert shown["deadline"] == "2026-02-28" and [s["what"] for s in shown["steps"]] == [
+        "generated",
+        "sent",
+    ]
+    bad = runner.invoke(cli, ["show", "../etc/passwd"])
+    assert bad.exit_code == 1 and "is not a dsar reference" in bad.stderr
+
+
+def test_forget_drops_drafts_only(runner, tmp_path):
+    draft = generate(runner, tmp_path)
+    result = invoke(runner, ["forget", draft.lower()])
+    assert "forgotten" in result.stdout and "stays on disk" in result.stdout
+    assert "no request" in runner.invoke(cli, ["show", draft]).stderr
+    kept = generate(runner, tmp_path, "--force")
+    invoke(runner, ["sent", kept, "--on", "2026-01-31"])
+    refused = runner.invoke(cli, ["forget", kept])
+    assert refused.exit_code == 1 and "not a draft" in refused.stderr
+    assert show(runner, kept)["sent"] == "2026-01-31"
