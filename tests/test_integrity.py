@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -24,7 +25,7 @@ def invoke(runner, args, code=0):
 
 def generate(runner, tmp_path, *extra, out="letters"):
     result = invoke(runner, [*BASE, *extra, "--out", str(tmp_path / out)])
-    return next(l.split()[1] for l in result.output.splitlines() if l.startswith("reference"))
+    return next(x.split()[1] for x in result.output.splitlines() if x.startswith("reference"))
 
 
 def show(runner, reference):
@@ -35,13 +36,13 @@ def test_second_generate_the_same_day_never_rewrites_a_sent_request(runner, tmp_
     first = generate(runner, tmp_path)
     invoke(runner, ["sent", first, "--on", "2026-01-31", "--lrar", "1A23456789012"])
     before = show(runner, first)
-    files_before = {f["path"]: open(f["path"], "rb").read() for f in before["files"]}
+    files_before = {f["path"]: Path(f["path"]).read_bytes() for f in before["files"]}
 
     second = generate(runner, tmp_path, "--sms-sender", "Someone else")
     assert second != first
     after = show(runner, first)
     assert after == before  # request, files, checksums and steps unchanged
-    assert {f["path"]: open(f["path"], "rb").read() for f in after["files"]} == files_before
+    assert {f["path"]: Path(f["path"]).read_bytes() for f in after["files"]} == files_before
     assert after["steps"][-1]["what"] == "sent" and after["lrar_number"] == "1A23456789012"
     assert show(runner, second)["state"] == "draft"
     # a third the same day gets yet another reference, stable in its series
