@@ -475,30 +475,26 @@ class Journal:
         reference = canonical(reference)
         if state not in ANSWER_STATES:
             raise DsarError(f"'{state}' is not an answer state; use {', '.join(ANSWER_STATES)}")
+        from .files import store_by_content
+
         self.entry(reference)
-        kept = []
         for source in files:
             if not source.is_file():
                 raise DsarError(f"{source}: no such file")
-        for source in files:
-            from .files import write_private
-
-            target = (store or self.path.parent / "attachments") / reference / source.name
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            write_private(target, source.read_bytes(), overwrite=True)
-            kept.append(target)
+        folder = store or self.path.parent / "attachments"
+        kept = [store_by_content(source, folder) for source in files]
         with self.transaction() as db:
             db.execute(
                 "UPDATE requests SET state = ?, answered_on = ? WHERE reference = ?",
                 (state, on.isoformat(), reference),
             )
-            for path in kept:
+            for path, sha256 in kept:  # named by their checksum
                 db.execute(
-                    "INSERT OR REPLACE INTO files VALUES (?,?,?,?)",
-                    (reference, "reply", str(path), sha256_file(path)),
+                    "INSERT OR IGNORE INTO files VALUES (?,?,?,?)",
+                    (reference, "reply", str(path), sha256),
                 )
             self._event(db, reference, f"answer:{state}", on, note)
-        return kept
+        return [path for path, _ in kept]
 
     def mark_reminded(self, reference: str, on: date, reminder_ref: str) -> None:
         reference = canonical(reference)

@@ -94,3 +94,42 @@ def test_forget_drops_drafts_only(runner, tmp_path):
     refused = runner.invoke(cli, ["forget", kept])
     assert refused.exit_code == 1 and "not a draft" in refused.stderr
     assert show(runner, kept)["sent"] == "2026-01-31"
+
+
+# ------------------------------------------------------------------ replies by content
+
+
+def test_two_replies_with_one_name_are_both_kept(runner, tmp_path, dsar_home):
+    ref = generate(runner, tmp_path)
+    invoke(runner, ["sent", ref, "--on", "2026-01-31"])
+    first, second = tmp_path / "a" / "reply.pdf", tmp_path / "b" / "reply.pdf"
+    for path, words in ((first, b"first reply"), (second, b"second reply")):
+        path.parent.mkdir()
+        path.write_bytes(words)
+    invoke(
+        runner, ["answer", ref, "--state", "partial", "--on", "2026-02-10", "--file", str(first)]
+    )
+    invoke(
+        runner, ["answer", ref, "--state", "refused", "--on", "2026-02-20", "--file", str(second)]
+    )
+    replies = [f for f in show(runner, ref)["files"] if f["role"] == "reply"]
+    assert sorted(Path(f["path"]).read_bytes() for f in replies) == [
+        b"first reply",
+        b"second reply",
+    ]
+    for reply in replies:  # named by content, under the journal's folder
+        assert Path(reply["path"]).name == f"{reply['sha256']}-reply.pdf"
+        assert Path(reply["path"]).parent == dsar_home / "attachments"
+
+
+def test_a_reply_over_the_size_limit_is_refused(runner, tmp_path, dsar_home):
+    ref = generate(runner, tmp_path)
+    huge = tmp_path / "scan.pdf"
+    with huge.open("wb") as handle:
+        handle.truncate(26 * 1024 * 1024)  # sparse: nothing is read to refuse it
+    result = runner.invoke(
+        cli, ["answer", ref, "--state", "answered", "--on", "2026-02-10", "--file", str(huge)]
+    )
+    assert result.exit_code == 1 and "over 25 MB" in result.stderr
+    assert not [p for p in (dsar_home / "attachments").iterdir() if p.is_file()]
+    assert show(runner, ref)["steps"][-1]["what"] == "generated"
