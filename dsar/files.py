@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -88,10 +89,8 @@ def store_by_content(
                 out.flush()
                 os.fsync(out.fileno())
             target = folder / f"{digest.hexdigest()}-{label}"
-            try:
-                os.link(tmp, target)  # fails if it exists: what is kept is never replaced
-            except FileExistsError:
-                pass
+            with contextlib.suppress(FileExistsError):  # what is kept is never replaced
+                os.link(tmp, target)
             return target, digest.hexdigest()
         finally:
             Path(tmp).unlink(missing_ok=True)
