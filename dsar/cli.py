@@ -875,7 +875,8 @@ def parse_day(value: str | None, field: str = "on"):
 @click.option("--lrar", "lrar_number", help="Registered-letter number (LRAR).")
 @click.option("--received", help="Date on the acknowledgement of receipt, YYYY-MM-DD.")
 @click.option("--message-id", help="Message-ID of the e-mail you sent.")
-def sent(reference, on, lrar_number, received, message_id):
+@click.option("--force", is_flag=True, help="Record it even on a request complained about.")
+def sent(reference, on, lrar_number, received, message_id, force):
     """Record that a request was sent, with its proof; the deadline starts to run.
 
     The one-month deadline (Art. 12(3)) counts from receipt: from --received when you
@@ -892,6 +893,7 @@ def sent(reference, on, lrar_number, received, message_id):
             lrar=lrar_number,
             received=fields.iso_date(received, "received") if received else None,
             message_id=message_id,
+            force=force,
         )
         entry = journal.entry(reference)
     note = " (from the sending date: no receipt date yet)" if entry.receipt_is_estimated else ""

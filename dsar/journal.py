@@ -411,9 +411,27 @@ class Journal:
             (reference, _now(), on.isoformat() if on else None, what, detail),
         )
 
+    def check_day(self, reference: str, on: date, what: str) -> None:
+        """A date the journal records: not before the letter, not after today.
+
+        The bound on today also keeps every year one that deadlines can add months to.
+        """
+        letter_date = self.request(reference).letter_date
+        today = letters.today()
+        if on < letter_date:
+            raise DsarError(
+                f"{what} on {on} is before the letter's date ({letter_date}); check the date"
+            )
+        if on > today:
+            raise DsarError(
+                f"{what} on {on} is in the future (today is {today}); record it once it happened"
+            )
+
     def _update(self, reference: str, what: str, on: date | None, detail: str | None, **columns):
         reference = canonical(reference)
         self.entry(reference)  # raises for an unknown reference
+        if on is not None:
+            self.check_day(reference, on, what)
         with self.transaction() as db:
             if columns:
                 assignments = ", ".join(f"{name} = ?" for name in columns)
@@ -432,9 +450,17 @@ class Journal:
         lrar: str | None = None,
         received: date | None = None,
         message_id: str | None = None,
+        force: bool = False,
     ) -> None:
         reference = canonical(reference)
         entry = self.entry(reference)
+        if entry.stored_state == "complained" and not force:
+            raise DsarError(
+                f"{reference} is already the subject of a complaint to the CNIL; recording a "
+                "sending now changes its dossier's facts: add --force if that is what you mean"
+            )
+        if received:
+            self.check_day(reference, received, "received")
         columns = {"sent_on": on, "state": "received" if received else "sent"}
         if entry.stored_state not in ("draft", "sent", "received"):
             columns.pop("state")  # recording a late proof must not undo an answer
@@ -478,6 +504,7 @@ class Journal:
         from .files import store_by_content
 
         self.entry(reference)
+        self.check_day(reference, on, "answer")
         for source in files:
             if not source.is_file():
                 raise DsarError(f"{source}: no such file")

@@ -133,3 +133,38 @@ def test_a_reply_over_the_size_limit_is_refused(runner, tmp_path, dsar_home):
     assert result.exit_code == 1 and "over 25 MB" in result.stderr
     assert not [p for p in (dsar_home / "attachments").iterdir() if p.is_file()]
     assert show(runner, ref)["steps"][-1]["what"] == "generated"
+
+
+# ------------------------------------------------------------------ dates the journal records
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["sent", "{ref}", "--on", "9999-12-15"], "in the future"),
+        (["sent", "{ref}", "--on", "2026-01-29"], "before the letter's date (2026-01-30)"),
+        (["sent", "{ref}", "--on", "2026-01-31", "--received", "9999-01-02"], "in the future"),
+        (["answer", "{ref}", "--state", "answered", "--on", "2025-12-01"], "before the letter's"),
+        (["answer", "{ref}", "--extension", "--on", "9999-12-31"], "in the future"),
+    ],
+)
+def test_impossible_journal_dates_are_refused(runner, tmp_path, args, says):
+    ref = generate(runner, tmp_path)
+    if args[0] == "answer":
+        invoke(runner, ["sent", ref, "--on", "2026-01-31"])
+    result = runner.invoke(cli, [a.format(ref=ref) for a in args])
+    assert result.exit_code == 1 and says in result.stderr, result.output
+    assert "Traceback" not in result.output
+    invoke(runner, ["status"])  # every later status still works
+
+
+def test_sent_on_a_complained_request_needs_force(runner, tmp_path):
+    ref = generate(runner, tmp_path)
+    invoke(runner, ["sent", ref, "--on", "2026-01-31"])
+    invoke(runner, ["answer", ref, "--state", "refused", "--on", "2026-02-10"])
+    invoke(runner, ["complain", ref, "--out", str(tmp_path / "cnil"), "--on", "2026-02-11"])
+    refused = runner.invoke(cli, ["sent", ref, "--on", "2026-02-01"])
+    assert refused.exit_code == 1 and "--force" in refused.stderr
+    assert show(runner, ref)["sent"] == "2026-01-31"
+    invoke(runner, ["sent", ref, "--on", "2026-02-01", "--force"])
+    assert show(runner, ref)["sent"] == "2026-02-01"
