@@ -10,6 +10,7 @@ however long the CSV.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import multiprocessing
 import os
@@ -63,6 +64,7 @@ class BatchResult:
     rows: list[ManifestRow] = field(default_factory=list)
     bad: list[members.BadRow] = field(default_factory=list)
     resumed: int = 0
+    rebuilt: int = 0  # queued e-mails rebuilt because what they say changed
     unsigned: list[str] = field(default_factory=list)  # mandate refs without a scan to attach
     print_files: list[Path] = field(default_factory=list)
     manifest: Path | None = None
@@ -133,7 +135,6 @@ def run(
     progress: Callable[[int], None] = lambda n: None,
 ) -> BatchResult:
     """progress(1) is called once per CSV row, good or bad, when it is done."""
-    from .render import mail
     from .render.pdf import PdfRenderer
 
     env = letters.environment(options.templates)
@@ -183,31 +184,40 @@ def run(
             result.rows.append(row)
             pdf_path = options.out_dir / f"{reference}-{request.broker.slug}.pdf"
             eml_path = options.out_dir / f"{reference}-{request.broker.slug}.eml"
-            wants_pdf = "pdf" in options.formats and (options.force or not pdf_path.exists())
-            wants_eml = "email" in options.formats and (
-                options.force or not journal.queued(reference)
-            )
-            if journal.has(reference) and not wants_pdf and not wants_eml:
-                result.resumed += 1  # done by an earlier, interrupted run
+            state = journal.stored_state(reference)
+            if state not in (None, "draft"):
+                # it left (sent, answered...): evidence, never redone, even with --force
+                result.resumed += 1
                 row.pdf = pdf_path.name if "pdf" in options.formats else ""
                 row.eml = eml_path.name if "email" in options.formats else ""
                 progress(1)
                 continue
+            wants_pdf = "pdf" in options.formats and (options.force or not pdf_path.exists())
             letter = letters.render(request, env)
             files = {}
-            eml = None
+            email = None
             if "email" in options.formats:
-                scan = options.mandates / f"{item.mandate_ref}.pdf" if options.mandates else None
-                attachments = {}
-                if scan and scan.is_file():
-                    attachments[f"mandat-{item.mandate_ref}.pdf"] = scan.read_bytes()
-                else:
-                    result.unsigned.append(item.mandate_ref)
-                message = mail.build(letter, attachments)
+                email = _email(letter, item, options, result)
                 if request.recipient_email is None:
                     row.email_status = "no recipient e-mail in the registry"
-                eml = mail.to_bytes(message)
-                write_private(eml_path, eml, overwrite=True)
+            if state is not None and not wants_pdf and not options.force:
+                # done by an earlier run: only an unsent e-mail whose content changed is redone
+                if email and request.recipient_email:
+                    outcome, eml = journal.queue(reference, *email)
+                    if outcome in ("new", "rebuilt"):
+                        write_private(eml_path, eml, overwrite=True)
+                        journal.add_file(reference, "email", eml_path)
+                        result.rebuilt += 1
+                    else:
+                        result.resumed += 1
+                else:
+                    result.resumed += 1
+                row.pdf = pdf_path.name if "pdf" in options.formats else ""
+                row.eml = eml_path.name if "email" in options.formats else ""
+                progress(1)
+                continue
+            if email:
+                write_private(eml_path, email[2], overwrite=True)
                 files["email"] = eml_path
                 row.eml = eml_path.name
             section = html_renderer.section(letter) if html_renderer else None
@@ -220,8 +230,11 @@ def run(
                 files=files,
                 page_html=page_html,
             )
-            if eml is not None and request.recipient_email:
-                journal.queue(reference, message["Message-ID"], request.recipient_email, eml)
+            if email and request.recipient_email:
+                _, eml = journal.queue(reference, *email)
+                if eml != email[2]:  # the message queued earlier stays: the file shows it
+                    write_private(eml_path, eml, overwrite=True)
+                    journal.add_file(reference, "email", eml_path)
             if not wants_pdf:
                 progress(1)
             if wants_pdf:
@@ -248,6 +261,46 @@ def run(
             write_private(options.out_dir / name, merge_for_duplex(volume), overwrite=True)
             result.print_files.append(options.out_dir / name)
     return result
+
+
+def _email(letter: Letter, item, options: BatchOptions, result: BatchResult):
+    """(Message-ID, recipient, .eml bytes, fingerprint) of a member's e-mail."""
+    from .render import mail
+
+    attachments = {}
+    scan = options.mandates / f"{item.mandate_ref}.pdf" if options.mandates else None
+    if scan and scan.is_file():
+        attachments[f"mandat-{item.mandate_ref}.pdf"] = scan.read_bytes()
+    else:
+        result.unsigned.append(item.mandate_ref)
+    message = mail.build(letter, attachments)
+    request = letter.request
+    return (
+        message["Message-ID"],
+        request.recipient_email or "",
+        mail.to_bytes(message),
+        fingerprint(letter, attachments),
+    )
+
+
+def fingerprint(letter: Letter, attachments: dict[str, bytes]) -> str:
+    """What an e-mail says, without what changes at each build (Message-ID, Date,
+    MIME boundaries): a queued message is rebuilt only when this changes."""
+    request = letter.request
+    digest = hashlib.sha256()
+    for part in (
+        request.recipient_email or "",
+        request.reply_email or "",
+        request.mandate.association.name if request.mandate else request.requester.name,
+        letter.subject,
+        letter.body_text,
+        *(
+            f"{name}:{hashlib.sha256(data).hexdigest()}"
+            for name, data in sorted(attachments.items())
+        ),
+    ):
+        digest.update(part.encode("utf-8") + b"\x1f")
+    return digest.hexdigest()
 
 
 def merge_for_duplex(paths) -> bytes:

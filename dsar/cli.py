@@ -619,6 +619,11 @@ EXIT_SOME_FAILED = 3
     help="Send the e-mails over SMTP (nothing leaves the machine without it).",
 )
 @click.option("--dry-run", is_flag=True, help="With --send: show what would be sent, send nothing.")
+@click.option(
+    "--all-queued",
+    is_flag=True,
+    help="With --send: send every message waiting in the outbox, earlier runs' too.",
+)
 @click.option("--smtp-host")
 @click.option("--smtp-port", type=int, default=587, show_default=True)
 @click.option(
@@ -658,6 +663,7 @@ def batch(
     mandates_dir,
     send,
     dry_run,
+    all_queued,
     smtp_host,
     smtp_port,
     smtp_security,
@@ -698,6 +704,17 @@ def batch(
         password = os.environ.get("DSAR_SMTP_PASSWORD") or click.prompt(
             f"SMTP password for {smtp_user}", hide_input=True, err=True
         )
+    from .sending import SmtpSettings
+
+    settings = SmtpSettings(
+        host=smtp_host or "",
+        port=smtp_port,
+        security=smtp_security,
+        user=smtp_user,
+        password=password,
+        rate_per_minute=rate,
+        backoff=retry_backoff,
+    )
     options = batch_module.BatchOptions(
         broker=broker_slug,
         association=members.load_association(association_file),
@@ -730,21 +747,19 @@ def batch(
                 dry_run,
                 journal,
                 progress,
-                smtp_host,
-                smtp_port,
-                smtp_security,
-                smtp_user,
-                password,
-                rate,
-                retry_backoff,
+                None if all_queued else [row.reference for row in result.rows],
+                settings,
                 options.association.email,
             )
         finally:  # the manifest says what was sent even when sending stops
             batch_module.write_manifest(result.manifest, result, journal)
+        left = journal.outbox_waiting()
     for bad in result.bad:
         click.echo(f"{csv_file}: {bad}", err=True)
     click.echo(
-        f"{len(result.rows)} request(s) ({result.resumed} already done by an earlier run), "
+        f"{len(result.rows)} request(s) ({result.resumed} already done by an earlier run"
+        + (f", {result.rebuilt} e-mail(s) rebuilt" if result.rebuilt else "")
+        + "), "
         f"{len(result.bad)} bad row(s) skipped"
     )
     if "email" in chosen and result.unsigned:
@@ -757,37 +772,42 @@ def batch(
     click.echo(f"manifest: {result.manifest}")
     if counts:
         click.echo("e-mails: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+    if send and left:
+        warn(
+            f"{len(left)} e-mail(s) stay queued, not sent by this run "
+            f"(first: {', '.join(left[:5])}); dsar batch ... --send --all-queued sends them"
+        )
     if result.bad or counts.get("failed") or counts.get("deferred"):
         sys.exit(EXIT_SOME_FAILED)
 
 
-def _send(
-    send, dry_run, journal, progress, host, port, security, user, password, rate, backoff, sender
-):
-    from .sending import Smtp, SmtpSettings, send_outbox
+def _send(send, dry_run, journal, progress, references, settings, sender):
+    """Send this run's messages (every queued one when references is None)."""
+    from .sending import Smtp, send_outbox
 
     if not send:
         return {}
+    waiting = journal.outbox_waiting(references)
     if dry_run:
-        for reference, recipient, _eml, _ in journal.outbox_pending():
-            click.echo(f"would send {reference} to {recipient}")
+        for reference in waiting:
+            click.echo(f"would send {reference}")
         return {}
-    # counted, not listed: the messages are read one at a time, so memory stays flat
-    task = progress.add_task("e-mails", total=journal.outbox_waiting())
-    settings = SmtpSettings(
-        host=host,
-        port=port,
-        security=security,
-        user=user,
-        password=password,
-        rate_per_minute=rate,
-        backoff=backoff,
-    )
+    task = progress.add_task("e-mails", total=len(waiting))
+    # a line per message when stderr is no terminal (a log, a test): the bar is not drawn
+    lines = not sys.stderr.isatty()
+
+    def advance(reference):
+        progress.advance(task)
+        if lines:
+            status = journal.outbox_status(reference)
+            click.echo(f"e-mail {reference}: {status[0] if status else '?'}", err=True)
+
     return send_outbox(
         journal,
         Smtp(settings),
         sender_for=lambda ref: sender,
-        progress=lambda ref: progress.advance(task),
+        progress=advance,
+        references=references,
     )
 
 

@@ -12,8 +12,9 @@ import hashlib
 import json
 import os
 import re
+import socket
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -42,6 +43,10 @@ ANSWER_STATES = ("answered", "partial", "refused", "id-requested", "closed")
 # "a request for identification does not stop being a request")
 WAITING = ("sent", "received", "extended", "id-requested")
 MAIL_TO_SEND = ("queued", "sending", "deferred")  # outbox states a run still has to send
+REBUILDABLE = ("queued", "deferred")  # never handed to a server: may still be rebuilt
+# a claim older than this is taken over even if its process id is alive again (pid reuse):
+# one message with every retry takes a few minutes at most
+CLAIM_EXPIRES_AFTER = 15 * 60
 _MAIL_TO_SEND_SQL = "(" + ", ".join(f"'{s}'" for s in MAIL_TO_SEND) + ")"
 
 MIGRATIONS = [
@@ -100,6 +105,12 @@ MIGRATIONS = [
         updated_at TEXT NOT NULL
     );
     CREATE INDEX outbox_status ON outbox(status);
+    """,
+    # 3: what a queued message says (rebuilt when it changes) and who is sending it
+    """
+    ALTER TABLE outbox ADD COLUMN fingerprint TEXT;
+    ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+    ALTER TABLE outbox ADD COLUMN claimed_at TEXT
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -267,6 +278,25 @@ class Entry:
         }
 
 
+def _claim_alive(claimed_by: str | None, claimed_at: str | None) -> bool:
+    """Is the run that claimed a message still at it?"""
+    if not claimed_by or not claimed_at:
+        return False  # left 'sending' by a dsar from before claims
+    age = datetime.now(UTC) - datetime.fromisoformat(claimed_at)
+    if age.total_seconds() > CLAIM_EXPIRES_AFTER:
+        return False
+    host, _, pid = claimed_by.rpartition(":")
+    if host != socket.gethostname():
+        return True  # another machine's process: only time tells
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError):
+        return True
+    return True
+
+
 def next_step(entry: Entry, as_of: date) -> str:
     """What the person does next, in words."""
     ref, state = entry.reference, entry.state(as_of)
@@ -320,15 +350,22 @@ class Journal:
     def __exit__(self, *exc):
         self.close()
 
-    def _migrate(self) -> None:
+    def _version(self) -> int:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise JournalError(
                 f"the journal {self.path} has schema version {version}, newer than this dsar "
                 f"knows ({SCHEMA_VERSION}); upgrade dsar to read it"
             )
-        for number in range(version, SCHEMA_VERSION):
-            with self.transaction():
+        return version
+
+    def _migrate(self) -> None:
+        if self._version() == SCHEMA_VERSION:
+            return
+        # read the version again under the write lock: several first runs at once on a new
+        # journal must not all create the tables
+        with self.transaction():
+            for number in range(self._version(), SCHEMA_VERSION):
                 for statement in MIGRATIONS[number].split(";"):
                     if statement.strip():
                         self.db.execute(statement)
@@ -610,6 +647,11 @@ class Journal:
             "next_step": next_step(entry, as_of),
         }
 
+    def stored_state(self, reference: str) -> str | None:
+        found = self.db.execute("SELECT state FROM requests WHERE reference = ?", (reference,))
+        row = found.fetchone()
+        return row[0] if row else None
+
     def has(self, reference: str) -> bool:
         found = self.db.execute("SELECT 1 FROM requests WHERE reference = ?", (reference,))
         return found.fetchone() is not None
@@ -620,35 +662,81 @@ class Journal:
 
     # -------------------------------------------------------------- the outbox
 
-    def queue(self, reference: str, message_id: str, recipient: str, eml: bytes) -> bool:
-        """Queue an e-mail once; a message already queued or sent is left as it is."""
+    def queue(
+        self,
+        reference: str,
+        message_id: str,
+        recipient: str,
+        eml: bytes,
+        fingerprint: str | None = None,
+    ) -> tuple[str, bytes]:
+        """Queue an e-mail; returns what was done ('new', 'rebuilt', 'unchanged', or the
+        status of a message that may no longer change) and the message now queued.
+
+        A message never handed to a server is rebuilt when what it says (`fingerprint`)
+        changed, e.g. a rerun with the signed mandates to attach; one that left, or that a
+        run is sending, is never touched.
+        """
         with self.transaction() as db:
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO outbox (reference, message_id, recipient, eml, updated_at)"
-                " VALUES (?,?,?,?,?)",
-                (reference, message_id, recipient, eml, _now()),
+            row = db.execute(
+                "SELECT status, fingerprint, eml FROM outbox WHERE reference = ?", (reference,)
+            ).fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO outbox (reference, message_id, recipient, eml, fingerprint,"
+                    " updated_at) VALUES (?,?,?,?,?,?)",
+                    (reference, message_id, recipient, eml, fingerprint, _now()),
+                )
+                return "new", eml
+            if row["status"] not in REBUILDABLE:
+                return row["status"], row["eml"]
+            if fingerprint is not None and row["fingerprint"] == fingerprint:
+                return "unchanged", row["eml"]
+            db.execute(
+                "UPDATE outbox SET message_id = ?, recipient = ?, eml = ?, fingerprint = ?,"
+                " updated_at = ? WHERE reference = ?",
+                (message_id, recipient, eml, fingerprint, _now(), reference),
             )
-        return cursor.rowcount == 1
+            self._event(db, reference, "e-mail-rebuilt", None, f"message_id={message_id}")
+            return "rebuilt", eml
 
-    def outbox_waiting(self) -> int:
-        return self.db.execute(
-            f"SELECT count(*) FROM outbox WHERE status IN {_MAIL_TO_SEND_SQL}"
-        ).fetchone()[0]
-
-    def outbox_pending(self) -> Iterator[tuple[str, str, bytes, int]]:
-        references = [
+    def outbox_waiting(self, references: Iterable[str] | None = None) -> list[str]:
+        """References of messages still to send, in queue order: all, or those given."""
+        waiting = [
             r[0]
             for r in self.db.execute(
                 f"SELECT reference FROM outbox WHERE status IN {_MAIL_TO_SEND_SQL} ORDER BY rowid"
             )
         ]
-        for reference in references:
-            row = self.db.execute(
-                "SELECT recipient, eml, attempts, status FROM outbox WHERE reference = ?",
+        if references is None:
+            return waiting
+        wanted = set(references)
+        return [r for r in waiting if r in wanted]
+
+    def claim(self, reference: str) -> tuple[str, bytes, int] | None:
+        """Take a message to send it, in one transaction: (recipient, eml, attempts), or
+        None when it is sent, or being sent by another live run.
+
+        The claim names this process and the time; a claim whose process is gone (a run
+        killed with SIGKILL) or that is too old is taken over.
+        """
+        me = f"{socket.gethostname()}:{os.getpid()}"
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT status, claimed_by, claimed_at, recipient, eml, attempts FROM outbox"
+                " WHERE reference = ?",
                 (reference,),
             ).fetchone()
-            if row["status"] in MAIL_TO_SEND:  # not taken by another run meanwhile
-                yield reference, row["recipient"], row["eml"], row["attempts"]
+            if row is None or row["status"] not in MAIL_TO_SEND:
+                return None
+            if row["status"] == "sending" and _claim_alive(row["claimed_by"], row["claimed_at"]):
+                return None
+            db.execute(
+                "UPDATE outbox SET status = 'sending', claimed_by = ?, claimed_at = ?,"
+                " updated_at = ? WHERE reference = ?",
+                (me, _now(), _now(), reference),
+            )
+        return row["recipient"], row["eml"], row["attempts"]
 
     def outbox_mark(
         self, reference: str, status: str, *, attempts: int | None = None, error: str | None = None
@@ -659,6 +747,10 @@ class Journal:
                 " last_error = COALESCE(?, last_error), updated_at = ? WHERE reference = ?",
                 (status, attempts, error, _now(), reference),
             )
+            if status == "sending":  # the claim is renewed at each attempt
+                db.execute(
+                    "UPDATE outbox SET claimed_at = ? WHERE reference = ?", (_now(), reference)
+                )
             if status in ("sent", "handed-over"):
                 message_id = db.execute(
                     "SELECT message_id FROM outbox WHERE reference = ?", (reference,)

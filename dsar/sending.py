@@ -17,7 +17,7 @@ import socket
 import ssl
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .errors import DsarError
@@ -158,16 +158,43 @@ class PermanentFailure(SmtpFailure):
     pass
 
 
+def for_the_wire(eml: bytes) -> bytes:
+    """The message as it goes to the server: without X-Unsent, which makes the copy kept
+    for the person open as a draft, and which a recipient's client must never see."""
+    head, sep, body = eml.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    kept, skipping = [], False
+    for line in lines:
+        if line[:1] in (b" ", b"\t") and skipping:
+            continue  # a folded continuation of the header dropped
+        skipping = line.lower().startswith(b"x-unsent:")
+        if not skipping:
+            kept.append(line)
+    return b"\r\n".join(kept) + sep + body
+
+
 def send_outbox(
     journal: Journal,
     smtp: Smtp,
     *,
     sender_for: Callable[[str], str],
-    progress: Callable[[str], None] = lambda status: None,
+    progress: Callable[[str], None] = lambda reference: None,
+    references: Iterable[str] | None = None,
 ) -> Counter:
-    """Send every queued message once; return counts of sent, failed, deferred."""
+    """Send each waiting message once: those of `references`, or every one queued.
+
+    Each message is claimed in one transaction before it is sent, so runs at once on one
+    journal, or a run resumed after a kill, never send a message twice. Returns counts
+    of sent, failed, deferred, and 'elsewhere' (being sent by another run).
+    """
     counts: Counter = Counter()
-    for reference, recipient, eml, attempts in journal.outbox_pending():
+    for reference in journal.outbox_waiting(references):
+        claimed = journal.claim(reference)
+        if claimed is None:
+            counts["elsewhere"] += 1
+            continue
+        recipient, eml, attempts = claimed
+        wire = for_the_wire(eml)
         attempt = attempts
         while True:
             attempt += 1
@@ -176,7 +203,7 @@ def send_outbox(
                 smtp.send(
                     sender_for(reference),
                     recipient,
-                    eml,
+                    wire,
                     handed_over=functools.partial(journal.outbox_mark, reference, "handed-over"),
                 )
             except PermanentFailure as exc:
@@ -196,7 +223,8 @@ def send_outbox(
                     journal.outbox_mark(reference, "deferred", error=str(exc))
                     counts["deferred"] += 1
                     break
-                journal.outbox_mark(reference, "queued", error=str(exc))
+                # the claim is kept across retries: no other run takes it meanwhile
+                journal.outbox_mark(reference, "sending", error=str(exc))
                 smtp.sleep(smtp.settings.backoff * 2 ** (attempt - attempts - 1))
                 continue
             journal.outbox_mark(reference, "sent")

@@ -1,0 +1,126 @@
+"""A batch sends exactly what it says, once: this run's messages, rebuilt while unsent,
+claimed before they leave, with no X-Unsent on the wire."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+
+from dsar.cli import cli
+from dsar.journal import Journal
+
+from .conftest import parse_eml
+from .test_batch import association, batch_args, batch_command, member, smtp, write_csv
+
+__all__ = ["association", "smtp"]  # fixtures shared with test_batch
+
+
+def send_args(path, association, out, port, *extra):
+    return batch_command(path, association, out, port, *extra)[3:]  # without python -m dsar
+
+
+def invoke(runner, args, code=0):
+    result = runner.invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == code, result.output
+    return result
+
+
+def test_send_sends_this_runs_messages_only(runner, tmp_path, association, smtp):
+    controller, recorder = smtp
+    earlier = write_csv(tmp_path / "earlier.csv", [member(i) for i in range(2)])
+    invoke(runner, batch_args(earlier, association, tmp_path / "o1", "--format", "email"))
+    now = write_csv(tmp_path / "now.csv", [member(i) for i in range(10, 13)])
+    result = invoke(runner, send_args(now, association, tmp_path / "o2", controller.port))
+    assert recorder.count == 3
+    sent_refs = {m["X-DSAR-Reference"] for m in recorder.messages}
+    manifest = list(csv.DictReader((tmp_path / "o2" / "manifest.csv").open()))
+    assert sent_refs == {m["reference"] for m in manifest}
+    assert "2 e-mail(s) stay queued" in result.stderr and "--all-queued" in result.stderr
+    invoke(runner, send_args(now, association, tmp_path / "o2", controller.port, "--all-queued"))
+    assert recorder.count == 5 and set(recorder.received.values()) == {1}
+
+
+def test_x_unsent_stays_in_the_file_never_on_the_wire(runner, tmp_path, association, smtp):
+    controller, recorder = smtp
+    path = write_csv(tmp_path / "m.csv", [member(0)])
+    out = tmp_path / "o"
+    invoke(runner, send_args(path, association, out, controller.port))
+    [eml] = out.glob("*.eml")
+    assert parse_eml(eml.read_bytes())["X-Unsent"] == "1"
+    [arrived] = recorder.messages
+    assert arrived["X-Unsent"] is None and arrived["X-DSAR-Reference"]
+
+
+def test_a_queued_message_is_rebuilt_when_it_changes_a_sent_one_never(
+    runner, tmp_path, association, smtp, dsar_home
+):
+    controller, recorder = smtp
+    path = write_csv(tmp_path / "m.csv", [member(0), member(1)])
+    out = tmp_path / "o"
+    invoke(runner, batch_args(path, association, out, "--format", "email"))
+    scans = tmp_path / "signed"
+    scans.mkdir()
+    (scans / "M-00000.pdf").write_bytes(b"%PDF-1.4 signed mandate of member 0")
+    again = invoke(
+        runner, batch_args(path, association, out, "--format", "email", "--mandates", str(scans))
+    )
+    assert "1 e-mail(s) rebuilt" in again.stdout
+    invoke(runner, send_args(path, association, out, controller.port, "--mandates", str(scans)))
+    by_ref = {m["X-DSAR-Reference"]: m for m in recorder.messages}
+    manifest = {m["row"]: m for m in csv.DictReader((out / "manifest.csv").open())}
+    signed = by_ref[manifest["2"]["reference"]]
+    assert [p.get_filename() for p in signed.walk() if p.get_filename()] == ["mandat-M-00000.pdf"]
+    # the file kept for the person is the message that left
+    assert (
+        parse_eml((out / manifest["2"]["eml"]).read_bytes())["Message-ID"] == signed["Message-ID"]
+    )
+    # now sent: a new scan changes nothing, and nothing leaves twice
+    (scans / "M-00001.pdf").write_bytes(b"%PDF-1.4 signed mandate of member 1")
+    with Journal(dsar_home / "journal.sqlite3") as journal:
+        before = journal.db.execute("SELECT reference, eml FROM outbox ORDER BY 1").fetchall()
+    invoke(runner, send_args(path, association, out, controller.port, "--mandates", str(scans)))
+    with Journal(dsar_home / "journal.sqlite3") as journal:
+        assert (
+            journal.db.execute("SELECT reference, eml FROM outbox ORDER BY 1").fetchall() == before
+        )
+    assert recorder.count == 2 and set(recorder.received.values()) == {1}
+
+
+def test_two_runs_at_once_and_a_sigkill_send_each_message_once(
+    tmp_path, association, smtp, dsar_home
+):
+    """Two dsar batch --send on one new journal; one killed with SIGKILL while sending;
+    the command again: every member's Message-ID exactly once on the server."""
+    controller, recorder = smtp
+    members_csv = write_csv(tmp_path / "members.csv", [member(i) for i in range(60)])
+    env = {**os.environ, "DSAR_HOME": str(dsar_home)}
+    # paced (600 a minute each) so that both are still sending when one is killed
+    command = batch_command(members_csv, association, tmp_path / "out", controller.port)
+    command[command.index("--rate") + 1] = "600"
+    first, second = (
+        subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    )
+    for line in first.stderr:  # wait for a line of progress: a message of its own has left
+        if line.startswith("e-mail DSAR-") and line.rstrip().endswith(": sent"):
+            break
+    else:
+        raise AssertionError(f"the first run sent nothing: exit {first.wait()}")
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    first.stderr.close()
+    err = second.stderr.read()
+    assert second.wait() in (0, 3), err[-2000:]
+    second.stderr.close()
+
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert len(recorder.received) == 60, len(recorder.received)
+    assert set(recorder.received.values()) == {1}, "an e-mail arrived twice"
+    with Journal(dsar_home / "journal.sqlite3") as journal:
+        counts = journal.outbox_counts()
+    assert counts.get("sent", 0) + counts.get("handed-over", 0) == 60, counts
