@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 
 from . import compose, letters, members
-from .errors import DsarError, UnknownBroker
+from .errors import AmbiguousBroker, DsarError, UnknownBroker
 from .files import write_private
 from .journal import Journal
 from .models import Association, Letter
@@ -46,6 +46,9 @@ class BatchOptions:
     force: bool = False
     templates: Path | None = None
     mandates: Path | None = None  # signed mandate scans, <mandate_ref>.pdf, attached to e-mails
+
+
+MANIFEST_HEADER = ["row", "member", "broker", "reference", "pdf", "eml", "email_status"]
 
 
 @dataclass
@@ -135,12 +138,22 @@ def run(
     progress: Callable[[int], None] = lambda n: None,
 ) -> BatchResult:
     """progress(1) is called once per CSV row, good or bad, when it is done."""
+    result = BatchResult()
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    result.manifest = options.out_dir / "manifest.csv"
+    try:
+        _run_rows(csv_path, options, registry, journal, progress, result)
+    finally:  # the manifest says what was done, even when the run stops
+        write_manifest(result.manifest, result, journal)
+    return result
+
+
+def _run_rows(csv_path, options, registry, journal, progress, result) -> None:
     from .render.pdf import PdfRenderer
 
     env = letters.environment(options.templates)
     html_renderer = PdfRenderer(env) if "pdf" in options.formats else None  # sections only
     pool = PdfPool(options.workers, options.templates) if "pdf" in options.formats else None
-    result = BatchResult()
     chunk: list[tuple[str, Letter, ManifestRow]] = []
     options.out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -172,8 +185,8 @@ def run(
                     letter_date=options.letter_date,
                     mandate=members.mandate(options.association, item),
                 )
-            except UnknownBroker as exc:
-                bad = members.BadRow(item.row, "broker", str(exc))
+            except (UnknownBroker, AmbiguousBroker) as exc:
+                bad = members.BadRow(item.row, "broker", str(exc), item.requester.name)
                 result.bad.append(bad)
                 progress(1)
                 if options.strict:
@@ -260,7 +273,6 @@ def run(
             name = "print-duplex.pdf" if len(volumes) == 1 else f"print-duplex-{number:03d}.pdf"
             write_private(options.out_dir / name, merge_for_duplex(volume), overwrite=True)
             result.print_files.append(options.out_dir / name)
-    return result
 
 
 def _email(letter: Letter, item, options: BatchOptions, result: BatchResult):
@@ -311,9 +323,11 @@ def merge_for_duplex(paths) -> bytes:
 
 
 def write_manifest(path: Path, result: BatchResult, journal: Journal) -> None:
+    """One line per CSV row, bad rows too: no member is missing from it."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["row", "member", "broker", "reference", "pdf", "eml", "email_status"])
+    writer.writerow(MANIFEST_HEADER)
+    lines = []
     for row in result.rows:
         status = journal.outbox_status(row.reference)
         if status:
@@ -323,7 +337,11 @@ def write_manifest(path: Path, result: BatchResult, journal: Journal) -> None:
             elif state in ("failed", "deferred") and error:
                 state = f"{state}: {error}"
             row.email_status = state
-        writer.writerow(
+        lines.append(
             [row.row, row.member, row.broker, row.reference, row.pdf, row.eml, row.email_status]
         )
+    for bad in result.bad:
+        lines.append([bad.row, bad.name, "", "", "", "", f"bad row: {bad.column}: {bad.reason}"])
+    for line in sorted(lines, key=lambda line: line[0]):
+        writer.writerow(line)
     write_private(path, out.getvalue(), overwrite=True)

@@ -695,6 +695,10 @@ def batch(
     chosen = compose.parse_formats(formats)
     if "text" in chosen:
         raise click.UsageError("--format for a batch is pdf and/or email")
+    if dry_run and not send:
+        raise click.UsageError(
+            "--dry-run shows what --send would send: give both (without --send nothing is sent)"
+        )
     if send and "email" not in chosen:
         raise click.UsageError("--send needs --format to include email")
     if send and not smtp_host and not dry_run:
@@ -740,7 +744,6 @@ def batch(
         # the quick count may differ from the rows read when quoting is broken
         progress.update(task, total=len(result.rows) + len(result.bad))
         counts = {}
-        result.manifest = out_dir / "manifest.csv"
         try:
             counts = _send(
                 send,
@@ -880,6 +883,8 @@ def mandate(association_file, out_dir, force, csv_file):
         )
         write_private(target, renderer.render_html(html), overwrite=force)
     click.echo(f"wrote {len(targets)} mandate form(s) in {out_dir}")
+    if any(isinstance(r, members.BadRow) for r in rows):
+        sys.exit(EXIT_SOME_FAILED)
 
 
 # ---------------------------------------------------------------- follow-up

@@ -39,6 +39,15 @@ class UnknownBroker(DsarError):
         super().__init__(f"unknown broker '{slug}'.{hint}")
 
 
+class AmbiguousBroker(DsarError):
+    """A name or alias that several registry entries answer to."""
+
+    def __init__(self, name: str, slugs: list[str]):
+        self.name = name
+        self.slugs = slugs
+        super().__init__(f"'{name}' names several entries: {', '.join(slugs)}; give the slug")
+
+
 class OutputExists(DsarError):
     def __init__(self, path):
         super().__init__(f"{path} already exists; use --force to replace it.")

@@ -43,11 +43,18 @@ class Member:
     mandate_ref: str
 
 
+# a row longer than this is a quote left open swallowing the rows after it (the longest
+# cell, sms_text, is 5,000 characters; an address a few lines)
+MAX_ROW_LINES = 60
+MAX_CELL_CHARS = 10_000
+
+
 @dataclass(frozen=True)
 class BadRow:
     row: int
     column: str
     reason: str
+    name: str = ""  # the member's name when the row gives one, for the manifest
 
     def __str__(self) -> str:
         return f"row {self.row}, column {self.column}: {self.reason}"
@@ -141,29 +148,47 @@ def read(path: Path) -> Iterator[Member | BadRow]:
         row = 1
         while True:
             row += 1
+            opened_at = reader.line_num + 1
             try:
                 values = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
+                _check_span(path, row, opened_at, reader.line_num, [])
                 yield BadRow(row, "-", f"broken quoting ({exc}); check the quotes in this row")
                 continue
             except UnicodeDecodeError as exc:
                 raise _not_utf8(path, exc) from None
+            _check_span(path, row, opened_at, reader.line_num, values)
             if not any(v.strip() for v in values):
                 continue
+            name = values[header.index("name")] if len(values) > header.index("name") else ""
             if len(values) != len(header):
-                yield BadRow(row, "-", f"{len(values)} cells where the header has {len(header)}")
+                yield BadRow(
+                    row, "-", f"{len(values)} cells where the header has {len(header)}", name
+                )
                 continue
             yield _member(row, dict(zip(header, values, strict=True)))
+
+
+def _check_span(path: Path, row: int, first: int, last: int, values: list[str]) -> None:
+    """Stop at a quote left open: it swallows every later member into one cell, so no
+    row after it can be trusted (nor its number)."""
+    if last - first + 1 > MAX_ROW_LINES or any(len(v) > MAX_CELL_CHARS for v in values):
+        raise DsarError(
+            f"{path}: row {row} (line {first}): a quote opened in this row is never closed; "
+            f"the cell runs over {last - first + 1} lines and takes in the rows after it. "
+            "Close the quote (or remove it) and run again; nothing after this row was done"
+        )
 
 
 def _member(row: int, cells: dict[str, str]) -> Member | BadRow:
     from .profile import requester
 
+    name = cells.get("name", "")
     for column in REQUIRED:
         if not cells.get(column, "").strip():
-            return BadRow(row, column, "empty; it is required")
+            return BadRow(row, column, "empty; it is required", name)
     try:
         person = requester(
             cells["name"],
@@ -181,7 +206,7 @@ def _member(row: int, cells: dict[str, str]) -> Member | BadRow:
         fields.iso_date(cells["mandate_date"], "mandate_date")
         reference = fields.text(cells["mandate_ref"], "mandate_ref", limit=100)
     except InputError as exc:
-        return BadRow(row, exc.field, exc.reason)
+        return BadRow(row, exc.field, exc.reason, name)
     return Member(
         row,
         person,

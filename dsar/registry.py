@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .errors import DsarError, RegistryError, UnknownBroker
+from .errors import AmbiguousBroker, RegistryError, UnknownBroker
 from .models import Broker, Campaign
 
 SCHEMA_VERSION = 1
@@ -201,8 +201,7 @@ class Registry:
         if len(found) == 1:
             return found[0]
         if found:
-            slugs = ", ".join(b.slug for b in found[:8])
-            raise DsarError(f"'{slug_or_name}' names several entries: {slugs}; give the slug")
+            raise AmbiguousBroker(slug_or_name, [b.slug for b in found[:8]])
         names = {fold(b.slug): b.slug for b in self.brokers.values()}
         for b in self.brokers.values():
             for label in (b.name, *b.aliases):

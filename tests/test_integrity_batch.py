@@ -124,3 +124,70 @@ def test_two_runs_at_once_and_a_sigkill_send_each_message_once(
     with Journal(dsar_home / "journal.sqlite3") as journal:
         counts = journal.outbox_counts()
     assert counts.get("sent", 0) + counts.get("handed-over", 0) == 60, counts
+
+
+# ------------------------------------------------------------------ what a run reports
+
+TWINS = """\
+brokers:
+  - {slug: twin-a, kind: broker, name: Twin Data, quality: unverified}
+  - {slug: twin-b, kind: broker, name: Twin Data, quality: unverified}
+"""
+
+
+def test_dry_run_without_send_is_refused_and_writes_nothing(runner, tmp_path, association):
+    path = write_csv(tmp_path / "m.csv", [member(0)])
+    out = tmp_path / "o"
+    result = runner.invoke(cli, batch_args(path, association, out, "--dry-run"))
+    assert result.exit_code == 2 and "--dry-run" in result.stderr
+    assert not out.exists()
+
+
+def test_an_ambiguous_broker_cell_is_a_bad_row_and_every_row_is_in_the_manifest(
+    runner, tmp_path, association
+):
+    twins = tmp_path / "twins.yaml"
+    twins.write_text(TWINS)
+    rows = [member(0), member(1, broker="Twin Data"), member(2, phone="")]
+    path = write_csv(tmp_path / "m.csv", rows)
+    out = tmp_path / "o"
+    args = [*batch_args(path, association, out, "--format", "email"), "--registry", str(twins)]
+    result = invoke(runner, args, code=3)
+    assert (
+        "row 3, column broker: 'Twin Data' names several entries: twin-a, twin-b" in result.stderr
+    )
+    manifest = list(csv.DictReader((out / "manifest.csv").open()))
+    assert [(m["row"], m["member"]) for m in manifest] == [
+        ("2", "Membre 0"),
+        ("3", "Membre 1"),
+        ("4", "Membre 2"),
+    ]
+    assert manifest[1]["email_status"].startswith("bad row: broker:")
+    assert manifest[2]["email_status"] == "bad row: phone: empty; it is required"
+
+
+def test_an_unclosed_quote_stops_at_the_row_where_it_opened(runner, tmp_path, association):
+    # no cell needs quoting, so the open quote takes in every row after it
+    plain = {"address": "1 rue des Lilas 75011 Paris", "sms_text": "Votez. STOP au 36111"}
+    rows = [member(i, **plain) for i in range(200)]
+    path = write_csv(tmp_path / "m.csv", rows[:100])
+    with path.open("a", encoding="utf-8", newline="") as handle:
+        handle.write('Oops;"12 rue sans fin;0611111111;;;;;;2026-11-01;M-OPEN\n')  # row 102
+        csv.writer(handle, delimiter=";").writerows(rows[100:])
+    out = tmp_path / "o"
+    result = runner.invoke(cli, batch_args(path, association, out, "--format", "email"))
+    assert result.exit_code == 1, result.output
+    assert "row 102 (line" in result.stderr and "never closed" in result.stderr
+    assert "Traceback" not in result.output
+    manifest = list(csv.DictReader((out / "manifest.csv").open()))  # written all the same
+    assert len(manifest) == 100 and manifest[-1]["row"] == "101"
+
+
+def test_mandate_exits_non_zero_when_every_row_is_bad(runner, tmp_path, association):
+    path = write_csv(tmp_path / "m.csv", [member(0, phone=""), member(1, mandate_ref="")])
+    out = tmp_path / "forms"
+    result = runner.invoke(
+        cli, ["mandate", "--association", str(association), "--out", str(out), str(path)]
+    )
+    assert result.exit_code == 3 and "wrote 0 mandate form(s)" in result.stdout
+    assert "row 2, column phone" in result.stderr and "row 3, column mandate_ref" in result.stderr
