@@ -26,6 +26,7 @@ from .files import write_private
 from .journal import Journal
 from .models import Association, Letter
 from .registry import Registry
+from .safety import csv_cell, safe_child
 
 CHUNK = 20  # letters laid out together by one worker task
 RECYCLE_AFTER = 25  # tasks before a worker process is replaced
@@ -280,7 +281,7 @@ def _email(letter: Letter, item, options: BatchOptions, result: BatchResult):
     from .render import mail
 
     attachments = {}
-    scan = options.mandates / f"{item.mandate_ref}.pdf" if options.mandates else None
+    scan = safe_child(options.mandates, f"{item.mandate_ref}.pdf") if options.mandates else None
     if scan and scan.is_file():
         attachments[f"mandat-{item.mandate_ref}.pdf"] = scan.read_bytes()
     else:
@@ -343,5 +344,5 @@ def write_manifest(path: Path, result: BatchResult, journal: Journal) -> None:
     for bad in result.bad:
         lines.append([bad.row, bad.name, "", "", "", "", f"bad row: {bad.column}: {bad.reason}"])
     for line in sorted(lines, key=lambda line: line[0]):
-        writer.writerow(line)
+        writer.writerow([csv_cell(cell) for cell in line])  # opened in spreadsheets
     write_private(path, out.getvalue(), overwrite=True)

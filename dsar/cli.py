@@ -871,8 +871,12 @@ def mandate(association_file, out_dir, force, csv_file):
     forms = [None] if csv_file is None else [r for r in rows if isinstance(r, members.Member)]
     for bad in (r for r in rows if isinstance(r, members.BadRow)):
         click.echo(f"{csv_file}: {bad}", err=True)
+    from .safety import safe_child
+
+    out_dir.mkdir(parents=True, exist_ok=True)
     targets = [
-        out_dir / (f"mandate-{m.mandate_ref}.pdf" if m else "mandate-blank.pdf") for m in forms
+        safe_child(out_dir, f"mandate-{m.mandate_ref}.pdf" if m else "mandate-blank.pdf")
+        for m in forms
     ]
     check_free(targets, overwrite=force)
     for member, target in zip(forms, targets, strict=True):

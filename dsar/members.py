@@ -12,9 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from . import compose, fields
+from . import compose, fields, safety
 from .errors import DsarError, InputError
 from .models import Association, Evidence, Mandate, Requester
 
@@ -61,10 +59,9 @@ class BadRow:
 
 
 def load_association(path: Path) -> Association:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise DsarError(f"{path}: cannot read it ({exc})") from None
+    data = safety.read_yaml_file(path) or {}
+    if not isinstance(data, dict):
+        raise DsarError(f"{path}: give name, address, email, representative as 'key: value'")
     missing = [k for k in ("name", "address", "email", "representative") if not data.get(k)]
     if missing:
         raise DsarError(f"{path}: give {', '.join(missing)} (name, address, email, representative)")
@@ -204,7 +201,10 @@ def _member(row: int, cells: dict[str, str]) -> Member | BadRow:
             cells.get("sms_text"),
         )
         fields.iso_date(cells["mandate_date"], "mandate_date")
-        reference = fields.text(cells["mandate_ref"], "mandate_ref", limit=100)
+        # it names files (the signed scan, the form): a name, never a path
+        reference = safety.name(
+            fields.text(cells["mandate_ref"], "mandate_ref", limit=100), "mandate_ref"
+        )
     except InputError as exc:
         return BadRow(row, exc.field, exc.reason, name)
     return Member(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from . import fields
+from . import fields, safety
 from .errors import DsarError, InputError
 from .files import write_private
 from .models import Requester
@@ -39,11 +39,9 @@ def load(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise DsarError(
-            f"{path} is not valid YAML ({exc}); fix it or run dsar init again"
-        ) from None
+        data = safety.read_yaml_file(path) or {}
+    except safety.YamlRefused as exc:
+        raise DsarError(f"{exc}; fix it or run dsar init again") from None
     if not isinstance(data, dict):
         raise DsarError(f"{path} should hold name, address, phone, email; run dsar init again")
     return {k: str(v) for k, v in data.items() if k in FIELDS and v}

@@ -8,6 +8,8 @@ import os
 import signal
 import subprocess
 
+import pytest
+
 from dsar.cli import cli
 from dsar.journal import Journal
 
@@ -191,3 +193,33 @@ def test_mandate_exits_non_zero_when_every_row_is_bad(runner, tmp_path, associat
     )
     assert result.exit_code == 3 and "wrote 0 mandate form(s)" in result.stdout
     assert "row 2, column phone" in result.stderr and "row 3, column mandate_ref" in result.stderr
+
+
+# ------------------------------------------------------------------ nothing outside its place
+
+
+@pytest.mark.parametrize("reference", ["../x", "/tmp/victim/x", "a/b", "..", ".hidden", "a\\b"])
+def test_a_mandate_ref_that_is_a_path_is_a_bad_row(runner, tmp_path, association, reference):
+    outside = tmp_path / "victim"
+    outside.mkdir()
+    (tmp_path / "x.pdf").write_bytes(b"%PDF-1.4 not for the broker")  # what ../x would attach
+    scans = tmp_path / "scans"
+    (scans / "a").mkdir(parents=True)
+    (scans / "a" / "b.pdf").write_bytes(b"%PDF-1.4 in a subfolder")
+    ref = reference.replace("/tmp/victim", str(outside))
+    path = write_csv(tmp_path / "m.csv", [member(0), member(1, mandate_ref=ref)])
+    out = tmp_path / "o"
+    result = invoke(
+        runner,
+        batch_args(path, association, out, "--format", "email", "--mandates", str(scans)),
+        code=3,
+    )
+    assert "row 3, column mandate_ref" in result.stderr
+    assert len(list(out.glob("*.eml"))) == 1
+    forms = tmp_path / "forms"
+    mandate = runner.invoke(
+        cli, ["mandate", "--association", str(association), "--out", str(forms), str(path)]
+    )
+    assert mandate.exit_code == 3 and "row 3, column mandate_ref" in mandate.stderr
+    assert sorted(p.name for p in forms.iterdir()) == ["mandate-M-00000.pdf"]
+    assert list(outside.iterdir()) == [] and not (tmp_path / "mandate-x.pdf").exists()
