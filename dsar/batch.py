@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 
 from . import compose, letters, members
-from .errors import AmbiguousBroker, DsarError, UnknownBroker
+from .errors import AmbiguousBroker, DsarError, OutputExists, UnknownBroker
 from .files import write_private
 from .journal import Journal
 from .models import Association, Letter
@@ -140,8 +140,10 @@ def run(
 ) -> BatchResult:
     """progress(1) is called once per CSV row, good or bad, when it is done."""
     result = BatchResult()
-    options.out_dir.mkdir(parents=True, exist_ok=True)
     result.manifest = options.out_dir / "manifest.csv"
+    if result.manifest.exists() and not options.force and not _is_manifest(result.manifest):
+        raise OutputExists(result.manifest)  # a file of the person's, not an earlier run's
+    options.out_dir.mkdir(parents=True, exist_ok=True)
     try:
         _run_rows(csv_path, options, registry, journal, progress, result)
     finally:  # the manifest says what was done, even when the run stops
@@ -321,6 +323,11 @@ def merge_for_duplex(paths) -> bytes:
     from .render import assemble
 
     return assemble.join(((path.name, path.read_bytes()) for path in paths), recto=True)
+
+
+def _is_manifest(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.readline().decode("utf-8", "replace").strip() == ",".join(MANIFEST_HEADER)
 
 
 def write_manifest(path: Path, result: BatchResult, journal: Journal) -> None:

@@ -17,6 +17,7 @@ from . import compose, fields, letters, profile, registry
 from .errors import DsarError, InputError
 from .journal import STATES
 from .paths import SHIPPED_REGISTRY, Paths
+from .safety import plain, printable
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -53,7 +54,7 @@ def load_registry(registries: tuple[Path, ...] = ()) -> registry.Registry:
 
 
 def warn(text: str) -> None:
-    click.secho(text, err=True, fg="yellow")
+    click.secho(printable(text), err=True, fg="yellow")
 
 
 @click.group(cls=DsarGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -301,7 +302,7 @@ def brokers_list(kind, registries):
     for broker in load_registry(registries):
         if kind and broker.kind != kind:
             continue
-        table.add_row(
+        cells = (
             broker.slug,
             broker.kind,
             broker.name,
@@ -309,6 +310,7 @@ def brokers_list(kind, registries):
             "yes" if broker.postal_address else "-",
             broker.quality,
         )
+        table.add_row(*map(plain, cells))  # registry text is text, never rich markup
     Console(width=None if sys.stdout.isatty() else 160).print(table)
 
 
@@ -324,14 +326,18 @@ def brokers_show(slug, registries):
     """
     reg = load_registry(registries)
     broker = reg.get(slug)
-    click.echo(
+
+    def echo(text: str) -> None:  # registry text from outside: no escape sequence
+        click.echo(printable(text))
+
+    echo(
         f"{broker.name}  [{broker.slug}]  {broker.kind}, quality {broker.quality}, "
         f"checked {broker.checked or 'never'}"
     )
     if broker.aliases:
-        click.echo(f"also known as: {', '.join(broker.aliases)}")
+        echo(f"also known as: {', '.join(broker.aliases)}")
     if broker.description:
-        click.echo(f"\n{broker.description}\n")
+        echo(f"\n{broker.description}\n")
     for label, value in (
         ("web", broker.web),
         ("privacy policy", broker.privacy_policy),
@@ -340,28 +346,28 @@ def brokers_show(slug, registries):
         ("asks for requests by", broker.medium),
     ):
         if value:
-            click.echo(f"{label}: {value}")
-    click.echo("contacts:")
+            echo(f"{label}: {value}")
+    echo("contacts:")
     for contact in broker.contacts:
         value = contact.value.replace("\n", ", ")
-        click.echo(f"  {contact.kind}: {value}\n    source: {contact.source or 'not stated'}")
+        echo(f"  {contact.kind}: {value}\n    source: {contact.source or 'not stated'}")
     for kind, label in (("email", "e-mail"), ("postal", "postal address")):
         if not any(c.kind in (kind, "dpo-" + kind) for c in broker.contacts):
-            click.echo(f"  {label}: unknown (no source gives one)")
+            echo(f"  {label}: unknown (no source gives one)")
     if broker.parent:
-        click.echo(f"parent: {broker.parent}")
+        echo(f"parent: {broker.parent}")
     if subs := reg.subsidiaries(broker.slug):
-        click.echo(f"subsidiaries: {', '.join(b.slug for b in subs)}")
+        echo(f"subsidiaries: {', '.join(b.slug for b in subs)}")
     if broker.brokers_used:
-        click.echo(f"brokers used: {', '.join(broker.brokers_used)}")
+        echo(f"brokers used: {', '.join(broker.brokers_used)}")
     if users := reg.parties_using(broker.slug):
-        click.echo(f"parties known to use it: {', '.join(b.slug for b in users)}")
-    click.echo("sources:")
+        echo(f"parties known to use it: {', '.join(b.slug for b in users)}")
+    echo("sources:")
     for source in broker.sources:
-        click.echo(f"  - {source.label()}")
+        echo(f"  - {source.label()}")
     if broker.notes:
-        click.echo(f"notes: {broker.notes}")
-    click.echo(f"from: {reg.origin[broker.slug]}")
+        echo(f"notes: {broker.notes}")
+    echo(f"from: {reg.origin[broker.slug]}")
 
 
 @brokers.command("search")
@@ -380,7 +386,7 @@ def brokers_search(text, registries):
         raise DsarError(f"nothing matches '{text}'; try part of a name, or dsar brokers list")
     for slug in found:
         broker = reg.brokers[slug]
-        click.echo(f"{slug}\t{broker.kind}\t{broker.name}")
+        click.echo(printable(f"{slug}\t{broker.kind}\t{broker.name}"))
 
 
 @brokers.command("check")
@@ -490,7 +496,7 @@ def campaigns(registries):
     reg = load_registry(registries)
     table = Table("date", "party", "candidates", "broker", "channel", "volume", "sources", box=None)
     for campaign in sorted(reg.campaigns.values(), key=lambda c: c.date):
-        table.add_row(
+        cells = (
             campaign.date,
             campaign.party or "?",
             ", ".join(campaign.candidates),
@@ -499,6 +505,7 @@ def campaigns(registries):
             campaign.volume or "",
             "; ".join(s.label() for s in campaign.sources),
         )
+        table.add_row(*map(plain, cells))
     Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 
@@ -634,6 +641,11 @@ EXIT_SOME_FAILED = 3
 )
 @click.option("--smtp-user", help="Login; the password comes from DSAR_SMTP_PASSWORD or a prompt.")
 @click.option(
+    "--allow-plaintext-auth",
+    is_flag=True,
+    help="Allow --smtp-user with --smtp-security none (the password travels in clear).",
+)
+@click.option(
     "--rate",
     type=click.FloatRange(0),
     default=60,
@@ -668,6 +680,7 @@ def batch(
     smtp_port,
     smtp_security,
     smtp_user,
+    allow_plaintext_auth,
     rate,
     retry_backoff,
     registries,
@@ -703,22 +716,21 @@ def batch(
         raise click.UsageError("--send needs --format to include email")
     if send and not smtp_host and not dry_run:
         raise click.UsageError("--send needs --smtp-host")
-    password = None
-    if send and smtp_user and not dry_run:
-        password = os.environ.get("DSAR_SMTP_PASSWORD") or click.prompt(
-            f"SMTP password for {smtp_user}", hide_input=True, err=True
-        )
     from .sending import SmtpSettings
 
-    settings = SmtpSettings(
+    settings = SmtpSettings(  # checked before any work: a refused setting writes nothing
         host=smtp_host or "",
         port=smtp_port,
         security=smtp_security,
         user=smtp_user,
-        password=password,
         rate_per_minute=rate,
         backoff=retry_backoff,
+        allow_plaintext_auth=allow_plaintext_auth,
     )
+    if send and smtp_user and not dry_run:
+        settings.password = os.environ.get("DSAR_SMTP_PASSWORD") or click.prompt(
+            f"SMTP password for {smtp_user}", hide_input=True, err=True
+        )
     options = batch_module.BatchOptions(
         broker=broker_slug,
         association=members.load_association(association_file),
@@ -1041,7 +1053,8 @@ def answer(reference, state, extension, on, reply_files, note):
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the deadlines as an .ics calendar.",
 )
-def status(as_of, broker_slug, state_filter, as_json, csv_file, ics_file):
+@click.option("--force", is_flag=True, help="Replace an existing --csv or --ics file.")
+def status(as_of, broker_slug, state_filter, as_json, csv_file, ics_file, force):
     """Every request with its deadline and state; overdue ones stand out.
 
     \b
@@ -1059,10 +1072,13 @@ def status(as_of, broker_slug, state_filter, as_json, csv_file, ics_file):
             for e in journal.entries(broker=broker_slug)
             if not state_filter or e.state(day) == state_filter
         ]
+    from .files import check_free
+
+    check_free([p for p in (csv_file, ics_file) if p], overwrite=force)
     if csv_file:
-        report.write_csv(csv_file, entries, day)
+        report.write_csv(csv_file, entries, day, overwrite=force)
     if ics_file:
-        report.write_ics(ics_file, entries)
+        report.write_ics(ics_file, entries, overwrite=force)
     if as_json:
         click.echo(
             json.dumps(

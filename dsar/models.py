@@ -26,8 +26,27 @@ def _checked(parser, value, name):
         raise ValueError(exc.reason) from None
 
 
+# fields whose text may run over several lines; every other one is a single line
+_MULTILINE = {"description", "notes", "value", "volume"}
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control(cls, v, info):
+        """Registry text reaches e-mail headers, file names and terminals: no CR/LF where
+        one line is meant, no control character (ANSI, OSC 8) anywhere."""
+        for text in v if isinstance(v, tuple) else (v,):
+            if isinstance(text, str):
+                multiline = info.field_name in _MULTILINE
+                _checked(
+                    lambda x, n, m=multiline: fields.text(x, n, multiline=m, limit=1_000_000),
+                    text,
+                    info.field_name,
+                )
+        return v
 
 
 class Source(_Strict):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .files import write_private
 from .journal import Entry
+from .safety import csv_cell, plain
 
 COLUMNS = (
     "reference",
@@ -61,12 +62,9 @@ def print_table(entries: list[Entry], as_of: date, console=None) -> None:
         state = row["state"]
         received = row["received"] or (f"({row['sent']})" if row["sent"] else "")
         days = "" if row["days_left"] is None else str(row["days_left"])
+        cells = (entry.reference, entry.broker, entry.right, row["sent"] or "", received)
         table.add_row(
-            entry.reference,
-            entry.broker,
-            entry.right,
-            row["sent"] or "",
-            received,
+            *map(plain, cells),
             row["deadline"] or "",
             days,
             state,
@@ -86,20 +84,20 @@ def print_table(entries: list[Entry], as_of: date, console=None) -> None:
         console.print(summary)
 
 
-def write_csv(path: Path, entries: list[Entry], as_of: date) -> None:
+def write_csv(path: Path, entries: list[Entry], as_of: date, *, overwrite: bool = False) -> None:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for entry in entries:
-        writer.writerow(entry.as_dict(as_of))
-    write_private(path, out.getvalue(), overwrite=True)
+        writer.writerow({k: csv_cell(v) for k, v in entry.as_dict(as_of).items()})
+    write_private(path, out.getvalue(), overwrite=overwrite)
 
 
 def _ics_text(value: str) -> str:
     return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
-def write_ics(path: Path, entries: list[Entry]) -> None:
+def write_ics(path: Path, entries: list[Entry], *, overwrite: bool = False) -> None:
     """One all-day event per deadline (RFC 5545), for any calendar program."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     lines = [
@@ -123,4 +121,18 @@ def write_ics(path: Path, entries: list[Entry]) -> None:
             "END:VEVENT",
         ]
     lines.append("END:VCALENDAR")
-    write_private(path, "\r\n".join(lines) + "\r\n", overwrite=True)
+    write_private(path, "".join(map(_fold, lines)), overwrite=overwrite)
+
+
+def _fold(line: str) -> str:
+    """RFC 5545 3.1: lines of at most 75 octets, continued after CRLF and a space,
+    never cutting a UTF-8 character."""
+    out, current = [], b""
+    for char in line:
+        encoded = char.encode("utf-8")
+        if len(current) + len(encoded) > (75 if not out else 74):
+            out.append(current)
+            current = b""
+        current += encoded
+    out.append(current)
+    return "\r\n ".join(part.decode("utf-8") for part in out) + "\r\n"

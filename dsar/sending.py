@@ -39,6 +39,17 @@ class SmtpSettings:
     timeout: float = 30
     messages_per_connection: int = 100
     ssl_context: ssl.SSLContext | None = None
+    allow_plaintext_auth: bool = False
+
+    def __post_init__(self):
+        if self.security not in SECURITY:
+            raise DsarError(f"SMTP security '{self.security}': use {', '.join(SECURITY)}")
+        if self.security == "none" and self.user and not self.allow_plaintext_auth:
+            raise DsarError(
+                "--smtp-security none with --smtp-user would send the password in clear over "
+                "the network: use starttls or ssl, or say --allow-plaintext-auth if the "
+                "server is on this machine or a trusted link"
+            )
 
 
 class Smtp:
