@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import click
 
 from . import compose, fields, letters, profile, registry
 from .errors import DsarError, InputError
+from .files import read_text
 from .journal import STATES
 from .paths import SHIPPED_REGISTRY, Paths
 from .safety import plain, printable
@@ -30,6 +32,11 @@ class DsarGroup(click.Group):
             raise click.UsageError(f"--{exc.field.replace('_', '-')}: {exc.reason}", ctx) from None
         except DsarError as exc:
             raise click.ClickException(str(exc)) from None
+        except sqlite3.DatabaseError as exc:  # a damaged journal met while reading rows
+            raise click.ClickException(
+                f"the journal {Paths.from_env().journal}: {exc}; restore it from a backup, "
+                "or move it aside to start anew"
+            ) from None
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
@@ -129,7 +136,9 @@ def init(name, address, phone, email):
 @click.option("--sms-sender", default="", help="Sender name or short number shown.")
 @click.option("--sms-text", default="", help="The text of the message, pasted.")
 @click.option(
-    "--sms-text-file", type=click.File("r", encoding="utf-8"), help="Read the text from a file."
+    "--sms-text-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Read the text from a file (UTF-8).",
 )
 @click.option(
     "--channel",
@@ -221,7 +230,7 @@ def generate(
         email or saved.get("email"),
     )
     if sms_text_file:
-        sms_text = sms_text_file.read()
+        sms_text = read_text(sms_text_file, "sms_text_file")
     evidence = compose.evidence(channel, sms_date, sms_time, sms_sender, sms_text)
     reg = load_registry(registries)
     request = compose.build_request(
@@ -512,7 +521,9 @@ def campaigns(registries):
 @cli.command("identify")
 @click.option("--text", default="", help="The message, pasted.")
 @click.option(
-    "--text-file", type=click.File("r", encoding="utf-8"), help="Read the message from a file."
+    "--text-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Read the message from a file (UTF-8).",
 )
 @click.option("--sender", default="", help="Sender name or short number shown.")
 @click.option("--date", "when", help="When it came, YYYY-MM-DD.")
@@ -528,7 +539,7 @@ def identify_command(text, text_file, sender, when, registries):
     from . import identify
 
     if text_file:
-        text = text_file.read()
+        text = read_text(text_file, "text_file")
     text = fields.text(text, "text", multiline=True)
     sender = fields.text(sender, "sender", limit=200)
     day = fields.iso_date(when, "date") if when else None
@@ -1123,17 +1134,8 @@ def write_letter(
 ):
     """Write a letter's outputs, record it in the journal, and say where it went."""
     renderer = pdf_renderer(env, templates_dir) if "pdf" in chosen else None
-    written = compose.write(
-        letter, chosen, out_dir, force=force, pdf_renderer=renderer, extra=extra
-    )
-    journal.record(
-        letter.request,
-        subject=letter.subject,
-        body_text=letter.body_text,
-        medium=",".join(chosen),
-        page_html=written.page_html,
-        files=written.files,
-        kind=kind,
+    written = compose.write_recorded(
+        letter, chosen, out_dir, journal, force=force, pdf_renderer=renderer, extra=extra, kind=kind
     )
     if "text" in chosen:
         click.echo(f"{letter.subject}\n\n{letter.body_text}", nl=False)

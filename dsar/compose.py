@@ -141,6 +141,38 @@ def write(
     return result
 
 
+def write_recorded(
+    letter: Letter,
+    formats,
+    out_dir: Path,
+    journal,
+    *,
+    force: bool,
+    pdf_renderer=None,
+    extra: dict | None = None,
+    kind: str = "request",
+) -> Written:
+    """Write a letter's files and record them; when the journal cannot record them, the
+    files just written are removed: no letter is left on disk that the journal does not
+    know of."""
+    written = write(letter, formats, out_dir, force=force, pdf_renderer=pdf_renderer, extra=extra)
+    try:
+        journal.record(
+            letter.request,
+            subject=letter.subject,
+            body_text=letter.body_text,
+            medium=",".join(formats),
+            page_html=written.page_html,
+            files=written.files,
+            kind=kind,
+        )
+    except BaseException:
+        for path in written.files.values():
+            path.unlink(missing_ok=True)
+        raise
+    return written
+
+
 def recipient_wishes(request: Request, formats: tuple[str, ...]) -> list[str]:
     """What the registry says the recipient asks for, when this letter differs."""
     broker, lines = request.broker, []

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from .errors import DsarError, OutputExists
+from .errors import DsarError, InputError, OutputExists
 
 
 def make_private_dir(path: Path) -> None:
@@ -94,3 +94,17 @@ def store_by_content(
             return target, digest.hexdigest()
         finally:
             Path(tmp).unlink(missing_ok=True)
+
+
+def read_text(path: Path, field: str, *, limit: int = 1024 * 1024) -> str:
+    """A text file the person gives (the message received): UTF-8, not too large."""
+    try:
+        if path.stat().st_size > limit:
+            raise InputError(field, f"{path} is over {limit // 1024} kB; is it the right file?")
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            field, f"{path} is not UTF-8 ({exc.reason} at byte {exc.start}); save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise InputError(field, f"cannot read {path} ({exc.strerror})") from None

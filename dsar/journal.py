@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
+from time import sleep as _sleep
 
 from . import deadlines, letters
 from .errors import DsarError, JournalError
@@ -322,6 +323,21 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+class _Connection(sqlite3.Connection):
+    """A damaged or locked journal is a message naming the file, never a traceback."""
+
+    journal_path: Path | None = None
+
+    def execute(self, *args):
+        try:
+            return super().execute(*args)
+        except sqlite3.DatabaseError as exc:
+            hint = ""
+            if "malformed" in str(exc) or "not a database" in str(exc):
+                hint = "; it is damaged: restore it from a backup, or move it aside to start anew"
+            raise JournalError(f"the journal {self.journal_path}: {exc}{hint}") from None
+
+
 class Journal:
     def __init__(self, path: Path):
         self.path = path
@@ -329,17 +345,33 @@ class Journal:
         if not path.exists():
             # create it private before SQLite does (WAL and SHM files copy its mode)
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        # switching a new file to WAL can meet another first run's lock without SQLite's
+        # busy handler being asked: try again a few times before saying so
+        for attempt in range(6):
+            try:
+                self._open()
+                return
+            except JournalError as exc:
+                self.db.close()
+                if "locked" not in str(exc) or attempt == 5:
+                    raise
+                _sleep(0.05 * 2**attempt)
+
+    def _open(self) -> None:
         try:
-            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
-            self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL: a killed process loses no commit (SQLite's own guarantee); only a
-            # power cut may drop the last few, never corrupt. FULL cost an fsync per request.
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
+            self.db = sqlite3.connect(
+                self.path, isolation_level=None, timeout=30, factory=_Connection
+            )
         except sqlite3.DatabaseError as exc:
-            raise JournalError(f"cannot open the journal {path}: {exc}") from None
+            raise JournalError(f"cannot open the journal {self.path}: {exc}") from None
+        self.db.journal_path = self.path
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL: a killed process loses no commit (SQLite's own guarantee); only a
+        # power cut may drop the last few, never corrupt. FULL cost an fsync per request.
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
 
     def close(self) -> None:
         self.db.close()
