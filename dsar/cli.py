@@ -15,8 +15,17 @@ import click
 
 from . import compose, fields, letters, profile, registry
 from .errors import DsarError, InputError
-from .journal import STATES
 from .paths import SHIPPED_REGISTRY, Paths
+from .vocabulary import (
+    ANSWER_STATES,
+    CHANNELS,
+    IMPORT_KINDS,
+    LANGUAGES,
+    RECIPIENT_KINDS,
+    REQUEST_STATES,
+    RIGHTS,
+    SMTP_SECURITY,
+)
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -132,19 +141,19 @@ def init(name, address, phone, email):
 )
 @click.option(
     "--channel",
-    type=click.Choice(["sms", "voice", "call", "email", "mail"]),
+    type=click.Choice(CHANNELS),
     default="sms",
     show_default=True,
     help="How the message came.",
 )
 @click.option(
     "--right",
-    type=click.Choice(["access", "erasure", "both"]),
+    type=click.Choice(RIGHTS),
     default="both",
     show_default=True,
     help="access: Art. 15; erasure: Art. 17 with objection (21), withdrawal (7(3)), restriction (18), notification (19).",
 )
-@click.option("--lang", type=click.Choice(fields.LANGUAGES), default="fr", show_default=True)
+@click.option("--lang", type=click.Choice(LANGUAGES), default="fr", show_default=True)
 @click.option(
     "--format",
     "formats",
@@ -281,9 +290,7 @@ def brokers():
 
 
 @brokers.command("list")
-@click.option(
-    "--kind", type=click.Choice(["broker", "party", "authority", "processor", "sender", "company"])
-)
+@click.option("--kind", type=click.Choice(RECIPIENT_KINDS))
 @registry_option
 def brokers_list(kind, registries):
     """List every organisation in the registry.
@@ -426,9 +433,7 @@ def brokers_check(file, registries):
     type=click.Path(dir_okay=False, path_type=Path),
     help="Registry file to write.",
 )
-@click.option(
-    "--kind", type=click.Choice(["company", "authority"]), default="company", show_default=True
-)
+@click.option("--kind", type=click.Choice(IMPORT_KINDS), default="company", show_default=True)
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
 def brokers_import(source, path, output, kind, force):
     """Import an outside company database into a registry file.
@@ -596,10 +601,8 @@ EXIT_SOME_FAILED = 3
     show_default=True,
     help="pdf, email; comma-separated.",
 )
-@click.option(
-    "--right", type=click.Choice(["access", "erasure", "both"]), default="both", show_default=True
-)
-@click.option("--lang", type=click.Choice(fields.LANGUAGES), default="fr", show_default=True)
+@click.option("--right", type=click.Choice(RIGHTS), default="both", show_default=True)
+@click.option("--lang", type=click.Choice(LANGUAGES), default="fr", show_default=True)
 @click.option("--date", "letter_date", help="Date on the letters (default: today).")
 @click.option("--strict", is_flag=True, help="Stop at the first bad row instead of skipping it.")
 @click.option(
@@ -622,7 +625,7 @@ EXIT_SOME_FAILED = 3
 @click.option("--smtp-port", type=int, default=587, show_default=True)
 @click.option(
     "--smtp-security",
-    type=click.Choice(["none", "starttls", "ssl"]),
+    type=click.Choice(SMTP_SECURITY),
     default="starttls",
     show_default=True,
 )
@@ -899,9 +902,7 @@ def sent(reference, on, lrar_number, received, message_id):
 
 @cli.command()
 @click.argument("reference")
-@click.option(
-    "--state", type=click.Choice(["answered", "partial", "refused", "id-requested", "closed"])
-)
+@click.option("--state", type=click.Choice(ANSWER_STATES))
 @click.option("--extension", is_flag=True, help="The recipient notified a two-month extension.")
 @click.option("--on", "on", required=True, help="Date of the answer, YYYY-MM-DD.")
 @click.option(
@@ -944,7 +945,7 @@ def answer(reference, state, extension, on, reply_files, note):
 @cli.command()
 @click.option("--as-of", help="Work out states as of this date (default: today).")
 @click.option("--broker", "broker_slug", help="Only requests to this broker.")
-@click.option("--state", "state_filter", type=click.Choice(STATES))
+@click.option("--state", "state_filter", type=click.Choice(REQUEST_STATES))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option(
     "--csv",
@@ -1001,9 +1002,7 @@ def follow_up_options(func):
                 show_default=True,
                 help="pdf, email, text; comma-separated.",
             ),
-            click.option(
-                "--lang", type=click.Choice(fields.LANGUAGES), help="Default: the request's."
-            ),
+            click.option("--lang", type=click.Choice(LANGUAGES), help="Default: the request's."),
             click.option("--on", "on", help="Date of the letter, YYYY-MM-DD (default: today)."),
             click.option(
                 "--out",

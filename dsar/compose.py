@@ -11,15 +11,14 @@ from .errors import InputError
 from .files import check_free, write_private
 from .models import Evidence, Letter, Mandate, Request, Requester
 from .registry import Registry, fold
-
-FORMATS = ("pdf", "email", "text")
+from .vocabulary import FORMATS, RIGHTS
 
 
 def parse_formats(value: str) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown or not chosen:
-        raise InputError("format", f"'{value}': use pdf, email or text, comma-separated")
+        raise InputError("format", f"'{value}': use {', '.join(FORMATS)}, comma-separated")
     return chosen
 
 
@@ -67,8 +66,8 @@ def build_request(
     mandate: Mandate | None = None,
 ) -> Request:
     target = registry.get(broker)
-    if right not in ("access", "erasure", "both"):
-        raise InputError("right", f"'{right}': use access, erasure or both")
+    if right not in RIGHTS:
+        raise InputError("right", f"'{right}': use {', '.join(RIGHTS)}")
     parties = [] if target.kind == "party" else party_behind(registry, evidence)
     identity = requester.phone or requester.email or requester.name
     return Request(

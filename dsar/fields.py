@@ -16,8 +16,8 @@ from babel.dates import format_date
 from stdnum.fr import siren as stdnum_siren
 
 from .errors import InputError
+from .vocabulary import LANGUAGES
 
-LANGUAGES = ("fr", "en")
 _LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 
 
@@ -80,7 +80,9 @@ def clock_time(value: str, field: str = "time") -> time:
 
 def language(value: str, field: str = "lang") -> str:
     if value not in LANGUAGES:
-        raise InputError(field, f"'{value}' is not a supported language; use one of fr, en")
+        raise InputError(
+            field, f"'{value}' is not a supported language; use one of {', '.join(LANGUAGES)}"
+        )
     return value
 
 

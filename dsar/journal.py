@@ -21,26 +21,8 @@ from pathlib import Path
 from . import deadlines
 from .errors import DsarError, JournalError
 from .models import Association, Broker, Evidence, Mandate, Request, Requester
+from .vocabulary import ANSWER_STATES, MAIL_TO_SEND, WAITING
 
-STATES = (
-    "draft",
-    "sent",
-    "received",
-    "extended",
-    "answered",
-    "partial",
-    "refused",
-    "id-requested",
-    "overdue",
-    "reminded",
-    "complained",
-    "closed",
-)
-ANSWER_STATES = ("answered", "partial", "refused", "id-requested", "closed")
-# states where a deadline runs; a demand for an ID card does not stop it (LEGAL.md:
-# "a request for identification does not stop being a request")
-WAITING = ("sent", "received", "extended", "id-requested")
-MAIL_TO_SEND = ("queued", "sending", "deferred")  # outbox states a run still has to send
 _MAIL_TO_SEND_SQL = "(" + ", ".join(f"'{s}'" for s in MAIL_TO_SEND) + ")"
 
 MIGRATIONS = [
