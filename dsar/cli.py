@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import click
+from click.shell_completion import CompletionItem
 
 from . import registry, report
 from .app import App
@@ -82,7 +83,7 @@ def warn(text: str) -> None:
 
 
 def _complete(values, incomplete: str):
-    return [click.shell_completion.CompletionItem(v) for v in values if v.startswith(incomplete)]
+    return [CompletionItem(v) for v in values if v.startswith(incomplete)]
 
 
 def complete_broker(ctx, param, incomplete: str):
