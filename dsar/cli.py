@@ -243,7 +243,11 @@ def generate(
 
     with open_journal() as journal:
         write_letter(letter, chosen, out_dir, force, journal, env=env, templates_dir=templates_dir)
-    for line in compose.recipient_wishes(request, chosen) + compose.gap_advice(letter, reg):
+    for line in (
+        compose.recipient_wishes(request, chosen)
+        + compose.address_to_check(request, chosen)
+        + compose.gap_advice(letter, reg)
+    ):
         warn(line)
 
 

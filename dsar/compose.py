@@ -5,14 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from urllib.parse import quote
 
 from . import fields, letters
 from .errors import InputError
 from .files import check_free, write_private
-from .models import Evidence, Letter, Mandate, Request, Requester
+from .models import Broker, Evidence, Letter, Mandate, Request, Requester
 from .registry import Registry, fold
 
 FORMATS = ("pdf", "email", "text")
+# the State's directory of French companies and associations: a link for the person,
+# never fetched by dsar
+COMPANY_DIRECTORY = "https://annuaire-entreprises.data.gouv.fr/rechercher?terme="
 
 
 def parse_formats(value: str) -> tuple[str, ...]:
@@ -162,6 +166,39 @@ def recipient_wishes(request: Request, formats: tuple[str, ...]) -> list[str]:
     return lines
 
 
+def is_french_organisation(broker: Broker) -> bool:
+    return broker.kind != "authority" and broker.country in (None, "fr")
+
+
+def company_search(broker: Broker) -> str:
+    """The official directory's search for this name; its registered office is a valid
+    address for a request."""
+    return COMPANY_DIRECTORY + quote(broker.name, safe="")
+
+
+def address_to_check(request: Request, formats: tuple[str, ...]) -> list[str]:
+    """A registry address that only secondary sources give: check it before posting."""
+    broker = request.broker
+    contact = broker.contact("postal")
+    if (
+        request.to_address
+        or contact is None
+        or broker.quality not in ("partial", "unverified")
+        or not {"pdf", "text"} & set(formats)
+    ):
+        return []
+    where = f" ({contact.source})" if contact.source else ""
+    lines = [
+        f"{broker.name}: the postal address comes from a source that is not verified{where}, "
+        f"quality {broker.quality}: check it before posting the letter."
+    ]
+    if is_french_organisation(broker):
+        lines.append(
+            f"  The official company directory shows the registered office: {company_search(broker)}"
+        )
+    return lines
+
+
 def gap_advice(letter: Letter, registry: Registry) -> list[str]:
     """Tell the person what is missing, what the sources do give, and what to do."""
     request = letter.request
@@ -181,6 +218,11 @@ def gap_advice(letter: Letter, registry: Registry) -> list[str]:
         lines.append(f"  The sources give: {'; '.join(known)}. Look there for a contact.")
     if broker.notes:
         lines.append(f"  Note: {broker.notes}")
+    if "postal" in letter.gaps and is_french_organisation(broker):
+        lines.append(
+            "  Its registered office (siège social) is a valid address for a request; find it "
+            f"in the official company directory: {company_search(broker)}"
+        )
     lines.append(
         "  Supply it with --to-email ADDRESS or --to-address 'LINE\\nLINE', or add a contact "
         f"to your registry ({'dsar brokers show ' + broker.slug} shows the entry)."
