@@ -420,6 +420,34 @@ def brokers_check(file, registries):
     click.echo(summary)
 
 
+@brokers.command("add-contact")
+@click.argument("slug")
+@click.option("--postal", help="Postal address; separate lines with \\n.")
+@click.option("--email", help="E-mail address for requests.")
+@click.option("--webform", help="URL of the recipient's request form.")
+@click.option("--source", required=True, help="Where you found it: a letter, a web page URL.")
+def brokers_add_contact(slug, postal, email, webform, source):
+    """Add a contact to an entry, in your own registry, without rewriting the entry.
+
+    Your brokers.yaml gets an entry with only the slug and the contacts, merged into the
+    shipped entry when dsar loads it; your contact is used first. The file stays private.
+
+    \b
+    Example:
+      dsar brokers add-contact selfcontact --email dpo@example.org \\
+        --source "reply letter received 2026-11-30"
+      dsar brokers add-contact la-poste --postal 'LINE\\nLINE\\nPOSTCODE TOWN' --source URL
+    """
+    given = [(k, v) for k, v in (("postal", postal), ("email", email), ("webform", webform)) if v]
+    if not given:
+        raise click.UsageError("give --postal, --email or --webform")
+    contacts = [registry.contact(kind, value, source) for kind, value in given]
+    user_file = Paths.from_env().user_registry
+    broker = registry.add_contacts(user_file, [SHIPPED_REGISTRY], slug, contacts)
+    click.echo(f"added {len(contacts)} contact(s) to {broker.slug} in {user_file}")
+    click.echo(f"dsar brokers show {broker.slug} shows the entry as dsar now uses it")
+
+
 @brokers.command("import")
 @click.argument("source", type=click.Choice(["datenanfragen"]))
 @click.argument("path", type=click.Path(exists=True, path_type=Path))

@@ -224,8 +224,9 @@ def gap_advice(letter: Letter, registry: Registry) -> list[str]:
             f"in the official company directory: {company_search(broker)}"
         )
     lines.append(
-        "  Supply it with --to-email ADDRESS or --to-address 'LINE\\nLINE', or add a contact "
-        f"to your registry ({'dsar brokers show ' + broker.slug} shows the entry)."
+        "  Supply it with --to-email ADDRESS or --to-address 'LINE\\nLINE', or add it to your "
+        f"registry once: dsar brokers add-contact {broker.slug} --email ADDRESS --source WHERE "
+        "(or --postal 'LINE\\nLINE')."
     )
     if broker.kind != "party":
         parties = ([request.campaign_party] if request.campaign_party else []) or (
