@@ -650,6 +650,10 @@ EXIT_SOME_FAILED = 3
     help="Send the e-mails over SMTP (nothing leaves the machine without it).",
 )
 @click.option("--dry-run", is_flag=True, help="With --send: show what would be sent, send nothing.")
+@click.option("--to-email", help="Recipient e-mail when the registry has none (one recipient).")
+@click.option(
+    "--to-address", help="Recipient postal address when the registry has none; lines with \\n."
+)
 @click.option("--smtp-host")
 @click.option("--smtp-port", type=int, default=587, show_default=True)
 @click.option(
@@ -689,6 +693,8 @@ def batch(
     mandates_dir,
     send,
     dry_run,
+    to_email,
+    to_address,
     smtp_host,
     smtp_port,
     smtp_security,
@@ -724,11 +730,6 @@ def batch(
         raise click.UsageError("--send needs --format to include email")
     if send and not smtp_host and not dry_run:
         raise click.UsageError("--send needs --smtp-host")
-    password = None
-    if send and smtp_user and not dry_run:
-        password = os.environ.get("DSAR_SMTP_PASSWORD") or click.prompt(
-            f"SMTP password for {smtp_user}", hide_input=True, err=True
-        )
     options = batch_module.BatchOptions(
         broker=broker_slug,
         association=members.load_association(association_file),
@@ -742,10 +743,22 @@ def batch(
         force=force,
         templates=Paths.from_env().user_templates,
         mandates=mandates_dir,
+        to_email=fields.email(to_email, "to-email") if to_email else None,
+        to_address=compose.recipient_address(to_address) if to_address else None,
     )
     reg = load_registry(registries)
     if broker_slug:
         reg.get(broker_slug)  # an unknown --broker fails before any row
+    names = batch_module.recipient_names(csv_file, broker_slug)
+    for line in batch_module.check_recipients(
+        reg, names, chosen, send=send, to_email=to_email, to_address=to_address
+    ):
+        warn(line)
+    password = None
+    if send and smtp_user and not dry_run:
+        password = os.environ.get("DSAR_SMTP_PASSWORD") or click.prompt(
+            f"SMTP password for {smtp_user}", hide_input=True, err=True
+        )
     with open_journal() as journal, _progress() as progress:
         task = progress.add_task("rows", total=members.count(csv_file))
         result = batch_module.run(

@@ -55,6 +55,11 @@ def party_behind(registry: Registry, evidence: Evidence) -> list:
     ]
 
 
+def recipient_address(value: str) -> str:
+    """A postal address typed on one line with \\n between lines, or on several."""
+    return fields.text(value.replace("\\n", "\n"), "to_address", multiline=True, limit=500)
+
+
 def build_request(
     registry: Registry,
     broker: str,
@@ -93,11 +98,7 @@ def build_request(
         place=place,
         lrar=lrar,
         to_email=fields.email(to_email, "to-email") if to_email else None,
-        to_address=(
-            fields.text(to_address.replace("\\n", "\n"), "to_address", multiline=True, limit=500)
-            if to_address
-            else None
-        ),
+        to_address=recipient_address(to_address) if to_address else None,
         mandate=mandate,
         campaign_party=parties[0] if parties else None,
     )
@@ -176,16 +177,10 @@ def company_search(broker: Broker) -> str:
     return COMPANY_DIRECTORY + quote(broker.name, safe="")
 
 
-def address_to_check(request: Request, formats: tuple[str, ...]) -> list[str]:
-    """A registry address that only secondary sources give: check it before posting."""
-    broker = request.broker
+def unverified_address(broker: Broker) -> list[str]:
+    """A registry address that only secondary sources give: to check before posting."""
     contact = broker.contact("postal")
-    if (
-        request.to_address
-        or contact is None
-        or broker.quality not in ("partial", "unverified")
-        or not {"pdf", "text"} & set(formats)
-    ):
+    if contact is None or broker.quality not in ("partial", "unverified"):
         return []
     where = f" ({contact.source})" if contact.source else ""
     lines = [
@@ -197,6 +192,13 @@ def address_to_check(request: Request, formats: tuple[str, ...]) -> list[str]:
             f"  The official company directory shows the registered office: {company_search(broker)}"
         )
     return lines
+
+
+def address_to_check(request: Request, formats: tuple[str, ...]) -> list[str]:
+    """What to check before posting this letter (nothing when the person gave the address)."""
+    if request.to_address or not {"pdf", "text"} & set(formats):
+        return []
+    return unverified_address(request.broker)
 
 
 def gap_advice(letter: Letter, registry: Registry) -> list[str]:
