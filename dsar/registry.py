@@ -14,7 +14,7 @@ from typing import Annotated, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Discriminator, Tag, ValidationError
 
-from . import fields
+from . import clock, fields
 from .errors import DsarError, InputError, RegistryError, UnknownBroker
 from .models import Broker, Campaign, Contact, ContactAddition
 
@@ -269,9 +269,6 @@ class Registry:
     def parties_using(self, broker_slug: str) -> list[Broker]:
         return [b for b in self if b.kind == "party" and broker_slug in b.brokers_used]
 
-    def campaigns_of(self, slug: str) -> list[Campaign]:
-        return [c for c in self.campaigns.values() if slug in (c.party, c.broker)]
-
 
 def with_contacts(broker: Broker, contacts: Iterable[Contact]) -> Broker:
     """The entry with the user's contacts first (they are the ones used), duplicates once."""
@@ -291,7 +288,7 @@ class Finding:
 
 def check(registry: Registry, today: date | None = None) -> list[Finding]:
     """Cross-entry checks the schema cannot make, and the health of each record."""
-    today = today or date.today()
+    today = today or clock.today()
     findings: list[Finding] = []
     labels: dict[str, str] = {}
     names: dict[str, str] = {}
