@@ -68,3 +68,17 @@ def test_extension_in_time_moves_the_deadline(runner, tmp_path):
     assert result.exit_code == 0
     row = json.loads(result.stdout)["requests"][0]
     assert (row["deadline"], row["state"], row["notes"]) == ("2026-05-04", "extended", [])
+
+
+def test_journal_keeps_a_late_extension_without_moving_the_deadline(shipped, tmp_path):
+    from .conftest import make_request
+
+    request = make_request(shipped, "renaissance")
+    with Journal(tmp_path / "j.sqlite3") as journal:
+        journal.record(request, subject="s", body_text="b", medium="pdf")
+        journal.mark_sent(request.reference, date(2026, 1, 30), received=date(2026, 2, 2))
+        journal.mark_extension(request.reference, date(2026, 3, 10))
+        entry = journal.entry(request.reference)
+    assert entry.extended_on == date(2026, 3, 10) and not entry.extension_counts
+    assert entry.deadline == date(2026, 3, 2) and entry.state(date(2026, 3, 20)) == "overdue"
+    assert "which ended on 2026-03-02" in entry.late_extension_note

@@ -151,3 +151,11 @@ def test_missing_address_points_to_the_company_directory(shipped, env):
     # an authority is not in the company directory
     letter = letters.render(make_request(shipped, "cnil", to_address=None), env)
     assert "annuaire-entreprises" not in "\n".join(compose.gap_advice(letter, shipped))
+
+
+def test_check_a_file_of_contacts_only_entries(runner, tmp_path):
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(CONTACTS_ONLY)
+    result = runner.invoke(cli, ["brokers", "check", str(mine)])
+    assert result.exit_code == 0, result.output
+    assert "0 error(s)" in result.stdout
