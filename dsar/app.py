@@ -20,7 +20,18 @@ import jinja2
 
 from . import batch as batches
 from . import clock as clock_module
-from . import compose, fields, followup, identify, importer, letters, members, profile, registry
+from . import (
+    compose,
+    fields,
+    followup,
+    identify,
+    importer,
+    letters,
+    members,
+    profile,
+    registry,
+    report,
+)
 from .errors import DsarError, InputError, UsageError
 from .files import check_free, write_private
 from .journal import Journal
@@ -563,16 +574,30 @@ class App:
         return result
 
     def status(
-        self, *, as_of: DateLike = None, broker: str | None = None, state: str | None = None
+        self,
+        *,
+        as_of: DateLike = None,
+        broker: str | None = None,
+        state: str | None = None,
+        csv_file: Path | None = None,
+        ics_file: Path | None = None,
     ) -> StatusResult:
-        """Every request with its deadline, and its state as of a day (default: today)."""
+        """Every request with its deadline, and its state as of a day (default: today);
+        also written as CSV rows and as an .ics calendar of deadlines when asked."""
         if state is not None and state not in REQUEST_STATES:
             raise InputError("state", f"'{state}': use {', '.join(REQUEST_STATES)}")
         day = self._day(as_of, "as_of")
         entries = [
             e for e in self.journal.entries(broker=broker) if state is None or e.state(day) == state
         ]
-        return StatusResult(as_of=day, entries=entries)
+        result = StatusResult(as_of=day, entries=entries)
+        if csv_file:
+            report.write_csv(csv_file, entries, day)
+            result.written.append(csv_file)
+        if ics_file:
+            report.write_ics(ics_file, entries)
+            result.written.append(ics_file)
+        return result
 
     # ------------------------------------------------------------ the registry
 

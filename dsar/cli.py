@@ -876,11 +876,9 @@ def status(as_of, broker_slug, state_filter, as_json, csv_file, ics_file):
       dsar status --state overdue --json
       dsar status --ics deadlines.ics
     """
-    result = open_app().status(as_of=as_of, broker=broker_slug, state=state_filter)
-    if csv_file:
-        report.write_csv(csv_file, result.entries, result.as_of)
-    if ics_file:
-        report.write_ics(ics_file, result.entries)
+    result = open_app().status(
+        as_of=as_of, broker=broker_slug, state=state_filter, csv_file=csv_file, ics_file=ics_file
+    )
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
         return
