@@ -202,7 +202,7 @@ def print_letter(result: LetterResult, files=None) -> None:
 @click.option("--phone", help="The number that received the message, e.g. '06 12 34 56 78'.")
 @click.option("--email", help="Your e-mail address; answers go there.")
 @click.option("--address", help="Your postal address; separate lines with \\n.")
-@click.option("--sms-date", help="When the message came, YYYY-MM-DD.")
+@click.option("--sms-date", help="When the message came, YYYY-MM-DD or DD/MM/YYYY.")
 @click.option("--sms-time", help="At what time, HH:MM.")
 @click.option("--sms-sender", default="", help="Sender name or short number shown.")
 @click.option("--sms-text", default="", help="The text of the message, pasted.")
@@ -239,7 +239,9 @@ def print_letter(result: LetterResult, files=None) -> None:
     show_default=True,
 )
 @click.option("--lrar", is_flag=True, help="Print the registered-letter line on the PDF.")
-@click.option("--date", "letter_date", help="Date of the letter, YYYY-MM-DD (default: today).")
+@click.option(
+    "--date", "letter_date", help="Date of the letter, YYYY-MM-DD or DD/MM/YYYY (default: today)."
+)
 @click.option("--place", help="Place written before the date (default: the town of your address).")
 @click.option("--to-email", help="Recipient e-mail when the registry has none (or to override it).")
 @click.option(
@@ -498,7 +500,7 @@ def campaigns(registries):
     "--text-file", type=click.File("r", encoding="utf-8"), help="Read the message from a file."
 )
 @click.option("--sender", default="", help="Sender name or short number shown.")
-@click.option("--date", "when", help="When it came, YYYY-MM-DD.")
+@click.option("--date", "when", help="When it came, YYYY-MM-DD or DD/MM/YYYY.")
 @registry_option
 def identify_command(text, text_file, sender, when, registries):
     """Find who is behind a political message: the party, the broker, and why.
@@ -786,9 +788,13 @@ def mandate(association_file, out_dir, force, templates_dir, csv_file):
 
 @cli.command()
 @reference_argument
-@click.option("--on", "on", required=True, help="Date it was posted or e-mailed, YYYY-MM-DD.")
+@click.option(
+    "--on", "on", required=True, help="Date it was posted or e-mailed, YYYY-MM-DD or DD/MM/YYYY."
+)
 @click.option("--lrar", "lrar_number", help="Registered-letter number (LRAR).")
-@click.option("--received", help="Date on the acknowledgement of receipt, YYYY-MM-DD.")
+@click.option(
+    "--received", help="Date on the acknowledgement of receipt, YYYY-MM-DD or DD/MM/YYYY."
+)
 @click.option("--message-id", help="Message-ID of the e-mail you sent.")
 def sent(reference, on, lrar_number, received, message_id):
     """Record that a request was sent, with its proof; the deadline starts to run.
@@ -812,7 +818,7 @@ def sent(reference, on, lrar_number, received, message_id):
 @reference_argument
 @click.option("--state", type=click.Choice(ANSWER_STATES))
 @click.option("--extension", is_flag=True, help="The recipient notified a two-month extension.")
-@click.option("--on", "on", required=True, help="Date of the answer, YYYY-MM-DD.")
+@click.option("--on", "on", required=True, help="Date of the answer, YYYY-MM-DD or DD/MM/YYYY.")
 @click.option(
     "--file",
     "reply_files",
@@ -899,7 +905,9 @@ def follow_up_options(func):
                 help="pdf, email, text; comma-separated.",
             ),
             click.option("--lang", type=click.Choice(LANGUAGES), help="Default: the request's."),
-            click.option("--on", "on", help="Date of the letter, YYYY-MM-DD (default: today)."),
+            click.option(
+                "--on", "on", help="Date of the letter, YYYY-MM-DD or DD/MM/YYYY (default: today)."
+            ),
             click.option(
                 "--out",
                 "out_dir",
