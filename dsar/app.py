@@ -229,7 +229,9 @@ class App:
             raise InputError("email", "the e-mail format needs your e-mail address (--email)")
         result = self._write(letter, chosen, out_dir, force)
         result.warnings += compose.recipient_wishes(request, chosen)
-        result.warnings += compose.address_to_check(request, chosen)
+        result.warnings += compose.address_to_check(
+            request, chosen, self.registry.added.get(request.broker.slug, ())
+        )
         result.warnings += compose.gap_advice(letter, self.registry)
         return result
 

@@ -119,7 +119,7 @@ def check_recipients(
                 _missing(broker, "postal address", "postal", "the recipient block is empty")
             )
         if "pdf" in formats and not to_address:
-            warnings.extend(compose.unverified_address(broker))
+            warnings.extend(compose.unverified_address(broker, registry.added.get(broker.slug, ())))
     return warnings
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -11,7 +12,7 @@ from . import fields, letters
 from .errors import InputError
 from .files import check_free, write_private
 from .identify import parties_named
-from .models import Broker, Evidence, Letter, Mandate, Request, Requester
+from .models import Broker, Contact, Evidence, Letter, Mandate, Request, Requester
 from .registry import Registry
 from .render import mail
 from .vocabulary import FORMATS, RIGHTS, output_name
@@ -180,10 +181,11 @@ def company_search(broker: Broker) -> str:
     return COMPANY_DIRECTORY + quote(broker.name, safe="")
 
 
-def unverified_address(broker: Broker) -> list[str]:
-    """A registry address that only secondary sources give: to check before posting."""
+def unverified_address(broker: Broker, vouched: Iterable[Contact] = ()) -> list[str]:
+    """A registry address that only secondary sources give: to check before posting.
+    `vouched`: contacts the person added (dsar brokers add-contact), theirs to vouch for."""
     contact = broker.contact("postal")
-    if contact is None or broker.quality not in ("partial", "unverified"):
+    if contact is None or broker.quality not in ("partial", "unverified") or contact in vouched:
         return []
     where = f" ({contact.source})" if contact.source else ""
     lines = [
@@ -197,11 +199,13 @@ def unverified_address(broker: Broker) -> list[str]:
     return lines
 
 
-def address_to_check(request: Request, formats: tuple[str, ...]) -> list[str]:
+def address_to_check(
+    request: Request, formats: tuple[str, ...], vouched: Iterable[Contact] = ()
+) -> list[str]:
     """What to check before posting this letter (nothing when the person gave the address)."""
     if request.to_address or not {"pdf", "text"} & set(formats):
         return []
-    return unverified_address(request.broker)
+    return unverified_address(request.broker, vouched)
 
 
 def gap_advice(letter: Letter, registry: Registry) -> list[str]:

@@ -186,6 +186,8 @@ class Registry:
     brokers: dict[str, Broker] = field(default_factory=dict)
     campaigns: dict[str, Campaign] = field(default_factory=dict)
     origin: dict[str, str] = field(default_factory=dict)
+    # contacts the user added to an entry (contacts-only entries): theirs to vouch for
+    added: dict[str, tuple[Contact, ...]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, paths: Iterable[Path]) -> Registry:
@@ -214,9 +216,11 @@ class Registry:
                     self.brokers[broker.slug], broker.contacts
                 )
                 self.origin[broker.slug] += f" + contacts from {origin}"
+                self.added[broker.slug] = (*broker.contacts, *self.added.get(broker.slug, ()))
                 continue
             self.brokers[broker.slug] = broker
             self.origin[broker.slug] = origin
+            self.added.pop(broker.slug, None)
         for campaign in file.campaigns:
             self.campaigns[campaign.id] = campaign
         if unknown:

@@ -13,7 +13,7 @@ from dsar.cli import cli
 from dsar.errors import InputError, RegistryError
 from dsar.paths import SHIPPED_REGISTRY
 
-from .conftest import flat, make_request, replace_args
+from .conftest import flat, make_request, pdf_text, replace_args
 from .test_generate import ISSUE_COMMAND
 
 CONTACTS_ONLY = """\
@@ -159,3 +159,24 @@ def test_check_a_file_of_contacts_only_entries(runner, tmp_path):
     result = runner.invoke(cli, ["brokers", "check", str(mine)])
     assert result.exit_code == 0, result.output
     assert "0 error(s)" in result.stdout
+
+
+def test_an_address_the_person_added_is_theirs_to_vouch_for(runner, tmp_path):
+    added = runner.invoke(
+        cli,
+        [
+            "brokers",
+            "add-contact",
+            "tagadamedia",
+            "--postal",
+            "TAGADAMEDIA SAS\\nService DPO\\n75017 Paris",
+            "--source",
+            "its reply of 2026-12-01",
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    args = replace_args(ISSUE_COMMAND, {"--broker": "tagadamedia", "--format": "pdf"})
+    result = runner.invoke(cli, [*args, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "not verified" not in result.stderr
+    assert "Service DPO" in flat(pdf_text(next(tmp_path.glob("*.pdf")).read_bytes()))
