@@ -97,8 +97,8 @@ def check_recipients(
     for name in names:
         try:
             broker = registry.get(name)
-        except UnknownBroker:
-            continue  # each such row is reported as a bad row
+        except DsarError:  # unknown or ambiguous: each such row is reported as a bad row
+            continue
         found[broker.slug] = broker
     if (to_email or to_address) and len(found) > 1:
         flag = "--to-email" if to_email else "--to-address"
