@@ -22,7 +22,9 @@ from .test_journal import generate, status_json
         (date(2026, 9, 4), date(2026, 10, 5)),  # 4 October 2026 is a Sunday
         (date(2026, 10, 1), date(2026, 11, 2)),  # 1 November: a Sunday and All Saints' Day
         (date(2026, 4, 14), date(2026, 5, 15)),  # 14 May 2026 is Ascension Day
-        (date(2026, 6, 10), date(2026, 7, 10)),  # a Friday: no change
+        (date(2026, 3, 6), date(2026, 4, 7)),  # 6 April 2026 is Easter Monday
+        (date(2026, 11, 30), date(2026, 12, 30)),  # a Wednesday: no change
+        (date(2026, 12, 1), date(2027, 1, 4)),  # 1 January 2027 a holiday, then a weekend
     ],
 )
 def test_one_month_ends_on_a_working_day(receipt, due):
