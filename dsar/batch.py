@@ -20,13 +20,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from . import compose, letters, members
+from . import clock, compose, letters, members
 from .errors import AmbiguousBroker, DsarError, OutputExists, UnknownBroker
 from .files import write_private
 from .journal import Journal
-from .models import Association, Letter
+from .models import Association, Broker, Letter
 from .registry import Registry
+from .render import assemble, mail
+from .render.pdf import PdfRenderer
+from .results import BatchResult, ManifestRow
 from .safety import csv_cell, safe_child
+from .vocabulary import output_name
 
 CHUNK = 20  # letters laid out together by one worker task
 RECYCLE_AFTER = 25  # tasks before a worker process is replaced
@@ -41,37 +45,84 @@ class BatchOptions:
     formats: tuple[str, ...]
     right: str = "both"
     lang: str = "fr"
-    letter_date: date = field(default_factory=date.today)
+    letter_date: date = field(default_factory=clock.today)
     strict: bool = False
     workers: int = max(1, os.cpu_count() or 1)
     force: bool = False
-    templates: Path | None = None
+    templates: tuple[Path, ...] = ()  # template roots, highest first (letters.template_roots)
     mandates: Path | None = None  # signed mandate scans, <mandate_ref>.pdf, attached to e-mails
+    to_email: str | None = None  # the recipient's, when the registry has none (one recipient)
+    to_address: str | None = None
 
 
-MANIFEST_HEADER = ["row", "member", "broker", "reference", "pdf", "eml", "email_status"]
+# ------------------------------------------------------------------ recipients
 
 
-@dataclass
-class ManifestRow:
-    row: int
-    member: str
-    broker: str
-    reference: str
-    pdf: str = ""
-    eml: str = ""
-    email_status: str = ""
+def recipient_names(csv_path: Path, default: str | None) -> list[str]:
+    """Who the rows write to (their broker cell, else --broker), by a quick pass that
+    validates nothing: bad cells are reported row by row by the run itself."""
+    names: dict[str, None] = {}
+    try:
+        with members._open(csv_path) as handle:
+            reader = members._reader(handle)
+            header = [h.strip().lower() for h in next(reader, [])]
+            column = header.index("broker") if "broker" in header else None
+            for values in reader:
+                cell = values[column].strip() if column is not None and column < len(values) else ""
+                if cell or default:
+                    names[cell or default] = None
+    except (OSError, UnicodeDecodeError, csv.Error):
+        pass  # members.read() reports these properly
+    return list(names) or ([default] if default else [])
 
 
-@dataclass
-class BatchResult:
-    rows: list[ManifestRow] = field(default_factory=list)
-    bad: list[members.BadRow] = field(default_factory=list)
-    resumed: int = 0
-    rebuilt: int = 0  # queued e-mails rebuilt because what they say changed
-    unsigned: list[str] = field(default_factory=list)  # mandate refs without a scan to attach
-    print_files: list[Path] = field(default_factory=list)
-    manifest: Path | None = None
+def _missing(broker: Broker, what: str, kind: str, effect: str) -> str:
+    flag = "--to-email" if kind == "email" else "--to-address"
+    return (
+        f"{broker.name} [{broker.slug}]: no {what} in the registry: {effect}; give {flag} or "
+        f"add it once: dsar brokers add-contact {broker.slug} --{kind} ... --source WHERE"
+    )
+
+
+def check_recipients(
+    registry: Registry,
+    names: list[str],
+    formats: tuple[str, ...],
+    *,
+    send: bool = False,
+    to_email: str | None = None,
+    to_address: str | None = None,
+) -> list[str]:
+    """Warnings to give before any letter is rendered; refuses what cannot be done:
+    --send to a recipient without an e-mail, --to-email/--to-address for several."""
+    found: dict[str, Broker] = {}
+    for name in names:
+        try:
+            broker = registry.get(name)
+        except DsarError:  # unknown or ambiguous: each such row is reported as a bad row
+            continue
+        found[broker.slug] = broker
+    if (to_email or to_address) and len(found) > 1:
+        flag = "--to-email" if to_email else "--to-address"
+        raise DsarError(
+            f"{flag} is for one recipient, and the rows write to {len(found)}: "
+            f"{', '.join(found)}; run one batch per recipient (--broker and a CSV without a "
+            "broker column)"
+        )
+    warnings = []
+    for broker in found.values():
+        if "email" in formats and not (to_email or broker.email):
+            no_email = _missing(broker, "e-mail address", "email", "there is no one to send to")
+            if send:
+                raise DsarError(f"--send: {no_email}")
+            warnings.append(no_email)
+        if "pdf" in formats and not (to_address or broker.postal_address):
+            warnings.append(
+                _missing(broker, "postal address", "postal", "the recipient block is empty")
+            )
+        if "pdf" in formats and not to_address:
+            warnings.extend(compose.unverified_address(broker, registry.added.get(broker.slug, ())))
+    return warnings
 
 
 # ------------------------------------------------------------------ PDF workers
@@ -79,14 +130,10 @@ class BatchResult:
 _worker_renderer = None
 
 
-def _init_worker(templates: str | None) -> None:
+def _init_worker(roots: list[str]) -> None:
     global _worker_renderer
-    from .render.pdf import PdfRenderer
-
-    user = Path(templates) if templates else None
-    env = letters.environment(user)
-    roots = [*([user] if user and user.is_dir() else []), letters.SHIPPED_TEMPLATES]
-    _worker_renderer = PdfRenderer(env, roots)
+    paths = [Path(r) for r in roots]
+    _worker_renderer = PdfRenderer(letters.environment(paths), paths)
 
 
 def _render_chunk(task: tuple[list[str], str]) -> list[bytes]:
@@ -97,14 +144,14 @@ def _render_chunk(task: tuple[list[str], str]) -> list[bytes]:
 class PdfPool:
     """A bounded pipeline of chunk renders; results come back in submission order."""
 
-    def __init__(self, workers: int, templates: Path | None):
+    def __init__(self, workers: int, roots: tuple[Path, ...]):
         context = multiprocessing.get_context("forkserver")
         # workers fork from a server that has already imported WeasyPrint (~1 s each)
         context.set_forkserver_preload(["dsar.render.pdf", "weasyprint"])
         self.pool = context.Pool(
             workers,
             _init_worker,
-            (str(templates) if templates else None,),
+            ([str(r) for r in roots],),
             maxtasksperchild=RECYCLE_AFTER,
         )
         self.in_flight: deque = deque()
@@ -137,33 +184,25 @@ def run(
     registry: Registry,
     journal: Journal,
     progress: Callable[[int], None] = lambda n: None,
+    result: BatchResult | None = None,
 ) -> BatchResult:
-    """progress(1) is called once per CSV row, good or bad, when it is done."""
-    result = BatchResult()
-    result.manifest = options.out_dir / "manifest.csv"
-    if result.manifest.exists() and not options.force and not _is_manifest(result.manifest):
-        raise OutputExists(result.manifest)  # a file of the person's, not an earlier run's
-    options.out_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        _run_rows(csv_path, options, registry, journal, progress, result)
-    finally:  # the manifest says what was done, even when the run stops
-        write_manifest(result.manifest, result, journal)
-    return result
-
-
-def _run_rows(csv_path, options, registry, journal, progress, result) -> None:
-    from .render.pdf import PdfRenderer
-
-    env = letters.environment(options.templates)
-    html_renderer = PdfRenderer(env) if "pdf" in options.formats else None  # sections only
-    pool = PdfPool(options.workers, options.templates) if "pdf" in options.formats else None
+    """progress(1) is called once per CSV row, good or bad, when it is done. Rows are
+    added to `result` as they are done, so a caller holds them even if the run stops."""
+    result = result if result is not None else BatchResult()
+    check_manifest(options.out_dir / "manifest.csv", force=options.force)
+    roots = options.templates or letters.template_roots()
+    env = letters.environment(roots)
+    html_renderer = PdfRenderer(env, list(roots)) if "pdf" in options.formats else None
+    pool = PdfPool(options.workers, roots) if "pdf" in options.formats else None
     chunk: list[tuple[str, Letter, ManifestRow]] = []
     options.out_dir.mkdir(parents=True, exist_ok=True)
 
     def store(done) -> None:
         pdfs, items = done
         for data, (_, letter, manifest_row) in zip(pdfs, items, strict=True):
-            path = options.out_dir / f"{letter.request.reference}-{letter.request.broker.slug}.pdf"
+            path = options.out_dir / output_name(
+                letter.request.reference, letter.request.broker.slug, "pdf"
+            )
             write_private(path, data, overwrite=True)
             manifest_row.pdf = path.name
             journal.add_file(letter.request.reference, "pdf", path)
@@ -172,7 +211,7 @@ def _run_rows(csv_path, options, registry, journal, progress, result) -> None:
     try:
         for item in members.read(csv_path):
             if isinstance(item, members.BadRow):
-                result.bad.append(item)
+                result.bad_rows.append(item)
                 progress(1)
                 if options.strict:
                     raise DsarError(f"{csv_path}: {item} (stopped: --strict)")
@@ -187,10 +226,12 @@ def _run_rows(csv_path, options, registry, journal, progress, result) -> None:
                     lang=options.lang,
                     letter_date=options.letter_date,
                     mandate=members.mandate(options.association, item),
+                    to_email=options.to_email,
+                    to_address=options.to_address,
                 )
             except (UnknownBroker, AmbiguousBroker) as exc:
                 bad = members.BadRow(item.row, "broker", str(exc), item.requester.name)
-                result.bad.append(bad)
+                result.bad_rows.append(bad)
                 progress(1)
                 if options.strict:
                     raise DsarError(f"{csv_path}: {bad} (stopped: --strict)") from None
@@ -198,8 +239,8 @@ def _run_rows(csv_path, options, registry, journal, progress, result) -> None:
             reference = request.reference
             row = ManifestRow(item.row, request.requester.name, request.broker.slug, reference)
             result.rows.append(row)
-            pdf_path = options.out_dir / f"{reference}-{request.broker.slug}.pdf"
-            eml_path = options.out_dir / f"{reference}-{request.broker.slug}.eml"
+            pdf_path = options.out_dir / output_name(reference, request.broker.slug, "pdf")
+            eml_path = options.out_dir / output_name(reference, request.broker.slug, "eml")
             state = journal.stored_state(reference)
             if state not in (None, "draft"):
                 # it left (sent, answered...): evidence, never redone, even with --force
@@ -276,12 +317,11 @@ def _run_rows(csv_path, options, registry, journal, progress, result) -> None:
             name = "print-duplex.pdf" if len(volumes) == 1 else f"print-duplex-{number:03d}.pdf"
             write_private(options.out_dir / name, merge_for_duplex(volume), overwrite=True)
             result.print_files.append(options.out_dir / name)
+    return result
 
 
 def _email(letter: Letter, item, options: BatchOptions, result: BatchResult):
     """(Message-ID, recipient, .eml bytes, fingerprint) of a member's e-mail."""
-    from .render import mail
-
     attachments = {}
     scan = safe_child(options.mandates, f"{item.mandate_ref}.pdf") if options.mandates else None
     if scan and scan.is_file():
@@ -289,10 +329,9 @@ def _email(letter: Letter, item, options: BatchOptions, result: BatchResult):
     else:
         result.unsigned.append(item.mandate_ref)
     message = mail.build(letter, attachments)
-    request = letter.request
     return (
         message["Message-ID"],
-        request.recipient_email or "",
+        letter.request.recipient_email or "",
         mail.to_bytes(message),
         fingerprint(letter, attachments),
     )
@@ -320,9 +359,16 @@ def fingerprint(letter: Letter, attachments: dict[str, bytes]) -> str:
 
 def merge_for_duplex(paths) -> bytes:
     """One file for the printer: each letter starts on a right-hand (odd) page."""
-    from .render import assemble
-
     return assemble.join(((path.name, path.read_bytes()) for path in paths), recto=True)
+
+
+MANIFEST_HEADER = ["row", "member", "broker", "reference", "pdf", "eml", "email_status"]
+
+
+def check_manifest(path: Path, *, force: bool) -> None:
+    """An earlier run's manifest is rewritten; a file of the person's is not, unless force."""
+    if path.exists() and not force and not _is_manifest(path):
+        raise OutputExists(path)
 
 
 def _is_manifest(path: Path) -> bool:
@@ -348,7 +394,7 @@ def write_manifest(path: Path, result: BatchResult, journal: Journal) -> None:
         lines.append(
             [row.row, row.member, row.broker, row.reference, row.pdf, row.eml, row.email_status]
         )
-    for bad in result.bad:
+    for bad in result.bad_rows:
         lines.append([bad.row, bad.name, "", "", "", "", f"bad row: {bad.column}: {bad.reason}"])
     for line in sorted(lines, key=lambda line: line[0]):
         writer.writerow([csv_cell(cell) for cell in line])  # opened in spreadsheets

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from urllib.parse import quote
 
 from . import fields, letters
 from .errors import InputError
 from .files import check_free, write_private
-from .models import Evidence, Letter, Mandate, Request, Requester
-from .registry import Registry, fold
+from .identify import parties_named
+from .models import Broker, Contact, Evidence, Letter, Mandate, Request, Requester
+from .registry import Registry
+from .render import mail
+from .vocabulary import FORMATS, RIGHTS, output_name
 
-FORMATS = ("pdf", "email", "text")
+# the State's directory of French companies and associations: a link for the person,
+# never fetched by dsar
+COMPANY_DIRECTORY = "https://annuaire-entreprises.data.gouv.fr/rechercher?terme="
 
 
 def parse_formats(value: str) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown or not chosen:
-        raise InputError("format", f"'{value}': use pdf, email or text, comma-separated")
+        raise InputError("format", f"'{value}': use {', '.join(FORMATS)}, comma-separated")
     return chosen
 
 
@@ -40,15 +47,16 @@ def evidence(
     )
 
 
-def party_behind(registry: Registry, evidence: Evidence) -> list:
-    """Parties whose name or alias appears in the sender or text of the message."""
-    haystack = f" {fold(evidence.sender)} {fold(evidence.text)} "
-    return [
-        broker
-        for broker in registry
-        if broker.kind == "party"
-        and any(f" {fold(label)} " in haystack for label in (broker.name, *broker.aliases))
-    ]
+def party_behind(registry: Registry, evidence: Evidence) -> list[Broker]:
+    """Parties the message names, by identify's rules: what a letter says 'on behalf
+    of' is exactly what dsar identify finds in the same message."""
+    named = parties_named(registry, evidence.text, evidence.sender)
+    return [registry.brokers[slug] for slug in named]
+
+
+def recipient_address(value: str) -> str:
+    """A postal address typed on one line with \\n between lines, or on several."""
+    return fields.text(value.replace("\\n", "\n"), "to_address", multiline=True, limit=500)
 
 
 def build_request(
@@ -67,8 +75,8 @@ def build_request(
     mandate: Mandate | None = None,
 ) -> Request:
     target = registry.get(broker)
-    if right not in ("access", "erasure", "both"):
-        raise InputError("right", f"'{right}': use access, erasure or both")
+    if right not in RIGHTS:
+        raise InputError("right", f"'{right}': use {', '.join(RIGHTS)}")
     parties = [] if target.kind == "party" else party_behind(registry, evidence)
     identity = requester.phone or requester.email or requester.name
     return Request(
@@ -89,11 +97,7 @@ def build_request(
         place=place,
         lrar=lrar,
         to_email=fields.email(to_email, "to-email") if to_email else None,
-        to_address=(
-            fields.text(to_address.replace("\\n", "\n"), "to_address", multiline=True, limit=500)
-            if to_address
-            else None
-        ),
+        to_address=recipient_address(to_address) if to_address else None,
         mandate=mandate,
         campaign_party=parties[0] if parties else None,
     )
@@ -108,10 +112,16 @@ class Written:
     message_id: str | None = None
 
 
-def output_paths(letter: Letter, out_dir: Path, formats: tuple[str, ...]) -> dict[str, Path]:
-    stem = f"{letter.request.reference}-{letter.request.broker.slug}"
-    suffix = {"pdf": ".pdf", "email": ".eml"}
-    return {f: out_dir / f"{stem}{suffix[f]}" for f in formats if f in suffix}
+def output_paths(
+    letter: Letter, out_dir: Path, formats: tuple[str, ...], kind: str = "request"
+) -> dict[str, Path]:
+    request = letter.request
+    extension = {"pdf": "pdf", "email": "eml"}
+    return {
+        f: out_dir / output_name(request.reference, request.broker.slug, extension[f], kind)
+        for f in formats
+        if f in extension
+    }
 
 
 def write(
@@ -122,11 +132,10 @@ def write(
     force: bool,
     pdf_renderer=None,
     extra: dict | None = None,
+    kind: str = "request",
 ) -> Written:
     """Render every requested output first, then write: a failure leaves no partial file."""
-    from .render import mail
-
-    targets = output_paths(letter, out_dir, formats)
+    targets = output_paths(letter, out_dir, formats, kind)
     check_free(targets.values(), overwrite=force)
     result = Written()
     if "pdf" in targets:
@@ -155,7 +164,9 @@ def write_recorded(
     """Write a letter's files and record them; when the journal cannot record them, the
     files just written are removed: no letter is left on disk that the journal does not
     know of."""
-    written = write(letter, formats, out_dir, force=force, pdf_renderer=pdf_renderer, extra=extra)
+    written = write(
+        letter, formats, out_dir, force=force, pdf_renderer=pdf_renderer, extra=extra, kind=kind
+    )
     try:
         journal.record(
             letter.request,
@@ -194,6 +205,43 @@ def recipient_wishes(request: Request, formats: tuple[str, ...]) -> list[str]:
     return lines
 
 
+def is_french_organisation(broker: Broker) -> bool:
+    return broker.kind != "authority" and broker.country in (None, "fr")
+
+
+def company_search(broker: Broker) -> str:
+    """The official directory's search for this name; its registered office is a valid
+    address for a request."""
+    return COMPANY_DIRECTORY + quote(broker.name, safe="")
+
+
+def unverified_address(broker: Broker, vouched: Iterable[Contact] = ()) -> list[str]:
+    """A registry address that only secondary sources give: to check before posting.
+    `vouched`: contacts the person added (dsar brokers add-contact), theirs to vouch for."""
+    contact = broker.contact("postal")
+    if contact is None or broker.quality not in ("partial", "unverified") or contact in vouched:
+        return []
+    where = f" ({contact.source})" if contact.source else ""
+    lines = [
+        f"{broker.name}: the postal address comes from a source that is not verified{where}, "
+        f"quality {broker.quality}: check it before posting the letter."
+    ]
+    if is_french_organisation(broker):
+        lines.append(
+            f"  The official company directory shows the registered office: {company_search(broker)}"
+        )
+    return lines
+
+
+def address_to_check(
+    request: Request, formats: tuple[str, ...], vouched: Iterable[Contact] = ()
+) -> list[str]:
+    """What to check before posting this letter (nothing when the person gave the address)."""
+    if request.to_address or not {"pdf", "text"} & set(formats):
+        return []
+    return unverified_address(request.broker, vouched)
+
+
 def gap_advice(letter: Letter, registry: Registry) -> list[str]:
     """Tell the person what is missing, what the sources do give, and what to do."""
     request = letter.request
@@ -213,9 +261,15 @@ def gap_advice(letter: Letter, registry: Registry) -> list[str]:
         lines.append(f"  The sources give: {'; '.join(known)}. Look there for a contact.")
     if broker.notes:
         lines.append(f"  Note: {broker.notes}")
+    if "postal" in letter.gaps and is_french_organisation(broker):
+        lines.append(
+            "  Its registered office (siège social) is a valid address for a request; find it "
+            f"in the official company directory: {company_search(broker)}"
+        )
     lines.append(
-        "  Supply it with --to-email ADDRESS or --to-address 'LINE\\nLINE', or add a contact "
-        f"to your registry ({'dsar brokers show ' + broker.slug} shows the entry)."
+        "  Supply it with --to-email ADDRESS or --to-address 'LINE\\nLINE', or add it to your "
+        f"registry once: dsar brokers add-contact {broker.slug} --email ADDRESS --source WHERE "
+        "(or --postal 'LINE\\nLINE')."
     )
     if broker.kind != "party":
         parties = ([request.campaign_party] if request.campaign_party else []) or (

@@ -13,10 +13,6 @@ from pathlib import Path
 from .errors import DsarError, InputError, OutputExists
 
 
-def make_private_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-
-
 def write_private(path: Path, data: bytes | str, *, overwrite: bool = False) -> None:
     """Write all of `data` or nothing: a crash leaves either the old file or no file."""
     if isinstance(data, str):
@@ -68,7 +64,7 @@ def store_by_content(
         f"{source} is over {limit // (1024 * 1024)} MB: dsar keeps replies up to that size; "
         "keep this one yourself and give a smaller copy (a PDF of the pages that matter)"
     )
-    make_private_dir(folder)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         handle = source.open("rb")
     except OSError as exc:

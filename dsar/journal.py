@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import os
 import re
 import socket
@@ -17,33 +16,17 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from pathlib import Path
 from time import sleep as _sleep
 
-from . import deadlines, letters
-from .errors import DsarError, JournalError
-from .models import Association, Broker, Evidence, Mandate, Request, Requester
+from pydantic import TypeAdapter
 
-STATES = (
-    "draft",
-    "sent",
-    "received",
-    "extended",
-    "answered",
-    "partial",
-    "refused",
-    "id-requested",
-    "overdue",
-    "reminded",
-    "complained",
-    "closed",
-)
-ANSWER_STATES = ("answered", "partial", "refused", "id-requested", "closed")
-# states where a deadline runs; a demand for an ID card does not stop it (LEGAL.md:
-# "a request for identification does not stop being a request")
-WAITING = ("sent", "received", "extended", "id-requested")
-MAIL_TO_SEND = ("queued", "sending", "deferred")  # outbox states a run still has to send
+from . import clock, deadlines, letters
+from .errors import DsarError, JournalError
+from .models import Request
+from .vocabulary import ANSWER_STATES, MAIL_TO_SEND, WAITING
+
 REBUILDABLE = ("queued", "deferred")  # never handed to a server: may still be rebuilt
 # a claim older than this is taken over even if its process id is alive again (pid reuse):
 # one message with every retry takes a few minutes at most
@@ -148,57 +131,16 @@ def is_preview(medium: str) -> bool:
 # -------------------------------------------------------------- request <-> JSON
 
 
-def _plain(value):
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, Broker):
-        return value.model_dump(mode="json")
-    if dataclasses.is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    return value
+# the journal is self-contained: the broker as it was when the letter was written
+_REQUEST = TypeAdapter(Request)
 
 
 def request_to_json(request: Request) -> str:
-    return json.dumps(_plain(request), ensure_ascii=False)
+    return _REQUEST.dump_json(request).decode("utf-8")
 
 
 def request_from_json(text: str) -> Request:
-    """The journal is self-contained: the broker as it was when the letter was written."""
-    data = json.loads(text)
-    evidence = data["evidence"]
-    mandate = data.get("mandate")
-    party = data.get("campaign_party")
-    return Request(
-        reference=data["reference"],
-        broker=Broker.model_validate(data["broker"]),
-        right=data["right"],
-        lang=data["lang"],
-        requester=Requester(**data["requester"]),
-        evidence=Evidence(
-            channel=evidence["channel"],
-            received_on=date.fromisoformat(evidence["received_on"])
-            if evidence["received_on"]
-            else None,
-            received_at=time.fromisoformat(evidence["received_at"])
-            if evidence["received_at"]
-            else None,
-            sender=evidence["sender"],
-            text=evidence["text"],
-        ),
-        letter_date=date.fromisoformat(data["letter_date"]),
-        place=data.get("place"),
-        lrar=data.get("lrar", False),
-        to_email=data.get("to_email"),
-        to_address=data.get("to_address"),
-        mandate=Mandate(
-            association=Association(**mandate["association"]),
-            signed_on=date.fromisoformat(mandate["signed_on"]),
-            reference=mandate["reference"],
-        )
-        if mandate
-        else None,
-        campaign_party=Broker.model_validate(party) if party else None,
-    )
+    return _REQUEST.validate_json(text)
 
 
 # -------------------------------------------------------------- the record
@@ -235,10 +177,42 @@ class Entry:
         return self.received_on is None and self.sent_on is not None
 
     @property
+    def extension_counts(self) -> bool:
+        """An extension notified after the first month does not move the deadline (12(3))."""
+        return (
+            self.extended_on is not None
+            and self.receipt is not None
+            and deadlines.extension_counts(self.receipt, self.extended_on)
+        )
+
+    @property
     def deadline(self) -> date | None:
         if self.receipt is None:
             return None
-        return deadlines.deadline(self.receipt, extended=self.extended_on is not None)
+        return deadlines.deadline(self.receipt, extended=self.extension_counts)
+
+    @property
+    def late_extension_note(self) -> str | None:
+        if self.extended_on is None or self.receipt is None or self.extension_counts:
+            return None
+        return (
+            f"the extension notified on {self.extended_on} came after the first month, which "
+            f"ended on {deadlines.deadline(self.receipt)}: it does not move the deadline "
+            "(Art. 12(3) GDPR)"
+        )
+
+    @property
+    def deadline_notes(self) -> list[str]:
+        """Why the deadline is what it is, where a person could expect another date."""
+        notes = []
+        if self.receipt_is_estimated:
+            notes.append(
+                f"deadline estimated from the sending date {self.sent_on}: it runs from receipt; "
+                f"record it with dsar sent {self.reference} --on {self.sent_on} --received DATE"
+            )
+        if self.late_extension_note:
+            notes.append(self.late_extension_note)
+        return notes
 
     @property
     def final_deadline(self) -> date | None:
@@ -274,6 +248,8 @@ class Entry:
             "lrar_number": self.lrar_number,
             "message_id": self.message_id,
             "extended_on": iso(self.extended_on),
+            "extension_counts": self.extension_counts,
+            "notes": self.deadline_notes,
             "reminded_on": iso(self.reminded_on),
             "final_deadline": iso(self.final_deadline),
         }
@@ -338,18 +314,26 @@ class _Connection(sqlite3.Connection):
             raise JournalError(f"the journal {self.journal_path}: {exc}{hint}") from None
 
 
+MEMORY = ":memory:"
+
+
 class Journal:
-    def __init__(self, path: Path):
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not path.exists():
-            # create it private before SQLite does (WAL and SHM files copy its mode)
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    """Journal(path) opens (or creates) the journal file; Journal(":memory:") opens one
+    that lives as long as the object, for unit tests and dry runs."""
+
+    def __init__(self, path: Path | str):
+        self.in_memory = str(path) == MEMORY
+        self.path = Path(path)
+        if not self.in_memory:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not self.path.exists():
+                # create it private before SQLite does (WAL and SHM files copy its mode)
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         # switching a new file to WAL can meet another first run's lock without SQLite's
         # busy handler being asked: try again a few times before saying so
         for attempt in range(6):
             try:
-                self._open()
+                self._open(str(path))
                 return
             except JournalError as exc:
                 self.db.close()
@@ -357,11 +341,9 @@ class Journal:
                     raise
                 _sleep(0.05 * 2**attempt)
 
-    def _open(self) -> None:
+    def _open(self, where: str) -> None:
         try:
-            self.db = sqlite3.connect(
-                self.path, isolation_level=None, timeout=30, factory=_Connection
-            )
+            self.db = sqlite3.connect(where, isolation_level=None, timeout=30, factory=_Connection)
         except sqlite3.DatabaseError as exc:
             raise JournalError(f"cannot open the journal {self.path}: {exc}") from None
         self.db.journal_path = self.path
@@ -486,7 +468,7 @@ class Journal:
         The bound on today also keeps every year one that deadlines can add months to.
         """
         letter_date = self.request(reference).letter_date
-        today = letters.today()
+        today = clock.today()
         if on < letter_date:
             raise DsarError(
                 f"{what} on {on} is before the letter's date ({letter_date}); check the date"
@@ -555,7 +537,10 @@ class Journal:
             raise DsarError(
                 f"{reference} was never recorded as sent: run dsar sent {reference} --on DATE first"
             )
-        self._update(reference, "extension", on, None, extended_on=on, state="extended")
+        if deadlines.extension_counts(entry.receipt, on):
+            self._update(reference, "extension", on, None, extended_on=on, state="extended")
+        else:  # recorded, but too late to move the deadline or change the state
+            self._update(reference, "extension", on, "late", extended_on=on)
 
     def mark_answer(
         self,
@@ -564,7 +549,6 @@ class Journal:
         on: date,
         note: str | None = None,
         files: list[Path] = (),
-        store: Path | None = None,
     ) -> list[Path]:
         """Record an answer; reply files are copied beside the journal, private."""
         reference = canonical(reference)
@@ -577,8 +561,9 @@ class Journal:
         for source in files:
             if not source.is_file():
                 raise DsarError(f"{source}: no such file")
-        folder = store or self.path.parent / "attachments"
-        kept = [store_by_content(source, folder) for source in files]
+        if files and self.in_memory:
+            raise DsarError("an in-memory journal keeps no reply files")
+        kept = [store_by_content(source, self.path.parent / "attachments") for source in files]
         with self.transaction() as db:
             db.execute(
                 "UPDATE requests SET state = ?, answered_on = ? WHERE reference = ?",
@@ -745,6 +730,12 @@ class Journal:
         wanted = set(references)
         return [r for r in waiting if r in wanted]
 
+    def outbox_recipient(self, reference: str) -> str:
+        row = self.db.execute(
+            "SELECT recipient FROM outbox WHERE reference = ?", (reference,)
+        ).fetchone()
+        return row[0] if row else ""
+
     def claim(self, reference: str) -> tuple[str, bytes, int] | None:
         """Take a message to send it, in one transaction: (recipient, eml, attempts), or
         None when it is sent, or being sent by another live run.
@@ -787,7 +778,7 @@ class Journal:
                 message_id = db.execute(
                     "SELECT message_id FROM outbox WHERE reference = ?", (reference,)
                 ).fetchone()[0]
-                today = date.today()
+                today = clock.today()
                 db.execute(
                     "UPDATE requests SET state = CASE WHEN state = 'draft' THEN 'sent' ELSE state END,"
                     " sent_on = ?, message_id = ? WHERE reference = ?",
@@ -796,7 +787,7 @@ class Journal:
                 if status == "sent":
                     self._event(db, reference, "sent", today, f"e-mail, message_id={message_id}")
             elif status == "failed":
-                self._event(db, reference, "send-failed", date.today(), error)
+                self._event(db, reference, "send-failed", clock.today(), error)
 
     def outbox_counts(self) -> dict[str, int]:
         return dict(

@@ -15,6 +15,7 @@ from pathlib import Path
 from . import compose, fields, safety
 from .errors import DsarError, InputError
 from .models import Association, Evidence, Mandate, Requester
+from .profile import requester
 
 COLUMNS = (
     "name",
@@ -180,8 +181,6 @@ def _check_span(path: Path, row: int, first: int, last: int, values: list[str]) 
 
 
 def _member(row: int, cells: dict[str, str]) -> Member | BadRow:
-    from .profile import requester
-
     name = cells.get("name", "")
     for column in REQUIRED:
         if not cells.get(column, "").strip():
@@ -200,7 +199,7 @@ def _member(row: int, cells: dict[str, str]) -> Member | BadRow:
             cells.get("sms_sender"),
             cells.get("sms_text"),
         )
-        fields.iso_date(cells["mandate_date"], "mandate_date")
+        signed = fields.iso_date(cells["mandate_date"], "mandate_date")
         # it names files (the signed scan, the form): a name, never a path
         reference = safety.name(
             fields.text(cells["mandate_ref"], "mandate_ref", limit=100), "mandate_ref"
@@ -212,7 +211,7 @@ def _member(row: int, cells: dict[str, str]) -> Member | BadRow:
         person,
         evidence,
         cells.get("broker", "").strip() or None,
-        cells["mandate_date"].strip(),
+        signed.isoformat(),  # typed '06/06/2024' or '2024-06-06', kept one way
         reference,
     )
 

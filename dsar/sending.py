@@ -22,8 +22,7 @@ from dataclasses import dataclass
 
 from .errors import DsarError
 from .journal import Journal
-
-SECURITY = ("none", "starttls", "ssl")
+from .vocabulary import SMTP_SECURITY
 
 
 @dataclass
@@ -42,8 +41,8 @@ class SmtpSettings:
     allow_plaintext_auth: bool = False
 
     def __post_init__(self):
-        if self.security not in SECURITY:
-            raise DsarError(f"SMTP security '{self.security}': use {', '.join(SECURITY)}")
+        if self.security not in SMTP_SECURITY:
+            raise DsarError(f"SMTP security '{self.security}': use {', '.join(SMTP_SECURITY)}")
         if self.security == "none" and self.user and not self.allow_plaintext_auth:
             raise DsarError(
                 "--smtp-security none with --smtp-user would send the password in clear over "
