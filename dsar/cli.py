@@ -16,7 +16,7 @@ import click
 from . import compose, fields, letters, profile, registry
 from .errors import DsarError, InputError
 from .journal import STATES
-from .paths import SHIPPED_REGISTRY, Paths
+from .paths import SHIPPED_DATENANFRAGEN, SHIPPED_REGISTRY, Paths
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -418,7 +418,7 @@ def brokers_check(file, registries):
 
 @brokers.command("import")
 @click.argument("source", type=click.Choice(["datenanfragen"]))
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--output",
     "output",
@@ -434,16 +434,18 @@ def brokers_import(source, path, output, kind, force):
     """Import an outside company database into a registry file.
 
     PATH is the datenanfragen JSON-lines file, or a folder of upstream
-    companies/*.json files. Whatever cannot be mapped is reported.
+    companies/*.json files (default: the records shipped with dsar, CC0).
+    Whatever cannot be mapped is reported.
 
     \b
     Example:
-      dsar brokers import datenanfragen ../shared/data/datenanfragen/companies.jsonl --output companies.yaml
+      dsar brokers import datenanfragen --output companies.yaml
       dsar generate --registry companies.yaml --broker amazon-fr --format pdf
     """
     from . import importer
     from .files import check_free, write_private
 
+    path = path or SHIPPED_DATENANFRAGEN
     check_free([output], overwrite=force)
     result = importer.import_datenanfragen(path, kind=kind)
     text = importer.dump(result, path)

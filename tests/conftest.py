@@ -16,8 +16,7 @@ from dsar import compose, letters, profile, registry
 from dsar.paths import SHIPPED_REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-DATENANFRAGEN = SHARED / "data" / "datenanfragen"
+DATENANFRAGEN = ROOT / "data" / "datenanfragen"  # shipped with the project (CC0)
 
 
 @pytest.fixture(autouse=True)
