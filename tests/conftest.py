@@ -86,3 +86,9 @@ def replace_args(args: list[str], values: dict[str, str]) -> list[str]:
     for option, value in values.items():
         out[out.index(option) + 1] = value
     return out
+
+
+def ok(result):
+    """A CliRunner result that must have succeeded; its output is shown when it did not."""
+    assert result.exit_code == 0, result.output
+    return result

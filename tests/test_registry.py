@@ -177,11 +177,13 @@ brokers:
   - {slug: newco, kind: company, name: NewCo SAS, sources: [{url: "https://example.org"}], quality: unverified}
 """)
     result = runner.invoke(cli, ["brokers", "show", "selfcontact"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
     assert "email: dpo@selfcontact.example" in result.stdout
     assert "source: letter received 2026-11-01" in result.stdout
     result = runner.invoke(
         cli, ["brokers", "show", "newco", "--registry", str(extra)], catch_exceptions=False
     )
+    assert result.exit_code == 0, result.output
     assert "NewCo SAS" in result.stdout and "e-mail: unknown (no source gives one)" in result.stdout
 
 
@@ -190,6 +192,7 @@ def test_search_ignores_accents_and_case(shipped, runner):
     assert shipped.search("écologistes") == ["les-ecologistes"]
     assert shipped.search("optin") == ["the-optin-machine"]
     result = runner.invoke(cli, ["brokers", "search", "self contact"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
     assert result.stdout.startswith("selfcontact")
 
 
@@ -202,10 +205,12 @@ def test_get_by_alias_and_unknown(shipped):
 
 def test_show_says_where_contacts_come_from(runner):
     result = runner.invoke(cli, ["brokers", "show", "renaissance"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
     assert "email: mes-donnees@parti-renaissance.fr" in result.stdout
     assert "source: datenanfragen/data record en-marche" in result.stdout
     assert "brokers used: selfcontact" in result.stdout
     result = runner.invoke(cli, ["brokers", "show", "selfcontact"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
     assert "postal address: unknown" in result.stdout
     assert "parties known to use it:" in result.stdout and "reconquete" in result.stdout
 
