@@ -30,6 +30,27 @@ def imported(tmp_path_factory):
     return output, result
 
 
+@pytest.fixture(scope="module")
+def imported_registry(imported):
+    """The whole import loaded once (3,069 entries take seconds to validate)."""
+    reg = registry.Registry()
+    reg.add(registry.read(imported[0]), "x")
+    return reg
+
+
+@pytest.fixture(scope="module")
+def a1_registry(tmp_path_factory):
+    """The registry the importer makes of one record, for commands that need not load all."""
+    folder = tmp_path_factory.mktemp("a1")
+    records = [json.loads(line) for line in COMPANIES.read_text().splitlines()]
+    [record] = [r for r in records if r["slug"] == "a1-austria"]
+    source = folder / "companies.jsonl"
+    source.write_text(json.dumps(record) + "\n")
+    output = folder / "a1.yaml"
+    output.write_text(importer.dump(importer.import_datenanfragen(source), source))
+    return output
+
+
 def test_all_records_imported_and_check_passes(imported, runner):
     output, result = imported
     assert "imported 3069 entries" in result.stdout
@@ -43,9 +64,8 @@ def test_all_records_imported_and_check_passes(imported, runner):
     assert "3069 entries, 0 campaigns: 0 error(s)" in check.stdout
 
 
-def test_mapping_of_one_record(imported):
-    reg = registry.Registry()
-    reg.add(registry.read(imported[0]), "x")
+def test_mapping_of_one_record(imported_registry):
+    reg = imported_registry
     entry = reg.get("en-marche")
     assert entry.name == "Renaissance" and entry.kind == "company" and entry.quality == "verified"
     assert entry.email == "mes-donnees@parti-renaissance.fr"
@@ -94,10 +114,10 @@ def test_generate_to_an_imported_record(imported, runner, tmp_path):
     assert result.exit_code == 0 and "1blu AG" not in result.stderr
 
 
-def test_what_an_imported_recipient_asks_for_is_said(imported, runner, tmp_path):
+def test_what_an_imported_recipient_asks_for_is_said(a1_registry, runner, tmp_path):
     args = [
         "--registry",
-        str(imported[0]),
+        str(a1_registry),
         "--broker",
         "a1-austria",
         "--name",
@@ -113,7 +133,7 @@ def test_what_an_imported_recipient_asks_for_is_said(imported, runner, tmp_path)
     assert result.exit_code == 0, result.output
     assert "asks for requests in 'de'; this letter is in 'fr'" in result.stderr
     assert "asks for requests by letter" in result.stderr
-    shown = runner.invoke(cli, ["brokers", "show", "a1-austria", "--registry", str(imported[0])])
+    shown = runner.invoke(cli, ["brokers", "show", "a1-austria", "--registry", str(a1_registry)])
     assert shown.exit_code == 0, shown.output
     assert (
         "asks for requests in: de" in shown.stdout
@@ -147,9 +167,8 @@ def hard_sample(entries, size=20):
     return list(sample.values())
 
 
-def test_sample_of_records_renders_to_readable_pdfs(imported, env, pdf_renderer):
-    reg = registry.Registry()
-    reg.add(registry.read(imported[0]), "x")
+def test_sample_of_records_renders_to_readable_pdfs(imported_registry, env, pdf_renderer):
+    reg = imported_registry
     entries = sorted(reg.brokers.values(), key=lambda b: b.slug)
     sample = hard_sample(entries)
     assert len(sample) == 20
