@@ -20,11 +20,6 @@ SHIPPED_TEMPLATES = _DATA / "templates"
 SHIPPED_REGISTRY = _DATA / "brokers.yaml"
 # the datenanfragen records (CC0) that `dsar brokers import datenanfragen` reads by default
 SHIPPED_DATENANFRAGEN = _DATA / "data" / "datenanfragen" / "companies.jsonl"
-SHIPPED_SCHEMA = (
-    _DATA / "brokers.schema.json"
-    if (_DATA / "brokers.schema.json").exists()
-    else _DATA / "schema" / "brokers.schema.json"
-)
 
 
 @dataclass(frozen=True)
@@ -58,7 +53,3 @@ class Paths:
     @property
     def journal(self) -> Path:
         return self.data_dir / "journal.sqlite3"
-
-    @property
-    def attachments(self) -> Path:
-        return self.data_dir / "attachments"

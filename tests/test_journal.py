@@ -21,7 +21,7 @@ from dsar.cli import cli
 from dsar.errors import JournalError
 from dsar.journal import SCHEMA_VERSION, Journal
 
-from .conftest import flat, ok, pdf_text, replace_args
+from .conftest import flat, make_request, ok, pdf_text, replace_args
 from .test_generate import ISSUE_COMMAND
 
 # the citizen's letter of test_generate, to Renaissance and dated 30 January 2026
@@ -259,13 +259,16 @@ def test_migrates_an_old_journal(tmp_path):
         journal.db.execute("SELECT * FROM outbox").fetchall()
 
 
-def test_status_table_makes_overdue_stand_out(runner, tmp_path):
-    ref = generate(runner, tmp_path)
-    ok(runner.invoke(cli, ["sent", ref, "--on", "2026-01-31"]))
-    with Journal(tmp_path / "home" / "journal.sqlite3") as journal:
+def test_status_table_makes_overdue_stand_out(shipped):
+    request = make_request(shipped, broker="renaissance")
+    ref = request.reference
+    with Journal(":memory:") as journal:  # about the table, not the file
+        journal.record(request, subject="s", body_text="b", medium="pdf")
+        journal.mark_sent(ref, date(2026, 1, 31))
         entries = journal.entries()
     console = Console(record=True, force_terminal=True, width=140, color_system="truecolor")
-    report.print_table(entries, date(2026, 3, 10), console=console)
+    for part in report.status_tables(entries, date(2026, 3, 10)):
+        console.print(part)
     styled = console.export_text(styles=True)
     overdue_line = next(line for line in styled.splitlines() if ref in line)
     assert "overdue" in overdue_line and "\x1b[" in overdue_line and "41" in overdue_line
