@@ -262,7 +262,7 @@ def test_migrates_an_old_journal(tmp_path):
 
 
 def test_status_table_makes_overdue_stand_out(shipped):
-    request = make_request(shipped, broker="renaissance")
+    request = make_request(shipped, broker="renaissance", letter_date=date(2026, 1, 30))
     ref = request.reference
     with Journal(":memory:") as journal:  # about the table, not the file
         journal.record(request, subject="s", body_text="b", medium="pdf")
