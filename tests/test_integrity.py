@@ -168,3 +168,39 @@ def test_sent_on_a_complained_request_needs_force(runner, tmp_path):
     assert show(runner, ref)["sent"] == "2026-01-31"
     invoke(runner, ["sent", ref, "--on", "2026-02-01", "--force"])
     assert show(runner, ref)["sent"] == "2026-02-01"
+
+
+# ------------------------------------------------------------------ the same, through App
+
+
+@pytest.fixture
+def app(tmp_path):
+    from dsar.app import App
+    from dsar.paths import Paths
+
+    home = tmp_path / "home"
+    with App(Paths(config_dir=home, data_dir=home)) as app:
+        yield app
+
+
+def test_app_keeps_a_sent_request_and_forgets_drafts_only(app, tmp_path):
+    details = {
+        "name": "Camille Martin",
+        "phone": "06 12 34 56 78",
+        "email": "camille@example.org",
+        "formats": "email",
+        "letter_date": "2026-01-30",
+        "out_dir": tmp_path / "l",
+    }
+    first = app.generate("renaissance", **details).reference
+    app.sent(first.lower(), "2026-01-31")
+    before = app.show(first)
+    second = app.generate("renaissance", **details).reference
+    assert second != first and app.show(first) == before
+    assert app.show(second)["state"] == "draft"
+    preview = app.generate("renaissance", **{**details, "formats": "text"})
+    assert preview.reference == second  # shown, not recorded: still one draft
+    assert [e.reference for e in app.journal.entries()] == [first, second]
+    assert app.forget(second).written  # its .eml stays on disk
+    with pytest.raises(DsarError, match="not a draft"):
+        app.forget(first)
