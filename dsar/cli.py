@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from . import compose, fields, letters, profile, registry
+from . import compose, fields, i18n, letters, profile, registry
+from .cli_i18n import TranslatedGroup
 from .errors import DsarError, InputError
 from .journal import STATES
 from .paths import SHIPPED_REGISTRY, Paths
@@ -21,7 +22,11 @@ from .paths import SHIPPED_REGISTRY, Paths
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 
-class DsarGroup(click.Group):
+class DsarGroup(TranslatedGroup):
+    def main(self, *args, **kwargs):
+        with i18n.speaking():
+            return super().main(*args, **kwargs)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
@@ -57,7 +62,15 @@ def warn(text: str) -> None:
 
 
 @click.group(cls=DsarGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="dsar")
+@click.version_option(package_name="dsar", help="Show the version and exit.")
+@click.option(
+    "--ui-lang",
+    type=click.Choice(i18n.UI_LANGUAGES),
+    is_eager=True,
+    expose_value=False,
+    callback=lambda ctx, param, value: i18n.switch(value) if value else None,
+    help="Language of messages and help (default: from the locale, LANG).",
+)
 def cli():
     """GDPR letters to the data brokers and parties behind political SMS.
 
