@@ -939,9 +939,12 @@ def answer(reference, state, extension, on, reply_files, note):
     with open_journal() as journal:
         if extension:
             journal.mark_extension(reference, day)
-            click.echo(
-                f"{reference}: extended; answer now due by {journal.entry(reference).deadline}"
-            )
+            entry = journal.entry(reference)
+            if entry.extension_counts:
+                click.echo(f"{reference}: extended; answer now due by {entry.deadline}")
+            else:
+                click.echo(f"{reference}: extension recorded; answer still due by {entry.deadline}")
+                warn(f"{reference}: {entry.late_extension_note}")
             return
         kept = journal.mark_answer(reference, state, day, note, list(reply_files))
     for path in kept:
