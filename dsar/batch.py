@@ -45,6 +45,7 @@ class BatchOptions:
     force: bool = False
     templates: Path | None = None
     mandates: Path | None = None  # signed mandate scans, <mandate_ref>.pdf, attached to e-mails
+    columns: dict[str, str] | None = None  # --columns: the spreadsheet's header -> dsar's
 
 
 @dataclass
@@ -153,7 +154,7 @@ def run(
             progress(1)
 
     try:
-        for item in members.read(csv_path):
+        for item in members.read(csv_path, options.columns):
             if isinstance(item, members.BadRow):
                 result.bad.append(item)
                 progress(1)

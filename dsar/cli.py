@@ -49,6 +49,22 @@ def registry_option(func):
     )(func)
 
 
+def columns_option(func):
+    from .members import parse_columns
+
+    return click.option(
+        "--columns",
+        callback=lambda ctx, param, value: parse_columns(value),
+        help="Your spreadsheet's own column names: 'Numéro=phone,Remarque=-' (- leaves one out).",
+    )(func)
+
+
+def say_columns(read_as) -> None:
+    """Which column of the spreadsheet is read as which: the person checks it at once."""
+    shown = ", ".join(f"{header} → {column}" for header, column in read_as)
+    click.echo(i18n._("columns read: {columns}").format(columns=shown), err=True)
+
+
 def load_registry(registries: tuple[Path, ...] = ()) -> registry.Registry:
     paths = Paths.from_env()
     files = [SHIPPED_REGISTRY]
@@ -625,6 +641,7 @@ EXIT_SOME_FAILED = 3
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="Folder of the signed mandates, <mandate_ref>.pdf, attached to each e-mail.",
 )
+@columns_option
 @click.option(
     "--send",
     is_flag=True,
@@ -677,6 +694,7 @@ def batch(
     rate,
     retry_backoff,
     registries,
+    columns,
 ):
     """Letters for every member of an association, under mandate; optionally e-mailed.
 
@@ -723,7 +741,9 @@ def batch(
         force=force,
         templates=Paths.from_env().user_templates,
         mandates=mandates_dir,
+        columns=columns,
     )
+    say_columns(members.header(csv_file, columns))
     reg = load_registry(registries)
     if broker_slug:
         reg.get(broker_slug)  # an unknown --broker fails before any row
@@ -839,10 +859,11 @@ def _progress():
 )
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True)
+@columns_option
 @click.argument(
     "csv_file", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path)
 )
-def mandate(association_file, out_dir, force, csv_file):
+def mandate(association_file, out_dir, force, columns, csv_file):
     """Mandate forms for members to sign: one per CSV row, or one blank form.
 
     \b
@@ -856,7 +877,9 @@ def mandate(association_file, out_dir, force, csv_file):
     association = members.load_association(association_file)
     env = letters.environment(Paths.from_env().user_templates)
     renderer = pdf_renderer(env)
-    rows = [] if csv_file is None else list(members.read(csv_file))
+    if csv_file is not None:
+        say_columns(members.header(csv_file, columns))
+    rows = [] if csv_file is None else list(members.read(csv_file, columns))
     forms = [None] if csv_file is None else [r for r in rows if isinstance(r, members.Member)]
     for bad in (r for r in rows if isinstance(r, members.BadRow)):
         click.echo(f"{csv_file}: {bad}", err=True)

@@ -1,8 +1,10 @@
 """An association's inputs: the members' CSV and association.yaml.
 
 The CSV is read as French spreadsheet programs export it: UTF-8 with or without BOM,
-';' or ',' detected, quoted multi-line addresses. Rows are streamed, never all held.
-A bad row is reported with its number as the spreadsheet shows it (the header is 1).
+';' or ',' detected, quoted multi-line addresses, the usual French or English column
+names (accents, case and punctuation ignored), dates as 06/06/2024 or 2024-06-06.
+Rows are streamed, never all held. A bad row is reported with its number as the
+spreadsheet shows it (the header is 1).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ import yaml
 
 from . import compose, fields
 from .errors import DsarError, InputError
+from .i18n import _
 from .models import Association, Evidence, Mandate, Requester
+from .registry import fold
 
 COLUMNS = (
     "name",
@@ -31,6 +35,38 @@ COLUMNS = (
     "mandate_ref",
 )
 REQUIRED = ("name", "phone", "mandate_date", "mandate_ref")
+# the names a spreadsheet gives each column, compared folded ('Réf. mandat' = 'ref mandat')
+NAMES = {
+    "name": ("nom", "nom complet", "nom et prenom", "prenom nom", "full name", "membre"),
+    "address": ("adresse", "adresse postale", "postal address"),
+    "phone": (
+        "telephone",
+        "tel",
+        "portable",
+        "mobile",
+        "numero",
+        "numero de telephone",
+        "phone number",
+    ),
+    "email": ("e mail", "courriel", "mail", "adresse e mail", "adresse electronique"),
+    "sms_date": ("date du sms", "date sms", "date du message", "sms date", "recu le"),
+    "sms_sender": ("expediteur", "expediteur du sms", "emetteur", "sender", "sms sender"),
+    "sms_text": ("texte du sms", "texte", "message", "texte du message", "sms text", "text"),
+    "broker": ("destinataire", "courtier", "organisme", "recipient"),
+    "mandate_date": ("date du mandat", "date mandat", "mandate date", "mandat signe le"),
+    "mandate_ref": (
+        "ref mandat",
+        "reference mandat",
+        "reference du mandat",
+        "ref du mandat",
+        "n mandat",
+        "mandat",
+        "mandate ref",
+        "mandate reference",
+    ),
+}
+KNOWN = {fold(n): column for column in COLUMNS for n in (column, *NAMES[column])}
+SKIP = "-"  # --columns 'Commentaire=-': a column left unread on purpose
 
 
 @dataclass(frozen=True)
@@ -109,35 +145,82 @@ def count(path: Path) -> int | None:
         return None  # read() reports the problem properly
 
 
-def read(path: Path) -> Iterator[Member | BadRow]:
-    try:
-        handle = _open(path)
-    except OSError as exc:
-        raise DsarError(f"{path}: cannot read it ({exc.strerror})") from None
-    with handle:
+def parse_columns(value: str | None) -> dict[str, str]:
+    """--columns 'Numéro=phone,Commentaire=-': the spreadsheet's header -> dsar's column."""
+    mapping: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in (value or "").split(","))):
+        header, sep, column = (x.strip() for x in part.rpartition("="))
+        if not sep or not header or column not in (*COLUMNS, SKIP):
+            raise InputError(
+                "columns",
+                _("'{part}': write HEADER=COLUMN, COLUMN one of {columns}, or - to skip it").format(
+                    part=part, columns=", ".join(COLUMNS)
+                ),
+            )
+        mapping[fold(header)] = column
+    return mapping
+
+
+def map_header(
+    path: Path, header: list[str], columns: dict[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """Each header cell with the column it is read as (SKIP for one left unread)."""
+    known = {**KNOWN, **(columns or {})}
+    read_as = [(h.strip(), known.get(fold(h), "")) for h in header]
+    unknown = [h for h, column in read_as if not column]
+    seen = [column for _h, column in read_as if column and column != SKIP]
+    twice = sorted({c for c in seen if seen.count(c) > 1})
+    missing = [c for c in REQUIRED if c not in seen]
+    problems = []
+    if unknown:
+        problems.append(_("unknown column(s) {names}").format(names=", ".join(unknown)))
+    if twice:
+        problems.append(_("more than one column read as {names}").format(names=", ".join(twice)))
+    if missing:
+        problems.append(_("missing column(s) {names}").format(names=", ".join(missing)))
+    if problems:
+        raise DsarError(
+            _(
+                "{path} header: {problems}. Columns: {columns}; name yours with "
+                "--columns 'HEADER=COLUMN,...' (or HEADER=- to leave one out)"
+            ).format(path=path, problems="; ".join(problems), columns=", ".join(COLUMNS))
+        )
+    return read_as
+
+
+def header(path: Path, columns: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """How the file's columns will be read, for the person to check before any work."""
+    with _open_or_fail(path) as handle:
         try:
-            reader = _reader(handle, strict=True)
-            header = [h.strip().lower() for h in next(reader)]
-        except StopIteration:
-            raise DsarError(f"{path} is empty") from None
+            first = next(_reader(handle), None)
         except UnicodeDecodeError as exc:
             raise _not_utf8(path, exc) from None
-        unknown = [h for h in header if h not in COLUMNS]
-        missing = [c for c in REQUIRED if c not in header]
-        if unknown or missing:
-            raise DsarError(
-                f"{path} header: "
-                + "; ".join(
-                    filter(
-                        None,
-                        [
-                            f"unknown column(s) {', '.join(unknown)}" if unknown else "",
-                            f"missing column(s) {', '.join(missing)}" if missing else "",
-                        ],
-                    )
-                )
-                + f". Columns: {', '.join(COLUMNS)}"
-            )
+        except csv.Error:
+            first = None
+    if not first:
+        raise DsarError(_("{path} is empty").format(path=path))
+    return map_header(path, first, columns)
+
+
+def _open_or_fail(path: Path):
+    try:
+        return _open(path)
+    except OSError as exc:
+        raise DsarError(
+            _("{path}: cannot read it ({reason})").format(path=path, reason=exc.strerror)
+        ) from None
+
+
+def read(path: Path, columns: dict[str, str] | None = None) -> Iterator[Member | BadRow]:
+    with _open_or_fail(path) as handle:
+        try:
+            reader = _reader(handle, strict=True)
+            read_as = map_header(path, next(reader), columns)
+        except StopIteration:
+            raise DsarError(_("{path} is empty").format(path=path)) from None
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(path, exc) from None
+        header = [column for _h, column in read_as]
         row = 1
         while True:
             row += 1
@@ -155,7 +238,9 @@ def read(path: Path) -> Iterator[Member | BadRow]:
             if len(values) != len(header):
                 yield BadRow(row, "-", f"{len(values)} cells where the header has {len(header)}")
                 continue
-            yield _member(row, dict(zip(header, values, strict=True)))
+            cells = dict(zip(header, values, strict=True))
+            cells.pop(SKIP, None)
+            yield _member(row, cells)
 
 
 def _member(row: int, cells: dict[str, str]) -> Member | BadRow:

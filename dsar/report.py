@@ -77,7 +77,9 @@ def print_table(entries: list[Entry], as_of: date, console=None) -> None:
         console.print("(date) in 'received': no receipt date known; the sending date stands in.")
     for entry in entries:  # the estimate is marked in the table; a late extension is not
         if entry.late_extension_note:
-            console.print(f"{entry.reference}: {entry.late_extension_note}", style="yellow", markup=False)
+            console.print(
+                f"{entry.reference}: {entry.late_extension_note}", style="yellow", markup=False
+            )
     counts = Counter((e.broker, e.state(as_of)) for e in entries)
     if len(entries) > 1:
         summary = Table(title="Per broker and state", header_style="bold")
