@@ -7,7 +7,6 @@ and an exit code in one place (DsarGroup.invoke).
 from __future__ import annotations
 
 import json
-import shlex
 import sys
 from pathlib import Path
 
@@ -554,6 +553,7 @@ def identify_command(text, text_file, sender, when, registries):
     sender = fields.text(sender, "sender", limit=200)
     day = fields.iso_date(when, "date") if when else None
     reg = load_registry(registries)
+    saved = profile.load(Paths.from_env().profile)
     clues, matches = identify.identify(reg, text=text, sender=sender, when=day)
     if clues.stop_number:
         click.echo(f"STOP short number: {clues.stop_number} (reply STOP to it as well: it is free)")
@@ -575,10 +575,11 @@ def identify_command(text, text_file, sender, when, registries):
         click.echo("Brokers known to send political SMS and voice messages:")
         for broker in senders:
             click.echo(f"  {broker.slug}: {broker.name}")
-        click.echo(
-            "Ask them where your number came from: dsar generate --broker "
-            f"{senders[0].slug if senders else 'SLUG'} ..."
-        )
+        click.echo(i18n._("Ask them where your number came from:"))
+        for command in identify.generate_commands(
+            [b.slug for b in senders[:1]], when=day, sender=sender, text=text, saved=saved
+        ):
+            click.echo(f"  {command}")
         return
     if controllers:
         click.echo("\nLikely controller (the party that ordered it):")
@@ -595,11 +596,18 @@ def identify_command(text, text_file, sender, when, registries):
             click.echo(f"  {label}")
             for reason in dict.fromkeys(reasons):
                 click.echo(f"    - {reason}")
-    click.echo("\nWrite to each:")
-    date_flag = f" --sms-date {day.isoformat()}" if day else ""
-    for slug in [*controllers, *[b for b in brokers_found if b]]:
-        sender_flag = f" --sms-sender {shlex.quote(sender)}" if sender else ""
-        click.echo(f"  dsar generate --broker {slug}{date_flag}{sender_flag} ...")
+    commands = identify.generate_commands(
+        [*controllers, *[b for b in brokers_found if b]],
+        when=day,
+        sender=sender,
+        text=text,
+        saved=saved,
+    )
+    click.echo("\n" + i18n._("Write to each (the commands run as they are pasted):"))
+    if not saved:
+        click.echo("  dsar init    " + i18n._("# once: your name, address, phone, e-mail"))
+    for command in commands:
+        click.echo(f"  {command}")
 
 
 # ---------------------------------------------------------------- associations

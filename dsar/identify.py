@@ -7,6 +7,7 @@ judge. Nothing here reaches the network; links in the text are only reported.
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -113,3 +114,29 @@ def political_senders(registry: Registry) -> list[Broker]:
         if c.broker and {"sms", "voice"} & set(c.channel)
     }
     return [registry.brokers[s] for s in sorted(slugs) if s in registry.brokers]
+
+
+def generate_commands(
+    slugs: list[str],
+    *,
+    when: date | None,
+    sender: str,
+    text: str,
+    saved: dict[str, str],
+) -> list[str]:
+    """`dsar generate` lines that run as pasted: every value quoted for the shell, the
+    message's text included. The person's details come from the saved profile, which
+    generate reads itself; without a profile the caller says to run `dsar init` first.
+    Without a saved e-mail only the PDF is asked for (the e-mail needs one)."""
+    common = []
+    if when:
+        common += ["--sms-date", when.isoformat()]
+    if sender:
+        common += ["--sms-sender", sender]
+    if text:
+        common += ["--sms-text", text]
+    if saved and not saved.get("email"):
+        common += ["--format", "pdf"]
+    return [
+        shlex.join(["dsar", "generate", "--broker", slug, *common]) for slug in dict.fromkeys(slugs)
+    ]

@@ -1,0 +1,45 @@
+"""A newcomer's path: from the message to a letter without a detour (issue 14)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dsar.cli import cli
+
+from .conftest import flat, pdf_text
+
+MESSAGE = "Le 9 juin, votez pour la liste menée par Marion Maréchal ! STOP au 36111"
+
+
+def shell_env(home: Path) -> dict[str, str]:
+    bin_dir = str(Path(sys.executable).parent)  # where this venv's `dsar` is
+    return {**os.environ, "DSAR_HOME": str(home), "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+
+
+def test_each_command_identify_prints_runs_as_pasted_into_a_shell(runner, tmp_path, dsar_home):
+    saved = runner.invoke(
+        cli, ["init", "--name", "Camille Martin", "--phone", "06 12 34 56 78", "--address",
+              "12 rue des Lilas\\n75011 Paris"],
+    )
+    assert saved.exit_code == 0, saved.output
+    found = runner.invoke(
+        cli,
+        ["identify", "--date", "2024-06-06", "--sender", "Marion Maréchal", "--text", MESSAGE],
+    )
+    assert found.exit_code == 0, found.output
+    commands = [line.strip() for line in found.stdout.splitlines() if "dsar generate" in line]
+    assert len(commands) == 2 and "..." not in found.stdout
+    for command in commands:
+        pasted = subprocess.run(
+            command, shell=True, cwd=tmp_path, env=shell_env(dsar_home),
+            capture_output=True, text=True, timeout=120,
+        )
+        assert pasted.returncode == 0, pasted.stderr
+    letters = sorted((tmp_path / "letters").glob("*.pdf"))
+    assert {p.stem.split("-")[-1] for p in letters} == {"reconquete", "selfcontact"}
+    for letter in letters:
+        text = flat(pdf_text(letter.read_bytes()))
+        assert "Camille Martin" in text and "STOP au 36111" in text and "Marion Maréchal" in text
