@@ -23,6 +23,7 @@ from . import compose, letters, members
 from .errors import DsarError, UnknownBroker
 from .files import write_private
 from .journal import Journal
+from .labels import safe_cell
 from .models import Association, Letter
 from .registry import Registry
 
@@ -67,6 +68,8 @@ class BatchResult:
     unsigned: list[str] = field(default_factory=list)  # mandate refs without a scan to attach
     print_files: list[Path] = field(default_factory=list)
     manifest: Path | None = None
+    labels: Path | None = None
+    no_address: list[str] = field(default_factory=list)  # references without a postal address
 
 
 # ------------------------------------------------------------------ PDF workers
@@ -142,6 +145,7 @@ def run(
     pool = PdfPool(options.workers, options.templates) if "pdf" in options.formats else None
     result = BatchResult()
     chunk: list[tuple[str, Letter, ManifestRow]] = []
+    labels: list[tuple[str, str, str]] = []  # reference, member, recipient's address block
     options.out_dir.mkdir(parents=True, exist_ok=True)
 
     def store(done) -> None:
@@ -182,6 +186,10 @@ def run(
             reference = request.reference
             row = ManifestRow(item.row, request.requester.name, request.broker.slug, reference)
             result.rows.append(row)
+            if request.recipient_address:
+                labels.append((reference, request.requester.name, request.recipient_address))
+            else:
+                result.no_address.append(reference)
             pdf_path = options.out_dir / f"{reference}-{request.broker.slug}.pdf"
             eml_path = options.out_dir / f"{reference}-{request.broker.slug}.eml"
             wants_pdf = "pdf" in options.formats and (options.force or not pdf_path.exists())
@@ -240,6 +248,11 @@ def run(
     finally:
         if pool:
             pool.close()
+    if "labels" in options.formats:
+        from . import labels as labels_module
+
+        result.labels = options.out_dir / "labels.csv"
+        labels_module.write(result.labels, labels)
     if "pdf" in options.formats:
         done = [options.out_dir / r.pdf for r in result.rows if r.pdf]
         # pypdf holds a whole file in memory: volumes keep memory flat for any batch size
@@ -271,7 +284,6 @@ def write_manifest(path: Path, result: BatchResult, journal: Journal) -> None:
             elif state in ("failed", "deferred") and error:
                 state = f"{state}: {error}"
             row.email_status = state
-        writer.writerow(
-            [row.row, row.member, row.broker, row.reference, row.pdf, row.eml, row.email_status]
-        )
+        cells = (row.member, row.broker, row.reference, row.pdf, row.eml, row.email_status)
+        writer.writerow([row.row, *(safe_cell(c) for c in cells)])  # never a formula
     write_private(path, out.getvalue(), overwrite=True)

@@ -240,6 +240,8 @@ def generate(
     """
     paths = Paths.from_env()
     chosen = compose.parse_formats(formats)
+    if "labels" in chosen:
+        raise click.UsageError(i18n._("--format labels is for a batch (dsar batch)"))
     saved = profile.load(paths.profile)
     person = profile.requester(
         name or saved.get("name"),
@@ -631,7 +633,7 @@ EXIT_SOME_FAILED = 3
     "formats",
     default="pdf,email",
     show_default=True,
-    help="pdf, email; comma-separated.",
+    help="pdf, email, labels (envelope addresses as CSV for mail merge); comma-separated.",
 )
 @click.option(
     "--right", type=click.Choice(["access", "erasure", "both"]), default="both", show_default=True
@@ -726,7 +728,7 @@ def batch(
 
     chosen = compose.parse_formats(formats)
     if "text" in chosen:
-        raise click.UsageError("--format for a batch is pdf and/or email")
+        raise click.UsageError(i18n._("--format for a batch is pdf, email and/or labels"))
     if send and "email" not in chosen:
         raise click.UsageError("--send needs --format to include email")
     if send and not smtp_host and not dry_run:
@@ -794,6 +796,14 @@ def batch(
         )
     for print_file in result.print_files:
         click.echo(f"print file: {print_file}")
+    if result.labels:
+        click.echo(i18n._("envelope labels (mail merge): {path}").format(path=result.labels))
+    if "labels" in chosen and result.no_address:
+        warn(
+            i18n._(
+                "{count} letter(s) have no postal address for a label (first: {reference})"
+            ).format(count=len(result.no_address), reference=result.no_address[0])
+        )
     click.echo(f"manifest: {result.manifest}")
     if counts:
         click.echo("e-mails: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))

@@ -12,14 +12,14 @@ from .files import check_free, write_private
 from .models import Evidence, Letter, Mandate, Request, Requester
 from .registry import Registry, fold
 
-FORMATS = ("pdf", "email", "text")
+FORMATS = ("pdf", "email", "text", "labels")  # labels: a batch's envelope CSV
 
 
 def parse_formats(value: str) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown or not chosen:
-        raise InputError("format", f"'{value}': use pdf, email or text, comma-separated")
+        raise InputError("format", f"'{value}': use pdf, email, text or labels, comma-separated")
     return chosen
 
 

@@ -83,3 +83,27 @@ def test_two_columns_read_as_one_are_refused(tmp_path):
         members.map_header(
             tmp_path / "x.csv", ["Nom", "Téléphone", "Portable", "Date du mandat", "Réf. mandat"]
         )
+
+
+def test_labels_give_each_letter_its_address_block_and_no_cell_is_a_formula(
+    runner, tmp_path, association
+):
+    sheet = tmp_path / "m.csv"
+    sheet.write_text(
+        "Nom;Téléphone;Destinataire;Date du mandat;Réf. mandat\n"
+        '"=HYPERLINK(""http://x.example"")";06 12 34 56 78;renaissance;01/11/2026;M-1\n'
+        "Camille Martin;06 12 34 56 79;selfcontact;01/11/2026;M-2\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    args = ["batch", str(sheet), "--association", str(association), "--out", str(out)]
+    result = runner.invoke(cli, [*args, "--format", "labels"])
+    assert result.exit_code == 0, result.output
+    assert f"envelope labels (mail merge): {out / 'labels.csv'}" in result.stdout
+    text = (out / "labels.csv").read_text(encoding="utf-8-sig")
+    rows = [line.split(";") for line in text.splitlines()]
+    assert rows[0][:4] == ["reference", "member", "line_1", "line_2"]
+    assert rows[1][1].startswith("\"'=HYPERLINK")  # text in a spreadsheet, never run
+    assert rows[1][2:5] == ["Renaissance", "68 rue du Rocher", "75008 Paris"]
+    assert "no postal address for a label" in result.stderr  # selfcontact publishes none
+    assert len(rows) == 2 and not list(out.glob("*.pdf"))

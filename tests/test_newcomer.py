@@ -21,8 +21,16 @@ def shell_env(home: Path) -> dict[str, str]:
 
 def test_each_command_identify_prints_runs_as_pasted_into_a_shell(runner, tmp_path, dsar_home):
     saved = runner.invoke(
-        cli, ["init", "--name", "Camille Martin", "--phone", "06 12 34 56 78", "--address",
-              "12 rue des Lilas\\n75011 Paris"],
+        cli,
+        [
+            "init",
+            "--name",
+            "Camille Martin",
+            "--phone",
+            "06 12 34 56 78",
+            "--address",
+            "12 rue des Lilas\\n75011 Paris",
+        ],
     )
     assert saved.exit_code == 0, saved.output
     found = runner.invoke(
@@ -34,8 +42,13 @@ def test_each_command_identify_prints_runs_as_pasted_into_a_shell(runner, tmp_pa
     assert len(commands) == 2 and "..." not in found.stdout
     for command in commands:
         pasted = subprocess.run(
-            command, shell=True, cwd=tmp_path, env=shell_env(dsar_home),
-            capture_output=True, text=True, timeout=120,
+            command,
+            shell=True,
+            cwd=tmp_path,
+            env=shell_env(dsar_home),
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert pasted.returncode == 0, pasted.stderr
     letters = sorted((tmp_path / "letters").glob("*.pdf"))
