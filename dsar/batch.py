@@ -206,9 +206,9 @@ def run(
             files = {}
             eml = None
             if "email" in options.formats:
-                scan = options.mandates / f"{item.mandate_ref}.pdf" if options.mandates else None
+                scan = signed_mandate(options.mandates, item.mandate_ref)
                 attachments = {}
-                if scan and scan.is_file():
+                if scan:
                     attachments[f"mandat-{item.mandate_ref}.pdf"] = scan.read_bytes()
                 else:
                     result.unsigned.append(item.mandate_ref)
@@ -262,6 +262,22 @@ def run(
             write_private(options.out_dir / name, merge_for_duplex(volume), overwrite=True)
             result.print_files.append(options.out_dir / name)
     return result
+
+
+def mandate_form_name(mandate_ref: str) -> str:
+    """The form dsar mandate writes; the signed scan may be saved back under this name."""
+    return f"mandate-{mandate_ref}.pdf"
+
+
+def signed_mandate(folder: Path | None, mandate_ref: str) -> Path | None:
+    """The member's signed mandate in --mandates: <ref>.pdf, or the form's own name
+    mandate-<ref>.pdf. The reference comes from the CSV: a name, never a path."""
+    if folder is None or not mandate_ref or mandate_ref != Path(mandate_ref).name:
+        return None  # members.read refuses such a reference already
+    for name in (f"{mandate_ref}.pdf", mandate_form_name(mandate_ref)):
+        if (folder / name).is_file():
+            return folder / name
+    return None
 
 
 def merge_for_duplex(paths) -> bytes:

@@ -15,7 +15,7 @@ import click
 from . import compose, fields, i18n, letters, profile, registry
 from .cli_i18n import TranslatedGroup
 from .errors import DsarError, InputError
-from .journal import STATES
+from .journal import MAIL_TO_SEND, STATES
 from .paths import SHIPPED_REGISTRY, Paths
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -649,7 +649,7 @@ EXIT_SOME_FAILED = 3
     "--mandates",
     "mandates_dir",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="Folder of the signed mandates, <mandate_ref>.pdf, attached to each e-mail.",
+    help="Folder of the signed mandates, <mandate_ref>.pdf or mandate-<mandate_ref>.pdf, attached to each e-mail.",
 )
 @columns_option
 @click.option(
@@ -781,8 +781,13 @@ def batch(
                 retry_backoff,
                 options.association.email,
             )
+        except DsarError:
+            if send and not dry_run:  # where the sending stands, and what to do about it
+                click.echo(sending_progress(journal, result), err=True)
+            raise
         finally:  # the manifest says what was sent even when sending stops
             batch_module.write_manifest(result.manifest, result, journal)
+        sending_line = sending_progress(journal, result) if send and not dry_run else None
     for bad in result.bad:
         click.echo(f"{csv_file}: {bad}", err=True)
     click.echo(
@@ -792,7 +797,8 @@ def batch(
     if "email" in chosen and result.unsigned:
         warn(
             f"{len(result.unsigned)} e-mail(s) say the mandate is enclosed but have no scan to "
-            f"attach (first: {result.unsigned[0]}); give --mandates DIR with <mandate_ref>.pdf"
+            f"attach (first: {result.unsigned[0]}); give --mandates DIR with <mandate_ref>.pdf "
+            "or mandate-<mandate_ref>.pdf"
         )
     for print_file in result.print_files:
         click.echo(f"print file: {print_file}")
@@ -807,8 +813,22 @@ def batch(
     click.echo(f"manifest: {result.manifest}")
     if counts:
         click.echo("e-mails: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+    if sending_line:
+        click.echo(sending_line)
     if result.bad or counts.get("failed") or counts.get("deferred"):
         sys.exit(EXIT_SOME_FAILED)
+
+
+def sending_progress(journal, result) -> str:
+    """'12 of 25 sent; run the same command again to send the rest', over this batch's
+    e-mails whichever run sent them."""
+    statuses = [journal.outbox_status(row.reference) for row in result.rows]
+    queued = [status for status, _error in filter(None, statuses)]
+    done = sum(1 for status in queued if status in ("sent", "handed-over"))
+    line = i18n._("{done} of {total} e-mail(s) sent").format(done=done, total=len(queued))
+    if any(status in MAIL_TO_SEND for status in queued):
+        line += i18n._("; run the same command again to send the rest")
+    return line
 
 
 def _send(
@@ -889,6 +909,7 @@ def mandate(association_file, out_dir, force, columns, csv_file):
       dsar mandate --association association.yaml --out mandates/ members.csv
       dsar mandate --association association.yaml --out mandates/
     """
+    from . import batch as batch_module
     from . import members
     from .files import check_free, write_private
 
@@ -902,7 +923,8 @@ def mandate(association_file, out_dir, force, columns, csv_file):
     for bad in (r for r in rows if isinstance(r, members.BadRow)):
         click.echo(f"{csv_file}: {bad}", err=True)
     targets = [
-        out_dir / (f"mandate-{m.mandate_ref}.pdf" if m else "mandate-blank.pdf") for m in forms
+        out_dir / (batch_module.mandate_form_name(m.mandate_ref) if m else "mandate-blank.pdf")
+        for m in forms
     ]
     check_free(targets, overwrite=force)
     for member, target in zip(forms, targets, strict=True):
@@ -923,32 +945,81 @@ def parse_day(value: str | None, field: str = "on"):
 
 
 @cli.command()
-@click.argument("reference")
+@click.argument("reference", required=False)
 @click.option("--on", "on", required=True, help="Date it was posted or e-mailed, YYYY-MM-DD.")
 @click.option("--lrar", "lrar_number", help="Registered-letter number (LRAR).")
 @click.option("--received", help="Date on the acknowledgement of receipt, YYYY-MM-DD.")
 @click.option("--message-id", help="Message-ID of the e-mail you sent.")
-def sent(reference, on, lrar_number, received, message_id):
+@click.option(
+    "--proof",
+    "proofs",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The registered letter's receipt (scan or photo); kept with the request.",
+)
+@click.option(
+    "--from-manifest",
+    "manifest",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A batch's manifest.csv: record every letter in it as posted on --on.",
+)
+def sent(reference, on, lrar_number, received, message_id, proofs, manifest):
     """Record that a request was sent, with its proof; the deadline starts to run.
 
     The one-month deadline (Art. 12(3)) counts from receipt: from --received when you
-    have the acknowledgement, else from the sending date (and status says so).
+    have the acknowledgement, else from the sending date (and status says so). A batch
+    posted at once is recorded from its manifest; a column 'lrar' (or 'n° recommandé')
+    gives each letter's registered-letter number.
 
     \b
     Example:
       dsar sent DSAR-28FJ-ZUR7 --on 2026-01-31 --lrar 1A23456789012 --received 2026-02-02
+      dsar sent DSAR-28FJ-ZUR7 --on 2026-01-31 --proof recu-lrar.jpg
+      dsar sent --from-manifest out/manifest.csv --on 2026-01-31
     """
+    if bool(reference) == bool(manifest):
+        raise click.UsageError(i18n._("give either a REFERENCE or --from-manifest"))
+    if manifest:
+        from . import posting
+
+        with open_journal() as journal:
+            done = posting.record(journal, manifest, fields.iso_date(on, "on"))
+        for problem in done.problems:
+            click.echo(f"{manifest}: {problem}", err=True)
+        click.echo(
+            i18n._(
+                "{count} letter(s) recorded as sent on {on} ({lrar} with a registered-letter "
+                "number); {already} already recorded before"
+            ).format(
+                count=len(done.recorded), on=on, lrar=done.with_lrar, already=len(done.already)
+            )
+        )
+        if done.problems:
+            sys.exit(EXIT_SOME_FAILED)
+        return
+    day = fields.iso_date(on, "on")
     with open_journal() as journal:
         journal.mark_sent(
             reference,
-            fields.iso_date(on, "on"),
+            day,
             lrar=lrar_number,
             received=fields.iso_date(received, "received") if received else None,
             message_id=message_id,
         )
+        kept = [journal.keep_evidence(reference, "proof", path, day) for path in proofs]
         entry = journal.entry(reference)
-    note = " (from the sending date: no receipt date yet)" if entry.receipt_is_estimated else ""
-    click.echo(f"{reference}: sent {entry.sent_on}; answer due by {entry.deadline}{note}")
+    for path in kept:
+        click.echo(i18n._("kept {path}").format(path=path))
+    note = (
+        i18n._(" (from the sending date: no receipt date yet)")
+        if entry.receipt_is_estimated
+        else ""
+    )
+    click.echo(
+        i18n._("{reference}: sent {sent}; answer due by {deadline}{note}").format(
+            reference=reference, sent=entry.sent_on, deadline=entry.deadline, note=note
+        )
+    )
 
 
 @cli.command()
@@ -1015,24 +1086,38 @@ def answer(reference, state, extension, on, reply_files, note):
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the deadlines as an .ics calendar.",
 )
-def status(as_of, broker_slug, state_filter, as_json, csv_file, ics_file):
+@click.option("--member", help="Only members whose name contains this (case and accents ignored).")
+@click.option(
+    "--batch",
+    "batch_path",
+    type=click.Path(exists=True, path_type=Path),
+    help="Only the requests of one batch: its manifest.csv or its output folder.",
+)
+def status(as_of, broker_slug, state_filter, as_json, csv_file, ics_file, member, batch_path):
     """Every request with its deadline and state; overdue ones stand out.
+
+    For an association: --batch shows one batch (its manifest or its folder), --member
+    the requests of members whose name contains the text, with counts per state.
 
     \b
     Example:
       dsar status
       dsar status --state overdue --json
       dsar status --ics deadlines.ics
+      dsar status --batch out/ --member martin
     """
-    from . import report
+    from . import posting, report
 
     day = parse_day(as_of, "as_of")
+    batch_refs = posting.references(batch_path) if batch_path else None
     with open_journal() as journal:
-        entries = [
-            e
-            for e in journal.entries(broker=broker_slug)
-            if not state_filter or e.state(day) == state_filter
-        ]
+        entries = report.select(
+            journal.entries(broker=broker_slug),
+            day,
+            state=state_filter,
+            member=member,
+            references=batch_refs,
+        )
     if csv_file:
         report.write_csv(csv_file, entries, day)
     if ics_file:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -45,3 +48,49 @@ def check_free(paths: Iterable[Path], *, overwrite: bool) -> None:
     for path in paths:
         if path.exists():
             raise OutputExists(path)
+
+
+MAX_EVIDENCE_BYTES = 25 * 1024 * 1024  # a reply or a proof; a scan of a thick letter fits
+
+
+def store_by_content(
+    source: Path, folder: Path, *, limit: int = MAX_EVIDENCE_BYTES
+) -> tuple[Path, str]:
+    """Keep a piece of evidence under its own SHA-256: never replaced, never overwritten.
+
+    Read in blocks (a reply may be a large scan); one over `limit` bytes is refused.
+    Two files with one name but different content are both kept; the same content twice
+    is kept once.
+    """
+    # the sender's name is kept for people (the dossier lists it), made a plain name
+    label = re.sub(r"[^A-Za-z0-9._-]", "_", source.name).lstrip(".")[-80:] or "file"
+    too_big = DsarError(
+        f"{source} is over {limit // (1024 * 1024)} MB: dsar keeps replies up to that size; "
+        "keep this one yourself and give a smaller copy (a PDF of the pages that matter)"
+    )
+    make_private_dir(folder)
+    try:
+        handle = source.open("rb")
+    except OSError as exc:
+        raise DsarError(f"{source}: cannot read it ({exc.strerror})") from None
+    with handle:
+        if os.fstat(handle.fileno()).st_size > limit:
+            raise too_big
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".incoming.", suffix=".tmp")
+        try:
+            digest, size = hashlib.sha256(), 0
+            with os.fdopen(fd, "wb") as out:
+                while block := handle.read(1 << 16):
+                    size += len(block)
+                    if size > limit:  # the file grew while read
+                        raise too_big
+                    digest.update(block)
+                    out.write(block)
+                out.flush()
+                os.fsync(out.fileno())
+            target = folder / f"{digest.hexdigest()}-{label}"
+            with contextlib.suppress(FileExistsError):  # what is kept is never replaced
+                os.link(tmp, target)
+            return target, digest.hexdigest()
+        finally:
+            Path(tmp).unlink(missing_ok=True)

@@ -150,11 +150,13 @@ def dossier(
         if page:
             parts.append((f"the letter {ref}", renderer.render_html(page)))
     left_out = []
-    for _role, path, _sha in journal.files(reference, "reply"):
+    # proofs of sending (registered-letter receipts) first, then the replies
+    pieces = [*journal.files(reference, "proof"), *journal.files(reference, "reply")]
+    for role, path, _sha in pieces:
         if path.suffix.lower() == ".pdf" and path.is_file():
             data = path.read_bytes()
             if assemble.readable(data):
-                parts.append((f"the reply {path.name}", data))
+                parts.append((f"the {role} {path.name}", data))
             else:
                 left_out.append(path.name)
     parts.append(("the proofs page", renderer.render_html(proofs_html(journal, reference))))

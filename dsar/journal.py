@@ -248,8 +248,13 @@ class Entry:
             return "overdue"
         return self.stored_state
 
+    @property
+    def due(self) -> date | None:
+        """The deadline in force: the reminder's final one once reminded."""
+        return self.final_deadline if self.stored_state == "reminded" else self.deadline
+
     def days_left(self, as_of: date) -> int | None:
-        end = self.final_deadline if self.stored_state == "reminded" else self.deadline
+        end = self.due
         if end is None or self.stored_state not in (*WAITING, "reminded"):
             return None
         return (end - as_of).days
@@ -488,6 +493,22 @@ class Journal:
                 "INSERT OR REPLACE INTO files VALUES (?,?,?,?)",
                 (reference, role, str(path.resolve()), sha256_file(path)),
             )
+
+    def keep_evidence(
+        self, reference: str, role: str, source: Path, on: date | None = None
+    ) -> Path:
+        """Keep a proof with the request (a registered letter's receipt, as a scan or a
+        photo) by its content, as replies are kept: never replaced, in the CNIL dossier."""
+        from .files import store_by_content
+
+        self.entry(reference)  # raises for an unknown reference
+        path, sha256 = store_by_content(source, self.path.parent / "attachments")
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO files VALUES (?,?,?,?)", (reference, role, str(path), sha256)
+            )
+            self._event(db, reference, role, on, path.name)
+        return path
 
     def has(self, reference: str) -> bool:
         found = self.db.execute("SELECT 1 FROM requests WHERE reference = ?", (reference,))

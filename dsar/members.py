@@ -265,6 +265,11 @@ def _member(row: int, cells: dict[str, str]) -> Member | BadRow:
         )
         signed = fields.iso_date(cells["mandate_date"], "mandate_date")
         reference = fields.text(cells["mandate_ref"], "mandate_ref", limit=100)
+        if "/" in reference or "\\" in reference or reference.startswith("."):
+            # it names files (mandate-<ref>.pdf): a name, never a path
+            raise InputError(
+                "mandate_ref", _("'{ref}': no / or \\ and no leading dot").format(ref=reference)
+            )
     except InputError as exc:
         return BadRow(row, exc.field, exc.reason)
     return Member(

@@ -107,3 +107,107 @@ def test_labels_give_each_letter_its_address_block_and_no_cell_is_a_formula(
     assert rows[1][2:5] == ["Renaissance", "68 rue du Rocher", "75008 Paris"]
     assert "no postal address for a label" in result.stderr  # selfcontact publishes none
     assert len(rows) == 2 and not list(out.glob("*.pdf"))
+
+
+def two_members(tmp_path, *, refs=("M-1", "M-2")):
+    sheet = tmp_path / "m.csv"
+    sheet.write_text(
+        "Nom;Téléphone;Courriel;Date du mandat;Réf. mandat\n"
+        f"Camille Martin;06 12 34 56 78;camille@example.org;01/11/2026;{refs[0]}\n"
+        f"Dominique Léger;06 12 34 56 79;dom@example.org;01/11/2026;{refs[1]}\n",
+        encoding="utf-8",
+    )
+    return sheet
+
+
+def run_batch(runner, sheet, association, out, *extra, code=0):
+    args = ["batch", str(sheet), "--association", str(association), "--out", str(out)]
+    result = runner.invoke(cli, [*args, "--broker", "renaissance", "--format", "email", *extra])
+    assert result.exit_code == code, result.output
+    return result
+
+
+def test_a_posting_is_recorded_from_the_manifest_with_its_registered_numbers(
+    runner, tmp_path, association
+):
+    import csv
+    import json
+
+    out = tmp_path / "out"
+    run_batch(runner, two_members(tmp_path), association, out)
+    manifest = out / "manifest.csv"
+    rows = list(csv.DictReader(manifest.open(encoding="utf-8")))
+    # the association adds the post office's numbers in a column of its own, in Calc
+    with manifest.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow([*rows[0].keys(), "N° recommandé"])
+        writer.writerow([*rows[0].values(), "1A00000000011"])
+        writer.writerow([*rows[1].values(), ""])
+    posted = runner.invoke(cli, ["sent", "--from-manifest", str(manifest), "--on", "2026-11-20"])
+    assert posted.exit_code == 0, posted.output
+    assert "2 letter(s) recorded as sent on 2026-11-20 (1 with a registered-letter number)" in (
+        posted.stdout
+    )
+    shown = runner.invoke(cli, ["status", "--json", "--batch", str(out), "--as-of", "2026-11-21"])
+    assert shown.exit_code == 0, shown.output
+    requests = {r["member"]: r for r in json.loads(shown.stdout)["requests"]}
+    assert requests["Camille Martin"]["lrar_number"] == "1A00000000011"
+    assert {r["state"] for r in requests.values()} == {"sent"}
+    again = runner.invoke(cli, ["sent", "--from-manifest", str(manifest), "--on", "2026-11-20"])
+    assert again.exit_code == 0 and "0 letter(s)" in again.stdout and "2 already" in again.stdout
+
+
+def test_status_of_a_batch_shows_members_filters_them_and_counts_states(
+    runner, tmp_path, association
+):
+    run_batch(runner, two_members(tmp_path), association, tmp_path / "one")
+    (tmp_path / "x").mkdir()
+    other = two_members(tmp_path / "x", refs=("M-3", "M-4"))
+    run_batch(runner, other, association, tmp_path / "two")
+    table = runner.invoke(cli, ["status", "--batch", str(tmp_path / "one" / "manifest.csv")])
+    assert table.exit_code == 0, table.output
+    assert "member" in table.stdout and "Camille Martin" in table.stdout
+    assert "Per state: 2 draft" in table.stdout  # the other batch is not counted
+    one = runner.invoke(cli, ["status", "--json", "--member", "leger"])
+    assert one.exit_code == 0 and one.stdout.count('"member": "Dominique L\\u00e9ger"') == 2
+
+
+def test_an_interrupted_send_says_how_far_it_got_and_what_to_do(runner, tmp_path, association):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on: the server cannot be reached
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    extra = ["--send", "--smtp-host", "127.0.0.1", "--smtp-port", str(port)]
+    result = run_batch(
+        runner,
+        two_members(tmp_path),
+        association,
+        tmp_path / "o",
+        *extra,
+        "--smtp-security",
+        "none",
+        code=1,
+    )
+    assert "0 of 2 e-mail(s) sent; run the same command again to send the rest" in result.stderr
+
+
+def test_a_signed_mandate_is_found_under_the_form_s_own_name(runner, tmp_path, association):
+    sheet = two_members(tmp_path)
+    scans = tmp_path / "signed"
+    made = runner.invoke(
+        cli, ["mandate", "--association", str(association), "--out", str(scans), str(sheet)]
+    )
+    assert made.exit_code == 0, made.output
+    assert sorted(p.name for p in scans.iterdir()) == ["mandate-M-1.pdf", "mandate-M-2.pdf"]
+    (scans / "mandate-M-2.pdf").rename(scans / "M-2.pdf")  # either name is found
+    result = run_batch(runner, sheet, association, tmp_path / "o", "--mandates", str(scans))
+    assert "no scan" not in result.stderr
+    for eml in (tmp_path / "o").glob("*.eml"):
+        [attachment] = parse_eml(eml.read_bytes()).iter_attachments()
+        assert attachment.get_filename() in ("mandat-M-1.pdf", "mandat-M-2.pdf")
+
+
+def test_a_mandate_reference_is_a_name_never_a_path(tmp_path):
+    row = next(members.read(two_members(tmp_path, refs=("../../evil", "M-2"))))
+    assert isinstance(row, members.BadRow) and row.column == "mandate_ref"

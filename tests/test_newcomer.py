@@ -56,3 +56,57 @@ def test_each_command_identify_prints_runs_as_pasted_into_a_shell(runner, tmp_pa
     for letter in letters:
         text = flat(pdf_text(letter.read_bytes()))
         assert "Camille Martin" in text and "STOP au 36111" in text and "Marion Maréchal" in text
+
+
+def test_sent_keeps_the_registered_letter_receipt_by_its_content(runner, tmp_path, dsar_home):
+    import hashlib
+
+    from dsar.journal import Journal
+
+    made = runner.invoke(
+        cli,
+        [
+            "generate",
+            "--broker",
+            "renaissance",
+            "--name",
+            "Camille Martin",
+            "--email",
+            "camille@example.org",
+            "--format",
+            "email",
+            "--date",
+            "2026-01-30",
+            "--out",
+            str(tmp_path / "letters"),
+        ],
+    )
+    assert made.exit_code == 0, made.output
+    reference = next(
+        line.split()[1] for line in made.stdout.splitlines() if line.startswith("reference")
+    )
+    receipt = tmp_path / "recu.jpg"
+    receipt.write_bytes(b"\xff\xd8 a photo of the receipt")
+    args = [
+        "sent",
+        reference,
+        "--on",
+        "2026-01-31",
+        "--lrar",
+        "1A23456789012",
+        "--proof",
+        str(receipt),
+    ]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    receipt.write_bytes(b"\xff\xd8 another photo, same name")  # the first one is not replaced
+    assert runner.invoke(cli, [*args[:3], "2026-01-31", "--proof", str(receipt)]).exit_code == 0
+    with Journal(dsar_home / "journal.sqlite3") as journal:
+        kept = journal.files(reference, "proof")
+    assert len(kept) == 2
+    for _role, path, sha in kept:
+        assert path.name.startswith(sha) and hashlib.sha256(path.read_bytes()).hexdigest() == sha
+    assert {p.read_bytes() for _r, p, _s in kept} == {
+        b"\xff\xd8 a photo of the receipt",
+        b"\xff\xd8 another photo, same name",
+    }
