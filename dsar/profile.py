@@ -9,6 +9,7 @@ import yaml
 from . import fields
 from .errors import DsarError, InputError
 from .files import write_private
+from .i18n import _
 from .models import Requester
 
 FIELDS = ("name", "address", "phone", "email")
@@ -20,10 +21,10 @@ def requester(
     """Validate what a person typed; each problem names its field."""
     name = fields.text(name or "", "name", limit=200)
     if not name:
-        raise InputError("name", "the requester's name is required (--name, or dsar init)")
+        raise InputError("name", _("the requester's name is required (--name, or dsar init)"))
     if not (phone or email):
         raise InputError(
-            "phone", "give a phone number (--phone) or an e-mail (--email) to be found by"
+            "phone", _("give a phone number (--phone) or an e-mail (--email) to be found by")
         )
     return Requester(
         name=name,
@@ -42,10 +43,16 @@ def load(path: Path) -> dict[str, str]:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise DsarError(
-            f"{path} is not valid YAML ({exc}); fix it or run dsar init again"
+            _("{path} is not valid YAML ({reason}); fix it or run dsar init again").format(
+                path=path, reason=exc
+            )
         ) from None
     if not isinstance(data, dict):
-        raise DsarError(f"{path} should hold name, address, phone, email; run dsar init again")
+        raise DsarError(
+            _("{path} should hold name, address, phone, email; run dsar init again").format(
+                path=path
+            )
+        )
     return {k: str(v) for k, v in data.items() if k in FIELDS and v}
 
 
