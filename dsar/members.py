@@ -20,6 +20,7 @@ from . import compose, fields
 from .errors import DsarError, InputError
 from .i18n import _
 from .models import Association, Evidence, Mandate, Requester
+from .profile import requester
 from .registry import fold
 
 COLUMNS = (
@@ -244,8 +245,6 @@ def read(path: Path, columns: dict[str, str] | None = None) -> Iterator[Member |
 
 
 def _member(row: int, cells: dict[str, str]) -> Member | BadRow:
-    from .profile import requester
-
     for column in REQUIRED:
         if not cells.get(column, "").strip():
             return BadRow(row, column, "empty; it is required")

@@ -36,6 +36,22 @@ def requester(
     )
 
 
+def check(field: str, value: str) -> str:
+    """One detail as it is typed, so that dsar init can ask again at once when it is
+    wrong: name, phone, email or one line of the address. An empty answer stays empty
+    (except the name, which every letter needs)."""
+    value = value.strip()
+    if field == "name" and not value:
+        raise InputError("name", _("the requester's name is required (--name, or dsar init)"))
+    if not value:
+        return ""
+    if field == "phone":
+        return fields.phone(value)
+    if field == "email":
+        return fields.email(value)
+    return fields.text(value, field, limit=200)
+
+
 def load(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
+
+from rich.table import Table
+from rich.text import Text
 
 from .files import write_private
 from .i18n import N_, _
@@ -92,18 +94,15 @@ def state_name(state: str) -> str:
     return _(STATE_NAMES[state]) if state in STATE_NAMES else state
 
 
-def print_table(entries: list[Entry], as_of: date, console=None) -> None:
-    """One row per request: its deadline is the one in force (the reminder's final
-    deadline once reminded), the same the days left count to. Values are shown as text,
-    never as markup: a member's name comes from a CSV."""
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
+def status_tables(entries: list[Entry], as_of: date) -> list[Table | Text]:
+    """What `dsar status` shows, for the caller to print: the requests, each styled by
+    its state (overdue in red), notes, counts per state and per broker and state.
 
-    console = console or Console(width=None if sys.stdout.isatty() else 140)
+    One row per request: its deadline is the one in force (the reminder's final
+    deadline once reminded), the same the days left count to. Values are text, never
+    markup: a member's name comes from a CSV."""
     if not entries:
-        console.print(_("No request in the journal yet: dsar generate writes the first one."))
-        return
+        return [Text(_("No request in the journal yet: dsar generate writes the first one."))]
     members = any(e.member for e in entries)
     columns = ["reference", *(["member"] if members else []), "broker", "right", "sent"]
     columns += ["received", "deadline", "days left", "state"]
@@ -122,25 +121,18 @@ def print_table(entries: list[Entry], as_of: date, console=None) -> None:
         cells += [_(RIGHT_NAMES.get(entry.right, entry.right)), row["sent"] or "", received]
         cells += [due.isoformat() if due else "", days, state_name(state)]
         table.add_row(*(Text(c) for c in cells), style=STYLES.get(state))
-    console.print(table)
+    parts: list[Table | Text] = [table]
     if any(e.receipt_is_estimated for e in entries):
-        console.print(
+        parts.append(
             Text(_("(date) in 'received': no receipt date known; the sending date stands in."))
         )
     for entry in entries:  # the estimate is marked in the table; a late extension is not
         if entry.late_extension_note:
-            console.print(
-                f"{entry.reference}: {entry.late_extension_note}", style="yellow", markup=False
-            )
+            parts.append(Text(f"{entry.reference}: {entry.late_extension_note}", style="yellow"))
     if len(entries) > 1:
         per_state = Counter(e.state(as_of) for e in entries)
-        console.print(
-            Text(
-                _("Per state: {counts}").format(
-                    counts=", ".join(f"{n} {state_name(s)}" for s, n in sorted(per_state.items()))
-                )
-            )
-        )
+        counted = ", ".join(f"{n} {state_name(s)}" for s, n in sorted(per_state.items()))
+        parts.append(Text(_("Per state: {counts}").format(counts=counted)))
         counts = Counter((e.broker, e.state(as_of)) for e in entries)
         summary = Table(title=_("Per broker and state"), header_style="bold")
         summary.add_column(_(HEADERS["broker"]))
@@ -148,7 +140,8 @@ def print_table(entries: list[Entry], as_of: date, console=None) -> None:
         summary.add_column(_(HEADERS["requests"]), justify="right")
         for (broker, state), count in sorted(counts.items()):
             summary.add_row(Text(broker), state_name(state), str(count), style=STYLES.get(state))
-        console.print(summary)
+        parts.append(summary)
+    return parts
 
 
 def write_csv(path: Path, entries: list[Entry], as_of: date) -> None:
