@@ -231,7 +231,7 @@ class App:
         )
         letter = letters.render(request, self.templates)
         if "email" in chosen and not request.reply_email:
-            raise InputError("email", "the e-mail format needs your e-mail address (--email)")
+            raise InputError("email", _("the e-mail format needs your e-mail address (--email)"))
         result = self._write(letter, chosen, out_dir, force)
         result.warnings += compose.recipient_wishes(request, chosen)
         result.warnings += compose.gap_advice(letter, self.registry)
@@ -313,9 +313,9 @@ class App:
         if not set(chosen) <= {"pdf", "email", "labels"}:
             raise UsageError(_("--format for a batch is pdf, email and/or labels"))
         if send and "email" not in chosen:
-            raise UsageError("--send needs --format to include email")
+            raise UsageError(_("--send needs --format to include email"))
         if send and not dry_run and smtp is None:
-            raise UsageError("--send needs --smtp-host")
+            raise UsageError(_("--send needs --smtp-host"))
         options = batches.BatchOptions(
             broker=broker,
             association=members.load_association(association),
@@ -472,13 +472,16 @@ class App:
     ) -> AnswerResult:
         """Record the recipient's answer (`state`), or a notified extension."""
         if extension == bool(state):
-            raise UsageError("give either --state or --extension")
+            raise UsageError(_("give either --state or --extension"))
         day = fields.iso_date(on, "on")
         if extension:
             self.journal.mark_extension(reference, day)
             return AnswerResult(reference=reference, entry=self.journal.entry(reference))
         if state not in ANSWER_STATES:
-            raise InputError("state", f"'{state}': use {', '.join(ANSWER_STATES)}")
+            raise InputError(
+                "state",
+                _("'{value}': use {choices}").format(value=state, choices=", ".join(ANSWER_STATES)),
+            )
         kept = self.journal.mark_answer(reference, state, day, note, list(files))
         step = NEXT_STEP.get(state)
         return AnswerResult(
@@ -569,8 +572,10 @@ class App:
         result.written.append(dossier)
         self.journal.mark_complained(reference, day, letter.request.reference)
         result.warnings += [
-            f"the reply {name} is not a readable PDF: not bundled, but listed with its "
-            "checksum on the dossier's last page; attach it yourself"
+            _(
+                "the reply {name} is not a readable PDF: not bundled, but listed with its "
+                "checksum on the dossier's last page; attach it yourself"
+            ).format(name=name)
             for name in result.left_out
         ]
         return result
@@ -589,7 +594,12 @@ class App:
         """Every request with its deadline, and its state as of a day (default: today);
         also written as CSV rows and as an .ics calendar of deadlines when asked."""
         if state is not None and state not in REQUEST_STATES:
-            raise InputError("state", f"'{state}': use {', '.join(REQUEST_STATES)}")
+            raise InputError(
+                "state",
+                _("'{value}': use {choices}").format(
+                    value=state, choices=", ".join(REQUEST_STATES)
+                ),
+            )
         day = self._day(as_of, "as_of")
         entries = report.select(
             self.journal.entries(broker=broker),
@@ -683,7 +693,9 @@ class App:
         """Import an outside company database into a registry file; a registry that
         would not load is never written (the output is left as it was)."""
         if source != "datenanfragen":
-            raise InputError("source", f"'{source}': dsar imports datenanfragen")
+            raise InputError(
+                "source", _("'{value}': dsar imports datenanfragen").format(value=source)
+            )
         check_free([output], overwrite=force)
         report = importer.import_datenanfragen(path, kind=kind)
         text = importer.dump(report, path)
@@ -706,7 +718,11 @@ class App:
     def search(self, text: str) -> BrokersResult:
         found = self.registry.search(text)
         if not found:
-            raise DsarError(f"nothing matches '{text}'; try part of a name, or dsar brokers list")
+            raise DsarError(
+                _("nothing matches '{text}'; try part of a name, or dsar brokers list").format(
+                    text=text
+                )
+            )
         return BrokersResult(brokers=[self.registry.brokers[s] for s in found])
 
     def check(self, file: Path | None = None) -> CheckResult:

@@ -364,14 +364,14 @@ def brokers_list(kind, registries):
       dsar brokers list
       dsar brokers list --kind party
     """
-    table = Table("slug", "kind", "name", "e-mail", "post", "quality", box=None)
+    table = Table(*(_(h) for h in ("slug", "kind", "name", "e-mail", "post", "quality")), box=None)
     for broker in open_app(registries).brokers(kind).brokers:
         table.add_row(
             broker.slug,
             broker.kind,
             broker.name,
-            "yes" if broker.email else "-",
-            "yes" if broker.postal_address else "-",
+            _("yes") if broker.email else "-",
+            _("yes") if broker.postal_address else "-",
             broker.quality,
         )
     Console(width=None if sys.stdout.isatty() else 160).print(table)
@@ -390,43 +390,48 @@ def brokers_show(slug, registries):
     result = open_app(registries).broker(slug)
     broker = result.broker
     click.echo(
-        f"{broker.name}  [{broker.slug}]  {broker.kind}, quality {broker.quality}, "
-        f"checked {broker.checked or 'never'}"
+        f"{broker.name}  [{broker.slug}]  {broker.kind}, "
+        + _("quality {quality}, checked {checked}").format(
+            quality=broker.quality, checked=broker.checked or _("never")
+        )
     )
     if broker.aliases:
-        click.echo(f"also known as: {', '.join(broker.aliases)}")
+        click.echo(_("also known as: {names}").format(names=", ".join(broker.aliases)))
     if broker.description:
         click.echo(f"\n{broker.description}\n")
     for label, value in (
-        ("web", broker.web),
-        ("privacy policy", broker.privacy_policy),
+        (_("web"), broker.web),
+        (_("privacy policy"), broker.privacy_policy),
         ("SIREN", broker.siren),
-        ("asks for requests in", broker.language),
-        ("asks for requests by", broker.medium),
+        (_("asks for requests in"), broker.language),
+        (_("asks for requests by"), broker.medium),
     ):
         if value:
             click.echo(f"{label}: {value}")
-    click.echo("contacts:")
+    click.echo(_("contacts:"))
     for contact in broker.contacts:
         value = contact.value.replace("\n", ", ")
-        click.echo(f"  {contact.kind}: {value}\n    source: {contact.source or 'not stated'}")
-    for kind, label in (("email", "e-mail"), ("postal", "postal address")):
+        source = contact.source or _("not stated")
+        click.echo(f"  {contact.kind}: {value}\n    " + _("source: {source}").format(source=source))
+    for kind, label in (("email", _("e-mail")), ("postal", _("postal address"))):
         if not any(c.kind in (kind, "dpo-" + kind) for c in broker.contacts):
-            click.echo(f"  {label}: unknown (no source gives one)")
+            click.echo("  " + _("{label}: unknown (no source gives one)").format(label=label))
     if broker.parent:
-        click.echo(f"parent: {broker.parent}")
+        click.echo(_("parent: {slug}").format(slug=broker.parent))
     if result.subsidiaries:
-        click.echo(f"subsidiaries: {', '.join(b.slug for b in result.subsidiaries)}")
+        names = ", ".join(b.slug for b in result.subsidiaries)
+        click.echo(_("subsidiaries: {names}").format(names=names))
     if broker.brokers_used:
-        click.echo(f"brokers used: {', '.join(broker.brokers_used)}")
+        click.echo(_("brokers used: {names}").format(names=", ".join(broker.brokers_used)))
     if result.used_by:
-        click.echo(f"parties known to use it: {', '.join(b.slug for b in result.used_by)}")
-    click.echo("sources:")
+        names = ", ".join(b.slug for b in result.used_by)
+        click.echo(_("parties known to use it: {names}").format(names=names))
+    click.echo(_("sources:"))
     for source in broker.sources:
         click.echo(f"  - {source.label()}")
     if broker.notes:
-        click.echo(f"notes: {broker.notes}")
-    click.echo(f"from: {result.origin}")
+        click.echo(_("notes: {notes}").format(notes=broker.notes))
+    click.echo(_("from: {origin}").format(origin=result.origin))
 
 
 @brokers.command("search")
@@ -463,7 +468,7 @@ def brokers_check(file, registries):
     for finding in result.findings:
         click.echo(str(finding), err=True)
     if result.exit_code:
-        click.echo(f"Error: {result.summary}", err=True)
+        click.echo(_("Error: {message}").format(message=result.summary), err=True)
     else:
         click.echo(result.summary)
     finish(result.exit_code)
@@ -498,10 +503,12 @@ def brokers_import(source, path, output, kind, force):
         click.echo(problem, err=True)
     if imported.unmapped:
         kept_out = ", ".join(f"{k} ({n})" for k, n in imported.unmapped.most_common())
-        click.echo(f"fields not carried over: {kept_out}", err=True)
+        click.echo(_("fields not carried over: {fields}").format(fields=kept_out), err=True)
     click.echo(
-        f"imported {len(imported.entries)} entries into {result.output}; "
-        f"{len(imported.problems)} value(s) dropped or skipped (listed above)"
+        _(
+            "imported {count} entries into {path}; {dropped} value(s) dropped or skipped "
+            "(listed above)"
+        ).format(count=len(imported.entries), path=result.output, dropped=len(imported.problems))
     )
 
 
@@ -528,13 +535,14 @@ def campaigns(registries):
     Example:
       dsar campaigns
     """
-    table = Table("date", "party", "candidates", "broker", "channel", "volume", "sources", box=None)
+    headers = ("date", "party", "candidates", "broker", "channel", "volume", "sources")
+    table = Table(*(_(h) for h in headers), box=None)
     for campaign in open_app(registries).campaigns().campaigns:
         table.add_row(
             campaign.date,
             campaign.party or "?",
             ", ".join(campaign.candidates),
-            campaign.broker or "unknown",
+            campaign.broker or _("unknown"),
             ",".join(campaign.channel),
             campaign.volume or "",
             "; ".join(s.label() for s in campaign.sources),
@@ -776,7 +784,7 @@ def batch_command(
         password = None
         if smtp_user:
             password = os.environ.get("DSAR_SMTP_PASSWORD") or click.prompt(
-                f"SMTP password for {smtp_user}", hide_input=True, err=True
+                _("SMTP password for {user}").format(user=smtp_user), hide_input=True, err=True
             )
         smtp = SmtpSettings(
             host=smtp_host,
@@ -1100,7 +1108,11 @@ def remind(reference, templates_dir, **options):
     """
     result = open_app(templates=templates_dir).remind(reference, **options)
     print_letter(result)
-    click.echo(f"{reference}: reminded; final deadline {result.final_deadline}")
+    click.echo(
+        _("{reference}: reminded; final deadline {deadline}").format(
+            reference=reference, deadline=result.final_deadline
+        )
+    )
 
 
 @cli.command("reply-id")
@@ -1137,10 +1149,10 @@ def complain(reference, on, out_dir, force, templates_dir, registries):
     app = open_app(registries, templates_dir)
     result = app.complain(reference, on=on, out_dir=out_dir, force=force)
     print_letter(result, [p for p in result.written if p != result.dossier])
-    click.echo(f"wrote {result.dossier}")
+    click.echo(_("wrote {path}").format(path=result.dossier))
     for line in result.warnings:
-        click.echo(f"warning: {line}", err=True)
-    click.echo("file it online at https://www.cnil.fr/fr/plaintes, or post it to the CNIL")
+        click.echo(_("warning: {message}").format(message=line), err=True)
+    click.echo(_("file it online at https://www.cnil.fr/fr/plaintes, or post it to the CNIL"))
 
 
 def main():

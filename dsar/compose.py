@@ -21,7 +21,12 @@ def parse_formats(value: str) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown or not chosen:
-        raise InputError("format", f"'{value}': use {', '.join(FORMATS)}, comma-separated")
+        raise InputError(
+            "format",
+            _("'{value}': use {choices}, comma-separated").format(
+                value=value, choices=", ".join(FORMATS)
+            ),
+        )
     return chosen
 
 
@@ -66,7 +71,9 @@ def build_request(
 ) -> Request:
     target = registry.get(broker)
     if right not in RIGHTS:
-        raise InputError("right", f"'{right}': use {', '.join(RIGHTS)}")
+        raise InputError(
+            "right", _("'{value}': use {choices}").format(value=right, choices=", ".join(RIGHTS))
+        )
     parties = [] if target.kind == "party" else party_behind(registry, evidence)
     identity = requester.phone or requester.email or requester.name
     return Request(
