@@ -162,12 +162,17 @@ def parse_columns(value: str | None) -> dict[str, str]:
     return mapping
 
 
+def column_names(header: list[str], columns: dict[str, str] | None = None) -> list[str]:
+    """The column each header cell is read as ('' for one not known), checking nothing."""
+    known = {**KNOWN, **(columns or {})}
+    return [known.get(fold(h), "") for h in header]
+
+
 def map_header(
     path: Path, header: list[str], columns: dict[str, str] | None = None
 ) -> list[tuple[str, str]]:
     """Each header cell with the column it is read as (SKIP for one left unread)."""
-    known = {**KNOWN, **(columns or {})}
-    read_as = [(h.strip(), known.get(fold(h), "")) for h in header]
+    read_as = list(zip((h.strip() for h in header), column_names(header, columns), strict=True))
     unknown = [h for h, column in read_as if not column]
     seen = [column for _h, column in read_as if column and column != SKIP]
     twice = sorted({c for c in seen if seen.count(c) > 1})

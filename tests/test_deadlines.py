@@ -22,7 +22,9 @@ from .test_journal import generate, status_json
         (date(2026, 9, 4), date(2026, 10, 5)),  # 4 October 2026 is a Sunday
         (date(2026, 10, 1), date(2026, 11, 2)),  # 1 November: a Sunday and All Saints' Day
         (date(2026, 4, 14), date(2026, 5, 15)),  # 14 May 2026 is Ascension Day
-        (date(2026, 6, 10), date(2026, 7, 10)),  # a Friday: no change
+        (date(2026, 3, 6), date(2026, 4, 7)),  # 6 April 2026 is Easter Monday
+        (date(2026, 11, 30), date(2026, 12, 30)),  # a Wednesday: no change
+        (date(2026, 12, 1), date(2027, 1, 4)),  # 1 January 2027 a holiday, then a weekend
     ],
 )
 def test_one_month_ends_on_a_working_day(receipt, due):
@@ -68,3 +70,17 @@ def test_extension_in_time_moves_the_deadline(runner, tmp_path):
     assert result.exit_code == 0
     row = json.loads(result.stdout)["requests"][0]
     assert (row["deadline"], row["state"], row["notes"]) == ("2026-05-04", "extended", [])
+
+
+def test_journal_keeps_a_late_extension_without_moving_the_deadline(shipped, tmp_path):
+    from .conftest import make_request
+
+    request = make_request(shipped, "renaissance")
+    with Journal(tmp_path / "j.sqlite3") as journal:
+        journal.record(request, subject="s", body_text="b", medium="pdf")
+        journal.mark_sent(request.reference, date(2026, 1, 30), received=date(2026, 2, 2))
+        journal.mark_extension(request.reference, date(2026, 3, 10))
+        entry = journal.entry(request.reference)
+    assert entry.extended_on == date(2026, 3, 10) and not entry.extension_counts
+    assert entry.deadline == date(2026, 3, 2) and entry.state(date(2026, 3, 20)) == "overdue"
+    assert "which ended on 2026-03-02" in entry.late_extension_note
