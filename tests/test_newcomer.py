@@ -110,3 +110,46 @@ def test_sent_keeps_the_registered_letter_receipt_by_its_content(runner, tmp_pat
         b"\xff\xd8 a photo of the receipt",
         b"\xff\xd8 another photo, same name",
     }
+
+
+def test_init_asks_again_for_a_wrong_answer_and_keeps_the_others(runner, dsar_home):
+    answers = "\n".join(
+        [
+            "Camille Martin",
+            "12 rue des Lilas",
+            "75011 Paris",
+            "",  # the address ends
+            "06 12",  # a typo: asked again at once, nothing else is lost
+            "06 12 34 56 78",
+            "camille@example.org",
+        ]
+    )
+    result = runner.invoke(cli, ["init"], input=answers + "\n")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Phone number that received the message") == 2
+    assert "Error: '06 12' is not a valid phone number" in result.output
+    assert "--phone" not in result.output  # an option the person never typed
+    saved = (dsar_home / "profile.yaml").read_text(encoding="utf-8")
+    assert "+33612345678" in saved and "75011 Paris" in saved and "camille@example.org" in saved
+
+
+def test_a_value_error_shows_the_subcommand_s_usage(runner):
+    args = ["generate", "--broker", "selfcontact", "--name", "C M", "--phone", "12"]
+    result = runner.invoke(cli, args, prog_name="dsar")
+    assert result.exit_code == 2
+    assert "Usage: dsar generate [OPTIONS]" in result.output
+    assert "Usage: dsar [OPTIONS] COMMAND" not in result.output
+    assert "--phone: '12' is not a valid phone number" in result.output
+
+
+def test_generate_ends_with_what_to_do_next(runner, tmp_path):
+    args = ["generate", "--broker", "renaissance", "--name", "Camille Martin", "--email"]
+    args += ["camille@example.org", "--format", "email", "--out", str(tmp_path / "l")]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    last = result.stdout.strip().splitlines()[-1]
+    reference = next(w for w in result.stdout.split() if w.startswith("DSAR-"))
+    assert last.startswith("Next: files in ") and str(tmp_path / "l") in last
+    assert "by e-mail: open " in last and ".eml" in last and "mailto:" in last
+    assert "webmail: add --format text" in last
+    assert f"once sent: dsar sent {reference} --on YYYY-MM-DD" in last
