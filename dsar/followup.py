@@ -113,15 +113,50 @@ def complaint(
     return letters.render(request, env, kind="complaint", extra=extra), extra
 
 
+# the dossier goes to the CNIL: its steps are always in French, whatever the UI speaks
+STEPS_FR = {
+    "generated": "généré",
+    "sent": "envoyé",
+    "extension": "prolongation notifiée",
+    "reminded": "relancé",
+    "complained": "plainte à la CNIL",
+    "send-failed": "échec de l'envoi",
+    "proof": "preuve d'envoi conservée",
+    "e-mail-rebuilt": "courriel refait avant envoi",
+}
+ANSWERS_FR = {
+    "answered": "répondu",
+    "partial": "partielle",
+    "refused": "refusée",
+    "id-requested": "pièce d'identité demandée",
+    "closed": "close",
+}
+ROLES_FR = {
+    "pdf": "lettre (PDF)",
+    "email": "courriel",
+    "reply": "réponse",
+    "proof": "preuve d'envoi",
+}
+
+
+def step_fr(what: str) -> str:
+    """'answer:partial' -> 'réponse : partielle'; a step not known is shown as recorded."""
+    kind, _, state = what.partition(":")
+    if kind == "answer" and state:
+        return f"réponse\u00a0: {ANSWERS_FR.get(state, state)}"
+    return STEPS_FR.get(what, what)
+
+
 def proofs_html(journal: Journal, reference: str) -> str:
     """A last page listing every recorded step: dates, registered numbers, Message-IDs."""
     rows = "".join(
-        f"<tr><td>{html.escape(e['on_date'] or '')}</td><td>{html.escape(e['what'])}</td>"
+        f"<tr><td>{html.escape(e['on_date'] or '')}</td><td>{html.escape(step_fr(e['what']))}</td>"
         f"<td>{html.escape(e['detail'] or '')}</td><td>{html.escape(e['at'])}</td></tr>"
         for e in journal.events(reference)
     )
     files = "".join(
-        f"<li>{html.escape(role)} : {html.escape(path.name)} (SHA-256 {sha[:16]}…)</li>"
+        f"<li>{html.escape(ROLES_FR.get(role, role))} : {html.escape(path.name)} "
+        f"(SHA-256 {sha[:16]}…)</li>"
         for role, path, sha in journal.files(reference)
     )
     return (

@@ -153,3 +153,41 @@ def test_generate_ends_with_what_to_do_next(runner, tmp_path):
     assert "by e-mail: open " in last and ".eml" in last and "mailto:" in last
     assert "webmail: add --format text" in last
     assert f"once sent: dsar sent {reference} --on YYYY-MM-DD" in last
+
+
+def test_the_cnil_dossier_lists_its_steps_in_french(runner, tmp_path, dsar_home):
+    from dsar import followup
+    from dsar.journal import Journal
+
+    made = runner.invoke(
+        cli,
+        [
+            "generate",
+            "--broker",
+            "renaissance",
+            "--name",
+            "Camille Martin",
+            "--email",
+            "camille@example.org",
+            "--format",
+            "email",
+            "--date",
+            "2026-01-30",
+            "--out",
+            str(tmp_path / "l"),
+        ],
+    )
+    assert made.exit_code == 0, made.output
+    reference = next(w for w in made.stdout.split() if w.startswith("DSAR-"))
+    receipt = tmp_path / "recu.pdf"
+    receipt.write_bytes(b"%PDF-1.4 a scan")
+    for args in (
+        ["sent", reference, "--on", "2026-01-31", "--proof", str(receipt)],
+        ["answer", reference, "--state", "partial", "--on", "2026-02-20"],
+    ):
+        assert runner.invoke(cli, ["--ui-lang", "en", *args]).exit_code == 0
+    with Journal(dsar_home / "journal.sqlite3") as journal:
+        page = followup.proofs_html(journal, reference)
+    for step in ("généré", "envoyé", "réponse\u00a0: partielle", "preuve d&#x27;envoi"):
+        assert f">{step}<" in page or f"<li>{step} :" in page, step
+    assert ">answer:partial<" not in page and ">generated<" not in page
