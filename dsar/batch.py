@@ -81,10 +81,10 @@ def recipient_names(
 
 def _missing(broker: Broker, what: str, kind: str, effect: str) -> str:
     flag = "--to-email" if kind == "email" else "--to-address"
-    return (
-        f"{broker.name} [{broker.slug}]: no {what} in the registry: {effect}; give {flag} or "
-        f"add it once: dsar brokers add-contact {broker.slug} --{kind} ... --source WHERE"
-    )
+    return _(
+        "{name} [{slug}]: no {what} in the registry: {effect}; give {flag} or add it once: "
+        "dsar brokers add-contact {slug} --{kind} ... --source WHERE"
+    ).format(name=broker.name, slug=broker.slug, what=what, effect=effect, flag=flag, kind=kind)
 
 
 def check_recipients(
@@ -108,20 +108,23 @@ def check_recipients(
     if (to_email or to_address) and len(found) > 1:
         flag = "--to-email" if to_email else "--to-address"
         raise DsarError(
-            f"{flag} is for one recipient, and the rows write to {len(found)}: "
-            f"{', '.join(found)}; run one batch per recipient (--broker and a CSV without a "
-            "broker column)"
+            _(
+                "{flag} is for one recipient, and the rows write to {count}: {names}; run one "
+                "batch per recipient (--broker and a CSV without a broker column)"
+            ).format(flag=flag, count=len(found), names=", ".join(found))
         )
     warnings = []
     for broker in found.values():
         if "email" in formats and not (to_email or broker.email):
-            no_email = _missing(broker, "e-mail address", "email", "there is no one to send to")
+            no_email = _missing(
+                broker, _("e-mail address"), "email", _("there is no one to send to")
+            )
             if send:
                 raise DsarError(f"--send: {no_email}")
             warnings.append(no_email)
         if "pdf" in formats and not (to_address or broker.postal_address):
             warnings.append(
-                _missing(broker, "postal address", "postal", "the recipient block is empty")
+                _missing(broker, _("postal address"), "postal", _("the recipient block is empty"))
             )
         if "pdf" in formats and not to_address:
             warnings.extend(compose.unverified_address(broker, registry.added.get(broker.slug, ())))
@@ -217,7 +220,11 @@ def run(
                 result.bad_rows.append(item)
                 progress(1)
                 if options.strict:
-                    raise DsarError(f"{csv_path}: {item} (stopped: --strict)")
+                    raise DsarError(
+                        _("{path}: {problem} (stopped: --strict)").format(
+                            path=csv_path, problem=item
+                        )
+                    )
                 continue
             try:
                 request = compose.build_request(
@@ -237,7 +244,11 @@ def run(
                 result.bad_rows.append(bad)
                 progress(1)
                 if options.strict:
-                    raise DsarError(f"{csv_path}: {bad} (stopped: --strict)") from None
+                    raise DsarError(
+                        _("{path}: {problem} (stopped: --strict)").format(
+                            path=csv_path, problem=bad
+                        )
+                    ) from None
                 continue
             reference = request.reference
             row = ManifestRow(item.row, request.requester.name, request.broker.slug, reference)

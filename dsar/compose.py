@@ -163,19 +163,24 @@ def recipient_wishes(request: Request, formats: tuple[str, ...]) -> list[str]:
     broker, lines = request.broker, []
     if broker.language and broker.language != request.lang:
         remedy = (
-            f"--lang {broker.language} writes it so"
+            _("--lang {lang} writes it so").format(lang=broker.language)
             if broker.language in fields.LANGUAGES
-            else "dsar writes fr or en; English is widely accepted"
+            else _("dsar writes fr or en; English is widely accepted")
         )
         lines.append(
-            f"{broker.name} asks for requests in '{broker.language}'; this letter is "
-            f"in '{request.lang}': {remedy}."
+            _(
+                "{name} asks for requests in '{wanted}'; this letter is in '{lang}': {remedy}."
+            ).format(name=broker.name, wanted=broker.language, lang=request.lang, remedy=remedy)
         )
     medium = {"email": "email", "letter": "pdf", "fax": "pdf", "webform": None}
     # plain text can go either way (pasted into a mail or printed): no hint then
     if broker.medium and "text" not in formats and medium[broker.medium] not in formats:
         where = f" ({broker.webform})" if broker.medium == "webform" and broker.webform else ""
-        lines.append(f"{broker.name} asks for requests by {broker.medium}{where}.")
+        lines.append(
+            _("{name} asks for requests by {medium}{where}.").format(
+                name=broker.name, medium=broker.medium, where=where
+            )
+        )
     return lines
 
 
@@ -197,12 +202,17 @@ def unverified_address(broker: Broker, vouched: Iterable[Contact] = ()) -> list[
         return []
     where = f" ({contact.source})" if contact.source else ""
     lines = [
-        f"{broker.name}: the postal address comes from a source that is not verified{where}, "
-        f"quality {broker.quality}: check it before posting the letter."
+        _(
+            "{name}: the postal address comes from a source that is not verified{where}, "
+            "quality {quality}: check it before posting the letter."
+        ).format(name=broker.name, where=where, quality=broker.quality)
     ]
     if is_french_organisation(broker):
         lines.append(
-            f"  The official company directory shows the registered office: {company_search(broker)}"
+            "  "
+            + _("The official company directory shows the registered office: {link}").format(
+                link=company_search(broker)
+            )
         )
     return lines
 
@@ -222,28 +232,46 @@ def gap_advice(letter: Letter, registry: Registry) -> list[str]:
     broker = request.broker
     if not letter.gaps:
         return []
-    missing = {"email": "e-mail address", "postal": "postal address"}
+    missing = {"email": _("e-mail address"), "postal": _("postal address")}
     lines = [
-        f"{broker.name}: no {' and no '.join(missing[g] for g in letter.gaps)} "
-        f"known in the registry (quality: {broker.quality})."
+        _("{name}: no {missing} known in the registry (quality: {quality}).").format(
+            name=broker.name,
+            missing=_(" and no ").join(missing[g] for g in letter.gaps),
+            quality=broker.quality,
+        )
     ]
-    known = [f"web site {broker.web}" if broker.web else None]
-    known += [f"privacy policy {broker.privacy_policy}" if broker.privacy_policy else None]
-    known += [f"web form {broker.webform}" if broker.webform else None]
+    known = [_("web site {url}").format(url=broker.web) if broker.web else None]
+    known += [
+        _("privacy policy {url}").format(url=broker.privacy_policy)
+        if broker.privacy_policy
+        else None
+    ]
+    known += [_("web form {url}").format(url=broker.webform) if broker.webform else None]
     known = [k for k in known if k]
     if known:
-        lines.append(f"  The sources give: {'; '.join(known)}. Look there for a contact.")
+        lines.append(
+            "  "
+            + _("The sources give: {known}. Look there for a contact.").format(
+                known="; ".join(known)
+            )
+        )
     if broker.notes:
-        lines.append(f"  Note: {broker.notes}")
+        lines.append("  " + _("Note: {notes}").format(notes=broker.notes))
     if "postal" in letter.gaps and is_french_organisation(broker):
         lines.append(
-            "  Its registered office (siège social) is a valid address for a request; find it "
-            f"in the official company directory: {company_search(broker)}"
+            "  "
+            + _(
+                "Its registered office (siège social) is a valid address for a request; find "
+                "it in the official company directory: {link}"
+            ).format(link=company_search(broker))
         )
     lines.append(
-        "  Supply it with --to-email ADDRESS or --to-address 'LINE\\nLINE', or add it to your "
-        f"registry once: dsar brokers add-contact {broker.slug} --email ADDRESS --source WHERE "
-        "(or --postal 'LINE\\nLINE')."
+        "  "
+        + _(
+            "Supply it with --to-email ADDRESS or --to-address 'LINE\\nLINE', or add it to your "
+            "registry once: dsar brokers add-contact {slug} --email ADDRESS --source WHERE "
+            "(or --postal 'LINE\\nLINE')."
+        ).format(slug=broker.slug)
     )
     if broker.kind != "party":
         parties = ([request.campaign_party] if request.campaign_party else []) or (
@@ -252,10 +280,12 @@ def gap_advice(letter: Letter, registry: Registry) -> list[str]:
         if parties:
             names = ", ".join(p.slug for p in parties[:6])
             lines.append(
-                "  Write also to the party that ordered the campaign: it stays responsible and "
-                "must obtain the origin of your data from its provider: "
-                f"dsar generate --broker {parties[0].slug} ...  (parties known to use "
-                f"{broker.name}: {names})"
+                "  "
+                + _(
+                    "Write also to the party that ordered the campaign: it stays responsible "
+                    "and must obtain the origin of your data from its provider: dsar generate "
+                    "--broker {slug}  (parties known to use {name}: {names})"
+                ).format(slug=parties[0].slug, name=broker.name, names=names)
             )
     return lines
 

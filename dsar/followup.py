@@ -10,9 +10,11 @@ import jinja2
 
 from . import deadlines, letters
 from .errors import DsarError
+from .i18n import _
 from .journal import Entry, Journal
 from .models import Broker, Letter, Request
 from .render import assemble
+from .report import state_name
 from .vocabulary import ANSWERED, NOT_YET_DUE, REMINDABLE
 
 
@@ -46,8 +48,10 @@ def first_request(journal: Journal, entry: Entry, on: date) -> dict:
 def _sent(entry: Entry) -> None:
     if entry.sent_on is None:
         raise DsarError(
-            f"{entry.reference} has no sending date: record it first with "
-            f"dsar sent {entry.reference} --on YYYY-MM-DD [--lrar NUMBER] [--received DATE]"
+            _(
+                "{reference} has no sending date: record it first with dsar sent {reference} "
+                "--on YYYY-MM-DD [--lrar NUMBER] [--received DATE]"
+            ).format(reference=entry.reference)
         )
 
 
@@ -68,8 +72,12 @@ def reminder(
     _sent(entry)
     if entry.state(on) not in REMINDABLE:
         raise DsarError(
-            f"{reference} is {entry.state(on)}: its deadline ({entry.deadline}) has not passed; "
-            "a reminder before then has no legal weight"
+            _(
+                "{reference} is {state}: its deadline ({deadline}) has not passed; a reminder "
+                "before then has no legal weight"
+            ).format(
+                reference=reference, state=state_name(entry.state(on)), deadline=entry.deadline
+            )
         )
     first = first_request(journal, entry, on)
     extra = {"first": first, "final_deadline": deadlines.final_deadline(on)}
@@ -97,8 +105,12 @@ def complaint(
     _sent(entry)
     if entry.state(on) in NOT_YET_DUE:
         raise DsarError(
-            f"{reference} is {entry.state(on)}: the recipient still has until {entry.deadline} "
-            "to answer; complain after that"
+            _(
+                "{reference} is {state}: the recipient still has until {deadline} to answer; "
+                "complain after that"
+            ).format(
+                reference=reference, state=state_name(entry.state(on)), deadline=entry.deadline
+            )
         )
     original = journal.request(reference)
     replies = [path.name for role, path, _ in journal.files(reference, "reply")]
@@ -141,7 +153,7 @@ ROLES_FR = {
 
 def step_fr(what: str) -> str:
     """'answer:partial' -> 'réponse : partielle'; a step not known is shown as recorded."""
-    kind, _, state = what.partition(":")
+    kind, _sep, state = what.partition(":")
     if kind == "answer" and state:
         return f"réponse\u00a0: {ANSWERS_FR.get(state, state)}"
     return STEPS_FR.get(what, what)

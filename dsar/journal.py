@@ -21,6 +21,7 @@ from pydantic import TypeAdapter
 from . import clock, deadlines
 from .errors import DsarError, JournalError
 from .files import write_private
+from .i18n import _
 from .models import Request
 from .vocabulary import ANSWER_STATES, MAIL_TO_SEND, WAITING
 
@@ -162,11 +163,10 @@ class Entry:
     def late_extension_note(self) -> str | None:
         if self.extended_on is None or self.receipt is None or self.extension_counts:
             return None
-        return (
-            f"the extension notified on {self.extended_on} came after the first month, which "
-            f"ended on {deadlines.deadline(self.receipt)}: it does not move the deadline "
-            "(Art. 12(3) GDPR)"
-        )
+        return _(
+            "the extension notified on {extended} came after the first month, which ended on "
+            "{ended}: it does not move the deadline (Art. 12(3) GDPR)"
+        ).format(extended=self.extended_on, ended=deadlines.deadline(self.receipt))
 
     @property
     def deadline_notes(self) -> list[str]:
@@ -174,8 +174,10 @@ class Entry:
         notes = []
         if self.receipt_is_estimated:
             notes.append(
-                f"deadline estimated from the sending date {self.sent_on}: it runs from receipt; "
-                f"record it with dsar sent {self.reference} --on {self.sent_on} --received DATE"
+                _(
+                    "deadline estimated from the sending date {sent}: it runs from receipt; "
+                    "record it with dsar sent {reference} --on {sent} --received DATE"
+                ).format(sent=self.sent_on, reference=self.reference)
             )
         if self.late_extension_note:
             notes.append(self.late_extension_note)
@@ -372,7 +374,11 @@ class Journal:
             columns["lrar_number"] = lrar
         if received:
             if received < on:
-                raise DsarError(f"received {received} is before sent {on}")
+                raise DsarError(
+                    _("received {received} is before sent {sent}").format(
+                        received=received, sent=on
+                    )
+                )
             columns["received_on"] = received
         if message_id:
             columns["message_id"] = message_id
@@ -387,7 +393,9 @@ class Journal:
         entry = self.entry(reference)
         if entry.receipt is None:
             raise DsarError(
-                f"{reference} was never recorded as sent: run dsar sent {reference} --on DATE first"
+                _(
+                    "{reference} was never recorded as sent: run dsar sent {reference} --on DATE first"
+                ).format(reference=reference)
             )
         if deadlines.extension_counts(entry.receipt, on):
             self._update(reference, "extension", on, None, extended_on=on, state="extended")
@@ -409,7 +417,7 @@ class Journal:
         kept = []
         for source in files:
             if not source.is_file():
-                raise DsarError(f"{source}: no such file")
+                raise DsarError(_("{path}: no such file").format(path=source))
         if files and self.in_memory:
             raise DsarError("an in-memory journal keeps no reply files")
         for source in files:
@@ -539,7 +547,11 @@ class Journal:
     def entry(self, reference: str) -> Entry:
         row = self.db.execute("SELECT * FROM requests WHERE reference = ?", (reference,)).fetchone()
         if row is None:
-            raise DsarError(f"no request {reference} in the journal {self.path}; see dsar status")
+            raise DsarError(
+                _("no request {reference} in the journal {path}; see dsar status").format(
+                    reference=reference, path=self.path
+                )
+            )
         return self._entry(row)
 
     def _entry(self, row) -> Entry:
@@ -574,7 +586,11 @@ class Journal:
             "SELECT request_json FROM requests WHERE reference = ?", (reference,)
         ).fetchone()
         if row is None:
-            raise DsarError(f"no request {reference} in the journal; see dsar status")
+            raise DsarError(
+                _("no request {reference} in the journal; see dsar status").format(
+                    reference=reference
+                )
+            )
         return request_from_json(row[0])
 
     def page_html(self, reference: str) -> str | None:

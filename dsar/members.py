@@ -87,17 +87,25 @@ class BadRow:
     reason: str
 
     def __str__(self) -> str:
-        return f"row {self.row}, column {self.column}: {self.reason}"
+        return _("row {row}, column {column}: {reason}").format(
+            row=self.row, column=self.column, reason=self.reason
+        )
 
 
 def load_association(path: Path) -> Association:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
-        raise DsarError(f"{path}: cannot read it ({exc})") from None
+        raise DsarError(
+            _("{path}: cannot read it ({reason})").format(path=path, reason=exc)
+        ) from None
     missing = [k for k in ("name", "address", "email", "representative") if not data.get(k)]
     if missing:
-        raise DsarError(f"{path}: give {', '.join(missing)} (name, address, email, representative)")
+        raise DsarError(
+            _("{path}: give {missing} (name, address, email, representative)").format(
+                path=path, missing=", ".join(missing)
+            )
+        )
     try:
         return Association(
             name=fields.text(str(data["name"]), "name", limit=200),
@@ -127,8 +135,10 @@ def _open(path: Path):
 
 def _not_utf8(path: Path, exc: UnicodeDecodeError) -> DsarError:
     return DsarError(
-        f"{path}: not UTF-8 ({exc.reason} at byte {exc.start} of a block); "
-        "save it from your spreadsheet as 'CSV UTF-8'"
+        _(
+            "{path}: not UTF-8 ({reason} at byte {byte} of a block); save it from your "
+            "spreadsheet as 'CSV UTF-8'"
+        ).format(path=path, reason=exc.reason, byte=exc.start)
     )
 
 
@@ -235,14 +245,24 @@ def read(path: Path, columns: dict[str, str] | None = None) -> Iterator[Member |
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield BadRow(row, "-", f"broken quoting ({exc}); check the quotes in this row")
+                yield BadRow(
+                    row,
+                    "-",
+                    _("broken quoting ({reason}); check the quotes in this row").format(reason=exc),
+                )
                 continue
             except UnicodeDecodeError as exc:
                 raise _not_utf8(path, exc) from None
             if not any(v.strip() for v in values):
                 continue
             if len(values) != len(header):
-                yield BadRow(row, "-", f"{len(values)} cells where the header has {len(header)}")
+                yield BadRow(
+                    row,
+                    "-",
+                    _("{cells} cells where the header has {header}").format(
+                        cells=len(values), header=len(header)
+                    ),
+                )
                 continue
             cells = dict(zip(header, values, strict=True))
             cells.pop(SKIP, None)
@@ -252,7 +272,7 @@ def read(path: Path, columns: dict[str, str] | None = None) -> Iterator[Member |
 def _member(row: int, cells: dict[str, str]) -> Member | BadRow:
     for column in REQUIRED:
         if not cells.get(column, "").strip():
-            return BadRow(row, column, "empty; it is required")
+            return BadRow(row, column, _("empty; it is required"))
     try:
         person = requester(
             cells["name"],
