@@ -48,7 +48,10 @@ from .vocabulary import (
 def as_click_error(exc: DsarError, ctx: click.Context) -> click.ClickException:
     """A value error shows the usage of the command it was given to (`ctx`)."""
     if isinstance(exc, InputError):
-        return click.UsageError(f"--{exc.field.replace('_', '-')}: {exc.reason}", ctx)
+        option = "--" + exc.field.replace("_", "-")
+        return click.UsageError(
+            _("{option}: {reason}").format(option=option, reason=exc.reason), ctx
+        )
     if isinstance(exc, UsageError):
         return click.UsageError(str(exc), ctx)
     error = click.ClickException(str(exc))
