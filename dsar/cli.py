@@ -636,11 +636,11 @@ def identify_command(text, text_file, sender, when, write_now, out_dir, registri
         for broker in result.senders:
             click.echo(f"  {broker.slug}: {broker.name}")
     for title, suspects in (
-        (_("Likely controller (the party that ordered it)"), result.controllers),
-        (_("Likely broker (who holds or rented the number)"), result.brokers),
+        (_("Likely controller (the party that ordered it):"), result.controllers),
+        (_("Likely broker (who holds or rented the number):"), result.brokers),
     ):
         if suspects:
-            click.echo(f"\n{title}:")
+            click.echo(f"\n{title}")
         for suspect in suspects:
             label = (
                 f"{suspect.name} [{suspect.slug}]"

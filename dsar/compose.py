@@ -318,4 +318,4 @@ def next_step(request: Request, files: dict[str, Path], formats: tuple[str, ...]
     parts.append(
         _("once sent: dsar sent {reference} --on YYYY-MM-DD").format(reference=request.reference)
     )
-    return _("Next: ") + "; ".join(parts) + "."
+    return _("Next: ") + _("; ").join(parts) + "."

@@ -149,7 +149,7 @@ def suspects(
         why = _("campaign {id} ({date}): {reasons}; confidence {confidence}").format(
             id=campaign.id,
             date=campaign.date,
-            reasons="; ".join(match.reasons),
+            reasons=_("; ").join(match.reasons),
             confidence=_(CONFIDENCE[match.confidence]),
         )
         if campaign.party:

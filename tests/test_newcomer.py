@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 from dsar.cli import cli
@@ -191,3 +192,79 @@ def test_the_cnil_dossier_lists_its_steps_in_french(runner, tmp_path, dsar_home)
     for step in ("généré", "envoyé", "réponse\u00a0: partielle", "preuve d&#x27;envoi"):
         assert f">{step}<" in page or f"<li>{step} :" in page, step
     assert ">answer:partial<" not in page and ">generated<" not in page
+
+
+def test_after_a_reminder_status_shows_one_deadline_and_the_days_left_to_it(
+    runner, tmp_path, dsar_home
+):
+    made = runner.invoke(
+        cli,
+        [
+            "generate",
+            "--broker",
+            "renaissance",
+            "--name",
+            "Camille Martin",
+            "--email",
+            "camille@example.org",
+            "--format",
+            "email",
+            "--date",
+            "2026-01-30",
+            "--out",
+            str(tmp_path / "l"),
+        ],
+    )
+    assert made.exit_code == 0, made.output
+    reference = next(w for w in made.stdout.split() if w.startswith("DSAR-"))
+    assert runner.invoke(cli, ["sent", reference, "--on", "2026-01-30"]).exit_code == 0
+    reminded = runner.invoke(
+        cli,
+        [
+            "remind",
+            reference,
+            "--on",
+            "2026-03-10",
+            "--format",
+            "email",
+            "--out",
+            str(tmp_path / "l"),
+        ],
+    )
+    assert reminded.exit_code == 0, reminded.output
+    final = reminded.stdout.split("final deadline ")[1].split()[0]
+    assert list((tmp_path / "l").glob("*-relance-renaissance.eml"))  # says it is a reminder
+    table = runner.invoke(cli, ["status", "--as-of", "2026-03-12"])
+    assert table.exit_code == 0, table.output
+    row = next(line for line in table.stdout.splitlines() if reference in line)
+    cells = [c.strip() for c in row.strip("│ \n").split("│")]
+    days = (date.fromisoformat(final) - date(2026, 3, 12)).days
+    assert cells[-3:] == [final, str(days), "reminded"]  # the reminder's deadline, its days
+
+
+def test_identify_generate_writes_the_letters_at_once(runner, tmp_path):
+    saved = runner.invoke(cli, ["init", "--name", "Camille Martin", "--phone", "06 12 34 56 78"])
+    assert saved.exit_code == 0, saved.output
+    out = tmp_path / "letters"
+    result = runner.invoke(
+        cli,
+        [
+            "identify",
+            "--date",
+            "06/06/2024",
+            "--sender",
+            "Marion Maréchal",
+            "--text",
+            MESSAGE,
+            "--generate",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Likely controller" in result.stdout and "dsar generate --broker" not in result.stdout
+    assert sorted(p.name.split("-")[-1] for p in out.glob("*.pdf")) == [
+        "reconquete.pdf",
+        "selfcontact.pdf",
+    ]
+    assert result.stdout.count("Next: ") == 2
