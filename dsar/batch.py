@@ -24,12 +24,12 @@ from .errors import DsarError, UnknownBroker
 from .files import write_private
 from .i18n import _
 from .journal import Journal
-from .labels import safe_cell
 from .models import Association, Broker, Letter
 from .registry import Registry
 from .render import assemble, mail
 from .render.pdf import PdfRenderer
 from .results import BatchResult, ManifestRow
+from .safety import csv_cell
 from .vocabulary import MAIL_TO_SEND, output_name
 
 CHUNK = 20  # letters laid out together by one worker task
@@ -372,5 +372,5 @@ def write_manifest(path: Path, result: BatchResult, journal: Journal) -> None:
                 state = f"{state}: {error}"
             row.email_status = state
         cells = (row.member, row.broker, row.reference, row.pdf, row.eml, row.email_status)
-        writer.writerow([row.row, *(safe_cell(c) for c in cells)])  # never a formula
+        writer.writerow([row.row, *(csv_cell(c) for c in cells)])  # never a formula
     write_private(path, out.getvalue(), overwrite=True)

@@ -13,15 +13,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .files import write_private
+from .safety import csv_cell
 
 LINES = 6  # a French postal address has six lines at most (AFNOR NF Z10-011)
 HEADER = ("reference", "member", *(f"line_{n}" for n in range(1, LINES + 1)))
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: str) -> str:
-    """A spreadsheet cell that is never a formula: a leading apostrophe keeps it text."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def address_lines(block: str) -> list[str]:
@@ -38,5 +33,5 @@ def write(path: Path, labels: Iterable[tuple[str, str, str]]) -> None:
     for reference, member, block in labels:
         lines = address_lines(block)
         cells = [reference, member, *lines, *[""] * (LINES - len(lines))]
-        writer.writerow([safe_cell(c) for c in cells])
+        writer.writerow([csv_cell(c) for c in cells])
     write_private(path, "\ufeff" + out.getvalue(), overwrite=True)  # BOM: Excel reads UTF-8

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from . import compose, fields
+from . import compose, fields, safety
 from .errors import DsarError, InputError
 from .i18n import _
 from .models import Association, Evidence, Mandate, Requester
@@ -288,12 +288,10 @@ def _member(row: int, cells: dict[str, str]) -> Member | BadRow:
             cells.get("sms_text"),
         )
         signed = fields.iso_date(cells["mandate_date"], "mandate_date")
-        reference = fields.text(cells["mandate_ref"], "mandate_ref", limit=100)
-        if "/" in reference or "\\" in reference or reference.startswith("."):
-            # it names files (mandate-<ref>.pdf): a name, never a path
-            raise InputError(
-                "mandate_ref", _("'{ref}': no / or \\ and no leading dot").format(ref=reference)
-            )
+        # it names files (the signed scan, the form): a name, never a path
+        reference = safety.name(
+            fields.text(cells["mandate_ref"], "mandate_ref", limit=100), "mandate_ref"
+        )
     except InputError as exc:
         return BadRow(row, exc.field, exc.reason)
     return Member(
