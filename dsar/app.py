@@ -36,7 +36,7 @@ from .errors import DsarError, InputError, UsageError
 from .files import check_free, write_private
 from .i18n import N_, _
 from .journal import Journal
-from .models import ContactAddition, Letter
+from .models import Association, ContactAddition, Letter
 from .paths import SHIPPED_REGISTRY, Paths
 from .registry import Registry
 from .render import mail
@@ -289,7 +289,7 @@ class App:
         self,
         csv_file: Path,
         *,
-        association: Path,
+        association: Association | Path,
         out_dir: Path,
         broker: str | None = None,
         formats: Formats = ("pdf", "email"),
@@ -326,7 +326,7 @@ class App:
             raise UsageError(_("--send needs --smtp-host"))
         options = batches.BatchOptions(
             broker=broker,
-            association=members.load_association(association),
+            association=_association(association),
             out_dir=out_dir,
             formats=chosen,
             right=right,
@@ -439,7 +439,7 @@ class App:
 
     def mandates(
         self,
-        association: Path,
+        association: Association | Path,
         out_dir: Path,
         csv_file: Path | None = None,
         *,
@@ -447,7 +447,7 @@ class App:
         columns: dict[str, str] | None = None,
     ) -> MandatesResult:
         """Mandate forms for members to sign: one per CSV row, or one blank form."""
-        found = members.load_association(association)
+        found = _association(association)
         read_as = [] if csv_file is None else members.header(csv_file, columns)
         rows = [] if csv_file is None else list(members.read(csv_file, columns))
         forms = [None] if csv_file is None else [r for r in rows if isinstance(r, members.Member)]
@@ -823,6 +823,11 @@ class App:
     def references(self) -> list[str]:
         """The references of the requests in the journal (shell completion)."""
         return [e.reference for e in self.journal.entries()]
+
+
+def _association(value: Association | Path) -> Association:
+    """An association given as such (a web form) or as its association.yaml."""
+    return value if isinstance(value, Association) else members.load_association(value)
 
 
 def parse_formats(formats: Formats) -> tuple[str, ...]:

@@ -8,9 +8,6 @@ from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from rich.table import Table
-from rich.text import Text
-
 from .files import write_private
 from .i18n import N_, _
 from .journal import Entry
@@ -94,13 +91,17 @@ def state_name(state: str) -> str:
     return _(STATE_NAMES[state]) if state in STATE_NAMES else state
 
 
-def status_tables(entries: list[Entry], as_of: date) -> list[Table | Text]:
-    """What `dsar status` shows, for the caller to print: the requests, each styled by
-    its state (overdue in red), notes, counts per state and per broker and state.
+def status_tables(entries: list[Entry], as_of: date) -> list:
+    """What `dsar status` shows, for the caller to print: rich Tables and Texts of the
+    requests, each styled by its state (overdue in red), notes, counts per state and
+    per broker and state.
 
     One row per request: its deadline is the one in force (the reminder's final
     deadline once reminded), the same the days left count to. Values are text, never
     markup: a member's name comes from a CSV."""
+    from rich.table import Table  # 0.1 s to import: only status pays it
+    from rich.text import Text
+
     if not entries:
         return [Text(_("No request in the journal yet: dsar generate writes the first one."))]
     members = any(e.member for e in entries)
@@ -121,7 +122,7 @@ def status_tables(entries: list[Entry], as_of: date) -> list[Table | Text]:
         cells += [_(RIGHT_NAMES.get(entry.right, entry.right)), row["sent"] or "", received]
         cells += [due.isoformat() if due else "", days, state_name(state)]
         table.add_row(*(Text(c) for c in cells), style=STYLES.get(state))
-    parts: list[Table | Text] = [table]
+    parts: list = [table]
     if any(e.receipt_is_estimated for e in entries):
         parts.append(
             Text(_("(date) in 'received': no receipt date known; the sending date stands in."))
