@@ -69,3 +69,25 @@ def test_pdf_recipients_without_postal_address_or_with_a_secondary_one(shipped, 
     assert "renaissance" not in text  # verified e-mail and address
     with pytest.raises(DsarError, match="--to-email is for one recipient, and the rows write to 3"):
         batch.check_recipients(shipped, names, ("email",), to_email="x@example.org")
+
+
+def test_app_refuses_to_send_to_no_one_before_any_work(tmp_path, association):
+    from dsar.app import App
+    from dsar.paths import Paths
+
+    path = write_csv(tmp_path / "members.csv", [member(1)])
+    home, out = tmp_path / "home", tmp_path / "out"
+    with App(Paths(config_dir=home, data_dir=home)) as app:
+        with pytest.raises(DsarError, match="--send: Selfcontact"):
+            app.batch(
+                path,
+                association=association,
+                out_dir=out,
+                broker="selfcontact",
+                formats="email",
+                send=True,
+                dry_run=True,
+            )
+        assert not out.exists()  # refused before any letter or manifest
+        lines = app.batch_recipients(path, broker="selfcontact", formats="email")
+        assert lines and "no e-mail address" in lines[0]
