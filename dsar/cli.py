@@ -899,10 +899,18 @@ def batch_command(
     if result.sent:
         counted = ", ".join(f"{n} {k}" for k, n in sorted(result.sent.items()))
         click.echo(_("e-mails: {counts}").format(counts=counted))
-    if result.rows and not result.sent:
+    if result.rows and result.emails_asked and not send:
         click.echo(
             _(
-                "Next: post or send the letters, then record it: dsar sent --from-manifest {path} --on YYYY-MM-DD"
+                "Next: send the e-mails with the same command and --send --smtp-host HOST "
+                "(--dry-run first lists what would leave)."
+            )
+        )
+    if result.rows and result.print_files:
+        click.echo(
+            _(
+                "Next: post the printed letters, then record it: "
+                "dsar sent --from-manifest {path} --on YYYY-MM-DD"
             ).format(path=result.manifest)
         )
     finish(result.exit_code)
