@@ -806,7 +806,7 @@ class App:
         given = [(k, v) for k, v in (("postal", postal), ("email", email), ("webform", webform))]
         contacts = [registry.contact(kind, value, source) for kind, value in given if value]
         if not contacts:
-            raise UsageError("give --postal, --email or --webform")
+            raise UsageError(_("give --postal, --email or --webform"))
         below = [SHIPPED_REGISTRY]
         found = registry.add_contacts(self.paths.user_registry, below, slug, contacts)
         self.__dict__.pop("registry", None)  # the next use reads the new file

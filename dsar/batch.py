@@ -120,7 +120,7 @@ def check_recipients(
                 broker, _("e-mail address"), "email", _("there is no one to send to")
             )
             if send:
-                raise DsarError(f"--send: {no_email}")
+                raise DsarError(_("--send: {problem}").format(problem=no_email))
             warnings.append(no_email)
         if "pdf" in formats and not (to_address or broker.postal_address):
             warnings.append(

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import DsarError, OutputExists
+from .i18n import _
 
 
 def make_private_dir(path: Path) -> None:
@@ -27,7 +28,9 @@ def write_private(path: Path, data: bytes | str, *, overwrite: bool = False) -> 
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
-        raise DsarError(f"cannot write in {path.parent}: {exc.strerror}") from exc
+        raise DsarError(
+            _("cannot write in {folder}: {reason}").format(folder=path.parent, reason=exc.strerror)
+        ) from exc
     try:
         # mkstemp creates the file 0600 already; say so anyway for readers of this code
         os.fchmod(fd, 0o600)

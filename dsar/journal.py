@@ -412,7 +412,9 @@ class Journal:
     ) -> list[Path]:
         """Record an answer; reply files are copied beside the journal, private."""
         if state not in ANSWER_STATES:
-            raise DsarError(f"'{state}' is not an answer state; use {', '.join(ANSWER_STATES)}")
+            raise DsarError(
+                _("'{value}': use {choices}").format(value=state, choices=", ".join(ANSWER_STATES))
+            )
         self.entry(reference)
         kept = []
         for source in files:

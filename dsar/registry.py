@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Tag, ValidationError
 
 from . import clock, fields
 from .errors import DsarError, InputError, RegistryError, UnknownBroker
+from .i18n import _
 from .models import Broker, Campaign, Contact, ContactAddition
 
 SCHEMA_VERSION = 1
@@ -246,7 +247,11 @@ class Registry:
             return found[0]
         if found:
             slugs = ", ".join(b.slug for b in found[:8])
-            raise DsarError(f"'{slug_or_name}' names several entries: {slugs}; give the slug")
+            raise DsarError(
+                _("'{name}' names several entries: {slugs}; give the slug").format(
+                    name=slug_or_name, slugs=slugs
+                )
+            )
         names = {fold(b.slug): b.slug for b in self.brokers.values()}
         for b in self.brokers.values():
             for label in (b.name, *b.aliases):
