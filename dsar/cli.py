@@ -505,8 +505,16 @@ def brokers_add_contact(slug, postal, email, webform, source):
         slug, source=source, postal=postal, email=email, webform=webform
     )
     added = sum(1 for value in (postal, email, webform) if value)
-    click.echo(f"added {added} contact(s) to {result.broker.slug} in {result.written[0]}")
-    click.echo(f"dsar brokers show {result.broker.slug} shows the entry as dsar now uses it")
+    click.echo(
+        _("added {count} contact(s) to {slug} in {path}").format(
+            count=added, slug=result.broker.slug, path=result.written[0]
+        )
+    )
+    click.echo(
+        _("dsar brokers show {slug} shows the entry as dsar now uses it").format(
+            slug=result.broker.slug
+        )
+    )
 
 
 @brokers.command("import")
