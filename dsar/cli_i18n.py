@@ -31,8 +31,21 @@ class TranslatedOption(click.Option):
         self.__dict__["help"] = value
 
 
+class TranslatedFormatter(click.HelpFormatter):
+    def write_heading(self, heading: str) -> None:
+        """'Options:' in English, 'Options :' in French."""
+        line = gettext("{heading}:").format(heading=heading)
+        self.write(" " * self.current_indent + line + "\n")
+
+
+class TranslatedContext(click.Context):
+    formatter_class = TranslatedFormatter
+
+
 class TranslatedCommand(click.Command):
     """A command whose help, short help and options' help are translated when shown."""
+
+    context_class = TranslatedContext
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
