@@ -415,6 +415,13 @@ class App:
             result.exit_code = EXIT_PARTIAL
         return result
 
+    def columns_read(
+        self, csv_file: Path, columns: dict[str, str] | None = None
+    ) -> list[tuple[str, str]]:
+        """How a members' CSV will be read: each header cell with its column; refuses a
+        header it cannot read, before any work."""
+        return members.header(csv_file, columns)
+
     def batch_recipients(
         self,
         csv_file: Path,

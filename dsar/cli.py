@@ -838,9 +838,15 @@ def batch_command(
         --smtp-host smtp.example.org --smtp-port 587 --smtp-security starttls --smtp-user asso
     """
     app = open_app(registries, templates_dir)
+    say_columns(app.columns_read(csv_file, columns))  # the person checks it before any work
     if send and not dry_run:  # refuse a send to no one before asking for a password
         app.batch_recipients(
-            csv_file, broker=broker_slug, formats=formats, send=True, to_email=to_email
+            csv_file,
+            broker=broker_slug,
+            formats=formats,
+            send=True,
+            to_email=to_email,
+            columns=columns,
         )
     smtp = None
     if send and smtp_host and not dry_run:
@@ -882,7 +888,6 @@ def batch_command(
             columns=columns,
             warn=warn,
         )
-    say_columns(result.columns)
     for reference, recipient in result.would_send:
         click.echo(
             _("would send {reference} to {recipient}").format(
@@ -947,9 +952,9 @@ def mandate(association_file, out_dir, force, columns, templates_dir, csv_file):
       dsar mandate --association association.yaml --out mandates/
     """
     app = open_app(templates=templates_dir)
+    if csv_file is not None:
+        say_columns(app.columns_read(csv_file, columns))
     result = app.mandates(association_file, out_dir, csv_file, force=force, columns=columns)
-    if result.columns:
-        say_columns(result.columns)
     for bad in result.bad_rows:
         click.echo(f"{csv_file}: {bad}", err=True)
     click.echo(
