@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import date
@@ -12,7 +13,8 @@ from dsar.cli import cli
 
 from .conftest import flat, pdf_text
 
-MESSAGE = "Le 9 juin, votez pour la liste menée par Marion Maréchal ! STOP au 36111"
+# a quote, a "!" and a line break: what a shell would take apart if it were not quoted
+MESSAGE = "Le 9 juin, votez pour la liste menée par Marion Maréchal !\nPour l'Europe. STOP au 36111"
 
 
 def shell_env(home: Path) -> dict[str, str]:
@@ -39,7 +41,9 @@ def test_each_command_identify_prints_runs_as_pasted_into_a_shell(runner, tmp_pa
         ["identify", "--date", "2024-06-06", "--sender", "Marion Maréchal", "--text", MESSAGE],
     )
     assert found.exit_code == 0, found.output
-    commands = [line.strip() for line in found.stdout.splitlines() if "dsar generate" in line]
+    # a command runs to the next one: the message's line break stays inside its quotes
+    listed = found.stdout.split("pasted):\n", 1)[1]
+    commands = [c.strip() for c in re.split(r"^  (?=dsar )", listed, flags=re.M) if c.strip()]
     assert len(commands) == 2 and "..." not in found.stdout
     for command in commands:
         pasted = subprocess.run(
@@ -57,6 +61,7 @@ def test_each_command_identify_prints_runs_as_pasted_into_a_shell(runner, tmp_pa
     for letter in letters:
         text = flat(pdf_text(letter.read_bytes()))
         assert "Camille Martin" in text and "STOP au 36111" in text and "Marion Maréchal" in text
+        assert "Europe" in text
 
 
 def test_sent_keeps_the_registered_letter_receipt_by_its_content(runner, tmp_path, dsar_home):
