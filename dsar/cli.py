@@ -231,25 +231,24 @@ def checked(field: str):
 
 
 def ask_details(saved: dict[str, str]) -> tuple[str, str | None, str, str]:
-    name = click.prompt(_("Your name"), default=saved.get("name"), value_proc=checked("name"))
+    def ask(text: str, field: str, default: str | None = None) -> str:
+        return click.prompt(
+            text,
+            default=default,
+            show_default=bool(default),
+            value_proc=checked(field),
+            prompt_suffix=_(": "),
+        )
+
+    name = ask(_("Your name"), "name", saved.get("name"))
     click.echo(_("Postal address, one line at a time; an empty line ends it."))
     lines = []
-    while line := click.prompt(
-        "  " + _("line"), default="", show_default=False, value_proc=checked("address")
-    ):
+    while line := ask("  " + _("line"), "address", ""):
         lines.append(line)
     address = "\n".join(lines) or None  # None keeps the saved address
     while True:
-        phone = click.prompt(
-            _("Phone number that received the message"),
-            default=saved.get("phone", ""),
-            value_proc=checked("phone"),
-        )
-        email = click.prompt(
-            _("E-mail address for answers"),
-            default=saved.get("email", ""),
-            value_proc=checked("email"),
-        )
+        phone = ask(_("Phone number that received the message"), "phone", saved.get("phone", ""))
+        email = ask(_("E-mail address for answers"), "email", saved.get("email", ""))
         if phone or email:
             return name, address, phone, email
         click.echo(_("Error: give a phone number or an e-mail address to be found by."), err=True)

@@ -42,7 +42,7 @@ def check(field: str, value: str) -> str:
     (except the name, which every letter needs)."""
     value = value.strip()
     if field == "name" and not value:
-        raise InputError("name", _("the requester's name is required (--name, or dsar init)"))
+        raise InputError("name", _("a name is needed: every letter is signed with it"))
     if not value:
         return ""
     if field == "phone":
