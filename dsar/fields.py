@@ -27,12 +27,9 @@ def phone(value: str, field: str = "phone", region: str = "FR") -> str:
     """Return E.164 ('+33612345678'); numbers without a country code are taken as French."""
     try:
         number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException as exc:
-        raise InputError(
-            field,
-            _("'{value}' is not a phone number ({reason})").format(value=value, reason=exc._msg),
-        ) from None
-    if not phonenumbers.is_valid_number(number):
+    except phonenumbers.NumberParseException:
+        number = None  # the library's own reason is English-only: say what to write instead
+    if number is None or not phonenumbers.is_valid_number(number):
         raise InputError(
             field,
             _(
