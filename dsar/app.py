@@ -10,7 +10,6 @@ registry, templates, journal) is built once, lazily, and closed with close() or 
 from __future__ import annotations
 
 import os
-import shlex
 from collections.abc import Callable, Sequence
 from datetime import date
 from functools import cached_property
@@ -28,12 +27,14 @@ from . import (
     importer,
     letters,
     members,
+    posting,
     profile,
     registry,
     report,
 )
 from .errors import DsarError, InputError, UsageError
 from .files import check_free, write_private
+from .i18n import N_, _
 from .journal import Journal, canonical
 from .models import Association, ContactAddition, Letter
 from .paths import SHIPPED_DATENANFRAGEN, SHIPPED_REGISTRY, Paths
@@ -55,6 +56,7 @@ from .results import (
     ImportResult,
     LetterResult,
     MandatesResult,
+    PostingResult,
     ReminderResult,
     Result,
     SentResult,
@@ -70,9 +72,9 @@ DateLike = str | date | None
 Formats = str | Sequence[str]
 # what an answer leads to next
 NEXT_STEP = {
-    "id-requested": "answer it with: dsar reply-id {reference}",
-    "partial": "follow up with: dsar remind {reference}",
-    "refused": "follow up with: dsar complain {reference} --out DIR",
+    "id-requested": N_("answer it with: dsar reply-id {reference}"),
+    "partial": N_("follow up with: dsar remind {reference}"),
+    "refused": N_("follow up with: dsar complain {reference} --out DIR"),
 }
 
 
@@ -199,6 +201,8 @@ class App:
     ) -> LetterResult:
         """Write a first request; details not given come from the saved profile."""
         chosen = parse_formats(formats)
+        if "labels" in chosen:
+            raise UsageError(_("--format labels is for a batch (dsar batch)"))
         saved = self.saved_profile()
         person = profile.requester(
             name or saved.get("name"),
@@ -227,7 +231,7 @@ class App:
             to_address=to_address,
         )
         if "email" in chosen and not request.reply_email:
-            raise InputError("email", "the e-mail format needs your e-mail address (--email)")
+            raise InputError("email", _("the e-mail format needs your e-mail address (--email)"))
         request = self.journal.free_reference(request)  # a request that left is never rewritten
         letter = letters.render(request, self.templates)
         result = self._write(letter, chosen, out_dir, force)
@@ -268,6 +272,9 @@ class App:
             formats=chosen,
             text=f"{letter.subject}\n\n{letter.body_text}" if "text" in chosen else None,
             mailto=mail.mailto(letter) if written.eml else None,
+            next_step=None
+            if kind == "complaint"
+            else compose.next_step(letter.request, written.files, chosen),
             pdf=written.pdf,
             **fields_of_result,
         )
@@ -294,6 +301,7 @@ class App:
         to_email: str | None = None,
         to_address: str | None = None,
         progress: Progress = _no_progress,
+        columns: dict[str, str] | None = None,
         warn: Callable[[str], None] | None = None,
         each_email: Callable[[str, str], None] | None = None,
     ) -> BatchResult:
@@ -306,16 +314,16 @@ class App:
         given, else in result.warnings.
         """
         chosen = parse_formats(formats)
-        if not set(chosen) <= {"pdf", "email"}:
-            raise UsageError("--format for a batch is pdf and/or email")
+        if not set(chosen) <= {"pdf", "email", "labels"}:
+            raise UsageError(_("--format for a batch is pdf, email and/or labels"))
         if dry_run and not send:
             raise UsageError(
                 "--dry-run shows what --send would send: give both (without --send nothing is sent)"
             )
         if send and "email" not in chosen:
-            raise UsageError("--send needs --format to include email")
+            raise UsageError(_("--send needs --format to include email"))
         if send and not dry_run and smtp is None:
-            raise UsageError("--send needs --smtp-host")
+            raise UsageError(_("--send needs --smtp-host"))
         options = batches.BatchOptions(
             broker=broker,
             association=_association(association),
@@ -329,9 +337,11 @@ class App:
             force=force,
             templates=self.template_roots,
             mandates=mandates,
+            columns=columns,
             to_email=fields.email(to_email, "to-email") if to_email else None,
             to_address=compose.recipient_address(to_address) if to_address else None,
         )
+        read_as = members.header(csv_file, columns)  # a header it cannot read: before any work
         if broker:
             self.registry.get(broker)  # an unknown --broker fails before any row
         lacking = self.batch_recipients(
@@ -341,10 +351,13 @@ class App:
             send=send,
             to_email=options.to_email,
             to_address=options.to_address,
+            columns=columns,
         )
         batches.check_manifest(out_dir / "manifest.csv", force=force)
         progress("rows", 0, members.count(csv_file))  # refuses a CSV that is not UTF-8
-        result = BatchResult(manifest=out_dir / "manifest.csv", emails_asked="email" in chosen)
+        result = BatchResult(
+            manifest=out_dir / "manifest.csv", emails_asked="email" in chosen, columns=read_as
+        )
         if warn:
             for line in lacking:
                 warn(line)
@@ -370,16 +383,21 @@ class App:
                 ]
             elif send:
                 progress("e-mails", 0, len(journal.outbox_waiting(mine)))
-                result.sent = send_outbox(
-                    journal,
-                    Smtp(smtp),
-                    sender_for=lambda ref: options.association.email,
-                    progress=lambda ref: (
-                        progress("e-mails", 1, None),
-                        each_email and each_email(ref, (journal.outbox_status(ref) or ("?",))[0]),
-                    ),
-                    references=mine,
-                )
+                try:
+                    result.sent = send_outbox(
+                        journal,
+                        Smtp(smtp),
+                        sender_for=lambda ref: options.association.email,
+                        progress=lambda ref: (
+                            progress("e-mails", 1, None),
+                            each_email
+                            and each_email(ref, (journal.outbox_status(ref) or ("?",))[0]),
+                        ),
+                        references=mine,
+                    )
+                except DsarError as exc:  # where the sending stands, and what to do
+                    raise DsarError(f"{exc}\n{batches.sending_progress(journal, result)}") from None
+                result.warnings.append(batches.sending_progress(journal, result))
             if send:
                 result.left_queued = journal.outbox_waiting()
         finally:  # the manifest says what was done and sent even when the run stops
@@ -387,13 +405,22 @@ class App:
         result.written = [
             *(out_dir / name for row in result.rows for name in (row.pdf, row.eml) if name),
             *result.print_files,
+            *([result.labels] if result.labels else []),
             result.manifest,
         ]
         if "email" in chosen and result.unsigned:
             result.warnings.append(
-                f"{len(result.unsigned)} e-mail(s) say the mandate is enclosed but have no "
-                f"scan to attach (first: {result.unsigned[0]}); give --mandates DIR with "
-                "<mandate_ref>.pdf"
+                _(
+                    "{count} e-mail(s) say the mandate is enclosed but have no scan to attach "
+                    "(first: {first}); give --mandates DIR with <mandate_ref>.pdf or "
+                    "mandate-<mandate_ref>.pdf"
+                ).format(count=len(result.unsigned), first=result.unsigned[0])
+            )
+        if "labels" in chosen and result.no_address:
+            result.warnings.append(
+                _(
+                    "{count} letter(s) have no postal address for a label (first: {reference})"
+                ).format(count=len(result.no_address), reference=result.no_address[0])
             )
         if result.left_queued:
             result.warnings.append(
@@ -405,6 +432,13 @@ class App:
             result.exit_code = EXIT_PARTIAL
         return result
 
+    def columns_read(
+        self, csv_file: Path, columns: dict[str, str] | None = None
+    ) -> list[tuple[str, str]]:
+        """How a members' CSV will be read: each header cell with its column; refuses a
+        header it cannot read, before any work."""
+        return members.header(csv_file, columns)
+
     def batch_recipients(
         self,
         csv_file: Path,
@@ -414,12 +448,13 @@ class App:
         send: bool = False,
         to_email: str | None = None,
         to_address: str | None = None,
+        columns: dict[str, str] | None = None,
     ) -> list[str]:
         """What the batch's recipients lack (postal address for PDFs, e-mail for
         e-mails, a verified address); refuses --send to a recipient without an e-mail."""
         return batches.check_recipients(
             self.registry,
-            batches.recipient_names(csv_file, broker),
+            batches.recipient_names(csv_file, broker, columns),
             parse_formats(formats),
             send=send,
             to_email=to_email,
@@ -433,10 +468,12 @@ class App:
         csv_file: Path | None = None,
         *,
         force: bool = False,
+        columns: dict[str, str] | None = None,
     ) -> MandatesResult:
         """Mandate forms for members to sign: one per CSV row, or one blank form."""
         found = _association(association)
-        rows = [] if csv_file is None else list(members.read(csv_file))
+        read_as = [] if csv_file is None else members.header(csv_file, columns)
+        rows = [] if csv_file is None else list(members.read(csv_file, columns))
         forms = [None] if csv_file is None else [r for r in rows if isinstance(r, members.Member)]
         targets = [  # checked to stay in out_dir: a mandate_ref is a name, never a path
             safe_child(
@@ -454,6 +491,7 @@ class App:
             bad_rows=bad,
             out_dir=out_dir,
             exit_code=EXIT_PARTIAL if bad else EXIT_OK,
+            columns=read_as,
         )
 
     # ------------------------------------------------------------ follow-up
@@ -466,19 +504,38 @@ class App:
         lrar: str | None = None,
         received: DateLike = None,
         message_id: str | None = None,
+        proofs: Sequence[Path] = (),
         force: bool = False,
     ) -> SentResult:
         """Record that a request was sent, with its proof: the deadline starts to run.
-        On a request already complained about, only with force."""
+        `proofs` (a registered letter's receipt, scanned or photographed) are kept by
+        content with the request, for the complaint dossier. On a request already
+        complained about, only with force."""
+        day = fields.iso_date(on, "on")
         self.journal.mark_sent(
             reference,
-            fields.iso_date(on, "on"),
+            day,
             lrar=lrar,
             received=fields.iso_date(received, "received") if received else None,
             message_id=message_id,
             force=force,
         )
-        return SentResult(reference=reference, entry=self.journal.entry(reference))
+        kept = [self.journal.keep_evidence(reference, "proof", path, day) for path in proofs]
+        return SentResult(
+            reference=reference, entry=self.journal.entry(reference), kept=kept, written=kept
+        )
+
+    def posted(self, manifest: Path, on: DateLike) -> PostingResult:
+        """A batch's letters recorded as posted on one day, from its manifest; a column
+        of registered-letter numbers is read when there is one."""
+        done = posting.record(self.journal, manifest, fields.iso_date(on, "on"))
+        return PostingResult(
+            recorded=done.recorded,
+            with_lrar=done.with_lrar,
+            already=done.already,
+            problems=done.problems,
+            exit_code=EXIT_PARTIAL if done.problems else EXIT_OK,
+        )
 
     def answer(
         self,
@@ -492,7 +549,7 @@ class App:
     ) -> AnswerResult:
         """Record the recipient's answer (`state`), or a notified extension."""
         if extension == bool(state):
-            raise UsageError("give either --state or --extension")
+            raise UsageError(_("give either --state or --extension"))
         day = fields.iso_date(on, "on")
         if extension:
             self.journal.mark_extension(reference, day)
@@ -502,7 +559,10 @@ class App:
             )
             return AnswerResult(reference=reference, entry=entry, warnings=late)
         if state not in ANSWER_STATES:
-            raise InputError("state", f"'{state}': use {', '.join(ANSWER_STATES)}")
+            raise InputError(
+                "state",
+                _("'{value}': use {choices}").format(value=state, choices=", ".join(ANSWER_STATES)),
+            )
         kept = self.journal.mark_answer(reference, state, day, note, list(files))
         step = NEXT_STEP.get(state)
         return AnswerResult(
@@ -511,7 +571,7 @@ class App:
             entry=self.journal.entry(reference),
             state=state,
             kept=kept,
-            next_step=step.format(reference=reference) if step else None,
+            next_step=_(step).format(reference=reference) if step else None,
         )
 
     def remind(
@@ -593,8 +653,10 @@ class App:
         result.written.append(dossier)
         self.journal.mark_complained(reference, day, letter.request.reference)
         result.warnings += [
-            f"the reply {name} is not a readable PDF: not bundled, but listed with its "
-            "checksum on the dossier's last page; attach it yourself"
+            _(
+                "the reply {name} is not a readable PDF: not bundled, but listed with its "
+                "checksum on the dossier's last page; attach it yourself"
+            ).format(name=name)
             for name in result.left_out
         ]
         return result
@@ -607,16 +669,27 @@ class App:
         state: str | None = None,
         csv_file: Path | None = None,
         ics_file: Path | None = None,
+        member: str | None = None,
+        batch: Path | None = None,
         force: bool = False,
     ) -> StatusResult:
         """Every request with its deadline, and its state as of a day (default: today);
         also written as CSV rows and as an .ics calendar of deadlines when asked."""
         if state is not None and state not in REQUEST_STATES:
-            raise InputError("state", f"'{state}': use {', '.join(REQUEST_STATES)}")
+            raise InputError(
+                "state",
+                _("'{value}': use {choices}").format(
+                    value=state, choices=", ".join(REQUEST_STATES)
+                ),
+            )
         day = self._day(as_of, "as_of")
-        entries = [
-            e for e in self.journal.entries(broker=broker) if state is None or e.state(day) == state
-        ]
+        entries = report.select(
+            self.journal.entries(broker=broker),
+            day,
+            state=state,
+            member=member,
+            references=posting.references(batch) if batch else None,
+        )
         result = StatusResult(as_of=day, entries=entries)
         check_free([p for p in (csv_file, ics_file) if p], overwrite=force)
         if csv_file:
@@ -649,15 +722,57 @@ class App:
         result = IdentifyResult(clues=clues, controllers=controllers, brokers=brokers)
         if not result.found:
             result.senders = identify.political_senders(self.registry)
+            result.commands = identify.generate_commands(
+                [b.slug for b in result.senders[:1]],
+                when=day,
+                sender=sender,
+                text=text,
+                saved=self.saved_profile(),
+            )
+            result.needs_profile = not self.saved_profile()
             return result
-        flags = f" --sms-date {day.isoformat()}" if day else ""
-        flags += f" --sms-sender {shlex.quote(sender)}" if sender else ""
-        result.commands = [
-            f"dsar generate --broker {s.slug}{flags} ..."
-            for s in [*controllers, *brokers]
-            if s.slug
-        ]
+        saved = self.saved_profile()
+        result.commands = identify.generate_commands(
+            [s.slug for s in [*controllers, *brokers] if s.slug],
+            when=day,
+            sender=sender,
+            text=text,
+            saved=saved,
+        )
+        result.needs_profile = not saved
         return result
+
+    def write_to_suspects(
+        self,
+        found: IdentifyResult,
+        *,
+        text: str = "",
+        sender: str = "",
+        when: DateLike = None,
+        out_dir: Path = Path("letters"),
+        force: bool = False,
+    ) -> list[LetterResult]:
+        """dsar identify --generate: the letters its commands would write, at once, with
+        the saved details (the same slugs, message and formats as the commands)."""
+        saved = self.saved_profile()
+        if not saved:
+            raise UsageError(_("--generate writes with your saved details: run dsar init first"))
+        slugs = [s.slug for s in [*found.controllers, *found.brokers] if s.slug]
+        if not found.found:
+            slugs = [b.slug for b in found.senders[:1]]
+        formats = ("pdf", "email") if saved.get("email") else ("pdf",)
+        return [
+            self.generate(
+                slug,
+                sms_date=when,
+                sms_sender=sender,
+                sms_text=text,
+                formats=formats,
+                out_dir=out_dir,
+                force=force,
+            )
+            for slug in dict.fromkeys(slugs)
+        ]
 
     def import_registry(
         self,
@@ -672,7 +787,9 @@ class App:
         datenanfragen records shipped with dsar); a registry that would not load is
         never written (the output is left as it was)."""
         if source != "datenanfragen":
-            raise InputError("source", f"'{source}': dsar imports datenanfragen")
+            raise InputError(
+                "source", _("'{value}': dsar imports datenanfragen").format(value=source)
+            )
         path = path or SHIPPED_DATENANFRAGEN
         check_free([output], overwrite=force)
         report = importer.import_datenanfragen(path, kind=kind)
@@ -696,7 +813,11 @@ class App:
     def search(self, text: str) -> BrokersResult:
         found = self.registry.search(text)
         if not found:
-            raise DsarError(f"nothing matches '{text}'; try part of a name, or dsar brokers list")
+            raise DsarError(
+                _("nothing matches '{text}'; try part of a name, or dsar brokers list").format(
+                    text=text
+                )
+            )
         return BrokersResult(brokers=[self.registry.brokers[s] for s in found])
 
     def check(self, file: Path | None = None) -> CheckResult:
@@ -730,7 +851,7 @@ class App:
         given = [(k, v) for k, v in (("postal", postal), ("email", email), ("webform", webform))]
         contacts = [registry.contact(kind, value, source) for kind, value in given if value]
         if not contacts:
-            raise UsageError("give --postal, --email or --webform")
+            raise UsageError(_("give --postal, --email or --webform"))
         below = [SHIPPED_REGISTRY]
         found = registry.add_contacts(self.paths.user_registry, below, slug, contacts)
         self.__dict__.pop("registry", None)  # the next use reads the new file

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from . import clock, compose, letters, members
+from . import clock, compose, labels, letters, members
 from .errors import AmbiguousBroker, DsarError, OutputExists, UnknownBroker
 from .files import write_private
+from .i18n import _
 from .journal import Journal
 from .models import Association, Broker, Letter
 from .registry import Registry
@@ -30,7 +31,7 @@ from .render import assemble, mail
 from .render.pdf import PdfRenderer
 from .results import BatchResult, ManifestRow
 from .safety import csv_cell, safe_child
-from .vocabulary import output_name
+from .vocabulary import MAIL_TO_SEND, output_name
 
 CHUNK = 20  # letters laid out together by one worker task
 RECYCLE_AFTER = 25  # tasks before a worker process is replaced
@@ -51,6 +52,7 @@ class BatchOptions:
     force: bool = False
     templates: tuple[Path, ...] = ()  # template roots, highest first (letters.template_roots)
     mandates: Path | None = None  # signed mandate scans, <mandate_ref>.pdf, attached to e-mails
+    columns: dict[str, str] | None = None  # --columns: the spreadsheet's header -> dsar's
     to_email: str | None = None  # the recipient's, when the registry has none (one recipient)
     to_address: str | None = None
 
@@ -58,14 +60,16 @@ class BatchOptions:
 # ------------------------------------------------------------------ recipients
 
 
-def recipient_names(csv_path: Path, default: str | None) -> list[str]:
+def recipient_names(
+    csv_path: Path, default: str | None, columns: dict[str, str] | None = None
+) -> list[str]:
     """Who the rows write to (their broker cell, else --broker), by a quick pass that
     validates nothing: bad cells are reported row by row by the run itself."""
     names: dict[str, None] = {}
     try:
         with members._open(csv_path) as handle:
             reader = members._reader(handle)
-            header = [h.strip().lower() for h in next(reader, [])]
+            header = members.column_names(next(reader, []), columns)  # 'Destinataire' too
             column = header.index("broker") if "broker" in header else None
             for values in reader:
                 cell = values[column].strip() if column is not None and column < len(values) else ""
@@ -78,10 +82,10 @@ def recipient_names(csv_path: Path, default: str | None) -> list[str]:
 
 def _missing(broker: Broker, what: str, kind: str, effect: str) -> str:
     flag = "--to-email" if kind == "email" else "--to-address"
-    return (
-        f"{broker.name} [{broker.slug}]: no {what} in the registry: {effect}; give {flag} or "
-        f"add it once: dsar brokers add-contact {broker.slug} --{kind} ... --source WHERE"
-    )
+    return _(
+        "{name} [{slug}]: no {what} in the registry: {effect}; give {flag} or add it once: "
+        "dsar brokers add-contact {slug} --{kind} ... --source WHERE"
+    ).format(name=broker.name, slug=broker.slug, what=what, effect=effect, flag=flag, kind=kind)
 
 
 def check_recipients(
@@ -105,20 +109,23 @@ def check_recipients(
     if (to_email or to_address) and len(found) > 1:
         flag = "--to-email" if to_email else "--to-address"
         raise DsarError(
-            f"{flag} is for one recipient, and the rows write to {len(found)}: "
-            f"{', '.join(found)}; run one batch per recipient (--broker and a CSV without a "
-            "broker column)"
+            _(
+                "{flag} is for one recipient, and the rows write to {count}: {names}; run one "
+                "batch per recipient (--broker and a CSV without a broker column)"
+            ).format(flag=flag, count=len(found), names=", ".join(found))
         )
     warnings = []
     for broker in found.values():
         if "email" in formats and not (to_email or broker.email):
-            no_email = _missing(broker, "e-mail address", "email", "there is no one to send to")
+            no_email = _missing(
+                broker, _("e-mail address"), "email", _("there is no one to send to")
+            )
             if send:
-                raise DsarError(f"--send: {no_email}")
+                raise DsarError(_("--send: {problem}").format(problem=no_email))
             warnings.append(no_email)
         if "pdf" in formats and not (to_address or broker.postal_address):
             warnings.append(
-                _missing(broker, "postal address", "postal", "the recipient block is empty")
+                _missing(broker, _("postal address"), "postal", _("the recipient block is empty"))
             )
         if "pdf" in formats and not to_address:
             warnings.extend(compose.unverified_address(broker, registry.added.get(broker.slug, ())))
@@ -195,11 +202,12 @@ def run(
     html_renderer = PdfRenderer(env, list(roots)) if "pdf" in options.formats else None
     pool = PdfPool(options.workers, roots) if "pdf" in options.formats else None
     chunk: list[tuple[str, Letter, ManifestRow]] = []
+    addresses: list[tuple[str, str, str]] = []  # reference, member, recipient's address block
     options.out_dir.mkdir(parents=True, exist_ok=True)
 
     def store(done) -> None:
         pdfs, items = done
-        for data, (_, letter, manifest_row) in zip(pdfs, items, strict=True):
+        for data, (_section, letter, manifest_row) in zip(pdfs, items, strict=True):
             path = options.out_dir / output_name(
                 letter.request.reference, letter.request.broker.slug, "pdf"
             )
@@ -209,12 +217,16 @@ def run(
             progress(1)
 
     try:
-        for item in members.read(csv_path):
+        for item in members.read(csv_path, options.columns):
             if isinstance(item, members.BadRow):
                 result.bad_rows.append(item)
                 progress(1)
                 if options.strict:
-                    raise DsarError(f"{csv_path}: {item} (stopped: --strict)")
+                    raise DsarError(
+                        _("{path}: {problem} (stopped: --strict)").format(
+                            path=csv_path, problem=item
+                        )
+                    )
                 continue
             try:
                 request = compose.build_request(
@@ -234,11 +246,19 @@ def run(
                 result.bad_rows.append(bad)
                 progress(1)
                 if options.strict:
-                    raise DsarError(f"{csv_path}: {bad} (stopped: --strict)") from None
+                    raise DsarError(
+                        _("{path}: {problem} (stopped: --strict)").format(
+                            path=csv_path, problem=bad
+                        )
+                    ) from None
                 continue
             reference = request.reference
             row = ManifestRow(item.row, request.requester.name, request.broker.slug, reference)
             result.rows.append(row)
+            if request.recipient_address:
+                addresses.append((reference, request.requester.name, request.recipient_address))
+            else:
+                result.no_address.append(reference)
             pdf_path = options.out_dir / output_name(reference, request.broker.slug, "pdf")
             eml_path = options.out_dir / output_name(reference, request.broker.slug, "eml")
             state = journal.stored_state(reference)
@@ -288,7 +308,7 @@ def run(
                 page_html=page_html,
             )
             if email and request.recipient_email:
-                _, eml = journal.queue(reference, *email)
+                _outcome, eml = journal.queue(reference, *email)
                 if eml != email[2]:  # the message queued earlier stays: the file shows it
                     write_private(eml_path, eml, overwrite=True)
                     journal.add_file(reference, "email", eml_path)
@@ -309,6 +329,9 @@ def run(
     finally:
         if pool:
             pool.close()
+    if "labels" in options.formats:
+        result.labels = options.out_dir / "labels.csv"
+        labels.write(result.labels, addresses)
     if "pdf" in options.formats:
         done = [options.out_dir / r.pdf for r in result.rows if r.pdf]
         # pypdf holds a whole file in memory: volumes keep memory flat for any batch size
@@ -323,8 +346,8 @@ def run(
 def _email(letter: Letter, item, options: BatchOptions, result: BatchResult):
     """(Message-ID, recipient, .eml bytes, fingerprint) of a member's e-mail."""
     attachments = {}
-    scan = safe_child(options.mandates, f"{item.mandate_ref}.pdf") if options.mandates else None
-    if scan and scan.is_file():
+    scan = signed_mandate(options.mandates, item.mandate_ref)
+    if scan:
         attachments[f"mandat-{item.mandate_ref}.pdf"] = scan.read_bytes()
     else:
         result.unsigned.append(item.mandate_ref)
@@ -355,6 +378,31 @@ def fingerprint(letter: Letter, attachments: dict[str, bytes]) -> str:
     ):
         digest.update(part.encode("utf-8") + b"\x1f")
     return digest.hexdigest()
+
+
+def sending_progress(journal: Journal, result: BatchResult) -> str:
+    """'12 of 25 e-mail(s) sent; run the same command again to send the rest', over this
+    batch's e-mails whichever run sent them."""
+    statuses = [journal.outbox_status(row.reference) for row in result.rows]
+    queued = [status for status, _error in filter(None, statuses)]
+    done = sum(1 for status in queued if status in ("sent", "handed-over"))
+    line = _("{done} of {total} e-mail(s) sent").format(done=done, total=len(queued))
+    if any(status in MAIL_TO_SEND for status in queued):
+        line += _("; run the same command again to send the rest")
+    return line
+
+
+def signed_mandate(folder: Path | None, mandate_ref: str) -> Path | None:
+    """The member's signed mandate in --mandates: <ref>.pdf, or the form's own name
+    mandate-<ref>.pdf. The reference comes from the CSV: a name, never a path."""
+    if folder is None or not mandate_ref or mandate_ref != Path(mandate_ref).name:
+        return None  # members.read refuses such a reference already
+    # the scan, or the form dsar mandate wrote, saved back signed under its own name
+    for name in (f"{mandate_ref}.pdf", output_name(mandate_ref, None, "pdf", "mandate")):
+        path = safe_child(folder, name)  # checked to stay in the folder, links resolved
+        if path.is_file():
+            return path
+    return None
 
 
 def merge_for_duplex(paths) -> bytes:

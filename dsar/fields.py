@@ -17,6 +17,7 @@ from babel.dates import format_date
 from stdnum.fr import siren as stdnum_siren
 
 from .errors import InputError
+from .i18n import N_, _
 from .vocabulary import LANGUAGES
 
 _LOCALES = {"fr": "fr_FR", "en": "en_GB"}
@@ -26,11 +27,14 @@ def phone(value: str, field: str = "phone", region: str = "FR") -> str:
     """Return E.164 ('+33612345678'); numbers without a country code are taken as French."""
     try:
         number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException as exc:
-        raise InputError(field, f"'{value}' is not a phone number ({exc._msg})") from None
-    if not phonenumbers.is_valid_number(number):
+    except phonenumbers.NumberParseException:
+        number = None  # the library's own reason is English-only: say what to write instead
+    if number is None or not phonenumbers.is_valid_number(number):
         raise InputError(
-            field, f"'{value}' is not a valid phone number; write it as 06 12 34 56 78 or +33 6 ..."
+            field,
+            _(
+                "'{value}' is not a valid phone number; write it as 06 12 34 56 78 or +33 6 ..."
+            ).format(value=value),
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -51,7 +55,10 @@ def email(value: str, field: str = "email") -> str:
     try:
         result = email_validator.validate_email(value.strip(), check_deliverability=False)
     except email_validator.EmailNotValidError as exc:
-        raise InputError(field, f"'{value}' is not a valid e-mail address: {exc}") from None
+        raise InputError(
+            field,
+            _("'{value}' is not a valid e-mail address: {reason}").format(value=value, reason=exc),
+        ) from None
     return result.normalized
 
 
@@ -63,7 +70,7 @@ def ascii_email(value: str) -> str | None:
 
 _YEAR_FIRST = re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})$")
 _DAY_FIRST = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})$")
-DATE_FORMS = "YYYY-MM-DD or DD/MM/YYYY"
+DATE_FORMS = N_("YYYY-MM-DD or DD/MM/YYYY")
 
 
 def iso_date(value: str | date, field: str = "date") -> date:
@@ -79,25 +86,39 @@ def iso_date(value: str | date, field: str = "date") -> date:
     typed = value.strip()
     if match := _YEAR_FIRST.match(typed):
         year, month, day = int(match[1]), int(match[3]), int(match[4])
-        reading, redo = "year-month-day", f"{year}-{day:02d}-{month:02d}"
+        reading, redo = _("year-month-day"), f"{year}-{day:02d}-{month:02d}"
     elif match := _DAY_FIRST.match(typed):
         day, month, year = int(match[1]), int(match[3]), int(match[4])
         year += 2000 if len(match[4]) == 2 else 0  # '24' is 2024: no message predates 2000
-        reading, redo = "day/month/year, as in France", f"{month:02d}/{day:02d}/{year}"
+        reading, redo = _("day/month/year, as in France"), f"{month:02d}/{day:02d}/{year}"
     else:
-        raise InputError(field, f"'{value}' is not a date; write it as {DATE_FORMS}")
+        raise InputError(
+            field,
+            _("'{value}' is not a date; write it as {forms}").format(
+                value=value, forms=_(DATE_FORMS)
+            ),
+        )
     try:
         return date(year, month, day)
     except ValueError:
         pass
     problem = (
-        f"there is no month {month}"
+        _("there is no month {month}").format(month=month)
         if not 1 <= month <= 12
-        else f"day {day} is not in month {month}"
+        else _("day {day} is not in month {month}").format(day=day, month=month)
     )
-    hint = f"; if you meant day {month} of month {day}, write {redo}" if month > 12 >= day else ""
+    hint = (
+        _("; if you meant day {day} of month {month}, write {redo}").format(
+            day=month, month=day, redo=redo
+        )
+        if month > 12 >= day
+        else ""
+    )
     raise InputError(
-        field, f"'{value}' is not a date: dsar reads it as {reading}, and {problem}{hint}"
+        field,
+        _("'{value}' is not a date: dsar reads it as {reading}, and {problem}{hint}").format(
+            value=value, reading=reading, problem=problem, hint=hint
+        ),
     )
 
 
@@ -105,13 +126,18 @@ def clock_time(value: str, field: str = "time") -> time:
     try:
         return time.fromisoformat(value.strip().replace("h", ":"))
     except ValueError:
-        raise InputError(field, f"'{value}' is not a time; write it as HH:MM") from None
+        raise InputError(
+            field, _("'{value}' is not a time; write it as HH:MM").format(value=value)
+        ) from None
 
 
 def language(value: str, field: str = "lang") -> str:
     if value not in LANGUAGES:
         raise InputError(
-            field, f"'{value}' is not a supported language; use one of {', '.join(LANGUAGES)}"
+            field,
+            _("'{value}' is not a supported language; use one of {languages}").format(
+                value=value, languages=", ".join(LANGUAGES)
+            ),
         )
     return value
 
@@ -167,11 +193,21 @@ def text(value: str, field: str, *, multiline: bool = False, limit: int = 5000) 
         value = "".join("\n" if c in _LINE_BREAKS else c for c in value)
     for char in value:
         if char in _LINE_BREAKS and not multiline:
-            raise InputError(field, "must be on one line")
+            raise InputError(field, _("must be on one line"))
         category = unicodedata.category(char)
         if (category == "Cc" and char not in "\n\t") or category == "Cs":
-            raise InputError(field, f"contains the control character U+{ord(char):04X}; remove it")
+            raise InputError(
+                field,
+                _("contains the control character {char}; remove it").format(
+                    char=f"U+{ord(char):04X}"
+                ),
+            )
     value = value.replace("\t", " ").strip()
     if len(value) > limit:
-        raise InputError(field, f"is {len(value)} characters long; {limit} at most")
+        raise InputError(
+            field,
+            _("is {length} characters long; {limit} at most").format(
+                length=len(value), limit=limit
+            ),
+        )
     return value

@@ -11,6 +11,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import DsarError, InputError, OutputExists
+from .i18n import _
+
+
+def make_private_dir(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
 def write_private(path: Path, data: bytes | str, *, overwrite: bool = False) -> None:
@@ -23,7 +28,9 @@ def write_private(path: Path, data: bytes | str, *, overwrite: bool = False) -> 
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
-        raise DsarError(f"cannot write in {path.parent}: {exc.strerror}") from exc
+        raise DsarError(
+            _("cannot write in {folder}: {reason}").format(folder=path.parent, reason=exc.strerror)
+        ) from exc
     try:
         # mkstemp creates the file 0600 already; say so anyway for readers of this code
         os.fchmod(fd, 0o600)

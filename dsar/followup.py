@@ -10,9 +10,11 @@ import jinja2
 
 from . import deadlines, letters
 from .errors import DsarError
+from .i18n import _
 from .journal import Entry, Journal
 from .models import Broker, Letter, Request
 from .render import assemble
+from .report import state_name
 from .vocabulary import ANSWERED, NOT_YET_DUE, REMINDABLE
 
 
@@ -46,8 +48,10 @@ def first_request(journal: Journal, entry: Entry, on: date) -> dict:
 def _sent(entry: Entry) -> None:
     if entry.sent_on is None:
         raise DsarError(
-            f"{entry.reference} has no sending date: record it first with "
-            f"dsar sent {entry.reference} --on YYYY-MM-DD [--lrar NUMBER] [--received DATE]"
+            _(
+                "{reference} has no sending date: record it first with dsar sent {reference} "
+                "--on YYYY-MM-DD [--lrar NUMBER] [--received DATE]"
+            ).format(reference=entry.reference)
         )
 
 
@@ -68,8 +72,12 @@ def reminder(
     _sent(entry)
     if entry.state(on) not in REMINDABLE:
         raise DsarError(
-            f"{reference} is {entry.state(on)}: its deadline ({entry.deadline}) has not passed; "
-            "a reminder before then has no legal weight"
+            _(
+                "{reference} is {state}: its deadline ({deadline}) has not passed; a reminder "
+                "before then has no legal weight"
+            ).format(
+                reference=reference, state=state_name(entry.state(on)), deadline=entry.deadline
+            )
         )
     first = first_request(journal, entry, on)
     extra = {"first": first, "final_deadline": deadlines.final_deadline(on)}
@@ -97,8 +105,12 @@ def complaint(
     _sent(entry)
     if entry.state(on) in NOT_YET_DUE:
         raise DsarError(
-            f"{reference} is {entry.state(on)}: the recipient still has until {entry.deadline} "
-            "to answer; complain after that"
+            _(
+                "{reference} is {state}: the recipient still has until {deadline} to answer; "
+                "complain after that"
+            ).format(
+                reference=reference, state=state_name(entry.state(on)), deadline=entry.deadline
+            )
         )
     original = journal.request(reference)
     replies = [path.name for role, path, _ in journal.files(reference, "reply")]
@@ -113,15 +125,50 @@ def complaint(
     return letters.render(request, env, kind="complaint", extra=extra), extra
 
 
+# the dossier goes to the CNIL: its steps are always in French, whatever the UI speaks
+STEPS_FR = {
+    "generated": "généré",
+    "sent": "envoyé",
+    "extension": "prolongation notifiée",
+    "reminded": "relancé",
+    "complained": "plainte à la CNIL",
+    "send-failed": "échec de l'envoi",
+    "proof": "preuve d'envoi conservée",
+    "e-mail-rebuilt": "courriel refait avant envoi",
+}
+ANSWERS_FR = {
+    "answered": "répondu",
+    "partial": "partielle",
+    "refused": "refusée",
+    "id-requested": "pièce d'identité demandée",
+    "closed": "close",
+}
+ROLES_FR = {
+    "pdf": "lettre (PDF)",
+    "email": "courriel",
+    "reply": "réponse",
+    "proof": "preuve d'envoi",
+}
+
+
+def step_fr(what: str) -> str:
+    """'answer:partial' -> 'réponse : partielle'; a step not known is shown as recorded."""
+    kind, _sep, state = what.partition(":")
+    if kind == "answer" and state:
+        return f"réponse\u00a0: {ANSWERS_FR.get(state, state)}"
+    return STEPS_FR.get(what, what)
+
+
 def proofs_html(journal: Journal, reference: str) -> str:
     """A last page listing every recorded step: dates, registered numbers, Message-IDs."""
     rows = "".join(
-        f"<tr><td>{html.escape(e['on_date'] or '')}</td><td>{html.escape(e['what'])}</td>"
+        f"<tr><td>{html.escape(e['on_date'] or '')}</td><td>{html.escape(step_fr(e['what']))}</td>"
         f"<td>{html.escape(e['detail'] or '')}</td><td>{html.escape(e['at'])}</td></tr>"
         for e in journal.events(reference)
     )
     files = "".join(
-        f"<li>{html.escape(role)} : {html.escape(path.name)} (SHA-256 {sha[:16]}…)</li>"
+        f"<li>{html.escape(ROLES_FR.get(role, role))} : {html.escape(path.name)} "
+        f"(SHA-256 {sha[:16]}…)</li>"
         for role, path, sha in journal.files(reference)
     )
     return (
@@ -147,11 +194,13 @@ def dossier(
         if page:
             parts.append((f"the letter {ref}", renderer.render_html(page)))
     left_out = []
-    for _role, path, _sha in journal.files(reference, "reply"):
+    # proofs of sending (registered-letter receipts) first, then the replies
+    pieces = [*journal.files(reference, "proof"), *journal.files(reference, "reply")]
+    for role, path, _sha in pieces:
         if path.suffix.lower() == ".pdf" and path.is_file():
             data = path.read_bytes()
             if assemble.readable(data):
-                parts.append((f"the reply {path.name}", data))
+                parts.append((f"the {role} {path.name}", data))
             else:
                 left_out.append(path.name)
     parts.append(("the proofs page", renderer.render_html(proofs_html(journal, reference))))

@@ -24,6 +24,7 @@ from pydantic import TypeAdapter
 
 from . import clock, deadlines, letters
 from .errors import DsarError, JournalError
+from .i18n import _
 from .models import Request
 from .vocabulary import ANSWER_STATES, MAIL_TO_SEND, WAITING
 
@@ -195,11 +196,10 @@ class Entry:
     def late_extension_note(self) -> str | None:
         if self.extended_on is None or self.receipt is None or self.extension_counts:
             return None
-        return (
-            f"the extension notified on {self.extended_on} came after the first month, which "
-            f"ended on {deadlines.deadline(self.receipt)}: it does not move the deadline "
-            "(Art. 12(3) GDPR)"
-        )
+        return _(
+            "the extension notified on {extended} came after the first month, which ended on "
+            "{ended}: it does not move the deadline (Art. 12(3) GDPR)"
+        ).format(extended=self.extended_on, ended=deadlines.deadline(self.receipt))
 
     @property
     def deadline_notes(self) -> list[str]:
@@ -207,8 +207,10 @@ class Entry:
         notes = []
         if self.receipt_is_estimated:
             notes.append(
-                f"deadline estimated from the sending date {self.sent_on}: it runs from receipt; "
-                f"record it with dsar sent {self.reference} --on {self.sent_on} --received DATE"
+                _(
+                    "deadline estimated from the sending date {sent}: it runs from receipt; "
+                    "record it with dsar sent {reference} --on {sent} --received DATE"
+                ).format(sent=self.sent_on, reference=self.reference)
             )
         if self.late_extension_note:
             notes.append(self.late_extension_note)
@@ -223,8 +225,13 @@ class Entry:
             return "overdue"
         return self.stored_state
 
+    @property
+    def due(self) -> date | None:
+        """The deadline in force: the reminder's final one once reminded."""
+        return self.final_deadline if self.stored_state == "reminded" else self.deadline
+
     def days_left(self, as_of: date) -> int | None:
-        end = self.final_deadline if self.stored_state == "reminded" else self.deadline
+        end = self.due
         if end is None or self.stored_state not in (*WAITING, "reminded"):
             return None
         return (end - as_of).days
@@ -519,7 +526,11 @@ class Journal:
             columns["lrar_number"] = lrar
         if received:
             if received < on:
-                raise DsarError(f"received {received} is before sent {on}")
+                raise DsarError(
+                    _("received {received} is before sent {sent}").format(
+                        received=received, sent=on
+                    )
+                )
             columns["received_on"] = received
         if message_id:
             columns["message_id"] = message_id
@@ -535,7 +546,9 @@ class Journal:
         entry = self.entry(reference)
         if entry.receipt is None:
             raise DsarError(
-                f"{reference} was never recorded as sent: run dsar sent {reference} --on DATE first"
+                _(
+                    "{reference} was never recorded as sent: run dsar sent {reference} --on DATE first"
+                ).format(reference=reference)
             )
         if deadlines.extension_counts(entry.receipt, on):
             self._update(reference, "extension", on, None, extended_on=on, state="extended")
@@ -553,14 +566,16 @@ class Journal:
         """Record an answer; reply files are copied beside the journal, private."""
         reference = canonical(reference)
         if state not in ANSWER_STATES:
-            raise DsarError(f"'{state}' is not an answer state; use {', '.join(ANSWER_STATES)}")
+            raise DsarError(
+                _("'{value}': use {choices}").format(value=state, choices=", ".join(ANSWER_STATES))
+            )
         from .files import store_by_content
 
         self.entry(reference)
         self.check_day(reference, on, "answer")
         for source in files:
             if not source.is_file():
-                raise DsarError(f"{source}: no such file")
+                raise DsarError(_("{path}: no such file").format(path=source))
         if files and self.in_memory:
             raise DsarError("an in-memory journal keeps no reply files")
         kept = [store_by_content(source, self.path.parent / "attachments") for source in files]
@@ -668,6 +683,23 @@ class Journal:
         found = self.db.execute("SELECT state FROM requests WHERE reference = ?", (reference,))
         row = found.fetchone()
         return row[0] if row else None
+
+    def keep_evidence(
+        self, reference: str, role: str, source: Path, on: date | None = None
+    ) -> Path:
+        """Keep a proof with the request (a registered letter's receipt, as a scan or a
+        photo) by its content, as replies are kept: never replaced, in the CNIL dossier."""
+        from .files import store_by_content
+
+        reference = canonical(reference)
+        self.entry(reference)  # raises for an unknown reference
+        path, sha256 = store_by_content(source, self.path.parent / "attachments")
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO files VALUES (?,?,?,?)", (reference, role, str(path), sha256)
+            )
+            self._event(db, reference, role, on, path.name)
+        return path
 
     def has(self, reference: str) -> bool:
         found = self.db.execute("SELECT 1 FROM requests WHERE reference = ?", (reference,))
@@ -806,7 +838,11 @@ class Journal:
         reference = canonical(reference)
         row = self.db.execute("SELECT * FROM requests WHERE reference = ?", (reference,)).fetchone()
         if row is None:
-            raise DsarError(f"no request {reference} in the journal {self.path}; see dsar status")
+            raise DsarError(
+                _("no request {reference} in the journal {path}; see dsar status").format(
+                    reference=reference, path=self.path
+                )
+            )
         return self._entry(row)
 
     def _entry(self, row) -> Entry:
@@ -842,7 +878,11 @@ class Journal:
             "SELECT request_json FROM requests WHERE reference = ?", (reference,)
         ).fetchone()
         if row is None:
-            raise DsarError(f"no request {reference} in the journal; see dsar status")
+            raise DsarError(
+                _("no request {reference} in the journal; see dsar status").format(
+                    reference=reference
+                )
+            )
         return request_from_json(row[0])
 
     def page_html(self, reference: str) -> str | None:

@@ -16,6 +16,7 @@ import jinja2
 
 from . import fields
 from .errors import DsarError
+from .i18n import _
 from .models import Association, Letter, Request
 from .paths import SHIPPED_TEMPLATES
 from .render.text import html_to_text
@@ -116,12 +117,16 @@ def render(
         body = _pick(env, request, kind, "html.j2").render(ctx)
         subject = _pick(env, request, kind, "subject.txt.j2").render(ctx)
     except jinja2.TemplatesNotFound as exc:
-        raise DsarError(f"template {exc.templates[-1]} not found in the template folders") from None
+        raise DsarError(
+            _("template {name} not found in the template folders").format(name=exc.templates[-1])
+        ) from None
     except jinja2.TemplateNotFound as exc:
-        raise DsarError(f"template {exc.name} not found in the template folders") from None
+        raise DsarError(
+            _("template {name} not found in the template folders").format(name=exc.name)
+        ) from None
     except jinja2.TemplateError as exc:
         # a user's override can be broken; say which template, not a traceback
-        raise DsarError(f"template error: {exc}") from None
+        raise DsarError(_("template error: {reason}").format(reason=exc)) from None
     return Letter(
         request=request,
         subject=" ".join(subject.split()),

@@ -1,8 +1,10 @@
 """An association's inputs: the members' CSV and association.yaml.
 
 The CSV is read as French spreadsheet programs export it: UTF-8 with or without BOM,
-';' or ',' detected, quoted multi-line addresses. Rows are streamed, never all held.
-A bad row is reported with its number as the spreadsheet shows it (the header is 1).
+';' or ',' detected, quoted multi-line addresses, the usual French or English column
+names (accents, case and punctuation ignored), dates as 06/06/2024 or 2024-06-06.
+Rows are streamed, never all held. A bad row is reported with its number as the
+spreadsheet shows it (the header is 1).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from pathlib import Path
 
 from . import compose, fields, safety
 from .errors import DsarError, InputError
+from .i18n import _
 from .models import Association, Evidence, Mandate, Requester
 from .profile import requester
+from .registry import fold
 
 COLUMNS = (
     "name",
@@ -30,6 +34,38 @@ COLUMNS = (
     "mandate_ref",
 )
 REQUIRED = ("name", "phone", "mandate_date", "mandate_ref")
+# the names a spreadsheet gives each column, compared folded ('Réf. mandat' = 'ref mandat')
+NAMES = {
+    "name": ("nom", "nom complet", "nom et prenom", "prenom nom", "full name", "membre"),
+    "address": ("adresse", "adresse postale", "postal address"),
+    "phone": (
+        "telephone",
+        "tel",
+        "portable",
+        "mobile",
+        "numero",
+        "numero de telephone",
+        "phone number",
+    ),
+    "email": ("e mail", "courriel", "mail", "adresse e mail", "adresse electronique"),
+    "sms_date": ("date du sms", "date sms", "date du message", "sms date", "recu le"),
+    "sms_sender": ("expediteur", "expediteur du sms", "emetteur", "sender", "sms sender"),
+    "sms_text": ("texte du sms", "texte", "message", "texte du message", "sms text", "text"),
+    "broker": ("destinataire", "courtier", "organisme", "recipient"),
+    "mandate_date": ("date du mandat", "date mandat", "mandate date", "mandat signe le"),
+    "mandate_ref": (
+        "ref mandat",
+        "reference mandat",
+        "reference du mandat",
+        "ref du mandat",
+        "n mandat",
+        "mandat",
+        "mandate ref",
+        "mandate reference",
+    ),
+}
+KNOWN = {fold(n): column for column in COLUMNS for n in (column, *NAMES[column])}
+SKIP = "-"  # --columns 'Commentaire=-': a column left unread on purpose
 
 
 @dataclass(frozen=True)
@@ -56,7 +92,9 @@ class BadRow:
     name: str = ""  # the member's name when the row gives one, for the manifest
 
     def __str__(self) -> str:
-        return f"row {self.row}, column {self.column}: {self.reason}"
+        return _("row {row}, column {column}: {reason}").format(
+            row=self.row, column=self.column, reason=self.reason
+        )
 
 
 def load_association(path: Path) -> Association:
@@ -65,7 +103,11 @@ def load_association(path: Path) -> Association:
         raise DsarError(f"{path}: give name, address, email, representative as 'key: value'")
     missing = [k for k in ("name", "address", "email", "representative") if not data.get(k)]
     if missing:
-        raise DsarError(f"{path}: give {', '.join(missing)} (name, address, email, representative)")
+        raise DsarError(
+            _("{path}: give {missing} (name, address, email, representative)").format(
+                path=path, missing=", ".join(missing)
+            )
+        )
     try:
         return Association(
             name=fields.text(str(data["name"]), "name", limit=200),
@@ -95,8 +137,10 @@ def _open(path: Path):
 
 def _not_utf8(path: Path, exc: UnicodeDecodeError) -> DsarError:
     return DsarError(
-        f"{path}: not UTF-8 ({exc.reason} at byte {exc.start} of a block); "
-        "save it from your spreadsheet as 'CSV UTF-8'"
+        _(
+            "{path}: not UTF-8 ({reason} at byte {byte} of a block); save it from your "
+            "spreadsheet as 'CSV UTF-8'"
+        ).format(path=path, reason=exc.reason, byte=exc.start)
     )
 
 
@@ -114,35 +158,87 @@ def count(path: Path) -> int | None:
         return None  # read() reports the problem properly
 
 
-def read(path: Path) -> Iterator[Member | BadRow]:
-    try:
-        handle = _open(path)
-    except OSError as exc:
-        raise DsarError(f"{path}: cannot read it ({exc.strerror})") from None
-    with handle:
+def parse_columns(value: str | None) -> dict[str, str]:
+    """--columns 'Numéro=phone,Commentaire=-': the spreadsheet's header -> dsar's column."""
+    mapping: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in (value or "").split(","))):
+        header, sep, column = (x.strip() for x in part.rpartition("="))
+        if not sep or not header or column not in (*COLUMNS, SKIP):
+            raise InputError(
+                "columns",
+                _("'{part}': write HEADER=COLUMN, COLUMN one of {columns}, or - to skip it").format(
+                    part=part, columns=", ".join(COLUMNS)
+                ),
+            )
+        mapping[fold(header)] = column
+    return mapping
+
+
+def column_names(header: list[str], columns: dict[str, str] | None = None) -> list[str]:
+    """The column each header cell is read as ('' for one not known), checking nothing."""
+    known = {**KNOWN, **(columns or {})}
+    return [known.get(fold(h), "") for h in header]
+
+
+def map_header(
+    path: Path, header: list[str], columns: dict[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """Each header cell with the column it is read as (SKIP for one left unread)."""
+    read_as = list(zip((h.strip() for h in header), column_names(header, columns), strict=True))
+    unknown = [h for h, column in read_as if not column]
+    seen = [column for _h, column in read_as if column and column != SKIP]
+    twice = sorted({c for c in seen if seen.count(c) > 1})
+    missing = [c for c in REQUIRED if c not in seen]
+    problems = []
+    if unknown:
+        problems.append(_("unknown column(s) {names}").format(names=", ".join(unknown)))
+    if twice:
+        problems.append(_("more than one column read as {names}").format(names=", ".join(twice)))
+    if missing:
+        problems.append(_("missing column(s) {names}").format(names=", ".join(missing)))
+    if problems:
+        raise DsarError(
+            _(
+                "{path} header: {problems}. Columns: {columns}; name yours with "
+                "--columns 'HEADER=COLUMN,...' (or HEADER=- to leave one out)"
+            ).format(path=path, problems="; ".join(problems), columns=", ".join(COLUMNS))
+        )
+    return read_as
+
+
+def header(path: Path, columns: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """How the file's columns will be read, for the person to check before any work."""
+    with _open_or_fail(path) as handle:
         try:
-            reader = _reader(handle, strict=True)
-            header = [h.strip().lower() for h in next(reader)]
-        except StopIteration:
-            raise DsarError(f"{path} is empty") from None
+            first = next(_reader(handle), None)
         except UnicodeDecodeError as exc:
             raise _not_utf8(path, exc) from None
-        unknown = [h for h in header if h not in COLUMNS]
-        missing = [c for c in REQUIRED if c not in header]
-        if unknown or missing:
-            raise DsarError(
-                f"{path} header: "
-                + "; ".join(
-                    filter(
-                        None,
-                        [
-                            f"unknown column(s) {', '.join(unknown)}" if unknown else "",
-                            f"missing column(s) {', '.join(missing)}" if missing else "",
-                        ],
-                    )
-                )
-                + f". Columns: {', '.join(COLUMNS)}"
-            )
+        except csv.Error:
+            first = None
+    if not first:
+        raise DsarError(_("{path} is empty").format(path=path))
+    return map_header(path, first, columns)
+
+
+def _open_or_fail(path: Path):
+    try:
+        return _open(path)
+    except OSError as exc:
+        raise DsarError(
+            _("{path}: cannot read it ({reason})").format(path=path, reason=exc.strerror)
+        ) from None
+
+
+def read(path: Path, columns: dict[str, str] | None = None) -> Iterator[Member | BadRow]:
+    with _open_or_fail(path) as handle:
+        try:
+            reader = _reader(handle, strict=True)
+            read_as = map_header(path, next(reader), columns)
+        except StopIteration:
+            raise DsarError(_("{path} is empty").format(path=path)) from None
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(path, exc) from None
+        header = [column for _h, column in read_as]
         row = 1
         while True:
             row += 1
@@ -153,7 +249,11 @@ def read(path: Path) -> Iterator[Member | BadRow]:
                 return
             except csv.Error as exc:
                 _check_span(path, row, opened_at, reader.line_num, [])
-                yield BadRow(row, "-", f"broken quoting ({exc}); check the quotes in this row")
+                yield BadRow(
+                    row,
+                    "-",
+                    _("broken quoting ({reason}); check the quotes in this row").format(reason=exc),
+                )
                 continue
             except UnicodeDecodeError as exc:
                 raise _not_utf8(path, exc) from None
@@ -163,10 +263,17 @@ def read(path: Path) -> Iterator[Member | BadRow]:
             name = values[header.index("name")] if len(values) > header.index("name") else ""
             if len(values) != len(header):
                 yield BadRow(
-                    row, "-", f"{len(values)} cells where the header has {len(header)}", name
+                    row,
+                    "-",
+                    _("{cells} cells where the header has {header}").format(
+                        cells=len(values), header=len(header)
+                    ),
+                    name,
                 )
                 continue
-            yield _member(row, dict(zip(header, values, strict=True)))
+            cells = dict(zip(header, values, strict=True))
+            cells.pop(SKIP, None)
+            yield _member(row, cells)
 
 
 def _check_span(path: Path, row: int, first: int, last: int, values: list[str]) -> None:
@@ -184,7 +291,7 @@ def _member(row: int, cells: dict[str, str]) -> Member | BadRow:
     name = cells.get("name", "")
     for column in REQUIRED:
         if not cells.get(column, "").strip():
-            return BadRow(row, column, "empty; it is required", name)
+            return BadRow(row, column, _("empty; it is required"), name)
     try:
         person = requester(
             cells["name"],

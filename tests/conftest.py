@@ -23,6 +23,10 @@ DATENANFRAGEN = ROOT / "data" / "datenanfragen"  # shipped with the project (CC0
 def dsar_home(tmp_path, monkeypatch):
     home = tmp_path / "home"
     monkeypatch.setenv("DSAR_HOME", str(home))
+    # English unless a test asks for French: the messages tests look for are English
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
     return home
 
 

@@ -68,7 +68,7 @@ def test_a_queued_message_is_rebuilt_when_it_changes_a_sent_one_never(
     again = invoke(
         runner, batch_args(path, association, out, "--format", "email", "--mandates", str(scans))
     )
-    assert "1 e-mail(s) rebuilt" in again.stdout
+    assert "1 queued e-mail(s) rebuilt" in again.stdout
     invoke(runner, send_args(path, association, out, controller.port, "--mandates", str(scans)))
     by_ref = {m["X-DSAR-Reference"]: m for m in recorder.messages}
     manifest = {m["row"]: m for m in csv.DictReader((out / "manifest.csv").open())}
