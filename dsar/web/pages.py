@@ -1,0 +1,386 @@
+"""The page's routes: read a form, call one App method, show its result.
+
+No decision lives here: what a letter says, which recipients match, what a state or a
+deadline is, where a reply is kept, all come from dsar.app, as for the command line.
+Library errors are shown next to the field they name, in the words the command line
+uses; anything else is a short page that says nothing was recorded, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..app import App
+from ..errors import DsarError, InputError
+from ..paths import Paths
+from ..vocabulary import ANSWER_STATES, CHANNELS, LANGUAGES, RIGHTS
+from . import guard, texts
+
+HERE = Path(__file__).resolve().parent
+LANG_COOKIE = "dsar_lang"
+log = logging.getLogger(__name__)
+
+# the library names a field as its option; the page's field is named after the same word
+FIELD_ALIASES = {"to-email": "to_email", "date": "sms_date", "text": "sms_text"}
+# the library's identify speaks of "sender"; on the message form it is the sms_sender field
+IDENTIFY_FIELDS = {"sender": "sms_sender"}
+MESSAGE_FIELDS = ("sms_text", "sms_sender", "sms_date", "channel")
+DETAIL_FIELDS = ("name", "address", "phone", "email")
+LETTER_FIELDS = (*MESSAGE_FIELDS, *DETAIL_FIELDS, "recipient", "right", "letter_lang")
+FOLLOW_UP_FIELDS = ("on", "lrar", "received", "proof", "state", "file", "note")
+
+
+@dataclass
+class Form:
+    """What a person typed, and the errors to show beside each field."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    files: dict[str, UploadFile] = field(default_factory=dict)
+    lists: dict[str, list[str]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.values.get(name, default)
+
+    def fail(self, exc: DsarError, shown: tuple[str, ...], aliases: dict | None = None) -> None:
+        """The error beside the field it names; above the form when no field shows it."""
+        name = None
+        if isinstance(exc, InputError):
+            name = (aliases or {}).get(exc.field) or FIELD_ALIASES.get(exc.field, exc.field)
+        if name in shown:
+            self.errors[name] = exc.reason
+        else:
+            self.errors["_form"] = str(exc)
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,  # every value shown is escaped, like the letters
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env
+
+
+class Site:
+    """The routes, bound to the secret token and the person's dsar folders."""
+
+    def __init__(self, token: str, paths: Paths | None = None):
+        self.paths = paths or Paths.from_env()
+        self.csrf = guard.csrf_token(token)
+        self.env = environment()
+        # the page writes where a person who never opened a terminal can find them again
+        self.out_dir = self.paths.data_dir / "letters"
+
+    def app(self) -> App:
+        return App(self.paths)
+
+    # -------------------------------------------------------------- helpers
+
+    def lang(self, request: Request) -> str:
+        asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+        return asked if asked in texts.LANGUAGES else "fr"
+
+    def render(self, request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
+        lang = self.lang(request)
+        t, state, right = texts.translator(lang)
+        html = self.env.get_template(name).render(
+            t=t,
+            state_name=state,
+            right_name=right,
+            lang=lang,
+            path=request.url.path,
+            csrf=self.csrf,
+            channels=CHANNELS,
+            rights=RIGHTS,
+            languages=LANGUAGES,
+            **context,
+        )
+        response = HTMLResponse(html, status_code=status)
+        if request.query_params.get("lang") in texts.LANGUAGES:
+            response.set_cookie(LANG_COOKIE, lang, httponly=True, samesite="strict")
+        return response
+
+    async def read_form(self, request: Request) -> Form:
+        """The form, refused without the CSRF token every page's forms carry."""
+        try:
+            data = await request.form(max_files=2, max_fields=40, max_part_size=guard.UPLOAD_LIMIT)
+        except guard.Refused:
+            raise
+        except Exception as exc:  # a malformed body is the sender's fault, not ours
+            raise HTTPException(400, "the form could not be read") from exc
+        if not guard.same(
+            data.get("csrf") if isinstance(data.get("csrf"), str) else None, self.csrf
+        ):
+            raise HTTPException(403, "the form lacks its token; reload the page")
+        form = Form()
+        for key, value in data.multi_items():
+            if isinstance(value, UploadFile):
+                if value.filename:
+                    form.files[key] = value
+            else:
+                form.values.setdefault(key, value.strip())
+                form.lists.setdefault(key, []).append(value.strip())
+        return form
+
+    async def call(self, method: str, *args, **kwargs):
+        """Run one App use case in a worker thread (WeasyPrint and SQLite block)."""
+
+        def run():
+            with self.app() as app:
+                return getattr(app, method)(*args, **kwargs)
+
+        return await run_in_threadpool(run)
+
+    # -------------------------------------------------------------- the message
+
+    async def home(self, request: Request) -> Response:
+        return self.render(request, "message.html.j2", form=Form(), found=None, recipients=[])
+
+    async def identify(self, request: Request) -> Response:
+        form = await self.read_form(request)
+        return await self.message_page(request, form)
+
+    async def message_page(self, request: Request, form: Form, status: int = 200) -> Response:
+        """The message, what identify found, and the details form prefilled."""
+        found = None
+        try:
+            found = await self.call(
+                "identify",
+                text=form.get("sms_text"),
+                sender=form.get("sms_sender"),
+                when=form.get("sms_date") or None,
+            )
+        except DsarError as exc:
+            form.fail(exc, MESSAGE_FIELDS, IDENTIFY_FIELDS)
+            status = 400
+        saved = await self.call("profile") if found else {}
+        for name in DETAIL_FIELDS:
+            form.values.setdefault(name, saved.get(name, ""))
+        recipients = (await self.call("brokers")).brokers if found else []
+        return self.render(
+            request,
+            "message.html.j2",
+            status=status,
+            form=form,
+            found=found,
+            recipients=recipients,
+        )
+
+    async def write_letters(self, request: Request) -> Response:
+        form = await self.read_form(request)
+        chosen = [s for s in form.lists.get("recipient", []) if s]
+        if form.get("other"):
+            chosen.append(form.get("other"))
+        chosen = list(dict.fromkeys(chosen))
+        if not chosen:
+            form.errors["recipient"] = "choose at least one recipient"
+            return await self.message_page(request, form, status=400)
+        details = {name: form.get(name) or None for name in DETAIL_FIELDS}
+        references = []
+        try:
+            if form.get("save_profile"):
+                await self.call("save_profile", **details)
+            for slug in chosen:
+                result = await self.call(
+                    "generate",
+                    slug,
+                    **details,
+                    sms_date=form.get("sms_date") or None,
+                    sms_sender=form.get("sms_sender"),
+                    sms_text=form.get("sms_text"),
+                    channel=form.get("channel") or "sms",
+                    right=form.get("right") or "both",
+                    lang=form.get("letter_lang") or "fr",
+                    # the e-mail needs the person's address to answer to
+                    formats=("pdf", "email") if details["email"] else ("pdf",),
+                    out_dir=self.out_dir,
+                    lrar=bool(form.get("lrar")),
+                )
+                references.append(result.reference)
+        except DsarError as exc:
+            form.fail(exc, LETTER_FIELDS, {"lang": "letter_lang"})
+            return await self.message_page(request, form, status=400)
+        query = urlencode([("ref", r) for r in references])
+        return RedirectResponse(f"/letters?{query}", status_code=303)
+
+    # -------------------------------------------------------------- the letters
+
+    async def letters(self, request: Request) -> Response:
+        shown = []
+        for reference in request.query_params.getlist("ref")[:10]:
+            try:
+                shown.append(await self.call("show", reference))
+            except DsarError:
+                raise HTTPException(404) from None
+        return self.render(request, "letters.html.j2", shown=shown)
+
+    async def preview(self, request: Request) -> Response:
+        """The letter exactly as dsar renders it for the PDF, in a sandboxed frame."""
+        try:
+            shown = await self.call("show", request.path_params["reference"])
+        except DsarError:
+            raise HTTPException(404) from None
+        if not shown.page_html:
+            raise HTTPException(404)
+        return HTMLResponse(
+            shown.page_html,
+            headers={
+                # its own inline style only; no script, no fetch, and only this page frames it
+                "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                "img-src data:; font-src data:; sandbox; frame-ancestors 'self'",
+            },
+        )
+
+    async def download(self, request: Request) -> Response:
+        try:
+            shown = await self.call("show", request.path_params["reference"])
+        except DsarError:
+            raise HTTPException(404) from None
+        index = request.path_params["index"]
+        if not 0 <= index < len(shown.files):
+            raise HTTPException(404)
+        path = shown.files[index][1]
+        if not path.is_file():
+            raise HTTPException(404)
+        return FileResponse(path, filename=path.name, content_disposition_type="attachment")
+
+    # -------------------------------------------------------------- my requests
+
+    async def requests(self, request: Request) -> Response:
+        status = await self.call("status")
+        return self.render(request, "requests.html.j2", status=status)
+
+    async def one_request(self, request: Request, form: Form | None = None, status=200):
+        reference = request.path_params["reference"]
+        try:
+            shown = await self.call("show", reference)
+        except DsarError:
+            raise HTTPException(404) from None
+        as_of = await self.call("today")
+        return self.render(
+            request,
+            "request.html.j2",
+            status=status,
+            shown=shown,
+            as_of=as_of,
+            today=as_of.isoformat(),
+            form=form or Form(),
+            blank=Form(),
+            answer_states=ANSWER_STATES,
+            done=request.query_params.get("done"),
+        )
+
+    async def follow_up(self, request: Request) -> Response:
+        reference = request.path_params["reference"]
+        action = request.path_params["action"]
+        form = await self.read_form(request)
+        form.values["_action"] = action
+        try:
+            with tempfile.TemporaryDirectory(prefix="dsar-upload-") as folder:
+                if action == "sent":
+                    await self.call(
+                        "sent",
+                        reference,
+                        form.get("on") or None,
+                        lrar=form.get("lrar") or None,
+                        received=form.get("received") or None,
+                        proof=await keep_upload(form, "proof", Path(folder)),
+                    )
+                elif action == "answer":
+                    reply = await keep_upload(form, "file", Path(folder))
+                    await self.call(
+                        "answer",
+                        reference,
+                        form.get("on") or None,
+                        state=form.get("state") or None,
+                        files=[reply] if reply else [],
+                        note=form.get("note") or None,
+                    )
+                elif action == "remind":
+                    result = await self.call("remind", reference, out_dir=self.out_dir)
+                    return RedirectResponse(f"/letters?ref={result.reference}", 303)
+                elif action == "complain":
+                    result = await self.call("complain", reference, out_dir=self.out_dir)
+                    return RedirectResponse(f"/letters?ref={result.reference}", 303)
+                else:
+                    raise HTTPException(404)
+        except DsarError as exc:
+            form.fail(exc, FOLLOW_UP_FIELDS, {"reply": "file"})
+            return await self.one_request(request, form, status=400)
+        return RedirectResponse(f"/requests/{reference}?done={action}", status_code=303)
+
+    # -------------------------------------------------------------- errors
+
+    async def not_found(self, request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 404:
+            message = texts.translator(self.lang(request))[0]("not_found")
+        else:
+            message = exc.detail
+        return self.render(request, "error.html.j2", status=exc.status_code, message=message)
+
+    async def broken(self, request: Request, exc: Exception) -> Response:
+        """The catch-all: a short page, never a traceback (it goes to the log, not the page)."""
+        if isinstance(exc, guard.Refused):
+            return self.render(request, "error.html.j2", status=exc.status, message=exc.reason)
+        log.error("unexpected error on %s", request.url.path, exc_info=exc)
+        message = texts.translator(self.lang(request))[0]("broken")
+        return self.render(request, "error.html.j2", status=500, message=message)
+
+
+async def keep_upload(form: Form, name: str, folder: Path) -> Path | None:
+    """An uploaded file, as a file on disk the library stores like `--file` (by its name
+    only: whatever path the browser sent is dropped)."""
+    upload = form.files.get(name)
+    if upload is None:
+        return None
+    base = Path((upload.filename or "").replace("\\", "/")).name
+    base = "".join(c for c in base if unicodedata.category(c)[0] != "C").lstrip(".")
+    target = folder / (base or "file")
+    with target.open("wb") as out:
+        while chunk := await upload.read(1 << 20):
+            out.write(chunk)
+    return target
+
+
+def create_app(token: str, port: int, paths: Paths | None = None) -> Starlette:
+    site = Site(token, paths)
+    routes = [
+        Route("/", site.home),
+        Route("/identify", site.identify, methods=["POST"]),
+        Route("/letters", site.letters),
+        Route("/letters/new", site.write_letters, methods=["POST"]),
+        Route("/letters/{reference}/preview", site.preview),
+        Route("/requests", site.requests),
+        Route("/requests/{reference}", site.one_request),
+        Route("/requests/{reference}/files/{index:int}", site.download),
+        Route("/requests/{reference}/{action}", site.follow_up, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(guard.Guard, token=token, port=port)],
+        exception_handlers={
+            HTTPException: site.not_found,
+            guard.Refused: site.broken,
+            Exception: site.broken,
+        },
+    )
