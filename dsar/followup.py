@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import html
 from datetime import date
-from pathlib import Path
 
 import jinja2
 
@@ -13,18 +12,18 @@ from . import deadlines, letters
 from .errors import DsarError
 from .journal import Entry, Journal
 from .models import Broker, Letter, Request
+from .render import assemble
+from .vocabulary import ANSWERED, NOT_YET_DUE, REMINDABLE
 
-_ANSWERS = ("answered", "partial", "refused", "id-requested")
 
-
-def first_request(journal: Journal, entry: Entry) -> dict:
-    """The facts of the first request that follow-up letters cite."""
+def first_request(journal: Journal, entry: Entry, on: date) -> dict:
+    """The facts of the first request that follow-up letters cite, as of `on`."""
     answered = [
         e["what"].split(":", 1)[1]
         for e in journal.events(entry.reference)
         if e["what"].startswith("answer:")
     ]
-    facts = entry.as_dict(date.today())
+    facts = entry.as_dict(on)
     facts.update(
         reference=entry.reference,
         right=entry.right,
@@ -37,7 +36,7 @@ def first_request(journal: Journal, entry: Entry) -> dict:
         answered_on=entry.answered_on,
         lrar_number=entry.lrar_number,
         message_id=entry.message_id,
-        answered_state=answered[-1] if answered and answered[-1] in _ANSWERS else None,
+        answered_state=answered[-1] if answered and answered[-1] in ANSWERED else None,
     )
     return facts
 
@@ -65,12 +64,12 @@ def reminder(
 ) -> tuple[Letter, dict]:
     entry = journal.entry(reference)
     _sent(entry)
-    if entry.state(on) not in ("overdue", "partial", "refused", "id-requested", "answered"):
+    if entry.state(on) not in REMINDABLE:
         raise DsarError(
             f"{reference} is {entry.state(on)}: its deadline ({entry.deadline}) has not passed; "
             "a reminder before then has no legal weight"
         )
-    first = first_request(journal, entry)
+    first = first_request(journal, entry, on)
     extra = {"first": first, "final_deadline": deadlines.final_deadline(on)}
     request = _follow_up(
         journal.request(reference), "reminder", on, lang, lrar=entry.lrar_number is not None
@@ -83,7 +82,7 @@ def reply_id(
 ) -> tuple[Letter, dict]:
     entry = journal.entry(reference)
     _sent(entry)
-    extra = {"first": first_request(journal, entry)}
+    extra = {"first": first_request(journal, entry, on)}
     request = _follow_up(journal.request(reference), "reply-id", on, lang)
     return letters.render(request, env, kind="reply-id", extra=extra), extra
 
@@ -94,7 +93,7 @@ def complaint(
     """Always in French: the CNIL's language."""
     entry = journal.entry(reference)
     _sent(entry)
-    if entry.state(on) in ("sent", "received", "extended", "draft"):
+    if entry.state(on) in NOT_YET_DUE:
         raise DsarError(
             f"{reference} is {entry.state(on)}: the recipient still has until {entry.deadline} "
             "to answer; complain after that"
@@ -102,7 +101,7 @@ def complaint(
     original = journal.request(reference)
     replies = [path.name for role, path, _ in journal.files(reference, "reply")]
     extra = {
-        "first": first_request(journal, entry),
+        "first": first_request(journal, entry, on),
         "organisation": original.broker,
         "replies": replies,
     }
@@ -140,8 +139,6 @@ def dossier(
     """One PDF: the complaint, the request, reminders, PDF replies, then the proofs page.
     Also returns the reply files left out because they are not readable PDFs (the
     proofs page still lists them with their checksum)."""
-    from .render import assemble
-
     parts = [("the complaint", complaint_pdf)]
     for ref in [reference, *reminder_refs]:
         page = journal.page_html(ref)
@@ -161,7 +158,3 @@ def dossier(
 
 def reminders_of(journal: Journal, reference: str) -> list[str]:
     return [e["detail"] for e in journal.events(reference) if e["what"] == "reminded"]
-
-
-def attachments_dir(journal_path: Path) -> Path:
-    return journal_path.parent / "attachments"

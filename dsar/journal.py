@@ -7,20 +7,21 @@ or absent. The schema is versioned with PRAGMA user_version and migrated forward
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import json
 import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from pathlib import Path
 
-from . import deadlines
+from pydantic import TypeAdapter
+
+from . import clock, deadlines
 from .errors import DsarError, JournalError
-from .models import Association, Broker, Evidence, Mandate, Request, Requester
+from .files import write_private
+from .models import Request
 from .vocabulary import ANSWER_STATES, MAIL_TO_SEND, WAITING
 
 _MAIL_TO_SEND_SQL = "(" + ", ".join(f"'{s}'" for s in MAIL_TO_SEND) + ")"
@@ -97,57 +98,16 @@ def sha256_file(path: Path) -> str:
 # -------------------------------------------------------------- request <-> JSON
 
 
-def _plain(value):
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, Broker):
-        return value.model_dump(mode="json")
-    if dataclasses.is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    return value
+# the journal is self-contained: the broker as it was when the letter was written
+_REQUEST = TypeAdapter(Request)
 
 
 def request_to_json(request: Request) -> str:
-    return json.dumps(_plain(request), ensure_ascii=False)
+    return _REQUEST.dump_json(request).decode("utf-8")
 
 
 def request_from_json(text: str) -> Request:
-    """The journal is self-contained: the broker as it was when the letter was written."""
-    data = json.loads(text)
-    evidence = data["evidence"]
-    mandate = data.get("mandate")
-    party = data.get("campaign_party")
-    return Request(
-        reference=data["reference"],
-        broker=Broker.model_validate(data["broker"]),
-        right=data["right"],
-        lang=data["lang"],
-        requester=Requester(**data["requester"]),
-        evidence=Evidence(
-            channel=evidence["channel"],
-            received_on=date.fromisoformat(evidence["received_on"])
-            if evidence["received_on"]
-            else None,
-            received_at=time.fromisoformat(evidence["received_at"])
-            if evidence["received_at"]
-            else None,
-            sender=evidence["sender"],
-            text=evidence["text"],
-        ),
-        letter_date=date.fromisoformat(data["letter_date"]),
-        place=data.get("place"),
-        lrar=data.get("lrar", False),
-        to_email=data.get("to_email"),
-        to_address=data.get("to_address"),
-        mandate=Mandate(
-            association=Association(**mandate["association"]),
-            signed_on=date.fromisoformat(mandate["signed_on"]),
-            reference=mandate["reference"],
-        )
-        if mandate
-        else None,
-        campaign_party=Broker.model_validate(party) if party else None,
-    )
+    return _REQUEST.validate_json(text)
 
 
 # -------------------------------------------------------------- the record
@@ -232,15 +192,23 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+MEMORY = ":memory:"
+
+
 class Journal:
-    def __init__(self, path: Path):
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not path.exists():
-            # create it private before SQLite does (WAL and SHM files copy its mode)
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    """Journal(path) opens (or creates) the journal file; Journal(":memory:") opens one
+    that lives as long as the object, for unit tests and dry runs."""
+
+    def __init__(self, path: Path | str):
+        self.in_memory = str(path) == MEMORY
+        self.path = Path(path)
+        if not self.in_memory:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not self.path.exists():
+                # create it private before SQLite does (WAL and SHM files copy its mode)
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         try:
-            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA journal_mode=WAL")
             # WAL + NORMAL: a killed process loses no commit (SQLite's own guarantee); only a
@@ -391,7 +359,6 @@ class Journal:
         on: date,
         note: str | None = None,
         files: list[Path] = (),
-        store: Path | None = None,
     ) -> list[Path]:
         """Record an answer; reply files are copied beside the journal, private."""
         if state not in ANSWER_STATES:
@@ -401,10 +368,10 @@ class Journal:
         for source in files:
             if not source.is_file():
                 raise DsarError(f"{source}: no such file")
+        if files and self.in_memory:
+            raise DsarError("an in-memory journal keeps no reply files")
         for source in files:
-            from .files import write_private
-
-            target = (store or self.path.parent / "attachments") / reference / source.name
+            target = self.path.parent / "attachments" / reference / source.name
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             write_private(target, source.read_bytes(), overwrite=True)
             kept.append(target)
@@ -487,7 +454,7 @@ class Journal:
                 message_id = db.execute(
                     "SELECT message_id FROM outbox WHERE reference = ?", (reference,)
                 ).fetchone()[0]
-                today = date.today()
+                today = clock.today()
                 db.execute(
                     "UPDATE requests SET state = CASE WHEN state = 'draft' THEN 'sent' ELSE state END,"
                     " sent_on = ?, message_id = ? WHERE reference = ?",
@@ -496,7 +463,7 @@ class Journal:
                 if status == "sent":
                     self._event(db, reference, "sent", today, f"e-mail, message_id={message_id}")
             elif status == "failed":
-                self._event(db, reference, "send-failed", date.today(), error)
+                self._event(db, reference, "send-failed", clock.today(), error)
 
     def outbox_counts(self) -> dict[str, int]:
         return dict(

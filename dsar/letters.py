@@ -9,14 +9,14 @@ words and a value a person typed can never become markup or template code.
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from collections.abc import Sequence
 from pathlib import Path
 
 import jinja2
 
 from . import fields
 from .errors import DsarError
-from .models import Letter, Request
+from .models import Association, Letter, Request
 from .paths import SHIPPED_TEMPLATES
 from .render.text import html_to_text
 
@@ -26,14 +26,28 @@ def _autoescape(name: str | None) -> bool:
     return not (name or "").endswith(".txt.j2")
 
 
-def environment(user_templates: Path | None = None) -> jinja2.Environment:
-    """A user's folder overrides shipped templates by name (datasette's ChoiceLoader habit)."""
-    loaders = []
-    if user_templates and user_templates.is_dir():
-        loaders.append(jinja2.FileSystemLoader(user_templates))
-    loaders.append(jinja2.FileSystemLoader(SHIPPED_TEMPLATES))
+def template_roots(override: Path | None = None, user: Path | None = None) -> tuple[Path, ...]:
+    """Where templates are looked for, highest first: --templates DIR, the user's config
+    folder, then the shipped templates. Folders that do not exist are left out."""
+    chosen = [p for p in (override, user) if p is not None and p.is_dir()]
+    return (*dict.fromkeys(p.resolve() for p in chosen), SHIPPED_TEMPLATES)
+
+
+def environment(roots: Sequence[Path] | Path | None = None) -> jinja2.Environment:
+    """The one Jinja environment. A name is found in the first root that has it
+    (datasette's ChoiceLoader habit), and "default:NAME" always names the shipped
+    template, so an override can extend the template it replaces."""
+    if roots is None or isinstance(roots, Path):
+        roots = template_roots(roots)
     env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
+        loader=jinja2.ChoiceLoader(
+            [
+                jinja2.FileSystemLoader([str(r) for r in roots]),
+                jinja2.PrefixLoader(
+                    {"default": jinja2.FileSystemLoader(SHIPPED_TEMPLATES)}, delimiter=":"
+                ),
+            ]
+        ),
         autoescape=_autoescape,
         undefined=jinja2.StrictUndefined,
         lstrip_blocks=True,
@@ -84,14 +98,25 @@ def gaps(request: Request) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _pick(env: jinja2.Environment, request: Request, kind: str, suffix: str) -> jinja2.Template:
+    """A template for this recipient (letters/fr/request-<slug>.html.j2) before the
+    general one (datasette's select_template habit)."""
+    folder = f"letters/{request.lang}"
+    return env.select_template(
+        [f"{folder}/{kind}-{request.broker.slug}.{suffix}", f"{folder}/{kind}.{suffix}"]
+    )
+
+
 def render(
     request: Request, env: jinja2.Environment, *, kind: str = "request", extra: dict | None = None
 ) -> Letter:
     """Render one letter kind: request, reminder, reply-id, complaint."""
     ctx = context(request) | (extra or {})
     try:
-        body = env.get_template(f"letters/{request.lang}/{kind}.html.j2").render(ctx)
-        subject = env.get_template(f"letters/{request.lang}/{kind}.subject.txt.j2").render(ctx)
+        body = _pick(env, request, kind, "html.j2").render(ctx)
+        subject = _pick(env, request, kind, "subject.txt.j2").render(ctx)
+    except jinja2.TemplatesNotFound as exc:
+        raise DsarError(f"template {exc.templates[-1]} not found in the template folders") from None
     except jinja2.TemplateNotFound as exc:
         raise DsarError(f"template {exc.name} not found in the template folders") from None
     except jinja2.TemplateError as exc:
@@ -106,5 +131,10 @@ def render(
     )
 
 
-def today() -> date:
-    return date.today()
+def render_mandate(env: jinja2.Environment, association: Association, member=None) -> str:
+    """The HTML of a mandate form: filled in for a member, or blank."""
+    return env.get_template("mandate.html.j2").render(
+        association=association,
+        member=member,
+        phone=member.requester.phone_forms if member else None,
+    )

@@ -50,6 +50,7 @@ class LetterResult(Result):
     formats: tuple[str, ...] = ()
     text: str | None = None
     mailto: str | None = None  # a mailto: link for the person's own mail client
+    pdf: bytes | None = field(default=None, repr=False)  # the PDF written, when asked
 
 
 @dataclass(kw_only=True)
