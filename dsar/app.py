@@ -46,6 +46,7 @@ from .results import (
     ReminderResult,
     Result,
     SentResult,
+    ShowResult,
     StatusResult,
 )
 from .sending import Smtp, SmtpSettings, send_outbox
@@ -390,8 +391,12 @@ class App:
         lrar: str | None = None,
         received: DateLike = None,
         message_id: str | None = None,
+        proof: Path | None = None,
     ) -> SentResult:
-        """Record that a request was sent, with its proof: the deadline starts to run."""
+        """Record that a request was sent, with its proof: the deadline starts to run.
+        `proof` (the registered-letter receipt, a scan) is kept like a reply file."""
+        self.journal.entry(reference)  # an unknown reference keeps no file
+        kept = self.journal.keep(reference, [proof] if proof else [])
         self.journal.mark_sent(
             reference,
             fields.iso_date(on, "on"),
@@ -399,7 +404,10 @@ class App:
             received=fields.iso_date(received, "received") if received else None,
             message_id=message_id,
         )
-        return SentResult(reference=reference, entry=self.journal.entry(reference))
+        for path in kept:
+            self.journal.add_file(reference, "proof", path)
+        entry = self.journal.entry(reference)
+        return SentResult(reference=reference, written=kept, entry=entry)
 
     def answer(
         self,
@@ -507,6 +515,8 @@ class App:
             followup.reminders_of(self.journal, reference),
         )
         write_private(dossier, bundle, overwrite=force)
+        # the dossier is found again with the complaint, like the letter's own files
+        self.journal.add_file(letter.request.reference, "dossier", dossier)
         result.written.append(dossier)
         self.journal.mark_complained(reference, day, letter.request.reference)
         result.warnings += [
@@ -605,6 +615,29 @@ class App:
     def campaigns(self) -> CampaignsResult:
         found = sorted(self.registry.campaigns.values(), key=lambda c: c.date)
         return CampaignsResult(campaigns=found)
+
+    def show(self, reference: str) -> ShowResult:
+        """One request whole, with the advice on missing contacts it was written with."""
+        entry = self.journal.entry(reference)
+        request = self.journal.request(reference)
+        subject, body_text = self.journal.words(reference)
+        letter = Letter(
+            request=request,
+            subject=subject,
+            body_html="",
+            body_text=body_text,
+            gaps=letters.gaps(request),
+        )
+        return ShowResult(
+            reference=entry.reference,
+            entry=entry,
+            request=request,
+            files=self.journal.files(reference),
+            events=self.journal.events(reference),
+            page_html=self.journal.page_html(reference),
+            mailto=mail.mailto(letter),
+            warnings=compose.gap_advice(letter, self.registry) if entry.kind == "request" else [],
+        )
 
     # ------------------------------------------------------------ completion
 

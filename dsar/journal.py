@@ -364,17 +364,7 @@ class Journal:
         if state not in ANSWER_STATES:
             raise DsarError(f"'{state}' is not an answer state; use {', '.join(ANSWER_STATES)}")
         self.entry(reference)
-        kept = []
-        for source in files:
-            if not source.is_file():
-                raise DsarError(f"{source}: no such file")
-        if files and self.in_memory:
-            raise DsarError("an in-memory journal keeps no reply files")
-        for source in files:
-            target = self.path.parent / "attachments" / reference / source.name
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            write_private(target, source.read_bytes(), overwrite=True)
-            kept.append(target)
+        kept = self.keep(reference, files)
         with self.transaction() as db:
             db.execute(
                 "UPDATE requests SET state = ?, answered_on = ? WHERE reference = ?",
@@ -386,6 +376,22 @@ class Journal:
                     (reference, "reply", str(path), sha256_file(path)),
                 )
             self._event(db, reference, f"answer:{state}", on, note)
+        return kept
+
+    def keep(self, reference: str, files: list[Path]) -> list[Path]:
+        """Copy evidence the person hands in (a reply, a proof of sending) beside the
+        journal, private; the caller records each copy."""
+        for source in files:
+            if not source.is_file():
+                raise DsarError(f"{source}: no such file")
+        if files and self.in_memory:
+            raise DsarError("an in-memory journal keeps no reply files")
+        kept = []
+        for source in files:
+            target = self.path.parent / "attachments" / reference / source.name
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            write_private(target, source.read_bytes(), overwrite=True)
+            kept.append(target)
         return kept
 
     def mark_reminded(self, reference: str, on: date, reminder_ref: str) -> None:
@@ -524,6 +530,15 @@ class Journal:
             "SELECT page_html FROM requests WHERE reference = ?", (reference,)
         ).fetchone()
         return row[0] if row else None
+
+    def words(self, reference: str) -> tuple[str, str]:
+        """The subject and plain text of the letter as it was written."""
+        row = self.db.execute(
+            "SELECT subject, body_text FROM requests WHERE reference = ?", (reference,)
+        ).fetchone()
+        if row is None:
+            raise DsarError(f"no request {reference} in the journal; see dsar status")
+        return row[0], row[1]
 
     def files(self, reference: str, role: str | None = None) -> list[tuple[str, Path, str]]:
         rows = self.db.execute(

@@ -32,7 +32,7 @@ CSP = (
 HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),  # "no-referrer" would make Origin "null"
     (b"cache-control", b"no-store"),  # personal data: not kept in the browser's cache
 ]
 

@@ -102,7 +102,13 @@ class Site:
     def render(self, request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
         lang = self.lang(request)
         t, state, right = texts.translator(lang)
+        kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+
+        def switch(to: str) -> str:  # the same page in the other language
+            return request.url.path + "?" + urlencode([*kept, ("lang", to)])
+
         html = self.env.get_template(name).render(
+            switch=switch,
             t=t,
             state_name=state,
             right_name=right,
@@ -172,7 +178,7 @@ class Site:
         except DsarError as exc:
             form.fail(exc, MESSAGE_FIELDS, IDENTIFY_FIELDS)
             status = 400
-        saved = await self.call("profile") if found else {}
+        saved = await self.call("saved_profile") if found else {}
         for name in DETAIL_FIELDS:
             form.values.setdefault(name, saved.get(name, ""))
         recipients = (await self.call("brokers")).brokers if found else []
@@ -231,7 +237,8 @@ class Site:
                 shown.append(await self.call("show", reference))
             except DsarError:
                 raise HTTPException(404) from None
-        return self.render(request, "letters.html.j2", shown=shown)
+        back = request.query_params.get("from")
+        return self.render(request, "letters.html.j2", shown=shown, back=back)
 
     async def preview(self, request: Request) -> Response:
         """The letter exactly as dsar renders it for the PDF, in a sandboxed frame."""
@@ -267,7 +274,7 @@ class Site:
 
     async def requests(self, request: Request) -> Response:
         status = await self.call("status")
-        return self.render(request, "requests.html.j2", status=status)
+        return self.render(request, "requests.html.j2", journal=status)
 
     async def one_request(self, request: Request, form: Form | None = None, status=200):
         reference = request.path_params["reference"]
@@ -317,10 +324,10 @@ class Site:
                     )
                 elif action == "remind":
                     result = await self.call("remind", reference, out_dir=self.out_dir)
-                    return RedirectResponse(f"/letters?ref={result.reference}", 303)
+                    return RedirectResponse(letters_of(result.reference, reference), 303)
                 elif action == "complain":
                     result = await self.call("complain", reference, out_dir=self.out_dir)
-                    return RedirectResponse(f"/letters?ref={result.reference}", 303)
+                    return RedirectResponse(letters_of(result.reference, reference), 303)
                 else:
                     raise HTTPException(404)
         except DsarError as exc:
@@ -344,6 +351,10 @@ class Site:
         log.error("unexpected error on %s", request.url.path, exc_info=exc)
         message = texts.translator(self.lang(request))[0]("broken")
         return self.render(request, "error.html.j2", status=500, message=message)
+
+
+def letters_of(reference: str, original: str) -> str:
+    return "/letters?" + urlencode({"ref": reference, "from": original})
 
 
 async def keep_upload(form: Form, name: str, folder: Path) -> Path | None:

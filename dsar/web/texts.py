@@ -128,9 +128,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "to": ("À", "To"),
     "preview": ("Aperçu de la lettre", "Preview of the letter"),
     "download_pdf": ("Télécharger le PDF (à imprimer)", "Download the PDF (to print)"),
-    "download_eml": (
+    "download_email": (
         "Télécharger l'e-mail (.eml, s'ouvre dans votre messagerie)",
         "Download the e-mail (.eml, opens in your mail program)",
+    ),
+    "download_dossier": (
+        "Télécharger le dossier CNIL (PDF)",
+        "Download the CNIL dossier (PDF)",
     ),
     "mailto": ("Ouvrir dans ma messagerie", "Open in my mail program"),
     "missing": ("Contact manquant", "Missing contact"),
