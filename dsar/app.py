@@ -222,6 +222,45 @@ class App:
         result.warnings += compose.gap_advice(letter, self.registry)
         return result
 
+    def complete(
+        self, reference: str, *, to_email: str | None = None, to_address: str | None = None
+    ) -> LetterResult:
+        """Write a draft again with the recipient contact the registry lacked (what
+        generate's --to-email and --to-address give). A request that left is evidence:
+        it is never rewritten."""
+        entry = self.journal.entry(reference)
+        if entry.kind != "request" or entry.stored_state != "draft":
+            raise DsarError(
+                f"{reference} is {entry.stored_state}: a request that left is never "
+                "rewritten; write a new one"
+            )
+        if not (to_email or to_address):
+            raise InputError("to_email", "give the recipient's e-mail or postal address")
+        was = self.journal.request(reference)
+        request = compose.build_request(
+            self.registry,
+            was.broker.slug,
+            was.requester,
+            was.evidence,
+            right=was.right,
+            lang=was.lang,
+            letter_date=was.letter_date,
+            place=was.place,
+            lrar=was.lrar,
+            to_email=to_email or was.to_email,
+            to_address=to_address or was.to_address,
+        )
+        if request.reference != reference:  # the registry renamed the recipient meanwhile
+            raise DsarError(f"{reference} cannot be rewritten; write a new request")
+        files = self.journal.files(reference)
+        out_dir = files[0][1].parent if files else Path("letters")
+        chosen = parse_formats(entry.medium)
+        letter = letters.render(request, self.templates)
+        result = self._write(letter, chosen, out_dir, force=True)
+        result.warnings += compose.recipient_wishes(request, chosen)
+        result.warnings += compose.gap_advice(letter, self.registry)
+        return result
+
     def _write(
         self,
         letter: Letter,

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from dsar.deadlines import add_months
+from dsar.fields import long_date
 
 from .conftest import flat, pdf_text
 
@@ -75,11 +76,11 @@ def page():
         browser.close()
 
 
-def shoot(page, name: str) -> None:
+def shoot(page, name: str, *, full_page: bool = True) -> None:
     folder = os.environ.get("DSAR_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=full_page)
 
 
 def test_from_the_pasted_message_to_a_request_recorded_as_sent(served, page, dsar_home):
@@ -118,10 +119,13 @@ def test_from_the_pasted_message_to_a_request_recorded_as_sent(served, page, dsa
     selfcontact = letters.filter(has_text="Selfcontact")
     expect(selfcontact).to_contain_text("Contact manquant")  # no address in any source
     reference = selfcontact.locator(".ref").inner_text()
-    frame = page.frame_locator(f'iframe[title$="{reference}"]')
-    expect(frame.locator("body")).to_contain_text("Camille Martin")
+    for title in page.locator("iframe").evaluate_all("frames => frames.map(f => f.title)"):
+        frame = page.frame_locator(f'iframe[title="{title}"]')
+        expect(frame.locator("body")).to_contain_text("Camille Martin")
     expect(selfcontact.get_by_role("link", name=re.compile("PDF"))).to_be_visible()
-    shoot(page, "2-letter")
+    # the preview frames stay blank in a full-page capture: the window as a person sees it
+    page.set_viewport_size({"width": 1100, "height": 1400})
+    shoot(page, "2-letter", full_page=False)
 
     # my requests: the request is there, to send
     page.get_by_role("link", name="Mes demandes").first.click()
@@ -133,7 +137,7 @@ def test_from_the_pasted_message_to_a_request_recorded_as_sent(served, page, dsa
     page.get_by_label("Numéro du recommandé (facultatif)").fill("1A23456789012")
     page.get_by_role("button", name="Enregistrer l'envoi").click()
     expect(page.get_by_role("status")).to_contain_text("Envoi enregistré")
-    deadline = add_months(date.today(), 1).isoformat()
+    deadline = long_date(add_months(date.today(), 1), "fr")
     expect(page.locator("dd.deadline")).to_contain_text(deadline)
     page.get_by_role("link", name="Retour à mes demandes").click()
     row = page.locator("tr", has_text=reference)

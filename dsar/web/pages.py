@@ -26,6 +26,7 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from .. import fields
 from ..app import App
 from ..errors import DsarError, InputError
 from ..paths import Paths
@@ -101,6 +102,10 @@ class Site:
 
     def render(self, request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
         lang = self.lang(request)
+
+        def day(value) -> str:  # '23 décembre 2026', as the letters write dates
+            return fields.long_date(value, lang) if value else "—"
+
         t, state, right = texts.translator(lang)
         kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
 
@@ -109,6 +114,7 @@ class Site:
 
         html = self.env.get_template(name).render(
             switch=switch,
+            day=day,
             t=t,
             state_name=state,
             right_name=right,
@@ -230,15 +236,45 @@ class Site:
 
     # -------------------------------------------------------------- the letters
 
-    async def letters(self, request: Request) -> Response:
+    async def letters(
+        self, request: Request, refs: list[str] | None = None, form: Form | None = None
+    ) -> Response:
+        refs = refs or request.query_params.getlist("ref")[:10]
         shown = []
-        for reference in request.query_params.getlist("ref")[:10]:
+        for reference in refs:
             try:
                 shown.append(await self.call("show", reference))
             except DsarError:
                 raise HTTPException(404) from None
-        back = request.query_params.get("from")
-        return self.render(request, "letters.html.j2", shown=shown, back=back)
+        return self.render(
+            request,
+            "letters.html.j2",
+            status=400 if form else 200,
+            shown=shown,
+            refs=refs,
+            back=request.query_params.get("from"),
+            form=form or Form(),
+            blank=Form(),
+        )
+
+    async def complete(self, request: Request) -> Response:
+        """The contact a person found for a recipient the registry knows no way to reach."""
+        reference = request.path_params["reference"]
+        form = await self.read_form(request)
+        form.values["_reference"] = reference
+        refs = form.lists.get("ref", [reference])[:10]
+        try:
+            await self.call(
+                "complete",
+                reference,
+                to_email=form.get("to_email") or None,
+                to_address=form.get("to_address") or None,
+            )
+        except DsarError as exc:
+            form.fail(exc, ("to_email", "to_address"))
+            return await self.letters(request, refs, form)
+        query = urlencode([("ref", r) for r in refs])
+        return RedirectResponse(f"/letters?{query}#h-{reference}", status_code=303)
 
     async def preview(self, request: Request) -> Response:
         """The letter exactly as dsar renders it for the PDF, in a sandboxed frame."""
@@ -274,7 +310,8 @@ class Site:
 
     async def requests(self, request: Request) -> Response:
         status = await self.call("status")
-        return self.render(request, "requests.html.j2", journal=status)
+        names = {b.slug: b.name for b in (await self.call("brokers")).brokers}
+        return self.render(request, "requests.html.j2", journal=status, names=names)
 
     async def one_request(self, request: Request, form: Form | None = None, status=200):
         reference = request.path_params["reference"]
@@ -380,6 +417,7 @@ def create_app(token: str, port: int, paths: Paths | None = None) -> Starlette:
         Route("/letters", site.letters),
         Route("/letters/new", site.write_letters, methods=["POST"]),
         Route("/letters/{reference}/preview", site.preview),
+        Route("/letters/{reference}/contact", site.complete, methods=["POST"]),
         Route("/requests", site.requests),
         Route("/requests/{reference}", site.one_request),
         Route("/requests/{reference}/files/{index:int}", site.download),

@@ -6,6 +6,8 @@ words them; only the page's labels and headings are here.
 
 from __future__ import annotations
 
+import re
+
 LANGUAGES = ("fr", "en")
 
 TEXTS: dict[str, tuple[str, str]] = {
@@ -41,7 +43,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sms_sender": ("Expéditeur affiché", "Sender shown"),
     "sms_sender_hint": ("Nom ou numéro court.", "Name or short number."),
     "sms_date": ("Reçu le", "Received on"),
-    "sms_date_hint": ("AAAA-MM-JJ", "YYYY-MM-DD"),
     "channel": ("Reçu par", "Received as"),
     "channel_sms": ("SMS", "text message"),
     "channel_voice": ("message vocal", "voice message"),
@@ -128,16 +129,26 @@ TEXTS: dict[str, tuple[str, str]] = {
     "to": ("À", "To"),
     "preview": ("Aperçu de la lettre", "Preview of the letter"),
     "download_pdf": ("Télécharger le PDF (à imprimer)", "Download the PDF (to print)"),
-    "download_email": (
-        "Télécharger l'e-mail (.eml, s'ouvre dans votre messagerie)",
-        "Download the e-mail (.eml, opens in your mail program)",
-    ),
+    "download_email": ("Télécharger l'e-mail (.eml)", "Download the e-mail (.eml)"),
     "download_dossier": (
         "Télécharger le dossier CNIL (PDF)",
         "Download the CNIL dossier (PDF)",
     ),
     "mailto": ("Ouvrir dans ma messagerie", "Open in my mail program"),
     "missing": ("Contact manquant", "Missing contact"),
+    "complete": (
+        "Vous connaissez son adresse ? Complétez la lettre",
+        "You know its address? Complete the letter",
+    ),
+    "complete_hint": (
+        "dsar n'invente jamais une adresse : ne donnez qu'une adresse publiée par "
+        "l'organisme (politique de confidentialité, mentions légales).",
+        "dsar never invents an address: give only one the organisation published "
+        "(privacy policy, legal notice).",
+    ),
+    "to_email": ("Son e-mail (protection des données)", "Its e-mail (data protection)"),
+    "to_address": ("Son adresse postale", "Its postal address"),
+    "rewrite": ("Réécrire la lettre avec ce contact", "Write the letter again with it"),
     "after_sending": ("Une fois envoyée : noter l'envoi", "Once sent: record the sending"),
     # my requests
     "h_requests": ("Mes demandes", "My requests"),
@@ -215,13 +226,19 @@ RIGHTS = {
 }
 
 
+def typeset(text: str) -> str:
+    """French typography: no line break before : ; ? ! » nor after «."""
+    return re.sub(r" ([:;?!»])", "\u00a0\\1", text).replace("« ", "«\u00a0")
+
+
 def translator(lang: str):
     """t('key', n=3): the text in `lang`, formatted."""
     index = LANGUAGES.index(lang)
 
     def t(key: str, **values) -> str:
         text = TEXTS[key][index]
-        return text.format(**values) if values else text
+        text = text.format(**values) if values else text
+        return typeset(text) if lang == "fr" else text
 
     def state(name: str) -> str:
         return STATES.get(name, (name, name))[index]
