@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import html
+import os
 import re
+from datetime import date
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
+from dsar import fields
+from dsar.app import App
+from dsar.errors import InputError
 from dsar.web import guard
 from dsar.web.pages import create_app
 
@@ -111,3 +118,129 @@ def test_an_unknown_page_is_a_page_not_a_traceback(client):
     answer = client.get("/nowhere")
     assert answer.status_code == 404
     assert "Traceback" not in answer.text and "<html" in answer.text
+
+
+# ---------------------------------------------------------------- the page calls App
+
+
+def page_csrf(client) -> str:
+    return csrf_of(client.get("/").text)
+
+
+def error_beside(page: str, field: str) -> str:
+    """The error the page shows beside a field (linked to it for screen readers)."""
+    found = re.search(rf'<p class="error" id="{field}-error"><strong>⚠</strong> ([^<]*)</p>', page)
+    assert found, f"no error beside {field}"
+    assert re.search(rf'id="{field}"[^>]*aria-describedby="[^"]*{field}-error', page)
+    return html.unescape(found.group(1))
+
+
+def test_errors_appear_beside_their_field_in_the_command_line_words(client):
+    answer = client.post(
+        "/identify", data={"csrf": page_csrf(client), "sms_text": SMS, "sms_date": "2024-13-45"}
+    )
+    assert answer.status_code == 400 and "Traceback" not in answer.text
+    with pytest.raises(InputError) as cli_words:
+        fields.iso_date("2024-13-45", "date")
+    assert error_beside(answer.text, "sms_date") == cli_words.value.reason
+
+
+def test_a_bad_phone_is_shown_beside_it_and_nothing_is_written(client):
+    data = {
+        "csrf": page_csrf(client),
+        "sms_text": SMS,
+        "recipient": "selfcontact",
+        "name": "Camille Martin",
+        "phone": "12",
+    }
+    answer = client.post("/letters/new", data=data)
+    assert answer.status_code == 400
+    with pytest.raises(InputError) as cli_words:
+        fields.phone("12")
+    assert error_beside(answer.text, "phone") == cli_words.value.reason
+    assert 'value="Camille Martin"' in answer.text  # what was typed is kept
+    with App() as app:
+        assert app.status().entries == []
+
+
+def draft(**overrides) -> str:
+    with App() as app:
+        result = app.generate(
+            "selfcontact",
+            name="Camille Martin",
+            phone="06 12 34 56 78",
+            sms_date="2024-06-06",
+            sms_text=SMS,
+            formats=("pdf",),
+            out_dir=Path(os.environ["DSAR_HOME"]) / "letters",
+            **overrides,
+        )
+    return result.reference
+
+
+def test_an_overdue_request_stands_out_in_my_requests(client):
+    reference = draft(letter_date="2026-01-05")
+    with App() as app:
+        app.sent(reference, "2026-01-06")
+    page = client.get("/requests").text
+    row = re.search(
+        rf'<tr class="([^"]*)">\s*<th scope="row" class="ref"><a href="/requests/{reference}"', page
+    )
+    assert row and row.group(1) == "overdue"
+    assert "6 février 2026" in page and "Selfcontact" in page
+
+
+def test_a_reply_uploaded_is_kept_by_name_only_as_dsar_answer_keeps_it(client, dsar_home):
+    reference = draft()
+    answer = client.post(
+        f"/requests/{reference}/answer",
+        data={"csrf": page_csrf(client), "state": "partial", "on": date.today().isoformat()},
+        files={"file": ("../../outside/reply.pdf", b"%PDF-1.4 reply", "application/pdf")},
+    )
+    assert answer.status_code == 303
+    with App() as app:
+        shown = app.show(reference)
+    [(role, path, _)] = [f for f in shown.files if f[0] == "reply"]
+    assert path.name == "reply.pdf" and path.is_relative_to(dsar_home)
+    assert path.read_bytes() == b"%PDF-1.4 reply"
+    assert shown.entry.stored_state == "partial"
+    assert not (dsar_home.parent / "outside").exists()
+
+
+def test_a_missing_contact_is_filled_from_the_page_but_never_on_a_sent_request(client):
+    reference = draft()
+    letters = client.get(f"/letters?ref={reference}").text
+    assert "no e-mail address and no postal address known" in letters  # the CLI's words
+    form = {"csrf": page_csrf(client), "ref": reference, "to_email": "dpo@selfcontact.example"}
+    assert client.post(f"/letters/{reference}/contact", data=form).status_code == 303
+    with App() as app:
+        assert app.show(reference).request.recipient_email == "dpo@selfcontact.example"
+        app.sent(reference, date.today().isoformat())
+    refused = client.post(f"/letters/{reference}/contact", data=form)
+    assert refused.status_code == 400 and "never rewritten" in refused.text
+
+
+# ---------------------------------------------------------------- what App gained for it
+
+
+def test_app_keeps_the_proof_of_sending_and_shows_the_request_whole(dsar_home, tmp_path):
+    reference = draft()
+    receipt = tmp_path / "accuse.jpg"
+    receipt.write_bytes(b"scan")
+    with App() as app:
+        sent = app.sent(reference, date.today().isoformat(), lrar="1A234", proof=receipt)
+        shown = app.show(reference)
+    [kept] = sent.written
+    assert kept.read_bytes() == b"scan" and kept.is_relative_to(dsar_home)
+    assert ("proof", kept) in [(role, path) for role, path, _ in shown.files]
+    assert shown.entry.lrar_number == "1A234" and shown.page_html.lstrip().startswith(
+        "<!DOCTYPE html>"
+    )
+    assert any("no e-mail address" in line for line in shown.warnings)
+    assert [e["what"] for e in shown.events] == ["generated", "sent"]
+
+
+def test_app_complete_refuses_without_a_contact(dsar_home):
+    reference = draft()
+    with App() as app, pytest.raises(InputError):
+        app.complete(reference)
