@@ -20,11 +20,22 @@ import jinja2
 
 from . import batch as batches
 from . import clock as clock_module
-from . import compose, fields, followup, identify, importer, letters, members, profile, registry
+from . import (
+    compose,
+    fields,
+    followup,
+    identify,
+    importer,
+    letters,
+    members,
+    profile,
+    registry,
+    report,
+)
 from .errors import DsarError, InputError, UsageError
 from .files import check_free, write_private
 from .journal import Journal
-from .models import Letter
+from .models import Association, Letter
 from .paths import SHIPPED_REGISTRY, Paths
 from .registry import Registry
 from .render import mail
@@ -307,7 +318,7 @@ class App:
         self,
         csv_file: Path,
         *,
-        association: Path,
+        association: Association | Path,
         out_dir: Path,
         broker: str | None = None,
         formats: Formats = ("pdf", "email"),
@@ -338,7 +349,7 @@ class App:
             raise UsageError("--send needs --smtp-host")
         options = batches.BatchOptions(
             broker=broker,
-            association=members.load_association(association),
+            association=_association(association),
             out_dir=out_dir,
             formats=chosen,
             right=right,
@@ -396,14 +407,14 @@ class App:
 
     def mandates(
         self,
-        association: Path,
+        association: Association | Path,
         out_dir: Path,
         csv_file: Path | None = None,
         *,
         force: bool = False,
     ) -> MandatesResult:
         """Mandate forms for members to sign: one per CSV row, or one blank form."""
-        found = members.load_association(association)
+        found = _association(association)
         rows = [] if csv_file is None else list(members.read(csv_file))
         forms = [None] if csv_file is None else [r for r in rows if isinstance(r, members.Member)]
         targets = [
@@ -566,16 +577,30 @@ class App:
         return result
 
     def status(
-        self, *, as_of: DateLike = None, broker: str | None = None, state: str | None = None
+        self,
+        *,
+        as_of: DateLike = None,
+        broker: str | None = None,
+        state: str | None = None,
+        csv_file: Path | None = None,
+        ics_file: Path | None = None,
     ) -> StatusResult:
-        """Every request with its deadline, and its state as of a day (default: today)."""
+        """Every request with its deadline, and its state as of a day (default: today);
+        also written as CSV rows and as an .ics calendar of deadlines when asked."""
         if state is not None and state not in REQUEST_STATES:
             raise InputError("state", f"'{state}': use {', '.join(REQUEST_STATES)}")
         day = self._day(as_of, "as_of")
         entries = [
             e for e in self.journal.entries(broker=broker) if state is None or e.state(day) == state
         ]
-        return StatusResult(as_of=day, entries=entries)
+        result = StatusResult(as_of=day, entries=entries)
+        if csv_file:
+            report.write_csv(csv_file, entries, day)
+            result.written.append(csv_file)
+        if ics_file:
+            report.write_ics(ics_file, entries)
+            result.written.append(ics_file)
+        return result
 
     # ------------------------------------------------------------ the registry
 
@@ -683,6 +708,11 @@ class App:
     def references(self) -> list[str]:
         """The references of the requests in the journal (shell completion)."""
         return [e.reference for e in self.journal.entries()]
+
+
+def _association(value: Association | Path) -> Association:
+    """An association given as such (a web form) or as its association.yaml."""
+    return value if isinstance(value, Association) else members.load_association(value)
 
 
 def parse_formats(formats: Formats) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ checks serve the command line, the profile, CSV rows and the registry.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime, time
 from urllib.parse import urlparse
 
@@ -132,8 +133,6 @@ def text(value: str, field: str, *, multiline: bool = False, limit: int = 5000) 
     are normalised to \\n where they are allowed and refused where they are not (a
     name with a newline would forge an e-mail header).
     """
-    import unicodedata
-
     value = value.replace("\r\n", "\n")
     if multiline:
         value = "".join("\n" if c in _LINE_BREAKS else c for c in value)

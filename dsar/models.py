@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, time
 
@@ -157,8 +158,6 @@ class Requester:
     @property
     def city(self) -> str | None:
         """The town from a French address's last '75011 Paris' line, for 'Paris, le ...'."""
-        import re
-
         for line in reversed(self.address.splitlines()):
             match = re.match(r"^\s*\d{5}\s+(.+?)\s*(cedex.*)?$", line, re.IGNORECASE)
             if match:
