@@ -244,3 +244,36 @@ def test_app_complete_refuses_without_a_contact(dsar_home):
     reference = draft()
     with App() as app, pytest.raises(InputError):
         app.complete(reference)
+
+
+def test_reminder_and_cnil_dossier_are_one_click_each(client):
+    reference = draft(letter_date="2026-01-05")
+    with App() as app:
+        app.sent(reference, "2026-01-06")
+    reminded = client.post(f"/requests/{reference}/remind", data={"csrf": page_csrf(client)})
+    assert reminded.status_code == 303, re.findall(r"class=\"error\">([^<]*)", reminded.text)
+    page = client.get(reminded.headers["location"]).text
+    assert "Télécharger le PDF" in page and f'href="/requests/{reference}"' in page
+    complained = client.post(f"/requests/{reference}/complain", data={"csrf": page_csrf(client)})
+    assert complained.status_code == 303, complained.text
+    page = client.get(complained.headers["location"]).text
+    dossier = re.search(
+        r'href="(/requests/[^"]+/files/\d+)"[^>]*>Télécharger le dossier CNIL', page
+    )
+    assert dossier
+    assert client.get(dossier.group(1)).content.startswith(b"%PDF")
+    with App() as app:
+        assert app.show(reference).entry.stored_state == "complained"
+
+
+def test_an_unexpected_failure_is_a_short_page_not_a_traceback(anonymous, monkeypatch):
+    def broken(self, **_):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(App, "status", broken)
+    client = TestClient(anonymous.app, base_url=ORIGIN, raise_server_exceptions=False)
+    client.get(f"/?token={TOKEN}", follow_redirects=False)
+    answer = client.get("/requests")
+    assert answer.status_code == 500
+    assert "rien n&#39;a été enregistré" in answer.text
+    assert "disk on fire" not in answer.text and "Traceback" not in answer.text

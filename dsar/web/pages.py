@@ -360,7 +360,11 @@ class Site:
                         note=form.get("note") or None,
                     )
                 elif action == "remind":
-                    result = await self.call("remind", reference, out_dir=self.out_dir)
+                    # the reminder goes the way the request went (pdf, e-mail)
+                    medium = (await self.call("show", reference)).entry.medium
+                    result = await self.call(
+                        "remind", reference, formats=medium, out_dir=self.out_dir
+                    )
                     return RedirectResponse(letters_of(result.reference, reference), 303)
                 elif action == "complain":
                     result = await self.call("complain", reference, out_dir=self.out_dir)
