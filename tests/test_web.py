@@ -56,7 +56,7 @@ def test_wrong_token_is_refused(anonymous):
     answer = anonymous.get("/?token=guess")
     assert answer.status_code == 403
     assert "set-cookie" not in answer.headers
-    anonymous.cookies.set(guard.COOKIE, "guess")
+    anonymous.cookies.set(guard.cookie_name(PORT), "guess")
     assert anonymous.get("/").status_code == 403
 
 

@@ -21,7 +21,12 @@ import hmac
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qsl, urlencode
 
-COOKIE = "dsar_token"
+
+def cookie_name(port: int) -> str:
+    # cookies are not kept apart by port: two dsar serve runs must not overwrite each other's
+    return f"dsar_token_{port}"
+
+
 UPLOAD_LIMIT = 25 * 1024 * 1024  # a scanned reply or receipt; more is not a letter
 # nothing is fetched from outside the page's own origin; the letter preview alone
 # may use its inline style (see pages.preview)
@@ -55,6 +60,7 @@ class Guard:
         self.app = app
         self.token = token
         self.hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+        self.cookie = cookie_name(port)
         self.limit = limit
 
     async def __call__(self, scope, receive, send):
@@ -73,7 +79,8 @@ class Guard:
                 return await refuse(send, Refused(403, "wrong token"))
             return await self.enter(scope, query, send)
         cookie = SimpleCookie(headers.get("cookie", ""))
-        if not same(cookie[COOKIE].value if COOKIE in cookie else None, self.token):
+        held = cookie[self.cookie].value if self.cookie in cookie else None
+        if not same(held, self.token):
             return await refuse(
                 send,
                 Refused(403, "open the address that 'dsar serve' printed, with its token"),
@@ -119,7 +126,7 @@ class Guard:
         """The printed URL: set the cookie, and send the browser on without the token."""
         rest = urlencode([(k, v) for k, v in query.items() if k != "token"])
         location = scope["path"] + (f"?{rest}" if rest else "")
-        cookie = f"{COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Strict"
+        cookie = f"{self.cookie}={self.token}; Path=/; HttpOnly; SameSite=Strict"
         await send(
             {
                 "type": "http.response.start",

@@ -156,6 +156,13 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Aucune demande pour l'instant. Commencez par une nouvelle demande.",
         "No request yet. Start with a new request.",
     ),
+    "requests_intro": (
+        "Ouvrez une demande pour noter son envoi ou la réponse reçue, écrire la relance "
+        "ou saisir la CNIL. Le destinataire a un mois pour répondre à partir de la "
+        "réception.",
+        "Open a request to record its sending or the answer, write the reminder or "
+        "complain to the CNIL. The recipient has one month to answer from receipt.",
+    ),
     "recipient": ("Destinataire", "Recipient"),
     "state": ("État", "State"),
     "sent_on": ("Envoyée le", "Sent on"),
