@@ -35,7 +35,7 @@ from . import (
 from .errors import DsarError, InputError, UsageError
 from .files import check_free, write_private
 from .journal import Journal
-from .models import Association, Letter
+from .models import Association, ContactAddition, Letter
 from .paths import SHIPPED_REGISTRY, Paths
 from .registry import Registry
 from .render import mail
@@ -230,6 +230,9 @@ class App:
             raise InputError("email", "the e-mail format needs your e-mail address (--email)")
         result = self._write(letter, chosen, out_dir, force)
         result.warnings += compose.recipient_wishes(request, chosen)
+        result.warnings += compose.address_to_check(
+            request, chosen, self.registry.added.get(request.broker.slug, ())
+        )
         result.warnings += compose.gap_advice(letter, self.registry)
         return result
 
@@ -332,13 +335,18 @@ class App:
         send: bool = False,
         dry_run: bool = False,
         smtp: SmtpSettings | None = None,
+        to_email: str | None = None,
+        to_address: str | None = None,
         progress: Progress = _no_progress,
+        warn: Callable[[str], None] | None = None,
     ) -> BatchResult:
         """Letters for every member, under mandate; with send=True, e-mailed over `smtp`.
 
         Once rows are read, the manifest (out_dir/manifest.csv) is written whatever
         happens: a bad row, a failure midway, an SMTP server gone, Ctrl-C. The exit
         code is EXIT_PARTIAL when rows were skipped or e-mails failed or were deferred.
+        What the recipients lack is said before any letter is rendered: to `warn` when
+        given, else in result.warnings.
         """
         chosen = parse_formats(formats)
         if not set(chosen) <= {"pdf", "email"}:
@@ -360,11 +368,26 @@ class App:
             force=force,
             templates=self.template_roots,
             mandates=mandates,
+            to_email=fields.email(to_email, "to-email") if to_email else None,
+            to_address=compose.recipient_address(to_address) if to_address else None,
         )
         if broker:
             self.registry.get(broker)  # an unknown --broker fails before any row
+        lacking = self.batch_recipients(
+            csv_file,
+            broker=broker,
+            formats=chosen,
+            send=send,
+            to_email=options.to_email,
+            to_address=options.to_address,
+        )
         progress("rows", 0, members.count(csv_file))  # refuses a CSV that is not UTF-8
         result = BatchResult(manifest=out_dir / "manifest.csv", emails_asked="email" in chosen)
+        if warn:
+            for line in lacking:
+                warn(line)
+        else:
+            result.warnings += lacking
         journal = self.journal
         try:
             batches.run(
@@ -404,6 +427,27 @@ class App:
         if result.bad_rows or result.sent.get("failed") or result.sent.get("deferred"):
             result.exit_code = EXIT_PARTIAL
         return result
+
+    def batch_recipients(
+        self,
+        csv_file: Path,
+        *,
+        broker: str | None = None,
+        formats: Formats = ("pdf", "email"),
+        send: bool = False,
+        to_email: str | None = None,
+        to_address: str | None = None,
+    ) -> list[str]:
+        """What the batch's recipients lack (postal address for PDFs, e-mail for
+        e-mails, a verified address); refuses --send to a recipient without an e-mail."""
+        return batches.check_recipients(
+            self.registry,
+            batches.recipient_names(csv_file, broker),
+            parse_formats(formats),
+            send=send,
+            to_email=to_email,
+            to_address=to_address,
+        )
 
     def mandates(
         self,
@@ -475,7 +519,11 @@ class App:
         day = fields.iso_date(on, "on")
         if extension:
             self.journal.mark_extension(reference, day)
-            return AnswerResult(reference=reference, entry=self.journal.entry(reference))
+            entry = self.journal.entry(reference)
+            late = (
+                [f"{reference}: {entry.late_extension_note}"] if entry.late_extension_note else []
+            )
+            return AnswerResult(reference=reference, entry=entry, warnings=late)
         if state not in ANSWER_STATES:
             raise InputError("state", f"'{state}': use {', '.join(ANSWER_STATES)}")
         kept = self.journal.mark_answer(reference, state, day, note, list(files))
@@ -665,8 +713,11 @@ class App:
     def check(self, file: Path | None = None) -> CheckResult:
         """Validate one registry file, or the registry dsar uses; errors exit 1."""
         if file:
-            checked = Registry()
-            checked.add(registry.read(file), str(file))
+            checked, given = Registry(), registry.read(file)
+            if any(isinstance(entry, ContactAddition) for entry in given.brokers):
+                # its contacts-only entries add to the shipped entries
+                checked.add(registry.read(SHIPPED_REGISTRY), str(SHIPPED_REGISTRY))
+            checked.add(given, str(file))
         else:
             checked = self.registry
         findings = registry.check(checked, self.today())
@@ -674,6 +725,28 @@ class App:
             findings=findings, entries=len(checked), campaigns=len(checked.campaigns)
         )
         result.exit_code = EXIT_ERROR if result.errors else 0
+        return result
+
+    def add_contact(
+        self,
+        slug: str,
+        *,
+        source: str,
+        postal: str | None = None,
+        email: str | None = None,
+        webform: str | None = None,
+    ) -> BrokerResult:
+        """Add contacts to an entry in the user's brokers.yaml (0600) without rewriting
+        the entry; nothing is written unless the result loads."""
+        given = [(k, v) for k, v in (("postal", postal), ("email", email), ("webform", webform))]
+        contacts = [registry.contact(kind, value, source) for kind, value in given if value]
+        if not contacts:
+            raise UsageError("give --postal, --email or --webform")
+        below = [SHIPPED_REGISTRY]
+        found = registry.add_contacts(self.paths.user_registry, below, slug, contacts)
+        self.__dict__.pop("registry", None)  # the next use reads the new file
+        result = self.broker(found.slug)
+        result.written = [self.paths.user_registry]
         return result
 
     def campaigns(self) -> CampaignsResult:

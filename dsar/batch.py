@@ -23,7 +23,7 @@ from . import clock, compose, letters, members
 from .errors import DsarError, UnknownBroker
 from .files import write_private
 from .journal import Journal
-from .models import Association, Letter
+from .models import Association, Broker, Letter
 from .registry import Registry
 from .render import assemble, mail
 from .render.pdf import PdfRenderer
@@ -49,6 +49,78 @@ class BatchOptions:
     force: bool = False
     templates: tuple[Path, ...] = ()  # template roots, highest first (letters.template_roots)
     mandates: Path | None = None  # signed mandate scans, <mandate_ref>.pdf, attached to e-mails
+    to_email: str | None = None  # the recipient's, when the registry has none (one recipient)
+    to_address: str | None = None
+
+
+# ------------------------------------------------------------------ recipients
+
+
+def recipient_names(csv_path: Path, default: str | None) -> list[str]:
+    """Who the rows write to (their broker cell, else --broker), by a quick pass that
+    validates nothing: bad cells are reported row by row by the run itself."""
+    names: dict[str, None] = {}
+    try:
+        with members._open(csv_path) as handle:
+            reader = members._reader(handle)
+            header = [h.strip().lower() for h in next(reader, [])]
+            column = header.index("broker") if "broker" in header else None
+            for values in reader:
+                cell = values[column].strip() if column is not None and column < len(values) else ""
+                if cell or default:
+                    names[cell or default] = None
+    except (OSError, UnicodeDecodeError, csv.Error):
+        pass  # members.read() reports these properly
+    return list(names) or ([default] if default else [])
+
+
+def _missing(broker: Broker, what: str, kind: str, effect: str) -> str:
+    flag = "--to-email" if kind == "email" else "--to-address"
+    return (
+        f"{broker.name} [{broker.slug}]: no {what} in the registry: {effect}; give {flag} or "
+        f"add it once: dsar brokers add-contact {broker.slug} --{kind} ... --source WHERE"
+    )
+
+
+def check_recipients(
+    registry: Registry,
+    names: list[str],
+    formats: tuple[str, ...],
+    *,
+    send: bool = False,
+    to_email: str | None = None,
+    to_address: str | None = None,
+) -> list[str]:
+    """Warnings to give before any letter is rendered; refuses what cannot be done:
+    --send to a recipient without an e-mail, --to-email/--to-address for several."""
+    found: dict[str, Broker] = {}
+    for name in names:
+        try:
+            broker = registry.get(name)
+        except DsarError:  # unknown or ambiguous: each such row is reported as a bad row
+            continue
+        found[broker.slug] = broker
+    if (to_email or to_address) and len(found) > 1:
+        flag = "--to-email" if to_email else "--to-address"
+        raise DsarError(
+            f"{flag} is for one recipient, and the rows write to {len(found)}: "
+            f"{', '.join(found)}; run one batch per recipient (--broker and a CSV without a "
+            "broker column)"
+        )
+    warnings = []
+    for broker in found.values():
+        if "email" in formats and not (to_email or broker.email):
+            no_email = _missing(broker, "e-mail address", "email", "there is no one to send to")
+            if send:
+                raise DsarError(f"--send: {no_email}")
+            warnings.append(no_email)
+        if "pdf" in formats and not (to_address or broker.postal_address):
+            warnings.append(
+                _missing(broker, "postal address", "postal", "the recipient block is empty")
+            )
+        if "pdf" in formats and not to_address:
+            warnings.extend(compose.unverified_address(broker, registry.added.get(broker.slug, ())))
+    return warnings
 
 
 # ------------------------------------------------------------------ PDF workers
@@ -151,6 +223,8 @@ def run(
                     lang=options.lang,
                     letter_date=options.letter_date,
                     mandate=members.mandate(options.association, item),
+                    to_email=options.to_email,
+                    to_address=options.to_address,
                 )
             except UnknownBroker as exc:
                 bad = members.BadRow(item.row, "broker", str(exc))

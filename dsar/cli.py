@@ -206,7 +206,7 @@ def print_letter(result: LetterResult, files=None) -> None:
 @click.option("--phone", help="The number that received the message, e.g. '06 12 34 56 78'.")
 @click.option("--email", help="Your e-mail address; answers go there.")
 @click.option("--address", help="Your postal address; separate lines with \\n.")
-@click.option("--sms-date", help="When the message came, YYYY-MM-DD.")
+@click.option("--sms-date", help="When the message came, YYYY-MM-DD or DD/MM/YYYY.")
 @click.option("--sms-time", help="At what time, HH:MM.")
 @click.option("--sms-sender", default="", help="Sender name or short number shown.")
 @click.option("--sms-text", default="", help="The text of the message, pasted.")
@@ -243,7 +243,9 @@ def print_letter(result: LetterResult, files=None) -> None:
     show_default=True,
 )
 @click.option("--lrar", is_flag=True, help="Print the registered-letter line on the PDF.")
-@click.option("--date", "letter_date", help="Date of the letter, YYYY-MM-DD (default: today).")
+@click.option(
+    "--date", "letter_date", help="Date of the letter, YYYY-MM-DD or DD/MM/YYYY (default: today)."
+)
 @click.option("--place", help="Place written before the date (default: the town of your address).")
 @click.option("--to-email", help="Recipient e-mail when the registry has none (or to override it).")
 @click.option(
@@ -397,6 +399,32 @@ def brokers_check(file, registries):
     finish(result.exit_code)
 
 
+@brokers.command("add-contact")
+@click.argument("slug")
+@click.option("--postal", help="Postal address; separate lines with \\n.")
+@click.option("--email", help="E-mail address for requests.")
+@click.option("--webform", help="URL of the recipient's request form.")
+@click.option("--source", required=True, help="Where you found it: a letter, a web page URL.")
+def brokers_add_contact(slug, postal, email, webform, source):
+    """Add a contact to an entry, in your own registry, without rewriting the entry.
+
+    Your brokers.yaml gets an entry with only the slug and the contacts, merged into the
+    shipped entry when dsar loads it; your contact is used first. The file stays private.
+
+    \b
+    Example:
+      dsar brokers add-contact selfcontact --email dpo@example.org \\
+        --source "reply letter received 2026-11-30"
+      dsar brokers add-contact la-poste --postal 'LINE\\nLINE\\nPOSTCODE TOWN' --source URL
+    """
+    result = open_app().add_contact(
+        slug, source=source, postal=postal, email=email, webform=webform
+    )
+    added = sum(1 for value in (postal, email, webform) if value)
+    click.echo(f"added {added} contact(s) to {result.broker.slug} in {result.written[0]}")
+    click.echo(f"dsar brokers show {result.broker.slug} shows the entry as dsar now uses it")
+
+
 @brokers.command("import")
 @click.argument("source", type=click.Choice(["datenanfragen"]))
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
@@ -476,7 +504,7 @@ def campaigns(registries):
     "--text-file", type=click.File("r", encoding="utf-8"), help="Read the message from a file."
 )
 @click.option("--sender", default="", help="Sender name or short number shown.")
-@click.option("--date", "when", help="When it came, YYYY-MM-DD.")
+@click.option("--date", "when", help="When it came, YYYY-MM-DD or DD/MM/YYYY.")
 @registry_option
 def identify_command(text, text_file, sender, when, registries):
     """Find who is behind a political message: the party, the broker, and why.
@@ -609,6 +637,10 @@ def progress_bar():
     help="Send the e-mails over SMTP (nothing leaves the machine without it).",
 )
 @click.option("--dry-run", is_flag=True, help="With --send: show what would be sent, send nothing.")
+@click.option("--to-email", help="Recipient e-mail when the registry has none (one recipient).")
+@click.option(
+    "--to-address", help="Recipient postal address when the registry has none; lines with \\n."
+)
 @click.option("--smtp-host")
 @click.option("--smtp-port", type=int, default=587, show_default=True)
 @click.option(
@@ -649,6 +681,8 @@ def batch_command(
     templates_dir,
     send,
     dry_run,
+    to_email,
+    to_address,
     smtp_host,
     smtp_port,
     smtp_security,
@@ -672,6 +706,11 @@ def batch_command(
         --association association.yaml --out out/ --format email --send \\
         --smtp-host smtp.example.org --smtp-port 587 --smtp-security starttls --smtp-user asso
     """
+    app = open_app(registries, templates_dir)
+    if send and not dry_run:  # refuse a send to no one before asking for a password
+        app.batch_recipients(
+            csv_file, broker=broker_slug, formats=formats, send=True, to_email=to_email
+        )
     smtp = None
     if send and smtp_host and not dry_run:
         password = None
@@ -688,7 +727,6 @@ def batch_command(
             rate_per_minute=rate,
             backoff=retry_backoff,
         )
-    app = open_app(registries, templates_dir)
     bar, progress = progress_bar()
     with bar:
         result = app.batch(
@@ -707,7 +745,10 @@ def batch_command(
             send=send,
             dry_run=dry_run,
             smtp=smtp,
+            to_email=to_email,
+            to_address=to_address,
             progress=progress,
+            warn=warn,
         )
     for reference, recipient in result.would_send:
         click.echo(f"would send {reference} to {recipient}")
@@ -760,9 +801,13 @@ def mandate(association_file, out_dir, force, templates_dir, csv_file):
 
 @cli.command()
 @reference_argument
-@click.option("--on", "on", required=True, help="Date it was posted or e-mailed, YYYY-MM-DD.")
+@click.option(
+    "--on", "on", required=True, help="Date it was posted or e-mailed, YYYY-MM-DD or DD/MM/YYYY."
+)
 @click.option("--lrar", "lrar_number", help="Registered-letter number (LRAR).")
-@click.option("--received", help="Date on the acknowledgement of receipt, YYYY-MM-DD.")
+@click.option(
+    "--received", help="Date on the acknowledgement of receipt, YYYY-MM-DD or DD/MM/YYYY."
+)
 @click.option("--message-id", help="Message-ID of the e-mail you sent.")
 def sent(reference, on, lrar_number, received, message_id):
     """Record that a request was sent, with its proof; the deadline starts to run.
@@ -786,7 +831,7 @@ def sent(reference, on, lrar_number, received, message_id):
 @reference_argument
 @click.option("--state", type=click.Choice(ANSWER_STATES))
 @click.option("--extension", is_flag=True, help="The recipient notified a two-month extension.")
-@click.option("--on", "on", required=True, help="Date of the answer, YYYY-MM-DD.")
+@click.option("--on", "on", required=True, help="Date of the answer, YYYY-MM-DD or DD/MM/YYYY.")
 @click.option(
     "--file",
     "reply_files",
@@ -807,7 +852,14 @@ def answer(reference, state, extension, on, reply_files, note):
         reference, on, state=state, extension=extension, files=reply_files, note=note
     )
     if result.state is None:
-        click.echo(f"{reference}: extended; answer now due by {result.entry.deadline}")
+        if result.entry.extension_counts:
+            click.echo(f"{reference}: extended; answer now due by {result.entry.deadline}")
+        else:
+            click.echo(
+                f"{reference}: extension recorded; answer still due by {result.entry.deadline}"
+            )
+        for line in result.warnings:
+            warn(line)
         return
     for path in result.kept:
         click.echo(f"kept {path}")
@@ -866,7 +918,9 @@ def follow_up_options(func):
                 help="pdf, email, text; comma-separated.",
             ),
             click.option("--lang", type=click.Choice(LANGUAGES), help="Default: the request's."),
-            click.option("--on", "on", help="Date of the letter, YYYY-MM-DD (default: today)."),
+            click.option(
+                "--on", "on", help="Date of the letter, YYYY-MM-DD or DD/MM/YYYY (default: today)."
+            ),
             click.option(
                 "--out",
                 "out_dir",

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from urllib.parse import quote
 
 from . import fields, letters
 from .errors import InputError
 from .files import check_free, write_private
 from .identify import parties_named
-from .models import Broker, Evidence, Letter, Mandate, Request, Requester
+from .models import Broker, Contact, Evidence, Letter, Mandate, Request, Requester
 from .registry import Registry
 from .render import mail
 from .vocabulary import FORMATS, RIGHTS, output_name
+
+# the State's directory of French companies and associations: a link for the person,
+# never fetched by dsar
+COMPANY_DIRECTORY = "https://annuaire-entreprises.data.gouv.fr/rechercher?terme="
 
 
 def parse_formats(value: str) -> tuple[str, ...]:
@@ -46,6 +52,11 @@ def party_behind(registry: Registry, evidence: Evidence) -> list[Broker]:
     of' is exactly what dsar identify finds in the same message."""
     named = parties_named(registry, evidence.text, evidence.sender)
     return [registry.brokers[slug] for slug in named]
+
+
+def recipient_address(value: str) -> str:
+    """A postal address typed on one line with \\n between lines, or on several."""
+    return fields.text(value.replace("\\n", "\n"), "to_address", multiline=True, limit=500)
 
 
 def build_request(
@@ -86,11 +97,7 @@ def build_request(
         place=place,
         lrar=lrar,
         to_email=fields.email(to_email, "to-email") if to_email else None,
-        to_address=(
-            fields.text(to_address.replace("\\n", "\n"), "to_address", multiline=True, limit=500)
-            if to_address
-            else None
-        ),
+        to_address=recipient_address(to_address) if to_address else None,
         mandate=mandate,
         campaign_party=parties[0] if parties else None,
     )
@@ -164,6 +171,43 @@ def recipient_wishes(request: Request, formats: tuple[str, ...]) -> list[str]:
     return lines
 
 
+def is_french_organisation(broker: Broker) -> bool:
+    return broker.kind != "authority" and broker.country in (None, "fr")
+
+
+def company_search(broker: Broker) -> str:
+    """The official directory's search for this name; its registered office is a valid
+    address for a request."""
+    return COMPANY_DIRECTORY + quote(broker.name, safe="")
+
+
+def unverified_address(broker: Broker, vouched: Iterable[Contact] = ()) -> list[str]:
+    """A registry address that only secondary sources give: to check before posting.
+    `vouched`: contacts the person added (dsar brokers add-contact), theirs to vouch for."""
+    contact = broker.contact("postal")
+    if contact is None or broker.quality not in ("partial", "unverified") or contact in vouched:
+        return []
+    where = f" ({contact.source})" if contact.source else ""
+    lines = [
+        f"{broker.name}: the postal address comes from a source that is not verified{where}, "
+        f"quality {broker.quality}: check it before posting the letter."
+    ]
+    if is_french_organisation(broker):
+        lines.append(
+            f"  The official company directory shows the registered office: {company_search(broker)}"
+        )
+    return lines
+
+
+def address_to_check(
+    request: Request, formats: tuple[str, ...], vouched: Iterable[Contact] = ()
+) -> list[str]:
+    """What to check before posting this letter (nothing when the person gave the address)."""
+    if request.to_address or not {"pdf", "text"} & set(formats):
+        return []
+    return unverified_address(request.broker, vouched)
+
+
 def gap_advice(letter: Letter, registry: Registry) -> list[str]:
     """Tell the person what is missing, what the sources do give, and what to do."""
     request = letter.request
@@ -183,9 +227,15 @@ def gap_advice(letter: Letter, registry: Registry) -> list[str]:
         lines.append(f"  The sources give: {'; '.join(known)}. Look there for a contact.")
     if broker.notes:
         lines.append(f"  Note: {broker.notes}")
+    if "postal" in letter.gaps and is_french_organisation(broker):
+        lines.append(
+            "  Its registered office (siège social) is a valid address for a request; find it "
+            f"in the official company directory: {company_search(broker)}"
+        )
     lines.append(
-        "  Supply it with --to-email ADDRESS or --to-address 'LINE\\nLINE', or add a contact "
-        f"to your registry ({'dsar brokers show ' + broker.slug} shows the entry)."
+        "  Supply it with --to-email ADDRESS or --to-address 'LINE\\nLINE', or add it to your "
+        f"registry once: dsar brokers add-contact {broker.slug} --email ADDRESS --source WHERE "
+        "(or --postal 'LINE\\nLINE')."
     )
     if broker.kind != "party":
         parties = ([request.campaign_party] if request.campaign_party else []) or (

@@ -61,15 +61,44 @@ def ascii_email(value: str) -> str | None:
     return result.ascii_email
 
 
+_YEAR_FIRST = re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})$")
+_DAY_FIRST = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})$")
+DATE_FORMS = "YYYY-MM-DD or DD/MM/YYYY"
+
+
 def iso_date(value: str | date, field: str = "date") -> date:
+    """A date as people type it: ISO '2024-06-06', or the French way '06/06/2024', '6/6/24'.
+
+    Slashed dates are always read day first, as in France; a form that cannot be read so
+    ('06/13/2024') is refused with that reading, never guessed the American way.
+    """
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
+    typed = value.strip()
+    if match := _YEAR_FIRST.match(typed):
+        year, month, day = int(match[1]), int(match[3]), int(match[4])
+        reading, redo = "year-month-day", f"{year}-{day:02d}-{month:02d}"
+    elif match := _DAY_FIRST.match(typed):
+        day, month, year = int(match[1]), int(match[3]), int(match[4])
+        year += 2000 if len(match[4]) == 2 else 0  # '24' is 2024: no message predates 2000
+        reading, redo = "day/month/year, as in France", f"{month:02d}/{day:02d}/{year}"
+    else:
+        raise InputError(field, f"'{value}' is not a date; write it as {DATE_FORMS}")
     try:
-        return date.fromisoformat(value.strip())
+        return date(year, month, day)
     except ValueError:
-        raise InputError(field, f"'{value}' is not a date; write it as YYYY-MM-DD") from None
+        pass
+    problem = (
+        f"there is no month {month}"
+        if not 1 <= month <= 12
+        else f"day {day} is not in month {month}"
+    )
+    hint = f"; if you meant day {month} of month {day}, write {redo}" if month > 12 >= day else ""
+    raise InputError(
+        field, f"'{value}' is not a date: dsar reads it as {reading}, and {problem}{hint}"
+    )
 
 
 def clock_time(value: str, field: str = "time") -> time:

@@ -30,7 +30,9 @@ def first_request(journal: Journal, entry: Entry, on: date) -> dict:
         sent_on=entry.sent_on,
         received_on=entry.received_on,
         deadline=entry.deadline,
-        extended_on=entry.extended_on,
+        # a late extension did not move the deadline: letters must not say it did
+        extended_on=entry.extended_on if entry.extension_counts else None,
+        late_extension_on=None if entry.extension_counts else entry.extended_on,
         reminded_on=entry.reminded_on,
         final_deadline=entry.final_deadline,
         answered_on=entry.answered_on,

@@ -144,10 +144,42 @@ class Entry:
         return self.received_on is None and self.sent_on is not None
 
     @property
+    def extension_counts(self) -> bool:
+        """An extension notified after the first month does not move the deadline (12(3))."""
+        return (
+            self.extended_on is not None
+            and self.receipt is not None
+            and deadlines.extension_counts(self.receipt, self.extended_on)
+        )
+
+    @property
     def deadline(self) -> date | None:
         if self.receipt is None:
             return None
-        return deadlines.deadline(self.receipt, extended=self.extended_on is not None)
+        return deadlines.deadline(self.receipt, extended=self.extension_counts)
+
+    @property
+    def late_extension_note(self) -> str | None:
+        if self.extended_on is None or self.receipt is None or self.extension_counts:
+            return None
+        return (
+            f"the extension notified on {self.extended_on} came after the first month, which "
+            f"ended on {deadlines.deadline(self.receipt)}: it does not move the deadline "
+            "(Art. 12(3) GDPR)"
+        )
+
+    @property
+    def deadline_notes(self) -> list[str]:
+        """Why the deadline is what it is, where a person could expect another date."""
+        notes = []
+        if self.receipt_is_estimated:
+            notes.append(
+                f"deadline estimated from the sending date {self.sent_on}: it runs from receipt; "
+                f"record it with dsar sent {self.reference} --on {self.sent_on} --received DATE"
+            )
+        if self.late_extension_note:
+            notes.append(self.late_extension_note)
+        return notes
 
     @property
     def final_deadline(self) -> date | None:
@@ -183,6 +215,8 @@ class Entry:
             "lrar_number": self.lrar_number,
             "message_id": self.message_id,
             "extended_on": iso(self.extended_on),
+            "extension_counts": self.extension_counts,
+            "notes": self.deadline_notes,
             "reminded_on": iso(self.reminded_on),
             "final_deadline": iso(self.final_deadline),
         }
@@ -350,7 +384,10 @@ class Journal:
             raise DsarError(
                 f"{reference} was never recorded as sent: run dsar sent {reference} --on DATE first"
             )
-        self._update(reference, "extension", on, None, extended_on=on, state="extended")
+        if deadlines.extension_counts(entry.receipt, on):
+            self._update(reference, "extension", on, None, extended_on=on, state="extended")
+        else:  # recorded, but too late to move the deadline or change the state
+            self._update(reference, "extension", on, "late", extended_on=on)
 
     def mark_answer(
         self,

@@ -177,7 +177,7 @@ def _member(row: int, cells: dict[str, str]) -> Member | BadRow:
             cells.get("sms_sender"),
             cells.get("sms_text"),
         )
-        fields.iso_date(cells["mandate_date"], "mandate_date")
+        signed = fields.iso_date(cells["mandate_date"], "mandate_date")
         reference = fields.text(cells["mandate_ref"], "mandate_ref", limit=100)
     except InputError as exc:
         return BadRow(row, exc.field, exc.reason)
@@ -186,7 +186,7 @@ def _member(row: int, cells: dict[str, str]) -> Member | BadRow:
         person,
         evidence,
         cells.get("broker", "").strip() or None,
-        cells["mandate_date"].strip(),
+        signed.isoformat(),  # typed '06/06/2024' or '2024-06-06', kept one way
         reference,
     )
 

@@ -123,6 +123,14 @@ class Broker(_Strict):
         return found.value if found else None
 
 
+class ContactAddition(_Strict):
+    """A user's registry entry with only `slug` and `contacts`: the contacts are added to
+    the entry of that slug loaded before it, which is kept otherwise as it is."""
+
+    slug: str = Field(..., pattern=r"^[a-z0-9][a-z0-9-]*$")
+    contacts: tuple[Contact, ...] = Field(..., min_length=1)
+
+
 class Campaign(_Strict):
     """A documented political campaign: who sent it, through which broker, how."""
 

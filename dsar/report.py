@@ -38,7 +38,8 @@ STYLES = {
 def status_tables(entries: list[Entry], as_of: date) -> list:
     """What `dsar status` shows, for the caller to print: rich Tables of the requests,
     each styled by its state (overdue in red), a note, and counts per broker and state."""
-    from rich.table import Table  # 0.1 s to import: only status pays it
+    from rich.table import Table
+    from rich.text import Text  # 0.1 s to import: only status pays it
 
     if not entries:
         return ["No request in the journal yet: dsar generate writes the first one."]
@@ -73,6 +74,9 @@ def status_tables(entries: list[Entry], as_of: date) -> list:
     parts: list = [table]
     if any(e.receipt_is_estimated for e in entries):
         parts.append("(date) in 'received': no receipt date known; the sending date stands in.")
+    for entry in entries:  # the estimate is marked in the table; a late extension is not
+        if entry.late_extension_note:
+            parts.append(Text(f"{entry.reference}: {entry.late_extension_note}", style="yellow"))
     counts = Counter((e.broker, e.state(as_of)) for e in entries)
     if len(entries) > 1:
         summary = Table(title="Per broker and state", header_style="bold")

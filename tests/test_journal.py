@@ -33,7 +33,7 @@ BASE = [*replace_args(ISSUE_COMMAND, {"--broker": "renaissance", "--date": "2026
     "receipt, extended, due",
     [
         (date(2026, 2, 2), False, date(2026, 3, 2)),
-        (date(2026, 1, 31), False, date(2026, 2, 28)),
+        (date(2026, 1, 31), False, date(2026, 3, 2)),  # 28 February 2026 is a Saturday
         (date(2024, 1, 31), False, date(2024, 2, 29)),
         (date(2026, 1, 31), True, date(2026, 4, 30)),
         (date(2026, 12, 15), False, date(2027, 1, 15)),
@@ -95,13 +95,14 @@ def test_deadline_from_receipt_overdue_and_extension(runner, tmp_path):
 
     runner.invoke(cli, ["answer", ref, "--extension", "--on", "2026-02-20"], catch_exceptions=False)
     row = status_json(runner, "--as-of", "2026-03-10")[ref]
-    assert row["deadline"] == "2026-05-02" and row["state"] == "extended"
+    # 2 May 2026 is a Saturday (and 1 May a holiday): the three months end on Monday 4 May
+    assert row["deadline"] == "2026-05-04" and row["state"] == "extended"
 
 
 def test_receipt_on_31_january(runner, tmp_path):
     ref = generate(runner, tmp_path)
     runner.invoke(cli, ["sent", ref, "--on", "2026-01-30", "--received", "2026-01-31"])
-    assert status_json(runner)[ref]["deadline"] == "2026-02-28"
+    assert status_json(runner)[ref]["deadline"] == "2026-03-02"  # 28 February is a Saturday
     runner.invoke(cli, ["answer", ref, "--extension", "--on", "2026-02-10"])
     row = status_json(runner, "--as-of", "2026-03-10")[ref]
     assert row["deadline"] == "2026-04-30" and row["state"] == "extended"
@@ -112,7 +113,8 @@ def test_sending_date_stands_in_and_says_so(runner, tmp_path):
     result = runner.invoke(cli, ["sent", ref, "--on", "2026-01-31"], catch_exceptions=False)
     assert "from the sending date" in result.output
     row = status_json(runner)[ref]
-    assert row["deadline"] == "2026-02-28" and row["receipt_estimated"] is True
+    assert row["deadline"] == "2026-03-02" and row["receipt_estimated"] is True
+    assert "deadline estimated from the sending date 2026-01-31" in row["notes"][0]
 
 
 def test_reminder_and_complaint_dossier(runner, tmp_path):
@@ -133,7 +135,7 @@ def test_reminder_and_complaint_dossier(runner, tmp_path):
         "31 janvier 2026",
         ref,
         "1A00012345678",
-        "28 février 2026",
+        "2 mars 2026",  # 28 February 2026 is a Saturday: the month ends on Monday
         "25 mars 2026",
         "CNIL",
         "art. 77",
@@ -207,8 +209,8 @@ def test_reply_id(runner, tmp_path):
     result = runner.invoke(cli, ["answer", ref, "--state", "id-requested", "--on", "2026-02-10"])
     assert f"dsar reply-id {ref}" in result.output
     # the demand for an ID card does not stop the clock
-    assert status_json(runner, "--as-of", "2026-02-20")[ref]["days_left"] == 8
-    assert status_json(runner, "--as-of", "2026-03-01")[ref]["state"] == "overdue"
+    assert status_json(runner, "--as-of", "2026-02-20")[ref]["days_left"] == 10
+    assert status_json(runner, "--as-of", "2026-03-03")[ref]["state"] == "overdue"
     result = runner.invoke(
         cli, ["reply-id", ref, "--format", "text", "--lang", "en"], catch_exceptions=False
     )

@@ -34,6 +34,7 @@ FACTS_SLUGS = {
     "les-ecologistes",
     "parti-animaliste",
     "cnil",
+    "a3f",
 }
 
 
@@ -58,14 +59,50 @@ def test_facts_md_slugs_are_all_in_registry(shipped):
 
 
 def test_no_invented_contacts(shipped):
-    """Only Renaissance and the CNIL have published contacts in FACTS.md."""
+    """Only the contacts FACTS.md gives; those from secondary sources say so."""
     with_contacts = {b.slug for b in shipped.brokers.values() if b.email or b.postal_address}
-    assert with_contacts == {"renaissance", "cnil"}
+    secondary = {"la-poste", "tagadamedia", "les-republicains", "lfi", "reconquete"}
+    assert with_contacts == {"renaissance", "cnil", *secondary}
     assert shipped.get("renaissance").email == "mes-donnees@parti-renaissance.fr"
+    assert [b.slug for b in shipped.brokers.values() if b.email] == ["renaissance"]
     for broker in shipped.brokers.values():
         assert broker.sources, broker.slug
         for contact in broker.contacts:
             assert contact.source, (broker.slug, contact.kind)
+            if broker.slug in secondary:
+                assert "secondary" in contact.source and broker.quality != "verified"
+    assert "9 rue du Colonel Pierre Avia\n75015 Paris" in shipped.get("la-poste").postal_address
+    assert shipped.get("la-poste").siren == "356000000"  # stdnum checked the Luhn sum
+    assert shipped.get("tagadamedia").siren == "809062607"
+    assert "SAN-2023-025" in shipped.get("tagadamedia").description
+    assert shipped.get("les-republicains").quality == "unverified"
+
+
+def test_corrected_entries(shipped):
+    assert shipped.get("cm-com").kind == "processor"
+    assert shipped.get("A3F").slug == "a3f"  # its own entry, no longer Les Républicains'
+    assert "A3F" not in shipped.get("les-republicains").aliases
+    assert "a3f" in shipped.campaigns["fillon-2017-optin"].description
+
+
+def test_source_labels_name_their_url(shipped):
+    """A label says which site its URL is on: 'cnil.fr, ...', 'datenanfragen/data, record X'."""
+    for broker in shipped.brokers.values():
+        for source in broker.sources:
+            if not source.url:
+                continue
+            host = source.url.split("/")[2].removeprefix("www.")
+            if host == "github.com":
+                owner, repo = source.url.split("/")[3:5]
+                assert source.publication.startswith(f"{owner}/{repo}"), source
+                # the record or issue the label names is the one the URL opens
+                label = source.publication.partition(", ")[2]
+                named = re.match(r"record ([a-z0-9-]+)$|issue (\d+)\b", label)
+                assert named, source
+                record, issue = named.groups()
+                assert source.url.endswith(f"/{record}.json" if record else f"/issues/{issue}")
+            else:
+                assert source.publication.startswith(host), source
 
 
 def test_schema_file_is_current():
