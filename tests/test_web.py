@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from dsar import fields
+from dsar import fields, registry
 from dsar.app import App
-from dsar.errors import InputError
-from dsar.web import guard
+from dsar.errors import DsarError, InputError
+from dsar.web import guard, server
 from dsar.web.pages import create_app
 
 PORT = 8765
@@ -277,3 +277,36 @@ def test_an_unexpected_failure_is_a_short_page_not_a_traceback(anonymous, monkey
     assert answer.status_code == 500
     assert "rien n&#39;a été enregistré" in answer.text
     assert "disk on fire" not in answer.text and "Traceback" not in answer.text
+
+
+def test_a_contact_kept_from_the_page_serves_the_next_letters(client):
+    reference = draft()
+    form = {
+        "csrf": page_csrf(client),
+        "ref": reference,
+        "to_address": "Selfcontact\n1 rue Exemple\n60400 Noyon",
+        "keep_contact": "1",
+    }
+    refused = client.post(f"/letters/{reference}/contact", data=form)
+    assert refused.status_code == 400
+    with pytest.raises(InputError) as cli_words:
+        registry.contact("postal", form["to_address"], "")
+    assert error_beside(refused.text, f"{reference}-source") == cli_words.value.reason
+    form["source"] = "courrier reçu le 2024-06-20"
+    assert client.post(f"/letters/{reference}/contact", data=form).status_code == 303
+    with App() as app:
+        assert "60400 Noyon" in app.show(reference).request.recipient_address
+        assert any(c.kind == "postal" for c in app.broker("selfcontact").broker.contacts)
+
+
+def test_serve_listens_on_the_loopback_only_with_a_fresh_token_each_run():
+    first, second = server.bind(), server.bind()
+    try:
+        assert first.sock.getsockname()[0] == "127.0.0.1"
+        assert first.token != second.token and len(first.token) >= 40
+        assert first.url == f"http://127.0.0.1:{first.port}/?token={first.token}"
+        with pytest.raises(DsarError, match="choose another --port"):
+            server.bind(first.port)
+    finally:
+        first.sock.close()
+        second.sock.close()

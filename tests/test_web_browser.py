@@ -70,7 +70,7 @@ def page():
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         context = browser.new_context(
-            accept_downloads=True, viewport={"width": 1100, "height": 900}
+            accept_downloads=True, locale="fr-FR", viewport={"width": 1100, "height": 900}
         )
         yield context.new_page()
         browser.close()
@@ -139,6 +139,7 @@ def test_from_the_pasted_message_to_a_request_recorded_as_sent(served, page, dsa
     expect(page.get_by_role("status")).to_contain_text("Envoi enregistré")
     deadline = long_date(add_months(date.today(), 1), "fr")
     expect(page.locator("dd.deadline")).to_contain_text(deadline)
+    shoot(page, "4-request")
     page.get_by_role("link", name="Retour à mes demandes").click()
     row = page.locator("tr", has_text=reference)
     expect(row).to_contain_text("envoyée")

@@ -44,6 +44,7 @@ IDENTIFY_FIELDS = {"sender": "sms_sender"}
 MESSAGE_FIELDS = ("sms_text", "sms_sender", "sms_date", "channel")
 DETAIL_FIELDS = ("name", "address", "phone", "email")
 LETTER_FIELDS = (*MESSAGE_FIELDS, *DETAIL_FIELDS, "recipient", "right", "letter_lang")
+CONTACT_FIELDS = ("to_email", "to_address", "source")
 FOLLOW_UP_FIELDS = ("on", "lrar", "received", "proof", "state", "file", "note")
 
 
@@ -263,15 +264,20 @@ class Site:
         form = await self.read_form(request)
         form.values["_reference"] = reference
         refs = form.lists.get("ref", [reference])[:10]
+        to_email, to_address = form.get("to_email") or None, form.get("to_address") or None
         try:
-            await self.call(
-                "complete",
-                reference,
-                to_email=form.get("to_email") or None,
-                to_address=form.get("to_address") or None,
-            )
+            if form.get("keep_contact"):  # for the next letters too, with where it was found
+                slug = (await self.call("show", reference)).request.broker.slug
+                await self.call(
+                    "add_contact",
+                    slug,
+                    source=form.get("source"),
+                    email=to_email,
+                    postal=to_address,
+                )
+            await self.call("complete", reference, to_email=to_email, to_address=to_address)
         except DsarError as exc:
-            form.fail(exc, ("to_email", "to_address"))
+            form.fail(exc, CONTACT_FIELDS, {"email": "to_email", "postal": "to_address"})
             return await self.letters(request, refs, form)
         query = urlencode([("ref", r) for r in refs])
         return RedirectResponse(f"/letters?{query}#h-{reference}", status_code=303)

@@ -148,6 +148,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "to_email": ("Son e-mail (protection des données)", "Its e-mail (data protection)"),
     "to_address": ("Son adresse postale", "Its postal address"),
+    "keep_contact": (
+        "L'enregistrer aussi pour mes prochaines lettres",
+        "Keep it for my next letters too",
+    ),
+    "source": ("Où l'avez-vous trouvée ?", "Where did you find it?"),
+    "source_hint": (
+        "Une page web ou un courrier ; demandé pour l'enregistrer.",
+        "A web page or a letter; needed to keep it.",
+    ),
     "rewrite": ("Réécrire la lettre avec ce contact", "Write the letter again with it"),
     "after_sending": ("Une fois envoyée : noter l'envoi", "Once sent: record the sending"),
     # my requests
