@@ -310,3 +310,22 @@ def test_serve_listens_on_the_loopback_only_with_a_fresh_token_each_run():
     finally:
         first.sock.close()
         second.sock.close()
+
+
+def test_details_are_saved_only_with_consent_and_then_prefilled(client, dsar_home):
+    letter = {
+        "csrf": page_csrf(client),
+        "sms_text": SMS,
+        "recipient": "selfcontact",
+        "name": "Camille Martin",
+        "phone": "06 12 34 56 78",
+        "address": "12 rue des Lilas\n75011 Paris",
+    }
+    written = client.post("/letters/new", data=letter)
+    assert written.status_code == 303 and written.headers["location"].startswith("/letters?ref=")
+    assert not (dsar_home / "profile.yaml").exists()
+    answer = client.post("/letters/new", data={**letter, "right": "access", "save_profile": "1"})
+    assert answer.status_code == 303
+    assert (dsar_home / "profile.yaml").stat().st_mode & 0o777 == 0o600
+    page = client.post("/identify", data={"csrf": page_csrf(client), "sms_text": SMS}).text
+    assert 'value="Camille Martin"' in page and "12 rue des Lilas\n75011 Paris</textarea>" in page
