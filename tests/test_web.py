@@ -329,3 +329,8 @@ def test_details_are_saved_only_with_consent_and_then_prefilled(client, dsar_hom
     assert (dsar_home / "profile.yaml").stat().st_mode & 0o777 == 0o600
     page = client.post("/identify", data={"csrf": page_csrf(client), "sms_text": SMS}).text
     assert 'value="Camille Martin"' in page and "12 rue des Lilas\n75011 Paris</textarea>" in page
+
+
+def test_the_language_links_stay_on_this_site(client):
+    page = client.get("/%2Fevil.example/x").text  # the path //evil.example/x
+    assert 'href="//' not in page and 'href="/evil.example/x?lang=en"' in page

@@ -111,7 +111,8 @@ class Site:
         kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
 
         def switch(to: str) -> str:  # the same page in the other language
-            return request.url.path + "?" + urlencode([*kept, ("lang", to)])
+            # one leading slash: '//host' would make a link to another site
+            return "/" + request.url.path.lstrip("/") + "?" + urlencode([*kept, ("lang", to)])
 
         html = self.env.get_template(name).render(
             switch=switch,
