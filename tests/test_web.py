@@ -334,3 +334,28 @@ def test_details_are_saved_only_with_consent_and_then_prefilled(client, dsar_hom
 def test_the_language_links_stay_on_this_site(client):
     page = client.get("/%2Fevil.example/x").text  # the path //evil.example/x
     assert 'href="//' not in page and 'href="/evil.example/x?lang=en"' in page
+
+
+def test_recording_the_sending_keeps_its_proof_and_starts_the_deadline(client):
+    reference = draft()
+    today = date.today().isoformat()
+    answer = client.post(
+        f"/requests/{reference}/sent",
+        data={"csrf": page_csrf(client), "on": today, "lrar": "1A23456789012", "received": today},
+        files={"proof": ("accusé de réception.jpg", b"\xff\xd8scan", "image/jpeg")},
+    )
+    assert answer.status_code == 303 and answer.headers["location"].endswith("?done=sent")
+    page = client.get(answer.headers["location"]).text
+    assert "Envoi enregistré" in page and "accusé de réception.jpg" in page
+    with App() as app:
+        shown = app.show(reference)
+    assert shown.entry.lrar_number == "1A23456789012" and shown.entry.deadline is not None
+    [proof] = [path for role, path, _ in shown.files if role == "proof"]
+    assert proof.read_bytes() == b"\xff\xd8scan"
+    bad = client.post(
+        f"/requests/{reference}/sent", data={"csrf": page_csrf(client), "on": "2026-02-30"}
+    )
+    assert bad.status_code == 400
+    with pytest.raises(InputError) as cli_words:
+        fields.iso_date("2026-02-30", "on")
+    assert error_beside(bad.text, "sent-on") == cli_words.value.reason
