@@ -9,6 +9,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from dsar import fields, registry
@@ -359,3 +361,16 @@ def test_recording_the_sending_keeps_its_proof_and_starts_the_deadline(client):
     with pytest.raises(InputError) as cli_words:
         fields.iso_date("2026-02-30", "on")
     assert error_beside(bad.text, "sent-on") == cli_words.value.reason
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(max_size=300), sender=st.text(max_size=80), day=st.text(max_size=12))
+@example(text="<script>alert(1)</script>{{ 7*7 }}", sender='"><img src=x>', day="2024-06-06")
+def test_any_text_typed_is_an_answer_never_a_traceback(client, text, sender, day):
+    data = {"csrf": page_csrf(client), "sms_text": text, "sms_sender": sender, "sms_date": day}
+    answer = client.post("/identify", data=data)
+    assert answer.status_code in (200, 400)
+    assert "<html" in answer.text and "Traceback" not in answer.text
+    assert "<script" not in answer.text.lower()  # what was typed comes back escaped
