@@ -60,10 +60,6 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Courtier probable (qui a fourni ou utilisé votre numéro)",
         "Likely broker (who supplied or used your number)",
     ),
-    "confidence": ("certitude", "confidence"),
-    "conf_high": ("élevée", "high"),
-    "conf_medium": ("moyenne", "medium"),
-    "conf_low": ("faible", "low"),
     "nothing_found": (
         "Rien dans le message ne correspond à un parti, un candidat ou une campagne connus. "
         "Voici les courtiers connus pour envoyer des SMS politiques :",
@@ -214,8 +210,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "write_complaint": ("Écrire la plainte et le dossier", "Write the complaint and dossier"),
     "done_sent": ("Envoi enregistré.", "Sending recorded."),
     "done_answer": ("Réponse enregistrée.", "Answer recorded."),
-    "done_reminder": ("Relance écrite.", "Reminder written."),
-    "done_complaint": ("Plainte et dossier écrits.", "Complaint and dossier written."),
     "back": ("Retour à mes demandes", "Back to my requests"),
     "optional": ("facultatif", "optional"),
 }
