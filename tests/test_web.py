@@ -374,3 +374,21 @@ def test_any_text_typed_is_an_answer_never_a_traceback(client, text, sender, day
     assert answer.status_code in (200, 400)
     assert "<html" in answer.text and "Traceback" not in answer.text
     assert "<script" not in answer.text.lower()  # what was typed comes back escaped
+
+
+def test_a_recipient_with_an_e_mail_gets_a_mailto_link_and_the_eml(client):
+    with App() as app:
+        reference = app.generate(
+            "renaissance",
+            name="Camille Martin",
+            phone="06 12 34 56 78",
+            email="camille@example.org",
+            sms_text=SMS,
+            formats=("pdf", "email"),
+            out_dir=Path(os.environ["DSAR_HOME"]) / "letters",
+        ).reference
+    page = client.get(f"/letters?ref={reference}").text
+    assert 'href="mailto:mes-donnees@parti-renaissance.fr?subject=' in page
+    eml = re.search(r'href="([^"]+)"[^>]*>Télécharger l&#39;e-mail', page).group(1)
+    assert b"X-DSAR-Reference: " + reference.encode() in client.get(eml).content
+    assert "Contact manquant" not in page
