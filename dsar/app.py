@@ -195,8 +195,11 @@ class App:
         to_email: str | None = None,
         to_address: str | None = None,
         force: bool = False,
+        redo_draft: bool = False,
     ) -> LetterResult:
-        """Write a first request; details not given come from the saved profile."""
+        """Write a first request; details not given come from the saved profile.
+        `redo_draft`: the same request (person, recipient, right, day) written again,
+        say in another language, replaces its draft; one that left is never replaced."""
         chosen = parse_formats(formats)
         saved = self.saved_profile()
         person = profile.requester(
@@ -228,6 +231,8 @@ class App:
         letter = letters.render(request, self.templates)
         if "email" in chosen and not request.reply_email:
             raise InputError("email", "the e-mail format needs your e-mail address (--email)")
+        if redo_draft and self.journal.has(request.reference):
+            force = force or self.journal.entry(request.reference).stored_state == "draft"
         result = self._write(letter, chosen, out_dir, force)
         result.warnings += compose.recipient_wishes(request, chosen)
         result.warnings += compose.address_to_check(

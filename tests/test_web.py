@@ -392,3 +392,25 @@ def test_a_recipient_with_an_e_mail_gets_a_mailto_link_and_the_eml(client):
     eml = re.search(r'href="([^"]+)"[^>]*>Télécharger l&#39;e-mail', page).group(1)
     assert b"X-DSAR-Reference: " + reference.encode() in client.get(eml).content
     assert "Contact manquant" not in page
+
+
+def test_writing_the_same_letter_again_replaces_its_draft_but_never_a_sent_one(client):
+    letter = {
+        "csrf": page_csrf(client),
+        "sms_text": SMS,
+        "recipient": "selfcontact",
+        "name": "Camille Martin",
+        "phone": "06 12 34 56 78",
+    }
+    first = client.post("/letters/new", data=letter)
+    again = client.post("/letters/new", data={**letter, "letter_lang": "en"})
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == again.headers["location"]  # the same request
+    reference = first.headers["location"].split("ref=")[1]
+    with App() as app:
+        assert app.show(reference).request.lang == "en"
+        app.sent(reference, date.today().isoformat())
+    refused = client.post("/letters/new", data=letter)
+    assert refused.status_code == 400 and "already exists" in refused.text
+    with App() as app:
+        assert app.show(reference).request.lang == "en"  # the letter that left is kept

@@ -228,6 +228,7 @@ class Site:
                     formats=("pdf", "email") if details["email"] else ("pdf",),
                     out_dir=self.out_dir,
                     lrar=bool(form.get("lrar")),
+                    redo_draft=True,  # back, change the language, write again
                 )
                 references.append(result.reference)
         except DsarError as exc:
