@@ -36,7 +36,7 @@ from .errors import DsarError, InputError, UsageError
 from .files import check_free, write_private
 from .journal import Journal
 from .models import Association, ContactAddition, Letter
-from .paths import SHIPPED_REGISTRY, Paths
+from .paths import SHIPPED_DATENANFRAGEN, SHIPPED_REGISTRY, Paths
 from .registry import Registry
 from .render import mail
 from .render.pdf import PdfRenderer
@@ -680,16 +680,18 @@ class App:
     def import_registry(
         self,
         source: str,
-        path: Path,
+        path: Path | None,
         output: Path,
         *,
         kind: str = "company",
         force: bool = False,
     ) -> ImportResult:
-        """Import an outside company database into a registry file; a registry that
-        would not load is never written (the output is left as it was)."""
+        """Import an outside company database into a registry file (path None: the
+        datenanfragen records shipped with dsar); a registry that would not load is
+        never written (the output is left as it was)."""
         if source != "datenanfragen":
             raise InputError("source", f"'{source}': dsar imports datenanfragen")
+        path = path or SHIPPED_DATENANFRAGEN
         check_free([output], overwrite=force)
         report = importer.import_datenanfragen(path, kind=kind)
         text = importer.dump(report, path)

@@ -427,7 +427,7 @@ def brokers_add_contact(slug, postal, email, webform, source):
 
 @brokers.command("import")
 @click.argument("source", type=click.Choice(["datenanfragen"]))
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--output",
     "output",
@@ -441,11 +441,12 @@ def brokers_import(source, path, output, kind, force):
     """Import an outside company database into a registry file.
 
     PATH is the datenanfragen JSON-lines file, or a folder of upstream
-    companies/*.json files. Whatever cannot be mapped is reported.
+    companies/*.json files (default: the records shipped with dsar, CC0).
+    Whatever cannot be mapped is reported.
 
     \b
     Example:
-      dsar brokers import datenanfragen ../shared/data/datenanfragen/companies.jsonl --output companies.yaml
+      dsar brokers import datenanfragen --output companies.yaml
       dsar generate --registry companies.yaml --broker amazon-fr --format pdf
     """
     result = open_app().import_registry(source, path, output, kind=kind, force=force)

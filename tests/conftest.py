@@ -16,8 +16,7 @@ from dsar import compose, letters, profile, registry
 from dsar.paths import SHIPPED_REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-DATENANFRAGEN = SHARED / "data" / "datenanfragen"
+DATENANFRAGEN = ROOT / "data" / "datenanfragen"  # shipped with the project (CC0)
 
 
 @pytest.fixture(autouse=True)
@@ -87,3 +86,9 @@ def replace_args(args: list[str], values: dict[str, str]) -> list[str]:
     for option, value in values.items():
         out[out.index(option) + 1] = value
     return out
+
+
+def ok(result):
+    """A CliRunner result that must have succeeded; its output is shown when it did not."""
+    assert result.exit_code == 0, result.output
+    return result

@@ -63,7 +63,8 @@ def test_extension_notified_late_does_not_move_the_deadline(runner, tmp_path, ds
 
 def test_extension_in_time_moves_the_deadline(runner, tmp_path):
     ref = generate(runner, tmp_path)
-    runner.invoke(cli, ["sent", ref, "--on", "2026-01-30", "--received", "2026-02-02"])
+    sent = runner.invoke(cli, ["sent", ref, "--on", "2026-01-30", "--received", "2026-02-02"])
+    assert sent.exit_code == 0, sent.output
     result = runner.invoke(cli, ["answer", ref, "--extension", "--on", "2026-02-27"])
     assert result.exit_code == 0 and "answer now due by 2026-05-04" in result.stdout
     result = runner.invoke(cli, ["status", "--json", "--as-of", "2026-04-01"])
