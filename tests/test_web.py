@@ -414,3 +414,21 @@ def test_writing_the_same_letter_again_replaces_its_draft_but_never_a_sent_one(c
     assert refused.status_code == 400 and "already exists" in refused.text
     with App() as app:
         assert app.show(reference).request.lang == "en"  # the letter that left is kept
+
+
+def test_a_body_sent_without_its_length_is_cut_at_the_limit(client):
+    csrf = page_csrf(client)
+
+    def chunks():  # what a client that hides the size sends: chunk after chunk
+        yield f'--b\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n{csrf}\r\n'.encode()
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="r.pdf"\r\n\r\n'
+        for _ in range(guard.UPLOAD_LIMIT // (1 << 20) + 2):
+            yield b"x" * (1 << 20)
+
+    answer = client.post(
+        "/requests/DSAR-AAAA-BBBB/answer",
+        content=chunks(),
+        headers={"content-type": "multipart/form-data; boundary=b"},
+    )
+    assert "content-length" not in answer.request.headers
+    assert answer.status_code == 413 and "Traceback" not in answer.text
