@@ -38,9 +38,9 @@ LANG_COOKIE = "dsar_lang"
 log = logging.getLogger(__name__)
 
 # the library names a field as its option; the page's field is named after the same word
-FIELD_ALIASES = {"to-email": "to_email", "date": "sms_date", "text": "sms_text"}
-# the library's identify speaks of "sender"; on the message form it is the sms_sender field
-IDENTIFY_FIELDS = {"sender": "sms_sender"}
+FIELD_ALIASES = {"to-email": "to_email"}
+# identify's text, sender and date are the message form's sms_* fields
+IDENTIFY_FIELDS = {"text": "sms_text", "sender": "sms_sender", "date": "sms_date"}
 MESSAGE_FIELDS = ("sms_text", "sms_sender", "sms_date", "channel")
 DETAIL_FIELDS = ("name", "address", "phone", "email")
 LETTER_FIELDS = (*MESSAGE_FIELDS, *DETAIL_FIELDS, "recipient", "right", "letter_lang")
@@ -72,14 +72,13 @@ class Form:
 
 
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=True,  # every value shown is escaped, like the letters
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return env
 
 
 class Site:
@@ -155,14 +154,18 @@ class Site:
                 form.lists.setdefault(key, []).append(value.strip())
         return form
 
-    async def call(self, method: str, *args, **kwargs):
-        """Run one App use case in a worker thread (WeasyPrint and SQLite block)."""
+    async def with_app(self, use):
+        """Run use(app) with one App, in a worker thread (WeasyPrint and SQLite block)."""
 
         def run():
             with self.app() as app:
-                return getattr(app, method)(*args, **kwargs)
+                return use(app)
 
         return await run_in_threadpool(run)
+
+    async def call(self, method: str, *args, **kwargs):
+        """One App use case."""
+        return await self.with_app(lambda app: getattr(app, method)(*args, **kwargs))
 
     # -------------------------------------------------------------- the message
 
@@ -175,21 +178,23 @@ class Site:
 
     async def message_page(self, request: Request, form: Form, status: int = 200) -> Response:
         """The message, what identify found, and the details form prefilled."""
-        found = None
-        try:
-            found = await self.call(
-                "identify",
+
+        def use(app):
+            found = app.identify(
                 text=form.get("sms_text"),
                 sender=form.get("sms_sender"),
                 when=form.get("sms_date") or None,
             )
+            return found, app.saved_profile(), app.brokers().brokers
+
+        found, saved, recipients = None, {}, []
+        try:
+            found, saved, recipients = await self.with_app(use)
         except DsarError as exc:
             form.fail(exc, MESSAGE_FIELDS, IDENTIFY_FIELDS)
             status = 400
-        saved = await self.call("saved_profile") if found else {}
         for name in DETAIL_FIELDS:
             form.values.setdefault(name, saved.get(name, ""))
-        recipients = (await self.call("brokers")).brokers if found else []
         return self.render(
             request,
             "message.html.j2",
@@ -206,16 +211,15 @@ class Site:
             chosen.append(form.get("other"))
         chosen = list(dict.fromkeys(chosen))
         if not chosen:
-            form.errors["recipient"] = "choose at least one recipient"
+            form.errors["recipient"] = texts.translator(self.lang(request))[0]("no_recipient")
             return await self.message_page(request, form, status=400)
         details = {name: form.get(name) or None for name in DETAIL_FIELDS}
-        references = []
-        try:
+
+        def use(app):  # one App: the PDF renderer starts once for every letter
             if form.get("save_profile"):
-                await self.call("save_profile", **details)
-            for slug in chosen:
-                result = await self.call(
-                    "generate",
+                app.save_profile(**details)
+            return [
+                app.generate(
                     slug,
                     **details,
                     sms_date=form.get("sms_date") or None,
@@ -229,8 +233,12 @@ class Site:
                     out_dir=self.out_dir,
                     lrar=bool(form.get("lrar")),
                     redo_draft=True,  # back, change the language, write again
-                )
-                references.append(result.reference)
+                ).reference
+                for slug in chosen
+            ]
+
+        try:
+            references = await self.with_app(use)
         except DsarError as exc:
             form.fail(exc, LETTER_FIELDS, {"lang": "letter_lang"})
             return await self.message_page(request, form, status=400)
@@ -243,12 +251,10 @@ class Site:
         self, request: Request, refs: list[str] | None = None, form: Form | None = None
     ) -> Response:
         refs = refs or request.query_params.getlist("ref")[:10]
-        shown = []
-        for reference in refs:
-            try:
-                shown.append(await self.call("show", reference))
-            except DsarError:
-                raise HTTPException(404) from None
+        try:
+            shown = await self.with_app(lambda app: [app.show(r) for r in refs])
+        except DsarError:
+            raise HTTPException(404) from None
         return self.render(
             request,
             "letters.html.j2",
@@ -317,17 +323,16 @@ class Site:
     # -------------------------------------------------------------- my requests
 
     async def requests(self, request: Request) -> Response:
-        status = await self.call("status")
-        names = {b.slug: b.name for b in (await self.call("brokers")).brokers}
+        status, recipients = await self.with_app(lambda app: (app.status(), app.brokers()))
+        names = {b.slug: b.name for b in recipients.brokers}
         return self.render(request, "requests.html.j2", journal=status, names=names)
 
     async def one_request(self, request: Request, form: Form | None = None, status=200):
         reference = request.path_params["reference"]
         try:
-            shown = await self.call("show", reference)
+            shown, as_of = await self.with_app(lambda app: (app.show(reference), app.today()))
         except DsarError:
             raise HTTPException(404) from None
-        as_of = await self.call("today")
         return self.render(
             request,
             "request.html.j2",
@@ -369,9 +374,12 @@ class Site:
                     )
                 elif action == "remind":
                     # the reminder goes the way the request went (pdf, e-mail)
-                    medium = (await self.call("show", reference)).entry.medium
-                    result = await self.call(
-                        "remind", reference, formats=medium, out_dir=self.out_dir
+                    result = await self.with_app(
+                        lambda app: app.remind(
+                            reference,
+                            formats=app.show(reference).entry.medium,
+                            out_dir=self.out_dir,
+                        )
                     )
                     return RedirectResponse(letters_of(result.reference, reference), 303)
                 elif action == "complain":

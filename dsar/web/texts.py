@@ -80,6 +80,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "One letter per recipient. Writing to both is safest: the party stays responsible "
         "and must obtain the origin of your data from its provider.",
     ),
+    "no_recipient": ("Choisissez au moins un destinataire.", "Choose at least one recipient."),
     "other_recipient": ("Autre destinataire (facultatif)", "Another recipient (optional)"),
     "none": ("— aucun —", "— none —"),
     "your_details": ("Vos coordonnées", "Your details"),
