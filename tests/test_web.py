@@ -73,7 +73,7 @@ def test_another_host_is_refused_even_with_the_token(client):
 def test_a_form_without_its_csrf_token_is_refused(client):
     answer = client.post("/identify", data={"sms_text": SMS})
     assert answer.status_code == 403
-    assert "token" in answer.text
+    assert "jeton de sécurité" in answer.text
     page = client.get("/").text
     wrong = client.post("/identify", data={"sms_text": SMS, "csrf": "x" + csrf_of(page)})
     assert wrong.status_code == 403

@@ -139,11 +139,11 @@ class Site:
         except guard.Refused:
             raise
         except Exception as exc:  # a malformed body is the sender's fault, not ours
-            raise HTTPException(400, "the form could not be read") from exc
+            raise HTTPException(400, "bad_form") from exc
         if not guard.same(
             data.get("csrf") if isinstance(data.get("csrf"), str) else None, self.csrf
         ):
-            raise HTTPException(403, "the form lacks its token; reload the page")
+            raise HTTPException(403, "no_csrf")
         form = Form()
         for key, value in data.multi_items():
             if isinstance(value, UploadFile):
@@ -394,11 +394,10 @@ class Site:
 
     # -------------------------------------------------------------- errors
 
-    async def not_found(self, request: Request, exc: HTTPException) -> Response:
-        if exc.status_code == 404:
-            message = texts.translator(self.lang(request))[0]("not_found")
-        else:
-            message = exc.detail
+    async def refused(self, request: Request, exc: HTTPException) -> Response:
+        """404, a form without its token, a form that cannot be read: said in the page's words."""
+        key = exc.detail if exc.detail in texts.TEXTS else "not_found"
+        message = texts.translator(self.lang(request))[0](key)
         return self.render(request, "error.html.j2", status=exc.status_code, message=message)
 
     async def broken(self, request: Request, exc: Exception) -> Response:
@@ -448,7 +447,7 @@ def create_app(token: str, port: int, paths: Paths | None = None) -> Starlette:
         routes=routes,
         middleware=[Middleware(guard.Guard, token=token, port=port)],
         exception_handlers={
-            HTTPException: site.not_found,
+            HTTPException: site.refused,
             guard.Refused: site.broken,
             Exception: site.broken,
         },

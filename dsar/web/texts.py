@@ -28,6 +28,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Try again, or use the dsar command.",
     ),
     "not_found": ("Cette page n'existe pas.", "There is no such page."),
+    "no_csrf": (
+        "Ce formulaire n'a pas son jeton de sécurité : rechargez la page et recommencez.",
+        "This form lacks its security token: reload the page and try again.",
+    ),
+    "bad_form": ("Ce formulaire n'a pas pu être lu.", "This form could not be read."),
     # step 1: the message
     "h_message": ("1. Le message reçu", "1. The message you received"),
     "intro": (
