@@ -20,7 +20,7 @@ from pydantic import TypeAdapter
 
 from . import clock, deadlines
 from .errors import DsarError, JournalError
-from .files import write_private
+from .files import store_by_content, write_private
 from .i18n import _
 from .models import Request
 from .vocabulary import ANSWER_STATES, MAIL_TO_SEND, WAITING
@@ -416,17 +416,7 @@ class Journal:
                 _("'{value}': use {choices}").format(value=state, choices=", ".join(ANSWER_STATES))
             )
         self.entry(reference)
-        kept = []
-        for source in files:
-            if not source.is_file():
-                raise DsarError(_("{path}: no such file").format(path=source))
-        if files and self.in_memory:
-            raise DsarError("an in-memory journal keeps no reply files")
-        for source in files:
-            target = self.path.parent / "attachments" / reference / source.name
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            write_private(target, source.read_bytes(), overwrite=True)
-            kept.append(target)
+        kept = self.keep(reference, files)
         with self.transaction() as db:
             db.execute(
                 "UPDATE requests SET state = ?, answered_on = ? WHERE reference = ?",
@@ -439,6 +429,18 @@ class Journal:
                 )
             self._event(db, reference, f"answer:{state}", on, note)
         return kept
+
+    def keep(self, reference: str, files: list[Path]) -> list[Path]:
+        """Keep evidence the person hands in (a reply, a proof of sending) beside the
+        journal, private and by content: a second file of the same name never replaces
+        the first; the caller records each copy."""
+        for source in files:
+            if not source.is_file():
+                raise DsarError(_("{path}: no such file").format(path=source))
+        if files and self.in_memory:
+            raise DsarError("an in-memory journal keeps no reply files")
+        folder = self.path.parent / "attachments"
+        return [store_by_content(source, folder)[0] for source in files]
 
     def mark_reminded(self, reference: str, on: date, reminder_ref: str) -> None:
         self._update(reference, "reminded", on, reminder_ref, reminded_on=on, state="reminded")
@@ -458,7 +460,6 @@ class Journal:
     ) -> Path:
         """Keep a proof with the request (a registered letter's receipt, as a scan or a
         photo) by its content, as replies are kept: never replaced, in the CNIL dossier."""
-        from .files import store_by_content
 
         self.entry(reference)  # raises for an unknown reference
         path, sha256 = store_by_content(source, self.path.parent / "attachments")
@@ -600,6 +601,15 @@ class Journal:
             "SELECT page_html FROM requests WHERE reference = ?", (reference,)
         ).fetchone()
         return row[0] if row else None
+
+    def words(self, reference: str) -> tuple[str, str]:
+        """The subject and plain text of the letter as it was written."""
+        row = self.db.execute(
+            "SELECT subject, body_text FROM requests WHERE reference = ?", (reference,)
+        ).fetchone()
+        if row is None:
+            raise DsarError(f"no request {reference} in the journal; see dsar status")
+        return row[0], row[1]
 
     def files(self, reference: str, role: str | None = None) -> list[tuple[str, Path, str]]:
         rows = self.db.execute(
