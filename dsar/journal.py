@@ -20,7 +20,7 @@ from pydantic import TypeAdapter
 
 from . import clock, deadlines
 from .errors import DsarError, JournalError
-from .files import store_by_content, write_private
+from .files import store_by_content
 from .i18n import _
 from .models import Request
 from .vocabulary import ANSWER_STATES, MAIL_TO_SEND, WAITING

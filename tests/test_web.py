@@ -203,7 +203,7 @@ def test_a_reply_uploaded_is_kept_by_name_only_as_dsar_answer_keeps_it(client, d
     with App() as app:
         shown = app.show(reference)
     [(role, path, _)] = [f for f in shown.files if f[0] == "reply"]
-    assert path.name == "reply.pdf" and path.is_relative_to(dsar_home)
+    assert path.name.endswith("-reply.pdf") and path.is_relative_to(dsar_home)
     assert path.read_bytes() == b"%PDF-1.4 reply"
     assert shown.entry.stored_state == "partial"
     assert not (dsar_home.parent / "outside").exists()
@@ -239,7 +239,7 @@ def test_app_keeps_the_proof_of_sending_and_shows_the_request_whole(dsar_home, t
         "<!DOCTYPE html>"
     )
     assert any("no e-mail address" in line for line in shown.warnings)
-    assert [e["what"] for e in shown.events] == ["generated", "sent"]
+    assert [e["what"] for e in shown.events] == ["generated", "sent", "proof"]
 
 
 def test_app_complete_refuses_without_a_contact(dsar_home):
@@ -348,7 +348,7 @@ def test_recording_the_sending_keeps_its_proof_and_starts_the_deadline(client):
     )
     assert answer.status_code == 303 and answer.headers["location"].endswith("?done=sent")
     page = client.get(answer.headers["location"]).text
-    assert "Envoi enregistré" in page and "accusé de réception.jpg" in page
+    assert "Envoi enregistré" in page and "accusé_de_réception.jpg" in page
     with App() as app:
         shown = app.show(reference)
     assert shown.entry.lrar_number == "1A23456789012" and shown.entry.deadline is not None
