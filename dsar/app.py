@@ -60,6 +60,7 @@ from .results import (
     ReminderResult,
     Result,
     SentResult,
+    ShowResult,
     StatusResult,
 )
 from .safety import safe_child
@@ -198,8 +199,11 @@ class App:
         to_email: str | None = None,
         to_address: str | None = None,
         force: bool = False,
+        redo_draft: bool = False,
     ) -> LetterResult:
-        """Write a first request; details not given come from the saved profile."""
+        """Write a first request; details not given come from the saved profile.
+        `redo_draft`: the same request (person, recipient, right, day) written again,
+        say in another language, replaces its draft; one that left is never replaced."""
         chosen = parse_formats(formats)
         if "labels" in chosen:
             raise UsageError(_("--format labels is for a batch (dsar batch)"))
@@ -232,13 +236,57 @@ class App:
         )
         if "email" in chosen and not request.reply_email:
             raise InputError("email", _("the e-mail format needs your e-mail address (--email)"))
-        request = self.journal.free_reference(request)  # a request that left is never rewritten
+        if not redo_draft:
+            # a request that left is never rewritten: this one gets a reference of its own
+            # (the page, redoing its draft, is refused instead: the files exist)
+            request = self.journal.free_reference(request)
         letter = letters.render(request, self.templates)
+        if redo_draft and self.journal.has(request.reference):
+            force = force or self.journal.entry(request.reference).stored_state == "draft"
         result = self._write(letter, chosen, out_dir, force)
         result.warnings += compose.recipient_wishes(request, chosen)
         result.warnings += compose.address_to_check(
             request, chosen, self.registry.added.get(request.broker.slug, ())
         )
+        result.warnings += compose.gap_advice(letter, self.registry)
+        return result
+
+    def complete(
+        self, reference: str, *, to_email: str | None = None, to_address: str | None = None
+    ) -> LetterResult:
+        """Write a draft again with the recipient contact the registry lacked (what
+        generate's --to-email and --to-address give). A request that left is evidence:
+        it is never rewritten."""
+        entry = self.journal.entry(reference)
+        if entry.kind != "request" or entry.stored_state != "draft":
+            raise DsarError(
+                f"{reference} is {entry.stored_state}: a request that left is never "
+                "rewritten; write a new one"
+            )
+        if not (to_email or to_address):
+            raise InputError("to_email", "give the recipient's e-mail or postal address")
+        was = self.journal.request(reference)
+        request = compose.build_request(
+            self.registry,
+            was.broker.slug,
+            was.requester,
+            was.evidence,
+            right=was.right,
+            lang=was.lang,
+            letter_date=was.letter_date,
+            place=was.place,
+            lrar=was.lrar,
+            to_email=to_email or was.to_email,
+            to_address=to_address or was.to_address,
+        )
+        if request.reference != reference:  # the registry renamed the recipient meanwhile
+            raise DsarError(f"{reference} cannot be rewritten; write a new request")
+        files = self.journal.files(reference)
+        out_dir = files[0][1].parent if files else Path("letters")
+        chosen = parse_formats(entry.medium)
+        letter = letters.render(request, self.templates)
+        result = self._write(letter, chosen, out_dir, force=True)
+        result.warnings += compose.recipient_wishes(request, chosen)
         result.warnings += compose.gap_advice(letter, self.registry)
         return result
 
@@ -650,6 +698,8 @@ class App:
             followup.reminders_of(self.journal, reference),
         )
         write_private(dossier, bundle, overwrite=force)
+        # the dossier is found again with the complaint, like the letter's own files
+        self.journal.add_file(letter.request.reference, "dossier", dossier)
         result.written.append(dossier)
         self.journal.mark_complained(reference, day, letter.request.reference)
         result.warnings += [
@@ -700,9 +750,9 @@ class App:
             result.written.append(ics_file)
         return result
 
-    def show(self, reference: str) -> dict:
-        """One request whole: recipient, right, files with checksums, every step, the
-        deadline and what to do next."""
+    def details(self, reference: str) -> dict:
+        """One request whole, as plain data (dsar show): recipient, right, files with
+        checksums, every step, the deadline and what to do next."""
         return self.journal.show(reference, self.today())
 
     def forget(self, reference: str) -> Result:
@@ -862,6 +912,29 @@ class App:
     def campaigns(self) -> CampaignsResult:
         found = sorted(self.registry.campaigns.values(), key=lambda c: c.date)
         return CampaignsResult(campaigns=found)
+
+    def show(self, reference: str) -> ShowResult:
+        """One request whole, with the advice on missing contacts it was written with."""
+        entry = self.journal.entry(reference)
+        request = self.journal.request(reference)
+        subject, body_text = self.journal.words(reference)
+        letter = Letter(
+            request=request,
+            subject=subject,
+            body_html="",
+            body_text=body_text,
+            gaps=letters.gaps(request),
+        )
+        return ShowResult(
+            reference=entry.reference,
+            entry=entry,
+            request=request,
+            files=self.journal.files(reference),
+            events=self.journal.events(reference),
+            page_html=self.journal.page_html(reference),
+            mailto=mail.mailto(letter),
+            warnings=compose.gap_advice(letter, self.registry) if entry.kind == "request" else [],
+        )
 
     # ------------------------------------------------------------ completion
 

@@ -1204,7 +1204,7 @@ def show(reference, as_json):
       dsar show DSAR-28FJ-ZUR7
       dsar show dsar-28fj-zur7 --json
     """
-    shown = open_app().show(reference)
+    shown = open_app().details(reference)
     if as_json:
         click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
         return
@@ -1333,6 +1333,39 @@ def complain(reference, on, out_dir, force, templates_dir, registries):
     for line in result.warnings:
         click.echo(_("warning: {message}").format(message=line), err=True)
     click.echo(_("file it online at https://www.cnil.fr/fr/plaintes, or post it to the CNIL"))
+
+
+# ---------------------------------------------------------------- the page
+
+
+@cli.command()
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    help="Port on 127.0.0.1 (default: a free one).",
+)
+@click.option("--no-browser", is_flag=True, help="Print the address; do not open a browser.")
+def serve(port, no_browser):
+    """The page in your browser: from the message to the letter, and your requests.
+
+    Listens on 127.0.0.1 only. The address printed carries a secret token made for
+    this run: only a browser that opened it can use the page. Ctrl-C stops it.
+
+    \b
+    Example:
+      dsar serve
+      dsar serve --port 8765 --no-browser
+    """
+    import webbrowser
+
+    from .web.server import bind
+
+    served = bind(port)
+    click.echo(f"dsar is at {served.url}\n(keep this address to yourself; Ctrl-C stops)")
+    if not no_browser:
+        webbrowser.open(served.url)
+    served.run()
 
 
 def main():

@@ -66,7 +66,7 @@ def store_by_content(
     is kept once.
     """
     # the sender's name is kept for people (the dossier lists it), made a plain name
-    label = re.sub(r"[^A-Za-z0-9._-]", "_", source.name).lstrip(".")[-80:] or "file"
+    label = re.sub(r"[^\w.-]", "_", source.name).lstrip(".")[-80:] or "file"
     too_big = DsarError(
         f"{source} is over {limit // (1024 * 1024)} MB: dsar keeps replies up to that size; "
         "keep this one yourself and give a smaller copy (a PDF of the pages that matter)"

@@ -24,6 +24,7 @@ from pydantic import TypeAdapter
 
 from . import clock, deadlines, letters
 from .errors import DsarError, JournalError
+from .files import store_by_content
 from .i18n import _
 from .models import Request
 from .vocabulary import ANSWER_STATES, MAIL_TO_SEND, WAITING
@@ -569,28 +570,33 @@ class Journal:
             raise DsarError(
                 _("'{value}': use {choices}").format(value=state, choices=", ".join(ANSWER_STATES))
             )
-        from .files import store_by_content
-
         self.entry(reference)
         self.check_day(reference, on, "answer")
-        for source in files:
-            if not source.is_file():
-                raise DsarError(_("{path}: no such file").format(path=source))
-        if files and self.in_memory:
-            raise DsarError("an in-memory journal keeps no reply files")
-        kept = [store_by_content(source, self.path.parent / "attachments") for source in files]
+        kept = self.keep(reference, files)
         with self.transaction() as db:
             db.execute(
                 "UPDATE requests SET state = ?, answered_on = ? WHERE reference = ?",
                 (state, on.isoformat(), reference),
             )
-            for path, sha256 in kept:  # named by their checksum
+            for path in kept:  # named by their content: never replaced
                 db.execute(
                     "INSERT OR IGNORE INTO files VALUES (?,?,?,?)",
-                    (reference, "reply", str(path), sha256),
+                    (reference, "reply", str(path), sha256_file(path)),
                 )
             self._event(db, reference, f"answer:{state}", on, note)
-        return [path for path, _ in kept]
+        return kept
+
+    def keep(self, reference: str, files: list[Path]) -> list[Path]:
+        """Keep evidence the person hands in (a reply, a proof of sending) beside the
+        journal, private and by content: a second file of the same name never replaces
+        the first; the caller records each copy."""
+        for source in files:
+            if not source.is_file():
+                raise DsarError(_("{path}: no such file").format(path=source))
+        if files and self.in_memory:
+            raise DsarError("an in-memory journal keeps no reply files")
+        folder = self.path.parent / "attachments"
+        return [store_by_content(source, folder)[0] for source in files]
 
     def mark_reminded(self, reference: str, on: date, reminder_ref: str) -> None:
         reference = canonical(reference)
@@ -689,7 +695,6 @@ class Journal:
     ) -> Path:
         """Keep a proof with the request (a registered letter's receipt, as a scan or a
         photo) by its content, as replies are kept: never replaced, in the CNIL dossier."""
-        from .files import store_by_content
 
         reference = canonical(reference)
         self.entry(reference)  # raises for an unknown reference
@@ -890,6 +895,15 @@ class Journal:
             "SELECT page_html FROM requests WHERE reference = ?", (reference,)
         ).fetchone()
         return row[0] if row else None
+
+    def words(self, reference: str) -> tuple[str, str]:
+        """The subject and plain text of the letter as it was written."""
+        row = self.db.execute(
+            "SELECT subject, body_text FROM requests WHERE reference = ?", (reference,)
+        ).fetchone()
+        if row is None:
+            raise DsarError(f"no request {reference} in the journal; see dsar status")
+        return row[0], row[1]
 
     def files(self, reference: str, role: str | None = None) -> list[tuple[str, Path, str]]:
         rows = self.db.execute(

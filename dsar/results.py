@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # annotations only: this module imports nothing of dsar at ru
     from .importer import ImportReport
     from .journal import Entry
     from .members import BadRow
-    from .models import Broker, Campaign, Letter
+    from .models import Broker, Campaign, Letter, Request
     from .registry import Finding
 
 EXIT_OK = 0
@@ -131,6 +131,19 @@ class AnswerResult(Result):
     state: str | None = None  # None: an extension was recorded
     kept: list[Path] = field(default_factory=list)  # reply files copied beside the journal
     next_step: str | None = None  # the command that follows up this answer
+
+
+@dataclass(kw_only=True)
+class ShowResult(Result):
+    """One request whole: its record, the request as written, its files and steps, the
+    page the PDF was rendered from, and the advice on missing contacts given when written."""
+
+    entry: Entry
+    request: Request
+    files: list[tuple[str, Path, str]] = field(default_factory=list)  # role, path, sha256
+    events: list = field(default_factory=list)  # journal rows: on_date, what, detail
+    page_html: str | None = None
+    mailto: str | None = None
 
 
 @dataclass(kw_only=True)

@@ -194,10 +194,10 @@ def test_app_keeps_a_sent_request_and_forgets_drafts_only(app, tmp_path):
     }
     first = app.generate("renaissance", **details).reference
     app.sent(first.lower(), "2026-01-31")
-    before = app.show(first)
+    before = app.details(first)
     second = app.generate("renaissance", **details).reference
-    assert second != first and app.show(first) == before
-    assert app.show(second)["state"] == "draft"
+    assert second != first and app.details(first) == before
+    assert app.details(second)["state"] == "draft"
     preview = app.generate("renaissance", **{**details, "formats": "text"})
     assert preview.reference == second  # shown, not recorded: still one draft
     assert [e.reference for e in app.journal.entries()] == [first, second]
