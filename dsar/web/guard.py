@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from http.cookies import SimpleCookie
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 
 def cookie_name(port: int) -> str:
@@ -125,7 +125,9 @@ class Guard:
     async def enter(self, scope, query, send):
         """The printed URL: set the cookie, and send the browser on without the token."""
         rest = urlencode([(k, v) for k, v in query.items() if k != "token"])
-        location = scope["path"] + (f"?{rest}" if rest else "")
+        # one leading slash and the path quoted: '//host' or '/\\host' would send the
+        # browser to another site, and a path outside latin-1 cannot be a header
+        location = quote("/" + scope["path"].lstrip("/\\"), safe="/") + (f"?{rest}" if rest else "")
         cookie = f"{self.cookie}={self.token}; Path=/; HttpOnly; SameSite=Strict"
         await send(
             {

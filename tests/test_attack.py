@@ -1,0 +1,56 @@
+"""Attacks from outside, each reproduced, each kept out: one test per finding."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from dsar.web import guard
+
+TOKEN = "s3cret-token-for-tests"
+PORT = 8765
+
+
+def asgi_get(app, raw_path: str, query: str) -> tuple[int, dict[bytes, bytes]]:
+    """One GET as a browser's raw request line reaches the server: the path unnormalised
+    (a test client would clean '//host' away before sending it)."""
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": raw_path,
+        "raw_path": raw_path.encode("utf-8"),
+        "query_string": query.encode(),
+        "headers": [(b"host", f"127.0.0.1:{PORT}".encode())],
+    }
+    answer: dict = {}
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            answer["status"] = message["status"]
+            answer["headers"] = dict(message["headers"])
+
+    asyncio.run(app(scope, receive, send))
+    return answer["status"], answer["headers"]
+
+
+async def _never(scope, receive, send):  # the page behind the guard: not reached here
+    raise AssertionError("the guard answers the printed address itself")
+
+
+@pytest.mark.parametrize("path", ["//evil.example/", "/\\evil.example", "/\\/evil.example"])
+def test_the_printed_address_never_sends_the_browser_to_another_site(path):
+    status, headers = asgi_get(guard.Guard(_never, token=TOKEN, port=PORT), path, f"token={TOKEN}")
+    assert status == 303
+    location = headers[b"location"].decode()
+    assert location.startswith("/") and not location.startswith(("//", "/\\"))
+    assert "\\" not in location
+
+
+def test_the_printed_address_with_any_path_is_a_redirect_not_a_failure():
+    status, headers = asgi_get(guard.Guard(_never, token=TOKEN, port=PORT), "/€", f"token={TOKEN}")
+    assert status == 303
+    assert headers[b"location"] == b"/%E2%82%AC"
