@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import clock, compose, labels, letters, members
 from .errors import AmbiguousBroker, DsarError, OutputExists, UnknownBroker
-from .files import write_private
+from .files import make_private_dir, write_private
 from .i18n import _
 from .journal import Journal
 from .models import Association, Broker, Letter
@@ -203,7 +203,7 @@ def run(
     pool = PdfPool(options.workers, roots) if "pdf" in options.formats else None
     chunk: list[tuple[str, Letter, ManifestRow]] = []
     addresses: list[tuple[str, str, str]] = []  # reference, member, recipient's address block
-    options.out_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(options.out_dir)
 
     def store(done) -> None:
         pdfs, items = done

@@ -15,7 +15,15 @@ from .i18n import _
 
 
 def make_private_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Every folder dsar creates is 0700, its missing parents too (mkdir(parents=True)
+    gives parents the default mode): letters and replies are personal data.
+    A folder that already exists keeps the mode its owner gave it."""
+    missing = []
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
 
 
 def write_private(path: Path, data: bytes | str, *, overwrite: bool = False) -> None:
@@ -25,7 +33,7 @@ def write_private(path: Path, data: bytes | str, *, overwrite: bool = False) -> 
     if path.exists() and not overwrite:
         raise OutputExists(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise DsarError(
@@ -71,7 +79,7 @@ def store_by_content(
         f"{source} is over {limit // (1024 * 1024)} MB: dsar keeps replies up to that size; "
         "keep this one yourself and give a smaller copy (a PDF of the pages that matter)"
     )
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_dir(folder)
     try:
         handle = source.open("rb")
     except OSError as exc:

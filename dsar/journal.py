@@ -24,7 +24,7 @@ from pydantic import TypeAdapter
 
 from . import clock, deadlines, letters
 from .errors import DsarError, JournalError
-from .files import store_by_content
+from .files import make_private_dir, store_by_content
 from .i18n import _
 from .models import Request
 from .vocabulary import ANSWER_STATES, MAIL_TO_SEND, WAITING
@@ -333,7 +333,7 @@ class Journal:
         self.in_memory = str(path) == MEMORY
         self.path = Path(path)
         if not self.in_memory:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            make_private_dir(self.path.parent)
             if not self.path.exists():
                 # create it private before SQLite does (WAL and SHM files copy its mode)
                 os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))

@@ -8,7 +8,7 @@ import yaml
 
 from . import fields, safety
 from .errors import DsarError, InputError
-from .files import write_private
+from .files import make_private_dir, write_private
 from .i18n import _
 from .models import Requester
 
@@ -71,5 +71,5 @@ def load(path: Path) -> dict[str, str]:
 def save(path: Path, person: Requester) -> None:
     data = {k: getattr(person, k) for k in FIELDS if getattr(person, k)}
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_dir(path.parent)
     write_private(path, text, overwrite=True)

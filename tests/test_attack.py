@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import stat
 
 import pytest
 
+from dsar.cli import cli
 from dsar.web import guard
 
 TOKEN = "s3cret-token-for-tests"
@@ -54,3 +56,27 @@ def test_the_printed_address_with_any_path_is_a_redirect_not_a_failure():
     status, headers = asgi_get(guard.Guard(_never, token=TOKEN, port=PORT), "/€", f"token={TOKEN}")
     assert status == 303
     assert headers[b"location"] == b"/%E2%82%AC"
+
+
+def test_every_folder_dsar_creates_for_letters_is_private(runner, tmp_path, dsar_home):
+    out = tmp_path / "new" / "letters"
+    result = runner.invoke(
+        cli,
+        [
+            "generate",
+            "--broker",
+            "selfcontact",
+            "--name",
+            "Camille Martin",
+            "--phone",
+            "06 12 34 56 78",
+            "--email",
+            "camille@example.org",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert list(out.glob("*.pdf"))
+    for folder in (out, out.parent, dsar_home):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
