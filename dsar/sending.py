@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from .errors import DsarError
 from .journal import Journal
+from .safety import printable
 from .vocabulary import SMTP_SECURITY
 
 
@@ -153,10 +154,16 @@ class Smtp:
                 self.connection = None
 
 
+MAX_SERVER_TEXT = 500  # an SMTP reply is a line or a few; more is not an answer
+
+
 class SmtpFailure(Exception):
     def __init__(self, code: int, text: bytes | str):
         self.code = code
-        self.text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+        text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+        # the server's words go to the journal, the manifest and the terminal: as text,
+        # never an escape sequence (ANSI colours, OSC 8 links), and not a page of it
+        self.text = printable(text)[:MAX_SERVER_TEXT]
         super().__init__(f"{code} {self.text}".strip())
 
 

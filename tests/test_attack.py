@@ -7,6 +7,7 @@ import stat
 
 import pytest
 
+from dsar import sending
 from dsar.cli import cli
 from dsar.web import guard
 
@@ -80,3 +81,12 @@ def test_every_folder_dsar_creates_for_letters_is_private(runner, tmp_path, dsar
     assert list(out.glob("*.pdf"))
     for folder in (out, out.parent, dsar_home):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
+def test_an_smtp_answer_reaches_the_journal_and_manifest_as_plain_text():
+    # what a hostile or broken server may answer to MAIL FROM: colours, an OSC 8 link
+    reply = b"\x1b[31mRED\x1b]8;;http://evil.example\x07link\x1b]8;;\x07 " + b"x" * 5000
+    failure = sending.PermanentFailure(550, reply)
+    assert "\x1b" not in str(failure) and "\x07" not in str(failure)
+    assert failure.text.startswith("[31mRED]8;;http://evil.example")
+    assert len(failure.text) <= sending.MAX_SERVER_TEXT
