@@ -107,12 +107,22 @@ def store_by_content(
             Path(tmp).unlink(missing_ok=True)
 
 
+def read_limited(path: Path, limit: int) -> bytes | None:
+    """The file's bytes, or None when it holds more than `limit`. Read no further than
+    that: a size from stat() says nothing of /dev/zero, a pipe or a file still growing."""
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    return None if len(data) > limit else data
+
+
 def read_text(path: Path, field: str, *, limit: int = 1024 * 1024) -> str:
     """A text file the person gives (the message received): UTF-8, not too large."""
     try:
-        if path.stat().st_size > limit:
+        data = read_limited(path, limit)
+        if data is None:
             raise InputError(field, f"{path} is over {limit // 1024} kB; is it the right file?")
-        return path.read_text(encoding="utf-8")
+        # line ends as text mode reads them: \r\n and \r become \n
+        return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
         raise InputError(
             field, f"{path} is not UTF-8 ({exc.reason} at byte {exc.start}); save it as UTF-8"

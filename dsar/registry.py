@@ -14,7 +14,7 @@ from typing import Annotated, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Discriminator, Tag, ValidationError
 
-from . import clock, fields, safety
+from . import clock, fields, files, safety
 from .errors import AmbiguousBroker, InputError, RegistryError, UnknownBroker
 from .models import Broker, Campaign, Contact, ContactAddition
 
@@ -167,7 +167,12 @@ def _slug_at(raw: dict, loc: tuple) -> str | None:
 
 def read(path: Path) -> RegistryFile:
     try:
-        text = path.read_text(encoding="utf-8")
+        data = files.read_limited(path, MAX_REGISTRY_CHARS)
+        if data is None:
+            raise RegistryError(
+                [f"{path}: over {MAX_REGISTRY_CHARS // (1024 * 1024)} MB; is it a registry?"]
+            )
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise RegistryError([f"{path}: no such registry file"]) from None
     except (OSError, UnicodeDecodeError) as exc:

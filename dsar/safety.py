@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from .errors import DsarError, InputError
+from .files import read_limited
 
 # ------------------------------------------------------------------ names and paths
 
@@ -134,9 +135,10 @@ def _check_events(text: str, where: str) -> None:
 def read_yaml_file(path: Path, *, max_bytes: int = 64 * 1024):
     """A small YAML file the person wrote (association.yaml, profile.yaml)."""
     try:
-        if path.stat().st_size > max_bytes:
+        data = read_limited(path, max_bytes)
+        if data is None:
             raise YamlRefused(f"{path}: larger than {max_bytes // 1024} kB; is it the right file?")
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except IsADirectoryError:
         raise YamlRefused(f"{path} is a folder; give the YAML file") from None
     except UnicodeDecodeError as exc:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import stat
+from pathlib import Path
 
 import pytest
 
-from dsar import sending
+from dsar import safety, sending
 from dsar.cli import cli
+from dsar.errors import DsarError
 from dsar.web import guard
 
 TOKEN = "s3cret-token-for-tests"
@@ -90,3 +92,24 @@ def test_an_smtp_answer_reaches_the_journal_and_manifest_as_plain_text():
     assert "\x1b" not in str(failure) and "\x07" not in str(failure)
     assert failure.text.startswith("[31mRED]8;;http://evil.example")
     assert len(failure.text) <= sending.MAX_SERVER_TEXT
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["generate", "--broker", "selfcontact", "--name", "C M", "--sms-text-file"],
+        ["identify", "--text-file"],
+        ["brokers", "list", "--registry"],
+    ],
+)
+def test_a_file_without_end_is_refused_not_read_forever(runner, args):
+    # before: read whole, past any limit (stat() gave 0 bytes): memory ran out or it hung
+    result = runner.invoke(cli, [*args, "/dev/zero"])
+    assert result.exit_code in (1, 2), result.output
+    assert "/dev/zero" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_an_association_file_without_end_is_refused(tmp_path):
+    with pytest.raises(DsarError, match="larger than"):
+        safety.read_yaml_file(Path("/dev/zero"))
