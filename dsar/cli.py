@@ -558,7 +558,7 @@ def brokers_import(source, path, output, kind, force):
     result = open_app().import_registry(source, path, output, kind=kind, force=force)
     imported = result.report
     for problem in imported.problems:
-        click.echo(problem, err=True)
+        click.echo(printable(problem), err=True)  # upstream text: no escape sequence
     if imported.unmapped:
         kept_out = ", ".join(f"{k} ({n})" for k, n in imported.unmapped.most_common())
         click.echo(_("fields not carried over: {fields}").format(fields=kept_out), err=True)

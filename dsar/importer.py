@@ -17,6 +17,7 @@ import yaml
 
 from . import fields
 from .errors import DsarError, InputError
+from .i18n import _
 from .models import Broker
 from .registry import SCHEMA_VERSION, fold
 
@@ -71,6 +72,40 @@ def read_records(path: Path) -> Iterator[tuple[str, dict]]:
                     raise DsarError(f"{path} line {number}: not JSON ({exc})") from None
 
 
+# the upstream fields read, by the JSON type they must have: a record from outside may
+# hold anything (a number, a list, null) where text is expected
+TEXT_FIELDS = (
+    "slug",
+    "name",
+    "address",
+    "email",
+    "phone",
+    "fax",
+    "webform",
+    "web",
+    "request-language",
+    "suggested-transport-medium",
+    "quality",
+)
+LIST_FIELDS = ("sources", "runs", "relevant-countries")
+
+
+def _shape(record) -> str | None:
+    """What is wrong with the record's shape, or None: each field read has its type."""
+    if not isinstance(record, dict):
+        return _("not a JSON object but {kind}").format(kind=type(record).__name__)
+    for key in TEXT_FIELDS:
+        if record.get(key) is not None and not isinstance(record[key], str):
+            return _("'{key}' is {kind}, not text").format(key=key, kind=type(record[key]).__name__)
+    for key in LIST_FIELDS:
+        value = record.get(key)
+        if value is not None and not (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        ):
+            return _("'{key}' is not a list of texts").format(key=key)
+    return None
+
+
 def _contact(kind: str, value: str, slug: str, where: str, report: ImportReport) -> dict | None:
     try:
         if kind == "email":
@@ -88,6 +123,11 @@ def _contact(kind: str, value: str, slug: str, where: str, report: ImportReport)
 def convert(
     record: dict, where: str, report: ImportReport, *, kind: str = "company"
 ) -> dict | None:
+    wrong = _shape(record)
+    if wrong:
+        report.problems.append(_("{where}: skipped: {reason}").format(where=where, reason=wrong))
+        return None
+    record = {k: v for k, v in record.items() if v is not None}  # null: not given
     slug = record.get("slug", "")
     for key in record:
         if key in IGNORED:
@@ -157,7 +197,7 @@ def import_datenanfragen(path: Path, *, kind: str = "company") -> ImportReport:
         if entry is not None:
             converted.append((where, entry))
     names = {}
-    for _, entry in converted:
+    for _where, entry in converted:
         names.setdefault(fold(entry["name"]), entry["slug"])
     labels: dict[str, str] = {}
     for where, entry in converted:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Tag, ValidationError
 
 from . import clock, fields, files, safety
 from .errors import AmbiguousBroker, InputError, RegistryError, UnknownBroker
+from .i18n import _
 from .models import Broker, Campaign, Contact, ContactAddition
 
 SCHEMA_VERSION = 1
@@ -170,7 +171,11 @@ def read(path: Path) -> RegistryFile:
         data = files.read_limited(path, MAX_REGISTRY_CHARS)
         if data is None:
             raise RegistryError(
-                [f"{path}: over {MAX_REGISTRY_CHARS // (1024 * 1024)} MB; is it a registry?"]
+                [
+                    _("{path}: over {size} MB; is it a registry?").format(
+                        path=path, size=MAX_REGISTRY_CHARS // (1024 * 1024)
+                    )
+                ]
             )
         text = data.decode("utf-8")
     except FileNotFoundError:

@@ -113,3 +113,26 @@ def test_a_file_without_end_is_refused_not_read_forever(runner, args):
 def test_an_association_file_without_end_is_refused(tmp_path):
     with pytest.raises(DsarError, match="larger than"):
         safety.read_yaml_file(Path("/dev/zero"))
+
+
+def test_an_imported_record_of_any_shape_is_reported_never_a_traceback(runner, tmp_path):
+    records = [
+        "[1]",
+        "null",
+        '{"slug": "ab", "name": "A", "address": 5}',
+        '{"slug": "ab", "name": "A", "runs": [1]}',
+        '{"slug": "ab", "name": "A", "email": ["x@example.org"]}',
+        '{"slug": "ab", "name": null}',
+        '{"slug": "ok", "name": "Ok", "web": "\\u001b]8;;http://evil.example\\u0007x"}',
+    ]
+    source = tmp_path / "companies.jsonl"
+    source.write_text("\n".join(records) + "\n")
+    output = tmp_path / "imported.yaml"
+    result = runner.invoke(
+        cli, ["brokers", "import", "datenanfragen", str(source), "--output", str(output)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    for line in ("line 1: skipped", "line 2: skipped", "line 3: skipped", "line 5: skipped"):
+        assert line in result.output
+    assert "imported 1 entries" in result.output
