@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import stat
+from datetime import date
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
 from dsar import safety, sending
+from dsar.app import App
 from dsar.cli import cli
 from dsar.errors import DsarError
 from dsar.web import guard
+from dsar.web.pages import create_app
 
 TOKEN = "s3cret-token-for-tests"
 PORT = 8765
+ORIGIN = f"http://127.0.0.1:{PORT}"
 
 
 def asgi_get(app, raw_path: str, query: str) -> tuple[int, dict[bytes, bytes]]:
@@ -136,3 +142,28 @@ def test_an_imported_record_of_any_shape_is_reported_never_a_traceback(runner, t
     for line in ("line 1: skipped", "line 2: skipped", "line 3: skipped", "line 5: skipped"):
         assert line in result.output
     assert "imported 1 entries" in result.output
+
+
+@pytest.mark.parametrize("name", ["a" * 300 + ".pdf", "é" * 200 + ".pdf"])
+def test_an_upload_with_a_name_too_long_for_the_disk_is_kept(dsar_home, name):
+    client = TestClient(create_app(TOKEN, PORT), base_url=ORIGIN, follow_redirects=False)
+    assert client.get(f"/?token={TOKEN}").status_code == 303
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/").text).group(1)
+    with App() as app:
+        reference = app.generate(
+            "selfcontact",
+            name="Camille Martin",
+            phone="06 12 34 56 78",
+            formats=("pdf",),
+            out_dir=dsar_home / "letters",
+        ).reference
+    answer = client.post(
+        f"/requests/{reference}/answer",
+        data={"csrf": csrf, "state": "partial", "on": date.today().isoformat()},
+        files={"file": (name, b"%PDF-1.4 reply", "application/pdf")},
+    )
+    # before: 'File name too long', a 500 page and a traceback in the server's log
+    assert answer.status_code == 303, answer.text
+    with App() as app:
+        [reply] = [f for f in app.show(reference).files if f[0] == "reply"]
+    assert reply[1].read_bytes() == b"%PDF-1.4 reply" and reply[1].name.endswith(".pdf")

@@ -409,6 +409,9 @@ class Site:
         return self.render(request, "error.html.j2", status=500, message=message)
 
 
+MAX_NAME_BYTES = 120
+
+
 def letters_of(reference: str, original: str) -> str:
     return "/letters?" + urlencode({"ref": reference, "from": original})
 
@@ -421,6 +424,8 @@ async def keep_upload(form: Form, name: str, folder: Path) -> Path | None:
         return None
     base = Path((upload.filename or "").replace("\\", "/")).name
     base = "".join(c for c in base if unicodedata.category(c)[0] != "C").lstrip(".")
+    while len(base.encode("utf-8")) > MAX_NAME_BYTES:  # a file system's name limit is 255
+        base = base[1:]  # the end holds the extension
     target = folder / (base or "file")
     with target.open("wb") as out:
         while chunk := await upload.read(1 << 20):
