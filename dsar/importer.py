@@ -47,6 +47,27 @@ class ImportReport:
     unmapped: Counter = field(default_factory=Counter)
 
 
+def _record(text: str, where: str) -> dict:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DsarError(
+            _("{where}: not JSON ({problem})").format(where=where, problem=exc)
+        ) from None
+    except RecursionError:  # '[[[[…' nested past Python's stack
+        raise DsarError(
+            _("{where}: nested too deeply to be a company record").format(where=where)
+        ) from None
+
+
+def _not_utf8(where, exc: UnicodeDecodeError) -> DsarError:
+    return DsarError(
+        _("{where}: not UTF-8 ({reason} at byte {start}); save it as UTF-8").format(
+            where=where, reason=exc.reason, start=exc.start
+        )
+    )
+
+
 def read_records(path: Path) -> Iterator[tuple[str, dict]]:
     """Records from a JSON-lines file or a folder of upstream companies/*.json files."""
     if path.is_dir():
@@ -55,21 +76,25 @@ def read_records(path: Path) -> Iterator[tuple[str, dict]]:
             raise DsarError(f"{path}: no *.json company files found in it")
         for file in files:
             try:
-                yield file.name, json.loads(file.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as exc:
-                raise DsarError(f"{file}: not JSON ({exc})") from None
+                text = file.read_text(encoding="utf-8")
+            except UnicodeDecodeError as exc:
+                raise _not_utf8(file, exc) from None
+            except OSError as exc:
+                raise DsarError(f"{file}: cannot read it ({exc.strerror})") from None
+            yield file.name, _record(text, str(file))
         return
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open("rb")  # lines decoded one by one: an error names its line
     except OSError as exc:
         raise DsarError(f"{path}: cannot read it ({exc.strerror})") from None
     with handle:
-        for number, line in enumerate(handle, 1):
+        for number, raw in enumerate(handle, 1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise _not_utf8(f"{path} line {number}", exc) from None
             if line.strip():
-                try:
-                    yield f"{path.name} line {number}", json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DsarError(f"{path} line {number}: not JSON ({exc})") from None
+                yield f"{path.name} line {number}", _record(line, f"{path} line {number}")
 
 
 # the upstream fields read, by the JSON type they must have: a record from outside may

@@ -167,3 +167,35 @@ def test_an_upload_with_a_name_too_long_for_the_disk_is_kept(dsar_home, name):
     with App() as app:
         [reply] = [f for f in app.show(reference).files if f[0] == "reply"]
     assert reply[1].read_bytes() == b"%PDF-1.4 reply" and reply[1].name.endswith(".pdf")
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000 + b"\n", "line 1: nested too deeply"),
+        (b'{"slug": "a", "name": "A"}\n{"slug": "b", "name": "B\xff"}\n', "line 2: not UTF-8"),
+    ],
+)
+def test_an_import_file_nested_deep_or_not_utf8_is_an_error_not_a_traceback(
+    runner, tmp_path, content, said
+):
+    source = tmp_path / "companies.jsonl"
+    source.write_bytes(content)
+    output = tmp_path / "imported.yaml"
+    result = runner.invoke(
+        cli, ["brokers", "import", "datenanfragen", str(source), "--output", str(output)]
+    )
+    assert result.exit_code == 1, result.output
+    assert said in result.output
+    assert not output.exists()
+
+
+def test_an_import_folder_with_a_file_not_in_utf8_is_an_error(runner, tmp_path):
+    (tmp_path / "companies").mkdir()
+    (tmp_path / "companies" / "a.json").write_bytes(b'{"name": "\xff"}')
+    output = tmp_path / "imported.yaml"
+    result = runner.invoke(
+        cli, ["brokers", "import", "datenanfragen", str(tmp_path), "--output", str(output)]
+    )
+    assert result.exit_code == 1, result.output
+    assert "a.json: not UTF-8" in result.output
