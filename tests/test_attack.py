@@ -199,3 +199,16 @@ def test_an_import_folder_with_a_file_not_in_utf8_is_an_error(runner, tmp_path):
     )
     assert result.exit_code == 1, result.output
     assert "a.json: not UTF-8" in result.output
+
+
+def test_a_profile_detail_that_is_not_text_is_refused_not_signed(runner, dsar_home, tmp_path):
+    dsar_home.mkdir(parents=True, exist_ok=True)
+    (dsar_home / "profile.yaml").write_text(
+        "name: {a: 1}\nemail: a@example.org\nphone: '06 12 34 56 78'\n"
+    )
+    out = tmp_path / "letters"
+    result = runner.invoke(cli, ["generate", "--broker", "renaissance", "--out", str(out)])
+    # before: a letter signed "{'a': 1}"
+    assert result.exit_code == 1, result.output
+    assert "'name' should be text" in result.output
+    assert not out.exists()
