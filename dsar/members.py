@@ -108,12 +108,13 @@ def load_association(path: Path) -> Association:
                 path=path, missing=", ".join(missing)
             )
         )
+    text = {k: safety.scalar(data, k, path) for k in ("name", "address", "email", "representative")}
     try:
         return Association(
-            name=fields.text(str(data["name"]), "name", limit=200),
-            address=fields.text(str(data["address"]), "address", multiline=True, limit=500),
-            email=fields.email(str(data["email"])),
-            representative=fields.text(str(data["representative"]), "representative", limit=200),
+            name=fields.text(text["name"], "name", limit=200),
+            address=fields.text(text["address"], "address", multiline=True, limit=500),
+            email=fields.email(text["email"]),
+            representative=fields.text(text["representative"], "representative", limit=200),
         )
     except InputError as exc:
         raise DsarError(f"{path}: {exc}") from None

@@ -65,14 +65,7 @@ def load(path: Path) -> dict[str, str]:
                 path=path
             )
         )
-    for key, value in data.items():
-        if key in FIELDS and isinstance(value, dict | list):  # str() would sign "{'a': 1}"
-            raise DsarError(
-                _("{path}: '{field}' should be text; run dsar init again").format(
-                    path=path, field=key
-                )
-            )
-    return {k: str(v) for k, v in data.items() if k in FIELDS and v}
+    return {k: text for k in FIELDS if (text := safety.scalar(data, k, path))}
 
 
 def save(path: Path, person: Requester) -> None:

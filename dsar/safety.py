@@ -11,6 +11,7 @@ import yaml
 
 from .errors import DsarError, InputError
 from .files import read_limited
+from .i18n import _
 
 # ------------------------------------------------------------------ names and paths
 
@@ -130,6 +131,19 @@ def _check_events(text: str, where: str) -> None:
             if len(stack) >= MAX_DEPTH:
                 raise YamlRefused(f"{where} line {line}: nested more than {MAX_DEPTH} levels deep")
             stack.append([isinstance(event, yaml.MappingStartEvent), True, {}])
+
+
+def scalar(data: dict, key: str, where) -> str:
+    """A YAML value that must be text: a mapping or a list is refused, never str()-ed
+    into a letter ("{'a': 1}" as the name it is signed with)."""
+    value = data.get(key)
+    if isinstance(value, dict | list):
+        raise YamlRefused(
+            _("{path}: '{field}' should be text, not a list or a mapping").format(
+                path=where, field=key
+            )
+        )
+    return "" if value is None else str(value)
 
 
 def read_yaml_file(path: Path, *, max_bytes: int = 64 * 1024):

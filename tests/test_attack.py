@@ -18,6 +18,8 @@ from dsar.errors import DsarError
 from dsar.web import guard
 from dsar.web.pages import create_app
 
+from .test_batch import member, write_csv
+
 TOKEN = "s3cret-token-for-tests"
 PORT = 8765
 ORIGIN = f"http://127.0.0.1:{PORT}"
@@ -212,3 +214,31 @@ def test_a_profile_detail_that_is_not_text_is_refused_not_signed(runner, dsar_ho
     assert result.exit_code == 1, result.output
     assert "'name' should be text" in result.output
     assert not out.exists()
+
+
+def test_an_association_detail_that_is_not_text_is_refused(runner, tmp_path):
+    association = tmp_path / "association.yaml"
+    association.write_text(
+        "name: [a, b]\naddress: '1 rue\n75001 Paris'\nemail: a@example.org\nrepresentative: R\n"
+    )
+    members = write_csv(tmp_path / "members.csv", [member(1)])
+    out = tmp_path / "out"
+    result = runner.invoke(
+        cli,
+        [
+            "batch",
+            str(members),
+            "--broker",
+            "renaissance",
+            "--association",
+            str(association),
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+        ],
+    )
+    # before: e-mails from "['a', 'b']" <a@example.org>
+    assert result.exit_code == 1, result.output
+    assert "'name' should be text" in result.output
+    assert not list(out.glob("*.eml"))
