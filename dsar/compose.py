@@ -172,6 +172,9 @@ def write_recorded(
     """Write a letter's files and record them; when the journal cannot record them, the
     files just written are removed: no letter is left on disk that the journal does not
     know of."""
+    # before writing: a file written over a sent letter's, then removed when the journal
+    # refuses the redo, would take that evidence with it
+    journal.check_recordable(letter.request.reference, ",".join(formats))
     written = write(
         letter, formats, out_dir, force=force, pdf_renderer=pdf_renderer, extra=extra, kind=kind
     )

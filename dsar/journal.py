@@ -425,14 +425,7 @@ class Journal:
         if is_preview(medium):
             return
         with self.transaction() as db:
-            found = db.execute(
-                "SELECT state FROM requests WHERE reference = ?", (request.reference,)
-            ).fetchone()
-            if found and found[0] != "draft":
-                raise DsarError(
-                    f"{request.reference} is already {found[0]} and is never rewritten; "
-                    f"see dsar show {request.reference}"
-                )
+            self.check_recordable(request.reference, medium, db)
             db.execute("DELETE FROM files WHERE reference = ?", (request.reference,))
             db.execute(
                 """INSERT INTO requests (reference, created_at, kind, broker, right, lang, medium,
@@ -463,6 +456,22 @@ class Journal:
                     (request.reference, role, str(path.resolve()), sha256_file(path)),
                 )
             self._event(db, request.reference, "generated", request.letter_date, medium)
+
+    def check_recordable(self, reference: str, medium: str, db=None) -> None:
+        """Refuse a letter under a reference that left the machine, before its files are
+        written: they would land on that request's evidence (a second `complain --force`)."""
+        if is_preview(medium):
+            return
+        found = (
+            (db or self.db)
+            .execute("SELECT state FROM requests WHERE reference = ?", (reference,))
+            .fetchone()
+        )
+        if found and found[0] != "draft":
+            raise DsarError(
+                f"{reference} is already {found[0]} and is never rewritten; "
+                f"see dsar show {reference}"
+            )
 
     def _event(self, db, reference: str, what: str, on: date | None, detail: str | None = None):
         db.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import stat
 from datetime import date
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from dsar import safety, sending
+from dsar import clock, safety, sending
 from dsar.app import App
 from dsar.cli import cli
 from dsar.errors import DsarError
@@ -242,3 +243,28 @@ def test_an_association_detail_that_is_not_text_is_refused(runner, tmp_path):
     assert result.exit_code == 1, result.output
     assert "'name' should be text" in result.output
     assert not list(out.glob("*.eml"))
+
+
+def test_a_second_complaint_with_force_never_touches_the_one_that_was_sent(runner, tmp_path):
+    letters = tmp_path / "letters"
+    with clock.fixed(date(2026, 8, 1)), App() as app:
+        reference = app.generate(
+            "renaissance",
+            name="Camille Martin",
+            phone="06 12 34 56 78",
+            formats=("pdf",),
+            out_dir=letters,
+        ).reference
+        app.sent(reference, "2026-08-01")
+    with clock.fixed(date(2026, 11, 23)):
+        with App() as app:
+            complaint = app.complain(reference, out_dir=letters)
+            app.sent(complaint.reference, "2026-11-23")
+            kept = app.show(complaint.reference)
+        [(_role, path, sha)] = [f for f in kept.files if f[0] == "pdf"]
+        before = path.read_bytes()
+        with App() as app, pytest.raises(DsarError, match="never rewritten"):
+            app.complain(reference, out_dir=letters, force=True)
+    # before: written over, then removed when the journal refused to record it
+    assert path.read_bytes() == before
+    assert hashlib.sha256(before).hexdigest() == sha
