@@ -129,6 +129,11 @@ def request_to_json(request: Request) -> str:
     return json.dumps(_plain(request), ensure_ascii=False)
 
 
+def _association(data: dict) -> Association:
+    declared = data.get("declared_on")
+    return Association(**(data | {"declared_on": date.fromisoformat(declared) if declared else None}))
+
+
 def request_from_json(text: str) -> Request:
     """The journal is self-contained: the broker as it was when the letter was written."""
     data = json.loads(text)
@@ -158,7 +163,7 @@ def request_from_json(text: str) -> Request:
         to_email=data.get("to_email"),
         to_address=data.get("to_address"),
         mandate=Mandate(
-            association=Association(**mandate["association"]),
+            association=_association(mandate["association"]),
             signed_on=date.fromisoformat(mandate["signed_on"]),
             reference=mandate["reference"],
         )

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
 from . import fields
 from .errors import DsarError
@@ -42,6 +43,8 @@ def environment(user_templates: Path | None = None) -> jinja2.Environment:
     env.filters["long_date"] = fields.long_date
     # a phone number is never cut across two lines, in the PDF or the e-mail's text
     env.filters["nobreak"] = lambda value: str(value).replace(" ", "\u00a0")
+    # a reference, an e-mail address or a number never cut at a line end (white-space: nowrap)
+    env.filters["nowrap"] = lambda value: Markup('<span class="nowrap">{}</span>').format(value)
     return env
 
 
@@ -53,8 +56,50 @@ def reference_for(*parts: str) -> str:
     return f"DSAR-{code[:4]}-{code[4:]}"
 
 
+ANNEX_KINDS = ("broker", "party", "processor", "other")
+
+
+def recipient_kind(kind: str) -> str:
+    """The registry's kind as the annex knows it: broker, party, processor or other."""
+    return kind if kind in ANNEX_KINDS else "other"
+
+
+def annex_context(kind: str, right: str, lang: str) -> dict:
+    """All the legal annex may depend on: never the person, the reference or a date,
+    so a batch renders it once and reuses it for every member."""
+    return {"recipient_kind": recipient_kind(kind), "right": right, "lang": lang}
+
+
+def render_annex(env: jinja2.Environment, kind: str, right: str, lang: str) -> str:
+    """The annex's HTML, rendered once per environment and (kind, right, lang)."""
+    ctx = annex_context(kind, right, lang)
+    cache = env.__dict__.setdefault("_dsar_annexes", {})
+    key = (ctx["recipient_kind"], right, lang)
+    if key not in cache:
+        cache[key] = _template(env, f"letters/{lang}/annex.html.j2").render(ctx)
+    return cache[key]
+
+
+def _sender_number(sender: str) -> str | None:
+    """'36111' or '+33 6 ...': a number the message came from, said as such."""
+    compact = sender.replace(" ", "").replace(".", "")
+    digits = compact[1:] if compact.startswith("+") else compact
+    return compact if digits.isdigit() and 4 <= len(digits) <= 15 else None
+
+
+def place_of(request: Request) -> str | None:
+    """'Paris' in 'Paris, le 23 novembre 2026': given, else the association's town
+    (batch letters), else the person's."""
+    if request.place:
+        return request.place
+    if request.mandate and request.mandate.association.city:
+        return request.mandate.association.city
+    return request.requester.city
+
+
 def context(request: Request) -> dict:
     requester = request.requester
+    number = _sender_number(request.evidence.sender)
     return {
         "request": request,
         "lang": request.lang,
@@ -67,7 +112,10 @@ def context(request: Request) -> dict:
         "mandate": request.mandate,
         "party": request.campaign_party,
         "letter_date": request.letter_date,
-        "place": request.place or requester.city,
+        "place": place_of(request),
+        "sender_number": number,
+        "short_number": bool(number) and len(number) <= 6,
+        "recipient_kind": recipient_kind(request.broker.kind),
         "recipient_address": request.recipient_address,
         "recipient_email": request.recipient_email,
         "reply_email": request.reply_email,
@@ -89,21 +137,44 @@ def render(
 ) -> Letter:
     """Render one letter kind: request, reminder, reply-id, complaint."""
     ctx = context(request) | (extra or {})
-    try:
-        body = env.get_template(f"letters/{request.lang}/{kind}.html.j2").render(ctx)
-        subject = env.get_template(f"letters/{request.lang}/{kind}.subject.txt.j2").render(ctx)
-    except jinja2.TemplateNotFound as exc:
-        raise DsarError(f"template {exc.name} not found in the template folders") from None
-    except jinja2.TemplateError as exc:
-        # a user's override can be broken; say which template, not a traceback
-        raise DsarError(f"template error: {exc}") from None
+    body = _template(env, f"letters/{request.lang}/{kind}.html.j2").render(ctx)
+    subject = _template(env, f"letters/{request.lang}/{kind}.subject.txt.j2").render(ctx)
+    # the first request carries the legal annex; follow-ups cite it through the original
+    annex = (
+        render_annex(env, request.broker.kind, request.right, request.lang)
+        if kind == "request"
+        else ""
+    )
     return Letter(
         request=request,
         subject=" ".join(subject.split()),
         body_html=body,
-        body_text=html_to_text(body),
+        body_text=html_to_text(body) + (f"\n\n{html_to_text(annex)}" if annex else ""),
         gaps=gaps(request),
+        annex_html=annex,
     )
+
+
+class _Checked:
+    """A template whose errors become DsarError: a user's override can be broken."""
+
+    def __init__(self, template: jinja2.Template):
+        self.template = template
+
+    def render(self, ctx: dict) -> str:
+        try:
+            return self.template.render(ctx)
+        except jinja2.TemplateError as exc:
+            raise DsarError(f"template error in {self.template.name}: {exc}") from None
+
+
+def _template(env: jinja2.Environment, name: str) -> _Checked:
+    try:
+        return _Checked(env.get_template(name))
+    except jinja2.TemplateNotFound as exc:
+        raise DsarError(f"template {exc.name} not found in the template folders") from None
+    except jinja2.TemplateError as exc:
+        raise DsarError(f"template error: {exc}") from None
 
 
 def today() -> date:
