@@ -874,7 +874,14 @@ def parse_day(value: str | None, field: str = "on"):
 @click.option("--lrar", "lrar_number", help="Registered-letter number (LRAR).")
 @click.option("--received", help="Date on the acknowledgement of receipt, YYYY-MM-DD.")
 @click.option("--message-id", help="Message-ID of the e-mail you sent.")
-def sent(reference, on, lrar_number, received, message_id):
+@click.option(
+    "--proof",
+    "proofs",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A proof for the CNIL dossier: receipt scan, screenshot of the message; repeatable.",
+)
+def sent(reference, on, lrar_number, received, message_id, proofs):
     """Record that a request was sent, with its proof; the deadline starts to run.
 
     The one-month deadline (Art. 12(3)) counts from receipt: from --received when you
@@ -883,8 +890,11 @@ def sent(reference, on, lrar_number, received, message_id):
     \b
     Example:
       dsar sent DSAR-28FJ-ZUR7 --on 2026-01-31 --lrar 1A23456789012 --received 2026-02-02
+      dsar sent DSAR-28FJ-ZUR7 --on 2026-01-31 --proof receipt.pdf --proof sms.png
     """
     with open_journal() as journal:
+        for path in journal.add_proofs(reference, list(proofs)):
+            click.echo(f"kept {path}")
         journal.mark_sent(
             reference,
             fields.iso_date(on, "on"),
@@ -1023,7 +1033,8 @@ def write_letter(
     letter, chosen, out_dir, force, journal, *, env, templates_dir=None, kind="request", extra=None
 ):
     """Write a letter's outputs, record it in the journal, and say where it went."""
-    renderer = pdf_renderer(env, templates_dir) if "pdf" in chosen else None
+    encloses = bool((extra or {}).get("enclosed_html"))
+    renderer = pdf_renderer(env, templates_dir) if "pdf" in chosen or encloses else None
     written = compose.write(
         letter, chosen, out_dir, force=force, pdf_renderer=renderer, extra=extra
     )
@@ -1103,7 +1114,11 @@ def reply_id(reference, formats, lang, on, out_dir, force):
 @click.argument("reference")
 @click.option("--on", "on", help="Date of the complaint (default: today).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
-@click.option("--force", is_flag=True)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace existing files, and complain before the reminder's final deadline.",
+)
 @registry_option
 def complain(reference, on, out_dir, force, registries):
     """A complaint to the CNIL (Art. 77), and one dossier PDF with every piece.
@@ -1123,7 +1138,7 @@ def complain(reference, on, out_dir, force, registries):
     cnil = load_registry(registries).get("cnil")
     env = letters.environment(Paths.from_env().user_templates)
     with open_journal() as journal:
-        letter, extra = followup.complaint(journal, reference, env, cnil, on=day)
+        letter, extra = followup.complaint(journal, reference, env, cnil, on=day, force=force)
         written = write_letter(
             letter, ("pdf",), out_dir, force, journal, env=env, kind="complaint", extra=extra
         )
@@ -1140,10 +1155,12 @@ def complain(reference, on, out_dir, force, registries):
     click.echo(f"wrote {target}")
     for name in left_out:
         click.echo(
-            f"warning: the reply {name} is not a readable PDF: not bundled, but listed "
+            f"warning: {name} is not a readable PDF: not bundled, but listed "
             "with its checksum on the dossier's last page; attach it yourself",
             err=True,
         )
+    for item in extra["to_add"]:
+        click.echo(f"to add: {item['what']}: {item['how']}", err=True)
     click.echo("file it online at https://www.cnil.fr/fr/plaintes, or post it to the CNIL")
 
 

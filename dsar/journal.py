@@ -131,7 +131,9 @@ def request_to_json(request: Request) -> str:
 
 def _association(data: dict) -> Association:
     declared = data.get("declared_on")
-    return Association(**(data | {"declared_on": date.fromisoformat(declared) if declared else None}))
+    return Association(
+        **(data | {"declared_on": date.fromisoformat(declared) if declared else None})
+    )
 
 
 def request_from_json(text: str) -> Request:
@@ -420,17 +422,7 @@ class Journal:
         if state not in ANSWER_STATES:
             raise DsarError(f"'{state}' is not an answer state; use {', '.join(ANSWER_STATES)}")
         self.entry(reference)
-        kept = []
-        for source in files:
-            if not source.is_file():
-                raise DsarError(f"{source}: no such file")
-        for source in files:
-            from .files import write_private
-
-            target = (store or self.path.parent / "attachments") / reference / source.name
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            write_private(target, source.read_bytes(), overwrite=True)
-            kept.append(target)
+        kept = self._keep(reference, files, store)
         with self.transaction() as db:
             db.execute(
                 "UPDATE requests SET state = ?, answered_on = ? WHERE reference = ?",
@@ -442,6 +434,40 @@ class Journal:
                     (reference, "reply", str(path), sha256_file(path)),
                 )
             self._event(db, reference, f"answer:{state}", on, note)
+        return kept
+
+    def _keep(self, reference: str, files, store: Path | None = None) -> list[Path]:
+        """Copy evidence beside the journal, private; an existing copy is never overwritten."""
+        from .files import write_private
+
+        for source in files:
+            if not source.is_file():
+                raise DsarError(f"{source}: no such file")
+        kept = []
+        for source in files:
+            folder = (store or self.path.parent / "attachments") / reference
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            target = folder / source.name
+            if target.exists() and target.read_bytes() != source.read_bytes():
+                stem, n = target.stem, 2
+                while target.exists():
+                    target, n = folder / f"{stem}-{n}{source.suffix}", n + 1
+            if not target.exists():
+                write_private(target, source.read_bytes())
+            kept.append(target)
+        return kept
+
+    def add_proofs(self, reference: str, files) -> list[Path]:
+        """Proofs of sending (receipt scan, screenshot of the message) for the dossier."""
+        self.entry(reference)
+        kept = self._keep(reference, files)
+        with self.transaction() as db:
+            for path in kept:
+                db.execute(
+                    "INSERT OR REPLACE INTO files VALUES (?,?,?,?)",
+                    (reference, "proof", str(path), sha256_file(path)),
+                )
+                self._event(db, reference, "proof", None, path.name)
         return kept
 
     def mark_reminded(self, reference: str, on: date, reminder_ref: str) -> None:

@@ -9,11 +9,12 @@ words and a value a person typed can never become markup or template code.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date
 from pathlib import Path
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from . import fields
 from .errors import DsarError
@@ -44,8 +45,27 @@ def environment(user_templates: Path | None = None) -> jinja2.Environment:
     # a phone number is never cut across two lines, in the PDF or the e-mail's text
     env.filters["nobreak"] = lambda value: str(value).replace(" ", "\u00a0")
     # a reference, an e-mail address or a number never cut at a line end (white-space: nowrap)
-    env.filters["nowrap"] = lambda value: Markup('<span class="nowrap">{}</span>').format(value)
+    env.filters["nowrap"] = _nowrap
+    env.filters["unbroken"] = unbroken
     return env
+
+
+_UNBREAKABLE = re.compile(r"DSAR-[A-Z0-9]{4}-[A-Z0-9]{4}|\+?\d[\d ]{6,}\d|\S+@\S+")
+
+
+def unbroken(text: str) -> Markup:
+    """Escaped text whose references, phone numbers and e-mail addresses are never cut
+    at a line end (a subject line is plain text, built before any HTML)."""
+    out, last = [], 0
+    for match in _UNBREAKABLE.finditer(str(text)):
+        out += [escape(text[last : match.start()]), _nowrap(match.group())]
+        last = match.end()
+    out.append(escape(str(text)[last:]))
+    return Markup("").join(out)
+
+
+def _nowrap(value: str) -> Markup:
+    return Markup('<span class="nowrap">{}</span>').format(value)
 
 
 def reference_for(*parts: str) -> str:

@@ -134,6 +134,8 @@ def _article(value, name: str) -> str:
     if name.lower().startswith(("la ", "le ", "les ", "l'", "l’")):
         return ""
     return "l’" if name[:1].lower() in "aeiouyéèêh" else ""
+
+
 def _reader(handle, strict: bool = False):
     """A csv reader for a file as French spreadsheets export it: ';' or ',' is sniffed
     from the header line (a BOM is dropped by the utf-8-sig encoding)."""

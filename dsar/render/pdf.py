@@ -112,7 +112,9 @@ class PdfRenderer:
         back into one PDF per letter by the anchor each letter starts with."""
         anchored = [s.replace('id="letter"', f'id="letter-{i}"', 1) for i, s in enumerate(sections)]
         document = self._weasyprint.HTML(
-            string=self.document(anchored, lang, several=True), base_url=self.base_url, url_fetcher=self.fetcher
+            string=self.document(anchored, lang, several=True),
+            base_url=self.base_url,
+            url_fetcher=self.fetcher,
         ).render(font_config=self.font_config)
         owner: list[int | None] = []
         for page in document.pages:
