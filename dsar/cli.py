@@ -826,21 +826,27 @@ def _progress():
 )
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True)
+@click.option(
+    "--broker", "broker_slug", help="Controller for rows without a 'broker' column value."
+)
+@registry_option
 @click.argument(
     "csv_file", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path)
 )
-def mandate(association_file, out_dir, force, csv_file):
+def mandate(association_file, out_dir, force, broker_slug, registries, csv_file):
     """Mandate forms for members to sign: one per CSV row, or one blank form.
 
     \b
     Examples:
       dsar mandate --association association.yaml --out mandates/ members.csv
+      dsar mandate --association association.yaml --broker selfcontact --out mandates/ members.csv
       dsar mandate --association association.yaml --out mandates/
     """
     from . import members
     from .files import check_free, write_private
 
     association = members.load_association(association_file)
+    known = load_registry(registries)
     env = letters.environment(Paths.from_env().user_templates)
     renderer = pdf_renderer(env)
     rows = [] if csv_file is None else list(members.read(csv_file))
@@ -851,11 +857,14 @@ def mandate(association_file, out_dir, force, csv_file):
         out_dir / (f"mandate-{m.mandate_ref}.pdf" if m else "mandate-blank.pdf") for m in forms
     ]
     check_free(targets, overwrite=force)
-    for member, target in zip(forms, targets, strict=True):
+    # every row's controllers are looked up first: an unknown one stops before any file
+    named = [members.controllers(known, m, broker_slug) for m in forms]
+    for member, target, controllers in zip(forms, targets, named, strict=True):
         html = env.get_template("mandate.html.j2").render(
             association=association,
             member=member,
             phone=member.requester.phone_forms if member else None,
+            controllers=controllers,
         )
         write_private(target, renderer.render_html(html), overwrite=force)
     click.echo(f"wrote {len(targets)} mandate form(s) in {out_dir}")

@@ -64,6 +64,21 @@ def unbroken(text: str) -> Markup:
     return Markup("").join(out)
 
 
+# "art. 28(3)(e)", "15(1)(b)" or "C-154/21" stays on one line: a citation cut after ")"
+# reads as two citations
+_CITATION = re.compile(r"(?:[Aa]rt\.\u00a0)?\d+\(\d+\)(?:\([a-z]\))*|C-\d+/\d+")
+_TEXT = re.compile(r">([^<]+)<")
+
+
+def keep_citations(html: str) -> str:
+    """Wrap every article or case citation of our own HTML in a nowrap span."""
+
+    def text(match: re.Match) -> str:
+        return ">" + _CITATION.sub(r'<span class="nowrap">\g<0></span>', match.group(1)) + "<"
+
+    return _TEXT.sub(text, html)
+
+
 def _nowrap(value: str) -> Markup:
     return Markup('<span class="nowrap">{}</span>').format(value)
 
@@ -96,7 +111,7 @@ def render_annex(env: jinja2.Environment, kind: str, right: str, lang: str) -> s
     cache = env.__dict__.setdefault("_dsar_annexes", {})
     key = (ctx["recipient_kind"], right, lang)
     if key not in cache:
-        cache[key] = _template(env, f"letters/{lang}/annex.html.j2").render(ctx)
+        cache[key] = keep_citations(_template(env, f"letters/{lang}/annex.html.j2").render(ctx))
     return cache[key]
 
 
@@ -157,7 +172,7 @@ def render(
 ) -> Letter:
     """Render one letter kind: request, reminder, reply-id, complaint."""
     ctx = context(request) | (extra or {})
-    body = _template(env, f"letters/{request.lang}/{kind}.html.j2").render(ctx)
+    body = keep_citations(_template(env, f"letters/{request.lang}/{kind}.html.j2").render(ctx))
     subject = _template(env, f"letters/{request.lang}/{kind}.subject.txt.j2").render(ctx)
     # the first request carries the legal annex; follow-ups cite it through the original
     annex = (

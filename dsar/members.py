@@ -258,3 +258,14 @@ def _member(row: int, cells: dict[str, str]) -> Member | BadRow:
 
 def mandate(association: Association, member: Member) -> Mandate:
     return Mandate(association, fields.iso_date(member.mandate_date), member.mandate_ref)
+
+
+def controllers(registry, member: Member | None, broker: str | None = None) -> list:
+    """The controllers a member's mandate names: the row's broker (or the batch's), and
+    the party whose name the message carries. A mandate 'to any broker or party' is
+    not specific enough (LEGAL.md)."""
+    if member is None:
+        return []
+    named = [registry.get(member.broker or broker)] if (member.broker or broker) else []
+    named += compose.party_behind(registry, member.evidence)
+    return list({c.slug: c for c in named}.values())
