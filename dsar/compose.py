@@ -9,17 +9,18 @@ from pathlib import Path
 from . import fields, letters
 from .errors import InputError
 from .files import check_free, write_private
-from .models import Evidence, Letter, Mandate, Request, Requester
-from .registry import Registry, fold
-
-FORMATS = ("pdf", "email", "text")
+from .identify import parties_named
+from .models import Broker, Evidence, Letter, Mandate, Request, Requester
+from .registry import Registry
+from .render import mail
+from .vocabulary import FORMATS, RIGHTS, output_name
 
 
 def parse_formats(value: str) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown or not chosen:
-        raise InputError("format", f"'{value}': use pdf, email or text, comma-separated")
+        raise InputError("format", f"'{value}': use {', '.join(FORMATS)}, comma-separated")
     return chosen
 
 
@@ -40,15 +41,11 @@ def evidence(
     )
 
 
-def party_behind(registry: Registry, evidence: Evidence) -> list:
-    """Parties whose name or alias appears in the sender or text of the message."""
-    haystack = f" {fold(evidence.sender)} {fold(evidence.text)} "
-    return [
-        broker
-        for broker in registry
-        if broker.kind == "party"
-        and any(f" {fold(label)} " in haystack for label in (broker.name, *broker.aliases))
-    ]
+def party_behind(registry: Registry, evidence: Evidence) -> list[Broker]:
+    """Parties the message names, by identify's rules: what a letter says 'on behalf
+    of' is exactly what dsar identify finds in the same message."""
+    named = parties_named(registry, evidence.text, evidence.sender)
+    return [registry.brokers[slug] for slug in named]
 
 
 def build_request(
@@ -67,8 +64,8 @@ def build_request(
     mandate: Mandate | None = None,
 ) -> Request:
     target = registry.get(broker)
-    if right not in ("access", "erasure", "both"):
-        raise InputError("right", f"'{right}': use access, erasure or both")
+    if right not in RIGHTS:
+        raise InputError("right", f"'{right}': use {', '.join(RIGHTS)}")
     parties = [] if target.kind == "party" else party_behind(registry, evidence)
     identity = requester.phone or requester.email or requester.name
     return Request(
@@ -110,10 +107,16 @@ class Written:
     message_id: str | None = None
 
 
-def output_paths(letter: Letter, out_dir: Path, formats: tuple[str, ...]) -> dict[str, Path]:
-    stem = f"{letter.request.reference}-{letter.request.broker.slug}"
-    suffix = {"pdf": ".pdf", "email": ".eml"}
-    return {f: out_dir / f"{stem}{suffix[f]}" for f in formats if f in suffix}
+def output_paths(
+    letter: Letter, out_dir: Path, formats: tuple[str, ...], kind: str = "request"
+) -> dict[str, Path]:
+    request = letter.request
+    extension = {"pdf": "pdf", "email": "eml"}
+    return {
+        f: out_dir / output_name(request.reference, request.broker.slug, extension[f], kind)
+        for f in formats
+        if f in extension
+    }
 
 
 def write(
@@ -124,11 +127,10 @@ def write(
     force: bool,
     pdf_renderer=None,
     extra: dict | None = None,
+    kind: str = "request",
 ) -> Written:
     """Render every requested output first, then write: a failure leaves no partial file."""
-    from .render import mail
-
-    targets = output_paths(letter, out_dir, formats)
+    targets = output_paths(letter, out_dir, formats, kind)
     check_free(targets.values(), overwrite=force)
     result = Written()
     # a letter that says it encloses the original (a reminder) encloses it in fact

@@ -10,10 +10,6 @@ from pathlib import Path
 from .errors import DsarError, OutputExists
 
 
-def make_private_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-
-
 def write_private(path: Path, data: bytes | str, *, overwrite: bool = False) -> None:
     """Write all of `data` or nothing: a crash leaves either the old file or no file."""
     if isinstance(data, str):

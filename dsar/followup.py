@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, timedelta
-from pathlib import Path
 
 import jinja2
 
@@ -12,18 +11,18 @@ from . import deadlines, letters
 from .errors import DsarError
 from .journal import Entry, Journal
 from .models import Broker, Letter, Request
+from .render import assemble
+from .vocabulary import ANSWERED, NOT_YET_DUE, REMINDABLE
 
-_ANSWERS = ("answered", "partial", "refused", "id-requested")
 
-
-def first_request(journal: Journal, entry: Entry) -> dict:
-    """The facts of the first request that follow-up letters cite."""
+def first_request(journal: Journal, entry: Entry, on: date) -> dict:
+    """The facts of the first request that follow-up letters cite, as of `on`."""
     answered = [
         e["what"].split(":", 1)[1]
         for e in journal.events(entry.reference)
         if e["what"].startswith("answer:")
     ]
-    facts = entry.as_dict(date.today())
+    facts = entry.as_dict(on)
     facts.update(
         reference=entry.reference,
         right=entry.right,
@@ -36,7 +35,7 @@ def first_request(journal: Journal, entry: Entry) -> dict:
         answered_on=entry.answered_on,
         lrar_number=entry.lrar_number,
         message_id=entry.message_id,
-        answered_state=answered[-1] if answered and answered[-1] in _ANSWERS else None,
+        answered_state=answered[-1] if answered and answered[-1] in ANSWERED else None,
     )
     return facts
 
@@ -69,12 +68,12 @@ def reminder(
 ) -> tuple[Letter, dict]:
     entry = journal.entry(reference)
     _sent(entry)
-    if entry.state(on) not in ("overdue", "partial", "refused", "id-requested", "answered"):
+    if entry.state(on) not in REMINDABLE:
         raise DsarError(
             f"{reference} is {entry.state(on)}: its deadline ({entry.deadline}) has not passed; "
             "a reminder before then has no legal weight"
         )
-    first = first_request(journal, entry)
+    first = first_request(journal, entry, on)
     original = journal.page_html(reference)
     extra = {
         "first": first,
@@ -96,7 +95,7 @@ def reply_id(
 ) -> tuple[Letter, dict]:
     entry = journal.entry(reference)
     _sent(entry)
-    extra = {"first": first_request(journal, entry)}
+    extra = {"first": first_request(journal, entry, on)}
     request = _follow_up(journal.request(reference), "reply-id", on, lang)
     return letters.render(request, env, kind="reply-id", extra=extra), extra
 
@@ -114,7 +113,7 @@ def complaint(
     they were sent, in their own language."""
     entry = journal.entry(reference)
     _sent(entry)
-    if entry.state(on) in ("sent", "received", "extended", "draft"):
+    if entry.state(on) in NOT_YET_DUE:
         raise DsarError(
             f"{reference} is {entry.state(on)}: the recipient still has until {entry.deadline} "
             "to answer; complain after that"
@@ -128,13 +127,13 @@ def complaint(
         )
     original = journal.request(reference)
     replies = [path.name for role, path, _ in journal.files(reference, "reply")]
-    first = first_request(journal, entry)
+    first = first_request(journal, entry, on)
     extra = {
         "first": first,
         "organisation": original.broker,
         "replies": replies,
         "proofs": [path.name for _role, path, _ in journal.files(reference, "proof")],
-        "to_add": missing_proofs(journal, reference, first),
+        "to_add": missing_proofs(journal, reference),
     }
     request = _follow_up(
         original, "complaint", on, "fr", broker=cnil, to_email=None, to_address=None, lrar=False
@@ -142,14 +141,17 @@ def complaint(
     return letters.render(request, env, kind="complaint", extra=extra), extra
 
 
-def missing_proofs(journal: Journal, reference: str, first: dict) -> list[dict]:
+def missing_proofs(journal: Journal, reference: str) -> list[dict]:
     """Every proof the dossier should hold and does not, with the command that adds it."""
+    entry = journal.entry(reference)
+    answers = [e["what"] for e in journal.events(reference) if e["what"].startswith("answer:")]
+    answered_state = answers[-1].split(":", 1)[1] if answers else None
     proofs = journal.files(reference, "proof")
     found = []
     if not proofs:
         what = (
             "le scan de l’accusé de réception de la lettre recommandée"
-            if first["lrar_number"]
+            if entry.lrar_number
             else "la preuve d’envoi de la demande (accusé de réception ou courriel envoyé)"
         )
         found.append({"what": what, "how": f"dsar sent {reference} --on DATE --proof FILE"})
@@ -167,12 +169,11 @@ def missing_proofs(journal: Journal, reference: str, first: dict) -> list[dict]:
                     "how": f"dsar sent {ref} --on DATE --proof FILE",
                 }
             )
-    if first["answered_state"] and not journal.files(reference, "reply"):
+    if answered_state and not journal.files(reference, "reply"):
         found.append(
             {
                 "what": "la réponse de l’organisme",
-                "how": f"dsar answer {reference} --state {first['answered_state']} "
-                "--on DATE --file FILE",
+                "how": f"dsar answer {reference} --state {answered_state} --on DATE --file FILE",
             }
         )
     return found
@@ -180,13 +181,12 @@ def missing_proofs(journal: Journal, reference: str, first: dict) -> list[dict]:
 
 def proofs_html(journal: Journal, reference: str, env: jinja2.Environment, lang: str = "fr") -> str:
     """A last page listing every recorded step, the files held and the proofs to add."""
-    entry = journal.entry(reference)
     return env.get_template("proofs.html.j2").render(
         lang=lang,
         reference=reference,
         events=journal.events(reference),
         files=[(role, path.name, sha) for role, path, sha in journal.files(reference)],
-        to_add=missing_proofs(journal, reference, first_request(journal, entry)),
+        to_add=missing_proofs(journal, reference),
     )
 
 
@@ -201,8 +201,6 @@ def dossier(
     language), PDF replies and proofs, then the proofs page. Also returns the files
     left out because they are not readable PDFs (the proofs page lists them with
     their checksum)."""
-    from .render import assemble
-
     parts = [("the complaint", complaint_pdf)]
     for ref in [reference, *reminder_refs]:
         page = journal.page_html(ref)
@@ -226,7 +224,3 @@ def dossier(
 
 def reminders_of(journal: Journal, reference: str) -> list[str]:
     return [e["detail"] for e in journal.events(reference) if e["what"] == "reminded"]
-
-
-def attachments_dir(journal_path: Path) -> Path:
-    return journal_path.parent / "attachments"

@@ -8,9 +8,10 @@ words and a value a person typed can never become markup or template code.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
-from datetime import date
+from collections.abc import Sequence
 from pathlib import Path
 
 import jinja2
@@ -18,7 +19,7 @@ from markupsafe import Markup, escape
 
 from . import fields
 from .errors import DsarError
-from .models import Letter, Request
+from .models import Association, Letter, Request
 from .paths import SHIPPED_TEMPLATES
 from .render.text import html_to_text
 
@@ -28,14 +29,28 @@ def _autoescape(name: str | None) -> bool:
     return not (name or "").endswith(".txt.j2")
 
 
-def environment(user_templates: Path | None = None) -> jinja2.Environment:
-    """A user's folder overrides shipped templates by name (datasette's ChoiceLoader habit)."""
-    loaders = []
-    if user_templates and user_templates.is_dir():
-        loaders.append(jinja2.FileSystemLoader(user_templates))
-    loaders.append(jinja2.FileSystemLoader(SHIPPED_TEMPLATES))
+def template_roots(override: Path | None = None, user: Path | None = None) -> tuple[Path, ...]:
+    """Where templates are looked for, highest first: --templates DIR, the user's config
+    folder, then the shipped templates. Folders that do not exist are left out."""
+    chosen = [p for p in (override, user) if p is not None and p.is_dir()]
+    return (*dict.fromkeys(p.resolve() for p in chosen), SHIPPED_TEMPLATES)
+
+
+def environment(roots: Sequence[Path] | Path | None = None) -> jinja2.Environment:
+    """The one Jinja environment. A name is found in the first root that has it
+    (datasette's ChoiceLoader habit), and "default:NAME" always names the shipped
+    template, so an override can extend the template it replaces."""
+    if roots is None or isinstance(roots, Path):
+        roots = template_roots(roots)
     env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
+        loader=jinja2.ChoiceLoader(
+            [
+                jinja2.FileSystemLoader([str(r) for r in roots]),
+                jinja2.PrefixLoader(
+                    {"default": jinja2.FileSystemLoader(SHIPPED_TEMPLATES)}, delimiter=":"
+                ),
+            ]
+        ),
         autoescape=_autoescape,
         undefined=jinja2.StrictUndefined,
         lstrip_blocks=True,
@@ -111,7 +126,9 @@ def render_annex(env: jinja2.Environment, kind: str, right: str, lang: str) -> s
     cache = env.__dict__.setdefault("_dsar_annexes", {})
     key = (ctx["recipient_kind"], right, lang)
     if key not in cache:
-        cache[key] = keep_citations(_template(env, f"letters/{lang}/annex.html.j2").render(ctx))
+        with _template_errors():
+            template = env.get_template(f"letters/{lang}/annex.html.j2")
+            cache[key] = keep_citations(template.render(ctx))
     return cache[key]
 
 
@@ -119,7 +136,7 @@ def _sender_number(sender: str) -> str | None:
     """'36111' or '+33 6 ...': a number the message came from, said as such."""
     compact = sender.replace(" ", "").replace(".", "")
     digits = compact[1:] if compact.startswith("+") else compact
-    return compact if digits.isdigit() and 4 <= len(digits) <= 15 else None
+    return sender.strip() if digits.isdigit() and 4 <= len(digits) <= 15 else None
 
 
 def place_of(request: Request) -> str | None:
@@ -149,7 +166,7 @@ def context(request: Request) -> dict:
         "letter_date": request.letter_date,
         "place": place_of(request),
         "sender_number": number,
-        "short_number": bool(number) and len(number) <= 6,
+        "short_number": bool(number) and len(number.replace(" ", "")) <= 6,
         "recipient_kind": recipient_kind(request.broker.kind),
         "recipient_address": request.recipient_address,
         "recipient_email": request.recipient_email,
@@ -167,13 +184,23 @@ def gaps(request: Request) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _pick(env: jinja2.Environment, request: Request, kind: str, suffix: str) -> jinja2.Template:
+    """A template for this recipient (letters/fr/request-<slug>.html.j2) before the
+    general one (datasette's select_template habit)."""
+    folder = f"letters/{request.lang}"
+    return env.select_template(
+        [f"{folder}/{kind}-{request.broker.slug}.{suffix}", f"{folder}/{kind}.{suffix}"]
+    )
+
+
 def render(
     request: Request, env: jinja2.Environment, *, kind: str = "request", extra: dict | None = None
 ) -> Letter:
     """Render one letter kind: request, reminder, reply-id, complaint."""
     ctx = context(request) | (extra or {})
-    body = keep_citations(_template(env, f"letters/{request.lang}/{kind}.html.j2").render(ctx))
-    subject = _template(env, f"letters/{request.lang}/{kind}.subject.txt.j2").render(ctx)
+    with _template_errors():
+        body = keep_citations(_pick(env, request, kind, "html.j2").render(ctx))
+        subject = _pick(env, request, kind, "subject.txt.j2").render(ctx)
     # the first request carries the legal annex; follow-ups cite it through the original
     annex = (
         render_annex(env, request.broker.kind, request.right, request.lang)
@@ -190,27 +217,28 @@ def render(
     )
 
 
-class _Checked:
-    """A template whose errors become DsarError: a user's override can be broken."""
-
-    def __init__(self, template: jinja2.Template):
-        self.template = template
-
-    def render(self, ctx: dict) -> str:
-        try:
-            return self.template.render(ctx)
-        except jinja2.TemplateError as exc:
-            raise DsarError(f"template error in {self.template.name}: {exc}") from None
-
-
-def _template(env: jinja2.Environment, name: str) -> _Checked:
+@contextlib.contextmanager
+def _template_errors():
+    """A user's override can be missing or broken: say which template, not a traceback."""
     try:
-        return _Checked(env.get_template(name))
+        yield
+    except jinja2.TemplatesNotFound as exc:
+        raise DsarError(f"template {exc.templates[-1]} not found in the template folders") from None
     except jinja2.TemplateNotFound as exc:
         raise DsarError(f"template {exc.name} not found in the template folders") from None
     except jinja2.TemplateError as exc:
         raise DsarError(f"template error: {exc}") from None
 
 
-def today() -> date:
-    return date.today()
+def render_mandate(
+    env: jinja2.Environment, association: Association, member=None, controllers=()
+) -> str:
+    """The HTML of a mandate form: filled in for a member, with the controllers it
+    authorises the association to write to, or blank."""
+    with _template_errors():
+        return env.get_template("mandate.html.j2").render(
+            association=association,
+            member=member,
+            phone=member.requester.phone_forms if member else None,
+            controllers=list(controllers),
+        )

@@ -17,6 +17,7 @@ import yaml
 from . import compose, fields
 from .errors import DsarError, InputError
 from .models import Association, Evidence, Mandate, Requester
+from .profile import requester
 
 COLUMNS = (
     "name",
@@ -223,8 +224,6 @@ def read(path: Path) -> Iterator[Member | BadRow]:
 
 
 def _member(row: int, cells: dict[str, str]) -> Member | BadRow:
-    from .profile import requester
-
     for column in REQUIRED:
         if not cells.get(column, "").strip():
             return BadRow(row, column, "empty; it is required")

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, time
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from . import fields
 from .errors import InputError
-
-Kind = Literal["broker", "party", "authority", "processor", "sender", "company"]
-Quality = Literal["verified", "partial", "unverified", "imported"]
-ContactKind = Literal["email", "postal", "webform", "dpo-email", "phone", "fax"]
-Right = Literal["access", "erasure", "both"]
-Channel = Literal["sms", "voice", "email", "mail", "call"]
+from .vocabulary import Channel, ContactKind, Medium, Quality, Right
+from .vocabulary import RecipientKind as Kind
 
 
 def _checked(parser, value, name):
@@ -90,9 +86,7 @@ class Broker(_Strict):
         pattern=r"^[a-z]{2}$",
         description="language the recipient wants requests in (ISO 639-1); dsar writes fr or en",
     )
-    medium: Literal["email", "letter", "fax", "webform"] | None = Field(
-        None, description="how the recipient asks to receive requests"
-    )
+    medium: Medium | None = Field(None, description="how the recipient asks to receive requests")
     parent: str | None = Field(None, description="slug of the parent company")
     brokers_used: tuple[str, ...] = Field((), description="for a party: slugs of brokers it used")
     sources: tuple[Source, ...] = ()
@@ -168,8 +162,6 @@ class Requester:
 
 def town_of(address: str) -> str | None:
     """The town from a French address's last '75011 Paris' line, for 'Paris, le ...'."""
-    import re
-
     for line in reversed(address.splitlines()):
         match = re.match(r"^\s*\d{5}\s+(.+?)\s*(cedex.*)?$", line, re.IGNORECASE)
         if match:

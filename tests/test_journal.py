@@ -254,7 +254,8 @@ def test_status_table_makes_overdue_stand_out(runner, tmp_path):
     with Journal(tmp_path / "home" / "journal.sqlite3") as journal:
         entries = journal.entries()
     console = Console(record=True, force_terminal=True, width=140, color_system="truecolor")
-    report.print_table(entries, date(2026, 3, 10), console=console)
+    for part in report.status_tables(entries, date(2026, 3, 10)):
+        console.print(part)
     styled = console.export_text(styles=True)
     overdue_line = next(line for line in styled.splitlines() if ref in line)
     assert "overdue" in overdue_line and "\x1b[" in overdue_line and "41" in overdue_line
