@@ -79,17 +79,22 @@ def unbroken(text: str) -> Markup:
     return Markup("").join(out)
 
 
-# "art. 28(3)(e)", "15(1)(b)" or "C-154/21" stays on one line: a citation cut after ")"
-# reads as two citations
-_CITATION = re.compile(r"(?:[Aa]rt\.\u00a0)?\d+\(\d+\)(?:\([a-z]\))*|C-\d+/\d+")
+# "28(3)(e)", "15(1)(b)" or "C-154/21" stays on one line: a citation cut after ")" reads
+# as two. A word joiner (U+2060) rather than a nowrap span: WeasyPrint 70 mis-justifies
+# a line around a nowrap span that follows a hyphenated word. text.py drops the joiners.
+_CITATION = re.compile(r"\d+\(\d+\)(?:\([a-z]\))*|C-\d+/\d+")
 _TEXT = re.compile(r">([^<]+)<")
+WORD_JOINER = "\u2060"
 
 
 def keep_citations(html: str) -> str:
-    """Wrap every article or case citation of our own HTML in a nowrap span."""
+    """Join every article or case citation of our own HTML so no line end cuts it."""
+
+    def joined(match: re.Match) -> str:
+        return match.group().replace("(", WORD_JOINER + "(").replace("-", "-" + WORD_JOINER)
 
     def text(match: re.Match) -> str:
-        return ">" + _CITATION.sub(r'<span class="nowrap">\g<0></span>', match.group(1)) + "<"
+        return ">" + _CITATION.sub(joined, match.group(1)) + "<"
 
     return _TEXT.sub(text, html)
 
