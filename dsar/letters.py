@@ -59,7 +59,7 @@ def environment(roots: Sequence[Path] | Path | None = None) -> jinja2.Environmen
     env.filters["long_date"] = fields.long_date
     # a phone number is never cut across two lines, in the PDF or the e-mail's text
     env.filters["nobreak"] = lambda value: str(value).replace(" ", "\u00a0")
-    # a reference, an e-mail address or a number never cut at a line end (white-space: nowrap)
+    # a reference, an e-mail address or a number never cut at a line end
     env.filters["nowrap"] = _nowrap
     env.filters["unbroken"] = unbroken
     return env
@@ -99,8 +99,14 @@ def keep_citations(html: str) -> str:
     return _TEXT.sub(text, html)
 
 
-def _nowrap(value: str) -> Markup:
-    return Markup('<span class="nowrap">{}</span>').format(value)
+def _nowrap(value) -> Markup:
+    """One unbreakable word: no-break spaces, and word joiners after the hyphens, slashes
+    and '@' where a line may otherwise end (not a white-space: nowrap span: WeasyPrint 70
+    mis-justifies the lines around one)."""
+    text = str(value).replace(" ", "\u00a0")
+    for mark in "-/@.":
+        text = text.replace(mark, mark + WORD_JOINER)
+    return Markup(escape(text))
 
 
 def reference_for(*parts: str) -> str:

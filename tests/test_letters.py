@@ -532,7 +532,7 @@ def test_an_association_that_qualifies_claims_art80_in_mandate_and_letters(runne
     pdf = next(letters_out.rglob("*.pdf"))
     text = flat(pdf_text(pdf.read_bytes()))
     assert "Lyon, le 23 novembre 2026" in text  # the association's town, not the member's
-    assert "article 80(1) du RGPD" in text and "pourra me représenter devant la CNIL" in text
+    assert "peut aussi me représenter devant la CNIL (article 80(1) du RGPD, article 37" in text
     assert "Dominique Durand, présidente, Association Halte aux SMS" in text
 
 
