@@ -323,6 +323,18 @@ def test_party_and_processor_annexes(env):
     assert "Reconquête" not in processor
 
 
+def test_a_processor_is_asked_to_forward_and_name_the_controller(shipped, env):
+    person = profile.requester("Camille Martin", "", "06 12 34 56 78", None)
+    evidence = compose.evidence("sms", "2024-06-06", None, "36111", "Votez")
+    request = compose.build_request(
+        shipped, "lmp", person, evidence, right="access", letter_date=date(2026, 11, 23)
+    )
+    text = flat(letters.render(request, env).body_text)
+    assert "intervient pour le compte de clients" in text
+    assert "transmettre sans délai cette demande au responsable et de me le nommer" in text
+    assert "il vous est demandé de transmettre la présente demande sans délai" in text
+
+
 def test_email_carries_the_core_then_the_annex(shipped, env):
     person = profile.requester(
         "Camille Martin", "12 rue des Lilas\n75011 Paris", "06 12 34 56 78", "camille@example.org"
