@@ -465,12 +465,18 @@ class App:
     ) -> ReminderResult:
         """The reminder (relance) with a final 15-day deadline; the request is 'reminded'."""
         day = self._day(on, "on")
+        chosen = parse_formats(formats)
         letter, extra = followup.reminder(
-            self.journal, reference, self.templates, on=day, lang=lang
+            self.journal,
+            reference,
+            self.templates,
+            on=day,
+            lang=lang,
+            enclose=bool({"pdf", "email"} & set(chosen)),  # text alone encloses nothing
         )
         result = self._write(
             letter,
-            parse_formats(formats),
+            chosen,
             out_dir,
             force,
             kind="reminder",

@@ -64,8 +64,16 @@ def _follow_up(request: Request, kind: str, on: date, lang: str | None, **change
 
 
 def reminder(
-    journal: Journal, reference: str, env: jinja2.Environment, *, on: date, lang: str | None = None
+    journal: Journal,
+    reference: str,
+    env: jinja2.Environment,
+    *,
+    on: date,
+    lang: str | None = None,
+    enclose: bool = True,
 ) -> tuple[Letter, dict]:
+    """The reminder; with `enclose` (a PDF or an e-mail is written) it says the original
+    is enclosed, and compose.write appends or attaches it."""
     entry = journal.entry(reference)
     _sent(entry)
     if entry.state(on) not in REMINDABLE:
@@ -74,7 +82,7 @@ def reminder(
             "a reminder before then has no legal weight"
         )
     first = first_request(journal, entry, on)
-    original = journal.page_html(reference)
+    original = journal.page_html(reference) if enclose else None
     extra = {
         "first": first,
         "final_deadline": deadlines.final_deadline(on),
