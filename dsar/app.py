@@ -404,7 +404,7 @@ class App:
     def sent(
         self,
         reference: str,
-        on: DateLike,
+        on: DateLike = None,
         *,
         lrar: str | None = None,
         received: DateLike = None,
@@ -412,8 +412,15 @@ class App:
         proofs: Sequence[Path] = (),
     ) -> SentResult:
         """Record that a request was sent, with its proof: the deadline starts to run.
-        `proofs` (receipt scan, screenshot of the message) go into the CNIL dossier."""
+        `proofs` (receipt scan, screenshot of the message) go into the CNIL dossier; with
+        proofs alone (no `on`), nothing else of the record changes."""
+        if on is None and not proofs:
+            raise UsageError("give --on DATE (when it was sent), or --proof FILE to add a proof")
         kept = self.journal.add_proofs(reference, list(proofs))
+        if on is None:
+            return SentResult(
+                reference=reference, entry=self.journal.entry(reference), written=kept
+            )
         self.journal.mark_sent(
             reference,
             fields.iso_date(on, "on"),

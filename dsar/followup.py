@@ -162,11 +162,11 @@ def missing_proofs(journal: Journal, reference: str) -> list[dict]:
             if entry.lrar_number
             else "la preuve d’envoi de la demande (accusé de réception ou courriel envoyé)"
         )
-        found.append({"what": what, "how": f"dsar sent {reference} --on DATE --proof FILE"})
+        found.append({"what": what, "how": f"dsar sent {reference} --proof FILE"})
         found.append(
             {
                 "what": "une capture d’écran du message reçu",
-                "how": f"dsar sent {reference} --on DATE --proof FILE",
+                "how": f"dsar sent {reference} --proof FILE",
             }
         )
     for ref in reminders_of(journal, reference):
@@ -174,7 +174,7 @@ def missing_proofs(journal: Journal, reference: str) -> list[dict]:
             found.append(
                 {
                     "what": f"la preuve d’envoi de la relance {ref}",
-                    "how": f"dsar sent {ref} --on DATE --proof FILE",
+                    "how": f"dsar sent {ref} --proof FILE",
                 }
             )
     if answered_state and not journal.files(reference, "reply"):

@@ -470,10 +470,10 @@ def test_complaint_waits_for_the_final_deadline_and_names_missing_proofs(runner,
     for expected in (
         "Pièces à ajouter",
         "le scan de l’accusé de réception de la lettre recommandée",
-        f"dsar sent {ref} --on DATE --proof FILE",
+        f"dsar sent {ref} --proof FILE",
         "une capture d’écran du message reçu",
         f"la preuve d’envoi de la relance {reminder_ref}",
-        f"dsar sent {reminder_ref} --on DATE --proof FILE",
+        f"dsar sent {reminder_ref} --proof FILE",
         "Annex: legal grounds",  # the original, as sent, in its language
         "Dear Sir or Madam",  # the reminder defaulted to the original's language
         "Réclamation (art. 77 RGPD)",  # the complaint itself is in French, for the CNIL
@@ -483,8 +483,10 @@ def test_complaint_waits_for_the_final_deadline_and_names_missing_proofs(runner,
 
     receipt = tmp_path / "receipt.pdf"
     receipt.write_bytes(original.read_bytes())  # any real PDF stands for the scan
-    kept = invoke(runner, ["sent", ref, "--on", "2026-01-31", "--proof", str(receipt)])
-    assert "kept" in kept.output
+    nothing = runner.invoke(cli, ["sent", ref])
+    assert nothing.exit_code == 2 and "--proof FILE" in nothing.stderr
+    kept = invoke(runner, ["sent", ref, "--proof", str(receipt)])
+    assert "kept" in kept.output and "sent 2026" not in kept.output  # the sent date stays
     invoke(runner, ["complain", ref, "--out", str(cnil), "--on", "2026-03-27", "--force"])
     again = flat(pdf_text((cnil / f"{ref}-dossier-cnil.pdf").read_bytes()))
     assert "preuve : receipt.pdf" in again
