@@ -30,6 +30,8 @@ REMOVED = (  # claims that gave the recipient a way to stall, or misstated the l
     "targetings",
     "Je n’ai jamais donné",
     "Je n'ai jamais donné",
+    "plutôt que l’effacement",  # restriction must not read as opposing erasure
+    "rather than immediate erasure",
 )
 
 COMMAND = [
