@@ -3,8 +3,8 @@ core, a legal annex, and none of the sentences that handed the recipient a way o
 
 from __future__ import annotations
 
-import re
 import io
+import re
 from datetime import date
 
 import pdfplumber
