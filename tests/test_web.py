@@ -420,7 +420,8 @@ def test_writing_the_same_letter_again_replaces_its_draft_but_never_a_sent_one(c
         assert app.show(reference).request.lang == "en"
         app.sent(reference, date.today().isoformat())
     refused = client.post("/letters/new", data=letter)
-    assert refused.status_code == 400 and "already exists" in refused.text
+    # refused before any file is written, in the words that say why
+    assert refused.status_code == 400 and "never rewritten" in refused.text
     with App() as app:
         assert app.show(reference).request.lang == "en"  # the letter that left is kept
 
