@@ -82,6 +82,18 @@ def reminder(
     is enclosed, and compose.write appends or attaches it."""
     entry = journal.entry(reference)
     _sent(entry)
+    if entry.stored_state == "reminded":
+        # said apart: the deadline has passed, the reminder too has been sent
+        raise DsarError(
+            _(
+                "{reference} was already reminded on {reminded_on}; wait for its final "
+                "deadline ({final_deadline}), then: dsar complain {reference}"
+            ).format(
+                reference=reference,
+                reminded_on=entry.reminded_on,
+                final_deadline=entry.final_deadline,
+            )
+        )
     if entry.state(on) not in REMINDABLE:
         raise DsarError(
             _(

@@ -525,7 +525,8 @@ def test_an_association_that_qualifies_claims_art80_in_mandate_and_letters(runne
         "auprès des seuls organismes suivants",
         "Selfcontact",
         "Reconquête",  # the party the message names
-        "art. 80(1) du RGPD et art. 37 de la loi Informatique et Libertés",
+        # representation: LIL art. 38; which associations qualify: its art. 37 (IV)
+        "art. 80(1) du RGPD et art. 37 et 38 de la loi Informatique et Libertés",
         "association déclarée le 1er mars 2015",
         "article 1984 du Code civil",
     ):
@@ -549,7 +550,10 @@ def test_an_association_that_qualifies_claims_art80_in_mandate_and_letters(runne
     pdf = next(letters_out.rglob("*.pdf"))
     text = flat(pdf_text(pdf.read_bytes()))
     assert "Lyon, le 23 novembre 2026" in text  # the association's town, not the member's
-    assert "peut aussi me représenter devant la CNIL (article 80(1) du RGPD, article 37" in text
+    assert (
+        "peut aussi me représenter devant la CNIL (article 80(1) du RGPD, articles 37 et 38 de la"
+        in text
+    )
     assert "Dominique Durand, présidente, Association Halte aux SMS" in text
 
 
