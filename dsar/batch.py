@@ -71,6 +71,7 @@ class BatchResult:
 # ------------------------------------------------------------------ PDF workers
 
 _worker_renderer = None
+_worker_annexes: dict[tuple[str, str], object] = {}  # (lang, annex HTML) -> open pikepdf
 
 
 def _init_worker(templates: str | None) -> None:
@@ -83,9 +84,31 @@ def _init_worker(templates: str | None) -> None:
     _worker_renderer = PdfRenderer(env, roots)
 
 
-def _render_chunk(task: tuple[list[str], str]) -> list[bytes]:
-    sections, lang = task
-    return _worker_renderer.render_chunk(sections, lang)
+def _annex(annex_html: str, lang: str):
+    """The annex PDF, laid out once per worker process for each annex a batch uses."""
+    import pikepdf
+
+    key = (lang, annex_html)
+    if key not in _worker_annexes:
+        data = _worker_renderer.render_annex(annex_html, lang)
+        _worker_annexes[key] = pikepdf.open(io.BytesIO(data))
+    return _worker_annexes[key]
+
+
+def _render_chunk(task: tuple[list[str], list[str], str, str]) -> list[bytes]:
+    """Cores laid out as one document; each letter = its core pages + the annex, stamped."""
+    import pikepdf
+
+    from .render import assemble
+
+    sections, references, annex_html, lang = task
+    data, ranges = _worker_renderer.render_cores(sections, lang)
+    annex = _annex(annex_html, lang)
+    with pikepdf.open(io.BytesIO(data)) as cores:
+        return [
+            assemble.batch_letter(cores, pages, annex, reference)
+            for pages, reference in zip(ranges, references, strict=True)
+        ]
 
 
 class PdfPool:
@@ -94,7 +117,7 @@ class PdfPool:
     def __init__(self, workers: int, templates: Path | None):
         context = multiprocessing.get_context("forkserver")
         # workers fork from a server that has already imported WeasyPrint (~1 s each)
-        context.set_forkserver_preload(["dsar.render.pdf", "weasyprint"])
+        context.set_forkserver_preload(["dsar.render.pdf", "weasyprint", "pikepdf"])
         self.pool = context.Pool(
             workers,
             _init_worker,
@@ -104,8 +127,8 @@ class PdfPool:
         self.in_flight: deque = deque()
         self.limit = workers * 2
 
-    def submit(self, sections: list[str], lang: str, payload) -> Iterator:
-        self.in_flight.append((self.pool.apply_async(_render_chunk, ((sections, lang),)), payload))
+    def submit(self, task: tuple, payload) -> Iterator:
+        self.in_flight.append((self.pool.apply_async(_render_chunk, (task,)), payload))
         while len(self.in_flight) > self.limit:
             yield self._next()
 
@@ -133,15 +156,26 @@ def run(
     progress: Callable[[int], None] = lambda n: None,
 ) -> BatchResult:
     """progress(1) is called once per CSV row, good or bad, when it is done."""
+    from .render import html as page
     from .render import mail
-    from .render.pdf import PdfRenderer
 
     env = letters.environment(options.templates)
-    html_renderer = PdfRenderer(env) if "pdf" in options.formats else None  # sections only
     pool = PdfPool(options.workers, options.templates) if "pdf" in options.formats else None
     result = BatchResult()
-    chunk: list[tuple[str, Letter, ManifestRow]] = []
+    # letters wait in a chunk per annex (recipient kind, right, language): one chunk's
+    # cores are laid out together and joined to the same annex
+    chunks: dict[str, list[tuple[str, Letter, ManifestRow]]] = {}
     options.out_dir.mkdir(parents=True, exist_ok=True)
+
+    def submit(annex_html: str) -> Iterator:
+        chunk = chunks.pop(annex_html)
+        task = (
+            [c[0] for c in chunk],
+            [c[1].request.reference for c in chunk],
+            annex_html,
+            options.lang,
+        )
+        return pool.submit(task, chunk)
 
     def store(done) -> None:
         pdfs, items = done
@@ -183,11 +217,13 @@ def run(
             result.rows.append(row)
             pdf_path = options.out_dir / f"{reference}-{request.broker.slug}.pdf"
             eml_path = options.out_dir / f"{reference}-{request.broker.slug}.eml"
+            html_path = options.out_dir / f"{reference}-{request.broker.slug}.html"
+            wants_html = "html" in options.formats and (options.force or not html_path.exists())
             wants_pdf = "pdf" in options.formats and (options.force or not pdf_path.exists())
             wants_eml = "email" in options.formats and (
                 options.force or not journal.queued(reference)
             )
-            if journal.has(reference) and not wants_pdf and not wants_eml:
+            if journal.has(reference) and not (wants_pdf or wants_eml or wants_html):
                 result.resumed += 1  # done by an earlier, interrupted run
                 row.pdf = pdf_path.name if "pdf" in options.formats else ""
                 row.eml = eml_path.name if "email" in options.formats else ""
@@ -210,8 +246,18 @@ def run(
                 write_private(eml_path, eml, overwrite=True)
                 files["email"] = eml_path
                 row.eml = eml_path.name
-            section = html_renderer.section(letter) if html_renderer else None
-            page_html = html_renderer.document([section], options.lang) if section else None
+            section = page_html = None
+            if "pdf" in options.formats or "html" in options.formats:
+                section = page.section(env, letter)
+                page_html = page.document(
+                    env,
+                    [section, page.annex_section(letter.annex_html)],
+                    options.lang,
+                    letter.subject,
+                )  # the same as page.whole(), without laying out the core twice
+            if wants_html:
+                write_private(html_path, page_html, overwrite=True)
+                files["html"] = html_path
             journal.record(
                 request,
                 subject=letter.subject,
@@ -225,13 +271,13 @@ def run(
             if not wants_pdf:
                 progress(1)
             if wants_pdf:
+                chunk = chunks.setdefault(letter.annex_html, [])
                 chunk.append((section, letter, row))
                 if len(chunk) == CHUNK:
-                    for done in pool.submit([c[0] for c in chunk], options.lang, chunk):
+                    for done in submit(letter.annex_html):
                         store(done)
-                    chunk = []
-        if chunk:
-            for done in pool.submit([c[0] for c in chunk], options.lang, chunk):
+        for annex_html in list(chunks):
+            for done in submit(annex_html):
                 store(done)
         if pool:
             for done in pool.drain():

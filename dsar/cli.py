@@ -150,7 +150,7 @@ def init(name, address, phone, email):
     "formats",
     default="pdf,email",
     show_default=True,
-    help="pdf, email, text; comma-separated.",
+    help="pdf, email, text, html (the letter as dsar lays it out, one self-contained file); comma-separated.",
 )
 @click.option(
     "--out",
@@ -594,7 +594,7 @@ EXIT_SOME_FAILED = 3
     "formats",
     default="pdf,email",
     show_default=True,
-    help="pdf, email; comma-separated.",
+    help="pdf, email, html (one self-contained page per letter); comma-separated.",
 )
 @click.option(
     "--right", type=click.Choice(["access", "erasure", "both"]), default="both", show_default=True
@@ -687,7 +687,7 @@ def batch(
 
     chosen = compose.parse_formats(formats)
     if "text" in chosen:
-        raise click.UsageError("--format for a batch is pdf and/or email")
+        raise click.UsageError("--format for a batch is pdf, email and/or html")
     if send and "email" not in chosen:
         raise click.UsageError("--send needs --format to include email")
     if send and not smtp_host and not dry_run:
@@ -1025,7 +1025,7 @@ def write_letter(
     """Write a letter's outputs, record it in the journal, and say where it went."""
     renderer = pdf_renderer(env, templates_dir) if "pdf" in chosen else None
     written = compose.write(
-        letter, chosen, out_dir, force=force, pdf_renderer=renderer, extra=extra
+        letter, chosen, out_dir, force=force, pdf_renderer=renderer, extra=extra, env=env
     )
     journal.record(
         letter.request,

@@ -12,14 +12,14 @@ from .files import check_free, write_private
 from .models import Evidence, Letter, Mandate, Request, Requester
 from .registry import Registry, fold
 
-FORMATS = ("pdf", "email", "text")
+FORMATS = ("pdf", "email", "text", "html")
 
 
 def parse_formats(value: str) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown or not chosen:
-        raise InputError("format", f"'{value}': use pdf, email or text, comma-separated")
+        raise InputError("format", f"'{value}': use pdf, email, text or html, comma-separated")
     return chosen
 
 
@@ -110,7 +110,7 @@ class Written:
 
 def output_paths(letter: Letter, out_dir: Path, formats: tuple[str, ...]) -> dict[str, Path]:
     stem = f"{letter.request.reference}-{letter.request.broker.slug}"
-    suffix = {"pdf": ".pdf", "email": ".eml"}
+    suffix = {"pdf": ".pdf", "email": ".eml", "html": ".html"}
     return {f: out_dir / f"{stem}{suffix[f]}" for f in formats if f in suffix}
 
 
@@ -122,21 +122,26 @@ def write(
     force: bool,
     pdf_renderer=None,
     extra: dict | None = None,
+    env=None,
 ) -> Written:
-    """Render every requested output first, then write: a failure leaves no partial file."""
+    """Render every requested output first, then write: a failure leaves no partial file.
+    `env` (the Jinja environment) is needed for html without pdf; pdf brings its own."""
+    from .render import html as page
     from .render import mail
 
     targets = output_paths(letter, out_dir, formats)
     check_free(targets.values(), overwrite=force)
     result = Written()
+    if "pdf" in targets or "html" in targets:
+        result.page_html = page.whole(env or pdf_renderer.env, letter, extra)
     if "pdf" in targets:
-        result.page_html = pdf_renderer.html(letter, extra)
         result.pdf = pdf_renderer.render_html(result.page_html)
     if "email" in targets:
         message = mail.build(letter)
         result.eml, result.message_id = mail.to_bytes(message), message["Message-ID"]
     for kind, path in targets.items():
-        write_private(path, result.pdf if kind == "pdf" else result.eml, overwrite=force)
+        data = {"pdf": result.pdf, "email": result.eml, "html": result.page_html}[kind]
+        write_private(path, data, overwrite=force)
         result.files[kind] = path
     return result
 

@@ -74,6 +74,11 @@ def context(request: Request) -> dict:
     }
 
 
+def footer(reference: str, page: int, pages: int) -> str:
+    """The foot of every page; page.css writes the same words for a letter laid out whole."""
+    return f"{reference} \u2013 page {page}/{pages}"
+
+
 def gaps(request: Request) -> tuple[str, ...]:
     """What the letter lacks to be sent; said to the user, never filled by guessing."""
     found = []
@@ -84,25 +89,45 @@ def gaps(request: Request) -> tuple[str, ...]:
     return tuple(found)
 
 
-def render(
-    request: Request, env: jinja2.Environment, *, kind: str = "request", extra: dict | None = None
-) -> Letter:
-    """Render one letter kind: request, reminder, reply-id, complaint."""
-    ctx = context(request) | (extra or {})
+def annex_context(kind: str, right: str, lang: str) -> dict:
+    """All the annex may depend on: never the person, so a batch renders it once per
+    recipient kind, right and language."""
+    return {"kind": kind, "right": right, "lang": lang}
+
+
+def _render_template(env: jinja2.Environment, name: str, ctx: dict) -> str:
     try:
-        body = env.get_template(f"letters/{request.lang}/{kind}.html.j2").render(ctx)
-        subject = env.get_template(f"letters/{request.lang}/{kind}.subject.txt.j2").render(ctx)
+        return env.get_template(name).render(ctx)
     except jinja2.TemplateNotFound as exc:
         raise DsarError(f"template {exc.name} not found in the template folders") from None
     except jinja2.TemplateError as exc:
         # a user's override can be broken; say which template, not a traceback
         raise DsarError(f"template error: {exc}") from None
+
+
+def render_annex(env: jinja2.Environment, kind: str, right: str, lang: str) -> str:
+    return _render_template(env, f"letters/{lang}/annex.html.j2", annex_context(kind, right, lang))
+
+
+def render(
+    request: Request, env: jinja2.Environment, *, kind: str = "request", extra: dict | None = None
+) -> Letter:
+    """Render one letter kind: request, reminder, reply-id, complaint. A request is a
+    core and the annex; the other kinds are one body."""
+    ctx = context(request) | (extra or {})
+    body = _render_template(env, f"letters/{request.lang}/{kind}.html.j2", ctx)
+    subject = _render_template(env, f"letters/{request.lang}/{kind}.subject.txt.j2", ctx)
+    annex = ""
+    if kind == "request":
+        annex = render_annex(env, request.broker.kind, request.right, request.lang)
     return Letter(
         request=request,
         subject=" ".join(subject.split()),
         body_html=body,
-        body_text=html_to_text(body),
+        body_text=html_to_text(body + annex),
         gaps=gaps(request),
+        kind=kind,
+        annex_html=annex,
     )
 
 

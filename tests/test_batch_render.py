@@ -1,0 +1,126 @@
+"""A batch letter (core laid out with others, the annex laid out once, footers stamped)
+reads exactly as the same letter laid out whole; the html format is that letter."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+
+import pikepdf
+import pytest
+
+from dsar import batch, letters
+from dsar.cli import cli
+from dsar.render import html as page
+
+from .conftest import make_request
+from .test_batch import ASSOCIATION, batch_args, member, write_csv
+
+# what would make a renderer or a browser fetch something
+FETCHABLE = re.compile(r"(?i)\b(?:href|src|srcset|data)\s*=|url\(|@import|://|\bwww\.")
+
+
+def pdftotext(data: bytes) -> str:
+    return subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode("utf-8")
+
+
+def page_count(data: bytes) -> int:
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        return len(pdf.pages)
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+@pytest.mark.parametrize("right", ["access", "both"])
+def test_joined_letter_reads_as_the_whole_letter(shipped, env, pdf_renderer, lang, right):
+    first = letters.render(make_request(shipped, lang=lang, right=right), env)
+    second = letters.render(
+        make_request(shipped, lang=lang, right=right, name="Dominique Durand-Lefèvre"), env
+    )
+    assert first.annex_html == second.annex_html  # nothing of the person in the annex
+    batch._init_worker(None)  # the worker's own code path, in this process
+    task = (
+        [page.section(env, first), page.section(env, second)],
+        [first.request.reference, second.request.reference],
+        first.annex_html,
+        lang,
+    )
+    joined = batch._render_chunk(task)
+    for letter, data in zip([first, second], joined, strict=True):
+        whole = pdf_renderer.render(letter)
+        assert pdftotext(data) == pdftotext(whole)
+        pages = page_count(whole)
+        assert page_count(data) == pages
+        assert f"{letter.request.reference} \u2013 page {pages}/{pages}" in pdftotext(data)
+
+
+def test_the_annex_depends_on_kind_right_and_language_only(shipped, env):
+    annex = letters.render_annex(env, "broker", "both", "fr")
+    assert annex == letters.render(make_request(shipped, right="both"), env).annex_html
+    assert "Annexe" in annex and "Camille" not in annex
+    assert annex != letters.render_annex(env, "broker", "access", "fr")
+    assert letters.annex_context("party", "access", "en") == {
+        "kind": "party",
+        "right": "access",
+        "lang": "en",
+    }
+
+
+def no_fetch_render(pdf_renderer, html: str) -> bytes:
+    """Lay the page out with a fetcher that refuses and records every URL."""
+    import weasyprint
+
+    asked = []
+
+    def fetcher(url, *args, **kwargs):
+        asked.append(url)
+        raise ValueError("no fetching")
+
+    data = weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf(
+        font_config=pdf_renderer.font_config
+    )
+    assert asked == []
+    return data
+
+
+def test_html_format_is_the_batch_letter_and_fetches_nothing(
+    runner, tmp_path, dsar_home, pdf_renderer
+):
+    csv_path = write_csv(tmp_path / "m.csv", [member(1), member(2)])
+    association = tmp_path / "association.yaml"
+    association.write_text(ASSOCIATION)
+    out = tmp_path / "out"
+    args = batch_args(csv_path, association, out, "--format", "pdf,html", "--workers", "1")
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    pages = sorted(out.glob("DSAR-*.html"))
+    assert len(pages) == 2
+    for html_path in pages:
+        html = html_path.read_text(encoding="utf-8")
+        assert not FETCHABLE.search(html), FETCHABLE.search(html)
+        assert "<style>" in html and "Annexe" in html
+        pdf = html_path.with_suffix(".pdf").read_bytes()
+        assert pdftotext(no_fetch_render(pdf_renderer, html)) == pdftotext(pdf)
+
+
+def test_generate_html_format(runner, tmp_path, pdf_renderer):
+    out = tmp_path / "out"
+    args = ["generate", "--broker", "selfcontact", "--name", "Camille Martin", "--phone"]
+    args += [
+        "06 12 34 56 78",
+        "--email",
+        "camille@example.org",
+        "--address",
+        "1 rue X\n75001 Paris",
+    ]
+    args += ["--lang", "en", "--format", "html,pdf", "--out", str(out)]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    (html_path,) = out.glob("*.html")
+    html = html_path.read_text(encoding="utf-8")
+    assert not FETCHABLE.search(html)
+    pdf = html_path.with_suffix(".pdf").read_bytes()
+    assert pdftotext(no_fetch_render(pdf_renderer, html)) == pdftotext(pdf)
+    assert oct(html_path.stat().st_mode & 0o777) == "0o600"
