@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -294,6 +294,16 @@ class Journal:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        if self._grouped:  # inside grouped(): a savepoint, committed with the group
+            self.db.execute("SAVEPOINT unit")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK TO unit")
+                self.db.execute("RELEASE unit")
+                raise
+            self.db.execute("RELEASE unit")
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
@@ -301,6 +311,33 @@ class Journal:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    _grouped = False
+
+    @contextmanager
+    def grouped(self, every: int = 100) -> Iterator[Callable[[], None]]:
+        """Many writes in few transactions: yields tick(), to call once per unit of work,
+        which commits every `every` units. A commit costs ~0.45 ms here, more than
+        recording a batch letter. Each transaction() inside is a savepoint, whole or
+        undone; an exception commits the whole ones before it is raised on. A killed
+        process loses at most the uncommitted units, which a rerun redoes (nothing is
+        sent from inside a group)."""
+        count = 0
+
+        def tick() -> None:
+            nonlocal count
+            count += 1
+            if count % every == 0:
+                self.db.execute("COMMIT")
+                self.db.execute("BEGIN IMMEDIATE")
+
+        self.db.execute("BEGIN IMMEDIATE")
+        self._grouped = True
+        try:
+            yield tick
+        finally:
+            self._grouped = False
+            self.db.execute("COMMIT")
 
     # -------------------------------------------------------------- writing
 
