@@ -106,6 +106,7 @@ def _render_template(env: jinja2.Environment, name: str, ctx: dict) -> str:
         raise DsarError(f"template error: {exc}") from None
 
 
+@functools.lru_cache(maxsize=64)  # per environment: a batch renders each annex once
 def render_annex(env: jinja2.Environment, kind: str, right: str, lang: str) -> str:
     return _render_template(env, f"letters/{lang}/annex.html.j2", annex_context(kind, right, lang))
 
