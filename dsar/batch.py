@@ -19,12 +19,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from . import compose, letters, members
+from . import clock, compose, letters, members
 from .errors import DsarError, UnknownBroker
 from .files import sync, write_private, written
 from .journal import Journal
 from .models import Association, Letter
 from .registry import Registry
+from .render import assemble, mail
+from .render import html as page
+from .render.pdf import PdfRenderer
+from .results import BatchResult, ManifestRow
+from .vocabulary import output_name
 
 CHUNK = 20  # letters laid out together by one worker task
 RECYCLE_AFTER = 25  # tasks before a worker process is replaced
@@ -39,33 +44,12 @@ class BatchOptions:
     formats: tuple[str, ...]
     right: str = "both"
     lang: str = "fr"
-    letter_date: date = field(default_factory=date.today)
+    letter_date: date = field(default_factory=clock.today)
     strict: bool = False
     workers: int = max(1, os.cpu_count() or 1)
     force: bool = False
-    templates: Path | None = None
+    templates: tuple[Path, ...] = ()  # template roots, highest first (letters.template_roots)
     mandates: Path | None = None  # signed mandate scans, <mandate_ref>.pdf, attached to e-mails
-
-
-@dataclass
-class ManifestRow:
-    row: int
-    member: str
-    broker: str
-    reference: str
-    pdf: str = ""
-    eml: str = ""
-    email_status: str = ""
-
-
-@dataclass
-class BatchResult:
-    rows: list[ManifestRow] = field(default_factory=list)
-    bad: list[members.BadRow] = field(default_factory=list)
-    resumed: int = 0
-    unsigned: list[str] = field(default_factory=list)  # mandate refs without a scan to attach
-    print_files: list[Path] = field(default_factory=list)
-    manifest: Path | None = None
 
 
 # ------------------------------------------------------------------ PDF workers
@@ -74,14 +58,10 @@ _worker_renderer = None
 _worker_annexes: dict[tuple[str, str], object] = {}  # (lang, annex HTML) -> open pikepdf
 
 
-def _init_worker(templates: str | None) -> None:
+def _init_worker(roots: list[str]) -> None:
     global _worker_renderer
-    from .render.pdf import PdfRenderer
-
-    user = Path(templates) if templates else None
-    env = letters.environment(user)
-    roots = [*([user] if user and user.is_dir() else []), letters.SHIPPED_TEMPLATES]
-    _worker_renderer = PdfRenderer(env, roots)
+    paths = [Path(r) for r in roots]
+    _worker_renderer = PdfRenderer(letters.environment(paths), paths)
 
 
 def _annex(annex_html: str, lang: str):
@@ -99,8 +79,6 @@ def _render_chunk(task: tuple[list[str], list[str], str, str]) -> list[bytes]:
     """Cores laid out as one document; each letter = its core pages + the annex, stamped."""
     import pikepdf
 
-    from .render import assemble
-
     sections, references, annex_html, lang = task
     data, ranges = _worker_renderer.render_cores(sections, lang)
     annex = _annex(annex_html, lang)
@@ -114,14 +92,14 @@ def _render_chunk(task: tuple[list[str], list[str], str, str]) -> list[bytes]:
 class PdfPool:
     """A bounded pipeline of chunk renders; results come back in submission order."""
 
-    def __init__(self, workers: int, templates: Path | None):
+    def __init__(self, workers: int, roots: tuple[Path, ...]):
         context = multiprocessing.get_context("forkserver")
         # workers fork from a server that has already imported WeasyPrint (~1 s each)
         context.set_forkserver_preload(["dsar.render.pdf", "weasyprint", "pikepdf"])
         self.pool = context.Pool(
             workers,
             _init_worker,
-            (str(templates) if templates else None,),
+            ([str(r) for r in roots],),
             maxtasksperchild=RECYCLE_AFTER,
         )
         self.in_flight: deque = deque()
@@ -154,14 +132,14 @@ def run(
     registry: Registry,
     journal: Journal,
     progress: Callable[[int], None] = lambda n: None,
+    result: BatchResult | None = None,
 ) -> BatchResult:
-    """progress(1) is called once per CSV row, good or bad, when it is done."""
-    from .render import html as page
-    from .render import mail
-
-    env = letters.environment(options.templates)
-    pool = PdfPool(options.workers, options.templates) if "pdf" in options.formats else None
-    result = BatchResult()
+    """progress(1) is called once per CSV row, good or bad, when it is done. Rows are
+    added to `result` as they are done, so a caller holds them even if the run stops."""
+    result = result if result is not None else BatchResult()
+    roots = options.templates or letters.template_roots()
+    env = letters.environment(roots)
+    pool = PdfPool(options.workers, roots) if "pdf" in options.formats else None
     # letters wait in a chunk per annex (recipient kind, right, language): one chunk's
     # cores are laid out together and joined to the same annex
     chunks: dict[str, list[tuple[str, Letter, ManifestRow]]] = {}
@@ -180,7 +158,9 @@ def run(
     def store(done) -> None:
         pdfs, items = done
         for data, (_, letter, manifest_row) in zip(pdfs, items, strict=True):
-            path = options.out_dir / f"{letter.request.reference}-{letter.request.broker.slug}.pdf"
+            path = options.out_dir / output_name(
+                letter.request.reference, letter.request.broker.slug, "pdf"
+            )
             write_private(path, data, overwrite=True, durable=False)  # sync() at the end
             manifest_row.pdf = path.name
             journal.add_file(letter.request.reference, "pdf", path)
@@ -192,7 +172,7 @@ def run(
             for item in members.read(csv_path):
                 tick()
                 if isinstance(item, members.BadRow):
-                    result.bad.append(item)
+                    result.bad_rows.append(item)
                     progress(1)
                     if options.strict:
                         raise DsarError(f"{csv_path}: {item} (stopped: --strict)")
@@ -210,7 +190,7 @@ def run(
                     )
                 except UnknownBroker as exc:
                     bad = members.BadRow(item.row, "broker", str(exc))
-                    result.bad.append(bad)
+                    result.bad_rows.append(bad)
                     progress(1)
                     if options.strict:
                         raise DsarError(f"{csv_path}: {bad} (stopped: --strict)") from None
@@ -218,9 +198,9 @@ def run(
                 reference = request.reference
                 row = ManifestRow(item.row, request.requester.name, request.broker.slug, reference)
                 result.rows.append(row)
-                pdf_path = options.out_dir / f"{reference}-{request.broker.slug}.pdf"
-                eml_path = options.out_dir / f"{reference}-{request.broker.slug}.eml"
-                html_path = options.out_dir / f"{reference}-{request.broker.slug}.html"
+                pdf_path = options.out_dir / output_name(reference, request.broker.slug, "pdf")
+                eml_path = options.out_dir / output_name(reference, request.broker.slug, "eml")
+                html_path = options.out_dir / output_name(reference, request.broker.slug, "html")
                 wants_html = "html" in options.formats and (options.force or not written(html_path))
                 wants_pdf = "pdf" in options.formats and (options.force or not written(pdf_path))
                 wants_eml = "email" in options.formats and (
@@ -256,13 +236,8 @@ def run(
                     row.eml = eml_path.name
                 section = page_html = None
                 if "pdf" in options.formats or "html" in options.formats:
-                    section = page.section(env, letter)
-                    page_html = page.document(
-                        env,
-                        [section, page.annex_section(letter.annex_html)],
-                        options.lang,
-                        letter.subject,
-                    )  # the same as page.whole(), without laying out the core twice
+                    section = page.section(env, letter, annex_apart=True)  # the core
+                    page_html = page.whole(env, letter)
                 if wants_html:
                     write_private(html_path, page_html, overwrite=True, durable=False)
                     files["html"] = html_path
@@ -307,8 +282,6 @@ def run(
 
 def merge_for_duplex(paths) -> bytes:
     """One file for the printer: each letter starts on a right-hand (odd) page."""
-    from .render import assemble
-
     return assemble.join(((path.name, path.read_bytes()) for path in paths), recto=True)
 
 

@@ -9,17 +9,18 @@ from pathlib import Path
 from . import fields, letters
 from .errors import InputError
 from .files import check_free, write_private
-from .models import Evidence, Letter, Mandate, Request, Requester
-from .registry import Registry, fold
-
-FORMATS = ("pdf", "email", "text", "html")
+from .identify import parties_named
+from .models import Broker, Evidence, Letter, Mandate, Request, Requester
+from .registry import Registry
+from .render import mail
+from .vocabulary import FORMATS, RIGHTS, output_name
 
 
 def parse_formats(value: str) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown or not chosen:
-        raise InputError("format", f"'{value}': use pdf, email, text or html, comma-separated")
+        raise InputError("format", f"'{value}': use {', '.join(FORMATS)}, comma-separated")
     return chosen
 
 
@@ -40,15 +41,11 @@ def evidence(
     )
 
 
-def party_behind(registry: Registry, evidence: Evidence) -> list:
-    """Parties whose name or alias appears in the sender or text of the message."""
-    haystack = f" {fold(evidence.sender)} {fold(evidence.text)} "
-    return [
-        broker
-        for broker in registry
-        if broker.kind == "party"
-        and any(f" {fold(label)} " in haystack for label in (broker.name, *broker.aliases))
-    ]
+def party_behind(registry: Registry, evidence: Evidence) -> list[Broker]:
+    """Parties the message names, by identify's rules: what a letter says 'on behalf
+    of' is exactly what dsar identify finds in the same message."""
+    named = parties_named(registry, evidence.text, evidence.sender)
+    return [registry.brokers[slug] for slug in named]
 
 
 def build_request(
@@ -67,8 +64,8 @@ def build_request(
     mandate: Mandate | None = None,
 ) -> Request:
     target = registry.get(broker)
-    if right not in ("access", "erasure", "both"):
-        raise InputError("right", f"'{right}': use access, erasure or both")
+    if right not in RIGHTS:
+        raise InputError("right", f"'{right}': use {', '.join(RIGHTS)}")
     parties = [] if target.kind == "party" else party_behind(registry, evidence)
     identity = requester.phone or requester.email or requester.name
     return Request(
@@ -79,6 +76,8 @@ def build_request(
             target.slug,
             right,
             *((mandate.reference,) if mandate else (letter_date.isoformat(), "")),
+            # a letter in English is another letter: its own reference, its own files
+            *((lang,) if lang != "fr" else ()),
         ),
         broker=target,
         right=right,
@@ -108,10 +107,16 @@ class Written:
     message_id: str | None = None
 
 
-def output_paths(letter: Letter, out_dir: Path, formats: tuple[str, ...]) -> dict[str, Path]:
-    stem = f"{letter.request.reference}-{letter.request.broker.slug}"
-    suffix = {"pdf": ".pdf", "email": ".eml", "html": ".html"}
-    return {f: out_dir / f"{stem}{suffix[f]}" for f in formats if f in suffix}
+def output_paths(
+    letter: Letter, out_dir: Path, formats: tuple[str, ...], kind: str = "request"
+) -> dict[str, Path]:
+    request = letter.request
+    extension = {"pdf": "pdf", "email": "eml", "html": "html"}
+    return {
+        f: out_dir / output_name(request.reference, request.broker.slug, extension[f], kind)
+        for f in formats
+        if f in extension
+    }
 
 
 def write(
@@ -122,22 +127,31 @@ def write(
     force: bool,
     pdf_renderer=None,
     extra: dict | None = None,
+    kind: str = "request",
     env=None,
 ) -> Written:
     """Render every requested output first, then write: a failure leaves no partial file.
     `env` (the Jinja environment) is needed for html without pdf; pdf brings its own."""
     from .render import html as page
-    from .render import mail
 
-    targets = output_paths(letter, out_dir, formats)
+    targets = output_paths(letter, out_dir, formats, kind)
     check_free(targets.values(), overwrite=force)
     result = Written()
+    # a letter that says it encloses the original (a reminder) encloses it in fact
+    enclosed_html = (extra or {}).get("enclosed_html")
+    wants_pdf = "pdf" in targets or "email" in targets
+    enclosed = pdf_renderer.render_html(enclosed_html) if enclosed_html and wants_pdf else None
     if "pdf" in targets or "html" in targets:
         result.page_html = page.whole(env or pdf_renderer.env, letter, extra)
     if "pdf" in targets:
         result.pdf = pdf_renderer.render_html(result.page_html)
+        if enclosed:
+            from .render import assemble
+
+            result.pdf = assemble.join([("the letter", result.pdf), ("the original", enclosed)])
     if "email" in targets:
-        message = mail.build(letter)
+        attachments = {extra["enclosed_name"]: enclosed} if enclosed else None
+        message = mail.build(letter, attachments)
         result.eml, result.message_id = mail.to_bytes(message), message["Message-ID"]
     for kind, path in targets.items():
         data = {"pdf": result.pdf, "email": result.eml, "html": result.page_html}[kind]

@@ -1,15 +1,24 @@
-"""The one error family dsar raises; cli.py turns it into a message and an exit code."""
+"""The one error family dsar raises; cli.py turns it into a message and the error's
+exit code, in one place."""
 
 from __future__ import annotations
+
+from .results import EXIT_ERROR, EXIT_USAGE
 
 
 class DsarError(Exception):
     """Something the user can fix; the message says what to do next."""
 
-    exit_code = 1
+    exit_code = EXIT_ERROR
 
 
-class InputError(DsarError):
+class UsageError(DsarError):
+    """Options that cannot go together, or one missing that another needs."""
+
+    exit_code = EXIT_USAGE
+
+
+class InputError(UsageError):
     """A value the user gave (flag, profile, CSV cell) is not valid."""
 
     def __init__(self, field: str, reason: str):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from datetime import date, datetime, time
 from urllib.parse import urlparse
 
@@ -17,8 +18,8 @@ from babel.dates import format_date
 from stdnum.fr import siren as stdnum_siren
 
 from .errors import InputError
+from .vocabulary import LANGUAGES
 
-LANGUAGES = ("fr", "en")
 _LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 
 
@@ -82,7 +83,9 @@ def clock_time(value: str, field: str = "time") -> time:
 
 def language(value: str, field: str = "lang") -> str:
     if value not in LANGUAGES:
-        raise InputError(field, f"'{value}' is not a supported language; use one of fr, en")
+        raise InputError(
+            field, f"'{value}' is not a supported language; use one of {', '.join(LANGUAGES)}"
+        )
     return value
 
 
@@ -132,8 +135,6 @@ def text(value: str, field: str, *, multiline: bool = False, limit: int = 5000) 
     are normalised to \\n where they are allowed and refused where they are not (a
     name with a newline would forge an e-mail header).
     """
-    import unicodedata
-
     value = value.replace("\r\n", "\n")
     if multiline:
         value = "".join("\n" if c in _LINE_BREAKS else c for c in value)

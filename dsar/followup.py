@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import html
-from datetime import date
-from pathlib import Path
+from datetime import date, timedelta
 
 import jinja2
 
@@ -13,18 +11,18 @@ from . import deadlines, letters
 from .errors import DsarError
 from .journal import Entry, Journal
 from .models import Broker, Letter, Request
+from .render import assemble
+from .vocabulary import ANSWERED, NOT_YET_DUE, REMINDABLE
 
-_ANSWERS = ("answered", "partial", "refused", "id-requested")
 
-
-def first_request(journal: Journal, entry: Entry) -> dict:
-    """The facts of the first request that follow-up letters cite."""
+def first_request(journal: Journal, entry: Entry, on: date) -> dict:
+    """The facts of the first request that follow-up letters cite, as of `on`."""
     answered = [
         e["what"].split(":", 1)[1]
         for e in journal.events(entry.reference)
         if e["what"].startswith("answer:")
     ]
-    facts = entry.as_dict(date.today())
+    facts = entry.as_dict(on)
     facts.update(
         reference=entry.reference,
         right=entry.right,
@@ -37,7 +35,7 @@ def first_request(journal: Journal, entry: Entry) -> dict:
         answered_on=entry.answered_on,
         lrar_number=entry.lrar_number,
         message_id=entry.message_id,
-        answered_state=answered[-1] if answered and answered[-1] in _ANSWERS else None,
+        answered_state=answered[-1] if answered and answered[-1] in ANSWERED else None,
     )
     return facts
 
@@ -51,11 +49,16 @@ def _sent(entry: Entry) -> None:
 
 
 def _follow_up(request: Request, kind: str, on: date, lang: str | None, **changes) -> Request:
+    """A follow-up in the original's language unless told otherwise; a letter in another
+    language gets its own reference, hence its own files."""
+    lang = lang or request.lang
     return dataclasses.replace(
         request,
-        reference=letters.reference_for(request.reference, kind, on.isoformat()),
+        reference=letters.reference_for(
+            request.reference, kind, on.isoformat(), *((lang,) if lang != request.lang else ())
+        ),
         letter_date=on,
-        lang=lang or request.lang,
+        lang=lang,
         **changes,
     )
 
@@ -65,13 +68,22 @@ def reminder(
 ) -> tuple[Letter, dict]:
     entry = journal.entry(reference)
     _sent(entry)
-    if entry.state(on) not in ("overdue", "partial", "refused", "id-requested", "answered"):
+    if entry.state(on) not in REMINDABLE:
         raise DsarError(
             f"{reference} is {entry.state(on)}: its deadline ({entry.deadline}) has not passed; "
             "a reminder before then has no legal weight"
         )
-    first = first_request(journal, entry)
-    extra = {"first": first, "final_deadline": deadlines.final_deadline(on)}
+    first = first_request(journal, entry, on)
+    original = journal.page_html(reference)
+    extra = {
+        "first": first,
+        "final_deadline": deadlines.final_deadline(on),
+        # the reminder says the request is enclosed only when it is: its PDF is appended
+        # and the e-mail attaches it (compose.write, enclosed_html)
+        "enclosed": bool(original),
+        "enclosed_html": original,
+        "enclosed_name": f"{reference}-{entry.broker}.pdf",
+    }
     request = _follow_up(
         journal.request(reference), "reminder", on, lang, lrar=entry.lrar_number is not None
     )
@@ -83,28 +95,45 @@ def reply_id(
 ) -> tuple[Letter, dict]:
     entry = journal.entry(reference)
     _sent(entry)
-    extra = {"first": first_request(journal, entry)}
+    extra = {"first": first_request(journal, entry, on)}
     request = _follow_up(journal.request(reference), "reply-id", on, lang)
     return letters.render(request, env, kind="reply-id", extra=extra), extra
 
 
 def complaint(
-    journal: Journal, reference: str, env: jinja2.Environment, cnil: Broker, *, on: date
+    journal: Journal,
+    reference: str,
+    env: jinja2.Environment,
+    cnil: Broker,
+    *,
+    on: date,
+    force: bool = False,
 ) -> tuple[Letter, dict]:
-    """Always in French: the CNIL's language."""
+    """Always in French: the CNIL's language. The original letters go in the dossier as
+    they were sent, in their own language."""
     entry = journal.entry(reference)
     _sent(entry)
-    if entry.state(on) in ("sent", "received", "extended", "draft"):
+    if entry.state(on) in NOT_YET_DUE:
         raise DsarError(
             f"{reference} is {entry.state(on)}: the recipient still has until {entry.deadline} "
             "to answer; complain after that"
         )
+    final = entry.final_deadline
+    if final and on <= final and not force:
+        raise DsarError(
+            f"{reference}: the reminder gave until {final} to answer; the complaint may go "
+            f"from {final + timedelta(days=1)} (dsar complain {reference} --on "
+            f"{final + timedelta(days=1)}), or now with --force"
+        )
     original = journal.request(reference)
     replies = [path.name for role, path, _ in journal.files(reference, "reply")]
+    first = first_request(journal, entry, on)
     extra = {
-        "first": first_request(journal, entry),
+        "first": first,
         "organisation": original.broker,
         "replies": replies,
+        "proofs": [path.name for _role, path, _ in journal.files(reference, "proof")],
+        "to_add": missing_proofs(journal, reference),
     }
     request = _follow_up(
         original, "complaint", on, "fr", broker=cnil, to_email=None, to_address=None, lrar=False
@@ -112,56 +141,86 @@ def complaint(
     return letters.render(request, env, kind="complaint", extra=extra), extra
 
 
-def proofs_html(journal: Journal, reference: str) -> str:
-    """A last page listing every recorded step: dates, registered numbers, Message-IDs."""
-    rows = "".join(
-        f"<tr><td>{html.escape(e['on_date'] or '')}</td><td>{html.escape(e['what'])}</td>"
-        f"<td>{html.escape(e['detail'] or '')}</td><td>{html.escape(e['at'])}</td></tr>"
-        for e in journal.events(reference)
-    )
-    files = "".join(
-        f"<li>{html.escape(role)} : {html.escape(path.name)} (SHA-256 {sha[:16]}…)</li>"
-        for role, path, sha in journal.files(reference)
-    )
-    return (
-        "<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'><style>"
-        "@page{size:A4;margin:20mm} body{font-family:'DejaVu Sans';font-size:9pt}"
-        "td,th{border:0.3mm solid #999;padding:1mm 2mm;text-align:left}"
-        "table{border-collapse:collapse;width:100%}</style></head><body>"
-        f"<h2>Journal de la demande {html.escape(reference)}</h2>"
-        "<table><tr><th>date</th><th>étape</th><th>détail</th><th>enregistré le (UTC)</th></tr>"
-        f"{rows}</table><h3>Fichiers</h3><ul>{files}</ul></body></html>"
+def missing_proofs(journal: Journal, reference: str) -> list[dict]:
+    """Every proof the dossier should hold and does not, with the command that adds it."""
+    entry = journal.entry(reference)
+    answers = [e["what"] for e in journal.events(reference) if e["what"].startswith("answer:")]
+    answered_state = answers[-1].split(":", 1)[1] if answers else None
+    proofs = journal.files(reference, "proof")
+    found = []
+    if not proofs:
+        what = (
+            "le scan de l’accusé de réception de la lettre recommandée"
+            if entry.lrar_number
+            else "la preuve d’envoi de la demande (accusé de réception ou courriel envoyé)"
+        )
+        found.append({"what": what, "how": f"dsar sent {reference} --on DATE --proof FILE"})
+        found.append(
+            {
+                "what": "une capture d’écran du message reçu",
+                "how": f"dsar sent {reference} --on DATE --proof FILE",
+            }
+        )
+    for ref in reminders_of(journal, reference):
+        if journal.has(ref) and not journal.files(ref, "proof"):
+            found.append(
+                {
+                    "what": f"la preuve d’envoi de la relance {ref}",
+                    "how": f"dsar sent {ref} --on DATE --proof FILE",
+                }
+            )
+    if answered_state and not journal.files(reference, "reply"):
+        found.append(
+            {
+                "what": "la réponse de l’organisme",
+                "how": f"dsar answer {reference} --state {answered_state} --on DATE --file FILE",
+            }
+        )
+    return found
+
+
+def proofs_html(journal: Journal, reference: str, env: jinja2.Environment, lang: str = "fr") -> str:
+    """A last page listing every recorded step, the files held and the proofs to add."""
+    return env.get_template("proofs.html.j2").render(
+        lang=lang,
+        reference=reference,
+        events=journal.events(reference),
+        files=[(role, path.name, sha) for role, path, sha in journal.files(reference)],
+        to_add=missing_proofs(journal, reference),
     )
 
 
 def dossier(
-    journal: Journal, reference: str, complaint_pdf: bytes, renderer, reminder_refs: list[str]
+    journal: Journal,
+    reference: str,
+    complaint_pdf: bytes,
+    renderer,
+    reminder_refs: list[str],
 ) -> tuple[bytes, list[str]]:
-    """One PDF: the complaint, the request, reminders, PDF replies, then the proofs page.
-    Also returns the reply files left out because they are not readable PDFs (the
-    proofs page still lists them with their checksum)."""
-    from .render import assemble
-
+    """One PDF: the complaint, the request and reminders as sent (each in its own
+    language), PDF replies and proofs, then the proofs page. Also returns the files
+    left out because they are not readable PDFs (the proofs page lists them with
+    their checksum)."""
     parts = [("the complaint", complaint_pdf)]
     for ref in [reference, *reminder_refs]:
         page = journal.page_html(ref)
         if page:
             parts.append((f"the letter {ref}", renderer.render_html(page)))
     left_out = []
-    for _role, path, _sha in journal.files(reference, "reply"):
-        if path.suffix.lower() == ".pdf" and path.is_file():
-            data = path.read_bytes()
-            if assemble.readable(data):
-                parts.append((f"the reply {path.name}", data))
-            else:
-                left_out.append(path.name)
-    parts.append(("the proofs page", renderer.render_html(proofs_html(journal, reference))))
+    for role in ("reply", "proof"):
+        for _role, path, _sha in journal.files(reference, role):
+            # images and e-mails are listed with their checksum on the proofs page
+            if path.suffix.lower() == ".pdf" and path.is_file():
+                data = path.read_bytes()
+                if assemble.readable(data):
+                    parts.append((f"the {role} {path.name}", data))
+                else:
+                    left_out.append(path.name)
+    parts.append(
+        ("the proofs page", renderer.render_html(proofs_html(journal, reference, renderer.env)))
+    )
     return assemble.join(parts), left_out
 
 
 def reminders_of(journal: Journal, reference: str) -> list[str]:
     return [e["detail"] for e in journal.events(reference) if e["what"] == "reminded"]
-
-
-def attachments_dir(journal_path: Path) -> Path:
-    return journal_path.parent / "attachments"

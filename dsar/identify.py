@@ -12,6 +12,7 @@ from datetime import date
 
 from .models import Broker, Campaign
 from .registry import Registry, fold
+from .results import Suspect
 
 STOP_NUMBER = re.compile(r"\bstop\b\D{0,12}(\d{5})\b", re.IGNORECASE)
 LINK = re.compile(
@@ -45,21 +46,33 @@ def _contains(haystack: str, needle: str) -> bool:
     return bool(needle) and f" {needle} " in haystack
 
 
+def parties_named(registry: Registry, text: str, sender: str) -> dict[str, str]:
+    """Parties whose name or alias the message carries: slug -> the words that matched.
+
+    The one party matcher: identify and the letters' 'on behalf of' both use it.
+    Two-letter acronyms (LR, RN) count only as the sender: in a text they are too
+    common to name a party ("le RN du quartier" names no controller).
+    """
+    haystack = f" {fold(text)} {fold(sender)} "
+    sender_only = f" {fold(sender)} "
+    found = {}
+    for broker in registry:
+        if broker.kind != "party":
+            continue
+        for label in (broker.name, *broker.aliases):
+            if _contains(sender_only if len(fold(label)) <= 2 else haystack, label):
+                found[broker.slug] = label
+                break
+    return found
+
+
 def read_clues(registry: Registry, text: str, sender: str) -> Clues:
     haystack = f" {fold(text)} {fold(sender)} "
     clues = Clues()
     if match := STOP_NUMBER.search(text):
         clues.stop_number = match.group(1)
     clues.links = LINK.findall(text)
-    for broker in registry:
-        if broker.kind != "party":
-            continue
-        for label in (broker.name, *broker.aliases):
-            # two-letter acronyms (LR, RN) only count in the sender field: too common in text
-            source = f" {fold(sender)} " if len(fold(label)) <= 2 else haystack
-            if _contains(source, label):
-                clues.parties[broker.slug] = label
-                break
+    clues.parties = parties_named(registry, text, sender)
     for campaign in registry.campaigns.values():
         for name in campaign.candidates:
             surname = name.split()[-1]
@@ -113,3 +126,32 @@ def political_senders(registry: Registry) -> list[Broker]:
         if c.broker and {"sms", "voice"} & set(c.channel)
     }
     return [registry.brokers[s] for s in sorted(slugs) if s in registry.brokers]
+
+
+def suspects(
+    registry: Registry, clues: Clues, matches: list[Match]
+) -> tuple[list[Suspect], list[Suspect]]:
+    """The likely controllers (parties) and brokers, best match first, each with every
+    reason that points at it. A campaign whose broker no source names gives slug ""."""
+    controllers: dict[str, list[str]] = {}
+    brokers: dict[str, list[str]] = {}
+    for match in matches:
+        campaign = match.campaign
+        why = (
+            f"campaign {campaign.id} ({campaign.date}): {'; '.join(match.reasons)}; "
+            f"confidence {match.confidence}"
+        )
+        if campaign.party:
+            controllers.setdefault(campaign.party, []).append(why)
+        brokers.setdefault(campaign.broker or "", []).append(why)
+    for slug, label in clues.parties.items():
+        controllers.setdefault(slug, []).append(f"the message names {label!r}")
+
+    def named(slug: str, reasons: list[str]) -> Suspect:
+        name = registry.brokers[slug].name if slug in registry.brokers else ""
+        return Suspect(slug, name, list(dict.fromkeys(reasons)))
+
+    return (
+        [named(slug, reasons) for slug, reasons in controllers.items()],
+        [named(slug, reasons) for slug, reasons in brokers.items()],
+    )

@@ -7,40 +7,23 @@ or absent. The schema is versioned with PRAGMA user_version and migrated forward
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from pathlib import Path
 
-from . import deadlines
-from .errors import DsarError, JournalError
-from .models import Association, Broker, Evidence, Mandate, Request, Requester
+from pydantic import TypeAdapter
 
-STATES = (
-    "draft",
-    "sent",
-    "received",
-    "extended",
-    "answered",
-    "partial",
-    "refused",
-    "id-requested",
-    "overdue",
-    "reminded",
-    "complained",
-    "closed",
-)
-ANSWER_STATES = ("answered", "partial", "refused", "id-requested", "closed")
-# states where a deadline runs; a demand for an ID card does not stop it (LEGAL.md:
-# "a request for identification does not stop being a request")
-WAITING = ("sent", "received", "extended", "id-requested")
-MAIL_TO_SEND = ("queued", "sending", "deferred")  # outbox states a run still has to send
+from . import clock, deadlines
+from .errors import DsarError, JournalError
+from .files import write_private
+from .models import Request
+from .vocabulary import ANSWER_STATES, MAIL_TO_SEND, WAITING
+
 _MAIL_TO_SEND_SQL = "(" + ", ".join(f"'{s}'" for s in MAIL_TO_SEND) + ")"
 
 MIGRATIONS = [
@@ -115,57 +98,16 @@ def sha256_file(path: Path) -> str:
 # -------------------------------------------------------------- request <-> JSON
 
 
-def _plain(value):
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, Broker):
-        return value.model_dump(mode="json")
-    if dataclasses.is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    return value
+# the journal is self-contained: the broker as it was when the letter was written
+_REQUEST = TypeAdapter(Request)
 
 
 def request_to_json(request: Request) -> str:
-    return json.dumps(_plain(request), ensure_ascii=False)
+    return _REQUEST.dump_json(request).decode("utf-8")
 
 
 def request_from_json(text: str) -> Request:
-    """The journal is self-contained: the broker as it was when the letter was written."""
-    data = json.loads(text)
-    evidence = data["evidence"]
-    mandate = data.get("mandate")
-    party = data.get("campaign_party")
-    return Request(
-        reference=data["reference"],
-        broker=Broker.model_validate(data["broker"]),
-        right=data["right"],
-        lang=data["lang"],
-        requester=Requester(**data["requester"]),
-        evidence=Evidence(
-            channel=evidence["channel"],
-            received_on=date.fromisoformat(evidence["received_on"])
-            if evidence["received_on"]
-            else None,
-            received_at=time.fromisoformat(evidence["received_at"])
-            if evidence["received_at"]
-            else None,
-            sender=evidence["sender"],
-            text=evidence["text"],
-        ),
-        letter_date=date.fromisoformat(data["letter_date"]),
-        place=data.get("place"),
-        lrar=data.get("lrar", False),
-        to_email=data.get("to_email"),
-        to_address=data.get("to_address"),
-        mandate=Mandate(
-            association=Association(**mandate["association"]),
-            signed_on=date.fromisoformat(mandate["signed_on"]),
-            reference=mandate["reference"],
-        )
-        if mandate
-        else None,
-        campaign_party=Broker.model_validate(party) if party else None,
-    )
+    return _REQUEST.validate_json(text)
 
 
 # -------------------------------------------------------------- the record
@@ -250,15 +192,23 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+MEMORY = ":memory:"
+
+
 class Journal:
-    def __init__(self, path: Path):
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not path.exists():
-            # create it private before SQLite does (WAL and SHM files copy its mode)
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    """Journal(path) opens (or creates) the journal file; Journal(":memory:") opens one
+    that lives as long as the object, for unit tests and dry runs."""
+
+    def __init__(self, path: Path | str):
+        self.in_memory = str(path) == MEMORY
+        self.path = Path(path)
+        if not self.in_memory:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not self.path.exists():
+                # create it private before SQLite does (WAL and SHM files copy its mode)
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         try:
-            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA journal_mode=WAL")
             # WAL + NORMAL: a killed process loses no commit (SQLite's own guarantee); only a
@@ -446,23 +396,14 @@ class Journal:
         on: date,
         note: str | None = None,
         files: list[Path] = (),
-        store: Path | None = None,
     ) -> list[Path]:
         """Record an answer; reply files are copied beside the journal, private."""
         if state not in ANSWER_STATES:
             raise DsarError(f"'{state}' is not an answer state; use {', '.join(ANSWER_STATES)}")
         self.entry(reference)
-        kept = []
-        for source in files:
-            if not source.is_file():
-                raise DsarError(f"{source}: no such file")
-        for source in files:
-            from .files import write_private
-
-            target = (store or self.path.parent / "attachments") / reference / source.name
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            write_private(target, source.read_bytes(), overwrite=True)
-            kept.append(target)
+        if files and self.in_memory:
+            raise DsarError("an in-memory journal keeps no reply files")
+        kept = self._keep(reference, files)
         with self.transaction() as db:
             db.execute(
                 "UPDATE requests SET state = ?, answered_on = ? WHERE reference = ?",
@@ -474,6 +415,40 @@ class Journal:
                     (reference, "reply", str(path), sha256_file(path)),
                 )
             self._event(db, reference, f"answer:{state}", on, note)
+        return kept
+
+    def _keep(self, reference: str, files) -> list[Path]:
+        """Copy evidence beside the journal, private; an existing copy is never overwritten."""
+        for source in files:
+            if not source.is_file():
+                raise DsarError(f"{source}: no such file")
+        kept = []
+        for source in files:
+            folder = self.path.parent / "attachments" / reference
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            target = folder / source.name
+            if target.exists() and target.read_bytes() != source.read_bytes():
+                stem, n = target.stem, 2
+                while target.exists():
+                    target, n = folder / f"{stem}-{n}{source.suffix}", n + 1
+            if not target.exists():
+                write_private(target, source.read_bytes())
+            kept.append(target)
+        return kept
+
+    def add_proofs(self, reference: str, files) -> list[Path]:
+        """Proofs of sending (receipt scan, screenshot of the message) for the dossier."""
+        self.entry(reference)
+        if files and self.in_memory:
+            raise DsarError("an in-memory journal keeps no proof files")
+        kept = self._keep(reference, files)
+        with self.transaction() as db:
+            for path in kept:
+                db.execute(
+                    "INSERT OR REPLACE INTO files VALUES (?,?,?,?)",
+                    (reference, "proof", str(path), sha256_file(path)),
+                )
+                self._event(db, reference, "proof", None, path.name)
         return kept
 
     def mark_reminded(self, reference: str, on: date, reminder_ref: str) -> None:
@@ -542,7 +517,7 @@ class Journal:
                 message_id = db.execute(
                     "SELECT message_id FROM outbox WHERE reference = ?", (reference,)
                 ).fetchone()[0]
-                today = date.today()
+                today = clock.today()
                 db.execute(
                     "UPDATE requests SET state = CASE WHEN state = 'draft' THEN 'sent' ELSE state END,"
                     " sent_on = ?, message_id = ? WHERE reference = ?",
@@ -551,7 +526,7 @@ class Journal:
                 if status == "sent":
                     self._event(db, reference, "sent", today, f"e-mail, message_id={message_id}")
             elif status == "failed":
-                self._event(db, reference, "send-failed", date.today(), error)
+                self._event(db, reference, "send-failed", clock.today(), error)
 
     def outbox_counts(self) -> dict[str, int]:
         return dict(

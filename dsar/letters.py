@@ -8,16 +8,19 @@ words and a value a person typed can never become markup or template code.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
-from datetime import date
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup, escape
 
 from . import fields
 from .errors import DsarError
-from .models import Letter, Request
+from .models import Association, Letter, Request
 from .paths import SHIPPED_TEMPLATES
 from .render.text import html_to_text
 
@@ -27,14 +30,28 @@ def _autoescape(name: str | None) -> bool:
     return not (name or "").endswith(".txt.j2")
 
 
-def environment(user_templates: Path | None = None) -> jinja2.Environment:
-    """A user's folder overrides shipped templates by name (datasette's ChoiceLoader habit)."""
-    loaders = []
-    if user_templates and user_templates.is_dir():
-        loaders.append(jinja2.FileSystemLoader(user_templates))
-    loaders.append(jinja2.FileSystemLoader(SHIPPED_TEMPLATES))
+def template_roots(override: Path | None = None, user: Path | None = None) -> tuple[Path, ...]:
+    """Where templates are looked for, highest first: --templates DIR, the user's config
+    folder, then the shipped templates. Folders that do not exist are left out."""
+    chosen = [p for p in (override, user) if p is not None and p.is_dir()]
+    return (*dict.fromkeys(p.resolve() for p in chosen), SHIPPED_TEMPLATES)
+
+
+def environment(roots: Sequence[Path] | Path | None = None) -> jinja2.Environment:
+    """The one Jinja environment. A name is found in the first root that has it
+    (datasette's ChoiceLoader habit), and "default:NAME" always names the shipped
+    template, so an override can extend the template it replaces."""
+    if roots is None or isinstance(roots, Path):
+        roots = template_roots(roots)
     env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
+        loader=jinja2.ChoiceLoader(
+            [
+                jinja2.FileSystemLoader([str(r) for r in roots]),
+                jinja2.PrefixLoader(
+                    {"default": jinja2.FileSystemLoader(SHIPPED_TEMPLATES)}, delimiter=":"
+                ),
+            ]
+        ),
         autoescape=_autoescape,
         undefined=jinja2.StrictUndefined,
         lstrip_blocks=True,
@@ -43,7 +60,43 @@ def environment(user_templates: Path | None = None) -> jinja2.Environment:
     env.filters["long_date"] = fields.long_date
     # a phone number is never cut across two lines, in the PDF or the e-mail's text
     env.filters["nobreak"] = lambda value: str(value).replace(" ", "\u00a0")
+    # a reference, an e-mail address or a number never cut at a line end (white-space: nowrap)
+    env.filters["nowrap"] = _nowrap
+    env.filters["unbroken"] = unbroken
     return env
+
+
+_UNBREAKABLE = re.compile(r"DSAR-[A-Z0-9]{4}-[A-Z0-9]{4}|\+?\d[\d ]{6,}\d|\S+@\S+")
+
+
+def unbroken(text: str) -> Markup:
+    """Escaped text whose references, phone numbers and e-mail addresses are never cut
+    at a line end (a subject line is plain text, built before any HTML)."""
+    out, last = [], 0
+    for match in _UNBREAKABLE.finditer(str(text)):
+        out += [escape(text[last : match.start()]), _nowrap(match.group())]
+        last = match.end()
+    out.append(escape(str(text)[last:]))
+    return Markup("").join(out)
+
+
+# "art. 28(3)(e)", "15(1)(b)" or "C-154/21" stays on one line: a citation cut after ")"
+# reads as two citations
+_CITATION = re.compile(r"(?:[Aa]rt\.\u00a0)?\d+\(\d+\)(?:\([a-z]\))*|C-\d+/\d+")
+_TEXT = re.compile(r">([^<]+)<")
+
+
+def keep_citations(html: str) -> str:
+    """Wrap every article or case citation of our own HTML in a nowrap span."""
+
+    def text(match: re.Match) -> str:
+        return ">" + _CITATION.sub(r'<span class="nowrap">\g<0></span>', match.group(1)) + "<"
+
+    return _TEXT.sub(text, html)
+
+
+def _nowrap(value: str) -> Markup:
+    return Markup('<span class="nowrap">{}</span>').format(value)
 
 
 def reference_for(*parts: str) -> str:
@@ -54,8 +107,52 @@ def reference_for(*parts: str) -> str:
     return f"DSAR-{code[:4]}-{code[4:]}"
 
 
+ANNEX_KINDS = ("broker", "party", "processor", "other")
+
+
+def recipient_kind(kind: str) -> str:
+    """The registry's kind as the annex knows it: broker, party, processor or other."""
+    return kind if kind in ANNEX_KINDS else "other"
+
+
+def annex_context(kind: str, right: str, lang: str) -> dict:
+    """All the legal annex may depend on: never the person, the reference or a date,
+    so a batch renders it once and reuses it for every member."""
+    return {"recipient_kind": recipient_kind(kind), "right": right, "lang": lang}
+
+
+def render_annex(env: jinja2.Environment, kind: str, right: str, lang: str) -> str:
+    """The annex's HTML, rendered once per environment and (kind, right, lang)."""
+    ctx = annex_context(kind, right, lang)
+    cache = env.__dict__.setdefault("_dsar_annexes", {})
+    key = (ctx["recipient_kind"], right, lang)
+    if key not in cache:
+        with _template_errors():
+            template = env.get_template(f"letters/{lang}/annex.html.j2")
+            cache[key] = keep_citations(template.render(ctx))
+    return cache[key]
+
+
+def _sender_number(sender: str) -> str | None:
+    """'36111' or '+33 6 ...': a number the message came from, said as such."""
+    compact = sender.replace(" ", "").replace(".", "")
+    digits = compact[1:] if compact.startswith("+") else compact
+    return sender.strip() if digits.isdigit() and 4 <= len(digits) <= 15 else None
+
+
+def place_of(request: Request) -> str | None:
+    """'Paris' in 'Paris, le 23 novembre 2026': given, else the association's town
+    (batch letters), else the person's."""
+    if request.place:
+        return request.place
+    if request.mandate and request.mandate.association.city:
+        return request.mandate.association.city
+    return request.requester.city
+
+
 def context(request: Request) -> dict:
     requester = request.requester
+    number = _sender_number(request.evidence.sender)
     return {
         "request": request,
         "lang": request.lang,
@@ -68,7 +165,10 @@ def context(request: Request) -> dict:
         "mandate": request.mandate,
         "party": request.campaign_party,
         "letter_date": request.letter_date,
-        "place": request.place or requester.city,
+        "place": place_of(request),
+        "sender_number": number,
+        "short_number": bool(number) and len(number.replace(" ", "")) <= 6,
+        "recipient_kind": recipient_kind(request.broker.kind),
         "recipient_address": request.recipient_address,
         "recipient_email": request.recipient_email,
         "reply_email": request.reply_email,
@@ -90,54 +190,67 @@ def gaps(request: Request) -> tuple[str, ...]:
     return tuple(found)
 
 
-def annex_context(kind: str, right: str, lang: str) -> dict:
-    """All the annex may depend on: never the person, so a batch renders it once per
-    recipient kind, right and language."""
-    return {"kind": kind, "right": right, "lang": lang}
-
-
-def _render_template(env: jinja2.Environment, name: str, ctx: dict) -> str:
-    try:
-        return env.get_template(name).render(ctx)
-    except jinja2.TemplateNotFound as exc:
-        raise DsarError(f"template {exc.name} not found in the template folders") from None
-    except jinja2.TemplateError as exc:
-        # a user's override can be broken; say which template, not a traceback
-        raise DsarError(f"template error: {exc}") from None
-
-
-@functools.lru_cache(maxsize=64)  # per environment: a batch renders each annex once
-def render_annex(env: jinja2.Environment, kind: str, right: str, lang: str) -> str:
-    return _render_template(env, f"letters/{lang}/annex.html.j2", annex_context(kind, right, lang))
+def _pick(env: jinja2.Environment, request: Request, kind: str, suffix: str) -> jinja2.Template:
+    """A template for this recipient (letters/fr/request-<slug>.html.j2) before the
+    general one (datasette's select_template habit)."""
+    folder = f"letters/{request.lang}"
+    return env.select_template(
+        [f"{folder}/{kind}-{request.broker.slug}.{suffix}", f"{folder}/{kind}.{suffix}"]
+    )
 
 
 @functools.lru_cache(maxsize=16)
 def _annex_text(annex_html: str) -> str:
-    # the same for every member of a batch; the text wrapping costs ~2 ms a letter
+    # the same for every member of a batch; wrapping its text cost ~2 ms a letter
     return html_to_text(annex_html)
 
 
 def render(
     request: Request, env: jinja2.Environment, *, kind: str = "request", extra: dict | None = None
 ) -> Letter:
-    """Render one letter kind: request, reminder, reply-id, complaint. A request is a
-    core and the annex; the other kinds are one body."""
+    """Render one letter kind: request, reminder, reply-id, complaint."""
     ctx = context(request) | (extra or {})
-    body = _render_template(env, f"letters/{request.lang}/{kind}.html.j2", ctx)
-    subject = _render_template(env, f"letters/{request.lang}/{kind}.subject.txt.j2", ctx)
-    annex = ""
-    if kind == "request":
-        annex = render_annex(env, request.broker.kind, request.right, request.lang)
+    with _template_errors():
+        body = keep_citations(_pick(env, request, kind, "html.j2").render(ctx))
+        subject = _pick(env, request, kind, "subject.txt.j2").render(ctx)
+    # the first request carries the legal annex; follow-ups cite it through the original
+    annex = (
+        render_annex(env, request.broker.kind, request.right, request.lang)
+        if kind == "request"
+        else ""
+    )
     return Letter(
         request=request,
         subject=" ".join(subject.split()),
         body_html=body,
-        body_text=html_to_text(body) + (f"\n{_annex_text(annex)}" if annex else ""),
+        body_text=html_to_text(body) + (f"\n\n{_annex_text(annex)}" if annex else ""),
         gaps=gaps(request),
-        kind=kind,
         annex_html=annex,
     )
 
 
-def today() -> date:
-    return date.today()
+@contextlib.contextmanager
+def _template_errors():
+    """A user's override can be missing or broken: say which template, not a traceback."""
+    try:
+        yield
+    except jinja2.TemplatesNotFound as exc:
+        raise DsarError(f"template {exc.templates[-1]} not found in the template folders") from None
+    except jinja2.TemplateNotFound as exc:
+        raise DsarError(f"template {exc.name} not found in the template folders") from None
+    except jinja2.TemplateError as exc:
+        raise DsarError(f"template error: {exc}") from None
+
+
+def render_mandate(
+    env: jinja2.Environment, association: Association, member=None, controllers=()
+) -> str:
+    """The HTML of a mandate form: filled in for a member, with the controllers it
+    authorises the association to write to, or blank."""
+    with _template_errors():
+        return env.get_template("mandate.html.j2").render(
+            association=association,
+            member=member,
+            phone=member.requester.phone_forms if member else None,
+            controllers=list(controllers),
+        )

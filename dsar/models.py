@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, time
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from . import fields
 from .errors import InputError
-
-Kind = Literal["broker", "party", "authority", "processor", "sender", "company"]
-Quality = Literal["verified", "partial", "unverified", "imported"]
-ContactKind = Literal["email", "postal", "webform", "dpo-email", "phone", "fax"]
-Right = Literal["access", "erasure", "both"]
-Channel = Literal["sms", "voice", "email", "mail", "call"]
+from .vocabulary import Channel, ContactKind, Medium, Quality, Right
+from .vocabulary import RecipientKind as Kind
 
 
 def _checked(parser, value, name):
@@ -90,9 +86,7 @@ class Broker(_Strict):
         pattern=r"^[a-z]{2}$",
         description="language the recipient wants requests in (ISO 639-1); dsar writes fr or en",
     )
-    medium: Literal["email", "letter", "fax", "webform"] | None = Field(
-        None, description="how the recipient asks to receive requests"
-    )
+    medium: Medium | None = Field(None, description="how the recipient asks to receive requests")
     parent: str | None = Field(None, description="slug of the parent company")
     brokers_used: tuple[str, ...] = Field((), description="for a party: slugs of brokers it used")
     sources: tuple[Source, ...] = ()
@@ -163,14 +157,16 @@ class Requester:
 
     @property
     def city(self) -> str | None:
-        """The town from a French address's last '75011 Paris' line, for 'Paris, le ...'."""
-        import re
+        return town_of(self.address)
 
-        for line in reversed(self.address.splitlines()):
-            match = re.match(r"^\s*\d{5}\s+(.+?)\s*(cedex.*)?$", line, re.IGNORECASE)
-            if match:
-                return match.group(1).title() if match.group(1).isupper() else match.group(1)
-        return None
+
+def town_of(address: str) -> str | None:
+    """The town from a French address's last '75011 Paris' line, for 'Paris, le ...'."""
+    for line in reversed(address.splitlines()):
+        match = re.match(r"^\s*\d{5}\s+(.+?)\s*(cedex.*)?$", line, re.IGNORECASE)
+        if match:
+            return match.group(1).title() if match.group(1).isupper() else match.group(1)
+    return None
 
 
 @dataclass(frozen=True)
@@ -196,6 +192,23 @@ class Association:
     address: str
     email: str
     representative: str
+    capacity: str = ""  # the signatory's capacity: "président", "trésorière"...
+    rna: str | None = None  # répertoire national des associations, W + 9 digits
+    siren: str | None = None
+    # Art. 80(1) GDPR and Loi Informatique et Libertés art. 37: declared five years or
+    # more, with data protection in its statutory purpose; claimed only when said so
+    qualifies_art80: bool = False
+    declared_on: date | None = None
+    article: str = ""  # "l’" for "l’Association Halte aux SMS"; empty when the name has one
+
+    @property
+    def city(self) -> str | None:
+        return town_of(self.address)
+
+    @property
+    def named(self) -> str:
+        """The name with its article, as a French sentence says it."""
+        return f"{self.article}{self.name}"
 
 
 @dataclass(frozen=True)
@@ -245,5 +258,4 @@ class Letter:
     body_html: str  # the per-person core (one page for a request)
     body_text: str  # core and annex: the e-mail carries the whole letter
     gaps: tuple[str, ...] = field(default=())
-    kind: str = "request"
-    annex_html: str = ""  # the legal annex (requests only): see letters.annex_context
+    annex_html: str = ""  # the legal annex (first requests): same for every member of a batch

@@ -18,11 +18,6 @@ _DATA = _PACKAGE / "_data" if (_PACKAGE / "_data").is_dir() else _PACKAGE.parent
 
 SHIPPED_TEMPLATES = _DATA / "templates"
 SHIPPED_REGISTRY = _DATA / "brokers.yaml"
-SHIPPED_SCHEMA = (
-    _DATA / "brokers.schema.json"
-    if (_DATA / "brokers.schema.json").exists()
-    else _DATA / "schema" / "brokers.schema.json"
-)
 
 
 @dataclass(frozen=True)
@@ -56,7 +51,3 @@ class Paths:
     @property
     def journal(self) -> Path:
         return self.data_dir / "journal.sqlite3"
-
-    @property
-    def attachments(self) -> Path:
-        return self.data_dir / "attachments"

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from . import clock
 from .errors import DsarError, RegistryError, UnknownBroker
 from .models import Broker, Campaign
 
@@ -229,9 +230,6 @@ class Registry:
     def parties_using(self, broker_slug: str) -> list[Broker]:
         return [b for b in self if b.kind == "party" and broker_slug in b.brokers_used]
 
-    def campaigns_of(self, slug: str) -> list[Campaign]:
-        return [c for c in self.campaigns.values() if slug in (c.party, c.broker)]
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -245,7 +243,7 @@ class Finding:
 
 def check(registry: Registry, today: date | None = None) -> list[Finding]:
     """Cross-entry checks the schema cannot make, and the health of each record."""
-    today = today or date.today()
+    today = today or clock.today()
     findings: list[Finding] = []
     labels: dict[str, str] = {}
     names: dict[str, str] = {}

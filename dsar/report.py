@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
+
+from rich.table import Table
 
 from .files import write_private
 from .journal import Entry
@@ -36,14 +37,11 @@ STYLES = {
 }
 
 
-def print_table(entries: list[Entry], as_of: date, console=None) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = console or Console(width=None if sys.stdout.isatty() else 140)
+def status_tables(entries: list[Entry], as_of: date) -> list[Table | str]:
+    """What `dsar status` shows, for the caller to print: the requests, each styled by
+    its state (overdue in red), a note, and counts per broker and state."""
     if not entries:
-        console.print("No request in the journal yet: dsar generate writes the first one.")
-        return
+        return ["No request in the journal yet: dsar generate writes the first one."]
     table = Table(title=f"Requests as of {as_of.isoformat()}", header_style="bold")
     for column in (
         "reference",
@@ -72,9 +70,9 @@ def print_table(entries: list[Entry], as_of: date, console=None) -> None:
             state,
             style=STYLES.get(state),
         )
-    console.print(table)
+    parts: list[Table | str] = [table]
     if any(e.receipt_is_estimated for e in entries):
-        console.print("(date) in 'received': no receipt date known; the sending date stands in.")
+        parts.append("(date) in 'received': no receipt date known; the sending date stands in.")
     counts = Counter((e.broker, e.state(as_of)) for e in entries)
     if len(entries) > 1:
         summary = Table(title="Per broker and state", header_style="bold")
@@ -83,7 +81,8 @@ def print_table(entries: list[Entry], as_of: date, console=None) -> None:
         summary.add_column("requests", justify="right")
         for (broker, state), count in sorted(counts.items()):
             summary.add_row(broker, state, str(count), style=STYLES.get(state))
-        console.print(summary)
+        parts.append(summary)
+    return parts
 
 
 def write_csv(path: Path, entries: list[Entry], as_of: date) -> None:

@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from .errors import DsarError
 from .journal import Journal
 
-SECURITY = ("none", "starttls", "ssl")
-
 
 @dataclass
 class SmtpSettings:

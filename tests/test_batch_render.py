@@ -40,9 +40,9 @@ def test_joined_letter_reads_as_the_whole_letter(shipped, env, pdf_renderer, lan
         make_request(shipped, lang=lang, right=right, name="Dominique Durand-Lefèvre"), env
     )
     assert first.annex_html == second.annex_html  # nothing of the person in the annex
-    batch._init_worker(None)  # the worker's own code path, in this process
+    batch._init_worker([str(r) for r in letters.template_roots()])  # the worker's own code
     task = (
-        [page.section(env, first), page.section(env, second)],
+        [page.section(env, l, annex_apart=True) for l in (first, second)],
         [first.request.reference, second.request.reference],
         first.annex_html,
         lang,
@@ -62,7 +62,7 @@ def test_the_annex_depends_on_kind_right_and_language_only(shipped, env):
     assert "Annexe" in annex and "Camille" not in annex
     assert annex != letters.render_annex(env, "broker", "access", "fr")
     assert letters.annex_context("party", "access", "en") == {
-        "kind": "party",
+        "recipient_kind": "party",
         "right": "access",
         "lang": "en",
     }

@@ -14,15 +14,17 @@ from collections.abc import Iterable
 from ..errors import DsarError
 from ..letters import footer
 
-# The footer page.css draws for a letter laid out whole, in the bottom-right margin box
-# (right edge at the 20 mm margin, centred in the 20 mm bottom margin); stamped here in
-# Helvetica, one of the 14 standard PDF fonts, so no font is embedded per letter.
+# The footer page.css draws for a letter laid out whole, in the bottom-right margin box:
+# right edge at the 20 mm side margin, an 8 pt DejaVu Sans line centred in the 16 mm
+# bottom margin (keep these in step with page.css; the pdftotext test fails otherwise).
+# Stamped here in Helvetica, one of the 14 standard PDF fonts: nothing to embed.
 _MM = 72 / 25.4
 FOOTER_RIGHT = 20 * _MM
-# page.css's footer line (8 pt DejaVu Sans, ascent 0.928 em) has its baseline at 25.58 pt;
-# this one is 0.6 mm higher so that its top is where that line's top is (Helvetica's ascent
-# is 0.718 em): text extraction (pdftotext) then reads both letters the same
-FOOTER_BASELINE = 25.58 + (0.928 - 0.718) * 8
+_BOTTOM_MARGIN = 16 * _MM
+# the CSS line's baseline is at margin/2 - 2.77 pt (ascent 0.928 em, descent 0.236 em);
+# the stamp sits 1.7 pt (0.6 mm) higher so that its top is where that line's top is
+# (Helvetica's ascent is 0.718 em): text extraction then reads both letters the same
+FOOTER_BASELINE = _BOTTOM_MARGIN / 2 - (0.928 + 0.236) / 2 * 8 + 0.236 * 8 + (0.928 - 0.718) * 8
 FOOTER_SIZE = 8
 FOOTER_GREY = 0x55 / 255
 # Helvetica advance widths (Adobe's AFM, 1/1000 em) for printable ASCII; right-aligning
@@ -41,6 +43,8 @@ _HELVETICA = dict(
         strict=True,
     )
 )
+
+# pikepdf is imported where it is used: it costs 0.1 s, and most commands never join PDFs
 
 
 def readable(data: bytes) -> bool:

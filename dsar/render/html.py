@@ -15,17 +15,30 @@ from ..models import Letter
 
 
 def section(
-    env: jinja2.Environment, letter: Letter, extra: dict | None = None, anchor: str = "letter"
+    env: jinja2.Environment,
+    letter: Letter,
+    extra: dict | None = None,
+    anchor: str = "letter",
+    *,
+    annex_apart: bool = False,
 ) -> str:
-    """The per-person core of one letter; several make one document in a batch."""
+    """One letter: the core, then its annex on a new page. `annex_apart`: the core alone
+    (it still says the annex is enclosed), for a batch that lays the annex out once."""
     ctx = context(letter.request) | (extra or {})
-    ctx.update(subject=letter.subject, body=Markup(letter.body_html), anchor=anchor)
+    # body and annex are our own autoescaped output
+    ctx.update(
+        subject=letter.subject,
+        body=Markup(letter.body_html),
+        annex=Markup(letter.annex_html),
+        annex_apart=annex_apart,
+        anchor=anchor,
+    )
     return env.get_template("letter.html.j2").render(ctx)
 
 
 def annex_section(annex_html: str) -> str:
-    # the annex is our own autoescaped output (letters.render_annex)
-    return Markup('<section class="annex">\n{}</section>').format(Markup(annex_html))
+    """The annex alone, as letter.html.j2 places it after a core."""
+    return Markup('<div class="annex">\n{}\n</div>').format(Markup(annex_html))
 
 
 def document(
@@ -44,7 +57,4 @@ def document(
 
 def whole(env: jinja2.Environment, letter: Letter, extra: dict | None = None) -> str:
     """The whole letter as one page: core, then the annex (requests) on a new page."""
-    sections = [section(env, letter, extra)]
-    if letter.annex_html:
-        sections.append(annex_section(letter.annex_html))
-    return document(env, sections, letter.request.lang, letter.subject)
+    return document(env, [section(env, letter, extra)], letter.request.lang, letter.subject)

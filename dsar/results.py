@@ -1,0 +1,197 @@
+"""What each use case hands back: what was written, the reference, warnings, bad rows
+and the exit code. The library never prints or exits; cli.py prints these.
+
+The exit codes are pipx's ExitCode habit: named, and the same for every command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: this module imports nothing of dsar at run time
+    from .identify import Clues
+    from .importer import ImportReport
+    from .journal import Entry
+    from .members import BadRow
+    from .models import Broker, Campaign, Letter
+    from .registry import Finding
+
+EXIT_OK = 0
+EXIT_ERROR = 1  # a DsarError: something the user can fix, said in the message
+EXIT_USAGE = 2  # an option or value the command cannot take
+EXIT_PARTIAL = 3  # a batch did its work but skipped bad rows or could not send some e-mails
+EXIT_INTERRUPTED = 130  # Ctrl-C
+
+
+@dataclass(kw_only=True)
+class Result:
+    """The common part of every result."""
+
+    written: list[Path] = field(default_factory=list)
+    reference: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    bad_rows: list[BadRow] = field(default_factory=list)
+    exit_code: int = EXIT_OK
+
+
+# ---------------------------------------------------------------- letters
+
+
+@dataclass(kw_only=True)
+class LetterResult(Result):
+    """One letter written (generate, remind, reply-id, complain): its files, in
+    `written`, and its words; `text` is the plain-text output when 'text' was asked."""
+
+    letter: Letter
+    formats: tuple[str, ...] = ()
+    text: str | None = None
+    mailto: str | None = None  # a mailto: link for the person's own mail client
+    pdf: bytes | None = field(default=None, repr=False)  # the PDF written, when asked
+
+
+@dataclass(kw_only=True)
+class ReminderResult(LetterResult):
+    original: str  # the reference of the request reminded
+    final_deadline: date
+
+
+@dataclass(kw_only=True)
+class ComplaintResult(LetterResult):
+    original: str
+    dossier: Path
+    left_out: list[str] = field(default_factory=list)  # replies not bundled (not PDFs)
+
+
+@dataclass(kw_only=True)
+class MandatesResult(Result):
+    out_dir: Path
+
+
+# ---------------------------------------------------------------- batches
+
+
+@dataclass
+class ManifestRow:
+    row: int
+    member: str
+    broker: str
+    reference: str
+    pdf: str = ""
+    eml: str = ""
+    email_status: str = ""
+
+
+@dataclass(kw_only=True)
+class BatchResult(Result):
+    """A batch run. `manifest` is always set and written, even when the run stops."""
+
+    rows: list[ManifestRow] = field(default_factory=list)
+    resumed: int = 0  # requests an earlier run had already done
+    unsigned: list[str] = field(default_factory=list)  # mandate refs without a scan
+    print_files: list[Path] = field(default_factory=list)
+    manifest: Path | None = None
+    sent: Mapping[str, int] = field(default_factory=dict)  # e-mails: sent, failed, deferred
+    would_send: list[tuple[str, str]] = field(default_factory=list)  # --dry-run: (ref, to)
+    emails_asked: bool = False
+
+
+# ---------------------------------------------------------------- the journal
+
+
+@dataclass(kw_only=True)
+class SentResult(Result):
+    entry: Entry
+
+
+@dataclass(kw_only=True)
+class AnswerResult(Result):
+    entry: Entry
+    state: str | None = None  # None: an extension was recorded
+    kept: list[Path] = field(default_factory=list)  # reply files copied beside the journal
+    next_step: str | None = None  # the command that follows up this answer
+
+
+@dataclass(kw_only=True)
+class StatusResult(Result):
+    as_of: date
+    entries: list[Entry] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "requests": [e.as_dict(self.as_of) for e in self.entries],
+        }
+
+
+# ---------------------------------------------------------------- the registry
+
+
+@dataclass
+class Suspect:
+    """A party or broker identify names, with every reason that points at it."""
+
+    slug: str  # "" for a campaign whose broker no source names
+    name: str
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class IdentifyResult(Result):
+    clues: Clues
+    controllers: list[Suspect] = field(default_factory=list)
+    brokers: list[Suspect] = field(default_factory=list)
+    senders: list[Broker] = field(default_factory=list)  # when nothing matched: who to ask
+    commands: list[str] = field(default_factory=list)  # dsar generate lines to run next
+
+    @property
+    def found(self) -> bool:
+        return bool(self.controllers or self.brokers)
+
+
+@dataclass(kw_only=True)
+class ImportResult(Result):
+    report: ImportReport
+    output: Path
+
+
+@dataclass(kw_only=True)
+class BrokersResult(Result):
+    brokers: list[Broker] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class BrokerResult(Result):
+    """One entry with what the registry knows around it."""
+
+    broker: Broker
+    origin: str
+    subsidiaries: list[Broker] = field(default_factory=list)
+    used_by: list[Broker] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class CheckResult(Result):
+    findings: list[Finding] = field(default_factory=list)
+    entries: int = 0
+    campaigns: int = 0
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "error"]
+
+    @property
+    def summary(self) -> str:
+        errors = len(self.errors)
+        return (
+            f"{self.entries} entries, {self.campaigns} campaigns: "
+            f"{errors} error(s), {len(self.findings) - errors} warning(s)"
+        )
+
+
+@dataclass(kw_only=True)
+class CampaignsResult(Result):
+    campaigns: list[Campaign] = field(default_factory=list)

@@ -1,0 +1,94 @@
+"""The words dsar's data is made of, each defined once.
+
+The click choices, the pydantic Literals, the journal's states and the output file
+names are all derived from the tuples here, so a state or a format added in one place
+is known everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+# ---------------------------------------------------------------- requests in the journal
+
+REQUEST_STATES = (
+    "draft",
+    "sent",
+    "received",
+    "extended",
+    "answered",
+    "partial",
+    "refused",
+    "id-requested",
+    "overdue",
+    "reminded",
+    "complained",
+    "closed",
+)
+ANSWER_STATES = ("answered", "partial", "refused", "id-requested", "closed")
+# states where a deadline runs; a demand for an ID card does not stop it (LEGAL.md:
+# "a request for identification does not stop being a request")
+WAITING = ("sent", "received", "extended", "id-requested")
+# what a follow-up letter may cite as the recipient's answer
+ANSWERED = ("answered", "partial", "refused", "id-requested")
+# a reminder has legal weight once the deadline passed or the answer falls short
+REMINDABLE = ("overdue", "partial", "refused", "id-requested", "answered")
+# the recipient still has time: no complaint yet
+NOT_YET_DUE = ("draft", "sent", "received", "extended")
+LETTER_KINDS = ("request", "reminder", "reply-id", "complaint")
+
+# ---------------------------------------------------------------- the e-mail outbox
+
+OUTBOX_STATES = ("queued", "sending", "handed-over", "sent", "deferred", "failed")
+MAIL_TO_SEND = ("queued", "sending", "deferred")  # states a run still has to send
+SMTP_SECURITY = ("none", "starttls", "ssl")
+
+# ---------------------------------------------------------------- letters
+
+RIGHTS = ("access", "erasure", "both")
+CHANNELS = ("sms", "voice", "email", "mail", "call")  # how the message came
+# "html" is written by the HTML output; the others by compose.write
+FORMATS = ("pdf", "email", "text", "html")
+LANGUAGES = ("fr", "en")
+
+# ---------------------------------------------------------------- the registry
+
+RECIPIENT_KINDS = ("broker", "party", "authority", "processor", "sender", "company")
+IMPORT_KINDS = ("company", "authority")  # what an imported record may become
+QUALITIES = ("verified", "partial", "unverified", "imported")
+CONTACT_KINDS = ("email", "postal", "webform", "dpo-email", "phone", "fax")
+MEDIUMS = ("email", "letter", "fax", "webform")  # how a recipient asks to be written to
+
+# Literal[tuple] is Literal[*tuple]: the pydantic models validate against the same words
+RequestState = Literal[REQUEST_STATES]
+OutboxState = Literal[OUTBOX_STATES]
+SmtpSecurity = Literal[SMTP_SECURITY]
+Right = Literal[RIGHTS]
+Channel = Literal[CHANNELS]
+Format = Literal[FORMATS]
+Language = Literal[LANGUAGES]
+RecipientKind = Literal[RECIPIENT_KINDS]
+Quality = Literal[QUALITIES]
+ContactKind = Literal[CONTACT_KINDS]
+Medium = Literal[MEDIUMS]
+LetterKind = Literal[LETTER_KINDS]
+
+# ---------------------------------------------------------------- output files
+
+_KIND_IN_NAME = {"reminder": "relance"}  # the word a French reader looks for
+
+
+def output_name(reference: str, slug: str | None, ext: str, kind: str | None = None) -> str:
+    """The one way dsar names a file it writes.
+
+    `<REF>-<slug>.pdf` for a letter, `<REF>-relance-<slug>.pdf` for a reminder,
+    `mandate-<ref>.pdf` for a mandate form (`mandate-blank.pdf` without a reference),
+    `<REF>-dossier-cnil.pdf` for a complaint dossier.
+    """
+    ext = ext.lstrip(".")
+    if kind == "mandate":
+        return f"mandate-{reference or 'blank'}.{ext}"
+    if kind == "dossier":
+        return f"{reference}-dossier-cnil.{ext}"
+    middle = _KIND_IN_NAME.get(kind or "")
+    return "-".join(p for p in (reference, middle, slug) if p) + f".{ext}"
