@@ -35,7 +35,7 @@ from . import (
 from .errors import DsarError, InputError, UsageError
 from .files import check_free, write_private
 from .journal import Journal
-from .models import Letter
+from .models import Association, Letter
 from .paths import SHIPPED_REGISTRY, Paths
 from .registry import Registry
 from .render import mail
@@ -282,7 +282,7 @@ class App:
         self,
         csv_file: Path,
         *,
-        association: Path,
+        association: Association | Path,
         out_dir: Path,
         broker: str | None = None,
         formats: Formats = ("pdf", "email"),
@@ -313,7 +313,7 @@ class App:
             raise UsageError("--send needs --smtp-host")
         options = batches.BatchOptions(
             broker=broker,
-            association=members.load_association(association),
+            association=_association(association),
             out_dir=out_dir,
             formats=chosen,
             right=right,
@@ -371,7 +371,7 @@ class App:
 
     def mandates(
         self,
-        association: Path,
+        association: Association | Path,
         out_dir: Path,
         csv_file: Path | None = None,
         *,
@@ -381,7 +381,7 @@ class App:
         """Mandate forms for members to sign: one per CSV row, or one blank form. Each
         names the controllers the member authorises: the row's broker (else `broker`)
         and the party the message names."""
-        found = members.load_association(association)
+        found = _association(association)
         rows = [] if csv_file is None else list(members.read(csv_file))
         forms = [None] if csv_file is None else [r for r in rows if isinstance(r, members.Member)]
         targets = [
@@ -651,6 +651,11 @@ class App:
     def references(self) -> list[str]:
         """The references of the requests in the journal (shell completion)."""
         return [e.reference for e in self.journal.entries()]
+
+
+def _association(value: Association | Path) -> Association:
+    """An association given as such (a web form) or as its association.yaml."""
+    return value if isinstance(value, Association) else members.load_association(value)
 
 
 def parse_formats(formats: Formats) -> tuple[str, ...]:

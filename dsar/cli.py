@@ -13,17 +13,7 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
-from rich.text import Text
+from click.shell_completion import CompletionItem
 
 from . import registry, report
 from .app import App
@@ -71,6 +61,20 @@ def finish(exit_code: int) -> None:
         click.get_current_context().exit(exit_code)
 
 
+def console(width: int | None = None, stderr: bool = False):
+    """A rich console; `width` when the output is not a terminal (pipes, files)."""
+    # rich costs 0.15 s to import: only the commands that draw a table or a bar pay it
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else width, stderr=stderr)
+
+
+def table(*columns: str):
+    from rich.table import Table
+
+    return Table(*columns, box=None)
+
+
 def warn(text: str) -> None:
     click.secho(text, err=True, fg="yellow")
 
@@ -79,7 +83,7 @@ def warn(text: str) -> None:
 
 
 def _complete(values, incomplete: str):
-    return [click.shell_completion.CompletionItem(v) for v in values if v.startswith(incomplete)]
+    return [CompletionItem(v) for v in values if v.startswith(incomplete)]
 
 
 def complete_broker(ctx, param, incomplete: str):
@@ -288,9 +292,9 @@ def brokers_list(kind, registries):
       dsar brokers list
       dsar brokers list --kind party
     """
-    table = Table("slug", "kind", "name", "e-mail", "post", "quality", box=None)
+    rows = table("slug", "kind", "name", "e-mail", "post", "quality")
     for broker in open_app(registries).brokers(kind).brokers:
-        table.add_row(
+        rows.add_row(
             broker.slug,
             broker.kind,
             broker.name,
@@ -298,7 +302,7 @@ def brokers_list(kind, registries):
             "yes" if broker.postal_address else "-",
             broker.quality,
         )
-    Console(width=None if sys.stdout.isatty() else 160).print(table)
+    console(160).print(rows)
 
 
 @brokers.command("show")
@@ -452,9 +456,9 @@ def campaigns(registries):
     Example:
       dsar campaigns
     """
-    table = Table("date", "party", "candidates", "broker", "channel", "volume", "sources", box=None)
+    rows = table("date", "party", "candidates", "broker", "channel", "volume", "sources")
     for campaign in open_app(registries).campaigns().campaigns:
-        table.add_row(
+        rows.add_row(
             campaign.date,
             campaign.party or "?",
             ", ".join(campaign.candidates),
@@ -463,7 +467,7 @@ def campaigns(registries):
             campaign.volume or "",
             "; ".join(s.label() for s in campaign.sources),
         )
-    Console(width=None if sys.stdout.isatty() else 200).print(table)
+    console(200).print(rows)
 
 
 @cli.command("identify")
@@ -526,6 +530,15 @@ def identify_command(text, text_file, sender, when, registries):
 def progress_bar():
     """Count, rate and time left on stderr (stdout keeps the summary), and the
     App's progress callback that drives it."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
 
     class Rate(ProgressColumn):
         def render(self, task):
@@ -537,7 +550,7 @@ def progress_bar():
         MofNCompleteColumn(),
         Rate(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=console(stderr=True),
     )
     tasks = {}
 
@@ -856,9 +869,9 @@ def status(as_of, broker_slug, state_filter, as_json, csv_file, ics_file):
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
         return
-    console = Console(width=None if sys.stdout.isatty() else 140)
+    out = console(140)
     for part in report.status_tables(result.entries, result.as_of):
-        console.print(part)
+        out.print(part)
 
 
 def follow_up_options(func):

@@ -182,3 +182,13 @@ def test_letter_and_identify_agree_on_the_party(app, shipped, env):
     assert [s.slug for s in found.controllers] == ["rassemblement-national"]
     evidence = compose.evidence("sms", None, None, "RN", text)
     assert [p.slug for p in compose.party_behind(shipped, evidence)] == ["rassemblement-national"]
+
+
+def test_dry_run_lists_what_would_be_sent_and_sends_nothing(app, tmp_path):
+    members_csv = tmp_path / "members.csv"
+    write_members(members_csv, [member(1)])
+    result = app.batch(members_csv, send=True, dry_run=True, **batch_args(tmp_path))
+    [(reference, recipient)] = result.would_send
+    assert reference == result.rows[0].reference and "@" in recipient
+    assert result.exit_code == EXIT_OK and not result.sent
+    assert app.journal.outbox_status(reference)[0] == "queued"  # still to send
