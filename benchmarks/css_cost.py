@@ -73,7 +73,8 @@ def sample_html(css: str) -> str:
         letter_date=date(2026, 11, 23),
     )
     env = letters.environment()
-    html = page.document(env, [page.section(env, letters.render(request, env))], "fr", stamped=True)
+    letter = letters.render(request, env)
+    html = page.document(env, [page.section(env, letter, annex_apart=True)], "fr", stamped=True)
     # swap the shipped stylesheet for the variant's
     shipped = (ROOT / "templates" / "page.css").read_text(encoding="utf-8")
     start = html.index("<style>") + len("<style>")
