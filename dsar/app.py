@@ -405,7 +405,7 @@ class App:
     def sent(
         self,
         reference: str,
-        on: DateLike,
+        on: DateLike = None,
         *,
         lrar: str | None = None,
         received: DateLike = None,
@@ -413,8 +413,15 @@ class App:
         proofs: Sequence[Path] = (),
     ) -> SentResult:
         """Record that a request was sent, with its proof: the deadline starts to run.
-        `proofs` (receipt scan, screenshot of the message) go into the CNIL dossier."""
+        `proofs` (receipt scan, screenshot of the message) go into the CNIL dossier; with
+        proofs alone (no `on`), nothing else of the record changes."""
+        if on is None and not proofs:
+            raise UsageError("give --on DATE (when it was sent), or --proof FILE to add a proof")
         kept = self.journal.add_proofs(reference, list(proofs))
+        if on is None:
+            return SentResult(
+                reference=reference, entry=self.journal.entry(reference), written=kept
+            )
         self.journal.mark_sent(
             reference,
             fields.iso_date(on, "on"),
@@ -466,12 +473,18 @@ class App:
     ) -> ReminderResult:
         """The reminder (relance) with a final 15-day deadline; the request is 'reminded'."""
         day = self._day(on, "on")
+        chosen = parse_formats(formats)
         letter, extra = followup.reminder(
-            self.journal, reference, self.templates, on=day, lang=lang
+            self.journal,
+            reference,
+            self.templates,
+            on=day,
+            lang=lang,
+            enclose=bool({"pdf", "email"} & set(chosen)),  # text alone encloses nothing
         )
         result = self._write(
             letter,
-            parse_formats(formats),
+            chosen,
             out_dir,
             force,
             kind="reminder",

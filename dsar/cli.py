@@ -765,7 +765,9 @@ def mandate(association_file, out_dir, force, broker_slug, templates_dir, regist
 
 @cli.command()
 @reference_argument
-@click.option("--on", "on", required=True, help="Date it was posted or e-mailed, YYYY-MM-DD.")
+@click.option(
+    "--on", "on", help="Date it was posted or e-mailed, YYYY-MM-DD (not needed for --proof alone)."
+)
 @click.option("--lrar", "lrar_number", help="Registered-letter number (LRAR).")
 @click.option("--received", help="Date on the acknowledgement of receipt, YYYY-MM-DD.")
 @click.option("--message-id", help="Message-ID of the e-mail you sent.")
@@ -785,7 +787,7 @@ def sent(reference, on, lrar_number, received, message_id, proofs):
     \b
     Example:
       dsar sent DSAR-28FJ-ZUR7 --on 2026-01-31 --lrar 1A23456789012 --received 2026-02-02
-      dsar sent DSAR-28FJ-ZUR7 --on 2026-01-31 --proof receipt.pdf --proof sms.png
+      dsar sent DSAR-28FJ-ZUR7 --proof receipt.pdf --proof sms.png
     """
     result = open_app().sent(
         reference,
@@ -798,6 +800,8 @@ def sent(reference, on, lrar_number, received, message_id, proofs):
     for path in result.written:
         click.echo(f"kept {path}")
     entry = result.entry
+    if on is None:
+        return
     note = " (from the sending date: no receipt date yet)" if entry.receipt_is_estimated else ""
     click.echo(f"{reference}: sent {entry.sent_on}; answer due by {entry.deadline}{note}")
 

@@ -64,8 +64,16 @@ def _follow_up(request: Request, kind: str, on: date, lang: str | None, **change
 
 
 def reminder(
-    journal: Journal, reference: str, env: jinja2.Environment, *, on: date, lang: str | None = None
+    journal: Journal,
+    reference: str,
+    env: jinja2.Environment,
+    *,
+    on: date,
+    lang: str | None = None,
+    enclose: bool = True,
 ) -> tuple[Letter, dict]:
+    """The reminder; with `enclose` (a PDF or an e-mail is written) it says the original
+    is enclosed, and compose.write appends or attaches it."""
     entry = journal.entry(reference)
     _sent(entry)
     if entry.state(on) not in REMINDABLE:
@@ -74,7 +82,7 @@ def reminder(
             "a reminder before then has no legal weight"
         )
     first = first_request(journal, entry, on)
-    original = journal.page_html(reference)
+    original = journal.page_html(reference) if enclose else None
     extra = {
         "first": first,
         "final_deadline": deadlines.final_deadline(on),
@@ -154,11 +162,11 @@ def missing_proofs(journal: Journal, reference: str) -> list[dict]:
             if entry.lrar_number
             else "la preuve d’envoi de la demande (accusé de réception ou courriel envoyé)"
         )
-        found.append({"what": what, "how": f"dsar sent {reference} --on DATE --proof FILE"})
+        found.append({"what": what, "how": f"dsar sent {reference} --proof FILE"})
         found.append(
             {
                 "what": "une capture d’écran du message reçu",
-                "how": f"dsar sent {reference} --on DATE --proof FILE",
+                "how": f"dsar sent {reference} --proof FILE",
             }
         )
     for ref in reminders_of(journal, reference):
@@ -166,7 +174,7 @@ def missing_proofs(journal: Journal, reference: str) -> list[dict]:
             found.append(
                 {
                     "what": f"la preuve d’envoi de la relance {ref}",
-                    "how": f"dsar sent {ref} --on DATE --proof FILE",
+                    "how": f"dsar sent {ref} --proof FILE",
                 }
             )
     if answered_state and not journal.files(reference, "reply"):

@@ -60,7 +60,7 @@ def environment(roots: Sequence[Path] | Path | None = None) -> jinja2.Environmen
     env.filters["long_date"] = fields.long_date
     # a phone number is never cut across two lines, in the PDF or the e-mail's text
     env.filters["nobreak"] = lambda value: str(value).replace(" ", "\u00a0")
-    # a reference, an e-mail address or a number never cut at a line end (white-space: nowrap)
+    # a reference, an e-mail address or a number never cut at a line end
     env.filters["nowrap"] = _nowrap
     env.filters["unbroken"] = unbroken
     return env
@@ -80,23 +80,34 @@ def unbroken(text: str) -> Markup:
     return Markup("").join(out)
 
 
-# "art. 28(3)(e)", "15(1)(b)" or "C-154/21" stays on one line: a citation cut after ")"
-# reads as two citations
-_CITATION = re.compile(r"(?:[Aa]rt\.\u00a0)?\d+\(\d+\)(?:\([a-z]\))*|C-\d+/\d+")
+# "28(3)(e)", "15(1)(b)" or "C-154/21" stays on one line: a citation cut after ")" reads
+# as two. A word joiner (U+2060) rather than a nowrap span: WeasyPrint 70 mis-justifies
+# a line around a nowrap span that follows a hyphenated word. text.py drops the joiners.
+_CITATION = re.compile(r"\d+\(\d+\)(?:\([a-z]\))*|C-\d+/\d+")
 _TEXT = re.compile(r">([^<]+)<")
+WORD_JOINER = "\u2060"
 
 
 def keep_citations(html: str) -> str:
-    """Wrap every article or case citation of our own HTML in a nowrap span."""
+    """Join every article or case citation of our own HTML so no line end cuts it."""
+
+    def joined(match: re.Match) -> str:
+        return match.group().replace("(", WORD_JOINER + "(").replace("-", "-" + WORD_JOINER)
 
     def text(match: re.Match) -> str:
-        return ">" + _CITATION.sub(r'<span class="nowrap">\g<0></span>', match.group(1)) + "<"
+        return ">" + _CITATION.sub(joined, match.group(1)) + "<"
 
     return _TEXT.sub(text, html)
 
 
-def _nowrap(value: str) -> Markup:
-    return Markup('<span class="nowrap">{}</span>').format(value)
+def _nowrap(value) -> Markup:
+    """One unbreakable word: no-break spaces, and word joiners after the hyphens, slashes
+    and '@' where a line may otherwise end (not a white-space: nowrap span: WeasyPrint 70
+    mis-justifies the lines around one)."""
+    text = str(value).replace(" ", "\u00a0")
+    for mark in "-/@.":
+        text = text.replace(mark, mark + WORD_JOINER)
+    return Markup(escape(text))
 
 
 def reference_for(*parts: str) -> str:

@@ -112,7 +112,7 @@ def test_bad_rows_are_reported_and_good_rows_done(runner, tmp_path, association)
     assert [m["row"] for m in manifest] == ["2", "7"]
     pdf = out / manifest[0]["pdf"]
     text = flat(pdf_text(pdf.read_bytes()))
-    assert "L’Association Halte aux SMS vous adresse cette demande pour moi" in text
+    assert "L’Association Halte aux SMS vous écrit pour moi en vertu de mon mandat" in text
     assert "n° M-00000" in text and "mandat signé (M-00000)" in text and "art. 1984" in text
     assert "2021-070" in text and "droits@halte-sms.example" in text
     assert "80(1)" not in text  # the association does not say it qualifies
