@@ -272,6 +272,9 @@ class Journal:
         undone; an exception commits the whole ones before it is raised on. A killed
         process loses at most the uncommitted units, which a rerun redoes (nothing is
         sent from inside a group)."""
+        if self._grouped:  # already inside a group: that one commits
+            yield lambda: None
+            return
         count = 0
 
         def tick() -> None:

@@ -169,44 +169,66 @@ def send_outbox(
     sender_for: Callable[[str], str],
     progress: Callable[[str], None] = lambda status: None,
 ) -> Counter:
-    """Send every queued message once; return counts of sent, failed, deferred."""
+    """Send every queued message once; return counts of sent, failed, deferred.
+
+    Without a rate limit, a message's 'sent' is committed with the next message's
+    'handed-over' (one commit a message instead of two). A run killed in between leaves
+    it 'handed-over', which is never sent again: exactly once either way.
+    """
     counts: Counter = Counter()
-    for reference, recipient, eml, attempts in journal.outbox_pending():
-        attempt = attempts
-        while True:
-            attempt += 1
-            try:
-                smtp.send(
-                    sender_for(reference),
-                    recipient,
-                    eml,
-                    handed_over=functools.partial(
-                        journal.outbox_mark, reference, "handed-over", attempts=attempt
-                    ),
-                )
-            except PermanentFailure as exc:
-                journal.outbox_mark(reference, "failed", error=str(exc), attempts=attempt)
-                counts["failed"] += 1
-                break
-            except ConnectionError as exc:
-                # the server cannot be reached at all: stop, everything left stays queued
-                journal.outbox_mark(reference, "queued", error=str(exc), attempts=attempt)
-                smtp.close()
-                raise DsarError(
-                    f"{exc}; {counts['sent']} sent, the rest stays queued: "
-                    "run the same command again later"
-                ) from None
-            except TemporaryFailure as exc:
-                if attempt - attempts >= smtp.settings.max_attempts:
-                    journal.outbox_mark(reference, "deferred", error=str(exc), attempts=attempt)
-                    counts["deferred"] += 1
+    settle_later = smtp.settings.rate_per_minute == 0
+    accepted: list[str] = []  # accepted by the server, 'sent' not yet committed
+
+    def mark(reference: str, status: str, **details) -> None:
+        with journal.grouped():
+            for done in accepted:
+                journal.outbox_mark(done, "sent")
+            accepted.clear()
+            journal.outbox_mark(reference, status, **details)
+
+    try:
+        for reference, recipient, eml, attempts in journal.outbox_pending():
+            attempt = attempts
+            while True:
+                attempt += 1
+                try:
+                    smtp.send(
+                        sender_for(reference),
+                        recipient,
+                        eml,
+                        handed_over=functools.partial(
+                            mark, reference, "handed-over", attempts=attempt
+                        ),
+                    )
+                except PermanentFailure as exc:
+                    mark(reference, "failed", error=str(exc), attempts=attempt)
+                    counts["failed"] += 1
                     break
-                journal.outbox_mark(reference, "queued", error=str(exc), attempts=attempt)
-                smtp.sleep(smtp.settings.backoff * 2 ** (attempt - attempts - 1))
-                continue
-            journal.outbox_mark(reference, "sent")
-            counts["sent"] += 1
-            break
-        progress(reference)
-    smtp.close()
+                except ConnectionError as exc:
+                    # the server cannot be reached at all: stop, everything left stays queued
+                    mark(reference, "queued", error=str(exc), attempts=attempt)
+                    smtp.close()
+                    raise DsarError(
+                        f"{exc}; {counts['sent']} sent, the rest stays queued: "
+                        "run the same command again later"
+                    ) from None
+                except TemporaryFailure as exc:
+                    if attempt - attempts >= smtp.settings.max_attempts:
+                        mark(reference, "deferred", error=str(exc), attempts=attempt)
+                        counts["deferred"] += 1
+                        break
+                    mark(reference, "queued", error=str(exc), attempts=attempt)
+                    smtp.sleep(smtp.settings.backoff * 2 ** (attempt - attempts - 1))
+                    continue
+                if settle_later:
+                    accepted.append(reference)
+                else:
+                    journal.outbox_mark(reference, "sent")
+                counts["sent"] += 1
+                break
+            progress(reference)
+    finally:
+        for done in accepted:
+            journal.outbox_mark(done, "sent")
+        smtp.close()
     return counts
