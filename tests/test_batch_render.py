@@ -42,7 +42,7 @@ def test_joined_letter_reads_as_the_whole_letter(shipped, env, pdf_renderer, lan
     assert first.annex_html == second.annex_html  # nothing of the person in the annex
     batch._init_worker([str(r) for r in letters.template_roots()])  # the worker's own code
     task = (
-        [page.section(env, l, annex_apart=True) for l in (first, second)],
+        [page.section(env, one, annex_apart=True) for one in (first, second)],
         [first.request.reference, second.request.reference],
         first.annex_html,
         lang,
@@ -124,3 +124,40 @@ def test_generate_html_format(runner, tmp_path, pdf_renderer):
     pdf = html_path.with_suffix(".pdf").read_bytes()
     assert pdftotext(no_fetch_render(pdf_renderer, html)) == pdftotext(pdf)
     assert oct(html_path.stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize("rate", [0, 6000])
+def test_each_message_is_settled_once_whatever_the_rate(shipped, env, tmp_path, rate):
+    """Without a rate limit 'sent' is committed with the next message's hand-over; every
+    message still ends 'sent' or 'failed', and each reaches the server once."""
+    from dsar.journal import Journal
+    from dsar.render import mail
+    from dsar.sending import Smtp, SmtpSettings, send_outbox
+
+    from . import smtp_server
+
+    controller, recorder = smtp_server.start()
+    recorder.permanent.add("refuse@example.org")
+    try:
+        with Journal(tmp_path / "journal.sqlite") as journal:
+            recipients = ["a@example.org", "refuse@example.org", "b@example.org"]
+            for i, recipient in enumerate(recipients):
+                request = make_request(shipped, phone=f"06 12 34 56 7{i}")
+                letter = letters.render(request, env)
+                message = mail.build(letter)
+                journal.record(request, subject=letter.subject, body_text="b", medium="email")
+                journal.queue(
+                    request.reference, message["Message-ID"], recipient, mail.to_bytes(message)
+                )
+            settings = SmtpSettings("127.0.0.1", controller.port, "none", rate_per_minute=rate)
+            counts = send_outbox(journal, Smtp(settings), sender_for=lambda ref: "x@example.org")
+            states = [state for state, _ in map(journal.outbox_status, _references(journal))]
+    finally:
+        controller.stop()
+    assert counts == {"sent": 2, "failed": 1}
+    assert states == ["sent", "failed", "sent"]
+    assert sorted(recorder.received.values()) == [1, 1]
+
+
+def _references(journal) -> list[str]:
+    return [r[0] for r in journal.db.execute("SELECT reference FROM outbox ORDER BY rowid")]
