@@ -2,9 +2,12 @@
 e-mails out. Resumable: a request already in the journal with its files is not redone.
 
 PDF rendering runs in worker processes (forkserver, recycled every few chunks because
-WeasyPrint's native side grows a few kB per document), each laying out chunks of
-letters as one document. At most a few chunks are in flight, so memory stays flat
-however long the CSV.
+WeasyPrint's native side grows a few kB per document). A worker lays out a chunk of
+letters' one-page cores as one document, lays out the legal annex once for each
+(recipient kind, right, language) it meets, and joins each core to the annex with
+pikepdf, stamping every page's reference and "page N/M" (render/assemble.py): a letter
+costs one page of layout, not three. At most a few chunks are in flight, so memory
+stays flat however long the CSV.
 """
 
 from __future__ import annotations

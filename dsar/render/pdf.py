@@ -79,14 +79,8 @@ class PdfRenderer:
         if not harfbuzz_subset_available():
             log.warning("libharfbuzz-subset0 is missing: PDF rendering will be about 3x slower")
 
-    # the HTML is built in render/html.py; these keep callers to one object
-    def section(self, letter: Letter, extra: dict | None = None, anchor: str = "letter") -> str:
-        return page.section(self.env, letter, extra, anchor)
-
-    def document(self, sections: list[str], lang: str = "fr", title: str = "dsar") -> str:
-        return page.document(self.env, sections, lang, title)
-
     def html(self, letter: Letter, extra: dict | None = None) -> str:
+        """The whole letter's page (render/html.py builds every page dsar lays out)."""
         return page.whole(self.env, letter, extra)
 
     def render(self, letter: Letter) -> bytes:
@@ -99,16 +93,16 @@ class PdfRenderer:
         anchored = [s.replace('id="letter"', f'id="letter-{i}"', 1) for i, s in enumerate(sections)]
         html = page.document(self.env, anchored, lang, stamped=True)
         document = self._layout(html)
-        owner: list[int] = []
+        # each letter starts a page (page.css) with its anchor on it
+        first = {}
         for number, laid_out in enumerate(document.pages):
-            found = [int(a.rsplit("-", 1)[1]) for a in laid_out.anchors if a.startswith("letter-")]
-            owner.append(min(found) if found else owner[-1] if owner else 0)
-            if number == 0 and owner[0] != 0:
-                raise DsarError("a batch document does not start with its first letter")
-        ranges = []
-        for index in range(len(sections)):
-            pages = [n for n, o in enumerate(owner) if o == index]
-            ranges.append(range(pages[0], pages[-1] + 1))
+            for anchor in laid_out.anchors:
+                if anchor.startswith("letter-"):
+                    first.setdefault(int(anchor.rsplit("-", 1)[1]), number)
+        if sorted(first) != list(range(len(sections))) or first[0] != 0:
+            raise DsarError("a batch document lost track of its letters' pages")
+        ends = [first[i + 1] for i in range(len(sections) - 1)] + [len(document.pages)]
+        ranges = [range(first[i], end) for i, end in enumerate(ends)]
         return document.write_pdf(), ranges
 
     def render_annex(self, annex_html: str, lang: str = "fr") -> bytes:
