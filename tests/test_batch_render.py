@@ -54,6 +54,20 @@ def test_joined_letter_reads_as_the_whole_letter(shipped, env, pdf_renderer, lan
         pages = page_count(whole)
         assert page_count(data) == pages
         assert f"{letter.request.reference} \u2013 page {pages}/{pages}" in pdftotext(data)
+        stamped, drawn = footer_box(data), footer_box(whole)
+        assert abs(stamped[1] - drawn[1]) < 0.5  # right-aligned on the same margin
+        assert abs(stamped[0] - drawn[0]) < 2  # the same line (fonts differ a little)
+
+
+def footer_box(data: bytes) -> tuple[float, float]:
+    """(top, right edge) of the footer line of the last page."""
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        page = pdf.pages[-1]
+        words = [w for w in page.extract_words() if w["top"] > page.height - 16 * 72 / 25.4]
+    assert words, "no footer"
+    return min(w["top"] for w in words), max(w["x1"] for w in words)
 
 
 def test_the_annex_depends_on_kind_right_and_language_only(shipped, env):
