@@ -10,7 +10,6 @@ registry, templates, journal) is built once, lazily, and closed with close() or 
 from __future__ import annotations
 
 import os
-import shlex
 from collections.abc import Callable, Sequence
 from datetime import date
 from functools import cached_property
@@ -28,20 +27,23 @@ from . import (
     importer,
     letters,
     members,
+    posting,
     profile,
     registry,
     report,
 )
 from .errors import DsarError, InputError, UsageError
 from .files import check_free, write_private
-from .journal import Journal
-from .models import Association, Letter
-from .paths import SHIPPED_REGISTRY, Paths
+from .i18n import N_, _
+from .journal import Journal, canonical
+from .models import Association, ContactAddition, Letter
+from .paths import SHIPPED_DATENANFRAGEN, SHIPPED_REGISTRY, Paths
 from .registry import Registry
 from .render import mail
 from .render.pdf import PdfRenderer
 from .results import (
     EXIT_ERROR,
+    EXIT_OK,
     EXIT_PARTIAL,
     AnswerResult,
     BatchResult,
@@ -54,11 +56,14 @@ from .results import (
     ImportResult,
     LetterResult,
     MandatesResult,
+    PostingResult,
     ReminderResult,
     Result,
     SentResult,
+    ShowResult,
     StatusResult,
 )
+from .safety import safe_child
 from .sending import Smtp, SmtpSettings, send_outbox
 from .vocabulary import ANSWER_STATES, REQUEST_STATES, output_name
 
@@ -68,9 +73,9 @@ DateLike = str | date | None
 Formats = str | Sequence[str]
 # what an answer leads to next
 NEXT_STEP = {
-    "id-requested": "answer it with: dsar reply-id {reference}",
-    "partial": "follow up with: dsar remind {reference}",
-    "refused": "follow up with: dsar complain {reference} --out DIR",
+    "id-requested": N_("answer it with: dsar reply-id {reference}"),
+    "partial": N_("follow up with: dsar remind {reference}"),
+    "refused": N_("follow up with: dsar complain {reference} --out DIR"),
 }
 
 
@@ -194,9 +199,14 @@ class App:
         to_email: str | None = None,
         to_address: str | None = None,
         force: bool = False,
+        redo_draft: bool = False,
     ) -> LetterResult:
-        """Write a first request; details not given come from the saved profile."""
+        """Write a first request; details not given come from the saved profile.
+        `redo_draft`: the same request (person, recipient, right, day) written again,
+        say in another language, replaces its draft; one that left is never replaced."""
         chosen = parse_formats(formats)
+        if "labels" in chosen:
+            raise UsageError(_("--format labels is for a batch (dsar batch)"))
         saved = self.saved_profile()
         person = profile.requester(
             name or saved.get("name"),
@@ -224,10 +234,58 @@ class App:
             to_email=to_email,
             to_address=to_address,
         )
-        letter = letters.render(request, self.templates)
         if "email" in chosen and not request.reply_email:
-            raise InputError("email", "the e-mail format needs your e-mail address (--email)")
+            raise InputError("email", _("the e-mail format needs your e-mail address (--email)"))
+        if not redo_draft:
+            # a request that left is never rewritten: this one gets a reference of its own
+            # (the page, redoing its draft, is refused instead: the files exist)
+            request = self.journal.free_reference(request)
+        letter = letters.render(request, self.templates)
+        if redo_draft and self.journal.has(request.reference):
+            force = force or self.journal.entry(request.reference).stored_state == "draft"
         result = self._write(letter, chosen, out_dir, force)
+        result.warnings += compose.recipient_wishes(request, chosen)
+        result.warnings += compose.address_to_check(
+            request, chosen, self.registry.added.get(request.broker.slug, ())
+        )
+        result.warnings += compose.gap_advice(letter, self.registry)
+        return result
+
+    def complete(
+        self, reference: str, *, to_email: str | None = None, to_address: str | None = None
+    ) -> LetterResult:
+        """Write a draft again with the recipient contact the registry lacked (what
+        generate's --to-email and --to-address give). A request that left is evidence:
+        it is never rewritten."""
+        entry = self.journal.entry(reference)
+        if entry.kind != "request" or entry.stored_state != "draft":
+            raise DsarError(
+                f"{reference} is {entry.stored_state}: a request that left is never "
+                "rewritten; write a new one"
+            )
+        if not (to_email or to_address):
+            raise InputError("to_email", "give the recipient's e-mail or postal address")
+        was = self.journal.request(reference)
+        request = compose.build_request(
+            self.registry,
+            was.broker.slug,
+            was.requester,
+            was.evidence,
+            right=was.right,
+            lang=was.lang,
+            letter_date=was.letter_date,
+            place=was.place,
+            lrar=was.lrar,
+            to_email=to_email or was.to_email,
+            to_address=to_address or was.to_address,
+        )
+        if request.reference != reference:  # the registry renamed the recipient meanwhile
+            raise DsarError(f"{reference} cannot be rewritten; write a new request")
+        files = self.journal.files(reference)
+        out_dir = files[0][1].parent if files else Path("letters")
+        chosen = parse_formats(entry.medium)
+        letter = letters.render(request, self.templates)
+        result = self._write(letter, chosen, out_dir, force=True)
         result.warnings += compose.recipient_wishes(request, chosen)
         result.warnings += compose.gap_advice(letter, self.registry)
         return result
@@ -245,10 +303,11 @@ class App:
         **fields_of_result,
     ) -> LetterResult:
         """Render and write a letter's files, then record it in the journal."""
-        written = compose.write(
+        written = compose.write_recorded(
             letter,
             chosen,
             out_dir,
+            self.journal,
             force=force,
             # a reminder that encloses the original needs the renderer for its e-mail too
             pdf_renderer=(
@@ -258,15 +317,6 @@ class App:
             kind=kind,
             env=self.templates,
         )
-        self.journal.record(
-            letter.request,
-            subject=letter.subject,
-            body_text=letter.body_text,
-            medium=",".join(chosen),
-            page_html=written.page_html,
-            files=written.files,
-            kind=kind,
-        )
         return result_type(
             written=list(written.files.values()),
             reference=letter.request.reference,
@@ -274,6 +324,9 @@ class App:
             formats=chosen,
             text=f"{letter.subject}\n\n{letter.body_text}" if "text" in chosen else None,
             mailto=mail.mailto(letter) if written.eml else None,
+            next_step=None
+            if kind == "complaint"
+            else compose.next_step(letter.request, written.files, chosen),
             pdf=written.pdf,
             **fields_of_result,
         )
@@ -295,22 +348,34 @@ class App:
         mandates: Path | None = None,
         send: bool = False,
         dry_run: bool = False,
+        all_queued: bool = False,
         smtp: SmtpSettings | None = None,
+        to_email: str | None = None,
+        to_address: str | None = None,
         progress: Progress = _no_progress,
+        columns: dict[str, str] | None = None,
+        warn: Callable[[str], None] | None = None,
+        each_email: Callable[[str, str], None] | None = None,
     ) -> BatchResult:
         """Letters for every member, under mandate; with send=True, e-mailed over `smtp`.
 
         Once rows are read, the manifest (out_dir/manifest.csv) is written whatever
         happens: a bad row, a failure midway, an SMTP server gone, Ctrl-C. The exit
         code is EXIT_PARTIAL when rows were skipped or e-mails failed or were deferred.
+        What the recipients lack is said before any letter is rendered: to `warn` when
+        given, else in result.warnings.
         """
         chosen = parse_formats(formats)
-        if not set(chosen) <= {"pdf", "email", "html"}:
-            raise UsageError("--format for a batch is pdf, email and/or html")
+        if not set(chosen) <= {"pdf", "email", "html", "labels"}:
+            raise UsageError(_("--format for a batch is pdf, email, html and/or labels"))
+        if dry_run and not send:
+            raise UsageError(
+                "--dry-run shows what --send would send: give both (without --send nothing is sent)"
+            )
         if send and "email" not in chosen:
-            raise UsageError("--send needs --format to include email")
+            raise UsageError(_("--send needs --format to include email"))
         if send and not dry_run and smtp is None:
-            raise UsageError("--send needs --smtp-host")
+            raise UsageError(_("--send needs --smtp-host"))
         options = batches.BatchOptions(
             broker=broker,
             association=_association(association),
@@ -324,11 +389,32 @@ class App:
             force=force,
             templates=self.template_roots,
             mandates=mandates,
+            columns=columns,
+            to_email=fields.email(to_email, "to-email") if to_email else None,
+            to_address=compose.recipient_address(to_address) if to_address else None,
         )
+        read_as = members.header(csv_file, columns)  # a header it cannot read: before any work
         if broker:
             self.registry.get(broker)  # an unknown --broker fails before any row
+        lacking = self.batch_recipients(
+            csv_file,
+            broker=broker,
+            formats=chosen,
+            send=send,
+            to_email=options.to_email,
+            to_address=options.to_address,
+            columns=columns,
+        )
+        batches.check_manifest(out_dir / "manifest.csv", force=force)
         progress("rows", 0, members.count(csv_file))  # refuses a CSV that is not UTF-8
-        result = BatchResult(manifest=out_dir / "manifest.csv", emails_asked="email" in chosen)
+        result = BatchResult(
+            manifest=out_dir / "manifest.csv", emails_asked="email" in chosen, columns=read_as
+        )
+        if warn:
+            for line in lacking:
+                warn(line)
+        else:
+            result.warnings += lacking
         journal = self.journal
         try:
             batches.run(
@@ -341,33 +427,91 @@ class App:
             )
             # the quick count may differ from the rows read when quoting is broken
             progress("rows", 0, len(result.rows) + len(result.bad_rows))
+            # this run's messages only, unless every queued one is asked for
+            mine = None if all_queued else [row.reference for row in result.rows]
             if send and dry_run:
-                result.would_send = [(ref, to) for ref, to, _, _ in journal.outbox_pending()]
+                result.would_send = [
+                    (ref, journal.outbox_recipient(ref)) for ref in journal.outbox_waiting(mine)
+                ]
             elif send:
-                # counted, not listed: the messages are read one at a time, memory stays flat
-                progress("e-mails", 0, journal.outbox_waiting())
-                result.sent = send_outbox(
-                    journal,
-                    Smtp(smtp),
-                    sender_for=lambda ref: options.association.email,
-                    progress=lambda ref: progress("e-mails", 1, None),
-                )
+                progress("e-mails", 0, len(journal.outbox_waiting(mine)))
+                try:
+                    result.sent = send_outbox(
+                        journal,
+                        Smtp(smtp),
+                        sender_for=lambda ref: options.association.email,
+                        progress=lambda ref: (
+                            progress("e-mails", 1, None),
+                            each_email
+                            and each_email(ref, (journal.outbox_status(ref) or ("?",))[0]),
+                        ),
+                        references=mine,
+                    )
+                except DsarError as exc:  # where the sending stands, and what to do
+                    raise DsarError(f"{exc}\n{batches.sending_progress(journal, result)}") from None
+                result.warnings.append(batches.sending_progress(journal, result))
+            if send:
+                result.left_queued = journal.outbox_waiting()
         finally:  # the manifest says what was done and sent even when the run stops
             batches.write_manifest(result.manifest, result, journal)
         result.written = [
             *(out_dir / name for row in result.rows for name in (row.pdf, row.eml) if name),
             *result.print_files,
+            *([result.labels] if result.labels else []),
             result.manifest,
         ]
         if "email" in chosen and result.unsigned:
             result.warnings.append(
-                f"{len(result.unsigned)} e-mail(s) say the mandate is enclosed but have no "
-                f"scan to attach (first: {result.unsigned[0]}); give --mandates DIR with "
-                "<mandate_ref>.pdf"
+                _(
+                    "{count} e-mail(s) say the mandate is enclosed but have no scan to attach "
+                    "(first: {first}); give --mandates DIR with <mandate_ref>.pdf or "
+                    "mandate-<mandate_ref>.pdf"
+                ).format(count=len(result.unsigned), first=result.unsigned[0])
+            )
+        if "labels" in chosen and result.no_address:
+            result.warnings.append(
+                _(
+                    "{count} letter(s) have no postal address for a label (first: {reference})"
+                ).format(count=len(result.no_address), reference=result.no_address[0])
+            )
+        if result.left_queued:
+            result.warnings.append(
+                f"{len(result.left_queued)} e-mail(s) stay queued, not sent by this run "
+                f"(first: {', '.join(result.left_queued[:5])}); dsar batch ... --send "
+                "--all-queued sends them"
             )
         if result.bad_rows or result.sent.get("failed") or result.sent.get("deferred"):
             result.exit_code = EXIT_PARTIAL
         return result
+
+    def columns_read(
+        self, csv_file: Path, columns: dict[str, str] | None = None
+    ) -> list[tuple[str, str]]:
+        """How a members' CSV will be read: each header cell with its column; refuses a
+        header it cannot read, before any work."""
+        return members.header(csv_file, columns)
+
+    def batch_recipients(
+        self,
+        csv_file: Path,
+        *,
+        broker: str | None = None,
+        formats: Formats = ("pdf", "email"),
+        send: bool = False,
+        to_email: str | None = None,
+        to_address: str | None = None,
+        columns: dict[str, str] | None = None,
+    ) -> list[str]:
+        """What the batch's recipients lack (postal address for PDFs, e-mail for
+        e-mails, a verified address); refuses --send to a recipient without an e-mail."""
+        return batches.check_recipients(
+            self.registry,
+            batches.recipient_names(csv_file, broker, columns),
+            parse_formats(formats),
+            send=send,
+            to_email=to_email,
+            to_address=to_address,
+        )
 
     def mandates(
         self,
@@ -377,15 +521,19 @@ class App:
         *,
         force: bool = False,
         broker: str | None = None,
+        columns: dict[str, str] | None = None,
     ) -> MandatesResult:
         """Mandate forms for members to sign: one per CSV row, or one blank form. Each
         names the controllers the member authorises: the row's broker (else `broker`)
         and the party the message names."""
         found = _association(association)
-        rows = [] if csv_file is None else list(members.read(csv_file))
+        read_as = [] if csv_file is None else members.header(csv_file, columns)
+        rows = [] if csv_file is None else list(members.read(csv_file, columns))
         forms = [None] if csv_file is None else [r for r in rows if isinstance(r, members.Member)]
-        targets = [
-            out_dir / output_name(m.mandate_ref if m else "", None, "pdf", kind="mandate")
+        targets = [  # checked to stay in out_dir: a mandate_ref is a name, never a path
+            safe_child(
+                out_dir, output_name(m.mandate_ref if m else "", None, "pdf", kind="mandate")
+            )
             for m in forms
         ]
         check_free(targets, overwrite=force)
@@ -394,10 +542,13 @@ class App:
         for member, target, controllers in zip(forms, targets, named, strict=True):
             html = letters.render_mandate(self.templates, found, member, controllers)
             write_private(target, self.pdf_renderer.render_html(html), overwrite=force)
+        bad = [r for r in rows if isinstance(r, members.BadRow)]
         return MandatesResult(
             written=targets,
-            bad_rows=[r for r in rows if isinstance(r, members.BadRow)],
+            bad_rows=bad,
             out_dir=out_dir,
+            exit_code=EXIT_PARTIAL if bad else EXIT_OK,
+            columns=read_as,
         )
 
     # ------------------------------------------------------------ follow-up
@@ -411,25 +562,45 @@ class App:
         received: DateLike = None,
         message_id: str | None = None,
         proofs: Sequence[Path] = (),
+        force: bool = False,
     ) -> SentResult:
         """Record that a request was sent, with its proof: the deadline starts to run.
-        `proofs` (receipt scan, screenshot of the message) go into the CNIL dossier; with
-        proofs alone (no `on`), nothing else of the record changes."""
+        `proofs` (a registered letter's receipt, scanned or photographed, a screenshot of
+        the message) are kept by content with the request, for the complaint dossier;
+        with proofs alone (no `on`), nothing else of the record changes. On a request
+        already complained about, only with force."""
         if on is None and not proofs:
-            raise UsageError("give --on DATE (when it was sent), or --proof FILE to add a proof")
-        kept = self.journal.add_proofs(reference, list(proofs))
+            raise UsageError(_("give --on DATE (when it was sent), or --proof FILE to add a proof"))
         if on is None:
+            kept = [self.journal.keep_evidence(reference, "proof", path) for path in proofs]
             return SentResult(
-                reference=reference, entry=self.journal.entry(reference), written=kept
+                reference=reference, entry=self.journal.entry(reference), kept=kept, written=kept
             )
+        day = fields.iso_date(on, "on")
         self.journal.mark_sent(
             reference,
-            fields.iso_date(on, "on"),
+            day,
             lrar=lrar,
             received=fields.iso_date(received, "received") if received else None,
             message_id=message_id,
+            force=force,
         )
-        return SentResult(reference=reference, entry=self.journal.entry(reference), written=kept)
+        kept = [self.journal.keep_evidence(reference, "proof", path, day) for path in proofs]
+        return SentResult(
+            reference=reference, entry=self.journal.entry(reference), kept=kept, written=kept
+        )
+
+    def posted(self, manifest: Path, on: DateLike) -> PostingResult:
+        """A batch's letters recorded as posted on one day, from its manifest; a column
+        of registered-letter numbers is read when there is one."""
+        done = posting.record(self.journal, manifest, fields.iso_date(on, "on"))
+        return PostingResult(
+            recorded=done.recorded,
+            with_lrar=done.with_lrar,
+            already=done.already,
+            problems=done.problems,
+            exit_code=EXIT_PARTIAL if done.problems else EXIT_OK,
+        )
 
     def answer(
         self,
@@ -443,13 +614,20 @@ class App:
     ) -> AnswerResult:
         """Record the recipient's answer (`state`), or a notified extension."""
         if extension == bool(state):
-            raise UsageError("give either --state or --extension")
+            raise UsageError(_("give either --state or --extension"))
         day = fields.iso_date(on, "on")
         if extension:
             self.journal.mark_extension(reference, day)
-            return AnswerResult(reference=reference, entry=self.journal.entry(reference))
+            entry = self.journal.entry(reference)
+            late = (
+                [f"{reference}: {entry.late_extension_note}"] if entry.late_extension_note else []
+            )
+            return AnswerResult(reference=reference, entry=entry, warnings=late)
         if state not in ANSWER_STATES:
-            raise InputError("state", f"'{state}': use {', '.join(ANSWER_STATES)}")
+            raise InputError(
+                "state",
+                _("'{value}': use {choices}").format(value=state, choices=", ".join(ANSWER_STATES)),
+            )
         kept = self.journal.mark_answer(reference, state, day, note, list(files))
         step = NEXT_STEP.get(state)
         return AnswerResult(
@@ -458,7 +636,7 @@ class App:
             entry=self.journal.entry(reference),
             state=state,
             kept=kept,
-            next_step=step.format(reference=reference) if step else None,
+            next_step=_(step).format(reference=reference) if step else None,
         )
 
     def remind(
@@ -545,14 +723,21 @@ class App:
             followup.reminders_of(self.journal, reference),
         )
         write_private(dossier, bundle, overwrite=force)
+        # the dossier is found again with the complaint, like the letter's own files
+        self.journal.add_file(letter.request.reference, "dossier", dossier)
         result.written.append(dossier)
         self.journal.mark_complained(reference, day, letter.request.reference)
         result.warnings += [
-            f"{name} is not a readable PDF: not bundled, but listed with its "
-            "checksum on the dossier's last page; attach it yourself"
+            _(
+                "the reply {name} is not a readable PDF: not bundled, but listed with its "
+                "checksum on the dossier's last page; attach it yourself"
+            ).format(name=name)
             for name in result.left_out
         ]
-        result.warnings += [f"to add: {item['what']}: {item['how']}" for item in extra["to_add"]]
+        result.warnings += [
+            _("to add: {what}: {how}").format(what=item["what"], how=item["how"])
+            for item in extra["to_add"]
+        ]
         return result
 
     def status(
@@ -563,23 +748,46 @@ class App:
         state: str | None = None,
         csv_file: Path | None = None,
         ics_file: Path | None = None,
+        member: str | None = None,
+        batch: Path | None = None,
+        force: bool = False,
     ) -> StatusResult:
         """Every request with its deadline, and its state as of a day (default: today);
         also written as CSV rows and as an .ics calendar of deadlines when asked."""
         if state is not None and state not in REQUEST_STATES:
-            raise InputError("state", f"'{state}': use {', '.join(REQUEST_STATES)}")
+            raise InputError(
+                "state",
+                _("'{value}': use {choices}").format(
+                    value=state, choices=", ".join(REQUEST_STATES)
+                ),
+            )
         day = self._day(as_of, "as_of")
-        entries = [
-            e for e in self.journal.entries(broker=broker) if state is None or e.state(day) == state
-        ]
+        entries = report.select(
+            self.journal.entries(broker=broker),
+            day,
+            state=state,
+            member=member,
+            references=posting.references(batch) if batch else None,
+        )
         result = StatusResult(as_of=day, entries=entries)
+        check_free([p for p in (csv_file, ics_file) if p], overwrite=force)
         if csv_file:
-            report.write_csv(csv_file, entries, day)
+            report.write_csv(csv_file, entries, day, overwrite=force)
             result.written.append(csv_file)
         if ics_file:
-            report.write_ics(ics_file, entries)
+            report.write_ics(ics_file, entries, overwrite=force)
             result.written.append(ics_file)
         return result
+
+    def details(self, reference: str) -> dict:
+        """One request whole, as plain data (dsar show): recipient, right, files with
+        checksums, every step, the deadline and what to do next."""
+        return self.journal.show(reference, self.today())
+
+    def forget(self, reference: str) -> Result:
+        """Drop a draft from the journal; its files stay on disk, listed in `written`."""
+        left = self.journal.forget(reference)
+        return Result(reference=canonical(reference), written=left)
 
     # ------------------------------------------------------------ the registry
 
@@ -593,29 +801,75 @@ class App:
         result = IdentifyResult(clues=clues, controllers=controllers, brokers=brokers)
         if not result.found:
             result.senders = identify.political_senders(self.registry)
+            result.commands = identify.generate_commands(
+                [b.slug for b in result.senders[:1]],
+                when=day,
+                sender=sender,
+                text=text,
+                saved=self.saved_profile(),
+            )
+            result.needs_profile = not self.saved_profile()
             return result
-        flags = f" --sms-date {day.isoformat()}" if day else ""
-        flags += f" --sms-sender {shlex.quote(sender)}" if sender else ""
-        result.commands = [
-            f"dsar generate --broker {s.slug}{flags} ..."
-            for s in [*controllers, *brokers]
-            if s.slug
-        ]
+        saved = self.saved_profile()
+        result.commands = identify.generate_commands(
+            [s.slug for s in [*controllers, *brokers] if s.slug],
+            when=day,
+            sender=sender,
+            text=text,
+            saved=saved,
+        )
+        result.needs_profile = not saved
         return result
+
+    def write_to_suspects(
+        self,
+        found: IdentifyResult,
+        *,
+        text: str = "",
+        sender: str = "",
+        when: DateLike = None,
+        out_dir: Path = Path("letters"),
+        force: bool = False,
+    ) -> list[LetterResult]:
+        """dsar identify --generate: the letters its commands would write, at once, with
+        the saved details (the same slugs, message and formats as the commands)."""
+        saved = self.saved_profile()
+        if not saved:
+            raise UsageError(_("--generate writes with your saved details: run dsar init first"))
+        slugs = [s.slug for s in [*found.controllers, *found.brokers] if s.slug]
+        if not found.found:
+            slugs = [b.slug for b in found.senders[:1]]
+        formats = ("pdf", "email") if saved.get("email") else ("pdf",)
+        return [
+            self.generate(
+                slug,
+                sms_date=when,
+                sms_sender=sender,
+                sms_text=text,
+                formats=formats,
+                out_dir=out_dir,
+                force=force,
+            )
+            for slug in dict.fromkeys(slugs)
+        ]
 
     def import_registry(
         self,
         source: str,
-        path: Path,
+        path: Path | None,
         output: Path,
         *,
         kind: str = "company",
         force: bool = False,
     ) -> ImportResult:
-        """Import an outside company database into a registry file; a registry that
-        would not load is never written (the output is left as it was)."""
+        """Import an outside company database into a registry file (path None: the
+        datenanfragen records shipped with dsar); a registry that would not load is
+        never written (the output is left as it was)."""
         if source != "datenanfragen":
-            raise InputError("source", f"'{source}': dsar imports datenanfragen")
+            raise InputError(
+                "source", _("'{value}': dsar imports datenanfragen").format(value=source)
+            )
+        path = path or SHIPPED_DATENANFRAGEN
         check_free([output], overwrite=force)
         report = importer.import_datenanfragen(path, kind=kind)
         text = importer.dump(report, path)
@@ -638,14 +892,21 @@ class App:
     def search(self, text: str) -> BrokersResult:
         found = self.registry.search(text)
         if not found:
-            raise DsarError(f"nothing matches '{text}'; try part of a name, or dsar brokers list")
+            raise DsarError(
+                _("nothing matches '{text}'; try part of a name, or dsar brokers list").format(
+                    text=text
+                )
+            )
         return BrokersResult(brokers=[self.registry.brokers[s] for s in found])
 
     def check(self, file: Path | None = None) -> CheckResult:
         """Validate one registry file, or the registry dsar uses; errors exit 1."""
         if file:
-            checked = Registry()
-            checked.add(registry.read(file), str(file))
+            checked, given = Registry(), registry.read(file)
+            if any(isinstance(entry, ContactAddition) for entry in given.brokers):
+                # its contacts-only entries add to the shipped entries
+                checked.add(registry.read(SHIPPED_REGISTRY), str(SHIPPED_REGISTRY))
+            checked.add(given, str(file))
         else:
             checked = self.registry
         findings = registry.check(checked, self.today())
@@ -655,9 +916,54 @@ class App:
         result.exit_code = EXIT_ERROR if result.errors else 0
         return result
 
+    def add_contact(
+        self,
+        slug: str,
+        *,
+        source: str,
+        postal: str | None = None,
+        email: str | None = None,
+        webform: str | None = None,
+    ) -> BrokerResult:
+        """Add contacts to an entry in the user's brokers.yaml (0600) without rewriting
+        the entry; nothing is written unless the result loads."""
+        given = [(k, v) for k, v in (("postal", postal), ("email", email), ("webform", webform))]
+        contacts = [registry.contact(kind, value, source) for kind, value in given if value]
+        if not contacts:
+            raise UsageError(_("give --postal, --email or --webform"))
+        below = [SHIPPED_REGISTRY]
+        found = registry.add_contacts(self.paths.user_registry, below, slug, contacts)
+        self.__dict__.pop("registry", None)  # the next use reads the new file
+        result = self.broker(found.slug)
+        result.written = [self.paths.user_registry]
+        return result
+
     def campaigns(self) -> CampaignsResult:
         found = sorted(self.registry.campaigns.values(), key=lambda c: c.date)
         return CampaignsResult(campaigns=found)
+
+    def show(self, reference: str) -> ShowResult:
+        """One request whole, with the advice on missing contacts it was written with."""
+        entry = self.journal.entry(reference)
+        request = self.journal.request(reference)
+        subject, body_text = self.journal.words(reference)
+        letter = Letter(
+            request=request,
+            subject=subject,
+            body_html="",
+            body_text=body_text,
+            gaps=letters.gaps(request),
+        )
+        return ShowResult(
+            reference=entry.reference,
+            entry=entry,
+            request=request,
+            files=self.journal.files(reference),
+            events=self.journal.events(reference),
+            page_html=self.journal.page_html(reference),
+            mailto=mail.mailto(letter),
+            warnings=compose.gap_advice(letter, self.registry) if entry.kind == "request" else [],
+        )
 
     # ------------------------------------------------------------ completion
 

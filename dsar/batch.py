@@ -13,6 +13,7 @@ stays flat however long the CSV.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import multiprocessing
 import os
@@ -22,17 +23,19 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from . import clock, compose, letters, members
-from .errors import DsarError, UnknownBroker
+from . import clock, compose, labels, letters, members
+from .errors import AmbiguousBroker, DsarError, OutputExists, UnknownBroker
 from .files import sync, write_private, written
+from .i18n import _
 from .journal import Journal
-from .models import Association, Letter
+from .models import Association, Broker, Letter
 from .registry import Registry
 from .render import assemble, mail
 from .render import html as page
 from .render.pdf import PdfRenderer
 from .results import BatchResult, ManifestRow
-from .vocabulary import output_name
+from .safety import csv_cell, safe_child
+from .vocabulary import MAIL_TO_SEND, output_name
 
 CHUNK = 20  # letters laid out together by one worker task
 RECYCLE_AFTER = 25  # tasks before a worker process is replaced
@@ -53,6 +56,84 @@ class BatchOptions:
     force: bool = False
     templates: tuple[Path, ...] = ()  # template roots, highest first (letters.template_roots)
     mandates: Path | None = None  # signed mandate scans, <mandate_ref>.pdf, attached to e-mails
+    columns: dict[str, str] | None = None  # --columns: the spreadsheet's header -> dsar's
+    to_email: str | None = None  # the recipient's, when the registry has none (one recipient)
+    to_address: str | None = None
+
+
+# ------------------------------------------------------------------ recipients
+
+
+def recipient_names(
+    csv_path: Path, default: str | None, columns: dict[str, str] | None = None
+) -> list[str]:
+    """Who the rows write to (their broker cell, else --broker), by a quick pass that
+    validates nothing: bad cells are reported row by row by the run itself."""
+    names: dict[str, None] = {}
+    try:
+        with members._open(csv_path) as handle:
+            reader = members._reader(handle)
+            header = members.column_names(next(reader, []), columns)  # 'Destinataire' too
+            column = header.index("broker") if "broker" in header else None
+            for values in reader:
+                cell = values[column].strip() if column is not None and column < len(values) else ""
+                if cell or default:
+                    names[cell or default] = None
+    except (OSError, UnicodeDecodeError, csv.Error):
+        pass  # members.read() reports these properly
+    return list(names) or ([default] if default else [])
+
+
+def _missing(broker: Broker, what: str, kind: str, effect: str) -> str:
+    flag = "--to-email" if kind == "email" else "--to-address"
+    return _(
+        "{name} [{slug}]: no {what} in the registry: {effect}; give {flag} or add it once: "
+        "dsar brokers add-contact {slug} --{kind} ... --source WHERE"
+    ).format(name=broker.name, slug=broker.slug, what=what, effect=effect, flag=flag, kind=kind)
+
+
+def check_recipients(
+    registry: Registry,
+    names: list[str],
+    formats: tuple[str, ...],
+    *,
+    send: bool = False,
+    to_email: str | None = None,
+    to_address: str | None = None,
+) -> list[str]:
+    """Warnings to give before any letter is rendered; refuses what cannot be done:
+    --send to a recipient without an e-mail, --to-email/--to-address for several."""
+    found: dict[str, Broker] = {}
+    for name in names:
+        try:
+            broker = registry.get(name)
+        except DsarError:  # unknown or ambiguous: each such row is reported as a bad row
+            continue
+        found[broker.slug] = broker
+    if (to_email or to_address) and len(found) > 1:
+        flag = "--to-email" if to_email else "--to-address"
+        raise DsarError(
+            _(
+                "{flag} is for one recipient, and the rows write to {count}: {names}; run one "
+                "batch per recipient (--broker and a CSV without a broker column)"
+            ).format(flag=flag, count=len(found), names=", ".join(found))
+        )
+    warnings = []
+    for broker in found.values():
+        if "email" in formats and not (to_email or broker.email):
+            no_email = _missing(
+                broker, _("e-mail address"), "email", _("there is no one to send to")
+            )
+            if send:
+                raise DsarError(_("--send: {problem}").format(problem=no_email))
+            warnings.append(no_email)
+        if "pdf" in formats and not (to_address or broker.postal_address):
+            warnings.append(
+                _missing(broker, _("postal address"), "postal", _("the recipient block is empty"))
+            )
+        if "pdf" in formats and not to_address:
+            warnings.extend(compose.unverified_address(broker, registry.added.get(broker.slug, ())))
+    return warnings
 
 
 # ------------------------------------------------------------------ PDF workers
@@ -140,12 +221,14 @@ def run(
     """progress(1) is called once per CSV row, good or bad, when it is done. Rows are
     added to `result` as they are done, so a caller holds them even if the run stops."""
     result = result if result is not None else BatchResult()
+    check_manifest(options.out_dir / "manifest.csv", force=options.force)
     roots = options.templates or letters.template_roots()
     env = letters.environment(roots)
     pool = PdfPool(options.workers, roots) if "pdf" in options.formats else None
     # letters wait in a chunk per annex (recipient kind, right, language): one chunk's
     # cores are laid out together and joined to the same annex
     chunks: dict[str, list[tuple[str, Letter, ManifestRow]]] = {}
+    addresses: list[tuple[str, str, str]] = []  # reference, member, recipient's address block
     options.out_dir.mkdir(parents=True, exist_ok=True)
 
     def submit(annex_html: str) -> Iterator:
@@ -160,7 +243,7 @@ def run(
 
     def store(done) -> None:
         pdfs, items = done
-        for data, (_, letter, manifest_row) in zip(pdfs, items, strict=True):
+        for data, (_section, letter, manifest_row) in zip(pdfs, items, strict=True):
             path = options.out_dir / output_name(
                 letter.request.reference, letter.request.broker.slug, "pdf"
             )
@@ -170,15 +253,20 @@ def run(
             progress(1)
 
     try:
-        # one journal transaction per 100 rows, not two per row (the e-mail rate's bound)
+        # one journal transaction per 100 rows, not two per row (the e-mail rate's bound);
+        # nothing is sent from inside it: send_outbox claims each message in its own commit
         with journal.grouped() as tick:
-            for item in members.read(csv_path):
+            for item in members.read(csv_path, options.columns):
                 tick()
                 if isinstance(item, members.BadRow):
                     result.bad_rows.append(item)
                     progress(1)
                     if options.strict:
-                        raise DsarError(f"{csv_path}: {item} (stopped: --strict)")
+                        raise DsarError(
+                            _("{path}: {problem} (stopped: --strict)").format(
+                                path=csv_path, problem=item
+                            )
+                        )
                     continue
                 try:
                     request = compose.build_request(
@@ -190,53 +278,72 @@ def run(
                         lang=options.lang,
                         letter_date=options.letter_date,
                         mandate=members.mandate(options.association, item),
+                        to_email=options.to_email,
+                        to_address=options.to_address,
                     )
-                except UnknownBroker as exc:
-                    bad = members.BadRow(item.row, "broker", str(exc))
+                except (UnknownBroker, AmbiguousBroker) as exc:
+                    bad = members.BadRow(item.row, "broker", str(exc), item.requester.name)
                     result.bad_rows.append(bad)
                     progress(1)
                     if options.strict:
-                        raise DsarError(f"{csv_path}: {bad} (stopped: --strict)") from None
+                        raise DsarError(
+                            _("{path}: {problem} (stopped: --strict)").format(
+                                path=csv_path, problem=bad
+                            )
+                        ) from None
                     continue
                 reference = request.reference
                 row = ManifestRow(item.row, request.requester.name, request.broker.slug, reference)
                 result.rows.append(row)
+                if request.recipient_address:
+                    addresses.append((reference, request.requester.name, request.recipient_address))
+                else:
+                    result.no_address.append(reference)
                 pdf_path = options.out_dir / output_name(reference, request.broker.slug, "pdf")
                 eml_path = options.out_dir / output_name(reference, request.broker.slug, "eml")
                 html_path = options.out_dir / output_name(reference, request.broker.slug, "html")
-                wants_html = "html" in options.formats and (options.force or not written(html_path))
-                wants_pdf = "pdf" in options.formats and (options.force or not written(pdf_path))
-                wants_eml = "email" in options.formats and (
-                    options.force or not journal.queued(reference)
-                )
-                if journal.has(reference) and not (wants_pdf or wants_eml or wants_html):
-                    result.resumed += 1  # done by an earlier, interrupted run
+                state = journal.stored_state(reference)
+                if state not in (None, "draft"):
+                    # it left (sent, answered...): evidence, never redone, even with --force
+                    result.resumed += 1
                     row.pdf = pdf_path.name if "pdf" in options.formats else ""
                     row.eml = eml_path.name if "email" in options.formats else ""
                     progress(1)
                     continue
+                # without fsync, a file left empty by a power cut counts as not written
+                wants_pdf = "pdf" in options.formats and (options.force or not written(pdf_path))
+                wants_html = "html" in options.formats and (options.force or not written(html_path))
                 letter = letters.render(request, env)
                 files = {}
-                eml = None
+                email = None
+                if "email" in options.formats:
+                    email = _email(letter, item, options, result)
+                    if request.recipient_email is None:
+                        row.email_status = "no recipient e-mail in the registry"
+                if state is not None and not (wants_pdf or wants_html or options.force):
+                    # done by an earlier run: only an unsent e-mail whose content changed
+                    # is redone (journal.queue decides, under the group's write lock)
+                    if email and request.recipient_email:
+                        outcome, eml = journal.queue(reference, *email)
+                        if outcome in ("new", "rebuilt"):
+                            write_private(eml_path, eml, overwrite=True, durable=False)
+                            journal.add_file(reference, "email", eml_path)
+                            result.rebuilt += 1
+                        else:
+                            result.resumed += 1
+                    else:
+                        result.resumed += 1
+                    row.pdf = pdf_path.name if "pdf" in options.formats else ""
+                    row.eml = eml_path.name if "email" in options.formats else ""
+                    progress(1)
+                    continue
+                if email:
+                    write_private(eml_path, email[2], overwrite=True, durable=False)
+                    files["email"] = eml_path
+                    row.eml = eml_path.name
                 if "pdf" in options.formats and not wants_pdf:
                     files["pdf"] = pdf_path  # written by a run whose journal commit was lost
                     row.pdf = pdf_path.name
-                if "email" in options.formats:
-                    scan = (
-                        options.mandates / f"{item.mandate_ref}.pdf" if options.mandates else None
-                    )
-                    attachments = {}
-                    if scan and scan.is_file():
-                        attachments[f"mandat-{item.mandate_ref}.pdf"] = scan.read_bytes()
-                    else:
-                        result.unsigned.append(item.mandate_ref)
-                    message = mail.build(letter, attachments)
-                    if request.recipient_email is None:
-                        row.email_status = "no recipient e-mail in the registry"
-                    eml = mail.to_bytes(message)
-                    write_private(eml_path, eml, overwrite=True, durable=False)
-                    files["email"] = eml_path
-                    row.eml = eml_path.name
                 section = page_html = None
                 if "pdf" in options.formats or "html" in options.formats:
                     section = page.section(env, letter, annex_apart=True)  # the core
@@ -252,8 +359,11 @@ def run(
                     files=files,
                     page_html=page_html,
                 )
-                if eml is not None and request.recipient_email:
-                    journal.queue(reference, message["Message-ID"], request.recipient_email, eml)
+                if email and request.recipient_email:
+                    _outcome, eml = journal.queue(reference, *email)
+                    if eml != email[2]:  # the message queued earlier stays: the file shows it
+                        write_private(eml_path, eml, overwrite=True, durable=False)
+                        journal.add_file(reference, "email", eml_path)
                 if not wants_pdf:
                     progress(1)
                 if wants_pdf:
@@ -271,6 +381,9 @@ def run(
     finally:
         if pool:
             pool.close()
+    if "labels" in options.formats:
+        result.labels = options.out_dir / "labels.csv"
+        labels.write(result.labels, addresses)
     if "pdf" in options.formats:
         done = [options.out_dir / r.pdf for r in result.rows if r.pdf]
         # pypdf holds a whole file in memory: volumes keep memory flat for any batch size
@@ -283,15 +396,93 @@ def run(
     return result
 
 
+def _email(letter: Letter, item, options: BatchOptions, result: BatchResult):
+    """(Message-ID, recipient, .eml bytes, fingerprint) of a member's e-mail."""
+    attachments = {}
+    scan = signed_mandate(options.mandates, item.mandate_ref)
+    if scan:
+        attachments[f"mandat-{item.mandate_ref}.pdf"] = scan.read_bytes()
+    else:
+        result.unsigned.append(item.mandate_ref)
+    message = mail.build(letter, attachments)
+    return (
+        message["Message-ID"],
+        letter.request.recipient_email or "",
+        mail.to_bytes(message),
+        fingerprint(letter, attachments),
+    )
+
+
+def fingerprint(letter: Letter, attachments: dict[str, bytes]) -> str:
+    """What an e-mail says, without what changes at each build (Message-ID, Date,
+    MIME boundaries): a queued message is rebuilt only when this changes."""
+    request = letter.request
+    digest = hashlib.sha256()
+    for part in (
+        request.recipient_email or "",
+        request.reply_email or "",
+        request.mandate.association.name if request.mandate else request.requester.name,
+        letter.subject,
+        letter.body_text,
+        *(
+            f"{name}:{hashlib.sha256(data).hexdigest()}"
+            for name, data in sorted(attachments.items())
+        ),
+    ):
+        digest.update(part.encode("utf-8") + b"\x1f")
+    return digest.hexdigest()
+
+
+def sending_progress(journal: Journal, result: BatchResult) -> str:
+    """'12 of 25 e-mail(s) sent; run the same command again to send the rest', over this
+    batch's e-mails whichever run sent them."""
+    statuses = [journal.outbox_status(row.reference) for row in result.rows]
+    queued = [status for status, _error in filter(None, statuses)]
+    done = sum(1 for status in queued if status in ("sent", "handed-over"))
+    line = _("{done} of {total} e-mail(s) sent").format(done=done, total=len(queued))
+    if any(status in MAIL_TO_SEND for status in queued):
+        line += _("; run the same command again to send the rest")
+    return line
+
+
+def signed_mandate(folder: Path | None, mandate_ref: str) -> Path | None:
+    """The member's signed mandate in --mandates: <ref>.pdf, or the form's own name
+    mandate-<ref>.pdf. The reference comes from the CSV: a name, never a path."""
+    if folder is None or not mandate_ref or mandate_ref != Path(mandate_ref).name:
+        return None  # members.read refuses such a reference already
+    # the scan, or the form dsar mandate wrote, saved back signed under its own name
+    for name in (f"{mandate_ref}.pdf", output_name(mandate_ref, None, "pdf", "mandate")):
+        path = safe_child(folder, name)  # checked to stay in the folder, links resolved
+        if path.is_file():
+            return path
+    return None
+
+
 def merge_for_duplex(paths) -> bytes:
     """One file for the printer: each letter starts on a right-hand (odd) page."""
     return assemble.join(((path.name, path.read_bytes()) for path in paths), recto=True)
 
 
+MANIFEST_HEADER = ["row", "member", "broker", "reference", "pdf", "eml", "email_status"]
+
+
+def check_manifest(path: Path, *, force: bool) -> None:
+    """An earlier run's manifest is rewritten; a file of the person's is not, unless force."""
+    if path.exists() and not force and not _is_manifest(path):
+        raise OutputExists(path)
+
+
+def _is_manifest(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.readline().decode("utf-8", "replace").strip() == ",".join(MANIFEST_HEADER)
+
+
 def write_manifest(path: Path, result: BatchResult, journal: Journal) -> None:
+    """One line per CSV row, bad rows too: no member is missing from it."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["row", "member", "broker", "reference", "pdf", "eml", "email_status"])
+    writer.writerow(MANIFEST_HEADER)
+    lines = []
     for row in result.rows:
         status = journal.outbox_status(row.reference)
         if status:
@@ -301,7 +492,11 @@ def write_manifest(path: Path, result: BatchResult, journal: Journal) -> None:
             elif state in ("failed", "deferred") and error:
                 state = f"{state}: {error}"
             row.email_status = state
-        writer.writerow(
+        lines.append(
             [row.row, row.member, row.broker, row.reference, row.pdf, row.eml, row.email_status]
         )
+    for bad in result.bad_rows:
+        lines.append([bad.row, bad.name, "", "", "", "", f"bad row: {bad.column}: {bad.reason}"])
+    for line in sorted(lines, key=lambda line: line[0]):
+        writer.writerow([csv_cell(cell) for cell in line])  # opened in spreadsheets
     write_private(path, out.getvalue(), overwrite=True)

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
 import click
 from click.shell_completion import CompletionItem
 
-from . import registry, report
+from . import i18n, members, profile, registry, report
 from .app import App
+from .cli_i18n import TranslatedCommand, TranslatedGroup
 from .errors import DsarError, InputError, UsageError
+from .files import read_text
+from .i18n import _
 from .paths import Paths
 from .results import EXIT_INTERRUPTED, EXIT_OK, LetterResult
+from .safety import plain, printable
 from .sending import SmtpSettings
 from .vocabulary import (
     ANSWER_STATES,
@@ -33,20 +38,47 @@ from .vocabulary import (
 )
 
 
-class DsarGroup(click.Group):
+def as_click_error(exc: DsarError, ctx: click.Context) -> click.ClickException:
+    """A value error shows the usage of the command it was given to (`ctx`)."""
+    if isinstance(exc, InputError):
+        option = "--" + exc.field.replace("_", "-")
+        return click.UsageError(
+            _("{option}: {reason}").format(option=option, reason=exc.reason), ctx
+        )
+    if isinstance(exc, UsageError):
+        return click.UsageError(str(exc), ctx)
+    error = click.ClickException(str(exc))
+    error.exit_code = exc.exit_code
+    return error
+
+
+class DsarCommand(TranslatedCommand):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except InputError as exc:
-            raise click.UsageError(f"--{exc.field.replace('_', '-')}: {exc.reason}", ctx) from None
-        except UsageError as exc:
-            raise click.UsageError(str(exc), ctx) from None
         except DsarError as exc:
-            error = click.ClickException(str(exc))
-            error.exit_code = exc.exit_code
-            raise error from None
+            raise as_click_error(exc, ctx) from None
+
+
+class DsarGroup(TranslatedGroup):
+    command_class = DsarCommand
+
+    def main(self, *args, **kwargs):
+        with i18n.speaking():  # the locale's language, until --ui-lang says otherwise
+            return super().main(*args, **kwargs)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except DsarError as exc:
+            raise as_click_error(exc, ctx) from None
+        except sqlite3.DatabaseError as exc:  # a damaged journal met while reading rows
+            raise click.ClickException(
+                f"the journal {Paths.from_env().journal}: {exc}; restore it from a backup, "
+                "or move it aside to start anew"
+            ) from None
         except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
+            click.echo(_("interrupted"), err=True)
             sys.exit(EXIT_INTERRUPTED)
 
 
@@ -76,7 +108,7 @@ def table(*columns: str):
 
 
 def warn(text: str) -> None:
-    click.secho(text, err=True, fg="yellow")
+    click.secho(printable(text), err=True, fg="yellow")
 
 
 # ---------------------------------------------------------------- shell completion
@@ -127,12 +159,34 @@ def templates_option(func):
     )(func)
 
 
+def columns_option(func):
+    return click.option(
+        "--columns",
+        callback=lambda ctx, param, value: members.parse_columns(value),
+        help="Your spreadsheet's own column names: 'Numéro=phone,Remarque=-' (- leaves one out).",
+    )(func)
+
+
+def say_columns(read_as) -> None:
+    """Which column of the spreadsheet is read as which: the person checks it at once."""
+    shown = ", ".join(f"{header} → {column}" for header, column in read_as)
+    click.echo(_("columns read: {columns}").format(columns=shown), err=True)
+
+
 def reference_argument(func):
     return click.argument("reference", shell_complete=complete_reference)(func)
 
 
 @click.group(cls=DsarGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="dsar")
+@click.version_option(package_name="dsar", help="Show the version and exit.")
+@click.option(
+    "--ui-lang",
+    type=click.Choice(i18n.UI_LANGUAGES),
+    is_eager=True,
+    expose_value=False,
+    callback=lambda ctx, param, value: i18n.switch(value) if value else None,
+    help="Language of messages and help (default: from the locale, LANG).",
+)
 def cli():
     """GDPR letters to the data brokers and parties behind political SMS.
 
@@ -164,19 +218,48 @@ def init(name, address, phone, email):
     """
     app = open_app()
     if not any((name, address, phone, email)):
-        saved = app.saved_profile()
-        name = click.prompt("Your name", default=saved.get("name"))
-        click.echo("Postal address, one line at a time; an empty line ends it.")
-        lines = []
-        while line := click.prompt("  line", default="", show_default=False).strip():
-            lines.append(line)
-        address = "\n".join(lines) or None
-        phone = click.prompt(
-            "Phone number that received the message", default=saved.get("phone", "")
-        )
-        email = click.prompt("E-mail address for answers", default=saved.get("email", ""))
+        name, address, phone, email = ask_details(app.saved_profile())
     result = app.save_profile(name, address, phone or None, email or None)
-    click.echo(f"Saved your details in {result.written[0]} (readable by you only).")
+    click.echo(
+        _("Saved your details in {path} (readable by you only).").format(path=result.written[0])
+    )
+
+
+def checked(field: str):
+    """A prompt's value_proc: each answer is checked as it is typed and asked again
+    when it is wrong, with what to fix."""
+
+    def proc(value: str) -> str:
+        try:
+            return profile.check(field, value)
+        except InputError as exc:
+            raise click.BadParameter(exc.reason) from None
+
+    return proc
+
+
+def ask_details(saved: dict[str, str]) -> tuple[str, str | None, str, str]:
+    def ask(text: str, field: str, default: str | None = None) -> str:
+        return click.prompt(
+            text,
+            default=default,
+            show_default=bool(default),
+            value_proc=checked(field),
+            prompt_suffix=_(": "),
+        )
+
+    name = ask(_("Your name"), "name", saved.get("name"))
+    click.echo(_("Postal address, one line at a time; an empty line ends it."))
+    lines = []
+    while line := ask("  " + _("line"), "address", ""):
+        lines.append(line)
+    address = "\n".join(lines) or None  # None keeps the saved address
+    while True:
+        phone = ask(_("Phone number that received the message"), "phone", saved.get("phone", ""))
+        email = ask(_("E-mail address for answers"), "email", saved.get("email", ""))
+        if phone or email:
+            return name, address, phone, email
+        click.echo(_("Error: give a phone number or an e-mail address to be found by."), err=True)
 
 
 # ---------------------------------------------------------------- generate
@@ -188,10 +271,13 @@ def print_letter(result: LetterResult, files=None) -> None:
     if quiet:
         click.echo(result.text, nl=False)
     for path in result.written if files is None else files:
-        click.echo(f"wrote {path}", err=quiet)
+        click.echo(_("wrote {path}").format(path=path), err=quiet)
+    # 'reference' stays a fixed word: scripts read the line (README, tests)
     click.echo(f"reference {result.reference}", err=quiet)
     if result.mailto:
-        click.echo(f"mailto link for your own mail client:\n{result.mailto}", err=quiet)
+        click.echo(_("mailto link for your own mail client:") + f"\n{result.mailto}", err=quiet)
+    if result.next_step:
+        click.secho(result.next_step, err=quiet, bold=True)
 
 
 @cli.command()
@@ -206,12 +292,14 @@ def print_letter(result: LetterResult, files=None) -> None:
 @click.option("--phone", help="The number that received the message, e.g. '06 12 34 56 78'.")
 @click.option("--email", help="Your e-mail address; answers go there.")
 @click.option("--address", help="Your postal address; separate lines with \\n.")
-@click.option("--sms-date", help="When the message came, YYYY-MM-DD.")
+@click.option("--sms-date", help="When the message came, YYYY-MM-DD or DD/MM/YYYY.")
 @click.option("--sms-time", help="At what time, HH:MM.")
 @click.option("--sms-sender", default="", help="Sender name or short number shown.")
 @click.option("--sms-text", default="", help="The text of the message, pasted.")
 @click.option(
-    "--sms-text-file", type=click.File("r", encoding="utf-8"), help="Read the text from a file."
+    "--sms-text-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Read the text from a file (UTF-8).",
 )
 @click.option(
     "--channel",
@@ -243,7 +331,9 @@ def print_letter(result: LetterResult, files=None) -> None:
     show_default=True,
 )
 @click.option("--lrar", is_flag=True, help="Print the registered-letter line on the PDF.")
-@click.option("--date", "letter_date", help="Date of the letter, YYYY-MM-DD (default: today).")
+@click.option(
+    "--date", "letter_date", help="Date of the letter, YYYY-MM-DD or DD/MM/YYYY (default: today)."
+)
 @click.option("--place", help="Place written before the date (default: the town of your address).")
 @click.option("--to-email", help="Recipient e-mail when the registry has none (or to override it).")
 @click.option(
@@ -265,7 +355,7 @@ def generate(broker_slug, sms_text_file, templates_dir, registries, **options):
       dsar generate --broker renaissance --format text     # details from dsar init
     """
     if sms_text_file:
-        options["sms_text"] = sms_text_file.read()
+        options["sms_text"] = read_text(sms_text_file, "sms_text_file")
     app = open_app(registries, templates_dir)
     result = app.generate(broker_slug, **options)
     print_letter(result)
@@ -292,16 +382,17 @@ def brokers_list(kind, registries):
       dsar brokers list
       dsar brokers list --kind party
     """
-    rows = table("slug", "kind", "name", "e-mail", "post", "quality")
+    rows = table(*(_(h) for h in ("slug", "kind", "name", "e-mail", "post", "quality")))
     for broker in open_app(registries).brokers(kind).brokers:
-        rows.add_row(
+        cells = (
             broker.slug,
             broker.kind,
             broker.name,
-            "yes" if broker.email else "-",
-            "yes" if broker.postal_address else "-",
+            _("yes") if broker.email else "-",
+            _("yes") if broker.postal_address else "-",
             broker.quality,
         )
+        rows.add_row(*map(plain, cells))  # registry text is text, never rich markup
     console(160).print(rows)
 
 
@@ -316,45 +407,54 @@ def brokers_show(slug, registries):
       dsar brokers show selfcontact
     """
     result = open_app(registries).broker(slug)
+
+    def echo(text: str) -> None:  # registry text from outside: no escape sequence
+        click.echo(printable(text))
+
     broker = result.broker
-    click.echo(
-        f"{broker.name}  [{broker.slug}]  {broker.kind}, quality {broker.quality}, "
-        f"checked {broker.checked or 'never'}"
+    echo(
+        f"{broker.name}  [{broker.slug}]  {broker.kind}, "
+        + _("quality {quality}, checked {checked}").format(
+            quality=broker.quality, checked=broker.checked or _("never")
+        )
     )
     if broker.aliases:
-        click.echo(f"also known as: {', '.join(broker.aliases)}")
+        echo(_("also known as: {names}").format(names=", ".join(broker.aliases)))
     if broker.description:
-        click.echo(f"\n{broker.description}\n")
+        echo(f"\n{broker.description}\n")
     for label, value in (
-        ("web", broker.web),
-        ("privacy policy", broker.privacy_policy),
+        (_("web"), broker.web),
+        (_("privacy policy"), broker.privacy_policy),
         ("SIREN", broker.siren),
-        ("asks for requests in", broker.language),
-        ("asks for requests by", broker.medium),
+        (_("asks for requests in"), broker.language),
+        (_("asks for requests by"), broker.medium),
     ):
         if value:
-            click.echo(f"{label}: {value}")
-    click.echo("contacts:")
+            echo(f"{label}: {value}")
+    echo(_("contacts:"))
     for contact in broker.contacts:
         value = contact.value.replace("\n", ", ")
-        click.echo(f"  {contact.kind}: {value}\n    source: {contact.source or 'not stated'}")
-    for kind, label in (("email", "e-mail"), ("postal", "postal address")):
+        source = contact.source or _("not stated")
+        echo(f"  {contact.kind}: {value}\n    " + _("source: {source}").format(source=source))
+    for kind, label in (("email", _("e-mail")), ("postal", _("postal address"))):
         if not any(c.kind in (kind, "dpo-" + kind) for c in broker.contacts):
-            click.echo(f"  {label}: unknown (no source gives one)")
+            echo("  " + _("{label}: unknown (no source gives one)").format(label=label))
     if broker.parent:
-        click.echo(f"parent: {broker.parent}")
+        echo(_("parent: {slug}").format(slug=broker.parent))
     if result.subsidiaries:
-        click.echo(f"subsidiaries: {', '.join(b.slug for b in result.subsidiaries)}")
+        names = ", ".join(b.slug for b in result.subsidiaries)
+        echo(_("subsidiaries: {names}").format(names=names))
     if broker.brokers_used:
-        click.echo(f"brokers used: {', '.join(broker.brokers_used)}")
+        echo(_("brokers used: {names}").format(names=", ".join(broker.brokers_used)))
     if result.used_by:
-        click.echo(f"parties known to use it: {', '.join(b.slug for b in result.used_by)}")
-    click.echo("sources:")
+        names = ", ".join(b.slug for b in result.used_by)
+        echo(_("parties known to use it: {names}").format(names=names))
+    echo(_("sources:"))
     for source in broker.sources:
-        click.echo(f"  - {source.label()}")
+        echo(f"  - {source.label()}")
     if broker.notes:
-        click.echo(f"notes: {broker.notes}")
-    click.echo(f"from: {result.origin}")
+        echo(_("notes: {notes}").format(notes=broker.notes))
+    echo(_("from: {origin}").format(origin=result.origin))
 
 
 @brokers.command("search")
@@ -368,7 +468,7 @@ def brokers_search(text, registries):
       dsar brokers search "reconquete"
     """
     for broker in open_app(registries).search(text).brokers:
-        click.echo(f"{broker.slug}\t{broker.kind}\t{broker.name}")
+        click.echo(printable(f"{broker.slug}\t{broker.kind}\t{broker.name}"))
 
 
 @brokers.command("check")
@@ -391,15 +491,49 @@ def brokers_check(file, registries):
     for finding in result.findings:
         click.echo(str(finding), err=True)
     if result.exit_code:
-        click.echo(f"Error: {result.summary}", err=True)
+        click.echo(_("Error: {message}").format(message=result.summary), err=True)
     else:
         click.echo(result.summary)
     finish(result.exit_code)
 
 
+@brokers.command("add-contact")
+@click.argument("slug")
+@click.option("--postal", help="Postal address; separate lines with \\n.")
+@click.option("--email", help="E-mail address for requests.")
+@click.option("--webform", help="URL of the recipient's request form.")
+@click.option("--source", required=True, help="Where you found it: a letter, a web page URL.")
+def brokers_add_contact(slug, postal, email, webform, source):
+    """Add a contact to an entry, in your own registry, without rewriting the entry.
+
+    Your brokers.yaml gets an entry with only the slug and the contacts, merged into the
+    shipped entry when dsar loads it; your contact is used first. The file stays private.
+
+    \b
+    Example:
+      dsar brokers add-contact selfcontact --email dpo@example.org \\
+        --source "reply letter received 2026-11-30"
+      dsar brokers add-contact la-poste --postal 'LINE\\nLINE\\nPOSTCODE TOWN' --source URL
+    """
+    result = open_app().add_contact(
+        slug, source=source, postal=postal, email=email, webform=webform
+    )
+    added = sum(1 for value in (postal, email, webform) if value)
+    click.echo(
+        _("added {count} contact(s) to {slug} in {path}").format(
+            count=added, slug=result.broker.slug, path=result.written[0]
+        )
+    )
+    click.echo(
+        _("dsar brokers show {slug} shows the entry as dsar now uses it").format(
+            slug=result.broker.slug
+        )
+    )
+
+
 @brokers.command("import")
 @click.argument("source", type=click.Choice(["datenanfragen"]))
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--output",
     "output",
@@ -413,11 +547,12 @@ def brokers_import(source, path, output, kind, force):
     """Import an outside company database into a registry file.
 
     PATH is the datenanfragen JSON-lines file, or a folder of upstream
-    companies/*.json files. Whatever cannot be mapped is reported.
+    companies/*.json files (default: the records shipped with dsar, CC0).
+    Whatever cannot be mapped is reported.
 
     \b
     Example:
-      dsar brokers import datenanfragen ../shared/data/datenanfragen/companies.jsonl --output companies.yaml
+      dsar brokers import datenanfragen --output companies.yaml
       dsar generate --registry companies.yaml --broker amazon-fr --format pdf
     """
     result = open_app().import_registry(source, path, output, kind=kind, force=force)
@@ -426,10 +561,12 @@ def brokers_import(source, path, output, kind, force):
         click.echo(problem, err=True)
     if imported.unmapped:
         kept_out = ", ".join(f"{k} ({n})" for k, n in imported.unmapped.most_common())
-        click.echo(f"fields not carried over: {kept_out}", err=True)
+        click.echo(_("fields not carried over: {fields}").format(fields=kept_out), err=True)
     click.echo(
-        f"imported {len(imported.entries)} entries into {result.output}; "
-        f"{len(imported.problems)} value(s) dropped or skipped (listed above)"
+        _(
+            "imported {count} entries into {path}; {dropped} value(s) dropped or skipped "
+            "(listed above)"
+        ).format(count=len(imported.entries), path=result.output, dropped=len(imported.problems))
     )
 
 
@@ -456,70 +593,106 @@ def campaigns(registries):
     Example:
       dsar campaigns
     """
-    rows = table("date", "party", "candidates", "broker", "channel", "volume", "sources")
+    headers = ("date", "party", "candidates", "broker", "channel", "volume", "sources")
+    rows = table(*(_(h) for h in headers))
     for campaign in open_app(registries).campaigns().campaigns:
-        rows.add_row(
+        cells = (
             campaign.date,
             campaign.party or "?",
             ", ".join(campaign.candidates),
-            campaign.broker or "unknown",
+            campaign.broker or _("unknown"),
             ",".join(campaign.channel),
             campaign.volume or "",
             "; ".join(s.label() for s in campaign.sources),
         )
+        rows.add_row(*map(plain, cells))
     console(200).print(rows)
 
 
 @cli.command("identify")
 @click.option("--text", default="", help="The message, pasted.")
 @click.option(
-    "--text-file", type=click.File("r", encoding="utf-8"), help="Read the message from a file."
+    "--text-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Read the message from a file (UTF-8).",
 )
 @click.option("--sender", default="", help="Sender name or short number shown.")
-@click.option("--date", "when", help="When it came, YYYY-MM-DD.")
+@click.option("--date", "when", help="When it came, YYYY-MM-DD or DD/MM/YYYY.")
+@click.option(
+    "--generate",
+    "write_now",
+    is_flag=True,
+    help="Write the letters at once, with your saved details (dsar init).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("letters"),
+    show_default=True,
+    help="Where --generate writes the letters.",
+)
 @registry_option
-def identify_command(text, text_file, sender, when, registries):
+def identify_command(text, text_file, sender, when, write_now, out_dir, registries):
     """Find who is behind a political message: the party, the broker, and why.
+
+    It ends with the dsar generate commands to run, complete (paste them as they
+    are), or writes the letters at once with --generate.
 
     \b
     Example:
       dsar identify --date 2024-06-06 --sender "Marion Maréchal" \\
         --text "Le 9 juin, votez pour la liste de Marion Maréchal. STOP au 36111"
+      dsar identify --date 2024-06-06 --text-file sms.txt --generate
     """
     if text_file:
-        text = text_file.read()
-    result = open_app(registries).identify(text, sender, when)
+        text = read_text(text_file, "text_file")
+    app = open_app(registries)
+    result = app.identify(text, sender, when)
     clues = result.clues
     if clues.stop_number:
-        click.echo(f"STOP short number: {clues.stop_number} (reply STOP to it as well: it is free)")
+        click.echo(
+            _("STOP short number: {number} (reply STOP to it as well: it is free)").format(
+                number=clues.stop_number
+            )
+        )
     if clues.links:
-        click.echo(f"links in the message (not opened): {', '.join(clues.links)}")
+        click.echo(
+            _("links in the message (not opened): {links}").format(links=", ".join(clues.links))
+        )
     if not result.found:
-        click.echo("Nothing in the message matches a known party, candidate or campaign.")
-        click.echo("Brokers known to send political SMS and voice messages:")
+        click.echo(_("Nothing in the message matches a known party, candidate or campaign."))
+        click.echo(_("Brokers known to send political SMS and voice messages:"))
         for broker in result.senders:
             click.echo(f"  {broker.slug}: {broker.name}")
-        click.echo(
-            "Ask them where your number came from: dsar generate --broker "
-            f"{result.senders[0].slug if result.senders else 'SLUG'} ..."
-        )
-        return
     for title, suspects in (
-        ("Likely controller (the party that ordered it)", result.controllers),
-        ("Likely broker (who holds or rented the number)", result.brokers),
+        (_("Likely controller (the party that ordered it):"), result.controllers),
+        (_("Likely broker (who holds or rented the number):"), result.brokers),
     ):
         if suspects:
-            click.echo(f"\n{title}:")
+            click.echo(f"\n{title}")
         for suspect in suspects:
             label = (
                 f"{suspect.name} [{suspect.slug}]"
                 if suspect.slug
-                else "unknown: the sources name none"
+                else _("unknown: the sources name none")
             )
             click.echo(f"  {label}")
             for reason in suspect.reasons:
                 click.echo(f"    - {reason}")
-    click.echo("\nWrite to each:")
+    if write_now:  # the letters the commands would write, written now
+        for letter in app.write_to_suspects(
+            result, text=text, sender=sender, when=when, out_dir=out_dir
+        ):
+            click.echo()
+            print_letter(letter)
+        return
+    if result.found:
+        click.echo("\n" + _("Write to each (the commands run as they are pasted):"))
+    else:
+        click.echo(_("Ask them where your number came from:"))
+    if result.needs_profile:
+        click.echo("  dsar init    # " + _("once: your name, address, phone, e-mail"))
     for command in result.commands:
         click.echo(f"  {command}")
 
@@ -586,7 +759,8 @@ def progress_bar():
     "formats",
     default="pdf,email",
     show_default=True,
-    help="pdf, email, html (one self-contained page per letter); comma-separated.",
+    help="pdf, email, html (one self-contained page per letter), labels (envelope addresses "
+    "as CSV for mail merge); comma-separated.",
 )
 @click.option("--right", type=click.Choice(RIGHTS), default="both", show_default=True)
 @click.option("--lang", type=click.Choice(LANGUAGES), default="fr", show_default=True)
@@ -600,8 +774,9 @@ def progress_bar():
     "--mandates",
     "mandates_dir",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="Folder of the signed mandates, <mandate_ref>.pdf, attached to each e-mail.",
+    help="Folder of the signed mandates, <mandate_ref>.pdf or mandate-<mandate_ref>.pdf, attached to each e-mail.",
 )
+@columns_option
 @templates_option
 @click.option(
     "--send",
@@ -609,6 +784,15 @@ def progress_bar():
     help="Send the e-mails over SMTP (nothing leaves the machine without it).",
 )
 @click.option("--dry-run", is_flag=True, help="With --send: show what would be sent, send nothing.")
+@click.option(
+    "--all-queued",
+    is_flag=True,
+    help="With --send: send every message waiting in the outbox, earlier runs' too.",
+)
+@click.option("--to-email", help="Recipient e-mail when the registry has none (one recipient).")
+@click.option(
+    "--to-address", help="Recipient postal address when the registry has none; lines with \\n."
+)
 @click.option("--smtp-host")
 @click.option("--smtp-port", type=int, default=587, show_default=True)
 @click.option(
@@ -618,6 +802,11 @@ def progress_bar():
     show_default=True,
 )
 @click.option("--smtp-user", help="Login; the password comes from DSAR_SMTP_PASSWORD or a prompt.")
+@click.option(
+    "--allow-plaintext-auth",
+    is_flag=True,
+    help="Allow --smtp-user with --smtp-security none (the password travels in clear).",
+)
 @click.option(
     "--rate",
     type=click.FloatRange(0),
@@ -646,13 +835,18 @@ def batch_command(
     workers,
     force,
     mandates_dir,
+    columns,
     templates_dir,
     send,
     dry_run,
+    all_queued,
+    to_email,
+    to_address,
     smtp_host,
     smtp_port,
     smtp_security,
     smtp_user,
+    allow_plaintext_auth,
     rate,
     retry_backoff,
     registries,
@@ -660,7 +854,9 @@ def batch_command(
     """Letters for every member of an association, under mandate; optionally e-mailed.
 
     CSV columns: name, address, phone, email, sms_date, sms_sender, sms_text, broker,
-    mandate_date, mandate_ref (';' or ',', UTF-8 with or without BOM). Bad rows are
+    mandate_date, mandate_ref, or their usual French names (Nom, Adresse, Téléphone,
+    Courriel, Date du SMS, ...; others with --columns); ';' or ',', UTF-8 with or
+    without BOM, dates as 2024-06-06 or 06/06/2024. Bad rows are
     reported with their row number and skipped. Writes one PDF per member, a
     print-duplex.pdf where every letter starts on a right-hand page (one volume per
     1,000 letters), a manifest.csv, and .eml files. Run the same command again after a crash: nothing is done twice.
@@ -672,23 +868,40 @@ def batch_command(
         --association association.yaml --out out/ --format email --send \\
         --smtp-host smtp.example.org --smtp-port 587 --smtp-security starttls --smtp-user asso
     """
+    app = open_app(registries, templates_dir)
+    if dry_run and not send:
+        raise click.UsageError(
+            "--dry-run shows what --send would send: give both (without --send nothing is sent)"
+        )
+    # checked before any work: a refused setting (a password in clear) writes nothing
+    settings = SmtpSettings(
+        host=smtp_host or "",
+        port=smtp_port,
+        security=smtp_security,
+        user=smtp_user,
+        rate_per_minute=rate,
+        backoff=retry_backoff,
+        allow_plaintext_auth=allow_plaintext_auth,
+    )
+    say_columns(app.columns_read(csv_file, columns))  # the person checks it before any work
+    if send and not dry_run:  # refuse a send to no one before asking for a password
+        app.batch_recipients(
+            csv_file,
+            broker=broker_slug,
+            formats=formats,
+            send=True,
+            to_email=to_email,
+            columns=columns,
+        )
     smtp = None
     if send and smtp_host and not dry_run:
-        password = None
         if smtp_user:
-            password = os.environ.get("DSAR_SMTP_PASSWORD") or click.prompt(
-                f"SMTP password for {smtp_user}", hide_input=True, err=True
+            settings.password = os.environ.get("DSAR_SMTP_PASSWORD") or click.prompt(
+                _("SMTP password for {user}").format(user=smtp_user), hide_input=True, err=True
             )
-        smtp = SmtpSettings(
-            host=smtp_host,
-            port=smtp_port,
-            security=smtp_security,
-            user=smtp_user,
-            password=password,
-            rate_per_minute=rate,
-            backoff=retry_backoff,
-        )
-    app = open_app(registries, templates_dir)
+        smtp = settings
+    # a line per e-mail when stderr is no terminal (a log, a test): the bar is not drawn
+    lines = not sys.stderr.isatty()
     bar, progress = progress_bar()
     with bar:
         result = app.batch(
@@ -706,24 +919,56 @@ def batch_command(
             mandates=mandates_dir,
             send=send,
             dry_run=dry_run,
+            all_queued=all_queued,
             smtp=smtp,
+            to_email=to_email,
+            to_address=to_address,
             progress=progress,
+            columns=columns,
+            warn=warn,
+            each_email=(lambda ref, status: click.echo(f"e-mail {ref}: {status}", err=True))
+            if lines
+            else None,
         )
     for reference, recipient in result.would_send:
-        click.echo(f"would send {reference} to {recipient}")
+        click.echo(
+            _("would send {reference} to {recipient}").format(
+                reference=reference, recipient=recipient
+            )
+        )
     for bad in result.bad_rows:
         click.echo(f"{csv_file}: {bad}", err=True)
     click.echo(
-        f"{len(result.rows)} request(s) ({result.resumed} already done by an earlier run), "
-        f"{len(result.bad_rows)} bad row(s) skipped"
+        _(
+            "{count} request(s) ({resumed} already done by an earlier run), "
+            "{bad} bad row(s) skipped"
+        ).format(count=len(result.rows), resumed=result.resumed, bad=len(result.bad_rows))
+        + (f"; {result.rebuilt} queued e-mail(s) rebuilt" if result.rebuilt else "")
     )
     for line in result.warnings:
         warn(line)
     for print_file in result.print_files:
-        click.echo(f"print file: {print_file}")
-    click.echo(f"manifest: {result.manifest}")
+        click.echo(_("print file: {path}").format(path=print_file))
+    if result.labels:
+        click.echo(_("envelope labels (mail merge): {path}").format(path=result.labels))
+    click.echo(_("manifest: {path}").format(path=result.manifest))
     if result.sent:
-        click.echo("e-mails: " + ", ".join(f"{n} {k}" for k, n in sorted(result.sent.items())))
+        counted = ", ".join(f"{n} {k}" for k, n in sorted(result.sent.items()))
+        click.echo(_("e-mails: {counts}").format(counts=counted))
+    if result.rows and result.emails_asked and not send:
+        click.echo(
+            _(
+                "Next: send the e-mails with the same command and --send --smtp-host HOST "
+                "(--dry-run first lists what would leave)."
+            )
+        )
+    if result.rows and result.print_files:
+        click.echo(
+            _(
+                "Next: post the printed letters, then record it: "
+                "dsar sent --from-manifest {path} --on YYYY-MM-DD"
+            ).format(path=result.manifest)
+        )
     finish(result.exit_code)
 
 
@@ -739,12 +984,15 @@ def batch_command(
 @click.option(
     "--broker", "broker_slug", help="Controller for rows without a 'broker' column value."
 )
+@columns_option
 @templates_option
 @registry_option
 @click.argument(
     "csv_file", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path)
 )
-def mandate(association_file, out_dir, force, broker_slug, templates_dir, registries, csv_file):
+def mandate(
+    association_file, out_dir, force, broker_slug, columns, templates_dir, registries, csv_file
+):
     """Mandate forms for members to sign: one per CSV row, or one blank form.
 
     \b
@@ -754,41 +1002,93 @@ def mandate(association_file, out_dir, force, broker_slug, templates_dir, regist
       dsar mandate --association association.yaml --out mandates/
     """
     app = open_app(registries, templates_dir)
-    result = app.mandates(association_file, out_dir, csv_file, force=force, broker=broker_slug)
+    if csv_file is not None:
+        say_columns(app.columns_read(csv_file, columns))
+    result = app.mandates(
+        association_file, out_dir, csv_file, force=force, broker=broker_slug, columns=columns
+    )
     for bad in result.bad_rows:
         click.echo(f"{csv_file}: {bad}", err=True)
-    click.echo(f"wrote {len(result.written)} mandate form(s) in {out_dir}")
+    click.echo(
+        _("wrote {count} mandate form(s) in {folder}").format(
+            count=len(result.written), folder=out_dir
+        )
+    )
+    click.echo(
+        _(
+            "Once signed, keep each scan in one folder as <ref>.pdf or under the form's own "
+            "name, and give it to dsar batch --mandates FOLDER."
+        )
+    )
+    finish(result.exit_code)
 
 
 # ---------------------------------------------------------------- follow-up
 
 
 @cli.command()
-@reference_argument
+@click.argument("reference", required=False, shell_complete=complete_reference)
 @click.option(
-    "--on", "on", help="Date it was posted or e-mailed, YYYY-MM-DD (not needed for --proof alone)."
+    "--on",
+    "on",
+    help="Date it was posted or e-mailed, YYYY-MM-DD or DD/MM/YYYY (not needed for --proof alone).",
 )
 @click.option("--lrar", "lrar_number", help="Registered-letter number (LRAR).")
-@click.option("--received", help="Date on the acknowledgement of receipt, YYYY-MM-DD.")
+@click.option(
+    "--received", help="Date on the acknowledgement of receipt, YYYY-MM-DD or DD/MM/YYYY."
+)
 @click.option("--message-id", help="Message-ID of the e-mail you sent.")
 @click.option(
     "--proof",
     "proofs",
     multiple=True,
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="A proof for the CNIL dossier: receipt scan, screenshot of the message; repeatable.",
+    help="A proof for the CNIL dossier: the registered letter's receipt (scan or photo), a "
+    "screenshot of the message; kept with the request; repeatable.",
 )
-def sent(reference, on, lrar_number, received, message_id, proofs):
+@click.option(
+    "--from-manifest",
+    "manifest",
+    type=click.Path(exists=True, path_type=Path),
+    help="A batch's manifest.csv (or its folder): every letter in it posted on --on.",
+)
+@click.option("--force", is_flag=True, help="Record it even on a request complained about.")
+def sent(reference, on, lrar_number, received, message_id, proofs, manifest, force):
     """Record that a request was sent, with its proof; the deadline starts to run.
 
     The one-month deadline (Art. 12(3)) counts from receipt: from --received when you
-    have the acknowledgement, else from the sending date (and status says so).
+    have the acknowledgement, else from the sending date (and status says so). A batch
+    posted at once is recorded from its manifest; a column 'lrar' (or 'n° recommandé')
+    gives each letter's registered-letter number.
 
     \b
     Example:
       dsar sent DSAR-28FJ-ZUR7 --on 2026-01-31 --lrar 1A23456789012 --received 2026-02-02
+      dsar sent DSAR-28FJ-ZUR7 --on 2026-01-31 --proof recu-lrar.jpg
       dsar sent DSAR-28FJ-ZUR7 --proof receipt.pdf --proof sms.png
+      dsar sent --from-manifest out/manifest.csv --on 2026-01-31
     """
+    if bool(reference) == bool(manifest):
+        raise click.UsageError(_("give either a REFERENCE or --from-manifest"))
+    if manifest:
+        if on is None:
+            raise click.UsageError(_("--from-manifest needs --on DATE, the day they were posted"))
+        posted = open_app().posted(manifest, on)
+        for problem in posted.problems:
+            click.echo(f"{manifest}: {problem}", err=True)
+        click.echo(
+            _(
+                "{count} letter(s) recorded as sent on {on} ({lrar} with a registered-letter "
+                "number); {already} already recorded before"
+            ).format(
+                count=len(posted.recorded),
+                on=on,
+                lrar=posted.with_lrar,
+                already=len(posted.already),
+            )
+        )
+        finish(posted.exit_code)
+        return
     result = open_app().sent(
         reference,
         on,
@@ -796,21 +1096,26 @@ def sent(reference, on, lrar_number, received, message_id, proofs):
         received=received,
         message_id=message_id,
         proofs=proofs,
+        force=force,
     )
-    for path in result.written:
-        click.echo(f"kept {path}")
-    entry = result.entry
+    for path in result.kept:
+        click.echo(_("kept {path}").format(path=path))
     if on is None:
         return
-    note = " (from the sending date: no receipt date yet)" if entry.receipt_is_estimated else ""
-    click.echo(f"{reference}: sent {entry.sent_on}; answer due by {entry.deadline}{note}")
+    entry = result.entry
+    note = _(" (from the sending date: no receipt date yet)") if entry.receipt_is_estimated else ""
+    click.echo(
+        _("{reference}: sent {sent}; answer due by {deadline}{note}").format(
+            reference=reference, sent=entry.sent_on, deadline=entry.deadline, note=note
+        )
+    )
 
 
 @cli.command()
 @reference_argument
 @click.option("--state", type=click.Choice(ANSWER_STATES))
 @click.option("--extension", is_flag=True, help="The recipient notified a two-month extension.")
-@click.option("--on", "on", required=True, help="Date of the answer, YYYY-MM-DD.")
+@click.option("--on", "on", required=True, help="Date of the answer, YYYY-MM-DD or DD/MM/YYYY.")
 @click.option(
     "--file",
     "reply_files",
@@ -831,12 +1136,19 @@ def answer(reference, state, extension, on, reply_files, note):
         reference, on, state=state, extension=extension, files=reply_files, note=note
     )
     if result.state is None:
-        click.echo(f"{reference}: extended; answer now due by {result.entry.deadline}")
+        deadline = result.entry.deadline
+        if result.entry.extension_counts:
+            said = _("{reference}: extended; answer now due by {deadline}")
+        else:  # notified after the deadline: it does not move it
+            said = _("{reference}: extension recorded; answer still due by {deadline}")
+        click.echo(said.format(reference=reference, deadline=deadline))
+        for line in result.warnings:
+            warn(line)
         return
     for path in result.kept:
-        click.echo(f"kept {path}")
+        click.echo(_("kept {path}").format(path=path))
     hint = f"; {result.next_step}" if result.next_step else ""
-    click.echo(f"{reference}: {result.state}{hint}")
+    click.echo(f"{reference}: {report.state_name(result.state)}{hint}")
 
 
 @cli.command()
@@ -858,17 +1170,38 @@ def answer(reference, state, extension, on, reply_files, note):
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the deadlines as an .ics calendar.",
 )
-def status(as_of, broker_slug, state_filter, as_json, csv_file, ics_file):
+@click.option("--member", help="Only members whose name contains this (case and accents ignored).")
+@click.option(
+    "--batch",
+    "batch_path",
+    type=click.Path(exists=True, path_type=Path),
+    help="Only the requests of one batch: its manifest.csv or its output folder.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing --csv or --ics file.")
+def status(
+    as_of, broker_slug, state_filter, as_json, csv_file, ics_file, member, batch_path, force
+):
     """Every request with its deadline and state; overdue ones stand out.
+
+    For an association: --batch shows one batch (its manifest or its folder), --member
+    the requests of members whose name contains the text, with counts per state.
 
     \b
     Example:
       dsar status
       dsar status --state overdue --json
       dsar status --ics deadlines.ics
+      dsar status --batch out/ --member martin
     """
     result = open_app().status(
-        as_of=as_of, broker=broker_slug, state=state_filter, csv_file=csv_file, ics_file=ics_file
+        as_of=as_of,
+        broker=broker_slug,
+        state=state_filter,
+        csv_file=csv_file,
+        ics_file=ics_file,
+        member=member,
+        batch=batch_path,
+        force=force,
     )
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
@@ -876,6 +1209,59 @@ def status(as_of, broker_slug, state_filter, as_json, csv_file, ics_file):
     out = console(140)
     for part in report.status_tables(result.entries, result.as_of):
         out.print(part)
+
+
+@cli.command()
+@click.argument("reference", shell_complete=complete_reference)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def show(reference, as_json):
+    """One request whole: recipient, right, files with checksums, every step, what next.
+
+    \b
+    Example:
+      dsar show DSAR-28FJ-ZUR7
+      dsar show dsar-28fj-zur7 --json
+    """
+    shown = open_app().details(reference)
+    if as_json:
+        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+        return
+    recipient = shown["recipient"]
+
+    def echo(text: str) -> None:  # names and addresses come from outside
+        click.echo(printable(text))
+
+    echo(f"{shown['reference']}  {shown['kind']}, {shown['right']}, {shown['state']}")
+    echo(f"to: {recipient['name']} [{recipient['slug']}]")
+    for label in ("email", "postal_address"):
+        if recipient[label]:
+            echo(f"  {label.replace('_', ' ')}: {recipient[label]}".replace("\n", ", "))
+    echo(f"letter dated {shown['letter_date']}; subject: {shown['subject']}")
+    if shown["deadline"]:
+        echo(f"answer due by {shown['deadline']}")
+    echo("files:")
+    for file in shown["files"]:
+        echo(f"  {file['role']}: {file['path']}\n    sha256 {file['sha256']}")
+    echo("steps:")
+    for step in shown["steps"]:
+        detail = f" ({step['detail']})" if step["detail"] else ""
+        echo(f"  {step['on'] or step['at'][:10]} {step['what']}{detail}")
+    echo(f"next: {shown['next_step']}")
+
+
+@cli.command()
+@click.argument("reference", shell_complete=complete_reference)
+def forget(reference):
+    """Drop a draft from the journal (a request that was sent stays, as evidence).
+
+    \b
+    Example:
+      dsar forget DSAR-28FJ-ZUR7
+    """
+    result = open_app().forget(reference)
+    click.echo(f"{result.reference}: forgotten")
+    for path in result.written:
+        click.echo(f"its file stays on disk: {path}")
 
 
 def follow_up_options(func):
@@ -890,7 +1276,9 @@ def follow_up_options(func):
                 help="pdf, email, text; comma-separated.",
             ),
             click.option("--lang", type=click.Choice(LANGUAGES), help="Default: the request's."),
-            click.option("--on", "on", help="Date of the letter, YYYY-MM-DD (default: today)."),
+            click.option(
+                "--on", "on", help="Date of the letter, YYYY-MM-DD or DD/MM/YYYY (default: today)."
+            ),
             click.option(
                 "--out",
                 "out_dir",
@@ -918,7 +1306,11 @@ def remind(reference, templates_dir, **options):
     """
     result = open_app(templates=templates_dir).remind(reference, **options)
     print_letter(result)
-    click.echo(f"{reference}: reminded; final deadline {result.final_deadline}")
+    click.echo(
+        _("{reference}: reminded; final deadline {deadline}").format(
+            reference=reference, deadline=result.final_deadline
+        )
+    )
 
 
 @cli.command("reply-id")
@@ -959,10 +1351,43 @@ def complain(reference, on, out_dir, force, templates_dir, registries):
     app = open_app(registries, templates_dir)
     result = app.complain(reference, on=on, out_dir=out_dir, force=force)
     print_letter(result, [p for p in result.written if p != result.dossier])
-    click.echo(f"wrote {result.dossier}")
+    click.echo(_("wrote {path}").format(path=result.dossier))
     for line in result.warnings:
-        click.echo(f"warning: {line}", err=True)
-    click.echo("file it online at https://www.cnil.fr/fr/plaintes, or post it to the CNIL")
+        click.echo(_("warning: {message}").format(message=line), err=True)
+    click.echo(_("file it online at https://www.cnil.fr/fr/plaintes, or post it to the CNIL"))
+
+
+# ---------------------------------------------------------------- the page
+
+
+@cli.command()
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    help="Port on 127.0.0.1 (default: a free one).",
+)
+@click.option("--no-browser", is_flag=True, help="Print the address; do not open a browser.")
+def serve(port, no_browser):
+    """The page in your browser: from the message to the letter, and your requests.
+
+    Listens on 127.0.0.1 only. The address printed carries a secret token made for
+    this run: only a browser that opened it can use the page. Ctrl-C stops it.
+
+    \b
+    Example:
+      dsar serve
+      dsar serve --port 8765 --no-browser
+    """
+    import webbrowser
+
+    from .web.server import bind
+
+    served = bind(port)
+    click.echo(f"dsar is at {served.url}\n(keep this address to yourself; Ctrl-C stops)")
+    if not no_browser:
+        webbrowser.open(served.url)
+    served.run()
 
 
 def main():

@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from urllib.parse import quote
 
 from . import fields, letters
 from .errors import InputError
 from .files import check_free, write_private
+from .i18n import _
 from .identify import parties_named
-from .models import Broker, Evidence, Letter, Mandate, Request, Requester
+from .models import Broker, Contact, Evidence, Letter, Mandate, Request, Requester
 from .registry import Registry
 from .render import mail
 from .vocabulary import FORMATS, RIGHTS, output_name
+
+# the State's directory of French companies and associations: a link for the person,
+# never fetched by dsar
+COMPANY_DIRECTORY = "https://annuaire-entreprises.data.gouv.fr/rechercher?terme="
 
 
 def parse_formats(value: str) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown or not chosen:
-        raise InputError("format", f"'{value}': use {', '.join(FORMATS)}, comma-separated")
+        raise InputError(
+            "format",
+            _("'{value}': use {choices}, comma-separated").format(
+                value=value, choices=", ".join(FORMATS)
+            ),
+        )
     return chosen
 
 
@@ -48,6 +60,11 @@ def party_behind(registry: Registry, evidence: Evidence) -> list[Broker]:
     return [registry.brokers[slug] for slug in named]
 
 
+def recipient_address(value: str) -> str:
+    """A postal address typed on one line with \\n between lines, or on several."""
+    return fields.text(value.replace("\\n", "\n"), "to_address", multiline=True, limit=500)
+
+
 def build_request(
     registry: Registry,
     broker: str,
@@ -65,7 +82,9 @@ def build_request(
 ) -> Request:
     target = registry.get(broker)
     if right not in RIGHTS:
-        raise InputError("right", f"'{right}': use {', '.join(RIGHTS)}")
+        raise InputError(
+            "right", _("'{value}': use {choices}").format(value=right, choices=", ".join(RIGHTS))
+        )
     parties = [] if target.kind == "party" else party_behind(registry, evidence)
     identity = requester.phone or requester.email or requester.name
     return Request(
@@ -88,11 +107,7 @@ def build_request(
         place=place,
         lrar=lrar,
         to_email=fields.email(to_email, "to-email") if to_email else None,
-        to_address=(
-            fields.text(to_address.replace("\\n", "\n"), "to_address", multiline=True, limit=500)
-            if to_address
-            else None
-        ),
+        to_address=recipient_address(to_address) if to_address else None,
         mandate=mandate,
         campaign_party=parties[0] if parties else None,
     )
@@ -160,25 +175,114 @@ def write(
     return result
 
 
+def write_recorded(
+    letter: Letter,
+    formats,
+    out_dir: Path,
+    journal,
+    *,
+    force: bool,
+    pdf_renderer=None,
+    extra: dict | None = None,
+    kind: str = "request",
+    env=None,
+) -> Written:
+    """Write a letter's files and record them; when the journal cannot record them, the
+    files just written are removed: no letter is left on disk that the journal does not
+    know of."""
+    written = write(
+        letter,
+        formats,
+        out_dir,
+        force=force,
+        pdf_renderer=pdf_renderer,
+        extra=extra,
+        kind=kind,
+        env=env,
+    )
+    try:
+        journal.record(
+            letter.request,
+            subject=letter.subject,
+            body_text=letter.body_text,
+            medium=",".join(formats),
+            page_html=written.page_html,
+            files=written.files,
+            kind=kind,
+        )
+    except BaseException:
+        for path in written.files.values():
+            path.unlink(missing_ok=True)
+        raise
+    return written
+
+
 def recipient_wishes(request: Request, formats: tuple[str, ...]) -> list[str]:
     """What the registry says the recipient asks for, when this letter differs."""
     broker, lines = request.broker, []
     if broker.language and broker.language != request.lang:
         remedy = (
-            f"--lang {broker.language} writes it so"
+            _("--lang {lang} writes it so").format(lang=broker.language)
             if broker.language in fields.LANGUAGES
-            else "dsar writes fr or en; English is widely accepted"
+            else _("dsar writes fr or en; English is widely accepted")
         )
         lines.append(
-            f"{broker.name} asks for requests in '{broker.language}'; this letter is "
-            f"in '{request.lang}': {remedy}."
+            _(
+                "{name} asks for requests in '{wanted}'; this letter is in '{lang}': {remedy}."
+            ).format(name=broker.name, wanted=broker.language, lang=request.lang, remedy=remedy)
         )
     medium = {"email": "email", "letter": "pdf", "fax": "pdf", "webform": None}
     # plain text can go either way (pasted into a mail or printed): no hint then
     if broker.medium and "text" not in formats and medium[broker.medium] not in formats:
         where = f" ({broker.webform})" if broker.medium == "webform" and broker.webform else ""
-        lines.append(f"{broker.name} asks for requests by {broker.medium}{where}.")
+        lines.append(
+            _("{name} asks for requests by {medium}{where}.").format(
+                name=broker.name, medium=broker.medium, where=where
+            )
+        )
     return lines
+
+
+def is_french_organisation(broker: Broker) -> bool:
+    return broker.kind != "authority" and broker.country in (None, "fr")
+
+
+def company_search(broker: Broker) -> str:
+    """The official directory's search for this name; its registered office is a valid
+    address for a request."""
+    return COMPANY_DIRECTORY + quote(broker.name, safe="")
+
+
+def unverified_address(broker: Broker, vouched: Iterable[Contact] = ()) -> list[str]:
+    """A registry address that only secondary sources give: to check before posting.
+    `vouched`: contacts the person added (dsar brokers add-contact), theirs to vouch for."""
+    contact = broker.contact("postal")
+    if contact is None or broker.quality not in ("partial", "unverified") or contact in vouched:
+        return []
+    where = f" ({contact.source})" if contact.source else ""
+    lines = [
+        _(
+            "{name}: the postal address comes from a source that is not verified{where}, "
+            "quality {quality}: check it before posting the letter."
+        ).format(name=broker.name, where=where, quality=broker.quality)
+    ]
+    if is_french_organisation(broker):
+        lines.append(
+            "  "
+            + _("The official company directory shows the registered office: {link}").format(
+                link=company_search(broker)
+            )
+        )
+    return lines
+
+
+def address_to_check(
+    request: Request, formats: tuple[str, ...], vouched: Iterable[Contact] = ()
+) -> list[str]:
+    """What to check before posting this letter (nothing when the person gave the address)."""
+    if request.to_address or not {"pdf", "text"} & set(formats):
+        return []
+    return unverified_address(request.broker, vouched)
 
 
 def gap_advice(letter: Letter, registry: Registry) -> list[str]:
@@ -187,22 +291,46 @@ def gap_advice(letter: Letter, registry: Registry) -> list[str]:
     broker = request.broker
     if not letter.gaps:
         return []
-    missing = {"email": "e-mail address", "postal": "postal address"}
+    missing = {"email": _("e-mail address"), "postal": _("postal address")}
     lines = [
-        f"{broker.name}: no {' and no '.join(missing[g] for g in letter.gaps)} "
-        f"known in the registry (quality: {broker.quality})."
+        _("{name}: no {missing} known in the registry (quality: {quality}).").format(
+            name=broker.name,
+            missing=_(" and no ").join(missing[g] for g in letter.gaps),
+            quality=broker.quality,
+        )
     ]
-    known = [f"web site {broker.web}" if broker.web else None]
-    known += [f"privacy policy {broker.privacy_policy}" if broker.privacy_policy else None]
-    known += [f"web form {broker.webform}" if broker.webform else None]
+    known = [_("web site {url}").format(url=broker.web) if broker.web else None]
+    known += [
+        _("privacy policy {url}").format(url=broker.privacy_policy)
+        if broker.privacy_policy
+        else None
+    ]
+    known += [_("web form {url}").format(url=broker.webform) if broker.webform else None]
     known = [k for k in known if k]
     if known:
-        lines.append(f"  The sources give: {'; '.join(known)}. Look there for a contact.")
+        lines.append(
+            "  "
+            + _("The sources give: {known}. Look there for a contact.").format(
+                known="; ".join(known)
+            )
+        )
     if broker.notes:
-        lines.append(f"  Note: {broker.notes}")
+        lines.append("  " + _("Note: {notes}").format(notes=broker.notes))
+    if "postal" in letter.gaps and is_french_organisation(broker):
+        lines.append(
+            "  "
+            + _(
+                "Its registered office (siège social) is a valid address for a request; find "
+                "it in the official company directory: {link}"
+            ).format(link=company_search(broker))
+        )
     lines.append(
-        "  Supply it with --to-email ADDRESS or --to-address 'LINE\\nLINE', or add a contact "
-        f"to your registry ({'dsar brokers show ' + broker.slug} shows the entry)."
+        "  "
+        + _(
+            "Supply it with --to-email ADDRESS or --to-address 'LINE\\nLINE', or add it to your "
+            "registry once: dsar brokers add-contact {slug} --email ADDRESS --source WHERE "
+            "(or --postal 'LINE\\nLINE')."
+        ).format(slug=broker.slug)
     )
     if broker.kind != "party":
         parties = ([request.campaign_party] if request.campaign_party else []) or (
@@ -211,9 +339,42 @@ def gap_advice(letter: Letter, registry: Registry) -> list[str]:
         if parties:
             names = ", ".join(p.slug for p in parties[:6])
             lines.append(
-                "  Write also to the party that ordered the campaign: it stays responsible and "
-                "must obtain the origin of your data from its provider: "
-                f"dsar generate --broker {parties[0].slug} ...  (parties known to use "
-                f"{broker.name}: {names})"
+                "  "
+                + _(
+                    "Write also to the party that ordered the campaign: it stays responsible "
+                    "and must obtain the origin of your data from its provider: dsar generate "
+                    "--broker {slug}  (parties known to use {name}: {names})"
+                ).format(slug=parties[0].slug, name=broker.name, names=names)
             )
     return lines
+
+
+def next_step(request: Request, files: dict[str, Path], formats: tuple[str, ...]) -> str:
+    """One line after a letter is written: where it is, how to send it, then `dsar sent`."""
+    parts = []
+    if files:
+        folder = next(iter(files.values())).parent
+        parts.append(_("files in {folder}").format(folder=folder))
+    if "pdf" in files and request.recipient_address:
+        parts.append(
+            _("by post: print {pdf} and post it to {address}").format(
+                pdf=files["pdf"].name, address=", ".join(request.recipient_address.splitlines())
+            )
+        )
+    if request.recipient_email:
+        if "email" in files:
+            parts.append(
+                _("by e-mail: open {eml} in your mail program, or use the mailto: link").format(
+                    eml=files["email"].name
+                )
+            )
+        if "text" not in formats:
+            parts.append(
+                _("webmail: add --format text and paste the text to {email}").format(
+                    email=request.recipient_email
+                )
+            )
+    parts.append(
+        _("once sent: dsar sent {reference} --on YYYY-MM-DD").format(reference=request.reference)
+    )
+    return _("Next: ") + _("; ").join(parts) + "."

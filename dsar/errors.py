@@ -3,6 +3,7 @@ exit code, in one place."""
 
 from __future__ import annotations
 
+from .i18n import _
 from .results import EXIT_ERROR, EXIT_USAGE
 
 
@@ -32,7 +33,11 @@ class RegistryError(DsarError):
 
     def __init__(self, problems: list[str]):
         self.problems = problems
-        head = f"{len(problems)} problem(s) in the registry:" if len(problems) != 1 else ""
+        head = (
+            _("{count} problem(s) in the registry:").format(count=len(problems))
+            if len(problems) != 1
+            else ""
+        )
         super().__init__("\n".join([head, *problems]) if head else problems[0])
 
 
@@ -41,16 +46,29 @@ class UnknownBroker(DsarError):
         self.slug = slug
         self.suggestions = suggestions
         hint = (
-            f" Did you mean: {', '.join(suggestions)}?"
+            _(" Did you mean: {names}?").format(names=", ".join(suggestions))
             if suggestions
-            else " Run 'dsar brokers search TEXT' to find it."
+            else _(" Run 'dsar brokers search TEXT' to find it.")
         )
-        super().__init__(f"unknown broker '{slug}'.{hint}")
+        super().__init__(_("unknown broker '{slug}'.{hint}").format(slug=slug, hint=hint))
+
+
+class AmbiguousBroker(DsarError):
+    """A name or alias that several registry entries answer to."""
+
+    def __init__(self, name: str, slugs: list[str]):
+        self.name = name
+        self.slugs = slugs
+        super().__init__(
+            _("'{name}' names several entries: {slugs}; give the slug").format(
+                name=name, slugs=", ".join(slugs)
+            )
+        )
 
 
 class OutputExists(DsarError):
     def __init__(self, path):
-        super().__init__(f"{path} already exists; use --force to replace it.")
+        super().__init__(_("{path} already exists; use --force to replace it.").format(path=path))
 
 
 class JournalError(DsarError):

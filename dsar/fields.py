@@ -18,6 +18,7 @@ from babel.dates import format_date
 from stdnum.fr import siren as stdnum_siren
 
 from .errors import InputError
+from .i18n import N_, _
 from .vocabulary import LANGUAGES
 
 _LOCALES = {"fr": "fr_FR", "en": "en_GB"}
@@ -27,11 +28,14 @@ def phone(value: str, field: str = "phone", region: str = "FR") -> str:
     """Return E.164 ('+33612345678'); numbers without a country code are taken as French."""
     try:
         number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException as exc:
-        raise InputError(field, f"'{value}' is not a phone number ({exc._msg})") from None
-    if not phonenumbers.is_valid_number(number):
+    except phonenumbers.NumberParseException:
+        number = None  # the library's own reason is English-only: say what to write instead
+    if number is None or not phonenumbers.is_valid_number(number):
         raise InputError(
-            field, f"'{value}' is not a valid phone number; write it as 06 12 34 56 78 or +33 6 ..."
+            field,
+            _(
+                "'{value}' is not a valid phone number; write it as 06 12 34 56 78 or +33 6 ..."
+            ).format(value=value),
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -52,7 +56,10 @@ def email(value: str, field: str = "email") -> str:
     try:
         result = email_validator.validate_email(value.strip(), check_deliverability=False)
     except email_validator.EmailNotValidError as exc:
-        raise InputError(field, f"'{value}' is not a valid e-mail address: {exc}") from None
+        raise InputError(
+            field,
+            _("'{value}' is not a valid e-mail address: {reason}").format(value=value, reason=exc),
+        ) from None
     return result.normalized
 
 
@@ -63,28 +70,76 @@ def ascii_email(value: str) -> str | None:
     return result.ascii_email
 
 
+_YEAR_FIRST = re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})$")
+_DAY_FIRST = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})$")
+DATE_FORMS = N_("YYYY-MM-DD or DD/MM/YYYY")
+
+
 def iso_date(value: str | date, field: str = "date") -> date:
+    """A date as people type it: ISO '2024-06-06', or the French way '06/06/2024', '6/6/24'.
+
+    Slashed dates are always read day first, as in France; a form that cannot be read so
+    ('06/13/2024') is refused with that reading, never guessed the American way.
+    """
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
+    typed = value.strip()
+    if match := _YEAR_FIRST.match(typed):
+        year, month, day = int(match[1]), int(match[3]), int(match[4])
+        reading, redo = _("year-month-day"), f"{year}-{day:02d}-{month:02d}"
+    elif match := _DAY_FIRST.match(typed):
+        day, month, year = int(match[1]), int(match[3]), int(match[4])
+        year += 2000 if len(match[4]) == 2 else 0  # '24' is 2024: no message predates 2000
+        reading, redo = _("day/month/year, as in France"), f"{month:02d}/{day:02d}/{year}"
+    else:
+        raise InputError(
+            field,
+            _("'{value}' is not a date; write it as {forms}").format(
+                value=value, forms=_(DATE_FORMS)
+            ),
+        )
     try:
-        return date.fromisoformat(value.strip())
+        return date(year, month, day)
     except ValueError:
-        raise InputError(field, f"'{value}' is not a date; write it as YYYY-MM-DD") from None
+        pass
+    problem = (
+        _("there is no month {month}").format(month=month)
+        if not 1 <= month <= 12
+        else _("day {day} is not in month {month}").format(day=day, month=month)
+    )
+    hint = (
+        _("; if you meant day {day} of month {month}, write {redo}").format(
+            day=month, month=day, redo=redo
+        )
+        if month > 12 >= day
+        else ""
+    )
+    raise InputError(
+        field,
+        _("'{value}' is not a date: dsar reads it as {reading}, and {problem}{hint}").format(
+            value=value, reading=reading, problem=problem, hint=hint
+        ),
+    )
 
 
 def clock_time(value: str, field: str = "time") -> time:
     try:
         return time.fromisoformat(value.strip().replace("h", ":"))
     except ValueError:
-        raise InputError(field, f"'{value}' is not a time; write it as HH:MM") from None
+        raise InputError(
+            field, _("'{value}' is not a time; write it as HH:MM").format(value=value)
+        ) from None
 
 
 def language(value: str, field: str = "lang") -> str:
     if value not in LANGUAGES:
         raise InputError(
-            field, f"'{value}' is not a supported language; use one of {', '.join(LANGUAGES)}"
+            field,
+            _("'{value}' is not a supported language; use one of {languages}").format(
+                value=value, languages=", ".join(LANGUAGES)
+            ),
         )
     return value
 
@@ -140,11 +195,21 @@ def text(value: str, field: str, *, multiline: bool = False, limit: int = 5000) 
         value = "".join("\n" if c in _LINE_BREAKS else c for c in value)
     for char in value:
         if char in _LINE_BREAKS and not multiline:
-            raise InputError(field, "must be on one line")
+            raise InputError(field, _("must be on one line"))
         category = unicodedata.category(char)
         if (category == "Cc" and char not in "\n\t") or category == "Cs":
-            raise InputError(field, f"contains the control character U+{ord(char):04X}; remove it")
+            raise InputError(
+                field,
+                _("contains the control character {char}; remove it").format(
+                    char=f"U+{ord(char):04X}"
+                ),
+            )
     value = value.replace("\t", " ").strip()
     if len(value) > limit:
-        raise InputError(field, f"is {len(value)} characters long; {limit} at most")
+        raise InputError(
+            field,
+            _("is {length} characters long; {limit} at most").format(
+                length=len(value), limit=limit
+            ),
+        )
     return value

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from .errors import DsarError, OutputExists
+from .errors import DsarError, InputError, OutputExists
+from .i18n import _
 
 
 def make_private_dir(path: Path) -> None:
@@ -31,7 +35,9 @@ def write_private(
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
-        raise DsarError(f"cannot write in {path.parent}: {exc.strerror}") from exc
+        raise DsarError(
+            _("cannot write in {folder}: {reason}").format(folder=path.parent, reason=exc.strerror)
+        ) from exc
     try:
         # mkstemp creates the file 0600 already; say so anyway for readers of this code
         os.fchmod(fd, 0o600)
@@ -66,3 +72,63 @@ def check_free(paths: Iterable[Path], *, overwrite: bool) -> None:
     for path in paths:
         if path.exists():
             raise OutputExists(path)
+
+
+MAX_EVIDENCE_BYTES = 25 * 1024 * 1024  # a reply or a proof; a scan of a thick letter fits
+
+
+def store_by_content(
+    source: Path, folder: Path, *, limit: int = MAX_EVIDENCE_BYTES
+) -> tuple[Path, str]:
+    """Keep a piece of evidence under its own SHA-256: never replaced, never overwritten.
+
+    Read in blocks (a reply may be a large scan); one over `limit` bytes is refused.
+    Two files with one name but different content are both kept; the same content twice
+    is kept once.
+    """
+    # the sender's name is kept for people (the dossier lists it), made a plain name
+    label = re.sub(r"[^\w.-]", "_", source.name).lstrip(".")[-80:] or "file"
+    too_big = DsarError(
+        f"{source} is over {limit // (1024 * 1024)} MB: dsar keeps replies up to that size; "
+        "keep this one yourself and give a smaller copy (a PDF of the pages that matter)"
+    )
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        handle = source.open("rb")
+    except OSError as exc:
+        raise DsarError(f"{source}: cannot read it ({exc.strerror})") from None
+    with handle:
+        if os.fstat(handle.fileno()).st_size > limit:
+            raise too_big
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".incoming.", suffix=".tmp")
+        try:
+            digest, size = hashlib.sha256(), 0
+            with os.fdopen(fd, "wb") as out:
+                while block := handle.read(1 << 16):
+                    size += len(block)
+                    if size > limit:  # the file grew while read
+                        raise too_big
+                    digest.update(block)
+                    out.write(block)
+                out.flush()
+                os.fsync(out.fileno())
+            target = folder / f"{digest.hexdigest()}-{label}"
+            with contextlib.suppress(FileExistsError):  # what is kept is never replaced
+                os.link(tmp, target)
+            return target, digest.hexdigest()
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def read_text(path: Path, field: str, *, limit: int = 1024 * 1024) -> str:
+    """A text file the person gives (the message received): UTF-8, not too large."""
+    try:
+        if path.stat().st_size > limit:
+            raise InputError(field, f"{path} is over {limit // 1024} kB; is it the right file?")
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            field, f"{path} is not UTF-8 ({exc.reason} at byte {exc.start}); save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise InputError(field, f"cannot read {path} ({exc.strerror})") from None

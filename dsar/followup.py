@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 from datetime import date, timedelta
 
 import jinja2
 
 from . import deadlines, letters
 from .errors import DsarError
+from .i18n import _
 from .journal import Entry, Journal
 from .models import Broker, Letter, Request
 from .render import assemble
+from .report import state_name
 from .vocabulary import ANSWERED, NOT_YET_DUE, REMINDABLE
 
 
@@ -29,7 +32,9 @@ def first_request(journal: Journal, entry: Entry, on: date) -> dict:
         sent_on=entry.sent_on,
         received_on=entry.received_on,
         deadline=entry.deadline,
-        extended_on=entry.extended_on,
+        # a late extension did not move the deadline: letters must not say it did
+        extended_on=entry.extended_on if entry.extension_counts else None,
+        late_extension_on=None if entry.extension_counts else entry.extended_on,
         reminded_on=entry.reminded_on,
         final_deadline=entry.final_deadline,
         answered_on=entry.answered_on,
@@ -43,8 +48,10 @@ def first_request(journal: Journal, entry: Entry, on: date) -> dict:
 def _sent(entry: Entry) -> None:
     if entry.sent_on is None:
         raise DsarError(
-            f"{entry.reference} has no sending date: record it first with "
-            f"dsar sent {entry.reference} --on YYYY-MM-DD [--lrar NUMBER] [--received DATE]"
+            _(
+                "{reference} has no sending date: record it first with dsar sent {reference} "
+                "--on YYYY-MM-DD [--lrar NUMBER] [--received DATE]"
+            ).format(reference=entry.reference)
         )
 
 
@@ -78,8 +85,12 @@ def reminder(
     _sent(entry)
     if entry.state(on) not in REMINDABLE:
         raise DsarError(
-            f"{reference} is {entry.state(on)}: its deadline ({entry.deadline}) has not passed; "
-            "a reminder before then has no legal weight"
+            _(
+                "{reference} is {state}: its deadline ({deadline}) has not passed; a reminder "
+                "before then has no legal weight"
+            ).format(
+                reference=reference, state=state_name(entry.state(on)), deadline=entry.deadline
+            )
         )
     first = first_request(journal, entry, on)
     original = journal.page_html(reference) if enclose else None
@@ -123,15 +134,20 @@ def complaint(
     _sent(entry)
     if entry.state(on) in NOT_YET_DUE:
         raise DsarError(
-            f"{reference} is {entry.state(on)}: the recipient still has until {entry.deadline} "
-            "to answer; complain after that"
+            _(
+                "{reference} is {state}: the recipient still has until {deadline} to answer; "
+                "complain after that"
+            ).format(
+                reference=reference, state=state_name(entry.state(on)), deadline=entry.deadline
+            )
         )
     final = entry.final_deadline
     if final and on <= final and not force:
         raise DsarError(
-            f"{reference}: the reminder gave until {final} to answer; the complaint may go "
-            f"from {final + timedelta(days=1)} (dsar complain {reference} --on "
-            f"{final + timedelta(days=1)}), or now with --force"
+            _(
+                "{reference}: the reminder gave until {final} to answer; the complaint may go "
+                "from {day} (dsar complain {reference} --on {day}), or now with --force"
+            ).format(reference=reference, final=final, day=final + timedelta(days=1))
         )
     original = journal.request(reference)
     replies = [path.name for role, path, _ in journal.files(reference, "reply")]
@@ -187,14 +203,67 @@ def missing_proofs(journal: Journal, reference: str) -> list[dict]:
     return found
 
 
-def proofs_html(journal: Journal, reference: str, env: jinja2.Environment, lang: str = "fr") -> str:
-    """A last page listing every recorded step, the files held and the proofs to add."""
-    return env.get_template("proofs.html.j2").render(
-        lang=lang,
-        reference=reference,
-        events=journal.events(reference),
-        files=[(role, path.name, sha) for role, path, sha in journal.files(reference)],
-        to_add=missing_proofs(journal, reference),
+# the dossier goes to the CNIL: its steps are always in French, whatever the UI speaks
+STEPS_FR = {
+    "generated": "généré",
+    "sent": "envoyé",
+    "extension": "prolongation notifiée",
+    "reminded": "relancé",
+    "complained": "plainte à la CNIL",
+    "send-failed": "échec de l'envoi",
+    "proof": "preuve d'envoi conservée",
+    "e-mail-rebuilt": "courriel refait avant envoi",
+}
+ANSWERS_FR = {
+    "answered": "répondu",
+    "partial": "partielle",
+    "refused": "refusée",
+    "id-requested": "pièce d'identité demandée",
+    "closed": "close",
+}
+ROLES_FR = {
+    "pdf": "lettre (PDF)",
+    "email": "courriel",
+    "reply": "réponse",
+    "proof": "preuve d'envoi",
+}
+
+
+def step_fr(what: str) -> str:
+    """'answer:partial' -> 'réponse : partielle'; a step not known is shown as recorded."""
+    kind, _sep, state = what.partition(":")
+    if kind == "answer" and state:
+        return f"réponse\u00a0: {ANSWERS_FR.get(state, state)}"
+    return STEPS_FR.get(what, what)
+
+
+def proofs_html(journal: Journal, reference: str) -> str:
+    """A last page listing every recorded step (dates, registered numbers, Message-IDs),
+    the files held, and the proofs still to add with the command that adds each."""
+    rows = "".join(
+        f"<tr><td>{html.escape(e['on_date'] or '')}</td><td>{html.escape(step_fr(e['what']))}</td>"
+        f"<td>{html.escape(e['detail'] or '')}</td><td>{html.escape(e['at'])}</td></tr>"
+        for e in journal.events(reference)
+    )
+    files = "".join(
+        f"<li>{html.escape(ROLES_FR.get(role, role))} : {html.escape(path.name)} "
+        f"(SHA-256 {sha[:16]}…)</li>"
+        for role, path, sha in journal.files(reference)
+    )
+    to_add = "".join(
+        f"<li>{html.escape(item['what'])}\u00a0:<br><code>{html.escape(item['how'])}</code></li>"
+        for item in missing_proofs(journal, reference)
+    )
+    if to_add:
+        to_add = f"<h3>Pièces à ajouter</h3><ul>{to_add}</ul>"
+    return (
+        "<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'><style>"
+        "@page{size:A4;margin:20mm} body{font-family:'DejaVu Sans';font-size:9pt}"
+        "td,th{border:0.3mm solid #999;padding:1mm 2mm;text-align:left}"
+        "table{border-collapse:collapse;width:100%}</style></head><body>"
+        f"<h2>Journal de la demande {html.escape(reference)}</h2>"
+        "<table><tr><th>date</th><th>étape</th><th>détail</th><th>enregistré le (UTC)</th></tr>"
+        f"{rows}</table><h3>Fichiers</h3><ul>{files}</ul>{to_add}</body></html>"
     )
 
 
@@ -215,18 +284,16 @@ def dossier(
         if page:
             parts.append((f"the letter {ref}", renderer.render_html(page)))
     left_out = []
-    for role in ("reply", "proof"):
-        for _role, path, _sha in journal.files(reference, role):
-            # images and e-mails are listed with their checksum on the proofs page
-            if path.suffix.lower() == ".pdf" and path.is_file():
-                data = path.read_bytes()
-                if assemble.readable(data):
-                    parts.append((f"the {role} {path.name}", data))
-                else:
-                    left_out.append(path.name)
-    parts.append(
-        ("the proofs page", renderer.render_html(proofs_html(journal, reference, renderer.env)))
-    )
+    # proofs of sending (registered-letter receipts) first, then the replies
+    pieces = [*journal.files(reference, "proof"), *journal.files(reference, "reply")]
+    for role, path, _sha in pieces:
+        if path.suffix.lower() == ".pdf" and path.is_file():
+            data = path.read_bytes()
+            if assemble.readable(data):
+                parts.append((f"the {role} {path.name}", data))
+            else:
+                left_out.append(path.name)
+    parts.append(("the proofs page", renderer.render_html(proofs_html(journal, reference))))
     return assemble.join(parts), left_out
 
 

@@ -7,9 +7,11 @@ judge. Nothing here reaches the network; links in the text are only reported.
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass, field
 from datetime import date
 
+from .i18n import N_, _
 from .models import Broker, Campaign
 from .registry import Registry, fold
 from .results import Suspect
@@ -18,6 +20,9 @@ STOP_NUMBER = re.compile(r"\bstop\b\D{0,12}(\d{5})\b", re.IGNORECASE)
 LINK = re.compile(
     r"\b(?:https?://|www\.)[^\s<>\"]+|\b[a-z0-9-]+\.(?:fr|com|eu|org)(?:/[^\s]*)?", re.IGNORECASE
 )
+
+
+CONFIDENCE = {"high": N_("high"), "medium": N_("medium"), "low": N_("low")}
 
 
 @dataclass
@@ -86,11 +91,11 @@ def _date_score(campaign: Campaign, when: date | None) -> tuple[float, str | Non
     if when is None:
         return 0, None
     if campaign.date == when.isoformat():
-        return 3, f"same day as the campaign ({campaign.date})"
+        return 3, _("same day as the campaign ({date})").format(date=campaign.date)
     if campaign.date == when.isoformat()[:7]:
-        return 2, f"same month as the campaign ({campaign.date})"
+        return 2, _("same month as the campaign ({date})").format(date=campaign.date)
     if campaign.date[:4] == str(when.year):
-        return 1, f"same year as the campaign ({campaign.date[:4]})"
+        return 1, _("same year as the campaign ({date})").format(date=campaign.date[:4])
     return -1, None
 
 
@@ -103,10 +108,14 @@ def identify(
         score, reasons = 0.0, []
         if campaign.id in clues.candidates:
             score += 3
-            reasons.append(f"names the candidate {clues.candidates[campaign.id]!r}")
+            reasons.append(
+                _("names the candidate {name}").format(name=repr(clues.candidates[campaign.id]))
+            )
         if campaign.party in clues.parties:
             score += 2
-            reasons.append(f"names the party {clues.parties[campaign.party]!r}")
+            reasons.append(
+                _("names the party {name}").format(name=repr(clues.parties[campaign.party]))
+            )
         if not reasons:
             continue
         points, why = _date_score(campaign, when)
@@ -137,15 +146,19 @@ def suspects(
     brokers: dict[str, list[str]] = {}
     for match in matches:
         campaign = match.campaign
-        why = (
-            f"campaign {campaign.id} ({campaign.date}): {'; '.join(match.reasons)}; "
-            f"confidence {match.confidence}"
+        why = _("campaign {id} ({date}): {reasons}; confidence {confidence}").format(
+            id=campaign.id,
+            date=campaign.date,
+            reasons=_("; ").join(match.reasons),
+            confidence=_(CONFIDENCE[match.confidence]),
         )
         if campaign.party:
             controllers.setdefault(campaign.party, []).append(why)
         brokers.setdefault(campaign.broker or "", []).append(why)
     for slug, label in clues.parties.items():
-        controllers.setdefault(slug, []).append(f"the message names {label!r}")
+        controllers.setdefault(slug, []).append(
+            _("the message names {label}").format(label=repr(label))
+        )
 
     def named(slug: str, reasons: list[str]) -> Suspect:
         name = registry.brokers[slug].name if slug in registry.brokers else ""
@@ -155,3 +168,29 @@ def suspects(
         [named(slug, reasons) for slug, reasons in controllers.items()],
         [named(slug, reasons) for slug, reasons in brokers.items()],
     )
+
+
+def generate_commands(
+    slugs: list[str],
+    *,
+    when: date | None,
+    sender: str,
+    text: str,
+    saved: dict[str, str],
+) -> list[str]:
+    """`dsar generate` lines that run as pasted: every value quoted for the shell, the
+    message's text included. The person's details come from the saved profile, which
+    generate reads itself; without a profile the caller says to run `dsar init` first.
+    Without a saved e-mail only the PDF is asked for (the e-mail needs one)."""
+    common = []
+    if when:
+        common += ["--sms-date", when.isoformat()]
+    if sender:
+        common += ["--sms-sender", sender]
+    if text:
+        common += ["--sms-text", text]
+    if saved and not saved.get("email"):
+        common += ["--format", "pdf"]
+    return [
+        shlex.join(["dsar", "generate", "--broker", slug, *common]) for slug in dict.fromkeys(slugs)
+    ]

@@ -7,23 +7,32 @@ or absent. The schema is versioned with PRAGMA user_version and migrated forward
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
+import re
+import socket
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from time import sleep as _sleep
 
 from pydantic import TypeAdapter
 
-from . import clock, deadlines
+from . import clock, deadlines, letters
 from .errors import DsarError, JournalError
-from .files import write_private
+from .files import store_by_content
+from .i18n import _
 from .models import Request
 from .vocabulary import ANSWER_STATES, MAIL_TO_SEND, WAITING
 
+REBUILDABLE = ("queued", "deferred")  # never handed to a server: may still be rebuilt
+# a claim older than this is taken over even if its process id is alive again (pid reuse):
+# one message with every retry takes a few minutes at most
+CLAIM_EXPIRES_AFTER = 15 * 60
 _MAIL_TO_SEND_SQL = "(" + ", ".join(f"'{s}'" for s in MAIL_TO_SEND) + ")"
 
 MIGRATIONS = [
@@ -83,6 +92,12 @@ MIGRATIONS = [
     );
     CREATE INDEX outbox_status ON outbox(status);
     """,
+    # 3: what a queued message says (rebuilt when it changes) and who is sending it
+    """
+    ALTER TABLE outbox ADD COLUMN fingerprint TEXT;
+    ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+    ALTER TABLE outbox ADD COLUMN claimed_at TEXT
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -92,7 +107,27 @@ def _now() -> str:
 
 
 def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 16):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+_REFERENCE = re.compile(r"^DSAR-[A-Z2-9]{4}-[A-Z2-9]{4}$")
+
+
+def canonical(reference: str) -> str:
+    """A reference as people type it ('dsar-28fj-zur7 ') -> as the journal keeps it."""
+    wanted = str(reference).strip().upper()
+    if not _REFERENCE.match(wanted):
+        raise DsarError(f"{reference!r} is not a dsar reference (DSAR-XXXX-XXXX); see dsar status")
+    return wanted
+
+
+def is_preview(medium: str) -> bool:
+    """Plain text on the terminal only: nothing left the machine, nothing to record."""
+    return set(medium.split(",")) <= {"text"}
 
 
 # -------------------------------------------------------------- request <-> JSON
@@ -144,10 +179,43 @@ class Entry:
         return self.received_on is None and self.sent_on is not None
 
     @property
+    def extension_counts(self) -> bool:
+        """An extension notified after the first month does not move the deadline (12(3))."""
+        return (
+            self.extended_on is not None
+            and self.receipt is not None
+            and deadlines.extension_counts(self.receipt, self.extended_on)
+        )
+
+    @property
     def deadline(self) -> date | None:
         if self.receipt is None:
             return None
-        return deadlines.deadline(self.receipt, extended=self.extended_on is not None)
+        return deadlines.deadline(self.receipt, extended=self.extension_counts)
+
+    @property
+    def late_extension_note(self) -> str | None:
+        if self.extended_on is None or self.receipt is None or self.extension_counts:
+            return None
+        return _(
+            "the extension notified on {extended} came after the first month, which ended on "
+            "{ended}: it does not move the deadline (Art. 12(3) GDPR)"
+        ).format(extended=self.extended_on, ended=deadlines.deadline(self.receipt))
+
+    @property
+    def deadline_notes(self) -> list[str]:
+        """Why the deadline is what it is, where a person could expect another date."""
+        notes = []
+        if self.receipt_is_estimated:
+            notes.append(
+                _(
+                    "deadline estimated from the sending date {sent}: it runs from receipt; "
+                    "record it with dsar sent {reference} --on {sent} --received DATE"
+                ).format(sent=self.sent_on, reference=self.reference)
+            )
+        if self.late_extension_note:
+            notes.append(self.late_extension_note)
+        return notes
 
     @property
     def final_deadline(self) -> date | None:
@@ -158,8 +226,13 @@ class Entry:
             return "overdue"
         return self.stored_state
 
+    @property
+    def due(self) -> date | None:
+        """The deadline in force: the reminder's final one once reminded."""
+        return self.final_deadline if self.stored_state == "reminded" else self.deadline
+
     def days_left(self, as_of: date) -> int | None:
-        end = self.final_deadline if self.stored_state == "reminded" else self.deadline
+        end = self.due
         if end is None or self.stored_state not in (*WAITING, "reminded"):
             return None
         return (end - as_of).days
@@ -183,13 +256,70 @@ class Entry:
             "lrar_number": self.lrar_number,
             "message_id": self.message_id,
             "extended_on": iso(self.extended_on),
+            "extension_counts": self.extension_counts,
+            "notes": self.deadline_notes,
             "reminded_on": iso(self.reminded_on),
             "final_deadline": iso(self.final_deadline),
         }
 
 
+def _claim_alive(claimed_by: str | None, claimed_at: str | None) -> bool:
+    """Is the run that claimed a message still at it?"""
+    if not claimed_by or not claimed_at:
+        return False  # left 'sending' by a dsar from before claims
+    age = datetime.now(UTC) - datetime.fromisoformat(claimed_at)
+    if age.total_seconds() > CLAIM_EXPIRES_AFTER:
+        return False
+    host, _, pid = claimed_by.rpartition(":")
+    if host != socket.gethostname():
+        return True  # another machine's process: only time tells
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError):
+        return True
+    return True
+
+
+def next_step(entry: Entry, as_of: date) -> str:
+    """What the person does next, in words."""
+    ref, state = entry.reference, entry.state(as_of)
+    if entry.kind != "request":
+        return "nothing: a follow-up letter is tracked on the request it follows"
+    return {
+        "draft": f"send it, then record it: dsar sent {ref} --on YYYY-MM-DD",
+        "sent": f"wait for the answer, due by {entry.deadline}",
+        "received": f"wait for the answer, due by {entry.deadline}",
+        "extended": f"wait for the answer, due by {entry.deadline} (extended)",
+        "overdue": f"no answer in time: dsar remind {ref}",
+        "reminded": f"wait until {entry.final_deadline}, then: dsar complain {ref} --out DIR",
+        "id-requested": f"answer the ID demand: dsar reply-id {ref}",
+        "partial": f"follow up: dsar remind {ref}",
+        "refused": f"complain to the CNIL: dsar complain {ref} --out DIR",
+        "answered": "nothing: the request was answered",
+        "closed": "nothing: the request is closed",
+        "complained": "wait for the CNIL's answer",
+    }.get(state, "")
+
+
 def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
+
+
+class _Connection(sqlite3.Connection):
+    """A damaged or locked journal is a message naming the file, never a traceback."""
+
+    journal_path: Path | None = None
+
+    def execute(self, *args):
+        try:
+            return super().execute(*args)
+        except sqlite3.DatabaseError as exc:
+            hint = ""
+            if "malformed" in str(exc) or "not a database" in str(exc):
+                hint = "; it is damaged: restore it from a backup, or move it aside to start anew"
+            raise JournalError(f"the journal {self.journal_path}: {exc}{hint}") from None
 
 
 MEMORY = ":memory:"
@@ -207,17 +337,31 @@ class Journal:
             if not self.path.exists():
                 # create it private before SQLite does (WAL and SHM files copy its mode)
                 os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        # switching a new file to WAL can meet another first run's lock without SQLite's
+        # busy handler being asked: try again a few times before saying so
+        for attempt in range(6):
+            try:
+                self._open(str(path))
+                return
+            except JournalError as exc:
+                self.db.close()
+                if "locked" not in str(exc) or attempt == 5:
+                    raise
+                _sleep(0.05 * 2**attempt)
+
+    def _open(self, where: str) -> None:
         try:
-            self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
-            self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL: a killed process loses no commit (SQLite's own guarantee); only a
-            # power cut may drop the last few, never corrupt. FULL cost an fsync per request.
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
+            self.db = sqlite3.connect(where, isolation_level=None, timeout=30, factory=_Connection)
         except sqlite3.DatabaseError as exc:
-            raise JournalError(f"cannot open the journal {path}: {exc}") from None
+            raise JournalError(f"cannot open the journal {self.path}: {exc}") from None
+        self.db.journal_path = self.path
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL: a killed process loses no commit (SQLite's own guarantee); only a
+        # power cut may drop the last few, never corrupt. FULL cost an fsync per request.
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
 
     def close(self) -> None:
         self.db.close()
@@ -228,15 +372,22 @@ class Journal:
     def __exit__(self, *exc):
         self.close()
 
-    def _migrate(self) -> None:
+    def _version(self) -> int:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise JournalError(
                 f"the journal {self.path} has schema version {version}, newer than this dsar "
                 f"knows ({SCHEMA_VERSION}); upgrade dsar to read it"
             )
-        for number in range(version, SCHEMA_VERSION):
-            with self.transaction():
+        return version
+
+    def _migrate(self) -> None:
+        if self._version() == SCHEMA_VERSION:
+            return
+        # read the version again under the write lock: several first runs at once on a new
+        # journal must not all create the tables
+        with self.transaction():
+            for number in range(self._version(), SCHEMA_VERSION):
                 for statement in MIGRATIONS[number].split(";"):
                     if statement.strip():
                         self.db.execute(statement)
@@ -264,14 +415,19 @@ class Journal:
 
     _grouped = False
 
+    @property
+    def grouping(self) -> bool:
+        """Inside grouped(): what is written now is not yet seen by another process."""
+        return self._grouped
+
     @contextmanager
     def grouped(self, every: int = 100) -> Iterator[Callable[[], None]]:
         """Many writes in few transactions: yields tick(), to call once per unit of work,
         which commits every `every` units. A commit costs ~0.45 ms here, more than
         recording a batch letter. Each transaction() inside is a savepoint, whole or
         undone; an exception commits the whole ones before it is raised on. A killed
-        process loses at most the uncommitted units, which a rerun redoes (nothing is
-        sent from inside a group)."""
+        process loses at most the uncommitted units, which a rerun redoes. Nothing is
+        sent while a group is open: another run sees no claim until the group commits."""
         if self._grouped:  # already inside a group: that one commits
             yield lambda: None
             return
@@ -305,8 +461,23 @@ class Journal:
         files: dict[str, Path] | None = None,
         kind: str = "request",
     ) -> None:
-        """Record a generated letter and its files in one transaction (replaces a redo)."""
+        """Record a generated letter and its files in one transaction.
+
+        A redo replaces a draft; a request that is no longer a draft is evidence and is
+        never changed (free_reference() gives a later letter its own reference). A text
+        preview is not recorded.
+        """
+        if is_preview(medium):
+            return
         with self.transaction() as db:
+            found = db.execute(
+                "SELECT state FROM requests WHERE reference = ?", (request.reference,)
+            ).fetchone()
+            if found and found[0] != "draft":
+                raise DsarError(
+                    f"{request.reference} is already {found[0]} and is never rewritten; "
+                    f"see dsar show {request.reference}"
+                )
             db.execute("DELETE FROM files WHERE reference = ?", (request.reference,))
             db.execute(
                 """INSERT INTO requests (reference, created_at, kind, broker, right, lang, medium,
@@ -344,8 +515,27 @@ class Journal:
             (reference, _now(), on.isoformat() if on else None, what, detail),
         )
 
+    def check_day(self, reference: str, on: date, what: str) -> None:
+        """A date the journal records: not before the letter, not after today.
+
+        The bound on today also keeps every year one that deadlines can add months to.
+        """
+        letter_date = self.request(reference).letter_date
+        today = clock.today()
+        if on < letter_date:
+            raise DsarError(
+                f"{what} on {on} is before the letter's date ({letter_date}); check the date"
+            )
+        if on > today:
+            raise DsarError(
+                f"{what} on {on} is in the future (today is {today}); record it once it happened"
+            )
+
     def _update(self, reference: str, what: str, on: date | None, detail: str | None, **columns):
+        reference = canonical(reference)
         self.entry(reference)  # raises for an unknown reference
+        if on is not None:
+            self.check_day(reference, on, what)
         with self.transaction() as db:
             if columns:
                 assignments = ", ".join(f"{name} = ?" for name in columns)
@@ -364,8 +554,17 @@ class Journal:
         lrar: str | None = None,
         received: date | None = None,
         message_id: str | None = None,
+        force: bool = False,
     ) -> None:
+        reference = canonical(reference)
         entry = self.entry(reference)
+        if entry.stored_state == "complained" and not force:
+            raise DsarError(
+                f"{reference} is already the subject of a complaint to the CNIL; recording a "
+                "sending now changes its dossier's facts: add --force if that is what you mean"
+            )
+        if received:
+            self.check_day(reference, received, "received")
         columns = {"sent_on": on, "state": "received" if received else "sent"}
         if entry.stored_state not in ("draft", "sent", "received"):
             columns.pop("state")  # recording a late proof must not undo an answer
@@ -373,7 +572,11 @@ class Journal:
             columns["lrar_number"] = lrar
         if received:
             if received < on:
-                raise DsarError(f"received {received} is before sent {on}")
+                raise DsarError(
+                    _("received {received} is before sent {sent}").format(
+                        received=received, sent=on
+                    )
+                )
             columns["received_on"] = received
         if message_id:
             columns["message_id"] = message_id
@@ -385,12 +588,18 @@ class Journal:
         self._update(reference, "sent", on, detail or None, **columns)
 
     def mark_extension(self, reference: str, on: date) -> None:
+        reference = canonical(reference)
         entry = self.entry(reference)
         if entry.receipt is None:
             raise DsarError(
-                f"{reference} was never recorded as sent: run dsar sent {reference} --on DATE first"
+                _(
+                    "{reference} was never recorded as sent: run dsar sent {reference} --on DATE first"
+                ).format(reference=reference)
             )
-        self._update(reference, "extension", on, None, extended_on=on, state="extended")
+        if deadlines.extension_counts(entry.receipt, on):
+            self._update(reference, "extension", on, None, extended_on=on, state="extended")
+        else:  # recorded, but too late to move the deadline or change the state
+            self._update(reference, "extension", on, "late", extended_on=on)
 
     def mark_answer(
         self,
@@ -401,63 +610,45 @@ class Journal:
         files: list[Path] = (),
     ) -> list[Path]:
         """Record an answer; reply files are copied beside the journal, private."""
+        reference = canonical(reference)
         if state not in ANSWER_STATES:
-            raise DsarError(f"'{state}' is not an answer state; use {', '.join(ANSWER_STATES)}")
+            raise DsarError(
+                _("'{value}': use {choices}").format(value=state, choices=", ".join(ANSWER_STATES))
+            )
         self.entry(reference)
-        if files and self.in_memory:
-            raise DsarError("an in-memory journal keeps no reply files")
-        kept = self._keep(reference, files)
+        self.check_day(reference, on, "answer")
+        kept = self.keep(reference, files)
         with self.transaction() as db:
             db.execute(
                 "UPDATE requests SET state = ?, answered_on = ? WHERE reference = ?",
                 (state, on.isoformat(), reference),
             )
-            for path in kept:
+            for path in kept:  # named by their content: never replaced
                 db.execute(
-                    "INSERT OR REPLACE INTO files VALUES (?,?,?,?)",
+                    "INSERT OR IGNORE INTO files VALUES (?,?,?,?)",
                     (reference, "reply", str(path), sha256_file(path)),
                 )
             self._event(db, reference, f"answer:{state}", on, note)
         return kept
 
-    def _keep(self, reference: str, files) -> list[Path]:
-        """Copy evidence beside the journal, private; an existing copy is never overwritten."""
+    def keep(self, reference: str, files: list[Path]) -> list[Path]:
+        """Keep evidence the person hands in (a reply, a proof of sending) beside the
+        journal, private and by content: a second file of the same name never replaces
+        the first; the caller records each copy."""
         for source in files:
             if not source.is_file():
-                raise DsarError(f"{source}: no such file")
-        kept = []
-        for source in files:
-            folder = self.path.parent / "attachments" / reference
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            target = folder / source.name
-            if target.exists() and target.read_bytes() != source.read_bytes():
-                stem, n = target.stem, 2
-                while target.exists():
-                    target, n = folder / f"{stem}-{n}{source.suffix}", n + 1
-            if not target.exists():
-                write_private(target, source.read_bytes())
-            kept.append(target)
-        return kept
-
-    def add_proofs(self, reference: str, files) -> list[Path]:
-        """Proofs of sending (receipt scan, screenshot of the message) for the dossier."""
-        self.entry(reference)
+                raise DsarError(_("{path}: no such file").format(path=source))
         if files and self.in_memory:
-            raise DsarError("an in-memory journal keeps no proof files")
-        kept = self._keep(reference, files)
-        with self.transaction() as db:
-            for path in kept:
-                db.execute(
-                    "INSERT OR REPLACE INTO files VALUES (?,?,?,?)",
-                    (reference, "proof", str(path), sha256_file(path)),
-                )
-                self._event(db, reference, "proof", None, path.name)
-        return kept
+            raise DsarError("an in-memory journal keeps no reply files")
+        folder = self.path.parent / "attachments"
+        return [store_by_content(source, folder)[0] for source in files]
 
     def mark_reminded(self, reference: str, on: date, reminder_ref: str) -> None:
+        reference = canonical(reference)
         self._update(reference, "reminded", on, reminder_ref, reminded_on=on, state="reminded")
 
     def mark_complained(self, reference: str, on: date, detail: str) -> None:
+        reference = canonical(reference)
         self._update(reference, "complained", on, detail, state="complained")
 
     def add_file(self, reference: str, role: str, path: Path) -> None:
@@ -466,6 +657,99 @@ class Journal:
                 "INSERT OR REPLACE INTO files VALUES (?,?,?,?)",
                 (reference, role, str(path.resolve()), sha256_file(path)),
             )
+
+    def free_reference(self, request: Request) -> Request:
+        """The request under a reference that no request which left the machine holds.
+
+        The reference is a hash of who, to whom, what and when: a second letter the same
+        day would land on the first. A draft may be redone in place; a request that left
+        keeps its reference, and the new one gets the next of a stable series.
+        """
+        reference, number = request.reference, 1
+        while True:
+            found = self.db.execute(
+                "SELECT state FROM requests WHERE reference = ?", (reference,)
+            ).fetchone()
+            if found is None or found[0] == "draft":
+                break
+            number += 1
+            reference = letters.reference_for(request.reference, str(number))
+        return dataclasses.replace(request, reference=reference)
+
+    def forget(self, reference: str) -> list[Path]:
+        """Drop a draft from the journal; anything that left stays, as evidence.
+
+        Returns the files the draft had, which stay on disk for the person to delete.
+        """
+        reference = canonical(reference)
+        entry = self.entry(reference)
+        if entry.stored_state != "draft":
+            raise DsarError(
+                f"{reference} is {entry.stored_state}, not a draft: it stays in the journal "
+                "as evidence"
+            )
+        files = [path for _, path, _ in self.files(reference)]
+        with self.transaction() as db:
+            outbox = db.execute(
+                "SELECT status FROM outbox WHERE reference = ?", (reference,)
+            ).fetchone()
+            if outbox and outbox[0] not in ("queued", "deferred", "failed"):
+                raise DsarError(f"{reference}: its e-mail is {outbox[0]}; it stays as evidence")
+            for table in ("outbox", "files", "events", "requests"):
+                db.execute(f"DELETE FROM {table} WHERE reference = ?", (reference,))
+        return files
+
+    def show(self, reference: str, as_of: date) -> dict:
+        """One request whole: recipient, right, files, every step, deadline, next step."""
+        reference = canonical(reference)
+        entry = self.entry(reference)
+        request = self.request(reference)
+        outbox = self.outbox_status(reference)
+        return {
+            **entry.as_dict(as_of),
+            "kind": entry.kind,
+            "lang": entry.lang,
+            "subject": entry.subject,
+            "letter_date": request.letter_date.isoformat(),
+            "recipient": {
+                "slug": request.broker.slug,
+                "name": request.broker.name,
+                "email": request.recipient_email,
+                "postal_address": request.recipient_address,
+            },
+            "requester": request.requester.name,
+            "files": [
+                {"role": role, "path": str(path), "sha256": sha}
+                for role, path, sha in self.files(reference)
+            ],
+            "steps": [
+                {"at": e["at"], "on": e["on_date"], "what": e["what"], "detail": e["detail"]}
+                for e in self.events(reference)
+            ],
+            "email": outbox[0] if outbox else None,
+            "next_step": next_step(entry, as_of),
+        }
+
+    def stored_state(self, reference: str) -> str | None:
+        found = self.db.execute("SELECT state FROM requests WHERE reference = ?", (reference,))
+        row = found.fetchone()
+        return row[0] if row else None
+
+    def keep_evidence(
+        self, reference: str, role: str, source: Path, on: date | None = None
+    ) -> Path:
+        """Keep a proof with the request (a registered letter's receipt, as a scan or a
+        photo) by its content, as replies are kept: never replaced, in the CNIL dossier."""
+
+        reference = canonical(reference)
+        self.entry(reference)  # raises for an unknown reference
+        path, sha256 = store_by_content(source, self.path.parent / "attachments")
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO files VALUES (?,?,?,?)", (reference, role, str(path), sha256)
+            )
+            self._event(db, reference, role, on, path.name)
+        return path
 
     def has(self, reference: str) -> bool:
         found = self.db.execute("SELECT 1 FROM requests WHERE reference = ?", (reference,))
@@ -477,35 +761,87 @@ class Journal:
 
     # -------------------------------------------------------------- the outbox
 
-    def queue(self, reference: str, message_id: str, recipient: str, eml: bytes) -> bool:
-        """Queue an e-mail once; a message already queued or sent is left as it is."""
+    def queue(
+        self,
+        reference: str,
+        message_id: str,
+        recipient: str,
+        eml: bytes,
+        fingerprint: str | None = None,
+    ) -> tuple[str, bytes]:
+        """Queue an e-mail; returns what was done ('new', 'rebuilt', 'unchanged', or the
+        status of a message that may no longer change) and the message now queued.
+
+        A message never handed to a server is rebuilt when what it says (`fingerprint`)
+        changed, e.g. a rerun with the signed mandates to attach; one that left, or that a
+        run is sending, is never touched.
+        """
         with self.transaction() as db:
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO outbox (reference, message_id, recipient, eml, updated_at)"
-                " VALUES (?,?,?,?,?)",
-                (reference, message_id, recipient, eml, _now()),
+            row = db.execute(
+                "SELECT status, fingerprint, eml FROM outbox WHERE reference = ?", (reference,)
+            ).fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO outbox (reference, message_id, recipient, eml, fingerprint,"
+                    " updated_at) VALUES (?,?,?,?,?,?)",
+                    (reference, message_id, recipient, eml, fingerprint, _now()),
+                )
+                return "new", eml
+            if row["status"] not in REBUILDABLE:
+                return row["status"], row["eml"]
+            if fingerprint is not None and row["fingerprint"] == fingerprint:
+                return "unchanged", row["eml"]
+            db.execute(
+                "UPDATE outbox SET message_id = ?, recipient = ?, eml = ?, fingerprint = ?,"
+                " updated_at = ? WHERE reference = ?",
+                (message_id, recipient, eml, fingerprint, _now(), reference),
             )
-        return cursor.rowcount == 1
+            self._event(db, reference, "e-mail-rebuilt", None, f"message_id={message_id}")
+            return "rebuilt", eml
 
-    def outbox_waiting(self) -> int:
-        return self.db.execute(
-            f"SELECT count(*) FROM outbox WHERE status IN {_MAIL_TO_SEND_SQL}"
-        ).fetchone()[0]
-
-    def outbox_pending(self) -> Iterator[tuple[str, str, bytes, int]]:
-        references = [
+    def outbox_waiting(self, references: Iterable[str] | None = None) -> list[str]:
+        """References of messages still to send, in queue order: all, or those given."""
+        waiting = [
             r[0]
             for r in self.db.execute(
                 f"SELECT reference FROM outbox WHERE status IN {_MAIL_TO_SEND_SQL} ORDER BY rowid"
             )
         ]
-        for reference in references:
-            row = self.db.execute(
-                "SELECT recipient, eml, attempts, status FROM outbox WHERE reference = ?",
+        if references is None:
+            return waiting
+        wanted = set(references)
+        return [r for r in waiting if r in wanted]
+
+    def outbox_recipient(self, reference: str) -> str:
+        row = self.db.execute(
+            "SELECT recipient FROM outbox WHERE reference = ?", (reference,)
+        ).fetchone()
+        return row[0] if row else ""
+
+    def claim(self, reference: str) -> tuple[str, bytes, int] | None:
+        """Take a message to send it, in one transaction: (recipient, eml, attempts), or
+        None when it is sent, or being sent by another live run.
+
+        The claim names this process and the time; a claim whose process is gone (a run
+        killed with SIGKILL) or that is too old is taken over.
+        """
+        me = f"{socket.gethostname()}:{os.getpid()}"
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT status, claimed_by, claimed_at, recipient, eml, attempts FROM outbox"
+                " WHERE reference = ?",
                 (reference,),
             ).fetchone()
-            if row["status"] in MAIL_TO_SEND:  # not taken by another run meanwhile
-                yield reference, row["recipient"], row["eml"], row["attempts"]
+            if row is None or row["status"] not in MAIL_TO_SEND:
+                return None
+            if row["status"] == "sending" and _claim_alive(row["claimed_by"], row["claimed_at"]):
+                return None
+            db.execute(
+                "UPDATE outbox SET status = 'sending', claimed_by = ?, claimed_at = ?,"
+                " updated_at = ? WHERE reference = ?",
+                (me, _now(), _now(), reference),
+            )
+        return row["recipient"], row["eml"], row["attempts"]
 
     def outbox_mark(
         self, reference: str, status: str, *, attempts: int | None = None, error: str | None = None
@@ -516,6 +852,10 @@ class Journal:
                 " last_error = COALESCE(?, last_error), updated_at = ? WHERE reference = ?",
                 (status, attempts, error, _now(), reference),
             )
+            if status == "sending":  # the claim is renewed at each attempt
+                db.execute(
+                    "UPDATE outbox SET claimed_at = ? WHERE reference = ?", (_now(), reference)
+                )
             if status in ("sent", "handed-over"):
                 message_id = db.execute(
                     "SELECT message_id FROM outbox WHERE reference = ?", (reference,)
@@ -545,9 +885,14 @@ class Journal:
     # -------------------------------------------------------------- reading
 
     def entry(self, reference: str) -> Entry:
+        reference = canonical(reference)
         row = self.db.execute("SELECT * FROM requests WHERE reference = ?", (reference,)).fetchone()
         if row is None:
-            raise DsarError(f"no request {reference} in the journal {self.path}; see dsar status")
+            raise DsarError(
+                _("no request {reference} in the journal {path}; see dsar status").format(
+                    reference=reference, path=self.path
+                )
+            )
         return self._entry(row)
 
     def _entry(self, row) -> Entry:
@@ -578,11 +923,16 @@ class Journal:
         return [self._entry(row) for row in self.db.execute(query + " ORDER BY created_at", args)]
 
     def request(self, reference: str) -> Request:
+        reference = canonical(reference)
         row = self.db.execute(
             "SELECT request_json FROM requests WHERE reference = ?", (reference,)
         ).fetchone()
         if row is None:
-            raise DsarError(f"no request {reference} in the journal; see dsar status")
+            raise DsarError(
+                _("no request {reference} in the journal; see dsar status").format(
+                    reference=reference
+                )
+            )
         return request_from_json(row[0])
 
     def page_html(self, reference: str) -> str | None:
@@ -590,6 +940,15 @@ class Journal:
             "SELECT page_html FROM requests WHERE reference = ?", (reference,)
         ).fetchone()
         return row[0] if row else None
+
+    def words(self, reference: str) -> tuple[str, str]:
+        """The subject and plain text of the letter as it was written."""
+        row = self.db.execute(
+            "SELECT subject, body_text FROM requests WHERE reference = ?", (reference,)
+        ).fetchone()
+        if row is None:
+            raise DsarError(f"no request {reference} in the journal; see dsar status")
+        return row[0], row[1]
 
     def files(self, reference: str, role: str | None = None) -> list[tuple[str, Path, str]]:
         rows = self.db.execute(

@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 
 from . import fields
 from .errors import DsarError
+from .i18n import _
 from .models import Association, Letter, Request
 from .paths import SHIPPED_TEMPLATES
 from .render.text import html_to_text
@@ -246,11 +247,15 @@ def _template_errors():
     try:
         yield
     except jinja2.TemplatesNotFound as exc:
-        raise DsarError(f"template {exc.templates[-1]} not found in the template folders") from None
+        raise DsarError(
+            _("template {name} not found in the template folders").format(name=exc.templates[-1])
+        ) from None
     except jinja2.TemplateNotFound as exc:
-        raise DsarError(f"template {exc.name} not found in the template folders") from None
+        raise DsarError(
+            _("template {name} not found in the template folders").format(name=exc.name)
+        ) from None
     except jinja2.TemplateError as exc:
-        raise DsarError(f"template error: {exc}") from None
+        raise DsarError(_("template error: {reason}").format(reason=exc)) from None
 
 
 def render_mandate(

@@ -1,8 +1,10 @@
 """An association's inputs: the members' CSV and association.yaml.
 
 The CSV is read as French spreadsheet programs export it: UTF-8 with or without BOM,
-';' or ',' detected, quoted multi-line addresses. Rows are streamed, never all held.
-A bad row is reported with its number as the spreadsheet shows it (the header is 1).
+';' or ',' detected, quoted multi-line addresses, the usual French or English column
+names (accents, case and punctuation ignored), dates as 06/06/2024 or 2024-06-06.
+Rows are streamed, never all held. A bad row is reported with its number as the
+spreadsheet shows it (the header is 1).
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from . import compose, fields
+from . import compose, fields, safety
 from .errors import DsarError, InputError
+from .i18n import _
 from .models import Association, Evidence, Mandate, Requester
 from .profile import requester
+from .registry import fold
 
 COLUMNS = (
     "name",
@@ -32,6 +34,38 @@ COLUMNS = (
     "mandate_ref",
 )
 REQUIRED = ("name", "phone", "mandate_date", "mandate_ref")
+# the names a spreadsheet gives each column, compared folded ('Réf. mandat' = 'ref mandat')
+NAMES = {
+    "name": ("nom", "nom complet", "nom et prenom", "prenom nom", "full name", "membre"),
+    "address": ("adresse", "adresse postale", "postal address"),
+    "phone": (
+        "telephone",
+        "tel",
+        "portable",
+        "mobile",
+        "numero",
+        "numero de telephone",
+        "phone number",
+    ),
+    "email": ("e mail", "courriel", "mail", "adresse e mail", "adresse electronique"),
+    "sms_date": ("date du sms", "date sms", "date du message", "sms date", "recu le"),
+    "sms_sender": ("expediteur", "expediteur du sms", "emetteur", "sender", "sms sender"),
+    "sms_text": ("texte du sms", "texte", "message", "texte du message", "sms text", "text"),
+    "broker": ("destinataire", "courtier", "organisme", "recipient"),
+    "mandate_date": ("date du mandat", "date mandat", "mandate date", "mandat signe le"),
+    "mandate_ref": (
+        "ref mandat",
+        "reference mandat",
+        "reference du mandat",
+        "ref du mandat",
+        "n mandat",
+        "mandat",
+        "mandate ref",
+        "mandate reference",
+    ),
+}
+KNOWN = {fold(n): column for column in COLUMNS for n in (column, *NAMES[column])}
+SKIP = "-"  # --columns 'Commentaire=-': a column left unread on purpose
 
 
 @dataclass(frozen=True)
@@ -44,14 +78,23 @@ class Member:
     mandate_ref: str
 
 
+# a row longer than this is a quote left open swallowing the rows after it (the longest
+# cell, sms_text, is 5,000 characters; an address a few lines)
+MAX_ROW_LINES = 60
+MAX_CELL_CHARS = 10_000
+
+
 @dataclass(frozen=True)
 class BadRow:
     row: int
     column: str
     reason: str
+    name: str = ""  # the member's name when the row gives one, for the manifest
 
     def __str__(self) -> str:
-        return f"row {self.row}, column {self.column}: {self.reason}"
+        return _("row {row}, column {column}: {reason}").format(
+            row=self.row, column=self.column, reason=self.reason
+        )
 
 
 ASSOCIATION_FIELDS = (
@@ -69,27 +112,37 @@ ASSOCIATION_FIELDS = (
 
 
 def load_association(path: Path) -> Association:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise DsarError(f"{path}: cannot read it ({exc})") from None
+    data = safety.read_yaml_file(path) or {}
     if not isinstance(data, dict):
-        raise DsarError(f"{path}: a mapping of {', '.join(ASSOCIATION_FIELDS)} is expected")
+        raise DsarError(
+            _("{path}: give {fields} as 'key: value'").format(
+                path=path, fields=", ".join(ASSOCIATION_FIELDS)
+            )
+        )
     unknown = [str(k) for k in data if k not in ASSOCIATION_FIELDS]
     if unknown:
         raise DsarError(
-            f"{path}: unknown field(s) {', '.join(unknown)}; known: {', '.join(ASSOCIATION_FIELDS)}"
+            _("{path}: unknown field(s) {unknown}; known: {known}").format(
+                path=path, unknown=", ".join(unknown), known=", ".join(ASSOCIATION_FIELDS)
+            )
         )
     missing = [k for k in ("name", "address", "email", "representative") if not data.get(k)]
     if missing:
-        raise DsarError(f"{path}: give {', '.join(missing)} (name, address, email, representative)")
+        raise DsarError(
+            _("{path}: give {missing} (name, address, email, representative)").format(
+                path=path, missing=", ".join(missing)
+            )
+        )
     qualifies = data.get("qualifies_art80", False)
     if not isinstance(qualifies, bool):
-        raise DsarError(f"{path}: qualifies_art80 is true or false")
+        raise DsarError(_("{path}: qualifies_art80 is true or false").format(path=path))
     if qualifies and not data.get("declared_on"):
         raise DsarError(
-            f"{path}: qualifies_art80 needs declared_on, the date the association was declared "
-            "(Art. 80(1) GDPR, Loi Informatique et Libertés art. 37: five years or more)"
+            _(
+                "{path}: qualifies_art80 needs declared_on, the date the association was "
+                "declared (Art. 80(1) GDPR, Loi Informatique et Libertés art. 37: five years "
+                "or more)"
+            ).format(path=path)
         )
     try:
         name = fields.text(str(data["name"]), "name", limit=200)
@@ -155,8 +208,10 @@ def _open(path: Path):
 
 def _not_utf8(path: Path, exc: UnicodeDecodeError) -> DsarError:
     return DsarError(
-        f"{path}: not UTF-8 ({exc.reason} at byte {exc.start} of a block); "
-        "save it from your spreadsheet as 'CSV UTF-8'"
+        _(
+            "{path}: not UTF-8 ({reason} at byte {byte} of a block); save it from your "
+            "spreadsheet as 'CSV UTF-8'"
+        ).format(path=path, reason=exc.reason, byte=exc.start)
     )
 
 
@@ -174,59 +229,140 @@ def count(path: Path) -> int | None:
         return None  # read() reports the problem properly
 
 
-def read(path: Path) -> Iterator[Member | BadRow]:
-    try:
-        handle = _open(path)
-    except OSError as exc:
-        raise DsarError(f"{path}: cannot read it ({exc.strerror})") from None
-    with handle:
+def parse_columns(value: str | None) -> dict[str, str]:
+    """--columns 'Numéro=phone,Commentaire=-': the spreadsheet's header -> dsar's column."""
+    mapping: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in (value or "").split(","))):
+        header, sep, column = (x.strip() for x in part.rpartition("="))
+        if not sep or not header or column not in (*COLUMNS, SKIP):
+            raise InputError(
+                "columns",
+                _("'{part}': write HEADER=COLUMN, COLUMN one of {columns}, or - to skip it").format(
+                    part=part, columns=", ".join(COLUMNS)
+                ),
+            )
+        mapping[fold(header)] = column
+    return mapping
+
+
+def column_names(header: list[str], columns: dict[str, str] | None = None) -> list[str]:
+    """The column each header cell is read as ('' for one not known), checking nothing."""
+    known = {**KNOWN, **(columns or {})}
+    return [known.get(fold(h), "") for h in header]
+
+
+def map_header(
+    path: Path, header: list[str], columns: dict[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """Each header cell with the column it is read as (SKIP for one left unread)."""
+    read_as = list(zip((h.strip() for h in header), column_names(header, columns), strict=True))
+    unknown = [h for h, column in read_as if not column]
+    seen = [column for _h, column in read_as if column and column != SKIP]
+    twice = sorted({c for c in seen if seen.count(c) > 1})
+    missing = [c for c in REQUIRED if c not in seen]
+    problems = []
+    if unknown:
+        problems.append(_("unknown column(s) {names}").format(names=", ".join(unknown)))
+    if twice:
+        problems.append(_("more than one column read as {names}").format(names=", ".join(twice)))
+    if missing:
+        problems.append(_("missing column(s) {names}").format(names=", ".join(missing)))
+    if problems:
+        raise DsarError(
+            _(
+                "{path} header: {problems}. Columns: {columns}; name yours with "
+                "--columns 'HEADER=COLUMN,...' (or HEADER=- to leave one out)"
+            ).format(path=path, problems="; ".join(problems), columns=", ".join(COLUMNS))
+        )
+    return read_as
+
+
+def header(path: Path, columns: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """How the file's columns will be read, for the person to check before any work."""
+    with _open_or_fail(path) as handle:
         try:
-            reader = _reader(handle, strict=True)
-            header = [h.strip().lower() for h in next(reader)]
-        except StopIteration:
-            raise DsarError(f"{path} is empty") from None
+            first = next(_reader(handle), None)
         except UnicodeDecodeError as exc:
             raise _not_utf8(path, exc) from None
-        unknown = [h for h in header if h not in COLUMNS]
-        missing = [c for c in REQUIRED if c not in header]
-        if unknown or missing:
-            raise DsarError(
-                f"{path} header: "
-                + "; ".join(
-                    filter(
-                        None,
-                        [
-                            f"unknown column(s) {', '.join(unknown)}" if unknown else "",
-                            f"missing column(s) {', '.join(missing)}" if missing else "",
-                        ],
-                    )
-                )
-                + f". Columns: {', '.join(COLUMNS)}"
-            )
+        except csv.Error:
+            first = None
+    if not first:
+        raise DsarError(_("{path} is empty").format(path=path))
+    return map_header(path, first, columns)
+
+
+def _open_or_fail(path: Path):
+    try:
+        return _open(path)
+    except OSError as exc:
+        raise DsarError(
+            _("{path}: cannot read it ({reason})").format(path=path, reason=exc.strerror)
+        ) from None
+
+
+def read(path: Path, columns: dict[str, str] | None = None) -> Iterator[Member | BadRow]:
+    with _open_or_fail(path) as handle:
+        try:
+            reader = _reader(handle, strict=True)
+            read_as = map_header(path, next(reader), columns)
+        except StopIteration:
+            raise DsarError(_("{path} is empty").format(path=path)) from None
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(path, exc) from None
+        header = [column for _h, column in read_as]
         row = 1
         while True:
             row += 1
+            opened_at = reader.line_num + 1
             try:
                 values = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield BadRow(row, "-", f"broken quoting ({exc}); check the quotes in this row")
+                _check_span(path, row, opened_at, reader.line_num, [])
+                yield BadRow(
+                    row,
+                    "-",
+                    _("broken quoting ({reason}); check the quotes in this row").format(reason=exc),
+                )
                 continue
             except UnicodeDecodeError as exc:
                 raise _not_utf8(path, exc) from None
+            _check_span(path, row, opened_at, reader.line_num, values)
             if not any(v.strip() for v in values):
                 continue
+            name = values[header.index("name")] if len(values) > header.index("name") else ""
             if len(values) != len(header):
-                yield BadRow(row, "-", f"{len(values)} cells where the header has {len(header)}")
+                yield BadRow(
+                    row,
+                    "-",
+                    _("{cells} cells where the header has {header}").format(
+                        cells=len(values), header=len(header)
+                    ),
+                    name,
+                )
                 continue
-            yield _member(row, dict(zip(header, values, strict=True)))
+            cells = dict(zip(header, values, strict=True))
+            cells.pop(SKIP, None)
+            yield _member(row, cells)
+
+
+def _check_span(path: Path, row: int, first: int, last: int, values: list[str]) -> None:
+    """Stop at a quote left open: it swallows every later member into one cell, so no
+    row after it can be trusted (nor its number)."""
+    if last - first + 1 > MAX_ROW_LINES or any(len(v) > MAX_CELL_CHARS for v in values):
+        raise DsarError(
+            f"{path}: row {row} (line {first}): a quote opened in this row is never closed; "
+            f"the cell runs over {last - first + 1} lines and takes in the rows after it. "
+            "Close the quote (or remove it) and run again; nothing after this row was done"
+        )
 
 
 def _member(row: int, cells: dict[str, str]) -> Member | BadRow:
+    name = cells.get("name", "")
     for column in REQUIRED:
         if not cells.get(column, "").strip():
-            return BadRow(row, column, "empty; it is required")
+            return BadRow(row, column, _("empty; it is required"), name)
     try:
         person = requester(
             cells["name"],
@@ -241,16 +377,19 @@ def _member(row: int, cells: dict[str, str]) -> Member | BadRow:
             cells.get("sms_sender"),
             cells.get("sms_text"),
         )
-        fields.iso_date(cells["mandate_date"], "mandate_date")
-        reference = fields.text(cells["mandate_ref"], "mandate_ref", limit=100)
+        signed = fields.iso_date(cells["mandate_date"], "mandate_date")
+        # it names files (the signed scan, the form): a name, never a path
+        reference = safety.name(
+            fields.text(cells["mandate_ref"], "mandate_ref", limit=100), "mandate_ref"
+        )
     except InputError as exc:
-        return BadRow(row, exc.field, exc.reason)
+        return BadRow(row, exc.field, exc.reason, name)
     return Member(
         row,
         person,
         evidence,
         cells.get("broker", "").strip() or None,
-        cells["mandate_date"].strip(),
+        signed.isoformat(),  # typed '06/06/2024' or '2024-06-06', kept one way
         reference,
     )
 

@@ -22,8 +22,27 @@ def _checked(parser, value, name):
         raise ValueError(exc.reason) from None
 
 
+# fields whose text may run over several lines; every other one is a single line
+_MULTILINE = {"description", "notes", "value", "volume"}
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control(cls, v, info):
+        """Registry text reaches e-mail headers, file names and terminals: no CR/LF where
+        one line is meant, no control character (ANSI, OSC 8) anywhere."""
+        for text in v if isinstance(v, tuple) else (v,):
+            if isinstance(text, str):
+                multiline = info.field_name in _MULTILINE
+                _checked(
+                    lambda x, n, m=multiline: fields.text(x, n, multiline=m, limit=1_000_000),
+                    text,
+                    info.field_name,
+                )
+        return v
 
 
 class Source(_Strict):
@@ -121,6 +140,14 @@ class Broker(_Strict):
     def webform(self) -> str | None:
         found = self.contact("webform")
         return found.value if found else None
+
+
+class ContactAddition(_Strict):
+    """A user's registry entry with only `slug` and `contacts`: the contacts are added to
+    the entry of that slug loaded before it, which is kept otherwise as it is."""
+
+    slug: str = Field(..., pattern=r"^[a-z0-9][a-z0-9-]*$")
+    contacts: tuple[Contact, ...] = Field(..., min_length=1)
 
 
 class Campaign(_Strict):

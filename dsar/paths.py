@@ -18,6 +18,8 @@ _DATA = _PACKAGE / "_data" if (_PACKAGE / "_data").is_dir() else _PACKAGE.parent
 
 SHIPPED_TEMPLATES = _DATA / "templates"
 SHIPPED_REGISTRY = _DATA / "brokers.yaml"
+# the datenanfragen records (CC0) that `dsar brokers import datenanfragen` reads by default
+SHIPPED_DATENANFRAGEN = _DATA / "data" / "datenanfragen" / "companies.jsonl"
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import yaml
 
-from . import fields
+from . import fields, safety
 from .errors import DsarError, InputError
 from .files import write_private
+from .i18n import _
 from .models import Requester
 
 FIELDS = ("name", "address", "phone", "email")
@@ -20,10 +21,10 @@ def requester(
     """Validate what a person typed; each problem names its field."""
     name = fields.text(name or "", "name", limit=200)
     if not name:
-        raise InputError("name", "the requester's name is required (--name, or dsar init)")
+        raise InputError("name", _("the requester's name is required (--name, or dsar init)"))
     if not (phone or email):
         raise InputError(
-            "phone", "give a phone number (--phone) or an e-mail (--email) to be found by"
+            "phone", _("give a phone number (--phone) or an e-mail (--email) to be found by")
         )
     return Requester(
         name=name,
@@ -35,17 +36,35 @@ def requester(
     )
 
 
+def check(field: str, value: str) -> str:
+    """One detail as it is typed, so that dsar init can ask again at once when it is
+    wrong: name, phone, email or one line of the address. An empty answer stays empty
+    (except the name, which every letter needs)."""
+    value = value.strip()
+    if field == "name" and not value:
+        raise InputError("name", _("a name is needed: every letter is signed with it"))
+    if not value:
+        return ""
+    if field == "phone":
+        return fields.phone(value)
+    if field == "email":
+        return fields.email(value)
+    return fields.text(value, field, limit=200)
+
+
 def load(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise DsarError(
-            f"{path} is not valid YAML ({exc}); fix it or run dsar init again"
-        ) from None
+        data = safety.read_yaml_file(path) or {}
+    except safety.YamlRefused as exc:
+        raise DsarError(f"{exc}; fix it or run dsar init again") from None
     if not isinstance(data, dict):
-        raise DsarError(f"{path} should hold name, address, phone, email; run dsar init again")
+        raise DsarError(
+            _("{path} should hold name, address, phone, email; run dsar init again").format(
+                path=path
+            )
+        )
     return {k: str(v) for k, v in data.items() if k in FIELDS and v}
 
 

@@ -3,23 +3,39 @@
 from __future__ import annotations
 
 import difflib
+import io
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Annotated, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Tag, ValidationError
 
-from . import clock
-from .errors import DsarError, RegistryError, UnknownBroker
-from .models import Broker, Campaign
+from . import clock, fields, safety
+from .errors import AmbiguousBroker, InputError, RegistryError, UnknownBroker
+from .models import Broker, Campaign, Contact, ContactAddition
 
 SCHEMA_VERSION = 1
 # libyaml's loader parses an imported 3,000-entry registry in 2.4 s instead of 8.4 s
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 STALE_AFTER_YEARS = 3
+MAX_REGISTRY_CHARS = 64 * 1024 * 1024  # the whole datenanfragen import is ~5 MB
+
+
+def _entry_shape(value) -> str:
+    """An entry with only slug and contacts adds contacts; any other is a whole entry."""
+    keys = set(value) if isinstance(value, dict) else set(type(value).model_fields)
+    return "contacts-only" if keys == {"slug", "contacts"} else "entry"
+
+
+_TAGS = ("entry", "contacts-only")
+RegistryEntry = Annotated[
+    Annotated[Broker, Tag("entry")] | Annotated[ContactAddition, Tag("contacts-only")],
+    Discriminator(_entry_shape),
+]
 
 
 class RegistryFile(BaseModel):
@@ -28,7 +44,7 @@ class RegistryFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     schema_version: int = SCHEMA_VERSION
-    brokers: tuple[Broker, ...] = ()
+    brokers: tuple[RegistryEntry, ...] = ()
     campaigns: tuple[Campaign, ...] = ()
 
 
@@ -69,14 +85,21 @@ def _known_fields(model: type[BaseModel], loc: tuple) -> list[str]:
         info = fields.get(part)
         if info is None:
             return []
-        inner = info.annotation
-        for arg in getattr(inner, "__args__", ()) or (inner,):
-            if isinstance(arg, type) and issubclass(arg, BaseModel):
-                fields = arg.model_fields
-                break
-        else:
+        found = _first_model(info.annotation)
+        if found is None:
             return []
+        fields = found.model_fields
     return list(fields)
+
+
+def _first_model(annotation) -> type[BaseModel] | None:
+    """The first model inside tuple[...], Annotated[...] or a union (a whole entry first)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        if found := _first_model(arg):
+            return found
+    return None
 
 
 def _describe(error: dict, model: type[BaseModel]) -> str:
@@ -100,11 +123,9 @@ def _describe(error: dict, model: type[BaseModel]) -> str:
 def parse(text: str, name: str = "<registry>") -> RegistryFile:
     """Validate a registry text; every problem is reported with its line."""
     try:
-        raw = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{name} line {mark.line + 1}" if mark else name
-        raise RegistryError([f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
+        raw = safety.load_yaml(text, name, max_bytes=MAX_REGISTRY_CHARS)
+    except safety.YamlRefused as exc:
+        raise RegistryError([str(exc)]) from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -122,7 +143,9 @@ def parse(text: str, name: str = "<registry>") -> RegistryFile:
         lines = _line_map(text)
         problems = []
         for error in exc.errors():
-            loc = tuple(error["loc"])
+            # the entry's shape is not part of where the problem is in the file
+            loc = tuple(p for i, p in enumerate(error["loc"]) if not (i == 2 and p in _TAGS))
+            error = {**error, "loc": loc}
             line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
             slug = _slug_at(raw, loc)
             where = f"{name} line {line}" if line else name
@@ -162,6 +185,8 @@ class Registry:
     brokers: dict[str, Broker] = field(default_factory=dict)
     campaigns: dict[str, Campaign] = field(default_factory=dict)
     origin: dict[str, str] = field(default_factory=dict)
+    # contacts the user added to an entry (contacts-only entries): theirs to vouch for
+    added: dict[str, tuple[Contact, ...]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, paths: Iterable[Path]) -> Registry:
@@ -177,11 +202,28 @@ class Registry:
         return registry
 
     def add(self, file: RegistryFile, origin: str) -> None:
+        unknown = []
         for broker in file.brokers:
+            if isinstance(broker, ContactAddition):
+                if broker.slug not in self.brokers:
+                    unknown.append(
+                        f"{origin}: contacts for '{broker.slug}', which no registry loaded "
+                        "before it has: give a whole entry (kind, name, sources, quality)"
+                    )
+                    continue
+                self.brokers[broker.slug] = with_contacts(
+                    self.brokers[broker.slug], broker.contacts
+                )
+                self.origin[broker.slug] += f" + contacts from {origin}"
+                self.added[broker.slug] = (*broker.contacts, *self.added.get(broker.slug, ()))
+                continue
             self.brokers[broker.slug] = broker
             self.origin[broker.slug] = origin
+            self.added.pop(broker.slug, None)
         for campaign in file.campaigns:
             self.campaigns[campaign.id] = campaign
+        if unknown:
+            raise RegistryError(unknown)
 
     def __iter__(self) -> Iterator[Broker]:
         return iter(sorted(self.brokers.values(), key=lambda b: (b.kind, fold(b.name))))
@@ -202,8 +244,7 @@ class Registry:
         if len(found) == 1:
             return found[0]
         if found:
-            slugs = ", ".join(b.slug for b in found[:8])
-            raise DsarError(f"'{slug_or_name}' names several entries: {slugs}; give the slug")
+            raise AmbiguousBroker(slug_or_name, [b.slug for b in found[:8]])
         names = {fold(b.slug): b.slug for b in self.brokers.values()}
         for b in self.brokers.values():
             for label in (b.name, *b.aliases):
@@ -229,6 +270,12 @@ class Registry:
 
     def parties_using(self, broker_slug: str) -> list[Broker]:
         return [b for b in self if b.kind == "party" and broker_slug in b.brokers_used]
+
+
+def with_contacts(broker: Broker, contacts: Iterable[Contact]) -> Broker:
+    """The entry with the user's contacts first (they are the ones used), duplicates once."""
+    merged = tuple(dict.fromkeys((*contacts, *broker.contacts)))
+    return broker.model_copy(update={"contacts": merged})
 
 
 @dataclass(frozen=True)
@@ -296,3 +343,70 @@ def json_schema() -> dict:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "dsar registry (brokers.yaml)"
     return schema
+
+
+def contact(kind: str, value: str, source: str) -> Contact:
+    """One contact a person supplies, validated like the registry's own."""
+    source = fields.text(source, "source", limit=300)
+    if not source:
+        raise InputError("source", "say where you found this contact (a letter, a web page)")
+    if kind == "postal":
+        value = fields.text(value.replace("\\n", "\n"), kind, multiline=True, limit=500)
+    try:
+        return Contact(kind=kind, value=value, source=source)
+    except ValidationError as exc:
+        reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise InputError(kind, reason) from None
+
+
+def add_contacts(user_file: Path, below: list[Path], slug: str, contacts: list[Contact]) -> Broker:
+    """Add contacts to an entry in the user's registry file, without rewriting the entry.
+
+    The file gets a contacts-only entry for the slug (or the user's own entry of that slug
+    gets the contacts); comments and layout are kept. `below` are the registries loaded
+    before the user's file. Nothing is written unless the result loads; returns the
+    merged entry as dsar will now use it.
+    """
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.scalarstring import LiteralScalarString
+
+    from .files import write_private
+
+    merged = Registry.load(below)
+    old_text = user_file.read_text(encoding="utf-8") if user_file.exists() else ""
+    if old_text:
+        merged.add(parse(old_text, str(user_file)), str(user_file))  # a broken file: fix it first
+    target = merged.get(slug).slug
+    editor = YAML()  # round trip: the user's comments and order survive
+    editor.indent(mapping=2, sequence=4, offset=2)
+    editor.width = 4096
+    document = editor.load(old_text) if old_text.strip() else None
+    if document is None:
+        document = CommentedMap()
+        document.yaml_set_start_comment(
+            "Your own registry entries, on top of the shipped one (dsar brokers check)."
+        )
+    if not isinstance(document, dict):
+        raise RegistryError([f"{user_file}: the top level must be a mapping with 'brokers:'"])
+    entries = document.setdefault("brokers", CommentedSeq())
+    if entries is None:
+        entries = document["brokers"] = CommentedSeq()
+    mine = next((e for e in entries if isinstance(e, dict) and e.get("slug") == target), None)
+    if mine is None:
+        mine = CommentedMap(slug=target, contacts=CommentedSeq())
+        entries.append(mine)
+    if mine.get("contacts") is None:
+        mine["contacts"] = CommentedSeq()
+    if isinstance(mine["contacts"], CommentedSeq):
+        mine["contacts"].fa.set_block_style()  # a multi-line address cannot go in [...]
+    for item in contacts:
+        value = LiteralScalarString(item.value) if "\n" in item.value else item.value
+        mine["contacts"].append(CommentedMap(kind=item.kind, value=value, source=item.source))
+    out = io.StringIO()
+    editor.dump(document, out)
+    new_text = out.getvalue()
+    result = Registry.load(below)
+    result.add(parse(new_text, str(user_file)), str(user_file))  # never write what won't load
+    write_private(user_file, new_text, overwrite=True)
+    return result.brokers[target]

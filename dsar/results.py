@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # annotations only: this module imports nothing of dsar at ru
     from .importer import ImportReport
     from .journal import Entry
     from .members import BadRow
-    from .models import Broker, Campaign, Letter
+    from .models import Broker, Campaign, Letter, Request
     from .registry import Finding
 
 EXIT_OK = 0
@@ -50,6 +50,7 @@ class LetterResult(Result):
     formats: tuple[str, ...] = ()
     text: str | None = None
     mailto: str | None = None  # a mailto: link for the person's own mail client
+    next_step: str | None = None  # one line: where the files are, how to send, then dsar sent
     pdf: bytes | None = field(default=None, repr=False)  # the PDF written, when asked
 
 
@@ -69,6 +70,7 @@ class ComplaintResult(LetterResult):
 @dataclass(kw_only=True)
 class MandatesResult(Result):
     out_dir: Path
+    columns: list[tuple[str, str]] = field(default_factory=list)  # CSV header -> column read
 
 
 # ---------------------------------------------------------------- batches
@@ -91,11 +93,16 @@ class BatchResult(Result):
 
     rows: list[ManifestRow] = field(default_factory=list)
     resumed: int = 0  # requests an earlier run had already done
+    rebuilt: int = 0  # queued e-mails rebuilt because what they say changed
+    left_queued: list[str] = field(default_factory=list)  # e-mails of other runs, unsent
     unsigned: list[str] = field(default_factory=list)  # mandate refs without a scan
     print_files: list[Path] = field(default_factory=list)
     manifest: Path | None = None
     sent: Mapping[str, int] = field(default_factory=dict)  # e-mails: sent, failed, deferred
     would_send: list[tuple[str, str]] = field(default_factory=list)  # --dry-run: (ref, to)
+    labels: Path | None = None  # --format labels: the envelope addresses, for mail merge
+    no_address: list[str] = field(default_factory=list)  # references without a postal address
+    columns: list[tuple[str, str]] = field(default_factory=list)  # CSV header -> column read
     emails_asked: bool = False
 
 
@@ -105,6 +112,17 @@ class BatchResult(Result):
 @dataclass(kw_only=True)
 class SentResult(Result):
     entry: Entry
+    kept: list[Path] = field(default_factory=list)  # proofs kept by content
+
+
+@dataclass(kw_only=True)
+class PostingResult(Result):
+    """dsar sent --from-manifest: a batch's letters recorded as posted."""
+
+    recorded: list[str] = field(default_factory=list)
+    with_lrar: int = 0
+    already: list[str] = field(default_factory=list)  # recorded as sent before
+    problems: list[str] = field(default_factory=list)
 
 
 @dataclass(kw_only=True)
@@ -113,6 +131,19 @@ class AnswerResult(Result):
     state: str | None = None  # None: an extension was recorded
     kept: list[Path] = field(default_factory=list)  # reply files copied beside the journal
     next_step: str | None = None  # the command that follows up this answer
+
+
+@dataclass(kw_only=True)
+class ShowResult(Result):
+    """One request whole: its record, the request as written, its files and steps, the
+    page the PDF was rendered from, and the advice on missing contacts given when written."""
+
+    entry: Entry
+    request: Request
+    files: list[tuple[str, Path, str]] = field(default_factory=list)  # role, path, sha256
+    events: list = field(default_factory=list)  # journal rows: on_date, what, detail
+    page_html: str | None = None
+    mailto: str | None = None
 
 
 @dataclass(kw_only=True)
@@ -145,7 +176,8 @@ class IdentifyResult(Result):
     controllers: list[Suspect] = field(default_factory=list)
     brokers: list[Suspect] = field(default_factory=list)
     senders: list[Broker] = field(default_factory=list)  # when nothing matched: who to ask
-    commands: list[str] = field(default_factory=list)  # dsar generate lines to run next
+    commands: list[str] = field(default_factory=list)  # dsar generate lines, run as pasted
+    needs_profile: bool = False  # no saved details: dsar init first, then the commands
 
     @property
     def found(self) -> bool:

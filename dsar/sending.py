@@ -1,9 +1,8 @@
 """Sending queued e-mails over SMTP, exactly as the journal's outbox says.
 
-Each message stays 'queued' in the journal until it has left and is marked 'sent' as
-soon as the server accepts it, so a run killed at any moment resumes with what is left.
-Two journal commits a message (handed over, then the reply), not three: a mark before
-each attempt changed nothing a rerun does and cost as much as building the message.
+Each message is claimed ('sending', with this process and the time) in a commit before
+it leaves, and marked 'sent' once the server accepts it, so a run killed at any moment
+resumes with what is left, and two runs at once never send one message twice.
 The journal records a message as handed over the moment its final dot is written,
 before the server's reply is read; the reply then settles it (sent, retry, failed). A
 run killed in between leaves it 'handed-over': it is not sent again (the server had the
@@ -19,11 +18,12 @@ import socket
 import ssl
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .errors import DsarError
 from .journal import Journal
+from .vocabulary import SMTP_SECURITY
 
 
 @dataclass
@@ -39,6 +39,17 @@ class SmtpSettings:
     timeout: float = 30
     messages_per_connection: int = 100
     ssl_context: ssl.SSLContext | None = None
+    allow_plaintext_auth: bool = False
+
+    def __post_init__(self):
+        if self.security not in SMTP_SECURITY:
+            raise DsarError(f"SMTP security '{self.security}': use {', '.join(SMTP_SECURITY)}")
+        if self.security == "none" and self.user and not self.allow_plaintext_auth:
+            raise DsarError(
+                "--smtp-security none with --smtp-user would send the password in clear over "
+                "the network: use starttls or ssl, or say --allow-plaintext-auth if the "
+                "server is on this machine or a trusted link"
+            )
 
 
 class Smtp:
@@ -162,32 +173,68 @@ class PermanentFailure(SmtpFailure):
     pass
 
 
+def for_the_wire(eml: bytes) -> bytes:
+    """The message as it goes to the server: without X-Unsent, which makes the copy kept
+    for the person open as a draft, and which a recipient's client must never see."""
+    head, sep, body = eml.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    kept, skipping = [], False
+    for line in lines:
+        if line[:1] in (b" ", b"\t") and skipping:
+            continue  # a folded continuation of the header dropped
+        skipping = line.lower().startswith(b"x-unsent:")
+        if not skipping:
+            kept.append(line)
+    return b"\r\n".join(kept) + sep + body
+
+
 def send_outbox(
     journal: Journal,
     smtp: Smtp,
     *,
     sender_for: Callable[[str], str],
-    progress: Callable[[str], None] = lambda status: None,
+    progress: Callable[[str], None] = lambda reference: None,
+    references: Iterable[str] | None = None,
 ) -> Counter:
-    """Send every queued message once; return counts of sent, failed, deferred.
+    """Send each waiting message once: those of `references`, or every one queued.
 
-    Without a rate limit, a message's 'sent' is committed with the next message's
-    'handed-over' (one commit a message instead of two). A run killed in between leaves
-    it 'handed-over', which is never sent again: exactly once either way.
+    Each message is claimed in a transaction committed before it leaves, so runs at once
+    on one journal, or a run resumed after a kill, never send a message twice. Returns
+    counts of sent, failed, deferred, and 'elsewhere' (being sent by another run).
+
+    Without a rate limit, a message's 'sent' is committed with the next message's claim
+    (two commits a message, not four): only writes that follow a send are grouped, never
+    a claim. A run killed in between leaves it 'handed-over', never sent again.
     """
+    if journal.grouping:
+        # inside a group the claim would be a savepoint no other run sees: it must commit
+        raise RuntimeError("send_outbox inside Journal.grouped(): claims would not commit")
     counts: Counter = Counter()
     settle_later = smtp.settings.rate_per_minute == 0
     accepted: list[str] = []  # accepted by the server, 'sent' not yet committed
 
-    def mark(reference: str, status: str, **details) -> None:
+    def settle(reference: str | None, status: str | None = None, **details) -> None:
+        """The 'sent' marks waiting, with this message's mark, in one commit."""
         with journal.grouped():
             for done in accepted:
                 journal.outbox_mark(done, "sent")
             accepted.clear()
-            journal.outbox_mark(reference, status, **details)
+            if reference is not None:
+                journal.outbox_mark(reference, status, **details)
+
+    def claim(reference: str):
+        with journal.grouped():  # committed on leaving, before the message is sent
+            settle(None)
+            return journal.claim(reference)
 
     try:
-        for reference, recipient, eml, attempts in journal.outbox_pending():
+        for reference in journal.outbox_waiting(references):
+            claimed = claim(reference)
+            if claimed is None:
+                counts["elsewhere"] += 1
+                continue
+            recipient, eml, attempts = claimed
+            wire = for_the_wire(eml)
             attempt = attempts
             while True:
                 attempt += 1
@@ -195,18 +242,18 @@ def send_outbox(
                     smtp.send(
                         sender_for(reference),
                         recipient,
-                        eml,
+                        wire,
                         handed_over=functools.partial(
-                            mark, reference, "handed-over", attempts=attempt
+                            settle, reference, "handed-over", attempts=attempt
                         ),
                     )
                 except PermanentFailure as exc:
-                    mark(reference, "failed", error=str(exc), attempts=attempt)
+                    settle(reference, "failed", error=str(exc), attempts=attempt)
                     counts["failed"] += 1
                     break
                 except ConnectionError as exc:
                     # the server cannot be reached at all: stop, everything left stays queued
-                    mark(reference, "queued", error=str(exc), attempts=attempt)
+                    settle(reference, "queued", error=str(exc), attempts=attempt)
                     smtp.close()
                     raise DsarError(
                         f"{exc}; {counts['sent']} sent, the rest stays queued: "
@@ -214,10 +261,11 @@ def send_outbox(
                     ) from None
                 except TemporaryFailure as exc:
                     if attempt - attempts >= smtp.settings.max_attempts:
-                        mark(reference, "deferred", error=str(exc), attempts=attempt)
+                        settle(reference, "deferred", error=str(exc), attempts=attempt)
                         counts["deferred"] += 1
                         break
-                    mark(reference, "queued", error=str(exc), attempts=attempt)
+                    # the claim is kept (and renewed) across retries: no other run takes it
+                    settle(reference, "sending", error=str(exc), attempts=attempt)
                     smtp.sleep(smtp.settings.backoff * 2 ** (attempt - attempts - 1))
                     continue
                 if settle_later:
@@ -228,7 +276,6 @@ def send_outbox(
                 break
             progress(reference)
     finally:
-        for done in accepted:
-            journal.outbox_mark(done, "sent")
+        settle(None)
         smtp.close()
     return counts

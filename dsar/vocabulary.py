@@ -48,7 +48,7 @@ SMTP_SECURITY = ("none", "starttls", "ssl")
 RIGHTS = ("access", "erasure", "both")
 CHANNELS = ("sms", "voice", "email", "mail", "call")  # how the message came
 # "html" is written by the HTML output; the others by compose.write
-FORMATS = ("pdf", "email", "text", "html")
+FORMATS = ("pdf", "email", "text", "html", "labels")  # labels: a batch's envelope CSV
 LANGUAGES = ("fr", "en")
 
 # ---------------------------------------------------------------- the registry

@@ -18,6 +18,15 @@ if ((${#missing[@]})) && command -v apt-get >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# The browser test of `dsar serve` drives Debian's chromium with Playwright (whose wheel
+# brings its driver; no browser download). Not needed to use dsar: a failure only warns.
+if ! command -v chromium >/dev/null && command -v apt-get >/dev/null; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing chromium for the browser test"
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null; } \
+    || echo "warning: chromium not installed; the browser test of dsar serve will not run" >&2
+fi
+
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"

@@ -16,14 +16,17 @@ from dsar import compose, letters, profile, registry
 from dsar.paths import SHIPPED_REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-DATENANFRAGEN = SHARED / "data" / "datenanfragen"
+DATENANFRAGEN = ROOT / "data" / "datenanfragen"  # shipped with the project (CC0)
 
 
 @pytest.fixture(autouse=True)
 def dsar_home(tmp_path, monkeypatch):
     home = tmp_path / "home"
     monkeypatch.setenv("DSAR_HOME", str(home))
+    # English unless a test asks for French: the messages tests look for are English
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
     return home
 
 
@@ -87,3 +90,9 @@ def replace_args(args: list[str], values: dict[str, str]) -> list[str]:
     for option, value in values.items():
         out[out.index(option) + 1] = value
     return out
+
+
+def ok(result):
+    """A CliRunner result that must have succeeded; its output is shown when it did not."""
+    assert result.exit_code == 0, result.output
+    return result

@@ -14,6 +14,7 @@ from aiosmtpd.controller import Controller
 class Recorder:
     def __init__(self):
         self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)  # notified at each accepted message
         self.received: Counter = Counter()  # Message-ID -> times accepted
         self.messages: list = []
         self.temporary: dict[str, int] = {}  # recipient -> how many 451s still to give
@@ -35,12 +36,18 @@ class Recorder:
             message = message_from_bytes(envelope.content)
             self.received[message["Message-ID"]] += 1
             self.messages.append(message)
+            self.arrived.notify_all()
         return "250 OK"
 
     @property
     def count(self) -> int:
         with self.lock:
             return sum(self.received.values())
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        """Block until `count` messages were accepted (no polling); False on timeout."""
+        with self.arrived:
+            return self.arrived.wait_for(lambda: sum(self.received.values()) >= count, timeout)
 
 
 def free_port() -> int:

@@ -120,7 +120,9 @@ def test_manifest_written_when_every_row_is_bad(app, tmp_path):
     write_members(members_csv, [member(1, phone="not a phone"), member(2, mandate_ref="")])
     result = app.batch(members_csv, **batch_args(tmp_path))
     assert result.exit_code == EXIT_PARTIAL and len(result.bad_rows) == 2
-    assert result.manifest.is_file() and manifest_rows(result.manifest) == []
+    rows = manifest_rows(result.manifest)  # every member is in it, bad rows too
+    assert [r["row"] for r in rows] == ["2", "3"] and not any(r["reference"] for r in rows)
+    assert all(r["email_status"].startswith("bad row: ") for r in rows)
     assert result.manifest in result.written
 
 
@@ -130,8 +132,9 @@ def test_manifest_written_when_the_batch_stops_midway(app, tmp_path):
     with pytest.raises(DsarError, match="row 4, column phone"):
         app.batch(members_csv, strict=True, **batch_args(tmp_path))
     rows = manifest_rows(tmp_path / "out" / "manifest.csv")
-    assert [r["row"] for r in rows] == ["2", "3"]  # what was done before the stop
-    assert all((tmp_path / "out" / r["eml"]).is_file() for r in rows)
+    assert [r["row"] for r in rows] == ["2", "3", "4"]  # what was done before the stop
+    assert rows[2]["email_status"].startswith("bad row: phone")  # and the row it stopped at
+    assert all((tmp_path / "out" / r["eml"]).is_file() for r in rows[:2])
 
 
 def test_import_writes_only_a_registry_that_loads(app, tmp_path, monkeypatch):

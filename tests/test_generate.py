@@ -102,13 +102,14 @@ def test_issue_command_writes_pdf_and_eml(runner, tmp_path):
 
 def test_outputs_are_private(runner, tmp_path):
     out = tmp_path / "letters"
-    run(runner, ISSUE_COMMAND, out)
+    assert run(runner, ISSUE_COMMAND, out).exit_code == 0
     for path in out.iterdir():
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
 
 def test_gaps_are_explained_not_filled(runner, tmp_path):
     result = run(runner, ISSUE_COMMAND, tmp_path / "o")
+    assert result.exit_code == 0, result.output  # the letter is still written
     err = result.stderr
     assert "no e-mail address and no postal address known" in err
     assert "http://www.selfcontact.com" in err
@@ -289,7 +290,7 @@ def test_recipient_block_sits_in_the_dl_window(runner, tmp_path):
 
     out = tmp_path / "o"
     args = [a if a != "selfcontact" else "renaissance" for a in ISSUE_COMMAND]
-    run(runner, args, out)
+    assert run(runner, args, out).exit_code == 0
     mm = 72 / 25.4
     with pdfplumber.open(outputs(out, ".pdf")[0]) as pdf:
         words = pdf.pages[0].extract_words()

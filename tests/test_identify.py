@@ -81,6 +81,7 @@ def test_party_acronym_only_counts_in_sender(runner):
 
 def test_campaigns_lists_all(runner):
     result = runner.invoke(cli, ["campaigns"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
     for campaign in CAMPAIGNS:
         assert campaign.date in result.stdout
     assert "Marion Maréchal" in result.stdout and "2.54 million" in result.stdout

@@ -10,7 +10,6 @@ import sqlite3
 import stat
 import subprocess
 import sys
-import time
 from datetime import date
 
 import pypdf
@@ -22,7 +21,7 @@ from dsar.cli import cli
 from dsar.errors import JournalError
 from dsar.journal import SCHEMA_VERSION, Journal
 
-from .conftest import flat, pdf_text, replace_args
+from .conftest import flat, make_request, ok, pdf_text, replace_args
 from .test_generate import ISSUE_COMMAND
 
 # the citizen's letter of test_generate, to Renaissance and dated 30 January 2026
@@ -33,7 +32,7 @@ BASE = [*replace_args(ISSUE_COMMAND, {"--broker": "renaissance", "--date": "2026
     "receipt, extended, due",
     [
         (date(2026, 2, 2), False, date(2026, 3, 2)),
-        (date(2026, 1, 31), False, date(2026, 2, 28)),
+        (date(2026, 1, 31), False, date(2026, 3, 2)),  # 28 February 2026 is a Saturday
         (date(2024, 1, 31), False, date(2024, 2, 29)),
         (date(2026, 1, 31), True, date(2026, 4, 30)),
         (date(2026, 12, 15), False, date(2027, 1, 15)),
@@ -55,6 +54,7 @@ def generate(runner, tmp_path, *extra):
 
 def status_json(runner, *args):
     result = runner.invoke(cli, ["status", "--json", *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
     return {r["reference"]: r for r in json.loads(result.stdout)["requests"]}
 
 
@@ -82,6 +82,7 @@ def test_deadline_from_receipt_overdue_and_extension(runner, tmp_path):
         ["sent", ref, "--on", "2026-01-31", "--lrar", "1A00012345678", "--received", "2026-02-02"],
         catch_exceptions=False,
     )
+    assert result.exit_code == 0, result.output
     assert "answer due by 2026-03-02" in result.output
     row = status_json(runner, "--as-of", "2026-03-01")[ref]
     assert (row["deadline"], row["state"], row["days_left"]) == ("2026-03-02", "received", 1)
@@ -93,16 +94,21 @@ def test_deadline_from_receipt_overdue_and_extension(runner, tmp_path):
     )
     assert list(status_json(runner, "--as-of", "2026-03-10", "--state", "overdue")) == [ref]
 
-    runner.invoke(cli, ["answer", ref, "--extension", "--on", "2026-02-20"], catch_exceptions=False)
+    ok(
+        runner.invoke(
+            cli, ["answer", ref, "--extension", "--on", "2026-02-20"], catch_exceptions=False
+        )
+    )
     row = status_json(runner, "--as-of", "2026-03-10")[ref]
-    assert row["deadline"] == "2026-05-02" and row["state"] == "extended"
+    # 2 May 2026 is a Saturday (and 1 May a holiday): the three months end on Monday 4 May
+    assert row["deadline"] == "2026-05-04" and row["state"] == "extended"
 
 
 def test_receipt_on_31_january(runner, tmp_path):
     ref = generate(runner, tmp_path)
-    runner.invoke(cli, ["sent", ref, "--on", "2026-01-30", "--received", "2026-01-31"])
-    assert status_json(runner)[ref]["deadline"] == "2026-02-28"
-    runner.invoke(cli, ["answer", ref, "--extension", "--on", "2026-02-10"])
+    ok(runner.invoke(cli, ["sent", ref, "--on", "2026-01-30", "--received", "2026-01-31"]))
+    assert status_json(runner)[ref]["deadline"] == "2026-03-02"  # 28 February is a Saturday
+    ok(runner.invoke(cli, ["answer", ref, "--extension", "--on", "2026-02-10"]))
     row = status_json(runner, "--as-of", "2026-03-10")[ref]
     assert row["deadline"] == "2026-04-30" and row["state"] == "extended"
 
@@ -110,14 +116,16 @@ def test_receipt_on_31_january(runner, tmp_path):
 def test_sending_date_stands_in_and_says_so(runner, tmp_path):
     ref = generate(runner, tmp_path)
     result = runner.invoke(cli, ["sent", ref, "--on", "2026-01-31"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
     assert "from the sending date" in result.output
     row = status_json(runner)[ref]
-    assert row["deadline"] == "2026-02-28" and row["receipt_estimated"] is True
+    assert row["deadline"] == "2026-03-02" and row["receipt_estimated"] is True
+    assert "deadline estimated from the sending date 2026-01-31" in row["notes"][0]
 
 
 def test_reminder_and_complaint_dossier(runner, tmp_path):
     ref = generate(runner, tmp_path)
-    runner.invoke(cli, ["sent", ref, "--on", "2026-01-31", "--lrar", "1A00012345678"])
+    ok(runner.invoke(cli, ["sent", ref, "--on", "2026-01-31", "--lrar", "1A00012345678"]))
     early = runner.invoke(cli, ["remind", ref, "--on", "2026-02-15"])
     assert early.exit_code == 1 and "has not passed" in early.stderr
 
@@ -133,7 +141,7 @@ def test_reminder_and_complaint_dossier(runner, tmp_path):
         "31 janvier 2026",
         ref,
         "1A00012345678",
-        "28 février 2026",
+        "2 mars 2026",  # 28 February 2026 is a Saturday: the month ends on Monday
         "25 mars 2026",
         "CNIL",
         "art. 77",
@@ -145,21 +153,23 @@ def test_reminder_and_complaint_dossier(runner, tmp_path):
 
     reply = tmp_path / "reply.pdf"
     reply.write_bytes(reminder_pdf.read_bytes())  # any real PDF stands for the broker's reply
-    runner.invoke(
-        cli,
-        [
-            "answer",
-            ref,
-            "--state",
-            "partial",
-            "--on",
-            "2026-03-20",
-            "--file",
-            str(reply),
-            "--note",
-            "no source",
-        ],
-        catch_exceptions=False,
+    ok(
+        runner.invoke(
+            cli,
+            [
+                "answer",
+                ref,
+                "--state",
+                "partial",
+                "--on",
+                "2026-03-20",
+                "--file",
+                str(reply),
+                "--note",
+                "no source",
+            ],
+            catch_exceptions=False,
+        )
     )
 
     result = runner.invoke(
@@ -182,13 +192,15 @@ def test_reminder_and_complaint_dossier(runner, tmp_path):
 
 def test_a_reply_that_is_not_a_pdf_is_listed_not_bundled(runner, tmp_path):
     ref = generate(runner, tmp_path)
-    runner.invoke(cli, ["sent", ref, "--on", "2026-01-31"])
+    ok(runner.invoke(cli, ["sent", ref, "--on", "2026-01-31"]))
     reply = tmp_path / "scan.pdf"
     reply.write_bytes(b"%PDF-1.7 truncated by the broker's mail server")
-    runner.invoke(
-        cli,
-        ["answer", ref, "--state", "refused", "--on", "2026-03-20", "--file", str(reply)],
-        catch_exceptions=False,
+    ok(
+        runner.invoke(
+            cli,
+            ["answer", ref, "--state", "refused", "--on", "2026-03-20", "--file", str(reply)],
+            catch_exceptions=False,
+        )
     )
     result = runner.invoke(
         cli,
@@ -204,15 +216,17 @@ def test_a_reply_that_is_not_a_pdf_is_listed_not_bundled(runner, tmp_path):
 
 def test_reply_id(runner, tmp_path):
     ref = generate(runner, tmp_path)
-    runner.invoke(cli, ["sent", ref, "--on", "2026-01-31"])
+    ok(runner.invoke(cli, ["sent", ref, "--on", "2026-01-31"]))
     result = runner.invoke(cli, ["answer", ref, "--state", "id-requested", "--on", "2026-02-10"])
+    assert result.exit_code == 0, result.output
     assert f"dsar reply-id {ref}" in result.output
     # the demand for an ID card does not stop the clock
-    assert status_json(runner, "--as-of", "2026-02-20")[ref]["days_left"] == 8
-    assert status_json(runner, "--as-of", "2026-03-01")[ref]["state"] == "overdue"
+    assert status_json(runner, "--as-of", "2026-02-20")[ref]["days_left"] == 10
+    assert status_json(runner, "--as-of", "2026-03-03")[ref]["state"] == "overdue"
     result = runner.invoke(
         cli, ["reply-id", ref, "--format", "text", "--lang", "en"], catch_exceptions=False
     )
+    assert result.exit_code == 0, result.output
     text = flat(result.stdout)
     assert "Art. 12(6)" in text and "Guidelines 01/2022" in text and "+33 6 12 34 56 78" in text
     assert "send a code to this number" in text
@@ -248,10 +262,12 @@ def test_migrates_an_old_journal(tmp_path):
         journal.db.execute("SELECT * FROM outbox").fetchall()
 
 
-def test_status_table_makes_overdue_stand_out(runner, tmp_path):
-    ref = generate(runner, tmp_path)
-    runner.invoke(cli, ["sent", ref, "--on", "2026-01-31"])
-    with Journal(tmp_path / "home" / "journal.sqlite3") as journal:
+def test_status_table_makes_overdue_stand_out(shipped):
+    request = make_request(shipped, broker="renaissance", letter_date=date(2026, 1, 30))
+    ref = request.reference
+    with Journal(":memory:") as journal:  # about the table, not the file
+        journal.record(request, subject="s", body_text="b", medium="pdf")
+        journal.mark_sent(ref, date(2026, 1, 31))
         entries = journal.entries()
     console = Console(record=True, force_terminal=True, width=140, color_system="truecolor")
     for part in report.status_tables(entries, date(2026, 3, 10)):
@@ -263,10 +279,12 @@ def test_status_table_makes_overdue_stand_out(runner, tmp_path):
 
 def test_csv_and_ics_exports(runner, tmp_path):
     ref = generate(runner, tmp_path)
-    runner.invoke(cli, ["sent", ref, "--on", "2026-01-31", "--received", "2026-02-02"])
+    ok(runner.invoke(cli, ["sent", ref, "--on", "2026-01-31", "--received", "2026-02-02"]))
     csv_file, ics_file = tmp_path / "s.csv", tmp_path / "s.ics"
-    runner.invoke(
-        cli, ["status", "--csv", str(csv_file), "--ics", str(ics_file)], catch_exceptions=False
+    ok(
+        runner.invoke(
+            cli, ["status", "--csv", str(csv_file), "--ics", str(ics_file)], catch_exceptions=False
+        )
     )
     assert f"{ref},renaissance,both,,2026-01-31,2026-02-02,2026-03-02" in csv_file.read_text()
     ics = ics_file.read_text()
@@ -295,8 +313,8 @@ for i in range(100000):
         path = out / f"R{i:06d}-{n}.txt"
         path.write_text("x" * 1000)
         files[f"f{n}"] = path
+    print(i, flush=True)  # about to record: the test kills it inside this transaction
     journal.record(request, subject="s", body_text="b" * 5000, medium="pdf", files=files)
-    print(i, flush=True)
 """
 
 
@@ -304,15 +322,16 @@ def test_sigkill_while_recording_leaves_journal_whole(tmp_path):
     path = tmp_path / "journal.sqlite3"
     script = tmp_path / "recorder.py"
     script.write_text(RECORDER)
-    for delay in (1.5, 2.0, 2.7):
+    for recorded in (3, 10, 25):  # kill at different points of the run
         proc = subprocess.Popen(
             [sys.executable, str(script), str(path), str(tmp_path / "f")],
             stdout=subprocess.PIPE,
             text=True,
         )
-        first = proc.stdout.readline()  # wait until it is recording
-        assert first.strip().isdigit(), first
-        time.sleep(delay - 1)
+        # each line is a record starting: after the last one read, the kill lands inside it
+        for _ in range(recorded):
+            line = proc.stdout.readline()
+            assert line.strip().isdigit(), line
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         db = sqlite3.connect(path)

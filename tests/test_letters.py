@@ -389,7 +389,9 @@ def test_reminder_encloses_the_original_and_claims_no_forfeiture(runner, tmp_pat
     for expected in (enclosed, estimate, ref, "art. 77" if lang == "fr" else "Art. 77"):
         assert expected in first, expected
     if lang == "fr":
-        assert "a expiré le 28 février 2026" in first  # no comma between subject and verb
+        # no comma between subject and verb; 28 February 2026 is a Saturday: the period
+        # ends on the next working day
+        assert "a expiré le 2 mars 2026" in first
     # the original request is in fact enclosed: its pages follow the reminder's
     whole = flat(" ".join(texts))
     assert ("Annexe : fondements juridiques" if lang == "fr" else "Annex: legal grounds") in whole
@@ -491,7 +493,7 @@ def test_complaint_waits_for_the_final_deadline_and_names_missing_proofs(runner,
     assert "kept" in kept.output and "sent 2026" not in kept.output  # the sent date stays
     invoke(runner, ["complain", ref, "--out", str(cnil), "--on", "2026-03-27", "--force"])
     again = flat(pdf_text((cnil / f"{ref}-dossier-cnil.pdf").read_bytes()))
-    assert "preuve : receipt.pdf" in again
+    assert "preuve d'envoi : " in again and "-receipt.pdf" in again  # kept by content
     assert "le scan de l’accusé de réception de la lettre recommandée (à ajouter" not in again
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from datetime import date
 
 import pytest
@@ -161,8 +160,16 @@ def test_template_override_by_name(shipped, tmp_path):
     assert "Art. 15(1)(g)" in flat(letter.body_text)  # the body still comes from the shipped one
 
 
-def test_html_to_text_unescapes_exactly():
+def test_html_to_text_unescapes_exactly_once(shipped, env, pdf_renderer):
     from dsar.render.text import html_to_text
 
     assert html_to_text("<p>a &lt;b&gt; &amp; &#39;c&#39;</p>") == "a <b> & 'c'\n"
-    assert html.unescape("&amp;") == "&"
+    # entities and markup a person typed are text: escaped once, unescaped once, never fetched
+    typed = "Tom &amp; Jerry &lt;b&gt; <img src='http://127.0.0.1:9/x.png'>"
+    letter = letters.render(build(shipped, "Camille", "", "Sender", typed), env)
+    assert typed in letter.body_text
+    message = parse_eml(mail.build(letter).as_bytes())
+    assert_literal(typed, message.get_body(("plain",)).get_content())
+    pdf_renderer.fetcher.refused.clear()
+    assert_literal(typed, pdf_text(pdf_renderer.render(letter)))
+    assert pdf_renderer.fetcher.refused == []  # the URL stayed text: nothing to fetch

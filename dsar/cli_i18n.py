@@ -1,0 +1,110 @@
+"""The command line's translated help: part of the command line, beside cli.py.
+
+Help texts are written in English where the commands are declared (at import, before
+any language is chosen) and translated each time they are shown, so `--ui-lang` and
+the locale decide, and one process can speak both (the tests do).
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+
+import click
+
+from .i18n import gettext
+
+
+def _translated(raw: str | None) -> str | None:
+    return gettext(inspect.cleandoc(raw)) if raw else raw
+
+
+class TranslatedOption(click.Option):
+    """An option whose help is looked up in the catalogue when shown."""
+
+    @property
+    def help(self):
+        return _translated(self.__dict__.get("help"))
+
+    @help.setter
+    def help(self, value):
+        self.__dict__["help"] = value
+
+
+class TranslatedFormatter(click.HelpFormatter):
+    def write_heading(self, heading: str) -> None:
+        """'Options:' in English, 'Options :' in French."""
+        line = gettext("{heading}:").format(heading=heading)
+        self.write(" " * self.current_indent + line + "\n")
+
+
+class TranslatedContext(click.Context):
+    formatter_class = TranslatedFormatter
+
+
+class TranslatedCommand(click.Command):
+    """A command whose help, short help and options' help are translated when shown."""
+
+    context_class = TranslatedContext
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            # every option declared with click.option gets the translated help
+            if type(param) is click.Option:
+                param.__class__ = TranslatedOption
+
+    @property
+    def help(self):
+        return _translated(self.__dict__.get("help"))
+
+    @help.setter
+    def help(self, value):
+        self.__dict__["help"] = value
+
+    @property
+    def short_help(self):
+        return _translated(self.__dict__.get("short_help"))
+
+    @short_help.setter
+    def short_help(self, value):
+        self.__dict__["short_help"] = value
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None and type(option) is click.Option:
+            # click builds it once, in the language of the first use: keep the msgid
+            option.__class__ = TranslatedOption
+            option.help = "Show this message and exit."
+        return option
+
+
+class TranslatedGroup(TranslatedCommand, click.Group):
+    command_class = TranslatedCommand
+    group_class = type  # subgroups are of the same class
+
+
+def extract_help(fileobj, keywords, comment_tags, options):
+    """Babel extractor: the usual Python calls, plus what click shows as help: the
+    commands' docstrings and the help= texts.
+
+    babel.cfg names it for dsar/cli.py; the msgid is the text as click shows it
+    (inspect.cleandoc), so the lookups above find it.
+    """
+    import io
+
+    from babel.messages.extract import extract_python
+
+    source = fileobj.read()
+    yield from extract_python(io.BytesIO(source), keywords, comment_tags, options)
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef) and node.decorator_list:
+            if doc := ast.get_docstring(node, clean=True):
+                yield node.lineno, None, doc, []
+        elif (
+            isinstance(node, ast.keyword)
+            and node.arg in ("help", "short_help")
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            yield node.value.lineno, None, inspect.cleandoc(node.value.value), []

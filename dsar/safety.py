@@ -1,0 +1,148 @@
+"""Values from outside kept in their place: a name never a path, a cell never a formula,
+registry text never terminal markup, a YAML file never a bomb."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import yaml
+
+from .errors import DsarError, InputError
+
+# ------------------------------------------------------------------ names and paths
+
+
+def name(value: str, field: str) -> str:
+    """A value that becomes part of a file name (a mandate reference): a name, not a path."""
+    if not value or value.strip() != value:
+        raise InputError(field, f"{value!r} is not a name: no spaces around it, not empty")
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value):
+        raise InputError(field, f"{value!r} holds a control character; use letters, digits, -")
+    if "/" in value or "\\" in value or ".." in value or value.startswith("."):
+        raise InputError(
+            field, f"{value!r} is a path, not a name: no '/', '\\', '..' or leading dot"
+        )
+    return value
+
+
+def safe_child(folder: Path, child: str) -> Path:
+    """folder/child, checked to stay inside folder (links and '..' resolved)."""
+    base = folder.resolve()
+    target = (base / child).resolve()
+    if target.parent != base:
+        raise DsarError(f"{child!r} would be outside {folder}; a file name is expected")
+    return base / child
+
+
+# ------------------------------------------------------------------ text on a terminal
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Text from outside as it may reach a terminal: no escape sequence (ANSI, OSC 8)."""
+    return _CONTROL.sub("", str(text))
+
+
+def plain(text: str) -> str:
+    """Text for a rich table: printable, and its [brackets] shown, never read as markup."""
+    from rich.markup import escape
+
+    return escape(printable(text))
+
+
+# ------------------------------------------------------------------ CSV cells
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula (OWASP CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+# ------------------------------------------------------------------ YAML from outside
+
+_BASE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BASE):
+    """Safe, and dates left as text: a schema checks them and says where (2026-02-30)."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_str)
+
+MAX_DEPTH = 32
+
+
+class YamlRefused(DsarError):
+    pass
+
+
+def load_yaml(text: str, where: str, *, max_bytes: int):
+    """Parse a YAML file from outside: no aliases (the 600-byte 'billion laughs'), bounded
+    depth and size, and a key given twice is an error naming both lines."""
+    if len(text) > max_bytes:
+        raise YamlRefused(f"{where}: {len(text)} characters; {max_bytes} at most")
+    try:
+        _check_events(text, where)
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark else ""
+        raise YamlRefused(
+            f"{where}{line}: not valid YAML: {getattr(exc, 'problem', None) or exc}"
+        ) from None
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise YamlRefused(f"{where}: a value cannot be read: {exc}") from None
+
+
+def _check_events(text: str, where: str) -> None:
+    # frames: [is_mapping, expecting_key, {key: line}]
+    stack: list[list] = []
+    for event in yaml.parse(text, Loader=_Loader):
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent):
+            raise YamlRefused(
+                f"{where} line {line}: aliases (*{event.anchor}) are not allowed; "
+                "write the value out"
+            )
+        if isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            stack.pop()
+            continue
+        if not isinstance(event, yaml.NodeEvent):
+            continue
+        if stack and stack[-1][0]:
+            frame = stack[-1]
+            if frame[1] and isinstance(event, yaml.ScalarEvent):
+                if event.value in frame[2]:
+                    raise YamlRefused(
+                        f"{where} line {line}: the key '{printable(event.value)}' is given "
+                        f"twice (line {frame[2][event.value]} and line {line}); keep one"
+                    )
+                frame[2][event.value] = line
+            frame[1] = not frame[1]
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            if len(stack) >= MAX_DEPTH:
+                raise YamlRefused(f"{where} line {line}: nested more than {MAX_DEPTH} levels deep")
+            stack.append([isinstance(event, yaml.MappingStartEvent), True, {}])
+
+
+def read_yaml_file(path: Path, *, max_bytes: int = 64 * 1024):
+    """A small YAML file the person wrote (association.yaml, profile.yaml)."""
+    try:
+        if path.stat().st_size > max_bytes:
+            raise YamlRefused(f"{path}: larger than {max_bytes // 1024} kB; is it the right file?")
+        text = path.read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise YamlRefused(f"{path} is a folder; give the YAML file") from None
+    except UnicodeDecodeError as exc:
+        raise YamlRefused(
+            f"{path}: not UTF-8 ({exc.reason} at byte {exc.start}); save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise YamlRefused(f"{path}: cannot read it ({exc.strerror})") from None
+    return load_yaml(text, str(path), max_bytes=max_bytes)

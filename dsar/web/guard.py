@@ -1,0 +1,160 @@
+"""What keeps the page to the person who started it, on a machine others may share.
+
+A pure ASGI middleware, so it can count upload bytes as they stream in:
+
+- the Host header must be the address served (127.0.0.1:PORT or localhost:PORT): a page
+  on another site whose name is rebound to 127.0.0.1 (DNS rebinding) is refused;
+- the random token printed by `dsar serve` is required on every request: given once in
+  the URL, it is moved into an HttpOnly, SameSite=Strict cookie and the URL is cleaned,
+  so another local user, or a web page open in the same browser, cannot drive the page;
+- a request body over the limit is refused before it is stored;
+- every answer forbids framing by other pages, sniffing, referrers and outside assets.
+
+The CSRF token every form carries is derived from the secret token (csrf_token) and
+checked by the form reader (pages.read_form), because only a handler reads the form.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qsl, urlencode
+
+
+def cookie_name(port: int) -> str:
+    # cookies are not kept apart by port: two dsar serve runs must not overwrite each other's
+    return f"dsar_token_{port}"
+
+
+UPLOAD_LIMIT = 25 * 1024 * 1024  # a scanned reply or receipt; more is not a letter
+# nothing is fetched from outside the page's own origin; the letter preview alone
+# may use its inline style (see pages.preview)
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),  # "no-referrer" would make Origin "null"
+    (b"cache-control", b"no-store"),  # personal data: not kept in the browser's cache
+]
+
+
+def csrf_token(secret: str) -> str:
+    return hmac.new(secret.encode(), b"dsar-form", hashlib.sha256).hexdigest()
+
+
+def same(a: str | None, b: str) -> bool:
+    return a is not None and hmac.compare_digest(a.encode(), b.encode())
+
+
+class Refused(Exception):
+    def __init__(self, status: int, reason: str):
+        self.status, self.reason = status, reason
+
+
+class Guard:
+    def __init__(self, app, *, token: str, port: int, limit: int = UPLOAD_LIMIT):
+        self.app = app
+        self.token = token
+        self.hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+        self.cookie = cookie_name(port)
+        self.limit = limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        try:
+            self.check_host(headers.get("host"))
+            self.check_origin(scope, headers.get("origin"))
+            self.check_size(headers.get("content-length"))
+        except Refused as exc:
+            return await refuse(send, exc)
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        if "token" in query:
+            if not same(query["token"], self.token):
+                return await refuse(send, Refused(403, "wrong token"))
+            return await self.enter(scope, query, send)
+        cookie = SimpleCookie(headers.get("cookie", ""))
+        held = cookie[self.cookie].value if self.cookie in cookie else None
+        if not same(held, self.token):
+            return await refuse(
+                send,
+                Refused(403, "open the address that 'dsar serve' printed, with its token"),
+            )
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [h for h in HEADERS if h[0] not in present]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        return await self.app(scope, self.counted(receive), with_headers)
+
+    def check_host(self, host: str | None) -> None:
+        if host not in self.hosts:
+            raise Refused(421, "this server answers only to " + " or ".join(sorted(self.hosts)))
+
+    def check_origin(self, scope, origin: str | None) -> None:
+        # a form posted from another page carries that page's origin
+        posted = scope["method"] not in ("GET", "HEAD")
+        if posted and origin is not None and origin.removeprefix("http://") not in self.hosts:
+            raise Refused(403, "a form from another page is refused")
+
+    def check_size(self, length: str | None) -> None:
+        if length and length.isdigit() and int(length) > self.limit:
+            raise Refused(413, f"too large: at most {self.limit // (1024 * 1024)} MB")
+
+    def counted(self, receive):
+        seen = 0
+
+        async def inner():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:  # a body sent without Content-Length
+                raise Refused(413, f"too large: at most {self.limit // (1024 * 1024)} MB")
+            return message
+
+        return inner
+
+    async def enter(self, scope, query, send):
+        """The printed URL: set the cookie, and send the browser on without the token."""
+        rest = urlencode([(k, v) for k, v in query.items() if k != "token"])
+        location = scope["path"] + (f"?{rest}" if rest else "")
+        cookie = f"{self.cookie}={self.token}; Path=/; HttpOnly; SameSite=Strict"
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 303,
+                "headers": [
+                    (b"location", location.encode("latin-1")),
+                    (b"set-cookie", cookie.encode()),
+                    *HEADERS,
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
+
+
+async def refuse(send, exc: Refused) -> None:
+    body = (
+        "<!DOCTYPE html><meta charset=utf-8><title>dsar</title>"
+        f"<p>dsar: {exc.reason}.</p>"  # our own fixed words, nothing from the request
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": exc.status,
+            "headers": [
+                (b"content-type", b"text/html; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                *HEADERS,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,454 @@
+"""The page's routes: read a form, call one App method, show its result.
+
+No decision lives here: what a letter says, which recipients match, what a state or a
+deadline is, where a reply is kept, all come from dsar.app, as for the command line.
+Library errors are shown next to the field they name, in the words the command line
+uses; anything else is a short page that says nothing was recorded, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .. import fields
+from ..app import App
+from ..errors import DsarError, InputError
+from ..paths import Paths
+from ..vocabulary import ANSWER_STATES, CHANNELS, LANGUAGES, RIGHTS
+from . import guard, texts
+
+HERE = Path(__file__).resolve().parent
+LANG_COOKIE = "dsar_lang"
+log = logging.getLogger(__name__)
+
+# the library names a field as its option; the page's field is named after the same word
+FIELD_ALIASES = {"to-email": "to_email"}
+# identify's text, sender and date are the message form's sms_* fields
+IDENTIFY_FIELDS = {"text": "sms_text", "sender": "sms_sender", "date": "sms_date"}
+MESSAGE_FIELDS = ("sms_text", "sms_sender", "sms_date", "channel")
+DETAIL_FIELDS = ("name", "address", "phone", "email")
+LETTER_FIELDS = (*MESSAGE_FIELDS, *DETAIL_FIELDS, "recipient", "right", "letter_lang")
+CONTACT_FIELDS = ("to_email", "to_address", "source")
+FOLLOW_UP_FIELDS = ("on", "lrar", "received", "proof", "state", "file", "note")
+
+
+@dataclass
+class Form:
+    """What a person typed, and the errors to show beside each field."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    files: dict[str, UploadFile] = field(default_factory=dict)
+    lists: dict[str, list[str]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.values.get(name, default)
+
+    def fail(self, exc: DsarError, shown: tuple[str, ...], aliases: dict | None = None) -> None:
+        """The error beside the field it names; above the form when no field shows it."""
+        name = None
+        if isinstance(exc, InputError):
+            name = (aliases or {}).get(exc.field) or FIELD_ALIASES.get(exc.field, exc.field)
+        if name in shown:
+            self.errors[name] = exc.reason
+        else:
+            self.errors["_form"] = str(exc)
+
+
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,  # every value shown is escaped, like the letters
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+class Site:
+    """The routes, bound to the secret token and the person's dsar folders."""
+
+    def __init__(self, token: str, paths: Paths | None = None):
+        self.paths = paths or Paths.from_env()
+        self.csrf = guard.csrf_token(token)
+        self.env = environment()
+        # the page writes where a person who never opened a terminal can find them again
+        self.out_dir = self.paths.data_dir / "letters"
+
+    def app(self) -> App:
+        return App(self.paths)
+
+    # -------------------------------------------------------------- helpers
+
+    def lang(self, request: Request) -> str:
+        asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+        return asked if asked in texts.LANGUAGES else "fr"
+
+    def render(self, request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
+        lang = self.lang(request)
+
+        def day(value) -> str:  # '23 décembre 2026', as the letters write dates
+            return fields.long_date(value, lang) if value else "—"
+
+        t, state, right = texts.translator(lang)
+        kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+
+        def switch(to: str) -> str:  # the same page in the other language
+            # one leading slash: '//host' would make a link to another site
+            return "/" + request.url.path.lstrip("/") + "?" + urlencode([*kept, ("lang", to)])
+
+        html = self.env.get_template(name).render(
+            switch=switch,
+            day=day,
+            t=t,
+            state_name=state,
+            right_name=right,
+            lang=lang,
+            path=request.url.path,
+            csrf=self.csrf,
+            channels=CHANNELS,
+            rights=RIGHTS,
+            languages=LANGUAGES,
+            **context,
+        )
+        response = HTMLResponse(html, status_code=status)
+        if request.query_params.get("lang") in texts.LANGUAGES:
+            response.set_cookie(LANG_COOKIE, lang, httponly=True, samesite="strict")
+        return response
+
+    async def read_form(self, request: Request) -> Form:
+        """The form, refused without the CSRF token every page's forms carry."""
+        try:
+            data = await request.form(max_files=2, max_fields=40, max_part_size=guard.UPLOAD_LIMIT)
+        except guard.Refused:
+            raise
+        except Exception as exc:  # a malformed body is the sender's fault, not ours
+            raise HTTPException(400, "bad_form") from exc
+        if not guard.same(
+            data.get("csrf") if isinstance(data.get("csrf"), str) else None, self.csrf
+        ):
+            raise HTTPException(403, "no_csrf")
+        form = Form()
+        for key, value in data.multi_items():
+            if isinstance(value, UploadFile):
+                if value.filename:
+                    form.files[key] = value
+            else:
+                form.values.setdefault(key, value.strip())
+                form.lists.setdefault(key, []).append(value.strip())
+        return form
+
+    async def with_app(self, use):
+        """Run use(app) with one App, in a worker thread (WeasyPrint and SQLite block)."""
+
+        def run():
+            with self.app() as app:
+                return use(app)
+
+        return await run_in_threadpool(run)
+
+    async def call(self, method: str, *args, **kwargs):
+        """One App use case."""
+        return await self.with_app(lambda app: getattr(app, method)(*args, **kwargs))
+
+    # -------------------------------------------------------------- the message
+
+    async def home(self, request: Request) -> Response:
+        return self.render(request, "message.html.j2", form=Form(), found=None, recipients=[])
+
+    async def identify(self, request: Request) -> Response:
+        form = await self.read_form(request)
+        return await self.message_page(request, form)
+
+    async def message_page(self, request: Request, form: Form, status: int = 200) -> Response:
+        """The message, what identify found, and the details form prefilled."""
+
+        def use(app):
+            found = app.identify(
+                text=form.get("sms_text"),
+                sender=form.get("sms_sender"),
+                when=form.get("sms_date") or None,
+            )
+            return found, app.saved_profile(), app.brokers().brokers
+
+        found, saved, recipients = None, {}, []
+        try:
+            found, saved, recipients = await self.with_app(use)
+        except DsarError as exc:
+            form.fail(exc, MESSAGE_FIELDS, IDENTIFY_FIELDS)
+            status = 400
+        for name in DETAIL_FIELDS:
+            form.values.setdefault(name, saved.get(name, ""))
+        return self.render(
+            request,
+            "message.html.j2",
+            status=status,
+            form=form,
+            found=found,
+            recipients=recipients,
+        )
+
+    async def write_letters(self, request: Request) -> Response:
+        form = await self.read_form(request)
+        chosen = [s for s in form.lists.get("recipient", []) if s]
+        if form.get("other"):
+            chosen.append(form.get("other"))
+        chosen = list(dict.fromkeys(chosen))
+        if not chosen:
+            form.errors["recipient"] = texts.translator(self.lang(request))[0]("no_recipient")
+            return await self.message_page(request, form, status=400)
+        details = {name: form.get(name) or None for name in DETAIL_FIELDS}
+
+        def use(app):  # one App: the PDF renderer starts once for every letter
+            if form.get("save_profile"):
+                app.save_profile(**details)
+            return [
+                app.generate(
+                    slug,
+                    **details,
+                    sms_date=form.get("sms_date") or None,
+                    sms_sender=form.get("sms_sender"),
+                    sms_text=form.get("sms_text"),
+                    channel=form.get("channel") or "sms",
+                    right=form.get("right") or "both",
+                    lang=form.get("letter_lang") or "fr",
+                    # the e-mail needs the person's address to answer to
+                    formats=("pdf", "email") if details["email"] else ("pdf",),
+                    out_dir=self.out_dir,
+                    lrar=bool(form.get("lrar")),
+                    redo_draft=True,  # back, change the language, write again
+                ).reference
+                for slug in chosen
+            ]
+
+        try:
+            references = await self.with_app(use)
+        except DsarError as exc:
+            form.fail(exc, LETTER_FIELDS, {"lang": "letter_lang"})
+            return await self.message_page(request, form, status=400)
+        query = urlencode([("ref", r) for r in references])
+        return RedirectResponse(f"/letters?{query}", status_code=303)
+
+    # -------------------------------------------------------------- the letters
+
+    async def letters(
+        self, request: Request, refs: list[str] | None = None, form: Form | None = None
+    ) -> Response:
+        refs = refs or request.query_params.getlist("ref")[:10]
+        try:
+            shown = await self.with_app(lambda app: [app.show(r) for r in refs])
+        except DsarError:
+            raise HTTPException(404) from None
+        return self.render(
+            request,
+            "letters.html.j2",
+            status=400 if form else 200,
+            shown=shown,
+            refs=refs,
+            back=request.query_params.get("from"),
+            form=form or Form(),
+            blank=Form(),
+        )
+
+    async def complete(self, request: Request) -> Response:
+        """The contact a person found for a recipient the registry knows no way to reach."""
+        reference = request.path_params["reference"]
+        form = await self.read_form(request)
+        form.values["_reference"] = reference
+        refs = form.lists.get("ref", [reference])[:10]
+        to_email, to_address = form.get("to_email") or None, form.get("to_address") or None
+        try:
+            if form.get("keep_contact"):  # for the next letters too, with where it was found
+                slug = (await self.call("show", reference)).request.broker.slug
+                await self.call(
+                    "add_contact",
+                    slug,
+                    source=form.get("source"),
+                    email=to_email,
+                    postal=to_address,
+                )
+            await self.call("complete", reference, to_email=to_email, to_address=to_address)
+        except DsarError as exc:
+            form.fail(exc, CONTACT_FIELDS, {"email": "to_email", "postal": "to_address"})
+            return await self.letters(request, refs, form)
+        query = urlencode([("ref", r) for r in refs])
+        return RedirectResponse(f"/letters?{query}#h-{reference}", status_code=303)
+
+    async def preview(self, request: Request) -> Response:
+        """The letter exactly as dsar renders it for the PDF, in a sandboxed frame."""
+        try:
+            shown = await self.call("show", request.path_params["reference"])
+        except DsarError:
+            raise HTTPException(404) from None
+        if not shown.page_html:
+            raise HTTPException(404)
+        return HTMLResponse(
+            shown.page_html,
+            headers={
+                # its own inline style only; no script, no fetch, and only this page frames it
+                "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                "img-src data:; font-src data:; sandbox; frame-ancestors 'self'",
+            },
+        )
+
+    async def download(self, request: Request) -> Response:
+        try:
+            shown = await self.call("show", request.path_params["reference"])
+        except DsarError:
+            raise HTTPException(404) from None
+        index = request.path_params["index"]
+        if not 0 <= index < len(shown.files):
+            raise HTTPException(404)
+        path = shown.files[index][1]
+        if not path.is_file():
+            raise HTTPException(404)
+        return FileResponse(path, filename=path.name, content_disposition_type="attachment")
+
+    # -------------------------------------------------------------- my requests
+
+    async def requests(self, request: Request) -> Response:
+        status, recipients = await self.with_app(lambda app: (app.status(), app.brokers()))
+        names = {b.slug: b.name for b in recipients.brokers}
+        return self.render(request, "requests.html.j2", journal=status, names=names)
+
+    async def one_request(self, request: Request, form: Form | None = None, status=200):
+        reference = request.path_params["reference"]
+        try:
+            shown, as_of = await self.with_app(lambda app: (app.show(reference), app.today()))
+        except DsarError:
+            raise HTTPException(404) from None
+        return self.render(
+            request,
+            "request.html.j2",
+            status=status,
+            shown=shown,
+            as_of=as_of,
+            today=as_of.isoformat(),
+            form=form or Form(),
+            blank=Form(),
+            answer_states=ANSWER_STATES,
+            done=request.query_params.get("done"),
+        )
+
+    async def follow_up(self, request: Request) -> Response:
+        reference = request.path_params["reference"]
+        action = request.path_params["action"]
+        form = await self.read_form(request)
+        form.values["_action"] = action
+        try:
+            with tempfile.TemporaryDirectory(prefix="dsar-upload-") as folder:
+                if action == "sent":
+                    await self.call(
+                        "sent",
+                        reference,
+                        form.get("on") or None,
+                        lrar=form.get("lrar") or None,
+                        received=form.get("received") or None,
+                        proofs=[p for p in [await keep_upload(form, "proof", Path(folder))] if p],
+                    )
+                elif action == "answer":
+                    reply = await keep_upload(form, "file", Path(folder))
+                    await self.call(
+                        "answer",
+                        reference,
+                        form.get("on") or None,
+                        state=form.get("state") or None,
+                        files=[reply] if reply else [],
+                        note=form.get("note") or None,
+                    )
+                elif action == "remind":
+                    # the reminder goes the way the request went (pdf, e-mail)
+                    result = await self.with_app(
+                        lambda app: app.remind(
+                            reference,
+                            formats=app.show(reference).entry.medium,
+                            out_dir=self.out_dir,
+                        )
+                    )
+                    return RedirectResponse(letters_of(result.reference, reference), 303)
+                elif action == "complain":
+                    result = await self.call("complain", reference, out_dir=self.out_dir)
+                    return RedirectResponse(letters_of(result.reference, reference), 303)
+                else:
+                    raise HTTPException(404)
+        except DsarError as exc:
+            form.fail(exc, FOLLOW_UP_FIELDS, {"reply": "file"})
+            return await self.one_request(request, form, status=400)
+        return RedirectResponse(f"/requests/{reference}?done={action}", status_code=303)
+
+    # -------------------------------------------------------------- errors
+
+    async def refused(self, request: Request, exc: HTTPException) -> Response:
+        """404, a form without its token, a form that cannot be read: said in the page's words."""
+        key = exc.detail if exc.detail in texts.TEXTS else "not_found"
+        message = texts.translator(self.lang(request))[0](key)
+        return self.render(request, "error.html.j2", status=exc.status_code, message=message)
+
+    async def broken(self, request: Request, exc: Exception) -> Response:
+        """The catch-all: a short page, never a traceback (it goes to the log, not the page)."""
+        if isinstance(exc, guard.Refused):
+            return self.render(request, "error.html.j2", status=exc.status, message=exc.reason)
+        log.error("unexpected error on %s", request.url.path, exc_info=exc)
+        message = texts.translator(self.lang(request))[0]("broken")
+        return self.render(request, "error.html.j2", status=500, message=message)
+
+
+def letters_of(reference: str, original: str) -> str:
+    return "/letters?" + urlencode({"ref": reference, "from": original})
+
+
+async def keep_upload(form: Form, name: str, folder: Path) -> Path | None:
+    """An uploaded file, as a file on disk the library stores like `--file` (by its name
+    only: whatever path the browser sent is dropped)."""
+    upload = form.files.get(name)
+    if upload is None:
+        return None
+    base = Path((upload.filename or "").replace("\\", "/")).name
+    base = "".join(c for c in base if unicodedata.category(c)[0] != "C").lstrip(".")
+    target = folder / (base or "file")
+    with target.open("wb") as out:
+        while chunk := await upload.read(1 << 20):
+            out.write(chunk)
+    return target
+
+
+def create_app(token: str, port: int, paths: Paths | None = None) -> Starlette:
+    site = Site(token, paths)
+    routes = [
+        Route("/", site.home),
+        Route("/identify", site.identify, methods=["POST"]),
+        Route("/letters", site.letters),
+        Route("/letters/new", site.write_letters, methods=["POST"]),
+        Route("/letters/{reference}/preview", site.preview),
+        Route("/letters/{reference}/contact", site.complete, methods=["POST"]),
+        Route("/requests", site.requests),
+        Route("/requests/{reference}", site.one_request),
+        Route("/requests/{reference}/files/{index:int}", site.download),
+        Route("/requests/{reference}/{action}", site.follow_up, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(guard.Guard, token=token, port=port)],
+        exception_handlers={
+            HTTPException: site.refused,
+            guard.Refused: site.broken,
+            Exception: site.broken,
+        },
+    )
