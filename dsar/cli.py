@@ -321,7 +321,7 @@ def print_letter(result: LetterResult, files=None) -> None:
     "formats",
     default="pdf,email",
     show_default=True,
-    help="pdf, email, text; comma-separated.",
+    help="pdf, email, text, html (the letter as dsar lays it out, one self-contained file); comma-separated.",
 )
 @click.option(
     "--out",
@@ -759,7 +759,8 @@ def progress_bar():
     "formats",
     default="pdf,email",
     show_default=True,
-    help="pdf, email, labels (envelope addresses as CSV for mail merge); comma-separated.",
+    help="pdf, email, html (one self-contained page per letter), labels (envelope addresses "
+    "as CSV for mail merge); comma-separated.",
 )
 @click.option("--right", type=click.Choice(RIGHTS), default="both", show_default=True)
 @click.option("--lang", type=click.Choice(LANGUAGES), default="fr", show_default=True)
@@ -1097,6 +1098,8 @@ def sent(reference, on, lrar_number, received, message_id, proofs, manifest, for
     )
     for path in result.kept:
         click.echo(_("kept {path}").format(path=path))
+    if on is None:
+        return
     entry = result.entry
     if on is None:
         return

@@ -6,6 +6,7 @@ checks serve the command line, the profile, CSV rows and the registry.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date, datetime, time
@@ -62,6 +63,7 @@ def email(value: str, field: str = "email") -> str:
     return result.normalized
 
 
+@functools.lru_cache(maxsize=1024)  # a batch asks about the same few addresses every message
 def ascii_email(value: str) -> str | None:
     """The address as it may go in a header, or None when it needs SMTPUTF8."""
     result = email_validator.validate_email(value, check_deliverability=False)

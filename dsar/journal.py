@@ -13,7 +13,7 @@ import os
 import re
 import socket
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -395,6 +395,16 @@ class Journal:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        if self._grouped:  # inside grouped(): a savepoint, committed with the group
+            self.db.execute("SAVEPOINT unit")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK TO unit")
+                self.db.execute("RELEASE unit")
+                raise
+            self.db.execute("RELEASE unit")
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
@@ -402,6 +412,41 @@ class Journal:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    _grouped = False
+
+    @property
+    def grouping(self) -> bool:
+        """Inside grouped(): what is written now is not yet seen by another process."""
+        return self._grouped
+
+    @contextmanager
+    def grouped(self, every: int = 100) -> Iterator[Callable[[], None]]:
+        """Many writes in few transactions: yields tick(), to call once per unit of work,
+        which commits every `every` units. A commit costs ~0.45 ms here, more than
+        recording a batch letter. Each transaction() inside is a savepoint, whole or
+        undone; an exception commits the whole ones before it is raised on. A killed
+        process loses at most the uncommitted units, which a rerun redoes. Nothing is
+        sent while a group is open: another run sees no claim until the group commits."""
+        if self._grouped:  # already inside a group: that one commits
+            yield lambda: None
+            return
+        count = 0
+
+        def tick() -> None:
+            nonlocal count
+            count += 1
+            if count % every == 0:
+                self.db.execute("COMMIT")
+                self.db.execute("BEGIN IMMEDIATE")
+
+        self.db.execute("BEGIN IMMEDIATE")
+        self._grouped = True
+        try:
+            yield tick
+        finally:
+            self._grouped = False
+            self.db.execute("COMMIT")
 
     # -------------------------------------------------------------- writing
 
