@@ -54,10 +54,12 @@ def email(value: str, field: str = "email") -> str:
     """Syntax only, never DNS: dsar does not touch the network unless asked to send."""
     try:
         result = email_validator.validate_email(value.strip(), check_deliverability=False)
-    except email_validator.EmailNotValidError as exc:
+    except email_validator.EmailNotValidError:  # its reason is English only: say the shape
         raise InputError(
             field,
-            _("'{value}' is not a valid e-mail address: {reason}").format(value=value, reason=exc),
+            _("'{value}' is not a valid e-mail address; write it like name@example.org").format(
+                value=value
+            ),
         ) from None
     return result.normalized
 
