@@ -54,13 +54,12 @@ def email(value: str, field: str = "email") -> str:
     """Syntax only, never DNS: dsar does not touch the network unless asked to send."""
     try:
         result = email_validator.validate_email(value.strip(), check_deliverability=False)
-    except email_validator.EmailNotValidError:  # its reason is English only: say the shape
-        raise InputError(
-            field,
-            _("'{value}' is not a valid e-mail address; write it like name@example.org").format(
-                value=value
-            ),
-        ) from None
+    except email_validator.EmailNotValidError as exc:
+        # the library's reason is English only: the French leaves it out, the shape stays
+        said = _(
+            "'{value}' is not a valid e-mail address ({reason}); write it like name@example.org"
+        )
+        raise InputError(field, said.format(value=value, reason=exc)) from None
     return result.normalized
 
 

@@ -12,6 +12,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .i18n import _
+
 if TYPE_CHECKING:  # annotations only: this module imports nothing of dsar at run time
     from .identify import Clues
     from .importer import ImportReport
@@ -218,9 +220,12 @@ class CheckResult(Result):
     @property
     def summary(self) -> str:
         errors = len(self.errors)
-        return (
-            f"{self.entries} entries, {self.campaigns} campaigns: "
-            f"{errors} error(s), {len(self.findings) - errors} warning(s)"
+        said = _(
+            "{entries} entries, {campaigns} campaigns: {errors} error(s), {warnings} warning(s)"
+        )
+        warnings = len(self.findings) - errors
+        return said.format(
+            entries=self.entries, campaigns=self.campaigns, errors=errors, warnings=warnings
         )
 
 
