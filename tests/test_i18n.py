@@ -261,12 +261,15 @@ def journal_outputs(runner, lang: str, out: Path) -> dict[str, str]:
     refused = runner.invoke(cli, ["init", *details[:4], "--email", "nope"], env=env)
     assert refused.exit_code == 2, refused.output
     shown["init --email"] = refused.output
+    check = runner.invoke(cli, ["brokers", "check"], env=env)
+    assert check.exit_code == 0, check.output
+    shown["brokers check"] = check.output
     return shown
 
 
 def test_show_answer_and_forget_speak_the_persons_language(runner, dsar_home, tmp_path):
-    """`show` and `forget` were English whatever the locale, and an e-mail address was
-    refused with the English reason of the validation library."""
+    """`show`, `forget` and `brokers check` were English whatever the locale, and an
+    e-mail address was refused with the English reason of the validation library."""
     english = journal_outputs(runner, "en", tmp_path / "en")
     (dsar_home / "journal.sqlite3").unlink()
     french = journal_outputs(runner, "fr", tmp_path / "fr")
@@ -278,6 +281,7 @@ def test_show_answer_and_forget_speak_the_persons_language(runner, dsar_home, tm
     assert "ensuite : pas de réponse dans le délai : dsar remind REF" in french["show"]
     assert french["answer"].startswith("REF : pièce d'identité demandée ; répondez-y")
     assert "n'est pas un brouillon" in french["forget"]
+    assert re.search(r"\d+ entrées, \d+ campagnes : 0 erreur", french["brokers check"])
     # English keeps the validation library's reason; French leaves that English out
     assert "@-sign" in english["init --email"] and "@-sign" not in french["init --email"]
     assert "écrivez-la comme nom@example.org" in french["init --email"]
