@@ -308,18 +308,22 @@ def gap_advice(letter: Letter, registry: Registry) -> list[str]:
         ).format(slug=broker.slug)
     )
     if broker.kind != "party":
-        parties = ([request.campaign_party] if request.campaign_party else []) or (
-            registry.parties_using(broker.slug)
+        why = _(
+            "Write also to the party that ordered the campaign: it stays responsible and must "
+            "obtain the origin of your data from its provider:"
         )
-        if parties:
-            names = ", ".join(p.slug for p in parties[:6])
+        if request.campaign_party:
+            command = f"dsar generate --broker {request.campaign_party.slug}"
+            lines.append(f"  {why} {command}")
+        elif parties := registry.parties_using(broker.slug):
+            # the message does not say which party: name them all, choose none for the person
             lines.append(
                 "  "
+                + why
+                + " "
                 + _(
-                    "Write also to the party that ordered the campaign: it stays responsible "
-                    "and must obtain the origin of your data from its provider: dsar generate "
-                    "--broker {slug}  (parties known to use {name}: {names})"
-                ).format(slug=parties[0].slug, name=broker.name, names=names)
+                    "dsar generate --broker PARTY, PARTY one of those known to use {name}: {names}"
+                ).format(name=broker.name, names=", ".join(p.slug for p in parties))
             )
     return lines
 
