@@ -29,7 +29,7 @@ from .models import Association, Broker, Letter
 from .registry import Registry
 from .render import assemble, mail
 from .render.pdf import PdfRenderer
-from .results import BatchResult, ManifestRow
+from .results import NO_RECIPIENT_EMAIL, BatchResult, ManifestRow
 from .safety import csv_cell, safe_child
 from .vocabulary import MAIL_TO_SEND, output_name
 
@@ -276,7 +276,7 @@ def run(
             if "email" in options.formats:
                 email = _email(letter, item, options, result)
                 if request.recipient_email is None:
-                    row.email_status = "no recipient e-mail in the registry"
+                    row.email_status = NO_RECIPIENT_EMAIL
             if state is not None and not wants_pdf and not options.force:
                 # done by an earlier run: only an unsent e-mail whose content changed is redone
                 if email and request.recipient_email:

@@ -959,7 +959,16 @@ def batch_command(
     if result.sent:
         counted = ", ".join(f"{n} {k}" for k, n in sorted(result.sent.items()))
         click.echo(_("e-mails: {counts}").format(counts=counted))
-    if result.rows and result.emails_asked and not send:
+    written = any(row.reference for row in result.rows)
+    if result.emails_asked and not result.emails_to_send and written and not send:
+        click.echo(
+            _(
+                "No e-mail to send: the recipient has no e-mail address in the registry. Post "
+                "the letters, or add the address (dsar brokers add-contact SLUG --email ADDRESS "
+                "--source WHERE) and run the same command again."
+            )
+        )
+    elif result.emails_to_send and not send:
         click.echo(
             _(
                 "Next: send the e-mails with the same command and --send --smtp-host HOST "

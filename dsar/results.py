@@ -89,6 +89,10 @@ class ManifestRow:
     email_status: str = ""
 
 
+# a manifest's e-mail status for a letter whose recipient has no e-mail: nothing to send
+NO_RECIPIENT_EMAIL = "no recipient e-mail in the registry"
+
+
 @dataclass(kw_only=True)
 class BatchResult(Result):
     """A batch run. `manifest` is always set and written, even when the run stops."""
@@ -106,6 +110,13 @@ class BatchResult(Result):
     no_address: list[str] = field(default_factory=list)  # references without a postal address
     columns: list[tuple[str, str]] = field(default_factory=list)  # CSV header -> column read
     emails_asked: bool = False
+
+    @property
+    def emails_to_send(self) -> bool:
+        """Whether some letter of this run has an e-mail with somewhere to go."""
+        return self.emails_asked and any(
+            row.reference and row.email_status != NO_RECIPIENT_EMAIL for row in self.rows
+        )
 
 
 # ---------------------------------------------------------------- the journal
