@@ -11,7 +11,7 @@ from urllib.parse import quote
 from . import fields, letters
 from .errors import InputError
 from .files import check_free, write_private
-from .i18n import _
+from .i18n import N_, _
 from .identify import parties_named
 from .models import Broker, Contact, Evidence, Letter, Mandate, Request, Requester
 from .registry import Registry
@@ -212,10 +212,18 @@ def recipient_wishes(request: Request, formats: tuple[str, ...]) -> list[str]:
         where = f" ({broker.webform})" if broker.medium == "webform" and broker.webform else ""
         lines.append(
             _("{name} asks for requests by {medium}{where}.").format(
-                name=broker.name, medium=broker.medium, where=where
+                name=broker.name, medium=_(MEDIUM_NAMES[broker.medium]), where=where
             )
         )
     return lines
+
+
+MEDIUM_NAMES = {
+    "email": N_("e-mail"),
+    "letter": N_("letter"),
+    "fax": N_("fax"),
+    "webform": N_("web form"),
+}
 
 
 def is_french_organisation(broker: Broker) -> bool:

@@ -255,6 +255,9 @@ def journal_outputs(runner, lang: str, out: Path) -> dict[str, str]:
                 assert result.exit_code == (1 if args[0] == "forget" else 0), result.output
                 shown[args[0]] = result.output.replace(reference, "REF")
         else:
+            status = runner.invoke(cli, ["status"], env=env)
+            assert status.exit_code == 0, status.output
+            shown["status"] = status.output
             forgot = runner.invoke(cli, ["forget", reference], env=env)
             assert forgot.exit_code == 0, forgot.output
             shown["forget a draft"] = forgot.output.replace(reference, "REF")
@@ -281,6 +284,7 @@ def test_show_answer_and_forget_speak_the_persons_language(runner, dsar_home, tm
     assert "ensuite : pas de réponse dans le délai : dsar remind REF" in french["show"]
     assert french["answer"].startswith("REF : pièce d'identité demandée ; répondez-y")
     assert "n'est pas un brouillon" in french["forget"]
+    assert f"Par état{NBSP}: brouillon (1), en retard (1)" in french["status"]  # no plural
     assert re.search(r"\d+ entrées, \d+ campagnes : 0 erreur", french["brokers check"])
     # English keeps the validation library's reason; French leaves that English out
     assert "@-sign" in english["init --email"] and "@-sign" not in french["init --email"]
