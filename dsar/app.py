@@ -309,7 +309,10 @@ class App:
             out_dir,
             self.journal,
             force=force,
-            pdf_renderer=self.pdf_renderer if "pdf" in chosen else None,
+            # a reminder that encloses the original needs the renderer for its e-mail too
+            pdf_renderer=(
+                self.pdf_renderer if "pdf" in chosen or (extra or {}).get("enclosed_html") else None
+            ),
             extra=extra,
             kind=kind,
         )
@@ -517,8 +520,11 @@ class App:
         *,
         force: bool = False,
         columns: dict[str, str] | None = None,
+        broker: str | None = None,
     ) -> MandatesResult:
-        """Mandate forms for members to sign: one per CSV row, or one blank form."""
+        """Mandate forms for members to sign: one per CSV row, or one blank form. Each
+        names the controllers the member authorises: the row's broker (else `broker`)
+        and the party the message names."""
         found = _association(association)
         read_as = [] if csv_file is None else members.header(csv_file, columns)
         rows = [] if csv_file is None else list(members.read(csv_file, columns))
@@ -530,8 +536,10 @@ class App:
             for m in forms
         ]
         check_free(targets, overwrite=force)
-        for member, target in zip(forms, targets, strict=True):
-            html = letters.render_mandate(self.templates, found, member)
+        # every row's controllers are looked up first: an unknown one stops before any file
+        named = [members.controllers(self.registry, m, broker) for m in forms]
+        for member, target, controllers in zip(forms, targets, named, strict=True):
+            html = letters.render_mandate(self.templates, found, member, controllers)
             write_private(target, self.pdf_renderer.render_html(html), overwrite=force)
         bad = [r for r in rows if isinstance(r, members.BadRow)]
         return MandatesResult(
@@ -547,7 +555,7 @@ class App:
     def sent(
         self,
         reference: str,
-        on: DateLike,
+        on: DateLike = None,
         *,
         lrar: str | None = None,
         received: DateLike = None,
@@ -556,9 +564,17 @@ class App:
         force: bool = False,
     ) -> SentResult:
         """Record that a request was sent, with its proof: the deadline starts to run.
-        `proofs` (a registered letter's receipt, scanned or photographed) are kept by
-        content with the request, for the complaint dossier. On a request already
-        complained about, only with force."""
+        `proofs` (a registered letter's receipt, a screenshot of the message) are kept by
+        content with the request, for the complaint dossier; with proofs alone (no `on`),
+        nothing else of the record changes. On a request already complained about, only
+        with force."""
+        if on is None and not proofs:
+            raise UsageError(_("give --on DATE (when it was sent), or --proof FILE to add a proof"))
+        if on is None:
+            kept = [self.journal.keep_evidence(reference, "proof", path) for path in proofs]
+            return SentResult(
+                reference=reference, entry=self.journal.entry(reference), kept=kept, written=kept
+            )
         day = fields.iso_date(on, "on")
         self.journal.mark_sent(
             reference,
@@ -634,12 +650,18 @@ class App:
     ) -> ReminderResult:
         """The reminder (relance) with a final 15-day deadline; the request is 'reminded'."""
         day = self._day(on, "on")
+        chosen = parse_formats(formats)
         letter, extra = followup.reminder(
-            self.journal, reference, self.templates, on=day, lang=lang
+            self.journal,
+            reference,
+            self.templates,
+            on=day,
+            lang=lang,
+            enclose=bool({"pdf", "email"} & set(chosen)),  # text alone encloses nothing
         )
         result = self._write(
             letter,
-            parse_formats(formats),
+            chosen,
             out_dir,
             force,
             kind="reminder",
@@ -676,7 +698,9 @@ class App:
         """The CNIL complaint and one dossier PDF; the request becomes 'complained'."""
         day = self._day(on, "on")
         cnil = self.registry.get("cnil")
-        letter, extra = followup.complaint(self.journal, reference, self.templates, cnil, on=day)
+        letter, extra = followup.complaint(
+            self.journal, reference, self.templates, cnil, on=day, force=force
+        )
         dossier = out_dir / output_name(reference, None, "pdf", kind="dossier")
         check_free([dossier], overwrite=force)
         result = self._write(
@@ -709,6 +733,7 @@ class App:
             ).format(name=name)
             for name in result.left_out
         ]
+        result.warnings += [f"to add: {item['what']}: {item['how']}" for item in extra["to_add"]]
         return result
 
     def status(

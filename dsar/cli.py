@@ -995,22 +995,31 @@ def batch_command(
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True)
 @columns_option
+@click.option(
+    "--broker", "broker_slug", help="Controller for rows without a 'broker' column value."
+)
 @templates_option
+@registry_option
 @click.argument(
     "csv_file", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path)
 )
-def mandate(association_file, out_dir, force, columns, templates_dir, csv_file):
+def mandate(
+    association_file, out_dir, force, columns, broker_slug, templates_dir, registries, csv_file
+):
     """Mandate forms for members to sign: one per CSV row, or one blank form.
 
     \b
     Examples:
       dsar mandate --association association.yaml --out mandates/ members.csv
+      dsar mandate --association association.yaml --broker selfcontact --out mandates/ members.csv
       dsar mandate --association association.yaml --out mandates/
     """
-    app = open_app(templates=templates_dir)
+    app = open_app(registries, templates_dir)
     if csv_file is not None:
         say_columns(app.columns_read(csv_file, columns))
-    result = app.mandates(association_file, out_dir, csv_file, force=force, columns=columns)
+    result = app.mandates(
+        association_file, out_dir, csv_file, force=force, columns=columns, broker=broker_slug
+    )
     for bad in result.bad_rows:
         click.echo(f"{csv_file}: {bad}", err=True)
     click.echo(
@@ -1033,7 +1042,9 @@ def mandate(association_file, out_dir, force, columns, templates_dir, csv_file):
 @cli.command()
 @click.argument("reference", required=False, shell_complete=complete_reference)
 @click.option(
-    "--on", "on", required=True, help="Date it was posted or e-mailed, YYYY-MM-DD or DD/MM/YYYY."
+    "--on",
+    "on",
+    help="Date it was posted or e-mailed, YYYY-MM-DD or DD/MM/YYYY (not needed for --proof alone).",
 )
 @click.option("--lrar", "lrar_number", help="Registered-letter number (LRAR).")
 @click.option(
@@ -1045,7 +1056,7 @@ def mandate(association_file, out_dir, force, columns, templates_dir, csv_file):
     "proofs",
     multiple=True,
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="The registered letter's receipt (scan or photo); kept with the request.",
+    help="A proof for the CNIL dossier: receipt scan, screenshot of the message; repeatable.",
 )
 @click.option(
     "--from-manifest",
@@ -1065,12 +1076,14 @@ def sent(reference, on, lrar_number, received, message_id, proofs, manifest, for
     \b
     Example:
       dsar sent DSAR-28FJ-ZUR7 --on 2026-01-31 --lrar 1A23456789012 --received 2026-02-02
-      dsar sent DSAR-28FJ-ZUR7 --on 2026-01-31 --proof recu-lrar.jpg
+      dsar sent DSAR-28FJ-ZUR7 --proof recu-lrar.jpg --proof sms.png
       dsar sent --from-manifest out/manifest.csv --on 2026-01-31
     """
     if bool(reference) == bool(manifest):
         raise click.UsageError(_("give either a REFERENCE or --from-manifest"))
     if manifest:
+        if not on:
+            raise click.UsageError(_("--from-manifest needs --on DATE, the day of the posting"))
         posted = open_app().posted(manifest, on)
         for problem in posted.problems:
             click.echo(f"{manifest}: {problem}", err=True)
@@ -1099,6 +1112,8 @@ def sent(reference, on, lrar_number, received, message_id, proofs, manifest, for
     for path in result.kept:
         click.echo(_("kept {path}").format(path=path))
     entry = result.entry
+    if on is None:
+        return
     note = _(" (from the sending date: no receipt date yet)") if entry.receipt_is_estimated else ""
     click.echo(
         _("{reference}: sent {sent}; answer due by {deadline}{note}").format(
@@ -1334,7 +1349,11 @@ def reply_id(reference, templates_dir, **options):
 @reference_argument
 @click.option("--on", "on", help="Date of the complaint (default: today).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
-@click.option("--force", is_flag=True)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace existing files, and complain before the reminder's final deadline.",
+)
 @templates_option
 @registry_option
 def complain(reference, on, out_dir, force, templates_dir, registries):

@@ -95,6 +95,8 @@ def build_request(
             target.slug,
             right,
             *((mandate.reference,) if mandate else (letter_date.isoformat(), "")),
+            # a letter in English is another letter: its own reference, its own files
+            *((lang,) if lang != "fr" else ()),
         ),
         broker=target,
         right=right,
@@ -146,11 +148,19 @@ def write(
     targets = output_paths(letter, out_dir, formats, kind)
     check_free(targets.values(), overwrite=force)
     result = Written()
+    # a letter that says it encloses the original (a reminder) encloses it in fact
+    enclosed_html = (extra or {}).get("enclosed_html")
+    enclosed = pdf_renderer.render_html(enclosed_html) if enclosed_html and targets else None
     if "pdf" in targets:
         result.page_html = pdf_renderer.html(letter, extra)
         result.pdf = pdf_renderer.render_html(result.page_html)
+        if enclosed:
+            from .render import assemble
+
+            result.pdf = assemble.join([("the letter", result.pdf), ("the original", enclosed)])
     if "email" in targets:
-        message = mail.build(letter)
+        attachments = {extra["enclosed_name"]: enclosed} if enclosed else None
+        message = mail.build(letter, attachments)
         result.eml, result.message_id = mail.to_bytes(message), message["Message-ID"]
     for kind, path in targets.items():
         write_private(path, result.pdf if kind == "pdf" else result.eml, overwrite=force)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import html
-from datetime import date
+from datetime import date, timedelta
 
 import jinja2
 
@@ -56,18 +55,31 @@ def _sent(entry: Entry) -> None:
 
 
 def _follow_up(request: Request, kind: str, on: date, lang: str | None, **changes) -> Request:
+    """A follow-up in the original's language unless told otherwise; a letter in another
+    language gets its own reference, hence its own files."""
+    lang = lang or request.lang
     return dataclasses.replace(
         request,
-        reference=letters.reference_for(request.reference, kind, on.isoformat()),
+        reference=letters.reference_for(
+            request.reference, kind, on.isoformat(), *((lang,) if lang != request.lang else ())
+        ),
         letter_date=on,
-        lang=lang or request.lang,
+        lang=lang,
         **changes,
     )
 
 
 def reminder(
-    journal: Journal, reference: str, env: jinja2.Environment, *, on: date, lang: str | None = None
+    journal: Journal,
+    reference: str,
+    env: jinja2.Environment,
+    *,
+    on: date,
+    lang: str | None = None,
+    enclose: bool = True,
 ) -> tuple[Letter, dict]:
+    """The reminder; with `enclose` (a PDF or an e-mail is written) it says the original
+    is enclosed, and compose.write appends or attaches it."""
     entry = journal.entry(reference)
     _sent(entry)
     if entry.state(on) not in REMINDABLE:
@@ -80,7 +92,16 @@ def reminder(
             )
         )
     first = first_request(journal, entry, on)
-    extra = {"first": first, "final_deadline": deadlines.final_deadline(on)}
+    original = journal.page_html(reference) if enclose else None
+    extra = {
+        "first": first,
+        "final_deadline": deadlines.final_deadline(on),
+        # the reminder says the request is enclosed only when it is: its PDF is appended
+        # and the e-mail attaches it (compose.write, enclosed_html)
+        "enclosed": bool(original),
+        "enclosed_html": original,
+        "enclosed_name": f"{reference}-{entry.broker}.pdf",
+    }
     request = _follow_up(
         journal.request(reference), "reminder", on, lang, lrar=entry.lrar_number is not None
     )
@@ -98,9 +119,16 @@ def reply_id(
 
 
 def complaint(
-    journal: Journal, reference: str, env: jinja2.Environment, cnil: Broker, *, on: date
+    journal: Journal,
+    reference: str,
+    env: jinja2.Environment,
+    cnil: Broker,
+    *,
+    on: date,
+    force: bool = False,
 ) -> tuple[Letter, dict]:
-    """Always in French: the CNIL's language."""
+    """Always in French: the CNIL's language. The original letters go in the dossier as
+    they were sent, in their own language."""
     entry = journal.entry(reference)
     _sent(entry)
     if entry.state(on) in NOT_YET_DUE:
@@ -112,12 +140,22 @@ def complaint(
                 reference=reference, state=state_name(entry.state(on)), deadline=entry.deadline
             )
         )
+    final = entry.final_deadline
+    if final and on <= final and not force:
+        raise DsarError(
+            f"{reference}: the reminder gave until {final} to answer; the complaint may go "
+            f"from {final + timedelta(days=1)} (dsar complain {reference} --on "
+            f"{final + timedelta(days=1)}), or now with --force"
+        )
     original = journal.request(reference)
     replies = [path.name for role, path, _ in journal.files(reference, "reply")]
+    first = first_request(journal, entry, on)
     extra = {
-        "first": first_request(journal, entry, on),
+        "first": first,
         "organisation": original.broker,
         "replies": replies,
+        "proofs": [path.name for _role, path, _ in journal.files(reference, "proof")],
+        "to_add": missing_proofs(journal, reference),
     }
     request = _follow_up(
         original, "complaint", on, "fr", broker=cnil, to_email=None, to_address=None, lrar=False
@@ -159,35 +197,73 @@ def step_fr(what: str) -> str:
     return STEPS_FR.get(what, what)
 
 
-def proofs_html(journal: Journal, reference: str) -> str:
-    """A last page listing every recorded step: dates, registered numbers, Message-IDs."""
-    rows = "".join(
-        f"<tr><td>{html.escape(e['on_date'] or '')}</td><td>{html.escape(step_fr(e['what']))}</td>"
-        f"<td>{html.escape(e['detail'] or '')}</td><td>{html.escape(e['at'])}</td></tr>"
-        for e in journal.events(reference)
-    )
-    files = "".join(
-        f"<li>{html.escape(ROLES_FR.get(role, role))} : {html.escape(path.name)} "
-        f"(SHA-256 {sha[:16]}…)</li>"
-        for role, path, sha in journal.files(reference)
-    )
-    return (
-        "<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'><style>"
-        "@page{size:A4;margin:20mm} body{font-family:'DejaVu Sans';font-size:9pt}"
-        "td,th{border:0.3mm solid #999;padding:1mm 2mm;text-align:left}"
-        "table{border-collapse:collapse;width:100%}</style></head><body>"
-        f"<h2>Journal de la demande {html.escape(reference)}</h2>"
-        "<table><tr><th>date</th><th>étape</th><th>détail</th><th>enregistré le (UTC)</th></tr>"
-        f"{rows}</table><h3>Fichiers</h3><ul>{files}</ul></body></html>"
+def missing_proofs(journal: Journal, reference: str) -> list[dict]:
+    """Every proof the dossier should hold and does not, with the command that adds it."""
+    entry = journal.entry(reference)
+    answers = [e["what"] for e in journal.events(reference) if e["what"].startswith("answer:")]
+    answered_state = answers[-1].split(":", 1)[1] if answers else None
+    proofs = journal.files(reference, "proof")
+    found = []
+    if not proofs:
+        what = (
+            "le scan de l’accusé de réception de la lettre recommandée"
+            if entry.lrar_number
+            else "la preuve d’envoi de la demande (accusé de réception ou courriel envoyé)"
+        )
+        found.append({"what": what, "how": f"dsar sent {reference} --proof FILE"})
+        found.append(
+            {
+                "what": "une capture d’écran du message reçu",
+                "how": f"dsar sent {reference} --proof FILE",
+            }
+        )
+    for ref in reminders_of(journal, reference):
+        if journal.has(ref) and not journal.files(ref, "proof"):
+            found.append(
+                {
+                    "what": f"la preuve d’envoi de la relance {ref}",
+                    "how": f"dsar sent {ref} --proof FILE",
+                }
+            )
+    if answered_state and not journal.files(reference, "reply"):
+        found.append(
+            {
+                "what": "la réponse de l’organisme",
+                "how": f"dsar answer {reference} --state {answered_state} --on DATE --file FILE",
+            }
+        )
+    return found
+
+
+def proofs_html(journal: Journal, reference: str, env: jinja2.Environment, lang: str = "fr") -> str:
+    """A last page listing every recorded step, the files held and the proofs to add."""
+    return env.get_template("proofs.html.j2").render(
+        lang=lang,
+        reference=reference,
+        # the dossier goes to the CNIL: its steps and roles are named in French
+        events=[
+            {**e, "what": step_fr(e["what"]) if lang == "fr" else e["what"]}
+            for e in journal.events(reference)
+        ],
+        files=[
+            (ROLES_FR.get(role, role) if lang == "fr" else role, path.name, sha)
+            for role, path, sha in journal.files(reference)
+        ],
+        to_add=missing_proofs(journal, reference),
     )
 
 
 def dossier(
-    journal: Journal, reference: str, complaint_pdf: bytes, renderer, reminder_refs: list[str]
+    journal: Journal,
+    reference: str,
+    complaint_pdf: bytes,
+    renderer,
+    reminder_refs: list[str],
 ) -> tuple[bytes, list[str]]:
-    """One PDF: the complaint, the request, reminders, PDF replies, then the proofs page.
-    Also returns the reply files left out because they are not readable PDFs (the
-    proofs page still lists them with their checksum)."""
+    """One PDF: the complaint, the request and reminders as sent (each in its own
+    language), PDF replies and proofs, then the proofs page. Also returns the files
+    left out because they are not readable PDFs (the proofs page lists them with
+    their checksum)."""
     parts = [("the complaint", complaint_pdf)]
     for ref in [reference, *reminder_refs]:
         page = journal.page_html(ref)
@@ -203,7 +279,9 @@ def dossier(
                 parts.append((f"the {role} {path.name}", data))
             else:
                 left_out.append(path.name)
-    parts.append(("the proofs page", renderer.render_html(proofs_html(journal, reference))))
+    parts.append(
+        ("the proofs page", renderer.render_html(proofs_html(journal, reference, renderer.env)))
+    )
     return assemble.join(parts), left_out
 
 

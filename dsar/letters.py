@@ -8,11 +8,14 @@ words and a value a person typed can never become markup or template code.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup, escape
 
 from . import fields
 from .errors import DsarError
@@ -57,7 +60,54 @@ def environment(roots: Sequence[Path] | Path | None = None) -> jinja2.Environmen
     env.filters["long_date"] = fields.long_date
     # a phone number is never cut across two lines, in the PDF or the e-mail's text
     env.filters["nobreak"] = lambda value: str(value).replace(" ", "\u00a0")
+    # a reference, an e-mail address or a number never cut at a line end
+    env.filters["nowrap"] = _nowrap
+    env.filters["unbroken"] = unbroken
     return env
+
+
+_UNBREAKABLE = re.compile(r"DSAR-[A-Z0-9]{4}-[A-Z0-9]{4}|\+?\d[\d ]{6,}\d|\S+@\S+")
+
+
+def unbroken(text: str) -> Markup:
+    """Escaped text whose references, phone numbers and e-mail addresses are never cut
+    at a line end (a subject line is plain text, built before any HTML)."""
+    out, last = [], 0
+    for match in _UNBREAKABLE.finditer(str(text)):
+        out += [escape(text[last : match.start()]), _nowrap(match.group())]
+        last = match.end()
+    out.append(escape(str(text)[last:]))
+    return Markup("").join(out)
+
+
+# "28(3)(e)", "15(1)(b)" or "C-154/21" stays on one line: a citation cut after ")" reads
+# as two. A word joiner (U+2060) rather than a nowrap span: WeasyPrint 70 mis-justifies
+# a line around a nowrap span that follows a hyphenated word. text.py drops the joiners.
+_CITATION = re.compile(r"\d+\(\d+\)(?:\([a-z]\))*|C-\d+/\d+")
+_TEXT = re.compile(r">([^<]+)<")
+WORD_JOINER = "\u2060"
+
+
+def keep_citations(html: str) -> str:
+    """Join every article or case citation of our own HTML so no line end cuts it."""
+
+    def joined(match: re.Match) -> str:
+        return match.group().replace("(", WORD_JOINER + "(").replace("-", "-" + WORD_JOINER)
+
+    def text(match: re.Match) -> str:
+        return ">" + _CITATION.sub(joined, match.group(1)) + "<"
+
+    return _TEXT.sub(text, html)
+
+
+def _nowrap(value) -> Markup:
+    """One unbreakable word: no-break spaces, and word joiners after the hyphens, slashes
+    and '@' where a line may otherwise end (not a white-space: nowrap span: WeasyPrint 70
+    mis-justifies the lines around one)."""
+    text = str(value).replace(" ", "\u00a0")
+    for mark in "-/@.":
+        text = text.replace(mark, mark + WORD_JOINER)
+    return Markup(escape(text))
 
 
 def reference_for(*parts: str) -> str:
@@ -68,8 +118,52 @@ def reference_for(*parts: str) -> str:
     return f"DSAR-{code[:4]}-{code[4:]}"
 
 
+ANNEX_KINDS = ("broker", "party", "processor", "other")
+
+
+def recipient_kind(kind: str) -> str:
+    """The registry's kind as the annex knows it: broker, party, processor or other."""
+    return kind if kind in ANNEX_KINDS else "other"
+
+
+def annex_context(kind: str, right: str, lang: str) -> dict:
+    """All the legal annex may depend on: never the person, the reference or a date,
+    so a batch renders it once and reuses it for every member."""
+    return {"recipient_kind": recipient_kind(kind), "right": right, "lang": lang}
+
+
+def render_annex(env: jinja2.Environment, kind: str, right: str, lang: str) -> str:
+    """The annex's HTML, rendered once per environment and (kind, right, lang)."""
+    ctx = annex_context(kind, right, lang)
+    cache = env.__dict__.setdefault("_dsar_annexes", {})
+    key = (ctx["recipient_kind"], right, lang)
+    if key not in cache:
+        with _template_errors():
+            template = env.get_template(f"letters/{lang}/annex.html.j2")
+            cache[key] = keep_citations(template.render(ctx))
+    return cache[key]
+
+
+def _sender_number(sender: str) -> str | None:
+    """'36111' or '+33 6 ...': a number the message came from, said as such."""
+    compact = sender.replace(" ", "").replace(".", "")
+    digits = compact[1:] if compact.startswith("+") else compact
+    return sender.strip() if digits.isdigit() and 4 <= len(digits) <= 15 else None
+
+
+def place_of(request: Request) -> str | None:
+    """'Paris' in 'Paris, le 23 novembre 2026': given, else the association's town
+    (batch letters), else the person's."""
+    if request.place:
+        return request.place
+    if request.mandate and request.mandate.association.city:
+        return request.mandate.association.city
+    return request.requester.city
+
+
 def context(request: Request) -> dict:
     requester = request.requester
+    number = _sender_number(request.evidence.sender)
     return {
         "request": request,
         "lang": request.lang,
@@ -82,7 +176,10 @@ def context(request: Request) -> dict:
         "mandate": request.mandate,
         "party": request.campaign_party,
         "letter_date": request.letter_date,
-        "place": request.place or requester.city,
+        "place": place_of(request),
+        "sender_number": number,
+        "short_number": bool(number) and len(number.replace(" ", "")) <= 6,
+        "recipient_kind": recipient_kind(request.broker.kind),
         "recipient_address": request.recipient_address,
         "recipient_email": request.recipient_email,
         "reply_email": request.reply_email,
@@ -113,9 +210,30 @@ def render(
 ) -> Letter:
     """Render one letter kind: request, reminder, reply-id, complaint."""
     ctx = context(request) | (extra or {})
-    try:
-        body = _pick(env, request, kind, "html.j2").render(ctx)
+    with _template_errors():
+        body = keep_citations(_pick(env, request, kind, "html.j2").render(ctx))
         subject = _pick(env, request, kind, "subject.txt.j2").render(ctx)
+    # the first request carries the legal annex; follow-ups cite it through the original
+    annex = (
+        render_annex(env, request.broker.kind, request.right, request.lang)
+        if kind == "request"
+        else ""
+    )
+    return Letter(
+        request=request,
+        subject=" ".join(subject.split()),
+        body_html=body,
+        body_text=html_to_text(body) + (f"\n\n{html_to_text(annex)}" if annex else ""),
+        gaps=gaps(request),
+        annex_html=annex,
+    )
+
+
+@contextlib.contextmanager
+def _template_errors():
+    """A user's override can be missing or broken: say which template, not a traceback."""
+    try:
+        yield
     except jinja2.TemplatesNotFound as exc:
         raise DsarError(
             _("template {name} not found in the template folders").format(name=exc.templates[-1])
@@ -125,21 +243,18 @@ def render(
             _("template {name} not found in the template folders").format(name=exc.name)
         ) from None
     except jinja2.TemplateError as exc:
-        # a user's override can be broken; say which template, not a traceback
         raise DsarError(_("template error: {reason}").format(reason=exc)) from None
-    return Letter(
-        request=request,
-        subject=" ".join(subject.split()),
-        body_html=body,
-        body_text=html_to_text(body),
-        gaps=gaps(request),
-    )
 
 
-def render_mandate(env: jinja2.Environment, association: Association, member=None) -> str:
-    """The HTML of a mandate form: filled in for a member, or blank."""
-    return env.get_template("mandate.html.j2").render(
-        association=association,
-        member=member,
-        phone=member.requester.phone_forms if member else None,
-    )
+def render_mandate(
+    env: jinja2.Environment, association: Association, member=None, controllers=()
+) -> str:
+    """The HTML of a mandate form: filled in for a member, with the controllers it
+    authorises the association to write to, or blank."""
+    with _template_errors():
+        return env.get_template("mandate.html.j2").render(
+            association=association,
+            member=member,
+            phone=member.requester.phone_forms if member else None,
+            controllers=list(controllers),
+        )

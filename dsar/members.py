@@ -97,10 +97,35 @@ class BadRow:
         )
 
 
+ASSOCIATION_FIELDS = (
+    "name",
+    "address",
+    "email",
+    "representative",
+    "capacity",
+    "rna",
+    "siren",
+    "qualifies_art80",
+    "declared_on",
+    "article",
+)
+
+
 def load_association(path: Path) -> Association:
     data = safety.read_yaml_file(path) or {}
     if not isinstance(data, dict):
-        raise DsarError(f"{path}: give name, address, email, representative as 'key: value'")
+        raise DsarError(
+            _("{path}: give {fields} as 'key: value'").format(
+                path=path, fields=", ".join(ASSOCIATION_FIELDS)
+            )
+        )
+    unknown = [str(k) for k in data if k not in ASSOCIATION_FIELDS]
+    if unknown:
+        raise DsarError(
+            _("{path}: unknown field(s) {unknown}; known: {known}").format(
+                path=path, unknown=", ".join(unknown), known=", ".join(ASSOCIATION_FIELDS)
+            )
+        )
     missing = [k for k in ("name", "address", "email", "representative") if not data.get(k)]
     if missing:
         raise DsarError(
@@ -108,15 +133,60 @@ def load_association(path: Path) -> Association:
                 path=path, missing=", ".join(missing)
             )
         )
+    qualifies = data.get("qualifies_art80", False)
+    if not isinstance(qualifies, bool):
+        raise DsarError(_("{path}: qualifies_art80 is true or false").format(path=path))
+    if qualifies and not data.get("declared_on"):
+        raise DsarError(
+            _(
+                "{path}: qualifies_art80 needs declared_on, the date the association was declared "
+                "(Art. 80(1) GDPR, Loi Informatique et Libertés art. 37: five years or more)"
+            ).format(path=path)
+        )
     try:
+        name = fields.text(str(data["name"]), "name", limit=200)
         return Association(
-            name=fields.text(str(data["name"]), "name", limit=200),
+            name=name,
             address=fields.text(str(data["address"]), "address", multiline=True, limit=500),
             email=fields.email(str(data["email"])),
             representative=fields.text(str(data["representative"]), "representative", limit=200),
+            capacity=fields.text(str(data.get("capacity") or ""), "capacity", limit=100),
+            rna=_identifier(data.get("rna"), "rna"),
+            siren=_identifier(data.get("siren"), "siren"),
+            qualifies_art80=qualifies,
+            declared_on=(
+                fields.iso_date(str(data["declared_on"]), "declared_on")
+                if data.get("declared_on")
+                else None
+            ),
+            article=_article(data.get("article"), name),
         )
     except InputError as exc:
         raise DsarError(f"{path}: {exc}") from None
+
+
+def _identifier(value, name: str) -> str | None:
+    if value in (None, ""):
+        return None
+    text = str(value).replace(" ", "").upper()
+    if name == "rna" and not (len(text) == 10 and text[0] == "W" and text[1:].isdigit()):
+        raise InputError(name, f"'{value}': an RNA number is W followed by 9 digits")
+    if name == "siren":
+        from stdnum.fr import siren
+
+        if not siren.is_valid(text):
+            raise InputError(name, f"'{value}': not a valid SIREN (9 digits, checksum)")
+    return text
+
+
+def _article(value, name: str) -> str:
+    """'l’' before 'Association ...'; nothing before a name that has its own article."""
+    if value is not None:
+        text = fields.text(str(value), "article", limit=10).replace("'", "’")
+        return text if text.endswith("’") or not text else text + " "
+    if name.lower().startswith(("la ", "le ", "les ", "l'", "l’")):
+        return ""
+    return "l’" if name[:1].lower() in "aeiouyéèêh" else ""
 
 
 def _reader(handle, strict: bool = False):
@@ -325,3 +395,14 @@ def _member(row: int, cells: dict[str, str]) -> Member | BadRow:
 
 def mandate(association: Association, member: Member) -> Mandate:
     return Mandate(association, fields.iso_date(member.mandate_date), member.mandate_ref)
+
+
+def controllers(registry, member: Member | None, broker: str | None = None) -> list:
+    """The controllers a member's mandate names: the row's broker (or the batch's), and
+    the party whose name the message carries. A mandate 'to any broker or party' is
+    not specific enough (LEGAL.md)."""
+    if member is None:
+        return []
+    named = [registry.get(member.broker or broker)] if (member.broker or broker) else []
+    named += compose.party_behind(registry, member.evidence)
+    return list({c.slug: c for c in named}.values())

@@ -184,12 +184,16 @@ class Requester:
 
     @property
     def city(self) -> str | None:
-        """The town from a French address's last '75011 Paris' line, for 'Paris, le ...'."""
-        for line in reversed(self.address.splitlines()):
-            match = re.match(r"^\s*\d{5}\s+(.+?)\s*(cedex.*)?$", line, re.IGNORECASE)
-            if match:
-                return match.group(1).title() if match.group(1).isupper() else match.group(1)
-        return None
+        return town_of(self.address)
+
+
+def town_of(address: str) -> str | None:
+    """The town from a French address's last '75011 Paris' line, for 'Paris, le ...'."""
+    for line in reversed(address.splitlines()):
+        match = re.match(r"^\s*\d{5}\s+(.+?)\s*(cedex.*)?$", line, re.IGNORECASE)
+        if match:
+            return match.group(1).title() if match.group(1).isupper() else match.group(1)
+    return None
 
 
 @dataclass(frozen=True)
@@ -215,6 +219,23 @@ class Association:
     address: str
     email: str
     representative: str
+    capacity: str = ""  # the signatory's capacity: "président", "trésorière"...
+    rna: str | None = None  # répertoire national des associations, W + 9 digits
+    siren: str | None = None
+    # Art. 80(1) GDPR and Loi Informatique et Libertés art. 37: declared five years or
+    # more, with data protection in its statutory purpose; claimed only when said so
+    qualifies_art80: bool = False
+    declared_on: date | None = None
+    article: str = ""  # "l’" for "l’Association Halte aux SMS"; empty when the name has one
+
+    @property
+    def city(self) -> str | None:
+        return town_of(self.address)
+
+    @property
+    def named(self) -> str:
+        """The name with its article, as a French sentence says it."""
+        return f"{self.article}{self.name}"
 
 
 @dataclass(frozen=True)
@@ -264,3 +285,4 @@ class Letter:
     body_html: str
     body_text: str
     gaps: tuple[str, ...] = field(default=())
+    annex_html: str = ""  # the legal annex (first requests): same for every member of a batch

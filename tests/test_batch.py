@@ -113,8 +113,10 @@ def test_bad_rows_are_reported_and_good_rows_done(runner, tmp_path, association)
     assert [m["row"] for m in manifest] == ["2", "7"]
     pdf = out / manifest[0]["pdf"]
     text = flat(pdf_text(pdf.read_bytes()))
-    assert "Association Halte aux SMS" in text and "mandat n° M-00000" in text
+    assert "L’Association Halte aux SMS vous écrit pour moi en vertu de mon mandat" in text
+    assert "n° M-00000" in text and "mandat signé (M-00000)" in text and "art. 1984" in text
     assert "2021-070" in text and "droits@halte-sms.example" in text
+    assert "80(1)" not in text  # the association does not say it qualifies
     message = parse_eml((out / manifest[0]["eml"]).read_bytes())
     assert message["From"].addresses[0].addr_spec == "droits@halte-sms.example"
     assert message["To"].addresses[0].addr_spec == "mes-donnees@parti-renaissance.fr"
@@ -180,14 +182,16 @@ def test_mandate_forms(runner, tmp_path, association):
         "Association Halte aux SMS",
         "Dominique Durand",
         "art. 15",
-        "art. 80(1)",
+        "article 1984 du Code civil",
+        "Reconquête",  # the party the message names: a controller the member authorises
         "deux ans",
         "2021-070",
         "Bon pour mandat",
     ):
         assert expected in text, expected
+    assert "80(1)" not in text  # association.yaml does not say it qualifies
     ok(runner.invoke(cli, ["mandate", "--association", str(association), "--out", str(out)]))
-    assert (out / "mandate-blank.pdf").exists()
+    assert "Fait à" in pdf_text((out / "mandate-blank.pdf").read_bytes())
 
 
 # ------------------------------------------------------------------ sending
@@ -320,7 +324,7 @@ def test_signed_mandate_is_attached_to_the_email(runner, tmp_path, association):
     [attachment] = list(signed.iter_attachments())
     assert attachment.get_filename() == "mandat-M-00000.pdf"
     assert "Membre 0" in pdf_text(attachment.get_content())
-    assert "mandat n° M-00000" in flat(signed.get_body(("plain",)).get_content())
+    assert "(n° M-00000, joint" in flat(signed.get_body(("plain",)).get_content())
     assert list(parse_eml((out / manifest[1]["eml"]).read_bytes()).iter_attachments()) == []
 
 

@@ -170,13 +170,14 @@ def test_right_selects_sections(runner, tmp_path, right, present, absent):
     args = [*ISSUE_COMMAND, "--format", "text", "--lang", "en", "--right", right]
     result = runner.invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 0
-    assert present in result.stdout and absent not in result.stdout
+    text = flat(result.stdout)
+    assert present in text and absent not in text
 
 
 def test_text_format_prints_letter_on_stdout(runner, tmp_path):
     result = runner.invoke(cli, [*ISSUE_COMMAND, "--format", "text"], catch_exceptions=False)
     assert result.exit_code == 0
-    assert result.stdout.startswith("Demande d'accès (art. 15 RGPD)")
+    assert result.stdout.startswith("Demande d’accès (art. 15 RGPD)")
     assert "Madame, Monsieur," in result.stdout and "Camille Martin" in result.stdout
     assert "wrote" not in result.stdout  # messages go to stderr, stdout is the letter
 

@@ -183,7 +183,8 @@ def test_reminder_and_complaint_dossier(runner, tmp_path):
     whole = flat("\n".join(p.extract_text() for p in reader.pages))
     assert "Réclamation (art. 77 RGPD) contre Renaissance" in whole
     assert "3 Place de Fontenoy" in whole and "68 rue du Rocher" in whole
-    assert "Demande d'accès (article 15 du RGPD)" in whole  # the original request
+    assert "Demande d’accès (art. 15 RGPD)" in whole  # the original request, as sent
+    assert "Annexe : fondements juridiques de la demande" in whole
     assert "Relance" in whole and "une réponse partielle" in whole
     assert f"Journal de la demande {ref}" in whole and "1A00012345678" in whole
     assert status_json(runner)[ref]["state"] == "complained"
@@ -210,7 +211,7 @@ def test_a_reply_that_is_not_a_pdf_is_listed_not_bundled(runner, tmp_path):
     assert "scan.pdf is not a readable PDF" in result.stderr
     dossier = (tmp_path / "cnil" / f"{ref}-dossier-cnil.pdf").read_bytes()
     whole = flat(pdf_text(dossier))
-    assert "Demande d'accès" in whole and "scan.pdf" in whole  # listed on the proofs page
+    assert "Demande d’accès" in whole and "scan.pdf" in whole  # listed on the proofs page
 
 
 def test_reply_id(runner, tmp_path):

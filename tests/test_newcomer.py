@@ -9,6 +9,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from dsar.app import App
 from dsar.cli import cli
 
 from .conftest import flat, pdf_text
@@ -163,7 +164,6 @@ def test_generate_ends_with_what_to_do_next(runner, tmp_path):
 
 def test_the_cnil_dossier_lists_its_steps_in_french(runner, tmp_path, dsar_home):
     from dsar import followup
-    from dsar.journal import Journal
 
     made = runner.invoke(
         cli,
@@ -192,8 +192,8 @@ def test_the_cnil_dossier_lists_its_steps_in_french(runner, tmp_path, dsar_home)
         ["answer", reference, "--state", "partial", "--on", "2026-02-20"],
     ):
         assert runner.invoke(cli, ["--ui-lang", "en", *args]).exit_code == 0
-    with Journal(dsar_home / "journal.sqlite3") as journal:
-        page = followup.proofs_html(journal, reference)
+    with App() as app:
+        page = followup.proofs_html(app.journal, reference, app.templates)
     for step in ("généré", "envoyé", "réponse\u00a0: partielle", "preuve d&#x27;envoi"):
         assert f">{step}<" in page or f"<li>{step} :" in page, step
     assert ">answer:partial<" not in page and ">generated<" not in page

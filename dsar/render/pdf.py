@@ -83,13 +83,22 @@ class PdfRenderer:
     def section(self, letter: Letter, extra: dict | None = None, anchor: str = "letter") -> str:
         """One letter's HTML; several make one document in batches."""
         ctx = context(letter.request) | (extra or {})
-        ctx.update(subject=letter.subject, body=Markup(letter.body_html), anchor=anchor)
+        # body and annex are our own autoescaped output
+        ctx.update(
+            subject=letter.subject,
+            body=Markup(letter.body_html),
+            annex=Markup(letter.annex_html),
+            anchor=anchor,
+        )
         return self.env.get_template("letter.html.j2").render(ctx)
 
-    def document(self, sections: list[str], lang: str = "fr", title: str = "dsar") -> str:
-        # sections are our own autoescaped output
+    def document(
+        self, sections: list[str], lang: str = "fr", title: str = "dsar", *, several: bool = False
+    ) -> str:
+        """One document; `several` when it holds several letters (page numbers then
+        cannot be counted per letter by CSS: the reference alone stands on each page)."""
         return self.env.get_template("page.html.j2").render(
-            sections=[Markup(s) for s in sections], lang=lang, title=title
+            sections=[Markup(s) for s in sections], lang=lang, title=title, several=several
         )
 
     def html(self, letter: Letter, extra: dict | None = None) -> str:
@@ -103,7 +112,9 @@ class PdfRenderer:
         back into one PDF per letter by the anchor each letter starts with."""
         anchored = [s.replace('id="letter"', f'id="letter-{i}"', 1) for i, s in enumerate(sections)]
         document = self._weasyprint.HTML(
-            string=self.document(anchored, lang), base_url=self.base_url, url_fetcher=self.fetcher
+            string=self.document(anchored, lang, several=True),
+            base_url=self.base_url,
+            url_fetcher=self.fetcher,
         ).render(font_config=self.font_config)
         owner: list[int | None] = []
         for page in document.pages:

@@ -85,7 +85,9 @@ def _lines(text: str) -> list[str]:
 
 def html_to_text(html: str) -> str:
     parser = _Collector()
-    parser.feed(html)
+    # word joiners keep citations whole in the PDF (letters.keep_citations); plain text
+    # wraps on spaces only, so they would only get in a reader's search
+    parser.feed(html.replace("\u2060", ""))
     parser.close()
     parser._flush()
     out: list[str] = []
