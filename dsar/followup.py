@@ -170,22 +170,22 @@ STEPS_FR = {
     "extension": "prolongation notifiée",
     "reminded": "relancé",
     "complained": "plainte à la CNIL",
-    "send-failed": "échec de l'envoi",
-    "proof": "preuve d'envoi conservée",
+    "send-failed": "échec de l’envoi",
+    "proof": "preuve d’envoi conservée",
     "e-mail-rebuilt": "courriel refait avant envoi",
 }
 ANSWERS_FR = {
     "answered": "répondu",
     "partial": "partielle",
     "refused": "refusée",
-    "id-requested": "pièce d'identité demandée",
+    "id-requested": "pièce d’identité demandée",
     "closed": "close",
 }
 ROLES_FR = {
     "pdf": "lettre (PDF)",
     "email": "courriel",
     "reply": "réponse",
-    "proof": "preuve d'envoi",
+    "proof": "preuve d’envoi",
 }
 
 

@@ -194,8 +194,8 @@ def test_the_cnil_dossier_lists_its_steps_in_french(runner, tmp_path, dsar_home)
         assert runner.invoke(cli, ["--ui-lang", "en", *args]).exit_code == 0
     with App() as app:
         page = followup.proofs_html(app.journal, reference, app.templates)
-    for step in ("généré", "envoyé", "réponse\u00a0: partielle", "preuve d&#x27;envoi"):
-        assert f">{step}<" in page or f"<li>{step} :" in page, step
+    for step in ("généré", "envoyé", "réponse\u00a0: partielle", "preuve d’envoi"):
+        assert f">{step}<" in page or f"<li>{step}&nbsp;:" in page, step
     assert ">answer:partial<" not in page and ">generated<" not in page
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import os
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from dsar import fields, registry
+from dsar import clock, fields, registry
 from dsar.app import App
 from dsar.errors import DsarError, InputError
 from dsar.web import guard, server
@@ -256,7 +256,12 @@ def test_reminder_and_cnil_dossier_are_one_click_each(client):
     assert reminded.status_code == 303, re.findall(r"class=\"error\">([^<]*)", reminded.text)
     page = client.get(reminded.headers["location"]).text
     assert "Télécharger le PDF" in page and f'href="/requests/{reference}"' in page
-    complained = client.post(f"/requests/{reference}/complain", data={"csrf": page_csrf(client)})
+    early = client.post(f"/requests/{reference}/complain", data={"csrf": page_csrf(client)})
+    assert "the complaint may go from" in html.unescape(early.text)  # the reminder's 15 days
+    with clock.fixed(date.today() + timedelta(days=20)):
+        complained = client.post(
+            f"/requests/{reference}/complain", data={"csrf": page_csrf(client)}
+        )
     assert complained.status_code == 303, complained.text
     page = client.get(complained.headers["location"]).text
     dossier = re.search(
@@ -403,10 +408,14 @@ def test_writing_the_same_letter_again_replaces_its_draft_but_never_a_sent_one(c
         "phone": "06 12 34 56 78",
     }
     first = client.post("/letters/new", data=letter)
-    again = client.post("/letters/new", data={**letter, "letter_lang": "en"})
-    assert first.status_code == again.status_code == 303
+    again = client.post("/letters/new", data=letter)
+    english = client.post("/letters/new", data={**letter, "letter_lang": "en"})
+    assert first.status_code == again.status_code == english.status_code == 303
     assert first.headers["location"] == again.headers["location"]  # the same request
-    reference = first.headers["location"].split("ref=")[1]
+    # fr and en letters of one request never share files: the English one is its own
+    assert english.headers["location"] != first.headers["location"]
+    reference = english.headers["location"].split("ref=")[1]
+    letter = {**letter, "letter_lang": "en"}
     with App() as app:
         assert app.show(reference).request.lang == "en"
         app.sent(reference, date.today().isoformat())
