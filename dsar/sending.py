@@ -105,9 +105,13 @@ class Smtp:
     ) -> None:
         """Send one message; raise PermanentFailure (5xx) or TemporaryFailure (4xx, drops).
 
-        `handed_over` runs once the whole message, final dot included, is on the wire and
-        before the server's reply is read: the journal records it there, so a process
-        killed while the server accepts the message does not send it again.
+        `handed_over` runs just before the message and its final dot go on the wire: the
+        journal records it there, so a process killed while the server accepts the
+        message never sends it again. Recorded after the write instead, a kill between the
+        write and the commit (an fsync: milliseconds) sent the message twice on the next
+        run; recorded before, the only window left is the write call itself, and what it
+        can cost is one message shown as "handed-over (unconfirmed)", never a duplicate.
+        An error during the write is a temporary failure: the retry marks it sending again.
         """
         if (
             self.connection is None
@@ -126,8 +130,8 @@ class Smtp:
             data = smtplib._quote_periods(message)
             if not data.endswith(b"\r\n"):
                 data += b"\r\n"
-            connection.send(data + b".\r\n")
             handed_over()
+            connection.send(data + b".\r\n")
             self._expect(connection.getreply(), (250,))
         except SmtpFailure:
             self._reset()
