@@ -33,7 +33,7 @@ from .registry import Registry
 from .render import assemble, mail
 from .render import html as page
 from .render.pdf import PdfRenderer
-from .results import BatchResult, ManifestRow
+from .results import NO_RECIPIENT_EMAIL, BatchResult, ManifestRow
 from .safety import csv_cell, safe_child
 from .vocabulary import MAIL_TO_SEND, output_name
 
@@ -319,7 +319,7 @@ def run(
                 if "email" in options.formats:
                     email = _email(letter, item, options, result)
                     if request.recipient_email is None:
-                        row.email_status = "no recipient e-mail in the registry"
+                        row.email_status = NO_RECIPIENT_EMAIL
                 if state is not None and not (wants_pdf or wants_html or options.force):
                     # done by an earlier run: only an unsent e-mail whose content changed
                     # is redone (journal.queue decides, under the group's write lock)

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from . import fields, letters
 from .errors import InputError
 from .files import check_free, write_private
-from .i18n import _
+from .i18n import N_, _
 from .identify import parties_named
 from .models import Broker, Contact, Evidence, Letter, Mandate, Request, Requester
 from .registry import Registry
@@ -237,10 +237,18 @@ def recipient_wishes(request: Request, formats: tuple[str, ...]) -> list[str]:
         where = f" ({broker.webform})" if broker.medium == "webform" and broker.webform else ""
         lines.append(
             _("{name} asks for requests by {medium}{where}.").format(
-                name=broker.name, medium=broker.medium, where=where
+                name=broker.name, medium=_(MEDIUM_NAMES[broker.medium]), where=where
             )
         )
     return lines
+
+
+MEDIUM_NAMES = {
+    "email": N_("e-mail"),
+    "letter": N_("letter"),
+    "fax": N_("fax"),
+    "webform": N_("web form"),
+}
 
 
 def is_french_organisation(broker: Broker) -> bool:
@@ -333,18 +341,22 @@ def gap_advice(letter: Letter, registry: Registry) -> list[str]:
         ).format(slug=broker.slug)
     )
     if broker.kind != "party":
-        parties = ([request.campaign_party] if request.campaign_party else []) or (
-            registry.parties_using(broker.slug)
+        why = _(
+            "Write also to the party that ordered the campaign: it stays responsible and must "
+            "obtain the origin of your data from its provider:"
         )
-        if parties:
-            names = ", ".join(p.slug for p in parties[:6])
+        if request.campaign_party:
+            command = f"dsar generate --broker {request.campaign_party.slug}"
+            lines.append(f"  {why} {command}")
+        elif parties := registry.parties_using(broker.slug):
+            # the message does not say which party: name them all, choose none for the person
             lines.append(
                 "  "
+                + why
+                + " "
                 + _(
-                    "Write also to the party that ordered the campaign: it stays responsible "
-                    "and must obtain the origin of your data from its provider: dsar generate "
-                    "--broker {slug}  (parties known to use {name}: {names})"
-                ).format(slug=parties[0].slug, name=broker.name, names=names)
+                    "dsar generate --broker PARTY, PARTY one of those known to use {name}: {names}"
+                ).format(name=broker.name, names=", ".join(p.slug for p in parties))
             )
     return lines
 

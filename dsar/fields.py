@@ -56,10 +56,11 @@ def email(value: str, field: str = "email") -> str:
     try:
         result = email_validator.validate_email(value.strip(), check_deliverability=False)
     except email_validator.EmailNotValidError as exc:
-        raise InputError(
-            field,
-            _("'{value}' is not a valid e-mail address: {reason}").format(value=value, reason=exc),
-        ) from None
+        # the library's reason is English only: the French leaves it out, the shape stays
+        said = _(
+            "'{value}' is not a valid e-mail address ({reason}); write it like name@example.org"
+        )
+        raise InputError(field, said.format(value=value, reason=exc)) from None
     return result.normalized
 
 

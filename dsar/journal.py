@@ -283,24 +283,25 @@ def _claim_alive(claimed_by: str | None, claimed_at: str | None) -> bool:
 
 
 def next_step(entry: Entry, as_of: date) -> str:
-    """What the person does next, in words."""
+    """What the person does next, in words, in the person's language."""
     ref, state = entry.reference, entry.state(as_of)
     if entry.kind != "request":
-        return "nothing: a follow-up letter is tracked on the request it follows"
-    return {
-        "draft": f"send it, then record it: dsar sent {ref} --on YYYY-MM-DD",
-        "sent": f"wait for the answer, due by {entry.deadline}",
-        "received": f"wait for the answer, due by {entry.deadline}",
-        "extended": f"wait for the answer, due by {entry.deadline} (extended)",
-        "overdue": f"no answer in time: dsar remind {ref}",
-        "reminded": f"wait until {entry.final_deadline}, then: dsar complain {ref} --out DIR",
-        "id-requested": f"answer the ID demand: dsar reply-id {ref}",
-        "partial": f"follow up: dsar remind {ref}",
-        "refused": f"complain to the CNIL: dsar complain {ref} --out DIR",
-        "answered": "nothing: the request was answered",
-        "closed": "nothing: the request is closed",
-        "complained": "wait for the CNIL's answer",
-    }.get(state, "")
+        return _("nothing: a follow-up letter is tracked on the request it follows")
+    steps = {
+        "draft": _("send it, then record it: dsar sent {ref} --on YYYY-MM-DD"),
+        "sent": _("wait for the answer, due by {deadline}"),
+        "received": _("wait for the answer, due by {deadline}"),
+        "extended": _("wait for the answer, due by {deadline} (extended)"),
+        "overdue": _("no answer in time: dsar remind {ref}"),
+        "reminded": _("wait until {final}, then: dsar complain {ref} --out DIR"),
+        "id-requested": _("answer the ID demand: dsar reply-id {ref}"),
+        "partial": _("follow up: dsar remind {ref}"),
+        "refused": _("complain to the CNIL: dsar complain {ref} --out DIR"),
+        "answered": _("nothing: the request was answered"),
+        "closed": _("nothing: the request is closed"),
+        "complained": _("wait for the CNIL's answer"),
+    }
+    return steps.get(state, "").format(ref=ref, deadline=entry.deadline, final=entry.final_deadline)
 
 
 def _date(value: str | None) -> date | None:
@@ -685,8 +686,9 @@ class Journal:
         entry = self.entry(reference)
         if entry.stored_state != "draft":
             raise DsarError(
-                f"{reference} is {entry.stored_state}, not a draft: it stays in the journal "
-                "as evidence"
+                _(
+                    "{reference} is not a draft ({state}): it stays in the journal as evidence"
+                ).format(reference=reference, state=entry.stored_state)
             )
         files = [path for _, path, _ in self.files(reference)]
         with self.transaction() as db:
@@ -694,7 +696,11 @@ class Journal:
                 "SELECT status FROM outbox WHERE reference = ?", (reference,)
             ).fetchone()
             if outbox and outbox[0] not in ("queued", "deferred", "failed"):
-                raise DsarError(f"{reference}: its e-mail is {outbox[0]}; it stays as evidence")
+                raise DsarError(
+                    _("{reference}: its e-mail is {status}; it stays as evidence").format(
+                        reference=reference, status=outbox[0]
+                    )
+                )
             for table in ("outbox", "files", "events", "requests"):
                 db.execute(f"DELETE FROM {table} WHERE reference = ?", (reference,))
         return files
