@@ -155,9 +155,10 @@ def complaint(
     final = entry.final_deadline
     if final and on <= final and not force:
         raise DsarError(
-            f"{reference}: the reminder gave until {final} to answer; the complaint may go "
-            f"from {final + timedelta(days=1)} (dsar complain {reference} --on "
-            f"{final + timedelta(days=1)}), or now with --force"
+            _(
+                "{reference}: the reminder gave until {final} to answer; the complaint may go "
+                "from {day} (dsar complain {reference} --on {day}), or now with --force"
+            ).format(reference=reference, final=final, day=final + timedelta(days=1))
         )
     original = journal.request(reference)
     replies = [path.name for role, path, _ in journal.files(reference, "reply")]
