@@ -79,7 +79,7 @@ CORE = {
         "À ma connaissance, je n’ai jamais donné",
         "Vous pouvez me retrouver par mon numéro 06 12 34 56 78 (+33 6 12 34 56 78 ; +33612345678),"
         " par mon adresse camille@example.org et par les données que vous détenez déjà",
-        "envoyez un code à ce numéro",
+        "En cas de doute raisonnable sur mon identité, envoyez un code à ce numéro",
         "l’adresse postale que vous détenez",
         "Une pièce d’identité n’est ni nécessaire ni proportionnée",
         "responsable du traitement, responsable conjoint ou sous",  # sous-|traitant may break
@@ -95,7 +95,7 @@ CORE = {
         "To my knowledge, I never gave",
         "You can find me in your files by my number +33 6 12 34 56 78 (+33612345678),"
         " by my address camille@example.org and by the data you already hold",
-        "send a code to this number",
+        "If you have reasonable doubts about my identity, send a code to this number",
         "the postal address you already hold",
         "An identity document is neither necessary nor proportionate",
         "controller, joint controller or processor",
