@@ -664,3 +664,22 @@ def test_reminder_after_a_notified_extension_does_not_say_one_month(runner, tmp_
     assert again.exit_code == 1
     assert "already reminded on 2026-05-20" in again.stderr and "2026-06-04" in again.stderr
     assert "has not passed" not in again.stderr
+
+
+def test_complaint_against_a_processor_names_its_own_breach(runner, tmp_path):
+    """CM.com says it is a processor: it owes no Art. 14 notice, but must help the
+    controller answer (28(3)(e)); the complaint says so rather than cite Art. 14."""
+    args = replace_args(COMMAND, {"--broker": "cm-com"})
+    result = invoke(runner, [*args, "--out", str(tmp_path / "o")])
+    ref = next(
+        line.split()[1] for line in result.output.splitlines() if line.startswith("reference")
+    )
+    sent(runner, ref)
+    cnil = tmp_path / "cnil"
+    invoke(runner, ["complain", ref, "--out", str(cnil), "--on", "2026-03-20", "--force"])
+    complaint = flat(
+        pdf_text(next(p for p in cnil.iterdir() if "dossier" not in p.name).read_bytes())
+    )
+    assert "ni transmise au responsable du traitement" in complaint
+    assert "(art. 28(3)(e))" in complaint
+    assert "(art. 14(2)(f) et 14(3)(b))" not in complaint
