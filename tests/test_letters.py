@@ -683,3 +683,4 @@ def test_complaint_against_a_processor_names_its_own_breach(runner, tmp_path):
     assert "ni transmise au responsable du traitement" in complaint
     assert "(art. 28(3)(e))" in complaint
     assert "(art. 14(2)(f) et 14(3)(b))" not in complaint
+    assert "sans base légale démontrée" not in complaint  # the controller's to show
