@@ -315,6 +315,7 @@ class App:
             ),
             extra=extra,
             kind=kind,
+            env=self.templates,
         )
         return result_type(
             written=list(written.files.values()),
@@ -365,8 +366,8 @@ class App:
         given, else in result.warnings.
         """
         chosen = parse_formats(formats)
-        if not set(chosen) <= {"pdf", "email", "labels"}:
-            raise UsageError(_("--format for a batch is pdf, email and/or labels"))
+        if not set(chosen) <= {"pdf", "email", "html", "labels"}:
+            raise UsageError(_("--format for a batch is pdf, email, html and/or labels"))
         if dry_run and not send:
             raise UsageError(
                 "--dry-run shows what --send would send: give both (without --send nothing is sent)"
@@ -733,7 +734,10 @@ class App:
             ).format(name=name)
             for name in result.left_out
         ]
-        result.warnings += [f"to add: {item['what']}: {item['how']}" for item in extra["to_add"]]
+        result.warnings += [
+            _("to add: {what}: {how}").format(what=item["what"], how=item["how"])
+            for item in extra["to_add"]
+        ]
         return result
 
     def status(

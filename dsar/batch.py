@@ -2,9 +2,12 @@
 e-mails out. Resumable: a request already in the journal with its files is not redone.
 
 PDF rendering runs in worker processes (forkserver, recycled every few chunks because
-WeasyPrint's native side grows a few kB per document), each laying out chunks of
-letters as one document. At most a few chunks are in flight, so memory stays flat
-however long the CSV.
+WeasyPrint's native side grows a few kB per document). A worker lays out a chunk of
+letters' one-page cores as one document, lays out the legal annex once for each
+(recipient kind, right, language) it meets, and joins each core to the annex with
+pikepdf, stamping every page's reference and "page N/M" (render/assemble.py): a letter
+costs one page of layout, not three. At most a few chunks are in flight, so memory
+stays flat however long the CSV.
 """
 
 from __future__ import annotations
@@ -22,14 +25,15 @@ from pathlib import Path
 
 from . import clock, compose, labels, letters, members
 from .errors import AmbiguousBroker, DsarError, OutputExists, UnknownBroker
-from .files import make_private_dir, write_private
+from .files import make_private_dir, sync, write_private, written
 from .i18n import _
 from .journal import Journal
 from .models import Association, Broker, Letter
 from .registry import Registry
 from .render import assemble, mail
+from .render import html as page
 from .render.pdf import PdfRenderer
-from .results import BatchResult, ManifestRow
+from .results import NO_RECIPIENT_EMAIL, BatchResult, ManifestRow
 from .safety import csv_cell, safe_child
 from .vocabulary import MAIL_TO_SEND, output_name
 
@@ -135,6 +139,7 @@ def check_recipients(
 # ------------------------------------------------------------------ PDF workers
 
 _worker_renderer = None
+_worker_annexes: dict[tuple[str, str], object] = {}  # (lang, annex HTML) -> open pikepdf
 
 
 def _init_worker(roots: list[str]) -> None:
@@ -143,9 +148,29 @@ def _init_worker(roots: list[str]) -> None:
     _worker_renderer = PdfRenderer(letters.environment(paths), paths)
 
 
-def _render_chunk(task: tuple[list[str], str]) -> list[bytes]:
-    sections, lang = task
-    return _worker_renderer.render_chunk(sections, lang)
+def _annex(annex_html: str, lang: str):
+    """The annex PDF, laid out once per worker process for each annex a batch uses."""
+    import pikepdf
+
+    key = (lang, annex_html)
+    if key not in _worker_annexes:
+        data = _worker_renderer.render_annex(annex_html, lang)
+        _worker_annexes[key] = pikepdf.open(io.BytesIO(data))
+    return _worker_annexes[key]
+
+
+def _render_chunk(task: tuple[list[str], list[str], str, str]) -> list[bytes]:
+    """Cores laid out as one document; each letter = its core pages + the annex, stamped."""
+    import pikepdf
+
+    sections, references, annex_html, lang = task
+    data, ranges = _worker_renderer.render_cores(sections, lang)
+    annex = _annex(annex_html, lang)
+    with pikepdf.open(io.BytesIO(data)) as cores:
+        return [
+            assemble.batch_letter(cores, pages, annex, reference)
+            for pages, reference in zip(ranges, references, strict=True)
+        ]
 
 
 class PdfPool:
@@ -154,7 +179,7 @@ class PdfPool:
     def __init__(self, workers: int, roots: tuple[Path, ...]):
         context = multiprocessing.get_context("forkserver")
         # workers fork from a server that has already imported WeasyPrint (~1 s each)
-        context.set_forkserver_preload(["dsar.render.pdf", "weasyprint"])
+        context.set_forkserver_preload(["dsar.render.pdf", "weasyprint", "pikepdf"])
         self.pool = context.Pool(
             workers,
             _init_worker,
@@ -164,8 +189,8 @@ class PdfPool:
         self.in_flight: deque = deque()
         self.limit = workers * 2
 
-    def submit(self, sections: list[str], lang: str, payload) -> Iterator:
-        self.in_flight.append((self.pool.apply_async(_render_chunk, ((sections, lang),)), payload))
+    def submit(self, task: tuple, payload) -> Iterator:
+        self.in_flight.append((self.pool.apply_async(_render_chunk, (task,)), payload))
         while len(self.in_flight) > self.limit:
             yield self._next()
 
@@ -199,11 +224,22 @@ def run(
     check_manifest(options.out_dir / "manifest.csv", force=options.force)
     roots = options.templates or letters.template_roots()
     env = letters.environment(roots)
-    html_renderer = PdfRenderer(env, list(roots)) if "pdf" in options.formats else None
     pool = PdfPool(options.workers, roots) if "pdf" in options.formats else None
-    chunk: list[tuple[str, Letter, ManifestRow]] = []
+    # letters wait in a chunk per annex (recipient kind, right, language): one chunk's
+    # cores are laid out together and joined to the same annex
+    chunks: dict[str, list[tuple[str, Letter, ManifestRow]]] = {}
     addresses: list[tuple[str, str, str]] = []  # reference, member, recipient's address block
     make_private_dir(options.out_dir)
+
+    def submit(annex_html: str) -> Iterator:
+        chunk = chunks.pop(annex_html)
+        task = (
+            [c[0] for c in chunk],
+            [c[1].request.reference for c in chunk],
+            annex_html,
+            options.lang,
+        )
+        return pool.submit(task, chunk)
 
     def store(done) -> None:
         pdfs, items = done
@@ -211,121 +247,137 @@ def run(
             path = options.out_dir / output_name(
                 letter.request.reference, letter.request.broker.slug, "pdf"
             )
-            write_private(path, data, overwrite=True)
+            write_private(path, data, overwrite=True, durable=False)  # sync() at the end
             manifest_row.pdf = path.name
             journal.add_file(letter.request.reference, "pdf", path)
             progress(1)
 
     try:
-        for item in members.read(csv_path, options.columns):
-            if isinstance(item, members.BadRow):
-                result.bad_rows.append(item)
-                progress(1)
-                if options.strict:
-                    raise DsarError(
-                        _("{path}: {problem} (stopped: --strict)").format(
-                            path=csv_path, problem=item
+        # one journal transaction per 100 rows, not two per row (the e-mail rate's bound);
+        # nothing is sent from inside it: send_outbox claims each message in its own commit
+        with journal.grouped() as tick:
+            for item in members.read(csv_path, options.columns):
+                tick()
+                if isinstance(item, members.BadRow):
+                    result.bad_rows.append(item)
+                    progress(1)
+                    if options.strict:
+                        raise DsarError(
+                            _("{path}: {problem} (stopped: --strict)").format(
+                                path=csv_path, problem=item
+                            )
                         )
+                    continue
+                try:
+                    request = compose.build_request(
+                        registry,
+                        item.broker or options.broker or "",
+                        item.requester,
+                        item.evidence,
+                        right=options.right,
+                        lang=options.lang,
+                        letter_date=options.letter_date,
+                        mandate=members.mandate(options.association, item),
+                        to_email=options.to_email,
+                        to_address=options.to_address,
                     )
-                continue
-            try:
-                request = compose.build_request(
-                    registry,
-                    item.broker or options.broker or "",
-                    item.requester,
-                    item.evidence,
-                    right=options.right,
-                    lang=options.lang,
-                    letter_date=options.letter_date,
-                    mandate=members.mandate(options.association, item),
-                    to_email=options.to_email,
-                    to_address=options.to_address,
-                )
-            except (UnknownBroker, AmbiguousBroker) as exc:
-                bad = members.BadRow(item.row, "broker", str(exc), item.requester.name)
-                result.bad_rows.append(bad)
-                progress(1)
-                if options.strict:
-                    raise DsarError(
-                        _("{path}: {problem} (stopped: --strict)").format(
-                            path=csv_path, problem=bad
-                        )
-                    ) from None
-                continue
-            reference = request.reference
-            row = ManifestRow(item.row, request.requester.name, request.broker.slug, reference)
-            result.rows.append(row)
-            if request.recipient_address:
-                addresses.append((reference, request.requester.name, request.recipient_address))
-            else:
-                result.no_address.append(reference)
-            pdf_path = options.out_dir / output_name(reference, request.broker.slug, "pdf")
-            eml_path = options.out_dir / output_name(reference, request.broker.slug, "eml")
-            state = journal.stored_state(reference)
-            if state not in (None, "draft"):
-                # it left (sent, answered...): evidence, never redone, even with --force
-                result.resumed += 1
-                row.pdf = pdf_path.name if "pdf" in options.formats else ""
-                row.eml = eml_path.name if "email" in options.formats else ""
-                progress(1)
-                continue
-            wants_pdf = "pdf" in options.formats and (options.force or not pdf_path.exists())
-            letter = letters.render(request, env)
-            files = {}
-            email = None
-            if "email" in options.formats:
-                email = _email(letter, item, options, result)
-                if request.recipient_email is None:
-                    row.email_status = "no recipient e-mail in the registry"
-            if state is not None and not wants_pdf and not options.force:
-                # done by an earlier run: only an unsent e-mail whose content changed is redone
-                if email and request.recipient_email:
-                    outcome, eml = journal.queue(reference, *email)
-                    if outcome in ("new", "rebuilt"):
-                        write_private(eml_path, eml, overwrite=True)
-                        journal.add_file(reference, "email", eml_path)
-                        result.rebuilt += 1
+                except (UnknownBroker, AmbiguousBroker) as exc:
+                    bad = members.BadRow(item.row, "broker", str(exc), item.requester.name)
+                    result.bad_rows.append(bad)
+                    progress(1)
+                    if options.strict:
+                        raise DsarError(
+                            _("{path}: {problem} (stopped: --strict)").format(
+                                path=csv_path, problem=bad
+                            )
+                        ) from None
+                    continue
+                reference = request.reference
+                row = ManifestRow(item.row, request.requester.name, request.broker.slug, reference)
+                result.rows.append(row)
+                if request.recipient_address:
+                    addresses.append((reference, request.requester.name, request.recipient_address))
+                else:
+                    result.no_address.append(reference)
+                pdf_path = options.out_dir / output_name(reference, request.broker.slug, "pdf")
+                eml_path = options.out_dir / output_name(reference, request.broker.slug, "eml")
+                html_path = options.out_dir / output_name(reference, request.broker.slug, "html")
+                state = journal.stored_state(reference)
+                if state not in (None, "draft"):
+                    # it left (sent, answered...): evidence, never redone, even with --force
+                    result.resumed += 1
+                    row.pdf = pdf_path.name if "pdf" in options.formats else ""
+                    row.eml = eml_path.name if "email" in options.formats else ""
+                    progress(1)
+                    continue
+                # without fsync, a file left empty by a power cut counts as not written
+                wants_pdf = "pdf" in options.formats and (options.force or not written(pdf_path))
+                wants_html = "html" in options.formats and (options.force or not written(html_path))
+                letter = letters.render(request, env)
+                files = {}
+                email = None
+                if "email" in options.formats:
+                    email = _email(letter, item, options, result)
+                    if request.recipient_email is None:
+                        row.email_status = NO_RECIPIENT_EMAIL
+                if state is not None and not (wants_pdf or wants_html or options.force):
+                    # done by an earlier run: only an unsent e-mail whose content changed
+                    # is redone (journal.queue decides, under the group's write lock)
+                    if email and request.recipient_email:
+                        outcome, eml = journal.queue(reference, *email)
+                        if outcome in ("new", "rebuilt"):
+                            write_private(eml_path, eml, overwrite=True, durable=False)
+                            journal.add_file(reference, "email", eml_path)
+                            result.rebuilt += 1
+                        else:
+                            result.resumed += 1
                     else:
                         result.resumed += 1
-                else:
-                    result.resumed += 1
-                row.pdf = pdf_path.name if "pdf" in options.formats else ""
-                row.eml = eml_path.name if "email" in options.formats else ""
-                progress(1)
-                continue
-            if email:
-                write_private(eml_path, email[2], overwrite=True)
-                files["email"] = eml_path
-                row.eml = eml_path.name
-            section = html_renderer.section(letter) if html_renderer else None
-            page_html = html_renderer.document([section], options.lang) if section else None
-            journal.record(
-                request,
-                subject=letter.subject,
-                body_text=letter.body_text,
-                medium=",".join(options.formats),
-                files=files,
-                page_html=page_html,
-            )
-            if email and request.recipient_email:
-                _outcome, eml = journal.queue(reference, *email)
-                if eml != email[2]:  # the message queued earlier stays: the file shows it
-                    write_private(eml_path, eml, overwrite=True)
-                    journal.add_file(reference, "email", eml_path)
-            if not wants_pdf:
-                progress(1)
-            if wants_pdf:
-                chunk.append((section, letter, row))
-                if len(chunk) == CHUNK:
-                    for done in pool.submit([c[0] for c in chunk], options.lang, chunk):
-                        store(done)
-                    chunk = []
-        if chunk:
-            for done in pool.submit([c[0] for c in chunk], options.lang, chunk):
-                store(done)
-        if pool:
-            for done in pool.drain():
-                store(done)
+                    row.pdf = pdf_path.name if "pdf" in options.formats else ""
+                    row.eml = eml_path.name if "email" in options.formats else ""
+                    progress(1)
+                    continue
+                if email:
+                    write_private(eml_path, email[2], overwrite=True, durable=False)
+                    files["email"] = eml_path
+                    row.eml = eml_path.name
+                if "pdf" in options.formats and not wants_pdf:
+                    files["pdf"] = pdf_path  # written by a run whose journal commit was lost
+                    row.pdf = pdf_path.name
+                section = page_html = None
+                if "pdf" in options.formats or "html" in options.formats:
+                    section = page.section(env, letter, annex_apart=True)  # the core
+                    page_html = page.whole(env, letter)
+                if wants_html:
+                    write_private(html_path, page_html, overwrite=True, durable=False)
+                    files["html"] = html_path
+                journal.record(
+                    request,
+                    subject=letter.subject,
+                    body_text=letter.body_text,
+                    medium=",".join(options.formats),
+                    files=files,
+                    page_html=page_html,
+                )
+                if email and request.recipient_email:
+                    _outcome, eml = journal.queue(reference, *email)
+                    if eml != email[2]:  # the message queued earlier stays: the file shows it
+                        write_private(eml_path, eml, overwrite=True, durable=False)
+                        journal.add_file(reference, "email", eml_path)
+                if not wants_pdf:
+                    progress(1)
+                if wants_pdf:
+                    chunk = chunks.setdefault(letter.annex_html, [])
+                    chunk.append((section, letter, row))
+                    if len(chunk) == CHUNK:
+                        for done in submit(letter.annex_html):
+                            store(done)
+            for annex_html in list(chunks):
+                for done in submit(annex_html):
+                    store(done)
+            if pool:
+                for done in pool.drain():
+                    store(done)
     finally:
         if pool:
             pool.close()
@@ -340,6 +392,7 @@ def run(
             name = "print-duplex.pdf" if len(volumes) == 1 else f"print-duplex-{number:03d}.pdf"
             write_private(options.out_dir / name, merge_for_duplex(volume), overwrite=True)
             result.print_files.append(options.out_dir / name)
+    sync()
     return result
 
 

@@ -21,7 +21,7 @@ from .app import App
 from .cli_i18n import TranslatedCommand, TranslatedGroup
 from .errors import DsarError, InputError, UsageError
 from .files import read_text
-from .i18n import _
+from .i18n import N_, _
 from .paths import Paths
 from .results import EXIT_INTERRUPTED, EXIT_OK, LetterResult
 from .safety import plain, printable
@@ -321,7 +321,7 @@ def print_letter(result: LetterResult, files=None) -> None:
     "formats",
     default="pdf,email",
     show_default=True,
-    help="pdf, email, text; comma-separated.",
+    help="pdf, email, text, html (the letter as dsar lays it out, one self-contained file); comma-separated.",
 )
 @click.option(
     "--out",
@@ -382,7 +382,8 @@ def brokers_list(kind, registries):
       dsar brokers list
       dsar brokers list --kind party
     """
-    rows = table(*(_(h) for h in ("slug", "kind", "name", "e-mail", "post", "quality")))
+    headers = (N_("slug"), N_("kind"), N_("name"), N_("e-mail"), N_("post"), N_("quality"))
+    rows = table(*(_(h) for h in headers))
     for broker in open_app(registries).brokers(kind).brokers:
         cells = (
             broker.slug,
@@ -593,7 +594,8 @@ def campaigns(registries):
     Example:
       dsar campaigns
     """
-    headers = ("date", "party", "candidates", "broker", "channel", "volume", "sources")
+    headers = (N_("date"), N_("party"), N_("candidates"), N_("broker"), N_("channel"))
+    headers += (N_("volume"), N_("sources"))
     rows = table(*(_(h) for h in headers))
     for campaign in open_app(registries).campaigns().campaigns:
         cells = (
@@ -700,6 +702,9 @@ def identify_command(text, text_file, sender, when, write_now, out_dir, registri
 # ---------------------------------------------------------------- associations
 
 
+STAGES = {"rows": N_("rows"), "e-mails": N_("e-mails")}  # App's progress stages
+
+
 def progress_bar():
     """Count, rate and time left on stderr (stdout keeps the summary), and the
     App's progress callback that drives it."""
@@ -729,7 +734,7 @@ def progress_bar():
 
     def progress(stage: str, advance: int, total: int | None) -> None:
         if stage not in tasks:
-            tasks[stage] = bar.add_task(stage, total=total)
+            tasks[stage] = bar.add_task(_(STAGES.get(stage, stage)), total=total)
         elif total is not None:
             bar.update(tasks[stage], total=total)
         if advance:
@@ -759,7 +764,8 @@ def progress_bar():
     "formats",
     default="pdf,email",
     show_default=True,
-    help="pdf, email, labels (envelope addresses as CSV for mail merge); comma-separated.",
+    help="pdf, email, html (one self-contained page per letter), labels (envelope addresses "
+    "as CSV for mail merge); comma-separated.",
 )
 @click.option("--right", type=click.Choice(RIGHTS), default="both", show_default=True)
 @click.option("--lang", type=click.Choice(LANGUAGES), default="fr", show_default=True)
@@ -954,7 +960,16 @@ def batch_command(
     if result.sent:
         counted = ", ".join(f"{n} {k}" for k, n in sorted(result.sent.items()))
         click.echo(_("e-mails: {counts}").format(counts=counted))
-    if result.rows and result.emails_asked and not send:
+    written = any(row.reference for row in result.rows)
+    if result.emails_asked and not result.emails_to_send and written and not send:
+        click.echo(
+            _(
+                "No e-mail to send: the recipient has no e-mail address in the registry. Post "
+                "the letters, or add the address (dsar brokers add-contact SLUG --email ADDRESS "
+                "--source WHERE) and run the same command again."
+            )
+        )
+    elif result.emails_to_send and not send:
         click.echo(
             _(
                 "Next: send the e-mails with the same command and --send --smtp-host HOST "
@@ -1097,6 +1112,8 @@ def sent(reference, on, lrar_number, received, message_id, proofs, manifest, for
     )
     for path in result.kept:
         click.echo(_("kept {path}").format(path=path))
+    if on is None:
+        return
     entry = result.entry
     if on is None:
         return
@@ -1144,8 +1161,9 @@ def answer(reference, state, extension, on, reply_files, note):
         return
     for path in result.kept:
         click.echo(_("kept {path}").format(path=path))
-    hint = f"; {result.next_step}" if result.next_step else ""
-    click.echo(f"{reference}: {report.state_name(result.state)}{hint}")
+    said = _("{reference}: {state}; {next}") if result.next_step else _("{reference}: {state}")
+    state = report.state_name(result.state)
+    click.echo(said.format(reference=reference, state=state, next=result.next_step))
 
 
 @cli.command()
@@ -1228,22 +1246,29 @@ def show(reference, as_json):
     def echo(text: str) -> None:  # names and addresses come from outside
         click.echo(printable(text))
 
-    echo(f"{shown['reference']}  {shown['kind']}, {shown['right']}, {shown['state']}")
-    echo(f"to: {recipient['name']} [{recipient['slug']}]")
-    for label in ("email", "postal_address"):
+    kind = _("request") if shown["kind"] == "request" else shown["kind"]
+    right = _(report.RIGHT_NAMES.get(shown["right"], shown["right"]))
+    echo(f"{shown['reference']}  {kind}, {right}, {report.state_name(shown['state'])}")
+    echo(_("to: {name} [{slug}]").format(name=recipient["name"], slug=recipient["slug"]))
+    labels = {"email": _("e-mail: {value}"), "postal_address": _("postal address: {value}")}
+    for label, line in labels.items():
         if recipient[label]:
-            echo(f"  {label.replace('_', ' ')}: {recipient[label]}".replace("\n", ", "))
-    echo(f"letter dated {shown['letter_date']}; subject: {shown['subject']}")
+            echo("  " + line.format(value=recipient[label]).replace("\n", ", "))
+    echo(
+        _("letter dated {date}; subject: {subject}").format(
+            date=shown["letter_date"], subject=shown["subject"]
+        )
+    )
     if shown["deadline"]:
-        echo(f"answer due by {shown['deadline']}")
-    echo("files:")
+        echo(_("answer due by {date}").format(date=shown["deadline"]))
+    echo(_("files:"))
     for file in shown["files"]:
         echo(f"  {file['role']}: {file['path']}\n    sha256 {file['sha256']}")
-    echo("steps:")
+    echo(_("steps:"))
     for step in shown["steps"]:
         detail = f" ({step['detail']})" if step["detail"] else ""
         echo(f"  {step['on'] or step['at'][:10]} {step['what']}{detail}")
-    echo(f"next: {shown['next_step']}")
+    echo(_("next: {step}").format(step=shown["next_step"]))
 
 
 @cli.command()
@@ -1256,9 +1281,9 @@ def forget(reference):
       dsar forget DSAR-28FJ-ZUR7
     """
     result = open_app().forget(reference)
-    click.echo(f"{result.reference}: forgotten")
+    click.echo(_("{reference}: forgotten").format(reference=result.reference))
     for path in result.written:
-        click.echo(f"its file stays on disk: {path}")
+        click.echo(_("its file stays on disk, delete it if you wish: {path}").format(path=path))
 
 
 def follow_up_options(func):
@@ -1381,7 +1406,8 @@ def serve(port, no_browser):
     from .web.server import bind
 
     served = bind(port)
-    click.echo(f"dsar is at {served.url}\n(keep this address to yourself; Ctrl-C stops)")
+    click.echo(_("dsar is at {url}").format(url=served.url))
+    click.echo(_("(keep this address to yourself; Ctrl-C stops)"))
     if not no_browser:
         webbrowser.open(served.url)
     served.run()

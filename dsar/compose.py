@@ -11,7 +11,7 @@ from urllib.parse import quote
 from . import fields, letters
 from .errors import InputError
 from .files import check_free, write_private
-from .i18n import _
+from .i18n import N_, _
 from .identify import parties_named
 from .models import Broker, Contact, Evidence, Letter, Mandate, Request, Requester
 from .registry import Registry
@@ -126,7 +126,7 @@ def output_paths(
     letter: Letter, out_dir: Path, formats: tuple[str, ...], kind: str = "request"
 ) -> dict[str, Path]:
     request = letter.request
-    extension = {"pdf": "pdf", "email": "eml"}
+    extension = {"pdf": "pdf", "email": "eml", "html": "html"}
     return {
         f: out_dir / output_name(request.reference, request.broker.slug, extension[f], kind)
         for f in formats
@@ -143,16 +143,22 @@ def write(
     pdf_renderer=None,
     extra: dict | None = None,
     kind: str = "request",
+    env=None,
 ) -> Written:
-    """Render every requested output first, then write: a failure leaves no partial file."""
+    """Render every requested output first, then write: a failure leaves no partial file.
+    `env` (the Jinja environment) is needed for html without pdf; pdf brings its own."""
+    from .render import html as page
+
     targets = output_paths(letter, out_dir, formats, kind)
     check_free(targets.values(), overwrite=force)
     result = Written()
     # a letter that says it encloses the original (a reminder) encloses it in fact
     enclosed_html = (extra or {}).get("enclosed_html")
-    enclosed = pdf_renderer.render_html(enclosed_html) if enclosed_html and targets else None
+    wants_pdf = "pdf" in targets or "email" in targets
+    enclosed = pdf_renderer.render_html(enclosed_html) if enclosed_html and wants_pdf else None
+    if "pdf" in targets or "html" in targets:
+        result.page_html = page.whole(env or pdf_renderer.env, letter, extra)
     if "pdf" in targets:
-        result.page_html = pdf_renderer.html(letter, extra)
         result.pdf = pdf_renderer.render_html(result.page_html)
         if enclosed:
             from .render import assemble
@@ -163,7 +169,8 @@ def write(
         message = mail.build(letter, attachments)
         result.eml, result.message_id = mail.to_bytes(message), message["Message-ID"]
     for kind, path in targets.items():
-        write_private(path, result.pdf if kind == "pdf" else result.eml, overwrite=force)
+        data = {"pdf": result.pdf, "email": result.eml, "html": result.page_html}[kind]
+        write_private(path, data, overwrite=force)
         result.files[kind] = path
     return result
 
@@ -178,6 +185,7 @@ def write_recorded(
     pdf_renderer=None,
     extra: dict | None = None,
     kind: str = "request",
+    env=None,
 ) -> Written:
     """Write a letter's files and record them; when the journal cannot record them, the
     files just written are removed: no letter is left on disk that the journal does not
@@ -186,7 +194,14 @@ def write_recorded(
     # refuses the redo, would take that evidence with it
     journal.check_recordable(letter.request.reference, ",".join(formats))
     written = write(
-        letter, formats, out_dir, force=force, pdf_renderer=pdf_renderer, extra=extra, kind=kind
+        letter,
+        formats,
+        out_dir,
+        force=force,
+        pdf_renderer=pdf_renderer,
+        extra=extra,
+        kind=kind,
+        env=env,
     )
     try:
         journal.record(
@@ -225,10 +240,18 @@ def recipient_wishes(request: Request, formats: tuple[str, ...]) -> list[str]:
         where = f" ({broker.webform})" if broker.medium == "webform" and broker.webform else ""
         lines.append(
             _("{name} asks for requests by {medium}{where}.").format(
-                name=broker.name, medium=broker.medium, where=where
+                name=broker.name, medium=_(MEDIUM_NAMES[broker.medium]), where=where
             )
         )
     return lines
+
+
+MEDIUM_NAMES = {
+    "email": N_("e-mail"),
+    "letter": N_("letter"),
+    "fax": N_("fax"),
+    "webform": N_("web form"),
+}
 
 
 def is_french_organisation(broker: Broker) -> bool:
@@ -321,18 +344,22 @@ def gap_advice(letter: Letter, registry: Registry) -> list[str]:
         ).format(slug=broker.slug)
     )
     if broker.kind != "party":
-        parties = ([request.campaign_party] if request.campaign_party else []) or (
-            registry.parties_using(broker.slug)
+        why = _(
+            "Write also to the party that ordered the campaign: it stays responsible and must "
+            "obtain the origin of your data from its provider:"
         )
-        if parties:
-            names = ", ".join(p.slug for p in parties[:6])
+        if request.campaign_party:
+            command = f"dsar generate --broker {request.campaign_party.slug}"
+            lines.append(f"  {why} {command}")
+        elif parties := registry.parties_using(broker.slug):
+            # the message does not say which party: name them all, choose none for the person
             lines.append(
                 "  "
+                + why
+                + " "
                 + _(
-                    "Write also to the party that ordered the campaign: it stays responsible "
-                    "and must obtain the origin of your data from its provider: dsar generate "
-                    "--broker {slug}  (parties known to use {name}: {names})"
-                ).format(slug=parties[0].slug, name=broker.name, names=names)
+                    "dsar generate --broker PARTY, PARTY one of those known to use {name}: {names}"
+                ).format(name=broker.name, names=", ".join(p.slug for p in parties))
             )
     return lines
 

@@ -6,6 +6,7 @@ checks serve the command line, the profile, CSV rows and the registry.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date, datetime, time
@@ -55,13 +56,15 @@ def email(value: str, field: str = "email") -> str:
     try:
         result = email_validator.validate_email(value.strip(), check_deliverability=False)
     except email_validator.EmailNotValidError as exc:
-        raise InputError(
-            field,
-            _("'{value}' is not a valid e-mail address: {reason}").format(value=value, reason=exc),
-        ) from None
+        # the library's reason is English only: the French leaves it out, the shape stays
+        said = _(
+            "'{value}' is not a valid e-mail address ({reason}); write it like name@example.org"
+        )
+        raise InputError(field, said.format(value=value, reason=exc)) from None
     return result.normalized
 
 
+@functools.lru_cache(maxsize=1024)  # a batch asks about the same few addresses every message
 def ascii_email(value: str) -> str | None:
     """The address as it may go in a header, or None when it needs SMTPUTF8."""
     result = email_validator.validate_email(value, check_deliverability=False)

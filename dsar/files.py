@@ -26,8 +26,15 @@ def make_private_dir(path: Path) -> None:
         folder.mkdir(mode=0o700, exist_ok=True)
 
 
-def write_private(path: Path, data: bytes | str, *, overwrite: bool = False) -> None:
-    """Write all of `data` or nothing: a crash leaves either the old file or no file."""
+def write_private(
+    path: Path, data: bytes | str, *, overwrite: bool = False, durable: bool = True
+) -> None:
+    """Write all of `data` or nothing: a crash leaves either the old file or no file.
+
+    `durable=False` skips the fsync (4-5 ms a file here): a batch writes thousands of
+    files and calls sync() once at the end; a power cut before that may leave a file
+    empty, which a rerun treats as not written (written()).
+    """
     if isinstance(data, str):
         data = data.encode("utf-8")
     if path.exists() and not overwrite:
@@ -45,11 +52,25 @@ def write_private(path: Path, data: bytes | str, *, overwrite: bool = False) -> 
         with os.fdopen(fd, "wb") as out:
             out.write(data)
             out.flush()
-            os.fsync(out.fileno())
+            if durable:
+                os.fsync(out.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def written(path: Path) -> bool:
+    """A file an earlier run finished: present and not empty."""
+    try:
+        return path.stat().st_size > 0
+    except OSError:
+        return False
+
+
+def sync() -> None:
+    """Flush everything written without fsync to the disk (one call for a whole batch)."""
+    os.sync()
 
 
 def check_free(paths: Iterable[Path], *, overwrite: bool) -> None:

@@ -82,6 +82,18 @@ def reminder(
     is enclosed, and compose.write appends or attaches it."""
     entry = journal.entry(reference)
     _sent(entry)
+    if entry.stored_state == "reminded":
+        # said apart: the deadline has passed, the reminder too has been sent
+        raise DsarError(
+            _(
+                "{reference} was already reminded on {reminded_on}; wait for its final "
+                "deadline ({final_deadline}), then: dsar complain {reference}"
+            ).format(
+                reference=reference,
+                reminded_on=entry.reminded_on,
+                final_deadline=entry.final_deadline,
+            )
+        )
     if entry.state(on) not in REMINDABLE:
         raise DsarError(
             _(
@@ -143,9 +155,10 @@ def complaint(
     final = entry.final_deadline
     if final and on <= final and not force:
         raise DsarError(
-            f"{reference}: the reminder gave until {final} to answer; the complaint may go "
-            f"from {final + timedelta(days=1)} (dsar complain {reference} --on "
-            f"{final + timedelta(days=1)}), or now with --force"
+            _(
+                "{reference}: the reminder gave until {final} to answer; the complaint may go "
+                "from {day} (dsar complain {reference} --on {day}), or now with --force"
+            ).format(reference=reference, final=final, day=final + timedelta(days=1))
         )
     original = journal.request(reference)
     replies = [path.name for role, path, _ in journal.files(reference, "reply")]

@@ -13,7 +13,7 @@ import os
 import re
 import socket
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -283,24 +283,25 @@ def _claim_alive(claimed_by: str | None, claimed_at: str | None) -> bool:
 
 
 def next_step(entry: Entry, as_of: date) -> str:
-    """What the person does next, in words."""
+    """What the person does next, in words, in the person's language."""
     ref, state = entry.reference, entry.state(as_of)
     if entry.kind != "request":
-        return "nothing: a follow-up letter is tracked on the request it follows"
-    return {
-        "draft": f"send it, then record it: dsar sent {ref} --on YYYY-MM-DD",
-        "sent": f"wait for the answer, due by {entry.deadline}",
-        "received": f"wait for the answer, due by {entry.deadline}",
-        "extended": f"wait for the answer, due by {entry.deadline} (extended)",
-        "overdue": f"no answer in time: dsar remind {ref}",
-        "reminded": f"wait until {entry.final_deadline}, then: dsar complain {ref} --out DIR",
-        "id-requested": f"answer the ID demand: dsar reply-id {ref}",
-        "partial": f"follow up: dsar remind {ref}",
-        "refused": f"complain to the CNIL: dsar complain {ref} --out DIR",
-        "answered": "nothing: the request was answered",
-        "closed": "nothing: the request is closed",
-        "complained": "wait for the CNIL's answer",
-    }.get(state, "")
+        return _("nothing: a follow-up letter is tracked on the request it follows")
+    steps = {
+        "draft": _("send it, then record it: dsar sent {ref} --on YYYY-MM-DD"),
+        "sent": _("wait for the answer, due by {deadline}"),
+        "received": _("wait for the answer, due by {deadline}"),
+        "extended": _("wait for the answer, due by {deadline} (extended)"),
+        "overdue": _("no answer in time: dsar remind {ref}"),
+        "reminded": _("wait until {final}, then: dsar complain {ref} --out DIR"),
+        "id-requested": _("answer the ID demand: dsar reply-id {ref}"),
+        "partial": _("follow up: dsar remind {ref}"),
+        "refused": _("complain to the CNIL: dsar complain {ref} --out DIR"),
+        "answered": _("nothing: the request was answered"),
+        "closed": _("nothing: the request is closed"),
+        "complained": _("wait for the CNIL's answer"),
+    }
+    return steps.get(state, "").format(ref=ref, deadline=entry.deadline, final=entry.final_deadline)
 
 
 def _date(value: str | None) -> date | None:
@@ -395,6 +396,16 @@ class Journal:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        if self._grouped:  # inside grouped(): a savepoint, committed with the group
+            self.db.execute("SAVEPOINT unit")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK TO unit")
+                self.db.execute("RELEASE unit")
+                raise
+            self.db.execute("RELEASE unit")
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
@@ -402,6 +413,41 @@ class Journal:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    _grouped = False
+
+    @property
+    def grouping(self) -> bool:
+        """Inside grouped(): what is written now is not yet seen by another process."""
+        return self._grouped
+
+    @contextmanager
+    def grouped(self, every: int = 100) -> Iterator[Callable[[], None]]:
+        """Many writes in few transactions: yields tick(), to call once per unit of work,
+        which commits every `every` units. A commit costs ~0.45 ms here, more than
+        recording a batch letter. Each transaction() inside is a savepoint, whole or
+        undone; an exception commits the whole ones before it is raised on. A killed
+        process loses at most the uncommitted units, which a rerun redoes. Nothing is
+        sent while a group is open: another run sees no claim until the group commits."""
+        if self._grouped:  # already inside a group: that one commits
+            yield lambda: None
+            return
+        count = 0
+
+        def tick() -> None:
+            nonlocal count
+            count += 1
+            if count % every == 0:
+                self.db.execute("COMMIT")
+                self.db.execute("BEGIN IMMEDIATE")
+
+        self.db.execute("BEGIN IMMEDIATE")
+        self._grouped = True
+        try:
+            yield tick
+        finally:
+            self._grouped = False
+            self.db.execute("COMMIT")
 
     # -------------------------------------------------------------- writing
 
@@ -649,8 +695,9 @@ class Journal:
         entry = self.entry(reference)
         if entry.stored_state != "draft":
             raise DsarError(
-                f"{reference} is {entry.stored_state}, not a draft: it stays in the journal "
-                "as evidence"
+                _(
+                    "{reference} is not a draft ({state}): it stays in the journal as evidence"
+                ).format(reference=reference, state=entry.stored_state)
             )
         files = [path for _, path, _ in self.files(reference)]
         with self.transaction() as db:
@@ -658,7 +705,11 @@ class Journal:
                 "SELECT status FROM outbox WHERE reference = ?", (reference,)
             ).fetchone()
             if outbox and outbox[0] not in ("queued", "deferred", "failed"):
-                raise DsarError(f"{reference}: its e-mail is {outbox[0]}; it stays as evidence")
+                raise DsarError(
+                    _("{reference}: its e-mail is {status}; it stays as evidence").format(
+                        reference=reference, status=outbox[0]
+                    )
+                )
             for table in ("outbox", "files", "events", "requests"):
                 db.execute(f"DELETE FROM {table} WHERE reference = ?", (reference,))
         return files

@@ -282,7 +282,7 @@ class Letter:
 
     request: Request
     subject: str
-    body_html: str
-    body_text: str
+    body_html: str  # the per-person core (one page for a request)
+    body_text: str  # core and annex: the e-mail carries the whole letter
     gaps: tuple[str, ...] = field(default=())
     annex_html: str = ""  # the legal annex (first requests): same for every member of a batch

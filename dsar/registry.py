@@ -295,7 +295,12 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.level}: {self.slug}: {self.message}"
+        said = (
+            _("error: {slug}: {message}")
+            if self.level == "error"
+            else _("warning: {slug}: {message}")
+        )
+        return said.format(slug=self.slug, message=self.message)
 
 
 def check(registry: Registry, today: date | None = None) -> list[Finding]:
@@ -308,29 +313,49 @@ def check(registry: Registry, today: date | None = None) -> list[Finding]:
         for label in dict.fromkeys(map(fold, broker.aliases)):
             other = labels.setdefault(label, broker.slug)
             if other != broker.slug:
-                findings.append(Finding("error", broker.slug, f"alias '{label}' is also {other}'s"))
+                findings.append(
+                    Finding(
+                        "error",
+                        broker.slug,
+                        _("alias '{label}' is also {other}'s").format(label=label, other=other),
+                    )
+                )
         other = names.setdefault(fold(broker.name), broker.slug)
         if other != broker.slug:
             # real groups register one legal name per country: ambiguous by name, fine by slug
             findings.append(
-                Finding("warning", broker.slug, f"has the same name as {other}: use the slug")
+                Finding(
+                    "warning",
+                    broker.slug,
+                    _("has the same name as {other}: use the slug").format(other=other),
+                )
             )
     for broker in registry.brokers.values():
         if fold(broker.name) in labels and labels[fold(broker.name)] != broker.slug:
             other = labels[fold(broker.name)]
-            findings.append(Finding("error", broker.slug, f"name is {other}'s alias"))
+            findings.append(
+                Finding("error", broker.slug, _("name is {other}'s alias").format(other=other))
+            )
         for ref in filter(None, (broker.parent, *broker.brokers_used)):
             if ref not in registry.brokers:
-                findings.append(Finding("error", broker.slug, f"refers to unknown slug '{ref}'"))
+                findings.append(
+                    Finding(
+                        "error", broker.slug, _("refers to unknown slug '{ref}'").format(ref=ref)
+                    )
+                )
         if not broker.sources:
             findings.append(
-                Finding("error", broker.slug, "has no sources: say where facts come from")
+                Finding("error", broker.slug, _("has no sources: say where facts come from"))
             )
         findings.extend(_health(broker, today))
     for campaign in registry.campaigns.values():
         for ref in filter(None, (campaign.party, campaign.broker)):
             if ref not in registry.brokers:
-                findings.append(Finding("error", campaign.id, f"refers to unknown slug '{ref}'"))
+                findings.append(
+                    Finding(
+                        "error", campaign.id, _("refers to unknown slug '{ref}'").format(ref=ref)
+                    )
+                )
     return findings
 
 
@@ -338,14 +363,20 @@ def _health(broker: Broker, today: date) -> Iterator[Finding]:
     dated = [s.date for s in broker.sources if s.date]
     if broker.sources and dated and max(int(d[:4]) for d in dated) < today.year - STALE_AFTER_YEARS:
         yield Finding(
-            "warning", broker.slug, f"newest source is from {max(dated)[:4]}: check it is current"
+            "warning",
+            broker.slug,
+            _("newest source is from {year}: check it is current").format(year=max(dated)[:4]),
         )
     if broker.checked is None:
-        yield Finding("warning", broker.slug, "never checked: add 'checked: YYYY-MM-DD'")
+        yield Finding("warning", broker.slug, _("never checked: add 'checked: YYYY-MM-DD'"))
     elif (today - broker.checked).days > 365 * STALE_AFTER_YEARS:
-        yield Finding("warning", broker.slug, f"last checked {broker.checked}: check it again")
+        yield Finding(
+            "warning",
+            broker.slug,
+            _("last checked {date}: check it again").format(date=broker.checked),
+        )
     if broker.kind != "authority" and not (broker.email or broker.postal_address or broker.webform):
-        yield Finding("warning", broker.slug, "no e-mail, postal address or web form known")
+        yield Finding("warning", broker.slug, _("no e-mail, postal address or web form known"))
 
 
 def json_schema() -> dict:

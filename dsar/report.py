@@ -133,7 +133,11 @@ def status_tables(entries: list[Entry], as_of: date) -> list:
             parts.append(Text(f"{entry.reference}: {entry.late_extension_note}", style="yellow"))
     if len(entries) > 1:
         per_state = Counter(e.state(as_of) for e in entries)
-        counted = ", ".join(f"{n} {state_name(s)}" for s, n in sorted(per_state.items()))
+        # "{count} {state}": French reads "brouillon (2)", no plural to agree
+        counted = ", ".join(
+            _("{count} {state}").format(count=n, state=state_name(s))
+            for s, n in sorted(per_state.items())
+        )
         parts.append(Text(_("Per state: {counts}").format(counts=counted)))
         counts = Counter((e.broker, e.state(as_of)) for e in entries)
         summary = Table(title=_("Per broker and state"), header_style="bold")

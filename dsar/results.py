@@ -12,6 +12,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .i18n import _
+
 if TYPE_CHECKING:  # annotations only: this module imports nothing of dsar at run time
     from .identify import Clues
     from .importer import ImportReport
@@ -87,6 +89,10 @@ class ManifestRow:
     email_status: str = ""
 
 
+# a manifest's e-mail status for a letter whose recipient has no e-mail: nothing to send
+NO_RECIPIENT_EMAIL = "no recipient e-mail in the registry"
+
+
 @dataclass(kw_only=True)
 class BatchResult(Result):
     """A batch run. `manifest` is always set and written, even when the run stops."""
@@ -104,6 +110,13 @@ class BatchResult(Result):
     no_address: list[str] = field(default_factory=list)  # references without a postal address
     columns: list[tuple[str, str]] = field(default_factory=list)  # CSV header -> column read
     emails_asked: bool = False
+
+    @property
+    def emails_to_send(self) -> bool:
+        """Whether some letter of this run has an e-mail with somewhere to go."""
+        return self.emails_asked and any(
+            row.reference and row.email_status != NO_RECIPIENT_EMAIL for row in self.rows
+        )
 
 
 # ---------------------------------------------------------------- the journal
@@ -218,9 +231,12 @@ class CheckResult(Result):
     @property
     def summary(self) -> str:
         errors = len(self.errors)
-        return (
-            f"{self.entries} entries, {self.campaigns} campaigns: "
-            f"{errors} error(s), {len(self.findings) - errors} warning(s)"
+        said = _(
+            "{entries} entries, {campaigns} campaigns: {errors} error(s), {warnings} warning(s)"
+        )
+        warnings = len(self.findings) - errors
+        return said.format(
+            entries=self.entries, campaigns=self.campaigns, errors=errors, warnings=warnings
         )
 
 

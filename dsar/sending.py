@@ -1,7 +1,8 @@
 """Sending queued e-mails over SMTP, exactly as the journal's outbox says.
 
-Each message is marked 'sending' in the journal before it leaves and 'sent' as soon
-as the server accepts it, so a run killed at any moment resumes with what is left.
+Each message is claimed ('sending', with this process and the time) in a commit before
+it leaves, and marked 'sent' once the server accepts it, so a run killed at any moment
+resumes with what is left, and two runs at once never send one message twice.
 The journal records a message as handed over the moment its final dot is written,
 before the server's reply is read; the reply then settles it (sent, retry, failed). A
 run killed in between leaves it 'handed-over': it is not sent again (the server had the
@@ -62,16 +63,20 @@ class Smtp:
         self.sleep = sleep
         self._last = 0.0
 
+    @functools.cached_property
+    def _tls(self) -> ssl.SSLContext:
+        # once per run, not per connection: loading the CA store took 78 ms each time
+        return self.settings.ssl_context or ssl.create_default_context()
+
     def _open(self) -> smtplib.SMTP:
         s = self.settings
-        context = s.ssl_context or ssl.create_default_context()
         try:
             if s.security == "ssl":
-                connection = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
+                connection = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._tls)
             else:
                 connection = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
                 if s.security == "starttls":
-                    connection.starttls(context=context)
+                    connection.starttls(context=self._tls)
             # without this, each message waits on a delayed ACK (~40 ms; NOTES.md)
             connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if s.user:
@@ -204,53 +209,84 @@ def send_outbox(
 ) -> Counter:
     """Send each waiting message once: those of `references`, or every one queued.
 
-    Each message is claimed in one transaction before it is sent, so runs at once on one
-    journal, or a run resumed after a kill, never send a message twice. Returns counts
-    of sent, failed, deferred, and 'elsewhere' (being sent by another run).
+    Each message is claimed in a transaction committed before it leaves, so runs at once
+    on one journal, or a run resumed after a kill, never send a message twice. Returns
+    counts of sent, failed, deferred, and 'elsewhere' (being sent by another run).
+
+    Without a rate limit, a message's 'sent' is committed with the next message's claim
+    (two commits a message, not four): only writes that follow a send are grouped, never
+    a claim. A run killed in between leaves it 'handed-over', never sent again.
     """
+    if journal.grouping:
+        # inside a group the claim would be a savepoint no other run sees: it must commit
+        raise RuntimeError("send_outbox inside Journal.grouped(): claims would not commit")
     counts: Counter = Counter()
-    for reference in journal.outbox_waiting(references):
-        claimed = journal.claim(reference)
-        if claimed is None:
-            counts["elsewhere"] += 1
-            continue
-        recipient, eml, attempts = claimed
-        wire = for_the_wire(eml)
-        attempt = attempts
-        while True:
-            attempt += 1
-            journal.outbox_mark(reference, "sending", attempts=attempt)
-            try:
-                smtp.send(
-                    sender_for(reference),
-                    recipient,
-                    wire,
-                    handed_over=functools.partial(journal.outbox_mark, reference, "handed-over"),
-                )
-            except PermanentFailure as exc:
-                journal.outbox_mark(reference, "failed", error=str(exc))
-                counts["failed"] += 1
-                break
-            except ConnectionError as exc:
-                # the server cannot be reached at all: stop, everything left stays queued
-                journal.outbox_mark(reference, "queued", error=str(exc))
-                smtp.close()
-                raise DsarError(
-                    f"{exc}; {counts['sent']} sent, the rest stays queued: "
-                    "run the same command again later"
-                ) from None
-            except TemporaryFailure as exc:
-                if attempt - attempts >= smtp.settings.max_attempts:
-                    journal.outbox_mark(reference, "deferred", error=str(exc))
-                    counts["deferred"] += 1
-                    break
-                # the claim is kept across retries: no other run takes it meanwhile
-                journal.outbox_mark(reference, "sending", error=str(exc))
-                smtp.sleep(smtp.settings.backoff * 2 ** (attempt - attempts - 1))
+    settle_later = smtp.settings.rate_per_minute == 0
+    accepted: list[str] = []  # accepted by the server, 'sent' not yet committed
+
+    def settle(reference: str | None, status: str | None = None, **details) -> None:
+        """The 'sent' marks waiting, with this message's mark, in one commit."""
+        with journal.grouped():
+            for done in accepted:
+                journal.outbox_mark(done, "sent")
+            accepted.clear()
+            if reference is not None:
+                journal.outbox_mark(reference, status, **details)
+
+    def claim(reference: str):
+        with journal.grouped():  # committed on leaving, before the message is sent
+            settle(None)
+            return journal.claim(reference)
+
+    try:
+        for reference in journal.outbox_waiting(references):
+            claimed = claim(reference)
+            if claimed is None:
+                counts["elsewhere"] += 1
                 continue
-            journal.outbox_mark(reference, "sent")
-            counts["sent"] += 1
-            break
-        progress(reference)
-    smtp.close()
+            recipient, eml, attempts = claimed
+            wire = for_the_wire(eml)
+            attempt = attempts
+            while True:
+                attempt += 1
+                try:
+                    smtp.send(
+                        sender_for(reference),
+                        recipient,
+                        wire,
+                        handed_over=functools.partial(
+                            settle, reference, "handed-over", attempts=attempt
+                        ),
+                    )
+                except PermanentFailure as exc:
+                    settle(reference, "failed", error=str(exc), attempts=attempt)
+                    counts["failed"] += 1
+                    break
+                except ConnectionError as exc:
+                    # the server cannot be reached at all: stop, everything left stays queued
+                    settle(reference, "queued", error=str(exc), attempts=attempt)
+                    smtp.close()
+                    raise DsarError(
+                        f"{exc}; {counts['sent']} sent, the rest stays queued: "
+                        "run the same command again later"
+                    ) from None
+                except TemporaryFailure as exc:
+                    if attempt - attempts >= smtp.settings.max_attempts:
+                        settle(reference, "deferred", error=str(exc), attempts=attempt)
+                        counts["deferred"] += 1
+                        break
+                    # the claim is kept (and renewed) across retries: no other run takes it
+                    settle(reference, "sending", error=str(exc), attempts=attempt)
+                    smtp.sleep(smtp.settings.backoff * 2 ** (attempt - attempts - 1))
+                    continue
+                if settle_later:
+                    accepted.append(reference)
+                else:
+                    journal.outbox_mark(reference, "sent")
+                counts["sent"] += 1
+                break
+            progress(reference)
+    finally:
+        settle(None)
+        smtp.close()
     return counts

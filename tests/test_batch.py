@@ -326,3 +326,22 @@ def test_signed_mandate_is_attached_to_the_email(runner, tmp_path, association):
     assert "Membre 0" in pdf_text(attachment.get_content())
     assert "(n° M-00000, joint" in flat(signed.get_body(("plain",)).get_content())
     assert list(parse_eml((out / manifest[1]["eml"]).read_bytes()).iter_attachments()) == []
+
+
+@pytest.mark.parametrize(
+    ("broker", "said", "not_said"),
+    [
+        ("renaissance", "Next: send the e-mails with the same command", "No e-mail to send"),
+        # Selfcontact has no e-mail: --send would be refused, so the next step is not that
+        ("selfcontact", "No e-mail to send: the recipient has no e-mail", "--send"),
+    ],
+)
+def test_batch_suggests_sending_only_e_mails_that_can_leave(
+    runner, tmp_path, dsar_home, broker, said, not_said
+):
+    association = tmp_path / "association.yaml"
+    association.write_text(ASSOCIATION)
+    path = write_csv(tmp_path / "members.csv", [member(1)])
+    args = batch_args(path, association, tmp_path / "out", "--format", "email")
+    result = ok(runner.invoke(cli, [*args, "--broker", broker]))
+    assert said in result.stdout and not_said not in result.stdout

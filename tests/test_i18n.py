@@ -217,3 +217,75 @@ def test_click_itself_is_translated_where_dsar_shows_it(runner):
     assert result.exit_code == 2
     assert "Valeur invalide pour '--channel'" in result.output
     assert click.__name__ == "click"
+
+
+def journal_outputs(runner, lang: str, out: Path) -> dict[str, str]:
+    """What a person reads after a letter: show, the answer line, forget and its refusal."""
+    env = {"LANG": LANGS[lang]}
+    details = ["--name", "C M", "--phone", "0612345678", "--email", "c@example.org"]
+    shown = {}
+    for date, kept in (("2026-01-30", True), ("2026-01-29", False)):
+        made = runner.invoke(
+            cli,
+            [
+                "generate",
+                "--broker",
+                "renaissance",
+                *details,
+                "--format",
+                "email",
+                "--date",
+                date,
+                "--out",
+                str(out),
+            ],
+            env=env,
+        )
+        assert made.exit_code == 0, made.output
+        reference = made.stdout.split("reference ")[1].split()[0]
+        if kept:
+            sent = runner.invoke(cli, ["sent", reference, "--on", "2026-01-31"], env=env)
+            assert sent.exit_code == 0, sent.output
+            for args in (
+                ["answer", reference, "--state", "id-requested", "--on", "2026-02-10"],
+                ["show", reference],
+                ["forget", reference],
+            ):
+                result = runner.invoke(cli, args, env=env)
+                assert result.exit_code == (1 if args[0] == "forget" else 0), result.output
+                shown[args[0]] = result.output.replace(reference, "REF")
+        else:
+            status = runner.invoke(cli, ["status"], env=env)
+            assert status.exit_code == 0, status.output
+            shown["status"] = status.output
+            forgot = runner.invoke(cli, ["forget", reference], env=env)
+            assert forgot.exit_code == 0, forgot.output
+            shown["forget a draft"] = forgot.output.replace(reference, "REF")
+    refused = runner.invoke(cli, ["init", *details[:4], "--email", "nope"], env=env)
+    assert refused.exit_code == 2, refused.output
+    shown["init --email"] = refused.output
+    check = runner.invoke(cli, ["brokers", "check"], env=env)
+    assert check.exit_code == 0, check.output
+    shown["brokers check"] = check.output
+    return shown
+
+
+def test_show_answer_and_forget_speak_the_persons_language(runner, dsar_home, tmp_path):
+    """`show`, `forget` and `brokers check` were English whatever the locale, and an
+    e-mail address was refused with the English reason of the validation library."""
+    english = journal_outputs(runner, "en", tmp_path / "en")
+    (dsar_home / "journal.sqlite3").unlink()
+    french = journal_outputs(runner, "fr", tmp_path / "fr")
+    assert not i18n.missing, f"msgids without French: {sorted(i18n.missing)}"
+    for what, text in french.items():
+        same = {p for p in prose(text) if p in english[what]}
+        assert not same, f"{what}: untranslated: {sorted(same)}"
+    assert "à : Renaissance" in french["show"] and "étapes :" in french["show"]
+    assert "ensuite : pas de réponse dans le délai : dsar remind REF" in french["show"]
+    assert french["answer"].startswith("REF : pièce d'identité demandée ; répondez-y")
+    assert "n'est pas un brouillon" in french["forget"]
+    assert f"Par état{NBSP}: brouillon (1), en retard (1)" in french["status"]  # no plural
+    assert re.search(r"\d+ entrées, \d+ campagnes : 0 erreur", french["brokers check"])
+    # English keeps the validation library's reason; French leaves that English out
+    assert "@-sign" in english["init --email"] and "@-sign" not in french["init --email"]
+    assert "écrivez-la comme nom@example.org" in french["init --email"]

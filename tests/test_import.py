@@ -133,6 +133,11 @@ def test_what_an_imported_recipient_asks_for_is_said(a1_registry, runner, tmp_pa
     assert result.exit_code == 0, result.output
     assert "asks for requests in 'de'; this letter is in 'fr'" in result.stderr
     assert "asks for requests by letter" in result.stderr
+    french = runner.invoke(
+        cli, ["--ui-lang", "fr", "generate", *args, "--format", "email", "--force"]
+    )
+    assert french.exit_code == 0, french.output
+    assert "demande qu'on lui écrive par lettre" in french.stderr  # the medium in French too
     shown = runner.invoke(cli, ["brokers", "show", "a1-austria", "--registry", str(a1_registry)])
     assert shown.exit_code == 0, shown.output
     assert (

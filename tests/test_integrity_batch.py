@@ -10,10 +10,14 @@ import subprocess
 
 import pytest
 
+from dsar import letters
 from dsar.cli import cli
 from dsar.journal import Journal
+from dsar.render import mail
+from dsar.sending import Smtp, SmtpSettings, send_outbox
 
-from .conftest import parse_eml
+from . import smtp_server
+from .conftest import make_request, parse_eml
 from .test_batch import association, batch_args, batch_command, member, smtp, write_csv
 
 __all__ = ["association", "smtp"]  # fixtures shared with test_batch
@@ -90,17 +94,19 @@ def test_a_queued_message_is_rebuilt_when_it_changes_a_sent_one_never(
     assert recorder.count == 2 and set(recorder.received.values()) == {1}
 
 
+@pytest.mark.parametrize("rate", ["600", "0"])
 def test_two_runs_at_once_and_a_sigkill_send_each_message_once(
-    tmp_path, association, smtp, dsar_home
+    tmp_path, association, smtp, dsar_home, rate
 ):
     """Two dsar batch --send on one new journal; one killed with SIGKILL while sending;
     the command again: every member's Message-ID exactly once on the server."""
     controller, recorder = smtp
     members_csv = write_csv(tmp_path / "members.csv", [member(i) for i in range(60)])
     env = {**os.environ, "DSAR_HOME": str(dsar_home)}
-    # paced (600 a minute each) so that both are still sending when one is killed
+    # paced (600 a minute each) so that both are still sending when one is killed; and
+    # unpaced, where a message's 'sent' is committed with the next message's claim
     command = batch_command(members_csv, association, tmp_path / "out", controller.port)
-    command[command.index("--rate") + 1] = "600"
+    command[command.index("--rate") + 1] = rate
     first, second = (
         subprocess.Popen(
             command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
@@ -110,8 +116,8 @@ def test_two_runs_at_once_and_a_sigkill_send_each_message_once(
     for line in first.stderr:  # wait for a line of progress: a message of its own has left
         if line.startswith("e-mail DSAR-") and line.rstrip().endswith(": sent"):
             break
-    else:
-        raise AssertionError(f"the first run sent nothing: exit {first.wait()}")
+    else:  # unpaced, the other run may have claimed every message first
+        assert rate == "0", f"the first run sent nothing: exit {first.wait()}"
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
     first.stderr.close()
@@ -126,6 +132,63 @@ def test_two_runs_at_once_and_a_sigkill_send_each_message_once(
     with Journal(dsar_home / "journal.sqlite3") as journal:
         counts = journal.outbox_counts()
     assert counts.get("sent", 0) + counts.get("handed-over", 0) == 60, counts
+
+
+def _queue_three(journal, shipped, env) -> list[str]:
+    references = []
+    for i in range(3):
+        request = make_request(shipped, phone=f"06 12 34 56 7{i}")
+        letter = letters.render(request, env)
+        message = mail.build(letter)
+        journal.record(request, subject=letter.subject, body_text="b", medium="email")
+        journal.queue(
+            request.reference, message["Message-ID"], f"r{i}@example.org", mail.to_bytes(message)
+        )
+        references.append(request.reference)
+    return references
+
+
+@pytest.mark.parametrize("rate", [0, 6000])
+def test_a_claim_is_committed_before_its_message_leaves(shipped, env, tmp_path, rate):
+    """Without a rate limit 'sent' waits for the next commit, but never a claim: as each
+    message is about to leave, another connection to the journal already sees it claimed
+    by this process, and the message before it settled."""
+    controller, _recorder = smtp_server.start()
+    seen = []
+
+    def sender_for(reference: str) -> str:
+        with Journal(tmp_path / "journal.sqlite") as other:  # as another run would read it
+            row = other.db.execute(
+                "SELECT status, claimed_by FROM outbox WHERE reference = ?", (reference,)
+            ).fetchone()
+            settled = other.outbox_counts()
+        seen.append((row["status"], row["claimed_by"].rpartition(":")[2], settled))
+        return "x@example.org"
+
+    try:
+        with Journal(tmp_path / "journal.sqlite") as journal:
+            _queue_three(journal, shipped, env)
+            settings = SmtpSettings("127.0.0.1", controller.port, "none", rate_per_minute=rate)
+            counts = send_outbox(journal, Smtp(settings), sender_for=sender_for)
+            final = journal.outbox_counts()
+    finally:
+        controller.stop()
+    assert counts == {"sent": 3}
+    assert final == {"sent": 3}
+    assert [(status, pid) for status, pid, _ in seen] == [("sending", str(os.getpid()))] * 3
+    # each message before the one leaving is settled where another run can see it
+    for number, (_status, _pid, settled) in enumerate(seen):
+        assert settled.get("sent", 0) + settled.get("handed-over", 0) == number, settled
+
+
+def test_send_outbox_refuses_to_claim_inside_a_group(shipped, env, tmp_path):
+    """A claim made inside Journal.grouped() would be a savepoint no other run sees."""
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        _queue_three(journal, shipped, env)
+        settings = SmtpSettings("127.0.0.1", 9, "none", rate_per_minute=0)
+        with journal.grouped(), pytest.raises(RuntimeError, match="claims would not commit"):
+            send_outbox(journal, Smtp(settings), sender_for=lambda ref: "x@example.org")
+        assert journal.outbox_counts() == {"queued": 3}
 
 
 # ------------------------------------------------------------------ what a run reports

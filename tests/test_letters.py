@@ -33,6 +33,14 @@ REMOVED = (  # claims that gave the recipient a way to stall, or misstated the l
     "Je n'ai jamais donné",
     "plutôt que l’effacement",  # restriction must not read as opposing erasure
     "rather than immediate erasure",
+    "L. 34-5",  # the CPCE's rule is for commercial prospecting, not political canvassing
+    "Effacement sans délai",  # 17(1) says "dans les meilleurs délais"
+    "exige que l’identification",  # EDPB guidelines do not bind: they state
+    "requires identification to stay",
+    "n’est pas fondé au regard du RGPD",  # a refusal is disputed, not declared void
+    "has no basis in the GDPR",
+    "If I receive no complete answer",
+    "et mon adresse camille@example.org et par",  # "par A et B et par C"
 )
 
 COMMAND = [
@@ -69,9 +77,9 @@ CORE = {
         "Paris, le 30 janvier 2026",
         "envoyé depuis le numéro court 36111",
         "À ma connaissance, je n’ai jamais donné",
-        "Vous pouvez me retrouver par mon numéro 06 12 34 56 78 (+33 6 12 34 56 78 ; +33612345678)",
-        "et par les données que vous détenez déjà",
-        "envoyez un code à ce numéro",
+        "Vous pouvez me retrouver par mon numéro 06 12 34 56 78 (+33 6 12 34 56 78 ; +33612345678),"
+        " par mon adresse camille@example.org et par les données que vous détenez déjà",
+        "En cas de doute raisonnable sur mon identité, envoyez un code à ce numéro",
         "l’adresse postale que vous détenez",
         "Une pièce d’identité n’est ni nécessaire ni proportionnée",
         "responsable du traitement, responsable conjoint ou sous",  # sous-|traitant may break
@@ -85,9 +93,9 @@ CORE = {
         "Paris, 30 January 2026",
         "sent from the short number 36111",
         "To my knowledge, I never gave",
-        "You can find me in your files by my number +33 6 12 34 56 78 (+33612345678)",
-        "and by the data you already hold",
-        "send a code to this number",
+        "You can find me in your files by my number +33 6 12 34 56 78 (+33612345678),"
+        " by my address camille@example.org and by the data you already hold",
+        "If you have reasonable doubts about my identity, send a code to this number",
         "the postal address you already hold",
         "An identity document is neither necessary nor proportionate",
         "controller, joint controller or processor",
@@ -99,16 +107,29 @@ CORE = {
     ),
 }
 ACCESS = {
-    "fr": ("la source précise de mes données", "de me nommer chaque destinataire"),
+    "fr": (
+        "la source précise de mes données",
+        "de me nommer chaque destinataire",
+        "mes droits, dont celui de saisir la CNIL",  # 15(1)(e)-(f), as the annex says
+    ),
     "en": (
         "the specific source of my data",
         "to name every recipient",
         "for each processing operation",
+        "my rights, including the right to complain to the CNIL",
     ),
 }
 ERASURE = {
-    "fr": ("je m’y oppose et retire tout consentement", "liste d’opposition"),
-    "en": ("I object to it and withdraw any consent", "suppression list"),
+    # erasure of everything but the number kept, for that purpose alone, on the suppression
+    # list: no "erase all" beside "keep it" for a broker to pick the one it prefers
+    "fr": (
+        "je m’y oppose et retire tout consentement",
+        "ne garder que mon numéro, sur une liste d’opposition et à cette seule fin",
+    ),
+    "en": (
+        "I object to it and withdraw any consent",
+        "keep only my number, on a suppression list and for that purpose alone",
+    ),
 }
 ANNEX = {
     "fr": (
@@ -166,7 +187,10 @@ ANNEX_ERASURE = {
         "à titre subsidiaire",
         "(art. 21(1))",
         "(art. 7(3))",
-        "17(1)",
+        "Effacement dans les meilleurs délais (art. 17(1))",
+        # unlawful for want of any legal basis: a broker pleading legitimate interest
+        # does not escape 17(1)(d)
+        "faute de base légale démontrée (art. 6(1) et 5(2) : aucun consentement prouvé",
         "(art. 19)",
     ),
     "en": (
@@ -174,7 +198,8 @@ ANNEX_ERASURE = {
         "in the alternative",
         "(Art. 21(1))",
         "(Art. 7(3))",
-        "17(1)",
+        "Erasure without undue delay (Art. 17(1))",
+        "with no legal basis shown (Art. 6(1) and 5(2): no consent proven",
         "(Art. 19)",
     ),
 }
@@ -525,11 +550,14 @@ def test_an_association_that_qualifies_claims_art80_in_mandate_and_letters(runne
         "auprès des seuls organismes suivants",
         "Selfcontact",
         "Reconquête",  # the party the message names
-        "art. 80(1) du RGPD et art. 37 de la loi Informatique et Libertés",
+        # representation: LIL art. 38; which associations qualify: its art. 37 (IV)
+        "art. 80(1) du RGPD et art. 37 et 38 de la loi Informatique et Libertés",
         "association déclarée le 1er mars 2015",
         "article 1984 du Code civil",
     ):
         assert expected in form, expected
+    # an address that starts with the controller's name does not say it twice
+    assert "Reconquête, 10 rue Jean-Goujon" in form and "Reconquête, Reconquête" not in form
     assert "Membre 0" in form and "Fait à" in form and "2026-11-01" not in form  # date blank
 
     letters_out = tmp_path / "batch"
@@ -549,7 +577,10 @@ def test_an_association_that_qualifies_claims_art80_in_mandate_and_letters(runne
     pdf = next(letters_out.rglob("*.pdf"))
     text = flat(pdf_text(pdf.read_bytes()))
     assert "Lyon, le 23 novembre 2026" in text  # the association's town, not the member's
-    assert "peut aussi me représenter devant la CNIL (article 80(1) du RGPD, article 37" in text
+    assert (
+        "peut aussi me représenter devant la CNIL (article 80(1) du RGPD, articles 37 et 38 de la"
+        in text
+    )
     assert "Dominique Durand, présidente, Association Halte aux SMS" in text
 
 
@@ -578,3 +609,78 @@ def test_art80_without_a_declaration_date_is_refused(runner, tmp_path):
     )
     assert result.exit_code == 1 and "qualifies_art80 needs declared_on" in result.stderr
     assert HEADER  # the CSV columns the batch tests share
+
+
+def test_complaint_names_breaches_the_gdpr_gives(runner, tmp_path):
+    """No CPCE L. 34-5 (commercial prospecting only): the missing opt-out is a breach of
+    21(4); the canvassing lacks a legal basis shown, consent or other (the CNIL also
+    weighs legitimate interest)."""
+    args = replace_args(COMMAND, {"--broker": "renaissance", "--sms-text": "Votez pour nous"})
+    result = invoke(runner, [*args, "--out", str(tmp_path / "o")])
+    ref = next(
+        line.split()[1] for line in result.output.splitlines() if line.startswith("reference")
+    )
+    sent(runner, ref)
+    cnil = tmp_path / "cnil"
+    invoke(runner, ["complain", ref, "--out", str(cnil), "--on", "2026-03-20", "--force"])
+    complaint = flat(
+        pdf_text(next(p for p in cnil.iterdir() if "dossier" not in p.name).read_bytes())
+    )
+    for expected in (
+        "au plus tard lors de la première communication (art. 21(4))",
+        "prospection politique sans base légale démontrée : ni consentement prouvé (art. 7(1))",
+        "(art. 14(2)(f) et 14(3)(b))",
+    ):
+        assert expected in complaint, expected
+    for removed in ("L. 34-5", "consentement préalable démontré", "par SMS ou appel automatisé"):
+        assert removed not in complaint, removed
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_reminder_after_a_notified_extension_does_not_say_one_month(runner, tmp_path, lang):
+    ref, _pdf = generate(runner, tmp_path / "o", broker="renaissance", lang=lang)
+    sent(runner, ref, "--received", "2026-02-02")
+    invoke(runner, ["answer", ref, "--extension", "--on", "2026-02-20"])
+    out = tmp_path / "f"
+    result = invoke(
+        runner, ["remind", ref, "--on", "2026-05-20", "--format", "text", "--out", str(out)]
+    )
+    text = flat(result.stdout)
+    expected, removed = {
+        "fr": (
+            "prolongé de deux mois par votre notification du 20 février 2026 (art. 12(3) du RGPD),"
+            " a expiré le 4 mai 2026",
+            "Le délai d’un mois",
+        ),
+        "en": (
+            "extended by two months by your notice of 20 February 2026 (GDPR Art. 12(3)),"
+            " ran out on 4 May 2026",
+            "The one-month period",
+        ),
+    }[lang]
+    assert expected in text and removed not in text
+    # a second reminder is refused with what is true: the first went out, wait for its end
+    again = runner.invoke(cli, ["remind", ref, "--on", "2026-05-25", "--out", str(out)])
+    assert again.exit_code == 1
+    assert "already reminded on 2026-05-20" in again.stderr and "2026-06-04" in again.stderr
+    assert "has not passed" not in again.stderr
+
+
+def test_complaint_against_a_processor_names_its_own_breach(runner, tmp_path):
+    """CM.com says it is a processor: it owes no Art. 14 notice, but must help the
+    controller answer (28(3)(e)); the complaint says so rather than cite Art. 14."""
+    args = replace_args(COMMAND, {"--broker": "cm-com"})
+    result = invoke(runner, [*args, "--out", str(tmp_path / "o")])
+    ref = next(
+        line.split()[1] for line in result.output.splitlines() if line.startswith("reference")
+    )
+    sent(runner, ref)
+    cnil = tmp_path / "cnil"
+    invoke(runner, ["complain", ref, "--out", str(cnil), "--on", "2026-03-20", "--force"])
+    complaint = flat(
+        pdf_text(next(p for p in cnil.iterdir() if "dossier" not in p.name).read_bytes())
+    )
+    assert "ni transmise au responsable du traitement" in complaint
+    assert "(art. 28(3)(e))" in complaint
+    assert "(art. 14(2)(f) et 14(3)(b))" not in complaint
+    assert "sans base légale démontrée" not in complaint  # the controller's to show

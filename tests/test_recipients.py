@@ -180,3 +180,22 @@ def test_an_address_the_person_added_is_theirs_to_vouch_for(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "not verified" not in result.stderr
     assert "Service DPO" in flat(pdf_text(next(tmp_path.glob("*.pdf")).read_bytes()))
+
+
+@pytest.mark.parametrize(
+    ("sender", "said"),
+    [
+        ("Reconquête", "--broker reconquete\n"),
+        # nothing names the party: every party known to use the broker, none chosen for you
+        (None, "--broker PARTY, PARTY one of those known to use Selfcontact: "),
+    ],
+)
+def test_a_broker_letter_points_to_the_party(runner, dsar_home, sender, said, shipped):
+    args = ["generate", "--broker", "selfcontact", "--name", "C M", "--phone", "0612345678"]
+    args += ["--format", "text", *(["--sms-sender", sender] if sender else [])]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert said in result.stderr
+    if sender is None:  # all of them: the list was cut at six and left Renaissance out
+        for party in shipped.parties_using("selfcontact"):
+            assert party.slug in result.stderr

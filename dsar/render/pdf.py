@@ -12,12 +12,11 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import jinja2
-from markupsafe import Markup
 
 from ..errors import DsarError
-from ..letters import context
 from ..models import Letter
 from ..paths import SHIPPED_TEMPLATES
+from . import html as page
 
 log = logging.getLogger(__name__)
 
@@ -80,52 +79,42 @@ class PdfRenderer:
         if not harfbuzz_subset_available():
             log.warning("libharfbuzz-subset0 is missing: PDF rendering will be about 3x slower")
 
-    def section(self, letter: Letter, extra: dict | None = None, anchor: str = "letter") -> str:
-        """One letter's HTML; several make one document in batches."""
-        ctx = context(letter.request) | (extra or {})
-        # body and annex are our own autoescaped output
-        ctx.update(
-            subject=letter.subject,
-            body=Markup(letter.body_html),
-            annex=Markup(letter.annex_html),
-            anchor=anchor,
-        )
-        return self.env.get_template("letter.html.j2").render(ctx)
-
-    def document(
-        self, sections: list[str], lang: str = "fr", title: str = "dsar", *, several: bool = False
-    ) -> str:
-        """One document; `several` when it holds several letters (page numbers then
-        cannot be counted per letter by CSS: the reference alone stands on each page)."""
-        return self.env.get_template("page.html.j2").render(
-            sections=[Markup(s) for s in sections], lang=lang, title=title, several=several
-        )
-
     def html(self, letter: Letter, extra: dict | None = None) -> str:
-        return self.document([self.section(letter, extra)], letter.request.lang, letter.subject)
+        """The whole letter's page (render/html.py builds every page dsar lays out)."""
+        return page.whole(self.env, letter, extra)
 
     def render(self, letter: Letter) -> bytes:
         return self.render_html(self.html(letter))
 
-    def render_chunk(self, sections: list[str], lang: str = "fr") -> list[bytes]:
-        """Lay out several letters as one document (cheaper per letter), then cut it
-        back into one PDF per letter by the anchor each letter starts with."""
+    def render_cores(self, sections: list[str], lang: str = "fr") -> tuple[bytes, list[range]]:
+        """Lay out several letters' cores as one document and write it once (font
+        subsetting and PDF writing are paid per document, not per letter). Returns the
+        PDF and each letter's pages, found by the anchor each letter starts with."""
         anchored = [s.replace('id="letter"', f'id="letter-{i}"', 1) for i, s in enumerate(sections)]
-        document = self._weasyprint.HTML(
-            string=self.document(anchored, lang, several=True),
-            base_url=self.base_url,
-            url_fetcher=self.fetcher,
+        html = page.document(self.env, anchored, lang, stamped=True)
+        document = self._layout(html)
+        # each letter starts a page (page.css) with its anchor on it
+        first = {}
+        for number, laid_out in enumerate(document.pages):
+            for anchor in laid_out.anchors:
+                if anchor.startswith("letter-"):
+                    first.setdefault(int(anchor.rsplit("-", 1)[1]), number)
+        if sorted(first) != list(range(len(sections))) or first[0] != 0:
+            raise DsarError("a batch document lost track of its letters' pages")
+        ends = [first[i + 1] for i in range(len(sections) - 1)] + [len(document.pages)]
+        ranges = [range(first[i], end) for i, end in enumerate(ends)]
+        return document.write_pdf(), ranges
+
+    def render_annex(self, annex_html: str, lang: str = "fr") -> bytes:
+        """The annex alone, without footers: each letter's are stamped on it."""
+        return self.render_html(
+            page.document(self.env, [page.annex_section(annex_html)], lang, stamped=True)
+        )
+
+    def _layout(self, html: str):
+        return self._weasyprint.HTML(
+            string=html, base_url=self.base_url, url_fetcher=self.fetcher
         ).render(font_config=self.font_config)
-        owner: list[int | None] = []
-        for page in document.pages:
-            found = [int(a.rsplit("-", 1)[1]) for a in page.anchors if a.startswith("letter-")]
-            owner.append(min(found) if found else None)  # None: a blank page before a recto
-        return [
-            document.copy(
-                [p for p, o in zip(document.pages, owner, strict=True) if o == index]
-            ).write_pdf()
-            for index in range(len(sections))
-        ]
 
     def render_html(self, html: str) -> bytes:
         document = self._weasyprint.HTML(
