@@ -54,10 +54,11 @@ def speaking(lang: str | None = None) -> Iterator[str]:
     """
     _gettext.bindtextdomain(DOMAIN, str(LOCALEDIR))
     _gettext.textdomain(DOMAIN)
-    saved = os.environ.get("LANGUAGE")
+    saved, before = os.environ.get("LANGUAGE"), _language
     try:
         yield switch(lang)
     finally:
+        activate(before)  # the language spoken before the command, not the one it chose
         if saved is None:
             os.environ.pop("LANGUAGE", None)
         else:

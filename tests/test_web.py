@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from dsar import clock, fields, registry
+from dsar import clock, fields, i18n, registry
 from dsar.app import App
 from dsar.errors import DsarError, InputError
 from dsar.web import guard, server
@@ -142,7 +142,7 @@ def test_errors_appear_beside_their_field_in_the_command_line_words(client):
         "/identify", data={"csrf": page_csrf(client), "sms_text": SMS, "sms_date": "2024-13-45"}
     )
     assert answer.status_code == 400 and "Traceback" not in answer.text
-    with pytest.raises(InputError) as cli_words:
+    with i18n.speaking("fr"), pytest.raises(InputError) as cli_words:  # the page's language
         fields.iso_date("2024-13-45", "date")
     assert error_beside(answer.text, "sms_date") == cli_words.value.reason
 
@@ -157,7 +157,7 @@ def test_a_bad_phone_is_shown_beside_it_and_nothing_is_written(client):
     }
     answer = client.post("/letters/new", data=data)
     assert answer.status_code == 400
-    with pytest.raises(InputError) as cli_words:
+    with i18n.speaking("fr"), pytest.raises(InputError) as cli_words:
         fields.phone("12")
     assert error_beside(answer.text, "phone") == cli_words.value.reason
     assert 'value="Camille Martin"' in answer.text  # what was typed is kept
@@ -212,7 +212,8 @@ def test_a_reply_uploaded_is_kept_by_name_only_as_dsar_answer_keeps_it(client, d
 def test_a_missing_contact_is_filled_from_the_page_but_never_on_a_sent_request(client):
     reference = draft()
     letters = client.get(f"/letters?ref={reference}").text
-    assert "no e-mail address and no postal address known" in letters  # the CLI's words
+    # the command line's words, in the page's language
+    assert "aucune adresse e-mail" in letters and "adresse postale connue" in letters
     form = {"csrf": page_csrf(client), "ref": reference, "to_email": "dpo@selfcontact.example"}
     assert client.post(f"/letters/{reference}/contact", data=form).status_code == 303
     with App() as app:
@@ -257,7 +258,7 @@ def test_reminder_and_cnil_dossier_are_one_click_each(client):
     page = client.get(reminded.headers["location"]).text
     assert "Télécharger le PDF" in page and f'href="/requests/{reference}"' in page
     early = client.post(f"/requests/{reference}/complain", data={"csrf": page_csrf(client)})
-    assert "the complaint may go from" in html.unescape(early.text)  # the reminder's 15 days
+    assert "la plainte peut partir à partir du" in html.unescape(early.text)  # in French
     with clock.fixed(date.today() + timedelta(days=20)):
         complained = client.post(
             f"/requests/{reference}/complain", data={"csrf": page_csrf(client)}
@@ -363,7 +364,7 @@ def test_recording_the_sending_keeps_its_proof_and_starts_the_deadline(client):
         f"/requests/{reference}/sent", data={"csrf": page_csrf(client), "on": "2026-02-30"}
     )
     assert bad.status_code == 400
-    with pytest.raises(InputError) as cli_words:
+    with i18n.speaking("fr"), pytest.raises(InputError) as cli_words:
         fields.iso_date("2026-02-30", "on")
     assert error_beside(bad.text, "sent-on") == cli_words.value.reason
 

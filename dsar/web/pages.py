@@ -26,7 +26,7 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import fields
+from .. import fields, i18n
 from ..app import App
 from ..errors import DsarError, InputError
 from ..paths import Paths
@@ -433,6 +433,24 @@ async def keep_upload(form: Form, name: str, folder: Path) -> Path | None:
     return target
 
 
+class PageLanguage:
+    """The library's own words (errors, identify's reasons, missing-contact advice) in
+    the page's language: the page serves one person, so one language at a time."""
+
+    def __init__(self, app, site: Site):
+        self.app, self.site = app, site
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        before = i18n.language()
+        i18n.activate(self.site.lang(Request(scope)))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            i18n.activate(before)
+
+
 def create_app(token: str, port: int, paths: Paths | None = None) -> Starlette:
     site = Site(token, paths)
     routes = [
@@ -450,7 +468,10 @@ def create_app(token: str, port: int, paths: Paths | None = None) -> Starlette:
     ]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(guard.Guard, token=token, port=port)],
+        middleware=[
+            Middleware(guard.Guard, token=token, port=port),
+            Middleware(PageLanguage, site=site),
+        ],
         exception_handlers={
             HTTPException: site.refused,
             guard.Refused: site.broken,
