@@ -30,19 +30,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from dsar import members  # noqa: E402  (after the path: the checkout's dsar)
+
 ASSOCIATION = "name: Bench\naddress: |-\n  1 rue X\n  75001 Paris\nemail: a@bench.example\nrepresentative: R\n"
-HEADER = [
-    "name",
-    "address",
-    "phone",
-    "email",
-    "sms_date",
-    "sms_sender",
-    "sms_text",
-    "broker",
-    "mandate_date",
-    "mandate_ref",
-]
+HEADER = list(members.COLUMNS)  # the English column names
 
 NAIVE = r"""
 import sys, time

@@ -17,6 +17,20 @@ from dsar.paths import SHIPPED_REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
 DATENANFRAGEN = ROOT / "data" / "datenanfragen"  # shipped with the project (CC0)
+# the citizen of the README, with the address given; tests add what they are about
+CITIZEN = [
+    "generate",
+    "--broker",
+    "selfcontact",
+    "--name",
+    "Camille Martin",
+    "--phone",
+    "06 12 34 56 78",
+    "--email",
+    "camille@example.org",
+    "--address",
+    "12 rue des Lilas\n75011 Paris",
+]
 
 
 @pytest.fixture(autouse=True)

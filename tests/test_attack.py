@@ -19,6 +19,7 @@ from dsar.errors import DsarError
 from dsar.web import guard
 from dsar.web.pages import create_app
 
+from .conftest import CITIZEN
 from .test_batch import member, write_csv
 
 TOKEN = "s3cret-token-for-tests"
@@ -74,19 +75,7 @@ def test_every_folder_dsar_creates_for_letters_is_private(runner, tmp_path, dsar
     out = tmp_path / "new" / "letters"
     result = runner.invoke(
         cli,
-        [
-            "generate",
-            "--broker",
-            "selfcontact",
-            "--name",
-            "Camille Martin",
-            "--phone",
-            "06 12 34 56 78",
-            "--email",
-            "camille@example.org",
-            "--out",
-            str(out),
-        ],
+        [*CITIZEN, "--out", str(out)],
     )
     assert result.exit_code == 0, result.output
     assert list(out.glob("*.pdf"))

@@ -12,24 +12,14 @@ from pathlib import Path
 import pypdf
 import pytest
 
+from dsar import members
 from dsar.cli import cli
 from dsar.journal import Journal
 
 from . import smtp_server
 from .conftest import flat, ok, parse_eml, pdf_text
 
-HEADER = [
-    "name",
-    "address",
-    "phone",
-    "email",
-    "sms_date",
-    "sms_sender",
-    "sms_text",
-    "broker",
-    "mandate_date",
-    "mandate_ref",
-]
+HEADER = list(members.COLUMNS)  # the English column names
 ASSOCIATION = """\
 name: Association Halte aux SMS
 address: |-

@@ -9,20 +9,10 @@ import pytest
 
 from dsar.cli import cli
 
-from .conftest import flat, parse_eml, pdf_text
+from .conftest import CITIZEN, flat, parse_eml, pdf_text
 
 ISSUE_COMMAND = [
-    "generate",
-    "--broker",
-    "selfcontact",
-    "--name",
-    "Camille Martin",
-    "--phone",
-    "06 12 34 56 78",
-    "--email",
-    "camille@example.org",
-    "--address",
-    "12 rue des Lilas\n75011 Paris",
+    *CITIZEN,
     "--sms-date",
     "2024-06-06",
     "--sms-sender",

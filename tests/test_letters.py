@@ -15,7 +15,7 @@ from dsar import compose, letters, profile
 from dsar.cli import cli
 from dsar.render import mail
 
-from .conftest import flat, parse_eml, pdf_text, replace_args
+from .conftest import CITIZEN, flat, parse_eml, pdf_text, replace_args
 from .test_batch import HEADER, member, write_csv
 
 REMOVED = (  # claims that gave the recipient a way to stall, or misstated the law
@@ -44,17 +44,7 @@ REMOVED = (  # claims that gave the recipient a way to stall, or misstated the l
 )
 
 COMMAND = [
-    "generate",
-    "--broker",
-    "selfcontact",
-    "--name",
-    "Camille Martin",
-    "--phone",
-    "06 12 34 56 78",
-    "--email",
-    "camille@example.org",
-    "--address",
-    "12 rue des Lilas\n75011 Paris",
+    *CITIZEN,
     "--sms-date",
     "2024-06-06",
     "--sms-sender",
