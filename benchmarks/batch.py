@@ -83,22 +83,39 @@ def tree() -> dict[int, list[int]]:
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def sample(pid: int, cpu: dict[int, float]) -> int:
-    """RSS in bytes of a process and all its descendants, from /proc; records each one's
-    own CPU seconds in `cpu` (the last value seen per process)."""
-    children, total, todo = tree(), 0, [pid]
+def role(pid: int, parent_role: str | None) -> str:
+    """What a process of the tree is: dsar's main process, the forkserver, a worker
+    (forked from the forkserver, so it shows the same command line), the resource tracker."""
+    if parent_role == "forkserver":
+        return "worker"
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "?"
+    for marker, name in ((b"forkserver", "forkserver"), (b"resource_tracker", "tracker")):
+        if marker in command:
+            return name
+    return "main" if parent_role is None else "child"
+
+
+def sample(pid: int, cpu: dict[int, float], roles: dict[int, str]) -> dict[int, int]:
+    """RSS in bytes of a process and each of its descendants, from /proc; records each
+    one's own CPU seconds in `cpu` (the last value seen per process) and its role."""
+    children, rss, todo = tree(), {}, [(pid, None)]
     while todo:
-        current = todo.pop()
+        current, parent_role = todo.pop()
         try:
             stat = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
             cpu[current] = (int(stat[11]) + int(stat[12])) / TICK  # utime + stime
             for line in Path(f"/proc/{current}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
+                    rss[current] = int(line.split()[1]) * 1024
         except (OSError, IndexError):
-            pass
-        todo.extend(children.get(current, []))
-    return total
+            continue
+        if current not in roles:
+            roles[current] = role(current, parent_role)
+        todo.extend((child, roles[current]) for child in children.get(current, []))
+    return rss
 
 
 @dataclass
@@ -107,21 +124,35 @@ class Run:
     peak: int  # bytes
     cpu: float  # seconds, the whole tree (a process's last 0.2 s before it exits is missed)
     out: str
+    at_peak: str = ""  # RSS of each process at the peak, by role
+    largest: str = ""  # each role's largest RSS of one process over the run
+
+    def busy(self, cores: int) -> float:
+        """How much of the machine's cores the run kept busy (CPU seconds / wall / cores)."""
+        return self.cpu / self.seconds / cores
 
 
 def run_measured(command: list[str], env: dict) -> Run:
     with tempfile.TemporaryFile("w+") as out:
         start = time.perf_counter()
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.DEVNULL)
-        peak, cpu = 0, {}
+        peak, cpu, roles, at_peak, largest = 0, {}, {}, {}, {}
         while process.poll() is None:
-            peak = max(peak, sample(process.pid, cpu))
+            rss = sample(process.pid, cpu, roles)
+            for pid, size in rss.items():
+                largest[roles[pid]] = max(largest.get(roles[pid], 0), size)
+            if sum(rss.values()) > peak:
+                peak, at_peak = sum(rss.values()), rss
             time.sleep(0.2)
         seconds = time.perf_counter() - start
         if process.returncode not in (0, 3):
             raise SystemExit(f"{' '.join(command)} failed ({process.returncode})")
         out.seek(0)
-        return Run(seconds, peak, sum(cpu.values()), out.read())
+        shares = ", ".join(
+            f"{roles[pid]} {size / 2**20:.0f}" for pid, size in sorted(at_peak.items())
+        )
+        most = ", ".join(f"{name} {size / 2**20:.0f}" for name, size in sorted(largest.items()))
+        return Run(seconds, peak, sum(cpu.values()), out.read(), shares, most)
 
 
 def dsar_batch(csv_path: Path, work: Path, env: dict, fmt: str, *extra: str) -> Run:
@@ -217,7 +248,8 @@ def main() -> None:
     parser.add_argument(
         "--parts",
         default="pdf,mail,generate",
-        help="pdf (dsar and naive), mail, generate; comma-separated",
+        help="pdf (dsar and naive), dsar-pdf (dsar's PDF batch alone), mail, generate; "
+        "comma-separated",
     )
     args = parser.parse_args()
     parts = set(args.parts.split(","))
@@ -246,9 +278,18 @@ def main() -> None:
             if "pdf" in parts:
                 html = dsar_batch(csv_path, work, env, "html")
                 row("dsar html", html)
+            if parts & {"pdf", "dsar-pdf"}:
                 pdf = dsar_batch(csv_path, work, env, "pdf")
                 assert len(list((work / "pdf").glob("DSAR-*.pdf"))) == size
                 row("dsar pdf", pdf)
+                cores = os.cpu_count() or 1
+                print(
+                    f"{'':>8} dsar pdf: {100 * pdf.busy(cores):.0f}% of {cores} cores busy; "
+                    f"MB at the peak: {pdf.at_peak}; largest process of each role: "
+                    f"{pdf.largest}",
+                    flush=True,
+                )
+            if "pdf" in parts:
                 naive = naive_pdf(work, size)
                 ratio = naive.seconds / pdf.seconds
                 row(
