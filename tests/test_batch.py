@@ -12,7 +12,7 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from dsar import members
+from dsar import batch, members
 from dsar.cli import cli
 from dsar.journal import Journal
 
@@ -115,6 +115,29 @@ def test_bad_rows_are_reported_and_good_rows_done(runner, tmp_path, association)
     first = len(pypdf.PdfReader(pdf).pages)
     assert len(duplex.pages) % 2 == 0 and len(duplex.pages) >= 2 * first
     assert "M-00005" in duplex.pages[first + first % 2].extract_text()  # 2nd letter on an odd page
+
+
+def test_print_volumes_hold_the_letters_in_row_order(runner, tmp_path, association, monkeypatch):
+    # volumes are joined two at a time on threads: each must still hold its own rows, in order
+    monkeypatch.setattr(batch, "VOLUME", 2)
+    path = write_csv(tmp_path / "members.csv", [member(i) for i in range(5)])
+    out = tmp_path / "out"
+    result = runner.invoke(
+        cli, batch_args(path, association, out, "--format", "pdf"), catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    assert not (out / "print-duplex.pdf").exists()
+    volumes = sorted(out.glob("print-duplex-*.pdf"))
+    assert [v.name for v in volumes] == [f"print-duplex-00{n}.pdf" for n in (1, 2, 3)]
+    manifest = list(csv.DictReader((out / "manifest.csv").open()))
+    pages = len(pypdf.PdfReader(out / manifest[0]["pdf"]).pages)
+    starts = [0, pages + pages % 2]  # each letter on a right-hand page
+    refs = iter(f"M-{i:05d}" for i in range(5))
+    for volume, count in zip(volumes, (2, 2, 1), strict=True):
+        reader = pypdf.PdfReader(volume)
+        assert len(reader.pages) == count * (pages + pages % 2)
+        for start in starts[:count]:
+            assert next(refs) in reader.pages[start].extract_text()
 
 
 def test_a_file_not_in_utf8_is_refused_before_any_work(runner, tmp_path, association):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
+from pathlib import Path
 
 from ..errors import DsarError
 from ..letters import footer
@@ -57,9 +58,10 @@ def readable(data: bytes) -> bool:
     return True
 
 
-def join(parts: Iterable[tuple[str, bytes]], recto: bool = False) -> bytes:
-    """Concatenate PDFs given as (name, bytes); the name is for error messages. With recto, a blank page is added after any
-    part that ends on an odd page, so each part starts on a right-hand page."""
+def join(parts: Iterable[tuple[str, bytes | Path]], recto: bool = False) -> bytes:
+    """Concatenate PDFs given as (name, bytes or file); the name is for error messages.
+    With recto, a blank page is added after any part that ends on an odd page, so each
+    part starts on a right-hand page. A file is read as qpdf needs it, not held whole."""
     import pikepdf
 
     out = pikepdf.new()
@@ -67,7 +69,7 @@ def join(parts: Iterable[tuple[str, bytes]], recto: bool = False) -> bytes:
     try:
         for name, data in parts:
             try:
-                source = pikepdf.open(io.BytesIO(data))
+                source = pikepdf.open(data if isinstance(data, Path) else io.BytesIO(data))
             except pikepdf.PdfError as exc:
                 raise DsarError(f"{name} is not a readable PDF: {exc}") from None
             sources.append(source)
