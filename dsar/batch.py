@@ -150,7 +150,9 @@ _worker_annexes: dict[tuple[str, str], object] = {}  # (lang, annex HTML) -> ope
 def _init_worker(roots: list[str]) -> None:
     global _worker_renderer
     paths = [Path(r) for r in roots]
-    _worker_renderer = PdfRenderer(letters.environment(paths), paths)
+    env = letters.environment(paths)
+    env.auto_reload = False  # as in run()
+    _worker_renderer = PdfRenderer(env, paths)
 
 
 def _annex(annex_html: str, lang: str):
@@ -257,6 +259,9 @@ def run(
     check_manifest(options.out_dir / "manifest.csv", force=options.force)
     roots = options.templates or letters.template_roots()
     env = letters.environment(roots)
+    # every letter of a run from the templates as they were when it started; and no
+    # stat() of each template file at each of the ~10 lookups a letter makes
+    env.auto_reload = False
     pool = PdfPool(options.workers, roots) if "pdf" in options.formats else None
     # letters wait in a chunk per annex (recipient kind, right, language): one chunk's
     # cores are laid out together and joined to the same annex
