@@ -210,7 +210,7 @@ class PdfPool:
 
     def submit(self, task: tuple, payload) -> Iterator:
         self.waiting.append((task, payload))
-        if self.pool is None and not self.starting.done() and len(self.waiting) < 8 * self.limit:
+        if self.pool is None and not self.starting.done() and len(self.waiting) < 2 * self.limit:
             return  # keep composing: the chunks go to the workers once they exist
         self._hand_over()
         while len(self.in_flight) > self.limit:
