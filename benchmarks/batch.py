@@ -126,6 +126,7 @@ class Run:
     out: str
     at_peak: str = ""  # RSS of each process at the peak, by role
     largest: str = ""  # each role's largest RSS of one process over the run
+    workers: tuple[float, float] = (0.0, 0.0)  # seconds into the run: first and last seen
 
     def busy(self, cores: int) -> float:
         """How much of the machine's cores the run kept busy (CPU seconds / wall / cores)."""
@@ -136,9 +137,11 @@ def run_measured(command: list[str], env: dict) -> Run:
     with tempfile.TemporaryFile("w+") as out:
         start = time.perf_counter()
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.DEVNULL)
-        peak, cpu, roles, at_peak, largest = 0, {}, {}, {}, {}
+        peak, cpu, roles, at_peak, largest, seen = 0, {}, {}, {}, {}, []
         while process.poll() is None:
             rss = sample(process.pid, cpu, roles)
+            if any(roles[pid] == "worker" for pid in rss):
+                seen.append(time.perf_counter() - start)
             for pid, size in rss.items():
                 largest[roles[pid]] = max(largest.get(roles[pid], 0), size)
             if sum(rss.values()) > peak:
@@ -152,7 +155,8 @@ def run_measured(command: list[str], env: dict) -> Run:
             f"{roles[pid]} {size / 2**20:.0f}" for pid, size in sorted(at_peak.items())
         )
         most = ", ".join(f"{name} {size / 2**20:.0f}" for name, size in sorted(largest.items()))
-        return Run(seconds, peak, sum(cpu.values()), out.read(), shares, most)
+        workers = (seen[0], seen[-1]) if seen else (0.0, 0.0)
+        return Run(seconds, peak, sum(cpu.values()), out.read(), shares, most, workers)
 
 
 def dsar_batch(csv_path: Path, work: Path, env: dict, fmt: str, *extra: str) -> Run:
@@ -286,7 +290,8 @@ def main() -> None:
                 print(
                     f"{'':>8} dsar pdf: {100 * pdf.busy(cores):.0f}% of {cores} cores busy; "
                     f"MB at the peak: {pdf.at_peak}; largest process of each role: "
-                    f"{pdf.largest}",
+                    f"{pdf.largest}; workers from {pdf.workers[0]:.1f} s to "
+                    f"{pdf.workers[1]:.1f} s of {pdf.seconds:.1f} s",
                     flush=True,
                 )
             if "pdf" in parts:
