@@ -127,6 +127,7 @@ class Run:
     at_peak: str = ""  # RSS of each process at the peak, by role
     largest: str = ""  # each role's largest RSS of one process over the run
     workers: tuple[float, float] = (0.0, 0.0)  # seconds into the run: first and last seen
+    cpu_by_role: str = ""  # CPU seconds of each role, all its processes together
 
     def busy(self, cores: int) -> float:
         """How much of the machine's cores the run kept busy (CPU seconds / wall / cores)."""
@@ -156,7 +157,11 @@ def run_measured(command: list[str], env: dict) -> Run:
         )
         most = ", ".join(f"{name} {size / 2**20:.0f}" for name, size in sorted(largest.items()))
         workers = (seen[0], seen[-1]) if seen else (0.0, 0.0)
-        return Run(seconds, peak, sum(cpu.values()), out.read(), shares, most, workers)
+        by_role: dict[str, float] = {}
+        for pid, seconds_used in cpu.items():
+            by_role[roles[pid]] = by_role.get(roles[pid], 0.0) + seconds_used
+        spent = ", ".join(f"{name} {used:.1f}" for name, used in sorted(by_role.items()))
+        return Run(seconds, peak, sum(cpu.values()), out.read(), shares, most, workers, spent)
 
 
 def dsar_batch(csv_path: Path, work: Path, env: dict, fmt: str, *extra: str) -> Run:
@@ -291,7 +296,8 @@ def main() -> None:
                     f"{'':>8} dsar pdf: {100 * pdf.busy(cores):.0f}% of {cores} cores busy; "
                     f"MB at the peak: {pdf.at_peak}; largest process of each role: "
                     f"{pdf.largest}; workers from {pdf.workers[0]:.1f} s to "
-                    f"{pdf.workers[1]:.1f} s of {pdf.seconds:.1f} s",
+                    f"{pdf.workers[1]:.1f} s of {pdf.seconds:.1f} s; CPU s by role: "
+                    f"{pdf.cpu_by_role}",
                     flush=True,
                 )
             if "pdf" in parts:
