@@ -73,6 +73,11 @@ def pdf_text(data: bytes) -> str:
     ).stdout.decode("utf-8")
 
 
+def pdf_pages(data: bytes) -> list[str]:
+    """Each page's text (pdftotext ends every page with a form feed)."""
+    return pdf_text(data).split("\f")[:-1]
+
+
 def flat(text: str) -> str:
     """Whitespace folded: line wrapping in a PDF or an e-mail is not a difference."""
     return " ".join(text.split())

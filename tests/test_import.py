@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import json
 import random
 from datetime import date
 
-import pypdf
 import pytest
 
 from dsar import compose, importer, letters, profile, registry
 from dsar.cli import cli
 from dsar.render import html as page
 
-from .conftest import DATENANFRAGEN, flat
+from .conftest import DATENANFRAGEN, flat, pdf_pages
 
 COMPANIES = DATENANFRAGEN / "companies.jsonl"
 
@@ -198,9 +196,9 @@ def test_sample_of_records_renders_to_readable_pdfs(imported_registry, env, pdf_
     # on its core page; the annex is the same for all)
     sections = [page.section(env, letters.render(r, env), annex_apart=True) for r in requests]
     data, ranges = pdf_renderer.render_cores(sections)
-    reader = pypdf.PdfReader(io.BytesIO(data))
+    texts = pdf_pages(data)
     for broker, request, pages in zip(sample, requests, ranges, strict=True):
-        text = flat("\n".join(reader.pages[n].extract_text() for n in pages))
+        text = flat("\n".join(texts[n] for n in pages))
         assert request.reference in text and "06 12 34 56 78" in text, broker.slug
         if broker.postal_address:
             first_line = broker.postal_address.splitlines()[0]

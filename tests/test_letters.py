@@ -3,19 +3,17 @@ core, a legal annex, and none of the sentences that handed the recipient a way o
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import date
 
 import pdfplumber
-import pypdf
 import pytest
 
 from dsar import compose, letters, profile
 from dsar.cli import cli
 from dsar.render import mail
 
-from .conftest import CITIZEN, flat, parse_eml, pdf_text, replace_args
+from .conftest import CITIZEN, flat, parse_eml, pdf_pages, pdf_text, replace_args
 from .test_batch import HEADER, member, write_csv
 
 REMOVED = (  # claims that gave the recipient a way to stall, or misstated the law
@@ -225,7 +223,7 @@ def generate(runner, out, **values):
 
 
 def pages(path) -> list[str]:
-    return [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(path.read_bytes())).pages]
+    return pdf_pages(path.read_bytes())
 
 
 def assert_no_removed(text: str) -> None:
