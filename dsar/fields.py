@@ -15,7 +15,6 @@ from urllib.parse import urlparse
 import email_validator
 import phonenumbers
 from babel.dates import format_date
-from stdnum.fr import siren as stdnum_siren
 
 from .errors import InputError
 from .i18n import N_, _
@@ -160,6 +159,8 @@ def url(value: str, field: str = "url") -> str:
 
 
 def siren(value: str, field: str = "siren") -> str:
+    from stdnum.fr import siren as stdnum_siren  # 15 ms to import: only associations use it
+
     try:
         return stdnum_siren.validate(value)
     except Exception:
