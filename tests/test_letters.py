@@ -3,6 +3,7 @@ core, a legal annex, and none of the sentences that handed the recipient a way o
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import date
 
@@ -13,7 +14,7 @@ from dsar import compose, letters, profile
 from dsar.cli import cli
 from dsar.render import mail
 
-from .conftest import CITIZEN, flat, parse_eml, pdf_pages, pdf_text, replace_args
+from .conftest import CITIZEN, flat, make_request, parse_eml, pdf_pages, pdf_text, replace_args
 from .test_batch import HEADER, member, write_csv
 
 REMOVED = (  # claims that gave the recipient a way to stall, or misstated the law
@@ -365,6 +366,19 @@ def test_email_carries_the_core_then_the_annex(shipped, env):
     assert body.index("Annexe : fondements juridiques de la demande") > core_end
     assert "12 rue des Lilas" in body  # the letterhead the e-mail has not
     assert flat(letter.body_text) == body
+
+
+def test_email_body_comes_back_exactly_as_written(shipped, env):
+    """Quoted-printable (binascii's encoder): every character of the text comes back,
+    a line that is a lone dot is escaped, and no encoded line is longer than 76."""
+    request = make_request(shipped, "renaissance")
+    tricky = "Åland … 50 % = moitié\n.\nfin de ligne \n\tretrait\n" + "x" * 200 + "\n" + "é" * 90
+    letter = dataclasses.replace(letters.render(request, env), body_text=tricky)
+    raw = mail.to_bytes(mail.build(letter))
+    decoded = parse_eml(raw).get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert decoded.rstrip("\n") == tricky
+    body = raw.partition(b"\r\n\r\n")[2]
+    assert b"\r\n=2E\r\n" in body and max(len(line) for line in body.split(b"\r\n")) <= 76
 
 
 def test_french_and_english_letters_never_share_files(runner, tmp_path):
