@@ -163,8 +163,6 @@ def dsar_email(csv_path: Path, work: Path, env: dict, size: int) -> Run:
             "none",
             "--rate",
             "0",
-            "--smtp-connections",
-            "2",
         )
         assert recorder.count == len(recorder.received) == size, "not every e-mail once"
         return run
