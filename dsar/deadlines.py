@@ -7,8 +7,10 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 REMINDER_DAYS = 15  # the final short deadline a reminder gives
 
@@ -23,6 +25,8 @@ def add_months(start: date, months: int) -> date:
 
 @cache
 def _french_holidays(year: int) -> holidays.HolidayBase:
+    import holidays  # 25 ms to import: only the commands that count days pay it
+
     return holidays.France(years=year)
 
 

@@ -15,7 +15,6 @@ from urllib.parse import urlparse
 import email_validator
 import phonenumbers
 from babel.dates import format_date
-from stdnum.fr import siren as stdnum_siren
 
 from .errors import InputError
 from .i18n import N_, _
@@ -160,6 +159,8 @@ def url(value: str, field: str = "url") -> str:
 
 
 def siren(value: str, field: str = "siren") -> str:
+    from stdnum.fr import siren as stdnum_siren  # 15 ms to import: only associations use it
+
     try:
         return stdnum_siren.validate(value)
     except Exception:
@@ -192,6 +193,25 @@ def text(value: str, field: str, *, multiline: bool = False, limit: int = 5000) 
     name with a newline would forge an e-mail header).
     """
     value = value.replace("\r\n", "\n")
+    if _SUSPECT.search(value) or (not multiline and "\n" in value):
+        value = _refuse_or_normalise(value, field, multiline)
+    value = value.replace("\t", " ").strip()
+    if len(value) > limit:
+        raise InputError(
+            field,
+            _("is {length} characters long; {limit} at most").format(
+                length=len(value), limit=limit
+            ),
+        )
+    return value
+
+
+# every character the loop below could refuse or rewrite: C0 and C1 controls but tab and
+# newline, line and paragraph separators, surrogates (most text has none: one regex pass)
+_SUSPECT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def _refuse_or_normalise(value: str, field: str, multiline: bool) -> str:
     if multiline:
         value = "".join("\n" if c in _LINE_BREAKS else c for c in value)
     for char in value:
@@ -205,12 +225,4 @@ def text(value: str, field: str, *, multiline: bool = False, limit: int = 5000) 
                     char=f"U+{ord(char):04X}"
                 ),
             )
-    value = value.replace("\t", " ").strip()
-    if len(value) > limit:
-        raise InputError(
-            field,
-            _("is {length} characters long; {limit} at most").format(
-                length=len(value), limit=limit
-            ),
-        )
     return value

@@ -38,6 +38,25 @@ def template_roots(override: Path | None = None, user: Path | None = None) -> tu
     return (*dict.fromkeys(p.resolve() for p in chosen), SHIPPED_TEMPLATES)
 
 
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Templates compiled once per process, whichever environment asks: `dsar serve`
+    builds one for each page. Jinja checks each template's source checksum, so an edited
+    override is compiled again."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if (code := self.code.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _CompiledTemplates()
+
+
 def environment(roots: Sequence[Path] | Path | None = None) -> jinja2.Environment:
     """The one Jinja environment. A name is found in the first root that has it
     (datasette's ChoiceLoader habit), and "default:NAME" always names the shipped
@@ -54,6 +73,7 @@ def environment(roots: Sequence[Path] | Path | None = None) -> jinja2.Environmen
             ]
         ),
         autoescape=_autoescape,
+        bytecode_cache=_COMPILED,
         undefined=jinja2.StrictUndefined,
         lstrip_blocks=True,
         keep_trailing_newline=False,

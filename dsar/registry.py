@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import io
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -121,6 +122,10 @@ def _describe(error: dict, model: type[BaseModel]) -> str:
     return f"'{loc[-1]}': {message}"
 
 
+# `dsar serve` builds an App for each page, and each App reads the registries: a text
+# seen before (the shipped registry, every time) is not parsed and validated again. The
+# models are frozen; a failed parse raises and is not kept.
+@functools.lru_cache(maxsize=8)
 def parse(text: str, name: str = "<registry>") -> RegistryFile:
     """Validate a registry text; every problem is reported with its line."""
     try:

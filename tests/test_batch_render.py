@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
 
 import pikepdf
 import pytest
@@ -14,17 +13,11 @@ from dsar import batch, letters
 from dsar.cli import cli
 from dsar.render import html as page
 
-from .conftest import make_request
+from .conftest import make_request, pdf_text
 from .test_batch import ASSOCIATION, batch_args, member, write_csv
 
 # what would make a renderer or a browser fetch something
 FETCHABLE = re.compile(r"(?i)\b(?:href|src|srcset|data)\s*=|url\(|@import|://|\bwww\.")
-
-
-def pdftotext(data: bytes) -> str:
-    return subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", "-", "-"], input=data, capture_output=True, check=True
-    ).stdout.decode("utf-8")
 
 
 def page_count(data: bytes) -> int:
@@ -50,10 +43,10 @@ def test_joined_letter_reads_as_the_whole_letter(shipped, env, pdf_renderer, lan
     joined = batch._render_chunk(task)
     for letter, data in zip([first, second], joined, strict=True):
         whole = pdf_renderer.render(letter)
-        assert pdftotext(data) == pdftotext(whole)
+        assert pdf_text(data) == pdf_text(whole)
         pages = page_count(whole)
         assert page_count(data) == pages
-        assert f"{letter.request.reference} \u2013 page {pages}/{pages}" in pdftotext(data)
+        assert f"{letter.request.reference} \u2013 page {pages}/{pages}" in pdf_text(data)
         stamped, drawn = footer_box(data), footer_box(whole)
         assert abs(stamped[1] - drawn[1]) < 0.5  # right-aligned on the same margin
         assert abs(stamped[0] - drawn[0]) < 2  # the same line (fonts differ a little)
@@ -116,7 +109,7 @@ def test_html_format_is_the_batch_letter_and_fetches_nothing(
         assert not FETCHABLE.search(html), FETCHABLE.search(html)
         assert "<style>" in html and "Annexe" in html
         pdf = html_path.with_suffix(".pdf").read_bytes()
-        assert pdftotext(no_fetch_render(pdf_renderer, html)) == pdftotext(pdf)
+        assert pdf_text(no_fetch_render(pdf_renderer, html)) == pdf_text(pdf)
 
 
 def test_generate_html_format(runner, tmp_path, pdf_renderer):
@@ -136,7 +129,7 @@ def test_generate_html_format(runner, tmp_path, pdf_renderer):
     html = html_path.read_text(encoding="utf-8")
     assert not FETCHABLE.search(html)
     pdf = html_path.with_suffix(".pdf").read_bytes()
-    assert pdftotext(no_fetch_render(pdf_renderer, html)) == pdftotext(pdf)
+    assert pdf_text(no_fetch_render(pdf_renderer, html)) == pdf_text(pdf)
     assert oct(html_path.stat().st_mode & 0o777) == "0o600"
 
 

@@ -10,8 +10,9 @@ import pytest
 
 from dsar import compose, importer, letters, profile, registry
 from dsar.cli import cli
+from dsar.render import html as page
 
-from .conftest import DATENANFRAGEN, flat, pdf_text
+from .conftest import DATENANFRAGEN, flat, pdf_pages
 
 COMPANIES = DATENANFRAGEN / "companies.jsonl"
 
@@ -180,8 +181,8 @@ def test_sample_of_records_renders_to_readable_pdfs(imported_registry, env, pdf_
     person = profile.requester(
         "Camille Martin", "12 rue des Lilas\n75011 Paris", "06 12 34 56 78", "camille@example.org"
     )
-    for broker in sample:
-        request = compose.build_request(
+    requests = [
+        compose.build_request(
             reg,
             broker.slug,
             person,
@@ -189,8 +190,16 @@ def test_sample_of_records_renders_to_readable_pdfs(imported_registry, env, pdf_
             right="access",
             letter_date=date(2026, 11, 23),
         )
-        text = flat(pdf_text(pdf_renderer.render(letters.render(request, env))))
-        assert "15(1)(g)" in text and "+33612345678" in text, broker.slug
+        for broker in sample
+    ]
+    # the cores laid out as a batch worker does, one document (every record's words are
+    # on its core page; the annex is the same for all)
+    sections = [page.section(env, letters.render(r, env), annex_apart=True) for r in requests]
+    data, ranges = pdf_renderer.render_cores(sections)
+    texts = pdf_pages(data)
+    for broker, request, pages in zip(sample, requests, ranges, strict=True):
+        text = flat("\n".join(texts[n] for n in pages))
+        assert request.reference in text and "06 12 34 56 78" in text, broker.slug
         if broker.postal_address:
             first_line = broker.postal_address.splitlines()[0]
             assert flat(first_line) in text, (broker.slug, first_line)

@@ -94,16 +94,19 @@ def test_a_queued_message_is_rebuilt_when_it_changes_a_sent_one_never(
     assert recorder.count == 2 and set(recorder.received.values()) == {1}
 
 
-@pytest.mark.parametrize("rate", ["600", "0"])
+MEMBERS = 30  # enough for both runs to be sending at the kill; 1.5 s when paced
+
+
+@pytest.mark.parametrize("rate", ["1200", "0"])
 def test_two_runs_at_once_and_a_sigkill_send_each_message_once(
     tmp_path, association, smtp, dsar_home, rate
 ):
     """Two dsar batch --send on one new journal; one killed with SIGKILL while sending;
     the command again: every member's Message-ID exactly once on the server."""
     controller, recorder = smtp
-    members_csv = write_csv(tmp_path / "members.csv", [member(i) for i in range(60)])
+    members_csv = write_csv(tmp_path / "members.csv", [member(i) for i in range(MEMBERS)])
     env = {**os.environ, "DSAR_HOME": str(dsar_home)}
-    # paced (600 a minute each) so that both are still sending when one is killed; and
+    # paced (1,200 a minute each) so that both are still sending when one is killed; and
     # unpaced, where a message's 'sent' is committed with the next message's claim
     command = batch_command(members_csv, association, tmp_path / "out", controller.port)
     command[command.index("--rate") + 1] = rate
@@ -127,11 +130,11 @@ def test_two_runs_at_once_and_a_sigkill_send_each_message_once(
 
     finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert finished.returncode == 0, finished.stderr[-2000:]
-    assert len(recorder.received) == 60, len(recorder.received)
+    assert len(recorder.received) == MEMBERS, len(recorder.received)
     assert set(recorder.received.values()) == {1}, "an e-mail arrived twice"
     with Journal(dsar_home / "journal.sqlite3") as journal:
         counts = journal.outbox_counts()
-    assert counts.get("sent", 0) + counts.get("handed-over", 0) == 60, counts
+    assert counts.get("sent", 0) + counts.get("handed-over", 0) == MEMBERS, counts
 
 
 def _queue_three(journal, shipped, env) -> list[str]:

@@ -70,7 +70,7 @@ def _open_when_all_are_ready(path, barrier):
 
 
 def test_first_runs_at_once_on_a_new_journal(tmp_path):
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("fork")  # six processes, each opens its own
     workers = 6
     with context.Manager() as manager:
         barrier = manager.Barrier(workers)

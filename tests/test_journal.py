@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import signal
@@ -12,7 +11,6 @@ import subprocess
 import sys
 from datetime import date
 
-import pypdf
 import pytest
 from rich.console import Console
 
@@ -179,8 +177,7 @@ def test_reminder_and_complaint_dossier(runner, tmp_path):
     )
     assert result.exit_code == 0, result.output
     dossier = out / "cnil" / f"{ref}-dossier-cnil.pdf"
-    reader = pypdf.PdfReader(io.BytesIO(dossier.read_bytes()))
-    whole = flat("\n".join(p.extract_text() for p in reader.pages))
+    whole = flat(pdf_text(dossier.read_bytes()))
     assert "Réclamation (art. 77 RGPD) contre Renaissance" in whole
     assert "3 Place de Fontenoy" in whole and "68 rue du Rocher" in whole
     assert "Demande d’accès (art. 15 RGPD)" in whole  # the original request, as sent

@@ -8,6 +8,7 @@ round-tripped all 3,000, and the legacy API is also ~5x faster (NOTES.md).
 
 from __future__ import annotations
 
+import binascii
 from email.charset import QP, Charset
 from email.header import Header
 from email.mime.application import MIMEApplication
@@ -21,8 +22,26 @@ from .. import fields
 from ..errors import DsarError
 from ..models import Letter
 
-_UTF8_QP = Charset("utf-8")
-_UTF8_QP.body_encoding = QP  # readable French in the raw source, unlike base64
+
+class _Utf8QuotedPrintable(Charset):
+    """UTF-8 bodies as quoted-printable, readable French in the raw source (unlike
+    base64), encoded by binascii's C encoder: the email package's own is pure Python
+    (0.26 ms a letter against 0.07). Both write the same lines, but binascii also
+    escapes a line that is a lone dot (=2E), which only makes the message safer."""
+
+    def __init__(self):
+        super().__init__("utf-8")
+        self.body_encoding = QP
+
+    def body_encode(self, string):
+        if not string:
+            return string
+        if isinstance(string, str):
+            string = string.encode(self.output_charset)
+        return binascii.b2a_qp(string, istext=True).decode("ascii")
+
+
+_UTF8_QP = _Utf8QuotedPrintable()
 _CRLF = compat32.clone(linesep="\r\n")
 
 

@@ -17,6 +17,7 @@ from ..errors import DsarError
 from ..models import Letter
 from ..paths import SHIPPED_TEMPLATES
 from . import html as page
+from .weasy import import_weasyprint
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,9 @@ def _fetcher_class():
 def harfbuzz_subset_available() -> bool:
     """WeasyPrint is ~3x slower, silently, without libharfbuzz-subset (see NOTES.md)."""
     try:
+        import_weasyprint()
         from weasyprint.text.ffi import harfbuzz_subset
-    except (ImportError, AttributeError):
+    except (ImportError, OSError, AttributeError):
         return False
     return harfbuzz_subset is not None
 
@@ -62,7 +64,7 @@ def harfbuzz_subset_available() -> bool:
 class PdfRenderer:
     def __init__(self, env: jinja2.Environment, template_roots: list[Path] | None = None):
         try:
-            import weasyprint
+            weasyprint = import_weasyprint()
             from weasyprint.text.fonts import FontConfiguration
         except (ImportError, OSError) as exc:
             raise DsarError(
