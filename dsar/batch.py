@@ -192,7 +192,7 @@ class PdfPool:
         from multiprocessing import forkserver
 
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["dsar.batch", "weasyprint", "pikepdf"])
+        context.set_forkserver_preload(["dsar.batch", "dsar.render.preload"])
         forkserver.ensure_running()  # spawns the server and returns: it imports meanwhile
         starter = ThreadPoolExecutor(1)
         self.starting = starter.submit(
