@@ -19,7 +19,6 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -189,6 +188,7 @@ class PdfPool:
     main process meanwhile reads the CSV and composes the first chunks instead."""
 
     def __init__(self, workers: int, roots: tuple[Path, ...]):
+        from concurrent.futures import ThreadPoolExecutor
         from multiprocessing import forkserver
 
         context = multiprocessing.get_context("forkserver")
@@ -426,18 +426,10 @@ def run(
         done = [options.out_dir / r.pdf for r in result.rows if r.pdf]
         # a volume is joined in memory: volumes keep memory flat for any batch size
         volumes = [done[i : i + VOLUME] for i in range(0, len(done), VOLUME)]
-        names = [f"print-duplex-{n:03d}.pdf" for n in range(1, len(volumes) + 1)]
-        if len(volumes) == 1:
-            names = ["print-duplex.pdf"]
-
-        def write_volume(name: str, volume: list[Path]) -> Path:
+        for number, volume in enumerate(volumes, 1):
+            name = "print-duplex.pdf" if len(volumes) == 1 else f"print-duplex-{number:03d}.pdf"
             write_private(options.out_dir / name, merge_for_duplex(volume), overwrite=True)
-            return options.out_dir / name
-
-        # the workers have stopped: two volumes are joined at a time (qpdf lets go of
-        # the GIL for much of it), so the second core does not sit idle at the end
-        with ThreadPoolExecutor(2) as joiners:
-            result.print_files.extend(joiners.map(write_volume, names, volumes))
+            result.print_files.append(options.out_dir / name)
     sync()
     return result
 
