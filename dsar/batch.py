@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import multiprocessing
 import os
 from collections import deque
@@ -41,9 +42,10 @@ CHUNK = 20  # letters laid out together by one worker task
 # tasks before a worker is replaced: a worker grows ~0.2 MB a task (WeasyPrint's native
 # side), and a new one lays the annex out again; at 50, a batch of 1,000 never recycles
 RECYCLE_AFTER = 50
-# letters per duplex print file: ~500 sheets, a ream. Joining holds ~0.4 MB a letter
-# in qpdf's objects (a volume of 1,000 peaked the batch at 618 MB)
-VOLUME = 250
+# letters per duplex print file: ~250 sheets, half a ream. Joining holds ~0.4 MB a
+# letter in qpdf's objects (a volume of 1,000 peaked the batch at 618 MB), and a volume
+# is joined while the workers still run (batch.PrintFiles): 125 keeps the sum < 500 MB
+VOLUME = 125
 
 
 @dataclass
@@ -152,6 +154,7 @@ def _init_worker(roots: list[str]) -> None:
     env = letters.environment(paths)
     env.auto_reload = False  # as in run()
     _worker_renderer = PdfRenderer(env, paths)
+    _worker_annexes.clear()  # laid out by another renderer (a run in this process before)
 
 
 def _annex(annex_html: str, lang: str):
@@ -242,6 +245,37 @@ class PdfPool:
         self.pool.join()
 
 
+class InlinePool:
+    """A batch of one chunk or less, laid out in this process: starting a fork server and
+    two workers (~1.5 s of CPU) for a few letters costs more than laying them out."""
+
+    def __init__(self, roots: tuple[Path, ...]):
+        _init_worker([str(r) for r in roots])
+
+    def submit(self, task: tuple, payload) -> Iterator:
+        yield _render_chunk(task), payload
+
+    def drain(self) -> Iterator:
+        return iter(())
+
+    def close(self) -> None:
+        global _worker_renderer
+        _worker_renderer = None
+        _worker_annexes.clear()
+
+
+def _few_rows(csv_path: Path, most: int) -> bool:
+    """At most `most` members: the file has at most `most` + 1 lines (a cell with a line
+    break only makes a member count as more). A pipe is not read twice: it counts as many."""
+    try:
+        if not csv_path.is_file():
+            return False
+        with csv_path.open("rb") as handle:
+            return sum(1 for _line in itertools.islice(handle, most + 2)) <= most + 1
+    except OSError:
+        return False  # members.read says what is wrong with the file
+
+
 # ------------------------------------------------------------------ the run
 
 
@@ -262,7 +296,10 @@ def run(
     # every letter of a run from the templates as they were when it started; and no
     # stat() of each template file at each of the ~10 lookups a letter makes
     env.auto_reload = False
-    pool = PdfPool(options.workers, roots) if "pdf" in options.formats else None
+    pool = None
+    if "pdf" in options.formats:
+        few = _few_rows(csv_path, CHUNK)
+        pool = InlinePool(roots) if few else PdfPool(options.workers, roots)
     # letters wait in a chunk per annex (recipient kind, right, language): one chunk's
     # cores are laid out together and joined to the same annex
     chunks: dict[str, list[tuple[str, Letter, ManifestRow]]] = {}
@@ -279,6 +316,8 @@ def run(
         )
         return pool.submit(task, chunk)
 
+    print_files = PrintFiles(options.out_dir, result) if "pdf" in options.formats else None
+
     def store(done) -> None:
         pdfs, items = done
         for data, (_section, letter, manifest_row) in zip(pdfs, items, strict=True):
@@ -289,6 +328,7 @@ def run(
             manifest_row.pdf = path.name
             journal.add_file(letter.request.reference, "pdf", path)
             progress(1)
+        print_files.ready()
 
     try:
         # one journal transaction per 100 rows, not two per row (the e-mail rate's bound);
@@ -422,14 +462,8 @@ def run(
     if "labels" in options.formats:
         result.labels = options.out_dir / "labels.csv"
         labels.write(result.labels, addresses)
-    if "pdf" in options.formats:
-        done = [options.out_dir / r.pdf for r in result.rows if r.pdf]
-        # a volume is joined in memory: volumes keep memory flat for any batch size
-        volumes = [done[i : i + VOLUME] for i in range(0, len(done), VOLUME)]
-        for number, volume in enumerate(volumes, 1):
-            name = "print-duplex.pdf" if len(volumes) == 1 else f"print-duplex-{number:03d}.pdf"
-            write_private(options.out_dir / name, merge_for_duplex(volume), overwrite=True)
-            result.print_files.append(options.out_dir / name)
+    if print_files:
+        print_files.finish()
     sync()
     return result
 
@@ -494,6 +528,39 @@ def signed_mandate(folder: Path | None, mandate_ref: str) -> Path | None:
         if path.is_file():
             return path
     return None
+
+
+class PrintFiles:
+    """The print files: VOLUME letters each, in row order, a volume joined as soon as its
+    letters are all written (the main process waits on the workers then, while at the
+    end one core would wait for it), the rest at the end. A volume is joined in memory:
+    volumes keep memory flat for any batch size."""
+
+    def __init__(self, out_dir: Path, result: BatchResult):
+        self.out_dir, self.result = out_dir, result
+        self.joined = 0  # rows already in a print file
+
+    def ready(self) -> None:
+        rows = self.result.rows
+        # only with a row after it: a batch of one volume keeps the name print-duplex.pdf
+        while len(rows) > self.joined + VOLUME and all(
+            row.pdf for row in rows[self.joined : self.joined + VOLUME]
+        ):
+            self._write(rows[self.joined : self.joined + VOLUME])
+            self.joined += VOLUME
+
+    def finish(self) -> None:
+        rest = [row for row in self.result.rows[self.joined :] if row.pdf]
+        volumes = [rest[i : i + VOLUME] for i in range(0, len(rest), VOLUME)]
+        for volume in volumes:
+            alone = not self.result.print_files and len(volumes) == 1
+            self._write(volume, "print-duplex.pdf" if alone else None)
+
+    def _write(self, rows: list[ManifestRow], name: str | None = None) -> None:
+        name = name or f"print-duplex-{len(self.result.print_files) + 1:03d}.pdf"
+        paths = [self.out_dir / row.pdf for row in rows]
+        write_private(self.out_dir / name, merge_for_duplex(paths), overwrite=True)
+        self.result.print_files.append(self.out_dir / name)
 
 
 def merge_for_duplex(paths) -> bytes:

@@ -864,7 +864,7 @@ def batch_command(
     without BOM, dates as 2024-06-06 or 06/06/2024. Bad rows are
     reported with their row number and skipped. Writes one PDF per member, a
     print-duplex.pdf where every letter starts on a right-hand page (one volume per
-    250 letters, a ream of paper), a manifest.csv, and .eml files. Run the same command again after a crash: nothing is done twice.
+    125 letters, half a ream of paper), a manifest.csv, and .eml files. Run the same command again after a crash: nothing is done twice.
 
     \b
     Examples:

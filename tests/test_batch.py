@@ -118,8 +118,10 @@ def test_bad_rows_are_reported_and_good_rows_done(runner, tmp_path, association)
 
 
 def test_print_volumes_hold_the_letters_in_row_order(runner, tmp_path, association, monkeypatch):
-    # a volume per VOLUME letters, each holding its own rows, in order
+    # a volume per VOLUME letters, each holding its own rows, in order; chunks of two
+    # letters go to the worker processes and each volume is joined once its rows are done
     monkeypatch.setattr(batch, "VOLUME", 2)
+    monkeypatch.setattr(batch, "CHUNK", 2)
     path = write_csv(tmp_path / "members.csv", [member(i) for i in range(5)])
     out = tmp_path / "out"
     result = runner.invoke(
