@@ -265,14 +265,19 @@ class InlinePool:
 
 
 def _few_rows(csv_path: Path, most: int) -> bool:
-    """At most `most` members: the file has at most `most` + 1 lines (a cell with a line
-    break only makes a member count as more). A pipe is not read twice: it counts as many."""
+    """At most `most` members, counted as members.read reads them: whatever the line
+    ends (a spreadsheet may end lines with a lone CR), a cell with a line break (an
+    address) in one row, blank lines left out. A file that is not a regular one is not
+    read twice (a pipe): it counts as many, as does one that cannot be read."""
     try:
         if not csv_path.is_file():
             return False
-        with csv_path.open("rb") as handle:
-            return sum(1 for _line in itertools.islice(handle, most + 2)) <= most + 1
-    except OSError:
+        with members._open(csv_path) as handle:
+            reader = members._reader(handle)
+            next(reader, None)  # the header
+            rows = (values for values in reader if any(v.strip() for v in values))
+            return sum(1 for _row in itertools.islice(rows, most + 1)) <= most
+    except (OSError, UnicodeDecodeError, csv.Error):
         return False  # members.read says what is wrong with the file
 
 

@@ -142,6 +142,26 @@ def test_print_volumes_hold_the_letters_in_row_order(runner, tmp_path, associati
             assert next(refs) in reader.pages[start].extract_text()
 
 
+def test_few_rows_counts_members_as_the_csv_reader_reads_them(tmp_path):
+    # a batch of at most one chunk is laid out in this process, without recycling: a
+    # file of many members must never pass for a few, whatever its line ends
+    def csv_file(name: str, count: int, lineterminator: str = "\r\n", **changes) -> Path:
+        path = tmp_path / name
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, delimiter=";", lineterminator=lineterminator)
+            writer.writerows([HEADER, *(member(i, **changes) for i in range(count))])
+        return path
+
+    # old Mac line ends: not one \n in the file, which members.read reads whole
+    lone_cr = csv_file("lone-cr.csv", 300, "\r", address="1 rue des Lilas, 75011 Paris")
+    assert b"\n" not in lone_cr.read_bytes()
+    assert len([m for m in members.read(lone_cr) if isinstance(m, members.Member)]) == 300
+    assert not batch._few_rows(lone_cr, 20)
+    # a two-line address is one member, not two
+    assert batch._few_rows(csv_file("twenty.csv", 20), 20)
+    assert not batch._few_rows(csv_file("twenty-one.csv", 21), 20)
+
+
 def test_a_file_not_in_utf8_is_refused_before_any_work(runner, tmp_path, association):
     path = write_csv(tmp_path / "members.csv", [member(i) for i in range(300)])
     with path.open("ab") as handle:  # a Latin-1 row far past the first read block
