@@ -142,6 +142,73 @@ def test_print_volumes_hold_the_letters_in_row_order(runner, tmp_path, associati
             assert next(refs) in reader.pages[start].extract_text()
 
 
+def test_print_volumes_keep_row_order_when_recipients_differ_in_kind(
+    runner, tmp_path, association, monkeypatch
+):
+    # letters wait in a chunk per annex (a party's, a broker's): their chunks are laid out
+    # out of row order, and a volume is joined only once all its rows are written
+    monkeypatch.setattr(batch, "VOLUME", 2)
+    monkeypatch.setattr(batch, "CHUNK", 2)
+    monkeypatch.setattr(batch, "_few_rows", lambda *args: True)  # laid out in this process
+    kinds = ["renaissance", "the-optin-machine", "renaissance", "renaissance", "the-optin-machine"]
+    rows = [member(i, broker=slug) for i, slug in enumerate(kinds)]
+    path = write_csv(tmp_path / "members.csv", rows)
+    out = tmp_path / "out"
+    ok(runner.invoke(cli, batch_args(path, association, out, "--format", "pdf")))
+    volumes = sorted(out.glob("print-duplex-*.pdf"))
+    assert len(volumes) == 3
+    refs = [f"M-{i:05d}" for i in range(5)]
+    found = []  # each volume's members, in the order its pages name them
+    for volume in volumes:
+        text = flat(pdf_text(volume.read_bytes()))
+        found.append(sorted((ref for ref in refs if ref in text), key=text.index))
+    assert found == [["M-00000", "M-00001"], ["M-00002", "M-00003"], ["M-00004"]]
+
+
+def test_a_run_that_stops_leaves_no_print_volume(runner, tmp_path, association, monkeypatch):
+    # volumes are joined while the run goes on; one covering the first rows of a run that
+    # then stops would be printed now, and printed again with the rerun's volumes
+    monkeypatch.setattr(batch, "VOLUME", 2)
+    monkeypatch.setattr(batch, "CHUNK", 1)  # each letter written as soon as it is read
+    monkeypatch.setattr(batch, "_few_rows", lambda *args: True)  # laid out in this process
+    rows = [member(i) for i in range(4)] + [member(4, phone="12")]
+    path = write_csv(tmp_path / "members.csv", rows)
+    out = tmp_path / "out"
+    args = batch_args(path, association, out, "--format", "pdf", "--strict")
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1 and "row 6, column phone" in result.stderr, result.output
+    assert len(list(out.glob("DSAR-*.pdf"))) == 4  # the letters before the bad row
+    assert sorted(p.name for p in out.glob("*print-duplex*")) == []  # nor a hidden one
+    # the rerun without the bad row: every volume, under its own name
+    path = write_csv(tmp_path / "members.csv", rows[:4])
+    ok(runner.invoke(cli, batch_args(path, association, out, "--format", "pdf")))
+    volumes = sorted(p.name for p in out.glob("*print-duplex*"))
+    assert volumes == ["print-duplex-001.pdf", "print-duplex-002.pdf"]
+
+
+def test_a_rerun_with_fewer_members_leaves_no_stale_print_volume(
+    runner, tmp_path, association, monkeypatch
+):
+    # the members who withdrew are taken out of the CSV and the batch is run again in the
+    # same folder: a volume of the first run left there would still post their letters
+    monkeypatch.setattr(batch, "VOLUME", 2)
+    monkeypatch.setattr(batch, "_few_rows", lambda *args: True)  # laid out in this process
+    out = tmp_path / "out"
+    path = write_csv(tmp_path / "members.csv", [member(i) for i in range(5)])
+    ok(runner.invoke(cli, batch_args(path, association, out, "--format", "pdf")))
+    assert len(list(out.glob("print-duplex-*.pdf"))) == 3
+    (out / "print-duplex.txt").write_text("the person's own notes")  # not a print file
+    path = write_csv(tmp_path / "members.csv", [member(i) for i in range(2)])
+    result = ok(runner.invoke(cli, batch_args(path, association, out, "--format", "pdf")))
+    assert sorted(p.name for p in out.glob("*print-duplex*")) == [
+        "print-duplex.pdf",
+        "print-duplex.txt",
+    ]
+    assert "print-duplex.pdf" in result.stdout
+    text = flat(pdf_text((out / "print-duplex.pdf").read_bytes()))
+    assert "M-00001" in text and "M-00002" not in text
+
+
 def test_few_rows_counts_members_as_the_csv_reader_reads_them(tmp_path):
     # a batch of at most one chunk is laid out in this process, without recycling: a
     # file of many members must never pass for a few, whatever its line ends
