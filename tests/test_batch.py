@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pypdf
@@ -207,6 +208,23 @@ def test_a_rerun_with_fewer_members_leaves_no_stale_print_volume(
     assert "print-duplex.pdf" in result.stdout
     text = flat(pdf_text((out / "print-duplex.pdf").read_bytes()))
     assert "M-00001" in text and "M-00002" not in text
+
+
+def test_a_posted_letter_moved_out_of_the_folder_is_named_without_a_traceback(
+    runner, tmp_path, association, dsar_home
+):
+    # posted, recorded, its PDF moved to an archive; then the batch is run again: the
+    # print file cannot hold that letter, and the run says which file, not a traceback
+    path = write_csv(tmp_path / "members.csv", [member(i) for i in range(2)])
+    out = tmp_path / "out"
+    ok(runner.invoke(cli, batch_args(path, association, out, "--format", "pdf")))
+    today = date.today().isoformat()
+    ok(runner.invoke(cli, ["sent", "--from-manifest", str(out / "manifest.csv"), "--on", today]))
+    gone = sorted(out.glob("DSAR-*.pdf"))[0]
+    gone.rename(tmp_path / gone.name)
+    result = runner.invoke(cli, batch_args(path, association, out, "--format", "pdf"))
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert gone.name in result.stderr and "cannot read it" in result.stderr
 
 
 def test_few_rows_counts_members_as_the_csv_reader_reads_them(tmp_path):
