@@ -18,6 +18,7 @@ import io
 import itertools
 import multiprocessing
 import os
+import re
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -265,14 +266,19 @@ class InlinePool:
 
 
 def _few_rows(csv_path: Path, most: int) -> bool:
-    """At most `most` members: the file has at most `most` + 1 lines (a cell with a line
-    break only makes a member count as more). A pipe is not read twice: it counts as many."""
+    """At most `most` members, counted as members.read reads them: whatever the line
+    ends (a spreadsheet may end lines with a lone CR), a cell with a line break (an
+    address) in one row, blank lines left out. A file that is not a regular one is not
+    read twice (a pipe): it counts as many, as does one that cannot be read."""
     try:
         if not csv_path.is_file():
             return False
-        with csv_path.open("rb") as handle:
-            return sum(1 for _line in itertools.islice(handle, most + 2)) <= most + 1
-    except OSError:
+        with members._open(csv_path) as handle:
+            reader = members._reader(handle)
+            next(reader, None)  # the header
+            rows = (values for values in reader if any(v.strip() for v in values))
+            return sum(1 for _row in itertools.islice(rows, most + 1)) <= most
+    except (OSError, UnicodeDecodeError, csv.Error):
         return False  # members.read says what is wrong with the file
 
 
@@ -456,6 +462,10 @@ def run(
             if pool:
                 for done in pool.drain():
                     store(done)
+    except BaseException:
+        if print_files:
+            print_files.abandon()
+        raise
     finally:
         if pool:
             pool.close()
@@ -534,33 +544,60 @@ class PrintFiles:
     """The print files: VOLUME letters each, in row order, a volume joined as soon as its
     letters are all written (the main process waits on the workers then, while at the
     end one core would wait for it), the rest at the end. A volume is joined in memory:
-    volumes keep memory flat for any batch size."""
+    volumes keep memory flat for any batch size. Volumes keep a hidden name until the
+    last one is joined: a run that stops leaves no print file covering part of its
+    letters (printed then, and again with the rerun's, they would be posted twice)."""
 
     def __init__(self, out_dir: Path, result: BatchResult):
         self.out_dir, self.result = out_dir, result
         self.joined = 0  # rows already in a print file
+        self.staged: list[Path] = []  # the volumes joined so far, under hidden names
 
     def ready(self) -> None:
         rows = self.result.rows
-        # only with a row after it: a batch of one volume keeps the name print-duplex.pdf
-        while len(rows) > self.joined + VOLUME and all(
+        while len(rows) >= self.joined + VOLUME and all(
             row.pdf for row in rows[self.joined : self.joined + VOLUME]
         ):
-            self._write(rows[self.joined : self.joined + VOLUME])
+            self._stage(rows[self.joined : self.joined + VOLUME])
             self.joined += VOLUME
 
     def finish(self) -> None:
         rest = [row for row in self.result.rows[self.joined :] if row.pdf]
-        volumes = [rest[i : i + VOLUME] for i in range(0, len(rest), VOLUME)]
-        for volume in volumes:
-            alone = not self.result.print_files and len(volumes) == 1
-            self._write(volume, "print-duplex.pdf" if alone else None)
+        try:
+            for start in range(0, len(rest), VOLUME):
+                self._stage(rest[start : start + VOLUME])
+        except BaseException:
+            self.abandon()
+            raise
+        for number, staged in enumerate(self.staged, 1):
+            alone = len(self.staged) == 1  # a batch of one volume: print-duplex.pdf
+            path = self.out_dir / (
+                "print-duplex.pdf" if alone else f"print-duplex-{number:03d}.pdf"
+            )
+            os.replace(staged, path)
+            self.result.print_files.append(path)
+        # an earlier run's volumes not written again (it had more members): left there,
+        # they would be printed with this run's and post letters no longer in the batch
+        for path in self.out_dir.iterdir():
+            stale = _PRINT_FILE.fullmatch(path.name) and path not in self.result.print_files
+            if stale and not path.is_dir():
+                path.unlink()
 
-    def _write(self, rows: list[ManifestRow], name: str | None = None) -> None:
-        name = name or f"print-duplex-{len(self.result.print_files) + 1:03d}.pdf"
-        paths = [self.out_dir / row.pdf for row in rows]
-        write_private(self.out_dir / name, merge_for_duplex(paths), overwrite=True)
-        self.result.print_files.append(self.out_dir / name)
+    def abandon(self) -> None:
+        """The run stopped: the volumes joined so far are no print files."""
+        for staged in self.staged:
+            staged.unlink(missing_ok=True)
+
+    def _stage(self, rows: list[ManifestRow]) -> None:
+        # this process's own name: two runs in one folder at once never take each other's
+        staged = self.out_dir / f".print-duplex-{len(self.staged) + 1:03d}.{os.getpid()}.part"
+        write_private(
+            staged, merge_for_duplex([self.out_dir / row.pdf for row in rows]), overwrite=True
+        )
+        self.staged.append(staged)
+
+
+_PRINT_FILE = re.compile(r"print-duplex(-\d+)?\.pdf")
 
 
 def merge_for_duplex(paths) -> bytes:

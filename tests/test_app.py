@@ -16,7 +16,7 @@ from dsar.paths import Paths
 from dsar.results import EXIT_OK, EXIT_PARTIAL
 from dsar.vocabulary import output_name
 
-from .conftest import flat, make_request, pdf_text
+from .conftest import flat, make_request, parse_eml, pdf_text
 from .test_batch import ASSOCIATION, HEADER, member
 
 PERSON = {
@@ -195,3 +195,32 @@ def test_dry_run_lists_what_would_be_sent_and_sends_nothing(app, tmp_path):
     assert reference == result.rows[0].reference and "@" in recipient
     assert result.exit_code == EXIT_OK and not result.sent
     assert app.journal.outbox_status(reference)[0] == "queued"  # still to send
+
+
+def test_each_app_reads_the_templates_and_registry_as_they_are_now(tmp_path):
+    # `dsar serve` makes an App for each page, and templates are compiled and registries
+    # parsed once per process: an edit of either file is seen by the next page
+    home = tmp_path / "home"
+    paths = Paths(config_dir=home, data_dir=home)
+    page = paths.user_templates / "letters" / "fr" / "request.html.j2"
+    page.parent.mkdir(parents=True)
+
+    def letter(mark: str, address: str):
+        page.write_text(f"<p>{mark}</p>", encoding="utf-8")
+        paths.user_registry.write_text(
+            "brokers:\n  - slug: selfcontact\n"
+            f"    contacts: [{{kind: email, value: {address}, source: a letter}}]\n"
+        )
+        with App(paths) as app:
+            result = app.generate(
+                "selfcontact", **PERSON, formats="email", out_dir=tmp_path, redo_draft=True
+            )
+        [eml] = [p for p in result.written if p.suffix == ".eml"]
+        return parse_eml(eml.read_bytes())
+
+    first = letter("Première version 4K", "dpo@first.example")
+    second = letter("Seconde version 9Z", "dpo@second.example")
+    assert "Première version 4K" in first.get_body(("plain",)).get_content()
+    assert "Seconde version 9Z" in second.get_body(("plain",)).get_content()
+    assert "Première" not in second.get_body(("plain",)).get_content()
+    assert second["To"].addresses[0].addr_spec == "dpo@second.example"

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pypdf
@@ -140,6 +141,110 @@ def test_print_volumes_hold_the_letters_in_row_order(runner, tmp_path, associati
         assert len(reader.pages) == count * (pages + pages % 2)
         for start in starts[:count]:
             assert next(refs) in reader.pages[start].extract_text()
+
+
+def test_print_volumes_keep_row_order_when_recipients_differ_in_kind(
+    runner, tmp_path, association, monkeypatch
+):
+    # letters wait in a chunk per annex (a party's, a broker's): their chunks are laid out
+    # out of row order, and a volume is joined only once all its rows are written
+    monkeypatch.setattr(batch, "VOLUME", 2)
+    monkeypatch.setattr(batch, "CHUNK", 2)
+    monkeypatch.setattr(batch, "_few_rows", lambda *args: True)  # laid out in this process
+    kinds = ["renaissance", "the-optin-machine", "renaissance", "renaissance", "the-optin-machine"]
+    rows = [member(i, broker=slug) for i, slug in enumerate(kinds)]
+    path = write_csv(tmp_path / "members.csv", rows)
+    out = tmp_path / "out"
+    ok(runner.invoke(cli, batch_args(path, association, out, "--format", "pdf")))
+    volumes = sorted(out.glob("print-duplex-*.pdf"))
+    assert len(volumes) == 3
+    refs = [f"M-{i:05d}" for i in range(5)]
+    found = []  # each volume's members, in the order its pages name them
+    for volume in volumes:
+        text = flat(pdf_text(volume.read_bytes()))
+        found.append(sorted((ref for ref in refs if ref in text), key=text.index))
+    assert found == [["M-00000", "M-00001"], ["M-00002", "M-00003"], ["M-00004"]]
+
+
+def test_a_run_that_stops_leaves_no_print_volume(runner, tmp_path, association, monkeypatch):
+    # volumes are joined while the run goes on; one covering the first rows of a run that
+    # then stops would be printed now, and printed again with the rerun's volumes
+    monkeypatch.setattr(batch, "VOLUME", 2)
+    monkeypatch.setattr(batch, "CHUNK", 1)  # each letter written as soon as it is read
+    monkeypatch.setattr(batch, "_few_rows", lambda *args: True)  # laid out in this process
+    rows = [member(i) for i in range(4)] + [member(4, phone="12")]
+    path = write_csv(tmp_path / "members.csv", rows)
+    out = tmp_path / "out"
+    args = batch_args(path, association, out, "--format", "pdf", "--strict")
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1 and "row 6, column phone" in result.stderr, result.output
+    assert len(list(out.glob("DSAR-*.pdf"))) == 4  # the letters before the bad row
+    assert sorted(p.name for p in out.glob("*print-duplex*")) == []  # nor a hidden one
+    # the rerun without the bad row: every volume, under its own name
+    path = write_csv(tmp_path / "members.csv", rows[:4])
+    ok(runner.invoke(cli, batch_args(path, association, out, "--format", "pdf")))
+    volumes = sorted(p.name for p in out.glob("*print-duplex*"))
+    assert volumes == ["print-duplex-001.pdf", "print-duplex-002.pdf"]
+
+
+def test_a_rerun_with_fewer_members_leaves_no_stale_print_volume(
+    runner, tmp_path, association, monkeypatch
+):
+    # the members who withdrew are taken out of the CSV and the batch is run again in the
+    # same folder: a volume of the first run left there would still post their letters
+    monkeypatch.setattr(batch, "VOLUME", 2)
+    monkeypatch.setattr(batch, "_few_rows", lambda *args: True)  # laid out in this process
+    out = tmp_path / "out"
+    path = write_csv(tmp_path / "members.csv", [member(i) for i in range(5)])
+    ok(runner.invoke(cli, batch_args(path, association, out, "--format", "pdf")))
+    assert len(list(out.glob("print-duplex-*.pdf"))) == 3
+    (out / "print-duplex.txt").write_text("the person's own notes")  # not a print file
+    path = write_csv(tmp_path / "members.csv", [member(i) for i in range(2)])
+    result = ok(runner.invoke(cli, batch_args(path, association, out, "--format", "pdf")))
+    assert sorted(p.name for p in out.glob("*print-duplex*")) == [
+        "print-duplex.pdf",
+        "print-duplex.txt",
+    ]
+    assert "print-duplex.pdf" in result.stdout
+    text = flat(pdf_text((out / "print-duplex.pdf").read_bytes()))
+    assert "M-00001" in text and "M-00002" not in text
+
+
+def test_a_posted_letter_moved_out_of_the_folder_is_named_without_a_traceback(
+    runner, tmp_path, association, dsar_home
+):
+    # posted, recorded, its PDF moved to an archive; then the batch is run again: the
+    # print file cannot hold that letter, and the run says which file, not a traceback
+    path = write_csv(tmp_path / "members.csv", [member(i) for i in range(2)])
+    out = tmp_path / "out"
+    ok(runner.invoke(cli, batch_args(path, association, out, "--format", "pdf")))
+    today = date.today().isoformat()
+    ok(runner.invoke(cli, ["sent", "--from-manifest", str(out / "manifest.csv"), "--on", today]))
+    gone = sorted(out.glob("DSAR-*.pdf"))[0]
+    gone.rename(tmp_path / gone.name)
+    result = runner.invoke(cli, batch_args(path, association, out, "--format", "pdf"))
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert gone.name in result.stderr and "cannot read it" in result.stderr
+
+
+def test_few_rows_counts_members_as_the_csv_reader_reads_them(tmp_path):
+    # a batch of at most one chunk is laid out in this process, without recycling: a
+    # file of many members must never pass for a few, whatever its line ends
+    def csv_file(name: str, count: int, lineterminator: str = "\r\n", **changes) -> Path:
+        path = tmp_path / name
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, delimiter=";", lineterminator=lineterminator)
+            writer.writerows([HEADER, *(member(i, **changes) for i in range(count))])
+        return path
+
+    # old Mac line ends: not one \n in the file, which members.read reads whole
+    lone_cr = csv_file("lone-cr.csv", 300, "\r", address="1 rue des Lilas, 75011 Paris")
+    assert b"\n" not in lone_cr.read_bytes()
+    assert len([m for m in members.read(lone_cr) if isinstance(m, members.Member)]) == 300
+    assert not batch._few_rows(lone_cr, 20)
+    # a two-line address is one member, not two
+    assert batch._few_rows(csv_file("twenty.csv", 20), 20)
+    assert not batch._few_rows(csv_file("twenty-one.csv", 21), 20)
 
 
 def test_a_file_not_in_utf8_is_refused_before_any_work(runner, tmp_path, association):

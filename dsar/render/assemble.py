@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import DsarError
+from ..i18n import _
 from ..letters import footer
 
 # The footer page.css draws for a letter laid out whole, in the bottom-right margin box:
@@ -72,6 +73,9 @@ def join(parts: Iterable[tuple[str, bytes | Path]], recto: bool = False) -> byte
                 source = pikepdf.open(data if isinstance(data, Path) else io.BytesIO(data))
             except pikepdf.PdfError as exc:
                 raise DsarError(f"{name} is not a readable PDF: {exc}") from None
+            except OSError as exc:  # a letter's file moved or deleted since it was written
+                problem = _("{path}: cannot read it ({reason})")
+                raise DsarError(problem.format(path=data, reason=exc.strerror)) from None
             sources.append(source)
             out.pages.extend(source.pages)
             if recto and len(out.pages) % 2:
