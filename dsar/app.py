@@ -651,6 +651,7 @@ class App:
     ) -> ReminderResult:
         """The reminder (relance) with a final 15-day deadline; the request is 'reminded'."""
         day = self._day(on, "on")
+        self.journal.check_day(reference, day, "reminded")  # refused before any file is written
         chosen = parse_formats(formats)
         letter, extra = followup.reminder(
             self.journal,
@@ -698,6 +699,7 @@ class App:
     ) -> ComplaintResult:
         """The CNIL complaint and one dossier PDF; the request becomes 'complained'."""
         day = self._day(on, "on")
+        self.journal.check_day(reference, day, "complained")  # refused before any file is written
         cnil = self.registry.get("cnil")
         letter, extra = followup.complaint(
             self.journal, reference, self.templates, cnil, on=day, force=force
