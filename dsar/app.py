@@ -32,7 +32,7 @@ from . import (
     registry,
     report,
 )
-from .errors import DsarError, InputError, UsageError
+from .errors import DsarError, InputError, OutputExists, UsageError
 from .files import check_free, write_private
 from .i18n import N_, _
 from .journal import Journal, canonical
@@ -243,7 +243,19 @@ class App:
         letter = letters.render(request, self.templates)
         if redo_draft and self.journal.has(request.reference):
             force = force or self.journal.entry(request.reference).stored_state == "draft"
-        result = self._write(letter, chosen, out_dir, force)
+        try:
+            result = self._write(letter, chosen, out_dir, force)
+        except OutputExists as exc:
+            if redo_draft or not self.journal.has(request.reference):
+                raise
+            # the same person, recipient, right and day: the file is this request's draft
+            raise DsarError(
+                _(
+                    "{error} It is the draft {reference}, written earlier for the same "
+                    "number, recipient, right and date: --force writes it again with these "
+                    "details."
+                ).format(error=exc, reference=request.reference)
+            ) from None
         result.warnings += compose.recipient_wishes(request, chosen)
         result.warnings += compose.address_to_check(
             request, chosen, self.registry.added.get(request.broker.slug, ())
