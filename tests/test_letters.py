@@ -494,7 +494,7 @@ def test_complaint_waits_for_the_final_deadline_and_names_missing_proofs(runner,
     early = runner.invoke(cli, ["complain", ref, "--out", str(cnil), "--on", "2026-03-20"])
     assert early.exit_code == 1
     assert "the reminder gave until 2026-03-25" in early.stderr
-    assert "again on or after 2026-03-26" in early.stderr and "--force" in early.stderr
+    assert "complain on or after 2026-03-26" in early.stderr and "--force" in early.stderr
     assert not cnil.exists()  # nothing half-written
 
     # a complaint dated after today is refused before any file is written
