@@ -32,7 +32,7 @@ from . import (
     registry,
     report,
 )
-from .errors import DsarError, InputError, UsageError
+from .errors import DsarError, InputError, OutputExists, UsageError
 from .files import check_free, write_private
 from .i18n import N_, _
 from .journal import Journal, canonical
@@ -243,7 +243,19 @@ class App:
         letter = letters.render(request, self.templates)
         if redo_draft and self.journal.has(request.reference):
             force = force or self.journal.entry(request.reference).stored_state == "draft"
-        result = self._write(letter, chosen, out_dir, force)
+        try:
+            result = self._write(letter, chosen, out_dir, force)
+        except OutputExists as exc:
+            if redo_draft or not self.journal.has(request.reference):
+                raise
+            # the same person, recipient, right and day: the file is this request's draft
+            raise DsarError(
+                _(
+                    "{error} It is the draft {reference}, written earlier for the same "
+                    "number, recipient, right and date: --force writes it again with these "
+                    "details."
+                ).format(error=exc, reference=request.reference)
+            ) from None
         result.warnings += compose.recipient_wishes(request, chosen)
         result.warnings += compose.address_to_check(
             request, chosen, self.registry.added.get(request.broker.slug, ())
@@ -651,6 +663,7 @@ class App:
     ) -> ReminderResult:
         """The reminder (relance) with a final 15-day deadline; the request is 'reminded'."""
         day = self._day(on, "on")
+        self.journal.check_day(reference, day, "reminded")  # refused before any file is written
         chosen = parse_formats(formats)
         letter, extra = followup.reminder(
             self.journal,
@@ -698,6 +711,7 @@ class App:
     ) -> ComplaintResult:
         """The CNIL complaint and one dossier PDF; the request becomes 'complained'."""
         day = self._day(on, "on")
+        self.journal.check_day(reference, day, "complained")  # refused before any file is written
         cnil = self.registry.get("cnil")
         letter, extra = followup.complaint(
             self.journal, reference, self.templates, cnil, on=day, force=force

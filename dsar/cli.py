@@ -876,7 +876,7 @@ def batch_command(
     app = open_app(registries, templates_dir)
     if dry_run and not send:
         raise click.UsageError(
-            "--dry-run shows what --send would send: give both (without --send nothing is sent)"
+            _("--dry-run shows what --send would send: give both (without --send nothing is sent)")
         )
     # checked before any work: a refused setting (a password in clear) writes nothing
     settings = SmtpSettings(

@@ -156,8 +156,8 @@ def complaint(
     if final and on <= final and not force:
         raise DsarError(
             _(
-                "{reference}: the reminder gave until {final} to answer; the complaint may go "
-                "from {day} (dsar complain {reference} --on {day}), or now with --force"
+                "{reference}: the reminder gave until {final} to answer; complain on or "
+                "after {day}, or now with --force"
             ).format(reference=reference, final=final, day=final + timedelta(days=1))
         )
     original = journal.request(reference)

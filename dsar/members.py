@@ -355,9 +355,11 @@ def _check_span(path: Path, row: int, first: int, last: int, values: list[str]) 
     row after it can be trusted (nor its number)."""
     if last - first + 1 > MAX_ROW_LINES or any(len(v) > MAX_CELL_CHARS for v in values):
         raise DsarError(
-            f"{path}: row {row} (line {first}): a quote opened in this row is never closed; "
-            f"the cell runs over {last - first + 1} lines and takes in the rows after it. "
-            "Close the quote (or remove it) and run again; nothing after this row was done"
+            _(
+                "{path}: row {row} (line {line}): a quote opened in this row is never closed; "
+                "the cell runs over {lines} lines and takes in the rows after it. Close the "
+                "quote (or remove it) and run again; nothing after this row was done"
+            ).format(path=path, row=row, line=first, lines=last - first + 1)
         )
 
 

@@ -250,6 +250,9 @@ def test_existing_output_is_kept_without_force(runner, tmp_path):
     pdf.write_bytes(b"mine")
     result = run(runner, ISSUE_COMMAND, out)
     assert result.exit_code == 1 and "already exists; use --force" in result.stderr
+    # the file is the same request's draft (the README's set-up letter, then its example)
+    reference = pdf.name[:14]
+    assert f"It is the draft {reference}, written earlier" in result.stderr
     assert pdf.read_bytes() == b"mine"
     assert run(runner, [*ISSUE_COMMAND, "--force"], out).exit_code == 0
     assert pdf.read_bytes().startswith(b"%PDF")

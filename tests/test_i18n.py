@@ -289,3 +289,23 @@ def test_show_answer_and_forget_speak_the_persons_language(runner, dsar_home, tm
     # English keeps the validation library's reason; French leaves that English out
     assert "@-sign" in english["init --email"] and "@-sign" not in french["init --email"]
     assert "écrivez-la comme nom@example.org" in french["init --email"]
+
+
+def test_dry_run_without_send_is_refused_in_french(runner, tmp_path):
+    members_csv = tmp_path / "membres.csv"
+    members_csv.write_text("Nom;Téléphone;Date du mandat;Réf. mandat\n", encoding="utf-8")
+    association = tmp_path / "association.yaml"
+    association.write_text("name: A\n", encoding="utf-8")
+    args = [
+        "batch",
+        str(members_csv),
+        "--association",
+        str(association),
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    refused = runner.invoke(cli, ["--ui-lang", "fr", *args, "--dry-run"])
+    assert refused.exit_code == 2
+    assert "--dry-run montre ce que --send enverrait" in refused.output
+    assert "shows what --send would send" not in refused.output
+    assert not (tmp_path / "out").exists()

@@ -247,6 +247,9 @@ def test_an_unclosed_quote_stops_at_the_row_where_it_opened(runner, tmp_path, as
     assert result.exit_code == 1, result.output
     assert "row 102 (line" in result.stderr and "never closed" in result.stderr
     assert "Traceback" not in result.output
+    french = runner.invoke(cli, ["--ui-lang", "fr", *batch_args(path, association, out)])
+    assert french.exit_code == 1 and "ligne 102 (ligne de texte" in french.stderr
+    assert "n'est jamais fermé" in french.stderr and "never closed" not in french.stderr
     manifest = list(csv.DictReader((out / "manifest.csv").open()))  # written all the same
     assert len(manifest) == 100 and manifest[-1]["row"] == "101"
 

@@ -484,6 +484,9 @@ def test_complaint_waits_for_the_final_deadline_and_names_missing_proofs(runner,
     ref, original = generate(runner, tmp_path / "o", broker="renaissance", lang="en")
     sent(runner, ref, "--lrar", "1A00012345678")
     follow = tmp_path / "f"
+    ahead = runner.invoke(cli, ["remind", ref, "--on", "2999-01-01", "--out", str(follow)])
+    assert ahead.exit_code == 1 and "is in the future" in ahead.stderr
+    assert not follow.exists()  # refused before any file is written
     invoke(runner, ["remind", ref, "--on", "2026-03-10", "--format", "pdf", "--out", str(follow)])
     reminder_ref = next(p for p in follow.iterdir()).name[:14]
 
@@ -491,8 +494,13 @@ def test_complaint_waits_for_the_final_deadline_and_names_missing_proofs(runner,
     early = runner.invoke(cli, ["complain", ref, "--out", str(cnil), "--on", "2026-03-20"])
     assert early.exit_code == 1
     assert "the reminder gave until 2026-03-25" in early.stderr
-    assert "may go from 2026-03-26" in early.stderr and "--force" in early.stderr
+    assert "complain on or after 2026-03-26" in early.stderr and "--force" in early.stderr
     assert not cnil.exists()  # nothing half-written
+
+    # a complaint dated after today is refused before any file is written
+    later = runner.invoke(cli, ["complain", ref, "--out", str(cnil), "--on", "2999-01-01"])
+    assert later.exit_code == 1 and "is in the future" in later.stderr
+    assert not cnil.exists()
 
     result = invoke(runner, ["complain", ref, "--out", str(cnil), "--on", "2026-03-20", "--force"])
     assert "to add: " in result.stderr

@@ -258,7 +258,7 @@ def test_reminder_and_cnil_dossier_are_one_click_each(client):
     page = client.get(reminded.headers["location"]).text
     assert "Télécharger le PDF" in page and f'href="/requests/{reference}"' in page
     early = client.post(f"/requests/{reference}/complain", data={"csrf": page_csrf(client)})
-    assert "la plainte peut partir à partir du" in html.unescape(early.text)  # in French
+    assert "portez plainte le " in html.unescape(early.text)  # in French
     with clock.fixed(date.today() + timedelta(days=20)):
         complained = client.post(
             f"/requests/{reference}/complain", data={"csrf": page_csrf(client)}
