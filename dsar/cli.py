@@ -948,7 +948,11 @@ def batch_command(
             "{count} request(s) ({resumed} already done by an earlier run), "
             "{bad} bad row(s) skipped"
         ).format(count=len(result.rows), resumed=result.resumed, bad=len(result.bad_rows))
-        + (f"; {result.rebuilt} queued e-mail(s) rebuilt" if result.rebuilt else "")
+        + (
+            _("; {count} queued e-mail(s) rebuilt").format(count=result.rebuilt)
+            if result.rebuilt
+            else ""
+        )
     )
     for line in result.warnings:
         warn(line)

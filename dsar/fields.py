@@ -165,7 +165,7 @@ def siren(value: str, field: str = "siren") -> str:
         return stdnum_siren.validate(value)
     except Exception:
         raise InputError(
-            field, f"'{value}' is not a valid SIREN (9 digits, Luhn checksum)"
+            field, _("'{value}' is not a valid SIREN (9 digits, Luhn checksum)").format(value=value)
         ) from None
 
 

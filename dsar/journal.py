@@ -25,7 +25,7 @@ from pydantic import TypeAdapter
 from . import clock, deadlines, letters
 from .errors import DsarError, JournalError
 from .files import make_private_dir, store_by_content
-from .i18n import _
+from .i18n import N_, _
 from .models import Request
 from .vocabulary import ANSWER_STATES, MAIL_TO_SEND, WAITING
 
@@ -525,6 +525,16 @@ class Journal:
             (reference, _now(), on.isoformat() if on else None, what, detail),
         )
 
+    # the steps whose date is checked, as a message names them
+    STEP_WORDS = {
+        "sent": N_("sent"),
+        "extension": N_("extension"),
+        "received": N_("received"),
+        "answer": N_("answer"),
+        "reminded": N_("reminded"),
+        "complained": N_("complained"),
+    }
+
     def check_day(self, reference: str, on: date, what: str) -> None:
         """A date the journal records: not before the letter, not after today.
 
@@ -532,13 +542,18 @@ class Journal:
         """
         letter_date = self.request(reference).letter_date
         today = clock.today()
+        what = _(self.STEP_WORDS[what]) if what in self.STEP_WORDS else what
         if on < letter_date:
             raise DsarError(
-                f"{what} on {on} is before the letter's date ({letter_date}); check the date"
+                _(
+                    "{what} on {on} is before the letter's date ({letter_date}); check the date"
+                ).format(what=what, on=on, letter_date=letter_date)
             )
         if on > today:
             raise DsarError(
-                f"{what} on {on} is in the future (today is {today}); record it once it happened"
+                _(
+                    "{what} on {on} is in the future (today is {today}); record it once it happened"
+                ).format(what=what, on=on, today=today)
             )
 
     def _update(self, reference: str, what: str, on: date | None, detail: str | None, **columns):

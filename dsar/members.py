@@ -174,12 +174,16 @@ def _identifier(value, name: str) -> str | None:
         return None
     text = str(value).replace(" ", "").upper()
     if name == "rna" and not (len(text) == 10 and text[0] == "W" and text[1:].isdigit()):
-        raise InputError(name, f"'{value}': an RNA number is W followed by 9 digits")
+        raise InputError(
+            name, _("'{value}': an RNA number is W followed by 9 digits").format(value=value)
+        )
     if name == "siren":
         from stdnum.fr import siren
 
         if not siren.is_valid(text):
-            raise InputError(name, f"'{value}': not a valid SIREN (9 digits, checksum)")
+            raise InputError(
+                name, _("'{value}': not a valid SIREN (9 digits, checksum)").format(value=value)
+            )
     return text
 
 

@@ -309,3 +309,26 @@ def test_dry_run_without_send_is_refused_in_french(runner, tmp_path):
     assert "--dry-run montre ce que --send enverrait" in refused.output
     assert "shows what --send would send" not in refused.output
     assert not (tmp_path / "out").exists()
+
+
+def test_journal_dates_and_association_numbers_are_refused_in_french(runner, tmp_path):
+    from .conftest import CITIZEN
+    from .test_batch import ASSOCIATION
+
+    letter = ["--format", "email", "--date", "2026-11-20", "--out", str(tmp_path / "l")]
+    made = runner.invoke(cli, [*CITIZEN, *letter])
+    assert made.exit_code == 0, made.output
+    ref = re.search(r"DSAR-[0-9A-Z]{4}-[0-9A-Z]{4}", made.output).group()
+    early = runner.invoke(cli, ["--ui-lang", "fr", "sent", ref, "--on", "2026-11-19"])
+    assert early.exit_code == 1, early.output
+    assert f"2026-11-19 (envoyée){NBSP}: date antérieure à celle de la lettre" in early.stderr
+    later = runner.invoke(cli, ["--ui-lang", "fr", "sent", ref, "--on", "2099-01-01"])
+    assert later.exit_code == 1 and "(envoyée) est dans le futur" in later.stderr
+    assert "is in the future" not in later.stderr
+    association = tmp_path / "association.yaml"
+    association.write_text(ASSOCIATION + "rna: X12\n", encoding="utf-8")
+    members_csv = tmp_path / "membres.csv"
+    members_csv.write_text("Nom;Téléphone;Date du mandat;Réf. mandat\n", encoding="utf-8")
+    args = ["batch", str(members_csv), "--association", str(association)]
+    refused = runner.invoke(cli, ["--ui-lang", "fr", *args, "--out", str(tmp_path / "o")])
+    assert refused.exit_code != 0 and "un numéro RNA est un W suivi de 9 chiffres" in refused.output
