@@ -336,6 +336,14 @@ def run(
             progress(1)
         print_files.ready()
 
+    def skip(bad: members.BadRow) -> None:
+        result.bad_rows.append(bad)
+        progress(1)
+        if options.strict:
+            raise DsarError(
+                _("{path}: {problem} (stopped: --strict)").format(path=csv_path, problem=bad)
+            )
+
     try:
         # one journal transaction per 100 rows, not two per row (the e-mail rate's bound);
         # nothing is sent from inside it: send_outbox claims each message in its own commit
@@ -343,14 +351,7 @@ def run(
             for item in members.read(csv_path, options.columns):
                 tick()
                 if isinstance(item, members.BadRow):
-                    result.bad_rows.append(item)
-                    progress(1)
-                    if options.strict:
-                        raise DsarError(
-                            _("{path}: {problem} (stopped: --strict)").format(
-                                path=csv_path, problem=item
-                            )
-                        )
+                    skip(item)
                     continue
                 try:
                     request = compose.build_request(
@@ -366,15 +367,7 @@ def run(
                         to_address=options.to_address,
                     )
                 except (UnknownBroker, AmbiguousBroker) as exc:
-                    bad = members.BadRow(item.row, "broker", str(exc), item.requester.name)
-                    result.bad_rows.append(bad)
-                    progress(1)
-                    if options.strict:
-                        raise DsarError(
-                            _("{path}: {problem} (stopped: --strict)").format(
-                                path=csv_path, problem=bad
-                            )
-                        ) from None
+                    skip(members.BadRow(item.row, "broker", str(exc), item.requester.name))
                     continue
                 reference = request.reference
                 row = ManifestRow(item.row, request.requester.name, request.broker.slug, reference)

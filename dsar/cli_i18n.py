@@ -19,16 +19,23 @@ def _translated(raw: str | None) -> str | None:
     return gettext(inspect.cleandoc(raw)) if raw else raw
 
 
+class _ShownTranslated:
+    """An attribute kept as declared (the msgid) and translated each time it is read."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        return self if obj is None else _translated(obj.__dict__.get(self.name))
+
+    def __set__(self, obj, value) -> None:
+        obj.__dict__[self.name] = value
+
+
 class TranslatedOption(click.Option):
     """An option whose help is looked up in the catalogue when shown."""
 
-    @property
-    def help(self):
-        return _translated(self.__dict__.get("help"))
-
-    @help.setter
-    def help(self, value):
-        self.__dict__["help"] = value
+    help = _ShownTranslated()
 
 
 class TranslatedFormatter(click.HelpFormatter):
@@ -54,21 +61,8 @@ class TranslatedCommand(click.Command):
             if type(param) is click.Option:
                 param.__class__ = TranslatedOption
 
-    @property
-    def help(self):
-        return _translated(self.__dict__.get("help"))
-
-    @help.setter
-    def help(self, value):
-        self.__dict__["help"] = value
-
-    @property
-    def short_help(self):
-        return _translated(self.__dict__.get("short_help"))
-
-    @short_help.setter
-    def short_help(self, value):
-        self.__dict__["short_help"] = value
+    help = _ShownTranslated()
+    short_help = _ShownTranslated()
 
     def get_help_option(self, ctx):
         option = super().get_help_option(ctx)
