@@ -48,6 +48,24 @@ def runner():
     return CliRunner()
 
 
+ASSOCIATION = """\
+name: Association Halte aux SMS
+address: |-
+  5 rue de la Paix
+  75002 Paris
+email: droits@halte-sms.example
+representative: Dominique Durand
+"""
+
+
+@pytest.fixture
+def association(tmp_path):
+    """The association.yaml of a batch under mandate."""
+    path = tmp_path / "association.yaml"
+    path.write_text(ASSOCIATION)
+    return path
+
+
 @pytest.fixture(scope="session")
 def shipped():
     return registry.Registry.load([SHIPPED_REGISTRY])

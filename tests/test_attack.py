@@ -20,7 +20,7 @@ from dsar.web import guard
 from dsar.web.pages import create_app
 
 from .conftest import CITIZEN
-from .test_batch import member, write_csv
+from .test_batch import batch_args, member, write_csv
 
 TOKEN = "s3cret-token-for-tests"
 PORT = 8765
@@ -213,21 +213,7 @@ def test_an_association_detail_that_is_not_text_is_refused(runner, tmp_path):
     )
     members = write_csv(tmp_path / "members.csv", [member(1)])
     out = tmp_path / "out"
-    result = runner.invoke(
-        cli,
-        [
-            "batch",
-            str(members),
-            "--broker",
-            "renaissance",
-            "--association",
-            str(association),
-            "--out",
-            str(out),
-            "--workers",
-            "1",
-        ],
-    )
+    result = runner.invoke(cli, batch_args(members, association, out, "--workers", "1"))
     # before: e-mails from "['a', 'b']" <a@example.org>
     assert result.exit_code == 1, result.output
     assert "'name' should be text" in result.output

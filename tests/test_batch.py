@@ -18,17 +18,9 @@ from dsar.cli import cli
 from dsar.journal import Journal
 
 from . import smtp_server
-from .conftest import flat, ok, parse_eml, pdf_text
+from .conftest import ASSOCIATION, flat, ok, parse_eml, pdf_text
 
 HEADER = list(members.COLUMNS)  # the English column names
-ASSOCIATION = """\
-name: Association Halte aux SMS
-address: |-
-  5 rue de la Paix
-  75002 Paris
-email: droits@halte-sms.example
-representative: Dominique Durand
-"""
 
 
 def member(i: int, **changes) -> list[str]:
@@ -67,13 +59,6 @@ def batch_args(path: Path, association: Path, out: Path, *extra: str) -> list[st
         str(out),
         *extra,
     ]
-
-
-@pytest.fixture
-def association(tmp_path):
-    path = tmp_path / "association.yaml"
-    path.write_text(ASSOCIATION)
-    return path
 
 
 def test_bad_rows_are_reported_and_good_rows_done(runner, tmp_path, association):

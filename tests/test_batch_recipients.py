@@ -11,14 +11,7 @@ from dsar.cli import cli
 from dsar.errors import DsarError
 
 from .conftest import flat, parse_eml, pdf_text
-from .test_batch import ASSOCIATION, batch_args, member, write_csv
-
-
-@pytest.fixture
-def association(tmp_path):
-    path = tmp_path / "association.yaml"
-    path.write_text(ASSOCIATION)
-    return path
+from .test_batch import batch_args, member, write_csv
 
 
 def test_warns_before_rendering_when_the_recipient_lacks_an_address(runner, tmp_path, association):

@@ -18,9 +18,9 @@ from dsar.sending import Smtp, SmtpSettings, send_outbox
 
 from . import smtp_server
 from .conftest import make_request, parse_eml
-from .test_batch import association, batch_args, batch_command, member, smtp, write_csv
+from .test_batch import batch_args, batch_command, member, smtp, write_csv
 
-__all__ = ["association", "smtp"]  # fixtures shared with test_batch
+__all__ = ["smtp"]  # a fixture shared with test_batch
 
 
 def send_args(path, association, out, port, *extra):

@@ -13,10 +13,8 @@ import pytest
 from dsar import importer
 from dsar.cli import cli
 
-from .test_batch import association, batch_args, member, write_csv
+from .test_batch import batch_args, member, write_csv
 from .test_integrity import BASE, generate, invoke
-
-__all__ = ["association"]
 
 ENTRY = "  - {{slug: evil, kind: broker, name: {name}, quality: unverified{extra}}}\n"
 

@@ -622,20 +622,24 @@ def test_art80_without_a_declaration_date_is_refused(runner, tmp_path):
     assert HEADER  # the CSV columns the batch tests share
 
 
-def test_complaint_names_breaches_the_gdpr_gives(runner, tmp_path):
-    """No CPCE L. 34-5 (commercial prospecting only): the missing opt-out is a breach of
-    21(4); the canvassing lacks a legal basis shown, consent or other (the CNIL also
-    weighs legitimate interest)."""
-    args = replace_args(COMMAND, {"--broker": "renaissance", "--sms-text": "Votez pour nous"})
-    result = invoke(runner, [*args, "--out", str(tmp_path / "o")])
+def complaint_text(runner, tmp_path, values: dict) -> str:
+    """The text of the CNIL complaint about a request generated with `values`, sent."""
+    result = invoke(runner, [*replace_args(COMMAND, values), "--out", str(tmp_path / "o")])
     ref = next(
         line.split()[1] for line in result.output.splitlines() if line.startswith("reference")
     )
     sent(runner, ref)
     cnil = tmp_path / "cnil"
     invoke(runner, ["complain", ref, "--out", str(cnil), "--on", "2026-03-20", "--force"])
-    complaint = flat(
-        pdf_text(next(p for p in cnil.iterdir() if "dossier" not in p.name).read_bytes())
+    return flat(pdf_text(next(p for p in cnil.iterdir() if "dossier" not in p.name).read_bytes()))
+
+
+def test_complaint_names_breaches_the_gdpr_gives(runner, tmp_path):
+    """No CPCE L. 34-5 (commercial prospecting only): the missing opt-out is a breach of
+    21(4); the canvassing lacks a legal basis shown, consent or other (the CNIL also
+    weighs legitimate interest)."""
+    complaint = complaint_text(
+        runner, tmp_path, {"--broker": "renaissance", "--sms-text": "Votez pour nous"}
     )
     for expected in (
         "au plus tard lors de la première communication (art. 21(4))",
@@ -680,17 +684,7 @@ def test_reminder_after_a_notified_extension_does_not_say_one_month(runner, tmp_
 def test_complaint_against_a_processor_names_its_own_breach(runner, tmp_path):
     """CM.com says it is a processor: it owes no Art. 14 notice, but must help the
     controller answer (28(3)(e)); the complaint says so rather than cite Art. 14."""
-    args = replace_args(COMMAND, {"--broker": "cm-com"})
-    result = invoke(runner, [*args, "--out", str(tmp_path / "o")])
-    ref = next(
-        line.split()[1] for line in result.output.splitlines() if line.startswith("reference")
-    )
-    sent(runner, ref)
-    cnil = tmp_path / "cnil"
-    invoke(runner, ["complain", ref, "--out", str(cnil), "--on", "2026-03-20", "--force"])
-    complaint = flat(
-        pdf_text(next(p for p in cnil.iterdir() if "dossier" not in p.name).read_bytes())
-    )
+    complaint = complaint_text(runner, tmp_path, {"--broker": "cm-com"})
     assert "ni transmise au responsable du traitement" in complaint
     assert "(art. 28(3)(e))" in complaint
     assert "(art. 14(2)(f) et 14(3)(b))" not in complaint

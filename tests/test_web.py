@@ -165,19 +165,17 @@ def test_a_bad_phone_is_shown_beside_it_and_nothing_is_written(client):
         assert app.status().entries == []
 
 
-def draft(**overrides) -> str:
+def draft(broker: str = "selfcontact", **overrides) -> str:
+    values = {
+        "name": "Camille Martin",
+        "phone": "06 12 34 56 78",
+        "sms_date": "2024-06-06",
+        "sms_text": SMS,
+        "formats": ("pdf",),
+        "out_dir": Path(os.environ["DSAR_HOME"]) / "letters",
+    }
     with App() as app:
-        result = app.generate(
-            "selfcontact",
-            name="Camille Martin",
-            phone="06 12 34 56 78",
-            sms_date="2024-06-06",
-            sms_text=SMS,
-            formats=("pdf",),
-            out_dir=Path(os.environ["DSAR_HOME"]) / "letters",
-            **overrides,
-        )
-    return result.reference
+        return app.generate(broker, **(values | overrides)).reference
 
 
 def test_an_overdue_request_stands_out_in_my_requests(client):
@@ -383,16 +381,9 @@ def test_any_text_typed_is_an_answer_never_a_traceback(client, text, sender, day
 
 
 def test_a_recipient_with_an_e_mail_gets_a_mailto_link_and_the_eml(client):
-    with App() as app:
-        reference = app.generate(
-            "renaissance",
-            name="Camille Martin",
-            phone="06 12 34 56 78",
-            email="camille@example.org",
-            sms_text=SMS,
-            formats=("pdf", "email"),
-            out_dir=Path(os.environ["DSAR_HOME"]) / "letters",
-        ).reference
+    reference = draft(
+        "renaissance", email="camille@example.org", sms_date=None, formats=("pdf", "email")
+    )
     page = client.get(f"/letters?ref={reference}").text
     assert 'href="mailto:mes-donnees@parti-renaissance.fr?subject=' in page
     eml = re.search(r'href="([^"]+)"[^>]*>Télécharger l&#39;e-mail', page).group(1)
