@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import jinja2
+
 from . import clock, compose, labels, letters, members
 from .errors import AmbiguousBroker, DsarError, OutputExists, UnknownBroker
 from .files import make_private_dir, sync, write_private, written
@@ -149,12 +151,18 @@ _worker_renderer = None
 _worker_annexes: dict[tuple[str, str], object] = {}  # (lang, annex HTML) -> open pikepdf
 
 
+def _run_environment(roots) -> jinja2.Environment:
+    """The templates of a run: as they were when it started, and no stat() of each
+    template file at each of the ~10 lookups a letter makes."""
+    env = letters.environment(roots)
+    env.auto_reload = False
+    return env
+
+
 def _init_worker(roots: list[str]) -> None:
     global _worker_renderer
     paths = [Path(r) for r in roots]
-    env = letters.environment(paths)
-    env.auto_reload = False  # as in run()
-    _worker_renderer = PdfRenderer(env, paths)
+    _worker_renderer = PdfRenderer(_run_environment(paths), paths)
     _worker_annexes.clear()  # laid out by another renderer (a run in this process before)
 
 
@@ -298,10 +306,7 @@ def run(
     result = result if result is not None else BatchResult()
     check_manifest(options.out_dir / "manifest.csv", force=options.force)
     roots = options.templates or letters.template_roots()
-    env = letters.environment(roots)
-    # every letter of a run from the templates as they were when it started; and no
-    # stat() of each template file at each of the ~10 lookups a letter makes
-    env.auto_reload = False
+    env = _run_environment(roots)
     pool = None
     if "pdf" in options.formats:
         few = _few_rows(csv_path, CHUNK)
