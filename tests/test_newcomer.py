@@ -23,6 +23,18 @@ def shell_env(home: Path) -> dict[str, str]:
     return {**os.environ, "DSAR_HOME": str(home), "PATH": f"{bin_dir}:{os.environ['PATH']}"}
 
 
+def emailed_draft(runner, out: Path) -> str:
+    """A request to Renaissance written as an e-mail on 2026-01-30; its reference."""
+    args = ["--broker", "renaissance", "--name", "Camille Martin", "--email", "camille@example.org"]
+    made = runner.invoke(
+        cli, ["generate", *args, "--format", "email", "--date", "2026-01-30", "--out", str(out)]
+    )
+    assert made.exit_code == 0, made.output
+    return next(
+        line.split()[1] for line in made.stdout.splitlines() if line.startswith("reference")
+    )
+
+
 def test_each_command_identify_prints_runs_as_pasted_into_a_shell(runner, tmp_path, dsar_home):
     saved = runner.invoke(
         cli,
@@ -70,28 +82,7 @@ def test_sent_keeps_the_registered_letter_receipt_by_its_content(runner, tmp_pat
 
     from dsar.journal import Journal
 
-    made = runner.invoke(
-        cli,
-        [
-            "generate",
-            "--broker",
-            "renaissance",
-            "--name",
-            "Camille Martin",
-            "--email",
-            "camille@example.org",
-            "--format",
-            "email",
-            "--date",
-            "2026-01-30",
-            "--out",
-            str(tmp_path / "letters"),
-        ],
-    )
-    assert made.exit_code == 0, made.output
-    reference = next(
-        line.split()[1] for line in made.stdout.splitlines() if line.startswith("reference")
-    )
+    reference = emailed_draft(runner, tmp_path / "letters")
     receipt = tmp_path / "recu.jpg"
     receipt.write_bytes(b"\xff\xd8 a photo of the receipt")
     args = [
@@ -165,26 +156,7 @@ def test_generate_ends_with_what_to_do_next(runner, tmp_path):
 def test_the_cnil_dossier_lists_its_steps_in_french(runner, tmp_path, dsar_home):
     from dsar import followup
 
-    made = runner.invoke(
-        cli,
-        [
-            "generate",
-            "--broker",
-            "renaissance",
-            "--name",
-            "Camille Martin",
-            "--email",
-            "camille@example.org",
-            "--format",
-            "email",
-            "--date",
-            "2026-01-30",
-            "--out",
-            str(tmp_path / "l"),
-        ],
-    )
-    assert made.exit_code == 0, made.output
-    reference = next(w for w in made.stdout.split() if w.startswith("DSAR-"))
+    reference = emailed_draft(runner, tmp_path / "l")
     receipt = tmp_path / "recu.pdf"
     receipt.write_bytes(b"%PDF-1.4 a scan")
     for args in (
@@ -202,26 +174,7 @@ def test_the_cnil_dossier_lists_its_steps_in_french(runner, tmp_path, dsar_home)
 def test_after_a_reminder_status_shows_one_deadline_and_the_days_left_to_it(
     runner, tmp_path, dsar_home
 ):
-    made = runner.invoke(
-        cli,
-        [
-            "generate",
-            "--broker",
-            "renaissance",
-            "--name",
-            "Camille Martin",
-            "--email",
-            "camille@example.org",
-            "--format",
-            "email",
-            "--date",
-            "2026-01-30",
-            "--out",
-            str(tmp_path / "l"),
-        ],
-    )
-    assert made.exit_code == 0, made.output
-    reference = next(w for w in made.stdout.split() if w.startswith("DSAR-"))
+    reference = emailed_draft(runner, tmp_path / "l")
     assert runner.invoke(cli, ["sent", reference, "--on", "2026-01-30"]).exit_code == 0
     reminded = runner.invoke(
         cli,
