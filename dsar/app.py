@@ -9,6 +9,7 @@ registry, templates, journal) is built once, lazily, and closed with close() or 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -418,7 +419,9 @@ class App:
             columns=columns,
         )
         batches.check_manifest(out_dir / "manifest.csv", force=force)
-        progress("rows", 0, members.count(csv_file))  # refuses a CSV that is not UTF-8
+        counted = members.count(csv_file)  # refuses a CSV that is not UTF-8
+        progress("rows", 0, counted)
+        options = dataclasses.replace(options, members=counted)
         result = BatchResult(
             manifest=out_dir / "manifest.csv", emails_asked="email" in chosen, columns=read_as
         )

@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import itertools
 import multiprocessing
 import os
 import re
@@ -68,6 +67,7 @@ class BatchOptions:
     columns: dict[str, str] | None = None  # --columns: the spreadsheet's header -> dsar's
     to_email: str | None = None  # the recipient's, when the registry has none (one recipient)
     to_address: str | None = None
+    members: int | None = None  # counted before the run (members.count), if it was
 
 
 # ------------------------------------------------------------------ recipients
@@ -273,21 +273,10 @@ class InlinePool:
         _worker_annexes.clear()
 
 
-def _few_rows(csv_path: Path, most: int) -> bool:
-    """At most `most` members, counted as members.read reads them: whatever the line
-    ends (a spreadsheet may end lines with a lone CR), a cell with a line break (an
-    address) in one row, blank lines left out. A file that is not a regular one is not
-    read twice (a pipe): it counts as many, as does one that cannot be read."""
-    try:
-        if not csv_path.is_file():
-            return False
-        with members._open(csv_path) as handle:
-            reader = members._reader(handle)
-            next(reader, None)  # the header
-            rows = (values for values in reader if any(v.strip() for v in values))
-            return sum(1 for _row in itertools.islice(rows, most + 1)) <= most
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return False  # members.read says what is wrong with the file
+def _in_process(options: BatchOptions) -> bool:
+    """A batch of one chunk or less (its members counted before the run) is laid out in
+    this process."""
+    return options.members is not None and options.members <= CHUNK
 
 
 # ------------------------------------------------------------------ the run
@@ -309,8 +298,7 @@ def run(
     env = _run_environment(roots)
     pool = None
     if "pdf" in options.formats:
-        few = _few_rows(csv_path, CHUNK)
-        pool = InlinePool(roots) if few else PdfPool(options.workers, roots)
+        pool = InlinePool(roots) if _in_process(options) else PdfPool(options.workers, roots)
     # letters wait in a chunk per annex (recipient kind, right, language): one chunk's
     # cores are laid out together and joined to the same annex
     chunks: dict[str, list[tuple[str, Letter, ManifestRow]]] = {}

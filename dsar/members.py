@@ -210,6 +210,13 @@ def _reader(handle, strict: bool = False):
 
 
 def _open(path: Path):
+    if path.exists() and not path.is_file():
+        # a pipe (<(...), /dev/stdin) is read once; a batch reads its CSV more than once
+        raise DsarError(
+            _("{path}: not a file; save the members' CSV as a file and give its name").format(
+                path=path
+            )
+        )
     return path.open(encoding="utf-8-sig", newline="")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 import signal
 import subprocess
@@ -135,7 +136,7 @@ def test_print_volumes_keep_row_order_when_recipients_differ_in_kind(
     # out of row order, and a volume is joined only once all its rows are written
     monkeypatch.setattr(batch, "VOLUME", 2)
     monkeypatch.setattr(batch, "CHUNK", 2)
-    monkeypatch.setattr(batch, "_few_rows", lambda *args: True)  # laid out in this process
+    monkeypatch.setattr(batch, "_in_process", lambda options: True)
     kinds = ["renaissance", "the-optin-machine", "renaissance", "renaissance", "the-optin-machine"]
     rows = [member(i, broker=slug) for i, slug in enumerate(kinds)]
     path = write_csv(tmp_path / "members.csv", rows)
@@ -156,7 +157,7 @@ def test_a_run_that_stops_leaves_no_print_volume(runner, tmp_path, association, 
     # then stops would be printed now, and printed again with the rerun's volumes
     monkeypatch.setattr(batch, "VOLUME", 2)
     monkeypatch.setattr(batch, "CHUNK", 1)  # each letter written as soon as it is read
-    monkeypatch.setattr(batch, "_few_rows", lambda *args: True)  # laid out in this process
+    monkeypatch.setattr(batch, "_in_process", lambda options: True)
     rows = [member(i) for i in range(4)] + [member(4, phone="12")]
     path = write_csv(tmp_path / "members.csv", rows)
     out = tmp_path / "out"
@@ -178,7 +179,7 @@ def test_a_rerun_with_fewer_members_leaves_no_stale_print_volume(
     # the members who withdrew are taken out of the CSV and the batch is run again in the
     # same folder: a volume of the first run left there would still post their letters
     monkeypatch.setattr(batch, "VOLUME", 2)
-    monkeypatch.setattr(batch, "_few_rows", lambda *args: True)  # laid out in this process
+    monkeypatch.setattr(batch, "_in_process", lambda options: True)
     out = tmp_path / "out"
     path = write_csv(tmp_path / "members.csv", [member(i) for i in range(5)])
     ok(runner.invoke(cli, batch_args(path, association, out, "--format", "pdf")))
@@ -212,7 +213,7 @@ def test_a_posted_letter_moved_out_of_the_folder_is_named_without_a_traceback(
     assert gone.name in result.stderr and "cannot read it" in result.stderr
 
 
-def test_few_rows_counts_members_as_the_csv_reader_reads_them(tmp_path):
+def test_members_are_counted_as_the_csv_reader_reads_them(tmp_path):
     # a batch of at most one chunk is laid out in this process, without recycling: a
     # file of many members must never pass for a few, whatever its line ends
     def csv_file(name: str, count: int, lineterminator: str = "\r\n", **changes) -> Path:
@@ -226,10 +227,23 @@ def test_few_rows_counts_members_as_the_csv_reader_reads_them(tmp_path):
     lone_cr = csv_file("lone-cr.csv", 300, "\r", address="1 rue des Lilas, 75011 Paris")
     assert b"\n" not in lone_cr.read_bytes()
     assert len([m for m in members.read(lone_cr) if isinstance(m, members.Member)]) == 300
-    assert not batch._few_rows(lone_cr, 20)
+    assert members.count(lone_cr) == 300 > batch.CHUNK
     # a two-line address is one member, not two
-    assert batch._few_rows(csv_file("twenty.csv", 20), 20)
-    assert not batch._few_rows(csv_file("twenty-one.csv", 21), 20)
+    assert members.count(csv_file("twenty.csv", 20)) == 20 == batch.CHUNK
+    assert members.count(csv_file("twenty-one.csv", 21)) == 21
+    # App.batch hands its count to the run, which decides by it
+    options = batch.BatchOptions(None, None, tmp_path, ("pdf",), members=20)
+    assert batch._in_process(options)
+    assert not batch._in_process(dataclasses.replace(options, members=21))
+    assert not batch._in_process(dataclasses.replace(options, members=None))  # not counted
+
+
+def test_a_members_csv_that_is_a_pipe_is_refused_by_name(runner, tmp_path, association):
+    fifo = tmp_path / "members.csv"
+    os.mkfifo(fifo)  # what <(...) gives: it could be read only once
+    result = runner.invoke(cli, batch_args(fifo, association, tmp_path / "out"))
+    assert result.exit_code == 1 and "not a file; save the members' CSV" in result.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_file_not_in_utf8_is_refused_before_any_work(runner, tmp_path, association):

@@ -92,7 +92,7 @@ def test_batch_uses_the_override(runner, tmp_path, association):
 
 def test_batch_workers_render_the_override(runner, tmp_path, association, monkeypatch):
     """The PDF worker processes get the same template roots as the parent."""
-    monkeypatch.setattr(batch, "_few_rows", lambda *args: False)  # workers, even for one
+    monkeypatch.setattr(batch, "_in_process", lambda options: False)  # workers, for one
     folder = override(tmp_path / "t", "letters/fr/request.html.j2")
     path, members = association
     out = tmp_path / "out"
