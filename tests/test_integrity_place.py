@@ -121,7 +121,8 @@ def test_yaml_alias_bombs_deep_nesting_and_duplicate_keys_are_refused(
     depth = 100_000 if where == "registry" else 5_000  # within the size cap of each
     cases = {
         "aliases (*a) are not allowed": BOMB,
-        "nested more than": "a: " + "[" * depth + "]" * depth + "\n",
+        # refused by dsar or by PyYAML itself (6.0.4 and later), each in its own words
+        None: "a: " + "[" * depth + "]" * depth + "\n",
         "the key 'name' is given twice (line 1 and line 3)": "name: A\nemail: a@b.fr\nname: B\n",
     }
     for says, text in cases.items():
@@ -139,7 +140,8 @@ def test_yaml_alias_bombs_deep_nesting_and_duplicate_keys_are_refused(
         target.write_text(text)
         started = time.monotonic()
         result = runner.invoke(cli, args)
-        assert result.exit_code == 1 and says in result.stderr, (says, result.output[-500:])
+        assert result.exit_code == 1, (says, result.output[-500:])
+        assert says is None or says in result.stderr, (says, result.stderr[-500:])
         assert str(target) in result.stderr and "Traceback" not in result.output
         assert time.monotonic() - started < 30  # never the minute and gigabytes of a bomb
 
