@@ -712,44 +712,66 @@ class App:
     def complain(
         self, reference: str, *, on: DateLike = None, out_dir: Path, force: bool = False
     ) -> ComplaintResult:
-        """The CNIL complaint and one dossier PDF; the request becomes 'complained'."""
+        """The CNIL complaint and one dossier PDF; the request becomes 'complained'.
+
+        Whole or not at all: the letter and the dossier are made in memory (the replies
+        checked in a limited child), and only then written and recorded in one
+        transaction; a failure there removes the files just written."""
         day = self._day(on, "on")
-        self.journal.check_day(reference, day, "complained")  # refused before any file is written
+        self.journal.check_day(reference, day, "complained")
         cnil = self.registry.get("cnil")
         letter, extra = followup.complaint(
             self.journal, reference, self.templates, cnil, on=day, force=force
         )
-        dossier = out_dir / output_name(reference, None, "pdf", kind="dossier")
-        check_free([dossier], overwrite=force)
-        result = self._write(
-            letter,
-            ("pdf",),
-            out_dir,
-            force,
-            kind="complaint",
-            extra=extra,
-            result_type=ComplaintResult,
-            original=reference,
-            dossier=dossier,
+        targets = compose.output_paths(letter, out_dir, ("pdf",), kind="complaint")
+        targets["dossier"] = out_dir / output_name(reference, None, "pdf", kind="dossier")
+        check_free(targets.values(), overwrite=force)
+        self.journal.check_recordable(letter.request.reference, "pdf")
+        made = compose.render(
+            letter, targets, pdf_renderer=self.pdf_renderer, extra=extra, env=self.templates
         )
-        bundle, result.left_out = followup.dossier(
+        made.dossier, left_out = followup.dossier(
             self.journal,
             reference,
-            result.pdf,
+            made.pdf,
             self.pdf_renderer,
             followup.reminders_of(self.journal, reference),
         )
-        write_private(dossier, bundle, overwrite=force)
-        # the dossier is found again with the complaint, like the letter's own files
-        self.journal.add_file(letter.request.reference, "dossier", dossier)
-        result.written.append(dossier)
-        self.journal.mark_complained(reference, day, letter.request.reference)
+        try:
+            with self.journal.whole():
+                compose.store(made, targets, force=force)
+                self.journal.record(
+                    letter.request,
+                    subject=letter.subject,
+                    body_text=letter.body_text,
+                    medium="pdf",
+                    page_html=made.page_html,
+                    files={"pdf": made.files["pdf"]},
+                    kind="complaint",
+                )
+                # the dossier is found again with the complaint, like the letter's own files
+                self.journal.add_file(letter.request.reference, "dossier", targets["dossier"])
+                self.journal.mark_complained(reference, day, letter.request.reference)
+        except BaseException:
+            for path in made.files.values():
+                path.unlink(missing_ok=True)
+            raise
+        result = ComplaintResult(
+            written=list(made.files.values()),
+            reference=letter.request.reference,
+            letter=letter,
+            formats=("pdf",),
+            pdf=made.pdf,
+            original=reference,
+            dossier=targets["dossier"],
+            left_out=[(name, str(problem)) for name, problem in left_out],
+        )
         result.warnings += [
             _(
-                "the reply {name} is not a readable PDF: not bundled, but listed with its "
-                "checksum on the dossier's last page; attach it yourself"
-            ).format(name=name)
-            for name in result.left_out
+                "{name} is left out of the dossier: {why}; it is listed with its checksum "
+                "on the dossier's last page: send it yourself"
+            ).format(name=name, why=why)
+            for name, why in result.left_out
         ]
         result.warnings += [
             _("to add: {what}: {how}").format(what=item["what"], how=item["how"])

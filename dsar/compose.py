@@ -120,6 +120,7 @@ class Written:
     eml: bytes | None = None
     page_html: str | None = None
     message_id: str | None = None
+    dossier: bytes | None = None  # a complaint's dossier (App.complain)
 
 
 def output_paths(
@@ -147,10 +148,19 @@ def write(
 ) -> Written:
     """Render every requested output first, then write: a failure leaves no partial file.
     `env` (the Jinja environment) is needed for html without pdf; pdf brings its own."""
-    from .render import html as page
-
     targets = output_paths(letter, out_dir, formats, kind)
     check_free(targets.values(), overwrite=force)
+    result = render(letter, targets, pdf_renderer=pdf_renderer, extra=extra, env=env)
+    store(result, targets, force=force)
+    return result
+
+
+def render(
+    letter: Letter, targets: dict[str, Path], *, pdf_renderer=None, extra=None, env=None
+) -> Written:
+    """Every output of `targets` (format -> path) made in memory; nothing written."""
+    from .render import html as page
+
     result = Written()
     # a letter that says it encloses the original (a reminder) encloses it in fact
     enclosed_html = (extra or {}).get("enclosed_html")
@@ -168,11 +178,21 @@ def write(
         attachments = {extra["enclosed_name"]: enclosed} if enclosed else None
         message = mail.build(letter, attachments)
         result.eml, result.message_id = mail.to_bytes(message), message["Message-ID"]
+    return result
+
+
+def store(result: Written, targets: dict[str, Path], *, force: bool) -> None:
+    """Write what render() made; each file written is in result.files at once, so that
+    a failure later can remove exactly those."""
     for kind, path in targets.items():
-        data = {"pdf": result.pdf, "email": result.eml, "html": result.page_html}[kind]
+        data = {
+            "pdf": result.pdf,
+            "email": result.eml,
+            "html": result.page_html,
+            "dossier": result.dossier,
+        }[kind]
         write_private(path, data, overwrite=force)
         result.files[kind] = path
-    return result
 
 
 def write_recorded(

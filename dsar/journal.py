@@ -416,6 +416,25 @@ class Journal:
 
     _grouped = False
 
+    @contextmanager
+    def whole(self) -> Iterator[None]:
+        """Several changes that stand or fall together (a complaint: its letter, its
+        dossier, the request's new state): each transaction() inside is a savepoint of
+        one transaction, which an exception undoes whole."""
+        if self._grouped:
+            yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        self._grouped = True
+        try:
+            yield
+        except BaseException:
+            self._grouped = False
+            self.db.execute("ROLLBACK")
+            raise
+        self._grouped = False
+        self.db.execute("COMMIT")
+
     @property
     def grouping(self) -> bool:
         """Inside grouped(): what is written now is not yet seen by another process."""

@@ -66,7 +66,8 @@ class ReminderResult(LetterResult):
 class ComplaintResult(LetterResult):
     original: str
     dossier: Path
-    left_out: list[str] = field(default_factory=list)  # replies not bundled (not PDFs)
+    # outside files (replies, proofs) not joined to the dossier: (file name, why)
+    left_out: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(kw_only=True)
