@@ -1391,30 +1391,52 @@ def complain(reference, on, out_dir, force, templates_dir, registries):
     "--port",
     type=click.IntRange(0, 65535),
     default=0,
-    help="Port on 127.0.0.1 (default: a free one).",
+    help="Port on dsar's loopback address (default: a free one).",
 )
-@click.option("--no-browser", is_flag=True, help="Print the address; do not open a browser.")
+@click.option(
+    "--no-browser",
+    is_flag=True,
+    help="Print the address with its token, to open by hand; do not open a browser.",
+)
 def serve(port, no_browser):
     """The page in your browser: from the message to the letter, and your requests.
 
-    Listens on 127.0.0.1 only. The address printed carries a secret token made for
-    this run: only a browser that opened it can use the page. Ctrl-C stops it.
+    Listens on a loopback address of its own (127.A.B.C) only. The browser opens it
+    with a secret token made for this run: only that browser can use the page.
+    --no-browser prints the address with its token instead. Ctrl-C stops it.
 
     \b
     Example:
       dsar serve
       dsar serve --port 8765 --no-browser
     """
+    import signal
     import webbrowser
 
+    from .paths import Paths
     from .web.server import bind
 
     served = bind(port)
-    click.echo(_("dsar is at {url}").format(url=served.url))
-    click.echo(_("(keep this address to yourself; Ctrl-C stops)"))
-    if not no_browser:
-        webbrowser.open(served.url)
-    served.run()
+    if no_browser:
+        click.echo(_("dsar is at {url}").format(url=served.url))
+        click.echo(_("(keep this address to yourself; Ctrl-C stops)"))
+        served.run()
+        return
+    # the token never on the browser's command line (ps shows it to every user): the
+    # browser opens a private file that sends it on
+    opener = served.opener(Paths.from_env().data_dir)
+    # uvicorn re-raises a SIGTERM it caught once stopped: as an exit, so the file goes
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    try:
+        click.echo(
+            _(
+                "dsar is at {origin}, opening in your browser (else open {file}); Ctrl-C stops"
+            ).format(origin=served.origin, file=opener.as_uri())
+        )
+        webbrowser.open(opener.as_uri())
+        served.run()
+    finally:
+        opener.unlink(missing_ok=True)
 
 
 def main():

@@ -57,7 +57,7 @@ def served(tmp_path, dsar_home):
     )
     try:
         line = process.stdout.readline()
-        found = re.search(r"http://127\.0\.0\.1:\d+/\?token=[\w-]+", line)
+        found = re.search(r"http://127\.\d+\.\d+\.\d+:\d+/\?token=[\w-]+", line)
         assert found, line + log.read_text()
         yield found.group(0)
     finally:

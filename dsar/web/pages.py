@@ -451,7 +451,9 @@ class PageLanguage:
             i18n.activate(before)
 
 
-def create_app(token: str, port: int, paths: Paths | None = None) -> Starlette:
+def create_app(
+    token: str, port: int, paths: Paths | None = None, *, host: str = "127.0.0.1"
+) -> Starlette:
     site = Site(token, paths)
     routes = [
         Route("/", site.home),
@@ -469,7 +471,7 @@ def create_app(token: str, port: int, paths: Paths | None = None) -> Starlette:
     return Starlette(
         routes=routes,
         middleware=[
-            Middleware(guard.Guard, token=token, port=port),
+            Middleware(guard.Guard, token=token, port=port, host=host),
             Middleware(PageLanguage, site=site),
         ],
         exception_handlers={
