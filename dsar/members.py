@@ -197,7 +197,7 @@ def _article(value, name: str) -> str:
     return "l’" if name[:1].lower() in "aeiouyéèêh" else ""
 
 
-def _reader(handle, strict: bool = False):
+def _reader(handle, strict: bool = False, lines=None):
     """A csv reader for a file as French spreadsheets export it: ';' or ',' is sniffed
     from the header line (a BOM is dropped by the utf-8-sig encoding)."""
     sample = handle.read(4096)
@@ -206,7 +206,25 @@ def _reader(handle, strict: bool = False):
         dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=";,")
     except csv.Error:
         dialect = csv.excel
-    return csv.reader(handle, delimiter=dialect.delimiter, quotechar='"', strict=strict)
+    return csv.reader(lines or handle, delimiter=dialect.delimiter, quotechar='"', strict=strict)
+
+
+class _Lines:
+    """A file's lines, knowing when they are all read: a quoting error at the end of
+    the file is a quote still open there, which took in every row after it."""
+
+    def __init__(self, handle):
+        self.handle, self.done = handle, False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        try:
+            return next(self.handle)
+        except StopIteration:
+            self.done = True
+            raise
 
 
 def _open(path: Path):
@@ -298,11 +316,24 @@ def header(path: Path, columns: dict[str, str] | None = None) -> list[tuple[str,
             first = next(_reader(handle), None)
         except UnicodeDecodeError as exc:
             raise _not_utf8(path, exc) from None
-        except csv.Error:
-            first = None
+        except csv.Error as exc:
+            raise _unreadable_header(path, exc) from None
     if not first:
         raise DsarError(_("{path} is empty").format(path=path))
     return map_header(path, first, columns)
+
+
+def _unreadable_header(path: Path, exc: csv.Error) -> DsarError:
+    """A first line the CSV reader refuses (a 3 MB line: a cell over its limit) is not
+    an empty file: say how long it is and what it should be."""
+    with _open_or_fail(path) as handle:
+        first = handle.readline(10_000_000).rstrip("\r\n")
+    return DsarError(
+        _(
+            "{path}: its first line ({size} characters) cannot be read as the header row "
+            "({reason}); the first line must name the columns: {columns}"
+        ).format(path=path, size=f"{len(first):,}", reason=exc, columns=", ".join(COLUMNS))
+    )
 
 
 def _open_or_fail(path: Path):
@@ -316,13 +347,16 @@ def _open_or_fail(path: Path):
 
 def read(path: Path, columns: dict[str, str] | None = None) -> Iterator[Member | BadRow]:
     with _open_or_fail(path) as handle:
+        lines = _Lines(handle)
         try:
-            reader = _reader(handle, strict=True)
+            reader = _reader(handle, strict=True, lines=lines)
             read_as = map_header(path, next(reader), columns)
         except StopIteration:
             raise DsarError(_("{path} is empty").format(path=path)) from None
         except UnicodeDecodeError as exc:
             raise _not_utf8(path, exc) from None
+        except csv.Error as exc:
+            raise _unreadable_header(path, exc) from None
         header = [column for _h, column in read_as]
         row = 1
         while True:
@@ -334,6 +368,8 @@ def read(path: Path, columns: dict[str, str] | None = None) -> Iterator[Member |
                 return
             except csv.Error as exc:
                 _check_span(path, row, opened_at, reader.line_num, [])
+                if lines.done:
+                    _never_closed(path, row, opened_at, reader.line_num)
                 yield BadRow(
                     row,
                     "-",
@@ -365,13 +401,17 @@ def _check_span(path: Path, row: int, first: int, last: int, values: list[str]) 
     """Stop at a quote left open: it swallows every later member into one cell, so no
     row after it can be trusted (nor its number)."""
     if last - first + 1 > MAX_ROW_LINES or any(len(v) > MAX_CELL_CHARS for v in values):
-        raise DsarError(
-            _(
-                "{path}: row {row} (line {line}): a quote opened in this row is never closed; "
-                "the cell runs over {lines} lines and takes in the rows after it. Close the "
-                "quote (or remove it) and run again; nothing after this row was done"
-            ).format(path=path, row=row, line=first, lines=last - first + 1)
-        )
+        _never_closed(path, row, first, last)
+
+
+def _never_closed(path: Path, row: int, first: int, last: int) -> None:
+    raise DsarError(
+        _(
+            "{path}: row {row} (line {line}): a quote opened in this row is never closed; "
+            "the cell runs over {lines} lines and takes in the rows after it. Close the "
+            "quote (or remove it) and run again; nothing after this row was done"
+        ).format(path=path, row=row, line=first, lines=last - first + 1)
+    )
 
 
 def _member(row: int, cells: dict[str, str]) -> Member | BadRow:

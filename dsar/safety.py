@@ -16,6 +16,16 @@ from .i18n import _
 # ------------------------------------------------------------------ names and paths
 
 
+# a name becomes part of file names (mandat-<ref>.pdf, <ref>.pdf) that travel (e-mail,
+# zip, a Windows share): at most 100 bytes of UTF-8 (file names stop at 255), none of
+# Windows' reserved characters, nor one of its device names (CON, COM1, ...)
+MAX_NAME_BYTES = 100
+_WINDOWS_FORBIDDEN = set('<>:"|?*')
+_DEVICES = {"CON", "PRN", "AUX", "NUL"} | {
+    f"{d}{n}" for d in ("COM", "LPT") for n in "0123456789¹²³"
+}
+
+
 def name(value: str, field: str) -> str:
     """A value that becomes part of a file name (a mandate reference): a name, not a path."""
     if not value or value.strip() != value:
@@ -25,6 +35,27 @@ def name(value: str, field: str) -> str:
     if "/" in value or "\\" in value or ".." in value or value.startswith("."):
         raise InputError(
             field, f"{value!r} is a path, not a name: no '/', '\\', '..' or leading dot"
+        )
+    size = len(value.encode("utf-8"))
+    if size > MAX_NAME_BYTES:
+        raise InputError(
+            field,
+            _(
+                "{start}... is too long for a file name: {size} bytes in UTF-8, at most "
+                "{limit} (an accented letter counts 2, an emoji 4)"
+            ).format(start=repr(value[:20]), size=size, limit=MAX_NAME_BYTES),
+        )
+    if _WINDOWS_FORBIDDEN & set(value) or value.endswith("."):
+        raise InputError(
+            field,
+            _('{value} cannot name a file on Windows: no < > : " | ? *, no final dot').format(
+                value=repr(value)
+            ),
+        )
+    if value.split(".")[0].upper().rstrip() in _DEVICES:
+        raise InputError(
+            field,
+            _("{value} is a device name on Windows (CON, NUL, COM1...)").format(value=repr(value)),
         )
     return value
 
