@@ -135,7 +135,8 @@ def load_association(path: Path) -> Association:
         )
     text = {
         k: safety.scalar(data, k, path)
-        for k in ("name", "address", "email", "representative", "capacity")
+        for k in ("name", "address", "email", "representative", "capacity", "rna", "siren")
+        + ("declared_on", "article")
     }
     qualifies = data.get("qualifies_art80", False)
     if not isinstance(qualifies, bool):
@@ -155,15 +156,13 @@ def load_association(path: Path) -> Association:
             email=fields.email(text["email"]),
             representative=fields.text(text["representative"], "representative", limit=200),
             capacity=fields.text(text["capacity"], "capacity", limit=100),
-            rna=_identifier(data.get("rna"), "rna"),
-            siren=_identifier(data.get("siren"), "siren"),
+            rna=_identifier(text["rna"], "rna"),
+            siren=_identifier(text["siren"], "siren"),
             qualifies_art80=qualifies,
             declared_on=(
-                fields.iso_date(str(data["declared_on"]), "declared_on")
-                if data.get("declared_on")
-                else None
+                fields.iso_date(text["declared_on"], "declared_on") if text["declared_on"] else None
             ),
-            article=_article(data.get("article"), name),
+            article=_article(text["article"] if data.get("article") is not None else None, name),
         )
     except InputError as exc:
         raise DsarError(f"{path}: {exc}") from None
