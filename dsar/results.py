@@ -181,6 +181,7 @@ class Suspect:
     slug: str  # "" for a campaign whose broker no source names
     name: str
     reasons: list[str] = field(default_factory=list)
+    likely: bool = False  # proposed: pre-ticked on the page, in the commands, --generate
 
 
 @dataclass(kw_only=True)
@@ -190,11 +191,28 @@ class IdentifyResult(Result):
     brokers: list[Suspect] = field(default_factory=list)
     senders: list[Broker] = field(default_factory=list)  # when nothing matched: who to ask
     commands: list[str] = field(default_factory=list)  # dsar generate lines, run as pasted
+    # for the suspects of low confidence: shown apart, to run only with a reason of one's own
+    unlikely_commands: list[str] = field(default_factory=list)
     needs_profile: bool = False  # no saved details: dsar init first, then the commands
 
     @property
     def found(self) -> bool:
         return bool(self.controllers or self.brokers)
+
+    @property
+    def proposed(self) -> list[str]:
+        """Who to write to: the likely suspects and, when no broker is likely, the first
+        broker known to send political messages (a letter to it names no party)."""
+        slugs = [s.slug for s in [*self.controllers, *self.brokers] if s.slug and s.likely]
+        if not any(s.slug and s.likely for s in self.brokers):
+            slugs += [b.slug for b in self.senders[:1]]
+        return list(dict.fromkeys(slugs))
+
+    @property
+    def unlikely(self) -> list[str]:
+        proposed = self.proposed
+        suspects = [s.slug for s in [*self.controllers, *self.brokers] if s.slug]
+        return [slug for slug in dict.fromkeys(suspects) if slug not in proposed]
 
 
 @dataclass(kw_only=True)
