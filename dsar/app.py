@@ -986,6 +986,7 @@ class App:
             events=self.journal.events(reference),
             page_html=self.journal.page_html(reference),
             mailto=mail.mailto(letter),
+            text=f"{subject}\n\n{body_text}",
             warnings=compose.gap_advice(letter, self.registry) if entry.kind == "request" else [],
         )
 

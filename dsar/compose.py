@@ -459,7 +459,10 @@ def next_step(request: Request, files: dict[str, Path], formats: tuple[str, ...]
     if request.recipient_email:
         if "email" in files:
             parts.append(
-                _("by e-mail: open {eml} in your mail program, or use the mailto: link").format(
+                _(
+                    "by e-mail: open {eml} in your mail program (the whole letter), or use the "
+                    "mailto: link and paste the letter's text where it says"
+                ).format(
                     eml=files["email"].name
                 )
             )

@@ -7,7 +7,7 @@ The exit codes are pipx's ExitCode habit: named, and the same for every command.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -157,6 +157,11 @@ class ShowResult(Result):
     events: list = field(default_factory=list)  # journal rows: on_date, what, detail
     page_html: str | None = None
     mailto: str | None = None
+    text: str = ""  # the letter as plain text, to copy into a webmail
+
+    @property
+    def printable(self) -> bool:
+        return self.request.printable
 
 
 @dataclass(kw_only=True)
@@ -207,6 +212,22 @@ class IdentifyResult(Result):
         if not any(s.slug and s.likely for s in self.brokers):
             slugs += [b.slug for b in self.senders[:1]]
         return list(dict.fromkeys(slugs))
+
+    @property
+    def choices(self) -> list[Suspect]:
+        """Every recipient to offer on the page, each once: the suspects, then the brokers
+        known to send political messages; `likely` ones are ticked beforehand."""
+        proposed, seen, found = self.proposed, set(), []
+        known = [Suspect(b.slug, b.name) for b in self.senders]
+        for suspect in [*self.controllers, *self.brokers, *known]:
+            if suspect.slug and suspect.slug not in seen:
+                seen.add(suspect.slug)
+                found.append(replace(suspect, likely=suspect.slug in proposed))
+        return found
+
+    @property
+    def parties(self) -> list[Suspect]:
+        return [s for s in self.controllers if s.slug]
 
     @property
     def unlikely(self) -> list[str]:
