@@ -462,9 +462,7 @@ def next_step(request: Request, files: dict[str, Path], formats: tuple[str, ...]
                 _(
                     "by e-mail: open {eml} in your mail program (the whole letter), or use the "
                     "mailto: link and paste the letter's text where it says"
-                ).format(
-                    eml=files["email"].name
-                )
+                ).format(eml=files["email"].name)
             )
         if "text" not in formats:
             parts.append(

@@ -141,8 +141,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Open in my mail program (then paste the text)",
     ),
     "download_draft": (
-        "Télécharger le brouillon (PDF, pas encore à imprimer)",
-        "Download the draft (PDF, not ready to print)",
+        "Télécharger le brouillon (PDF, adresse à compléter)",
+        "Download the draft (PDF, address to be completed)",
     ),
     "draft_notice": (
         "Cette lettre est un brouillon : l'adresse postale de {name} manque, la fenêtre de "
