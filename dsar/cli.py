@@ -176,6 +176,12 @@ def say_columns(read_as) -> None:
     click.echo(_("columns read: {columns}").format(columns=shown), err=True)
 
 
+def channel_option(help_text: str):
+    return click.option(
+        "--channel", type=click.Choice(CHANNELS), default="sms", show_default=True, help=help_text
+    )
+
+
 def reference_argument(func):
     return click.argument("reference", shell_complete=complete_reference)(func)
 
@@ -304,13 +310,7 @@ def print_letter(result: LetterResult, files=None) -> None:
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Read the text from a file (UTF-8).",
 )
-@click.option(
-    "--channel",
-    type=click.Choice(CHANNELS),
-    default="sms",
-    show_default=True,
-    help="How the message came.",
-)
+@channel_option(N_("How the message came."))
 @click.option(
     "--right",
     type=click.Choice(RIGHTS),
@@ -640,13 +640,7 @@ def program_name() -> str:
 )
 @click.option("--sender", default="", help="Sender name or short number shown.")
 @click.option("--date", "when", help="When it came, YYYY-MM-DD or DD/MM/YYYY.")
-@click.option(
-    "--channel",
-    type=click.Choice(CHANNELS),
-    default="sms",
-    show_default=True,
-    help="How the message came: a campaign sent another way is a weak clue.",
-)
+@channel_option(N_("How the message came: a campaign sent another way is a weak clue."))
 @click.option(
     "--generate",
     "write_now",

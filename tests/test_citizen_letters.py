@@ -18,7 +18,7 @@ from dsar.cli import cli
 from dsar.render import mail
 
 from .conftest import CITIZEN, flat, make_request, parse_eml, pdf_pages, replace_args
-from .test_web import anonymous, client, page_csrf  # noqa: F401 (fixtures)
+from .test_web import anonymous, client, draft, page_csrf  # noqa: F401 (fixtures)
 
 DATED = [*CITIZEN, "--date", "2026-12-03", "--sms-date", "2024-06-06"]
 ENSEMBLE = ["--sms-sender", "Ensemble", "--sms-text", "Votez Ensemble le 30 juin. STOP 36111"]
@@ -81,17 +81,8 @@ def test_with_the_address_the_letter_is_printable(runner, tmp_path, shipped):
     assert make_request(shipped, "renaissance").printable
 
 
-def test_the_page_asks_for_the_address_before_offering_to_print(client, tmp_path):  # noqa: F811
-    with App() as app:
-        reference = app.generate(
-            "selfcontact",
-            name="Camille Martin",
-            phone="06 12 34 56 78",
-            sms_date="2024-06-06",
-            formats=("pdf",),
-            out_dir=tmp_path / "l",
-            letter_date="2026-12-03",
-        ).reference
+def test_the_page_asks_for_the_address_before_offering_to_print(client):  # noqa: F811
+    reference = draft(letter_date="2026-12-03")
     page = client.get(f"/letters?ref={reference}").text
     assert "à imprimer" not in page
     assert "Télécharger le brouillon" in page
@@ -242,16 +233,13 @@ def test_mailto_stays_short_and_the_eml_carries_the_whole_letter(shipped, env, r
     assert "12(5)" in whole  # the annex: the .eml is the letter in full
 
 
-def test_the_page_gives_the_text_to_copy_without_script(client, tmp_path):  # noqa: F811
-    with App() as app:
-        reference = app.generate(
-            "renaissance",
-            name="Camille Martin",
-            phone="06 12 34 56 78",
-            email="camille@example.org",
-            out_dir=tmp_path / "l",
-            letter_date="2026-12-03",
-        ).reference
+def test_the_page_gives_the_text_to_copy_without_script(client):  # noqa: F811
+    reference = draft(
+        "renaissance",
+        email="camille@example.org",
+        formats=("pdf", "email"),
+        letter_date="2026-12-03",
+    )
     page = client.get(f"/letters?ref={reference}").text
     block = re.search(
         r"<details class=\"copy\">.*?<textarea[^>]*readonly[^>]*>(.*?)</textarea>", page, re.S
