@@ -369,6 +369,7 @@ def generate(broker_slug, sms_text_file, templates_dir, registries, **options):
     print_letter(result)
     for line in result.warnings:
         warn(line)
+    path_hint()
 
 
 # ---------------------------------------------------------------- brokers
@@ -629,6 +630,19 @@ def program_name() -> str:
     if Path(typed).name == "dsar" and Path(typed).exists():
         return shlex.quote(typed)
     return f"{shlex.quote(sys.executable)} -m dsar"
+
+
+def path_hint() -> None:
+    """Commands dsar prints start with `dsar`: say how to make that work when it is not
+    on the PATH (right after the install, before `source .venv/bin/activate`)."""
+    program = program_name()
+    if program != "dsar" and not program.endswith(" -m dsar"):
+        warn(
+            _(
+                "'dsar' is not on your PATH here: type {program} where these lines say dsar, "
+                "or run 'source .venv/bin/activate' once in this terminal."
+            ).format(program=program)
+        )
 
 
 @cli.command("identify")

@@ -291,3 +291,15 @@ def test_commands_are_printed_as_dsar_runs(monkeypatch, tmp_path):
     monkeypatch.setattr(cli_module.sys, "argv", ["/somewhere/else.py"])
     monkeypatch.setattr(cli_module.shutil, "which", lambda name: None)
     assert shlex.split(cli_module.program_name())[1:] == ["-m", "dsar"]
+
+
+def test_generate_says_how_to_run_dsar_when_it_is_not_on_the_path(runner, tmp_path, monkeypatch):
+    venv = tmp_path / ".venv" / "bin"
+    venv.mkdir(parents=True)
+    (venv / "dsar").write_text("")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli_module.shutil, "which", lambda name: None)
+    monkeypatch.setattr(cli_module.sys, "argv", [".venv/bin/dsar", "generate"])
+    result = write(runner, tmp_path / "o")
+    assert "type .venv/bin/dsar where these lines say dsar" in flat(result.stderr)
+    assert "source .venv/bin/activate" in result.stderr
