@@ -66,7 +66,7 @@ from .results import (
 )
 from .safety import safe_child
 from .sending import Smtp, SmtpSettings, send_outbox
-from .vocabulary import ANSWER_STATES, REQUEST_STATES, output_name
+from .vocabulary import ACCESS_ITEMS, ANSWER_STATES, REQUEST_STATES, output_name
 
 # progress(stage, advance, total): stage is "rows" or "e-mails"; a total when known
 Progress = Callable[[str, int, int | None], None]
@@ -105,6 +105,7 @@ class App:
         self.registries = tuple(registries)
         self.templates_dir = templates
         if isinstance(journal, Journal):
+            journal.today = clock  # one clock: the App's reaches the journal's checks
             self.__dict__["journal"] = journal
         self._journal_path = journal if isinstance(journal, str | Path) else None
 
@@ -137,7 +138,7 @@ class App:
 
     @cached_property
     def journal(self) -> Journal:
-        return Journal(self._journal_path or self.paths.journal)
+        return Journal(self._journal_path or self.paths.journal, clock=self.clock)
 
     def close(self) -> None:
         if "journal" in self.__dict__:
@@ -313,6 +314,8 @@ class App:
         kind: str = "request",
         extra: dict | None = None,
         result_type: type[LetterResult] = LetterResult,
+        follows: str | None = None,
+        then: tuple | None = None,
         **fields_of_result,
     ) -> LetterResult:
         """Render and write a letter's files, then record it in the journal."""
@@ -329,6 +332,8 @@ class App:
             extra=extra,
             kind=kind,
             env=self.templates,
+            follows=follows,
+            then=then,
         )
         return result_type(
             written=list(written.files.values()),
@@ -601,8 +606,13 @@ class App:
             force=force,
         )
         kept = [self.journal.keep_evidence(reference, "proof", path, day) for path in proofs]
+        entry = self.journal.entry(reference)
         return SentResult(
-            reference=reference, entry=self.journal.entry(reference), kept=kept, written=kept
+            reference=reference,
+            entry=entry,
+            kept=kept,
+            written=kept,
+            original=self.journal.entry(entry.follows) if entry.follows else None,
         )
 
     def posted(self, manifest: Path, on: DateLike) -> PostingResult:
@@ -626,8 +636,11 @@ class App:
         extension: bool = False,
         files: Sequence[Path] = (),
         note: str | None = None,
+        missing: Sequence[str] | str | None = None,
     ) -> AnswerResult:
-        """Record the recipient's answer (`state`), or a notified extension."""
+        """Record the recipient's answer (`state`), or a notified extension. `missing`:
+        what the answer lacks, words of vocabulary.ACCESS_ITEMS ('source,recipients' or a
+        list); the reminder and the complaint name them."""
         if extension == bool(state):
             raise UsageError(_("give either --state or --extension"))
         day = fields.iso_date(on, "on")
@@ -643,7 +656,17 @@ class App:
                 "state",
                 _("'{value}': use {choices}").format(value=state, choices=", ".join(ANSWER_STATES)),
             )
-        kept = self.journal.mark_answer(reference, state, day, note, list(files))
+        if isinstance(missing, str):
+            missing = [m.strip() for m in missing.split(",") if m.strip()]
+        unknown = [m for m in missing or () if m not in ACCESS_ITEMS]
+        if unknown:
+            raise InputError(
+                "missing",
+                _("'{value}': use {choices}").format(
+                    value=",".join(unknown), choices=", ".join(ACCESS_ITEMS)
+                ),
+            )
+        kept = self.journal.mark_answer(reference, state, day, note, list(files), missing)
         step = NEXT_STEP.get(state)
         return AnswerResult(
             reference=reference,
@@ -664,9 +687,12 @@ class App:
         out_dir: Path = Path("letters"),
         force: bool = False,
     ) -> ReminderResult:
-        """The reminder (relance) with a final 15-day deadline; the request is 'reminded'."""
+        """The reminder (relance) with a final deadline 15 days after its date (rolled to
+        a working day). Written, it is a draft: the request becomes 'reminded', and its
+        final date starts to count, once the reminder is recorded as sent (dsar sent
+        REMINDER_REF)."""
         day = self._day(on, "on")
-        self.journal.check_day(reference, day, "reminded")  # refused before any file is written
+        reference = canonical(reference)
         chosen = parse_formats(formats)
         letter, extra = followup.reminder(
             self.journal,
@@ -686,8 +712,9 @@ class App:
             result_type=ReminderResult,
             original=reference,
             final_deadline=extra["final_deadline"],
+            follows=reference,
+            then=("remind", day, False),
         )
-        self.journal.mark_reminded(reference, day, letter.request.reference)
         return result
 
     def reply_id(
@@ -706,7 +733,13 @@ class App:
             self.journal, reference, self.templates, on=day, lang=lang
         )
         return self._write(
-            letter, parse_formats(formats), out_dir, force, kind="reply-id", extra=extra
+            letter,
+            parse_formats(formats),
+            out_dir,
+            force,
+            kind="reply-id",
+            extra=extra,
+            follows=canonical(reference),
         )
 
     def complain(
@@ -714,7 +747,7 @@ class App:
     ) -> ComplaintResult:
         """The CNIL complaint and one dossier PDF; the request becomes 'complained'."""
         day = self._day(on, "on")
-        self.journal.check_day(reference, day, "complained")  # refused before any file is written
+        reference = canonical(reference)
         cnil = self.registry.get("cnil")
         letter, extra = followup.complaint(
             self.journal, reference, self.templates, cnil, on=day, force=force
@@ -731,6 +764,8 @@ class App:
             result_type=ComplaintResult,
             original=reference,
             dossier=dossier,
+            follows=reference,
+            then=("complain", day, force),  # the request becomes 'complained', in one transaction
         )
         bundle, result.left_out = followup.dossier(
             self.journal,
@@ -743,7 +778,6 @@ class App:
         # the dossier is found again with the complaint, like the letter's own files
         self.journal.add_file(letter.request.reference, "dossier", dossier)
         result.written.append(dossier)
-        self.journal.mark_complained(reference, day, letter.request.reference)
         result.warnings += [
             _(
                 "the reply {name} is not a readable PDF: not bundled, but listed with its "

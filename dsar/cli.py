@@ -27,6 +27,7 @@ from .results import EXIT_INTERRUPTED, EXIT_OK, LetterResult
 from .safety import plain, printable
 from .sending import SmtpSettings
 from .vocabulary import (
+    ACCESS_ITEMS,
     ANSWER_STATES,
     CHANNELS,
     IMPORT_KINDS,
@@ -1119,7 +1120,15 @@ def sent(reference, on, lrar_number, received, message_id, proofs, manifest, for
     if on is None:
         return
     entry = result.entry
-    if on is None:
+    if entry.kind == "reminder" and entry.follows:  # the reminder's days count from now
+        original = result.original
+        click.echo(
+            _("{reference}: reminded; final deadline {deadline}").format(
+                reference=original.reference, deadline=original.final_deadline
+            )
+        )
+        return
+    if entry.kind != "request":
         return
     note = _(" (from the sending date: no receipt date yet)") if entry.receipt_is_estimated else ""
     click.echo(
@@ -1142,16 +1151,27 @@ def sent(reference, on, lrar_number, received, message_id, proofs, manifest, for
     help="The reply (PDF, e-mail, scan); kept beside the journal.",
 )
 @click.option("--note", help="What the answer said, in a few words.")
-def answer(reference, state, extension, on, reply_files, note):
+@click.option(
+    "--missing",
+    help="What the answer lacks, comma-separated: " + ", ".join(ACCESS_ITEMS) + ".",
+)
+def answer(reference, state, extension, on, reply_files, note, missing):
     """Record the recipient's answer, or a notified extension.
 
     \b
     Example:
       dsar answer DSAR-28FJ-ZUR7 --state partial --on 2026-03-01 --file reply.pdf --note "no source given"
       dsar answer DSAR-28FJ-ZUR7 --extension --on 2026-02-20
+      dsar answer DSAR-28FJ-ZUR7 --state partial --on 2026-03-01 --missing source,recipients,copy
     """
     result = open_app().answer(
-        reference, on, state=state, extension=extension, files=reply_files, note=note
+        reference,
+        on,
+        state=state,
+        extension=extension,
+        files=reply_files,
+        note=note,
+        missing=missing,
     )
     if result.state is None:
         deadline = result.entry.deadline
@@ -1263,8 +1283,10 @@ def show(reference, as_json):
             date=shown["letter_date"], subject=shown["subject"]
         )
     )
-    if shown["deadline"]:
-        echo(_("answer due by {date}").format(date=shown["deadline"]))
+    if shown["due"]:
+        echo(_("answer due by {date}").format(date=shown["due"]))
+    for note in shown["notes"]:
+        echo(note)
     echo(_("files:"))
     for file in shown["files"]:
         echo(f"  {file['role']}: {file['path']}\n    sha256 {file['sha256']}")
@@ -1273,6 +1295,8 @@ def show(reference, as_json):
         detail = f" ({step['detail']})" if step["detail"] else ""
         echo(f"  {step['on'] or step['at'][:10]} {step['what']}{detail}")
     echo(_("next: {step}").format(step=shown["next_step"]))
+    for command in shown["next"]:
+        echo(f"  {command}")
 
 
 @cli.command()
@@ -1333,9 +1357,10 @@ def remind(reference, templates_dir, **options):
     result = open_app(templates=templates_dir).remind(reference, **options)
     print_letter(result)
     click.echo(
-        _("{reference}: reminded; final deadline {deadline}").format(
-            reference=reference, deadline=result.final_deadline
-        )
+        _(
+            "{reference}: reminder {reminder} written, to send; it gives until {deadline}. "
+            "Once sent: dsar sent {reminder} --on YYYY-MM-DD [--lrar NUMBER]"
+        ).format(reference=reference, reminder=result.reference, deadline=result.final_deadline)
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -10,7 +11,7 @@ from urllib.parse import quote
 
 from . import fields, letters
 from .errors import InputError
-from .files import check_free, write_private
+from .files import check_free, publish, stage_private
 from .i18n import N_, _
 from .identify import parties_named
 from .models import Broker, Contact, Evidence, Letter, Mandate, Request, Requester
@@ -120,6 +121,19 @@ class Written:
     eml: bytes | None = None
     page_html: str | None = None
     message_id: str | None = None
+    staged: dict[Path, Path] = field(default_factory=dict)  # final name -> staged file
+    hashes: dict[str, str] = field(default_factory=dict)  # SHA-256 by format
+
+    def publish(self) -> None:
+        """Every staged file under its final name."""
+        for path, staged in self.staged.items():
+            publish(staged, path)
+        self.staged.clear()
+
+    def discard(self) -> None:
+        for staged in self.staged.values():
+            staged.unlink(missing_ok=True)
+        self.staged.clear()
 
 
 def output_paths(
@@ -145,8 +159,10 @@ def write(
     kind: str = "request",
     env=None,
 ) -> Written:
-    """Render every requested output first, then write: a failure leaves no partial file.
-    `env` (the Jinja environment) is needed for html without pdf; pdf brings its own."""
+    """Render every requested output first, then stage the files under temporary names
+    (Written.publish() names them, Written.discard() removes them): a failure leaves no
+    partial file. `env` (the Jinja environment) is needed for html without pdf; pdf
+    brings its own."""
     from .render import html as page
 
     targets = output_paths(letter, out_dir, formats, kind)
@@ -168,10 +184,16 @@ def write(
         attachments = {extra["enclosed_name"]: enclosed} if enclosed else None
         message = mail.build(letter, attachments)
         result.eml, result.message_id = mail.to_bytes(message), message["Message-ID"]
-    for kind, path in targets.items():
-        data = {"pdf": result.pdf, "email": result.eml, "html": result.page_html}[kind]
-        write_private(path, data, overwrite=force)
-        result.files[kind] = path
+    try:
+        for kind, path in targets.items():
+            data = {"pdf": result.pdf, "email": result.eml, "html": result.page_html}[kind]
+            data = data.encode("utf-8") if isinstance(data, str) else data
+            result.staged[path] = stage_private(path, data)
+            result.hashes[kind] = hashlib.sha256(data).hexdigest()
+            result.files[kind] = path
+    except BaseException:
+        result.discard()
+        raise
     return result
 
 
@@ -186,10 +208,13 @@ def write_recorded(
     extra: dict | None = None,
     kind: str = "request",
     env=None,
+    follows: str | None = None,
+    then: tuple | None = None,
 ) -> Written:
-    """Write a letter's files and record them; when the journal cannot record them, the
-    files just written are removed: no letter is left on disk that the journal does not
-    know of."""
+    """Write a letter's files and record them: staged under temporary names, recorded
+    in one transaction (which checks the redo is still of a draft), named only after
+    the commit. When the journal refuses, the staged files are removed and the files
+    already there (a sent letter's) are never touched."""
     # before writing: a file written over a sent letter's, then removed when the journal
     # refuses the redo, would take that evidence with it
     journal.check_recordable(letter.request.reference, ",".join(formats))
@@ -208,15 +233,18 @@ def write_recorded(
             letter.request,
             subject=letter.subject,
             body_text=letter.body_text,
-            medium=",".join(formats),
+            medium=formats,
             page_html=written.page_html,
             files=written.files,
             kind=kind,
+            hashes=written.hashes,
+            follows=follows,
+            then=then,
         )
     except BaseException:
-        for path in written.files.values():
-            path.unlink(missing_ok=True)
+        written.discard()
         raise
+    written.publish()
     return written
 
 

@@ -126,6 +126,7 @@ class BatchResult(Result):
 class SentResult(Result):
     entry: Entry
     kept: list[Path] = field(default_factory=list)  # proofs kept by content
+    original: Entry | None = None  # a follow-up's request, as the sending left it
 
 
 @dataclass(kw_only=True)

@@ -73,7 +73,11 @@ def test_states_after_remind_and_complain(app, tmp_path):
     assert [p.name for p in reminder.written] == [
         output_name(reminder.reference, "renaissance", "pdf", kind="reminder")
     ]
+    # written, the reminder is a draft: the request is reminded once it is sent
+    assert app.journal.entry(ref).stored_state == "sent"
+    app.sent(reminder.reference, "2026-03-11")
     assert app.journal.entry(ref).stored_state == "reminded"
+    assert app.journal.entry(ref).reminded_on == date(2026, 3, 11)
 
     app.answer(ref, "2026-03-20", state="partial", note="no source")
     assert app.journal.entry(ref).stored_state == "partial"

@@ -149,6 +149,7 @@ def test_an_upload_with_a_name_too_long_for_the_disk_is_kept(dsar_home, name):
             formats=("pdf",),
             out_dir=dsar_home / "letters",
         ).reference
+        app.sent(reference, date.today())  # an answer is to a request that was sent
     answer = client.post(
         f"/requests/{reference}/answer",
         data={"csrf": csrf, "state": "partial", "on": date.today().isoformat()},

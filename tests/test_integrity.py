@@ -124,6 +124,7 @@ def test_two_replies_with_one_name_are_both_kept(runner, tmp_path, dsar_home):
 
 def test_a_reply_over_the_size_limit_is_refused(runner, tmp_path, dsar_home):
     ref = generate(runner, tmp_path)
+    invoke(runner, ["sent", ref, "--on", "2026-01-31"])
     huge = tmp_path / "scan.pdf"
     with huge.open("wb") as handle:
         handle.truncate(26 * 1024 * 1024)  # sparse: nothing is read to refuse it
@@ -132,7 +133,7 @@ def test_a_reply_over_the_size_limit_is_refused(runner, tmp_path, dsar_home):
     )
     assert result.exit_code == 1 and "over 25 MB" in result.stderr
     assert not [p for p in (dsar_home / "attachments").iterdir() if p.is_file()]
-    assert show(runner, ref)["steps"][-1]["what"] == "generated"
+    assert show(runner, ref)["steps"][-1]["what"] == "sent"
 
 
 # ------------------------------------------------------------------ dates the journal records

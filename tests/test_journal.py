@@ -147,6 +147,10 @@ def test_reminder_and_complaint_dossier(runner, tmp_path):
         assert expected in text, expected
     reminder_pdf = next(p for p in out.iterdir() if p.suffix == ".pdf")
     assert "1A00012345678" in pdf_text(reminder_pdf.read_bytes())
+    # written is not sent: the request stays overdue until the reminder is recorded as sent
+    assert status_json(runner, "--as-of", "2026-03-11")[ref]["state"] == "overdue"
+    reminder_ref = reminder_pdf.name[:14]
+    ok(runner.invoke(cli, ["sent", reminder_ref, "--on", "2026-03-10", "--lrar", "1A0009"]))
     assert status_json(runner, "--as-of", "2026-03-11")[ref]["state"] == "reminded"
 
     reply = tmp_path / "reply.pdf"
@@ -184,6 +188,7 @@ def test_reminder_and_complaint_dossier(runner, tmp_path):
     assert "Annexe : fondements juridiques de la demande" in whole
     assert "Relance" in whole and "une réponse partielle" in whole
     assert f"Journal de la demande {ref}" in whole and "1A00012345678" in whole
+    assert "1A0009" in whole  # the reminder's registered-letter number too
     assert status_json(runner)[ref]["state"] == "complained"
 
 

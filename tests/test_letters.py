@@ -489,6 +489,7 @@ def test_complaint_waits_for_the_final_deadline_and_names_missing_proofs(runner,
     assert not follow.exists()  # refused before any file is written
     invoke(runner, ["remind", ref, "--on", "2026-03-10", "--format", "pdf", "--out", str(follow)])
     reminder_ref = next(p for p in follow.iterdir()).name[:14]
+    invoke(runner, ["sent", reminder_ref, "--on", "2026-03-10"])
 
     cnil = tmp_path / "cnil"
     early = runner.invoke(cli, ["complain", ref, "--out", str(cnil), "--on", "2026-03-20"])
@@ -503,15 +504,15 @@ def test_complaint_waits_for_the_final_deadline_and_names_missing_proofs(runner,
     assert not cnil.exists()
 
     result = invoke(runner, ["complain", ref, "--out", str(cnil), "--on", "2026-03-20", "--force"])
-    assert "to add: " in result.stderr
+    # the person is told how to add a proof; the CNIL reads only that it is not attached
+    assert "to add: " in result.stderr and f"dsar sent {reminder_ref} --proof FILE" in result.stderr
     dossier = flat(pdf_text((cnil / f"{ref}-dossier-cnil.pdf").read_bytes()))
+    assert "dsar " not in dossier and "--proof" not in dossier
     for expected in (
         "Pièces à ajouter",
-        "le scan de l’accusé de réception de la lettre recommandée",
-        f"dsar sent {ref} --proof FILE",
+        "le scan de l’accusé de réception de la lettre recommandée (pièce non jointe)",
         "une capture d’écran du message reçu",
-        f"la preuve d’envoi de la relance {reminder_ref}",
-        f"dsar sent {reminder_ref} --proof FILE",
+        f"la preuve d’envoi de la relance {reminder_ref} (pièce non jointe)",
         "Annex: legal grounds",  # the original, as sent, in its language
         "Dear Sir or Madam",  # the reminder defaulted to the original's language
         "Réclamation (art. 77 RGPD)",  # the complaint itself is in French, for the CNIL
@@ -658,8 +659,10 @@ def test_reminder_after_a_notified_extension_does_not_say_one_month(runner, tmp_
     invoke(runner, ["answer", ref, "--extension", "--on", "2026-02-20"])
     out = tmp_path / "f"
     result = invoke(
-        runner, ["remind", ref, "--on", "2026-05-20", "--format", "text", "--out", str(out)]
+        runner, ["remind", ref, "--on", "2026-05-20", "--format", "pdf,text", "--out", str(out)]
     )
+    reminder_ref = next(out.iterdir()).name[:14]
+    invoke(runner, ["sent", reminder_ref, "--on", "2026-05-20"])
     text = flat(result.stdout)
     expected, removed = {
         "fr": (

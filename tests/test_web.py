@@ -7,6 +7,7 @@ import os
 import re
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -192,6 +193,8 @@ def test_an_overdue_request_stands_out_in_my_requests(client):
 
 def test_a_reply_uploaded_is_kept_by_name_only_as_dsar_answer_keeps_it(client, dsar_home):
     reference = draft()
+    with App() as app:
+        app.sent(reference, date.today())  # an answer is to a request that was sent
     answer = client.post(
         f"/requests/{reference}/answer",
         data={"csrf": page_csrf(client), "state": "partial", "on": date.today().isoformat()},
@@ -255,6 +258,13 @@ def test_reminder_and_cnil_dossier_are_one_click_each(client):
     assert reminded.status_code == 303, re.findall(r"class=\"error\">([^<]*)", reminded.text)
     page = client.get(reminded.headers["location"]).text
     assert "Télécharger le PDF" in page and f'href="/requests/{reference}"' in page
+    # written is not sent: the reminder's own page records its sending
+    reminder = parse_qs(urlsplit(reminded.headers["location"]).query)["ref"][0]
+    sent = client.post(
+        f"/requests/{reminder}/sent",
+        data={"csrf": page_csrf(client), "on": date.today().isoformat()},
+    )
+    assert sent.status_code == 303, sent.text
     early = client.post(f"/requests/{reference}/complain", data={"csrf": page_csrf(client)})
     assert "portez plainte le " in html.unescape(early.text)  # in French
     with clock.fixed(date.today() + timedelta(days=20)):

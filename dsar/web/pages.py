@@ -26,11 +26,11 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import fields, i18n
+from .. import fields, i18n, lifecycle
 from ..app import App
 from ..errors import DsarError, InputError
 from ..paths import Paths
-from ..vocabulary import ANSWER_STATES, CHANNELS, LANGUAGES, RIGHTS
+from ..vocabulary import ACCESS_ITEMS, ANSWER_STATES, CHANNELS, LANGUAGES, RIGHTS
 from . import guard, texts
 
 HERE = Path(__file__).resolve().parent
@@ -45,7 +45,7 @@ MESSAGE_FIELDS = ("sms_text", "sms_sender", "sms_date", "channel")
 DETAIL_FIELDS = ("name", "address", "phone", "email")
 LETTER_FIELDS = (*MESSAGE_FIELDS, *DETAIL_FIELDS, "recipient", "right", "letter_lang")
 CONTACT_FIELDS = ("to_email", "to_address", "source")
-FOLLOW_UP_FIELDS = ("on", "lrar", "received", "proof", "state", "file", "note")
+FOLLOW_UP_FIELDS = ("on", "lrar", "received", "proof", "state", "file", "note", "missing")
 
 
 @dataclass
@@ -330,7 +330,9 @@ class Site:
     async def one_request(self, request: Request, form: Form | None = None, status=200):
         reference = request.path_params["reference"]
         try:
-            shown, as_of = await self.with_app(lambda app: (app.show(reference), app.today()))
+            shown, as_of, follow_ups = await self.with_app(
+                lambda app: (app.show(reference), app.today(), app.journal.follow_ups(reference))
+            )
         except DsarError:
             raise HTTPException(404) from None
         return self.render(
@@ -343,6 +345,10 @@ class Site:
             form=form or Form(),
             blank=Form(),
             answer_states=ANSWER_STATES,
+            access_items=ACCESS_ITEMS,
+            # the forms shown are the actions the lifecycle allows now, nothing else
+            actions=lifecycle.next_actions(shown.entry, as_of),
+            follow_ups=follow_ups,
             done=request.query_params.get("done"),
         )
 
@@ -371,6 +377,7 @@ class Site:
                         state=form.get("state") or None,
                         files=[reply] if reply else [],
                         note=form.get("note") or None,
+                        missing=[m for m in form.lists.get("missing", []) if m] or None,
                     )
                 elif action == "remind":
                     # the reminder goes the way the request went (pdf, e-mail)

@@ -217,6 +217,32 @@ TEXTS: dict[str, tuple[str, str]] = {
     "done_sent": ("Envoi enregistré.", "Sending recorded."),
     "done_answer": ("Réponse enregistrée.", "Answer recorded."),
     "back": ("Retour à mes demandes", "Back to my requests"),
+    "final_due": ("Dernier délai fixé par la relance", "Final date set by the reminder"),
+    "late_extension": (
+        "Prolongation notifiée hors délai (sans effet) le",
+        "Extension notified too late (no effect) on",
+    ),
+    "follows": ("Suite de la demande", "Follows the request"),
+    "follow_ups": ("Lettres qui suivent cette demande", "Letters that follow this request"),
+    "answer_missing": (
+        "Ce qui manque à la réponse (facultatif ; la relance et la plainte le nomment)",
+        "What the answer lacks (optional; the reminder and the complaint name it)",
+    ),
+    "item_purposes": ("les finalités (15(1)(a))", "the purposes (15(1)(a))"),
+    "item_categories": (
+        "les catégories de données (15(1)(b))",
+        "the categories of data (15(1)(b))",
+    ),
+    "item_recipients": ("les destinataires nommés (15(1)(c))", "the recipients, named (15(1)(c))"),
+    "item_retention": ("la durée de conservation (15(1)(d))", "the retention period (15(1)(d))"),
+    "item_rights": ("l'information sur les droits (15(1)(e))", "the rights (15(1)(e))"),
+    "item_complaint": ("le droit de saisir la CNIL (15(1)(f))", "the right to complain (15(1)(f))"),
+    "item_source": ("la source des données (15(1)(g))", "the source of the data (15(1)(g))"),
+    "item_profiling": (
+        "le profilage et sa logique (15(1)(h))",
+        "profiling and its logic (15(1)(h))",
+    ),
+    "item_copy": ("la copie des données (15(3))", "the copy of the data (15(3))"),
     "optional": ("facultatif", "optional"),
 }
 
