@@ -89,7 +89,12 @@ TABLE = (
         "not before the sending, not after today; after a complaint the state stays "
         "complained unless the answer closes it",
     ),
-    Action("reply-id", ("id-requested",), None, "a letter: the state stays"),
+    Action(
+        "reply-id",
+        AFTER_SENDING,
+        None,
+        "a letter: the state stays; offered once an ID card was demanded",
+    ),
     Action(
         "remind",
         DUE,
@@ -376,6 +381,8 @@ def next_actions(entry, as_of: date) -> list[str]:
         if action == "sent" and now not in ("sent", "received"):
             continue  # a later proof is still welcome, but it is not what comes next
         if action == "extension" and now not in ("sent", "received", "overdue"):
+            continue
+        if action == "reply-id" and now != "id-requested":
             continue
         if allowed(action, entry, as_of):
             found.append(action)

@@ -173,7 +173,7 @@ def write_ics(path: Path, entries: list[Entry], *, overwrite: bool = False) -> N
         "CALSCALE:GREGORIAN",
     ]
     for entry in entries:
-        end = entry.final_deadline if entry.stored_state == "reminded" else entry.deadline
+        end = entry.due  # the date in force: the reminder's final one once reminded
         if end is None:
             continue
         what = "final deadline" if entry.stored_state == "reminded" else "answer due"
