@@ -27,7 +27,6 @@ from .results import EXIT_INTERRUPTED, EXIT_OK, LetterResult
 from .safety import plain, printable
 from .sending import SmtpSettings
 from .vocabulary import (
-    ACCESS_ITEMS,
     ANSWER_STATES,
     CHANNELS,
     IMPORT_KINDS,
@@ -1153,7 +1152,9 @@ def sent(reference, on, lrar_number, received, message_id, proofs, manifest, for
 @click.option("--note", help="What the answer said, in a few words.")
 @click.option(
     "--missing",
-    help="What the answer lacks, comma-separated: " + ", ".join(ACCESS_ITEMS) + ".",
+    # the words of vocabulary.ACCESS_ITEMS (a test checks they are all named)
+    help="What the answer lacks, comma-separated: purposes, categories, recipients, "
+    "retention, rights, complaint, source, profiling, copy.",
 )
 def answer(reference, state, extension, on, reply_files, note, missing):
     """Record the recipient's answer, or a notified extension.

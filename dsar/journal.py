@@ -1040,7 +1040,9 @@ class Journal:
         )
 
     def _media(self, reference: str) -> tuple[str, ...]:
-        rows = self.db.execute("SELECT medium FROM media WHERE reference = ? ORDER BY rowid", (reference,))
+        rows = self.db.execute(
+            "SELECT medium FROM media WHERE reference = ? ORDER BY rowid", (reference,)
+        )
         return media(r[0] for r in rows)
 
     def entries(self, *, broker: str | None = None, kind: str = "request") -> list[Entry]:

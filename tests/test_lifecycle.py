@@ -152,9 +152,14 @@ def test_the_apps_clock_reaches_the_journal(tmp_path):
         app.sent(ref, "2030-06-01")  # after the real today, before the App's
         assert app.journal.entry(ref).sent_on == date(2030, 6, 1)
     given = Journal(tmp_path / "h" / "journal.sqlite3")
-    with App(
-        Paths(config_dir=tmp_path, data_dir=tmp_path), journal=given, clock=lambda: date(2026, 1, 6)
-    ) as app, pytest.raises(DsarError, match="future"):
+    with (
+        App(
+            Paths(config_dir=tmp_path, data_dir=tmp_path),
+            journal=given,
+            clock=lambda: date(2026, 1, 6),
+        ) as app,
+        pytest.raises(DsarError, match="future"),
+    ):
         app.answer(ref, "2030-07-01", state="partial")
 
 

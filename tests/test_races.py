@@ -73,7 +73,7 @@ def act(pair: str, side: int, app: App, out: Path, reference: str, day: date) ->
 
 def worker(pair, side, home, out, tasks, start, done, results):
     with app_for(home) as app:
-        app.journal  # open before the race: the race is between the transitions
+        assert app.journal  # opened before the race: the race is between the transitions
         while (task := tasks.get()) is not None:
             reference, day = task
             start.wait()
@@ -124,7 +124,7 @@ def test_two_processes_on_one_request_leave_journal_and_files_consistent(
         for side in (0, 1)
     ]
     with app_for(home) as app:
-        app.journal  # the schema exists before the workers open it
+        assert app.journal  # the schema exists before the workers open it
         for process in workers:
             process.start()
         outcomes: dict[tuple[str, str], int] = {}
