@@ -245,13 +245,13 @@ def require(
         _refuse(
             N_("{reference} is already {state} and is never rewritten; see dsar show {reference}"),
             reference=ref,
-            state=stored,
+            state=_state_word(stored),
         )
     if action == "forget" and stored != "draft":
         _refuse(
             N_("{reference} is not a draft ({state}): it stays in the journal as evidence"),
             reference=ref,
-            state=stored,
+            state=_state_word(stored),
         )
     if action in ("redo", "forget"):
         return rule.leads_to

@@ -20,7 +20,7 @@ from dsar.errors import DsarError
 from dsar.journal import Journal, request_to_json
 from dsar.paths import Paths
 
-from .conftest import flat, make_request, pdf_text
+from .conftest import flat, make_request, pdf_pages, pdf_text
 from .test_web import anonymous, client, page_csrf  # noqa: F401 (fixtures)
 
 PERSON = {
@@ -325,7 +325,8 @@ def test_a_partial_answer_is_met_with_what_it_lacks(tmp_path):
         reminder = app.remind(ref, on="2026-11-03", formats="pdf", out_dir=tmp_path / "r")
         app.sent(reminder.reference, "2026-11-03")
         complaint = app.complain(ref, on="2026-12-01", out_dir=tmp_path / "c")
-    said = text_of(reminder.written[0])  # in the request's language
+    # the reminder's own page, in the request's language (the original is enclosed after)
+    said = flat(pdf_pages(reminder.written[0].read_bytes())[0])
     assert "It lacks:" in said and "the specific source of my data" in said
     assert "(Art. 15(1)(c))" in said and "(Art. 15(1)(a))" not in said
     filed = text_of(complaint.written[0])
