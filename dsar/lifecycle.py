@@ -222,6 +222,11 @@ def _day_rules(action: str, entry, on: date, today: date) -> None:
         )
 
 
+def _not_before(action: str, on: date, bound: date | None, message: str) -> None:
+    if bound and on < bound:
+        _refuse(message, what=_(WORDS[action]), on=on, day=bound)
+
+
 def require(
     action: str,
     entry,
@@ -280,13 +285,12 @@ def require(
             reference=ref,
         )
     if action == "extension":
-        if found.receipt and on < found.receipt:
-            _refuse(
-                N_("{what} on {on} is before the request was received ({receipt})"),
-                what=_(WORDS["extension"]),
-                on=on,
-                receipt=found.receipt,
-            )
+        _not_before(
+            action,
+            on,
+            found.receipt,
+            N_("{what} on {on} is before the request was received ({day})"),
+        )
         if now not in rule.starts and stored not in rule.starts:
             _refuse(N_("{reference} is {state}: no extension to record"), reference=ref, state=now)
         in_time = found.receipt is not None and deadlines.extension_counts(found.receipt, on)
@@ -294,13 +298,9 @@ def require(
     if action == "answer":
         if answer not in ANSWER_STATES:
             _refuse(N_("'{value}': use {choices}"), value=answer, choices=", ".join(ANSWER_STATES))
-        if entry.sent_on and on < entry.sent_on:
-            _refuse(
-                N_("{what} on {on} is before the request was sent ({sent})"),
-                what=_(WORDS["answer"]),
-                on=on,
-                sent=entry.sent_on,
-            )
+        _not_before(
+            action, on, entry.sent_on, N_("{what} on {on} is before the request was sent ({day})")
+        )
         if stored == "complained" and answer != "closed":
             return None
         return answer

@@ -239,39 +239,20 @@ def test_a_journal_of_the_old_schema_is_migrated(shipped, tmp_path):
         assert migrated.db.execute("PRAGMA user_version").fetchone()[0] == journal.SCHEMA_VERSION
 
 
+def answer_missing(runner, ref, items):
+    args = ["answer", ref, "--state", "partial", "--on", "2026-10-20", "--missing", items]
+    return runner.invoke(cli, args)
+
+
 def test_missing_items_are_words_of_the_vocabulary(tmp_path):
     runner = CliRunner()
     with clock.fixed(date(2026, 12, 10)):
         with App() as app:
             ref = request(app, tmp_path / "l")
             app.sent(ref, "2026-10-01")
-        bad = runner.invoke(
-            cli,
-            [
-                "answer",
-                ref,
-                "--state",
-                "partial",
-                "--on",
-                "2026-10-20",
-                "--missing",
-                "source,origin",
-            ],
-        )
+        bad = answer_missing(runner, ref, "source,origin")
         assert bad.exit_code == 2 and "origin" in bad.output and "missing" in bad.output
-        good = runner.invoke(
-            cli,
-            [
-                "answer",
-                ref,
-                "--state",
-                "partial",
-                "--on",
-                "2026-10-20",
-                "--missing",
-                "source,copy,recipients",
-            ],
-        )
+        good = answer_missing(runner, ref, "source,copy,recipients")
         assert good.exit_code == 0, good.output
         shown = json.loads(runner.invoke(cli, ["show", ref, "--json"]).output)
     assert shown["missing"] == ["recipients", "source", "copy"]  # in the order of Art. 15
