@@ -14,7 +14,6 @@ from datetime import date
 from .i18n import N_, _
 from .models import Broker, Campaign
 from .registry import Registry, fold
-from .results import Suspect
 
 STOP_NUMBER = re.compile(r"\bstop\b\D{0,12}(\d{5})\b", re.IGNORECASE)
 LINK = re.compile(
@@ -23,6 +22,15 @@ LINK = re.compile(
 
 
 CONFIDENCE = {"high": N_("high"), "medium": N_("medium"), "low": N_("low")}
+
+
+@dataclass
+class Suspect:
+    """A party or broker identify names, with every reason that points at it."""
+
+    slug: str  # "" for a campaign whose broker no source names
+    name: str
+    reasons: list[str] = field(default_factory=list)
 
 
 @dataclass

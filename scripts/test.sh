@@ -18,6 +18,10 @@ if [ -n "${PIP_CONSTRAINT:-}" ] || ! .venv/bin/python scripts/satisfied.py test 
   .venv/bin/python -m pip install -q -e ".[test]"
 fi
 
+# the layers of pyproject.toml's [tool.importlinter], and no import cycle inside one
+.venv/bin/lint-imports --no-cache
+.venv/bin/python scripts/cycles.py
+
 status=0
 .venv/bin/python -m pytest -p no:cacheprovider "$@" </dev/null || status=$?
 if [ "$status" -eq 5 ]; then
