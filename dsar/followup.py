@@ -9,7 +9,7 @@ import jinja2
 
 from . import letters, lifecycle
 from .journal import Entry, Journal
-from .models import Broker, Letter, Request
+from .models import Broker, Letter, Request, reference_for
 from .render import assemble
 from .vocabulary import ANSWERED
 
@@ -64,7 +64,7 @@ def _follow_up(request: Request, kind: str, on: date, lang: str | None, **change
     lang = lang or request.lang
     return dataclasses.replace(
         request,
-        reference=letters.reference_for(
+        reference=reference_for(
             request.reference, kind, on.isoformat(), *((lang,) if lang != request.lang else ())
         ),
         letter_date=on,

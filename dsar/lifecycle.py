@@ -353,10 +353,28 @@ def require(
     return rule.leads_to
 
 
-def _state_word(name: str) -> str:
-    from .report import state_name  # report imports the journal, which imports this
+STATE_NAMES = {
+    "draft": N_("draft"),
+    "sent": N_("sent"),
+    "received": N_("received"),
+    "extended": N_("extended"),
+    "answered": N_("answered"),
+    "partial": N_("partial"),
+    "refused": N_("refused"),
+    "id-requested": N_("ID requested"),
+    "overdue": N_("overdue"),
+    "reminded": N_("reminded"),
+    "complained": N_("complained"),
+    "closed": N_("closed"),
+}
 
-    return state_name(name)
+
+def state_name(state: str) -> str:
+    """A state in the person's language."""
+    return _(STATE_NAMES[state]) if state in STATE_NAMES else state
+
+
+_state_word = state_name
 
 
 def allowed(action: str, entry, as_of: date) -> bool:

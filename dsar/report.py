@@ -11,6 +11,7 @@ from pathlib import Path
 from .files import write_private
 from .i18n import N_, _
 from .journal import Entry
+from .lifecycle import STATE_NAMES, state_name  # noqa: F401 (callers read them here)
 from .safety import csv_cell, printable
 
 COLUMNS = (
@@ -71,25 +72,7 @@ HEADERS = {
     "state": N_("state"),
     "requests": N_("requests"),
 }
-STATE_NAMES = {
-    "draft": N_("draft"),
-    "sent": N_("sent"),
-    "received": N_("received"),
-    "extended": N_("extended"),
-    "answered": N_("answered"),
-    "partial": N_("partial"),
-    "refused": N_("refused"),
-    "id-requested": N_("ID requested"),
-    "overdue": N_("overdue"),
-    "reminded": N_("reminded"),
-    "complained": N_("complained"),
-    "closed": N_("closed"),
-}
 RIGHT_NAMES = {"access": N_("access"), "erasure": N_("erasure"), "both": N_("both")}
-
-
-def state_name(state: str) -> str:
-    return _(STATE_NAMES[state]) if state in STATE_NAMES else state
 
 
 def status_tables(entries: list[Entry], as_of: date) -> list:
