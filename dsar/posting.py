@@ -7,12 +7,11 @@ a column of their own ('lrar', 'n° recommandé', ...).
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from . import fields
+from . import fields, manifest
 from .errors import DsarError
 from .i18n import _
 from .journal import Journal
@@ -38,32 +37,14 @@ class Posting:
     recorded: list[str] = field(default_factory=list)
     with_lrar: int = 0
     already: list[str] = field(default_factory=list)  # recorded as sent before (e-mailed)
+    lrar_added: list[str] = field(default_factory=list)  # sent before, its number given now
     problems: list[str] = field(default_factory=list)
 
 
 def read_manifest(path: Path) -> tuple[list[dict[str, str]], dict[str, str]]:
     """A batch's manifest (or the folder holding it): its rows, and its headers by
-    folded name. A spreadsheet may have saved it back with ';'."""
-    if path.is_dir():
-        path = path / "manifest.csv"
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            sample = handle.readline()
-            handle.seek(0)
-            delimiter = ";" if sample.count(";") > sample.count(",") else ","
-            rows = list(csv.DictReader(handle, delimiter=delimiter))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise DsarError(
-            _("{path}: cannot read it ({reason})").format(path=path, reason=exc)
-        ) from None
-    headers = {fold(h): h for h in (rows[0].keys() if rows else ()) if h}
-    if rows and "reference" not in headers:
-        raise DsarError(
-            _("{path} has no 'reference' column: give the manifest.csv a batch wrote").format(
-                path=path
-            )
-        )
-    return rows, headers
+    folded name, in either language, as dsar wrote it or a spreadsheet saved it back."""
+    return manifest.read(path)
 
 
 def references(path: Path) -> set[str]:
@@ -85,8 +66,15 @@ def record(journal: Journal, manifest: Path, on: date) -> Posting:
         lrar = (row.get(lrar_column) or "").strip() if lrar_column else ""
         try:
             lrar = fields.text(lrar, "lrar", limit=40) if lrar else ""
-            state = journal.entry(reference).stored_state
-            if state != "draft":
+            entry = journal.entry(reference)
+            if entry.stored_state != "draft":
+                if lrar and not entry.lrar_number and entry.sent_on:
+                    # the numbers added after the posting was recorded: kept, same dates
+                    journal.mark_sent(
+                        reference, entry.sent_on, lrar=lrar, received=entry.received_on
+                    )
+                    posting.lrar_added.append(reference)
+                    continue
                 posting.already.append(reference)
                 continue
             journal.mark_sent(reference, on, lrar=lrar or None)
