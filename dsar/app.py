@@ -581,7 +581,7 @@ class App:
         # every row's controllers are looked up first: an unknown one stops before any file
         named = [members.controllers(self.registry, m, broker) for m in forms]
         for member, target, controllers in zip(forms, targets, named, strict=True):
-            html = letters.render_mandate(self.templates, found, member, controllers, self.today)
+            html = letters.render_mandate(self.templates, found, member, controllers, self.today())
             write_private(target, self.pdf_renderer.render_html(html), overwrite=force)
         bad = [r for r in rows if isinstance(r, members.BadRow)]
         return MandatesResult(

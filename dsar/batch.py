@@ -487,6 +487,7 @@ def run(
                 for done in pool.drain():
                     store(done)
         # the folder's letters of earlier runs (a subset rerun): kept in every file of it
+        result.this_run = len(result.rows)
         for row, address in manifest.still_held(earlier, result, journal, options.out_dir):
             result.rows.append(row)
             if address:

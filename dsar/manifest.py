@@ -20,14 +20,14 @@ from .registry import fold
 from .results import HELD_BACK, NO_RECIPIENT_EMAIL, BatchResult, ManifestRow
 
 KEYS = ("row", "member", "broker", "reference", "pdf", "eml", "email_status")
-HEADERS = {
+HEADERS = {  # the English words are the keys, as scripts reading manifests know them
     "row": N_("row"),
     "member": N_("member"),
-    "broker": N_("recipient"),
+    "broker": N_("broker"),
     "reference": N_("reference"),
-    "pdf": N_("pdf"),
-    "eml": N_("eml"),
-    "email_status": N_("e-mail status"),
+    "pdf": "pdf",
+    "eml": "eml",
+    "email_status": N_("email_status"),
 }
 # every name a header is read under: the key, and its words in each language
 READ_AS = {
@@ -37,7 +37,7 @@ READ_AS = {
     "reference": ("reference", "référence"),
     "pdf": ("pdf",),
     "eml": ("eml",),
-    "email_status": ("email_status", "e-mail status", "statut du courriel"),
+    "email_status": ("email_status", "statut du courriel"),
 }
 KNOWN = {fold(name): key for key, names in READ_AS.items() for name in names}
 STATUSES = {
@@ -84,6 +84,9 @@ def write(path: Path, result: BatchResult, journal: Journal) -> None:
         problems = "; ".join(f"{column}: {reason}" for column, reason in bad.problems)
         said = _("bad row: {problems}").format(problems=problems)
         lines.append([bad.row, bad.name, "", "", "", "", said])
+    # this run's rows in the CSV's order; an earlier run's letters (a subset rerun) after
+    earlier = {row.reference for row in result.rows[result.this_run :]}
+    lines.sort(key=lambda line: (line[3] in earlier and line[3] != "", line[0]))
     sheets.write(path, [_(HEADERS[k]) for k in KEYS], lines)
 
 

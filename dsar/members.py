@@ -375,10 +375,11 @@ def map_header(
                 "COLUMN=HEADER+HEADER to join several)"
             ).format(path=path, problems="; ".join(problems), columns=", ".join(COLUMNS))
         )
-    read_as = [(" + ".join(header[i] for i in cells), column) for column, cells in made.items()]
-    read_as.sort(key=lambda pair: min(made[pair[1]]))
-    skipped = [(h, SKIP) for h, column in zip(header, names, strict=True) if column == SKIP]
-    return read_as + skipped
+    read_as = [(min(cells), " + ".join(header[i] for i in cells), c) for c, cells in made.items()]
+    read_as += [
+        (i, h, SKIP) for i, (h, c) in enumerate(zip(header, names, strict=True)) if c == SKIP
+    ]
+    return [(headers, column) for _i, headers, column in sorted(read_as)]
 
 
 def header(path: Path, columns: dict[str, str] | None = None) -> list[tuple[str, str]]:
