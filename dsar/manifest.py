@@ -33,7 +33,7 @@ HEADERS = {  # the English words are the keys, as scripts reading manifests know
 READ_AS = {
     "row": ("row", "ligne"),
     "member": ("member", "membre"),
-    "broker": ("broker", "recipient", "destinataire"),
+    "broker": ("broker", "courtier", "recipient", "destinataire"),
     "reference": ("reference", "référence"),
     "pdf": ("pdf",),
     "eml": ("eml",),
