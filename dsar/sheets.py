@@ -101,34 +101,39 @@ def _is_utf8(handle) -> bool:
 
 
 def _eight_bit(path: Path, sample: bytes) -> Encoding:
-    """Which 8-bit encoding: charset-normalizer's least chaotic readings; of several
-    equally good, the one whose letters are all French ones; else refused."""
+    """Which 8-bit encoding: of charset-normalizer's readings that give Latin text, the
+    least chaotic; of several equally good, the one whose letters are all French; else
+    refused, never guessed."""
     import charset_normalizer  # only for files that are not UTF-8
 
-    matches = list(charset_normalizer.from_bytes(sample, cp_isolation=list(EIGHT_BIT)))
-    if matches:
-        least = min(m.chaos for m in matches)
-        best = [m.encoding for m in matches if m.chaos == least]
-        french = [e for e in best if _reads_french(sample, e)]
+    matches = charset_normalizer.from_bytes(sample, cp_isolation=list(EIGHT_BIT))
+    latin = [m for m in matches if _reads(sample, m.encoding, _latin)]
+    if latin:
+        least = min(m.chaos for m in latin)
+        best = [m.encoding for m in latin if m.chaos == least]
+        french = [e for e in best if _reads(sample, e, lambda c: c in FRENCH)]
         if len(best) == 1 or len(french) == 1:
             return Encoding(best[0] if len(best) == 1 else french[0])
-        readings = best
-    else:
-        readings = []
     raise DsarError(
         _(
             "{path}: not UTF-8, and its encoding cannot be told for sure ({readings}); "
             "save it from your spreadsheet as 'CSV UTF-8'"
         ).format(
             path=path,
-            readings=", ".join(_(LABELS[e]) for e in readings) or _("no reading is French text"),
+            readings=", ".join(_(LABELS[m.encoding]) for m in latin)
+            or _("no reading is French text"),
         )
     )
 
 
-def _reads_french(sample: bytes, codec: str) -> bool:
+def _latin(char: str) -> bool:
+    """A letter of a Latin alphabet (Muñoz, Øster) or a sign French text uses."""
+    return char in FRENCH or (char.isalpha() and "\u00c0" <= char <= "\u017f")
+
+
+def _reads(sample: bytes, codec: str, good) -> bool:
     text = sample.decode(codec, errors="replace")
-    return all(c.isascii() or c in FRENCH for c in text)
+    return all(c.isascii() or good(c) for c in text)
 
 
 def open_text(path: Path):
