@@ -151,3 +151,20 @@ def test_smtp_errors_say_what_happened(runner, tmp_path, association):
 
 def test_the_english_header_stays_known(tmp_path):
     assert members.map_header(tmp_path, HEADER)[0] == ("name", "name")
+
+
+def test_my_requests_has_a_member_column_and_filter(runner, tmp_path, association):
+    from starlette.testclient import TestClient
+
+    from dsar.web.pages import create_app
+
+    rows = [member(0, name="Jean-Pierre Léger"), member(1, name="Amélie Durand")]
+    path = write_csv(tmp_path / "m.csv", rows)
+    ok(runner.invoke(cli, batch_args(path, association, tmp_path / "o", "--format", "pdf")))
+    client = TestClient(create_app("t0ken", 8765), base_url="http://127.0.0.1:8765")
+    client.get("/?token=t0ken")
+    page = client.get("/requests").text
+    assert '<th scope="col">Membre</th>' in page and "Amélie Durand" in page
+    one = client.get("/requests", params={"member": "leger"}).text
+    assert "Jean-Pierre Léger" in one and "Amélie Durand" not in one
+    assert 'value="leger"' in one  # the filter says what it shows
