@@ -18,6 +18,7 @@ from dsar import clock
 from dsar.cli import cli
 
 from . import smtp_server
+from .conftest import ASSOCIATION as BASE
 from .conftest import flat, ok, parse_eml, pdf_text, read_csv
 
 HEADERS = (
@@ -44,16 +45,7 @@ ROWS = [
     ["Luc", "Blanc", "5 rue Sud", "59000", "Lille", "06 55 66 77 88", "luc@example.org",
      "08/06/2024", "Renaissance", "Votez", "renaissance"],
 ]  # fmt: skip
-ASSOCIATION = """\
-name: Association Halte aux SMS
-address: |-
-  5 rue de la Paix
-  75002 Paris
-email: droits@halte-sms.example
-representative: Dominique Durand
-capacity: présidente
-rna: W751234567
-"""
+ASSOCIATION = BASE + "capacity: présidente\nrna: W751234567\n"
 
 
 @pytest.fixture
