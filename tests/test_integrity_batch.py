@@ -250,8 +250,8 @@ def test_an_unclosed_quote_stops_at_the_row_where_it_opened(runner, tmp_path, as
     french = runner.invoke(cli, ["--ui-lang", "fr", *batch_args(path, association, out)])
     assert french.exit_code == 1 and "ligne 102 (ligne de texte" in french.stderr
     assert "n'est jamais fermé" in french.stderr and "never closed" not in french.stderr
-    manifest = list(read_csv(out / "manifest.csv"))  # written all the same
-    assert len(manifest) == 100 and manifest[-1]["row"] == "101"
+    manifest = list(read_csv(out / "manifest.csv"))  # written all the same, in French
+    assert len(manifest) == 100 and manifest[-1]["ligne"] == "101"
 
 
 def test_mandate_exits_non_zero_when_every_row_is_bad(runner, tmp_path, association):
