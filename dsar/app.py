@@ -499,6 +499,18 @@ class App:
                     "--to-address and run the same command again: they are made again"
                 ).format(count=len(result.no_address), reference=result.no_address[0])
             )
+        if result.kept_earlier:
+            result.warnings.append(
+                _(
+                    "{count} letter(s) of earlier runs into {folder}, not in this CSV, stay in "
+                    "its manifest, labels and print file ({refs}); dsar forget REF drops a "
+                    "draft that should not be posted"
+                ).format(
+                    count=len(result.kept_earlier),
+                    folder=out_dir,
+                    refs=", ".join(result.kept_earlier[:10]),
+                )
+            )
         if result.left_queued:
             result.warnings.append(
                 f"{len(result.left_queued)} e-mail(s) stay queued, not sent by this run "

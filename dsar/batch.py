@@ -490,6 +490,7 @@ def run(
         result.this_run = len(result.rows)
         for row, address in manifest.still_held(earlier, result, journal, options.out_dir):
             result.rows.append(row)
+            result.kept_earlier.append(row.reference)
             if address:
                 addresses[row.reference] = (row.reference, row.member, address)
     except BaseException:

@@ -573,8 +573,10 @@ def _member(
 
 def made_ref(person: Requester) -> str:
     """A mandate reference for a row without one: the same for the same member at each
-    run (the form `dsar mandate` wrote and the batch's letter cite one reference)."""
-    key = f"{person.phone or person.email}|{fold(person.name)}".encode()
+    run (the form `dsar mandate` wrote and the batch's letter cite one reference). Made
+    from the number the request is about, not the name: a corrected spelling is the same
+    member, the same mandate and the same letter, made again."""
+    key = f"{person.phone or person.email}".encode()
     digest = base64.b32encode(hashlib.sha256(key).digest()).decode()
     return f"M-{digest[:4]}-{digest[4:8]}"
 

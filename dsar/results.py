@@ -105,6 +105,7 @@ class BatchResult(Result):
     rebuilt: int = 0  # queued e-mails rebuilt because what they say changed
     remade: int = 0  # letters not yet sent made again because what they say changed
     this_run: int = 10**9  # rows[:this_run] are this run's; the rest an earlier run's
+    kept_earlier: list[str] = field(default_factory=list)  # earlier runs' letters, kept
     left_queued: list[str] = field(default_factory=list)  # e-mails of other runs, unsent
     unsigned: list[str] = field(default_factory=list)  # mandate refs without a scan: held back
     print_files: list[Path] = field(default_factory=list)

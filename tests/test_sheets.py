@@ -99,7 +99,8 @@ def test_a_subset_rerun_keeps_every_letter_of_the_folder(runner, tmp_path, assoc
     before = {m["reference"] for m in read_csv(out / "manifest.csv")}
     # the corrected rows alone, into the same folder
     subset = write_csv(tmp_path / "fixed.csv", [member(1, name="Membre Un")])
-    ok(runner.invoke(cli, batch_args(subset, association, out, "--format", "pdf,labels")))
+    again = ok(runner.invoke(cli, batch_args(subset, association, out, "--format", "pdf,labels")))
+    assert "3 letter(s) of earlier runs" in again.stderr  # said, with how to drop one
     manifest = read_csv(out / "manifest.csv")
     assert {m["reference"] for m in manifest} >= before and len(manifest) == 4
     assert len(read_csv(out / "labels.csv")) == 4
@@ -168,3 +169,18 @@ def test_my_requests_has_a_member_column_and_filter(runner, tmp_path, associatio
     one = client.get("/requests", params={"member": "leger"}).text
     assert "Jean-Pierre Léger" in one and "Amélie Durand" not in one
     assert 'value="leger"' in one  # the filter says what it shows
+
+
+def test_a_corrected_name_is_the_same_letter_made_again(runner, tmp_path, association):
+    # no mandate_ref column: the reference made from the number, not the spelling
+    sheet = tmp_path / "m.csv"
+    sheet.write_text("Nom;Téléphone\r\nJean-Piere Léger;06 12 34 56 78\r\n", encoding="utf-8")
+    out = tmp_path / "o"
+    args = ["batch", str(sheet), "--association", str(association), "--out", str(out)]
+    args += ["--broker", "renaissance", "--format", "pdf"]
+    ok(runner.invoke(cli, args))
+    sheet.write_text("Nom;Téléphone\r\nJean-Pierre Léger;06 12 34 56 78\r\n", encoding="utf-8")
+    again = ok(runner.invoke(cli, args))
+    assert "1 letter(s) not yet sent made again" in again.stdout
+    [letter] = read_csv(out / "manifest.csv")
+    assert "Jean-Pierre Léger" in flat(pdf_text((out / letter["pdf"]).read_bytes()))
