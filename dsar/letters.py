@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 from . import fields
 from .errors import DsarError
 from .i18n import _
-from .models import Association, Letter, Request
+from .models import Association, Letter, Request, town_of
 from .paths import SHIPPED_TEMPLATES
 from .render.text import html_to_text
 
@@ -183,6 +183,24 @@ def place_of(request: Request) -> str | None:
     return request.requester.city
 
 
+def window_address(request: Request) -> str | None:
+    """The recipient's address as the envelope window shows it: without a last line
+    'France' when the letter leaves from France (La Poste's rule for domestic mail)."""
+    address = request.recipient_address
+    if not address:
+        return None
+    lines = address.splitlines()
+    sender = request.mandate.association.address if request.mandate else request.requester.address
+    sent_from_france = (
+        not sender.strip()
+        or town_of(sender) is not None
+        or sender.strip().splitlines()[-1].strip().casefold() == "france"
+    )
+    if sent_from_france and len(lines) > 1 and lines[-1].strip().casefold() == "france":
+        lines = lines[:-1]
+    return "\n".join(lines)
+
+
 def context(request: Request) -> dict:
     requester = request.requester
     number = _sender_number(request.evidence.sender)
@@ -203,6 +221,7 @@ def context(request: Request) -> dict:
         "short_number": bool(number) and len(number.replace(" ", "")) <= 6,
         "recipient_kind": recipient_kind(request.broker.kind),
         "recipient_address": request.recipient_address,
+        "recipient_window": window_address(request),
         "recipient_email": request.recipient_email,
         "reply_email": request.reply_email,
     }

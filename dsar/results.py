@@ -7,7 +7,7 @@ The exit codes are pipx's ExitCode habit: named, and the same for every command.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -169,6 +169,11 @@ class ShowResult(Result):
     events: list = field(default_factory=list)  # journal rows: on_date, what, detail
     page_html: str | None = None
     mailto: str | None = None
+    text: str = ""  # the letter as plain text, to copy into a webmail
+
+    @property
+    def printable(self) -> bool:
+        return self.request.printable
 
 
 @dataclass(kw_only=True)
@@ -193,6 +198,7 @@ class Suspect:
     slug: str  # "" for a campaign whose broker no source names
     name: str
     reasons: list[str] = field(default_factory=list)
+    likely: bool = False  # proposed: pre-ticked on the page, in the commands, --generate
 
 
 @dataclass(kw_only=True)
@@ -202,11 +208,44 @@ class IdentifyResult(Result):
     brokers: list[Suspect] = field(default_factory=list)
     senders: list[Broker] = field(default_factory=list)  # when nothing matched: who to ask
     commands: list[str] = field(default_factory=list)  # dsar generate lines, run as pasted
+    # for the suspects of low confidence: shown apart, to run only with a reason of one's own
+    unlikely_commands: list[str] = field(default_factory=list)
     needs_profile: bool = False  # no saved details: dsar init first, then the commands
 
     @property
     def found(self) -> bool:
         return bool(self.controllers or self.brokers)
+
+    @property
+    def proposed(self) -> list[str]:
+        """Who to write to: the likely suspects and, when no broker is likely, the first
+        broker known to send political messages (a letter to it names no party)."""
+        slugs = [s.slug for s in [*self.controllers, *self.brokers] if s.slug and s.likely]
+        if not any(s.slug and s.likely for s in self.brokers):
+            slugs += [b.slug for b in self.senders[:1]]
+        return list(dict.fromkeys(slugs))
+
+    @property
+    def choices(self) -> list[Suspect]:
+        """Every recipient to offer on the page, each once: the suspects, then the brokers
+        known to send political messages; `likely` ones are ticked beforehand."""
+        proposed, seen, found = self.proposed, set(), []
+        known = [Suspect(b.slug, b.name) for b in self.senders]
+        for suspect in [*self.controllers, *self.brokers, *known]:
+            if suspect.slug and suspect.slug not in seen:
+                seen.add(suspect.slug)
+                found.append(replace(suspect, likely=suspect.slug in proposed))
+        return found
+
+    @property
+    def parties(self) -> list[Suspect]:
+        return [s for s in self.controllers if s.slug]
+
+    @property
+    def unlikely(self) -> list[str]:
+        proposed = self.proposed
+        suspects = [s.slug for s in [*self.controllers, *self.brokers] if s.slug]
+        return [slug for slug in dict.fromkeys(suspects) if slug not in proposed]
 
 
 @dataclass(kw_only=True)
