@@ -131,7 +131,7 @@ def test_the_volunteers_path(runner, tmp_path, smtp):
         labels = read_csv(out / "labels.csv")
         assert {label["membre"] for label in labels} == {"Amélie Durand", "Hélène Roux",
                                                          "Luc Blanc"}  # fmt: skip
-        assert "adresse postale inconnue" in flat(pdf_text((out / jp["pdf"]).read_bytes()))
+        assert "BROUILLON" in flat(pdf_text((out / jp["pdf"]).read_bytes()))  # the visible mark
 
         # 5. the address is found; the same command makes the draft again, without --force
         ok(runner.invoke(cli, ["brokers", "add-contact", "selfcontact", "--postal",
