@@ -1,25 +1,20 @@
-"""A batch folder's manifest.csv: one line per letter the journal holds for the folder,
-and per bad row of the last run, in the interface's language (sheets.py's dialect).
-
-It is read back by dsar itself: by a rerun into the same folder (the letters of earlier
-runs stay in the folder's files) and by `dsar sent --from-manifest` (the association
-may have saved it back from its spreadsheet, in Windows-1252, with a column of
-registered-letter numbers). Its headers are read in either language.
+"""A batch folder's manifest.csv written: one line per letter the journal holds for the
+folder, and per bad row of the last run, in the interface's language (sheets.py's
+dialect). A rerun into the same folder reads it back (posting.read_manifest, either
+language) so that the letters of earlier runs stay in the folder's files.
 """
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from . import sheets
 from .errors import DsarError
 from .i18n import N_, _
 from .journal import Journal
-from .registry import fold
+from .posting import KEYS, is_manifest, read_manifest
 from .results import HELD_BACK, NO_RECIPIENT_EMAIL, BatchResult, ManifestRow
 
-KEYS = ("row", "member", "broker", "reference", "pdf", "eml", "email_status")
 HEADERS = {  # the English words are the keys, as scripts reading manifests know them
     "row": N_("row"),
     "member": N_("member"),
@@ -29,17 +24,6 @@ HEADERS = {  # the English words are the keys, as scripts reading manifests know
     "eml": "eml",
     "email_status": N_("email_status"),
 }
-# every name a header is read under: the key, and its words in each language
-READ_AS = {
-    "row": ("row", "ligne"),
-    "member": ("member", "membre"),
-    "broker": ("broker", "courtier", "recipient", "destinataire"),
-    "reference": ("reference", "référence"),
-    "pdf": ("pdf",),
-    "eml": ("eml",),
-    "email_status": ("email_status", "statut du courriel"),
-}
-KNOWN = {fold(name): key for key, names in READ_AS.items() for name in names}
 STATUSES = {
     "queued": N_("queued"),
     "sending": N_("sending"),
@@ -57,18 +41,6 @@ def status_words(state: str, error: str | None = None) -> str:
         return ""
     said = _(STATUSES[state]) if state in STATUSES else state
     return f"{said}: {error}" if error and state in ("failed", "deferred") else said
-
-
-def is_manifest(path: Path) -> bool:
-    """A manifest dsar wrote (in either language, either dialect), not a file of the
-    person's that a batch must not replace."""
-    try:
-        with path.open("rb") as handle:
-            first = handle.readline(4096).decode("utf-8-sig", "replace").strip()
-    except OSError:
-        return False
-    cells = first.split(";" if first.count(";") >= first.count(",") else ",")
-    return [KNOWN.get(fold(c)) for c in cells] == list(KEYS)
 
 
 def write(path: Path, result: BatchResult, journal: Journal) -> None:
@@ -90,41 +62,11 @@ def write(path: Path, result: BatchResult, journal: Journal) -> None:
     sheets.write(path, [_(HEADERS[k]) for k in KEYS], lines)
 
 
-def read(path: Path) -> tuple[list[dict[str, str]], dict[str, str]]:
-    """A manifest's rows (or the folder holding it), in whichever encoding and dialect it
-    was saved back in, and its headers by folded name."""
-    if path.is_dir():
-        path = path / "manifest.csv"
-    try:
-        with sheets.open_text(path) as handle:
-            sample = handle.readline()
-            handle.seek(0)
-            delimiter = ";" if sample.count(";") > sample.count(",") else ","
-            rows = list(csv.DictReader(handle, delimiter=delimiter))
-    except UnicodeDecodeError as exc:
-        raise sheets.not_readable(path, exc) from None
-    except (OSError, csv.Error) as exc:
-        raise DsarError(
-            _("{path}: cannot read it ({reason})").format(path=path, reason=exc)
-        ) from None
-    headers = {}
-    for header in rows[0].keys() if rows else ():
-        if header:
-            headers[KNOWN.get(fold(header), fold(header))] = header
-    if rows and "reference" not in headers:
-        raise DsarError(
-            _("{path} has no 'reference' column: give the manifest.csv a batch wrote").format(
-                path=path
-            )
-        )
-    return rows, headers
-
-
 def earlier_rows(path: Path) -> list[ManifestRow]:
     """The letters an earlier run wrote into this folder, before this run rewrites it."""
     if not path.exists() or not is_manifest(path):
         return []
-    rows, headers = read(path)
+    rows, headers = read_manifest(path)
     out = []
     for line in rows:
         cell = {key: (line.get(headers.get(key, "")) or "").strip() for key in KEYS}

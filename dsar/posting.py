@@ -7,15 +7,19 @@ a column of their own ('lrar', 'n° recommandé', ...).
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from . import fields, manifest
+from . import fields, sheets
 from .errors import DsarError
 from .i18n import _
 from .journal import Journal
 from .registry import fold
+
+# a batch's manifest.csv (manifest.py writes it in the interface's language): its columns
+KEYS = ("row", "member", "broker", "reference", "pdf", "eml", "email_status")
 
 LRAR_COLUMNS = {
     fold(name)
@@ -41,10 +45,59 @@ class Posting:
     problems: list[str] = field(default_factory=list)
 
 
+# every name a header is read under: the key, and its words in each language
+READ_AS = {
+    "row": ("row", "ligne"),
+    "member": ("member", "membre"),
+    "broker": ("broker", "courtier", "recipient", "destinataire"),
+    "reference": ("reference", "référence"),
+    "pdf": ("pdf",),
+    "eml": ("eml",),
+    "email_status": ("email_status", "statut du courriel"),
+}
+KNOWN = {fold(name): key for key, names in READ_AS.items() for name in names}
+
+
+def is_manifest(path: Path) -> bool:
+    """A manifest dsar wrote (in either language, either dialect), not a file of the
+    person's that a batch must not replace."""
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(4096).decode("utf-8-sig", "replace").strip()
+    except OSError:
+        return False
+    cells = first.split(";" if first.count(";") >= first.count(",") else ",")
+    return [KNOWN.get(fold(c)) for c in cells] == list(KEYS)
+
+
 def read_manifest(path: Path) -> tuple[list[dict[str, str]], dict[str, str]]:
-    """A batch's manifest (or the folder holding it): its rows, and its headers by
-    folded name, in either language, as dsar wrote it or a spreadsheet saved it back."""
-    return manifest.read(path)
+    """A manifest's rows (or the folder holding it), in whichever encoding and dialect it
+    was saved back in, and its headers by folded name."""
+    if path.is_dir():
+        path = path / "manifest.csv"
+    try:
+        with sheets.open_text(path) as handle:
+            sample = handle.readline()
+            handle.seek(0)
+            delimiter = ";" if sample.count(";") > sample.count(",") else ","
+            rows = list(csv.DictReader(handle, delimiter=delimiter))
+    except UnicodeDecodeError as exc:
+        raise sheets.not_readable(path, exc) from None
+    except (OSError, csv.Error) as exc:
+        raise DsarError(
+            _("{path}: cannot read it ({reason})").format(path=path, reason=exc)
+        ) from None
+    headers = {}
+    for header in rows[0].keys() if rows else ():
+        if header:
+            headers[KNOWN.get(fold(header), fold(header))] = header
+    if rows and "reference" not in headers:
+        raise DsarError(
+            _("{path} has no 'reference' column: give the manifest.csv a batch wrote").format(
+                path=path
+            )
+        )
+    return rows, headers
 
 
 def references(path: Path) -> set[str]:
