@@ -372,6 +372,7 @@ class App:
         workers: int | None = None,
         force: bool = False,
         mandates: Path | None = None,
+        mandate_on_request: bool = False,
         send: bool = False,
         dry_run: bool = False,
         all_queued: bool = False,
@@ -415,6 +416,7 @@ class App:
             force=force,
             templates=self.template_roots,
             mandates=mandates,
+            mandate_on_request=mandate_on_request,
             columns=columns,
             to_email=fields.email(to_email, "to-email") if to_email else None,
             to_address=compose.recipient_address(to_address) if to_address else None,
@@ -491,16 +493,36 @@ class App:
         if "email" in chosen and result.unsigned:
             result.warnings.append(
                 _(
-                    "{count} e-mail(s) say the mandate is enclosed but have no scan to attach "
-                    "(first: {first}); give --mandates DIR with <mandate_ref>.pdf or "
-                    "mandate-<mandate_ref>.pdf"
-                ).format(count=len(result.unsigned), first=result.unsigned[0])
+                    "{count} e-mail(s) held back, not sent: no signed mandate scan to enclose "
+                    "({refs}); give --mandates DIR with <mandate_ref>.pdf or "
+                    "mandate-<mandate_ref>.pdf, or --mandate-on-request"
+                ).format(count=len(result.unsigned), refs=", ".join(result.unsigned[:10]))
             )
-        if "labels" in chosen and result.no_address:
+        if send and result.to_post:
+            result.warnings.append(
+                _("{count} letter(s) to post, their recipient has no e-mail: {refs}").format(
+                    count=len(result.to_post), refs=", ".join(result.to_post[:10])
+                )
+            )
+        if ("labels" in chosen or "pdf" in chosen) and result.no_address:
             result.warnings.append(
                 _(
-                    "{count} letter(s) have no postal address for a label (first: {reference})"
+                    "{count} letter(s) are drafts without the recipient's postal address, left "
+                    "out of the print file and the labels (first: {reference}); give "
+                    "--to-address and run the same command again: they are made again"
                 ).format(count=len(result.no_address), reference=result.no_address[0])
+            )
+        if result.kept_earlier:
+            result.warnings.append(
+                _(
+                    "{count} letter(s) of earlier runs into {folder}, not in this CSV, stay in "
+                    "its manifest, labels and print file ({refs}); dsar forget REF drops a "
+                    "draft that should not be posted"
+                ).format(
+                    count=len(result.kept_earlier),
+                    folder=out_dir,
+                    refs=", ".join(result.kept_earlier[:10]),
+                )
             )
         if result.left_queued:
             result.warnings.append(
@@ -515,9 +537,13 @@ class App:
     def columns_read(
         self, csv_file: Path, columns: dict[str, str] | None = None
     ) -> list[tuple[str, str]]:
-        """How a members' CSV will be read: each header cell with its column; refuses a
-        header it cannot read, before any work."""
+        """How a members' CSV will be read: each column with the header(s) it is read
+        from; refuses a header it cannot read, before any work."""
         return members.header(csv_file, columns)
+
+    def csv_encoding(self, csv_file: Path) -> str:
+        """The encoding a members' CSV is read in, in words ('Windows-1252 ...')."""
+        return members.encoding(csv_file)
 
     def batch_recipients(
         self,
@@ -556,7 +582,19 @@ class App:
         and the party the message names."""
         found = _association(association)
         read_as = [] if csv_file is None else members.header(csv_file, columns)
-        rows = [] if csv_file is None else list(members.read(csv_file, columns))
+        if broker:
+            self.registry.get(broker)  # an unknown --broker fails before any row
+        rows = (
+            []
+            if csv_file is None
+            else list(
+                members.read(
+                    csv_file,
+                    columns,
+                    members.recipient_check(self.registry, broker, required=False),
+                )
+            )
+        )
         forms = [None] if csv_file is None else [r for r in rows if isinstance(r, members.Member)]
         targets = [  # checked to stay in out_dir: a mandate_ref is a name, never a path
             safe_child(
@@ -568,7 +606,7 @@ class App:
         # every row's controllers are looked up first: an unknown one stops before any file
         named = [members.controllers(self.registry, m, broker) for m in forms]
         for member, target, controllers in zip(forms, targets, named, strict=True):
-            html = letters.render_mandate(self.templates, found, member, controllers)
+            html = letters.render_mandate(self.templates, found, member, controllers, self.today())
             write_private(target, self.pdf_renderer.render_html(html), overwrite=force)
         bad = [r for r in rows if isinstance(r, members.BadRow)]
         return MandatesResult(
@@ -631,6 +669,7 @@ class App:
             recorded=done.recorded,
             with_lrar=done.with_lrar,
             already=done.already,
+            lrar_added=done.lrar_added,
             problems=done.problems,
             exit_code=EXIT_PARTIAL if done.problems else EXIT_OK,
         )

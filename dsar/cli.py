@@ -170,8 +170,10 @@ def columns_option(func):
     )(func)
 
 
-def say_columns(read_as) -> None:
-    """Which column of the spreadsheet is read as which: the person checks it at once."""
+def say_columns(read_as, encoding: str) -> None:
+    """Which column of the spreadsheet is read as which, and in which encoding: the
+    person checks it at once."""
+    click.echo(_("read as {encoding}").format(encoding=encoding), err=True)
     shown = ", ".join(f"{header} → {column}" for header, column in read_as)
     click.echo(_("columns read: {columns}").format(columns=shown), err=True)
 
@@ -753,7 +755,8 @@ def identify_command(text, text_file, sender, when, channel, write_now, out_dir,
 # ---------------------------------------------------------------- associations
 
 
-STAGES = {"rows": N_("rows"), "e-mails": N_("e-mails")}  # App's progress stages
+# App's progress stages: letters laid out (and bad rows), then e-mails sent
+STAGES = {"rows": N_("letters"), "e-mails": N_("e-mails")}
 
 
 def progress_bar():
@@ -832,6 +835,12 @@ def progress_bar():
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="Folder of the signed mandates, <mandate_ref>.pdf or mandate-<mandate_ref>.pdf, attached to each e-mail.",
 )
+@click.option(
+    "--mandate-on-request",
+    is_flag=True,
+    help="A member without a signed scan: the letter says the mandate is available on "
+    "request, and the e-mail is sent (without it, such e-mails are held back).",
+)
 @columns_option
 @templates_option
 @click.option(
@@ -891,6 +900,7 @@ def batch_command(
     workers,
     force,
     mandates_dir,
+    mandate_on_request,
     columns,
     templates_dir,
     send,
@@ -939,7 +949,8 @@ def batch_command(
         backoff=retry_backoff,
         allow_plaintext_auth=allow_plaintext_auth,
     )
-    say_columns(app.columns_read(csv_file, columns))  # the person checks it before any work
+    # the person checks it before any work
+    say_columns(app.columns_read(csv_file, columns), app.csv_encoding(csv_file))
     if send and not dry_run:  # refuse a send to no one before asking for a password
         app.batch_recipients(
             csv_file,
@@ -973,6 +984,7 @@ def batch_command(
             workers=workers,
             force=force,
             mandates=mandates_dir,
+            mandate_on_request=mandate_on_request,
             send=send,
             dry_run=dry_run,
             all_queued=all_queued,
@@ -1002,6 +1014,13 @@ def batch_command(
         + (
             _("; {count} queued e-mail(s) rebuilt").format(count=result.rebuilt)
             if result.rebuilt
+            else ""
+        )
+        + (
+            _(
+                "; {count} letter(s) not yet sent made again: what they are made from changed"
+            ).format(count=result.remade)
+            if result.remade
             else ""
         )
     )
@@ -1072,7 +1091,7 @@ def mandate(
     """
     app = open_app(registries, templates_dir)
     if csv_file is not None:
-        say_columns(app.columns_read(csv_file, columns))
+        say_columns(app.columns_read(csv_file, columns), app.csv_encoding(csv_file))
     result = app.mandates(
         association_file, out_dir, csv_file, force=force, columns=columns, broker=broker_slug
     )
@@ -1154,6 +1173,12 @@ def sent(reference, on, lrar_number, received, message_id, proofs, manifest, for
                 already=len(posted.already),
             )
         )
+        if posted.lrar_added:
+            click.echo(
+                _("{count} registered-letter number(s) added to letters recorded before").format(
+                    count=len(posted.lrar_added)
+                )
+            )
         finish(posted.exit_code)
         return
     result = open_app().sent(

@@ -12,6 +12,7 @@ import contextlib
 import functools
 import re
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import jinja2
@@ -286,14 +287,20 @@ def _template_errors():
 
 
 def render_mandate(
-    env: jinja2.Environment, association: Association, member=None, controllers=()
+    env: jinja2.Environment,
+    association: Association,
+    member=None,
+    controllers=(),
+    on: date | None = None,
 ) -> str:
     """The HTML of a mandate form: filled in for a member, with the controllers it
-    authorises the association to write to, or blank."""
+    authorises the association to write to, or blank. Art. 80(1) is offered when the
+    association has its five years on `on` (the day the form is made)."""
     with _template_errors():
         return env.get_template("mandate.html.j2").render(
             association=association,
             member=member,
             phone=member.requester.phone_forms if member else None,
             controllers=list(controllers),
+            art80=association.art80_on(on) if on else False,
         )

@@ -266,6 +266,18 @@ class Association:
     qualifies_art80: bool = False
     declared_on: date | None = None
     article: str = ""  # "l’" for "l’Association Halte aux SMS"; empty when the name has one
+    purpose: str = ""  # its statutory purpose, printed where Art. 80(1) is claimed
+
+    def art80_on(self, day: date) -> bool:
+        """Art. 80(1) may be claimed in a letter signed on `day`: the association says it
+        qualifies and was declared five years or more before (LIL art. 37)."""
+        if not (self.qualifies_art80 and self.declared_on):
+            return False
+        try:
+            five_years = self.declared_on.replace(year=self.declared_on.year + 5)
+        except ValueError:  # declared on 29 February
+            five_years = date(self.declared_on.year + 5, 3, 1)
+        return five_years <= day
 
     @property
     def city(self) -> str | None:
@@ -280,8 +292,10 @@ class Association:
 @dataclass(frozen=True)
 class Mandate:
     association: Association
-    signed_on: date
+    signed_on: date | None  # None until the signing date is recorded: no letter guesses it
     reference: str
+    on_request: bool = False  # no signed scan to enclose: the letter offers it on request
+    art80: bool = False  # Art. 80(1) claimed: association.art80_on(the letter's date)
 
 
 @dataclass(frozen=True)

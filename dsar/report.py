@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from . import sheets
 from .files import write_private
 from .i18n import N_, _
 from .journal import Entry
 from .lifecycle import STATE_NAMES, state_name  # noqa: F401 (callers read them here)
-from .safety import csv_cell, printable
+from .safety import printable
 
 COLUMNS = (
     "reference",
@@ -134,12 +133,16 @@ def status_tables(entries: list[Entry], as_of: date) -> list:
 
 
 def write_csv(path: Path, entries: list[Entry], as_of: date, *, overwrite: bool = False) -> None:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, extrasaction="ignore")
-    writer.writeheader()
+    """The table as a spreadsheet opens it (sheets.py): headers, rights and states in
+    the interface's language, days left a number."""
+    rows = []
     for entry in entries:
-        writer.writerow({k: csv_cell(v) for k, v in entry.as_dict(as_of).items()})
-    write_private(path, out.getvalue(), overwrite=overwrite)
+        row = entry.as_dict(as_of)
+        row["right"] = _(RIGHT_NAMES.get(entry.right, entry.right))
+        row["state"] = state_name(row["state"])
+        rows.append([row[c] for c in COLUMNS])
+    header = [_(HEADERS["days left" if c == "days_left" else c]) for c in COLUMNS]
+    sheets.write(path, header, rows, overwrite=overwrite)
 
 
 def _ics_text(value: str) -> str:

@@ -90,10 +90,13 @@ class ManifestRow:
     pdf: str = ""
     eml: str = ""
     email_status: str = ""
+    draft: bool = False  # no postal address for the envelope: never printed nor labelled
 
 
-# a manifest's e-mail status for a letter whose recipient has no e-mail: nothing to send
+# a manifest's e-mail status for a letter whose recipient has no e-mail: to be posted
 NO_RECIPIENT_EMAIL = "no recipient e-mail in the registry"
+# ...and for a member whose signed mandate scan is missing: not sent until it is given
+HELD_BACK = "held back: no signed mandate scan"
 
 
 @dataclass(kw_only=True)
@@ -103,8 +106,11 @@ class BatchResult(Result):
     rows: list[ManifestRow] = field(default_factory=list)
     resumed: int = 0  # requests an earlier run had already done
     rebuilt: int = 0  # queued e-mails rebuilt because what they say changed
+    remade: int = 0  # letters not yet sent made again because what they say changed
+    this_run: int = 10**9  # rows[:this_run] are this run's; the rest an earlier run's
+    kept_earlier: list[str] = field(default_factory=list)  # earlier runs' letters, kept
     left_queued: list[str] = field(default_factory=list)  # e-mails of other runs, unsent
-    unsigned: list[str] = field(default_factory=list)  # mandate refs without a scan
+    unsigned: list[str] = field(default_factory=list)  # mandate refs without a scan: held back
     print_files: list[Path] = field(default_factory=list)
     manifest: Path | None = None
     sent: Mapping[str, int] = field(default_factory=dict)  # e-mails: sent, failed, deferred
@@ -113,6 +119,11 @@ class BatchResult(Result):
     no_address: list[str] = field(default_factory=list)  # references without a postal address
     columns: list[tuple[str, str]] = field(default_factory=list)  # CSV header -> column read
     emails_asked: bool = False
+
+    @property
+    def to_post(self) -> list[str]:
+        """The letters whose recipient has no e-mail: posted, not sent."""
+        return [row.reference for row in self.rows if row.email_status == NO_RECIPIENT_EMAIL]
 
     @property
     def emails_to_send(self) -> bool:
@@ -139,6 +150,7 @@ class PostingResult(Result):
     recorded: list[str] = field(default_factory=list)
     with_lrar: int = 0
     already: list[str] = field(default_factory=list)  # recorded as sent before
+    lrar_added: list[str] = field(default_factory=list)  # ...whose number is given now
     problems: list[str] = field(default_factory=list)
 
 

@@ -156,6 +156,15 @@ def make_request(shipped, broker="selfcontact", **overrides):
     return compose.build_request(shipped, broker, person, evidence, **overrides)
 
 
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """A CSV dsar wrote, in its one dialect: ';' and UTF-8 with a BOM."""
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as handle:
+        assert handle.read(1) == "\ufeff", f"{path} has no BOM"
+        return list(csv.DictReader(handle, delimiter=";"))
+
+
 def replace_args(args: list[str], values: dict[str, str]) -> list[str]:
     """A command line with some options' values replaced."""
     out = list(args)

@@ -600,6 +600,7 @@ capacity: présidente
 rna: W691234567
 qualifies_art80: true
 declared_on: 2015-03-01
+purpose: la protection des données personnelles de ses membres
 """
 
 
@@ -647,7 +648,8 @@ def test_an_association_that_qualifies_claims_art80_in_mandate_and_letters(runne
         "peut aussi me représenter devant la CNIL (article 80(1) du RGPD, articles 37 et 38 de la"
         in text
     )
-    assert "Dominique Durand, présidente, Association Halte aux SMS" in text
+    assert "Pour Membre 0, par mandat" in text
+    assert "Dominique Durand, présidente, Association Halte" in text
 
 
 def test_an_ordinary_mandate_claims_no_art80(runner, tmp_path):

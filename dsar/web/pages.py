@@ -336,9 +336,15 @@ class Site:
     # -------------------------------------------------------------- my requests
 
     async def requests(self, request: Request) -> Response:
-        status, recipients = await self.with_app(lambda app: (app.status(), app.brokers()))
+        # an association's journal: one member's requests (part of the name, as dsar status)
+        member = request.query_params.get("member", "").strip()[:200] or None
+        status, recipients = await self.with_app(
+            lambda app: (app.status(member=member), app.brokers())
+        )
         names = {b.slug: b.name for b in recipients.brokers}
-        return self.render(request, "requests.html.j2", journal=status, names=names)
+        return self.render(
+            request, "requests.html.j2", journal=status, names=names, member=member or ""
+        )
 
     async def one_request(self, request: Request, form: Form | None = None, status=200):
         reference = request.path_params["reference"]
