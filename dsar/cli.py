@@ -1419,3 +1419,6 @@ def serve(port, no_browser):
 
 def main():
     cli(prog_name="dsar")
+
+
+from . import cli_inbox  # noqa: E402,F401  (registers `dsar inbox` on the group above)

@@ -32,6 +32,7 @@ STYLES = {
     "partial": "yellow",
     "answered": "green",
     "closed": "dim",
+    "undelivered": "bold red",
     "complained": "cyan",
     "draft": "dim",
 }
@@ -84,6 +85,7 @@ STATE_NAMES = {
     "reminded": N_("reminded"),
     "complained": N_("complained"),
     "closed": N_("closed"),
+    "undelivered": N_("undelivered"),
 }
 RIGHT_NAMES = {"access": N_("access"), "erasure": N_("erasure"), "both": N_("both")}
 

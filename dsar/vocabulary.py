@@ -24,8 +24,10 @@ REQUEST_STATES = (
     "reminded",
     "complained",
     "closed",
+    "undelivered",
 )
-ANSWER_STATES = ("answered", "partial", "refused", "id-requested", "closed")
+# undelivered: the e-mail bounced or the letter came back: nothing runs, write elsewhere
+ANSWER_STATES = ("answered", "partial", "refused", "id-requested", "closed", "undelivered")
 # states where a deadline runs; a demand for an ID card does not stop it (LEGAL.md:
 # "a request for identification does not stop being a request")
 WAITING = ("sent", "received", "extended", "id-requested")

@@ -60,7 +60,11 @@ def _mailbox(name: str, email: str) -> str:
 
 def message_id(letter: Letter) -> str:
     """Stable per request, so a resend after a crash is recognisably the same message."""
-    request = letter.request
+    return message_id_for(letter.request)
+
+
+def message_id_for(request) -> str:
+    """The Message-ID of a request's e-mail: replies name it in In-Reply-To (dsar inbox)."""
     domain = fields.ascii_email(request.reply_email or "x@dsar.invalid") or "x@dsar.invalid"
     return f"<{request.reference.lower()}.{request.broker.slug}@{domain.rpartition('@')[2]}>"
 

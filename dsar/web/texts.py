@@ -234,6 +234,7 @@ STATES = {
     "reminded": ("relancée", "reminded"),
     "complained": ("plainte déposée", "complained"),
     "closed": ("close", "closed"),
+    "undelivered": ("non remise", "undelivered"),
 }
 RIGHTS = {
     "access": ("accès", "access"),
