@@ -27,6 +27,15 @@ if ! command -v chromium >/dev/null && command -v apt-get >/dev/null; then
     || echo "warning: chromium not installed; the browser test of dsar serve will not run" >&2
 fi
 
+# The inbox tests read replies from a real IMAP server: Debian's Dovecot, started by the
+# tests themselves on a free port (no system service). Not needed to use dsar.
+if ! command -v dovecot >/dev/null && ! [ -x /usr/sbin/dovecot ] && command -v apt-get >/dev/null; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing dovecot-imapd for the inbox tests"
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq dovecot-imapd >/dev/null; } \
+    || echo "warning: dovecot-imapd not installed; the IMAP tests of dsar inbox will fail" >&2
+fi
+
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
