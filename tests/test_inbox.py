@@ -340,3 +340,13 @@ def test_hostile_messages_are_read_without_a_traceback(runner, corpus, tmp_path,
     evil = list(kept.glob("*evil.pdf"))
     assert len(evil) == 1 and evil[0].parent == kept  # a name, never a path
     assert os.stat(evil[0]).st_mode & 0o777 == 0o600
+
+
+def test_a_folded_message_id_is_known_on_the_second_run(runner, corpus, tmp_path):
+    made, folder = corpus
+    message = folder / "08-ack-sondage-freshdesk-unrelated.eml"
+    assert b"Message-ID: \n <" in message.read_bytes()  # folded, as the corpus has it
+    assert len(read_json(runner, str(message))) == 1
+    copy = tmp_path / "copy.eml"  # the same message, a byte more: known by its Message-ID
+    copy.write_bytes(message.read_bytes() + b"\n")
+    assert read_json(runner, str(copy)) == []

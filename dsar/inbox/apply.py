@@ -38,7 +38,8 @@ ANSWER_STATE = {
     "erasure-confirmed": "answered",
 }
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
-_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(<[^<>\s]{1,500}>)", re.I | re.M)
+# folded or not: "Message-ID:\r\n <id@host>" is as valid as on one line
+_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(?:\r?\n[ \t]+)?(<[^<>\s]{1,500}>)", re.I | re.M)
 
 
 @dataclass
@@ -182,6 +183,9 @@ def read(app, raws: Iterable[Raw], *, dry_run: bool = False, imap=None) -> Run:
                     store.imap_advance(db, imap[0], imap[1], raw.uid)
             continue
         reply = parse(raw.data)
+        if reply.message_id and reply.message_id in seen.message_ids:
+            run.already += 1  # a Message-ID written in a form the quick look missed
+            continue
         found = meaning.classify(reply)
         matched = match.match(reply, requests)
         if reply.message_id:
