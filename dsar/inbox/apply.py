@@ -8,11 +8,14 @@ public use cases (sent, answer) and the journal's evidence links.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 import re
-from collections import Counter
-from collections.abc import Iterable
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from itertools import chain, islice
 from pathlib import Path
 
 from ..errors import DsarError
@@ -20,7 +23,7 @@ from ..files import sync
 from ..i18n import _
 from ..render.mail import message_id_for
 from . import evidence, match, meaning, store
-from .parse import parse
+from .parse import Reply, parse
 from .sources import Raw
 
 # applied without the person, when the match is trusted: facts, not judgements
@@ -82,7 +85,13 @@ def index(app) -> match.Index:
         ids = [entry.message_id, message_id_for(request)]
         found.add(
             match.Request(
-                entry.reference, entry.broker, entry.member, entry.stored_state, addresses, domains
+                entry.reference,
+                entry.broker,
+                entry.member,
+                entry.stored_state,
+                addresses,
+                domains,
+                request.recipient_email,
             ),
             ids,
         )
@@ -143,7 +152,7 @@ def record(app, reference: str, kind: str, facts: dict, files: Iterable[Path]) -
     return state
 
 
-def _automatic(app, reference: str, kind: str, facts: dict) -> bool:
+def _automatic(app, requests: match.Index, reference: str, kind: str, facts: dict) -> bool:
     """Is this fact one to apply without asking? A receipt date only when none is known;
     a bounce only of the address the request went to, while no receipt is known."""
     if kind not in AUTOMATIC:
@@ -154,7 +163,7 @@ def _automatic(app, reference: str, kind: str, facts: dict) -> bool:
         return False
     if kind == "acknowledgement":
         return entry.received_on is None
-    sent_to = app.journal.request(reference).recipient_email
+    sent_to = requests.requests[reference].email
     return (
         entry.stored_state == "sent"
         and entry.received_on is None
@@ -173,20 +182,24 @@ def read(app, raws: Iterable[Raw], *, dry_run: bool = False, imap=None) -> Run:
     requests = index(app)
     folder = journal.path.parent / "attachments"
     run = Run()
-    for raw in raws:
-        sha = hashlib.sha256(raw.data).hexdigest()
-        quick = quick_message_id(raw.data)
-        if sha in seen.hashes or (quick and quick in seen.message_ids):
-            run.already += 1
-            if imap and not dry_run:
-                with journal.transaction() as db:
-                    store.imap_advance(db, imap[0], imap[1], raw.uid)
+    last_uid = 0
+
+    def fresh() -> Iterator[tuple[Raw, str]]:
+        """The messages no earlier run read: known by hash or Message-ID, unparsed."""
+        nonlocal last_uid
+        for raw in raws:
+            last_uid = max(last_uid, raw.uid or 0)
+            sha = hashlib.sha256(raw.data).hexdigest()
+            quick = quick_message_id(raw.data)
+            if sha in seen.hashes or (quick and quick in seen.message_ids):
+                run.already += 1
+                continue
+            yield raw, sha
+
+    for raw, sha, reply, found in understood(fresh()):
+        if sha in seen.hashes or (reply.message_id and reply.message_id in seen.message_ids):
+            run.already += 1  # twice in this source, or a Message-ID the quick look missed
             continue
-        reply = parse(raw.data)
-        if reply.message_id and reply.message_id in seen.message_ids:
-            run.already += 1  # a Message-ID written in a form the quick look missed
-            continue
-        found = meaning.classify(reply)
         matched = match.match(reply, requests)
         if reply.message_id:
             seen.message_ids.add(reply.message_id)
@@ -211,13 +224,61 @@ def read(app, raws: Iterable[Raw], *, dry_run: bool = False, imap=None) -> Run:
         if matched.candidates and matched.reference is None:
             outcome.facts["candidates"] = matched.candidates
         if not dry_run:
-            _keep_and_record(app, run, outcome, reply, raw, sha, folder, imap)
-        elif matched.trusted and _automatic(app, matched.reference, found.kind, outcome.facts):
+            _keep_and_record(app, requests, run, outcome, reply, raw, sha, folder, imap)
+        elif matched.trusted and _automatic(
+            app, requests, matched.reference, found.kind, outcome.facts
+        ):
             outcome.applied = True  # what a real run would apply
         run.outcomes.append(outcome)
+    if imap and last_uid and not dry_run:  # past the messages read before, too
+        with journal.transaction() as db:
+            store.imap_advance(db, imap[0], imap[1], last_uid)
     if not dry_run and run.outcomes:
         sync()  # the evidence written without an fsync each
     return run
+
+
+INLINE_FIRST = 200  # a source this small is read without starting worker processes
+
+
+def understand(data: bytes) -> tuple[Reply, meaning.Meaning]:
+    """Parse a message and apply the rules: pure, so it runs in a worker as well. A
+    message that defeats the parser is kept and shown as unreadable, never a traceback."""
+    try:
+        reply = parse(data)
+        return reply, meaning.classify(reply)
+    except Exception as exc:  # hostile input: the run goes on
+        reply = Reply(None, [], "", "", [], "", None, {}, "")
+        return reply, meaning.Meaning("other", [f"unreadable message ({type(exc).__name__})"])
+
+
+def understood(items: Iterable[tuple[Raw, str]]) -> Iterator[tuple]:
+    """(raw, sha, reply, meaning) in the order read; past the first INLINE_FIRST, parsing
+    and the rules run in worker processes (one per core) while this one records."""
+    items = iter(items)
+    for raw, sha in islice(items, INLINE_FIRST):
+        yield raw, sha, *understand(raw.data)
+    first = next(items, None)
+    if first is None:
+        return
+    workers = max(1, (os.cpu_count() or 1))
+    if workers == 1:
+        for raw, sha in chain([first], items):
+            yield raw, sha, *understand(raw.data)
+        return
+    waiting: deque = deque()
+
+    def feed() -> Iterator[bytes]:
+        for raw, sha in chain([first], items):
+            waiting.append((raw, sha))
+            yield raw.data
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["dsar.inbox.apply"])
+    with context.Pool(workers) as pool:
+        for reply, found in pool.imap(understand, feed(), chunksize=16):
+            raw, sha = waiting.popleft()
+            yield raw, sha, reply, found
 
 
 def _has_store(journal) -> bool:
@@ -229,7 +290,7 @@ def _has_store(journal) -> bool:
     )
 
 
-def _keep_and_record(app, run: Run, outcome: Outcome, reply, raw: Raw, sha, folder, imap):
+def _keep_and_record(app, requests, run: Run, outcome: Outcome, reply, raw: Raw, sha, folder, imap):
     journal = app.journal
     path, _sha = evidence.keep(raw.data, folder, "message.eml", sha)
     kept = [
@@ -240,7 +301,7 @@ def _keep_and_record(app, run: Run, outcome: Outcome, reply, raw: Raw, sha, fold
     with journal.grouped(every=1 << 30):  # one transaction: the message and what it did
         reference = outcome.reference
         if reference and outcome.trusted:
-            if _automatic(app, reference, outcome.kind, outcome.facts):
+            if _automatic(app, requests, reference, outcome.kind, outcome.facts):
                 try:
                     record(app, reference, outcome.kind, outcome.facts, files)
                     outcome.applied, outcome.status = True, "applied"

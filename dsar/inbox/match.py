@@ -61,6 +61,7 @@ class Request:
     state: str
     addresses: frozenset[str]  # the recipient's e-mail contacts
     domains: frozenset[str]  # their domains and the recipient's web site's
+    email: str | None = None  # where the request was sent
 
 
 @dataclass

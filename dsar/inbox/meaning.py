@@ -44,8 +44,11 @@ class Meaning:
 
 def plain(text: str) -> str:
     """Lower case without accents: 'Pièce d'identité' and 'piece d'identite' read alike."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("’", "'")
+    text = text.lower().replace("’", "'").replace("«", '"').replace("»", '"')
+    if text.isascii():
+        return text
+    # the accents split off, then dropped with whatever else is not ASCII (rules are ASCII)
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
 # where the quoted request starts: its words (accès, sources, effacement) are not the reply's

@@ -23,6 +23,7 @@ MAX_DEPTH = 8  # message/rfc822 inside message/rfc822...
 MAX_HEADER = 2000  # characters of a header value decoded
 MAX_TEXT = 64 * 1024  # characters of body text read for meaning
 MAX_ATTACHMENTS = 50
+WESTERN = ["cp1252", "iso8859_15", "latin_1", "mac_roman", "cp850", "utf_16"]
 
 _MESSAGE_ID = re.compile(rb"<[^<>\s]{1,500}>")
 _ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
@@ -84,7 +85,11 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    best = from_bytes(data[:MAX_TEXT]).best()
+    # the Western charsets first (most wrong labels are one of these), then any
+    best = (
+        from_bytes(data[:MAX_TEXT], cp_isolation=WESTERN).best()
+        or from_bytes(data[:MAX_TEXT]).best()
+    )
     if best is not None:
         return str(best)
     return data.decode("latin-1")
@@ -110,12 +115,11 @@ def header_text(value) -> str:
 
 
 def _addresses(values) -> list[str]:
+    """Every address in these headers (To, Cc...): a sub-address is looked for in them."""
     found = []
     for value in values or ():
-        for _name, address in email.utils.getaddresses([header_text(value)]):
-            if _ADDRESS.fullmatch(address or ""):
-                found.append(address.lower())
-    return found
+        found += (a.lower() for a in _ADDRESS.findall(str(value)[:MAX_HEADER]))
+    return found[:50]
 
 
 def message_ids(value) -> list[str]:
