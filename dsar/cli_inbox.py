@@ -10,16 +10,17 @@ import click
 
 from .cli import cli, open_app, registry_option, warn
 from .errors import UsageError
-from .i18n import _
+from .i18n import N_, _
 from .inbox import apply, meaning, parse, sources
 from .inbox.sources import IMAP_SECURITY
 from .safety import printable
 
 KIND_WORDS = {
-    "acknowledgement": ("acknowledgement", "acknowledgements"),
-    "bounce": ("bounce", "bounces"),
-    "review": ("to review", "to review"),
-    "unmatched": ("unmatched", "unmatched"),
+    "acknowledgement": (N_("acknowledgement"), N_("acknowledgements")),
+    "bounce": (N_("bounce"), N_("bounces")),
+    "kept": (N_("kept"), N_("kept")),
+    "review": (N_("to review"), N_("to review")),
+    "unmatched": (N_("unmatched"), N_("unmatched")),
 }
 
 
