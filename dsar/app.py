@@ -163,8 +163,10 @@ class App:
         address: str | None = None,
         phone: str | None = None,
         email: str | None = None,
+        reply_subaddress: bool | None = None,
     ) -> Result:
-        """Save the requester's details (0600); what is not given keeps its saved value."""
+        """Save the requester's details (0600); what is not given keeps its saved value.
+        `reply_subaddress`: ask for answers at a sub-address per request (None: as saved)."""
         saved = self.saved_profile()
         person = profile.requester(
             name or saved.get("name"),
@@ -172,7 +174,9 @@ class App:
             phone or saved.get("phone"),
             email or saved.get("email"),
         )
-        profile.save(self.paths.profile, person)
+        if reply_subaddress is None:
+            reply_subaddress = profile.SUBADDRESS in saved
+        profile.save(self.paths.profile, person, reply_subaddress)
         return Result(written=[self.paths.profile])
 
     # ------------------------------------------------------------ letters
@@ -201,6 +205,7 @@ class App:
         to_address: str | None = None,
         force: bool = False,
         redo_draft: bool = False,
+        reply_subaddress: bool | None = None,
     ) -> LetterResult:
         """Write a first request; details not given come from the saved profile.
         `redo_draft`: the same request (person, recipient, right, day) written again,
@@ -234,6 +239,9 @@ class App:
             lrar=lrar,
             to_email=to_email,
             to_address=to_address,
+            reply_subaddress=profile.SUBADDRESS in saved
+            if reply_subaddress is None
+            else reply_subaddress,
         )
         if "email" in chosen and not request.reply_email:
             raise InputError("email", _("the e-mail format needs your e-mail address (--email)"))

@@ -79,6 +79,7 @@ def build_request(
     to_email: str | None = None,
     to_address: str | None = None,
     mandate: Mandate | None = None,
+    reply_subaddress: bool = False,
 ) -> Request:
     target = registry.get(broker)
     if right not in RIGHTS:
@@ -110,6 +111,7 @@ def build_request(
         to_address=recipient_address(to_address) if to_address else None,
         mandate=mandate,
         campaign_party=parties[0] if parties else None,
+        reply_subaddress=reply_subaddress,
     )
 
 

@@ -203,7 +203,7 @@ def context(request: Request) -> dict:
         "recipient_kind": recipient_kind(request.broker.kind),
         "recipient_address": request.recipient_address,
         "recipient_email": request.recipient_email,
-        "reply_email": request.reply_email,
+        "reply_email": request.reply_to,
     }
 
 

@@ -350,3 +350,62 @@ def test_a_folded_message_id_is_known_on_the_second_run(runner, corpus, tmp_path
     copy = tmp_path / "copy.eml"  # the same message, a byte more: known by its Message-ID
     copy.write_bytes(message.read_bytes() + b"\n")
     assert read_json(runner, str(copy)) == []
+
+
+def test_reply_subaddress_is_opt_in_remembered_and_matched_first(runner, tmp_path, dsar_home):
+    from tests.conftest import parse_eml
+
+    assert (
+        runner.invoke(
+            cli,
+            [
+                "init",
+                "--name",
+                "Camille Martin",
+                "--email",
+                "camille@example.org",
+                "--phone",
+                "06 12 34 56 78",
+                "--reply-subaddress",
+            ],
+        ).exit_code
+        == 0
+    )
+    with clock.fixed(TODAY):
+        made = runner.invoke(
+            cli,
+            [
+                "generate",
+                "--registry",
+                str(REGISTRY),
+                "--broker",
+                "leadgen",
+                "--format",
+                "email,text",
+                "--out",
+                str(tmp_path / "letters"),
+            ],
+        )
+    assert made.exit_code == 0, made.output
+    eml = next((tmp_path / "letters").glob("*.eml"))
+    message = parse_eml(eml.read_bytes())
+    reference = message["X-DSAR-Reference"]
+    sub = f"camille+{reference.lower()}@example.org"
+    assert message["Reply-To"].addresses[0].addr_spec == sub
+    assert message["From"].addresses[0].addr_spec == "camille@example.org"
+    assert sub in made.output  # the letter asks for the answer there too
+    # saved details kept when the choice alone changes
+    assert runner.invoke(cli, ["init", "--no-reply-subaddress"]).exit_code == 0
+    assert "reply_subaddress" not in (dsar_home / "profile.yaml").read_text()
+    assert "Camille Martin" in (dsar_home / "profile.yaml").read_text()
+    # an answer from a webmail, no reference, no In-Reply-To: found by its address
+    answer = tmp_path / "answer.eml"
+    answer.write_bytes(
+        f"From: LeadGen <leadgen.privacy@gmail.com>\nTo: {sub}\nSubject: your data\n"
+        "Message-ID: <a1@mail.gmail.com>\nDate: Mon, 02 Nov 2026 10:00:00 +0000\n\n"
+        "Please find attached a copy of your data.\n".encode()
+    )
+    with clock.fixed(TODAY):
+        runner.invoke(cli, ["sent", reference, "--on", "2026-11-01"])
+    (outcome,) = read_json(runner, str(answer))
+    assert (outcome["reference"], outcome["matched_by"]) == (reference, "subaddress")

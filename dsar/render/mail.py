@@ -92,7 +92,7 @@ def build(letter: Letter, attachments: dict[str, bytes] | None = None):
             attachment.add_header("Content-Disposition", "attachment", filename=name)
             message.attach(attachment)
     message["From"] = _mailbox(sender_name, sender_email)
-    message["Reply-To"] = _mailbox(sender_name, sender_email)
+    message["Reply-To"] = _mailbox(sender_name, request.reply_to)
     if request.recipient_email:
         message["To"] = _mailbox(request.broker.name, request.recipient_email)
     message["Subject"] = Header(letter.subject, "utf-8")
