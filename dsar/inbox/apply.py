@@ -369,6 +369,10 @@ def confirm(app, number: int, kind: str, reference: str | None = None) -> str:
     return done
 
 
+def message(app, number: int) -> dict:
+    return next(m for m in store.messages(app.journal.db) if m["id"] == number)
+
+
 def skip(app, number: int) -> None:
     with app.journal.transaction() as db:
         store.decide(db, number, "skipped")
