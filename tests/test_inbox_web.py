@@ -27,35 +27,24 @@ def test_replies_view_confirms_a_changed_kind_and_skips(runner, corpus, client, 
             from dsar.inbox import apply
 
             waiting = {i["source"].rsplit("/", 1)[1]: i for i in apply.pending(app)}
+        token = csrf_of(page.text)
+
+        def post(name: str, **data):
+            return client.post(f"/replies/{waiting[name]['id']}", data={"csrf": token, **data})
+
         refusal = waiting["14-id-leadgen-passport.eml"]
-        done = client.post(
-            f"/replies/{refusal['id']}",
-            data={
-                "csrf": csrf_of(page.text),
-                "kind": "refusal",
-                "reference": refusal["reference"],
-                "action": "confirm",
-            },
+        done = post(
+            refusal["source"].rsplit("/", 1)[1],
+            kind="refusal",
+            reference=refusal["reference"],
+            action="confirm",
         )
         assert done.status_code == 200, done.text
         assert "dsar complain" in html.unescape(done.text)  # the next action proposed
-        skipped = waiting["41-newsletter-datacontact.eml"]
-        gone = client.post(
-            f"/replies/{skipped['id']}",
-            data={"csrf": csrf_of(page.text), "action": "skip"},
-        )
-        assert gone.status_code == 303
-        wrong = waiting["44-friend-unrelated.eml"]
-        refused = client.post(
-            f"/replies/{wrong['id']}",
-            data={
-                "csrf": csrf_of(page.text),
-                "kind": "answer",
-                "reference": "",
-                "action": "confirm",
-            },
-        )
+        assert post("41-newsletter-datacontact.eml", action="skip").status_code == 303
+        refused = post("44-friend-unrelated.eml", kind="answer", reference="", action="confirm")
         assert refused.status_code == 400
+        wrong = waiting["44-friend-unrelated.eml"]
         no_token = client.post(f"/replies/{wrong['id']}", data={"action": "skip"})
         assert no_token.status_code == 403
     assert entry(made["leadgen"]["reference"]).stored_state == "refused"
