@@ -104,9 +104,11 @@ def bench_imap(count: int, more: int = 50) -> list[str]:
         server.append(messages[:count], folder="Replies")
         url = server.url("Replies")
         first = run(home, url, "--imap-ca", str(server.ca))
+        server.logged_in()
         fetched_first = server.sessions()[-1]["body_count"]
         server.append(messages[count:], folder="Replies")
         second = run(home, url, "--imap-ca", str(server.ca))
+        server.logged_in()
         fetched_second = server.sessions()[-1]["body_count"]
         return [
             f"IMAP (local Dovecot, TLS), {count} messages, first run: {first[0]:6.1f} s, "

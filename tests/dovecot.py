@@ -134,6 +134,7 @@ class Dovecot:
     def __init__(self):
         self.root = Path(tempfile.mkdtemp(prefix="dsar-dovecot-"))
         self.process: subprocess.Popen | None = None
+        self.expected = 0  # sessions that logged in and will be logged at logout
 
     def __enter__(self) -> Dovecot:
         try:
@@ -207,6 +208,7 @@ class Dovecot:
         context = ssl.create_default_context(cafile=str(self.ca))
         client = imaplib.IMAP4_SSL("127.0.0.1", self.imaps_port, ssl_context=context)
         client.login(USER, PASSWORD)
+        self.logged_in()
         return client
 
     def append(self, messages, folder: str = "INBOX", seen_every: int = 3) -> None:
@@ -240,9 +242,23 @@ class Dovecot:
             found[uid] = sorted(f for f in flags if f != "\\Recent")  # per session
         return found
 
+    def logged_in(self) -> None:
+        """One more session to wait for in the log (a client of ours, or a dsar run)."""
+        self.expected += 1
+
     def sessions(self) -> list[dict[str, int]]:
-        """Each IMAP session's counts as Dovecot logs them at logout: how many message
-        bodies it fetched (body_count), expunged, deleted..."""
+        """Each IMAP session's counts as Dovecot logs them at logout, in order: how many
+        message bodies it fetched (body_count), expunged, deleted... Dovecot's log
+        process writes the line a moment after the client left: every session counted
+        by logged_in() is waited for (10 s at most)."""
+        deadline = time.monotonic() + 10
+        while True:
+            found = self._sessions()
+            if len(found) >= self.expected or time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
+
+    def _sessions(self) -> list[dict[str, int]]:
         log = self.root / "dovecot.log"
         found = []
         for line in log.read_text(errors="replace").splitlines():
