@@ -205,9 +205,12 @@ class App:
         to_address: str | None = None,
         force: bool = False,
         redo_draft: bool = False,
+        party_confirmed: str | None = None,
         reply_subaddress: bool | None = None,
     ) -> LetterResult:
         """Write a first request; details not given come from the saved profile.
+        `party_confirmed`: the party the person is sure the message was sent for, the
+        only one a letter to a broker names.
         `redo_draft`: the same request (person, recipient, right, day) written again,
         say in another language, replaces its draft; one that left is never replaced."""
         chosen = parse_formats(formats)
@@ -239,6 +242,7 @@ class App:
             lrar=lrar,
             to_email=to_email,
             to_address=to_address,
+            party_confirmed=party_confirmed,
             reply_subaddress=profile.SUBADDRESS in saved
             if reply_subaddress is None
             else reply_subaddress,
@@ -265,6 +269,9 @@ class App:
                     "details."
                 ).format(error=exc, reference=request.reference)
             ) from None
+        result.warnings += compose.sender_mismatch(self.registry, request)
+        result.warnings += compose.party_advice(self.registry, request)
+        result.warnings += compose.erasure_to_broker(request)
         result.warnings += compose.recipient_wishes(request, chosen)
         result.warnings += compose.address_to_check(
             request, chosen, self.registry.added.get(request.broker.slug, ())
@@ -299,6 +306,7 @@ class App:
             lrar=was.lrar,
             to_email=to_email or was.to_email,
             to_address=to_address or was.to_address,
+            party_confirmed=was.campaign_party.slug if was.campaign_party else None,
         )
         if request.reference != reference:  # the registry renamed the recipient meanwhile
             raise DsarError(f"{reference} cannot be rewritten; write a new request")
@@ -816,34 +824,35 @@ class App:
 
     # ------------------------------------------------------------ the registry
 
-    def identify(self, text: str = "", sender: str = "", when: DateLike = None) -> IdentifyResult:
-        """Who is behind a message: the likely controller and broker, each with why."""
+    def identify(
+        self,
+        text: str = "",
+        sender: str = "",
+        when: DateLike = None,
+        *,
+        channel: str | None = None,
+        program: str = "dsar",
+    ) -> IdentifyResult:
+        """Who is behind a message: the likely controller and broker, each with why.
+        `program`: how the person runs dsar, for the commands it prints."""
         text = fields.text(text, "text", multiline=True)
         sender = fields.text(sender, "sender", limit=200)
         day = fields.iso_date(when, "date") if when else None
-        clues, matches = identify.identify(self.registry, text=text, sender=sender, when=day)
+        clues, matches = identify.identify(
+            self.registry, text=text, sender=sender, when=day, channel=channel
+        )
         controllers, brokers = identify.suspects(self.registry, clues, matches)
         result = IdentifyResult(clues=clues, controllers=controllers, brokers=brokers)
-        if not result.found:
+        if not any(b.likely and b.slug for b in brokers):
             result.senders = identify.political_senders(self.registry)
-            result.commands = identify.generate_commands(
-                [b.slug for b in result.senders[:1]],
-                when=day,
-                sender=sender,
-                text=text,
-                saved=self.saved_profile(),
-            )
-            result.needs_profile = not self.saved_profile()
-            return result
         saved = self.saved_profile()
-        result.commands = identify.generate_commands(
-            [s.slug for s in [*controllers, *brokers] if s.slug],
-            when=day,
-            sender=sender,
-            text=text,
-            saved=saved,
-        )
         result.needs_profile = not saved
+        result.commands, result.unlikely_commands = (
+            identify.generate_commands(
+                slugs, when=day, sender=sender, text=text, saved=saved, program=program
+            )
+            for slugs in (result.proposed, result.unlikely)
+        )
         return result
 
     def write_to_suspects(
@@ -861,9 +870,7 @@ class App:
         saved = self.saved_profile()
         if not saved:
             raise UsageError(_("--generate writes with your saved details: run dsar init first"))
-        slugs = [s.slug for s in [*found.controllers, *found.brokers] if s.slug]
-        if not found.found:
-            slugs = [b.slug for b in found.senders[:1]]
+        slugs = found.proposed  # never a low-confidence guess by itself
         formats = ("pdf", "email") if saved.get("email") else ("pdf",)
         return [
             self.generate(
@@ -987,6 +994,7 @@ class App:
             events=self.journal.events(reference),
             page_html=self.journal.page_html(reference),
             mailto=mail.mailto(letter),
+            text=f"{subject}\n\n{body_text}",
             warnings=compose.gap_advice(letter, self.registry) if entry.kind == "request" else [],
         )
 

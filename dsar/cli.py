@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
 import sqlite3
 import sys
 from pathlib import Path
@@ -17,6 +19,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from . import i18n, members, profile, registry, report
+from . import identify as identify_module
 from .app import App
 from .cli_i18n import TranslatedCommand, TranslatedGroup
 from .errors import DsarError, InputError, UsageError
@@ -173,6 +176,12 @@ def say_columns(read_as) -> None:
     click.echo(_("columns read: {columns}").format(columns=shown), err=True)
 
 
+def channel_option(help_text: str):
+    return click.option(
+        "--channel", type=click.Choice(CHANNELS), default="sms", show_default=True, help=help_text
+    )
+
+
 def reference_argument(func):
     return click.argument("reference", shell_complete=complete_reference)(func)
 
@@ -309,19 +318,13 @@ def print_letter(result: LetterResult, files=None) -> None:
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Read the text from a file (UTF-8).",
 )
-@click.option(
-    "--channel",
-    type=click.Choice(CHANNELS),
-    default="sms",
-    show_default=True,
-    help="How the message came.",
-)
+@channel_option(N_("How the message came."))
 @click.option(
     "--right",
     type=click.Choice(RIGHTS),
     default="both",
     show_default=True,
-    help="access: Art. 15; erasure: Art. 17 with objection (21), withdrawal (7(3)), restriction (18), notification (19).",
+    help="access: Art. 15; erasure: Art. 17 with objection (21), withdrawal (7(3)) and notification (19), and to a broker the source first, with restriction (18) until then; both: access, then erasure, with restriction (18) until the answer.",
 )
 @click.option("--lang", type=click.Choice(LANGUAGES), default="fr", show_default=True)
 @click.option(
@@ -347,6 +350,11 @@ def print_letter(result: LetterResult, files=None) -> None:
 @click.option(
     "--to-address", help="Recipient postal address when the registry has none; lines with \\n."
 )
+@click.option(
+    "--party-confirmed",
+    metavar="SLUG",
+    help="The party you are sure the message was sent for: only then does a letter to a broker name it.",
+)
 @templates_option
 @click.option("--force", is_flag=True, help="Replace existing output files.")
 @registry_option
@@ -369,6 +377,7 @@ def generate(broker_slug, sms_text_file, templates_dir, registries, **options):
     print_letter(result)
     for line in result.warnings:
         warn(line)
+    path_hint()
 
 
 # ---------------------------------------------------------------- brokers
@@ -619,6 +628,31 @@ def campaigns(registries):
     console(200).print(rows)
 
 
+def program_name() -> str:
+    """How the person runs dsar, for commands printed to paste: `dsar` when that is on
+    the PATH, else the path they typed (`.venv/bin/dsar` right after the install)."""
+    typed = sys.argv[0] if sys.argv else ""
+    found = shutil.which("dsar")
+    if found and (not typed or Path(found).resolve() == Path(typed).resolve()):
+        return "dsar"
+    if Path(typed).name == "dsar" and Path(typed).exists():
+        return shlex.quote(typed)
+    return f"{shlex.quote(sys.executable)} -m dsar"
+
+
+def path_hint() -> None:
+    """Commands dsar prints start with `dsar`: say how to make that work when it is not
+    on the PATH (right after the install, before `source .venv/bin/activate`)."""
+    program = program_name()
+    if program != "dsar" and not program.endswith(" -m dsar"):
+        warn(
+            _(
+                "'dsar' is not on your PATH here: type {program} where these lines say dsar, "
+                "or run 'source .venv/bin/activate' once in this terminal."
+            ).format(program=program)
+        )
+
+
 @cli.command("identify")
 @click.option("--text", default="", help="The message, pasted.")
 @click.option(
@@ -628,6 +662,7 @@ def campaigns(registries):
 )
 @click.option("--sender", default="", help="Sender name or short number shown.")
 @click.option("--date", "when", help="When it came, YYYY-MM-DD or DD/MM/YYYY.")
+@channel_option(N_("How the message came: a campaign sent another way is a weak clue."))
 @click.option(
     "--generate",
     "write_now",
@@ -643,11 +678,12 @@ def campaigns(registries):
     help="Where --generate writes the letters.",
 )
 @registry_option
-def identify_command(text, text_file, sender, when, write_now, out_dir, registries):
+def identify_command(text, text_file, sender, when, channel, write_now, out_dir, registries):
     """Find who is behind a political message: the party, the broker, and why.
 
     It ends with the dsar generate commands to run, complete (paste them as they
-    are), or writes the letters at once with --generate.
+    are), or writes the letters at once with --generate. Only likely recipients
+    are proposed; a low-confidence lead is shown apart.
 
     \b
     Example:
@@ -658,7 +694,8 @@ def identify_command(text, text_file, sender, when, write_now, out_dir, registri
     if text_file:
         text = read_text(text_file, "text_file")
     app = open_app(registries)
-    result = app.identify(text, sender, when)
+    program = program_name()
+    result = app.identify(text, sender, when, channel=channel, program=program)
     clues = result.clues
     if clues.stop_number:
         click.echo(
@@ -672,9 +709,6 @@ def identify_command(text, text_file, sender, when, write_now, out_dir, registri
         )
     if not result.found:
         click.echo(_("Nothing in the message matches a known party, candidate or campaign."))
-        click.echo(_("Brokers known to send political SMS and voice messages:"))
-        for broker in result.senders:
-            click.echo(f"  {broker.slug}: {broker.name}")
     for title, suspects in (
         (_("Likely controller (the party that ordered it):"), result.controllers),
         (_("Likely broker (who holds or rented the number):"), result.brokers),
@@ -687,9 +721,17 @@ def identify_command(text, text_file, sender, when, write_now, out_dir, registri
                 if suspect.slug
                 else _("unknown: the sources name none")
             )
+            if suspect.slug and suspect.slug not in result.proposed:
+                label += " " + _("(low confidence: not proposed)")
             click.echo(f"  {label}")
             for reason in suspect.reasons:
                 click.echo(f"    - {reason}")
+    if result.found:
+        click.echo("\n" + _(identify_module.CONFIDENCE_MEANING))
+    if result.senders:
+        click.echo("\n" + _("Brokers known to send political SMS and voice messages:"))
+        for broker in result.senders:
+            click.echo(f"  {broker.slug}: {broker.name}")
     if write_now:  # the letters the commands would write, written now
         for letter in app.write_to_suspects(
             result, text=text, sender=sender, when=when, out_dir=out_dir
@@ -702,9 +744,18 @@ def identify_command(text, text_file, sender, when, write_now, out_dir, registri
     else:
         click.echo(_("Ask them where your number came from:"))
     if result.needs_profile:
-        click.echo("  dsar init    # " + _("once: your name, address, phone, e-mail"))
+        click.echo(f"  {program} init    # " + _("once: your name, address, phone, e-mail"))
     for command in result.commands:
         click.echo(f"  {command}")
+    if result.unlikely_commands:
+        click.echo(
+            "\n"
+            + _(
+                "Less likely (low confidence): write to them only if you have a reason of your own:"
+            )
+        )
+        for command in result.unlikely_commands:
+            click.echo(f"  {command}")
 
 
 # ---------------------------------------------------------------- associations
@@ -1429,4 +1480,6 @@ def main():
     cli(prog_name="dsar")
 
 
-from . import cli_inbox  # noqa: E402,F401  (registers `dsar inbox` on the group above)
+from .cli_inbox import inbox  # noqa: E402  (below the group it joins)
+
+cli.add_command(inbox)

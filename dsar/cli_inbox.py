@@ -8,12 +8,26 @@ from pathlib import Path
 
 import click
 
-from .cli import cli, open_app, registry_option, warn
+from .app import App
+from .cli_i18n import TranslatedCommand
 from .errors import UsageError
 from .i18n import N_, _
 from .inbox import apply, meaning, parse, sources
 from .inbox.sources import IMAP_SECURITY
+from .paths import Paths
 from .safety import printable
+
+
+def open_app(registries=()) -> App:
+    """The run's one App, closed when the command ends (as cli.open_app; cli imports this
+    module, so it cannot import cli)."""
+    ctx = click.get_current_context()
+    return ctx.with_resource(App(Paths.from_env(), registries=registries))
+
+
+def warn(text: str) -> None:
+    click.secho(printable(text), err=True, fg="yellow")
+
 
 KIND_WORDS = {
     "acknowledgement": (N_("acknowledgement"), N_("acknowledgements")),
@@ -157,7 +171,7 @@ def review(app) -> None:
             break
 
 
-@cli.command("inbox")
+@click.command("inbox", cls=TranslatedCommand)
 @click.argument("source", required=False)
 @click.option("--dry-run", is_flag=True, help="Read and show; record nothing.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
@@ -181,7 +195,13 @@ def review(app) -> None:
     is_flag=True,
     help="Allow a login with --imap-security none (the password travels in clear).",
 )
-@registry_option
+@click.option(
+    "--registry",
+    "registries",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Extra registry file, on top of the shipped one and your own (repeatable).",
+)
 def inbox(
     source, dry_run, as_json, to_review, imap_security, imap_ca, allow_plaintext_auth, registries
 ):

@@ -8,12 +8,12 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
-from . import fields, letters
+from . import fields
 from .errors import InputError
 from .files import check_free, write_private
 from .i18n import N_, _
-from .identify import parties_named
-from .models import Broker, Contact, Evidence, Letter, Mandate, Request, Requester
+from .identify import coalitions_named, parties_named
+from .models import Broker, Contact, Evidence, Letter, Mandate, Request, Requester, reference_for
 from .registry import Registry
 from .render import mail
 from .vocabulary import FORMATS, RIGHTS, output_name
@@ -79,19 +79,22 @@ def build_request(
     to_email: str | None = None,
     to_address: str | None = None,
     mandate: Mandate | None = None,
+    party_confirmed: str | None = None,
     reply_subaddress: bool = False,
 ) -> Request:
+    """`party_confirmed`: the party the person is sure the message was sent for; only
+    that one is named in a letter to a broker (a guess from the message is not)."""
     target = registry.get(broker)
     if right not in RIGHTS:
         raise InputError(
             "right", _("'{value}': use {choices}").format(value=right, choices=", ".join(RIGHTS))
         )
-    parties = [] if target.kind == "party" else party_behind(registry, evidence)
+    party = confirmed_party(registry, party_confirmed) if party_confirmed else None
     identity = requester.phone or requester.email or requester.name
     return Request(
         # under a mandate the same member, broker and right is the same request whatever the
         # day a batch is (re)run: a rerun must find it in the journal, not send it again
-        reference=letters.reference_for(
+        reference=reference_for(
             identity,
             target.slug,
             right,
@@ -110,9 +113,77 @@ def build_request(
         to_email=fields.email(to_email, "to-email") if to_email else None,
         to_address=recipient_address(to_address) if to_address else None,
         mandate=mandate,
-        campaign_party=parties[0] if parties else None,
+        campaign_party=None if target.kind == "party" else party,
         reply_subaddress=reply_subaddress,
     )
+
+
+def confirmed_party(registry: Registry, slug: str) -> Broker:
+    party = registry.get(slug)
+    if party.kind != "party":
+        raise InputError(
+            "party_confirmed",
+            _("{name} is not a party: give the party the message was sent for").format(
+                name=party.name
+            ),
+        )
+    return party
+
+
+def sender_mismatch(registry: Registry, request: Request) -> list[str]:
+    """A letter to a party that the message does not name: said before it is sent, as
+    the party's first answer would be "not ours"."""
+    target, evidence = request.broker, request.evidence
+    if target.kind != "party":
+        return []
+    parties = parties_named(registry, evidence.text, evidence.sender)
+    coalitions = [
+        registry.coalitions[c] for c in coalitions_named(registry, evidence.text, evidence.sender)
+    ]
+    if target.slug in parties or any(target.slug in c.members for c in coalitions):
+        return []
+    named = [registry.brokers[slug].name for slug in parties]
+    named += [_("the alliance {name}").format(name=c.name) for c in coalitions]
+    if not named:
+        return []
+    return [
+        _(
+            "The message names {named}, not {party}: check that it was sent for {party} "
+            "before sending this letter (the letter asks it to say on whose behalf if not)."
+        ).format(named=_(" and ").join(named), party=target.name)
+    ]
+
+
+def party_advice(registry: Registry, request: Request) -> list[str]:
+    """The party the message names, left out of a letter to a broker unless confirmed."""
+    if request.broker.kind == "party" or request.campaign_party:
+        return []
+    named = party_behind(registry, request.evidence)
+    if not named:
+        return []
+    party = named[0]
+    return [
+        _(
+            "The message names {party}; this letter to {name} does not say so (a guess is "
+            "easily denied). If you are sure it was sent for {party}, --party-confirmed {slug} "
+            "names it in the letter."
+        ).format(party=party.name, name=request.broker.name, slug=party.slug)
+    ]
+
+
+def erasure_to_broker(request: Request) -> list[str]:
+    """Erasure alone at a broker would destroy the evidence of where the number came
+    from: the letter asks for the source first; `both` asks for everything."""
+    if request.right != "erasure" or request.broker.kind not in ("broker", "processor"):
+        return []
+    return [
+        _(
+            "{name} is a broker: erased, your number leaves no trace of where it came from. "
+            "This letter asks for the source and the recipients before the erasure, and for "
+            "restriction until then; --right both also asks for the copy of your data and "
+            "what was inferred (the usual choice)."
+        ).format(name=request.broker.name)
+    ]
 
 
 @dataclass
@@ -350,8 +421,10 @@ def gap_advice(letter: Letter, registry: Registry) -> list[str]:
             "Write also to the party that ordered the campaign: it stays responsible and must "
             "obtain the origin of your data from its provider:"
         )
-        if request.campaign_party:
-            command = f"dsar generate --broker {request.campaign_party.slug}"
+        # advice to the person, not a claim in a letter: the party the message names
+        named = request.campaign_party or next(iter(party_behind(registry, request.evidence)), None)
+        if named:
+            command = f"dsar generate --broker {named.slug}"
             lines.append(f"  {why} {command}")
         elif parties := registry.parties_using(broker.slug):
             # the message does not say which party: name them all, choose none for the person
@@ -372,6 +445,13 @@ def next_step(request: Request, files: dict[str, Path], formats: tuple[str, ...]
     if files:
         folder = next(iter(files.values())).parent
         parts.append(_("files in {folder}").format(folder=folder))
+    if "pdf" in files and not request.printable:
+        parts.append(
+            _(
+                "the PDF is a DRAFT, marked so, until it has {name}'s postal address: "
+                "do not post it as it is (how to find the address: below)"
+            ).format(name=request.broker.name)
+        )
     if "pdf" in files and request.recipient_address:
         parts.append(
             _("by post: print {pdf} and post it to {address}").format(
@@ -381,9 +461,10 @@ def next_step(request: Request, files: dict[str, Path], formats: tuple[str, ...]
     if request.recipient_email:
         if "email" in files:
             parts.append(
-                _("by e-mail: open {eml} in your mail program, or use the mailto: link").format(
-                    eml=files["email"].name
-                )
+                _(
+                    "by e-mail: open {eml} in your mail program (the whole letter), or use the "
+                    "mailto: link and paste the letter's text where it says"
+                ).format(eml=files["email"].name)
             )
         if "text" not in formats:
             parts.append(

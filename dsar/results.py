@@ -1,20 +1,22 @@
 """What each use case hands back: what was written, the reference, warnings, bad rows
 and the exit code. The library never prints or exits; cli.py prints these.
 
-The exit codes are pipx's ExitCode habit: named, and the same for every command.
+The exit codes are errors.ExitCode.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .errors import ExitCode
 from .i18n import _
+from .identify import Suspect  # IdentifyResult.choices makes some
 
-if TYPE_CHECKING:  # annotations only: this module imports nothing of dsar at run time
+if TYPE_CHECKING:  # annotations only
     from .identify import Clues
     from .importer import ImportReport
     from .journal import Entry
@@ -22,11 +24,12 @@ if TYPE_CHECKING:  # annotations only: this module imports nothing of dsar at ru
     from .models import Broker, Campaign, Letter, Request
     from .registry import Finding
 
-EXIT_OK = 0
-EXIT_ERROR = 1  # a DsarError: something the user can fix, said in the message
-EXIT_USAGE = 2  # an option or value the command cannot take
-EXIT_PARTIAL = 3  # a batch did its work but skipped bad rows or could not send some e-mails
-EXIT_INTERRUPTED = 130  # Ctrl-C
+# errors.py holds the codes (it is below every module; it must not import this one)
+EXIT_OK = ExitCode.OK
+EXIT_ERROR = ExitCode.ERROR
+EXIT_USAGE = ExitCode.USAGE
+EXIT_PARTIAL = ExitCode.PARTIAL
+EXIT_INTERRUPTED = ExitCode.INTERRUPTED
 
 
 @dataclass(kw_only=True)
@@ -157,6 +160,11 @@ class ShowResult(Result):
     events: list = field(default_factory=list)  # journal rows: on_date, what, detail
     page_html: str | None = None
     mailto: str | None = None
+    text: str = ""  # the letter as plain text, to copy into a webmail
+
+    @property
+    def printable(self) -> bool:
+        return self.request.printable
 
 
 @dataclass(kw_only=True)
@@ -174,15 +182,6 @@ class StatusResult(Result):
 # ---------------------------------------------------------------- the registry
 
 
-@dataclass
-class Suspect:
-    """A party or broker identify names, with every reason that points at it."""
-
-    slug: str  # "" for a campaign whose broker no source names
-    name: str
-    reasons: list[str] = field(default_factory=list)
-
-
 @dataclass(kw_only=True)
 class IdentifyResult(Result):
     clues: Clues
@@ -190,11 +189,44 @@ class IdentifyResult(Result):
     brokers: list[Suspect] = field(default_factory=list)
     senders: list[Broker] = field(default_factory=list)  # when nothing matched: who to ask
     commands: list[str] = field(default_factory=list)  # dsar generate lines, run as pasted
+    # for the suspects of low confidence: shown apart, to run only with a reason of one's own
+    unlikely_commands: list[str] = field(default_factory=list)
     needs_profile: bool = False  # no saved details: dsar init first, then the commands
 
     @property
     def found(self) -> bool:
         return bool(self.controllers or self.brokers)
+
+    @property
+    def proposed(self) -> list[str]:
+        """Who to write to: the likely suspects and, when no broker is likely, the first
+        broker known to send political messages (a letter to it names no party)."""
+        slugs = [s.slug for s in [*self.controllers, *self.brokers] if s.slug and s.likely]
+        if not any(s.slug and s.likely for s in self.brokers):
+            slugs += [b.slug for b in self.senders[:1]]
+        return list(dict.fromkeys(slugs))
+
+    @property
+    def choices(self) -> list[Suspect]:
+        """Every recipient to offer on the page, each once: the suspects, then the brokers
+        known to send political messages; `likely` ones are ticked beforehand."""
+        proposed, seen, found = self.proposed, set(), []
+        known = [Suspect(b.slug, b.name) for b in self.senders]
+        for suspect in [*self.controllers, *self.brokers, *known]:
+            if suspect.slug and suspect.slug not in seen:
+                seen.add(suspect.slug)
+                found.append(replace(suspect, likely=suspect.slug in proposed))
+        return found
+
+    @property
+    def parties(self) -> list[Suspect]:
+        return [s for s in self.controllers if s.slug]
+
+    @property
+    def unlikely(self) -> list[str]:
+        proposed = self.proposed
+        suspects = [s.slug for s in [*self.controllers, *self.brokers] if s.slug]
+        return [slug for slug in dict.fromkeys(suspects) if slug not in proposed]
 
 
 @dataclass(kw_only=True)

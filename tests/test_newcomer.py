@@ -56,7 +56,8 @@ def test_each_command_identify_prints_runs_as_pasted_into_a_shell(runner, tmp_pa
     assert found.exit_code == 0, found.output
     # a command runs to the next one: the message's line break stays inside its quotes
     listed = found.stdout.split("pasted):\n", 1)[1]
-    commands = [c.strip() for c in re.split(r"^  (?=dsar )", listed, flags=re.M) if c.strip()]
+    # printed as dsar runs here (`dsar`, `.venv/bin/dsar` or `python -m dsar`)
+    commands = [c.strip() for c in re.split(r"^  (?=\S)", listed, flags=re.M) if c.strip()]
     assert len(commands) == 2 and "..." not in found.stdout
     for command in commands:
         pasted = subprocess.run(

@@ -43,7 +43,14 @@ FIELD_ALIASES = {"to-email": "to_email"}
 IDENTIFY_FIELDS = {"text": "sms_text", "sender": "sms_sender", "date": "sms_date"}
 MESSAGE_FIELDS = ("sms_text", "sms_sender", "sms_date", "channel")
 DETAIL_FIELDS = ("name", "address", "phone", "email")
-LETTER_FIELDS = (*MESSAGE_FIELDS, *DETAIL_FIELDS, "recipient", "right", "letter_lang")
+LETTER_FIELDS = (
+    *MESSAGE_FIELDS,
+    *DETAIL_FIELDS,
+    "recipient",
+    "right",
+    "letter_lang",
+    "party_confirmed",
+)
 CONTACT_FIELDS = ("to_email", "to_address", "source")
 FOLLOW_UP_FIELDS = ("on", "lrar", "received", "proof", "state", "file", "note")
 
@@ -184,6 +191,7 @@ class Site:
                 text=form.get("sms_text"),
                 sender=form.get("sms_sender"),
                 when=form.get("sms_date") or None,
+                channel=form.get("channel") or None,
             )
             return found, app.saved_profile(), app.brokers().brokers
 
@@ -214,6 +222,10 @@ class Site:
             form.errors["recipient"] = texts.translator(self.lang(request))[0]("no_recipient")
             return await self.message_page(request, form, status=400)
         details = {name: form.get(name) or None for name in DETAIL_FIELDS}
+        confirmed = list(dict.fromkeys(form.lists.get("party_confirmed", [])))
+        if len(confirmed) > 1:
+            form.errors["party_confirmed"] = texts.translator(self.lang(request))[0]("one_party")
+            return await self.message_page(request, form, status=400)
 
         def use(app):  # one App: the PDF renderer starts once for every letter
             if form.get("save_profile"):
@@ -232,6 +244,7 @@ class Site:
                     formats=("pdf", "email") if details["email"] else ("pdf",),
                     out_dir=self.out_dir,
                     lrar=bool(form.get("lrar")),
+                    party_confirmed=confirmed[0] if confirmed else None,
                     redo_draft=True,  # back, change the language, write again
                 ).reference
                 for slug in chosen

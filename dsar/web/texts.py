@@ -154,7 +154,54 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Télécharger le dossier CNIL (PDF)",
         "Download the CNIL dossier (PDF)",
     ),
-    "mailto": ("Ouvrir dans ma messagerie", "Open in my mail program"),
+    "mailto": (
+        "Ouvrir dans ma messagerie (puis y coller le texte)",
+        "Open in my mail program (then paste the text)",
+    ),
+    "download_draft": (
+        "Télécharger le brouillon (PDF, adresse à compléter)",
+        "Download the draft (PDF, address to be completed)",
+    ),
+    "draft_notice": (
+        "Cette lettre est un brouillon : l'adresse postale de {name} manque, la fenêtre de "
+        "l'enveloppe serait vide. Donnez-la avant d'imprimer la lettre.",
+        "This letter is a draft: {name}'s postal address is missing, the envelope window "
+        "would be empty. Give it before printing the letter.",
+    ),
+    "draft_give_address": ("Donner l'adresse", "Give the address"),
+    "copy_text": ("Copier le texte de la lettre", "Copy the text of the letter"),
+    "copy_hint": (
+        "Cliquez dans le cadre, sélectionnez tout (Ctrl+A, ou Cmd+A sur Mac), copiez "
+        "(Ctrl+C), puis collez dans votre message.",
+        "Click in the box, select all (Ctrl+A, or Cmd+A on a Mac), copy (Ctrl+C), then "
+        "paste into your message.",
+    ),
+    "low_confidence": ("piste peu sûre", "uncertain lead"),
+    "confidence_help": (
+        "Confiance : « élevée », le message nomme le candidat ou le parti et sa date "
+        "correspond à une campagne documentée ; « moyenne », deux indices concordent ; "
+        "« faible », un seul indice, ou une campagne d'une autre année ou envoyée autrement : "
+        "une piste à vérifier, pas une conclusion. Seules les deux premières sont cochées.",
+        "Confidence: \u201chigh\u201d, the message names the candidate or the party and its "
+        "date matches a documented campaign; \u201cmedium\u201d, two clues agree; "
+        "\u201clow\u201d, one clue only, or a campaign of another year or sent another way: "
+        "a lead to check, not a finding. Only the first two are ticked.",
+    ),
+    "party_confirmed_hint": (
+        "Une lettre à un courtier ne nomme un parti que si vous en êtes sûr : un indice "
+        "du message n'est pas une preuve, et le courtier le démentirait.",
+        "A letter to a broker names a party only if you are sure: a clue in the message "
+        "is not proof, and the broker would deny it.",
+    ),
+    "party_confirmed": (
+        "Je suis sûr que ce message a été envoyé pour {name} : le nommer dans les lettres "
+        "aux courtiers",
+        "I am sure this message was sent for {name}: name it in the letters to brokers",
+    ),
+    "one_party": (
+        "Cochez un seul parti (celui dont vous êtes sûr).",
+        "Tick one party only (the one you are sure of).",
+    ),
     "missing": ("Contact manquant", "Missing contact"),
     "complete": (
         "Vous connaissez son adresse ? Complétez la lettre",
