@@ -164,8 +164,10 @@ class App:
         address: str | None = None,
         phone: str | None = None,
         email: str | None = None,
+        reply_subaddress: bool | None = None,
     ) -> Result:
-        """Save the requester's details (0600); what is not given keeps its saved value."""
+        """Save the requester's details (0600); what is not given keeps its saved value.
+        `reply_subaddress`: ask for answers at a sub-address per request (None: as saved)."""
         saved = self.saved_profile()
         person = profile.requester(
             name or saved.get("name"),
@@ -173,7 +175,9 @@ class App:
             phone or saved.get("phone"),
             email or saved.get("email"),
         )
-        profile.save(self.paths.profile, person)
+        if reply_subaddress is None:
+            reply_subaddress = profile.SUBADDRESS in saved
+        profile.save(self.paths.profile, person, reply_subaddress)
         return Result(written=[self.paths.profile])
 
     # ------------------------------------------------------------ letters
@@ -203,6 +207,7 @@ class App:
         force: bool = False,
         redo_draft: bool = False,
         party_confirmed: str | None = None,
+        reply_subaddress: bool | None = None,
     ) -> LetterResult:
         """Write a first request; details not given come from the saved profile.
         `party_confirmed`: the party the person is sure the message was sent for, the
@@ -239,6 +244,9 @@ class App:
             to_email=to_email,
             to_address=to_address,
             party_confirmed=party_confirmed,
+            reply_subaddress=profile.SUBADDRESS in saved
+            if reply_subaddress is None
+            else reply_subaddress,
         )
         if "email" in chosen and not request.reply_email:
             raise InputError("email", _("the e-mail format needs your e-mail address (--email)"))

@@ -216,7 +216,13 @@ def cli():
 @click.option("--address", help="Postal address; separate lines with \\n.")
 @click.option("--phone")
 @click.option("--email")
-def init(name, address, phone, email):
+@click.option(
+    "--reply-subaddress/--no-reply-subaddress",
+    default=None,
+    help="Ask for answers at a sub-address per request (you+dsar-xxxx-xxxx@...), "
+    "which dsar inbox matches first; your mail provider must deliver sub-addresses.",
+)
+def init(name, address, phone, email, reply_subaddress):
     """Save your details once, so that generate needs only --broker.
 
     The profile is written in your config folder (or DSAR_HOME) with mode 0600.
@@ -226,11 +232,13 @@ def init(name, address, phone, email):
     Example:
       dsar init
       dsar init --name "Camille Martin" --phone "06 12 34 56 78" --email camille@example.org
+      dsar init --reply-subaddress
     """
     app = open_app()
-    if not any((name, address, phone, email)):
-        name, address, phone, email = ask_details(app.saved_profile())
-    result = app.save_profile(name, address, phone or None, email or None)
+    saved = app.saved_profile()
+    if not any((name, address, phone, email)) and (reply_subaddress is None or not saved):
+        name, address, phone, email = ask_details(saved)
+    result = app.save_profile(name, address, phone or None, email or None, reply_subaddress)
     click.echo(
         _("Saved your details in {path} (readable by you only).").format(path=result.written[0])
     )
@@ -1521,3 +1529,8 @@ def serve(port, no_browser):
 
 def main():
     cli(prog_name="dsar")
+
+
+from .cli_inbox import inbox  # noqa: E402  (below the group it joins)
+
+cli.add_command(inbox)

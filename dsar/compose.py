@@ -81,6 +81,7 @@ def build_request(
     to_address: str | None = None,
     mandate: Mandate | None = None,
     party_confirmed: str | None = None,
+    reply_subaddress: bool = False,
 ) -> Request:
     """`party_confirmed`: the party the person is sure the message was sent for; only
     that one is named in a letter to a broker (a guess from the message is not)."""
@@ -114,6 +115,7 @@ def build_request(
         to_address=recipient_address(to_address) if to_address else None,
         mandate=mandate,
         campaign_party=None if target.kind == "party" else party,
+        reply_subaddress=reply_subaddress,
     )
 
 

@@ -337,9 +337,14 @@ def next_step(entry: Entry, as_of: date) -> str:
         "refused": _("complain to the CNIL: dsar complain {ref} --out DIR"),
         "answered": _("nothing: the request was answered"),
         "closed": _("nothing: the request is closed"),
+        "undelivered": _(
+            "it was not delivered: write to another contact (dsar brokers show {broker})"
+        ),
         "complained": _("wait for the CNIL's answer"),
     }
-    return steps.get(state, "").format(ref=ref, deadline=entry.deadline, final=entry.final_deadline)
+    return steps.get(state, "").format(
+        ref=ref, deadline=entry.deadline, final=entry.final_deadline, broker=entry.broker
+    )
 
 
 def _date(value: str | None) -> date | None:

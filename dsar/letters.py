@@ -214,7 +214,7 @@ def context(request: Request) -> dict:
         "recipient_address": request.recipient_address,
         "recipient_window": window_address(request),
         "recipient_email": request.recipient_email,
-        "reply_email": request.reply_email,
+        "reply_email": request.reply_to,
     }
 
 

@@ -366,6 +366,7 @@ STATE_NAMES = {
     "reminded": N_("reminded"),
     "complained": N_("complained"),
     "closed": N_("closed"),
+    "undelivered": N_("undelivered"),
 }
 
 

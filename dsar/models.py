@@ -315,6 +315,7 @@ class Request:
     to_address: str | None = None
     mandate: Mandate | None = None
     campaign_party: Broker | None = None
+    reply_subaddress: bool = False  # answers to local+dsar-xxxx-xxxx@domain (dsar inbox)
 
     @property
     def recipient_email(self) -> str | None:
@@ -323,6 +324,17 @@ class Request:
     @property
     def recipient_address(self) -> str | None:
         return self.to_address or self.broker.postal_address
+
+    @property
+    def reply_to(self) -> str | None:
+        """Where answers go: the reply address, or its sub-address for this request, so
+        that an answer finds its request by itself (as FOI platforms give each request
+        its own address)."""
+        email = self.reply_email
+        if not (email and self.reply_subaddress):
+            return email
+        local, _, domain = email.rpartition("@")
+        return f"{local}+{self.reference.lower()}@{domain}"
 
     @property
     def reply_email(self) -> str | None:

@@ -32,6 +32,7 @@ STYLES = {
     "partial": "yellow",
     "answered": "green",
     "closed": "dim",
+    "undelivered": "bold red",
     "complained": "cyan",
     "draft": "dim",
 }

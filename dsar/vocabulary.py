@@ -24,8 +24,10 @@ REQUEST_STATES = (
     "reminded",
     "complained",
     "closed",
+    "undelivered",
 )
-ANSWER_STATES = ("answered", "partial", "refused", "id-requested", "closed")
+# undelivered: the e-mail bounced or the letter came back: nothing runs, write elsewhere
+ANSWER_STATES = ("answered", "partial", "refused", "id-requested", "closed", "undelivered")
 # what a follow-up letter may cite as the recipient's answer
 ANSWERED = ("answered", "partial", "refused", "id-requested")
 LETTER_KINDS = ("request", "reminder", "reply-id", "complaint")

@@ -60,7 +60,11 @@ def _mailbox(name: str, email: str) -> str:
 
 def message_id(letter: Letter) -> str:
     """Stable per request, so a resend after a crash is recognisably the same message."""
-    request = letter.request
+    return message_id_for(letter.request)
+
+
+def message_id_for(request) -> str:
+    """The Message-ID of a request's e-mail: replies name it in In-Reply-To (dsar inbox)."""
     domain = fields.ascii_email(request.reply_email or "x@dsar.invalid") or "x@dsar.invalid"
     return f"<{request.reference.lower()}.{request.broker.slug}@{domain.rpartition('@')[2]}>"
 
@@ -88,7 +92,7 @@ def build(letter: Letter, attachments: dict[str, bytes] | None = None):
             attachment.add_header("Content-Disposition", "attachment", filename=name)
             message.attach(attachment)
     message["From"] = _mailbox(sender_name, sender_email)
-    message["Reply-To"] = _mailbox(sender_name, sender_email)
+    message["Reply-To"] = _mailbox(sender_name, request.reply_to)
     if request.recipient_email:
         message["To"] = _mailbox(request.broker.name, request.recipient_email)
     message["Subject"] = Header(letter.subject, "utf-8")

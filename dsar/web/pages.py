@@ -418,6 +418,45 @@ class Site:
             return await self.one_request(request, form, status=400)
         return RedirectResponse(f"/requests/{reference}?done={action}", status_code=303)
 
+    # -------------------------------------------------------------- replies (dsar inbox)
+
+    async def replies(self, request: Request, form: Form | None = None, status=200, done=None):
+        from ..inbox import apply, meaning
+
+        waiting = await self.with_app(apply.pending)
+        return self.render(
+            request,
+            "replies.html.j2",
+            status=status,
+            waiting=waiting,
+            kinds=meaning.KINDS,
+            form=form or Form(),
+            done=done,
+        )
+
+    async def reply(self, request: Request) -> Response:
+        """Confirm (with the kind and reference shown, or changed) or skip one reply."""
+        from ..inbox import apply
+
+        number = request.path_params["number"]
+        form = await self.read_form(request)
+        try:
+            if form.get("action") == "skip":
+                await self.with_app(lambda app: apply.skip(app, number))
+                return RedirectResponse("/replies", status_code=303)
+
+            def use(app):
+                what = apply.confirm(app, number, form.get("kind"), form.get("reference") or None)
+                item = apply.message(app, number)
+                return what, apply.next_action(app, item["reference"], item["facts"])
+
+            done = await self.with_app(use)
+        except DsarError as exc:
+            form.values["_number"] = str(number)
+            form.fail(exc, ("reference", "kind"))
+            return await self.replies(request, form, status=400)
+        return await self.replies(request, done=done)
+
     # -------------------------------------------------------------- errors
 
     async def refused(self, request: Request, exc: HTTPException) -> Response:
@@ -487,6 +526,8 @@ def create_app(token: str, port: int, paths: Paths | None = None) -> Starlette:
         Route("/letters/{reference}/preview", site.preview),
         Route("/letters/{reference}/contact", site.complete, methods=["POST"]),
         Route("/requests", site.requests),
+        Route("/replies", site.replies),
+        Route("/replies/{number:int}", site.reply, methods=["POST"]),
         Route("/requests/{reference}", site.one_request),
         Route("/requests/{reference}/files/{index:int}", site.download),
         Route("/requests/{reference}/{action}", site.follow_up, methods=["POST"]),

@@ -16,6 +16,24 @@ TEXTS: dict[str, tuple[str, str]] = {
     "skip": ("Aller au contenu", "Skip to content"),
     "nav_new": ("Nouvelle demande", "New request"),
     "nav_requests": ("Mes demandes", "My requests"),
+    "nav_replies": ("Réponses", "Replies"),
+    # replies read by dsar inbox, waiting for the person
+    "h_replies": ("Réponses à relire", "Replies to review"),
+    "replies_intro": (
+        "Les réponses lues par dsar inbox que dsar n'a pas appliquées seules : confirmez "
+        "ce qu'elles disent, corrigez-le, ou passez.",
+        "The replies dsar inbox read and did not apply by itself: confirm what they say, "
+        "change it, or skip them.",
+    ),
+    "no_replies": ("Aucune réponse n'attend.", "No reply is waiting."),
+    "reply_from": ("De", "From"),
+    "reply_kind": ("Ce qu'elle dit", "What it says"),
+    "reply_because": ("Parce que", "Because"),
+    "reply_reference": ("Demande", "Request"),
+    "reply_attachments": ("Pièces jointes", "Attachments"),
+    "reply_confirm": ("Confirmer", "Confirm"),
+    "reply_skip": ("Passer", "Skip"),
+    "reply_done": ("Enregistré : {what}. Ensuite : {next}", "Recorded: {what}. Next: {next}"),
     "local_only": (
         "Cette page tourne sur votre ordinateur ; rien n'est envoyé ailleurs.",
         "This page runs on your computer; nothing is sent anywhere else.",
@@ -310,6 +328,7 @@ STATES = {
     "reminded": ("relancée", "reminded"),
     "complained": ("plainte déposée", "complained"),
     "closed": ("close", "closed"),
+    "undelivered": ("non remise", "undelivered"),
 }
 RIGHTS = {
     "access": ("accès", "access"),
