@@ -8,12 +8,12 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
-from . import fields, letters
+from . import fields
 from .errors import InputError
 from .files import check_free, write_private
 from .i18n import N_, _
 from .identify import coalitions_named, parties_named
-from .models import Broker, Contact, Evidence, Letter, Mandate, Request, Requester
+from .models import Broker, Contact, Evidence, Letter, Mandate, Request, Requester, reference_for
 from .registry import Registry
 from .render import mail
 from .vocabulary import FORMATS, RIGHTS, output_name
@@ -93,7 +93,7 @@ def build_request(
     return Request(
         # under a mandate the same member, broker and right is the same request whatever the
         # day a batch is (re)run: a rerun must find it in the journal, not send it again
-        reference=letters.reference_for(
+        reference=reference_for(
             identity,
             target.slug,
             right,

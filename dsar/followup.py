@@ -11,7 +11,7 @@ from . import deadlines, letters
 from .errors import DsarError
 from .i18n import _
 from .journal import Entry, Journal
-from .models import Broker, Letter, Request
+from .models import Broker, Letter, Request, reference_for
 from .render import assemble
 from .report import state_name
 from .vocabulary import ANSWERED, NOT_YET_DUE, REMINDABLE
@@ -60,7 +60,7 @@ def _follow_up(request: Request, kind: str, on: date, lang: str | None, **change
     lang = lang or request.lang
     return dataclasses.replace(
         request,
-        reference=letters.reference_for(
+        reference=reference_for(
             request.reference, kind, on.isoformat(), *((lang,) if lang != request.lang else ())
         ),
         letter_date=on,

@@ -22,11 +22,11 @@ from time import sleep as _sleep
 
 from pydantic import TypeAdapter
 
-from . import clock, deadlines, letters
+from . import clock, deadlines
 from .errors import DsarError, JournalError
 from .files import make_private_dir, store_by_content
 from .i18n import N_, _
-from .models import Request
+from .models import Request, reference_for
 from .vocabulary import ANSWER_STATES, MAIL_TO_SEND, WAITING
 
 REBUILDABLE = ("queued", "deferred")  # never handed to a server: may still be rebuilt
@@ -698,7 +698,7 @@ class Journal:
             if found is None or found[0] == "draft":
                 break
             number += 1
-            reference = letters.reference_for(request.reference, str(number))
+            reference = reference_for(request.reference, str(number))
         return dataclasses.replace(request, reference=reference)
 
     def forget(self, reference: str) -> list[Path]:

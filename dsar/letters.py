@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -131,14 +130,6 @@ def _nowrap(value) -> Markup:
     return Markup(escape(text))
 
 
-def reference_for(*parts: str) -> str:
-    """A short, stable reference: the same request gives the same reference again."""
-    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
-    code = "".join(alphabet[b % len(alphabet)] for b in digest[:8])
-    return f"DSAR-{code[:4]}-{code[4:]}"
-
-
 ANNEX_KINDS = ("broker", "party", "processor", "other")
 
 
@@ -226,11 +217,6 @@ def context(request: Request) -> dict:
     }
 
 
-def footer(reference: str, page: int, pages: int) -> str:
-    """The foot of every page; page.css writes the same words for a letter laid out whole."""
-    return f"{reference} \u2013 page {page}/{pages}"
-
-
 def gaps(request: Request) -> tuple[str, ...]:
     """What the letter lacks to be sent; said to the user, never filled by guessing."""
     found = []
@@ -260,7 +246,8 @@ def render(
     request: Request, env: jinja2.Environment, *, kind: str = "request", extra: dict | None = None
 ) -> Letter:
     """Render one letter kind: request, reminder, reply-id, complaint."""
-    ctx = context(request) | (extra or {})
+    base = context(request)
+    ctx = base | (extra or {})
     with _template_errors():
         body = keep_citations(_pick(env, request, kind, "html.j2").render(ctx))
         subject = _pick(env, request, kind, "subject.txt.j2").render(ctx)
@@ -277,6 +264,7 @@ def render(
         body_text=html_to_text(body) + (f"\n\n{_annex_text(annex)}" if annex else ""),
         gaps=gaps(request),
         annex_html=annex,
+        context=base,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, time
@@ -331,3 +332,14 @@ class Letter:
     body_text: str  # core and annex: the e-mail carries the whole letter
     gaps: tuple[str, ...] = field(default=())
     annex_html: str = ""  # the legal annex (first requests): same for every member of a batch
+    # what the templates saw of the request (letters.context): the page around the body
+    # shows the same, and render/ needs no import of letters to lay it out
+    context: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+def reference_for(*parts: str) -> str:
+    """A short, stable reference: the same request gives the same reference again."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
+    code = "".join(alphabet[b % len(alphabet)] for b in digest[:8])
+    return f"DSAR-{code[:4]}-{code[4:]}"

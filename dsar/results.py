@@ -1,7 +1,7 @@
 """What each use case hands back: what was written, the reference, warnings, bad rows
 and the exit code. The library never prints or exits; cli.py prints these.
 
-The exit codes are pipx's ExitCode habit: named, and the same for every command.
+The exit codes are errors.ExitCode.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .errors import ExitCode
 from .i18n import _
+from .identify import Suspect  # IdentifyResult.choices makes some
 
-if TYPE_CHECKING:  # annotations only: this module imports nothing of dsar at run time
+if TYPE_CHECKING:  # annotations only
     from .identify import Clues
     from .importer import ImportReport
     from .journal import Entry
@@ -22,11 +24,12 @@ if TYPE_CHECKING:  # annotations only: this module imports nothing of dsar at ru
     from .models import Broker, Campaign, Letter, Request
     from .registry import Finding
 
-EXIT_OK = 0
-EXIT_ERROR = 1  # a DsarError: something the user can fix, said in the message
-EXIT_USAGE = 2  # an option or value the command cannot take
-EXIT_PARTIAL = 3  # a batch did its work but skipped bad rows or could not send some e-mails
-EXIT_INTERRUPTED = 130  # Ctrl-C
+# errors.py holds the codes (it is below every module; it must not import this one)
+EXIT_OK = ExitCode.OK
+EXIT_ERROR = ExitCode.ERROR
+EXIT_USAGE = ExitCode.USAGE
+EXIT_PARTIAL = ExitCode.PARTIAL
+EXIT_INTERRUPTED = ExitCode.INTERRUPTED
 
 
 @dataclass(kw_only=True)
@@ -177,16 +180,6 @@ class StatusResult(Result):
 
 
 # ---------------------------------------------------------------- the registry
-
-
-@dataclass
-class Suspect:
-    """A party or broker identify names, with every reason that points at it."""
-
-    slug: str  # "" for a campaign whose broker no source names
-    name: str
-    reasons: list[str] = field(default_factory=list)
-    likely: bool = False  # proposed: pre-ticked on the page, in the commands, --generate
 
 
 @dataclass(kw_only=True)

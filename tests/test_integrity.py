@@ -49,6 +49,7 @@ def test_second_generate_the_same_day_never_rewrites_a_sent_request(runner, tmp_
     assert generate(runner, tmp_path, out="again") == second  # the draft is redone in place
 
 
+@pytest.mark.today("2026-12-03")  # make_request's letter of 23 November 2026 is sent
 def test_the_journal_refuses_to_record_over_a_request_that_left(shipped, tmp_path):
     request = make_request(shipped)
     with Journal(tmp_path / "j.sqlite3") as journal:

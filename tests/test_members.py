@@ -127,6 +127,7 @@ def run_batch(runner, sheet, association, out, *extra, code=0):
     return result
 
 
+@pytest.mark.today("2026-12-03")  # the posting of 20 November 2026 has happened
 def test_a_posting_is_recorded_from_the_manifest_with_its_registered_numbers(
     runner, tmp_path, association
 ):
