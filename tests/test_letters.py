@@ -123,14 +123,14 @@ ERASURE = {
         "ne garder que mon numéro, sur une liste d’opposition",
         # 21(1) in the alternative, with grounds from the person's situation
         "à titre subsidiaire, je m’y oppose pour des raisons tenant à ma situation particulière",
-        "sur mon numéro personnel, je n’ai aucune relation avec leur expéditeur",
-        "me prêtent des opinions politiques",
+        "sur mon numéro personnel, je n’ai, à ma connaissance, aucune relation avec leur expéditeur",
+        "peuvent me prêter des opinions politiques",
     ),
     "en": (
         "I object to it and withdraw any consent",
         "keep only my number, on a suppression list",
         "in the alternative, I object on grounds relating to my particular situation",
-        "my personal number unasked, I have no relationship with their sender",
+        "my personal number unasked, to my knowledge I have no relationship with their sender",
         "attribute political opinions to me",
     ),
 }
@@ -769,3 +769,21 @@ def test_erasure_alone_asks_a_broker_for_the_source_first_and_a_party_not(runner
         cli, [*replace_args(COMMAND, {"--right": "erasure"}), "--out", str(tmp_path / "w")]
     )
     assert result.exit_code == 0 and "--right both" in flat(result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("lang", "hedged", "asserted"),
+    [
+        ("fr", "peuvent me prêter des opinions", "et ils me prêtent des opinions"),
+        ("en", "they may attribute political opinions", "and they attribute political"),
+    ],
+)
+def test_art21_1_grounds_claim_nothing_the_person_cannot_prove(
+    runner, tmp_path, lang, hedged, asserted
+):
+    """A broker that infers nothing answers "we never did" to a flat claim (LEGAL.md: unprovable
+    facts are written as such), so the 21(1) grounds are hedged."""
+    _ref, pdf = generate(runner, tmp_path / "o", right="both", lang=lang)
+    text = flat(pages(pdf)[0])
+    assert hedged in text
+    assert asserted not in text
