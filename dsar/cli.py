@@ -1044,11 +1044,19 @@ def batch_command(
         click.echo(_("e-mails: {counts}").format(counts=counted))
     written = any(row.reference for row in result.rows)
     if result.emails_asked and not result.emails_to_send and written and not send:
+        # "post the letters" only when there is a print file: drafts are not to be posted
         click.echo(
             _(
                 "No e-mail to send: the recipient has no e-mail address in the registry. Post "
                 "the letters, or add the address (dsar brokers add-contact SLUG --email ADDRESS "
                 "--source WHERE) and run the same command again."
+            )
+            if result.print_files
+            else _(
+                "No e-mail to send and no letter to post: the recipient has no e-mail address "
+                "in the registry, and no letter ready to print was made. Add the address (dsar "
+                "brokers add-contact SLUG --email ADDRESS --source WHERE) and run the same "
+                "command again."
             )
         )
     elif result.emails_to_send and not send:
