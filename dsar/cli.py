@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 from click.shell_completion import CompletionItem
 
-from . import i18n, members, profile, registry, report
+from . import followup, i18n, members, profile, registry, report
 from . import identify as identify_module
 from .app import App
 from .cli_i18n import TranslatedCommand, TranslatedGroup
@@ -1044,11 +1044,19 @@ def batch_command(
         click.echo(_("e-mails: {counts}").format(counts=counted))
     written = any(row.reference for row in result.rows)
     if result.emails_asked and not result.emails_to_send and written and not send:
+        # "post the letters" only when there is a print file: drafts are not to be posted
         click.echo(
             _(
                 "No e-mail to send: the recipient has no e-mail address in the registry. Post "
                 "the letters, or add the address (dsar brokers add-contact SLUG --email ADDRESS "
                 "--source WHERE) and run the same command again."
+            )
+            if result.print_files
+            else _(
+                "No e-mail to send and no letter to post: the recipient has no e-mail address "
+                "in the registry, and no letter ready to print was made. Add the address (dsar "
+                "brokers add-contact SLUG --email ADDRESS --source WHERE) and run the same "
+                "command again."
             )
         )
     elif result.emails_to_send and not send:
@@ -1372,13 +1380,18 @@ def show(reference, as_json):
         echo(_("answer due by {date}").format(date=shown["due"]))
     for note in shown["notes"]:
         echo(note)
+    # the journal records steps and roles by name; in French, the dossier's words for them
+    french = i18n.language() == "fr"
     echo(_("files:"))
     for file in shown["files"]:
-        echo(f"  {file['role']}: {file['path']}\n    sha256 {file['sha256']}")
+        role = followup.ROLES_FR.get(file["role"], file["role"]) if french else file["role"]
+        colon = "\u00a0:" if french else ":"  # French typography, as the catalogue's
+        echo(f"  {role}{colon} {file['path']}\n    sha256 {file['sha256']}")
     echo(_("steps:"))
     for step in shown["steps"]:
         detail = f" ({step['detail']})" if step["detail"] else ""
-        echo(f"  {step['on'] or step['at'][:10]} {step['what']}{detail}")
+        what = followup.step_fr(step["what"]) if french else step["what"]
+        echo(f"  {step['on'] or step['at'][:10]} {what}{detail}")
     echo(_("next: {step}").format(step=shown["next_step"]))
     for command in shown["next"]:
         echo(f"  {command}")

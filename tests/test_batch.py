@@ -461,19 +461,23 @@ def test_signed_mandate_is_attached_to_the_email(runner, tmp_path, association):
 
 
 @pytest.mark.parametrize(
-    ("broker", "said", "not_said"),
+    ("broker", "formats", "said", "not_said"),
     [
-        ("renaissance", "Next: send the e-mails with the same command", "No e-mail to send"),
+        ("renaissance", "email", "Next: send the e-mails with the same command", "No e-mail"),
         # Selfcontact has no e-mail: --send would be refused, so the next step is not that
-        ("selfcontact", "No e-mail to send: the recipient has no e-mail", "--send"),
+        ("selfcontact", "email", "No e-mail to send and no letter to post", "--send"),
+        # nor a postal address: its letters are drafts, out of print, never to be posted
+        ("selfcontact", "pdf,email", "No e-mail to send and no letter to post", "Post the"),
+        # La Poste has a postal address and no e-mail: its letters are to be posted
+        ("la-poste", "pdf,email", "in the registry. Post the letters", "--send"),
     ],
 )
 def test_batch_suggests_sending_only_e_mails_that_can_leave(
-    runner, tmp_path, dsar_home, broker, said, not_said
+    runner, tmp_path, dsar_home, broker, formats, said, not_said
 ):
     association = tmp_path / "association.yaml"
     association.write_text(ASSOCIATION)
     path = write_csv(tmp_path / "members.csv", [member(1)])
-    args = batch_args(path, association, tmp_path / "out", "--format", "email")
+    args = batch_args(path, association, tmp_path / "out", "--format", formats)
     result = ok(runner.invoke(cli, [*args, "--broker", broker]))
     assert said in result.stdout and not_said not in result.stdout

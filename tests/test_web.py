@@ -17,7 +17,8 @@ from starlette.testclient import TestClient
 from dsar import clock, fields, i18n, registry
 from dsar.app import App
 from dsar.errors import DsarError, InputError
-from dsar.web import guard, server
+from dsar.vocabulary import RECIPIENT_KINDS
+from dsar.web import guard, server, texts
 from dsar.web.pages import create_app
 
 PORT = 8765
@@ -115,6 +116,15 @@ def test_the_page_speaks_french_by_default_and_english_on_request(client):
     english = client.get("/?lang=en")
     assert '<html lang="en">' in english.text and "Who is behind it?" in english.text
     assert '<html lang="en">' in client.get("/").text  # remembered
+
+
+def test_the_other_recipients_are_listed_with_their_kind_in_the_page_language(client):
+    answer = client.post("/identify", data={"csrf": page_csrf(client), "sms_text": SMS})
+    assert answer.status_code == 200
+    other = re.search(r'<select id="other".*?</select>', answer.text, re.S).group(0)
+    assert ">Selfcontact (courtier)<" in other and ">Reconquête (parti)<" in other
+    assert "(broker)" not in other and "(party)" not in other
+    assert all(f"kind_{kind}" in texts.TEXTS for kind in RECIPIENT_KINDS)  # none left raw
 
 
 def test_an_unknown_page_is_a_page_not_a_traceback(client):

@@ -106,6 +106,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "no_recipient": ("Choisissez au moins un destinataire.", "Choose at least one recipient."),
     "other_recipient": ("Autre destinataire (facultatif)", "Another recipient (optional)"),
     "none": ("— aucun —", "— none —"),
+    # what each recipient is, beside its name in the list (the registry's kinds)
+    "kind_broker": ("courtier", "broker"),
+    "kind_party": ("parti", "party"),
+    "kind_authority": ("autorité", "authority"),
+    "kind_processor": ("sous-traitant", "processor"),
+    "kind_sender": ("expéditeur", "sender"),
+    "kind_company": ("entreprise", "company"),
     "your_details": ("Vos coordonnées", "Your details"),
     "name": ("Nom et prénom", "Full name"),
     "address": ("Adresse postale", "Postal address"),
