@@ -66,7 +66,7 @@ from .results import (
 )
 from .safety import safe_child
 from .sending import Smtp, SmtpSettings, send_outbox
-from .vocabulary import ANSWER_STATES, REQUEST_STATES, output_name
+from .vocabulary import ACCESS_ITEMS, ANSWER_STATES, REQUEST_STATES, output_name
 
 # progress(stage, advance, total): stage is "rows" or "e-mails"; a total when known
 Progress = Callable[[str, int, int | None], None]
@@ -105,6 +105,7 @@ class App:
         self.registries = tuple(registries)
         self.templates_dir = templates
         if isinstance(journal, Journal):
+            journal.today = clock  # one clock: the App's reaches the journal's checks
             self.__dict__["journal"] = journal
         self._journal_path = journal if isinstance(journal, str | Path) else None
 
@@ -137,7 +138,7 @@ class App:
 
     @cached_property
     def journal(self) -> Journal:
-        return Journal(self._journal_path or self.paths.journal)
+        return Journal(self._journal_path or self.paths.journal, clock=self.clock)
 
     def close(self) -> None:
         if "journal" in self.__dict__:
@@ -163,8 +164,10 @@ class App:
         address: str | None = None,
         phone: str | None = None,
         email: str | None = None,
+        reply_subaddress: bool | None = None,
     ) -> Result:
-        """Save the requester's details (0600); what is not given keeps its saved value."""
+        """Save the requester's details (0600); what is not given keeps its saved value.
+        `reply_subaddress`: ask for answers at a sub-address per request (None: as saved)."""
         saved = self.saved_profile()
         person = profile.requester(
             name or saved.get("name"),
@@ -172,7 +175,9 @@ class App:
             phone or saved.get("phone"),
             email or saved.get("email"),
         )
-        profile.save(self.paths.profile, person)
+        if reply_subaddress is None:
+            reply_subaddress = profile.SUBADDRESS in saved
+        profile.save(self.paths.profile, person, reply_subaddress)
         return Result(written=[self.paths.profile])
 
     # ------------------------------------------------------------ letters
@@ -202,6 +207,7 @@ class App:
         force: bool = False,
         redo_draft: bool = False,
         party_confirmed: str | None = None,
+        reply_subaddress: bool | None = None,
     ) -> LetterResult:
         """Write a first request; details not given come from the saved profile.
         `party_confirmed`: the party the person is sure the message was sent for, the
@@ -238,6 +244,9 @@ class App:
             to_email=to_email,
             to_address=to_address,
             party_confirmed=party_confirmed,
+            reply_subaddress=profile.SUBADDRESS in saved
+            if reply_subaddress is None
+            else reply_subaddress,
         )
         if "email" in chosen and not request.reply_email:
             raise InputError("email", _("the e-mail format needs your e-mail address (--email)"))
@@ -321,6 +330,8 @@ class App:
         kind: str = "request",
         extra: dict | None = None,
         result_type: type[LetterResult] = LetterResult,
+        follows: str | None = None,
+        then: tuple | None = None,
         **fields_of_result,
     ) -> LetterResult:
         """Render and write a letter's files, then record it in the journal."""
@@ -337,6 +348,8 @@ class App:
             extra=extra,
             kind=kind,
             env=self.templates,
+            follows=follows,
+            then=then,
         )
         return result_type(
             written=list(written.files.values()),
@@ -367,6 +380,7 @@ class App:
         workers: int | None = None,
         force: bool = False,
         mandates: Path | None = None,
+        mandate_on_request: bool = False,
         send: bool = False,
         dry_run: bool = False,
         all_queued: bool = False,
@@ -410,6 +424,7 @@ class App:
             force=force,
             templates=self.template_roots,
             mandates=mandates,
+            mandate_on_request=mandate_on_request,
             columns=columns,
             to_email=fields.email(to_email, "to-email") if to_email else None,
             to_address=compose.recipient_address(to_address) if to_address else None,
@@ -486,16 +501,36 @@ class App:
         if "email" in chosen and result.unsigned:
             result.warnings.append(
                 _(
-                    "{count} e-mail(s) say the mandate is enclosed but have no scan to attach "
-                    "(first: {first}); give --mandates DIR with <mandate_ref>.pdf or "
-                    "mandate-<mandate_ref>.pdf"
-                ).format(count=len(result.unsigned), first=result.unsigned[0])
+                    "{count} e-mail(s) held back, not sent: no signed mandate scan to enclose "
+                    "({refs}); give --mandates DIR with <mandate_ref>.pdf or "
+                    "mandate-<mandate_ref>.pdf, or --mandate-on-request"
+                ).format(count=len(result.unsigned), refs=", ".join(result.unsigned[:10]))
             )
-        if "labels" in chosen and result.no_address:
+        if send and result.to_post:
+            result.warnings.append(
+                _("{count} letter(s) to post, their recipient has no e-mail: {refs}").format(
+                    count=len(result.to_post), refs=", ".join(result.to_post[:10])
+                )
+            )
+        if ("labels" in chosen or "pdf" in chosen) and result.no_address:
             result.warnings.append(
                 _(
-                    "{count} letter(s) have no postal address for a label (first: {reference})"
+                    "{count} letter(s) are drafts without the recipient's postal address, left "
+                    "out of the print file and the labels (first: {reference}); give "
+                    "--to-address and run the same command again: they are made again"
                 ).format(count=len(result.no_address), reference=result.no_address[0])
+            )
+        if result.kept_earlier:
+            result.warnings.append(
+                _(
+                    "{count} letter(s) of earlier runs into {folder}, not in this CSV, stay in "
+                    "its manifest, labels and print file ({refs}); dsar forget REF drops a "
+                    "draft that should not be posted"
+                ).format(
+                    count=len(result.kept_earlier),
+                    folder=out_dir,
+                    refs=", ".join(result.kept_earlier[:10]),
+                )
             )
         if result.left_queued:
             result.warnings.append(
@@ -510,9 +545,13 @@ class App:
     def columns_read(
         self, csv_file: Path, columns: dict[str, str] | None = None
     ) -> list[tuple[str, str]]:
-        """How a members' CSV will be read: each header cell with its column; refuses a
-        header it cannot read, before any work."""
+        """How a members' CSV will be read: each column with the header(s) it is read
+        from; refuses a header it cannot read, before any work."""
         return members.header(csv_file, columns)
+
+    def csv_encoding(self, csv_file: Path) -> str:
+        """The encoding a members' CSV is read in, in words ('Windows-1252 ...')."""
+        return members.encoding(csv_file)
 
     def batch_recipients(
         self,
@@ -551,7 +590,19 @@ class App:
         and the party the message names."""
         found = _association(association)
         read_as = [] if csv_file is None else members.header(csv_file, columns)
-        rows = [] if csv_file is None else list(members.read(csv_file, columns))
+        if broker:
+            self.registry.get(broker)  # an unknown --broker fails before any row
+        rows = (
+            []
+            if csv_file is None
+            else list(
+                members.read(
+                    csv_file,
+                    columns,
+                    members.recipient_check(self.registry, broker, required=False),
+                )
+            )
+        )
         forms = [None] if csv_file is None else [r for r in rows if isinstance(r, members.Member)]
         targets = [  # checked to stay in out_dir: a mandate_ref is a name, never a path
             safe_child(
@@ -563,7 +614,7 @@ class App:
         # every row's controllers are looked up first: an unknown one stops before any file
         named = [members.controllers(self.registry, m, broker) for m in forms]
         for member, target, controllers in zip(forms, targets, named, strict=True):
-            html = letters.render_mandate(self.templates, found, member, controllers)
+            html = letters.render_mandate(self.templates, found, member, controllers, self.today())
             write_private(target, self.pdf_renderer.render_html(html), overwrite=force)
         bad = [r for r in rows if isinstance(r, members.BadRow)]
         return MandatesResult(
@@ -609,8 +660,13 @@ class App:
             force=force,
         )
         kept = [self.journal.keep_evidence(reference, "proof", path, day) for path in proofs]
+        entry = self.journal.entry(reference)
         return SentResult(
-            reference=reference, entry=self.journal.entry(reference), kept=kept, written=kept
+            reference=reference,
+            entry=entry,
+            kept=kept,
+            written=kept,
+            original=self.journal.entry(entry.follows) if entry.follows else None,
         )
 
     def posted(self, manifest: Path, on: DateLike) -> PostingResult:
@@ -621,6 +677,7 @@ class App:
             recorded=done.recorded,
             with_lrar=done.with_lrar,
             already=done.already,
+            lrar_added=done.lrar_added,
             problems=done.problems,
             exit_code=EXIT_PARTIAL if done.problems else EXIT_OK,
         )
@@ -634,8 +691,11 @@ class App:
         extension: bool = False,
         files: Sequence[Path] = (),
         note: str | None = None,
+        missing: Sequence[str] | str | None = None,
     ) -> AnswerResult:
-        """Record the recipient's answer (`state`), or a notified extension."""
+        """Record the recipient's answer (`state`), or a notified extension. `missing`:
+        what the answer lacks, words of vocabulary.ACCESS_ITEMS ('source,recipients' or a
+        list); the reminder and the complaint name them."""
         if extension == bool(state):
             raise UsageError(_("give either --state or --extension"))
         day = fields.iso_date(on, "on")
@@ -651,7 +711,17 @@ class App:
                 "state",
                 _("'{value}': use {choices}").format(value=state, choices=", ".join(ANSWER_STATES)),
             )
-        kept = self.journal.mark_answer(reference, state, day, note, list(files))
+        if isinstance(missing, str):
+            missing = [m.strip() for m in missing.split(",") if m.strip()]
+        unknown = [m for m in missing or () if m not in ACCESS_ITEMS]
+        if unknown:
+            raise InputError(
+                "missing",
+                _("'{value}': use {choices}").format(
+                    value=",".join(unknown), choices=", ".join(ACCESS_ITEMS)
+                ),
+            )
+        kept = self.journal.mark_answer(reference, state, day, note, list(files), missing)
         step = NEXT_STEP.get(state)
         return AnswerResult(
             reference=reference,
@@ -672,9 +742,12 @@ class App:
         out_dir: Path = Path("letters"),
         force: bool = False,
     ) -> ReminderResult:
-        """The reminder (relance) with a final 15-day deadline; the request is 'reminded'."""
+        """The reminder (relance) with a final deadline 15 days after its date (rolled to
+        a working day). Written, it is a draft: the request becomes 'reminded', and its
+        final date starts to count, once the reminder is recorded as sent (dsar sent
+        REMINDER_REF)."""
         day = self._day(on, "on")
-        self.journal.check_day(reference, day, "reminded")  # refused before any file is written
+        reference = canonical(reference)
         chosen = parse_formats(formats)
         letter, extra = followup.reminder(
             self.journal,
@@ -694,8 +767,9 @@ class App:
             result_type=ReminderResult,
             original=reference,
             final_deadline=extra["final_deadline"],
+            follows=reference,
+            then=("remind", day, False),
         )
-        self.journal.mark_reminded(reference, day, letter.request.reference)
         return result
 
     def reply_id(
@@ -714,7 +788,13 @@ class App:
             self.journal, reference, self.templates, on=day, lang=lang
         )
         return self._write(
-            letter, parse_formats(formats), out_dir, force, kind="reply-id", extra=extra
+            letter,
+            parse_formats(formats),
+            out_dir,
+            force,
+            kind="reply-id",
+            extra=extra,
+            follows=canonical(reference),
         )
 
     def complain(
@@ -723,18 +803,19 @@ class App:
         """The CNIL complaint and one dossier PDF; the request becomes 'complained'.
 
         Whole or not at all: the letter and the dossier are made in memory (the replies
-        checked in a limited child), and only then written and recorded in one
-        transaction; a failure there removes the files just written."""
+        checked in a limited child), then staged and recorded in one transaction with the
+        request's step; named only after the commit, removed if the journal refuses."""
         day = self._day(on, "on")
-        self.journal.check_day(reference, day, "complained")
+        reference = canonical(reference)
         cnil = self.registry.get("cnil")
         letter, extra = followup.complaint(
             self.journal, reference, self.templates, cnil, on=day, force=force
         )
+        complaint = letter.request.reference
         targets = compose.output_paths(letter, out_dir, ("pdf",), kind="complaint")
         targets["dossier"] = out_dir / output_name(reference, None, "pdf", kind="dossier")
         check_free(targets.values(), overwrite=force)
-        self.journal.check_recordable(letter.request.reference, "pdf")
+        self.journal.check_recordable(complaint, "pdf")
         made = compose.render(
             letter, targets, pdf_renderer=self.pdf_renderer, extra=extra, env=self.templates
         )
@@ -745,28 +826,21 @@ class App:
             self.pdf_renderer,
             followup.reminders_of(self.journal, reference),
         )
-        try:
-            with self.journal.whole():
-                compose.store(made, targets, force=force)
-                self.journal.record(
-                    letter.request,
-                    subject=letter.subject,
-                    body_text=letter.body_text,
-                    medium="pdf",
-                    page_html=made.page_html,
-                    files={"pdf": made.files["pdf"]},
-                    kind="complaint",
-                )
-                # the dossier is found again with the complaint, like the letter's own files
-                self.journal.add_file(letter.request.reference, "dossier", targets["dossier"])
-                self.journal.mark_complained(reference, day, letter.request.reference)
-        except BaseException:
-            for path in made.files.values():
-                path.unlink(missing_ok=True)
-            raise
+        compose.stage(made, targets)
+        # the dossier is recorded with the complaint, like the letter's own files; the
+        # request becomes 'complained' in the same transaction
+        compose.record_staged(
+            letter,
+            made,
+            ("pdf",),
+            self.journal,
+            kind="complaint",
+            follows=reference,
+            then=("complain", day, force),
+        )
         result = ComplaintResult(
             written=list(made.files.values()),
-            reference=letter.request.reference,
+            reference=complaint,
             letter=letter,
             formats=("pdf",),
             pdf=made.pdf,

@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 from click.shell_completion import CompletionItem
 
-from . import i18n, members, profile, registry, report
+from . import followup, i18n, members, profile, registry, report
 from . import identify as identify_module
 from .app import App
 from .cli_i18n import TranslatedCommand, TranslatedGroup
@@ -170,8 +170,10 @@ def columns_option(func):
     )(func)
 
 
-def say_columns(read_as) -> None:
-    """Which column of the spreadsheet is read as which: the person checks it at once."""
+def say_columns(read_as, encoding: str) -> None:
+    """Which column of the spreadsheet is read as which, and in which encoding: the
+    person checks it at once."""
+    click.echo(_("read as {encoding}").format(encoding=encoding), err=True)
     shown = ", ".join(f"{header} → {column}" for header, column in read_as)
     click.echo(_("columns read: {columns}").format(columns=shown), err=True)
 
@@ -214,7 +216,13 @@ def cli():
 @click.option("--address", help="Postal address; separate lines with \\n.")
 @click.option("--phone")
 @click.option("--email")
-def init(name, address, phone, email):
+@click.option(
+    "--reply-subaddress/--no-reply-subaddress",
+    default=None,
+    help="Ask for answers at a sub-address per request (you+dsar-xxxx-xxxx@...), "
+    "which dsar inbox matches first; your mail provider must deliver sub-addresses.",
+)
+def init(name, address, phone, email, reply_subaddress):
     """Save your details once, so that generate needs only --broker.
 
     The profile is written in your config folder (or DSAR_HOME) with mode 0600.
@@ -224,11 +232,13 @@ def init(name, address, phone, email):
     Example:
       dsar init
       dsar init --name "Camille Martin" --phone "06 12 34 56 78" --email camille@example.org
+      dsar init --reply-subaddress
     """
     app = open_app()
-    if not any((name, address, phone, email)):
-        name, address, phone, email = ask_details(app.saved_profile())
-    result = app.save_profile(name, address, phone or None, email or None)
+    saved = app.saved_profile()
+    if not any((name, address, phone, email)) and (reply_subaddress is None or not saved):
+        name, address, phone, email = ask_details(saved)
+    result = app.save_profile(name, address, phone or None, email or None, reply_subaddress)
     click.echo(
         _("Saved your details in {path} (readable by you only).").format(path=result.written[0])
     )
@@ -753,7 +763,8 @@ def identify_command(text, text_file, sender, when, channel, write_now, out_dir,
 # ---------------------------------------------------------------- associations
 
 
-STAGES = {"rows": N_("rows"), "e-mails": N_("e-mails")}  # App's progress stages
+# App's progress stages: letters laid out (and bad rows), then e-mails sent
+STAGES = {"rows": N_("letters"), "e-mails": N_("e-mails")}
 
 
 def progress_bar():
@@ -832,6 +843,12 @@ def progress_bar():
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="Folder of the signed mandates, <mandate_ref>.pdf or mandate-<mandate_ref>.pdf, attached to each e-mail.",
 )
+@click.option(
+    "--mandate-on-request",
+    is_flag=True,
+    help="A member without a signed scan: the letter says the mandate is available on "
+    "request, and the e-mail is sent (without it, such e-mails are held back).",
+)
 @columns_option
 @templates_option
 @click.option(
@@ -891,6 +908,7 @@ def batch_command(
     workers,
     force,
     mandates_dir,
+    mandate_on_request,
     columns,
     templates_dir,
     send,
@@ -939,7 +957,8 @@ def batch_command(
         backoff=retry_backoff,
         allow_plaintext_auth=allow_plaintext_auth,
     )
-    say_columns(app.columns_read(csv_file, columns))  # the person checks it before any work
+    # the person checks it before any work
+    say_columns(app.columns_read(csv_file, columns), app.csv_encoding(csv_file))
     if send and not dry_run:  # refuse a send to no one before asking for a password
         app.batch_recipients(
             csv_file,
@@ -973,6 +992,7 @@ def batch_command(
             workers=workers,
             force=force,
             mandates=mandates_dir,
+            mandate_on_request=mandate_on_request,
             send=send,
             dry_run=dry_run,
             all_queued=all_queued,
@@ -1004,6 +1024,13 @@ def batch_command(
             if result.rebuilt
             else ""
         )
+        + (
+            _(
+                "; {count} letter(s) not yet sent made again: what they are made from changed"
+            ).format(count=result.remade)
+            if result.remade
+            else ""
+        )
     )
     for line in result.warnings:
         warn(line)
@@ -1017,11 +1044,19 @@ def batch_command(
         click.echo(_("e-mails: {counts}").format(counts=counted))
     written = any(row.reference for row in result.rows)
     if result.emails_asked and not result.emails_to_send and written and not send:
+        # "post the letters" only when there is a print file: drafts are not to be posted
         click.echo(
             _(
                 "No e-mail to send: the recipient has no e-mail address in the registry. Post "
                 "the letters, or add the address (dsar brokers add-contact SLUG --email ADDRESS "
                 "--source WHERE) and run the same command again."
+            )
+            if result.print_files
+            else _(
+                "No e-mail to send and no letter to post: the recipient has no e-mail address "
+                "in the registry, and no letter ready to print was made. Add the address (dsar "
+                "brokers add-contact SLUG --email ADDRESS --source WHERE) and run the same "
+                "command again."
             )
         )
     elif result.emails_to_send and not send:
@@ -1072,7 +1107,7 @@ def mandate(
     """
     app = open_app(registries, templates_dir)
     if csv_file is not None:
-        say_columns(app.columns_read(csv_file, columns))
+        say_columns(app.columns_read(csv_file, columns), app.csv_encoding(csv_file))
     result = app.mandates(
         association_file, out_dir, csv_file, force=force, columns=columns, broker=broker_slug
     )
@@ -1154,6 +1189,12 @@ def sent(reference, on, lrar_number, received, message_id, proofs, manifest, for
                 already=len(posted.already),
             )
         )
+        if posted.lrar_added:
+            click.echo(
+                _("{count} registered-letter number(s) added to letters recorded before").format(
+                    count=len(posted.lrar_added)
+                )
+            )
         finish(posted.exit_code)
         return
     result = open_app().sent(
@@ -1170,7 +1211,15 @@ def sent(reference, on, lrar_number, received, message_id, proofs, manifest, for
     if on is None:
         return
     entry = result.entry
-    if on is None:
+    if entry.kind == "reminder" and entry.follows:  # the reminder's days count from now
+        original = result.original
+        click.echo(
+            _("{reference}: reminded; final deadline {deadline}").format(
+                reference=original.reference, deadline=original.final_deadline
+            )
+        )
+        return
+    if entry.kind != "request":
         return
     note = _(" (from the sending date: no receipt date yet)") if entry.receipt_is_estimated else ""
     click.echo(
@@ -1193,16 +1242,29 @@ def sent(reference, on, lrar_number, received, message_id, proofs, manifest, for
     help="The reply (PDF, e-mail, scan); kept beside the journal.",
 )
 @click.option("--note", help="What the answer said, in a few words.")
-def answer(reference, state, extension, on, reply_files, note):
+@click.option(
+    "--missing",
+    # the words of vocabulary.ACCESS_ITEMS (a test checks they are all named)
+    help="What the answer lacks, comma-separated: purposes, categories, recipients, "
+    "retention, rights, complaint, source, profiling, copy.",
+)
+def answer(reference, state, extension, on, reply_files, note, missing):
     """Record the recipient's answer, or a notified extension.
 
     \b
     Example:
       dsar answer DSAR-28FJ-ZUR7 --state partial --on 2026-03-01 --file reply.pdf --note "no source given"
       dsar answer DSAR-28FJ-ZUR7 --extension --on 2026-02-20
+      dsar answer DSAR-28FJ-ZUR7 --state partial --on 2026-03-01 --missing source,recipients,copy
     """
     result = open_app().answer(
-        reference, on, state=state, extension=extension, files=reply_files, note=note
+        reference,
+        on,
+        state=state,
+        extension=extension,
+        files=reply_files,
+        note=note,
+        missing=missing,
     )
     if result.state is None:
         deadline = result.entry.deadline
@@ -1314,16 +1376,25 @@ def show(reference, as_json):
             date=shown["letter_date"], subject=shown["subject"]
         )
     )
-    if shown["deadline"]:
-        echo(_("answer due by {date}").format(date=shown["deadline"]))
+    if shown["due"]:
+        echo(_("answer due by {date}").format(date=shown["due"]))
+    for note in shown["notes"]:
+        echo(note)
+    # the journal records steps and roles by name; in French, the dossier's words for them
+    french = i18n.language() == "fr"
     echo(_("files:"))
     for file in shown["files"]:
-        echo(f"  {file['role']}: {file['path']}\n    sha256 {file['sha256']}")
+        role = followup.ROLES_FR.get(file["role"], file["role"]) if french else file["role"]
+        colon = "\u00a0:" if french else ":"  # French typography, as the catalogue's
+        echo(f"  {role}{colon} {file['path']}\n    sha256 {file['sha256']}")
     echo(_("steps:"))
     for step in shown["steps"]:
         detail = f" ({step['detail']})" if step["detail"] else ""
-        echo(f"  {step['on'] or step['at'][:10]} {step['what']}{detail}")
+        what = followup.step_fr(step["what"]) if french else step["what"]
+        echo(f"  {step['on'] or step['at'][:10]} {what}{detail}")
     echo(_("next: {step}").format(step=shown["next_step"]))
+    for command in shown["next"]:
+        echo(f"  {command}")
 
 
 @cli.command()
@@ -1384,9 +1455,10 @@ def remind(reference, templates_dir, **options):
     result = open_app(templates=templates_dir).remind(reference, **options)
     print_letter(result)
     click.echo(
-        _("{reference}: reminded; final deadline {deadline}").format(
-            reference=reference, deadline=result.final_deadline
-        )
+        _(
+            "{reference}: reminder {reminder} written, to send; it gives until {deadline}. "
+            "Once sent: dsar sent {reminder} --on YYYY-MM-DD [--lrar NUMBER]"
+        ).format(reference=reference, reminder=result.reference, deadline=result.final_deadline)
     )
 
 
@@ -1492,3 +1564,8 @@ def serve(port, no_browser):
 
 def main():
     cli(prog_name="dsar")
+
+
+from .cli_inbox import inbox  # noqa: E402  (below the group it joins)
+
+cli.add_command(inbox)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
-from . import fields, letters
+from . import fields
 from .errors import InputError
-from .files import check_free, write_private
+from .files import check_free, publish, stage_private
 from .i18n import N_, _
 from .identify import coalitions_named, parties_named
-from .models import Broker, Contact, Evidence, Letter, Mandate, Request, Requester
+from .models import Broker, Contact, Evidence, Letter, Mandate, Request, Requester, reference_for
 from .registry import Registry
 from .render import mail
 from .vocabulary import FORMATS, RIGHTS, output_name
@@ -80,6 +81,7 @@ def build_request(
     to_address: str | None = None,
     mandate: Mandate | None = None,
     party_confirmed: str | None = None,
+    reply_subaddress: bool = False,
 ) -> Request:
     """`party_confirmed`: the party the person is sure the message was sent for; only
     that one is named in a letter to a broker (a guess from the message is not)."""
@@ -93,7 +95,7 @@ def build_request(
     return Request(
         # under a mandate the same member, broker and right is the same request whatever the
         # day a batch is (re)run: a rerun must find it in the journal, not send it again
-        reference=letters.reference_for(
+        reference=reference_for(
             identity,
             target.slug,
             right,
@@ -113,6 +115,7 @@ def build_request(
         to_address=recipient_address(to_address) if to_address else None,
         mandate=mandate,
         campaign_party=None if target.kind == "party" else party,
+        reply_subaddress=reply_subaddress,
     )
 
 
@@ -192,6 +195,19 @@ class Written:
     page_html: str | None = None
     message_id: str | None = None
     dossier: bytes | None = None  # a complaint's dossier (App.complain)
+    staged: dict[Path, Path] = field(default_factory=dict)  # final name -> staged file
+    hashes: dict[str, str] = field(default_factory=dict)  # SHA-256 by format
+
+    def publish(self) -> None:
+        """Every staged file under its final name."""
+        for path, staged in self.staged.items():
+            publish(staged, path)
+        self.staged.clear()
+
+    def discard(self) -> None:
+        for staged in self.staged.values():
+            staged.unlink(missing_ok=True)
+        self.staged.clear()
 
 
 def output_paths(
@@ -217,12 +233,14 @@ def write(
     kind: str = "request",
     env=None,
 ) -> Written:
-    """Render every requested output first, then write: a failure leaves no partial file.
-    `env` (the Jinja environment) is needed for html without pdf; pdf brings its own."""
+    """Render every requested output first, then stage the files under temporary names
+    (Written.publish() names them, Written.discard() removes them): a failure leaves no
+    partial file. `env` (the Jinja environment) is needed for html without pdf; pdf
+    brings its own."""
     targets = output_paths(letter, out_dir, formats, kind)
     check_free(targets.values(), overwrite=force)
     result = render(letter, targets, pdf_renderer=pdf_renderer, extra=extra, env=env)
-    store(result, targets, force=force)
+    stage(result, targets)
     return result
 
 
@@ -252,18 +270,24 @@ def render(
     return result
 
 
-def store(result: Written, targets: dict[str, Path], *, force: bool) -> None:
-    """Write what render() made; each file written is in result.files at once, so that
-    a failure later can remove exactly those."""
-    for kind, path in targets.items():
-        data = {
-            "pdf": result.pdf,
-            "email": result.eml,
-            "html": result.page_html,
-            "dossier": result.dossier,
-        }[kind]
-        write_private(path, data, overwrite=force)
-        result.files[kind] = path
+def stage(result: Written, targets: dict[str, Path]) -> None:
+    """What render() made (and a complaint's dossier), staged under temporary names
+    beside `targets` with their SHA-256; all of it or, on a failure, none."""
+    try:
+        for kind, path in targets.items():
+            data = {
+                "pdf": result.pdf,
+                "email": result.eml,
+                "html": result.page_html,
+                "dossier": result.dossier,
+            }[kind]
+            data = data.encode("utf-8") if isinstance(data, str) else data
+            result.staged[path] = stage_private(path, data)
+            result.hashes[kind] = hashlib.sha256(data).hexdigest()
+            result.files[kind] = path
+    except BaseException:
+        result.discard()
+        raise
 
 
 def write_recorded(
@@ -277,10 +301,13 @@ def write_recorded(
     extra: dict | None = None,
     kind: str = "request",
     env=None,
+    follows: str | None = None,
+    then: tuple | None = None,
 ) -> Written:
-    """Write a letter's files and record them; when the journal cannot record them, the
-    files just written are removed: no letter is left on disk that the journal does not
-    know of."""
+    """Write a letter's files and record them: staged under temporary names, recorded
+    in one transaction (which checks the redo is still of a draft), named only after
+    the commit. When the journal refuses, the staged files are removed and the files
+    already there (a sent letter's) are never touched."""
     # before writing: a file written over a sent letter's, then removed when the journal
     # refuses the redo, would take that evidence with it
     journal.check_recordable(letter.request.reference, ",".join(formats))
@@ -294,21 +321,40 @@ def write_recorded(
         kind=kind,
         env=env,
     )
+    record_staged(letter, written, formats, journal, kind=kind, follows=follows, then=then)
+    return written
+
+
+def record_staged(
+    letter: Letter,
+    written: Written,
+    formats,
+    journal,
+    *,
+    kind: str,
+    follows: str | None = None,
+    then: tuple | None = None,
+) -> None:
+    """Record staged files in one transaction (with `then`, the lifecycle's step on the
+    request followed), and name them only after the commit; when the journal refuses,
+    the staged files are removed."""
     try:
         journal.record(
             letter.request,
             subject=letter.subject,
             body_text=letter.body_text,
-            medium=",".join(formats),
+            medium=formats,
             page_html=written.page_html,
             files=written.files,
             kind=kind,
+            hashes=written.hashes,
+            follows=follows,
+            then=then,
         )
     except BaseException:
-        for path in written.files.values():
-            path.unlink(missing_ok=True)
+        written.discard()
         raise
-    return written
+    written.publish()
 
 
 def recipient_wishes(request: Request, formats: tuple[str, ...]) -> list[str]:

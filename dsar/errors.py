@@ -3,20 +3,31 @@ exit code, in one place."""
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 from .i18n import _
-from .results import EXIT_ERROR, EXIT_USAGE
+
+
+class ExitCode(IntEnum):
+    """dsar's exit codes (pipx's ExitCode habit): named, and the same for every command."""
+
+    OK = 0
+    ERROR = 1  # a DsarError: something the user can fix, said in the message
+    USAGE = 2  # an option or value the command cannot take
+    PARTIAL = 3  # a batch did its work but skipped bad rows or could not send some e-mails
+    INTERRUPTED = 130  # Ctrl-C
 
 
 class DsarError(Exception):
     """Something the user can fix; the message says what to do next."""
 
-    exit_code = EXIT_ERROR
+    exit_code = ExitCode.ERROR
 
 
 class UsageError(DsarError):
     """Options that cannot go together, or one missing that another needs."""
 
-    exit_code = EXIT_USAGE
+    exit_code = ExitCode.USAGE
 
 
 class InputError(UsageError):

@@ -14,7 +14,6 @@ from datetime import date
 from .i18n import N_, _
 from .models import Broker, Campaign
 from .registry import Registry, fold
-from .results import Suspect
 
 STOP_NUMBER = re.compile(r"\bstop\b\D{0,12}(\d{5})\b", re.IGNORECASE)
 LINK = re.compile(
@@ -32,6 +31,16 @@ CONFIDENCE_MEANING = N_(
     "medium are proposed; dsar names no party in a letter to a broker on its own guess "
     "(--party-confirmed SLUG names the one you are sure of)."
 )
+
+
+@dataclass
+class Suspect:
+    """A party or broker identify names, with every reason that points at it."""
+
+    slug: str  # "" for a campaign whose broker no source names
+    name: str
+    reasons: list[str] = field(default_factory=list)
+    likely: bool = False  # proposed: pre-ticked on the page, in the commands, --generate
 
 
 @dataclass

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import re
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import jinja2
@@ -131,14 +131,6 @@ def _nowrap(value) -> Markup:
     return Markup(escape(text))
 
 
-def reference_for(*parts: str) -> str:
-    """A short, stable reference: the same request gives the same reference again."""
-    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
-    code = "".join(alphabet[b % len(alphabet)] for b in digest[:8])
-    return f"DSAR-{code[:4]}-{code[4:]}"
-
-
 ANNEX_KINDS = ("broker", "party", "processor", "other")
 
 
@@ -222,13 +214,8 @@ def context(request: Request) -> dict:
         "recipient_address": request.recipient_address,
         "recipient_window": window_address(request),
         "recipient_email": request.recipient_email,
-        "reply_email": request.reply_email,
+        "reply_email": request.reply_to,
     }
-
-
-def footer(reference: str, page: int, pages: int) -> str:
-    """The foot of every page; page.css writes the same words for a letter laid out whole."""
-    return f"{reference} \u2013 page {page}/{pages}"
 
 
 def gaps(request: Request) -> tuple[str, ...]:
@@ -260,7 +247,8 @@ def render(
     request: Request, env: jinja2.Environment, *, kind: str = "request", extra: dict | None = None
 ) -> Letter:
     """Render one letter kind: request, reminder, reply-id, complaint."""
-    ctx = context(request) | (extra or {})
+    base = context(request)
+    ctx = base | (extra or {})
     with _template_errors():
         body = keep_citations(_pick(env, request, kind, "html.j2").render(ctx))
         subject = _pick(env, request, kind, "subject.txt.j2").render(ctx)
@@ -277,6 +265,7 @@ def render(
         body_text=html_to_text(body) + (f"\n\n{_annex_text(annex)}" if annex else ""),
         gaps=gaps(request),
         annex_html=annex,
+        context=base,
     )
 
 
@@ -298,14 +287,20 @@ def _template_errors():
 
 
 def render_mandate(
-    env: jinja2.Environment, association: Association, member=None, controllers=()
+    env: jinja2.Environment,
+    association: Association,
+    member=None,
+    controllers=(),
+    on: date | None = None,
 ) -> str:
     """The HTML of a mandate form: filled in for a member, with the controllers it
-    authorises the association to write to, or blank."""
+    authorises the association to write to, or blank. Art. 80(1) is offered when the
+    association has its five years on `on` (the day the form is made)."""
     with _template_errors():
         return env.get_template("mandate.html.j2").render(
             association=association,
             member=member,
             phone=member.requester.phone_forms if member else None,
             controllers=list(controllers),
+            art80=association.art80_on(on) if on else False,
         )

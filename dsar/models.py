@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, time
@@ -265,6 +266,18 @@ class Association:
     qualifies_art80: bool = False
     declared_on: date | None = None
     article: str = ""  # "l’" for "l’Association Halte aux SMS"; empty when the name has one
+    purpose: str = ""  # its statutory purpose, printed where Art. 80(1) is claimed
+
+    def art80_on(self, day: date) -> bool:
+        """Art. 80(1) may be claimed in a letter signed on `day`: the association says it
+        qualifies and was declared five years or more before (LIL art. 37)."""
+        if not (self.qualifies_art80 and self.declared_on):
+            return False
+        try:
+            five_years = self.declared_on.replace(year=self.declared_on.year + 5)
+        except ValueError:  # declared on 29 February
+            five_years = date(self.declared_on.year + 5, 3, 1)
+        return five_years <= day
 
     @property
     def city(self) -> str | None:
@@ -279,8 +292,10 @@ class Association:
 @dataclass(frozen=True)
 class Mandate:
     association: Association
-    signed_on: date
+    signed_on: date | None  # None until the signing date is recorded: no letter guesses it
     reference: str
+    on_request: bool = False  # no signed scan to enclose: the letter offers it on request
+    art80: bool = False  # Art. 80(1) claimed: association.art80_on(the letter's date)
 
 
 @dataclass(frozen=True)
@@ -300,6 +315,7 @@ class Request:
     to_address: str | None = None
     mandate: Mandate | None = None
     campaign_party: Broker | None = None
+    reply_subaddress: bool = False  # answers to local+dsar-xxxx-xxxx@domain (dsar inbox)
 
     @property
     def recipient_email(self) -> str | None:
@@ -308,6 +324,17 @@ class Request:
     @property
     def recipient_address(self) -> str | None:
         return self.to_address or self.broker.postal_address
+
+    @property
+    def reply_to(self) -> str | None:
+        """Where answers go: the reply address, or its sub-address for this request, so
+        that an answer finds its request by itself (as FOI platforms give each request
+        its own address)."""
+        email = self.reply_email
+        if not (email and self.reply_subaddress):
+            return email
+        local, _, domain = email.rpartition("@")
+        return f"{local}+{self.reference.lower()}@{domain}"
 
     @property
     def reply_email(self) -> str | None:
@@ -331,3 +358,14 @@ class Letter:
     body_text: str  # core and annex: the e-mail carries the whole letter
     gaps: tuple[str, ...] = field(default=())
     annex_html: str = ""  # the legal annex (first requests): same for every member of a batch
+    # what the templates saw of the request (letters.context): the page around the body
+    # shows the same, and render/ needs no import of letters to lay it out
+    context: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+def reference_for(*parts: str) -> str:
+    """A short, stable reference: the same request gives the same reference again."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
+    code = "".join(alphabet[b % len(alphabet)] for b in digest[:8])
+    return f"DSAR-{code[:4]}-{code[4:]}"

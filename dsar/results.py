@@ -1,7 +1,7 @@
 """What each use case hands back: what was written, the reference, warnings, bad rows
 and the exit code. The library never prints or exits; cli.py prints these.
 
-The exit codes are pipx's ExitCode habit: named, and the same for every command.
+The exit codes are errors.ExitCode.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .errors import ExitCode
 from .i18n import _
+from .identify import Suspect  # IdentifyResult.choices makes some
 
-if TYPE_CHECKING:  # annotations only: this module imports nothing of dsar at run time
+if TYPE_CHECKING:  # annotations only
     from .identify import Clues
     from .importer import ImportReport
     from .journal import Entry
@@ -22,11 +24,12 @@ if TYPE_CHECKING:  # annotations only: this module imports nothing of dsar at ru
     from .models import Broker, Campaign, Letter, Request
     from .registry import Finding
 
-EXIT_OK = 0
-EXIT_ERROR = 1  # a DsarError: something the user can fix, said in the message
-EXIT_USAGE = 2  # an option or value the command cannot take
-EXIT_PARTIAL = 3  # a batch did its work but skipped bad rows or could not send some e-mails
-EXIT_INTERRUPTED = 130  # Ctrl-C
+# errors.py holds the codes (it is below every module; it must not import this one)
+EXIT_OK = ExitCode.OK
+EXIT_ERROR = ExitCode.ERROR
+EXIT_USAGE = ExitCode.USAGE
+EXIT_PARTIAL = ExitCode.PARTIAL
+EXIT_INTERRUPTED = ExitCode.INTERRUPTED
 
 
 @dataclass(kw_only=True)
@@ -88,10 +91,13 @@ class ManifestRow:
     pdf: str = ""
     eml: str = ""
     email_status: str = ""
+    draft: bool = False  # no postal address for the envelope: never printed nor labelled
 
 
-# a manifest's e-mail status for a letter whose recipient has no e-mail: nothing to send
+# a manifest's e-mail status for a letter whose recipient has no e-mail: to be posted
 NO_RECIPIENT_EMAIL = "no recipient e-mail in the registry"
+# ...and for a member whose signed mandate scan is missing: not sent until it is given
+HELD_BACK = "held back: no signed mandate scan"
 
 
 @dataclass(kw_only=True)
@@ -101,8 +107,11 @@ class BatchResult(Result):
     rows: list[ManifestRow] = field(default_factory=list)
     resumed: int = 0  # requests an earlier run had already done
     rebuilt: int = 0  # queued e-mails rebuilt because what they say changed
+    remade: int = 0  # letters not yet sent made again because what they say changed
+    this_run: int = 10**9  # rows[:this_run] are this run's; the rest an earlier run's
+    kept_earlier: list[str] = field(default_factory=list)  # earlier runs' letters, kept
     left_queued: list[str] = field(default_factory=list)  # e-mails of other runs, unsent
-    unsigned: list[str] = field(default_factory=list)  # mandate refs without a scan
+    unsigned: list[str] = field(default_factory=list)  # mandate refs without a scan: held back
     print_files: list[Path] = field(default_factory=list)
     manifest: Path | None = None
     sent: Mapping[str, int] = field(default_factory=dict)  # e-mails: sent, failed, deferred
@@ -111,6 +120,11 @@ class BatchResult(Result):
     no_address: list[str] = field(default_factory=list)  # references without a postal address
     columns: list[tuple[str, str]] = field(default_factory=list)  # CSV header -> column read
     emails_asked: bool = False
+
+    @property
+    def to_post(self) -> list[str]:
+        """The letters whose recipient has no e-mail: posted, not sent."""
+        return [row.reference for row in self.rows if row.email_status == NO_RECIPIENT_EMAIL]
 
     @property
     def emails_to_send(self) -> bool:
@@ -127,6 +141,7 @@ class BatchResult(Result):
 class SentResult(Result):
     entry: Entry
     kept: list[Path] = field(default_factory=list)  # proofs kept by content
+    original: Entry | None = None  # a follow-up's request, as the sending left it
 
 
 @dataclass(kw_only=True)
@@ -136,6 +151,7 @@ class PostingResult(Result):
     recorded: list[str] = field(default_factory=list)
     with_lrar: int = 0
     already: list[str] = field(default_factory=list)  # recorded as sent before
+    lrar_added: list[str] = field(default_factory=list)  # ...whose number is given now
     problems: list[str] = field(default_factory=list)
 
 
@@ -178,16 +194,6 @@ class StatusResult(Result):
 
 
 # ---------------------------------------------------------------- the registry
-
-
-@dataclass
-class Suspect:
-    """A party or broker identify names, with every reason that points at it."""
-
-    slug: str  # "" for a campaign whose broker no source names
-    name: str
-    reasons: list[str] = field(default_factory=list)
-    likely: bool = False  # proposed: pre-ticked on the page, in the commands, --generate
 
 
 @dataclass(kw_only=True)

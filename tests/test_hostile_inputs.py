@@ -3,7 +3,6 @@ was reproduced on the code before its fix (issue 21, items 7-10)."""
 
 from __future__ import annotations
 
-import csv
 import re
 
 import pytest
@@ -11,17 +10,12 @@ import pytest
 from dsar.cli import cli
 
 from .conftest import ASSOCIATION
-from .test_batch import batch_args, member, write_csv
+from .test_batch import batch_args, member, with_open_quote, write_csv
 
 
 def test_a_quote_still_open_at_the_end_of_the_file_stops_the_run(runner, tmp_path, association):
     """10 members, a cell whose quote never closes, 10 more: they are not dropped."""
-    plain = {"address": "1 rue des Lilas 75011 Paris", "sms_text": "Votez. STOP au 36111"}
-    rows = [member(i, **plain) for i in range(20)]
-    path = write_csv(tmp_path / "m.csv", rows[:10])
-    with path.open("a", encoding="utf-8", newline="") as handle:
-        handle.write('Oops;"Votez pour nous;0611111111;;;;;;2026-11-01;M-OPEN\n')  # row 12
-        csv.writer(handle, delimiter=";").writerows(rows[10:])
+    path = with_open_quote(tmp_path / "m.csv", 10, 10)  # opened in row 12
     out = tmp_path / "o"
     result = runner.invoke(cli, batch_args(path, association, out, "--format", "email"))
     assert result.exit_code == 1, result.output  # stopped, not "done with 1 bad row"
@@ -49,6 +43,8 @@ def test_a_mandate_ref_that_cannot_name_a_file_is_a_bad_row(
 
     mandates = tmp_path / "signed"
     mandates.mkdir()
+    for good in ("M-00000", "M-00002"):  # the good rows' scans: their e-mails are not held back
+        (forms / f"mandate-{good}.pdf").rename(mandates / f"{good}.pdf")
     out = tmp_path / "o"
     batch = runner.invoke(
         cli,

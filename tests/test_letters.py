@@ -123,14 +123,14 @@ ERASURE = {
         "ne garder que mon numéro, sur une liste d’opposition",
         # 21(1) in the alternative, with grounds from the person's situation
         "à titre subsidiaire, je m’y oppose pour des raisons tenant à ma situation particulière",
-        "sur mon numéro personnel, je n’ai aucune relation avec leur expéditeur",
-        "me prêtent des opinions politiques",
+        "sur mon numéro personnel, je n’ai, à ma connaissance, aucune relation avec leur expéditeur",
+        "peuvent me prêter des opinions politiques",
     ),
     "en": (
         "I object to it and withdraw any consent",
         "keep only my number, on a suppression list",
         "in the alternative, I object on grounds relating to my particular situation",
-        "my personal number unasked, I have no relationship with their sender",
+        "my personal number unasked, to my knowledge I have no relationship with their sender",
         "attribute political opinions to me",
     ),
 }
@@ -543,6 +543,7 @@ def test_complaint_waits_for_the_final_deadline_and_names_missing_proofs(runner,
     assert not follow.exists()  # refused before any file is written
     invoke(runner, ["remind", ref, "--on", "2026-03-10", "--format", "pdf", "--out", str(follow)])
     reminder_ref = next(p for p in follow.iterdir()).name[:14]
+    invoke(runner, ["sent", reminder_ref, "--on", "2026-03-10"])
 
     cnil = tmp_path / "cnil"
     early = runner.invoke(cli, ["complain", ref, "--out", str(cnil), "--on", "2026-03-20"])
@@ -557,15 +558,15 @@ def test_complaint_waits_for_the_final_deadline_and_names_missing_proofs(runner,
     assert not cnil.exists()
 
     result = invoke(runner, ["complain", ref, "--out", str(cnil), "--on", "2026-03-20", "--force"])
-    assert "to add: " in result.stderr
+    # the person is told how to add a proof; the CNIL reads only that it is not attached
+    assert "to add: " in result.stderr and f"dsar sent {reminder_ref} --proof FILE" in result.stderr
     dossier = flat(pdf_text((cnil / f"{ref}-dossier-cnil.pdf").read_bytes()))
+    assert "dsar " not in dossier and "--proof" not in dossier
     for expected in (
         "Pièces à ajouter",
-        "le scan de l’accusé de réception de la lettre recommandée",
-        f"dsar sent {ref} --proof FILE",
+        "le scan de l’accusé de réception de la lettre recommandée (pièce non jointe)",
         "une capture d’écran du message reçu",
-        f"la preuve d’envoi de la relance {reminder_ref}",
-        f"dsar sent {reminder_ref} --proof FILE",
+        f"la preuve d’envoi de la relance {reminder_ref} (pièce non jointe)",
         "Annex: legal grounds",  # the original, as sent, in its language
         "Dear Sir or Madam",  # the reminder defaulted to the original's language
         "Réclamation (art. 77 RGPD)",  # the complaint itself is in French, for the CNIL
@@ -599,6 +600,7 @@ capacity: présidente
 rna: W691234567
 qualifies_art80: true
 declared_on: 2015-03-01
+purpose: la protection des données personnelles de ses membres
 """
 
 
@@ -646,7 +648,8 @@ def test_an_association_that_qualifies_claims_art80_in_mandate_and_letters(runne
         "peut aussi me représenter devant la CNIL (article 80(1) du RGPD, articles 37 et 38 de la"
         in text
     )
-    assert "Dominique Durand, présidente, Association Halte aux SMS" in text
+    assert "Pour Membre 0, par mandat" in text
+    assert "Dominique Durand, présidente, Association Halte" in text
 
 
 def test_an_ordinary_mandate_claims_no_art80(runner, tmp_path):
@@ -705,6 +708,7 @@ def test_complaint_names_breaches_the_gdpr_gives(runner, tmp_path):
         assert removed not in complaint, removed
 
 
+@pytest.mark.today("2026-12-03")  # its reminders are dated May 2026: they must have happened
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_reminder_after_a_notified_extension_does_not_say_one_month(runner, tmp_path, lang):
     ref, _pdf = generate(runner, tmp_path / "o", broker="renaissance", lang=lang)
@@ -712,8 +716,10 @@ def test_reminder_after_a_notified_extension_does_not_say_one_month(runner, tmp_
     invoke(runner, ["answer", ref, "--extension", "--on", "2026-02-20"])
     out = tmp_path / "f"
     result = invoke(
-        runner, ["remind", ref, "--on", "2026-05-20", "--format", "text", "--out", str(out)]
+        runner, ["remind", ref, "--on", "2026-05-20", "--format", "pdf,text", "--out", str(out)]
     )
+    reminder_ref = next(out.iterdir()).name[:14]
+    invoke(runner, ["sent", reminder_ref, "--on", "2026-05-20"])
     text = flat(result.stdout)
     expected, removed = {
         "fr": (
@@ -763,3 +769,21 @@ def test_erasure_alone_asks_a_broker_for_the_source_first_and_a_party_not(runner
         cli, [*replace_args(COMMAND, {"--right": "erasure"}), "--out", str(tmp_path / "w")]
     )
     assert result.exit_code == 0 and "--right both" in flat(result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("lang", "hedged", "asserted"),
+    [
+        ("fr", "peuvent me prêter des opinions", "et ils me prêtent des opinions"),
+        ("en", "they may attribute political opinions", "and they attribute political"),
+    ],
+)
+def test_art21_1_grounds_claim_nothing_the_person_cannot_prove(
+    runner, tmp_path, lang, hedged, asserted
+):
+    """A broker that infers nothing answers "we never did" to a flat claim (LEGAL.md: unprovable
+    facts are written as such), so the 21(1) grounds are hedged."""
+    _ref, pdf = generate(runner, tmp_path / "o", right="both", lang=lang)
+    text = flat(pages(pdf)[0])
+    assert hedged in text
+    assert asserted not in text

@@ -191,8 +191,11 @@ def test_after_a_reminder_status_shows_one_deadline_and_the_days_left_to_it(
         ],
     )
     assert reminded.exit_code == 0, reminded.output
-    final = reminded.stdout.split("final deadline ")[1].split()[0]
-    assert list((tmp_path / "l").glob("*-relance-renaissance.eml"))  # says it is a reminder
+    [eml] = (tmp_path / "l").glob("*-relance-renaissance.eml")  # says it is a reminder
+    # the reminder's days count once it is sent, not when it is written
+    sent = runner.invoke(cli, ["sent", eml.name[:14], "--on", "2026-03-10"])
+    assert sent.exit_code == 0, sent.output
+    final = sent.stdout.split("final deadline ")[1].split()[0]
     table = runner.invoke(cli, ["status", "--as-of", "2026-03-12"])
     assert table.exit_code == 0, table.output
     row = next(line for line in table.stdout.splitlines() if reference in line)

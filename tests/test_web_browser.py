@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -20,7 +18,7 @@ import pytest
 from dsar.deadlines import deadline as answer_due
 from dsar.fields import long_date
 
-from .conftest import flat, pdf_text
+from .conftest import flat, pdf_text, serving
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -34,39 +32,26 @@ ARGS = [
 # FACTS.md: the Reconquête SMS of 2024-06-06, sent through Selfcontact
 SMS = "Le 9 juin, votez pour la liste de Marion Maréchal ! STOP au 36111"
 
-if not Path(CHROMIUM).exists():
-    # scripts/install.sh installs it; in CI a missing browser is a failure, not a skip
-    if os.environ.get("CI"):
-        raise RuntimeError(f"{CHROMIUM} is missing: run scripts/install.sh")
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
+try:
+    from playwright import sync_api
+except ImportError:  # the test then fails, here as in CI: it never skips
+    sync_api = None
 
 
 @pytest.fixture
 def served(tmp_path, dsar_home):
     """`dsar serve` as a person starts it; its first line is the address to open."""
-    log = tmp_path / "serve.log"  # a pipe nobody reads would block the server when full
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dsar", "serve", "--no-browser"],
-        stdout=subprocess.PIPE,
-        stderr=log.open("w"),
-        text=True,
-        env={**os.environ, "DSAR_HOME": str(dsar_home), "PYTHONUNBUFFERED": "1"},
-        cwd=tmp_path,
-    )
-    try:
-        line = process.stdout.readline()
-        found = re.search(r"http://127\.\d+\.\d+\.\d+:\d+/\?token=[\w-]+", line)
-        assert found, line + log.read_text()
-        yield found.group(0)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with serving(dsar_home, tmp_path) as address:
+        yield address
 
 
 @pytest.fixture
 def page():
+    # bash scripts/test.sh installs both; a test that cannot start its browser fails
+    if sync_api is None:
+        pytest.fail("Playwright is missing: run bash scripts/test.sh (the [test] extra)")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run bash scripts/test.sh (Debian's chromium)")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         context = browser.new_context(

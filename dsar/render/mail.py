@@ -101,7 +101,11 @@ def _attachment(message, filename: str) -> None:
 
 def message_id(letter: Letter) -> str:
     """Stable per request, so a resend after a crash is recognisably the same message."""
-    request = letter.request
+    return message_id_for(letter.request)
+
+
+def message_id_for(request) -> str:
+    """The Message-ID of a request's e-mail: replies name it in In-Reply-To (dsar inbox)."""
     domain = fields.ascii_email(request.reply_email or "x@dsar.invalid") or "x@dsar.invalid"
     return f"<{request.reference.lower()}.{request.broker.slug}@{domain.rpartition('@')[2]}>"
 
@@ -129,7 +133,7 @@ def build(letter: Letter, attachments: dict[str, bytes] | None = None):
             _attachment(attachment, name)
             message.attach(attachment)
     message["From"] = _mailbox(sender_name, sender_email, "From")
-    message["Reply-To"] = _mailbox(sender_name, sender_email, "Reply-To")
+    message["Reply-To"] = _mailbox(sender_name, request.reply_to, "Reply-To")
     if request.recipient_email:
         message["To"] = _mailbox(request.broker.name, request.recipient_email, "To")
     message["Subject"] = Header(letter.subject, "utf-8", header_name="Subject")

@@ -16,6 +16,24 @@ TEXTS: dict[str, tuple[str, str]] = {
     "skip": ("Aller au contenu", "Skip to content"),
     "nav_new": ("Nouvelle demande", "New request"),
     "nav_requests": ("Mes demandes", "My requests"),
+    "nav_replies": ("Réponses", "Replies"),
+    # replies read by dsar inbox, waiting for the person
+    "h_replies": ("Réponses à relire", "Replies to review"),
+    "replies_intro": (
+        "Les réponses lues par dsar inbox que dsar n'a pas appliquées seules : confirmez "
+        "ce qu'elles disent, corrigez-le, ou passez.",
+        "The replies dsar inbox read and did not apply by itself: confirm what they say, "
+        "change it, or skip them.",
+    ),
+    "no_replies": ("Aucune réponse n'attend.", "No reply is waiting."),
+    "reply_from": ("De", "From"),
+    "reply_kind": ("Ce qu'elle dit", "What it says"),
+    "reply_because": ("Parce que", "Because"),
+    "reply_reference": ("Demande", "Request"),
+    "reply_attachments": ("Pièces jointes", "Attachments"),
+    "reply_confirm": ("Confirmer", "Confirm"),
+    "reply_skip": ("Passer", "Skip"),
+    "reply_done": ("Enregistré : {what}. Ensuite : {next}", "Recorded: {what}. Next: {next}"),
     "local_only": (
         "Cette page tourne sur votre ordinateur ; rien n'est envoyé ailleurs.",
         "This page runs on your computer; nothing is sent anywhere else.",
@@ -88,6 +106,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "no_recipient": ("Choisissez au moins un destinataire.", "Choose at least one recipient."),
     "other_recipient": ("Autre destinataire (facultatif)", "Another recipient (optional)"),
     "none": ("— aucun —", "— none —"),
+    # what each recipient is, beside its name in the list (the registry's kinds)
+    "kind_broker": ("courtier", "broker"),
+    "kind_party": ("parti", "party"),
+    "kind_authority": ("autorité", "authority"),
+    "kind_processor": ("sous-traitant", "processor"),
+    "kind_sender": ("expéditeur", "sender"),
+    "kind_company": ("entreprise", "company"),
     "your_details": ("Vos coordonnées", "Your details"),
     "name": ("Nom et prénom", "Full name"),
     "address": ("Adresse postale", "Postal address"),
@@ -222,6 +247,9 @@ TEXTS: dict[str, tuple[str, str]] = {
         "complain to the CNIL. The recipient has one month to answer from receipt.",
     ),
     "recipient": ("Destinataire", "Recipient"),
+    "member": ("Membre", "Member"),
+    "member_filter": ("Membre (partie du nom)", "Member (part of the name)"),
+    "filter": ("Filtrer", "Filter"),
     "state": ("État", "State"),
     "sent_on": ("Envoyée le", "Sent on"),
     "deadline": ("Réponse due le", "Answer due by"),
@@ -264,6 +292,32 @@ TEXTS: dict[str, tuple[str, str]] = {
     "done_sent": ("Envoi enregistré.", "Sending recorded."),
     "done_answer": ("Réponse enregistrée.", "Answer recorded."),
     "back": ("Retour à mes demandes", "Back to my requests"),
+    "final_due": ("Dernier délai fixé par la relance", "Final date set by the reminder"),
+    "late_extension": (
+        "Prolongation notifiée hors délai (sans effet) le",
+        "Extension notified too late (no effect) on",
+    ),
+    "follows": ("Suite de la demande", "Follows the request"),
+    "follow_ups": ("Lettres qui suivent cette demande", "Letters that follow this request"),
+    "answer_missing": (
+        "Ce qui manque à la réponse (facultatif ; la relance et la plainte le nomment)",
+        "What the answer lacks (optional; the reminder and the complaint name it)",
+    ),
+    "item_purposes": ("les finalités (15(1)(a))", "the purposes (15(1)(a))"),
+    "item_categories": (
+        "les catégories de données (15(1)(b))",
+        "the categories of data (15(1)(b))",
+    ),
+    "item_recipients": ("les destinataires nommés (15(1)(c))", "the recipients, named (15(1)(c))"),
+    "item_retention": ("la durée de conservation (15(1)(d))", "the retention period (15(1)(d))"),
+    "item_rights": ("l'information sur les droits (15(1)(e))", "the rights (15(1)(e))"),
+    "item_complaint": ("le droit de saisir la CNIL (15(1)(f))", "the right to complain (15(1)(f))"),
+    "item_source": ("la source des données (15(1)(g))", "the source of the data (15(1)(g))"),
+    "item_profiling": (
+        "le profilage et sa logique (15(1)(h))",
+        "profiling and its logic (15(1)(h))",
+    ),
+    "item_copy": ("la copie des données (15(3))", "the copy of the data (15(3))"),
     "optional": ("facultatif", "optional"),
 }
 
@@ -281,6 +335,7 @@ STATES = {
     "reminded": ("relancée", "reminded"),
     "complained": ("plainte déposée", "complained"),
     "closed": ("close", "closed"),
+    "undelivered": ("non remise", "undelivered"),
 }
 RIGHTS = {
     "access": ("accès", "access"),
