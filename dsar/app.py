@@ -33,7 +33,7 @@ from . import (
     registry,
     report,
 )
-from .errors import DsarError, InputError, OutputExists, UsageError
+from .errors import DsarError, Field, InputError, OutputExists, UsageError
 from .files import check_free, write_private
 from .i18n import N_, _
 from .journal import Journal, canonical
@@ -236,7 +236,7 @@ class App:
             to_address=to_address,
         )
         if "email" in chosen and not request.reply_email:
-            raise InputError("email", _("the e-mail format needs your e-mail address (--email)"))
+            raise InputError("email_needed", field="email", email=Field("email"))
         if not redo_draft:
             # a request that left is never rewritten: this one gets a reference of its own
             # (the page, redoing its draft, is refused instead: the files exist)
@@ -273,11 +273,15 @@ class App:
         entry = self.journal.entry(reference)
         if entry.kind != "request" or entry.stored_state != "draft":
             raise DsarError(
-                f"{reference} is {entry.stored_state}: a request that left is never "
-                "rewritten; write a new one"
+                "never_rewritten", reference=reference, state=report.state_name(entry.stored_state)
             )
         if not (to_email or to_address):
-            raise InputError("to_email", "give the recipient's e-mail or postal address")
+            raise InputError(
+                "contact_needed",
+                field="to_email",
+                to_email=Field("to_email"),
+                to_address=Field("to_address"),
+            )
         was = self.journal.request(reference)
         request = compose.build_request(
             self.registry,
@@ -976,6 +980,7 @@ class App:
             entry=entry,
             request=request,
             files=self.journal.files(reference),
+            names=self.journal.display_names(reference),
             events=self.journal.events(reference),
             page_html=self.journal.page_html(reference),
             mailto=mail.mailto(letter),

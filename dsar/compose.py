@@ -16,7 +16,7 @@ from .identify import parties_named
 from .models import Broker, Contact, Evidence, Letter, Mandate, Request, Requester
 from .registry import Registry
 from .render import mail
-from .vocabulary import FORMATS, RIGHTS, output_name
+from .vocabulary import CHANNELS, FORMATS, RIGHTS, output_name
 
 # the State's directory of French companies and associations: a link for the person,
 # never fetched by dsar
@@ -45,7 +45,7 @@ def evidence(
 ) -> Evidence:
     """The message received, validated field by field."""
     return Evidence(
-        channel=channel,
+        channel=fields.choice(channel, CHANNELS, "channel"),
         received_on=fields.iso_date(received_on, "sms_date") if received_on else None,
         received_at=fields.clock_time(received_at, "sms_time") if received_at else None,
         sender=fields.text(sender or "", "sms_sender", limit=200),
@@ -81,10 +81,7 @@ def build_request(
     mandate: Mandate | None = None,
 ) -> Request:
     target = registry.get(broker)
-    if right not in RIGHTS:
-        raise InputError(
-            "right", _("'{value}': use {choices}").format(value=right, choices=", ".join(RIGHTS))
-        )
+    fields.choice(right, RIGHTS, "right")
     parties = [] if target.kind == "party" else party_behind(registry, evidence)
     identity = requester.phone or requester.email or requester.name
     return Request(

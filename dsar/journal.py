@@ -27,6 +27,7 @@ from .errors import DsarError, JournalError
 from .files import make_private_dir, store_by_content
 from .i18n import N_, _
 from .models import Request
+from .safety import printable
 from .vocabulary import ANSWER_STATES, MAIL_TO_SEND, WAITING
 
 REBUILDABLE = ("queued", "deferred")  # never handed to a server: may still be rebuilt
@@ -97,6 +98,10 @@ MIGRATIONS = [
     ALTER TABLE outbox ADD COLUMN fingerprint TEXT;
     ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
     ALTER TABLE outbox ADD COLUMN claimed_at TEXT
+    """,
+    # 5: the name a person gave a file they handed in (shown to them; never a path)
+    """
+    ALTER TABLE files ADD COLUMN display_name TEXT
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -498,7 +503,7 @@ class Journal:
             )
             for role, path in (files or {}).items():
                 db.execute(
-                    "INSERT INTO files VALUES (?,?,?,?)",
+                    "INSERT INTO files (reference, role, path, sha256) VALUES (?,?,?,?)",
                     (request.reference, role, str(path.resolve()), sha256_file(path)),
                 )
             self._event(db, request.reference, "generated", request.letter_date, medium)
@@ -514,10 +519,7 @@ class Journal:
             .fetchone()
         )
         if found and found[0] != "draft":
-            raise DsarError(
-                f"{reference} is already {found[0]} and is never rewritten; "
-                f"see dsar show {reference}"
-            )
+            raise DsarError("already_left", reference=reference, state=found[0])
 
     def _event(self, db, reference: str, what: str, on: date | None, detail: str | None = None):
         db.execute(
@@ -650,7 +652,7 @@ class Journal:
             )
             for path in kept:  # named by their content: never replaced
                 db.execute(
-                    "INSERT OR IGNORE INTO files VALUES (?,?,?,?)",
+                    "INSERT OR IGNORE INTO files (reference, role, path, sha256) VALUES (?,?,?,?)",
                     (reference, "reply", str(path), sha256_file(path)),
                 )
             self._event(db, reference, f"answer:{state}", on, note)
@@ -679,7 +681,7 @@ class Journal:
     def add_file(self, reference: str, role: str, path: Path) -> None:
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO files VALUES (?,?,?,?)",
+                "INSERT OR REPLACE INTO files (reference, role, path, sha256) VALUES (?,?,?,?)",
                 (reference, role, str(path.resolve()), sha256_file(path)),
             )
 
@@ -774,9 +776,12 @@ class Journal:
         reference = canonical(reference)
         self.entry(reference)  # raises for an unknown reference
         path, sha256 = store_by_content(source, self.path.parent / "attachments")
+        shown = printable(source.name)[:200]  # what the person called it; kept as a label
         with self.transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO files VALUES (?,?,?,?)", (reference, role, str(path), sha256)
+                "INSERT OR IGNORE INTO files (reference, role, path, sha256, display_name) "
+                "VALUES (?,?,?,?,?)",
+                (reference, role, str(path), sha256, shown),
             )
             self._event(db, reference, role, on, path.name)
         return path
@@ -986,6 +991,14 @@ class Journal:
             (reference,),
         )
         return [(r[0], Path(r[1]), r[2]) for r in rows if role in (None, r[0])]
+
+    def display_names(self, reference: str) -> dict[Path, str]:
+        """The names people gave the files they handed in (proofs, replies), by path."""
+        rows = self.db.execute(
+            "SELECT path, display_name FROM files WHERE reference = ? AND display_name IS NOT NULL",
+            (reference,),
+        )
+        return {Path(path): name for path, name in rows}
 
     def events(self, reference: str) -> list[sqlite3.Row]:
         return self.db.execute(
