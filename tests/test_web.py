@@ -190,7 +190,8 @@ def test_an_overdue_request_stands_out_in_my_requests(client):
         app.sent(reference, "2026-01-06")
     page = client.get("/requests").text
     row = re.search(
-        rf'<tr class="([^"]*)">\s*<th scope="row" class="ref"[^>]*><a href="/requests/{reference}"', page
+        rf'<tr class="([^"]*)">\s*<th scope="row" class="ref"[^>]*><a href="/requests/{reference}"',
+        page,
     )
     assert row and row.group(1) == "overdue"
     assert "6 février 2026" in page and "Selfcontact" in page
@@ -442,3 +443,152 @@ def test_a_body_sent_without_its_length_is_cut_at_the_limit(client):
     )
     assert "content-length" not in answer.request.headers
     assert answer.status_code == 413 and "Traceback" not in answer.text
+
+
+# ---------------------------------------------------------------- words and forms (issue 18/21/23)
+
+
+def test_two_requests_at_once_in_french_and_english_each_get_their_own_words(client):
+    """The language is held per request (a context variable), not switched for the
+    process: a French and an English request served at the same time never swap words,
+    the library's errors included (they are worded in the request's worker thread)."""
+    import concurrent.futures
+
+    csrf = page_csrf(client)
+
+    def post(lang: str):
+        data = {"csrf": csrf, "sms_text": SMS, "sms_date": "2024-13-45"}
+        return client.post(f"/identify?lang={lang}", data=data).text
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        pages = list(pool.map(post, ["fr", "en"] * 20))
+    for lang, page in zip(["fr", "en"] * 20, pages, strict=True):
+        said = error_beside(page, "sms_date")
+        if lang == "fr":
+            assert "n'est pas une date" in said and "Qui est derrière" in page
+        else:
+            assert "is not a date" in said and "Who is behind it?" in page
+    assert i18n.language() == "en"  # the process's own language is left alone
+
+
+BAD_VALUES = {
+    "/identify": {"channel": "evil", "sms_date": "2024-02-30", "sms_text": "a\x00b"},
+    # the message's own fields travel hidden in the letters form: tampered, they are
+    # shown beside the message form's fields
+    "/letters/new?tampered": {"channel": "evil"},
+    "/letters/new": {
+        "right": "all",
+        "letter_lang": "de",
+        "phone": "12",
+        "email": "nope",
+        "name": "x" * 300,
+    },
+}
+
+
+@pytest.mark.parametrize("path", list(BAD_VALUES))
+def test_every_form_field_is_checked_and_every_error_listed_at_once(client, path):
+    """channel=evil was a template error ('dict object' has no attribute 'evil'); now
+    each bad value is an error beside its field, all listed at the top, linked to it,
+    in the page's words (no --flag), and nothing is written."""
+    bad = BAD_VALUES[path]
+    data = {"csrf": page_csrf(client), "sms_text": SMS, "recipient": "selfcontact", **bad}
+    data.setdefault("name", "Camille Martin")
+    answer = client.post(path, data=data)
+    assert answer.status_code == 400 and "Traceback" not in answer.text
+    assert "erreur de modèle" not in answer.text and "dict object" not in answer.text
+    summary = re.search(r'<ul class="errors">(.*?)</ul>', answer.text, re.S).group(1)
+    for field in bad:
+        assert error_beside(answer.text, field), field
+        assert f'href="#{field}"' in summary, field
+    assert "--" not in summary
+    with App() as app:
+        assert app.status().entries == []
+
+
+def test_the_request_forms_check_their_fields(client):
+    reference = draft()
+    for action, bad in (
+        ("sent", {"on": "2026-13-01", "received": "demain", "lrar": "1\n2"}),
+        ("answer", {"on": "never", "state": "evil", "note": "\x07"}),
+    ):
+        answer = client.post(
+            f"/requests/{reference}/{action}", data={"csrf": page_csrf(client), **bad}
+        )
+        assert answer.status_code == 400, action
+        for field in bad:
+            assert error_beside(answer.text, f"{action}-{field}"), (action, field)
+    with App() as app:
+        assert app.show(reference).entry.stored_state == "draft"
+
+
+def test_a_letters_form_posted_twice_at_once_shows_the_letter_written_by_the_first(client):
+    """A double click posted the form twice: the second answered '…pdf existe déjà ;
+    utilisez --force' although the letter was written. Both now land on the letter."""
+    import concurrent.futures
+
+    letter = {
+        "csrf": page_csrf(client),
+        "sms_text": SMS,
+        "recipient": ["selfcontact", "reconquete"],
+        "name": "Camille Martin",
+        "phone": "06 12 34 56 78",
+        "email": "camille@example.org",
+    }
+    for _ in range(3):
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(lambda _: client.post("/letters/new", data=letter), range(2)))
+        assert [a.status_code for a in answers] == [303, 303], [
+            re.findall(r'class="error">([^<]*)', a.text) for a in answers
+        ]
+        assert answers[0].headers["location"] == answers[1].headers["location"]
+    with App() as app:
+        assert len(app.status().entries) == 2
+
+
+def test_no_command_line_word_and_no_english_on_the_french_pages(client):
+    """Issue 23 item 10: the page speaks French in French; links are links."""
+    reference = draft()
+    pages = {
+        "letters": client.get(f"/letters?ref={reference}").text,
+        "request": client.get(f"/requests/{reference}").text,
+        "requests": client.get("/requests").text,
+        "message": client.post("/identify", data={"csrf": page_csrf(client), "sms_text": SMS}).text,
+    }
+    for name, page in pages.items():
+        text = html.unescape(re.sub(r"<[^>]+>", " ", page))
+        assert not re.search(r"(?<![\w-])--[a-z]", text), name
+        for english in ENGLISH_WORDS:
+            assert not re.search(rf"\b{english}\b", text), (name, english)
+    letters = pages["letters"]
+    assert (
+        'href="https://annuaire-entreprises.data.gouv.fr/rechercher?terme=Selfcontact"' in letters
+    )
+    assert 'href="http://www.selfcontact.com"' in letters
+    assert "Note du registre" in letters and "Aucune adresse postale" in letters
+
+
+# words that would betray an untranslated string on a French page
+ENGLISH_WORDS = (
+    "the",
+    "and",
+    "quality",
+    "broker",
+    "party",
+    "authority",
+    "partial",
+    "Note:",
+    "Supply",
+    "Download",
+    "Record",
+    "Missing",
+    "where",
+    "found",
+)
+
+
+def test_the_favicon_is_served_from_the_page_itself(client):
+    page = client.get("/").text
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', page).group(1)
+    assert icon.startswith("/static/")
+    assert client.get(icon).status_code == 200
