@@ -108,6 +108,7 @@ def extract_help(fileobj, keywords, comment_tags, options):
 # codes the command line words its own way: with the option or command to use
 CLI_MESSAGES = {
     "name_required": N_("the requester's name is required (--name, or dsar init)"),
+    "output_exists": N_("{path} already exists; use --force to replace it."),
     "already_left": N_(
         "{reference} is already {state} and is never rewritten; see dsar show {reference}"
     ),

@@ -43,6 +43,7 @@ MESSAGES = {
         "give the recipient's e-mail ({to_email}) or postal address ({to_address})"
     ),
     "source_needed": N_("say where you found this contact (a letter, a web page)"),
+    "output_exists": N_("{path} already exists."),
     "already_left": N_("{reference} is already {state} and is never rewritten"),
     "never_rewritten": N_(
         "{reference} is {state}: a request that left is never rewritten; write a new one"
@@ -144,7 +145,7 @@ class AmbiguousBroker(DsarError):
 class OutputExists(DsarError):
     def __init__(self, path):
         self.path = path
-        super().__init__(_("{path} already exists; use --force to replace it.").format(path=path))
+        super().__init__("output_exists", path=path)
 
 
 class JournalError(DsarError):
