@@ -250,13 +250,7 @@ class App:
             if redo_draft or not self.journal.has(request.reference):
                 raise
             # the same person, recipient, right and day: the file is this request's draft
-            raise DsarError(
-                _(
-                    "{error} It is the draft {reference}, written earlier for the same "
-                    "number, recipient, right and date: --force writes it again with these "
-                    "details."
-                ).format(error=exc, reference=request.reference)
-            ) from None
+            raise DsarError("draft_exists", path=exc.path, reference=request.reference) from None
         result.warnings += compose.recipient_wishes(request, chosen)
         result.warnings += compose.address_to_check(
             request, chosen, self.registry.added.get(request.broker.slug, ())

@@ -109,6 +109,11 @@ def extract_help(fileobj, keywords, comment_tags, options):
 CLI_MESSAGES = {
     "name_required": N_("the requester's name is required (--name, or dsar init)"),
     "output_exists": N_("{path} already exists; use --force to replace it."),
+    "draft_exists": N_(
+        "{path} already exists; use --force to replace it. It is the draft {reference}, "
+        "written earlier for the same number, recipient, right and date: --force writes it "
+        "again with these details."
+    ),
     "already_left": N_(
         "{reference} is already {state} and is never rewritten; see dsar show {reference}"
     ),

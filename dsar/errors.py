@@ -44,6 +44,10 @@ MESSAGES = {
     ),
     "source_needed": N_("say where you found this contact (a letter, a web page)"),
     "output_exists": N_("{path} already exists."),
+    "draft_exists": N_(
+        "{path} already exists: it is the draft {reference}, written earlier for the same "
+        "number, recipient, right and date."
+    ),
     "already_left": N_("{reference} is already {state} and is never rewritten"),
     "never_rewritten": N_(
         "{reference} is {state}: a request that left is never rewritten; write a new one"
@@ -75,6 +79,17 @@ class DsarError(Exception):
 
     def __str__(self) -> str:
         return self.words()
+
+    def __reduce__(self):
+        # a batch worker's error crosses to the parent process whole: code, field, params
+        return _rebuilt, (type(self), self.__dict__)
+
+
+def _rebuilt(cls: type[DsarError], state: dict) -> DsarError:
+    error = Exception.__new__(cls)
+    error.__dict__.update(state)
+    error.args = (state["code"],)
+    return error
 
 
 class UsageError(DsarError):

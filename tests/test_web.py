@@ -592,3 +592,24 @@ def test_the_favicon_is_served_from_the_page_itself(client):
     icon = re.search(r'<link rel="icon" href="([^"]+)"', page).group(1)
     assert icon.startswith("/static/")
     assert client.get(icon).status_code == 200
+
+
+def test_every_error_code_is_worded_by_each_face_in_french_and_english():
+    """A library error is a code, a field and parameters: the command line names fields
+    as options, the page by their labels, never as `--flags`; both in French too."""
+    import string
+
+    from dsar.cli_i18n import cli_words
+    from dsar.errors import MESSAGES, Field
+
+    i18n.missing.clear()
+    for code, message in MESSAGES.items():
+        names = {n for _, n, _, _ in string.Formatter().parse(message) if n and n != "field"}
+        error = DsarError(code, field="phone", **{n: Field("email") for n in names})
+        for lang in ("fr", "en"):
+            with i18n.using(lang):
+                page, cli = words.said(error), cli_words(error)
+            assert "--" not in page, (code, lang, page)
+            assert "Votre e-mail" in page or "Your e-mail" in page or "email" not in names
+            assert "--email" in cli or "email" not in names
+    assert not i18n.missing, f"no French for {sorted(i18n.missing)}"
