@@ -109,6 +109,10 @@ def extract_help(fileobj, keywords, comment_tags, options):
 CLI_MESSAGES = {
     "name_required": N_("the requester's name is required (--name, or dsar init)"),
     "output_exists": N_("{path} already exists; use --force to replace it."),
+    "complain_after": N_(
+        "{reference}: the reminder gave until {final} to answer; complain on or after {day}, "
+        "or now with --force"
+    ),
     "draft_exists": N_(
         "{path} already exists; use --force to replace it. It is the draft {reference}, "
         "written earlier for the same number, recipient, right and date: --force writes it "

@@ -44,6 +44,9 @@ MESSAGES = {
     ),
     "source_needed": N_("say where you found this contact (a letter, a web page)"),
     "output_exists": N_("{path} already exists."),
+    "complain_after": N_(
+        "{reference}: the reminder gave until {final} to answer; complain on or after {day}"
+    ),
     "draft_exists": N_(
         "{path} already exists: it is the draft {reference}, written earlier for the same "
         "number, recipient, right and date."

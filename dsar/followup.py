@@ -155,10 +155,7 @@ def complaint(
     final = entry.final_deadline
     if final and on <= final and not force:
         raise DsarError(
-            _(
-                "{reference}: the reminder gave until {final} to answer; complain on or "
-                "after {day}, or now with --force"
-            ).format(reference=reference, final=final, day=final + timedelta(days=1))
+            "complain_after", reference=reference, final=final, day=final + timedelta(days=1)
         )
     original = journal.request(reference)
     replies = [path.name for role, path, _ in journal.files(reference, "reply")]

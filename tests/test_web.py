@@ -549,6 +549,7 @@ def test_a_letters_form_posted_twice_at_once_shows_the_letter_written_by_the_fir
 def test_no_command_line_word_and_no_english_on_the_french_pages(client):
     """Issue 23 item 10: the page speaks French in French; links are links."""
     reference = draft()
+    i18n.missing.clear()
     pages = {
         "letters": client.get(f"/letters?ref={reference}").text,
         "request": client.get(f"/requests/{reference}").text,
@@ -560,6 +561,7 @@ def test_no_command_line_word_and_no_english_on_the_french_pages(client):
         assert not re.search(r"(?<![\w-])--[a-z]", text), name
         for english in ENGLISH_WORDS:
             assert not re.search(rf"\b{english}\b", text), (name, english)
+    assert not i18n.missing, f"no French for {sorted(i18n.missing)}"
     letters = pages["letters"]
     assert (
         'href="https://annuaire-entreprises.data.gouv.fr/rechercher?terme=Selfcontact"' in letters
