@@ -583,7 +583,7 @@ class App:
         nothing else of the record changes. On a request already complained about, only
         with force."""
         if on is None and not proofs:
-            raise UsageError(_("give --on DATE (when it was sent), or --proof FILE to add a proof"))
+            raise InputError("sent_needs", field="on", on=Field("on"), proof=Field("proof"))
         if on is None:
             kept = [self.journal.keep_evidence(reference, "proof", path) for path in proofs]
             return SentResult(

@@ -109,6 +109,7 @@ def extract_help(fileobj, keywords, comment_tags, options):
 CLI_MESSAGES = {
     "name_required": N_("the requester's name is required (--name, or dsar init)"),
     "output_exists": N_("{path} already exists; use --force to replace it."),
+    "sent_needs": N_("give --on DATE (when it was sent), or --proof FILE to add a proof"),
     "complain_after": N_(
         "{reference}: the reminder gave until {final} to answer; complain on or after {day}, "
         "or now with --force"

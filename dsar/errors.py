@@ -44,6 +44,7 @@ MESSAGES = {
     ),
     "source_needed": N_("say where you found this contact (a letter, a web page)"),
     "output_exists": N_("{path} already exists."),
+    "sent_needs": N_("give the day it was sent ({on}), or a proof to add ({proof})"),
     "complain_after": N_(
         "{reference}: the reminder gave until {final} to answer; complain on or after {day}"
     ),

@@ -518,6 +518,9 @@ def test_the_request_forms_check_their_fields(client):
         assert answer.status_code == 400, action
         for field in bad:
             assert error_beside(answer.text, f"{action}-{field}"), (action, field)
+    # nothing given: said beside the date, in the page's words
+    empty = client.post(f"/requests/{reference}/sent", data={"csrf": page_csrf(client)})
+    assert empty.status_code == 400 and "--" not in error_beside(empty.text, "sent-on")
     with App() as app:
         assert app.show(reference).entry.stored_state == "draft"
 
