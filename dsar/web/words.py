@@ -143,7 +143,9 @@ def registry_note(text: str) -> Note:
     """A registry's note (written in English) in the page's language when the catalogue
     has it (the shipped registry's notes are in it); else as written, marked English."""
     translated = gettext(text)
-    return Note(translated, language() if translated is not text else "en")
+    if translated is text:
+        return Note(text, "en")
+    return Note(typeset_if_french(translated), language())
 
 
 def extract_notes(fileobj, keywords, comment_tags, options):
