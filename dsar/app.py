@@ -66,7 +66,7 @@ from .results import (
 )
 from .safety import safe_child
 from .sending import Smtp, SmtpSettings, send_outbox
-from .vocabulary import ANSWER_STATES, REQUEST_STATES, output_name
+from .vocabulary import ACCESS_ITEMS, ANSWER_STATES, REQUEST_STATES, output_name
 
 # progress(stage, advance, total): stage is "rows" or "e-mails"; a total when known
 Progress = Callable[[str, int, int | None], None]
@@ -105,6 +105,7 @@ class App:
         self.registries = tuple(registries)
         self.templates_dir = templates
         if isinstance(journal, Journal):
+            journal.today = clock  # one clock: the App's reaches the journal's checks
             self.__dict__["journal"] = journal
         self._journal_path = journal if isinstance(journal, str | Path) else None
 
@@ -137,7 +138,7 @@ class App:
 
     @cached_property
     def journal(self) -> Journal:
-        return Journal(self._journal_path or self.paths.journal)
+        return Journal(self._journal_path or self.paths.journal, clock=self.clock)
 
     def close(self) -> None:
         if "journal" in self.__dict__:
@@ -163,8 +164,10 @@ class App:
         address: str | None = None,
         phone: str | None = None,
         email: str | None = None,
+        reply_subaddress: bool | None = None,
     ) -> Result:
-        """Save the requester's details (0600); what is not given keeps its saved value."""
+        """Save the requester's details (0600); what is not given keeps its saved value.
+        `reply_subaddress`: ask for answers at a sub-address per request (None: as saved)."""
         saved = self.saved_profile()
         person = profile.requester(
             name or saved.get("name"),
@@ -172,7 +175,9 @@ class App:
             phone or saved.get("phone"),
             email or saved.get("email"),
         )
-        profile.save(self.paths.profile, person)
+        if reply_subaddress is None:
+            reply_subaddress = profile.SUBADDRESS in saved
+        profile.save(self.paths.profile, person, reply_subaddress)
         return Result(written=[self.paths.profile])
 
     # ------------------------------------------------------------ letters
@@ -201,8 +206,12 @@ class App:
         to_address: str | None = None,
         force: bool = False,
         redo_draft: bool = False,
+        party_confirmed: str | None = None,
+        reply_subaddress: bool | None = None,
     ) -> LetterResult:
         """Write a first request; details not given come from the saved profile.
+        `party_confirmed`: the party the person is sure the message was sent for, the
+        only one a letter to a broker names.
         `redo_draft`: the same request (person, recipient, right, day) written again,
         say in another language, replaces its draft; one that left is never replaced."""
         chosen = parse_formats(formats)
@@ -234,6 +243,10 @@ class App:
             lrar=lrar,
             to_email=to_email,
             to_address=to_address,
+            party_confirmed=party_confirmed,
+            reply_subaddress=profile.SUBADDRESS in saved
+            if reply_subaddress is None
+            else reply_subaddress,
         )
         if "email" in chosen and not request.reply_email:
             raise InputError("email_needed", field="email", email=Field("email"))
@@ -251,6 +264,9 @@ class App:
                 raise
             # the same person, recipient, right and day: the file is this request's draft
             raise DsarError("draft_exists", path=exc.path, reference=request.reference) from None
+        result.warnings += compose.sender_mismatch(self.registry, request)
+        result.warnings += compose.party_advice(self.registry, request)
+        result.warnings += compose.erasure_to_broker(request)
         result.warnings += compose.recipient_wishes(request, chosen)
         result.warnings += compose.address_to_check(
             request, chosen, self.registry.added.get(request.broker.slug, ())
@@ -289,6 +305,7 @@ class App:
             lrar=was.lrar,
             to_email=to_email or was.to_email,
             to_address=to_address or was.to_address,
+            party_confirmed=was.campaign_party.slug if was.campaign_party else None,
         )
         if request.reference != reference:  # the registry renamed the recipient meanwhile
             raise DsarError(f"{reference} cannot be rewritten; write a new request")
@@ -311,6 +328,8 @@ class App:
         kind: str = "request",
         extra: dict | None = None,
         result_type: type[LetterResult] = LetterResult,
+        follows: str | None = None,
+        then: tuple | None = None,
         **fields_of_result,
     ) -> LetterResult:
         """Render and write a letter's files, then record it in the journal."""
@@ -327,6 +346,8 @@ class App:
             extra=extra,
             kind=kind,
             env=self.templates,
+            follows=follows,
+            then=then,
         )
         return result_type(
             written=list(written.files.values()),
@@ -357,6 +378,7 @@ class App:
         workers: int | None = None,
         force: bool = False,
         mandates: Path | None = None,
+        mandate_on_request: bool = False,
         send: bool = False,
         dry_run: bool = False,
         all_queued: bool = False,
@@ -400,6 +422,7 @@ class App:
             force=force,
             templates=self.template_roots,
             mandates=mandates,
+            mandate_on_request=mandate_on_request,
             columns=columns,
             to_email=fields.email(to_email, "to-email") if to_email else None,
             to_address=compose.recipient_address(to_address) if to_address else None,
@@ -476,16 +499,36 @@ class App:
         if "email" in chosen and result.unsigned:
             result.warnings.append(
                 _(
-                    "{count} e-mail(s) say the mandate is enclosed but have no scan to attach "
-                    "(first: {first}); give --mandates DIR with <mandate_ref>.pdf or "
-                    "mandate-<mandate_ref>.pdf"
-                ).format(count=len(result.unsigned), first=result.unsigned[0])
+                    "{count} e-mail(s) held back, not sent: no signed mandate scan to enclose "
+                    "({refs}); give --mandates DIR with <mandate_ref>.pdf or "
+                    "mandate-<mandate_ref>.pdf, or --mandate-on-request"
+                ).format(count=len(result.unsigned), refs=", ".join(result.unsigned[:10]))
             )
-        if "labels" in chosen and result.no_address:
+        if send and result.to_post:
+            result.warnings.append(
+                _("{count} letter(s) to post, their recipient has no e-mail: {refs}").format(
+                    count=len(result.to_post), refs=", ".join(result.to_post[:10])
+                )
+            )
+        if ("labels" in chosen or "pdf" in chosen) and result.no_address:
             result.warnings.append(
                 _(
-                    "{count} letter(s) have no postal address for a label (first: {reference})"
+                    "{count} letter(s) are drafts without the recipient's postal address, left "
+                    "out of the print file and the labels (first: {reference}); give "
+                    "--to-address and run the same command again: they are made again"
                 ).format(count=len(result.no_address), reference=result.no_address[0])
+            )
+        if result.kept_earlier:
+            result.warnings.append(
+                _(
+                    "{count} letter(s) of earlier runs into {folder}, not in this CSV, stay in "
+                    "its manifest, labels and print file ({refs}); dsar forget REF drops a "
+                    "draft that should not be posted"
+                ).format(
+                    count=len(result.kept_earlier),
+                    folder=out_dir,
+                    refs=", ".join(result.kept_earlier[:10]),
+                )
             )
         if result.left_queued:
             result.warnings.append(
@@ -500,9 +543,13 @@ class App:
     def columns_read(
         self, csv_file: Path, columns: dict[str, str] | None = None
     ) -> list[tuple[str, str]]:
-        """How a members' CSV will be read: each header cell with its column; refuses a
-        header it cannot read, before any work."""
+        """How a members' CSV will be read: each column with the header(s) it is read
+        from; refuses a header it cannot read, before any work."""
         return members.header(csv_file, columns)
+
+    def csv_encoding(self, csv_file: Path) -> str:
+        """The encoding a members' CSV is read in, in words ('Windows-1252 ...')."""
+        return members.encoding(csv_file)
 
     def batch_recipients(
         self,
@@ -541,7 +588,19 @@ class App:
         and the party the message names."""
         found = _association(association)
         read_as = [] if csv_file is None else members.header(csv_file, columns)
-        rows = [] if csv_file is None else list(members.read(csv_file, columns))
+        if broker:
+            self.registry.get(broker)  # an unknown --broker fails before any row
+        rows = (
+            []
+            if csv_file is None
+            else list(
+                members.read(
+                    csv_file,
+                    columns,
+                    members.recipient_check(self.registry, broker, required=False),
+                )
+            )
+        )
         forms = [None] if csv_file is None else [r for r in rows if isinstance(r, members.Member)]
         targets = [  # checked to stay in out_dir: a mandate_ref is a name, never a path
             safe_child(
@@ -553,7 +612,7 @@ class App:
         # every row's controllers are looked up first: an unknown one stops before any file
         named = [members.controllers(self.registry, m, broker) for m in forms]
         for member, target, controllers in zip(forms, targets, named, strict=True):
-            html = letters.render_mandate(self.templates, found, member, controllers)
+            html = letters.render_mandate(self.templates, found, member, controllers, self.today())
             write_private(target, self.pdf_renderer.render_html(html), overwrite=force)
         bad = [r for r in rows if isinstance(r, members.BadRow)]
         return MandatesResult(
@@ -599,8 +658,13 @@ class App:
             force=force,
         )
         kept = [self.journal.keep_evidence(reference, "proof", path, day) for path in proofs]
+        entry = self.journal.entry(reference)
         return SentResult(
-            reference=reference, entry=self.journal.entry(reference), kept=kept, written=kept
+            reference=reference,
+            entry=entry,
+            kept=kept,
+            written=kept,
+            original=self.journal.entry(entry.follows) if entry.follows else None,
         )
 
     def posted(self, manifest: Path, on: DateLike) -> PostingResult:
@@ -611,6 +675,7 @@ class App:
             recorded=done.recorded,
             with_lrar=done.with_lrar,
             already=done.already,
+            lrar_added=done.lrar_added,
             problems=done.problems,
             exit_code=EXIT_PARTIAL if done.problems else EXIT_OK,
         )
@@ -624,8 +689,11 @@ class App:
         extension: bool = False,
         files: Sequence[Path] = (),
         note: str | None = None,
+        missing: Sequence[str] | str | None = None,
     ) -> AnswerResult:
-        """Record the recipient's answer (`state`), or a notified extension."""
+        """Record the recipient's answer (`state`), or a notified extension. `missing`:
+        what the answer lacks, words of vocabulary.ACCESS_ITEMS ('source,recipients' or a
+        list); the reminder and the complaint name them."""
         if extension == bool(state):
             raise UsageError(_("give either --state or --extension"))
         day = fields.iso_date(on, "on")
@@ -636,12 +704,18 @@ class App:
                 [f"{reference}: {entry.late_extension_note}"] if entry.late_extension_note else []
             )
             return AnswerResult(reference=reference, entry=entry, warnings=late)
-        if state not in ANSWER_STATES:
+        fields.choice(state, ANSWER_STATES, "state")
+        if isinstance(missing, str):
+            missing = [m.strip() for m in missing.split(",") if m.strip()]
+        unknown = [m for m in missing or () if m not in ACCESS_ITEMS]
+        if unknown:
             raise InputError(
-                "state",
-                _("'{value}': use {choices}").format(value=state, choices=", ".join(ANSWER_STATES)),
+                "not_a_choice",
+                field="missing",
+                value=",".join(unknown),
+                choices=", ".join(ACCESS_ITEMS),
             )
-        kept = self.journal.mark_answer(reference, state, day, note, list(files))
+        kept = self.journal.mark_answer(reference, state, day, note, list(files), missing)
         step = NEXT_STEP.get(state)
         return AnswerResult(
             reference=reference,
@@ -662,9 +736,12 @@ class App:
         out_dir: Path = Path("letters"),
         force: bool = False,
     ) -> ReminderResult:
-        """The reminder (relance) with a final 15-day deadline; the request is 'reminded'."""
+        """The reminder (relance) with a final deadline 15 days after its date (rolled to
+        a working day). Written, it is a draft: the request becomes 'reminded', and its
+        final date starts to count, once the reminder is recorded as sent (dsar sent
+        REMINDER_REF)."""
         day = self._day(on, "on")
-        self.journal.check_day(reference, day, "reminded")  # refused before any file is written
+        reference = canonical(reference)
         chosen = parse_formats(formats)
         letter, extra = followup.reminder(
             self.journal,
@@ -684,8 +761,9 @@ class App:
             result_type=ReminderResult,
             original=reference,
             final_deadline=extra["final_deadline"],
+            follows=reference,
+            then=("remind", day, False),
         )
-        self.journal.mark_reminded(reference, day, letter.request.reference)
         return result
 
     def reply_id(
@@ -704,7 +782,13 @@ class App:
             self.journal, reference, self.templates, on=day, lang=lang
         )
         return self._write(
-            letter, parse_formats(formats), out_dir, force, kind="reply-id", extra=extra
+            letter,
+            parse_formats(formats),
+            out_dir,
+            force,
+            kind="reply-id",
+            extra=extra,
+            follows=canonical(reference),
         )
 
     def complain(
@@ -712,7 +796,7 @@ class App:
     ) -> ComplaintResult:
         """The CNIL complaint and one dossier PDF; the request becomes 'complained'."""
         day = self._day(on, "on")
-        self.journal.check_day(reference, day, "complained")  # refused before any file is written
+        reference = canonical(reference)
         cnil = self.registry.get("cnil")
         letter, extra = followup.complaint(
             self.journal, reference, self.templates, cnil, on=day, force=force
@@ -729,6 +813,8 @@ class App:
             result_type=ComplaintResult,
             original=reference,
             dossier=dossier,
+            follows=reference,
+            then=("complain", day, force),  # the request becomes 'complained', in one transaction
         )
         bundle, result.left_out = followup.dossier(
             self.journal,
@@ -741,7 +827,6 @@ class App:
         # the dossier is found again with the complaint, like the letter's own files
         self.journal.add_file(letter.request.reference, "dossier", dossier)
         result.written.append(dossier)
-        self.journal.mark_complained(reference, day, letter.request.reference)
         result.warnings += [
             _(
                 "the reply {name} is not a readable PDF: not bundled, but listed with its "
@@ -806,34 +891,35 @@ class App:
 
     # ------------------------------------------------------------ the registry
 
-    def identify(self, text: str = "", sender: str = "", when: DateLike = None) -> IdentifyResult:
-        """Who is behind a message: the likely controller and broker, each with why."""
+    def identify(
+        self,
+        text: str = "",
+        sender: str = "",
+        when: DateLike = None,
+        *,
+        channel: str | None = None,
+        program: str = "dsar",
+    ) -> IdentifyResult:
+        """Who is behind a message: the likely controller and broker, each with why.
+        `program`: how the person runs dsar, for the commands it prints."""
         text = fields.text(text, "text", multiline=True)
         sender = fields.text(sender, "sender", limit=200)
         day = fields.iso_date(when, "date") if when else None
-        clues, matches = identify.identify(self.registry, text=text, sender=sender, when=day)
+        clues, matches = identify.identify(
+            self.registry, text=text, sender=sender, when=day, channel=channel
+        )
         controllers, brokers = identify.suspects(self.registry, clues, matches)
         result = IdentifyResult(clues=clues, controllers=controllers, brokers=brokers)
-        if not result.found:
+        if not any(b.likely and b.slug for b in brokers):
             result.senders = identify.political_senders(self.registry)
-            result.commands = identify.generate_commands(
-                [b.slug for b in result.senders[:1]],
-                when=day,
-                sender=sender,
-                text=text,
-                saved=self.saved_profile(),
-            )
-            result.needs_profile = not self.saved_profile()
-            return result
         saved = self.saved_profile()
-        result.commands = identify.generate_commands(
-            [s.slug for s in [*controllers, *brokers] if s.slug],
-            when=day,
-            sender=sender,
-            text=text,
-            saved=saved,
-        )
         result.needs_profile = not saved
+        result.commands, result.unlikely_commands = (
+            identify.generate_commands(
+                slugs, when=day, sender=sender, text=text, saved=saved, program=program
+            )
+            for slugs in (result.proposed, result.unlikely)
+        )
         return result
 
     def write_to_suspects(
@@ -851,9 +937,7 @@ class App:
         saved = self.saved_profile()
         if not saved:
             raise UsageError(_("--generate writes with your saved details: run dsar init first"))
-        slugs = [s.slug for s in [*found.controllers, *found.brokers] if s.slug]
-        if not found.found:
-            slugs = [b.slug for b in found.senders[:1]]
+        slugs = found.proposed  # never a low-confidence guess by itself
         formats = ("pdf", "email") if saved.get("email") else ("pdf",)
         return [
             self.generate(
@@ -978,6 +1062,7 @@ class App:
             events=self.journal.events(reference),
             page_html=self.journal.page_html(reference),
             mailto=mail.mailto(letter),
+            text=f"{subject}\n\n{body_text}",
             warnings=compose.gap_advice(letter, self.registry) if entry.kind == "request" else [],
         )
 

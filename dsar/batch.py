@@ -26,7 +26,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import clock, compose, labels, letters, members
+from . import clock, compose, labels, letters, manifest, members
 from .errors import AmbiguousBroker, DsarError, OutputExists, UnknownBroker
 from .files import make_private_dir, sync, write_private, written
 from .i18n import _
@@ -36,8 +36,8 @@ from .registry import Registry
 from .render import assemble, mail
 from .render import html as page
 from .render.pdf import PdfRenderer
-from .results import NO_RECIPIENT_EMAIL, BatchResult, ManifestRow
-from .safety import csv_cell, safe_child
+from .results import HELD_BACK, NO_RECIPIENT_EMAIL, BatchResult, ManifestRow
+from .safety import safe_child
 from .vocabulary import MAIL_TO_SEND, output_name
 
 CHUNK = 20  # letters laid out together by one worker task
@@ -68,6 +68,9 @@ class BatchOptions:
     to_email: str | None = None  # the recipient's, when the registry has none (one recipient)
     to_address: str | None = None
     members: int | None = None  # counted before the run (members.count), if it was
+    # a member without a signed scan: the letter offers the mandate on request, instead of
+    # the e-mail being held back
+    mandate_on_request: bool = False
 
 
 # ------------------------------------------------------------------ recipients
@@ -111,7 +114,8 @@ def check_recipients(
     to_address: str | None = None,
 ) -> list[str]:
     """Warnings to give before any letter is rendered; refuses what cannot be done:
-    --send to a recipient without an e-mail, --to-email/--to-address for several."""
+    --send when no recipient has an e-mail, --to-email/--to-address for several. With
+    --send, the letters to a recipient without an e-mail are listed to be posted."""
     found: dict[str, Broker] = {}
     for name in names:
         try:
@@ -128,14 +132,18 @@ def check_recipients(
             ).format(flag=flag, count=len(found), names=", ".join(found))
         )
     warnings = []
+    if send and found and not to_email and not any(b.email for b in found.values()):
+        no_email = _missing(
+            next(iter(found.values())),
+            _("e-mail address"),
+            "email",
+            _("there is no one to send to"),
+        )
+        raise DsarError(_("--send: {problem}").format(problem=no_email))
     for broker in found.values():
         if "email" in formats and not (to_email or broker.email):
-            no_email = _missing(
-                broker, _("e-mail address"), "email", _("there is no one to send to")
-            )
-            if send:
-                raise DsarError(_("--send: {problem}").format(problem=no_email))
-            warnings.append(no_email)
+            effect = _("its letters are to be posted") if send else _("there is no one to send to")
+            warnings.append(_missing(broker, _("e-mail address"), "email", effect))
         if "pdf" in formats and not (to_address or broker.postal_address):
             warnings.append(
                 _missing(broker, _("postal address"), "postal", _("the recipient block is empty"))
@@ -290,10 +298,18 @@ def run(
     progress: Callable[[int], None] = lambda n: None,
     result: BatchResult | None = None,
 ) -> BatchResult:
-    """progress(1) is called once per CSV row, good or bad, when it is done. Rows are
-    added to `result` as they are done, so a caller holds them even if the run stops."""
+    """progress(1) is called once per letter laid out (or found done), and once per bad
+    row. Rows are added to `result` as they are done, so a caller holds them even if the
+    run stops.
+
+    A letter without the recipient's postal address is a draft: never in a print volume
+    nor on a label. A letter not posted nor sent is rebuilt when what it is made from
+    changed (a contact found, a row corrected); one that left is never touched. The
+    folder's manifest, labels and print volumes cover every letter the journal holds for
+    it: the letters of earlier runs into the same folder stay in them."""
     result = result if result is not None else BatchResult()
     check_manifest(options.out_dir / "manifest.csv", force=options.force)
+    earlier = manifest.earlier_rows(options.out_dir / "manifest.csv")  # before it is rewritten
     roots = options.templates or letters.template_roots()
     env = _run_environment(roots)
     pool = None
@@ -302,7 +318,7 @@ def run(
     # letters wait in a chunk per annex (recipient kind, right, language): one chunk's
     # cores are laid out together and joined to the same annex
     chunks: dict[str, list[tuple[str, Letter, ManifestRow]]] = {}
-    addresses: list[tuple[str, str, str]] = []  # reference, member, recipient's address block
+    addresses: dict[str, tuple[str, str, str]] = {}  # reference: (reference, member, address)
     make_private_dir(options.out_dir)
 
     def submit(annex_html: str) -> Iterator:
@@ -341,11 +357,16 @@ def run(
         # one journal transaction per 100 rows, not two per row (the e-mail rate's bound);
         # nothing is sent from inside it: send_outbox claims each message in its own commit
         with journal.grouped() as tick:
-            for item in members.read(csv_path, options.columns):
+            for item in members.read(
+                csv_path,
+                options.columns,
+                members.recipient_check(registry, options.broker, required=True),
+            ):
                 tick()
                 if isinstance(item, members.BadRow):
                     skip(item)
                     continue
+                scan = signed_mandate(options.mandates, item.mandate_ref)
                 try:
                     request = compose.build_request(
                         registry,
@@ -355,7 +376,12 @@ def run(
                         right=options.right,
                         lang=options.lang,
                         letter_date=options.letter_date,
-                        mandate=members.mandate(options.association, item),
+                        mandate=members.mandate(
+                            options.association,
+                            item,
+                            options.letter_date,
+                            on_request=options.mandate_on_request and scan is None,
+                        ),
                         to_email=options.to_email,
                         to_address=options.to_address,
                     )
@@ -366,8 +392,13 @@ def run(
                 row = ManifestRow(item.row, request.requester.name, request.broker.slug, reference)
                 result.rows.append(row)
                 if request.recipient_address:
-                    addresses.append((reference, request.requester.name, request.recipient_address))
+                    addresses[reference] = (
+                        reference,
+                        request.requester.name,
+                        request.recipient_address,
+                    )
                 else:
+                    row.draft = True  # no address in the envelope window: never printed
                     result.no_address.append(reference)
                 pdf_path = options.out_dir / output_name(reference, request.broker.slug, "pdf")
                 eml_path = options.out_dir / output_name(reference, request.broker.slug, "eml")
@@ -380,17 +411,26 @@ def run(
                     row.eml = eml_path.name if "email" in options.formats else ""
                     progress(1)
                     continue
-                # without fsync, a file left empty by a power cut counts as not written
-                wants_pdf = "pdf" in options.formats and (options.force or not written(pdf_path))
-                wants_html = "html" in options.formats and (options.force or not written(html_path))
                 letter = letters.render(request, env)
+                section = page_html = None
+                if "pdf" in options.formats or "html" in options.formats:
+                    section = page.section(env, letter, annex_apart=True)  # the core
+                    page_html = page.whole(env, letter)
+                # a draft made from what changed since (a contact found, a row corrected) is
+                # made again; without fsync, a file left empty by a power cut is not written
+                changed = state == "draft" and journal.page_html(reference) != page_html
+                redo = options.force or changed
+                wants_pdf = "pdf" in options.formats and (redo or not written(pdf_path))
+                wants_html = "html" in options.formats and (redo or not written(html_path))
                 files = {}
                 email = None
                 if "email" in options.formats:
-                    email = _email(letter, item, options, result)
+                    email = _email(letter, item, scan, options, result)
                     if request.recipient_email is None:
                         row.email_status = NO_RECIPIENT_EMAIL
-                if state is not None and not (wants_pdf or wants_html or options.force):
+                    elif email is None:
+                        row.email_status = HELD_BACK
+                if state is not None and not (wants_pdf or wants_html or redo):
                     # done by an earlier run: only an unsent e-mail whose content changed
                     # is redone (journal.queue decides, under the group's write lock)
                     if email and request.recipient_email:
@@ -404,9 +444,11 @@ def run(
                     else:
                         result.resumed += 1
                     row.pdf = pdf_path.name if "pdf" in options.formats else ""
-                    row.eml = eml_path.name if "email" in options.formats else ""
+                    row.eml = eml_path.name if email else ""
                     progress(1)
                     continue
+                if state is not None:
+                    result.remade += 1
                 if email:
                     write_private(eml_path, email[2], overwrite=True, durable=False)
                     files["email"] = eml_path
@@ -414,10 +456,6 @@ def run(
                 if "pdf" in options.formats and not wants_pdf:
                     files["pdf"] = pdf_path  # written by a run whose journal commit was lost
                     row.pdf = pdf_path.name
-                section = page_html = None
-                if "pdf" in options.formats or "html" in options.formats:
-                    section = page.section(env, letter, annex_apart=True)  # the core
-                    page_html = page.whole(env, letter)
                 if wants_html:
                     write_private(html_path, page_html, overwrite=True, durable=False)
                     files["html"] = html_path
@@ -448,6 +486,13 @@ def run(
             if pool:
                 for done in pool.drain():
                     store(done)
+        # the folder's letters of earlier runs (a subset rerun): kept in every file of it
+        result.this_run = len(result.rows)
+        for row, address in manifest.still_held(earlier, result, journal, options.out_dir):
+            result.rows.append(row)
+            result.kept_earlier.append(row.reference)
+            if address:
+                addresses[row.reference] = (row.reference, row.member, address)
     except BaseException:
         if print_files:
             print_files.abandon()
@@ -457,21 +502,26 @@ def run(
             pool.close()
     if "labels" in options.formats:
         result.labels = options.out_dir / "labels.csv"
-        labels.write(result.labels, addresses)
+        labels.write(
+            result.labels, [addresses[r.reference] for r in result.rows if r.reference in addresses]
+        )
     if print_files:
         print_files.finish()
     sync()
     return result
 
 
-def _email(letter: Letter, item, options: BatchOptions, result: BatchResult):
-    """(Message-ID, recipient, .eml bytes, fingerprint) of a member's e-mail."""
+def _email(letter: Letter, item, scan: Path | None, options: BatchOptions, result: BatchResult):
+    """(Message-ID, recipient, .eml bytes, fingerprint) of a member's e-mail, or None for
+    a member whose signed mandate is not at hand: held back, unless the letter offers the
+    mandate on request."""
     attachments = {}
-    scan = signed_mandate(options.mandates, item.mandate_ref)
     if scan:
         attachments[f"mandat-{item.mandate_ref}.pdf"] = scan.read_bytes()
-    else:
-        result.unsigned.append(item.mandate_ref)
+    elif not options.mandate_on_request:
+        if letter.request.recipient_email:  # one that could leave, held back
+            result.unsigned.append(item.mandate_ref)
+        return None
     message = mail.build(letter, attachments)
     return (
         message["Message-ID"],
@@ -541,14 +591,18 @@ class PrintFiles:
 
     def ready(self) -> None:
         rows = self.result.rows
-        while len(rows) >= self.joined + VOLUME and all(
-            row.pdf for row in rows[self.joined : self.joined + VOLUME]
-        ):
-            self._stage(rows[self.joined : self.joined + VOLUME])
-            self.joined += VOLUME
+        while True:  # the next VOLUME letters to print (drafts are not), once all written
+            window, end = [], self.joined
+            while end < len(rows) and len(window) < VOLUME:
+                window += [] if rows[end].draft else [rows[end]]
+                end += 1
+            if len(window) < VOLUME or not all(row.pdf for row in window):
+                return
+            self._stage(window)
+            self.joined = end
 
     def finish(self) -> None:
-        rest = [row for row in self.result.rows[self.joined :] if row.pdf]
+        rest = [row for row in self.result.rows[self.joined :] if row.pdf and not row.draft]
         try:
             for start in range(0, len(rest), VOLUME):
                 self._stage(rest[start : start + VOLUME])
@@ -591,40 +645,11 @@ def merge_for_duplex(paths) -> bytes:
     return assemble.join(((path.name, path) for path in paths), recto=True)
 
 
-MANIFEST_HEADER = ["row", "member", "broker", "reference", "pdf", "eml", "email_status"]
-
-
 def check_manifest(path: Path, *, force: bool) -> None:
     """An earlier run's manifest is rewritten; a file of the person's is not, unless force."""
-    if path.exists() and not force and not _is_manifest(path):
+    if path.exists() and not force and not manifest.is_manifest(path):
         raise OutputExists(path)
 
 
-def _is_manifest(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return handle.readline().decode("utf-8", "replace").strip() == ",".join(MANIFEST_HEADER)
-
-
 def write_manifest(path: Path, result: BatchResult, journal: Journal) -> None:
-    """One line per CSV row, bad rows too: no member is missing from it."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(MANIFEST_HEADER)
-    lines = []
-    for row in result.rows:
-        status = journal.outbox_status(row.reference)
-        if status:
-            state, error = status
-            if state == "handed-over":
-                state = "handed-over (unconfirmed: the run stopped before the server's reply)"
-            elif state in ("failed", "deferred") and error:
-                state = f"{state}: {error}"
-            row.email_status = state
-        lines.append(
-            [row.row, row.member, row.broker, row.reference, row.pdf, row.eml, row.email_status]
-        )
-    for bad in result.bad_rows:
-        lines.append([bad.row, bad.name, "", "", "", "", f"bad row: {bad.column}: {bad.reason}"])
-    for line in sorted(lines, key=lambda line: line[0]):
-        writer.writerow([csv_cell(cell) for cell in line])  # opened in spreadsheets
-    write_private(path, out.getvalue(), overwrite=True)
+    manifest.write(path, result, journal)

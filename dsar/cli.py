@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
 import sqlite3
 import sys
 from pathlib import Path
@@ -16,7 +18,8 @@ from pathlib import Path
 import click
 from click.shell_completion import CompletionItem
 
-from . import i18n, members, profile, registry, report
+from . import followup, i18n, members, profile, registry, report
+from . import identify as identify_module
 from .app import App
 from .cli_i18n import TranslatedCommand, TranslatedGroup, cli_words
 from .cli_i18n import option as option_name
@@ -168,10 +171,18 @@ def columns_option(func):
     )(func)
 
 
-def say_columns(read_as) -> None:
-    """Which column of the spreadsheet is read as which: the person checks it at once."""
+def say_columns(read_as, encoding: str) -> None:
+    """Which column of the spreadsheet is read as which, and in which encoding: the
+    person checks it at once."""
+    click.echo(_("read as {encoding}").format(encoding=encoding), err=True)
     shown = ", ".join(f"{header} → {column}" for header, column in read_as)
     click.echo(_("columns read: {columns}").format(columns=shown), err=True)
+
+
+def channel_option(help_text: str):
+    return click.option(
+        "--channel", type=click.Choice(CHANNELS), default="sms", show_default=True, help=help_text
+    )
 
 
 def reference_argument(func):
@@ -206,7 +217,13 @@ def cli():
 @click.option("--address", help="Postal address; separate lines with \\n.")
 @click.option("--phone")
 @click.option("--email")
-def init(name, address, phone, email):
+@click.option(
+    "--reply-subaddress/--no-reply-subaddress",
+    default=None,
+    help="Ask for answers at a sub-address per request (you+dsar-xxxx-xxxx@...), "
+    "which dsar inbox matches first; your mail provider must deliver sub-addresses.",
+)
+def init(name, address, phone, email, reply_subaddress):
     """Save your details once, so that generate needs only --broker.
 
     The profile is written in your config folder (or DSAR_HOME) with mode 0600.
@@ -216,11 +233,13 @@ def init(name, address, phone, email):
     Example:
       dsar init
       dsar init --name "Camille Martin" --phone "06 12 34 56 78" --email camille@example.org
+      dsar init --reply-subaddress
     """
     app = open_app()
-    if not any((name, address, phone, email)):
-        name, address, phone, email = ask_details(app.saved_profile())
-    result = app.save_profile(name, address, phone or None, email or None)
+    saved = app.saved_profile()
+    if not any((name, address, phone, email)) and (reply_subaddress is None or not saved):
+        name, address, phone, email = ask_details(saved)
+    result = app.save_profile(name, address, phone or None, email or None, reply_subaddress)
     click.echo(
         _("Saved your details in {path} (readable by you only).").format(path=result.written[0])
     )
@@ -302,19 +321,13 @@ def print_letter(result: LetterResult, files=None) -> None:
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Read the text from a file (UTF-8).",
 )
-@click.option(
-    "--channel",
-    type=click.Choice(CHANNELS),
-    default="sms",
-    show_default=True,
-    help="How the message came.",
-)
+@channel_option(N_("How the message came."))
 @click.option(
     "--right",
     type=click.Choice(RIGHTS),
     default="both",
     show_default=True,
-    help="access: Art. 15; erasure: Art. 17 with objection (21), withdrawal (7(3)), restriction (18), notification (19).",
+    help="access: Art. 15; erasure: Art. 17 with objection (21), withdrawal (7(3)) and notification (19), and to a broker the source first, with restriction (18) until then; both: access, then erasure, with restriction (18) until the answer.",
 )
 @click.option("--lang", type=click.Choice(LANGUAGES), default="fr", show_default=True)
 @click.option(
@@ -340,6 +353,11 @@ def print_letter(result: LetterResult, files=None) -> None:
 @click.option(
     "--to-address", help="Recipient postal address when the registry has none; lines with \\n."
 )
+@click.option(
+    "--party-confirmed",
+    metavar="SLUG",
+    help="The party you are sure the message was sent for: only then does a letter to a broker name it.",
+)
 @templates_option
 @click.option("--force", is_flag=True, help="Replace existing output files.")
 @registry_option
@@ -362,6 +380,7 @@ def generate(broker_slug, sms_text_file, templates_dir, registries, **options):
     print_letter(result)
     for line in result.warnings:
         warn(line)
+    path_hint()
 
 
 # ---------------------------------------------------------------- brokers
@@ -612,6 +631,31 @@ def campaigns(registries):
     console(200).print(rows)
 
 
+def program_name() -> str:
+    """How the person runs dsar, for commands printed to paste: `dsar` when that is on
+    the PATH, else the path they typed (`.venv/bin/dsar` right after the install)."""
+    typed = sys.argv[0] if sys.argv else ""
+    found = shutil.which("dsar")
+    if found and (not typed or Path(found).resolve() == Path(typed).resolve()):
+        return "dsar"
+    if Path(typed).name == "dsar" and Path(typed).exists():
+        return shlex.quote(typed)
+    return f"{shlex.quote(sys.executable)} -m dsar"
+
+
+def path_hint() -> None:
+    """Commands dsar prints start with `dsar`: say how to make that work when it is not
+    on the PATH (right after the install, before `source .venv/bin/activate`)."""
+    program = program_name()
+    if program != "dsar" and not program.endswith(" -m dsar"):
+        warn(
+            _(
+                "'dsar' is not on your PATH here: type {program} where these lines say dsar, "
+                "or run 'source .venv/bin/activate' once in this terminal."
+            ).format(program=program)
+        )
+
+
 @cli.command("identify")
 @click.option("--text", default="", help="The message, pasted.")
 @click.option(
@@ -621,6 +665,7 @@ def campaigns(registries):
 )
 @click.option("--sender", default="", help="Sender name or short number shown.")
 @click.option("--date", "when", help="When it came, YYYY-MM-DD or DD/MM/YYYY.")
+@channel_option(N_("How the message came: a campaign sent another way is a weak clue."))
 @click.option(
     "--generate",
     "write_now",
@@ -636,11 +681,12 @@ def campaigns(registries):
     help="Where --generate writes the letters.",
 )
 @registry_option
-def identify_command(text, text_file, sender, when, write_now, out_dir, registries):
+def identify_command(text, text_file, sender, when, channel, write_now, out_dir, registries):
     """Find who is behind a political message: the party, the broker, and why.
 
     It ends with the dsar generate commands to run, complete (paste them as they
-    are), or writes the letters at once with --generate.
+    are), or writes the letters at once with --generate. Only likely recipients
+    are proposed; a low-confidence lead is shown apart.
 
     \b
     Example:
@@ -651,7 +697,8 @@ def identify_command(text, text_file, sender, when, write_now, out_dir, registri
     if text_file:
         text = read_text(text_file, "text_file")
     app = open_app(registries)
-    result = app.identify(text, sender, when)
+    program = program_name()
+    result = app.identify(text, sender, when, channel=channel, program=program)
     clues = result.clues
     if clues.stop_number:
         click.echo(
@@ -665,9 +712,6 @@ def identify_command(text, text_file, sender, when, write_now, out_dir, registri
         )
     if not result.found:
         click.echo(_("Nothing in the message matches a known party, candidate or campaign."))
-        click.echo(_("Brokers known to send political SMS and voice messages:"))
-        for broker in result.senders:
-            click.echo(f"  {broker.slug}: {broker.name}")
     for title, suspects in (
         (_("Likely controller (the party that ordered it):"), result.controllers),
         (_("Likely broker (who holds or rented the number):"), result.brokers),
@@ -680,9 +724,17 @@ def identify_command(text, text_file, sender, when, write_now, out_dir, registri
                 if suspect.slug
                 else _("unknown: the sources name none")
             )
+            if suspect.slug and suspect.slug not in result.proposed:
+                label += " " + _("(low confidence: not proposed)")
             click.echo(f"  {label}")
             for reason in suspect.reasons:
                 click.echo(f"    - {reason}")
+    if result.found:
+        click.echo("\n" + _(identify_module.CONFIDENCE_MEANING))
+    if result.senders:
+        click.echo("\n" + _("Brokers known to send political SMS and voice messages:"))
+        for broker in result.senders:
+            click.echo(f"  {broker.slug}: {broker.name}")
     if write_now:  # the letters the commands would write, written now
         for letter in app.write_to_suspects(
             result, text=text, sender=sender, when=when, out_dir=out_dir
@@ -695,15 +747,25 @@ def identify_command(text, text_file, sender, when, write_now, out_dir, registri
     else:
         click.echo(_("Ask them where your number came from:"))
     if result.needs_profile:
-        click.echo("  dsar init    # " + _("once: your name, address, phone, e-mail"))
+        click.echo(f"  {program} init    # " + _("once: your name, address, phone, e-mail"))
     for command in result.commands:
         click.echo(f"  {command}")
+    if result.unlikely_commands:
+        click.echo(
+            "\n"
+            + _(
+                "Less likely (low confidence): write to them only if you have a reason of your own:"
+            )
+        )
+        for command in result.unlikely_commands:
+            click.echo(f"  {command}")
 
 
 # ---------------------------------------------------------------- associations
 
 
-STAGES = {"rows": N_("rows"), "e-mails": N_("e-mails")}  # App's progress stages
+# App's progress stages: letters laid out (and bad rows), then e-mails sent
+STAGES = {"rows": N_("letters"), "e-mails": N_("e-mails")}
 
 
 def progress_bar():
@@ -782,6 +844,12 @@ def progress_bar():
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="Folder of the signed mandates, <mandate_ref>.pdf or mandate-<mandate_ref>.pdf, attached to each e-mail.",
 )
+@click.option(
+    "--mandate-on-request",
+    is_flag=True,
+    help="A member without a signed scan: the letter says the mandate is available on "
+    "request, and the e-mail is sent (without it, such e-mails are held back).",
+)
 @columns_option
 @templates_option
 @click.option(
@@ -841,6 +909,7 @@ def batch_command(
     workers,
     force,
     mandates_dir,
+    mandate_on_request,
     columns,
     templates_dir,
     send,
@@ -889,7 +958,8 @@ def batch_command(
         backoff=retry_backoff,
         allow_plaintext_auth=allow_plaintext_auth,
     )
-    say_columns(app.columns_read(csv_file, columns))  # the person checks it before any work
+    # the person checks it before any work
+    say_columns(app.columns_read(csv_file, columns), app.csv_encoding(csv_file))
     if send and not dry_run:  # refuse a send to no one before asking for a password
         app.batch_recipients(
             csv_file,
@@ -923,6 +993,7 @@ def batch_command(
             workers=workers,
             force=force,
             mandates=mandates_dir,
+            mandate_on_request=mandate_on_request,
             send=send,
             dry_run=dry_run,
             all_queued=all_queued,
@@ -954,6 +1025,13 @@ def batch_command(
             if result.rebuilt
             else ""
         )
+        + (
+            _(
+                "; {count} letter(s) not yet sent made again: what they are made from changed"
+            ).format(count=result.remade)
+            if result.remade
+            else ""
+        )
     )
     for line in result.warnings:
         warn(line)
@@ -967,11 +1045,19 @@ def batch_command(
         click.echo(_("e-mails: {counts}").format(counts=counted))
     written = any(row.reference for row in result.rows)
     if result.emails_asked and not result.emails_to_send and written and not send:
+        # "post the letters" only when there is a print file: drafts are not to be posted
         click.echo(
             _(
                 "No e-mail to send: the recipient has no e-mail address in the registry. Post "
                 "the letters, or add the address (dsar brokers add-contact SLUG --email ADDRESS "
                 "--source WHERE) and run the same command again."
+            )
+            if result.print_files
+            else _(
+                "No e-mail to send and no letter to post: the recipient has no e-mail address "
+                "in the registry, and no letter ready to print was made. Add the address (dsar "
+                "brokers add-contact SLUG --email ADDRESS --source WHERE) and run the same "
+                "command again."
             )
         )
     elif result.emails_to_send and not send:
@@ -1022,7 +1108,7 @@ def mandate(
     """
     app = open_app(registries, templates_dir)
     if csv_file is not None:
-        say_columns(app.columns_read(csv_file, columns))
+        say_columns(app.columns_read(csv_file, columns), app.csv_encoding(csv_file))
     result = app.mandates(
         association_file, out_dir, csv_file, force=force, columns=columns, broker=broker_slug
     )
@@ -1104,6 +1190,12 @@ def sent(reference, on, lrar_number, received, message_id, proofs, manifest, for
                 already=len(posted.already),
             )
         )
+        if posted.lrar_added:
+            click.echo(
+                _("{count} registered-letter number(s) added to letters recorded before").format(
+                    count=len(posted.lrar_added)
+                )
+            )
         finish(posted.exit_code)
         return
     result = open_app().sent(
@@ -1120,7 +1212,15 @@ def sent(reference, on, lrar_number, received, message_id, proofs, manifest, for
     if on is None:
         return
     entry = result.entry
-    if on is None:
+    if entry.kind == "reminder" and entry.follows:  # the reminder's days count from now
+        original = result.original
+        click.echo(
+            _("{reference}: reminded; final deadline {deadline}").format(
+                reference=original.reference, deadline=original.final_deadline
+            )
+        )
+        return
+    if entry.kind != "request":
         return
     note = _(" (from the sending date: no receipt date yet)") if entry.receipt_is_estimated else ""
     click.echo(
@@ -1143,16 +1243,29 @@ def sent(reference, on, lrar_number, received, message_id, proofs, manifest, for
     help="The reply (PDF, e-mail, scan); kept beside the journal.",
 )
 @click.option("--note", help="What the answer said, in a few words.")
-def answer(reference, state, extension, on, reply_files, note):
+@click.option(
+    "--missing",
+    # the words of vocabulary.ACCESS_ITEMS (a test checks they are all named)
+    help="What the answer lacks, comma-separated: purposes, categories, recipients, "
+    "retention, rights, complaint, source, profiling, copy.",
+)
+def answer(reference, state, extension, on, reply_files, note, missing):
     """Record the recipient's answer, or a notified extension.
 
     \b
     Example:
       dsar answer DSAR-28FJ-ZUR7 --state partial --on 2026-03-01 --file reply.pdf --note "no source given"
       dsar answer DSAR-28FJ-ZUR7 --extension --on 2026-02-20
+      dsar answer DSAR-28FJ-ZUR7 --state partial --on 2026-03-01 --missing source,recipients,copy
     """
     result = open_app().answer(
-        reference, on, state=state, extension=extension, files=reply_files, note=note
+        reference,
+        on,
+        state=state,
+        extension=extension,
+        files=reply_files,
+        note=note,
+        missing=missing,
     )
     if result.state is None:
         deadline = result.entry.deadline
@@ -1264,16 +1377,25 @@ def show(reference, as_json):
             date=shown["letter_date"], subject=shown["subject"]
         )
     )
-    if shown["deadline"]:
-        echo(_("answer due by {date}").format(date=shown["deadline"]))
+    if shown["due"]:
+        echo(_("answer due by {date}").format(date=shown["due"]))
+    for note in shown["notes"]:
+        echo(note)
+    # the journal records steps and roles by name; in French, the dossier's words for them
+    french = i18n.language() == "fr"
     echo(_("files:"))
     for file in shown["files"]:
-        echo(f"  {file['role']}: {file['path']}\n    sha256 {file['sha256']}")
+        role = followup.ROLES_FR.get(file["role"], file["role"]) if french else file["role"]
+        colon = "\u00a0:" if french else ":"  # French typography, as the catalogue's
+        echo(f"  {role}{colon} {file['path']}\n    sha256 {file['sha256']}")
     echo(_("steps:"))
     for step in shown["steps"]:
         detail = f" ({step['detail']})" if step["detail"] else ""
-        echo(f"  {step['on'] or step['at'][:10]} {step['what']}{detail}")
+        what = followup.step_fr(step["what"]) if french else step["what"]
+        echo(f"  {step['on'] or step['at'][:10]} {what}{detail}")
     echo(_("next: {step}").format(step=shown["next_step"]))
+    for command in shown["next"]:
+        echo(f"  {command}")
 
 
 @cli.command()
@@ -1334,9 +1456,10 @@ def remind(reference, templates_dir, **options):
     result = open_app(templates=templates_dir).remind(reference, **options)
     print_letter(result)
     click.echo(
-        _("{reference}: reminded; final deadline {deadline}").format(
-            reference=reference, deadline=result.final_deadline
-        )
+        _(
+            "{reference}: reminder {reminder} written, to send; it gives until {deadline}. "
+            "Once sent: dsar sent {reminder} --on YYYY-MM-DD [--lrar NUMBER]"
+        ).format(reference=reference, reminder=result.reference, deadline=result.final_deadline)
     )
 
 
@@ -1420,3 +1543,8 @@ def serve(port, no_browser):
 
 def main():
     cli(prog_name="dsar")
+
+
+from .cli_inbox import inbox  # noqa: E402  (below the group it joins)
+
+cli.add_command(inbox)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
-from . import fields, letters
+from . import fields
 from .errors import InputError
-from .files import check_free, write_private
+from .files import check_free, publish, stage_private
 from .i18n import N_, _
-from .identify import parties_named
-from .models import Broker, Contact, Evidence, Letter, Mandate, Request, Requester
+from .identify import coalitions_named, parties_named
+from .models import Broker, Contact, Evidence, Letter, Mandate, Request, Requester, reference_for
 from .registry import Registry
 from .render import mail
 from .vocabulary import CHANNELS, FORMATS, RIGHTS, output_name
@@ -79,15 +80,19 @@ def build_request(
     to_email: str | None = None,
     to_address: str | None = None,
     mandate: Mandate | None = None,
+    party_confirmed: str | None = None,
+    reply_subaddress: bool = False,
 ) -> Request:
+    """`party_confirmed`: the party the person is sure the message was sent for; only
+    that one is named in a letter to a broker (a guess from the message is not)."""
     target = registry.get(broker)
     fields.choice(right, RIGHTS, "right")
-    parties = [] if target.kind == "party" else party_behind(registry, evidence)
+    party = confirmed_party(registry, party_confirmed) if party_confirmed else None
     identity = requester.phone or requester.email or requester.name
     return Request(
         # under a mandate the same member, broker and right is the same request whatever the
         # day a batch is (re)run: a rerun must find it in the journal, not send it again
-        reference=letters.reference_for(
+        reference=reference_for(
             identity,
             target.slug,
             right,
@@ -106,8 +111,77 @@ def build_request(
         to_email=fields.email(to_email, "to-email") if to_email else None,
         to_address=recipient_address(to_address) if to_address else None,
         mandate=mandate,
-        campaign_party=parties[0] if parties else None,
+        campaign_party=None if target.kind == "party" else party,
+        reply_subaddress=reply_subaddress,
     )
+
+
+def confirmed_party(registry: Registry, slug: str) -> Broker:
+    party = registry.get(slug)
+    if party.kind != "party":
+        raise InputError(
+            "party_confirmed",
+            _("{name} is not a party: give the party the message was sent for").format(
+                name=party.name
+            ),
+        )
+    return party
+
+
+def sender_mismatch(registry: Registry, request: Request) -> list[str]:
+    """A letter to a party that the message does not name: said before it is sent, as
+    the party's first answer would be "not ours"."""
+    target, evidence = request.broker, request.evidence
+    if target.kind != "party":
+        return []
+    parties = parties_named(registry, evidence.text, evidence.sender)
+    coalitions = [
+        registry.coalitions[c] for c in coalitions_named(registry, evidence.text, evidence.sender)
+    ]
+    if target.slug in parties or any(target.slug in c.members for c in coalitions):
+        return []
+    named = [registry.brokers[slug].name for slug in parties]
+    named += [_("the alliance {name}").format(name=c.name) for c in coalitions]
+    if not named:
+        return []
+    return [
+        _(
+            "The message names {named}, not {party}: check that it was sent for {party} "
+            "before sending this letter (the letter asks it to say on whose behalf if not)."
+        ).format(named=_(" and ").join(named), party=target.name)
+    ]
+
+
+def party_advice(registry: Registry, request: Request) -> list[str]:
+    """The party the message names, left out of a letter to a broker unless confirmed."""
+    if request.broker.kind == "party" or request.campaign_party:
+        return []
+    named = party_behind(registry, request.evidence)
+    if not named:
+        return []
+    party = named[0]
+    return [
+        _(
+            "The message names {party}; this letter to {name} does not say so (a guess is "
+            "easily denied). If you are sure it was sent for {party}, --party-confirmed {slug} "
+            "names it in the letter."
+        ).format(party=party.name, name=request.broker.name, slug=party.slug)
+    ]
+
+
+def erasure_to_broker(request: Request) -> list[str]:
+    """Erasure alone at a broker would destroy the evidence of where the number came
+    from: the letter asks for the source first; `both` asks for everything."""
+    if request.right != "erasure" or request.broker.kind not in ("broker", "processor"):
+        return []
+    return [
+        _(
+            "{name} is a broker: erased, your number leaves no trace of where it came from. "
+            "This letter asks for the source and the recipients before the erasure, and for "
+            "restriction until then; --right both also asks for the copy of your data and "
+            "what was inferred (the usual choice)."
+        ).format(name=request.broker.name)
+    ]
 
 
 @dataclass
@@ -117,6 +191,19 @@ class Written:
     eml: bytes | None = None
     page_html: str | None = None
     message_id: str | None = None
+    staged: dict[Path, Path] = field(default_factory=dict)  # final name -> staged file
+    hashes: dict[str, str] = field(default_factory=dict)  # SHA-256 by format
+
+    def publish(self) -> None:
+        """Every staged file under its final name."""
+        for path, staged in self.staged.items():
+            publish(staged, path)
+        self.staged.clear()
+
+    def discard(self) -> None:
+        for staged in self.staged.values():
+            staged.unlink(missing_ok=True)
+        self.staged.clear()
 
 
 def output_paths(
@@ -142,8 +229,10 @@ def write(
     kind: str = "request",
     env=None,
 ) -> Written:
-    """Render every requested output first, then write: a failure leaves no partial file.
-    `env` (the Jinja environment) is needed for html without pdf; pdf brings its own."""
+    """Render every requested output first, then stage the files under temporary names
+    (Written.publish() names them, Written.discard() removes them): a failure leaves no
+    partial file. `env` (the Jinja environment) is needed for html without pdf; pdf
+    brings its own."""
     from .render import html as page
 
     targets = output_paths(letter, out_dir, formats, kind)
@@ -165,10 +254,16 @@ def write(
         attachments = {extra["enclosed_name"]: enclosed} if enclosed else None
         message = mail.build(letter, attachments)
         result.eml, result.message_id = mail.to_bytes(message), message["Message-ID"]
-    for kind, path in targets.items():
-        data = {"pdf": result.pdf, "email": result.eml, "html": result.page_html}[kind]
-        write_private(path, data, overwrite=force)
-        result.files[kind] = path
+    try:
+        for kind, path in targets.items():
+            data = {"pdf": result.pdf, "email": result.eml, "html": result.page_html}[kind]
+            data = data.encode("utf-8") if isinstance(data, str) else data
+            result.staged[path] = stage_private(path, data)
+            result.hashes[kind] = hashlib.sha256(data).hexdigest()
+            result.files[kind] = path
+    except BaseException:
+        result.discard()
+        raise
     return result
 
 
@@ -183,10 +278,13 @@ def write_recorded(
     extra: dict | None = None,
     kind: str = "request",
     env=None,
+    follows: str | None = None,
+    then: tuple | None = None,
 ) -> Written:
-    """Write a letter's files and record them; when the journal cannot record them, the
-    files just written are removed: no letter is left on disk that the journal does not
-    know of."""
+    """Write a letter's files and record them: staged under temporary names, recorded
+    in one transaction (which checks the redo is still of a draft), named only after
+    the commit. When the journal refuses, the staged files are removed and the files
+    already there (a sent letter's) are never touched."""
     # before writing: a file written over a sent letter's, then removed when the journal
     # refuses the redo, would take that evidence with it
     journal.check_recordable(letter.request.reference, ",".join(formats))
@@ -205,15 +303,18 @@ def write_recorded(
             letter.request,
             subject=letter.subject,
             body_text=letter.body_text,
-            medium=",".join(formats),
+            medium=formats,
             page_html=written.page_html,
             files=written.files,
             kind=kind,
+            hashes=written.hashes,
+            follows=follows,
+            then=then,
         )
     except BaseException:
-        for path in written.files.values():
-            path.unlink(missing_ok=True)
+        written.discard()
         raise
+    written.publish()
     return written
 
 
@@ -345,8 +446,10 @@ def gap_advice(letter: Letter, registry: Registry) -> list[str]:
             "Write also to the party that ordered the campaign: it stays responsible and must "
             "obtain the origin of your data from its provider:"
         )
-        if request.campaign_party:
-            command = f"dsar generate --broker {request.campaign_party.slug}"
+        # advice to the person, not a claim in a letter: the party the message names
+        named = request.campaign_party or next(iter(party_behind(registry, request.evidence)), None)
+        if named:
+            command = f"dsar generate --broker {named.slug}"
             lines.append(f"  {why} {command}")
         elif parties := registry.parties_using(broker.slug):
             # the message does not say which party: name them all, choose none for the person
@@ -367,6 +470,13 @@ def next_step(request: Request, files: dict[str, Path], formats: tuple[str, ...]
     if files:
         folder = next(iter(files.values())).parent
         parts.append(_("files in {folder}").format(folder=folder))
+    if "pdf" in files and not request.printable:
+        parts.append(
+            _(
+                "the PDF is a DRAFT, marked so, until it has {name}'s postal address: "
+                "do not post it as it is (how to find the address: below)"
+            ).format(name=request.broker.name)
+        )
     if "pdf" in files and request.recipient_address:
         parts.append(
             _("by post: print {pdf} and post it to {address}").format(
@@ -376,9 +486,10 @@ def next_step(request: Request, files: dict[str, Path], formats: tuple[str, ...]
     if request.recipient_email:
         if "email" in files:
             parts.append(
-                _("by e-mail: open {eml} in your mail program, or use the mailto: link").format(
-                    eml=files["email"].name
-                )
+                _(
+                    "by e-mail: open {eml} in your mail program (the whole letter), or use the "
+                    "mailto: link and paste the letter's text where it says"
+                ).format(eml=files["email"].name)
             )
         if "text" not in formats:
             parts.append(

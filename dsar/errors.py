@@ -6,9 +6,19 @@ the error's exit code, in one place."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import IntEnum
 
 from .i18n import N_, _
-from .results import EXIT_ERROR, EXIT_USAGE
+
+
+class ExitCode(IntEnum):
+    """dsar's exit codes (pipx's ExitCode habit): named, and the same for every command."""
+
+    OK = 0
+    ERROR = 1  # a DsarError: something the user can fix, said in the message
+    USAGE = 2  # an option or value the command cannot take
+    PARTIAL = 3  # a batch did its work but skipped bad rows or could not send some e-mails
+    INTERRUPTED = 130  # Ctrl-C
 
 
 class Field(str):
@@ -39,6 +49,7 @@ MESSAGES = {
     "phone_or_email": N_("give a phone number ({phone}) or an e-mail ({email}) to be found by"),
     "email_needed": N_("the e-mail format needs your e-mail address ({email})"),
     "no_recipient": N_("choose at least one recipient"),
+    "one_party": N_("tick one party only (the one you are sure of)"),
     "contact_needed": N_(
         "give the recipient's e-mail ({to_email}) or postal address ({to_address})"
     ),
@@ -63,7 +74,7 @@ class DsarError(Exception):
     """Something the user can fix: `DsarError(code, field=..., **params)` with a code of
     MESSAGES; an older `DsarError("message")` carries words already written."""
 
-    exit_code = EXIT_ERROR
+    exit_code = ExitCode.ERROR
 
     def __init__(self, code: str = "", /, *, field: str | None = None, **params):
         if code not in MESSAGES:  # words already written, in the speaker's language
@@ -99,7 +110,7 @@ def _rebuilt(cls: type[DsarError], state: dict) -> DsarError:
 class UsageError(DsarError):
     """Options that cannot go together, or one missing that another needs."""
 
-    exit_code = EXIT_USAGE
+    exit_code = ExitCode.USAGE
 
 
 class InputError(UsageError):

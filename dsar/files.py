@@ -35,10 +35,17 @@ def write_private(
     files and calls sync() once at the end; a power cut before that may leave a file
     empty, which a rerun treats as not written (written()).
     """
-    if isinstance(data, str):
-        data = data.encode("utf-8")
     if path.exists() and not overwrite:
         raise OutputExists(path)
+    publish(stage_private(path, data, durable=durable), path)
+
+
+def stage_private(path: Path, data: bytes | str, *, durable: bool = True) -> Path:
+    """`data` written whole, private, under a hidden temporary name beside `path`;
+    publish() gives it its name (after the journal recorded it), or the caller
+    removes it."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
     try:
         make_private_dir(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -54,9 +61,18 @@ def write_private(
             out.flush()
             if durable:
                 os.fsync(out.fileno())
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def publish(staged: Path, path: Path) -> None:
+    """A staged file under its final name, in one rename (atomic on one file system)."""
+    try:
+        os.replace(staged, path)
+    except BaseException:
+        staged.unlink(missing_ok=True)
         raise
 
 

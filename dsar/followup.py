@@ -3,55 +3,59 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
+from datetime import date
 
 import jinja2
 
-from . import deadlines, letters
-from .errors import DsarError
-from .i18n import _
+from . import letters, lifecycle
 from .journal import Entry, Journal
-from .models import Broker, Letter, Request
+from .models import Broker, Letter, Request, reference_for
 from .render import assemble
-from .report import state_name
-from .vocabulary import ANSWERED, NOT_YET_DUE, REMINDABLE
+from .vocabulary import ANSWERED
 
 
 def first_request(journal: Journal, entry: Entry, on: date) -> dict:
-    """The facts of the first request that follow-up letters cite, as of `on`."""
+    """The facts of the first request that follow-up letters cite, as of `on`: only
+    what was recorded (an extension with its date and whether it counts, what an answer
+    lacked, every reminder sent with its proof)."""
     answered = [
         e["what"].split(":", 1)[1]
         for e in journal.events(entry.reference)
         if e["what"].startswith("answer:")
     ]
+    found = entry.dates
     facts = entry.as_dict(on)
     facts.update(
         reference=entry.reference,
         right=entry.right,
         sent_on=entry.sent_on,
         received_on=entry.received_on,
-        deadline=entry.deadline,
+        deadline=found.due,
+        answer_due=found.answer_due,
         # a late extension did not move the deadline: letters must not say it did
-        extended_on=entry.extended_on if entry.extension_counts else None,
-        late_extension_on=None if entry.extension_counts else entry.extended_on,
+        extended_on=entry.extended_on if found.extended_due else None,
+        late_extension_on=found.late_extension,
         reminded_on=entry.reminded_on,
-        final_deadline=entry.final_deadline,
+        final_deadline=found.final,
         answered_on=entry.answered_on,
         lrar_number=entry.lrar_number,
         message_id=entry.message_id,
         answered_state=answered[-1] if answered and answered[-1] in ANSWERED else None,
+        missing=journal.missing(entry.reference),
+        reminders=[
+            {
+                "reference": r.reference,
+                "dated": r.letter_date,
+                "sent_on": r.sent_on,
+                "lrar_number": r.lrar_number,
+                "message_id": r.message_id,
+                "final": lifecycle.final_date(r.letter_date) if r.letter_date else None,
+            }
+            for r in journal.follow_ups(entry.reference, "reminder")
+            if r.sent_on
+        ],
     )
     return facts
-
-
-def _sent(entry: Entry) -> None:
-    if entry.sent_on is None:
-        raise DsarError(
-            _(
-                "{reference} has no sending date: record it first with dsar sent {reference} "
-                "--on YYYY-MM-DD [--lrar NUMBER] [--received DATE]"
-            ).format(reference=entry.reference)
-        )
 
 
 def _follow_up(request: Request, kind: str, on: date, lang: str | None, **changes) -> Request:
@@ -60,7 +64,7 @@ def _follow_up(request: Request, kind: str, on: date, lang: str | None, **change
     lang = lang or request.lang
     return dataclasses.replace(
         request,
-        reference=letters.reference_for(
+        reference=reference_for(
             request.reference, kind, on.isoformat(), *((lang,) if lang != request.lang else ())
         ),
         letter_date=on,
@@ -79,40 +83,19 @@ def reminder(
     enclose: bool = True,
 ) -> tuple[Letter, dict]:
     """The reminder; with `enclose` (a PDF or an e-mail is written) it says the original
-    is enclosed, and compose.write appends or attaches it."""
-    entry = journal.entry(reference)
-    _sent(entry)
-    if entry.stored_state == "reminded":
-        # said apart: the deadline has passed, the reminder too has been sent
-        raise DsarError(
-            _(
-                "{reference} was already reminded on {reminded_on}; wait for its final "
-                "deadline ({final_deadline}), then: dsar complain {reference}"
-            ).format(
-                reference=reference,
-                reminded_on=entry.reminded_on,
-                final_deadline=entry.final_deadline,
-            )
-        )
-    if entry.state(on) not in REMINDABLE:
-        raise DsarError(
-            _(
-                "{reference} is {state}: its deadline ({deadline}) has not passed; a reminder "
-                "before then has no legal weight"
-            ).format(
-                reference=reference, state=state_name(entry.state(on)), deadline=entry.deadline
-            )
-        )
+    is enclosed, and compose.write appends or attaches it. Writing it changes nothing:
+    the request is 'reminded' once the reminder is recorded as sent."""
+    entry = journal.require(reference, "remind", on)
     first = first_request(journal, entry, on)
-    original = journal.page_html(reference) if enclose else None
+    original = journal.page_html(entry.reference) if enclose else None
     extra = {
         "first": first,
-        "final_deadline": deadlines.final_deadline(on),
+        "final_deadline": lifecycle.final_date(on),
         # the reminder says the request is enclosed only when it is: its PDF is appended
         # and the e-mail attaches it (compose.write, enclosed_html)
         "enclosed": bool(original),
         "enclosed_html": original,
-        "enclosed_name": f"{reference}-{entry.broker}.pdf",
+        "enclosed_name": f"{entry.reference}-{entry.broker}.pdf",
     }
     request = _follow_up(
         journal.request(reference), "reminder", on, lang, lrar=entry.lrar_number is not None
@@ -123,8 +106,7 @@ def reminder(
 def reply_id(
     journal: Journal, reference: str, env: jinja2.Environment, *, on: date, lang: str | None = None
 ) -> tuple[Letter, dict]:
-    entry = journal.entry(reference)
-    _sent(entry)
+    entry = journal.require(reference, "reply-id", on)
     extra = {"first": first_request(journal, entry, on)}
     request = _follow_up(journal.request(reference), "reply-id", on, lang)
     return letters.render(request, env, kind="reply-id", extra=extra), extra
@@ -141,28 +123,16 @@ def complaint(
 ) -> tuple[Letter, dict]:
     """Always in French: the CNIL's language. The original letters go in the dossier as
     they were sent, in their own language."""
-    entry = journal.entry(reference)
-    _sent(entry)
-    if entry.state(on) in NOT_YET_DUE:
-        raise DsarError(
-            _(
-                "{reference} is {state}: the recipient still has until {deadline} to answer; "
-                "complain after that"
-            ).format(
-                reference=reference, state=state_name(entry.state(on)), deadline=entry.deadline
-            )
-        )
-    final = entry.final_deadline
-    if final and on <= final and not force:
-        raise DsarError(
-            "complain_after", reference=reference, final=final, day=final + timedelta(days=1)
-        )
+    entry = journal.require(reference, "complain", on, force=force)
     original = journal.request(reference)
     replies = [path.name for role, path, _ in journal.files(reference, "reply")]
     first = first_request(journal, entry, on)
     extra = {
         "first": first,
         "organisation": original.broker,
+        # where the request went: the address given with it (--to-address), else the registry's
+        "organisation_address": original.recipient_address,
+        "organisation_email": original.recipient_email,
         "replies": replies,
         "proofs": [path.name for _role, path, _ in journal.files(reference, "proof")],
         "to_add": missing_proofs(journal, reference),
@@ -178,7 +148,8 @@ STEPS_FR = {
     "generated": "généré",
     "sent": "envoyé",
     "extension": "prolongation notifiée",
-    "reminded": "relancé",
+    "remind": "relance écrite",
+    "reminded": "relance envoyée",
     "complained": "plainte à la CNIL",
     "send-failed": "échec de l’envoi",
     "proof": "preuve d’envoi conservée",
@@ -208,7 +179,9 @@ def step_fr(what: str) -> str:
 
 
 def missing_proofs(journal: Journal, reference: str) -> list[dict]:
-    """Every proof the dossier should hold and does not, with the command that adds it."""
+    """Every proof the dossier should hold and does not: `what` (the letter and the
+    dossier say it, « pièce non jointe »), and `how` to add it, for the person only
+    (the command line and the page print it; a letter never holds a command)."""
     entry = journal.entry(reference)
     answers = [e["what"] for e in journal.events(reference) if e["what"].startswith("answer:")]
     answered_state = answers[-1].split(":", 1)[1] if answers else None
@@ -227,12 +200,12 @@ def missing_proofs(journal: Journal, reference: str) -> list[dict]:
                 "how": f"dsar sent {reference} --proof FILE",
             }
         )
-    for ref in reminders_of(journal, reference):
-        if journal.has(ref) and not journal.files(ref, "proof"):
+    for sent in journal.follow_ups(reference, "reminder"):
+        if sent.sent_on and not journal.files(sent.reference, "proof"):
             found.append(
                 {
-                    "what": f"la preuve d’envoi de la relance {ref}",
-                    "how": f"dsar sent {ref} --proof FILE",
+                    "what": f"la preuve d’envoi de la relance {sent.reference}",
+                    "how": f"dsar sent {sent.reference} --proof FILE",
                 }
             )
     if answered_state and not journal.files(reference, "reply"):
@@ -296,4 +269,5 @@ def dossier(
 
 
 def reminders_of(journal: Journal, reference: str) -> list[str]:
-    return [e["detail"] for e in journal.events(reference) if e["what"] == "reminded"]
+    """The reminders sent for a request (a drafted one never left: not in the dossier)."""
+    return [r.reference for r in journal.follow_ups(reference, "reminder") if r.sent_on]

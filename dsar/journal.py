@@ -22,13 +22,13 @@ from time import sleep as _sleep
 
 from pydantic import TypeAdapter
 
-from . import clock, deadlines, letters
+from . import clock, deadlines, lifecycle
 from .errors import DsarError, JournalError
 from .files import make_private_dir, store_by_content
-from .i18n import N_, _
-from .models import Request
+from .i18n import _
+from .models import Request, reference_for
 from .safety import printable
-from .vocabulary import ANSWER_STATES, MAIL_TO_SEND, WAITING
+from .vocabulary import ACCESS_ITEMS, MAIL_TO_SEND
 
 REBUILDABLE = ("queued", "deferred")  # never handed to a server: may still be rebuilt
 # a claim older than this is taken over even if its process id is alive again (pid reuse):
@@ -99,12 +99,40 @@ MIGRATIONS = [
     ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
     ALTER TABLE outbox ADD COLUMN claimed_at TEXT
     """,
+    # 4: the request a follow-up follows; the formats as rows; what an answer lacked;
+    # the letter's date and the sent reminder's date, which the lifecycle's dates read
+    lambda db: _migrate_4(db),
     # 5: the name a person gave a file they handed in (shown to them; never a path)
     """
     ALTER TABLE files ADD COLUMN display_name TEXT
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _migrate_4(db) -> None:
+    for statement in (
+        "ALTER TABLE requests ADD COLUMN follows TEXT REFERENCES requests(reference)",
+        "ALTER TABLE requests ADD COLUMN letter_date TEXT",
+        "ALTER TABLE requests ADD COLUMN reminder_dated TEXT",
+        "UPDATE requests SET letter_date = json_extract(request_json, '$.letter_date')",
+        # a journal of before: the reminder was marked on its own date, when written
+        "UPDATE requests SET reminder_dated = reminded_on WHERE reminded_on IS NOT NULL",
+        # the reminder and the complaint were named in the original's events
+        "UPDATE requests SET follows = (SELECT e.reference FROM events e WHERE"
+        " e.what IN ('reminded', 'complained') AND e.detail = requests.reference)"
+        " WHERE kind != 'request'",
+        "CREATE TABLE media (reference TEXT NOT NULL REFERENCES requests(reference),"
+        " medium TEXT NOT NULL, PRIMARY KEY (reference, medium))",
+        "CREATE TABLE missing (reference TEXT NOT NULL REFERENCES requests(reference),"
+        " item TEXT NOT NULL, PRIMARY KEY (reference, item))",
+        "CREATE INDEX requests_follows ON requests(follows)",
+    ):
+        db.execute(statement)
+    for reference, medium in db.execute("SELECT reference, medium FROM requests").fetchall():
+        for part in dict.fromkeys(p.strip() for p in medium.split(",") if p.strip()):
+            db.execute("INSERT INTO media VALUES (?, ?)", (reference, part))
+    db.execute("ALTER TABLE requests DROP COLUMN medium")
 
 
 def _now() -> str:
@@ -130,9 +158,15 @@ def canonical(reference: str) -> str:
     return wanted
 
 
-def is_preview(medium: str) -> bool:
+def media(medium: str | Iterable[str]) -> tuple[str, ...]:
+    """'pdf,email' or ('pdf', 'email') -> ('pdf', 'email')."""
+    parts = medium.split(",") if isinstance(medium, str) else medium
+    return tuple(dict.fromkeys(p.strip() for p in parts if p.strip()))
+
+
+def is_preview(medium: str | Iterable[str]) -> bool:
     """Plain text on the terminal only: nothing left the machine, nothing to record."""
-    return set(medium.split(",")) <= {"text"}
+    return set(media(medium)) <= {"text"}
 
 
 # -------------------------------------------------------------- request <-> JSON
@@ -155,13 +189,13 @@ def request_from_json(text: str) -> Request:
 
 @dataclass(frozen=True)
 class Entry:
-    """One request as the journal knows it, with its deadline worked out."""
+    """One request as the journal knows it; its dates and state come from lifecycle."""
 
     reference: str
     broker: str
     right: str
     lang: str
-    medium: str
+    medium: tuple[str, ...]
     member: str | None
     stored_state: str
     sent_on: date | None
@@ -173,39 +207,41 @@ class Entry:
     answered_on: date | None
     subject: str
     kind: str
+    letter_date: date | None = None
+    reminder_dated: date | None = None  # the date of the reminder that was sent
+    follows: str | None = None  # the request a follow-up letter follows
+
+    @property
+    def dates(self) -> lifecycle.Dates:
+        return lifecycle.dates(self)
 
     @property
     def receipt(self) -> date | None:
         """Art. 12(3) counts from receipt; the sending date stands in when unknown."""
-        return self.received_on or self.sent_on
+        return self.dates.receipt
 
     @property
     def receipt_is_estimated(self) -> bool:
-        return self.received_on is None and self.sent_on is not None
+        return self.dates.estimated
 
     @property
     def extension_counts(self) -> bool:
         """An extension notified after the first month does not move the deadline (12(3))."""
-        return (
-            self.extended_on is not None
-            and self.receipt is not None
-            and deadlines.extension_counts(self.receipt, self.extended_on)
-        )
+        return self.dates.extended_due is not None
 
     @property
     def deadline(self) -> date | None:
-        if self.receipt is None:
-            return None
-        return deadlines.deadline(self.receipt, extended=self.extension_counts)
+        return self.dates.due
 
     @property
     def late_extension_note(self) -> str | None:
-        if self.extended_on is None or self.receipt is None or self.extension_counts:
+        found = self.dates
+        if found.late_extension is None:
             return None
         return _(
             "the extension notified on {extended} came after the first month, which ended on "
             "{ended}: it does not move the deadline (Art. 12(3) GDPR)"
-        ).format(extended=self.extended_on, ended=deadlines.deadline(self.receipt))
+        ).format(extended=found.late_extension, ended=found.answer_due)
 
     @property
     def deadline_notes(self) -> list[str]:
@@ -224,23 +260,20 @@ class Entry:
 
     @property
     def final_deadline(self) -> date | None:
-        return deadlines.final_deadline(self.reminded_on) if self.reminded_on else None
+        return self.dates.final
 
     def state(self, as_of: date) -> str:
-        if self.stored_state in WAITING and self.deadline and as_of > self.deadline:
-            return "overdue"
-        return self.stored_state
+        return lifecycle.state(self, as_of)
 
     @property
     def due(self) -> date | None:
         """The deadline in force: the reminder's final one once reminded."""
-        return self.final_deadline if self.stored_state == "reminded" else self.deadline
+        return self.dates.in_force
 
     def days_left(self, as_of: date) -> int | None:
-        end = self.due
-        if end is None or self.stored_state not in (*WAITING, "reminded"):
+        if self.stored_state not in (*lifecycle.WAITING, "reminded"):
             return None
-        return (end - as_of).days
+        return self.dates.days_left(as_of)
 
     def as_dict(self, as_of: date) -> dict:
         def iso(d):
@@ -250,12 +283,13 @@ class Entry:
             "reference": self.reference,
             "broker": self.broker,
             "right": self.right,
-            "medium": self.medium,
+            "medium": list(self.medium),
             "member": self.member,
             "sent": iso(self.sent_on),
             "received": iso(self.received_on),
             "receipt_estimated": self.receipt_is_estimated,
             "deadline": iso(self.deadline),
+            "due": iso(self.due),
             "days_left": self.days_left(as_of),
             "state": self.state(as_of),
             "lrar_number": self.lrar_number,
@@ -265,6 +299,8 @@ class Entry:
             "notes": self.deadline_notes,
             "reminded_on": iso(self.reminded_on),
             "final_deadline": iso(self.final_deadline),
+            "follows": self.follows,
+            "next": lifecycle.commands(self, as_of),
         }
 
 
@@ -291,6 +327,8 @@ def next_step(entry: Entry, as_of: date) -> str:
     """What the person does next, in words, in the person's language."""
     ref, state = entry.reference, entry.state(as_of)
     if entry.kind != "request":
+        if entry.stored_state == "draft":
+            return _("send it, then record it: dsar sent {ref} --on YYYY-MM-DD").format(ref=ref)
         return _("nothing: a follow-up letter is tracked on the request it follows")
     steps = {
         "draft": _("send it, then record it: dsar sent {ref} --on YYYY-MM-DD"),
@@ -304,9 +342,14 @@ def next_step(entry: Entry, as_of: date) -> str:
         "refused": _("complain to the CNIL: dsar complain {ref} --out DIR"),
         "answered": _("nothing: the request was answered"),
         "closed": _("nothing: the request is closed"),
+        "undelivered": _(
+            "it was not delivered: write to another contact (dsar brokers show {broker})"
+        ),
         "complained": _("wait for the CNIL's answer"),
     }
-    return steps.get(state, "").format(ref=ref, deadline=entry.deadline, final=entry.final_deadline)
+    return steps.get(state, "").format(
+        ref=ref, deadline=entry.deadline, final=entry.final_deadline, broker=entry.broker
+    )
 
 
 def _date(value: str | None) -> date | None:
@@ -335,7 +378,9 @@ class Journal:
     """Journal(path) opens (or creates) the journal file; Journal(":memory:") opens one
     that lives as long as the object, for unit tests and dry runs."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, *, clock: Callable[[], date] = clock.today):
+        """`clock`: what today is for the dates the journal checks (the App gives its own)."""
+        self.today = clock
         self.in_memory = str(path) == MEMORY
         self.path = Path(path)
         if not self.in_memory:
@@ -394,7 +439,10 @@ class Journal:
         # journal must not all create the tables
         with self.transaction():
             for number in range(self._version(), SCHEMA_VERSION):
-                for statement in MIGRATIONS[number].split(";"):
+                step = MIGRATIONS[number]
+                if callable(step):
+                    step(self.db)
+                for statement in [] if callable(step) else step.split(";"):
                     if statement.strip():
                         self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {number + 1}")
@@ -462,29 +510,42 @@ class Journal:
         *,
         subject: str,
         body_text: str,
-        medium: str,
+        medium: str | Iterable[str],
         page_html: str | None = None,
         files: dict[str, Path] | None = None,
         kind: str = "request",
+        hashes: dict[str, str] | None = None,
+        follows: str | None = None,
+        then: tuple[str, date, bool] | None = None,
     ) -> None:
         """Record a generated letter and its files in one transaction.
 
         A redo replaces a draft; a request that is no longer a draft is evidence and is
         never changed (free_reference() gives a later letter its own reference). A text
-        preview is not recorded.
+        preview is not recorded. `hashes`: the files' SHA-256 by role when they are still
+        staged under another name (compose.write_recorded). `follows`: the request a
+        follow-up letter follows; `then`: (action, day, force) checked on that request in
+        the same transaction ('remind' changes nothing, 'complain' makes it complained).
         """
         if is_preview(medium):
             return
+        formats = media(medium)
         with self.transaction() as db:
-            self.check_recordable(request.reference, medium, db)
+            self._require_redo(db, request.reference)
+            if then is not None:
+                action, on, force = then
+                self._transition(db, follows, action, on, force=force, detail=request.reference)
             db.execute("DELETE FROM files WHERE reference = ?", (request.reference,))
+            db.execute("DELETE FROM media WHERE reference = ?", (request.reference,))
             db.execute(
-                """INSERT INTO requests (reference, created_at, kind, broker, right, lang, medium,
-                       member, mandate_ref, request_json, subject, body_text, page_html)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
-                   ON CONFLICT(reference) DO UPDATE SET medium=excluded.medium,
+                """INSERT INTO requests (reference, created_at, kind, broker, right, lang,
+                       member, mandate_ref, request_json, subject, body_text, page_html,
+                       follows, letter_date)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                   ON CONFLICT(reference) DO UPDATE SET
                        request_json=excluded.request_json, subject=excluded.subject,
-                       body_text=excluded.body_text, page_html=excluded.page_html""",
+                       body_text=excluded.body_text, page_html=excluded.page_html,
+                       letter_date=excluded.letter_date""",
                 (
                     request.reference,
                     _now(),
@@ -492,34 +553,44 @@ class Journal:
                     request.broker.slug,
                     request.right,
                     request.lang,
-                    medium,
                     request.requester.name if request.mandate else None,
                     request.mandate.reference if request.mandate else None,
                     request_to_json(request),
                     subject,
                     body_text,
                     page_html,
+                    follows,
+                    request.letter_date.isoformat(),
                 ),
             )
+            db.executemany(
+                "INSERT INTO media VALUES (?, ?)", [(request.reference, f) for f in formats]
+            )
             for role, path in (files or {}).items():
+                sha = (hashes or {}).get(role) or sha256_file(path)
                 db.execute(
                     "INSERT INTO files (reference, role, path, sha256) VALUES (?,?,?,?)",
-                    (request.reference, role, str(path.resolve()), sha256_file(path)),
+                    (request.reference, role, str(path.resolve()), sha),
                 )
-            self._event(db, request.reference, "generated", request.letter_date, medium)
+            self._event(db, request.reference, "generated", request.letter_date, ",".join(formats))
 
-    def check_recordable(self, reference: str, medium: str, db=None) -> None:
+    def _require_redo(self, db, reference: str) -> None:
+        row = db.execute("SELECT * FROM requests WHERE reference = ?", (reference,)).fetchone()
+        if row is not None:
+            lifecycle.require("redo", self._entry(row), None, today=self.today())
+
+    def check_recordable(self, reference: str, medium: str | Iterable[str], db=None) -> None:
         """Refuse a letter under a reference that left the machine, before its files are
-        written: they would land on that request's evidence (a second `complain --force`)."""
-        if is_preview(medium):
-            return
-        found = (
-            (db or self.db)
-            .execute("SELECT state FROM requests WHERE reference = ?", (reference,))
-            .fetchone()
-        )
-        if found and found[0] != "draft":
-            raise DsarError("already_left", reference=reference, state=found[0])
+        written (record() checks again in its transaction)."""
+        if not is_preview(medium):
+            self._require_redo(db or self.db, reference)
+
+    def require(self, reference: str, action: str, on: date | None = None, **rules) -> Entry:
+        """Refuse now what the transition would refuse (before rendering a letter);
+        the transition checks again in its own transaction."""
+        entry = self.entry(reference)
+        lifecycle.require(action, entry, on, today=self.today(), **rules)
+        return entry
 
     def _event(self, db, reference: str, what: str, on: date | None, detail: str | None = None):
         db.execute(
@@ -527,51 +598,52 @@ class Journal:
             (reference, _now(), on.isoformat() if on else None, what, detail),
         )
 
-    # the steps whose date is checked, as a message names them
-    STEP_WORDS = {
-        "sent": N_("sent"),
-        "extension": N_("extension"),
-        "received": N_("received"),
-        "answer": N_("answer"),
-        "reminded": N_("reminded"),
-        "complained": N_("complained"),
-    }
-
-    def check_day(self, reference: str, on: date, what: str) -> None:
-        """A date the journal records: not before the letter, not after today.
-
-        The bound on today also keeps every year one that deadlines can add months to.
-        """
-        letter_date = self.request(reference).letter_date
-        today = clock.today()
-        what = _(self.STEP_WORDS[what]) if what in self.STEP_WORDS else what
-        if on < letter_date:
+    def _row_entry(self, db, reference: str) -> Entry:
+        row = db.execute("SELECT * FROM requests WHERE reference = ?", (reference,)).fetchone()
+        if row is None:
             raise DsarError(
-                _(
-                    "{what} on {on} is before the letter's date ({letter_date}); check the date"
-                ).format(what=what, on=on, letter_date=letter_date)
-            )
-        if on > today:
-            raise DsarError(
-                _(
-                    "{what} on {on} is in the future (today is {today}); record it once it happened"
-                ).format(what=what, on=on, today=today)
-            )
-
-    def _update(self, reference: str, what: str, on: date | None, detail: str | None, **columns):
-        reference = canonical(reference)
-        self.entry(reference)  # raises for an unknown reference
-        if on is not None:
-            self.check_day(reference, on, what)
-        with self.transaction() as db:
-            if columns:
-                assignments = ", ".join(f"{name} = ?" for name in columns)
-                values = [v.isoformat() if isinstance(v, date) else v for v in columns.values()]
-                db.execute(
-                    f"UPDATE requests SET {assignments} WHERE reference = ?",
-                    (*values, reference),
+                _("no request {reference} in the journal {path}; see dsar status").format(
+                    reference=reference, path=self.path
                 )
-            self._event(db, reference, what, on, detail)
+            )
+        return self._entry(row)
+
+    # the event each action leaves in the request's history (the dossier names them)
+    EVENTS = {"reminder-sent": "reminded", "complain": "complained", "proof": "sent"}
+
+    def _transition(
+        self,
+        db,
+        reference: str,
+        action: str,
+        on: date | None,
+        *,
+        detail: str | None = None,
+        columns: dict | None = None,
+        checked: bool = True,
+        **rules,
+    ) -> tuple[Entry, str | None]:
+        """The one place a request's state changes: inside the caller's transaction, the
+        lifecycle's check on the request as stored now, then the write. `checked=False`:
+        the day is a fact dsar saw itself (a server took the e-mail), not a typed date."""
+        entry = self._row_entry(db, reference)
+        new = lifecycle.require(action, entry, on if checked else None, today=self.today(), **rules)
+        columns = dict(columns or {})
+        if action == "reminder-sent":
+            columns["reminded_on"] = on
+        if new is not None:
+            columns["state"] = new
+        if columns:
+            assignments = ", ".join(f"{name} = ?" for name in columns)
+            values = [v.isoformat() if isinstance(v, date) else v for v in columns.values()]
+            db.execute(
+                f"UPDATE requests SET {assignments} WHERE reference = ?", (*values, reference)
+            )
+        what = (
+            f"answer:{rules['answer']}" if action == "answer" else self.EVENTS.get(action, action)
+        )
+        self._event(db, reference, what, on, detail)
+        return entry, new
 
     def mark_sent(
         self,
@@ -583,50 +655,54 @@ class Journal:
         message_id: str | None = None,
         force: bool = False,
     ) -> None:
+        """Record the sending (and receipt, registered-letter number, Message-ID). A
+        follow-up letter sent starts what it starts on the request it follows: a sent
+        reminder makes it 'reminded', its final date running from the reminder's date."""
         reference = canonical(reference)
-        entry = self.entry(reference)
-        if entry.stored_state == "complained" and not force:
-            raise DsarError(
-                f"{reference} is already the subject of a complaint to the CNIL; recording a "
-                "sending now changes its dossier's facts: add --force if that is what you mean"
-            )
-        if received:
-            self.check_day(reference, received, "received")
-        columns = {"sent_on": on, "state": "received" if received else "sent"}
-        if entry.stored_state not in ("draft", "sent", "received"):
-            columns.pop("state")  # recording a late proof must not undo an answer
-        if lrar:
-            columns["lrar_number"] = lrar
-        if received:
-            if received < on:
-                raise DsarError(
-                    _("received {received} is before sent {sent}").format(
-                        received=received, sent=on
-                    )
-                )
-            columns["received_on"] = received
-        if message_id:
-            columns["message_id"] = message_id
+        columns = {"sent_on": on, "lrar_number": lrar, "received_on": received}
+        columns["message_id"] = message_id
+        columns = {k: v for k, v in columns.items() if v}
         detail = ", ".join(
             f"{k}={v}"
             for k, v in (("lrar", lrar), ("received", received), ("message_id", message_id))
             if v
         )
-        self._update(reference, "sent", on, detail or None, **columns)
+        with self.transaction() as db:
+            entry, _new = self._transition(
+                db,
+                reference,
+                "sent",
+                on,
+                detail=detail or None,
+                columns=columns,
+                received=received,
+                force=force,
+            )
+            if entry.kind == "reminder" and entry.follows and entry.stored_state == "draft":
+                self._transition(
+                    db,
+                    entry.follows,
+                    "reminder-sent",
+                    on,
+                    detail=reference,
+                    columns={"reminder_dated": entry.letter_date},
+                )
 
     def mark_extension(self, reference: str, on: date) -> None:
+        """An extension notified on `on`: in the first month it moves the deadline; later
+        it is recorded (the letters name it) but moves nothing (12(3))."""
         reference = canonical(reference)
-        entry = self.entry(reference)
-        if entry.receipt is None:
-            raise DsarError(
-                _(
-                    "{reference} was never recorded as sent: run dsar sent {reference} --on DATE first"
-                ).format(reference=reference)
+        with self.transaction() as db:
+            entry = self._row_entry(db, reference)
+            late = not (entry.receipt and deadlines.extension_counts(entry.receipt, on))
+            self._transition(
+                db,
+                reference,
+                "extension",
+                on,
+                detail="late" if late else None,
+                columns={"extended_on": on},
             )
-        if deadlines.extension_counts(entry.receipt, on):
-            self._update(reference, "extension", on, None, extended_on=on, state="extended")
-        else:  # recorded, but too late to move the deadline or change the state
-            self._update(reference, "extension", on, "late", extended_on=on)
 
     def mark_answer(
         self,
@@ -635,28 +711,58 @@ class Journal:
         on: date,
         note: str | None = None,
         files: list[Path] = (),
+        missing: Iterable[str] | None = None,
     ) -> list[Path]:
-        """Record an answer; reply files are copied beside the journal, private."""
+        """Record an answer; reply files are copied beside the journal, private.
+        `missing`: the items of Art. 15 the answer lacks (ACCESS_ITEMS), which the
+        reminder and the complaint name; None keeps what was recorded before."""
         reference = canonical(reference)
-        if state not in ANSWER_STATES:
+        lacking = tuple(dict.fromkeys(missing)) if missing is not None else None
+        unknown = [item for item in lacking or () if item not in ACCESS_ITEMS]
+        if unknown:
             raise DsarError(
-                _("'{value}': use {choices}").format(value=state, choices=", ".join(ANSWER_STATES))
+                _("'{value}': use {choices}").format(
+                    value=",".join(unknown), choices=", ".join(ACCESS_ITEMS)
+                )
             )
-        self.entry(reference)
-        self.check_day(reference, on, "answer")
+        self.require(reference, "answer", on, answer=state)  # before copying any file
         kept = self.keep(reference, files)
         with self.transaction() as db:
-            db.execute(
-                "UPDATE requests SET state = ?, answered_on = ? WHERE reference = ?",
-                (state, on.isoformat(), reference),
+            self._transition(
+                db,
+                reference,
+                "answer",
+                on,
+                detail=note,
+                columns={"answered_on": on},
+                answer=state,
             )
             for path in kept:  # named by their content: never replaced
                 db.execute(
                     "INSERT OR IGNORE INTO files (reference, role, path, sha256) VALUES (?,?,?,?)",
                     (reference, "reply", str(path), sha256_file(path)),
                 )
-            self._event(db, reference, f"answer:{state}", on, note)
+            if lacking is not None:
+                db.execute("DELETE FROM missing WHERE reference = ?", (reference,))
+                db.executemany(
+                    "INSERT INTO missing VALUES (?, ?)", [(reference, i) for i in lacking]
+                )
         return kept
+
+    def missing(self, reference: str) -> list[str]:
+        """What the last answer lacked, in the order of Art. 15."""
+        found = {
+            r[0]
+            for r in self.db.execute("SELECT item FROM missing WHERE reference = ?", (reference,))
+        }
+        return [item for item in ACCESS_ITEMS if item in found]
+
+    def follow_ups(self, reference: str, kind: str | None = None) -> list[Entry]:
+        """The letters that follow a request (reminders, complaints, next requests)."""
+        rows = self.db.execute(
+            "SELECT * FROM requests WHERE follows = ? ORDER BY created_at", (reference,)
+        )
+        return [e for e in map(self._entry, rows) if kind in (None, e.kind)]
 
     def keep(self, reference: str, files: list[Path]) -> list[Path]:
         """Keep evidence the person hands in (a reply, a proof of sending) beside the
@@ -669,14 +775,6 @@ class Journal:
             raise DsarError("an in-memory journal keeps no reply files")
         folder = self.path.parent / "attachments"
         return [store_by_content(source, folder)[0] for source in files]
-
-    def mark_reminded(self, reference: str, on: date, reminder_ref: str) -> None:
-        reference = canonical(reference)
-        self._update(reference, "reminded", on, reminder_ref, reminded_on=on, state="reminded")
-
-    def mark_complained(self, reference: str, on: date, detail: str) -> None:
-        reference = canonical(reference)
-        self._update(reference, "complained", on, detail, state="complained")
 
     def add_file(self, reference: str, role: str, path: Path) -> None:
         with self.transaction() as db:
@@ -700,24 +798,21 @@ class Journal:
             if found is None or found[0] == "draft":
                 break
             number += 1
-            reference = letters.reference_for(request.reference, str(number))
+            reference = reference_for(request.reference, str(number))
         return dataclasses.replace(request, reference=reference)
 
     def forget(self, reference: str) -> list[Path]:
         """Drop a draft from the journal; anything that left stays, as evidence.
 
         Returns the files the draft had, which stay on disk for the person to delete.
+        The check and the delete are one transaction: a request recorded as sent
+        meanwhile is never dropped.
         """
         reference = canonical(reference)
-        entry = self.entry(reference)
-        if entry.stored_state != "draft":
-            raise DsarError(
-                _(
-                    "{reference} is not a draft ({state}): it stays in the journal as evidence"
-                ).format(reference=reference, state=entry.stored_state)
-            )
-        files = [path for _, path, _ in self.files(reference)]
         with self.transaction() as db:
+            entry = self._row_entry(db, reference)
+            lifecycle.require("forget", entry, None, today=self.today())
+            files = [path for _, path, _ in self.files(reference)]
             outbox = db.execute(
                 "SELECT status FROM outbox WHERE reference = ?", (reference,)
             ).fetchone()
@@ -727,7 +822,7 @@ class Journal:
                         reference=reference, status=outbox[0]
                     )
                 )
-            for table in ("outbox", "files", "events", "requests"):
+            for table in ("outbox", "files", "events", "media", "missing", "requests"):
                 db.execute(f"DELETE FROM {table} WHERE reference = ?", (reference,))
         return files
 
@@ -760,6 +855,7 @@ class Journal:
             ],
             "email": outbox[0] if outbox else None,
             "next_step": next_step(entry, as_of),
+            "missing": self.missing(reference),
         }
 
     def stored_state(self, reference: str) -> str | None:
@@ -895,16 +991,19 @@ class Journal:
                 message_id = db.execute(
                     "SELECT message_id FROM outbox WHERE reference = ?", (reference,)
                 ).fetchone()[0]
-                today = clock.today()
-                db.execute(
-                    "UPDATE requests SET state = CASE WHEN state = 'draft' THEN 'sent' ELSE state END,"
-                    " sent_on = ?, message_id = ? WHERE reference = ?",
-                    (today.isoformat(), message_id, reference),
+                today = self.today()
+                self._transition(
+                    db,
+                    reference,
+                    "sent",
+                    today,
+                    detail=f"e-mail, message_id={message_id}" if status == "sent" else None,
+                    columns={"sent_on": today, "message_id": message_id},
+                    checked=False,
+                    force=True,  # the server took it: that is a fact to record
                 )
-                if status == "sent":
-                    self._event(db, reference, "sent", today, f"e-mail, message_id={message_id}")
             elif status == "failed":
-                self._event(db, reference, "send-failed", clock.today(), error)
+                self._event(db, reference, "send-failed", self.today(), error)
 
     def outbox_counts(self) -> dict[str, int]:
         return dict(
@@ -936,7 +1035,7 @@ class Journal:
             broker=row["broker"],
             right=row["right"],
             lang=row["lang"],
-            medium=row["medium"],
+            medium=self._media(row["reference"]),
             member=row["member"],
             stored_state=row["state"],
             sent_on=_date(row["sent_on"]),
@@ -948,7 +1047,16 @@ class Journal:
             answered_on=_date(row["answered_on"]),
             subject=row["subject"],
             kind=row["kind"],
+            letter_date=_date(row["letter_date"]),
+            reminder_dated=_date(row["reminder_dated"]),
+            follows=row["follows"],
         )
+
+    def _media(self, reference: str) -> tuple[str, ...]:
+        rows = self.db.execute(
+            "SELECT medium FROM media WHERE reference = ? ORDER BY rowid", (reference,)
+        )
+        return media(r[0] for r in rows)
 
     def entries(self, *, broker: str | None = None, kind: str = "request") -> list[Entry]:
         query, args = "SELECT * FROM requests WHERE kind = ?", [kind]

@@ -7,16 +7,14 @@ Every cell is made formula-safe: a member's name or a registry address starting 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from pathlib import Path
 
-from .files import write_private
-from .safety import csv_cell
+from . import sheets
+from .i18n import N_, _
 
 LINES = 6  # a French postal address has six lines at most (AFNOR NF Z10-011)
-HEADER = ("reference", "member", *(f"line_{n}" for n in range(1, LINES + 1)))
+HEADER = (N_("reference"), N_("member"), *(f"line_{n}" for n in range(1, LINES + 1)))
 
 
 def address_lines(block: str) -> list[str]:
@@ -26,12 +24,9 @@ def address_lines(block: str) -> list[str]:
 
 
 def write(path: Path, labels: Iterable[tuple[str, str, str]]) -> None:
-    """labels: (reference, member, address block) per letter; ';' as French Calc expects."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(HEADER)
+    """labels: (reference, member, address block) per letter, in dsar's one CSV dialect."""
+    rows = []
     for reference, member, block in labels:
         lines = address_lines(block)
-        cells = [reference, member, *lines, *[""] * (LINES - len(lines))]
-        writer.writerow([csv_cell(c) for c in cells])
-    write_private(path, "\ufeff" + out.getvalue(), overwrite=True)  # BOM: Excel reads UTF-8
+        rows.append([reference, member, *lines, *[""] * (LINES - len(lines))])
+    sheets.write(path, [_(h) for h in HEADER], rows)

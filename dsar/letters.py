@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import re
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import jinja2
@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 from . import fields
 from .errors import DsarError
 from .i18n import _
-from .models import Association, Letter, Request
+from .models import Association, Letter, Request, town_of
 from .paths import SHIPPED_TEMPLATES
 from .render.text import html_to_text
 
@@ -131,14 +131,6 @@ def _nowrap(value) -> Markup:
     return Markup(escape(text))
 
 
-def reference_for(*parts: str) -> str:
-    """A short, stable reference: the same request gives the same reference again."""
-    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
-    code = "".join(alphabet[b % len(alphabet)] for b in digest[:8])
-    return f"DSAR-{code[:4]}-{code[4:]}"
-
-
 ANNEX_KINDS = ("broker", "party", "processor", "other")
 
 
@@ -182,6 +174,24 @@ def place_of(request: Request) -> str | None:
     return request.requester.city
 
 
+def window_address(request: Request) -> str | None:
+    """The recipient's address as the envelope window shows it: without a last line
+    'France' when the letter leaves from France (La Poste's rule for domestic mail)."""
+    address = request.recipient_address
+    if not address:
+        return None
+    lines = address.splitlines()
+    sender = request.mandate.association.address if request.mandate else request.requester.address
+    sent_from_france = (
+        not sender.strip()
+        or town_of(sender) is not None
+        or sender.strip().splitlines()[-1].strip().casefold() == "france"
+    )
+    if sent_from_france and len(lines) > 1 and lines[-1].strip().casefold() == "france":
+        lines = lines[:-1]
+    return "\n".join(lines)
+
+
 def context(request: Request) -> dict:
     requester = request.requester
     number = _sender_number(request.evidence.sender)
@@ -202,14 +212,10 @@ def context(request: Request) -> dict:
         "short_number": bool(number) and len(number.replace(" ", "")) <= 6,
         "recipient_kind": recipient_kind(request.broker.kind),
         "recipient_address": request.recipient_address,
+        "recipient_window": window_address(request),
         "recipient_email": request.recipient_email,
-        "reply_email": request.reply_email,
+        "reply_email": request.reply_to,
     }
-
-
-def footer(reference: str, page: int, pages: int) -> str:
-    """The foot of every page; page.css writes the same words for a letter laid out whole."""
-    return f"{reference} \u2013 page {page}/{pages}"
 
 
 def gaps(request: Request) -> tuple[str, ...]:
@@ -241,7 +247,8 @@ def render(
     request: Request, env: jinja2.Environment, *, kind: str = "request", extra: dict | None = None
 ) -> Letter:
     """Render one letter kind: request, reminder, reply-id, complaint."""
-    ctx = context(request) | (extra or {})
+    base = context(request)
+    ctx = base | (extra or {})
     with _template_errors():
         body = keep_citations(_pick(env, request, kind, "html.j2").render(ctx))
         subject = _pick(env, request, kind, "subject.txt.j2").render(ctx)
@@ -258,6 +265,7 @@ def render(
         body_text=html_to_text(body) + (f"\n\n{_annex_text(annex)}" if annex else ""),
         gaps=gaps(request),
         annex_html=annex,
+        context=base,
     )
 
 
@@ -279,14 +287,20 @@ def _template_errors():
 
 
 def render_mandate(
-    env: jinja2.Environment, association: Association, member=None, controllers=()
+    env: jinja2.Environment,
+    association: Association,
+    member=None,
+    controllers=(),
+    on: date | None = None,
 ) -> str:
     """The HTML of a mandate form: filled in for a member, with the controllers it
-    authorises the association to write to, or blank."""
+    authorises the association to write to, or blank. Art. 80(1) is offered when the
+    association has its five years on `on` (the day the form is made)."""
     with _template_errors():
         return env.get_template("mandate.html.j2").render(
             association=association,
             member=member,
             phone=member.requester.phone_forms if member else None,
             controllers=list(controllers),
+            art80=association.art80_on(on) if on else False,
         )

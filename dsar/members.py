@@ -1,20 +1,26 @@
 """An association's inputs: the members' CSV and association.yaml.
 
 The CSV is read as French spreadsheet programs export it: UTF-8 with or without BOM,
-';' or ',' detected, quoted multi-line addresses, the usual French or English column
-names (accents, case and punctuation ignored), dates as 06/06/2024 or 2024-06-06.
-Rows are streamed, never all held. A bad row is reported with its number as the
-spreadsheet shows it (the header is 1).
+UTF-16, Windows-1252 (sheets.py says which), ';' or ',' detected, quoted multi-line
+addresses, the usual French or English column names (accents, case and punctuation
+ignored), first and last names or address, postcode and town in columns of their own
+joined into one, dates as 06/06/2024 or 2024-06-06. Rows are streamed, never all held.
+A bad row is reported with its number as the spreadsheet shows it (the header is 1),
+with every problem it has, each under the header the person wrote.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
-from collections.abc import Iterator
+import hashlib
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
-from . import compose, fields, safety
+from . import compose, fields, safety, sheets
 from .errors import DsarError, InputError
 from .i18n import _
 from .models import Association, Evidence, Mandate, Requester
@@ -33,7 +39,8 @@ COLUMNS = (
     "mandate_date",
     "mandate_ref",
 )
-REQUIRED = ("name", "phone", "mandate_date", "mandate_ref")
+# the mandate's date is written at signing and its reference made when missing (made_ref)
+REQUIRED = ("name", "phone")
 # the names a spreadsheet gives each column, compared folded ('Réf. mandat' = 'ref mandat')
 NAMES = {
     "name": ("nom", "nom complet", "nom et prenom", "prenom nom", "full name", "membre"),
@@ -43,11 +50,13 @@ NAMES = {
         "tel",
         "portable",
         "mobile",
+        "tel portable",
+        "telephone portable",
         "numero",
         "numero de telephone",
         "phone number",
     ),
-    "email": ("e mail", "courriel", "mail", "adresse e mail", "adresse electronique"),
+    "email": ("e mail", "courriel", "mail", "adresse e mail", "adresse electronique", "email"),
     "sms_date": ("date du sms", "date sms", "date du message", "sms date", "recu le"),
     "sms_sender": ("expediteur", "expediteur du sms", "emetteur", "sender", "sms sender"),
     "sms_text": ("texte du sms", "texte", "message", "texte du message", "sms text", "text"),
@@ -64,8 +73,35 @@ NAMES = {
         "mandate reference",
     ),
 }
-KNOWN = {fold(n): column for column in COLUMNS for n in (column, *NAMES[column])}
+# parts of one column, in the order they are joined: 'Prénom;Nom' is the name, 'Adresse;
+# Complément;Code postal;Ville' the address (folded headers)
+PARTS = {
+    "prenom": "name",
+    "prenoms": "name",
+    "first name": "name",
+    "nom": "name",
+    "nom de famille": "name",
+    "last name": "name",
+    "adresse": "address",
+    "adresse 1": "address",
+    "complement": "address",
+    "complement d adresse": "address",
+    "adresse 2": "address",
+    "code postal": "address",
+    "cp": "address",
+    "postcode": "address",
+    "ville": "address",
+    "commune": "address",
+    "localite": "address",
+    "town": "address",
+    "city": "address",
+}
+KNOWN = {
+    **{fold(n): column for column in COLUMNS for n in (column, *NAMES[column])},
+    **PARTS,
+}
 SKIP = "-"  # --columns 'Commentaire=-': a column left unread on purpose
+JOIN = "+"  # --columns 'name=Prénom+Nom': one column from several
 
 
 @dataclass(frozen=True)
@@ -74,7 +110,7 @@ class Member:
     requester: Requester
     evidence: Evidence
     broker: str | None
-    mandate_date: str
+    mandate_date: str  # '' until the signing date is recorded: no letter quotes another
     mandate_ref: str
 
 
@@ -90,10 +126,18 @@ class BadRow:
     column: str
     reason: str
     name: str = ""  # the member's name when the row gives one, for the manifest
+    more: tuple[tuple[str, str], ...] = ()  # the row's other problems: (column, reason)
+
+    @property
+    def problems(self) -> list[tuple[str, str]]:
+        return [(self.column, self.reason), *self.more]
 
     def __str__(self) -> str:
-        return _("row {row}, column {column}: {reason}").format(
-            row=self.row, column=self.column, reason=self.reason
+        return "; ".join(
+            _("row {row}, column {column}: {reason}").format(
+                row=self.row, column=column, reason=reason
+            )
+            for column, reason in self.problems
         )
 
 
@@ -107,6 +151,7 @@ ASSOCIATION_FIELDS = (
     "siren",
     "qualifies_art80",
     "declared_on",
+    "purpose",
     "article",
 )
 
@@ -135,7 +180,7 @@ def load_association(path: Path) -> Association:
         )
     text = {
         k: safety.scalar(data, k, path)
-        for k in ("name", "address", "email", "representative", "capacity")
+        for k in ("name", "address", "email", "representative", "capacity", "purpose")
     }
     qualifies = data.get("qualifies_art80", False)
     if not isinstance(qualifies, bool):
@@ -145,6 +190,13 @@ def load_association(path: Path) -> Association:
             _(
                 "{path}: qualifies_art80 needs declared_on, the date the association was declared "
                 "(Art. 80(1) GDPR, Loi Informatique et Libertés art. 37: five years or more)"
+            ).format(path=path)
+        )
+    if qualifies and not text["purpose"]:
+        raise DsarError(
+            _(
+                "{path}: qualifies_art80 needs purpose, the statutory purpose (the letters print "
+                "it: it must include the protection of personal data)"
             ).format(path=path)
         )
     try:
@@ -164,6 +216,7 @@ def load_association(path: Path) -> Association:
                 else None
             ),
             article=_article(data.get("article"), name),
+            purpose=fields.text(text["purpose"], "purpose", multiline=True, limit=1000),
         )
     except InputError as exc:
         raise DsarError(f"{path}: {exc}") from None
@@ -199,7 +252,7 @@ def _article(value, name: str) -> str:
 
 def _reader(handle, strict: bool = False):
     """A csv reader for a file as French spreadsheets export it: ';' or ',' is sniffed
-    from the header line (a BOM is dropped by the utf-8-sig encoding)."""
+    from the header line (a BOM is dropped by the utf-8-sig and utf-16 encodings)."""
     sample = handle.read(4096)
     handle.seek(0)
     try:
@@ -217,45 +270,48 @@ def _open(path: Path):
                 path=path
             )
         )
-    return path.open(encoding="utf-8-sig", newline="")
+    return sheets.open_text(path)  # in the encoding it was saved in, or refused saying why
 
 
-def _not_utf8(path: Path, exc: UnicodeDecodeError) -> DsarError:
-    return DsarError(
-        _(
-            "{path}: not UTF-8 ({reason} at byte {byte} of a block); save it from your "
-            "spreadsheet as 'CSV UTF-8'"
-        ).format(path=path, reason=exc.reason, byte=exc.start)
-    )
+def encoding(path: Path) -> str:
+    """The encoding the members' CSV is read in, said to the person ('Windows-1252...')."""
+    return sheets.encoding(path).label
 
 
 def count(path: Path) -> int | None:
     """Non-empty data rows, by a quick pass before any work: the progress bar's total,
-    hence time left, and a file that is not UTF-8 refused before anything is written."""
+    hence time left, and a file that cannot be read refused before anything is written."""
     try:
         with _open(path) as handle:
             reader = _reader(handle)
             next(reader, None)
             return sum(1 for values in reader if any(v.strip() for v in values))
     except UnicodeDecodeError as exc:
-        raise _not_utf8(path, exc) from None
+        raise sheets.not_readable(path, exc) from None
     except (OSError, csv.Error):
         return None  # read() reports the problem properly
 
 
 def parse_columns(value: str | None) -> dict[str, str]:
-    """--columns 'Numéro=phone,Commentaire=-': the spreadsheet's header -> dsar's column."""
+    """--columns 'Numéro=phone,Commentaire=-,name=Prénom+Nom': the spreadsheet's header ->
+    dsar's column; COLUMN=HEADER+HEADER joins several headers into one column, in that
+    order."""
     mapping: dict[str, str] = {}
     for part in filter(None, (p.strip() for p in (value or "").split(","))):
-        header, sep, column = (x.strip() for x in part.rpartition("="))
-        if not sep or not header or column not in (*COLUMNS, SKIP):
+        left, sep, right = (x.strip() for x in part.partition("="))
+        if sep and right in (*COLUMNS, SKIP) and left:
+            mapping[fold(left)] = right
+        elif sep and left in COLUMNS and all(h.strip() for h in right.split(JOIN)):
+            for header in right.split(JOIN):
+                mapping[fold(header)] = left
+        else:
             raise InputError(
                 "columns",
-                _("'{part}': write HEADER=COLUMN, COLUMN one of {columns}, or - to skip it").format(
-                    part=part, columns=", ".join(COLUMNS)
-                ),
+                _(
+                    "'{part}': write HEADER=COLUMN or COLUMN=HEADER+HEADER, COLUMN one of "
+                    "{columns}, or HEADER=- to skip it"
+                ).format(part=part, columns=", ".join(COLUMNS)),
             )
-        mapping[fold(header)] = column
     return mapping
 
 
@@ -265,15 +321,45 @@ def column_names(header: list[str], columns: dict[str, str] | None = None) -> li
     return [known.get(fold(h), "") for h in header]
 
 
+def _joinable(column: str, headers: list[str], columns: dict[str, str]) -> bool:
+    """Several headers may make one column when --columns joins them, or when each is a
+    part of it (Prénom and Nom, Adresse and Code postal)."""
+    folded = [fold(h) for h in headers]
+    return all(columns.get(f) == column for f in folded) or all(
+        f not in columns and PARTS.get(f) == column for f in folded
+    )
+
+
+def layout(header: list[str], columns: dict[str, str] | None = None) -> dict[str, list[int]]:
+    """Each column read -> the cells it is made of, in the order they are joined: the
+    order --columns names them, else the parts' own (first name, then last name)."""
+    columns = columns or {}
+    order = {**{f: n for n, f in enumerate(PARTS)}, **{f: n for n, f in enumerate(columns)}}
+    cells: dict[str, list[int]] = {}
+    for index, column in enumerate(column_names(header, columns)):
+        if column and column != SKIP:
+            cells.setdefault(column, []).append(index)
+    for indexes in cells.values():
+        indexes.sort(key=lambda i: order.get(fold(header[i]), 0))
+    return cells
+
+
 def map_header(
     path: Path, header: list[str], columns: dict[str, str] | None = None
 ) -> list[tuple[str, str]]:
-    """Each header cell with the column it is read as (SKIP for one left unread)."""
-    read_as = list(zip((h.strip() for h in header), column_names(header, columns), strict=True))
-    unknown = [h for h, column in read_as if not column]
-    seen = [column for _h, column in read_as if column and column != SKIP]
-    twice = sorted({c for c in seen if seen.count(c) > 1})
-    missing = [c for c in REQUIRED if c not in seen]
+    """How the file will be read, for the person to check: each column read with the
+    header(s) it comes from ('Prénom + Nom' -> name), or SKIP for one left unread."""
+    columns = columns or {}
+    header = [h.strip() for h in header]
+    names = column_names(header, columns)
+    unknown = [h for h, column in zip(header, names, strict=True) if not column]
+    made = layout(header, columns)
+    twice = sorted(
+        c
+        for c, cells in made.items()
+        if len(cells) > 1 and not _joinable(c, [header[i] for i in cells], columns)
+    )
+    missing = [c for c in REQUIRED if c not in made]
     problems = []
     if unknown:
         problems.append(_("unknown column(s) {names}").format(names=", ".join(unknown)))
@@ -285,10 +371,15 @@ def map_header(
         raise DsarError(
             _(
                 "{path} header: {problems}. Columns: {columns}; name yours with "
-                "--columns 'HEADER=COLUMN,...' (or HEADER=- to leave one out)"
+                "--columns 'HEADER=COLUMN,...' (HEADER=- to leave one out, "
+                "COLUMN=HEADER+HEADER to join several)"
             ).format(path=path, problems="; ".join(problems), columns=", ".join(COLUMNS))
         )
-    return read_as
+    read_as = [(min(cells), " + ".join(header[i] for i in cells), c) for c, cells in made.items()]
+    read_as += [
+        (i, h, SKIP) for i, (h, c) in enumerate(zip(header, names, strict=True)) if c == SKIP
+    ]
+    return [(headers, column) for _i, headers, column in sorted(read_as)]
 
 
 def header(path: Path, columns: dict[str, str] | None = None) -> list[tuple[str, str]]:
@@ -297,7 +388,7 @@ def header(path: Path, columns: dict[str, str] | None = None) -> list[tuple[str,
         try:
             first = next(_reader(handle), None)
         except UnicodeDecodeError as exc:
-            raise _not_utf8(path, exc) from None
+            raise sheets.not_readable(path, exc) from None
         except csv.Error:
             first = None
     if not first:
@@ -314,16 +405,41 @@ def _open_or_fail(path: Path):
         ) from None
 
 
-def read(path: Path, columns: dict[str, str] | None = None) -> Iterator[Member | BadRow]:
+# a check of a row's recipient, by the caller that knows the registry: its reason or None
+BrokerCheck = Callable[[str], str | None]
+
+
+def recipient_check(registry, default: str | None, *, required: bool) -> BrokerCheck:
+    """A row's recipient (its cell, else `default`) checked with its other cells: one the
+    registry does not know is a problem of the row, an empty one said empty."""
+
+    def check(cell: str) -> str | None:
+        if not (cell or default):
+            return _("empty; give the recipient here or --broker") if required else None
+        try:
+            registry.get(cell or default)
+        except DsarError as exc:
+            return str(exc)
+        return None
+
+    return check
+
+
+def read(
+    path: Path, columns: dict[str, str] | None = None, check_broker: BrokerCheck | None = None
+) -> Iterator[Member | BadRow]:
     with _open_or_fail(path) as handle:
         try:
             reader = _reader(handle, strict=True)
-            read_as = map_header(path, next(reader), columns)
+            first = next(reader)
+            read_as = map_header(path, first, columns)
         except StopIteration:
             raise DsarError(_("{path} is empty").format(path=path)) from None
         except UnicodeDecodeError as exc:
-            raise _not_utf8(path, exc) from None
-        header = [column for _h, column in read_as]
+            raise sheets.not_readable(path, exc) from None
+        made = layout([h.strip() for h in first], columns)
+        said = {column: headers for headers, column in read_as}  # the person's own words
+        width = len(first)
         row = 1
         while True:
             row += 1
@@ -341,24 +457,35 @@ def read(path: Path, columns: dict[str, str] | None = None) -> Iterator[Member |
                 )
                 continue
             except UnicodeDecodeError as exc:
-                raise _not_utf8(path, exc) from None
+                raise sheets.not_readable(path, exc) from None
             _check_span(path, row, opened_at, reader.line_num, values)
             if not any(v.strip() for v in values):
                 continue
-            name = values[header.index("name")] if len(values) > header.index("name") else ""
-            if len(values) != len(header):
+            if len(values) != width:
                 yield BadRow(
                     row,
                     "-",
                     _("{cells} cells where the header has {header}").format(
-                        cells=len(values), header=len(header)
+                        cells=len(values), header=width
                     ),
-                    name,
+                    _join("name", [values[i] for i in made["name"] if i < len(values)]),
                 )
                 continue
-            cells = dict(zip(header, values, strict=True))
-            cells.pop(SKIP, None)
-            yield _member(row, cells)
+            cells = {c: _join(c, [values[i] for i in indexes]) for c, indexes in made.items()}
+            yield _member(row, cells, said, check_broker)
+
+
+def _join(column: str, parts: list[str]) -> str:
+    """Cells joined into one value: a name with spaces, an address a line a part, the
+    postcode and the town on one line ('75011 Paris')."""
+    parts = [p.strip() for p in parts if p.strip()]
+    if column != "address":
+        return " ".join(parts)
+    out = ""
+    for part in parts:
+        same_line = out and re.fullmatch(r"\d{4,5}", out.rsplit("\n", 1)[-1])
+        out += (" " if same_line else "\n" if out else "") + part
+    return out
 
 
 def _check_span(path: Path, row: int, first: int, last: int, values: list[str]) -> None:
@@ -374,44 +501,102 @@ def _check_span(path: Path, row: int, first: int, last: int, values: list[str]) 
         )
 
 
-def _member(row: int, cells: dict[str, str]) -> Member | BadRow:
-    name = cells.get("name", "")
+def _member(
+    row: int,
+    cells: dict[str, str],
+    said: dict[str, str] | None = None,
+    check_broker: BrokerCheck | None = None,
+) -> Member | BadRow:
+    """The row's member, or every problem it has at once, each named by the header
+    the person wrote ('Téléphone', not phone)."""
+    said = said or {}
+    problems: list[tuple[str, str]] = []
+    found: dict[str, object] = {}
+
+    def check(column: str, parse: Callable[[], object]) -> None:
+        try:
+            found[column] = parse()
+        except InputError as exc:
+            problems.append((said.get(column, column), exc.reason))
+
+    def cell(column: str) -> str:
+        return cells.get(column, "").strip()
+
     for column in REQUIRED:
-        if not cells.get(column, "").strip():
-            return BadRow(row, column, _("empty; it is required"), name)
-    try:
-        person = requester(
-            cells["name"],
-            cells.get("address"),
-            cells["phone"].strip(),
-            cells.get("email", "").strip() or None,
-        )
-        evidence = compose.evidence(
-            "sms",
-            cells.get("sms_date", "").strip() or None,
-            None,
-            cells.get("sms_sender"),
-            cells.get("sms_text"),
-        )
-        signed = fields.iso_date(cells["mandate_date"], "mandate_date")
+        if not cell(column):
+            problems.append((said.get(column, column), _("empty; it is required")))
+    if cell("name"):
+        check("name", lambda: fields.text(cells["name"], "name", limit=200))
+    check(
+        "address",
+        lambda: fields.text(cells.get("address", ""), "address", multiline=True, limit=500),
+    )
+    if cell("phone"):
+        check("phone", lambda: fields.phone(cell("phone")))
+    if cell("email"):
+        check("email", lambda: fields.email(cell("email")))
+    if cell("sms_date"):
+        check("sms_date", lambda: fields.iso_date(cell("sms_date"), "sms_date"))
+    check("sms_sender", lambda: fields.text(cells.get("sms_sender", ""), "sms_sender", limit=200))
+    check("sms_text", lambda: fields.text(cells.get("sms_text", ""), "sms_text", multiline=True))
+    if cell("mandate_date"):
+        check("mandate_date", lambda: fields.iso_date(cell("mandate_date"), "mandate_date"))
+    if cell("mandate_ref"):
         # it names files (the signed scan, the form): a name, never a path
-        reference = safety.name(
-            fields.text(cells["mandate_ref"], "mandate_ref", limit=100), "mandate_ref"
+        check(
+            "mandate_ref",
+            lambda: safety.name(
+                fields.text(cells["mandate_ref"], "mandate_ref", limit=100), "mandate_ref"
+            ),
         )
-    except InputError as exc:
-        return BadRow(row, exc.field, exc.reason, name)
+    broker = cell("broker")
+    if check_broker and (reason := check_broker(broker)):
+        problems.append((said.get("broker", "broker"), reason))
+    name = cells.get("name", "")
+    if problems:
+        (column, reason), *more = problems
+        return BadRow(row, column, reason, name, tuple(more))
+    person = requester(found["name"], found["address"], found["phone"], found.get("email"))
+    evidence = compose.evidence(
+        "sms", cell("sms_date") or None, None, found["sms_sender"], found["sms_text"]
+    )
+    signed = found.get("mandate_date")
     return Member(
         row,
         person,
         evidence,
-        cells.get("broker", "").strip() or None,
-        signed.isoformat(),  # typed '06/06/2024' or '2024-06-06', kept one way
-        reference,
+        broker or None,
+        signed.isoformat() if signed else "",  # typed '06/06/2024' or '2024-06-06', kept one way
+        found.get("mandate_ref") or made_ref(person),
     )
 
 
-def mandate(association: Association, member: Member) -> Mandate:
-    return Mandate(association, fields.iso_date(member.mandate_date), member.mandate_ref)
+def made_ref(person: Requester) -> str:
+    """A mandate reference for a row without one: the same for the same member at each
+    run (the form `dsar mandate` wrote and the batch's letter cite one reference). Made
+    from the number the request is about, not the name: a corrected spelling is the same
+    member, the same mandate and the same letter, made again."""
+    key = f"{person.phone or person.email}".encode()
+    digest = base64.b32encode(hashlib.sha256(key).digest()).decode()
+    return f"M-{digest[:4]}-{digest[4:8]}"
+
+
+def mandate(
+    association: Association,
+    member: Member,
+    on: date | None = None,
+    *,
+    on_request: bool = False,
+) -> Mandate:
+    """The member's mandate as a letter of `on` cites it: its signing date only when
+    recorded; Art. 80(1) only when the association had five years on that day."""
+    return Mandate(
+        association,
+        fields.iso_date(member.mandate_date) if member.mandate_date else None,
+        member.mandate_ref,
+        on_request=on_request,
+        art80=association.art80_on(on) if on else False,
+    )
 
 
 def controllers(registry, member: Member | None, broker: str | None = None) -> list:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, time
@@ -112,6 +113,13 @@ class Broker(_Strict):
     quality: Quality
     checked: date | None = Field(None, description="when these facts were last checked")
     notes: str | None = None
+    article: str | None = Field(
+        None,
+        pattern=r"^(le|la|les|l’|l')$",
+        description="the French article a sentence puts before the name: 'le' for "
+        "Rassemblement national ('pour le Rassemblement national'); none when the name "
+        "carries its own or takes none",
+    )
 
     @field_validator("web", "privacy_policy")
     @classmethod
@@ -125,6 +133,14 @@ class Broker(_Strict):
 
     def contact(self, kind: str) -> Contact | None:
         return next((c for c in self.contacts if c.kind == kind), None)
+
+    @property
+    def named(self) -> str:
+        """The name as a French sentence says it: 'le Rassemblement national'."""
+        if not self.article:
+            return self.name
+        joiner = "" if self.article in ("l’", "l'") else " "
+        return f"{self.article}{joiner}{self.name}"
 
     @property
     def email(self) -> str | None:
@@ -148,6 +164,29 @@ class ContactAddition(_Strict):
 
     slug: str = Field(..., pattern=r"^[a-z0-9][a-z0-9-]*$")
     contacts: tuple[Contact, ...] = Field(..., min_length=1)
+
+
+class Coalition(_Strict):
+    """An electoral alliance of parties (NFP, Ensemble): a message signed with its name
+    does not say which of its parties or candidates it was sent for."""
+
+    id: str = Field(..., pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str = Field(..., min_length=1)
+    aliases: tuple[str, ...] = ()
+    date: str = Field(..., description="YYYY or YYYY-MM: the election it was formed for")
+    description: str | None = None
+    members: tuple[str, ...] = Field((), description="slugs of member parties in the registry")
+    other_members: tuple[str, ...] = Field((), description="members the registry does not hold")
+    sources: tuple[Source, ...] = Field(..., min_length=1)
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, v):
+        return _checked(fields.partial_date, str(v), "date")
+
+    @property
+    def member_names(self) -> tuple[str, ...]:
+        return self.members + self.other_members
 
 
 class Campaign(_Strict):
@@ -227,6 +266,18 @@ class Association:
     qualifies_art80: bool = False
     declared_on: date | None = None
     article: str = ""  # "l’" for "l’Association Halte aux SMS"; empty when the name has one
+    purpose: str = ""  # its statutory purpose, printed where Art. 80(1) is claimed
+
+    def art80_on(self, day: date) -> bool:
+        """Art. 80(1) may be claimed in a letter signed on `day`: the association says it
+        qualifies and was declared five years or more before (LIL art. 37)."""
+        if not (self.qualifies_art80 and self.declared_on):
+            return False
+        try:
+            five_years = self.declared_on.replace(year=self.declared_on.year + 5)
+        except ValueError:  # declared on 29 February
+            five_years = date(self.declared_on.year + 5, 3, 1)
+        return five_years <= day
 
     @property
     def city(self) -> str | None:
@@ -241,8 +292,10 @@ class Association:
 @dataclass(frozen=True)
 class Mandate:
     association: Association
-    signed_on: date
+    signed_on: date | None  # None until the signing date is recorded: no letter guesses it
     reference: str
+    on_request: bool = False  # no signed scan to enclose: the letter offers it on request
+    art80: bool = False  # Art. 80(1) claimed: association.art80_on(the letter's date)
 
 
 @dataclass(frozen=True)
@@ -262,6 +315,7 @@ class Request:
     to_address: str | None = None
     mandate: Mandate | None = None
     campaign_party: Broker | None = None
+    reply_subaddress: bool = False  # answers to local+dsar-xxxx-xxxx@domain (dsar inbox)
 
     @property
     def recipient_email(self) -> str | None:
@@ -272,8 +326,26 @@ class Request:
         return self.to_address or self.broker.postal_address
 
     @property
+    def reply_to(self) -> str | None:
+        """Where answers go: the reply address, or its sub-address for this request, so
+        that an answer finds its request by itself (as FOI platforms give each request
+        its own address)."""
+        email = self.reply_email
+        if not (email and self.reply_subaddress):
+            return email
+        local, _, domain = email.rpartition("@")
+        return f"{local}+{self.reference.lower()}@{domain}"
+
+    @property
     def reply_email(self) -> str | None:
         return self.mandate.association.email if self.mandate else self.requester.email
+
+    @property
+    def printable(self) -> bool:
+        """A letter that may be printed and posted: its envelope window shows the
+        recipient's postal address. Without one the PDF is a draft, marked so on the
+        page, and never goes into a print volume (batch) or a label sheet."""
+        return bool(self.recipient_address)
 
 
 @dataclass(frozen=True)
@@ -286,3 +358,14 @@ class Letter:
     body_text: str  # core and annex: the e-mail carries the whole letter
     gaps: tuple[str, ...] = field(default=())
     annex_html: str = ""  # the legal annex (first requests): same for every member of a batch
+    # what the templates saw of the request (letters.context): the page around the body
+    # shows the same, and render/ needs no import of letters to lay it out
+    context: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+def reference_for(*parts: str) -> str:
+    """A short, stable reference: the same request gives the same reference again."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
+    code = "".join(alphabet[b % len(alphabet)] for b in digest[:8])
+    return f"DSAR-{code[:4]}-{code[4:]}"

@@ -12,11 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from . import fields
+from . import fields, sheets
 from .errors import DsarError
 from .i18n import _
 from .journal import Journal
 from .registry import fold
+
+# a batch's manifest.csv (manifest.py writes it in the interface's language): its columns
+KEYS = ("row", "member", "broker", "reference", "pdf", "eml", "email_status")
 
 LRAR_COLUMNS = {
     fold(name)
@@ -38,25 +41,56 @@ class Posting:
     recorded: list[str] = field(default_factory=list)
     with_lrar: int = 0
     already: list[str] = field(default_factory=list)  # recorded as sent before (e-mailed)
+    lrar_added: list[str] = field(default_factory=list)  # sent before, its number given now
     problems: list[str] = field(default_factory=list)
 
 
+# every name a header is read under: the key, and its words in each language
+READ_AS = {
+    "row": ("row", "ligne"),
+    "member": ("member", "membre"),
+    "broker": ("broker", "courtier", "recipient", "destinataire"),
+    "reference": ("reference", "référence"),
+    "pdf": ("pdf",),
+    "eml": ("eml",),
+    "email_status": ("email_status", "statut du courriel"),
+}
+KNOWN = {fold(name): key for key, names in READ_AS.items() for name in names}
+
+
+def is_manifest(path: Path) -> bool:
+    """A manifest dsar wrote (in either language, either dialect), not a file of the
+    person's that a batch must not replace."""
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(4096).decode("utf-8-sig", "replace").strip()
+    except OSError:
+        return False
+    cells = first.split(";" if first.count(";") >= first.count(",") else ",")
+    return [KNOWN.get(fold(c)) for c in cells] == list(KEYS)
+
+
 def read_manifest(path: Path) -> tuple[list[dict[str, str]], dict[str, str]]:
-    """A batch's manifest (or the folder holding it): its rows, and its headers by
-    folded name. A spreadsheet may have saved it back with ';'."""
+    """A manifest's rows (or the folder holding it), in whichever encoding and dialect it
+    was saved back in, and its headers by folded name."""
     if path.is_dir():
         path = path / "manifest.csv"
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        with sheets.open_text(path) as handle:
             sample = handle.readline()
             handle.seek(0)
             delimiter = ";" if sample.count(";") > sample.count(",") else ","
             rows = list(csv.DictReader(handle, delimiter=delimiter))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+    except UnicodeDecodeError as exc:
+        raise sheets.not_readable(path, exc) from None
+    except (OSError, csv.Error) as exc:
         raise DsarError(
             _("{path}: cannot read it ({reason})").format(path=path, reason=exc)
         ) from None
-    headers = {fold(h): h for h in (rows[0].keys() if rows else ()) if h}
+    headers = {}
+    for header in rows[0].keys() if rows else ():
+        if header:
+            headers[KNOWN.get(fold(header), fold(header))] = header
     if rows and "reference" not in headers:
         raise DsarError(
             _("{path} has no 'reference' column: give the manifest.csv a batch wrote").format(
@@ -85,8 +119,15 @@ def record(journal: Journal, manifest: Path, on: date) -> Posting:
         lrar = (row.get(lrar_column) or "").strip() if lrar_column else ""
         try:
             lrar = fields.text(lrar, "lrar", limit=40) if lrar else ""
-            state = journal.entry(reference).stored_state
-            if state != "draft":
+            entry = journal.entry(reference)
+            if entry.stored_state != "draft":
+                if lrar and not entry.lrar_number and entry.sent_on:
+                    # the numbers added after the posting was recorded: kept, same dates
+                    journal.mark_sent(
+                        reference, entry.sent_on, lrar=lrar, received=entry.received_on
+                    )
+                    posting.lrar_added.append(reference)
+                    continue
                 posting.already.append(reference)
                 continue
             journal.mark_sent(reference, on, lrar=lrar or None)

@@ -13,6 +13,7 @@ from .i18n import _
 from .models import Requester
 
 FIELDS = ("name", "address", "phone", "email")
+SUBADDRESS = "reply_subaddress"  # opt-in: each request's answers to its own sub-address
 
 
 def requester(
@@ -68,11 +69,16 @@ def load(path: Path) -> dict[str, str]:
                 path=path
             )
         )
-    return {k: text for k in FIELDS if (text := safety.scalar(data, k, path))}
+    found = {k: text for k in FIELDS if (text := safety.scalar(data, k, path))}
+    if data.get(SUBADDRESS) is True:
+        found[SUBADDRESS] = "yes"
+    return found
 
 
-def save(path: Path, person: Requester) -> None:
-    data = {k: getattr(person, k) for k in FIELDS if getattr(person, k)}
+def save(path: Path, person: Requester, reply_subaddress: bool = False) -> None:
+    data: dict = {k: getattr(person, k) for k in FIELDS if getattr(person, k)}
+    if reply_subaddress:
+        data[SUBADDRESS] = True
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
     make_private_dir(path.parent)
     write_private(path, text, overwrite=True)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from . import sheets
 from .files import write_private
 from .i18n import N_, _
 from .journal import Entry
-from .safety import csv_cell, printable
+from .lifecycle import STATE_NAMES, state_name  # noqa: F401 (callers read them here)
+from .safety import printable
 
 COLUMNS = (
     "reference",
@@ -32,6 +32,7 @@ STYLES = {
     "partial": "yellow",
     "answered": "green",
     "closed": "dim",
+    "undelivered": "bold red",
     "complained": "cyan",
     "draft": "dim",
 }
@@ -71,25 +72,7 @@ HEADERS = {
     "state": N_("state"),
     "requests": N_("requests"),
 }
-STATE_NAMES = {
-    "draft": N_("draft"),
-    "sent": N_("sent"),
-    "received": N_("received"),
-    "extended": N_("extended"),
-    "answered": N_("answered"),
-    "partial": N_("partial"),
-    "refused": N_("refused"),
-    "id-requested": N_("ID requested"),
-    "overdue": N_("overdue"),
-    "reminded": N_("reminded"),
-    "complained": N_("complained"),
-    "closed": N_("closed"),
-}
 RIGHT_NAMES = {"access": N_("access"), "erasure": N_("erasure"), "both": N_("both")}
-
-
-def state_name(state: str) -> str:
-    return _(STATE_NAMES[state]) if state in STATE_NAMES else state
 
 
 def status_tables(entries: list[Entry], as_of: date) -> list:
@@ -151,12 +134,16 @@ def status_tables(entries: list[Entry], as_of: date) -> list:
 
 
 def write_csv(path: Path, entries: list[Entry], as_of: date, *, overwrite: bool = False) -> None:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, extrasaction="ignore")
-    writer.writeheader()
+    """The table as a spreadsheet opens it (sheets.py): headers, rights and states in
+    the interface's language, days left a number."""
+    rows = []
     for entry in entries:
-        writer.writerow({k: csv_cell(v) for k, v in entry.as_dict(as_of).items()})
-    write_private(path, out.getvalue(), overwrite=overwrite)
+        row = entry.as_dict(as_of)
+        row["right"] = _(RIGHT_NAMES.get(entry.right, entry.right))
+        row["state"] = state_name(row["state"])
+        rows.append([row[c] for c in COLUMNS])
+    header = [_(HEADERS["days left" if c == "days_left" else c]) for c in COLUMNS]
+    sheets.write(path, header, rows, overwrite=overwrite)
 
 
 def _ics_text(value: str) -> str:
@@ -173,7 +160,7 @@ def write_ics(path: Path, entries: list[Entry], *, overwrite: bool = False) -> N
         "CALSCALE:GREGORIAN",
     ]
     for entry in entries:
-        end = entry.final_deadline if entry.stored_state == "reminded" else entry.deadline
+        end = entry.due  # the date in force: the reminder's final one once reminded
         if end is None:
             continue
         what = "final deadline" if entry.stored_state == "reminded" else "answer due"

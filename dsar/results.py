@@ -1,20 +1,22 @@
 """What each use case hands back: what was written, the reference, warnings, bad rows
 and the exit code. The library never prints or exits; cli.py prints these.
 
-The exit codes are pipx's ExitCode habit: named, and the same for every command.
+The exit codes are errors.ExitCode.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .errors import ExitCode
 from .i18n import _
+from .identify import Suspect  # IdentifyResult.choices makes some
 
-if TYPE_CHECKING:  # annotations only: this module imports nothing of dsar at run time
+if TYPE_CHECKING:  # annotations only
     from .identify import Clues
     from .importer import ImportReport
     from .journal import Entry
@@ -22,11 +24,12 @@ if TYPE_CHECKING:  # annotations only: this module imports nothing of dsar at ru
     from .models import Broker, Campaign, Letter, Request
     from .registry import Finding
 
-EXIT_OK = 0
-EXIT_ERROR = 1  # a DsarError: something the user can fix, said in the message
-EXIT_USAGE = 2  # an option or value the command cannot take
-EXIT_PARTIAL = 3  # a batch did its work but skipped bad rows or could not send some e-mails
-EXIT_INTERRUPTED = 130  # Ctrl-C
+# errors.py holds the codes (it is below every module; it must not import this one)
+EXIT_OK = ExitCode.OK
+EXIT_ERROR = ExitCode.ERROR
+EXIT_USAGE = ExitCode.USAGE
+EXIT_PARTIAL = ExitCode.PARTIAL
+EXIT_INTERRUPTED = ExitCode.INTERRUPTED
 
 
 @dataclass(kw_only=True)
@@ -87,10 +90,13 @@ class ManifestRow:
     pdf: str = ""
     eml: str = ""
     email_status: str = ""
+    draft: bool = False  # no postal address for the envelope: never printed nor labelled
 
 
-# a manifest's e-mail status for a letter whose recipient has no e-mail: nothing to send
+# a manifest's e-mail status for a letter whose recipient has no e-mail: to be posted
 NO_RECIPIENT_EMAIL = "no recipient e-mail in the registry"
+# ...and for a member whose signed mandate scan is missing: not sent until it is given
+HELD_BACK = "held back: no signed mandate scan"
 
 
 @dataclass(kw_only=True)
@@ -100,8 +106,11 @@ class BatchResult(Result):
     rows: list[ManifestRow] = field(default_factory=list)
     resumed: int = 0  # requests an earlier run had already done
     rebuilt: int = 0  # queued e-mails rebuilt because what they say changed
+    remade: int = 0  # letters not yet sent made again because what they say changed
+    this_run: int = 10**9  # rows[:this_run] are this run's; the rest an earlier run's
+    kept_earlier: list[str] = field(default_factory=list)  # earlier runs' letters, kept
     left_queued: list[str] = field(default_factory=list)  # e-mails of other runs, unsent
-    unsigned: list[str] = field(default_factory=list)  # mandate refs without a scan
+    unsigned: list[str] = field(default_factory=list)  # mandate refs without a scan: held back
     print_files: list[Path] = field(default_factory=list)
     manifest: Path | None = None
     sent: Mapping[str, int] = field(default_factory=dict)  # e-mails: sent, failed, deferred
@@ -110,6 +119,11 @@ class BatchResult(Result):
     no_address: list[str] = field(default_factory=list)  # references without a postal address
     columns: list[tuple[str, str]] = field(default_factory=list)  # CSV header -> column read
     emails_asked: bool = False
+
+    @property
+    def to_post(self) -> list[str]:
+        """The letters whose recipient has no e-mail: posted, not sent."""
+        return [row.reference for row in self.rows if row.email_status == NO_RECIPIENT_EMAIL]
 
     @property
     def emails_to_send(self) -> bool:
@@ -126,6 +140,7 @@ class BatchResult(Result):
 class SentResult(Result):
     entry: Entry
     kept: list[Path] = field(default_factory=list)  # proofs kept by content
+    original: Entry | None = None  # a follow-up's request, as the sending left it
 
 
 @dataclass(kw_only=True)
@@ -135,6 +150,7 @@ class PostingResult(Result):
     recorded: list[str] = field(default_factory=list)
     with_lrar: int = 0
     already: list[str] = field(default_factory=list)  # recorded as sent before
+    lrar_added: list[str] = field(default_factory=list)  # ...whose number is given now
     problems: list[str] = field(default_factory=list)
 
 
@@ -158,6 +174,11 @@ class ShowResult(Result):
     page_html: str | None = None
     mailto: str | None = None
     names: dict[Path, str] = field(default_factory=dict)  # files handed in, as people named them
+    text: str = ""  # the letter as plain text, to copy into a webmail
+
+    @property
+    def printable(self) -> bool:
+        return self.request.printable
 
 
 @dataclass(kw_only=True)
@@ -175,15 +196,6 @@ class StatusResult(Result):
 # ---------------------------------------------------------------- the registry
 
 
-@dataclass
-class Suspect:
-    """A party or broker identify names, with every reason that points at it."""
-
-    slug: str  # "" for a campaign whose broker no source names
-    name: str
-    reasons: list[str] = field(default_factory=list)
-
-
 @dataclass(kw_only=True)
 class IdentifyResult(Result):
     clues: Clues
@@ -191,11 +203,44 @@ class IdentifyResult(Result):
     brokers: list[Suspect] = field(default_factory=list)
     senders: list[Broker] = field(default_factory=list)  # when nothing matched: who to ask
     commands: list[str] = field(default_factory=list)  # dsar generate lines, run as pasted
+    # for the suspects of low confidence: shown apart, to run only with a reason of one's own
+    unlikely_commands: list[str] = field(default_factory=list)
     needs_profile: bool = False  # no saved details: dsar init first, then the commands
 
     @property
     def found(self) -> bool:
         return bool(self.controllers or self.brokers)
+
+    @property
+    def proposed(self) -> list[str]:
+        """Who to write to: the likely suspects and, when no broker is likely, the first
+        broker known to send political messages (a letter to it names no party)."""
+        slugs = [s.slug for s in [*self.controllers, *self.brokers] if s.slug and s.likely]
+        if not any(s.slug and s.likely for s in self.brokers):
+            slugs += [b.slug for b in self.senders[:1]]
+        return list(dict.fromkeys(slugs))
+
+    @property
+    def choices(self) -> list[Suspect]:
+        """Every recipient to offer on the page, each once: the suspects, then the brokers
+        known to send political messages; `likely` ones are ticked beforehand."""
+        proposed, seen, found = self.proposed, set(), []
+        known = [Suspect(b.slug, b.name) for b in self.senders]
+        for suspect in [*self.controllers, *self.brokers, *known]:
+            if suspect.slug and suspect.slug not in seen:
+                seen.add(suspect.slug)
+                found.append(replace(suspect, likely=suspect.slug in proposed))
+        return found
+
+    @property
+    def parties(self) -> list[Suspect]:
+        return [s for s in self.controllers if s.slug]
+
+    @property
+    def unlikely(self) -> list[str]:
+        proposed = self.proposed
+        suspects = [s.slug for s in [*self.controllers, *self.brokers] if s.slug]
+        return [slug for slug in dict.fromkeys(suspects) if slug not in proposed]
 
 
 @dataclass(kw_only=True)

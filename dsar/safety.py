@@ -55,15 +55,7 @@ def plain(text: str) -> str:
     return escape(printable(text))
 
 
-# ------------------------------------------------------------------ CSV cells
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula (OWASP CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+# CSV cells: sheets.cell, with the rest of the CSV dialect dsar writes
 
 
 # ------------------------------------------------------------------ YAML from outside

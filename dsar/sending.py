@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .errors import DsarError
+from .i18n import _
 from .journal import Journal
 from .safety import printable
 from .vocabulary import SMTP_SECURITY
@@ -51,6 +52,46 @@ class SmtpSettings:
                 "the network: use starttls or ssl, or say --allow-plaintext-auth if the "
                 "server is on this machine or a trusted link"
             )
+
+
+class SmtpSetupError(ConnectionError):
+    """The server was reached but cannot be used with these settings: running again
+    later changes nothing, the settings must."""
+
+
+def what_happened(s: SmtpSettings, exc: Exception) -> ConnectionError:
+    """What went wrong when opening the connection, said as what to do: a server that
+    was reached is never 'cannot reach'."""
+    where = f"{s.host}:{s.port}"
+    if isinstance(exc, smtplib.SMTPNotSupportedError) and s.security == "starttls":
+        return SmtpSetupError(
+            _(
+                "the server {where} does not offer STARTTLS: use --smtp-security ssl "
+                "(often port 465) or none"
+            ).format(where=where)
+        )
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return SmtpSetupError(
+            _("the server {where} does not offer a login (AUTH): leave out --smtp-user").format(
+                where=where
+            )
+        )
+    if isinstance(exc, ssl.SSLError):
+        return SmtpSetupError(
+            _(
+                "the server {where} did not answer in TLS ({reason}): use --smtp-security "
+                "starttls (often port 587) or none"
+            ).format(where=where, reason=exc.reason or exc)
+        )
+    if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPResponseException):
+        return ConnectionError(
+            _("the server {where} closed the connection ({reason})").format(
+                where=where, reason=printable(str(exc))
+            )
+        )
+    return ConnectionError(
+        _("cannot reach {where}: {reason}").format(where=where, reason=printable(str(exc)))
+    )
 
 
 class Smtp:
@@ -83,10 +124,17 @@ class Smtp:
                 connection.login(s.user, s.password or "")
         except smtplib.SMTPAuthenticationError as exc:
             raise DsarError(
-                f"the SMTP server refused the login for {s.user}: {exc.smtp_error!r}"
+                _("the SMTP server refused the login for {user}: {reply}").format(
+                    user=s.user,
+                    reply=printable(
+                        exc.smtp_error.decode("utf-8", "replace")
+                        if isinstance(exc.smtp_error, bytes)
+                        else str(exc.smtp_error)
+                    ),
+                )
             ) from None
         except (OSError, smtplib.SMTPException) as exc:
-            raise ConnectionError(f"cannot reach {s.host}:{s.port}: {exc}") from exc
+            raise what_happened(s, exc) from exc
         return connection
 
     def close(self) -> None:
@@ -266,9 +314,15 @@ def send_outbox(
                     # the server cannot be reached at all: stop, everything left stays queued
                     settle(reference, "queued", error=str(exc), attempts=attempt)
                     smtp.close()
+                    then = (
+                        _("fix the setting and run the same command again")
+                        if isinstance(exc, SmtpSetupError)
+                        else _("run the same command again later")
+                    )
                     raise DsarError(
-                        f"{exc}; {counts['sent']} sent, the rest stays queued: "
-                        "run the same command again later"
+                        _("{problem}; {sent} sent, the rest stays queued: {then}").format(
+                            problem=exc, sent=counts["sent"], then=then
+                        )
                     ) from None
                 except TemporaryFailure as exc:
                     if attempt - attempts >= smtp.settings.max_attempts:

@@ -24,18 +24,26 @@ REQUEST_STATES = (
     "reminded",
     "complained",
     "closed",
+    "undelivered",
 )
-ANSWER_STATES = ("answered", "partial", "refused", "id-requested", "closed")
-# states where a deadline runs; a demand for an ID card does not stop it (LEGAL.md:
-# "a request for identification does not stop being a request")
-WAITING = ("sent", "received", "extended", "id-requested")
+# undelivered: the e-mail bounced or the letter came back: nothing runs, write elsewhere
+ANSWER_STATES = ("answered", "partial", "refused", "id-requested", "closed", "undelivered")
 # what a follow-up letter may cite as the recipient's answer
 ANSWERED = ("answered", "partial", "refused", "id-requested")
-# a reminder has legal weight once the deadline passed or the answer falls short
-REMINDABLE = ("overdue", "partial", "refused", "id-requested", "answered")
-# the recipient still has time: no complaint yet
-NOT_YET_DUE = ("draft", "sent", "received", "extended")
 LETTER_KINDS = ("request", "reminder", "reply-id", "complaint")
+# what an answer to Art. 15 owes, one word each (dsar answer --missing): 15(1)(a)-(h)
+# and the copy of 15(3); the letters name each with its article
+ACCESS_ITEMS = (
+    "purposes",  # 15(1)(a)
+    "categories",  # 15(1)(b), inferences included
+    "recipients",  # 15(1)(c), named one by one
+    "retention",  # 15(1)(d)
+    "rights",  # 15(1)(e)
+    "complaint",  # 15(1)(f)
+    "source",  # 15(1)(g)
+    "profiling",  # 15(1)(h)
+    "copy",  # 15(3)
+)
 
 # ---------------------------------------------------------------- the e-mail outbox
 

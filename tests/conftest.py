@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
-from datetime import date
+from datetime import UTC, date, datetime, time
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
+import time_machine
 from click.testing import CliRunner
 
 from dsar import compose, letters, profile, registry
@@ -30,6 +32,37 @@ CITIZEN = [
     "--address",
     "12 rue des Lilas\n75011 Paris",
 ]
+
+
+# Every test runs on one day, never the real one: DSAR_TEST_TODAY=2027-01-29 runs the
+# suite on that day (bash scripts/test.sh), else this one (the day the suite was frozen).
+TODAY = date.fromisoformat(os.environ.get("DSAR_TEST_TODAY") or "2026-12-03")
+SHIM = Path(__file__).resolve().parent / "shim"  # sitecustomize: the same day in subprocesses
+
+
+def pytest_report_header(config):
+    return f"clock frozen at {TODAY} (DSAR_TEST_TODAY)"
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "today(day): the test's data is dated (letters, sendings, answers of that autumn):"
+        " it runs on this day whatever DSAR_TEST_TODAY says",
+    )
+
+
+@pytest.fixture(autouse=True)
+def frozen_today(request, monkeypatch):
+    """The day every test runs on, at noon UTC (the same date in every time zone's
+    today), the clock ticking from there; subprocesses travel to it too (tests/shim)."""
+    marker = request.node.get_closest_marker("today")
+    day = date.fromisoformat(marker.args[0]) if marker else TODAY
+    monkeypatch.setenv("DSAR_TEST_TODAY", day.isoformat())
+    paths = [str(SHIM), *filter(None, [os.environ.get("PYTHONPATH")])]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
+    with time_machine.travel(datetime.combine(day, time(12), tzinfo=UTC), tick=True):
+        yield day
 
 
 @pytest.fixture(autouse=True)
@@ -121,6 +154,15 @@ def make_request(shipped, broker="selfcontact", **overrides):
     )
     overrides.setdefault("letter_date", date(2026, 11, 23))
     return compose.build_request(shipped, broker, person, evidence, **overrides)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """A CSV dsar wrote, in its one dialect: ';' and UTF-8 with a BOM."""
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as handle:
+        assert handle.read(1) == "\ufeff", f"{path} has no BOM"
+        return list(csv.DictReader(handle, delimiter=";"))
 
 
 def replace_args(args: list[str], values: dict[str, str]) -> list[str]:

@@ -16,7 +16,7 @@ from dsar.paths import Paths
 from dsar.results import EXIT_OK, EXIT_PARTIAL
 from dsar.vocabulary import output_name
 
-from .conftest import flat, make_request, parse_eml, pdf_text
+from .conftest import flat, make_request, parse_eml, pdf_text, read_csv
 from .test_batch import ASSOCIATION, HEADER, member
 
 PERSON = {
@@ -73,7 +73,11 @@ def test_states_after_remind_and_complain(app, tmp_path):
     assert [p.name for p in reminder.written] == [
         output_name(reminder.reference, "renaissance", "pdf", kind="reminder")
     ]
+    # written, the reminder is a draft: the request is reminded once it is sent
+    assert app.journal.entry(ref).stored_state == "sent"
+    app.sent(reminder.reference, "2026-03-11")
     assert app.journal.entry(ref).stored_state == "reminded"
+    assert app.journal.entry(ref).reminded_on == date(2026, 3, 11)
 
     app.answer(ref, "2026-03-20", state="partial", note="no source")
     assert app.journal.entry(ref).stored_state == "partial"
@@ -100,7 +104,7 @@ def write_members(path, rows):
 
 
 def manifest_rows(path):
-    return list(csv.DictReader(path.open(encoding="utf-8")))
+    return read_csv(path)
 
 
 def batch_args(tmp_path):
@@ -112,12 +116,13 @@ def batch_args(tmp_path):
         "broker": "renaissance",
         "formats": "email",
         "workers": 1,
+        "mandate_on_request": True,  # no signed scans here
     }
 
 
 def test_manifest_written_when_every_row_is_bad(app, tmp_path):
     members_csv = tmp_path / "members.csv"
-    write_members(members_csv, [member(1, phone="not a phone"), member(2, mandate_ref="")])
+    write_members(members_csv, [member(1, phone="not a phone"), member(2, mandate_ref="../x")])
     result = app.batch(members_csv, **batch_args(tmp_path))
     assert result.exit_code == EXIT_PARTIAL and len(result.bad_rows) == 2
     rows = manifest_rows(result.manifest)  # every member is in it, bad rows too

@@ -93,17 +93,17 @@ def test_an_smtp_answer_reaches_the_journal_and_manifest_as_plain_text():
 
 
 @pytest.mark.parametrize(
-    "args",
+    "args, code",
     [
-        ["generate", "--broker", "selfcontact", "--name", "C M", "--sms-text-file"],
-        ["identify", "--text-file"],
-        ["brokers", "list", "--registry"],
+        (["generate", "--broker", "selfcontact", "--name", "C M", "--sms-text-file"], 2),
+        (["identify", "--text-file"], 2),
+        (["brokers", "list", "--registry"], 1),  # a registry file is dsar's input, not a value
     ],
 )
-def test_a_file_without_end_is_refused_not_read_forever(runner, args):
+def test_a_file_without_end_is_refused_not_read_forever(runner, args, code):
     # before: read whole, past any limit (stat() gave 0 bytes): memory ran out or it hung
     result = runner.invoke(cli, [*args, "/dev/zero"])
-    assert result.exit_code in (1, 2), result.output
+    assert result.exit_code == code, result.output
     assert "/dev/zero" in result.output
     assert "Traceback" not in result.output
 
@@ -149,6 +149,7 @@ def test_an_upload_with_a_name_too_long_for_the_disk_is_kept(dsar_home, name):
             formats=("pdf",),
             out_dir=dsar_home / "letters",
         ).reference
+        app.sent(reference, date.today())  # an answer is to a request that was sent
     answer = client.post(
         f"/requests/{reference}/answer",
         data={"csrf": csrf, "state": "partial", "on": date.today().isoformat()},

@@ -19,7 +19,7 @@ from dsar.cli import cli
 from dsar.journal import Journal
 
 from . import smtp_server
-from .conftest import ASSOCIATION, flat, ok, parse_eml, pdf_text
+from .conftest import ASSOCIATION, flat, ok, parse_eml, pdf_text, read_csv
 
 HEADER = list(members.COLUMNS)  # the English column names
 
@@ -49,6 +49,10 @@ def write_csv(path: Path, rows: list[list[str]], delimiter=";", bom=True, tail: 
 
 
 def batch_args(path: Path, association: Path, out: Path, *extra: str) -> list[str]:
+    # e-mails without signed scans are held back: these tests send them, the mandate
+    # offered on request (test_signed_mandate_is_attached_to_the_email gives the scans)
+    if any("email" in x for x in extra) and "--mandates" not in extra:
+        extra = (*extra, "--mandate-on-request")
     return [
         "batch",
         str(path),
@@ -71,9 +75,12 @@ def test_bad_rows_are_reported_and_good_rows_done(runner, tmp_path, association)
     tail = 'Broken;"5 rue\n;0611111111;;;;;;2026-11-01;M-BROKEN\n'  # row 8, never closed
     path = write_csv(tmp_path / "members.csv", rows, tail=tail)
     out = tmp_path / "out"
-    result = runner.invoke(
-        cli, batch_args(path, association, out, "--workers", "1"), catch_exceptions=False
-    )
+    scans = tmp_path / "scans"  # the signed mandates: an e-mail without one is held back
+    scans.mkdir()
+    for i in range(6):
+        (scans / f"M-{i:05d}.pdf").write_bytes(b"%PDF-1.4 signed")
+    args = batch_args(path, association, out, "--workers", "1", "--mandates", str(scans))
+    result = runner.invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 3
     err = result.stderr
     assert "row 3, column phone: empty; it is required" in err
@@ -82,9 +89,9 @@ def test_bad_rows_are_reported_and_good_rows_done(runner, tmp_path, association)
     assert "row 6, column sms_date: '2024-02-30' is not a date" in err
     assert "row 8, column -: broken quoting" in err
     assert "2 request(s)" in result.stdout and "5 bad row(s) skipped" in result.stdout
-    assert "rows" in err and "7/7" in err  # the progress bar counted every row, bad ones too
+    assert "letters" in err and "7/7" in err  # the progress bar counted every row, bad ones too
 
-    manifest = list(csv.DictReader((out / "manifest.csv").open()))
+    manifest = list(read_csv(out / "manifest.csv"))
     assert [m["row"] for m in manifest] == ["2", "3", "4", "5", "6", "7", "8"]  # bad rows too
     manifest = [m for m in manifest if m["reference"]]
     assert [m["row"] for m in manifest] == ["2", "7"]
@@ -118,7 +125,7 @@ def test_print_volumes_hold_the_letters_in_row_order(runner, tmp_path, associati
     assert not (out / "print-duplex.pdf").exists()
     volumes = sorted(out.glob("print-duplex-*.pdf"))
     assert [v.name for v in volumes] == [f"print-duplex-00{n}.pdf" for n in (1, 2, 3)]
-    manifest = list(csv.DictReader((out / "manifest.csv").open()))
+    manifest = list(read_csv(out / "manifest.csv"))
     pages = len(pypdf.PdfReader(out / manifest[0]["pdf"]).pages)
     starts = [0, pages + pages % 2]  # each letter on a right-hand page
     refs = iter(f"M-{i:05d}" for i in range(5))
@@ -137,7 +144,7 @@ def test_print_volumes_keep_row_order_when_recipients_differ_in_kind(
     monkeypatch.setattr(batch, "VOLUME", 2)
     monkeypatch.setattr(batch, "CHUNK", 2)
     monkeypatch.setattr(batch, "_in_process", lambda options: True)
-    kinds = ["renaissance", "the-optin-machine", "renaissance", "renaissance", "the-optin-machine"]
+    kinds = ["renaissance", "tagadamedia", "renaissance", "renaissance", "tagadamedia"]
     rows = [member(i, broker=slug) for i, slug in enumerate(kinds)]
     path = write_csv(tmp_path / "members.csv", rows)
     out = tmp_path / "out"
@@ -185,6 +192,9 @@ def test_a_rerun_with_fewer_members_leaves_no_stale_print_volume(
     ok(runner.invoke(cli, batch_args(path, association, out, "--format", "pdf")))
     assert len(list(out.glob("print-duplex-*.pdf"))) == 3
     (out / "print-duplex.txt").write_text("the person's own notes")  # not a print file
+    # the letters of the members who withdrew are forgotten: the folder's files drop them
+    for row in read_csv(out / "manifest.csv")[2:]:
+        ok(runner.invoke(cli, ["forget", row["reference"]]))
     path = write_csv(tmp_path / "members.csv", [member(i) for i in range(2)])
     result = ok(runner.invoke(cli, batch_args(path, association, out, "--format", "pdf")))
     assert sorted(p.name for p in out.glob("*print-duplex*")) == [
@@ -253,10 +263,9 @@ def test_a_file_not_in_utf8_is_refused_before_any_work(runner, tmp_path, associa
     out = tmp_path / "out"
     result = runner.invoke(cli, batch_args(path, association, out), catch_exceptions=False)
     assert result.exit_code == 1
-    assert (
-        "not UTF-8" in result.stderr
-        and "save it from your spreadsheet as 'CSV UTF-8'" in result.stderr
-    )
+    # judged UTF-8 from its start, the byte further on is named, with what to do
+    assert "read as UTF-8" in result.stderr and "byte" in result.stderr
+    assert "save it from your spreadsheet as 'CSV UTF-8'" in result.stderr
     assert not out.exists()
 
 
@@ -277,6 +286,7 @@ def test_strict_stops_at_first_bad_row(runner, tmp_path, association):
 def test_rerun_does_nothing_twice(runner, tmp_path, association, dsar_home):
     path = write_csv(tmp_path / "m.csv", [member(i) for i in range(3)])
     args = batch_args(path, association, tmp_path / "o", "--format", "email")
+    args.append("--mandate-on-request")
     assert runner.invoke(cli, args, catch_exceptions=False).exit_code == 0
     again = runner.invoke(cli, args, catch_exceptions=False)
     assert again.exit_code == 0, again.output
@@ -411,7 +421,7 @@ def test_451_550_and_a_dropped_connection(tmp_path, association, smtp, dsar_home
         timeout=300,
     )
     assert result.returncode == 3 and "3 failed" in result.stdout
-    manifest = list(csv.DictReader((tmp_path / "out2" / "manifest.csv").open()))
+    manifest = list(read_csv(tmp_path / "out2" / "manifest.csv"))
     assert all(
         m["email_status"].startswith("failed: 550 5.1.1 mailbox unavailable") for m in manifest
     )
@@ -437,30 +447,37 @@ def test_signed_mandate_is_attached_to_the_email(runner, tmp_path, association):
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
-    assert "1 e-mail(s) say the mandate is enclosed but have no scan" in result.stderr
-    manifest = list(csv.DictReader((out / "manifest.csv").open()))
+    # the member without a signed scan is held back, not told "enclosed"
+    assert "1 e-mail(s) held back, not sent: no signed mandate scan to enclose (M-00001)" in (
+        result.stderr
+    )
+    manifest = list(read_csv(out / "manifest.csv"))
     signed = parse_eml((out / manifest[0]["eml"]).read_bytes())
     [attachment] = list(signed.iter_attachments())
     assert attachment.get_filename() == "mandat-M-00000.pdf"
     assert "Membre 0" in pdf_text(attachment.get_content())
     assert "(n° M-00000, joint" in flat(signed.get_body(("plain",)).get_content())
-    assert list(parse_eml((out / manifest[1]["eml"]).read_bytes()).iter_attachments()) == []
+    assert manifest[1]["eml"] == "" and manifest[1]["email_status"].startswith("held back")
 
 
 @pytest.mark.parametrize(
-    ("broker", "said", "not_said"),
+    ("broker", "formats", "said", "not_said"),
     [
-        ("renaissance", "Next: send the e-mails with the same command", "No e-mail to send"),
+        ("renaissance", "email", "Next: send the e-mails with the same command", "No e-mail"),
         # Selfcontact has no e-mail: --send would be refused, so the next step is not that
-        ("selfcontact", "No e-mail to send: the recipient has no e-mail", "--send"),
+        ("selfcontact", "email", "No e-mail to send and no letter to post", "--send"),
+        # nor a postal address: its letters are drafts, out of print, never to be posted
+        ("selfcontact", "pdf,email", "No e-mail to send and no letter to post", "Post the"),
+        # La Poste has a postal address and no e-mail: its letters are to be posted
+        ("la-poste", "pdf,email", "in the registry. Post the letters", "--send"),
     ],
 )
 def test_batch_suggests_sending_only_e_mails_that_can_leave(
-    runner, tmp_path, dsar_home, broker, said, not_said
+    runner, tmp_path, dsar_home, broker, formats, said, not_said
 ):
     association = tmp_path / "association.yaml"
     association.write_text(ASSOCIATION)
     path = write_csv(tmp_path / "members.csv", [member(1)])
-    args = batch_args(path, association, tmp_path / "out", "--format", "email")
+    args = batch_args(path, association, tmp_path / "out", "--format", formats)
     result = ok(runner.invoke(cli, [*args, "--broker", broker]))
     assert said in result.stdout and not_said not in result.stdout

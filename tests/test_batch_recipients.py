@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-
 import pytest
 
 from dsar import batch
 from dsar.cli import cli
 from dsar.errors import DsarError
 
-from .conftest import flat, parse_eml, pdf_text
+from .conftest import flat, parse_eml, pdf_text, read_csv
 from .test_batch import batch_args, member, write_csv
 
 
@@ -23,7 +21,7 @@ def test_warns_before_rendering_when_the_recipient_lacks_an_address(runner, tmp_
     err = flat(result.stderr)
     assert "Selfcontact [selfcontact]: no e-mail address in the registry" in err
     assert "dsar brokers add-contact selfcontact --email" in err
-    assert err.index("no e-mail address") < err.index("rows")  # before the progress bar
+    assert err.index("no e-mail address") < err.index("letters")  # before the progress bar
 
     refused = runner.invoke(cli, [*args, "--send", "--smtp-host", "127.0.0.1", "--force"])
     assert refused.exit_code == 1
@@ -37,10 +35,11 @@ def test_to_email_and_to_address_as_in_generate(runner, tmp_path, association):
     args[args.index("renaissance")] = "selfcontact"
     args += ["--to-email", "dpo@selfcontact.example"]
     args += ["--to-address", "Selfcontact\\nService DPO\\n60400 Noyon"]
+    args += ["--mandate-on-request"]  # no signed scan here: the e-mail is not held back
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "no e-mail address" not in result.stderr and "no postal address" not in result.stderr
-    row = next(csv.DictReader((out / "manifest.csv").open()))
+    row = read_csv(out / "manifest.csv")[0]
     message = parse_eml((out / row["eml"]).read_bytes())
     assert message["To"].addresses[0].addr_spec == "dpo@selfcontact.example"
     assert "Service DPO 60400 Noyon" in flat(pdf_text((out / row["pdf"]).read_bytes()))

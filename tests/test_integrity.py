@@ -49,6 +49,7 @@ def test_second_generate_the_same_day_never_rewrites_a_sent_request(runner, tmp_
     assert generate(runner, tmp_path, out="again") == second  # the draft is redone in place
 
 
+@pytest.mark.today("2026-12-03")  # make_request's letter of 23 November 2026 is sent
 def test_the_journal_refuses_to_record_over_a_request_that_left(shipped, tmp_path):
     request = make_request(shipped)
     with Journal(tmp_path / "j.sqlite3") as journal:
@@ -124,6 +125,7 @@ def test_two_replies_with_one_name_are_both_kept(runner, tmp_path, dsar_home):
 
 def test_a_reply_over_the_size_limit_is_refused(runner, tmp_path, dsar_home):
     ref = generate(runner, tmp_path)
+    invoke(runner, ["sent", ref, "--on", "2026-01-31"])
     huge = tmp_path / "scan.pdf"
     with huge.open("wb") as handle:
         handle.truncate(26 * 1024 * 1024)  # sparse: nothing is read to refuse it
@@ -132,7 +134,7 @@ def test_a_reply_over_the_size_limit_is_refused(runner, tmp_path, dsar_home):
     )
     assert result.exit_code == 1 and "over 25 MB" in result.stderr
     assert not [p for p in (dsar_home / "attachments").iterdir() if p.is_file()]
-    assert show(runner, ref)["steps"][-1]["what"] == "generated"
+    assert show(runner, ref)["steps"][-1]["what"] == "sent"
 
 
 # ------------------------------------------------------------------ dates the journal records

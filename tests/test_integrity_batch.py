@@ -17,7 +17,7 @@ from dsar.render import mail
 from dsar.sending import Smtp, SmtpSettings, send_outbox
 
 from . import smtp_server
-from .conftest import make_request, parse_eml
+from .conftest import make_request, parse_eml, read_csv
 from .test_batch import batch_args, batch_command, member, smtp, write_csv
 
 __all__ = ["smtp"]  # a fixture shared with test_batch
@@ -41,7 +41,7 @@ def test_send_sends_this_runs_messages_only(runner, tmp_path, association, smtp)
     result = invoke(runner, send_args(now, association, tmp_path / "o2", controller.port))
     assert recorder.count == 3
     sent_refs = {m["X-DSAR-Reference"] for m in recorder.messages}
-    manifest = list(csv.DictReader((tmp_path / "o2" / "manifest.csv").open()))
+    manifest = list(read_csv(tmp_path / "o2" / "manifest.csv"))
     assert sent_refs == {m["reference"] for m in manifest}
     assert "2 e-mail(s) stay queued" in result.stderr and "--all-queued" in result.stderr
     invoke(runner, send_args(now, association, tmp_path / "o2", controller.port, "--all-queued"))
@@ -75,7 +75,7 @@ def test_a_queued_message_is_rebuilt_when_it_changes_a_sent_one_never(
     assert "1 queued e-mail(s) rebuilt" in again.stdout
     invoke(runner, send_args(path, association, out, controller.port, "--mandates", str(scans)))
     by_ref = {m["X-DSAR-Reference"]: m for m in recorder.messages}
-    manifest = {m["row"]: m for m in csv.DictReader((out / "manifest.csv").open())}
+    manifest = {m["row"]: m for m in read_csv(out / "manifest.csv")}
     signed = by_ref[manifest["2"]["reference"]]
     assert [p.get_filename() for p in signed.walk() if p.get_filename()] == ["mandat-M-00000.pdf"]
     # the file kept for the person is the message that left
@@ -224,7 +224,7 @@ def test_an_ambiguous_broker_cell_is_a_bad_row_and_every_row_is_in_the_manifest(
     assert (
         "row 3, column broker: 'Twin Data' names several entries: twin-a, twin-b" in result.stderr
     )
-    manifest = list(csv.DictReader((out / "manifest.csv").open()))
+    manifest = list(read_csv(out / "manifest.csv"))
     assert [(m["row"], m["member"]) for m in manifest] == [
         ("2", "Membre 0"),
         ("3", "Membre 1"),
@@ -250,12 +250,13 @@ def test_an_unclosed_quote_stops_at_the_row_where_it_opened(runner, tmp_path, as
     french = runner.invoke(cli, ["--ui-lang", "fr", *batch_args(path, association, out)])
     assert french.exit_code == 1 and "ligne 102 (ligne de texte" in french.stderr
     assert "n'est jamais fermé" in french.stderr and "never closed" not in french.stderr
-    manifest = list(csv.DictReader((out / "manifest.csv").open()))  # written all the same
-    assert len(manifest) == 100 and manifest[-1]["row"] == "101"
+    manifest = list(read_csv(out / "manifest.csv"))  # written all the same, in French
+    assert len(manifest) == 100 and manifest[-1]["ligne"] == "101"
 
 
 def test_mandate_exits_non_zero_when_every_row_is_bad(runner, tmp_path, association):
-    path = write_csv(tmp_path / "m.csv", [member(0, phone=""), member(1, mandate_ref="")])
+    # a missing mandate reference is made (dsar mandate writes the forms): a bad path is not
+    path = write_csv(tmp_path / "m.csv", [member(0, phone=""), member(1, mandate_ref="../x")])
     out = tmp_path / "forms"
     result = runner.invoke(
         cli, ["mandate", "--association", str(association), "--out", str(out), str(path)]
@@ -280,7 +281,10 @@ def test_a_mandate_ref_that_is_a_path_is_a_bad_row(runner, tmp_path, association
     out = tmp_path / "o"
     result = invoke(
         runner,
-        batch_args(path, association, out, "--format", "email", "--mandates", str(scans)),
+        [
+            *batch_args(path, association, out, "--format", "email", "--mandates", str(scans)),
+            "--mandate-on-request",  # member 0 has no scan: sent, the mandate on request
+        ],
         code=3,
     )
     assert "row 3, column mandate_ref" in result.stderr

@@ -4,7 +4,6 @@ overwritten."""
 
 from __future__ import annotations
 
-import csv
 import json
 import time
 
@@ -13,6 +12,7 @@ import pytest
 from dsar import importer
 from dsar.cli import cli
 
+from .conftest import read_csv
 from .test_batch import batch_args, member, write_csv
 from .test_integrity import BASE, generate, invoke
 
@@ -65,10 +65,10 @@ def test_csv_cells_are_never_formulas(runner, tmp_path, association, dsar_home):
     path = write_csv(tmp_path / "m.csv", [member(0, name=name), member(1, name="+33 Ltd")])
     out = tmp_path / "o"
     invoke(runner, batch_args(path, association, out, "--format", "email"))
-    manifest = list(csv.DictReader((out / "manifest.csv").open()))
+    manifest = list(read_csv(out / "manifest.csv"))
     assert [m["member"] for m in manifest] == ["'" + name, "'+33 Ltd"]
     invoke(runner, ["status", "--csv", str(tmp_path / "s.csv")])
-    rows = list(csv.DictReader((tmp_path / "s.csv").open()))
+    rows = read_csv(tmp_path / "s.csv")
     assert sorted(r["member"] for r in rows) == sorted(["'" + name, "'+33 Ltd"])
 
 
@@ -98,7 +98,7 @@ def test_a_manifest_path_that_is_the_persons_file_is_not_overwritten(runner, tmp
     assert result.exit_code == 1 and "--force" in result.stderr
     assert (out / "manifest.csv").read_text() == "my own accounts\n"
     invoke(runner, [*batch_args(path, association, out, "--format", "email"), "--force"])
-    assert (out / "manifest.csv").read_text().startswith("row,member")
+    assert (out / "manifest.csv").read_text().startswith("\ufeffrow;member")
 
 
 BOMB = """\
@@ -161,7 +161,7 @@ def test_own_files_that_cannot_be_read_are_one_line_errors(runner, tmp_path, dsa
         )
     args = ["generate", "--broker", "renaissance", "--format", "text", "--name", "A B"]
     result = runner.invoke(cli, [*args, "--phone", "0612345678"])
-    assert result.exit_code in (1, 2) and "Traceback" not in result.output, result.output
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
     assert str(dsar_home) in result.stderr
     if what == "an impossible date":
         assert "line 2 (x): 'checked'" in result.stderr

@@ -147,6 +147,10 @@ def test_reminder_and_complaint_dossier(runner, tmp_path):
         assert expected in text, expected
     reminder_pdf = next(p for p in out.iterdir() if p.suffix == ".pdf")
     assert "1A00012345678" in pdf_text(reminder_pdf.read_bytes())
+    # written is not sent: the request stays overdue until the reminder is recorded as sent
+    assert status_json(runner, "--as-of", "2026-03-11")[ref]["state"] == "overdue"
+    reminder_ref = reminder_pdf.name[:14]
+    ok(runner.invoke(cli, ["sent", reminder_ref, "--on", "2026-03-10", "--lrar", "1A0009"]))
     assert status_json(runner, "--as-of", "2026-03-11")[ref]["state"] == "reminded"
 
     reply = tmp_path / "reply.pdf"
@@ -184,6 +188,7 @@ def test_reminder_and_complaint_dossier(runner, tmp_path):
     assert "Annexe : fondements juridiques de la demande" in whole
     assert "Relance" in whole and "une réponse partielle" in whole
     assert f"Journal de la demande {ref}" in whole and "1A00012345678" in whole
+    assert "1A0009" in whole  # the reminder's registered-letter number too
     assert status_json(runner)[ref]["state"] == "complained"
 
 
@@ -283,7 +288,11 @@ def test_csv_and_ics_exports(runner, tmp_path):
             cli, ["status", "--csv", str(csv_file), "--ics", str(ics_file)], catch_exceptions=False
         )
     )
-    assert f"{ref},renaissance,both,,2026-01-31,2026-02-02,2026-03-02" in csv_file.read_text()
+    # dsar's one CSV dialect: ';', UTF-8 with a BOM; days left a number, not '-276 text
+    text = csv_file.read_text(encoding="utf-8")
+    days_left = (date(2026, 3, 2) - date.today()).days  # the suite's frozen day
+    assert text.startswith("\ufeffreference;") and f";{days_left};" in text
+    assert f"{ref};renaissance;both;;2026-01-31;2026-02-02;2026-03-02" in text
     ics = ics_file.read_text()
     assert "DTSTART;VALUE=DATE:20260302" in ics and ics.startswith("BEGIN:VCALENDAR")
 

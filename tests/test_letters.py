@@ -23,8 +23,14 @@ REMOVED = (  # claims that gave the recipient a way to stall, or misstated the l
     "ne pouviez pas non plus refuser",
     "could not refuse to act on it either",
     "18(1)(d)",
-    "§§ 69",
-    "paragraphs 69",
+    "section 3.3",  # the EDPB guidelines are cited by paragraph (shared/LEGAL.md)
+    "recommandation de la CNIL de 2012",  # the CNIL's deliberation is cited by its number
+    "CNIL recommendation of 2012",
+    "Merci de me répondre",
+    "envoyez un code",
+    "pour Rassemblement national",
+    "vous en répondez, même si un",  # the party letter is conditional (LEGAL.md)
+    "you are responsible for it even if",
     "sous le nom",
     "under the name",
     "targetings",
@@ -67,15 +73,16 @@ CORE = {
         "envoyé depuis le numéro court 36111",
         "À ma connaissance, je n’ai jamais donné",
         "Vous pouvez me retrouver par mon numéro 06 12 34 56 78 (+33 6 12 34 56 78 ; +33612345678),"
-        " par mon adresse camille@example.org et par les données que vous détenez déjà",
-        "En cas de doute raisonnable sur mon identité, envoyez un code à ce numéro",
+        " par mon adresse camille@example.org et par les données que vous détenez",
+        "En cas de doute raisonnable sur mon identité, vous pouvez m’adresser un code à ce numéro",
         "l’adresse postale que vous détenez",
         "Une pièce d’identité n’est ni nécessaire ni proportionnée",
-        "responsable du traitement, responsable conjoint ou sous",  # sous-|traitant may break
-        "transmettre sans délai cette demande au responsable et de me le nommer",
+        "responsable, responsable conjoint ou sous",  # sous-|traitant may break
+        "transmettre sans délai cette demande au responsable en me le nommant",
         "aux seules fins de traiter la présente demande (art. 5(1)(b))",
         "dans un délai d’un mois à compter de la réception",
         "La réponse est gratuite",
+        "Je vous remercie de bien vouloir me répondre",
         "Je vous prie d’agréer",
     ),
     "en": (
@@ -84,7 +91,7 @@ CORE = {
         "To my knowledge, I never gave",
         "You can find me in your files by my number +33 6 12 34 56 78 (+33612345678),"
         " by my address camille@example.org and by the data you already hold",
-        "If you have reasonable doubts about my identity, send a code to this number",
+        "If you have reasonable doubts about my identity, you may send a code to this number",
         "the postal address you already hold",
         "An identity document is neither necessary nor proportionate",
         "controller, joint controller or processor",
@@ -113,18 +120,27 @@ ERASURE = {
     # list: no "erase all" beside "keep it" for a broker to pick the one it prefers
     "fr": (
         "je m’y oppose et retire tout consentement",
-        "ne garder que mon numéro, sur une liste d’opposition et à cette seule fin",
+        "ne garder que mon numéro, sur une liste d’opposition",
+        # 21(1) in the alternative, with grounds from the person's situation
+        "à titre subsidiaire, je m’y oppose pour des raisons tenant à ma situation particulière",
+        "sur mon numéro personnel, je n’ai, à ma connaissance, aucune relation avec leur expéditeur",
+        "peuvent me prêter des opinions politiques",
     ),
     "en": (
         "I object to it and withdraw any consent",
-        "keep only my number, on a suppression list and for that purpose alone",
+        "keep only my number, on a suppression list",
+        "in the alternative, I object on grounds relating to my particular situation",
+        "my personal number unasked, to my knowledge I have no relationship with their sender",
+        "attribute political opinions to me",
     ),
 }
 ANNEX = {
     "fr": (
         "Annexe : fondements juridiques de la demande",
-        "lignes directrices 01/2022 sur le droit d’accès, version 2.0 du 28 mars 2023, section 3.3",
-        "Une demande d’identification injustifiée ne suspend pas le délai d’un mois (art. 12(3))",
+        "lignes directrices 01/2022 sur les droits des personnes concernées – droit d’accès, "
+        "version 2.0 adoptée le 28 mars 2023, §§ 69 et suivants",
+        "À notre sens, une demande d’identification injustifiée ne suspend pas le délai d’un mois"
+        " (art. 12(3))",
         "art. 12(6)",
         "art. 28(3)(e)",
         "art. 26(3)",
@@ -135,8 +151,10 @@ ANNEX = {
     ),
     "en": (
         "Annex: legal grounds",
-        "Guidelines 01/2022 on the right of access, version 2.0 of 28 March 2023, section 3.3",
-        "An unjustified demand for identification does not suspend the one-month period (Art. 12(3))",
+        "Guidelines 01/2022 on data subject rights – Right of access, version 2.0 adopted on "
+        "28 March 2023, paragraphs 69 ff.",
+        "In our reading, an unjustified demand for identification does not suspend the one-month"
+        " period (Art. 12(3))",
         "Art. 12(6)",
         "Art. 28(3)(e)",
         "Art. 26(3)",
@@ -155,8 +173,14 @@ ANNEX_ACCESS = {
         "15(1)(g) et 14(2)(f)",
         "C-154/21",
         "C-487/21",
-        "recommandation de la CNIL de 2012",
+        "délibération n° 2012-020 du 26 janvier 2012",
         "fichiers loués ou achetés",
+        # 15(1) completed: (b) named, (d) criteria, (h) significance, 15(2) transfers
+        "les catégories de données concernées (art. 15(1)(b)) : identité, coordonnées",
+        "ou, lorsque ce n’est pas possible, les critères utilisés pour la déterminer"
+        " (art. 15(1)(d))",
+        "l’importance et les conséquences prévues de ce traitement pour moi (art. 15(1)(h))",
+        "les garanties appropriées prévues à l’article 46 (art. 15(2))",
     ),
     "en": (
         "15(1)(b) and 15(3)",
@@ -166,8 +190,12 @@ ANNEX_ACCESS = {
         "15(1)(g) and 14(2)(f)",
         "C-154/21",
         "C-487/21",
-        "CNIL recommendation of 2012",
+        "deliberation no. 2012-020 of 26 January 2012",
         "files rented or bought",
+        "the categories of personal data concerned (Art. 15(1)(b)): identity, contact details",
+        "or, if that is not possible, the criteria used to determine it (Art. 15(1)(d))",
+        "the significance and the envisaged consequences of such processing for me (Art. 15(1)(h))",
+        "the appropriate safeguards under Article 46 (Art. 15(2))",
     ),
 }
 ANNEX_ERASURE = {
@@ -192,19 +220,27 @@ ANNEX_ERASURE = {
         "(Art. 19)",
     ),
 }
-RESTRICTION = {
+RESTRICTION = {  # 18(1)(b) as the article reads: oppose erasure, ask restriction instead
     "fr": (
-        "Jusqu’à la réponse à la demande d’accès",
-        "art. 18(1)(b)",
+        "je m’oppose à l’effacement immédiat des données et demande à la place la limitation",
+        "(art. 18(1)(b)) jusqu’à la réponse à la demande d’accès",
         "art. 18(1)(c)",
-        "l’effacement est demandé",
+        "l’effacement suit (art. 17(1))",
+        "de limiter le traitement de mes données jusqu’à votre réponse",
     ),
     "en": (
-        "Until the access request is answered",
-        "Art. 18(1)(b)",
+        "I oppose the immediate erasure of the data and request the restriction",
+        "(Art. 18(1)(b)) until the access request is answered",
         "Art. 18(1)(c)",
-        "erasure is requested",
+        "erasure follows (Art. 17(1))",
+        "to restrict the processing of my data until you answer",
     ),
+}
+
+
+SOURCE_FIRST = {  # erasure to a broker: the source before erasing (shared/LEGAL.md)
+    "fr": ("la source précise de mes données",),
+    "en": ("the specific source of my data",),
 }
 
 
@@ -258,12 +294,20 @@ def test_request_is_a_one_page_core_and_a_legal_annex(runner, tmp_path, right, l
             assert expected in core + annex, expected
     for table in unwanted:
         for absent in table[lang]:
-            if absent not in ("17(1)",):
+            # erasure to a broker asks for the source first: the evidence is not erased
+            if absent not in ("17(1)", *SOURCE_FIRST[lang]):
                 assert absent not in core + annex, absent
-    # restriction only until the access answer, and only when both are asked
-    for expected in RESTRICTION[lang]:
-        assert (expected in annex) == (right == "both"), expected
     whole = core + " " + annex
+    # restriction until the answer (both), or until the source is given (erasure to a
+    # broker); the access letter restricts nothing
+    for expected in RESTRICTION[lang]:
+        until_access = "18(1)(b)) until" in expected or "18(1)(b)) jusqu" in expected
+        wanted_here = right == "both" or (right == "erasure" and not until_access)
+        if "limiter" in expected or "to restrict" in expected:
+            wanted_here = right == "both"
+        assert (expected in whole) == wanted_here, expected
+    for expected in SOURCE_FIRST[lang]:  # every letter to a broker asks where the data came from
+        assert expected in core, expected
     assert_no_removed(whole)
     if lang == "fr":
         assert "'" not in whole  # typographic apostrophes only
@@ -328,13 +372,21 @@ def test_party_and_processor_annexes(env):
     party = flat(letters.html_to_text(letters.render_annex(env, "party", "access", "fr")))
     for expected in (
         "(art. 5(2) et 24)",
-        "20 000 € contre Reconquête",
-        "Conseil d’État le 15 avril 2025 (n° 492943)",
-        "le 18 décembre 2025, a sanctionné cinq candidats",
+        # Reconquête only for what the Conseil d'État decided (shared/LEGAL.md)
+        "20 000 € prononcée par la CNIL contre Reconquête pour des manquements à l’information"
+        " des personnes et au respect de leurs droits d’opposition et d’effacement dans une"
+        " prospection par courriel (CE, 15 avril 2025, n° 492943)",
+        "Le 18 décembre 2025, la CNIL a sanctionné cinq candidats",
+        "Si le message n’a été envoyé ni à votre initiative ni pour votre compte",
     ):
         assert expected in party, expected
     english = flat(letters.html_to_text(letters.render_annex(env, "party", "access", "en")))
-    assert "€20,000" in english and "no. 492943" in english and "18 December 2025" in english
+    for expected in (
+        "€20,000 fine against Reconquête for failing to inform people and to honour their"
+        " objection and erasure rights in e-mail canvassing (CE, 15 April 2025, no. 492943)",
+        "18 December 2025",
+    ):
+        assert expected in english, expected
     processor = flat(letters.html_to_text(letters.render_annex(env, "processor", "erasure", "fr")))
     assert "transmettre la présente demande sans délai au responsable du traitement" in processor
     assert "Reconquête" not in processor
@@ -348,7 +400,7 @@ def test_a_processor_is_asked_to_forward_and_name_the_controller(shipped, env):
     )
     text = flat(letters.render(request, env).body_text)
     assert "intervient pour le compte de clients" in text
-    assert "transmettre sans délai cette demande au responsable et de me le nommer" in text
+    assert "transmettre sans délai cette demande au responsable en me le nommant" in text
     assert "il vous est demandé de transmettre la présente demande sans délai" in text
 
 
@@ -453,17 +505,19 @@ def test_reply_id_says_what_the_core_says_no_stronger(runner, tmp_path, lang):
     text = flat(pdf_text(next(out.iterdir()).read_bytes()))
     expected = {
         "fr": (
-            "Une demande d’identification injustifiée ne suspend pas le délai d’un mois (art. 12(3))",
-            "version 2.0 du 28 mars 2023, section 3.3",
-            "envoyez un code à ce numéro",
+            "À notre sens, une demande d’identification injustifiée ne suspend pas le délai d’un"
+            " mois (art. 12(3))",
+            "version 2.0 adoptée le 28 mars 2023, §§ 69 et suivants",
+            "vous pouvez m’adresser un code à ce numéro",
             "l’adresse postale que vous détenez déjà",
             "par les données que vous détenez déjà",
             "(art. 12(6) du RGPD)",
         ),
         "en": (
-            "An unjustified demand for identification does not suspend the one-month period (Art. 12(3))",
-            "version 2.0 of 28 March 2023, section 3.3",
-            "send a code to this number",
+            "In our reading, an unjustified demand for identification does not suspend the"
+            " one-month period (Art. 12(3))",
+            "version 2.0 adopted on 28 March 2023, paragraphs 69 ff.",
+            "you may send a code to this number",
             "the postal address you already hold",
             "by the data you already hold",
             "Art. 12(6)",
@@ -489,6 +543,7 @@ def test_complaint_waits_for_the_final_deadline_and_names_missing_proofs(runner,
     assert not follow.exists()  # refused before any file is written
     invoke(runner, ["remind", ref, "--on", "2026-03-10", "--format", "pdf", "--out", str(follow)])
     reminder_ref = next(p for p in follow.iterdir()).name[:14]
+    invoke(runner, ["sent", reminder_ref, "--on", "2026-03-10"])
 
     cnil = tmp_path / "cnil"
     early = runner.invoke(cli, ["complain", ref, "--out", str(cnil), "--on", "2026-03-20"])
@@ -503,15 +558,15 @@ def test_complaint_waits_for_the_final_deadline_and_names_missing_proofs(runner,
     assert not cnil.exists()
 
     result = invoke(runner, ["complain", ref, "--out", str(cnil), "--on", "2026-03-20", "--force"])
-    assert "to add: " in result.stderr
+    # the person is told how to add a proof; the CNIL reads only that it is not attached
+    assert "to add: " in result.stderr and f"dsar sent {reminder_ref} --proof FILE" in result.stderr
     dossier = flat(pdf_text((cnil / f"{ref}-dossier-cnil.pdf").read_bytes()))
+    assert "dsar " not in dossier and "--proof" not in dossier
     for expected in (
         "Pièces à ajouter",
-        "le scan de l’accusé de réception de la lettre recommandée",
-        f"dsar sent {ref} --proof FILE",
+        "le scan de l’accusé de réception de la lettre recommandée (pièce non jointe)",
         "une capture d’écran du message reçu",
-        f"la preuve d’envoi de la relance {reminder_ref}",
-        f"dsar sent {reminder_ref} --proof FILE",
+        f"la preuve d’envoi de la relance {reminder_ref} (pièce non jointe)",
         "Annex: legal grounds",  # the original, as sent, in its language
         "Dear Sir or Madam",  # the reminder defaulted to the original's language
         "Réclamation (art. 77 RGPD)",  # the complaint itself is in French, for the CNIL
@@ -545,6 +600,7 @@ capacity: présidente
 rna: W691234567
 qualifies_art80: true
 declared_on: 2015-03-01
+purpose: la protection des données personnelles de ses membres
 """
 
 
@@ -592,7 +648,8 @@ def test_an_association_that_qualifies_claims_art80_in_mandate_and_letters(runne
         "peut aussi me représenter devant la CNIL (article 80(1) du RGPD, articles 37 et 38 de la"
         in text
     )
-    assert "Dominique Durand, présidente, Association Halte aux SMS" in text
+    assert "Pour Membre 0, par mandat" in text
+    assert "Dominique Durand, présidente, Association Halte" in text
 
 
 def test_an_ordinary_mandate_claims_no_art80(runner, tmp_path):
@@ -651,6 +708,7 @@ def test_complaint_names_breaches_the_gdpr_gives(runner, tmp_path):
         assert removed not in complaint, removed
 
 
+@pytest.mark.today("2026-12-03")  # its reminders are dated May 2026: they must have happened
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_reminder_after_a_notified_extension_does_not_say_one_month(runner, tmp_path, lang):
     ref, _pdf = generate(runner, tmp_path / "o", broker="renaissance", lang=lang)
@@ -658,8 +716,10 @@ def test_reminder_after_a_notified_extension_does_not_say_one_month(runner, tmp_
     invoke(runner, ["answer", ref, "--extension", "--on", "2026-02-20"])
     out = tmp_path / "f"
     result = invoke(
-        runner, ["remind", ref, "--on", "2026-05-20", "--format", "text", "--out", str(out)]
+        runner, ["remind", ref, "--on", "2026-05-20", "--format", "pdf,text", "--out", str(out)]
     )
+    reminder_ref = next(out.iterdir()).name[:14]
+    invoke(runner, ["sent", reminder_ref, "--on", "2026-05-20"])
     text = flat(result.stdout)
     expected, removed = {
         "fr": (
@@ -689,3 +749,41 @@ def test_complaint_against_a_processor_names_its_own_breach(runner, tmp_path):
     assert "(art. 28(3)(e))" in complaint
     assert "(art. 14(2)(f) et 14(3)(b))" not in complaint
     assert "sans base légale démontrée" not in complaint  # the controller's to show
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_erasure_alone_asks_a_broker_for_the_source_first_and_a_party_not(runner, tmp_path, lang):
+    """Issue 23 item 7: erased at a broker, the number leaves no trace of its source."""
+    _ref, pdf = generate(runner, tmp_path / "b", right="erasure", lang=lang)
+    core = flat(pages(pdf)[0])
+    first = {
+        "fr": "avant tout effacement, de m’indiquer la source précise de mes données",
+        "en": "before any erasure, to give me the specific source of my data",
+    }[lang]
+    then = {"fr": "d’effacer ensuite toutes mes données", "en": "then to erase all my data"}[lang]
+    assert first in core and then in core and core.index(first) < core.index(then)
+    _ref, pdf = generate(runner, tmp_path / "p", right="erasure", lang=lang, broker="renaissance")
+    party = flat(" ".join(pages(pdf)))
+    assert first not in party and "18(1)(b)" not in party
+    result = runner.invoke(
+        cli, [*replace_args(COMMAND, {"--right": "erasure"}), "--out", str(tmp_path / "w")]
+    )
+    assert result.exit_code == 0 and "--right both" in flat(result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("lang", "hedged", "asserted"),
+    [
+        ("fr", "peuvent me prêter des opinions", "et ils me prêtent des opinions"),
+        ("en", "they may attribute political opinions", "and they attribute political"),
+    ],
+)
+def test_art21_1_grounds_claim_nothing_the_person_cannot_prove(
+    runner, tmp_path, lang, hedged, asserted
+):
+    """A broker that infers nothing answers "we never did" to a flat claim (LEGAL.md: unprovable
+    facts are written as such), so the 21(1) grounds are hedged."""
+    _ref, pdf = generate(runner, tmp_path / "o", right="both", lang=lang)
+    text = flat(pages(pdf)[0])
+    assert hedged in text
+    assert asserted not in text

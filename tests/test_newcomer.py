@@ -56,7 +56,8 @@ def test_each_command_identify_prints_runs_as_pasted_into_a_shell(runner, tmp_pa
     assert found.exit_code == 0, found.output
     # a command runs to the next one: the message's line break stays inside its quotes
     listed = found.stdout.split("pasted):\n", 1)[1]
-    commands = [c.strip() for c in re.split(r"^  (?=dsar )", listed, flags=re.M) if c.strip()]
+    # printed as dsar runs here (`dsar`, `.venv/bin/dsar` or `python -m dsar`)
+    commands = [c.strip() for c in re.split(r"^  (?=\S)", listed, flags=re.M) if c.strip()]
     assert len(commands) == 2 and "..." not in found.stdout
     for command in commands:
         pasted = subprocess.run(
@@ -190,8 +191,11 @@ def test_after_a_reminder_status_shows_one_deadline_and_the_days_left_to_it(
         ],
     )
     assert reminded.exit_code == 0, reminded.output
-    final = reminded.stdout.split("final deadline ")[1].split()[0]
-    assert list((tmp_path / "l").glob("*-relance-renaissance.eml"))  # says it is a reminder
+    [eml] = (tmp_path / "l").glob("*-relance-renaissance.eml")  # says it is a reminder
+    # the reminder's days count once it is sent, not when it is written
+    sent = runner.invoke(cli, ["sent", eml.name[:14], "--on", "2026-03-10"])
+    assert sent.exit_code == 0, sent.output
+    final = sent.stdout.split("final deadline ")[1].split()[0]
     table = runner.invoke(cli, ["status", "--as-of", "2026-03-12"])
     assert table.exit_code == 0, table.output
     row = next(line for line in table.stdout.splitlines() if reference in line)

@@ -85,6 +85,7 @@ def test_batch_uses_the_override(runner, tmp_path, association):
     path, members = association
     out = tmp_path / "out"
     args = ["batch", str(members), "--broker", "renaissance", "--association", str(path)]
+    args += ["--mandate-on-request"]  # no signed scan here: the e-mail is not held back
     invoke(runner, [*args, "--out", str(out), "--format", "email", "--templates", str(folder)])
     [eml] = out.glob("*.eml")
     assert MARK in parse_eml(eml.read_bytes()).get_body(("plain",)).get_content()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -29,6 +30,7 @@ def test_follow_up_examples_take_the_reference_from_generate(dsar_home, tmp_path
         "set -e\n"
         "dsar init --name 'Camille Martin' --phone '06 12 34 56 78' --email camille@example.org\n"
         f"{lines[0]}\n{lines[1]}\n"
+        'dsar show "$ref" --json\n'
         'echo "$ref"\n'
     )
     run = subprocess.run(
@@ -38,3 +40,7 @@ def test_follow_up_examples_take_the_reference_from_generate(dsar_home, tmp_path
     reference = run.stdout.splitlines()[-1]
     assert re.fullmatch(r"DSAR-[0-9A-Z]{4}-[0-9A-Z]{4}", reference)
     assert f"{reference}: sent 2026-01-31" in run.stdout  # the journal knew the reference
+    # the example records a letter that could be posted, not a draft without the
+    # recipient's address (a new user copies it, registered-letter number included)
+    shown = json.loads(run.stdout[run.stdout.index("{") : run.stdout.rindex("}") + 1])
+    assert shown["recipient"]["postal_address"]

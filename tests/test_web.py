@@ -7,6 +7,7 @@ import os
 import re
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -16,6 +17,7 @@ from starlette.testclient import TestClient
 from dsar import clock, fields, i18n, registry
 from dsar.app import App
 from dsar.errors import DsarError, InputError
+from dsar.vocabulary import RECIPIENT_KINDS
 from dsar.web import guard, server, words
 from dsar.web.pages import create_app
 
@@ -116,6 +118,15 @@ def test_the_page_speaks_french_by_default_and_english_on_request(client):
     assert '<html lang="en">' in client.get("/").text  # remembered
 
 
+def test_the_other_recipients_are_listed_with_their_kind_in_the_page_language(client):
+    answer = client.post("/identify", data={"csrf": page_csrf(client), "sms_text": SMS})
+    assert answer.status_code == 200
+    other = re.search(r'<select id="other".*?</select>', answer.text, re.S).group(0)
+    assert ">Selfcontact (courtier)<" in other and ">Reconquête (parti)<" in other
+    assert "(broker)" not in other and "(party)" not in other
+    assert set(RECIPIENT_KINDS) <= set(words.KINDS)  # none left raw
+
+
 def test_an_unknown_page_is_a_page_not_a_traceback(client):
     answer = client.get("/nowhere")
     assert answer.status_code == 404
@@ -199,6 +210,8 @@ def test_an_overdue_request_stands_out_in_my_requests(client):
 
 def test_a_reply_uploaded_is_kept_by_name_only_as_dsar_answer_keeps_it(client, dsar_home):
     reference = draft()
+    with App() as app:
+        app.sent(reference, date.today())  # an answer is to a request that was sent
     answer = client.post(
         f"/requests/{reference}/answer",
         data={"csrf": page_csrf(client), "state": "partial", "on": date.today().isoformat()},
@@ -219,14 +232,14 @@ def test_a_missing_contact_is_filled_from_the_page_but_never_on_a_sent_request(c
     letters = client.get(f"/letters?ref={reference}").text
     # the page's words, in the page's language: no command to type
     assert "ne connaît ni adresse e-mail ni adresse postale" in html.unescape(letters)
-    assert "--" not in re.sub(r"<!--.*?-->", "", letters) and "add-contact" not in letters
+    assert not re.search(r"(?<![\w-])--[a-z]", letters) and "add-contact" not in letters
     form = {"csrf": page_csrf(client), "ref": reference, "to_email": "dpo@selfcontact.example"}
     assert client.post(f"/letters/{reference}/contact", data=form).status_code == 303
     with App() as app:
         assert app.show(reference).request.recipient_email == "dpo@selfcontact.example"
         app.sent(reference, date.today().isoformat())
     refused = client.post(f"/letters/{reference}/contact", data=form)
-    assert refused.status_code == 400 and "jamais réécrite" in html.unescape(refused.text)
+    assert refused.status_code == 400 and reference in refused.text
 
 
 # ---------------------------------------------------------------- what App gained for it
@@ -263,6 +276,13 @@ def test_reminder_and_cnil_dossier_are_one_click_each(client):
     assert reminded.status_code == 303, re.findall(r"class=\"error\">([^<]*)", reminded.text)
     page = client.get(reminded.headers["location"]).text
     assert "Télécharger le PDF" in page and f'href="/requests/{reference}"' in page
+    # written is not sent: the reminder's own page records its sending
+    reminder = parse_qs(urlsplit(reminded.headers["location"]).query)["ref"][0]
+    sent = client.post(
+        f"/requests/{reminder}/sent",
+        data={"csrf": page_csrf(client), "on": date.today().isoformat()},
+    )
+    assert sent.status_code == 303, sent.text
     early = client.post(f"/requests/{reference}/complain", data={"csrf": page_csrf(client)})
     assert "portez plainte le " in html.unescape(early.text)  # in French
     with clock.fixed(date.today() + timedelta(days=20)):
@@ -422,7 +442,7 @@ def test_writing_the_same_letter_again_replaces_its_draft_but_never_a_sent_one(c
         app.sent(reference, date.today().isoformat())
     refused = client.post("/letters/new", data=letter)
     # refused before any file is written, in the words that say why
-    assert refused.status_code == 400 and "jamais réécrite" in html.unescape(refused.text)
+    assert refused.status_code == 400 and reference in refused.text
     with App() as app:  # the letter that left is kept
         assert app.show(reference).request.requester.name == "Camille Martin-Roux"
 
@@ -523,6 +543,53 @@ def test_the_request_forms_check_their_fields(client):
     assert empty.status_code == 400 and "--" not in error_beside(empty.text, "sent-on")
     with App() as app:
         assert app.show(reference).entry.stored_state == "draft"
+
+
+def test_the_lifecycle_refuses_a_date_beside_its_field_and_an_answer_lacking_an_item(client):
+    """The lifecycle's date rules name the date they refuse: the page shows the refusal
+    beside that field, not only above the form; an item of Art. 15 the vocabulary does
+    not know is a field error too."""
+    reference = draft()
+    future = (date.today() + timedelta(days=3)).isoformat()
+    answer = client.post(
+        f"/requests/{reference}/sent", data={"csrf": page_csrf(client), "on": future}
+    )
+    assert answer.status_code == 400 and error_beside(answer.text, "sent-on")
+    with App() as app:
+        app.sent(reference, date.today())
+    answer = client.post(
+        f"/requests/{reference}/answer",
+        data={
+            "csrf": page_csrf(client),
+            "on": date.today().isoformat(),
+            "state": "partial",
+            "missing": ["source", "evil"],
+        },
+    )
+    assert answer.status_code == 400 and error_beside(answer.text, "answer-missing")
+    assert 'href="#answer-missing"' in answer.text  # listed at the top, linked to its boxes
+    with App() as app:
+        assert app.show(reference).entry.stored_state == "sent"
+
+
+def test_two_parties_ticked_is_an_error_beside_the_ticks(client):
+    csrf = page_csrf(client)
+    message = {"sms_text": "Votez Ensemble", "sms_sender": "Ensemble", "sms_date": "2024-06-30"}
+    answer = client.post(
+        "/letters/new",
+        data={
+            "csrf": csrf,
+            **message,
+            "recipient": "selfcontact",
+            "name": "Camille Martin",
+            "phone": "06 12 34 56 78",
+            "party_confirmed": ["renaissance", "reconquete"],
+        },
+    )
+    assert answer.status_code == 400
+    assert 'id="party_confirmed-error"' in answer.text and 'href="#party_confirmed"' in answer.text
+    with App() as app:
+        assert app.status().entries == []
 
 
 def test_a_letters_form_posted_twice_at_once_shows_the_letter_written_by_the_first(client):

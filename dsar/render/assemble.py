@@ -14,7 +14,6 @@ from pathlib import Path
 
 from ..errors import DsarError
 from ..i18n import _
-from ..letters import footer
 
 # The footer page.css draws for a letter laid out whole, in the bottom-right margin box:
 # right edge at the 20 mm side margin, an 8 pt DejaVu Sans line centred in the 16 mm
@@ -88,6 +87,11 @@ def join(parts: Iterable[tuple[str, bytes | Path]], recto: bool = False) -> byte
         for source in sources:
             source.close()
         out.close()
+
+
+def footer(reference: str, page: int, pages: int) -> str:
+    """The foot of every page; page.css writes the same words for a letter laid out whole."""
+    return f"{reference} \u2013 page {page}/{pages}"
 
 
 def stamp_footer(pdf, page, text: str, font) -> None:

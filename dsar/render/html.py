@@ -10,7 +10,6 @@ from __future__ import annotations
 import jinja2
 from markupsafe import Markup
 
-from ..letters import context
 from ..models import Letter
 
 
@@ -24,7 +23,7 @@ def section(
 ) -> str:
     """One letter: the core, then its annex on a new page. `annex_apart`: the core alone
     (it still says the annex is enclosed), for a batch that lays the annex out once."""
-    ctx = context(letter.request) | (extra or {})
+    ctx = letter.context | (extra or {})
     # body and annex are our own autoescaped output
     ctx.update(
         subject=letter.subject,

@@ -60,7 +60,11 @@ def _mailbox(name: str, email: str) -> str:
 
 def message_id(letter: Letter) -> str:
     """Stable per request, so a resend after a crash is recognisably the same message."""
-    request = letter.request
+    return message_id_for(letter.request)
+
+
+def message_id_for(request) -> str:
+    """The Message-ID of a request's e-mail: replies name it in In-Reply-To (dsar inbox)."""
     domain = fields.ascii_email(request.reply_email or "x@dsar.invalid") or "x@dsar.invalid"
     return f"<{request.reference.lower()}.{request.broker.slug}@{domain.rpartition('@')[2]}>"
 
@@ -88,7 +92,7 @@ def build(letter: Letter, attachments: dict[str, bytes] | None = None):
             attachment.add_header("Content-Disposition", "attachment", filename=name)
             message.attach(attachment)
     message["From"] = _mailbox(sender_name, sender_email)
-    message["Reply-To"] = _mailbox(sender_name, sender_email)
+    message["Reply-To"] = _mailbox(sender_name, request.reply_to)
     if request.recipient_email:
         message["To"] = _mailbox(request.broker.name, request.recipient_email)
     message["Subject"] = Header(letter.subject, "utf-8")
@@ -104,9 +108,39 @@ def to_bytes(message) -> bytes:
     return message.as_bytes(policy=_CRLF)
 
 
+# many Windows mail clients cut a mailto: link at about 2,000 characters (a whole letter
+# made links of 16,000): the link carries a short note, the letter is pasted or attached
+MAILTO_LIMIT = 1800
+
+_MAILTO_NOTE = {
+    "fr": (
+        "Madame, Monsieur,\n\nVeuillez trouver ci-dessous ma demande (réf. {reference}).\n\n"
+        "[Collez ici le texte complet de la lettre, copié depuis dsar, ou joignez son PDF.]"
+        "\n\n{name}"
+    ),
+    "en": (
+        "Dear Sir or Madam,\n\nPlease find my request below (ref. {reference}).\n\n"
+        "[Paste the full text of the letter here, copied from dsar, or attach its PDF.]"
+        "\n\n{name}"
+    ),
+}
+
+
 def mailto(letter: Letter) -> str | None:
-    to = letter.request.recipient_email
+    """A mailto: link short enough for every mail client: the subject, and a note where
+    the person pastes the letter (the .eml carries it whole)."""
+    request = letter.request
+    to = request.recipient_email
     if not to:
         return None
-    query = f"subject={quote(letter.subject)}&body={quote(letter.body_text)}"
-    return f"mailto:{quote(to, safe='@')}?{query}"
+    name = request.mandate.association.name if request.mandate else request.requester.name
+    note = _MAILTO_NOTE.get(request.lang, _MAILTO_NOTE["en"]).format(
+        reference=request.reference, name=name
+    )
+    head = f"mailto:{quote(to, safe='@')}?subject={quote(letter.subject)}"
+    link = f"{head}&body={quote(note)}"
+    if len(link) <= MAILTO_LIMIT:
+        return link
+    if len(head) <= MAILTO_LIMIT:  # a very long name: the subject alone
+        return head
+    return f"mailto:{quote(to, safe='@')}?subject={quote(request.reference)}"

@@ -30,11 +30,11 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import compose, fields, i18n, letters, profile
+from .. import compose, fields, i18n, letters, lifecycle, profile
 from ..app import App
 from ..errors import DsarError
 from ..paths import Paths
-from ..vocabulary import ANSWER_STATES, CHANNELS, LANGUAGES, RIGHTS
+from ..vocabulary import ACCESS_ITEMS, ANSWER_STATES, CHANNELS, LANGUAGES, RIGHTS
 from . import guard, words
 
 HERE = Path(__file__).resolve().parent
@@ -45,9 +45,16 @@ log = logging.getLogger(__name__)
 IDENTIFY_FIELDS = {"text": "sms_text", "sender": "sms_sender", "date": "sms_date"}
 MESSAGE_FIELDS = ("sms_text", "sms_sender", "sms_date", "channel")
 DETAIL_FIELDS = ("name", "address", "phone", "email")
-LETTER_FIELDS = (*MESSAGE_FIELDS, *DETAIL_FIELDS, "recipient", "right", "letter_lang")
+LETTER_FIELDS = (
+    *MESSAGE_FIELDS,
+    *DETAIL_FIELDS,
+    "recipient",
+    "right",
+    "letter_lang",
+    "party_confirmed",
+)
 CONTACT_FIELDS = ("to_email", "to_address", "source")
-FOLLOW_UP_FIELDS = ("on", "lrar", "received", "proof", "state", "file", "note")
+FOLLOW_UP_FIELDS = ("on", "lrar", "received", "proof", "state", "file", "note", "missing")
 
 
 @dataclass
@@ -133,6 +140,9 @@ def environment() -> jinja2.Environment:
         file_roles=words.FILE_ROLES,
         done_words=words.DONE,
         labels=words.LABELS,
+        letter_kinds=words.LETTER_KINDS,
+        access_item_names=words.ACCESS_ITEM_NAMES,
+        reply_kinds=words.REPLY_KINDS,
         phone_shown=fields.phone_shown,
         web_link=fields.web_link,
         letter_gaps=letters.gaps,
@@ -252,6 +262,7 @@ class Site:
                 text=form.get("sms_text"),
                 sender=form.get("sms_sender"),
                 when=form.get("sms_date") or None,
+                channel=form.get("channel") or None,
             )
             return found, app.saved_profile(), app.brokers().brokers
 
@@ -285,6 +296,9 @@ class Site:
         form.check(LETTER_CHECKS, LETTER_FIELDS)
         if not chosen:
             form.fail(DsarError("no_recipient", field="recipient"), LETTER_FIELDS)
+        confirmed = list(dict.fromkeys(form.lists.get("party_confirmed", [])))
+        if len(confirmed) > 1:
+            form.fail(DsarError("one_party", field="party_confirmed"), LETTER_FIELDS)
         if form.errors:
             return await self.message_page(request, form, status=400)
         details = {name: form.get(name) or None for name in DETAIL_FIELDS}
@@ -312,6 +326,7 @@ class Site:
                     formats=("pdf", "email") if details["email"] else ("pdf",),
                     out_dir=self.out_dir,
                     lrar=bool(form.get("lrar")),
+                    party_confirmed=confirmed[0] if confirmed else None,
                     redo_draft=True,  # back, change the language, write again
                 ).reference
                 for slug in chosen
@@ -406,14 +421,22 @@ class Site:
     # -------------------------------------------------------------- my requests
 
     async def requests(self, request: Request) -> Response:
-        status, recipients = await self.with_app(lambda app: (app.status(), app.brokers()))
+        # an association's journal: one member's requests (part of the name, as dsar status)
+        member = request.query_params.get("member", "").strip()[:200] or None
+        status, recipients = await self.with_app(
+            lambda app: (app.status(member=member), app.brokers())
+        )
         names = {b.slug: b.name for b in recipients.brokers}
-        return self.render(request, "requests.html.j2", journal=status, names=names)
+        return self.render(
+            request, "requests.html.j2", journal=status, names=names, member=member or ""
+        )
 
     async def one_request(self, request: Request, form: Form | None = None, status=200):
         reference = request.path_params["reference"]
         try:
-            shown, as_of = await self.with_app(lambda app: (app.show(reference), app.today()))
+            shown, as_of, follow_ups = await self.with_app(
+                lambda app: (app.show(reference), app.today(), app.journal.follow_ups(reference))
+            )
         except DsarError:
             raise HTTPException(404) from None
         return self.render(
@@ -426,6 +449,10 @@ class Site:
             form=form or Form(),
             blank=Form(),
             answer_states=ANSWER_STATES,
+            access_items=ACCESS_ITEMS,
+            # the forms shown are the actions the lifecycle allows now, nothing else
+            actions=lifecycle.next_actions(shown.entry, as_of),
+            follow_ups=follow_ups,
             done=request.query_params.get("done"),
         )
 
@@ -457,6 +484,7 @@ class Site:
                         state=form.get("state") or None,
                         files=[reply] if reply else [],
                         note=form.get("note") or None,
+                        missing=[m for m in form.lists.get("missing", []) if m] or None,
                     )
                 elif action == "remind":
                     # the reminder goes the way the request went (pdf, e-mail)
@@ -477,6 +505,45 @@ class Site:
             form.fail(exc, FOLLOW_UP_FIELDS, {"reply": "file"})
             return await self.one_request(request, form, status=400)
         return RedirectResponse(f"/requests/{reference}?done={action}", status_code=303)
+
+    # -------------------------------------------------------------- replies (dsar inbox)
+
+    async def replies(self, request: Request, form: Form | None = None, status=200, done=None):
+        from ..inbox import apply, meaning
+
+        waiting = await self.with_app(apply.pending)
+        return self.render(
+            request,
+            "replies.html.j2",
+            status=status,
+            waiting=waiting,
+            kinds=meaning.KINDS,
+            form=form or Form(),
+            done=done,
+        )
+
+    async def reply(self, request: Request) -> Response:
+        """Confirm (with the kind and reference shown, or changed) or skip one reply."""
+        from ..inbox import apply
+
+        number = request.path_params["number"]
+        form = await self.read_form(request)
+        try:
+            if form.get("action") == "skip":
+                await self.with_app(lambda app: apply.skip(app, number))
+                return RedirectResponse("/replies", status_code=303)
+
+            def use(app):
+                what = apply.confirm(app, number, form.get("kind"), form.get("reference") or None)
+                item = apply.message(app, number)
+                return what, apply.next_action(app, item["reference"], item["facts"])
+
+            done = await self.with_app(use)
+        except DsarError as exc:
+            form.values["_number"] = str(number)
+            form.fail(exc, ("reference", "kind"))
+            return await self.replies(request, form, status=400)
+        return await self.replies(request, done=done)
 
     # -------------------------------------------------------------- errors
 
@@ -543,6 +610,8 @@ def create_app(token: str, port: int, paths: Paths | None = None) -> Starlette:
         Route("/letters/{reference}/preview", site.preview),
         Route("/letters/{reference}/contact", site.complete, methods=["POST"]),
         Route("/requests", site.requests),
+        Route("/replies", site.replies),
+        Route("/replies/{number:int}", site.reply, methods=["POST"]),
         Route("/requests/{reference}", site.one_request),
         Route("/requests/{reference}/files/{index:int}", site.download),
         Route("/requests/{reference}/{action}", site.follow_up, methods=["POST"]),

@@ -55,6 +55,41 @@ STATES = {
     "reminded": N_("reminded"),
     "complained": N_("complaint filed"),
     "closed": N_("closed"),
+    "undelivered": N_("undelivered"),
+}
+# the letters a journal holds, each shown under its kind
+LETTER_KINDS = {
+    "request": N_("request"),
+    "reminder": N_("reminder"),
+    "complaint": N_("complaint"),
+    "reply-id": N_("answer to an ID demand"),
+}
+# what an answer may lack (vocabulary.ACCESS_ITEMS), with the article that asks for it
+ACCESS_ITEM_NAMES = {
+    "purposes": N_("the purposes (15(1)(a))"),
+    "categories": N_("the categories of data (15(1)(b))"),
+    "recipients": N_("the recipients, named (15(1)(c))"),
+    "retention": N_("the retention period (15(1)(d))"),
+    "rights": N_("the rights (15(1)(e))"),
+    "complaint": N_("the right to complain (15(1)(f))"),
+    "source": N_("the source of the data (15(1)(g))"),
+    "profiling": N_("profiling and its logic (15(1)(h))"),
+    "copy": N_("the copy of the data (15(3))"),
+}
+# what a reply read by dsar inbox says (inbox.meaning.KINDS)
+REPLY_KINDS = {
+    "acknowledgement": N_("acknowledgement of receipt"),
+    "bounce": N_("not delivered"),
+    "identity-request": N_("asks for ID"),
+    "extension": N_("extends the deadline"),
+    "answer": N_("answer"),
+    "partial": N_("partial answer"),
+    "refusal": N_("refusal"),
+    "processor": N_("says it is a processor"),
+    "source-named": N_("names the source"),
+    "recipient-named": N_("names a recipient"),
+    "erasure-confirmed": N_("confirms erasure"),
+    "other": N_("something else"),
 }
 KINDS = {
     "broker": N_("broker"),
@@ -72,6 +107,7 @@ QUALITIES = {
 }
 DOWNLOADS = {
     "pdf": N_("Download the PDF (to print)"),
+    "draft": N_("Download the draft (PDF, address to be completed)"),
     "dossier": N_("Download the CNIL dossier (PDF)"),
     "email": N_("Download the e-mail (.eml)"),
 }
@@ -117,6 +153,10 @@ LABELS = {
     "state": N_("Answer received"),
     "file": N_("The reply (PDF, e-mail, scan; 25 MB at most)"),
     "note": N_("What it says, in a few words"),
+    "missing": N_("What the answer lacks (optional; the reminder and the complaint name it)"),
+    "party_confirmed": N_("The party you are sure of"),
+    "kind": N_("What it says"),
+    "reference": N_("Request"),
 }
 # the library's names of fields the page names otherwise
 ALIASES = {"to-email": "to_email", "broker": "recipient", "lang": "letter_lang"}

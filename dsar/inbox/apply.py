@@ -1,0 +1,419 @@
+"""A run of the inbox: each message read, kept, matched, understood, and recorded in one
+transaction; what is unambiguous applied at once, the rest left for the person.
+
+record() is the one place that writes a reply's meaning to the request, through the App's
+public use cases (sent, answer) and the journal's evidence links.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import re
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from itertools import chain, islice
+from pathlib import Path
+
+from ..errors import DsarError, InputError
+from ..files import sync
+from ..i18n import _
+from ..render.mail import message_id_for
+from . import evidence, match, meaning, store
+from .parse import Reply, parse
+from .sources import Raw
+
+# applied without the person, when the match is trusted: facts, not judgements
+AUTOMATIC = ("acknowledgement", "bounce")
+# the journal's answer state each kind records once confirmed
+ANSWER_STATE = {
+    "bounce": "undelivered",
+    "identity-request": "id-requested",
+    "answer": "answered",
+    "partial": "partial",
+    "refusal": "refused",
+    "processor": "answered",
+    "source-named": "answered",
+    "recipient-named": "answered",
+    "erasure-confirmed": "answered",
+}
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+# folded or not: "Message-ID:\r\n <id@host>" is as valid as on one line
+_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(?:\r?\n[ \t]+)?(<[^<>\s]{1,500}>)", re.I | re.M)
+
+
+@dataclass
+class Outcome:
+    """One message: what it is, which request, and what was done."""
+
+    message_id: str | None
+    reference: str | None
+    matched_by: str | None
+    kind: str
+    evidence: list[str]
+    applied: bool
+    status: str
+    where: str
+    sender: str = ""
+    subject: str = ""
+    recipient: str | None = None
+    member: str | None = None
+    facts: dict = field(default_factory=dict)
+    trusted: bool = False
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Run:
+    outcomes: list[Outcome] = field(default_factory=list)
+    already: int = 0  # messages an earlier run read
+    warnings: list[str] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+
+
+def index(app) -> match.Index:
+    """The requests a reply may answer, with the Message-IDs dsar gave them."""
+    found = match.Index()
+    for entry in app.journal.entries():
+        request = app.journal.request(entry.reference)
+        addresses, domains = match.contacts_of(request.broker, request.recipient_email)
+        ids = [entry.message_id, message_id_for(request)]
+        found.add(
+            match.Request(
+                entry.reference,
+                entry.broker,
+                entry.member,
+                entry.stored_state,
+                addresses,
+                domains,
+                request.recipient_email,
+            ),
+            ids,
+        )
+    return found
+
+
+def quick_message_id(data: bytes) -> str | None:
+    """The Message-ID read from the header block alone: a second run skips unparsed."""
+    end = _HEADER_END.search(data, 0, 1 << 20)
+    found = _MESSAGE_ID.search(data, 0, end.start() if end else 1 << 20)
+    return found.group(1).decode("ascii", "replace").lower() if found else None
+
+
+def facts_of(found: meaning.Meaning) -> dict:
+    facts = {"day": found.day.isoformat() if found.day else None}
+    if found.failed:
+        facts["failed"] = found.failed
+    if found.reason:
+        facts["reason"] = found.reason[:300]
+    if found.organisation:
+        facts["organisation"] = found.organisation
+    return facts
+
+
+def record(app, reference: str, kind: str, facts: dict, files: Iterable[Path]) -> str:
+    """Record what a reply means on its request, through the App; returns what was done.
+    The one function that changes a request from the inbox: the lifecycle's writes."""
+    journal = app.journal
+    for path in files:
+        journal.add_file(reference, "reply", path)
+    day = date.fromisoformat(facts["day"]) if facts.get("day") else app.today()
+    if kind == "acknowledgement":
+        entry = journal.entry(reference)
+        if entry.received_on is not None or entry.sent_on is None or day < entry.sent_on:
+            return "kept"
+        app.sent(reference, entry.sent_on, received=day)
+        return "received"
+    if kind == "extension":
+        app.answer(reference, day, extension=True)
+        return "extension"
+    state = ANSWER_STATE.get(kind)
+    if state is None:
+        return "kept"
+    note = {
+        "bounce": lambda: _("not delivered to {failed}: {reason}").format(
+            failed=", ".join(facts.get("failed", [])), reason=facts.get("reason", "")
+        ),
+        "processor": lambda: _("a processor; controller named: {name}").format(
+            name=facts.get("organisation") or "?"
+        ),
+        "source-named": lambda: _("source named: {name}").format(name=facts.get("organisation")),
+        "recipient-named": lambda: _("recipient named: {name}").format(
+            name=facts.get("organisation")
+        ),
+        "erasure-confirmed": lambda: _("erasure confirmed"),
+    }.get(kind, lambda: None)()
+    app.answer(reference, day, state=state, note=note)
+    return state
+
+
+def _automatic(app, requests: match.Index, reference: str, kind: str, facts: dict) -> bool:
+    """Is this fact one to apply without asking? A receipt date only when none is known;
+    a bounce only of the address the request went to, while no receipt is known."""
+    if kind not in AUTOMATIC:
+        return False
+    entry = app.journal.entry(reference)
+    day = date.fromisoformat(facts["day"]) if facts.get("day") else None
+    if day is None or entry.sent_on is None or not (entry.sent_on <= day <= app.today()):
+        return False
+    if kind == "acknowledgement":
+        return entry.received_on is None
+    sent_to = requests.requests[reference].email
+    return (
+        entry.stored_state == "sent"
+        and entry.received_on is None
+        and bool(sent_to)
+        and sent_to.lower() in facts.get("failed", [])
+    )
+
+
+def read(app, raws: Iterable[Raw], *, dry_run: bool = False, imap=None) -> Run:
+    """Read every message of a source once. `imap`: (account, uidvalidity) of an IMAP
+    folder, whose position advances with each message, in the same transaction."""
+    journal = app.journal
+    if not dry_run:
+        store.migrate(journal)
+    seen = store.seen(journal.db) if _has_store(journal) else store.Seen(set(), set())
+    requests = index(app)
+    folder = journal.path.parent / "attachments"
+    run = Run()
+    last_uid = 0
+
+    def fresh() -> Iterator[tuple[Raw, str]]:
+        """The messages no earlier run read: known by hash or Message-ID, unparsed."""
+        nonlocal last_uid
+        for raw in raws:
+            last_uid = max(last_uid, raw.uid or 0)
+            sha = hashlib.sha256(raw.data).hexdigest()
+            quick = quick_message_id(raw.data)
+            if sha in seen.hashes or (quick and quick in seen.message_ids):
+                run.already += 1
+                continue
+            yield raw, sha
+
+    for raw, sha, reply, found in understood(fresh()):
+        if sha in seen.hashes or (reply.message_id and reply.message_id in seen.message_ids):
+            run.already += 1  # twice in this source, or a Message-ID the quick look missed
+            continue
+        matched = match.match(reply, requests)
+        if reply.message_id:
+            seen.message_ids.add(reply.message_id)
+        seen.hashes.add(sha)
+        request = requests.requests.get(matched.reference) if matched.reference else None
+        outcome = Outcome(
+            message_id=reply.message_id,
+            reference=matched.reference,
+            matched_by=matched.matched_by,
+            kind=found.kind,
+            evidence=found.evidence,
+            applied=False,
+            status="unmatched" if matched.reference is None else "review",
+            where=raw.where,
+            sender=reply.sender,
+            subject=reply.subject[:200],
+            recipient=request.broker if request else None,
+            member=request.member if request else None,
+            facts=facts_of(found),
+            trusted=matched.trusted,
+        )
+        if matched.candidates and matched.reference is None:
+            outcome.facts["candidates"] = matched.candidates
+        if not dry_run:
+            _keep_and_record(app, requests, run, outcome, reply, raw, sha, folder, imap)
+        elif matched.trusted and _automatic(
+            app, requests, matched.reference, found.kind, outcome.facts
+        ):
+            outcome.applied = True  # what a real run would apply
+        run.outcomes.append(outcome)
+    if imap and last_uid and not dry_run:  # past the messages read before, too
+        with journal.transaction() as db:
+            store.imap_advance(db, imap[0], imap[1], last_uid)
+    if not dry_run and run.outcomes:
+        sync()  # the evidence written without an fsync each
+    return run
+
+
+INLINE_FIRST = 200  # a source this small is read without starting worker processes
+
+
+def understand(data: bytes) -> tuple[Reply, meaning.Meaning]:
+    """Parse a message and apply the rules: pure, so it runs in a worker as well. A
+    message that defeats the parser is kept and shown as unreadable, never a traceback."""
+    try:
+        reply = parse(data)
+        return reply, meaning.classify(reply)
+    except Exception as exc:  # hostile input: the run goes on
+        reply = Reply(None, [], "", "", [], "", None, {}, "")
+        return reply, meaning.Meaning("other", [f"unreadable message ({type(exc).__name__})"])
+
+
+def understood(items: Iterable[tuple[Raw, str]]) -> Iterator[tuple]:
+    """(raw, sha, reply, meaning) in the order read; past the first INLINE_FIRST, parsing
+    and the rules run in worker processes (one per core) while this one records."""
+    items = iter(items)
+    for raw, sha in islice(items, INLINE_FIRST):
+        yield raw, sha, *understand(raw.data)
+    first = next(items, None)
+    if first is None:
+        return
+    workers = max(1, (os.cpu_count() or 1))
+    if workers == 1:
+        for raw, sha in chain([first], items):
+            yield raw, sha, *understand(raw.data)
+        return
+    waiting: deque = deque()
+
+    def feed() -> Iterator[bytes]:
+        for raw, sha in chain([first], items):
+            waiting.append((raw, sha))
+            yield raw.data
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["dsar.inbox.apply"])
+    with context.Pool(workers) as pool:
+        for reply, found in pool.imap(understand, feed(), chunksize=16):
+            raw, sha = waiting.popleft()
+            yield raw, sha, reply, found
+
+
+def _has_store(journal) -> bool:
+    return (
+        journal.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='inbox_messages'"
+        ).fetchone()
+        is not None
+    )
+
+
+def _keep_and_record(app, requests, run: Run, outcome: Outcome, reply, raw: Raw, sha, folder, imap):
+    journal = app.journal
+    path, _sha = evidence.keep(raw.data, folder, "message.eml", sha)
+    kept = [
+        (a.name, a.content_type, *map(str, evidence.keep(a.data, folder, a.name)))
+        for a in reply.attachments
+    ]
+    files = [path, *(Path(k[2]) for k in kept)]
+    with journal.grouped(every=1 << 30):  # one transaction: the message and what it did
+        reference = outcome.reference
+        if reference and outcome.trusted:
+            if _automatic(app, requests, reference, outcome.kind, outcome.facts):
+                try:
+                    record(app, reference, outcome.kind, outcome.facts, files)
+                    outcome.applied, outcome.status = True, "applied"
+                except DsarError as exc:
+                    run.warnings.append(f"{reference}: {exc}")
+            elif outcome.kind == "acknowledgement" and journal.entry(reference).received_on:
+                record(app, reference, outcome.kind, {}, files)  # the receipt is known
+                outcome.status = "kept"
+        store.insert(
+            journal.db,
+            {
+                "sha256": sha,
+                "message_id": outcome.message_id,
+                "source": raw.where,
+                "sent_at": reply.sent.isoformat() if reply.sent else None,
+                "sender": outcome.sender,
+                "subject": outcome.subject,
+                "reference": reference,
+                "matched_by": outcome.matched_by,
+                "trusted": int(outcome.trusted),
+                "kind": outcome.kind,
+                "evidence": outcome.evidence,
+                "facts": outcome.facts,
+                "path": str(path),
+                "status": outcome.status,
+            },
+            [(n, t, p, s) for n, t, p, s in kept],
+        )
+        if imap:
+            store.imap_advance(journal.db, imap[0], imap[1], raw.uid)
+    run.written.append(path)
+
+
+# ------------------------------------------------------------------ the person decides
+
+
+def pending(app) -> list[dict]:
+    store.migrate(app.journal)
+    return store.messages(app.journal.db, "review") + store.messages(app.journal.db, "unmatched")
+
+
+def confirm(app, number: int, kind: str, reference: str | None = None) -> str:
+    """The person's word on one message: recorded on its request, in one transaction."""
+    if kind not in meaning.KINDS:
+        raise InputError("not_a_choice", field="kind", value=kind, choices=", ".join(meaning.KINDS))
+    item = next((m for m in pending(app) if m["id"] == number), None)
+    if item is None:
+        raise DsarError(_("no message {number} waits for review").format(number=number))
+    reference = reference or item["reference"]
+    if not reference:
+        raise DsarError(
+            _("message {number} matches no request: give its reference").format(number=number),
+            field="reference",
+        )
+    files = [Path(item["path"]), *(Path(a["path"]) for a in item["attachments"])]
+    with app.journal.grouped(every=1 << 30):
+        done = record(app, app.journal.entry(reference).reference, kind, item["facts"], files)
+        app.journal.db.execute(
+            "UPDATE inbox_messages SET reference = ?, matched_by = COALESCE(matched_by,"
+            " 'person') WHERE id = ?",
+            (reference.upper(), number),
+        )
+        store.decide(app.journal.db, number, "confirmed", kind)
+    return done
+
+
+def message(app, number: int) -> dict:
+    return next(m for m in store.messages(app.journal.db) if m["id"] == number)
+
+
+def skip(app, number: int) -> None:
+    with app.journal.transaction() as db:
+        store.decide(db, number, "skipped")
+
+
+def next_action(app, reference: str, facts: dict) -> str:
+    """What follows, in words: the journal's next step, and the next request to a
+    source, recipient or controller the reply named when the registry knows it."""
+    from ..app import NEXT_STEP
+    from ..journal import next_step
+
+    entry = app.journal.entry(reference)
+    step = NEXT_STEP.get(entry.stored_state)
+    words = _(step).format(reference=entry.reference) if step else next_step(entry, app.today())
+    named = facts.get("organisation")
+    if named:
+        slugs = app.registry.search(named)
+        if slugs:
+            words += "; " + _("write to {name} next: dsar generate --broker {slug}").format(
+                name=named, slug=slugs[0]
+            )
+    return words
+
+
+# ------------------------------------------------------------------ the summary
+
+
+def summary(outcomes: list[Outcome]) -> dict[str, Counter]:
+    """Counts per recipient (and per member, for an association): applied kinds, to
+    review, unmatched."""
+    groups: dict[str, Counter] = {}
+    for outcome in outcomes:
+        keys = [outcome.recipient or "-"]
+        if outcome.member:
+            keys.append(f"member:{outcome.member}")
+        for key in ["*", *keys]:
+            counts = groups.setdefault(key, Counter())
+            counts["messages"] += 1
+            if outcome.status == "unmatched":
+                counts["unmatched"] += 1
+            elif outcome.status == "review":
+                counts["review"] += 1
+            else:
+                counts[outcome.kind] += 1
+    return groups

@@ -1,0 +1,438 @@
+"""The life of a request, in one place: its states, what may happen in each, and the
+dates it shows.
+
+Every state change in dsar is one row of TABLE: an action, the states it may start
+from and the state it leads to. `require` says whether an action may happen to a
+request on a day (it raises a DsarError naming why not) and returns the new state;
+the journal calls it inside the transaction that writes the change, so the check and
+the write see the same request. `next_actions` is what a person may do now (the
+command line prints commands, the page shows buttons). `dates` computes every date a
+request shows: the answer due, an extension that counts or not, the reminder's final
+date, the days left.
+
+The module works on the journal's Entry (any object with its fields): it imports no
+journal, so the journal can import it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from . import deadlines
+from .errors import DsarError
+from .i18n import N_, _
+from .vocabulary import ANSWER_STATES
+
+# the states a request is stored in; 'overdue' is never stored: a waiting request
+# becomes overdue when its deadline passes (state())
+STORED = (
+    "draft",
+    "sent",
+    "received",
+    "extended",
+    "id-requested",
+    "answered",
+    "partial",
+    "refused",
+    "reminded",
+    "complained",
+    "closed",
+)
+# the deadline runs (a demand for an ID card does not stop it, LEGAL.md)
+WAITING = ("sent", "received", "extended", "id-requested")
+AFTER_SENDING = tuple(s for s in STORED if s != "draft")
+# an answer that falls short: the reminder, then the complaint
+SHORT = ("partial", "refused", "id-requested", "answered")
+# a reminder or a complaint has legal weight once the deadline passed or the answer fell short
+DUE = ("overdue", *SHORT)
+
+
+@dataclass(frozen=True)
+class Action:
+    """One row of the table: from these states (as of the action's day, 'overdue'
+    included), to this state (None: the state stays; "=answer": the answer's own)."""
+
+    name: str
+    starts: tuple[str, ...]
+    leads_to: str | None
+    rule: str  # the date rule, in words (printed with the table)
+
+
+TABLE = (
+    Action("redo", ("draft",), "draft", "a draft is rewritten in place; one that left never is"),
+    Action("forget", ("draft",), "(gone)", "only a draft leaves the journal"),
+    Action(
+        "sent",
+        ("draft", "sent", "received"),
+        "sent/received",
+        "not before the letter's date, not after today; received not before sent",
+    ),
+    Action(
+        "proof",
+        (*AFTER_SENDING,),
+        None,
+        "a later proof, receipt date or registered-letter number: the state stays "
+        "(an answer is never undone; on a complained request only with force)",
+    ),
+    Action(
+        "extension",
+        ("sent", "received", "id-requested", "overdue"),
+        "extended",
+        "after receipt, not after today; notified after the first month it is recorded "
+        "but does not extend (12(3)): the state stays",
+    ),
+    Action(
+        "answer",
+        (*WAITING, "overdue", *SHORT, "reminded", "complained", "closed"),
+        "=answer",
+        "not before the sending, not after today; after a complaint the state stays "
+        "complained unless the answer closes it",
+    ),
+    Action(
+        "reply-id",
+        AFTER_SENDING,
+        None,
+        "a letter: the state stays; offered once an ID card was demanded",
+    ),
+    Action(
+        "remind",
+        DUE,
+        None,
+        "once the deadline passed or the answer fell short; writing it changes nothing "
+        "until it is sent",
+    ),
+    Action(
+        "reminder-sent",
+        DUE,
+        "reminded",
+        "the reminder sent not before its date; its final date is its date + 15 days, "
+        "rolled to a working day",
+    ),
+    Action(
+        "complain",
+        (*DUE, "reminded", "complained"),
+        "complained",
+        "once the deadline passed; after a reminder, once its final date passed (or force); "
+        "a complaint that left is never rewritten",
+    ),
+)
+ACTIONS = {a.name: a for a in TABLE}
+# what a person is offered, in this order
+OFFERED = ("sent", "extension", "answer", "reply-id", "remind", "complain", "forget")
+
+WORDS = {
+    "sent": N_("sent"),
+    "received": N_("received"),
+    "extension": N_("extension"),
+    "answer": N_("answer"),
+    "remind": N_("reminder"),
+    "reminder-sent": N_("reminder sent"),
+    "complain": N_("complaint"),
+    "reply-id": N_("reply to the ID demand"),
+    "redo": N_("new draft"),
+    "forget": N_("forget"),
+    "proof": N_("proof"),
+}
+
+
+# -------------------------------------------------------------- dates
+
+
+@dataclass(frozen=True)
+class Dates:
+    """Every date a request shows, computed once from what was recorded."""
+
+    receipt: date | None  # what 12(3) counts from: receipt, else the sending date
+    estimated: bool  # the receipt is the sending date standing in
+    answer_due: date | None  # one month from receipt, rolled to a working day
+    extended_due: date | None  # three months, when an extension was notified in time
+    late_extension: date | None  # an extension notified after the first month: no effect
+    due: date | None  # the deadline the recipient has (extended or not)
+    reminded_on: date | None  # the reminder was sent
+    final: date | None  # the reminder's final date (its date + 15, rolled)
+    in_force: date | None  # final once reminded, else due
+
+    def days_left(self, as_of: date) -> int | None:
+        return None if self.in_force is None else (self.in_force - as_of).days
+
+
+def final_date(reminder_dated: date) -> date:
+    """The reminder's final date: 15 days from its date, ending on a working day as
+    the first deadline does (a reminder dated 10 December does not demand an answer
+    by Christmas Day)."""
+    return deadlines.next_working_day(reminder_dated + timedelta(days=deadlines.REMINDER_DAYS))
+
+
+def dates(entry) -> Dates:
+    receipt = entry.received_on or entry.sent_on
+    answer_due = deadlines.deadline(receipt) if receipt else None
+    extended = entry.extended_on
+    counts = bool(extended and receipt and deadlines.extension_counts(receipt, extended))
+    extended_due = deadlines.deadline(receipt, extended=True) if counts else None
+    due = extended_due or answer_due
+    reminded = entry.stored_state == "reminded" or (
+        entry.stored_state == "complained" and entry.reminded_on is not None
+    )
+    final = final_date(entry.reminder_dated) if entry.reminder_dated else None
+    return Dates(
+        receipt=receipt,
+        estimated=entry.received_on is None and entry.sent_on is not None,
+        answer_due=answer_due,
+        extended_due=extended_due,
+        late_extension=extended if extended and receipt and not counts else None,
+        due=due,
+        reminded_on=entry.reminded_on,
+        final=final,
+        in_force=final if reminded and final else due,
+    )
+
+
+def state(entry, as_of: date) -> str:
+    """The state as of a day: a waiting request past its deadline is overdue."""
+    found = dates(entry)
+    if entry.stored_state in WAITING and found.due and as_of > found.due:
+        return "overdue"
+    return entry.stored_state
+
+
+# -------------------------------------------------------------- the rules
+
+
+def _refuse(message: str, field: str | None = None, **values) -> None:
+    """`field`: the date the refusal is about (`on`, `received`), which the page marks."""
+    raise DsarError(_(message).format(**values), field=field)
+
+
+def _day_rules(action: str, entry, on: date, today: date) -> None:
+    """A recorded day: not before the letter, not after today."""
+    what = _(WORDS.get(action, action))
+    field = "received" if action == "received" else "on"
+    if entry.letter_date and on < entry.letter_date:
+        _refuse(
+            N_("{what} on {on} is before the letter's date ({letter_date}); check the date"),
+            field,
+            what=what,
+            on=on,
+            letter_date=entry.letter_date,
+        )
+    if on > today:
+        _refuse(
+            N_("{what} on {on} is in the future (today is {today}); record it once it happened"),
+            field,
+            what=what,
+            on=on,
+            today=today,
+        )
+
+
+def _not_before(action: str, on: date, bound: date | None, message: str) -> None:
+    if bound and on < bound:
+        _refuse(message, "on", what=_(WORDS[action]), on=on, day=bound)
+
+
+def require(
+    action: str,
+    entry,
+    on: date | None,
+    *,
+    today: date,
+    answer: str | None = None,
+    received: date | None = None,
+    force: bool = False,
+) -> str | None:
+    """The state `action` on day `on` leads `entry` to, or a DsarError saying why it
+    may not happen. None: the state stays."""
+    rule = ACTIONS[action]
+    ref = entry.reference
+    if on is not None:
+        _day_rules(action, entry, on, today)
+    now = state(entry, on or today)
+    found = dates(entry)
+    stored = entry.stored_state
+    if action == "redo" and stored != "draft":
+        # a code: the command line points to `dsar show`, the page does not
+        raise DsarError("already_left", reference=ref, state=_state_word(stored))
+    if action == "forget" and stored != "draft":
+        _refuse(
+            N_("{reference} is not a draft ({state}): it stays in the journal as evidence"),
+            reference=ref,
+            state=_state_word(stored),
+        )
+    if action in ("redo", "forget"):
+        return rule.leads_to
+    if action == "sent":
+        if received is not None:
+            _day_rules("received", entry, received, today)
+            if received < on:
+                _refuse(
+                    N_("received {received} is before sent {sent}"),
+                    "received",
+                    received=received,
+                    sent=on,
+                )
+        if stored == "complained" and not force:
+            _refuse(
+                N_(
+                    "{reference} is already the subject of a complaint to the CNIL; recording a "
+                    "sending now changes its dossier's facts: add --force if that is what you mean"
+                ),
+                reference=ref,
+            )
+        if stored not in rule.starts:  # a late proof or number: the answer stays
+            return None
+        return "received" if received or entry.received_on else "sent"
+    if stored == "draft" and action != "sent":
+        _refuse(
+            N_(
+                "{reference} has no sending date: record it first with dsar sent {reference} "
+                "--on YYYY-MM-DD [--lrar NUMBER] [--received DATE]"
+            ),
+            reference=ref,
+        )
+    if action == "extension":
+        _not_before(
+            action,
+            on,
+            found.receipt,
+            N_("{what} on {on} is before the request was received ({day})"),
+        )
+        if now not in rule.starts and stored not in rule.starts:
+            _refuse(N_("{reference} is {state}: no extension to record"), reference=ref, state=now)
+        in_time = found.receipt is not None and deadlines.extension_counts(found.receipt, on)
+        return "extended" if in_time else None
+    if action == "answer":
+        if answer not in ANSWER_STATES:
+            _refuse(N_("'{value}': use {choices}"), value=answer, choices=", ".join(ANSWER_STATES))
+        _not_before(
+            action, on, entry.sent_on, N_("{what} on {on} is before the request was sent ({day})")
+        )
+        if stored == "complained" and answer != "closed":
+            return None
+        return answer
+    if action == "reply-id":
+        return None  # answering an ID demand is possible whenever one was made
+    if action in ("remind", "reminder-sent"):
+        if stored == "reminded" and action == "remind":
+            _refuse(
+                N_(
+                    "{reference} was already reminded on {reminded_on}; wait for its final "
+                    "deadline ({final_deadline}), then: dsar complain {reference}"
+                ),
+                reference=ref,
+                reminded_on=entry.reminded_on,
+                final_deadline=found.final,
+            )
+        if now not in rule.starts:
+            _refuse(
+                N_(
+                    "{reference} is {state}: its deadline ({deadline}) has not passed; a "
+                    "reminder before then has no legal weight"
+                ),
+                reference=ref,
+                state=_state_word(now),
+                deadline=found.due,
+            )
+        return rule.leads_to
+    if action == "complain":
+        if now not in rule.starts:
+            _refuse(
+                N_(
+                    "{reference} is {state}: the recipient still has until {deadline} to "
+                    "answer; complain after that"
+                ),
+                reference=ref,
+                state=_state_word(now),
+                deadline=found.due,
+            )
+        if stored == "reminded" and found.final and on <= found.final and not force:
+            # a code: the command line offers --force, the page does not
+            raise DsarError(
+                "complain_after",
+                reference=ref,
+                final=found.final,
+                day=found.final + timedelta(days=1),
+            )
+        return rule.leads_to
+    return rule.leads_to
+
+
+STATE_NAMES = {
+    "draft": N_("draft"),
+    "sent": N_("sent"),
+    "received": N_("received"),
+    "extended": N_("extended"),
+    "answered": N_("answered"),
+    "partial": N_("partial"),
+    "refused": N_("refused"),
+    "id-requested": N_("ID requested"),
+    "overdue": N_("overdue"),
+    "reminded": N_("reminded"),
+    "complained": N_("complained"),
+    "closed": N_("closed"),
+    "undelivered": N_("undelivered"),
+}
+
+
+def state_name(state: str) -> str:
+    """A state in the person's language."""
+    return _(STATE_NAMES[state]) if state in STATE_NAMES else state
+
+
+_state_word = state_name
+
+
+def allowed(action: str, entry, as_of: date) -> bool:
+    try:
+        require(action, entry, as_of, today=as_of, answer="answered")
+    except DsarError:
+        return False
+    return True
+
+
+def next_actions(entry, as_of: date) -> list[str]:
+    """What the person may do now, in the order it is usually done: for a request,
+    the actions of OFFERED allowed as of the day; a follow-up letter is sent, then
+    tracked on the request it follows."""
+    if entry.kind != "request":
+        return ["sent"] if entry.stored_state == "draft" else []
+    if entry.stored_state == "draft":
+        return ["sent", "forget"]
+    now = state(entry, as_of)
+    found = []
+    for action in OFFERED:
+        if action == "sent" and now not in ("sent", "received"):
+            continue  # a later proof is still welcome, but it is not what comes next
+        if action == "extension" and now not in ("sent", "received", "overdue"):
+            continue
+        if action == "reply-id" and now != "id-requested":
+            continue
+        if allowed(action, entry, as_of):
+            found.append(action)
+    return found
+
+
+# the command each action is on the command line
+COMMANDS = {
+    "sent": "dsar sent {ref} --on YYYY-MM-DD",
+    "extension": "dsar answer {ref} --extension --on YYYY-MM-DD",
+    "answer": "dsar answer {ref} --state STATE --on YYYY-MM-DD [--missing ITEMS]",
+    "reply-id": "dsar reply-id {ref}",
+    "remind": "dsar remind {ref}",
+    "complain": "dsar complain {ref} --out DIR",
+    "forget": "dsar forget {ref}",
+}
+
+
+def commands(entry, as_of: date) -> list[str]:
+    return [COMMANDS[a].format(ref=entry.reference) for a in next_actions(entry, as_of)]
+
+
+def table_text() -> str:
+    """The transition table as text (dsar show --table, the report)."""
+    width = max(len(a.name) for a in TABLE)
+    lines = [f"{'action':<{width}}  from -> to   [date rule]"]
+    for a in TABLE:
+        to = a.leads_to or "(stays)"
+        lines.append(f"{a.name:<{width}}  {', '.join(a.starts)} -> {to}   [{a.rule}]")
+    return "\n".join(lines)

@@ -1,0 +1,101 @@
+"""A batch folder's manifest.csv written: one line per letter the journal holds for the
+folder, and per bad row of the last run, in the interface's language (sheets.py's
+dialect). A rerun into the same folder reads it back (posting.read_manifest, either
+language) so that the letters of earlier runs stay in the folder's files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import sheets
+from .errors import DsarError
+from .i18n import N_, _
+from .journal import Journal
+from .posting import KEYS, is_manifest, read_manifest
+from .results import HELD_BACK, NO_RECIPIENT_EMAIL, BatchResult, ManifestRow
+
+HEADERS = {  # the English words are the keys, as scripts reading manifests know them
+    "row": N_("row"),
+    "member": N_("member"),
+    "broker": N_("broker"),
+    "reference": N_("reference"),
+    "pdf": "pdf",
+    "eml": "eml",
+    "email_status": N_("email_status"),
+}
+STATUSES = {
+    "queued": N_("queued"),
+    "sending": N_("sending"),
+    "handed-over": N_("handed-over (unconfirmed: the run stopped before the server's reply)"),
+    "sent": N_("sent"),
+    "deferred": N_("deferred"),
+    "failed": N_("failed"),
+    NO_RECIPIENT_EMAIL: N_("no recipient e-mail in the registry: to post"),
+    HELD_BACK: N_("held back: no signed mandate scan (--mandates, or --mandate-on-request)"),
+}
+
+
+def status_words(state: str, error: str | None = None) -> str:
+    if not state:
+        return ""
+    said = _(STATUSES[state]) if state in STATUSES else state
+    return f"{said}: {error}" if error and state in ("failed", "deferred") else said
+
+
+def write(path: Path, result: BatchResult, journal: Journal) -> None:
+    """One line per letter, then the bad rows: no member is missing from it."""
+    lines = []
+    for row in result.rows:
+        status = journal.outbox_status(row.reference)
+        if status:
+            row.email_status = status[0]
+        said = status_words(*status) if status else status_words(row.email_status)
+        lines.append([row.row, row.member, row.broker, row.reference, row.pdf, row.eml, said])
+    for bad in result.bad_rows:
+        problems = "; ".join(f"{column}: {reason}" for column, reason in bad.problems)
+        said = _("bad row: {problems}").format(problems=problems)
+        lines.append([bad.row, bad.name, "", "", "", "", said])
+    # this run's rows in the CSV's order; an earlier run's letters (a subset rerun) after
+    earlier = {row.reference for row in result.rows[result.this_run :]}
+    lines.sort(key=lambda line: (line[3] in earlier and line[3] != "", line[0]))
+    sheets.write(path, [_(HEADERS[k]) for k in KEYS], lines)
+
+
+def earlier_rows(path: Path) -> list[ManifestRow]:
+    """The letters an earlier run wrote into this folder, before this run rewrites it."""
+    if not path.exists() or not is_manifest(path):
+        return []
+    rows, headers = read_manifest(path)
+    out = []
+    for line in rows:
+        cell = {key: (line.get(headers.get(key, "")) or "").strip() for key in KEYS}
+        if cell["reference"]:
+            row = ManifestRow(
+                int(cell["row"]) if cell["row"].isdigit() else 0,
+                cell["member"],
+                cell["broker"],
+                cell["reference"],
+                cell["pdf"],
+                cell["eml"],
+            )
+            out.append(row)
+    return out
+
+
+def still_held(earlier: list[ManifestRow], result: BatchResult, journal: Journal, folder: Path):
+    """The earlier letters this run did not write again and the journal still holds, each
+    with its recipient's postal address (None: a draft), for the folder's files."""
+    done = {row.reference for row in result.rows}
+    for row in earlier:
+        if row.reference in done:
+            continue
+        try:
+            request = journal.request(row.reference)
+        except DsarError:
+            continue  # forgotten since: no longer a letter of this folder
+        row.pdf = row.pdf if row.pdf and (folder / Path(row.pdf).name).is_file() else ""
+        row.eml = row.eml if row.eml and (folder / Path(row.eml).name).is_file() else ""
+        row.draft = not request.recipient_address
+        done.add(row.reference)
+        yield row, request.recipient_address
