@@ -113,6 +113,8 @@ def facts_of(found: meaning.Meaning) -> dict:
         facts["reason"] = found.reason[:300]
     if found.organisation:
         facts["organisation"] = found.organisation
+    if found.said:
+        facts["said"] = found.said
     return facts
 
 
