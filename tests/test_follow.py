@@ -303,3 +303,65 @@ def test_batch_follow_refuses_a_mandate_without_the_chain_scope(app, tmp_path):
     with strict, pytest.raises(DsarError, match="mandate.html.j2"):
         strict.batch_follow("datacontact", association=association, out_dir=tmp_path / "o")
     assert not (tmp_path / "o").exists()
+
+
+# ---------------------------------------------------------------- the page
+
+
+def test_the_page_shows_the_chain_and_writes_the_next_request(tmp_path):
+    import re
+
+    from starlette.testclient import TestClient
+
+    from dsar.web.pages import create_app
+
+    paths = Paths.from_env()
+    paths.user_registry.parent.mkdir(parents=True, exist_ok=True)
+    paths.user_registry.write_text(REGISTRY, encoding="utf-8")
+    with App(paths) as app:
+        first = app.generate(
+            "datacontact", **PERSON, formats="pdf", out_dir=tmp_path, letter_date="2026-11-01"
+        )
+        app.sent(first.reference, "2026-11-02")
+        app.answer(first.reference, "2026-11-20", state="answered", note=BROKER_SAYS)
+    client = TestClient(create_app("tok", 8765), base_url="http://127.0.0.1:8765")
+    client.get("/?token=tok", follow_redirects=False)
+    page = client.get(f"/requests/{first.reference}?lang=fr").text
+    assert 'id="h-trail"' in page and "Vos données proviennent du site" in page
+    assert "Écrire la demande suivante" in page  # the page's words, in French
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    done = client.post(
+        f"/requests/{first.reference}/next",
+        data={"csrf": csrf, "to": "jeux-concours"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    with App(paths) as app:
+        [next_one] = app.journal.follow_ups(first.reference)
+        assert app.journal.request(next_one.reference).broker.slug == "jeux-concours"
+        assert app.journal.request(next_one.reference).cause.answered == first.reference
+    wrong = client.post(
+        f"/requests/{first.reference}/next",
+        data={"csrf": csrf, "to": "datacontact"},
+        follow_redirects=False,
+    )
+    assert wrong.status_code == 400 and 'id="h-next"' in wrong.text
+
+
+def test_inbox_review_proposes_the_next_request_in_one_step(app, tmp_path, runner, registry_file):
+    first = app.generate(
+        "parti-exemple", **PERSON, formats="email", out_dir=tmp_path, letter_date="2026-09-01"
+    )
+    sent(app, first.reference, "2026-09-02")
+    reply(tmp_path / "mail", app, first.reference, "donnees@parti-exemple.example",
+          date(2026, 9, 21), PARTY_SAYS)  # fmt: skip
+    home = {"DSAR_HOME": str(app.paths.data_dir)}
+    args = ["inbox", str(tmp_path / "mail"), "--review", "--registry", str(registry_file)]
+    with runner.isolated_filesystem(temp_dir=tmp_path):
+        # confirm the answer as read, then yes to the next request it proposes
+        done = ok(runner.invoke(cli, args, input="c\ny\n", env=home))
+        assert "DataContact" in done.output and "reference DSAR-" in done.output
+        [letter] = Path("letters").glob("*-datacontact.eml")
+    with App(app.paths, registries=[registry_file]) as again:
+        [next_one] = again.journal.follow_ups(first.reference)
+        assert next_one.broker == "datacontact" and letter.name.startswith(next_one.reference)
