@@ -365,3 +365,26 @@ def test_inbox_review_proposes_the_next_request_in_one_step(app, tmp_path, runne
     with App(app.paths, registries=[registry_file]) as again:
         [next_one] = again.journal.follow_ups(first.reference)
         assert next_one.broker == "datacontact" and letter.name.startswith(next_one.reference)
+
+
+def test_the_command_line_writes_the_next_request_and_shows_the_trail(
+    app, tmp_path, runner, registry_file
+):
+    first = app.generate(
+        "datacontact", **PERSON, formats="pdf", out_dir=tmp_path, letter_date="2026-11-01"
+    )
+    app.sent(first.reference, "2026-11-02")
+    app.answer(first.reference, "2026-11-20", state="answered", note=BROKER_SAYS)
+    home = {"DSAR_HOME": str(app.paths.data_dir)}
+    args = ["follow", first.reference, "--to", "jeux-concours", "--format", "pdf"]
+    args += ["--out", str(tmp_path / "next"), "--registry", str(registry_file)]
+    done = ok(runner.invoke(cli, args, env=home))
+    [pdf] = (tmp_path / "next").glob("*-jeux-concours.pdf")
+    assert f"follows {first.reference}" in done.output and pdf.name in done.output
+    shown = ok(runner.invoke(cli, ["trail", first.reference], env=home)).output
+    assert first.reference in shown and "Jeux Concours Magiques" in shown
+    assert pdf.name.split("-jeux")[0] in shown  # the next request, under the first
+    # neither a reference nor a member; a batch with neither CSV nor --follow
+    assert runner.invoke(cli, ["trail"], env=home).exit_code == 2
+    assert runner.invoke(cli, ["batch", "--association", str(registry_file), "--out", "o"],
+                         env=home).exit_code == 2  # fmt: skip
