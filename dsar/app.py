@@ -971,7 +971,9 @@ class App:
         result = FollowBatchResult(manifest=out_dir / "manifest.csv")
         progress("rows", 0, len(todo))
         for number, (reference, _answer) in enumerate(todo, start=1):
-            done = [e for e in self.journal.follow_ups(reference) if e.broker == target.slug]
+            done = [
+                e for e in self.journal.follow_ups(reference, "request") if e.broker == target.slug
+            ]
             if done:
                 result.already.append(done[0].reference)
                 next_ref = done[0].reference

@@ -958,6 +958,8 @@ def batch_command(
     if follow_slug or csv_file is None:
         if csv_file is not None or not follow_slug:
             raise click.UsageError(_("give the members' CSV, or --follow SLUG, not both"))
+        if send:  # written, the next requests are sent as any letter: never in this run
+            raise click.UsageError(_("--follow writes the next requests; --send is for a CSV"))
         batch_follow(app, follow_slug, association_file, out_dir, formats, letter_date)
         return
     if dry_run and not send:
