@@ -348,7 +348,9 @@ def test_the_page_shows_the_chain_and_writes_the_next_request(tmp_path):
     assert wrong.status_code == 400 and 'id="h-next"' in wrong.text
 
 
-def test_inbox_review_proposes_the_next_request_in_one_step(app, tmp_path, runner, registry_file):
+def test_inbox_review_proposes_the_next_request_in_one_step(
+    app, tmp_path, runner, registry_file, monkeypatch
+):
     first = app.generate(
         "parti-exemple", **PERSON, formats="email", out_dir=tmp_path, letter_date="2026-09-01"
     )
@@ -357,11 +359,11 @@ def test_inbox_review_proposes_the_next_request_in_one_step(app, tmp_path, runne
           date(2026, 9, 21), PARTY_SAYS)  # fmt: skip
     home = {"DSAR_HOME": str(app.paths.data_dir)}
     args = ["inbox", str(tmp_path / "mail"), "--review", "--registry", str(registry_file)]
-    with runner.isolated_filesystem(temp_dir=tmp_path):
-        # confirm the answer as read, then yes to the next request it proposes
-        done = ok(runner.invoke(cli, args, input="c\ny\n", env=home))
-        assert "DataContact" in done.output and "reference DSAR-" in done.output
-        [letter] = Path("letters").glob("*-datacontact.eml")
+    monkeypatch.chdir(tmp_path)  # the letters go to ./letters, as for generate
+    # confirm the answer as read, then yes to the next request it proposes
+    done = ok(runner.invoke(cli, args, input="c\ny\n", env=home))
+    assert "DataContact" in done.output and "reference DSAR-" in done.output
+    [letter] = Path("letters").glob("*-datacontact.eml")
     with App(app.paths, registries=[registry_file]) as again:
         [next_one] = again.journal.follow_ups(first.reference)
         assert next_one.broker == "datacontact" and letter.name.startswith(next_one.reference)
