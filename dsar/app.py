@@ -23,10 +23,12 @@ from . import clock as clock_module
 from . import (
     compose,
     fields,
+    follow,
     followup,
     identify,
     importer,
     letters,
+    manifest,
     members,
     posting,
     profile,
@@ -53,10 +55,13 @@ from .results import (
     CampaignsResult,
     CheckResult,
     ComplaintResult,
+    FollowBatchResult,
+    FollowResult,
     IdentifyResult,
     ImportResult,
     LetterResult,
     MandatesResult,
+    ManifestRow,
     PostingResult,
     ReminderResult,
     Result,
@@ -854,6 +859,177 @@ class App:
             for item in extra["to_add"]
         ]
         return result
+
+    # ------------------------------------------------------------ follow the number
+
+    def follow(
+        self,
+        reference: str,
+        *,
+        to: str | None = None,
+        to_name: str | None = None,
+        to_email: str | None = None,
+        to_address: str | None = None,
+        right: str | None = None,
+        lang: str | None = None,
+        formats: Formats = ("pdf", "email"),
+        out_dir: Path = Path("letters"),
+        letter_date: DateLike = None,
+        lrar: bool = False,
+        message: int | None = None,
+        force: bool = False,
+    ) -> FollowResult:
+        """The next request, to the organisation an answer to `reference` named: the same
+        person and evidence, right and language as the first request unless given, and a
+        paragraph citing that answer. `to`: a registry slug; `to_name`: a name looked up
+        in the registry, then the datenanfragen records; neither: the organisation the
+        answer named. `message`: the inbox message to cite (default: the answer naming
+        the recipient, else the latest). Under a mandate the reference is the member's,
+        the recipient's and the right's: written twice, it is found, not written again."""
+        entry = self.journal.entry(reference)
+        if entry.kind != "request":
+            raise DsarError(
+                _("{reference} is a {kind}: follow the request it follows").format(
+                    reference=entry.reference, kind=entry.kind
+                )
+            )
+        if to and to_name:
+            raise UsageError(_("give --to or --to-name, not both"))
+        found = ""
+        if to:
+            target = self.registry.get(to)
+        else:
+            named = to_name or next(
+                (a.organisation for a in follow.answers_naming(self.journal, entry.reference)),
+                "",
+            )
+            if not named:
+                raise InputError(
+                    "to", _("the answer names no organisation dsar read: give --to or --to-name")
+                )
+            target, found = follow.lookup(self.registry, named, SHIPPED_DATENANFRAGEN)
+        was = self.journal.request(entry.reference)
+        if target.slug == was.broker.slug:
+            raise InputError(
+                "to",
+                _("{name} is the recipient of {reference} itself").format(
+                    name=target.name, reference=entry.reference
+                ),
+            )
+        cause = follow.cause(self.journal, entry.reference, target, message)
+        request = compose.build_request(
+            self.registry,
+            target,
+            was.requester,
+            was.evidence,
+            right=right or was.right,
+            lang=lang or was.lang,
+            letter_date=self._day(letter_date, "date"),
+            place=was.place,
+            lrar=lrar,
+            to_email=to_email,
+            to_address=to_address,
+            mandate=was.mandate,
+            reply_subaddress=was.reply_subaddress,
+        )
+        request = dataclasses.replace(
+            request,
+            cause=cause,
+            campaign_party=None if target.kind == "party" else was.campaign_party,
+        )
+        if was.mandate is None:
+            request = self.journal.free_reference(request)
+        letter = letters.render(request, self.templates)
+        result = self._write(
+            letter,
+            parse_formats(formats),
+            out_dir,
+            force,
+            result_type=FollowResult,
+            original=entry.reference,
+            found=found,
+            follows=entry.reference,
+        )
+        result.warnings += compose.address_to_check(request, result.formats, ())
+        result.warnings += compose.gap_advice(letter, self.registry)
+        return result
+
+    def batch_follow(
+        self,
+        slug: str,
+        *,
+        association: Association | Path,
+        out_dir: Path,
+        formats: Formats = ("pdf",),
+        letter_date: DateLike = None,
+        progress: Progress = _no_progress,
+    ) -> FollowBatchResult:
+        """For every member whose answer named `slug`, the next request to it, under the
+        member's mandate: one reference per member, recipient and right, so that a rerun
+        (after a crash, or with new answers) writes only what is not written yet. The
+        mandate must cover 'any controller these organisations name'; the manifest
+        (out_dir/manifest.csv) lists every member's letter, this run's and earlier ones."""
+        target = self.registry.get(slug)
+        follow.check_mandate_scope(
+            letters.render_mandate(self.templates, _association(association), controllers=[target])
+        )
+        chosen = parse_formats(formats)
+        if not set(chosen) <= {"pdf", "email", "html"}:
+            raise UsageError(_("--format for a batch is pdf, email, html and/or labels"))
+        todo = follow.members_naming(self.journal, target)
+        result = FollowBatchResult(manifest=out_dir / "manifest.csv")
+        progress("rows", 0, len(todo))
+        for number, (reference, _answer) in enumerate(todo, start=1):
+            done = [
+                e for e in self.journal.follow_ups(reference, "request") if e.broker == target.slug
+            ]
+            if done:
+                result.already.append(done[0].reference)
+                next_ref = done[0].reference
+            else:
+                written = self.follow(
+                    reference,
+                    to=target.slug,
+                    formats=chosen,
+                    out_dir=out_dir,
+                    letter_date=letter_date,
+                )
+                result.written += written.written
+                result.warnings += [w for w in written.warnings if w not in result.warnings]
+                result.written_now.append(written.reference)
+                next_ref = written.reference
+            files = {role: path.name for role, path, _sha in self.journal.files(next_ref)}
+            result.rows.append(
+                ManifestRow(
+                    number,
+                    self.journal.entry(reference).member or "",
+                    target.slug,
+                    next_ref,
+                    files.get("pdf", ""),
+                    files.get("email", ""),
+                )
+            )
+            progress("rows", 1, None)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        manifest.write(result.manifest, result, self.journal)
+        result.written.append(result.manifest)
+        if not todo:
+            result.warnings.append(
+                _("no member's answer names {name}: nothing to write").format(name=target.name)
+            )
+        return result
+
+    def trail(self, reference: str | None = None, *, member: str | None = None) -> list[dict]:
+        """The chain from the message received to every request it led to: one per
+        first request (a member may have several)."""
+        if bool(reference) == bool(member):
+            raise UsageError(_("give a reference or --member NAME"))
+        roots = (
+            [follow.root_of(self.journal, reference)]
+            if reference
+            else follow.member_roots(self.journal, member)
+        )
+        return [follow.trail(self.journal, root, self.today()) for root in roots]
 
     def status(
         self,

@@ -68,7 +68,7 @@ def recipient_address(value: str) -> str:
 
 def build_request(
     registry: Registry,
-    broker: str,
+    broker: str | Broker,
     requester: Requester,
     evidence: Evidence,
     *,
@@ -84,8 +84,9 @@ def build_request(
     reply_subaddress: bool = False,
 ) -> Request:
     """`party_confirmed`: the party the person is sure the message was sent for; only
-    that one is named in a letter to a broker (a guess from the message is not)."""
-    target = registry.get(broker)
+    that one is named in a letter to a broker (a guess from the message is not).
+    `broker`: a slug, or an organisation the registry lacks (dsar follow --to-name)."""
+    target = broker if isinstance(broker, Broker) else registry.get(broker)
     fields.choice(right, RIGHTS, "right")
     party = confirmed_party(registry, party_confirmed) if party_confirmed else None
     identity = requester.phone or requester.email or requester.name

@@ -66,6 +66,15 @@ class ReminderResult(LetterResult):
 
 
 @dataclass(kw_only=True)
+class FollowResult(LetterResult):
+    """A next request (dsar follow): the request it follows, and what was found of the
+    organisation named (registry, datenanfragen records, or neither)."""
+
+    original: str
+    found: str = ""
+
+
+@dataclass(kw_only=True)
 class ComplaintResult(LetterResult):
     original: str
     dossier: Path
@@ -290,3 +299,12 @@ class CheckResult(Result):
 @dataclass(kw_only=True)
 class CampaignsResult(Result):
     campaigns: list[Campaign] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class FollowBatchResult(BatchResult):
+    """dsar batch --follow: a next request for each member whose answer named one
+    organisation; `already`: those an earlier run wrote (a rerun writes nothing twice)."""
+
+    written_now: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
