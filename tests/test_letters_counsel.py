@@ -17,6 +17,20 @@ def annex_of(pdf) -> str:
     return flat(" ".join(pages(pdf)[1:]))
 
 
+def answered(runner, tmp_path, state, *extra, lang="fr"):
+    """A request to Renaissance, posted, received on 2 February and answered so."""
+    ref, pdf = generate(runner, tmp_path / "o", broker="renaissance", lang=lang)
+    sent(runner, ref, "--lrar", "1A00012345678", "--received", "2026-02-02")
+    invoke(runner, ["answer", ref, "--state", state, "--on", "2026-02-20", *extra])
+    return ref, pdf
+
+
+def reply_id(runner, tmp_path, ref, *extra) -> str:
+    out = tmp_path / "r"
+    invoke(runner, ["reply-id", ref, "--format", "pdf", "--out", str(out), *extra])
+    return flat(pdf_text(next(out.iterdir()).read_bytes()))
+
+
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_the_annex_prejudges_no_answer_on_lawfulness(runner, tmp_path, lang):
     """Written before any answer: unlawful *unless a legal basis is shown*, never 'is
@@ -49,12 +63,8 @@ def test_the_annex_prejudges_no_answer_on_lawfulness(runner, tmp_path, lang):
 def test_an_id_card_is_unnecessary_data_not_data_the_recipient_lacks(runner, tmp_path, lang):
     """Art. 5(1)(c) is about data not necessary for the purpose: 'data you do not hold'
     is answered by 'we hold your name and address, the card matches them'."""
-    ref, pdf = generate(runner, tmp_path / "o", lang=lang)
-    sent(runner, ref)
-    invoke(runner, ["answer", ref, "--state", "id-requested", "--on", "2026-02-10"])
-    out = tmp_path / "r"
-    invoke(runner, ["reply-id", ref, "--format", "pdf", "--out", str(out)])
-    reply = flat(pdf_text(next(out.iterdir()).read_bytes()))
+    ref, pdf = answered(runner, tmp_path, "id-requested", lang=lang)
+    reply = reply_id(runner, tmp_path, ref)
     minimisation = {
         "fr": "collecter des données qui ne sont pas nécessaires à cette vérification (art. 5(1)(c)",
         "en": "collect data that is not necessary for this check (Art. 5(1)(c)",
@@ -118,17 +128,10 @@ def test_a_party_access_letter_is_two_pages_in_legible_type(runner, tmp_path, la
     assert min(sizes) >= 8.0
 
 
-def answered(runner, tmp_path, state, *extra):
-    ref, _pdf = generate(runner, tmp_path / "o", broker="renaissance")
-    sent(runner, ref, "--lrar", "1A00012345678", "--received", "2026-02-02")
-    invoke(runner, ["answer", ref, "--state", state, "--on", "2026-02-20", *extra])
-    return ref
-
-
 def test_a_reminder_after_an_answer_never_says_no_answer_came(runner, tmp_path):
     """An answer recorded as 'answered' but short of the items named: the reminder said
     « Je n’ai reçu aucune réponse », which the recipient disproves with its own letter."""
-    ref = answered(runner, tmp_path, "answered", "--missing", "source")
+    ref, _pdf = answered(runner, tmp_path, "answered", "--missing", "source")
     out = tmp_path / "f"
     invoke(runner, ["remind", ref, "--on", "2026-03-10", "--format", "pdf", "--out", str(out)])
     reminder = flat(pages(next(out.iterdir()))[0])
@@ -138,17 +141,15 @@ def test_a_reminder_after_an_answer_never_says_no_answer_came(runner, tmp_path):
 
 
 def test_reply_id_says_when_the_period_ran_out_from_what_was_recorded(runner, tmp_path):
-    ref = answered(runner, tmp_path, "id-requested")
-    out = tmp_path / "r"
-    invoke(runner, ["reply-id", ref, "--format", "pdf", "--out", str(out), "--on", "2026-03-10"])
-    text = flat(pdf_text(next(out.iterdir()).read_bytes()))
+    ref, _pdf = answered(runner, tmp_path, "id-requested")
+    text = reply_id(runner, tmp_path, ref, "--on", "2026-03-10")
     # received 2 February: due Monday 2 March, before the letter's date
     assert "ce délai a expiré le 2 mars 2026" in text
     assert "estimation" not in text and "date de réception ne m’étant pas connue" not in text
 
 
 def test_complaint_and_dossier_speak_to_the_cnil_not_to_the_program(runner, tmp_path):
-    ref = answered(runner, tmp_path, "partial", "--missing", "source,copy")
+    ref, _pdf = answered(runner, tmp_path, "partial", "--missing", "source,copy")
     follow = tmp_path / "f"
     invoke(runner, ["remind", ref, "--on", "2026-03-10", "--format", "pdf", "--out", str(follow)])
     reminder_ref = next(follow.iterdir()).name[:14]
