@@ -44,18 +44,29 @@ def first_request(journal: Journal, entry: Entry, on: date) -> dict:
         missing=journal.missing(entry.reference),
         reminders=[
             {
-                "reference": r.reference,
-                "dated": r.letter_date,
-                "sent_on": r.sent_on,
-                "lrar_number": r.lrar_number,
-                "message_id": r.message_id,
+                **_sent_letter(r),
                 "final": lifecycle.final_date(r.letter_date) if r.letter_date else None,
             }
             for r in journal.follow_ups(entry.reference, "reminder")
             if r.sent_on
         ],
+        # the person's answer to an ID demand, once sent: the reminder and the complaint
+        # say it was answered, not ignored
+        id_replies=[
+            _sent_letter(r) for r in journal.follow_ups(entry.reference, "reply-id") if r.sent_on
+        ],
     )
     return facts
+
+
+def _sent_letter(entry: Entry) -> dict:
+    return {
+        "reference": entry.reference,
+        "dated": entry.letter_date,
+        "sent_on": entry.sent_on,
+        "lrar_number": entry.lrar_number,
+        "message_id": entry.message_id,
+    }
 
 
 def _follow_up(request: Request, kind: str, on: date, lang: str | None, **changes) -> Request:

@@ -74,14 +74,23 @@ def test_an_id_card_is_unnecessary_data_not_data_the_recipient_lacks(runner, tmp
         assert "que vous n’avez pas" not in text and "data you do not hold" not in text
 
 
+def without_address(runner, tmp_path, lang) -> str:
+    """Page 1 of a letter from a person who gave no postal address (hence no place)."""
+    result = invoke(runner, [*WITHOUT_ADDRESS, "--lang", lang, "--out", str(tmp_path / "o")])
+    ref = next(line.split()[1] for line in result.output.splitlines() if line.startswith("ref"))
+    return flat(pages(tmp_path / "o" / f"{ref}-selfcontact.pdf")[0])
+
+
+def test_a_letter_without_a_place_is_dated_the_french_way(runner, tmp_path):
+    """No town to date from: « Le 30 janvier 2026 », not a bare « 30 janvier 2026 »."""
+    assert "Le 30 janvier 2026" in without_address(runner, tmp_path, "fr")
+
+
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_a_postal_address_is_named_only_when_the_person_gave_one(runner, tmp_path, lang):
     """'The postal address you hold' presumes the recipient holds one: a party that had
     only the number answers that it has none, and the offer falls."""
-    args = [*WITHOUT_ADDRESS, "--lang", lang, "--out", str(tmp_path / "o")]
-    result = invoke(runner, args)
-    ref = next(line.split()[1] for line in result.output.splitlines() if line.startswith("ref"))
-    core = flat(pages(tmp_path / "o" / f"{ref}-selfcontact.pdf")[0])
+    core = without_address(runner, tmp_path, lang)
     conditional = {
         "fr": "par courrier à l’adresse postale que vous auriez associée à mes données",
         "en": "to any postal address you may have linked to my data",
@@ -168,3 +177,32 @@ def test_complaint_and_dossier_speak_to_the_cnil_not_to_the_program(runner, tmp_
     assert "lettre recommandée n° 1A00012345678, reçue le 2 février 2026" in journal
     for program in ("lrar=", "received=", "message_id=", "pdf,email"):
         assert program not in journal, program
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_an_id_demand_answered_is_said_answered_in_reminder_and_complaint(runner, tmp_path, lang):
+    """The person answered the ID demand (reply-id, sent): the reminder and the complaint
+    say so, with its date and number; silence there reads as if the person ignored it."""
+    ref, _pdf = answered(runner, tmp_path, "id-requested", lang=lang)
+    reply_id(runner, tmp_path, ref, "--on", "2026-02-23")
+    reply_ref = next((tmp_path / "r").iterdir()).name[:14]
+    invoke(runner, ["sent", reply_ref, "--on", "2026-02-24", "--lrar", "1A0077"])
+    follow = tmp_path / "f"
+    invoke(runner, ["remind", ref, "--on", "2026-03-10", "--format", "pdf", "--out", str(follow)])
+    reminder = flat(pages(next(follow.iterdir()))[0])
+    said = {
+        "fr": f"Je vous ai répondu le 24 février 2026 (référence {reply_ref}, lettre recommandée"
+        " n° 1A0077) en vous proposant une vérification proportionnée",
+        "en": f"I answered on 24 February 2026 (reference {reply_ref}, registered letter"
+        " no. 1A0077), offering a proportionate check",
+    }[lang]
+    assert said in reminder
+    cnil = tmp_path / "cnil"
+    invoke(runner, ["complain", ref, "--out", str(cnil), "--on", "2026-03-11", "--force"])
+    complaint = flat(
+        pdf_text(next(p for p in cnil.iterdir() if "dossier" not in p.name).read_bytes())
+    )
+    assert (
+        f"le 24 février 2026 : réponse à la demande de pièce d’identité (référence {reply_ref},"
+        " lettre recommandée n° 1A0077)" in complaint
+    )
