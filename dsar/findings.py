@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from . import lifecycle, sheets
+from . import compose, lifecycle, sheets
 from .files import check_free, publish, stage_private
 from .i18n import N_, _
 from .journal import Entry, Journal
@@ -183,6 +183,7 @@ def gather(
     people: set[str] = set()
     member_rows = []
     count = 0
+    party_cache: dict[tuple[str, str], list] = {}  # a batch's members share one message
     for entry in journal.entries():
         if references is not None and entry.reference not in references:
             continue
@@ -209,7 +210,16 @@ def gather(
             source.named_by.add(broker.name)
             source.answers += 1
             source.members.add(person)
-        party = request.campaign_party or (broker if broker.kind == "party" else None)
+        # the party: confirmed, or the recipient itself, or the one the message names
+        key = (request.evidence.sender, request.evidence.text)
+        if key not in party_cache:
+            party_cache[key] = compose.party_behind(registry, request.evidence)
+        named_parties = party_cache[key]
+        party = (
+            request.campaign_party
+            or (broker if broker.kind == "party" else None)
+            or (named_parties[0] if named_parties else None)
+        )
         path = (
             request.evidence.sender.strip()[:40] or _("unknown"),
             party.name if party else _("not known"),

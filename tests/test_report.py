@@ -18,12 +18,13 @@ import pytest
 import time_machine
 from pypdf import PdfReader, PdfWriter
 
+from dsar import findings
 from dsar.app import App
 from dsar.cli import cli
 from dsar.inbox import apply
 from dsar.inbox.sources import Raw
 from dsar.journal import Journal
-from dsar.members import COLUMNS
+from dsar.members import COLUMNS, load_association
 from dsar.paths import Paths
 
 from .conftest import ASSOCIATION, flat, ok, pdf_text, read_csv
@@ -52,7 +53,7 @@ PLAN = {
 }
 SOURCES = {7: "Jeux Concours Soleil", 17: "Assurances Horizon"}  # by i % 20
 RECEIVED = date(2026, 6, 5)
-COMPLAINED = 3  # the first no-answer requests to Selfcontact get an individual complaint
+COMPLAINED = 3  # the first ID demands to Selfcontact (no answer) get a complaint
 
 
 def name(i: int) -> str:
@@ -104,7 +105,7 @@ def expected() -> dict[str, dict]:
         counts["extended"] += i % 10 == 4
         if answered:
             days[slug].append((answered - RECEIVED).days)
-    complained = [i for i in range(MEMBERS) if i % 4 == 0 and i % 10 == 3][:COMPLAINED]
+    complained = [i for i in range(MEMBERS) if i % 4 == 0 and i % 10 == 6][:COMPLAINED]
     figures["selfcontact"]["complaints"] = len(complained)
     for slug in figures:
         figures[slug]["median"] = statistics.median(days[slug])
@@ -114,11 +115,15 @@ def expected() -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def campaign(tmp_path_factory):
     """The journal of 300 members, and the App's folders, built once for the module."""
-    base = tmp_path_factory.mktemp("campaign")
+    return build(tmp_path_factory.mktemp("campaign"))
+
+
+def build(base: Path, members: int = MEMBERS) -> dict:
+    """A journal of `members` (benchmarks/report.py builds it too)."""
     home = base / "home"
     members_csv = base / "members.csv"
     with members_csv.open("w", newline="", encoding="utf-8-sig") as handle:
-        csv.writer(handle, delimiter=";").writerows([COLUMNS, *map(row, range(MEMBERS))])
+        csv.writer(handle, delimiter=";").writerows([COLUMNS, *map(row, range(members))])
     association = base / "association.yaml"
     association.write_text(ASSOCIATION)
     moment = datetime.combine(DAY, time(12), tzinfo=UTC)
@@ -138,7 +143,7 @@ def campaign(tmp_path_factory):
         by_member = {e.member: e.reference for e in app.journal.entries()}
         raws = []
         complained = 0
-        for i in range(MEMBERS):
+        for i in range(members):
             reference = by_member[name(i)]
             kind = i % 10
             if kind == 9:
@@ -150,9 +155,6 @@ def campaign(tmp_path_factory):
                 app.answer(reference, "2026-08-01", state="answered")
             elif kind == 2:
                 app.answer(reference, "2026-06-15", state="refused")
-            elif kind == 3 and i % 4 == 0 and complained < COMPLAINED:
-                app.complain(reference, on="2026-11-20", out_dir=base / "complaints")
-                complained += 1
             elif kind == 4:
                 app.answer(reference, "2026-06-20", extension=True)
                 app.answer(reference, "2026-08-15", state="answered")
@@ -160,6 +162,9 @@ def campaign(tmp_path_factory):
                 app.answer(reference, "2026-06-25", state="partial", missing="source,recipients")
             elif kind == 6:
                 app.answer(reference, "2026-06-10", state="id-requested")
+                if i % 4 == 0 and complained < COMPLAINED:
+                    app.complain(reference, on="2026-11-20", out_dir=base / "complaints")
+                    complained += 1
             elif kind == 7:
                 raws.append(Raw(reply(reference, SOURCES[i % 20]), f"reply-{i}"))
             elif kind == 8:
@@ -168,7 +173,7 @@ def campaign(tmp_path_factory):
         for item in apply.pending(app):
             assert item["kind"] == "source-named", item
             apply.confirm(app, item["id"], "source-named")
-        assert len(run.outcomes) == len(raws) == 30
+        assert len(run.outcomes) == len(raws)
         app.close()
     return {"home": home, "association": association, "base": base}
 
@@ -258,6 +263,12 @@ def test_the_report_counts_what_was_put_in(app, campaign, tmp_path):
     assert sources["jeux concours soleil"]["named by"] == NAMES[RECIPIENTS[7 % 4]]
     assert sources["assurances horizon"]["members"] == "15"
     assert "jeux concours soleil" in text.lower()
+    # the flow's figures: every request once per column, the sources where they came from
+    found = findings.gather(
+        app.journal, app.registry, DAY, association=load_association(campaign["association"])
+    )
+    assert [sum(n for (c, *_), n in found.flow.items() if c == k) for k in range(3)] == [300] * 3
+    assert found.flow[(2, "TagadaMedia", "assurances horizon")] == 15
     svg = (out / "report-flow.svg").read_text()
     assert svg.startswith("<svg") and "http://" not in svg.replace(
         "http://www.w3.org/", ""
