@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import tempfile
 from collections.abc import Callable, Sequence
 from datetime import date
 from functools import cached_property
@@ -21,8 +22,10 @@ import jinja2
 from . import batch as batches
 from . import clock as clock_module
 from . import (
+    collective,
     compose,
     fields,
+    findings,
     follow,
     followup,
     identify,
@@ -42,7 +45,7 @@ from .journal import Journal, canonical
 from .models import Association, ContactAddition, Letter
 from .paths import SHIPPED_DATENANFRAGEN, SHIPPED_REGISTRY, Paths
 from .registry import Registry
-from .render import mail
+from .render import mail, outside
 from .render.pdf import PdfRenderer
 from .results import (
     EXIT_ERROR,
@@ -1079,6 +1082,86 @@ class App:
         """Drop a draft from the journal; its files stay on disk, listed in `written`."""
         left = self.journal.forget(reference)
         return Result(reference=canonical(reference), written=left)
+
+    # ------------------------------------------------------------ what a campaign found
+
+    def report(
+        self,
+        out_dir: Path,
+        *,
+        association: Association | Path | None = None,
+        batch: Path | None = None,
+        with_members: bool = False,
+        as_of: DateLike = None,
+        force: bool = False,
+    ) -> Result:
+        """The figures of an association's requests (or all the journal's): an HTML page,
+        its PDF, the same figures as CSV and the two pictures as SVG, all or none. No
+        member is named unless `with_members`."""
+        from .i18n import language
+
+        found = findings.gather(
+            self.journal,
+            self.registry,
+            self._day(as_of, "as_of"),
+            association=_association(association) if association is not None else None,
+            references=posting.references(batch) if batch else None,
+            with_members=with_members,
+        )
+        if not found.requests:
+            raise DsarError(_("no request to report on: see dsar status"))
+        written = findings.write(
+            found, out_dir, self.templates, self.pdf_renderer, language(), force=force
+        )
+        return Result(written=written)
+
+    def complain_association(
+        self,
+        association: Association | Path,
+        recipient: str,
+        *,
+        out_dir: Path,
+        on: DateLike = None,
+        mandates: Path | None = None,
+        force: bool = False,
+    ) -> Result:
+        """One complaint to the CNIL for every member whose request to `recipient` ran
+        out unanswered, was refused or answered in part: under Art. 80(1) GDPR when the
+        association qualifies on that day (one letter, an annex per member, the mandates
+        enclosed); otherwise each member's own complaint and one cover letter."""
+        found = _association(association)
+        day = self._day(on, "on")
+        organisation = self.registry.get(recipient)
+        cases = collective.cases(self.journal, found, organisation.slug, day)
+        cnil = self.registry.get("cnil")
+        # a signed mandate is enclosed when it passes the limited child (it came from
+        # outside: render/outside.py); the annex names the others
+        found_scans = {
+            c.mandate_ref: batches.signed_mandate(mandates, c.mandate_ref) for c in cases
+        }
+        with tempfile.TemporaryDirectory(prefix="dsar-mandates-") as work:
+            copies, _left_out = outside.vet([p for p in found_scans.values() if p], Path(work))
+            scans = {ref: copies.get(path) if path else None for ref, path in found_scans.items()}
+            if found.art80_on(day):
+                target = out_dir / collective.file_name(organisation.slug, day)
+                check_free([target], overwrite=force)
+                html = collective.letter(
+                    self.templates, found, organisation, cases, day, scans, cnil
+                )
+                pdf = collective.enclose(self.pdf_renderer.render_html(html), scans, Path(work))
+                write_private(target, pdf, overwrite=force)
+                return Result(written=[target])
+        # no Art. 80 claim: each member complains under the ordinary mandate, sent together
+        target = out_dir / collective.file_name(organisation.slug, day, cover=True)
+        check_free([target], overwrite=force)
+        written = []
+        for case in cases:
+            done = self.complain(case.reference, on=day, out_dir=out_dir, force=force)
+            case.files = [p.name for p in done.written]
+            written += done.written
+        html = collective.cover(self.templates, found, organisation, cases, day, scans, cnil)
+        write_private(target, self.pdf_renderer.render_html(html), overwrite=force)
+        return Result(written=[target, *written])
 
     # ------------------------------------------------------------ the registry
 

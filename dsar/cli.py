@@ -1496,7 +1496,7 @@ def reply_id(reference, templates_dir, **options):
 
 
 @cli.command(short_help="A complaint to the CNIL (Art. 77) and one dossier PDF.")
-@reference_argument
+@click.argument("reference", required=False, shell_complete=complete_reference)
 @click.option("--on", "on", help="Date of the complaint (default: today).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option(
@@ -1504,26 +1504,126 @@ def reply_id(reference, templates_dir, **options):
     is_flag=True,
     help="Replace existing files, and complain before the reminder's final deadline.",
 )
+@click.option(
+    "--association",
+    "association_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="association.yaml: one complaint for its members (with --recipient), not REFERENCE.",
+)
+@click.option(
+    "--recipient",
+    "recipient",
+    shell_complete=complete_broker,
+    help="With --association: the recipient the members' requests went to.",
+)
+@click.option(
+    "--mandates",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="With --association: folder of the signed mandates, <mandate_ref>.pdf, enclosed.",
+)
 @templates_option
 @registry_option
-def complain(reference, on, out_dir, force, templates_dir, registries):
+def complain(
+    reference,
+    on,
+    out_dir,
+    force,
+    association_file,
+    recipient,
+    mandates,
+    templates_dir,
+    registries,
+):
     """A complaint to the CNIL (Art. 77), and one dossier PDF with every piece.
 
     The dossier holds the complaint, the original request, reminders, replies in PDF,
     and a last page listing every recorded step with its proof. Upload it with the
     CNIL's online form (https://www.cnil.fr/fr/plaintes) or post it.
 
+    With --association and --recipient: one complaint for every member whose request
+    to that recipient ran out unanswered, was refused or answered in part. Under
+    Art. 80(1) GDPR only when the association qualifies (qualifies_art80, declared
+    five years or more before, its purpose given): one letter, an annex per member,
+    the signed mandates enclosed. Otherwise each member's own complaint and dossier,
+    with one cover letter, and no Art. 80 claim.
+
     \b
     Example:
       dsar complain DSAR-28FJ-ZUR7 --out complaint/
+      dsar complain --association association.yaml --recipient selfcontact --mandates signed/ --out cnil/
     """
     app = open_app(registries, templates_dir)
+    if association_file or recipient:
+        if not (association_file and recipient) or reference:
+            raise UsageError(_("give REFERENCE, or --association with --recipient (not both)"))
+        result = app.complain_association(
+            association_file, recipient, out_dir=out_dir, on=on, mandates=mandates, force=force
+        )
+        for path in result.written:
+            click.echo(_("wrote {path}").format(path=path))
+        click.echo(_("file it online at https://www.cnil.fr/fr/plaintes, or post it to the CNIL"))
+        return
+    if mandates:
+        raise UsageError(_("--mandates goes with --association"))
+    if not reference:
+        raise UsageError(_("give REFERENCE, or --association with --recipient (not both)"))
     result = app.complain(reference, on=on, out_dir=out_dir, force=force)
     print_letter(result, [p for p in result.written if p != result.dossier])
     click.echo(_("wrote {path}").format(path=result.dossier))
     for line in result.warnings:
         click.echo(_("warning: {message}").format(message=line), err=True)
     click.echo(_("file it online at https://www.cnil.fr/fr/plaintes, or post it to the CNIL"))
+
+
+# ---------------------------------------------------------------- what a campaign found
+
+
+@cli.command("report")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--association",
+    "association_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="association.yaml: only the requests made under its mandates (default: all).",
+)
+@click.option(
+    "--batch",
+    "batch_path",
+    type=click.Path(exists=True, path_type=Path),
+    help="Only the requests of one batch: its manifest.csv or its output folder.",
+)
+@click.option(
+    "--with-members",
+    is_flag=True,
+    help="Also list each member by name (personal data: the report is no longer for the press).",
+)
+@click.option("--as-of", help="Work out states as of this date (default: today).")
+@click.option("--force", is_flag=True, help="Replace an existing report.")
+def report_command(out_dir, association_file, batch_path, with_members, as_of, force):
+    """What the requests found: a page, its PDF, CSV and two pictures.
+
+    Per recipient: requests, answered in time, answered late, extended, refused, no
+    answer, complaints, median days to answer; the sources the answers named and for
+    how many members; a chart of outcomes and the flow message sender -> party ->
+    broker -> source. Writes report.html, report.pdf, report-recipients.csv,
+    report-sources.csv, report-outcomes.svg and report-flow.svg in --out (all or none).
+    No member is named unless --with-members.
+
+    \b
+    Example:
+      dsar report --association association.yaml --out report/
+      dsar report --out my-report/
+    """
+    result = open_app().report(
+        out_dir,
+        association=association_file,
+        batch=batch_path,
+        with_members=with_members,
+        as_of=as_of,
+        force=force,
+    )
+    for path in result.written:
+        click.echo(_("wrote {path}").format(path=path))
 
 
 # ---------------------------------------------------------------- the page
