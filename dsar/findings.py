@@ -224,7 +224,8 @@ def gather(
             request.evidence.sender.strip()[:40] or _("unknown"),
             party.name if party else _("not known"),
             broker.name if broker.kind != "party" else _("(the party itself)"),
-            named[0] if named else _("not named"),
+            # one name per source however each reply cased it (the sources table's)
+            sources[fold(named[0])].name if named else _("not named"),
         )
         for column in range(3):
             flow[(column, path[column], path[column + 1])] += 1
