@@ -662,6 +662,7 @@ class Journal:
             for k, v in (("lrar", lrar), ("received", received), ("message_id", message_id))
             if v
         )
+        printable = self.request(reference).printable  # a draft PDF is never posted
         with self.transaction() as db:
             entry, _new = self._transition(
                 db,
@@ -672,6 +673,8 @@ class Journal:
                 columns=columns,
                 received=received,
                 force=force,
+                printable=printable,
+                lrar=bool(lrar),
             )
             if entry.kind == "reminder" and entry.follows and entry.stored_state == "draft":
                 self._transition(

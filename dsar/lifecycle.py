@@ -199,6 +199,16 @@ def state(entry, as_of: date) -> str:
 # -------------------------------------------------------------- the rules
 
 
+# a PDF without the recipient's postal address is marked DRAFT: posting it proves nothing
+DRAFT_NOT_POSTED = N_(
+    "{reference} is a draft: its PDF has no postal address for the recipient and is marked "
+    "DRAFT, so it cannot have been posted. Add the address (--to-address 'LINE\\nLINE', or "
+    "once: dsar brokers add-contact {slug} --postal 'LINE\\nLINE' --source WHERE), write the "
+    "letter again with the same command and --force (it keeps its reference), post it, then "
+    "record it; a letter e-mailed is recorded as it is"
+)
+
+
 def _refuse(message: str, **values) -> None:
     raise DsarError(_(message).format(**values))
 
@@ -236,9 +246,13 @@ def require(
     answer: str | None = None,
     received: date | None = None,
     force: bool = False,
+    printable: bool = True,
+    lrar: bool = False,
 ) -> str | None:
     """The state `action` on day `on` leads `entry` to, or a DsarError saying why it
-    may not happen. None: the state stays."""
+    may not happen. None: the state stays. `printable`: the letter has the recipient's
+    postal address (else its PDF is a draft, never posted); `lrar`: a registered-letter
+    number comes with the sending."""
     rule = ACTIONS[action]
     ref = entry.reference
     if on is not None:
@@ -273,6 +287,8 @@ def require(
                 ),
                 reference=ref,
             )
+        if stored == "draft" and not printable and (lrar or "email" not in entry.medium):
+            _refuse(DRAFT_NOT_POSTED, reference=ref, slug=entry.broker)
         if stored not in rule.starts:  # a late proof or number: the answer stays
             return None
         return "received" if received or entry.received_on else "sent"
