@@ -800,7 +800,8 @@ class App:
     def complain(
         self, reference: str, *, on: DateLike = None, out_dir: Path, force: bool = False
     ) -> ComplaintResult:
-        """The CNIL complaint and one dossier PDF; the request becomes 'complained'."""
+        """The CNIL complaint and one dossier PDF. Written, it is a draft: the request
+        becomes 'complained' once the complaint is recorded as filed (dsar sent COMPLAINT)."""
         day = self._day(on, "on")
         reference = canonical(reference)
         cnil = self.registry.get("cnil")
@@ -820,7 +821,9 @@ class App:
             original=reference,
             dossier=dossier,
             follows=reference,
-            then=("complain", day, force),  # the request becomes 'complained', in one transaction
+            # checked in the letter's transaction; the request is 'complained' once the
+            # complaint is filed (dsar sent on it), not when it is written
+            then=("complain", day, force),
         )
         bundle, result.left_out = followup.dossier(
             self.journal,

@@ -1219,6 +1219,13 @@ def sent(reference, on, lrar_number, received, message_id, proofs, manifest, for
             )
         )
         return
+    if entry.kind == "complaint" and entry.follows:
+        click.echo(
+            _("{reference}: complaint to the CNIL filed on {on}").format(
+                reference=entry.follows, on=on
+            )
+        )
+        return
     if entry.kind != "request":
         return
     note = _(" (from the sending date: no receipt date yet)") if entry.receipt_is_estimated else ""
@@ -1503,7 +1510,12 @@ def complain(reference, on, out_dir, force, templates_dir, registries):
     click.echo(_("wrote {path}").format(path=result.dossier))
     for line in result.warnings:
         click.echo(_("warning: {message}").format(message=line), err=True)
-    click.echo(_("file it online at https://www.cnil.fr/fr/plaintes, or post it to the CNIL"))
+    click.echo(
+        _(
+            "file it online at https://www.cnil.fr/fr/plaintes, or post it to the CNIL; once "
+            "filed: dsar sent {complaint} --on YYYY-MM-DD"
+        ).format(complaint=result.reference)
+    )
 
 
 # ---------------------------------------------------------------- the page

@@ -520,7 +520,7 @@ class Journal:
         preview is not recorded. `hashes`: the files' SHA-256 by role when they are still
         staged under another name (compose.write_recorded). `follows`: the request a
         follow-up letter follows; `then`: (action, day, force) checked on that request in
-        the same transaction ('remind' changes nothing, 'complain' makes it complained).
+        the same transaction ('remind' and 'complain' change nothing: sending them does).
         """
         if is_preview(medium):
             return
@@ -604,7 +604,7 @@ class Journal:
         return self._entry(row)
 
     # the event each action leaves in the request's history (the dossier names them)
-    EVENTS = {"reminder-sent": "reminded", "complain": "complained", "proof": "sent"}
+    EVENTS = {"reminder-sent": "reminded", "complaint-sent": "complained", "proof": "sent"}
 
     def _transition(
         self,
@@ -652,7 +652,8 @@ class Journal:
     ) -> None:
         """Record the sending (and receipt, registered-letter number, Message-ID). A
         follow-up letter sent starts what it starts on the request it follows: a sent
-        reminder makes it 'reminded', its final date running from the reminder's date."""
+        reminder makes it 'reminded', its final date running from the reminder's date; a
+        complaint filed makes it 'complained'."""
         reference = canonical(reference)
         columns = {"sent_on": on, "lrar_number": lrar, "received_on": received}
         columns["message_id"] = message_id
@@ -684,7 +685,11 @@ class Journal:
                     on,
                     detail=reference,
                     columns={"reminder_dated": entry.letter_date},
+                    dated=entry.letter_date,
                 )
+            if entry.kind == "complaint" and entry.follows and entry.stored_state == "draft":
+                # filed, not written: the request is complained about from this day
+                self._transition(db, entry.follows, "complaint-sent", on, detail=reference)
 
     def mark_extension(self, reference: str, on: date) -> None:
         """An extension notified on `on`: in the first month it moves the deadline; later

@@ -106,15 +106,22 @@ TABLE = (
         "reminder-sent",
         DUE,
         "reminded",
-        "the reminder sent not before its date; its final date is its date + 15 days, "
-        "rolled to a working day",
+        "the reminder sent not before its date, nor after its own final date (its date "
+        "+ 15 days, rolled to a working day): a later one is written anew",
     ),
     Action(
         "complain",
         (*DUE, "reminded", "complained"),
-        "complained",
+        None,
         "once the deadline passed; after a reminder, once its final date passed (or force); "
-        "a complaint that left is never rewritten",
+        "writing it changes nothing until it is filed; one that left is never rewritten",
+    ),
+    Action(
+        "complaint-sent",
+        AFTER_SENDING,
+        "complained",
+        "the complaint filed (dsar sent on it), not before its date: the request is "
+        "complained from then",
     ),
 )
 ACTIONS = {a.name: a for a in TABLE}
@@ -129,6 +136,7 @@ WORDS = {
     "remind": N_("reminder"),
     "reminder-sent": N_("reminder sent"),
     "complain": N_("complaint"),
+    "complaint-sent": N_("complaint filed"),
     "reply-id": N_("reply to the ID demand"),
     "redo": N_("new draft"),
     "forget": N_("forget"),
@@ -248,11 +256,12 @@ def require(
     force: bool = False,
     printable: bool = True,
     lrar: bool = False,
+    dated: date | None = None,
 ) -> str | None:
     """The state `action` on day `on` leads `entry` to, or a DsarError saying why it
     may not happen. None: the state stays. `printable`: the letter has the recipient's
     postal address (else its PDF is a draft, never posted); `lrar`: a registered-letter
-    number comes with the sending."""
+    number comes with the sending; `dated`: the date of the reminder being sent."""
     rule = ACTIONS[action]
     ref = entry.reference
     if on is not None:
@@ -322,6 +331,20 @@ def require(
         return answer
     if action == "reply-id":
         return None  # answering an ID demand is possible whenever one was made
+    if action == "reminder-sent" and dated and on > final_date(dated):
+        _refuse(
+            N_(
+                "the reminder dated {dated} gave until {final} to answer: sent on {on}, it "
+                "gives no time at all. Write a new one dated the day you send it: dsar remind "
+                "{reference} --on {on}"
+            ),
+            reference=ref,
+            dated=dated,
+            final=final_date(dated),
+            on=on,
+        )
+    if action == "complaint-sent":
+        return rule.leads_to  # checked when it was written; filing it is a fact
     if action in ("remind", "reminder-sent"):
         if stored == "reminded" and action == "remind":
             _refuse(
@@ -419,25 +442,28 @@ def next_actions(entry, as_of: date) -> list[str]:
             continue
         if action == "reply-id" and now != "id-requested":
             continue
+        if action == "complain" and now == "complained":
+            continue  # made: a second one only with force, never what comes next
         if allowed(action, entry, as_of):
             found.append(action)
     return found
 
 
-# the command each action is on the command line
+# the command each action is on the command line, its placeholders in the person's
+# language (AAAA-MM-JJ in French), as every other message that names a command
 COMMANDS = {
-    "sent": "dsar sent {ref} --on YYYY-MM-DD",
-    "extension": "dsar answer {ref} --extension --on YYYY-MM-DD",
-    "answer": "dsar answer {ref} --state STATE --on YYYY-MM-DD [--missing ITEMS]",
-    "reply-id": "dsar reply-id {ref}",
-    "remind": "dsar remind {ref}",
-    "complain": "dsar complain {ref} --out DIR",
-    "forget": "dsar forget {ref}",
+    "sent": N_("dsar sent {ref} --on YYYY-MM-DD"),
+    "extension": N_("dsar answer {ref} --extension --on YYYY-MM-DD"),
+    "answer": N_("dsar answer {ref} --state STATE --on YYYY-MM-DD [--missing ITEMS]"),
+    "reply-id": N_("dsar reply-id {ref}"),
+    "remind": N_("dsar remind {ref}"),
+    "complain": N_("dsar complain {ref} --out DIR"),
+    "forget": N_("dsar forget {ref}"),
 }
 
 
 def commands(entry, as_of: date) -> list[str]:
-    return [COMMANDS[a].format(ref=entry.reference) for a in next_actions(entry, as_of)]
+    return [_(COMMANDS[a]).format(ref=entry.reference) for a in next_actions(entry, as_of)]
 
 
 def table_text() -> str:

@@ -3,10 +3,12 @@ test fails on the code before its fix; the clock is frozen in every one."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
 
+from dsar import lifecycle
 from dsar.cli import cli
 from dsar.errors import DsarError
 
@@ -42,3 +44,73 @@ def test_an_e_mailed_request_without_postal_address_is_recorded_as_sent(tmp_path
             app.sent(mailed, "2026-10-02", lrar="1A23456789012")
         app.sent(mailed, "2026-10-02")
         assert app.journal.entry(mailed).stored_state == "sent"
+
+
+# ---------------------------------------------------------------- what show suggests
+
+
+def overdue_and_complained(app, tmp_path) -> tuple[str, str]:
+    """A request refused, its complaint written: (request, complaint)."""
+    ref = request(app, tmp_path / "l")
+    app.sent(ref, "2026-10-01", received="2026-10-02")
+    app.answer(ref, "2026-10-20", state="refused")
+    complaint = app.complain(ref, on="2026-11-02", out_dir=tmp_path / "c")
+    return ref, complaint.reference
+
+
+@pytest.mark.today("2026-12-03")
+def test_show_suggests_the_lifecycle_s_actions_in_the_ui_language(tmp_path, runner, dsar_home):
+    with app_on(dsar_home, date(2026, 12, 3)) as app:
+        ref = request(app, tmp_path / "l")
+        app.sent(ref, "2026-10-01", received="2026-10-02")
+        entry = app.journal.entry(ref)
+        actions = lifecycle.next_actions(entry, app.today())
+    french = runner.invoke(cli, ["--ui-lang", "fr", "show", ref])
+    assert french.exit_code == 0, french.output
+    suggested = french.output.split("ensuite", 1)[1]
+    assert "YYYY-MM-DD" not in suggested and "AAAA-MM-JJ" in suggested
+    assert " DIR" not in suggested and "--out DOSSIER" in suggested
+    for action in actions:  # the one table: every action it offers, none other
+        assert f"dsar {lifecycle.COMMANDS[action].split()[1]} {ref}" in suggested
+
+
+@pytest.mark.today("2026-12-03")
+def test_show_offers_no_complaint_once_one_was_filed(tmp_path, runner, dsar_home):
+    with app_on(dsar_home, date(2026, 12, 3)) as app:
+        ref, complaint = overdue_and_complained(app, tmp_path)
+        app.sent(complaint, "2026-11-03")
+        assert "complain" not in lifecycle.next_actions(app.journal.entry(ref), app.today())
+    shown = runner.invoke(cli, ["show", ref, "--json"])
+    assert not any(c.startswith("dsar complain") for c in json.loads(shown.output)["next"])
+
+
+# ---------------------------------------------------------------- a complaint, a reminder
+
+
+@pytest.mark.today("2026-12-03")
+def test_a_complaint_written_is_a_draft_until_it_is_filed(tmp_path):
+    with app_on(tmp_path / "h", date(2026, 12, 3)) as app:
+        ref, complaint = overdue_and_complained(app, tmp_path)
+        assert app.journal.entry(ref).stored_state == "refused"  # written, not filed
+        assert app.journal.entry(complaint).stored_state == "draft"
+        with pytest.raises(DsarError):  # it is not filed before it was written
+            app.sent(complaint, "2026-11-01")
+        app.sent(complaint, "2026-11-03")
+        assert app.journal.entry(ref).stored_state == "complained"
+        steps = [e["what"] for e in app.journal.events(ref)]
+        assert steps[-2:] == ["complain", "complained"]  # written, then filed
+
+
+@pytest.mark.today("2026-12-03")
+def test_a_reminder_sent_after_its_own_final_date_is_refused(tmp_path):
+    with app_on(tmp_path / "h", date(2026, 12, 3)) as app:
+        ref = request(app, tmp_path / "l")
+        app.sent(ref, "2026-10-01", received="2026-10-02")
+        reminder = app.remind(ref, on="2026-11-03", formats="pdf", out_dir=tmp_path / "r")
+        assert reminder.final_deadline == date(2026, 11, 18)
+        with pytest.raises(DsarError, match="dsar remind"):
+            app.sent(reminder.reference, "2026-11-19")
+        assert app.journal.entry(ref).stored_state == "received"  # nothing recorded
+        assert app.journal.entry(reminder.reference).stored_state == "draft"
+        app.sent(reminder.reference, "2026-11-18")  # its last day still gives it a day
+        assert app.journal.entry(ref).stored_state == "reminded"

@@ -288,6 +288,14 @@ def test_reminder_and_cnil_dossier_are_one_click_each(client):
     )
     assert dossier
     assert client.get(dossier.group(1)).content.startswith(b"%PDF")
+    # written is not filed: the complaint's own page records its filing
+    complaint = parse_qs(urlsplit(complained.headers["location"]).query)["ref"][0]
+    with clock.fixed(date.today() + timedelta(days=20)):
+        filed = client.post(
+            f"/requests/{complaint}/sent",
+            data={"csrf": page_csrf(client), "on": (date.today() + timedelta(days=20)).isoformat()},
+        )
+    assert filed.status_code == 303, filed.text
     with App() as app:
         assert app.show(reference).entry.stored_state == "complained"
 
