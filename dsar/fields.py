@@ -23,19 +23,47 @@ from .vocabulary import LANGUAGES
 _LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 
 
+# why a number is not one, as phonenumbers tells it: what is wrong, then what to do
+_PHONE_PROBLEMS = {
+    phonenumbers.ValidationResult.TOO_SHORT: N_(
+        "'{value}' has too few digits for a phone number; a French one has ten: 06 12 34 56 78"
+    ),
+    phonenumbers.ValidationResult.TOO_LONG: N_(
+        "'{value}' has too many digits for a phone number; a French one has ten: 06 12 34 56 78"
+    ),
+    phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: N_(
+        "'{value}' starts with a country code that does not exist; write +33 for France, or "
+        "the ten digits 06 12 34 56 78"
+    ),
+}
+# the right length, but in no range the numbering plan gives an operator (07 00 ...)
+_UNALLOCATED = N_(
+    "'{value}' has the right number of digits, but its first digits ({start}) are in no range "
+    "allocated to a telephone operator: check each digit against the phone that received the "
+    "message. If it is exactly right, the numbering plan dsar knows may be older than the "
+    "number: update dsar (pip install -U phonenumbers)"
+)
+
+
 def phone(value: str, field: str = "phone", region: str = "FR") -> str:
     """Return E.164 ('+33612345678'); numbers without a country code are taken as French."""
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
         number = None  # the library's own reason is English-only: say what to write instead
-    if number is None or not phonenumbers.is_valid_number(number):
+    if number is None:
         raise InputError(
             field,
             _(
                 "'{value}' is not a valid phone number; write it as 06 12 34 56 78 or +33 6 ..."
             ).format(value=value),
         )
+    if not phonenumbers.is_valid_number(number):
+        why = phonenumbers.is_possible_number_with_reason(number)
+        if why in _PHONE_PROBLEMS:
+            raise InputError(field, _(_PHONE_PROBLEMS[why]).format(value=value))
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        raise InputError(field, _(_UNALLOCATED).format(value=value, start=national[:5]))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -8,12 +8,12 @@ from datetime import date
 
 import pytest
 
-from dsar import lifecycle
+from dsar import fields, lifecycle
 from dsar.cli import cli
-from dsar.errors import DsarError
+from dsar.errors import DsarError, InputError
 
+from .conftest import CITIZEN
 from .test_lifecycle import PERSON, app_on, request
-
 
 # ---------------------------------------------------------------- a draft is never posted
 
@@ -114,3 +114,17 @@ def test_a_reminder_sent_after_its_own_final_date_is_refused(tmp_path):
         assert app.journal.entry(reminder.reference).stored_state == "draft"
         app.sent(reminder.reference, "2026-11-18")  # its last day still gives it a day
         assert app.journal.entry(ref).stored_state == "reminded"
+
+
+# ---------------------------------------------------------------- a number in no range
+
+
+def test_a_number_in_an_unallocated_range_is_named_so_not_told_to_be_retyped(runner):
+    with pytest.raises(InputError) as caught:
+        fields.phone("07 00 00 00 00")  # ten digits, the right shape: no operator has 07 00
+    assert caught.value.field == "phone"
+    assert "07 00" in caught.value.reason  # the digits that are wrong
+    assert "06 12 34 56 78" not in caught.value.reason  # it was written that way already
+    assert "phonenumbers" in caught.value.reason  # what to do when it is right
+    short = runner.invoke(cli, [*CITIZEN[:5], "--phone", "06 12"])
+    assert short.exit_code == 2 and "Traceback" not in short.output
