@@ -23,19 +23,6 @@ from .vocabulary import LANGUAGES
 _LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 
 
-# why a number is not one, as phonenumbers tells it: what is wrong, then what to do
-_PHONE_PROBLEMS = {
-    phonenumbers.ValidationResult.TOO_SHORT: N_(
-        "'{value}' has too few digits for a phone number; a French one has ten: 06 12 34 56 78"
-    ),
-    phonenumbers.ValidationResult.TOO_LONG: N_(
-        "'{value}' has too many digits for a phone number; a French one has ten: 06 12 34 56 78"
-    ),
-    phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: N_(
-        "'{value}' starts with a country code that does not exist; write +33 for France, or "
-        "the ten digits 06 12 34 56 78"
-    ),
-}
 # the right length, but in no range the numbering plan gives an operator (07 00 ...)
 _UNALLOCATED = N_(
     "'{value}' has the right number of digits, but its first digits ({start}) are in no range "
@@ -51,7 +38,7 @@ def phone(value: str, field: str = "phone", region: str = "FR") -> str:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
         number = None  # the library's own reason is English-only: say what to write instead
-    if number is None:
+    if number is None or not phonenumbers.is_possible_number(number):
         raise InputError(
             field,
             _(
@@ -59,9 +46,6 @@ def phone(value: str, field: str = "phone", region: str = "FR") -> str:
             ).format(value=value),
         )
     if not phonenumbers.is_valid_number(number):
-        why = phonenumbers.is_possible_number_with_reason(number)
-        if why in _PHONE_PROBLEMS:
-            raise InputError(field, _(_PHONE_PROBLEMS[why]).format(value=value))
         national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
         raise InputError(field, _(_UNALLOCATED).format(value=value, start=national[:5]))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
