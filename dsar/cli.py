@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 from click.shell_completion import CompletionItem
 
-from . import followup, i18n, members, profile, registry, report
+from . import followup, i18n, lifecycle, members, profile, registry, report
 from . import identify as identify_module
 from .app import App
 from .cli_i18n import TranslatedCommand, TranslatedGroup
@@ -1219,6 +1219,14 @@ def sent(reference, on, lrar_number, received, message_id, proofs, manifest, for
             )
         )
         return
+    if entry.kind == "reply-id" and entry.follows:  # no deadline of its own (LEGAL.md)
+        click.echo(
+            _(
+                "{reference}: reply to the ID demand sent on {on}; the answer is still due "
+                "by {deadline}: an unjustified ID demand does not stop the deadline"
+            ).format(reference=entry.follows, on=on, deadline=result.original.due)
+        )
+        return
     if entry.kind == "complaint" and entry.follows:
         click.echo(
             _("{reference}: complaint to the CNIL filed on {on}").format(
@@ -1370,7 +1378,7 @@ def show(reference, as_json):
     def echo(text: str) -> None:  # names and addresses come from outside
         click.echo(printable(text))
 
-    kind = _("request") if shown["kind"] == "request" else shown["kind"]
+    kind = lifecycle.kind_name(shown["kind"])
     right = _(report.RIGHT_NAMES.get(shown["right"], shown["right"]))
     echo(f"{shown['reference']}  {kind}, {right}, {report.state_name(shown['state'])}")
     echo(_("to: {name} [{slug}]").format(name=recipient["name"], slug=recipient["slug"]))
@@ -1399,6 +1407,17 @@ def show(reference, as_json):
         detail = f" ({step['detail']})" if step["detail"] else ""
         what = followup.step_fr(step["what"]) if french else step["what"]
         echo(f"  {step['on'] or step['at'][:10]} {what}{detail}")
+    if shown["follows"]:
+        echo(_("follows the request {reference}").format(reference=shown["follows"]))
+    if shown["follow_ups"]:
+        echo(_("letters that follow it:"))
+    for letter in shown["follow_ups"]:
+        when = (
+            _("sent {date}").format(date=letter["sent"])
+            if letter["sent"]
+            else _("written {date}, not sent").format(date=letter["letter_date"])
+        )
+        echo(f"  {letter['reference']}  {lifecycle.kind_name(letter['kind'])}, {when}")
     echo(_("next: {step}").format(step=shown["next_step"]))
     for command in shown["next"]:
         echo(f"  {command}")

@@ -663,7 +663,7 @@ class Journal:
             for k, v in (("lrar", lrar), ("received", received), ("message_id", message_id))
             if v
         )
-        printable = self.request(reference).printable  # a draft PDF is never posted
+        letter = self.request(reference)  # a draft PDF (no postal address) is never posted
         with self.transaction() as db:
             entry, _new = self._transition(
                 db,
@@ -674,7 +674,8 @@ class Journal:
                 columns=columns,
                 received=received,
                 force=force,
-                printable=printable,
+                printable=letter.printable,
+                mailable=bool(letter.recipient_email),
                 lrar=bool(lrar),
             )
             if entry.kind == "reminder" and entry.follows and entry.stored_state == "draft":
@@ -857,6 +858,18 @@ class Journal:
                 for e in self.events(reference)
             ],
             "email": outbox[0] if outbox else None,
+            # the letters that follow it (reminder, reply to an ID demand, complaint): shown
+            # under it, tracked on it, with no deadline of their own
+            "follow_ups": [
+                {
+                    "reference": f.reference,
+                    "kind": f.kind,
+                    "letter_date": f.letter_date.isoformat() if f.letter_date else None,
+                    "sent": f.sent_on.isoformat() if f.sent_on else None,
+                    "state": f.stored_state,
+                }
+                for f in self.follow_ups(reference)
+            ],
             "next_step": next_step(entry, as_of),
             "missing": self.missing(reference),
         }

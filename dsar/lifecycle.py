@@ -173,7 +173,10 @@ def final_date(reminder_dated: date) -> date:
 
 
 def dates(entry) -> Dates:
-    receipt = entry.received_on or entry.sent_on
+    # a follow-up letter (reminder, reply to an ID demand, complaint) starts no deadline
+    # of its own: what it starts runs on the request it follows
+    sent = entry.received_on or entry.sent_on
+    receipt = sent if getattr(entry, "kind", "request") == "request" else None
     answer_due = deadlines.deadline(receipt) if receipt else None
     extended = entry.extended_on
     counts = bool(extended and receipt and deadlines.extension_counts(receipt, extended))
@@ -185,7 +188,7 @@ def dates(entry) -> Dates:
     final = final_date(entry.reminder_dated) if entry.reminder_dated else None
     return Dates(
         receipt=receipt,
-        estimated=entry.received_on is None and entry.sent_on is not None,
+        estimated=receipt is not None and entry.received_on is None,
         answer_due=answer_due,
         extended_due=extended_due,
         late_extension=extended if extended and receipt and not counts else None,
@@ -255,12 +258,14 @@ def require(
     received: date | None = None,
     force: bool = False,
     printable: bool = True,
+    mailable: bool = True,
     lrar: bool = False,
     dated: date | None = None,
 ) -> str | None:
     """The state `action` on day `on` leads `entry` to, or a DsarError saying why it
     may not happen. None: the state stays. `printable`: the letter has the recipient's
-    postal address (else its PDF is a draft, never posted); `lrar`: a registered-letter
+    postal address (else its PDF is a draft, never posted); `mailable`: it has the
+    recipient's e-mail address (it may have left by e-mail); `lrar`: a registered-letter
     number comes with the sending; `dated`: the date of the reminder being sent."""
     rule = ACTIONS[action]
     ref = entry.reference
@@ -296,7 +301,7 @@ def require(
                 ),
                 reference=ref,
             )
-        if stored == "draft" and not printable and (lrar or "email" not in entry.medium):
+        if stored == "draft" and not printable and (lrar or not mailable):
             _refuse(DRAFT_NOT_POSTED, reference=ref, slug=entry.broker)
         if stored not in rule.starts:  # a late proof or number: the answer stays
             return None
@@ -407,6 +412,19 @@ STATE_NAMES = {
     "closed": N_("closed"),
     "undelivered": N_("undelivered"),
 }
+
+
+# what each letter of the journal is; a follow-up is shown under the request it follows
+KIND_NAMES = {
+    "request": N_("request"),
+    "reminder": N_("reminder"),
+    "reply-id": N_("reply to the ID demand"),
+    "complaint": N_("complaint to the CNIL"),
+}
+
+
+def kind_name(kind: str) -> str:
+    return _(KIND_NAMES[kind]) if kind in KIND_NAMES else kind
 
 
 def state_name(state: str) -> str:

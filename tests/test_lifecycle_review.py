@@ -128,3 +128,27 @@ def test_a_number_in_an_unallocated_range_is_named_so_not_told_to_be_retyped(run
     assert "phonenumbers" in caught.value.reason  # what to do when it is right
     told = runner.invoke(cli, [*CITIZEN[:5], "--phone", "07 00 00 00 00"])
     assert told.exit_code == 2 and "07 00" in told.output and "Traceback" not in told.output
+
+
+# ---------------------------------------------------------------- the reply to an ID demand
+
+
+@pytest.mark.today("2026-12-03")
+def test_the_reply_to_an_id_demand_is_a_follow_up_not_a_new_request(tmp_path, runner, dsar_home):
+    with app_on(dsar_home, date(2026, 12, 3)) as app:
+        ref = request(app, tmp_path / "l")
+        app.sent(ref, "2026-10-01", received="2026-10-02")
+        app.answer(ref, "2026-10-10", state="id-requested")
+        due = app.journal.entry(ref).due
+        reply = app.reply_id(ref, on="2026-10-12", formats="pdf", out_dir=tmp_path / "r")
+        app.sent(reply.reference, "2026-10-12")
+        # named as what it is, beside a request's own files
+        assert all("reponse-identite" in path.name for path in reply.written)
+        entry = app.journal.entry(reply.reference)
+        assert entry.kind == "reply-id" and entry.follows == ref
+        assert entry.days_left(app.today()) is None  # no deadline of its own
+        assert app.journal.entry(ref).due == due  # the request's runs on (LEGAL.md)
+        assert [e.reference for e in app.journal.entries()] == [ref]  # tracked on it
+    shown = runner.invoke(cli, ["show", ref, "--json"])
+    assert [f["reference"] for f in json.loads(shown.output)["follow_ups"]] == [reply.reference]
+    assert reply.reference in runner.invoke(cli, ["show", ref]).output  # shown under it
