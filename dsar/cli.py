@@ -406,11 +406,11 @@ def brokers_list(kind, registries):
     for broker in open_app(registries).brokers(kind).brokers:
         cells = (
             broker.slug,
-            broker.kind,
+            registry.kind_name(broker.kind),
             broker.name,
             _("yes") if broker.email else "-",
             _("yes") if broker.postal_address else "-",
-            broker.quality,
+            registry.quality_name(broker.quality),
         )
         rows.add_row(*map(plain, cells))  # registry text is text, never rich markup
     console(160).print(rows)
@@ -433,15 +433,15 @@ def brokers_show(slug, registries):
 
     broker = result.broker
     echo(
-        f"{broker.name}  [{broker.slug}]  {broker.kind}, "
+        f"{broker.name}  [{broker.slug}]  {registry.kind_name(broker.kind)}, "
         + _("quality {quality}, checked {checked}").format(
-            quality=broker.quality, checked=broker.checked or _("never")
+            quality=registry.quality_name(broker.quality), checked=broker.checked or _("never")
         )
     )
     if broker.aliases:
         echo(_("also known as: {names}").format(names=", ".join(broker.aliases)))
-    if broker.description:
-        echo(f"\n{broker.description}\n")
+    if description := registry.said(broker, "description"):
+        echo(f"\n{description}\n")
     for label, value in (
         (_("web"), broker.web),
         (_("privacy policy"), broker.privacy_policy),
@@ -472,8 +472,8 @@ def brokers_show(slug, registries):
     echo(_("sources:"))
     for source in broker.sources:
         echo(f"  - {source.label()}")
-    if broker.notes:
-        echo(_("notes: {notes}").format(notes=broker.notes))
+    if notes := registry.said(broker, "notes"):
+        echo(_("notes: {notes}").format(notes=notes))
     echo(_("from: {origin}").format(origin=result.origin))
 
 

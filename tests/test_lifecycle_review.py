@@ -152,3 +152,32 @@ def test_the_reply_to_an_id_demand_is_a_follow_up_not_a_new_request(tmp_path, ru
     shown = runner.invoke(cli, ["show", ref, "--json"])
     assert [f["reference"] for f in json.loads(shown.output)["follow_ups"]] == [reply.reference]
     assert reply.reference in runner.invoke(cli, ["show", ref]).output  # shown under it
+
+
+# ---------------------------------------------------------------- the registry's words
+
+ENGLISH_ONLY = """\
+schema_version: 1
+brokers:
+  - slug: acme-leads
+    kind: broker
+    name: Acme Leads
+    quality: unverified
+    notes: Sells numbers by the thousand.
+"""
+
+
+def test_registry_notes_and_quality_speak_the_ui_language_or_name_theirs(runner, tmp_path):
+    french = runner.invoke(cli, ["--ui-lang", "fr", "brokers", "show", "selfcontact"])
+    assert french.exit_code == 0, french.output
+    assert "Aucune source trouvée" in french.output  # the registry has both: French
+    assert "No postal address, e-mail" not in french.output
+    assert "partial," not in french.output and "courtier" in french.output
+    own = tmp_path / "mine.yaml"
+    own.write_text(ENGLISH_ONLY, encoding="utf-8")
+    args = ["brokers", "show", "acme-leads", "--registry", str(own)]
+    only = runner.invoke(cli, ["--ui-lang", "fr", *args])
+    assert only.exit_code == 0, only.output
+    assert "(en anglais) Sells numbers by the thousand." in only.output  # labelled
+    english = runner.invoke(cli, ["--ui-lang", "en", *args])
+    assert "notes: Sells numbers by the thousand." in english.output  # as written
