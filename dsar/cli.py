@@ -8,7 +8,6 @@ a message and its exit code in one place (DsarGroup.invoke).
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import shutil
 import sqlite3
@@ -22,6 +21,7 @@ from . import followup, i18n, lifecycle, members, profile, registry, report
 from . import identify as identify_module
 from .app import App
 from .cli_i18n import TranslatedCommand, TranslatedGroup
+from .cli_options import registry_option, server_options, server_password
 from .errors import DsarError, InputError, UsageError
 from .files import read_text
 from .i18n import N_, _
@@ -37,7 +37,6 @@ from .vocabulary import (
     RECIPIENT_KINDS,
     REQUEST_STATES,
     RIGHTS,
-    SMTP_SECURITY,
 )
 
 
@@ -141,16 +140,6 @@ def complete_reference(ctx, param, incomplete: str):
             return _complete(app.references(), incomplete)
     except DsarError:
         return []
-
-
-def registry_option(func):
-    return click.option(
-        "--registry",
-        "registries",
-        multiple=True,
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Extra registry file, on top of the shipped one and your own (repeatable).",
-    )(func)
 
 
 def templates_option(func):
@@ -868,18 +857,8 @@ def progress_bar():
 )
 @click.option("--smtp-host")
 @click.option("--smtp-port", type=int, default=587, show_default=True)
-@click.option(
-    "--smtp-security",
-    type=click.Choice(SMTP_SECURITY),
-    default="starttls",
-    show_default=True,
-)
+@server_options("smtp")
 @click.option("--smtp-user", help="Login; the password comes from DSAR_SMTP_PASSWORD or a prompt.")
-@click.option(
-    "--allow-plaintext-auth",
-    is_flag=True,
-    help="Allow --smtp-user with --smtp-security none (the password travels in clear).",
-)
 @click.option(
     "--rate",
     type=click.FloatRange(0),
@@ -971,9 +950,7 @@ def batch_command(
     smtp = None
     if send and smtp_host and not dry_run:
         if smtp_user:
-            settings.password = os.environ.get("DSAR_SMTP_PASSWORD") or click.prompt(
-                _("SMTP password for {user}").format(user=smtp_user), hide_input=True, err=True
-            )
+            settings.password = server_password("smtp", smtp_user, err=True)
         smtp = settings
     # a line per e-mail when stderr is no terminal (a log, a test): the bar is not drawn
     lines = not sys.stderr.isatty()
