@@ -16,12 +16,13 @@ journal, so the journal can import it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from . import deadlines
 from .errors import DsarError
-from .i18n import N_, _
+from .i18n import N_, _, word
 from .vocabulary import ANSWER_STATES
 
 # the states a request is stored in; 'overdue' is never stored: a waiting request
@@ -423,13 +424,8 @@ KIND_NAMES = {
 }
 
 
-def kind_name(kind: str) -> str:
-    return _(KIND_NAMES[kind]) if kind in KIND_NAMES else kind
-
-
-def state_name(state: str) -> str:
-    """A state in the person's language."""
-    return _(STATE_NAMES[state]) if state in STATE_NAMES else state
+kind_name = functools.partial(word, KIND_NAMES)
+state_name = functools.partial(word, STATE_NAMES)  # a state in the person's language
 
 
 _state_word = state_name

@@ -313,12 +313,8 @@ KIND_NAMES = {
 }
 
 
-def quality_name(quality: str) -> str:
-    return _(QUALITY_NAMES[quality]) if quality in QUALITY_NAMES else quality
-
-
-def kind_name(kind: str) -> str:
-    return _(KIND_NAMES[kind]) if kind in KIND_NAMES else kind
+quality_name = functools.partial(i18n.word, QUALITY_NAMES)
+kind_name = functools.partial(i18n.word, KIND_NAMES)
 
 
 def said(broker: Broker, name: str) -> str | None:
