@@ -297,11 +297,12 @@ class Registry:
 
 # ---------------------------------------------------------------- in the person's language
 
+# in English the registry's own words (a person types them in a YAML file)
 QUALITY_NAMES = {
     "verified": N_("verified"),
-    "partial": N_("partly verified"),
+    "partial": N_("partial"),
     "unverified": N_("unverified"),
-    "imported": N_("imported, unchecked"),
+    "imported": N_("imported"),
 }
 KIND_NAMES = {
     "broker": N_("broker"),

@@ -83,7 +83,7 @@ def test_with_the_address_the_letter_is_printable(runner, tmp_path, shipped):
 
 
 def test_the_page_asks_for_the_address_before_offering_to_print(client):  # noqa: F811
-    reference = draft(letter_date="2026-12-03")
+    reference = draft(letter_date="2026-12-03", to_address=None)
     page = client.get(f"/letters?ref={reference}").text
     assert "à imprimer" not in page
     assert "Télécharger le brouillon" in page

@@ -172,7 +172,7 @@ def test_registry_notes_and_quality_speak_the_ui_language_or_name_theirs(runner,
     assert french.exit_code == 0, french.output
     assert "Aucune source trouvée" in french.output  # the registry has both: French
     assert "No postal address, e-mail" not in french.output
-    assert "partial," not in french.output and "courtier" in french.output
+    assert "qualité partielle" in french.output and "courtier" in french.output
     own = tmp_path / "mine.yaml"
     own.write_text(ENGLISH_ONLY, encoding="utf-8")
     args = ["brokers", "show", "acme-leads", "--registry", str(own)]

@@ -184,9 +184,9 @@ def draft(broker: str = "selfcontact", **overrides) -> str:
         "sms_text": SMS,
         "formats": ("pdf",),
         "out_dir": Path(os.environ["DSAR_HOME"]) / "letters",
-        # an address to post it to: a draft without one is never recorded as sent
-        "to_address": "Selfcontact\nService DPO\n10 rue du Test\n69001 Lyon",
     }
+    if broker == "selfcontact":  # an address to post it to: a draft is never recorded as sent
+        values["to_address"] = "Selfcontact\nService DPO\n10 rue du Test\n69001 Lyon"
     with App() as app:
         return app.generate(broker, **(values | overrides)).reference
 
