@@ -33,7 +33,7 @@ from . import (
     registry,
     report,
 )
-from .errors import DsarError, InputError, OutputExists, UsageError
+from .errors import DsarError, Field, InputError, OutputExists, UsageError
 from .files import check_free, write_private
 from .i18n import N_, _
 from .journal import Journal, canonical
@@ -249,7 +249,7 @@ class App:
             else reply_subaddress,
         )
         if "email" in chosen and not request.reply_email:
-            raise InputError("email", _("the e-mail format needs your e-mail address (--email)"))
+            raise InputError("email_needed", field="email", email=Field("email"))
         if not redo_draft:
             # a request that left is never rewritten: this one gets a reference of its own
             # (the page, redoing its draft, is refused instead: the files exist)
@@ -263,13 +263,7 @@ class App:
             if redo_draft or not self.journal.has(request.reference):
                 raise
             # the same person, recipient, right and day: the file is this request's draft
-            raise DsarError(
-                _(
-                    "{error} It is the draft {reference}, written earlier for the same "
-                    "number, recipient, right and date: --force writes it again with these "
-                    "details."
-                ).format(error=exc, reference=request.reference)
-            ) from None
+            raise DsarError("draft_exists", path=exc.path, reference=request.reference) from None
         result.warnings += compose.sender_mismatch(self.registry, request)
         result.warnings += compose.party_advice(self.registry, request)
         result.warnings += compose.erasure_to_broker(request)
@@ -289,11 +283,15 @@ class App:
         entry = self.journal.entry(reference)
         if entry.kind != "request" or entry.stored_state != "draft":
             raise DsarError(
-                f"{reference} is {entry.stored_state}: a request that left is never "
-                "rewritten; write a new one"
+                "never_rewritten", reference=reference, state=report.state_name(entry.stored_state)
             )
         if not (to_email or to_address):
-            raise InputError("to_email", "give the recipient's e-mail or postal address")
+            raise InputError(
+                "contact_needed",
+                field="to_email",
+                to_email=Field("to_email"),
+                to_address=Field("to_address"),
+            )
         was = self.journal.request(reference)
         request = compose.build_request(
             self.registry,
@@ -644,7 +642,7 @@ class App:
         nothing else of the record changes. On a request already complained about, only
         with force."""
         if on is None and not proofs:
-            raise UsageError(_("give --on DATE (when it was sent), or --proof FILE to add a proof"))
+            raise InputError("sent_needs", field="on", on=Field("on"), proof=Field("proof"))
         if on is None:
             kept = [self.journal.keep_evidence(reference, "proof", path) for path in proofs]
             return SentResult(
@@ -706,20 +704,16 @@ class App:
                 [f"{reference}: {entry.late_extension_note}"] if entry.late_extension_note else []
             )
             return AnswerResult(reference=reference, entry=entry, warnings=late)
-        if state not in ANSWER_STATES:
-            raise InputError(
-                "state",
-                _("'{value}': use {choices}").format(value=state, choices=", ".join(ANSWER_STATES)),
-            )
+        fields.choice(state, ANSWER_STATES, "state")
         if isinstance(missing, str):
             missing = [m.strip() for m in missing.split(",") if m.strip()]
         unknown = [m for m in missing or () if m not in ACCESS_ITEMS]
         if unknown:
             raise InputError(
-                "missing",
-                _("'{value}': use {choices}").format(
-                    value=",".join(unknown), choices=", ".join(ACCESS_ITEMS)
-                ),
+                "not_a_choice",
+                field="missing",
+                value=",".join(unknown),
+                choices=", ".join(ACCESS_ITEMS),
             )
         kept = self.journal.mark_answer(reference, state, day, note, list(files), missing)
         step = NEXT_STEP.get(state)
@@ -1067,6 +1061,7 @@ class App:
             entry=entry,
             request=request,
             files=self.journal.files(reference),
+            names=self.journal.display_names(reference),
             events=self.journal.events(reference),
             page_html=self.journal.page_html(reference),
             mailto=mail.mailto(letter),

@@ -20,7 +20,8 @@ from click.shell_completion import CompletionItem
 from . import followup, i18n, lifecycle, members, profile, registry, report
 from . import identify as identify_module
 from .app import App
-from .cli_i18n import TranslatedCommand, TranslatedGroup
+from .cli_i18n import TranslatedCommand, TranslatedGroup, cli_words
+from .cli_i18n import option as option_name
 from .cli_options import registry_option, server_options, server_password
 from .errors import DsarError, InputError, UsageError
 from .files import read_text
@@ -43,13 +44,13 @@ from .vocabulary import (
 def as_click_error(exc: DsarError, ctx: click.Context) -> click.ClickException:
     """A value error shows the usage of the command it was given to (`ctx`)."""
     if isinstance(exc, InputError):
-        option = "--" + exc.field.replace("_", "-")
         return click.UsageError(
-            _("{option}: {reason}").format(option=option, reason=exc.reason), ctx
+            _("{option}: {reason}").format(option=option_name(exc.field), reason=cli_words(exc)),
+            ctx,
         )
     if isinstance(exc, UsageError):
-        return click.UsageError(str(exc), ctx)
-    error = click.ClickException(str(exc))
+        return click.UsageError(cli_words(exc), ctx)
+    error = click.ClickException(cli_words(exc))
     error.exit_code = exc.exit_code
     return error
 
@@ -241,7 +242,7 @@ def checked(field: str):
         try:
             return profile.check(field, value)
         except InputError as exc:
-            raise click.BadParameter(exc.reason) from None
+            raise click.BadParameter(cli_words(exc)) from None
 
     return proc
 

@@ -17,7 +17,7 @@ from .identify import coalitions_named, parties_named
 from .models import Broker, Contact, Evidence, Letter, Mandate, Request, Requester, reference_for
 from .registry import Registry, quality_name, said
 from .render import mail
-from .vocabulary import FORMATS, RIGHTS, output_name
+from .vocabulary import CHANNELS, FORMATS, RIGHTS, output_name
 
 # the State's directory of French companies and associations: a link for the person,
 # never fetched by dsar
@@ -46,7 +46,7 @@ def evidence(
 ) -> Evidence:
     """The message received, validated field by field."""
     return Evidence(
-        channel=channel,
+        channel=fields.choice(channel, CHANNELS, "channel"),
         received_on=fields.iso_date(received_on, "sms_date") if received_on else None,
         received_at=fields.clock_time(received_at, "sms_time") if received_at else None,
         sender=fields.text(sender or "", "sms_sender", limit=200),
@@ -86,10 +86,7 @@ def build_request(
     """`party_confirmed`: the party the person is sure the message was sent for; only
     that one is named in a letter to a broker (a guess from the message is not)."""
     target = registry.get(broker)
-    if right not in RIGHTS:
-        raise InputError(
-            "right", _("'{value}': use {choices}").format(value=right, choices=", ".join(RIGHTS))
-        )
+    fields.choice(right, RIGHTS, "right")
     party = confirmed_party(registry, party_confirmed) if party_confirmed else None
     identity = requester.phone or requester.email or requester.name
     return Request(

@@ -441,7 +441,7 @@ def contact(kind: str, value: str, source: str) -> Contact:
     """One contact a person supplies, validated like the registry's own."""
     source = fields.text(source, "source", limit=300)
     if not source:
-        raise InputError("source", "say where you found this contact (a letter, a web page)")
+        raise InputError("source_needed", field="source")
     if kind == "postal":
         value = fields.text(value.replace("\\n", "\n"), kind, multiline=True, limit=500)
     try:

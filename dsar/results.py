@@ -173,6 +173,7 @@ class ShowResult(Result):
     events: list = field(default_factory=list)  # journal rows: on_date, what, detail
     page_html: str | None = None
     mailto: str | None = None
+    names: dict[Path, str] = field(default_factory=dict)  # files handed in, as people named them
     text: str = ""  # the letter as plain text, to copy into a webmail
 
     @property

@@ -18,7 +18,7 @@ from datetime import date
 from itertools import chain, islice
 from pathlib import Path
 
-from ..errors import DsarError
+from ..errors import DsarError, InputError
 from ..files import sync
 from ..i18n import _
 from ..render.mail import message_id_for
@@ -346,16 +346,15 @@ def pending(app) -> list[dict]:
 def confirm(app, number: int, kind: str, reference: str | None = None) -> str:
     """The person's word on one message: recorded on its request, in one transaction."""
     if kind not in meaning.KINDS:
-        raise DsarError(
-            _("'{value}': use {choices}").format(value=kind, choices=", ".join(meaning.KINDS))
-        )
+        raise InputError("not_a_choice", field="kind", value=kind, choices=", ".join(meaning.KINDS))
     item = next((m for m in pending(app) if m["id"] == number), None)
     if item is None:
         raise DsarError(_("no message {number} waits for review").format(number=number))
     reference = reference or item["reference"]
     if not reference:
         raise DsarError(
-            _("message {number} matches no request: give its reference").format(number=number)
+            _("message {number} matches no request: give its reference").format(number=number),
+            field="reference",
         )
     files = [Path(item["path"]), *(Path(a["path"]) for a in item["attachments"])]
     with app.journal.grouped(every=1 << 30):
