@@ -424,8 +424,8 @@ STATE_NAMES = {
 KIND_NAMES = {
     "request": N_("request"),
     "reminder": N_("reminder"),
-    "reply-id": N_("reply to the ID demand"),
-    "complaint": N_("complaint to the CNIL"),
+    "complaint": N_("complaint"),
+    "reply-id": N_("answer to an ID demand"),
 }
 
 
