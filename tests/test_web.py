@@ -191,8 +191,6 @@ def draft(broker: str = "selfcontact", **overrides) -> str:
         "formats": ("pdf",),
         "out_dir": Path(os.environ["DSAR_HOME"]) / "letters",
     }
-    if broker == "selfcontact":  # an address to post it to: a draft is never recorded as sent
-        values["to_address"] = "Selfcontact\nService DPO\n10 rue du Test\n69001 Lyon"
     with App() as app:
         return app.generate(broker, **(values | overrides)).reference
 
