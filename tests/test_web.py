@@ -343,11 +343,13 @@ def test_a_contact_kept_from_the_page_serves_the_next_letters(client):
 def test_serve_listens_on_the_loopback_only_with_a_fresh_token_each_run():
     first, second = server.bind(), server.bind()
     try:
-        assert first.sock.getsockname()[0] == "127.0.0.1"
-        assert first.token != second.token and len(first.token) >= 40
-        assert first.url == f"http://127.0.0.1:{first.port}/?token={first.token}"
+        host = first.sock.getsockname()[0]
+        assert host.startswith("127.") and not host.startswith("127.0.0.")  # its own
+        assert first.host != second.host and first.token != second.token
+        assert len(first.token) >= 40
+        assert first.url == f"http://{host}:{first.port}/?token={first.token}"
         with pytest.raises(DsarError, match="choose another --port"):
-            server.bind(first.port)
+            server.bind(first.port, first.host)
     finally:
         first.sock.close()
         second.sock.close()
@@ -471,6 +473,15 @@ def test_a_body_sent_without_its_length_is_cut_at_the_limit(client):
     )
     assert "content-length" not in answer.request.headers
     assert answer.status_code == 413 and "Traceback" not in answer.text
+
+
+def test_the_host_check_follows_the_address_served():
+    """On its own loopback address, dsar answers to that address alone: 127.0.0.1 and
+    localhost are other servers' names."""
+    own = TestClient(create_app(TOKEN, PORT, host="127.9.8.7"), follow_redirects=False)
+    for host in (f"127.0.0.1:{PORT}", f"localhost:{PORT}", "127.9.8.7:1"):
+        assert own.get(f"/?token={TOKEN}", headers={"host": host}).status_code == 421, host
+    assert own.get(f"/?token={TOKEN}", headers={"host": f"127.9.8.7:{PORT}"}).status_code == 303
 
 
 # ---------------------------------------------------------------- words and forms (issue 18/21/23)

@@ -13,8 +13,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -23,7 +21,7 @@ import pytest
 from dsar.deadlines import deadline as answer_due
 from dsar.fields import long_date
 
-from .conftest import flat, pdf_text
+from .conftest import flat, pdf_text, serving
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -69,23 +67,8 @@ expect = sync_api.expect if sync_api else None
 @pytest.fixture
 def served(tmp_path, dsar_home):
     """`dsar serve` as a person starts it; its first line is the address to open."""
-    log = tmp_path / "serve.log"  # a pipe nobody reads would block the server when full
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dsar", "serve", "--no-browser"],
-        stdout=subprocess.PIPE,
-        stderr=log.open("w"),
-        text=True,
-        env={**os.environ, "DSAR_HOME": str(dsar_home), "PYTHONUNBUFFERED": "1"},
-        cwd=tmp_path,
-    )
-    try:
-        line = process.stdout.readline()
-        found = re.search(r"http://127\.0\.0\.1:\d+/\?token=[\w-]+", line)
-        assert found, line + log.read_text()
-        yield found.group(0)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with serving(dsar_home, tmp_path) as address:
+        yield address
 
 
 @pytest.fixture(params=list(WIDTHS))

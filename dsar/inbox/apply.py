@@ -11,6 +11,7 @@ import hashlib
 import multiprocessing
 import os
 import re
+import shlex
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -113,6 +114,8 @@ def facts_of(found: meaning.Meaning) -> dict:
         facts["reason"] = found.reason[:300]
     if found.organisation:
         facts["organisation"] = found.organisation
+    if found.said:
+        facts["said"] = found.said
     return facts
 
 
@@ -389,10 +392,13 @@ def next_action(app, reference: str, facts: dict) -> str:
     named = facts.get("organisation")
     if named:
         slugs = app.registry.search(named)
-        if slugs:
-            words += "; " + _("write to {name} next: dsar generate --broker {slug}").format(
-                name=named, slug=slugs[0]
-            )
+        # the next request cites this answer and follows this request (dsar follow)
+        words += "; " + _("write to {name} next: {command}").format(
+            name=named,
+            command=f"dsar follow {entry.reference} --to {slugs[0]}"
+            if len(slugs) == 1
+            else f"dsar follow {entry.reference} --to-name {shlex.quote(named)}",
+        )
     return words
 
 

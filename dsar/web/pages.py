@@ -30,7 +30,7 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import compose, fields, i18n, letters, lifecycle, profile
+from .. import compose, fields, follow, i18n, letters, lifecycle, profile
 from ..app import App
 from ..errors import DsarError
 from ..paths import Paths
@@ -437,6 +437,7 @@ class Site:
             shown, as_of, follow_ups = await self.with_app(
                 lambda app: (app.show(reference), app.today(), app.journal.follow_ups(reference))
             )
+            trail, named = await self.with_app(lambda app: next_request_facts(app, reference))
         except DsarError:
             raise HTTPException(404) from None
         return self.render(
@@ -454,7 +455,29 @@ class Site:
             actions=lifecycle.next_actions(shown.entry, as_of),
             follow_ups=follow_ups,
             done=request.query_params.get("done"),
+            trail=trail,
+            named=named,
         )
+
+    async def next_request(self, request: Request) -> Response:
+        """The next request to the organisation an answer named (dsar follow)."""
+        reference = request.path_params["reference"]
+        form = await self.read_form(request)
+        form.values["_action"] = "next"
+        try:
+            result = await self.call(
+                "follow",
+                reference,
+                to=form.get("to") or None,
+                to_name=None if form.get("to") else form.get("to_name") or None,
+                to_address=form.get("to_address") or None,
+                to_email=form.get("to_email") or None,
+                out_dir=self.out_dir,
+            )
+        except DsarError as exc:
+            form.fail(exc, NEXT_FIELDS)
+            return await self.one_request(request, form, status=400)
+        return RedirectResponse(letters_of(result.reference, reference), 303)
 
     async def follow_up(self, request: Request) -> Response:
         reference = request.path_params["reference"]
@@ -564,6 +587,29 @@ class Site:
 MAX_NAME_BYTES = 120
 
 
+NEXT_FIELDS = ("to", "to_name", "to_address", "to_email")
+
+
+def next_request_facts(app: App, reference: str) -> tuple[dict, list[dict]]:
+    """The request's chain (dsar trail), and the organisations its answers named, each
+    with the registry's slug when it has one: what the next-request form offers."""
+    trail = app.trail(reference)[0]
+    entry = app.journal.entry(reference)
+    named = []
+    if entry.kind == "request":
+        for answer in follow.answers_naming(app.journal, entry.reference):
+            slugs = app.registry.search(answer.organisation) if answer.organisation else []
+            named.append(
+                {
+                    "organisation": answer.organisation,
+                    "kind": answer.kind,
+                    "on": answer.on,
+                    "slug": slugs[0] if len(slugs) == 1 else "",
+                }
+            )
+    return trail, named
+
+
 def letters_of(reference: str, original: str) -> str:
     return "/letters?" + urlencode({"ref": reference, "from": original})
 
@@ -600,7 +646,9 @@ class PageLanguage:
             await self.app(scope, receive, send)
 
 
-def create_app(token: str, port: int, paths: Paths | None = None) -> Starlette:
+def create_app(
+    token: str, port: int, paths: Paths | None = None, *, host: str = "127.0.0.1"
+) -> Starlette:
     site = Site(token, paths)
     routes = [
         Route("/", site.home),
@@ -614,13 +662,14 @@ def create_app(token: str, port: int, paths: Paths | None = None) -> Starlette:
         Route("/replies/{number:int}", site.reply, methods=["POST"]),
         Route("/requests/{reference}", site.one_request),
         Route("/requests/{reference}/files/{index:int}", site.download),
+        Route("/requests/{reference}/next", site.next_request, methods=["POST"]),
         Route("/requests/{reference}/{action}", site.follow_up, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     return Starlette(
         routes=routes,
         middleware=[
-            Middleware(guard.Guard, token=token, port=port),
+            Middleware(guard.Guard, token=token, port=port, host=host),
             Middleware(PageLanguage, site=site),
         ],
         exception_handlers={
