@@ -802,7 +802,8 @@ class App:
     def complain(
         self, reference: str, *, on: DateLike = None, out_dir: Path, force: bool = False
     ) -> ComplaintResult:
-        """The CNIL complaint and one dossier PDF; the request becomes 'complained'.
+        """The CNIL complaint and one dossier PDF, a draft: the request becomes
+        'complained' once the complaint is recorded as filed (dsar sent COMPLAINT).
 
         Whole or not at all: the letter and the dossier are made in memory (the replies
         checked in a limited child), then staged and recorded in one transaction with the
@@ -830,7 +831,8 @@ class App:
         )
         compose.stage(made, targets)
         # the dossier is recorded with the complaint, like the letter's own files; the
-        # request becomes 'complained' in the same transaction
+        # lifecycle's check runs in the same transaction; the request becomes 'complained'
+        # once the complaint is filed (dsar sent on it), not when it is written
         compose.record_staged(
             letter,
             made,

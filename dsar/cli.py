@@ -8,7 +8,6 @@ a message and its exit code in one place (DsarGroup.invoke).
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import shutil
 import sqlite3
@@ -18,11 +17,12 @@ from pathlib import Path
 import click
 from click.shell_completion import CompletionItem
 
-from . import followup, i18n, members, profile, registry, report
+from . import followup, i18n, lifecycle, members, profile, registry, report
 from . import identify as identify_module
 from .app import App
 from .cli_i18n import TranslatedCommand, TranslatedGroup, cli_words
 from .cli_i18n import option as option_name
+from .cli_options import registry_option, server_options, server_password
 from .errors import DsarError, InputError, UsageError
 from .files import read_text
 from .i18n import N_, _
@@ -38,7 +38,6 @@ from .vocabulary import (
     RECIPIENT_KINDS,
     REQUEST_STATES,
     RIGHTS,
-    SMTP_SECURITY,
 )
 
 
@@ -142,16 +141,6 @@ def complete_reference(ctx, param, incomplete: str):
             return _complete(app.references(), incomplete)
     except DsarError:
         return []
-
-
-def registry_option(func):
-    return click.option(
-        "--registry",
-        "registries",
-        multiple=True,
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Extra registry file, on top of the shipped one and your own (repeatable).",
-    )(func)
 
 
 def templates_option(func):
@@ -407,11 +396,11 @@ def brokers_list(kind, registries):
     for broker in open_app(registries).brokers(kind).brokers:
         cells = (
             broker.slug,
-            broker.kind,
+            registry.kind_name(broker.kind),
             broker.name,
             _("yes") if broker.email else "-",
             _("yes") if broker.postal_address else "-",
-            broker.quality,
+            registry.quality_name(broker.quality),
         )
         rows.add_row(*map(plain, cells))  # registry text is text, never rich markup
     console(160).print(rows)
@@ -434,15 +423,15 @@ def brokers_show(slug, registries):
 
     broker = result.broker
     echo(
-        f"{broker.name}  [{broker.slug}]  {broker.kind}, "
+        f"{broker.name}  [{broker.slug}]  {registry.kind_name(broker.kind)}, "
         + _("quality {quality}, checked {checked}").format(
-            quality=broker.quality, checked=broker.checked or _("never")
+            quality=registry.quality_name(broker.quality), checked=broker.checked or _("never")
         )
     )
     if broker.aliases:
         echo(_("also known as: {names}").format(names=", ".join(broker.aliases)))
-    if broker.description:
-        echo(f"\n{broker.description}\n")
+    if description := registry.said(broker, "description"):
+        echo(f"\n{description}\n")
     for label, value in (
         (_("web"), broker.web),
         (_("privacy policy"), broker.privacy_policy),
@@ -473,8 +462,8 @@ def brokers_show(slug, registries):
     echo(_("sources:"))
     for source in broker.sources:
         echo(f"  - {source.label()}")
-    if broker.notes:
-        echo(_("notes: {notes}").format(notes=broker.notes))
+    if notes := registry.said(broker, "notes"):
+        echo(_("notes: {notes}").format(notes=notes))
     echo(_("from: {origin}").format(origin=result.origin))
 
 
@@ -879,18 +868,8 @@ def progress_bar():
 )
 @click.option("--smtp-host")
 @click.option("--smtp-port", type=int, default=587, show_default=True)
-@click.option(
-    "--smtp-security",
-    type=click.Choice(SMTP_SECURITY),
-    default="starttls",
-    show_default=True,
-)
+@server_options("smtp")
 @click.option("--smtp-user", help="Login; the password comes from DSAR_SMTP_PASSWORD or a prompt.")
-@click.option(
-    "--allow-plaintext-auth",
-    is_flag=True,
-    help="Allow --smtp-user with --smtp-security none (the password travels in clear).",
-)
 @click.option(
     "--rate",
     type=click.FloatRange(0),
@@ -991,9 +970,7 @@ def batch_command(
     smtp = None
     if send and smtp_host and not dry_run:
         if smtp_user:
-            settings.password = os.environ.get("DSAR_SMTP_PASSWORD") or click.prompt(
-                _("SMTP password for {user}").format(user=smtp_user), hide_input=True, err=True
-            )
+            settings.password = server_password("smtp", smtp_user, err=True)
         smtp = settings
     # a line per e-mail when stderr is no terminal (a log, a test): the bar is not drawn
     lines = not sys.stderr.isatty()
@@ -1239,6 +1216,21 @@ def sent(reference, on, lrar_number, received, message_id, proofs, manifest, for
             )
         )
         return
+    if entry.kind == "reply-id" and entry.follows:  # no deadline of its own (LEGAL.md)
+        click.echo(
+            _(
+                "{reference}: reply to the ID demand sent on {on}; the answer is still due "
+                "by {deadline}: an unjustified ID demand does not stop the deadline"
+            ).format(reference=entry.follows, on=on, deadline=result.original.due)
+        )
+        return
+    if entry.kind == "complaint" and entry.follows:
+        click.echo(
+            _("{reference}: complaint to the CNIL filed on {on}").format(
+                reference=entry.follows, on=on
+            )
+        )
+        return
     if entry.kind != "request":
         return
     note = _(" (from the sending date: no receipt date yet)") if entry.receipt_is_estimated else ""
@@ -1383,7 +1375,7 @@ def show(reference, as_json):
     def echo(text: str) -> None:  # names and addresses come from outside
         click.echo(printable(text))
 
-    kind = _("request") if shown["kind"] == "request" else shown["kind"]
+    kind = lifecycle.kind_name(shown["kind"])
     right = _(report.RIGHT_NAMES.get(shown["right"], shown["right"]))
     echo(f"{shown['reference']}  {kind}, {right}, {report.state_name(shown['state'])}")
     echo(_("to: {name} [{slug}]").format(name=recipient["name"], slug=recipient["slug"]))
@@ -1412,6 +1404,17 @@ def show(reference, as_json):
         detail = f" ({step['detail']})" if step["detail"] else ""
         what = followup.step_fr(step["what"]) if french else step["what"]
         echo(f"  {step['on'] or step['at'][:10]} {what}{detail}")
+    if shown["follows"]:
+        echo(_("follows the request {reference}").format(reference=shown["follows"]))
+    if shown["follow_ups"]:
+        echo(_("letters that follow it:"))
+    for letter in shown["follow_ups"]:
+        when = (
+            _("sent {date}").format(date=letter["sent"])
+            if letter["sent"]
+            else _("written {date}, not sent").format(date=letter["letter_date"])
+        )
+        echo(f"  {letter['reference']}  {lifecycle.kind_name(letter['kind'])}, {when}")
     echo(_("next: {step}").format(step=shown["next_step"]))
     for command in shown["next"]:
         echo(f"  {command}")
@@ -1572,7 +1575,12 @@ def complain(
     click.echo(_("wrote {path}").format(path=result.dossier))
     for line in result.warnings:
         click.echo(_("warning: {message}").format(message=line), err=True)
-    click.echo(_("file it online at https://www.cnil.fr/fr/plaintes, or post it to the CNIL"))
+    click.echo(
+        _(
+            "file it online at https://www.cnil.fr/fr/plaintes, or post it to the CNIL; once "
+            "filed: dsar sent {complaint} --on YYYY-MM-DD"
+        ).format(complaint=result.reference)
+    )
 
 
 # ---------------------------------------------------------------- what a campaign found

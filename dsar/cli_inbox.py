@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
 
 from .app import App
 from .cli_i18n import TranslatedCommand
+from .cli_options import registry_option, server_options, server_password
 from .errors import DsarError, UsageError
 from .follow import FOLLOW_KINDS
 from .i18n import N_, _
 from .inbox import apply, meaning, parse, sources
-from .inbox.sources import IMAP_SECURITY
 from .paths import Paths
 from .safety import printable
 
@@ -209,30 +208,13 @@ def review(app, follow: bool = False) -> None:
     help="With --review: write the next request for each confirmed answer that names a "
     "source, a recipient or the controller, without asking.",
 )
-@click.option(
-    "--imap-security",
-    type=click.Choice(IMAP_SECURITY),
-    default="ssl",
-    show_default=True,
-    help="TLS from the start (ssl), STARTTLS, or none.",
-)
+@server_options("imap")
 @click.option(
     "--imap-ca",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Trust this CA for the IMAP server (else the system's; SSL_CERT_FILE).",
 )
-@click.option(
-    "--allow-plaintext-auth",
-    is_flag=True,
-    help="Allow a login with --imap-security none (the password travels in clear).",
-)
-@click.option(
-    "--registry",
-    "registries",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Extra registry file, on top of the shipped one and your own (repeatable).",
-)
+@registry_option
 def inbox(
     source,
     dry_run,
@@ -289,9 +271,7 @@ def _read(app, source, dry_run, security, ca, allow_plaintext_auth) -> apply.Run
         return apply.read(app, sources.read_files(Path(source)), dry_run=dry_run)
 
     def password() -> str:
-        return os.environ.get("DSAR_IMAP_PASSWORD") or click.prompt(
-            _("IMAP password for {user}").format(user=address.user), hide_input=True
-        )
+        return server_password("imap", address.user)
 
     from .inbox import store
 

@@ -525,7 +525,7 @@ class Journal:
         preview is not recorded. `hashes`: the files' SHA-256 by role when they are still
         staged under another name (compose.write_recorded). `follows`: the request a
         follow-up letter follows; `then`: (action, day, force) checked on that request in
-        the same transaction ('remind' changes nothing, 'complain' makes it complained).
+        the same transaction ('remind' and 'complain' change nothing: sending them does).
         """
         if is_preview(medium):
             return
@@ -609,7 +609,7 @@ class Journal:
         return self._entry(row)
 
     # the event each action leaves in the request's history (the dossier names them)
-    EVENTS = {"reminder-sent": "reminded", "complain": "complained", "proof": "sent"}
+    EVENTS = {"reminder-sent": "reminded", "complaint-sent": "complained", "proof": "sent"}
 
     def _transition(
         self,
@@ -657,7 +657,8 @@ class Journal:
     ) -> None:
         """Record the sending (and receipt, registered-letter number, Message-ID). A
         follow-up letter sent starts what it starts on the request it follows: a sent
-        reminder makes it 'reminded', its final date running from the reminder's date."""
+        reminder makes it 'reminded', its final date running from the reminder's date; a
+        complaint filed makes it 'complained'."""
         reference = canonical(reference)
         columns = {"sent_on": on, "lrar_number": lrar, "received_on": received}
         columns["message_id"] = message_id
@@ -667,6 +668,7 @@ class Journal:
             for k, v in (("lrar", lrar), ("received", received), ("message_id", message_id))
             if v
         )
+        letter = self.request(reference)  # a draft PDF (no postal address) is never posted
         with self.transaction() as db:
             entry, _new = self._transition(
                 db,
@@ -677,6 +679,9 @@ class Journal:
                 columns=columns,
                 received=received,
                 force=force,
+                printable=letter.printable,
+                mailable=bool(letter.recipient_email),
+                lrar=bool(lrar),
             )
             if entry.kind == "reminder" and entry.follows and entry.stored_state == "draft":
                 self._transition(
@@ -686,7 +691,11 @@ class Journal:
                     on,
                     detail=reference,
                     columns={"reminder_dated": entry.letter_date},
+                    dated=entry.letter_date,
                 )
+            if entry.kind == "complaint" and entry.follows and entry.stored_state == "draft":
+                # filed, not written: the request is complained about from this day
+                self._transition(db, entry.follows, "complaint-sent", on, detail=reference)
 
     def mark_extension(self, reference: str, on: date) -> None:
         """An extension notified on `on`: in the first month it moves the deadline; later
@@ -854,6 +863,18 @@ class Journal:
                 for e in self.events(reference)
             ],
             "email": outbox[0] if outbox else None,
+            # the letters that follow it (reminder, reply to an ID demand, complaint): shown
+            # under it, tracked on it, with no deadline of their own
+            "follow_ups": [
+                {
+                    "reference": f.reference,
+                    "kind": f.kind,
+                    "letter_date": f.letter_date.isoformat() if f.letter_date else None,
+                    "sent": f.sent_on.isoformat() if f.sent_on else None,
+                    "state": f.stored_state,
+                }
+                for f in self.follow_ups(reference)
+            ],
             "next_step": next_step(entry, as_of),
             "missing": self.missing(reference),
         }

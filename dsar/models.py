@@ -24,7 +24,7 @@ def _checked(parser, value, name):
 
 
 # fields whose text may run over several lines; every other one is a single line
-_MULTILINE = {"description", "notes", "value", "volume"}
+_MULTILINE = {"description", "notes", "description_fr", "notes_fr", "value", "volume"}
 
 
 class _Strict(BaseModel):
@@ -113,6 +113,9 @@ class Broker(_Strict):
     quality: Quality
     checked: date | None = Field(None, description="when these facts were last checked")
     notes: str | None = None
+    # the registry speaks English; an entry may carry its texts in French too
+    description_fr: str | None = Field(None, description="the description in French")
+    notes_fr: str | None = Field(None, description="the notes in French")
     article: str | None = Field(
         None,
         pattern=r"^(le|la|les|l’|l')$",
