@@ -27,6 +27,7 @@ from . import (
     identify,
     importer,
     letters,
+    lifecycle,
     members,
     posting,
     profile,
@@ -467,9 +468,18 @@ class App:
             progress("rows", 0, len(result.rows) + len(result.bad_rows))
             # this run's messages only, unless every queued one is asked for
             mine = None if all_queued else [row.reference for row in result.rows]
+            # an e-mail whose request left another way (posted, answered, bounced,
+            # complained about) is never sent: withdrawn, and said (the lifecycle decides)
+            if dry_run:
+                result.withdrawn = journal.outbox_stale(mine)
+            else:
+                result.withdrawn = journal.outbox_withdraw(mine)
+            stale = {ref for ref, _state in result.withdrawn}
             if send and dry_run:
                 result.would_send = [
-                    (ref, journal.outbox_recipient(ref)) for ref in journal.outbox_waiting(mine)
+                    (ref, journal.outbox_recipient(ref))
+                    for ref in journal.outbox_waiting(mine)
+                    if ref not in stale
                 ]
             elif send:
                 progress("e-mails", 0, len(journal.outbox_waiting(mine)))
@@ -488,8 +498,9 @@ class App:
                 except DsarError as exc:  # where the sending stands, and what to do
                     raise DsarError(f"{exc}\n{batches.sending_progress(journal, result)}") from None
                 result.warnings.append(batches.sending_progress(journal, result))
-            if send:
-                result.left_queued = journal.outbox_waiting()
+            if send:  # what stays queued after this run (or would, after a real one)
+                leaving = stale | {ref for ref, _to in result.would_send}
+                result.left_queued = [r for r in journal.outbox_waiting() if r not in leaving]
         finally:  # the manifest says what was done and sent even when the run stops
             batches.write_manifest(result.manifest, result, journal)
         result.written = [
@@ -532,11 +543,32 @@ class App:
                     refs=", ".join(result.kept_earlier[:10]),
                 )
             )
+        if result.withdrawn:
+            result.warnings.append(
+                (
+                    _(
+                        "{count} queued e-mail(s) would be withdrawn, never sent: their request "
+                        "already left another way or was answered ({refs})"
+                    )
+                    if dry_run
+                    else _(
+                        "{count} queued e-mail(s) withdrawn, never sent: their request already "
+                        "left another way or was answered ({refs})"
+                    )
+                ).format(
+                    count=len(result.withdrawn),
+                    refs=", ".join(
+                        f"{ref}: {lifecycle.state_name(state)}"
+                        for ref, state in result.withdrawn[:10]
+                    ),
+                )
+            )
         if result.left_queued:
             result.warnings.append(
-                f"{len(result.left_queued)} e-mail(s) stay queued, not sent by this run "
-                f"(first: {', '.join(result.left_queued[:5])}); dsar batch ... --send "
-                "--all-queued sends them"
+                _(
+                    "{count} e-mail(s) stay queued, not sent by this run (first: {refs}); "
+                    "dsar batch ... --send --all-queued sends them"
+                ).format(count=len(result.left_queued), refs=", ".join(result.left_queued[:5]))
             )
         if result.bad_rows or result.sent.get("failed") or result.sent.get("deferred"):
             result.exit_code = EXIT_PARTIAL

@@ -555,7 +555,7 @@ def sending_progress(journal: Journal, result: BatchResult) -> str:
     """'12 of 25 e-mail(s) sent; run the same command again to send the rest', over this
     batch's e-mails whichever run sent them."""
     statuses = [journal.outbox_status(row.reference) for row in result.rows]
-    queued = [status for status, _error in filter(None, statuses)]
+    queued = [s for s, _error in filter(None, statuses) if s != "withdrawn"]
     done = sum(1 for status in queued if status in ("sent", "handed-over"))
     line = _("{done} of {total} e-mail(s) sent").format(done=done, total=len(queued))
     if any(status in MAIL_TO_SEND for status in queued):

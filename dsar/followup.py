@@ -154,6 +154,7 @@ STEPS_FR = {
     "send-failed": "échec de l’envoi",
     "proof": "preuve d’envoi conservée",
     "e-mail-rebuilt": "courriel refait avant envoi",
+    "e-mail-withdrawn": "courriel retiré, jamais envoyé",
 }
 ANSWERS_FR = {
     "answered": "répondu",

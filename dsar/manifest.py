@@ -31,6 +31,7 @@ STATUSES = {
     "sent": N_("sent"),
     "deferred": N_("deferred"),
     "failed": N_("failed"),
+    "withdrawn": N_("withdrawn, never sent: the request left another way or was answered"),
     NO_RECIPIENT_EMAIL: N_("no recipient e-mail in the registry: to post"),
     HELD_BACK: N_("held back: no signed mandate scan (--mandates, or --mandate-on-request)"),
 }
