@@ -34,6 +34,7 @@ from . import (
     registry,
     report,
 )
+from . import mandates as mandate_forms
 from .errors import DsarError, InputError, OutputExists, UsageError
 from .files import check_free, write_private
 from .i18n import N_, _
@@ -509,6 +510,8 @@ class App:
             *([result.labels] if result.labels else []),
             result.manifest,
         ]
+        if "email" in chosen:
+            result.warnings += result.unsigned_forms
         if "email" in chosen and result.unsigned:
             result.warnings.append(
                 _(
@@ -517,6 +520,16 @@ class App:
                     "mandate-<mandate_ref>.pdf, or --mandate-on-request"
                 ).format(count=len(result.unsigned), refs=", ".join(result.unsigned[:10]))
             )
+            # a corrected row (its phone) gets a new mandate number: no form was made for it
+            formless = [ref for ref in result.unsigned if journal.mandate_form(ref) is None]
+            if formless and journal.mandate_form(None) is not None:  # dsar mandate is used
+                result.warnings.append(
+                    _(
+                        "no mandate form was written for {count} of them ({refs}): a row "
+                        "corrected since dsar mandate gets a new number; run dsar mandate "
+                        "again for these rows and have the new forms signed"
+                    ).format(count=len(formless), refs=", ".join(formless[:10]))
+                )
         if send and result.to_post:
             result.warnings.append(
                 _("{count} letter(s) to post, their recipient has no e-mail: {refs}").format(
@@ -635,6 +648,25 @@ class App:
                 )
             )
         )
+        # every row's controllers are looked up first: an unknown one stops before any file
+        named = {
+            id(m): members.controllers(self.registry, m, broker)
+            for m in rows
+            if isinstance(m, members.Member)
+        }
+        for number, row in enumerate(rows):
+            if isinstance(row, members.Member) and not named[id(row)]:
+                # a mandate "auprès des seuls organismes suivants" with none listed
+                rows[number] = members.BadRow(
+                    row.row,
+                    "sms_sender",
+                    _(
+                        "dsar does not recognise the sender '{sender}': the mandate would name "
+                        "no organisation; name the recipient with --broker SLUG, or write the "
+                        "sender as the registry names it (dsar brokers list)"
+                    ).format(sender=row.evidence.sender or ""),
+                    row.requester.name,
+                )
         forms = [None] if csv_file is None else [r for r in rows if isinstance(r, members.Member)]
         targets = [  # checked to stay in out_dir: a mandate_ref is a name, never a path
             safe_child(
@@ -643,11 +675,15 @@ class App:
             for m in forms
         ]
         check_free(targets, overwrite=force)
-        # every row's controllers are looked up first: an unknown one stops before any file
-        named = [members.controllers(self.registry, m, broker) for m in forms]
-        for member, target, controllers in zip(forms, targets, named, strict=True):
+        for member, target in zip(forms, targets, strict=True):
+            controllers = named[id(member)] if member else []
             html = letters.render_mandate(self.templates, found, member, controllers, self.today())
-            write_private(target, self.pdf_renderer.render_html(html), overwrite=force)
+            pdf = self.pdf_renderer.render_html(html)
+            # marked as dsar's unsigned form: never enclosed by a batch as if signed
+            pdf = mandate_forms.mark_unsigned(pdf, member.mandate_ref if member else "")
+            write_private(target, pdf, overwrite=force)
+            if member:  # what it names, for the batch that writes under it
+                self.journal.record_mandate_form(member.mandate_ref, [c.slug for c in controllers])
         bad = [r for r in rows if isinstance(r, members.BadRow)]
         return MandatesResult(
             written=targets,

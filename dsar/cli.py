@@ -1118,6 +1118,12 @@ def mandate(
             count=len(result.written), folder=out_dir
         )
     )
+    if result.bad_rows:  # as batch says it: the rows without a form, counted
+        warn(
+            _(
+                "{count} bad row(s) skipped, no form written for them: fix them and run the same command again"
+            ).format(count=len(result.bad_rows))
+        )
     click.echo(
         _(
             "Once signed, keep each scan in one folder as <ref>.pdf or under the form's own "

@@ -101,6 +101,14 @@ MIGRATIONS = [
     # 4: the request a follow-up follows; the formats as rows; what an answer lacked;
     # the letter's date and the sent reminder's date, which the lifecycle's dates read
     lambda db: _migrate_4(db),
+    # 5: the organisations each mandate form dsar wrote names: a batch writes only to those
+    """
+    CREATE TABLE mandate_forms (
+        mandate_ref TEXT PRIMARY KEY,
+        controllers TEXT NOT NULL,
+        written_on  TEXT NOT NULL
+    )
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -934,6 +942,28 @@ class Journal:
             return waiting
         wanted = set(references)
         return [r for r in waiting if r in wanted]
+
+    # -------------------------------------------------------------- mandate forms
+
+    def record_mandate_form(self, mandate_ref: str, controllers: Iterable[str]) -> None:
+        """The organisations (slugs) the form `dsar mandate` wrote for this mandate names;
+        a form written again (--force) replaces the record, as it replaces the file."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO mandate_forms VALUES (?, ?, ?)",
+                (mandate_ref, ",".join(controllers), self.today().isoformat()),
+            )
+
+    def mandate_form(self, mandate_ref: str | None) -> list[str] | None:
+        """The organisations the form of this mandate names, or None: no form of dsar's
+        (the association's own form): its scope is not known here. mandate_ref None: the
+        last form dsar wrote, if it ever wrote one."""
+        row = self.db.execute(
+            "SELECT controllers FROM mandate_forms WHERE mandate_ref = ? OR ? IS NULL"
+            " ORDER BY rowid DESC LIMIT 1",
+            (mandate_ref, mandate_ref),
+        ).fetchone()
+        return None if row is None else [s for s in row[0].split(",") if s]
 
     def outbox_stale(self, references: Iterable[str] | None = None) -> list[tuple[str, str]]:
         """(reference, request's state) of the waiting messages the lifecycle no longer

@@ -113,6 +113,7 @@ class BatchResult(Result):
     # queued e-mails whose request left another way: (reference, state), never sent
     withdrawn: list[tuple[str, str]] = field(default_factory=list)
     unsigned: list[str] = field(default_factory=list)  # mandate refs without a scan: held back
+    unsigned_forms: list[str] = field(default_factory=list)  # dsar's own forms given as scans
     print_files: list[Path] = field(default_factory=list)
     manifest: Path | None = None
     sent: Mapping[str, int] = field(default_factory=dict)  # e-mails: sent, failed, deferred

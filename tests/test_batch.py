@@ -19,7 +19,7 @@ from dsar.cli import cli
 from dsar.journal import Journal
 
 from . import smtp_server
-from .conftest import ASSOCIATION, flat, ok, parse_eml, pdf_text, read_csv
+from .conftest import ASSOCIATION, flat, ok, parse_eml, pdf_text, read_csv, scan_of
 
 HEADER = list(members.COLUMNS)  # the English column names
 
@@ -434,11 +434,13 @@ def test_signed_mandate_is_attached_to_the_email(runner, tmp_path, association):
     ok(
         runner.invoke(
             cli,
-            ["mandate", "--association", str(association), "--out", str(scans), str(path)],
+            ["mandate", "--association", str(association), "--out", str(scans), str(path)]
+            + ["--broker", "renaissance"],  # the recipient the batch writes to, named
             catch_exceptions=False,
         )
     )
-    (scans / "mandate-M-00000.pdf").rename(scans / "M-00000.pdf")  # the scan of the signed form
+    scan_of(scans / "mandate-M-00000.pdf", scans / "M-00000.pdf")  # the signed form, scanned
+    (scans / "mandate-M-00000.pdf").unlink()
     (scans / "mandate-M-00001.pdf").unlink()  # not signed yet
     out = tmp_path / "o"
     result = runner.invoke(

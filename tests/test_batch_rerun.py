@@ -4,13 +4,14 @@ about: an e-mail queued by the first run never leaves once its request left anot
 
 from __future__ import annotations
 
+import pypdf
 import pytest
 
 from dsar.cli import cli
 from dsar.journal import Journal
 
 from . import smtp_server
-from .conftest import ok, read_csv
+from .conftest import flat, ok, pdf_text, read_csv
 from .test_batch import batch_args, member, write_csv
 
 
@@ -94,3 +95,97 @@ def test_the_claim_withdraws_an_e_mail_whose_request_was_posted_meanwhile(
         assert counts == {"withdrawn": 1, "sent": 1}
         assert journal.outbox_status(refs[0])[0] == "withdrawn"
     assert recorder.count == 1
+
+
+# ------------------------------------------------------------------ mandates
+
+
+def mandate_args(association, out, path, *extra: str) -> list[str]:
+    return ["mandate", "--association", str(association), "--out", str(out), *extra, str(path)]
+
+
+def test_a_mandate_never_names_no_organisation(runner, tmp_path, association):
+    """A sender dsar does not recognise and no --broker: the form's list « auprès des
+    seuls organismes suivants » would be empty. The row is refused, counted, and named."""
+    path = write_csv(
+        tmp_path / "m.csv", [member(0), member(1, sms_sender="Assoc. Les Amis du 36111")]
+    )
+    out = tmp_path / "mandates"
+    result = runner.invoke(cli, mandate_args(association, out, path))
+    assert result.exit_code == 3, result.output
+    assert "row 3, column sms_sender" in result.stderr and "--broker" in result.stderr
+    assert "1 bad row(s) skipped" in result.stderr  # counted, as batch counts them
+    assert sorted(p.name for p in out.iterdir()) == ["mandate-M-00000.pdf"]
+    # named with --broker, the form lists the recipient and the sender as the message shows it
+    ok(
+        runner.invoke(
+            cli, mandate_args(association, out, path, "--broker", "selfcontact", "--force")
+        )
+    )
+    text = flat(pdf_text((out / "mandate-M-00001.pdf").read_bytes()))
+    assert "Selfcontact" in text and "Assoc. Les Amis du 36111" in text
+
+
+def test_a_batch_writes_only_to_an_organisation_the_mandate_names(runner, tmp_path, association):
+    """dsar mandate without --broker names the party (Reconquête) only; a batch to
+    Selfcontact under those mandates is refused row by row, saying how it knows."""
+    path = write_csv(tmp_path / "m.csv", [member(0), member(1)])
+    ok(runner.invoke(cli, mandate_args(association, tmp_path / "forms", path)))
+    out = tmp_path / "out"
+    args = batch_args(path, association, out, "--format", "pdf")
+    args[args.index("renaissance")] = "selfcontact"
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 3, result.output
+    assert "row 2, column mandate_ref" in result.stderr and "names only reconquete" in (
+        result.stderr
+    )
+    assert not list(out.glob("DSAR-*.pdf"))  # no letter under a mandate that does not cover it
+    # the forms written again naming Selfcontact: the letters are written
+    forms = tmp_path / "forms"
+    ok(
+        runner.invoke(
+            cli, mandate_args(association, forms, path, "--broker", "selfcontact", "--force")
+        )
+    )
+    ok(runner.invoke(cli, args))
+    assert len(list(out.glob("DSAR-*.pdf"))) == 2
+
+
+def test_the_unsigned_form_is_never_enclosed_as_a_signed_scan(runner, tmp_path, association):
+    path = write_csv(tmp_path / "m.csv", [member(0), member(1)])
+    forms = tmp_path / "forms"
+    ok(runner.invoke(cli, mandate_args(association, forms, path, "--broker", "renaissance")))
+    # member 0's form scanned once signed (a new PDF, no mark); member 1's left unsigned
+    scan = pypdf.PdfWriter(clone_from=forms / "mandate-M-00000.pdf")
+    scan.metadata = None
+    with (forms / "M-00000.pdf").open("wb") as handle:
+        scan.write(handle)
+    (forms / "mandate-M-00000.pdf").unlink()
+    out = tmp_path / "out"
+    result = runner.invoke(
+        cli, batch_args(path, association, out, "--format", "email", "--mandates", str(forms))
+    )
+    assert result.exit_code == 0, result.output
+    assert "mandate-M-00001.pdf is the unsigned form dsar mandate wrote" in flat(result.stderr)
+    manifest = read_csv(out / "manifest.csv")
+    assert manifest[0]["eml"] and manifest[1]["eml"] == ""
+    assert manifest[1]["email_status"].startswith("held back")
+
+
+def test_a_corrected_row_is_told_to_get_a_new_form(runner, tmp_path, association):
+    """A row without mandate_ref gets its number from the phone: corrected, it has a new
+    number, no form and no scan; the run says to write its form again."""
+    path = write_csv(tmp_path / "m.csv", [member(0, mandate_ref=""), member(1, mandate_ref="")])
+    forms = tmp_path / "forms"
+    ok(runner.invoke(cli, mandate_args(association, forms, path, "--broker", "renaissance")))
+    write_csv(
+        path, [member(0, mandate_ref=""), member(1, mandate_ref="", phone="+33 6 99 88 77 66")]
+    )
+    result = runner.invoke(
+        cli,
+        batch_args(
+            path, association, tmp_path / "o", "--format", "email", "--mandates", str(forms)
+        ),
+    )
+    assert result.exit_code == 0, result.output
+    assert "run dsar mandate again" in flat(result.stderr)
