@@ -167,6 +167,7 @@ ROLES_FR = {
     "pdf": "lettre (PDF)",
     "email": "courriel",
     "reply": "réponse",
+    "bounce": "avis de non-remise",
     "proof": "preuve d’envoi",
 }
 

@@ -1068,7 +1068,10 @@ class Journal:
                     reference,
                     "sent",
                     today,
-                    detail=f"e-mail, message_id={message_id}" if status == "sent" else None,
+                    # "e-mail" first: the inbox tells these sendings from a posting
+                    detail=f"e-mail, message_id={message_id}"
+                    if status == "sent"
+                    else f"e-mail handed over, message_id={message_id}",
                     columns={"sent_on": today, "message_id": message_id},
                     checked=False,
                     force=True,  # the server took it: that is a fact to record

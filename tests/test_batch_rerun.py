@@ -189,3 +189,94 @@ def test_a_corrected_row_is_told_to_get_a_new_form(runner, tmp_path, association
     )
     assert result.exit_code == 0, result.output
     assert "run dsar mandate again" in flat(result.stderr)
+
+
+# ------------------------------------------------------------------ bounces
+
+
+DSN = """\
+Content-Type: multipart/report; report-type="delivery-status"; boundary="b0"
+MIME-Version: 1.0
+From: MAILER-DAEMON@smtp.halte-sms.example (Mail Delivery System)
+To: droits@halte-sms.example
+Subject: Undelivered Mail Returned to Sender
+Date: Thu, 03 Dec 2026 10:05:00 +0100
+Message-ID: <{n}-bounce@smtp.halte-sms.example>
+Auto-Submitted: auto-replied
+
+--b0
+Content-Type: text/plain; charset="utf-8"
+
+Your message could not be delivered to <mes-donnees@parti-renaissance.fr>: 550 5.1.1
+
+--b0
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; smtp.halte-sms.example
+
+Final-Recipient: rfc822; mes-donnees@parti-renaissance.fr
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 User unknown
+
+--b0
+Content-Type: message/rfc822
+
+From: droits@halte-sms.example
+To: mes-donnees@parti-renaissance.fr
+Subject: request
+Date: Thu, 03 Dec 2026 10:00:00 +0100
+Message-ID: {message_id}
+
+(the request)
+
+--b0--
+"""
+
+
+def test_a_bounce_stops_only_the_e_mail_that_bounced(
+    runner, tmp_path, association, dsar_home, smtp
+):
+    controller, _recorder = smtp
+    from .conftest import parse_eml
+
+    # member 0: the letter posted, its e-mail never sent (still queued)
+    path = write_csv(tmp_path / "m.csv", [member(0)])
+    posted = tmp_path / "posted"
+    ok(
+        runner.invoke(
+            cli,
+            batch_args(path, association, posted, "--format", "pdf,email", "--date", "2026-11-20"),
+        )
+    )
+    ok(runner.invoke(cli, ["sent", "--from-manifest", str(posted), "--on", "2026-11-23"]))
+    # member 1: e-mailed only, by the batch
+    other = write_csv(tmp_path / "o.csv", [member(1)])
+    mailed = tmp_path / "mailed"
+    args = batch_args(other, association, mailed, "--format", "email", "--date", "2026-11-20")
+    ok(runner.invoke(cli, [*args, *sending(controller.port)]))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    refs = {}
+    for n, folder in enumerate((posted, mailed)):
+        [row] = read_csv(folder / "manifest.csv")
+        refs[folder.name] = row["reference"]
+        message_id = parse_eml((folder / row["eml"]).read_bytes())["Message-ID"]
+        (inbox / f"{n}.eml").write_text(DSN.format(n=n, message_id=message_id))
+
+    dry = runner.invoke(cli, ["inbox", str(inbox), "--dry-run"])
+    real = runner.invoke(cli, ["inbox", str(inbox)])
+    assert dry.exit_code == 0 and real.exit_code == 0, dry.output + real.output
+    summary = [line for line in real.stdout.splitlines() if line.startswith("in all")]
+    assert summary and summary == [
+        line for line in dry.stdout.splitlines() if line.startswith("in all")
+    ]  # the dry run counts as the real run does
+    with Journal(dsar_home / "journal.sqlite3") as journal:
+        letter = journal.entry(refs["posted"])
+        assert letter.stored_state == "sent" and letter.sent_on.isoformat() == "2026-11-23"
+        assert not journal.files(refs["posted"], "reply")  # our own message is no reply
+        email = journal.entry(refs["mailed"])
+        assert email.stored_state == "undelivered"
+        assert journal.files(refs["mailed"], "bounce") and not journal.files(
+            refs["mailed"], "reply"
+        )
