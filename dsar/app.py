@@ -35,7 +35,7 @@ from . import (
     report,
 )
 from . import mandates as mandate_forms
-from .errors import DsarError, InputError, OutputExists, UsageError
+from .errors import DsarError, InputError, OutputExists, RequestExists, UsageError
 from .files import check_free, write_private
 from .i18n import N_, _
 from .journal import Journal, canonical
@@ -258,6 +258,12 @@ class App:
             request = self.journal.free_reference(request)
         letter = letters.render(request, self.templates)
         if redo_draft and self.journal.has(request.reference):
+            # the page redoes its own draft; one written elsewhere (the command line's
+            # ./letters/) is never replaced: its files and the journal would part ways
+            here = out_dir.resolve()
+            for _role, path, _sha in self.journal.files(request.reference):
+                if path.resolve().parent != here:
+                    raise RequestExists(request.reference, path)
             force = force or self.journal.entry(request.reference).stored_state == "draft"
         try:
             result = self._write(letter, chosen, out_dir, force)

@@ -28,7 +28,7 @@ from starlette.staticfiles import StaticFiles
 
 from .. import fields, i18n, lifecycle
 from ..app import App
-from ..errors import DsarError, InputError
+from ..errors import DsarError, InputError, RequestExists
 from ..paths import Paths
 from ..vocabulary import ACCESS_ITEMS, ANSWER_STATES, CHANNELS, LANGUAGES, RIGHTS
 from . import guard, texts
@@ -227,11 +227,9 @@ class Site:
             form.errors["party_confirmed"] = texts.translator(self.lang(request))[0]("one_party")
             return await self.message_page(request, form, status=400)
 
-        def use(app):  # one App: the PDF renderer starts once for every letter
-            if form.get("save_profile"):
-                app.save_profile(**details)
-            return [
-                app.generate(
+        def write(app, slug):
+            try:
+                return app.generate(
                     slug,
                     **details,
                     sms_date=form.get("sms_date") or None,
@@ -247,8 +245,13 @@ class Site:
                     party_confirmed=confirmed[0] if confirmed else None,
                     redo_draft=True,  # back, change the language, write again
                 ).reference
-                for slug in chosen
-            ]
+            except RequestExists as exc:  # written on the command line: shown, not replaced
+                return exc.reference
+
+        def use(app):  # one App: the PDF renderer starts once for every letter
+            if form.get("save_profile"):
+                app.save_profile(**details)
+            return [write(app, slug) for slug in chosen]
 
         try:
             references = await self.with_app(use)
