@@ -510,6 +510,12 @@ class App:
                 result.left_queued = [r for r in journal.outbox_waiting() if r not in leaving]
         finally:  # the manifest says what was done and sent even when the run stops
             batches.write_manifest(result.manifest, result, journal)
+        # the printed letters not yet recorded as posted: what "post them" is about
+        result.to_record = [
+            row.reference
+            for row in result.rows
+            if row.pdf and not row.draft and journal.stored_state(row.reference) == "draft"
+        ]
         result.written = [
             *(out_dir / name for row in result.rows for name in (row.pdf, row.eml) if name),
             *result.print_files,
@@ -813,7 +819,7 @@ class App:
         on: DateLike = None,
         lang: str | None = None,
         formats: Formats = ("pdf", "email"),
-        out_dir: Path = Path("letters"),
+        out_dir: Path | None = None,
         force: bool = False,
     ) -> ReminderResult:
         """The reminder (relance) with a final deadline 15 days after its date (rolled to
@@ -834,7 +840,7 @@ class App:
         result = self._write(
             letter,
             chosen,
-            out_dir,
+            out_dir or self._beside(reference),
             force,
             kind="reminder",
             extra=extra,
@@ -846,6 +852,14 @@ class App:
         )
         return result
 
+    def _beside(self, reference: str) -> Path:
+        """Where a follow-up letter goes by default: beside the request's own letter (a
+        batch's --out, the page's folder), else ./letters/."""
+        for role, path, _sha in self.journal.files(reference):
+            if role in ("pdf", "email", "text", "html"):
+                return path.parent
+        return Path("letters")
+
     def reply_id(
         self,
         reference: str,
@@ -853,7 +867,7 @@ class App:
         on: DateLike = None,
         lang: str | None = None,
         formats: Formats = ("pdf", "email"),
-        out_dir: Path = Path("letters"),
+        out_dir: Path | None = None,
         force: bool = False,
     ) -> LetterResult:
         """The answer to a demand for an identity card: not proportionate for a number."""
@@ -864,7 +878,7 @@ class App:
         return self._write(
             letter,
             parse_formats(formats),
-            out_dir,
+            out_dir or self._beside(canonical(reference)),
             force,
             kind="reply-id",
             extra=extra,

@@ -115,6 +115,7 @@ class BatchResult(Result):
     unsigned: list[str] = field(default_factory=list)  # mandate refs without a scan: held back
     unsigned_forms: list[str] = field(default_factory=list)  # dsar's own forms given as scans
     print_files: list[Path] = field(default_factory=list)
+    to_record: list[str] = field(default_factory=list)  # printed letters not recorded as posted
     manifest: Path | None = None
     sent: Mapping[str, int] = field(default_factory=dict)  # e-mails: sent, failed, deferred
     would_send: list[tuple[str, str]] = field(default_factory=list)  # --dry-run: (ref, to)

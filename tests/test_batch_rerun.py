@@ -280,3 +280,43 @@ def test_a_bounce_stops_only_the_e_mail_that_bounced(
         assert journal.files(refs["mailed"], "bounce") and not journal.files(
             refs["mailed"], "reply"
         )
+
+
+# ------------------------------------------------------------------ counts and next steps
+
+
+def test_next_steps_and_dates_say_what_remains(runner, tmp_path, association, dsar_home):
+    path = write_csv(tmp_path / "m.csv", [member(0)])
+    out = tmp_path / "out"
+    args = batch_args(path, association, out, "--format", "pdf", "--date", "2026-09-01")
+    assert "Next: post the 1 printed letter(s)" in ok(runner.invoke(cli, args)).stdout
+    ok(runner.invoke(cli, ["sent", "--from-manifest", str(out), "--on", "2026-09-02"]))
+    again = ok(runner.invoke(cli, args))
+    assert "Next: post" not in again.stdout and "recorded as posted" in again.stdout
+    # reminded: the CSV's deadline is the table's, the final one the days left count to
+    [row] = read_csv(out / "manifest.csv")
+    reminded = ok(runner.invoke(cli, ["remind", row["reference"], "--format", "pdf"]))
+    assert list(out.glob("*relance*.pdf"))  # beside the request's letter, not ./letters/
+    reminder = next(
+        w for w in reminded.stdout.split() if w.startswith("DSAR-") and w != row["reference"]
+    )
+    ok(runner.invoke(cli, ["sent", reminder.strip(".,:;"), "--on", "2026-12-03"]))
+    import json
+
+    shown = json.loads(ok(runner.invoke(cli, ["status", "--json"])).stdout)
+    due = next(r["due"] for r in shown["requests"] if r["reference"] == row["reference"])
+    written = ok(runner.invoke(cli, ["status", "--csv", str(tmp_path / "s.csv")]))
+    assert written.stdout.strip() == f"wrote {tmp_path / 's.csv'}"  # no table on screen
+    [line] = [r for r in read_csv(tmp_path / "s.csv") if r["reference"] == row["reference"]]
+    assert line["deadline"] == due
+
+
+def test_a_draft_without_any_contact_is_not_said_to_be_posted(runner, tmp_path, association):
+    path = write_csv(tmp_path / "m.csv", [member(0)])
+    args = batch_args(path, association, tmp_path / "o", "--format", "pdf,email")
+    args[args.index("renaissance")] = "selfcontact"  # no e-mail, no postal address
+    ok(runner.invoke(cli, [*args, "--broker", "selfcontact"]))
+    [row] = read_csv(tmp_path / "o" / "manifest.csv")
+    assert (
+        row["email_status"].startswith("draft to complete") and "to post" not in row["email_status"]
+    )
