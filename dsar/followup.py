@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 from datetime import date
+from pathlib import Path
 
 import jinja2
 
 from . import letters, lifecycle
 from .journal import Entry, Journal
 from .models import Broker, Letter, Request, reference_for
-from .render import assemble
+from .render import outside
 from .vocabulary import ANSWERED
 
 
@@ -220,8 +222,15 @@ def missing_proofs(journal: Journal, reference: str) -> list[dict]:
     return found
 
 
-def proofs_html(journal: Journal, reference: str, env: jinja2.Environment, lang: str = "fr") -> str:
-    """A last page listing every recorded step, the files held and the proofs to add."""
+def proofs_html(
+    journal: Journal,
+    reference: str,
+    env: jinja2.Environment,
+    lang: str = "fr",
+    left_out: list[tuple[str, outside.Problem]] = (),
+) -> str:
+    """A last page listing every recorded step, the files held (and why one is not
+    joined) and the proofs to add."""
     return env.get_template("proofs.html.j2").render(
         lang=lang,
         reference=reference,
@@ -235,6 +244,9 @@ def proofs_html(journal: Journal, reference: str, env: jinja2.Environment, lang:
             for role, path, sha in journal.files(reference)
         ],
         to_add=missing_proofs(journal, reference),
+        left_out=[
+            (name, problem.french if lang == "fr" else str(problem)) for name, problem in left_out
+        ],
     )
 
 
@@ -244,30 +256,27 @@ def dossier(
     complaint_pdf: bytes,
     renderer,
     reminder_refs: list[str],
-) -> tuple[bytes, list[str]]:
+) -> tuple[bytes, list[tuple[str, outside.Problem]]]:
     """One PDF: the complaint, the request and reminders as sent (each in its own
-    language), PDF replies and proofs, then the proofs page. Also returns the files
-    left out because they are not readable PDFs (the proofs page lists them with
-    their checksum)."""
-    parts = [("the complaint", complaint_pdf)]
+    language), PDF proofs and replies, then the proofs page. The proofs and replies come
+    from outside: each is checked in a limited child (render/outside.py); one that fails
+    is left out, returned with why, and listed so on the proofs page."""
+    parts = [complaint_pdf]
     for ref in [reference, *reminder_refs]:
         page = journal.page_html(ref)
         if page:
-            parts.append((f"the letter {ref}", renderer.render_html(page)))
-    left_out = []
+            parts.append(renderer.render_html(page))
     # proofs of sending (registered-letter receipts) first, then the replies
     pieces = [*journal.files(reference, "proof"), *journal.files(reference, "reply")]
-    for role, path, _sha in pieces:
-        if path.suffix.lower() == ".pdf" and path.is_file():
-            data = path.read_bytes()
-            if assemble.readable(data):
-                parts.append((f"the {role} {path.name}", data))
-            else:
-                left_out.append(path.name)
-    parts.append(
-        ("the proofs page", renderer.render_html(proofs_html(journal, reference, renderer.env)))
-    )
-    return assemble.join(parts), left_out
+    pdfs = [
+        path for _role, path, _sha in pieces if path.suffix.lower() == ".pdf" and path.is_file()
+    ]
+    with tempfile.TemporaryDirectory(prefix="dsar-dossier-") as work:
+        copies, left_out = outside.vet(pdfs, Path(work))
+        parts += [copies[path] for path in pdfs if path in copies]
+        last = proofs_html(journal, reference, renderer.env, left_out=left_out)
+        parts.append(renderer.render_html(last))
+        return outside.join(parts, Path(work)), left_out
 
 
 def reminders_of(journal: Journal, reference: str) -> list[str]:

@@ -215,6 +215,7 @@ def context(request: Request) -> dict:
         "recipient_window": window_address(request),
         "recipient_email": request.recipient_email,
         "reply_email": request.reply_to,
+        "cause": request.cause,  # a next request: the answer that named this recipient
     }
 
 
