@@ -12,7 +12,7 @@ from dsar.journal import Journal
 
 from . import smtp_server
 from .conftest import flat, ok, pdf_text, read_csv
-from .test_batch import batch_args, member, write_csv
+from .test_batch import batch_args, member, sending, write_csv
 
 
 @pytest.fixture
@@ -20,21 +20,6 @@ def smtp():
     controller, recorder = smtp_server.start()
     yield controller, recorder
     controller.stop()
-
-
-def sending(port: int, *extra: str) -> list[str]:
-    return [
-        "--send",
-        "--smtp-host",
-        "127.0.0.1",
-        "--smtp-port",
-        str(port),
-        "--smtp-security",
-        "none",
-        "--rate",
-        "0",
-        *extra,
-    ]
 
 
 @pytest.mark.parametrize("all_queued", [False, True])
