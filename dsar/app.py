@@ -31,6 +31,7 @@ from . import (
     identify,
     importer,
     letters,
+    lifecycle,
     manifest,
     members,
     posting,
@@ -38,7 +39,8 @@ from . import (
     registry,
     report,
 )
-from .errors import DsarError, Field, InputError, OutputExists, UsageError
+from . import mandates as mandate_forms
+from .errors import DsarError, Field, InputError, OutputExists, RequestExists, UsageError
 from .files import check_free, write_private
 from .i18n import N_, _
 from .journal import Journal, canonical
@@ -264,6 +266,12 @@ class App:
             request = self.journal.free_reference(request)
         letter = letters.render(request, self.templates)
         if redo_draft and self.journal.has(request.reference):
+            # the page redoes its own draft; one written elsewhere (the command line's
+            # ./letters/) is never replaced: its files and the journal would part ways
+            here = out_dir.resolve()
+            for _role, path, _sha in self.journal.files(request.reference):
+                if path.resolve().parent != here:
+                    raise RequestExists(request.reference, path)
             force = force or self.journal.entry(request.reference).stored_state == "draft"
         try:
             result = self._write(letter, chosen, out_dir, force)
@@ -473,9 +481,18 @@ class App:
             progress("rows", 0, len(result.rows) + len(result.bad_rows))
             # this run's messages only, unless every queued one is asked for
             mine = None if all_queued else [row.reference for row in result.rows]
+            # an e-mail whose request left another way (posted, answered, bounced,
+            # complained about) is never sent: withdrawn, and said (the lifecycle decides)
+            if dry_run:
+                result.withdrawn = journal.outbox_stale(mine)
+            else:
+                result.withdrawn = journal.outbox_withdraw(mine)
+            stale = {ref for ref, _state in result.withdrawn}
             if send and dry_run:
                 result.would_send = [
-                    (ref, journal.outbox_recipient(ref)) for ref in journal.outbox_waiting(mine)
+                    (ref, journal.outbox_recipient(ref))
+                    for ref in journal.outbox_waiting(mine)
+                    if ref not in stale
                 ]
             elif send:
                 progress("e-mails", 0, len(journal.outbox_waiting(mine)))
@@ -494,16 +511,25 @@ class App:
                 except DsarError as exc:  # where the sending stands, and what to do
                     raise DsarError(f"{exc}\n{batches.sending_progress(journal, result)}") from None
                 result.warnings.append(batches.sending_progress(journal, result))
-            if send:
-                result.left_queued = journal.outbox_waiting()
+            if send:  # what stays queued after this run (or would, after a real one)
+                leaving = stale | {ref for ref, _to in result.would_send}
+                result.left_queued = [r for r in journal.outbox_waiting() if r not in leaving]
         finally:  # the manifest says what was done and sent even when the run stops
             batches.write_manifest(result.manifest, result, journal)
+        # the printed letters not yet recorded as posted: what "post them" is about
+        result.to_record = [
+            row.reference
+            for row in result.rows
+            if row.pdf and not row.draft and journal.stored_state(row.reference) == "draft"
+        ]
         result.written = [
             *(out_dir / name for row in result.rows for name in (row.pdf, row.eml) if name),
             *result.print_files,
             *([result.labels] if result.labels else []),
             result.manifest,
         ]
+        if "email" in chosen:
+            result.warnings += result.unsigned_forms
         if "email" in chosen and result.unsigned:
             result.warnings.append(
                 _(
@@ -512,6 +538,16 @@ class App:
                     "mandate-<mandate_ref>.pdf, or --mandate-on-request"
                 ).format(count=len(result.unsigned), refs=", ".join(result.unsigned[:10]))
             )
+            # a corrected row (its phone) gets a new mandate number: no form was made for it
+            formless = [ref for ref in result.unsigned if journal.mandate_form(ref) is None]
+            if formless and journal.mandate_form(None) is not None:  # dsar mandate is used
+                result.warnings.append(
+                    _(
+                        "no mandate form was written for {count} of them ({refs}): a row "
+                        "corrected since dsar mandate gets a new number; run dsar mandate "
+                        "again for these rows and have the new forms signed"
+                    ).format(count=len(formless), refs=", ".join(formless[:10]))
+                )
         if send and result.to_post:
             result.warnings.append(
                 _("{count} letter(s) to post, their recipient has no e-mail: {refs}").format(
@@ -538,11 +574,32 @@ class App:
                     refs=", ".join(result.kept_earlier[:10]),
                 )
             )
+        if result.withdrawn:
+            result.warnings.append(
+                (
+                    _(
+                        "{count} queued e-mail(s) would be withdrawn, never sent: their request "
+                        "already left another way or was answered ({refs})"
+                    )
+                    if dry_run
+                    else _(
+                        "{count} queued e-mail(s) withdrawn, never sent: their request already "
+                        "left another way or was answered ({refs})"
+                    )
+                ).format(
+                    count=len(result.withdrawn),
+                    refs=", ".join(
+                        f"{ref}: {lifecycle.state_name(state)}"
+                        for ref, state in result.withdrawn[:10]
+                    ),
+                )
+            )
         if result.left_queued:
             result.warnings.append(
-                f"{len(result.left_queued)} e-mail(s) stay queued, not sent by this run "
-                f"(first: {', '.join(result.left_queued[:5])}); dsar batch ... --send "
-                "--all-queued sends them"
+                _(
+                    "{count} e-mail(s) stay queued, not sent by this run (first: {refs}); "
+                    "dsar batch ... --send --all-queued sends them"
+                ).format(count=len(result.left_queued), refs=", ".join(result.left_queued[:5]))
             )
         if result.bad_rows or result.sent.get("failed") or result.sent.get("deferred"):
             result.exit_code = EXIT_PARTIAL
@@ -609,6 +666,25 @@ class App:
                 )
             )
         )
+        # every row's controllers are looked up first: an unknown one stops before any file
+        named = {
+            id(m): members.controllers(self.registry, m, broker)
+            for m in rows
+            if isinstance(m, members.Member)
+        }
+        for number, row in enumerate(rows):
+            if isinstance(row, members.Member) and not named[id(row)]:
+                # a mandate "auprès des seuls organismes suivants" with none listed
+                rows[number] = members.BadRow(
+                    row.row,
+                    "sms_sender",
+                    _(
+                        "dsar does not recognise the sender '{sender}': the mandate would name "
+                        "no organisation; name the recipient with --broker SLUG, or write the "
+                        "sender as the registry names it (dsar brokers list)"
+                    ).format(sender=row.evidence.sender or ""),
+                    row.requester.name,
+                )
         forms = [None] if csv_file is None else [r for r in rows if isinstance(r, members.Member)]
         targets = [  # checked to stay in out_dir: a mandate_ref is a name, never a path
             safe_child(
@@ -617,11 +693,15 @@ class App:
             for m in forms
         ]
         check_free(targets, overwrite=force)
-        # every row's controllers are looked up first: an unknown one stops before any file
-        named = [members.controllers(self.registry, m, broker) for m in forms]
-        for member, target, controllers in zip(forms, targets, named, strict=True):
+        for member, target in zip(forms, targets, strict=True):
+            controllers = named[id(member)] if member else []
             html = letters.render_mandate(self.templates, found, member, controllers, self.today())
-            write_private(target, self.pdf_renderer.render_html(html), overwrite=force)
+            pdf = self.pdf_renderer.render_html(html)
+            # marked as dsar's unsigned form: never enclosed by a batch as if signed
+            pdf = mandate_forms.mark_unsigned(pdf, member.mandate_ref if member else "")
+            write_private(target, pdf, overwrite=force)
+            if member:  # what it names, for the batch that writes under it
+                self.journal.record_mandate_form(member.mandate_ref, [c.slug for c in controllers])
         bad = [r for r in rows if isinstance(r, members.BadRow)]
         return MandatesResult(
             written=targets,
@@ -741,7 +821,7 @@ class App:
         on: DateLike = None,
         lang: str | None = None,
         formats: Formats = ("pdf", "email"),
-        out_dir: Path = Path("letters"),
+        out_dir: Path | None = None,
         force: bool = False,
     ) -> ReminderResult:
         """The reminder (relance) with a final deadline 15 days after its date (rolled to
@@ -762,7 +842,7 @@ class App:
         result = self._write(
             letter,
             chosen,
-            out_dir,
+            out_dir or self._beside(reference),
             force,
             kind="reminder",
             extra=extra,
@@ -774,6 +854,14 @@ class App:
         )
         return result
 
+    def _beside(self, reference: str) -> Path:
+        """Where a follow-up letter goes by default: beside the request's own letter (a
+        batch's --out, the page's folder), else ./letters/."""
+        for role, path, _sha in self.journal.files(reference):
+            if role in ("pdf", "email", "text", "html"):
+                return path.parent
+        return Path("letters")
+
     def reply_id(
         self,
         reference: str,
@@ -781,7 +869,7 @@ class App:
         on: DateLike = None,
         lang: str | None = None,
         formats: Formats = ("pdf", "email"),
-        out_dir: Path = Path("letters"),
+        out_dir: Path | None = None,
         force: bool = False,
     ) -> LetterResult:
         """The answer to a demand for an identity card: not proportionate for a number."""
@@ -792,7 +880,7 @@ class App:
         return self._write(
             letter,
             parse_formats(formats),
-            out_dir,
+            out_dir or self._beside(canonical(reference)),
             force,
             kind="reply-id",
             extra=extra,

@@ -754,7 +754,8 @@ def identify_command(text, text_file, sender, when, channel, write_now, out_dir,
 
 
 # App's progress stages: letters laid out (and bad rows), then e-mails sent
-STAGES = {"rows": N_("letters"), "e-mails": N_("e-mails")}
+# a batch's bar counts the CSV's rows (bad ones too), not the letters made
+STAGES = {"rows": N_("CSV rows"), "e-mails": N_("e-mails")}
 
 
 def progress_bar():
@@ -1063,12 +1064,19 @@ def batch_command(
                 "(--dry-run first lists what would leave)."
             )
         )
-    if result.rows and result.print_files:
+    if result.to_record and result.print_files:
         click.echo(
             _(
-                "Next: post the printed letters, then record it: "
-                "dsar sent --from-manifest {path} --on YYYY-MM-DD"
-            ).format(path=result.manifest)
+                "Next: post the {count} printed letter(s) not yet recorded as posted, then "
+                "record it: dsar sent --from-manifest {path} --on YYYY-MM-DD"
+            ).format(count=len(result.to_record), path=result.manifest)
+        )
+    elif result.rows and result.print_files:  # every letter already recorded as posted
+        click.echo(
+            _(
+                "Every printed letter of this batch is recorded as posted: follow the "
+                "answers with dsar status --batch {folder}"
+            ).format(folder=out_dir)
         )
     finish(result.exit_code)
 
@@ -1115,6 +1123,12 @@ def mandate(
             count=len(result.written), folder=out_dir
         )
     )
+    if result.bad_rows:  # as batch says it: the rows without a form, counted
+        warn(
+            _(
+                "{count} bad row(s) skipped, no form written for them: fix them and run the same command again"
+            ).format(count=len(result.bad_rows))
+        )
     click.echo(
         _(
             "Once signed, keep each scan in one folder as <ref>.pdf or under the form's own "
@@ -1350,6 +1364,10 @@ def status(
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
         return
+    if csv_file or ics_file:  # the file asked for is the output: say where, nothing else
+        for path in filter(None, (csv_file, ics_file)):
+            click.echo(_("wrote {path}").format(path=path))
+        return
     out = console(140)
     for part in report.status_tables(result.entries, result.as_of):
         out.print(part)
@@ -1454,8 +1472,7 @@ def follow_up_options(func):
                 "--out",
                 "out_dir",
                 type=click.Path(file_okay=False, path_type=Path),
-                default=Path("letters"),
-                show_default=True,
+                help="Default: the folder of the request's own letter (else ./letters).",
             ),
             click.option("--force", is_flag=True, help="Replace existing output files."),
             templates_option,

@@ -185,5 +185,14 @@ class OutputExists(DsarError):
         super().__init__("output_exists", path=path)
 
 
+class RequestExists(OutputExists):
+    """The same request (person, recipient, right, day) was written elsewhere (the command
+    line, another folder): never replaced; the page shows it instead."""
+
+    def __init__(self, reference: str, path):
+        super().__init__(path)
+        self.reference = reference
+
+
 class JournalError(DsarError):
     """The journal cannot be opened or written."""

@@ -168,6 +168,7 @@ STEPS_FR = {
     "send-failed": "échec de l’envoi",
     "proof": "preuve d’envoi conservée",
     "e-mail-rebuilt": "courriel refait avant envoi",
+    "e-mail-withdrawn": "courriel retiré, jamais envoyé",
 }
 ANSWERS_FR = {
     "answered": "répondu",
@@ -180,6 +181,7 @@ ROLES_FR = {
     "pdf": "lettre (PDF)",
     "email": "courriel",
     "reply": "réponse",
+    "bounce": "avis de non-remise",
     "proof": "preuve d’envoi",
 }
 

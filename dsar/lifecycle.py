@@ -200,6 +200,14 @@ def dates(entry) -> Dates:
     )
 
 
+def email_may_leave(stored_state: str | None) -> bool:
+    """Whether a queued e-mail may still be sent: only while its request is a draft. A
+    request recorded as posted, answered, undelivered or complained about already left
+    (or came back): its e-mail sent now would write a second time, to an address that
+    bounced, or after the CNIL was seized. Such a message is withdrawn, never sent."""
+    return stored_state == "draft"
+
+
 def state(entry, as_of: date) -> str:
     """The state as of a day: a waiting request past its deadline is overdue."""
     found = dates(entry)

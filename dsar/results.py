@@ -120,8 +120,12 @@ class BatchResult(Result):
     this_run: int = 10**9  # rows[:this_run] are this run's; the rest an earlier run's
     kept_earlier: list[str] = field(default_factory=list)  # earlier runs' letters, kept
     left_queued: list[str] = field(default_factory=list)  # e-mails of other runs, unsent
+    # queued e-mails whose request left another way: (reference, state), never sent
+    withdrawn: list[tuple[str, str]] = field(default_factory=list)
     unsigned: list[str] = field(default_factory=list)  # mandate refs without a scan: held back
+    unsigned_forms: list[str] = field(default_factory=list)  # dsar's own forms given as scans
     print_files: list[Path] = field(default_factory=list)
+    to_record: list[str] = field(default_factory=list)  # printed letters not recorded as posted
     manifest: Path | None = None
     sent: Mapping[str, int] = field(default_factory=dict)  # e-mails: sent, failed, deferred
     would_send: list[tuple[str, str]] = field(default_factory=list)  # --dry-run: (ref, to)

@@ -47,7 +47,8 @@ ACCESS_ITEMS = (
 
 # ---------------------------------------------------------------- the e-mail outbox
 
-OUTBOX_STATES = ("queued", "sending", "handed-over", "sent", "deferred", "failed")
+# withdrawn: never sent, and never will be: its request left another way (lifecycle)
+OUTBOX_STATES = ("queued", "sending", "handed-over", "sent", "deferred", "failed", "withdrawn")
 MAIL_TO_SEND = ("queued", "sending", "deferred")  # states a run still has to send
 SMTP_SECURITY = ("none", "starttls", "ssl")
 

@@ -123,10 +123,11 @@ def test_every_message_and_attachment_is_kept_privately_by_content(runner, corpu
     assert all(path.stat().st_mode & 0o777 == 0o600 for path in kept.iterdir())
     csv = next(kept.glob("*-export-donnees.csv"))
     assert b"QuizWorld" in csv.read_bytes()
-    # the answer's files are linked to its request, for the dossier
+    # the message's files are linked to its request, for the dossier: a bounce (our own
+    # message returned) as the delivery report it is, never as the recipient's reply
     db = journal(dsar_home)
     linked = db.execute(
-        "SELECT path FROM files WHERE reference = ? AND role = 'reply'",
+        "SELECT path FROM files WHERE reference = ? AND role = 'bounce'",
         (made["publicom"]["reference"],),
     ).fetchall()
     assert len(linked) == 1 and Path(linked[0][0]).exists()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 from datetime import date
 
 import pytest
@@ -19,7 +18,7 @@ from dsar.cli import cli
 
 from . import smtp_server
 from .conftest import ASSOCIATION as BASE
-from .conftest import flat, ok, parse_eml, pdf_text, read_csv
+from .conftest import flat, ok, parse_eml, pdf_text, read_csv, scan_of
 
 HEADERS = (
     "Prénom;Nom;Adresse;Code postal;Ville;Téléphone;Courriel;Date du SMS;Expéditeur;"
@@ -99,7 +98,7 @@ def test_the_volunteers_path(runner, tmp_path, smtp):
         scans = tmp_path / "signés"
         scans.mkdir()
         for name in ("Jean-Pierre Léger", "Amélie Durand", "Hélène Roux"):
-            shutil.copy(forms / by_member[name], scans / by_member[name])
+            scan_of(forms / by_member[name], scans / by_member[name])
 
         # the batch: PDF, e-mail, labels
         out = tmp_path / "courriers"

@@ -123,8 +123,10 @@ def record(app, reference: str, kind: str, facts: dict, files: Iterable[Path]) -
     """Record what a reply means on its request, through the App; returns what was done.
     The one function that changes a request from the inbox: the lifecycle's writes."""
     journal = app.journal
+    # a bounce returns our own message: kept as the delivery report, never as a reply
+    role = "bounce" if kind == "bounce" else "reply"
     for path in files:
-        journal.add_file(reference, "reply", path)
+        journal.add_file(reference, role, path)
     day = date.fromisoformat(facts["day"]) if facts.get("day") else app.today()
     if kind == "acknowledgement":
         entry = journal.entry(reference)
@@ -136,8 +138,10 @@ def record(app, reference: str, kind: str, facts: dict, files: Iterable[Path]) -
         app.answer(reference, day, extension=True)
         return "extension"
     state = ANSWER_STATE.get(kind)
-    if state is None:
-        return "kept"
+    if state is None or (
+        kind == "bounce" and not _only_by_email(journal, journal.entry(reference))
+    ):
+        return "kept"  # a bounce of an e-mail that never left, or of one medium of several
     note = {
         "bounce": lambda: _("not delivered to {failed}: {reason}").format(
             failed=", ".join(facts.get("failed", [])), reason=facts.get("reason", "")
@@ -172,7 +176,22 @@ def _automatic(app, requests: match.Index, reference: str, kind: str, facts: dic
         and entry.received_on is None
         and bool(sent_to)
         and sent_to.lower() in facts.get("failed", [])
+        and _only_by_email(app.journal, entry)
     )
+
+
+def _only_by_email(journal, entry) -> bool:
+    """Whether the request left by e-mail and by nothing else: a bounce stops only what
+    bounced. An e-mail still queued (or withdrawn) never left, so the bounce is not its;
+    a letter posted as well runs its own deadline, which no bounce cancels."""
+    outbox = journal.outbox_status(entry.reference)
+    if outbox is not None:
+        posted = any(
+            e["what"] == "sent" and not (e["detail"] or "").startswith("e-mail")
+            for e in journal.events(entry.reference)
+        )
+        return outbox[0] in ("sent", "handed-over") and not posted
+    return tuple(entry.medium) == ("email",)  # sent by the person's own mail, recorded
 
 
 def read(app, raws: Iterable[Raw], *, dry_run: bool = False, imap=None) -> Run:
@@ -418,7 +437,7 @@ def summary(outcomes: list[Outcome]) -> dict[str, Counter]:
             counts["messages"] += 1
             if outcome.status == "unmatched":
                 counts["unmatched"] += 1
-            elif outcome.status == "review":
+            elif outcome.status == "review" and not outcome.applied:  # dry run: as applied
                 counts["review"] += 1
             else:
                 counts[outcome.kind] += 1

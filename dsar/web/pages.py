@@ -32,7 +32,7 @@ from starlette.staticfiles import StaticFiles
 
 from .. import compose, fields, follow, i18n, letters, lifecycle, profile
 from ..app import App
-from ..errors import DsarError
+from ..errors import DsarError, RequestExists
 from ..paths import Paths
 from ..vocabulary import ACCESS_ITEMS, ANSWER_STATES, CHANNELS, LANGUAGES, RIGHTS
 from . import guard, words
@@ -309,11 +309,11 @@ class Site:
             if form.get("save_profile"):
                 app.save_profile(**details)
             with self.writing:
-                return write(app)
+                return [write(app, slug) for slug in chosen]
 
-        def write(app):
-            return [
-                app.generate(
+        def write(app, slug):
+            try:
+                return app.generate(
                     slug,
                     **details,
                     sms_date=form.get("sms_date") or None,
@@ -329,8 +329,8 @@ class Site:
                     party_confirmed=confirmed[0] if confirmed else None,
                     redo_draft=True,  # back, change the language, write again
                 ).reference
-                for slug in chosen
-            ]
+            except RequestExists as exc:  # written on the command line: shown, not replaced
+                return exc.reference
 
         try:
             references = await self.with_app(use)
