@@ -61,11 +61,18 @@ def _svg(figure, prefix: str) -> str:
 
 @_styled
 def outcomes(
-    recipients: Sequence[str], series: Sequence[tuple[str, Sequence[int]]], title: str
+    recipients: Sequence[str],
+    series: Sequence[tuple[str, Sequence[int]]],
+    title: str,
+    *,
+    lang: str = "en",
 ) -> str:
     """Horizontal stacked bars: one bar per recipient, one segment per outcome.
-    `series`: (outcome's name, its count for each recipient)."""
-    height = 1.2 + 0.38 * max(1, len(recipients))
+    `series`: (outcome's name, its count for each recipient). Requests are whole: the
+    axis counts in integers, written as the report's language writes numbers."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    height = 1.6 + 0.38 * max(1, len(recipients))
     figure = _figure(7.0, height)
     axes = figure.add_subplot()
     left = [0] * len(recipients)
@@ -83,8 +90,11 @@ def outcomes(
     axes.invert_yaxis()
     axes.set_title(title, fontsize=10, loc="left")
     axes.tick_params(axis="x", labelsize=7)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: _number(value, lang)))
     axes.spines[["top", "right"]].set_visible(False)
-    axes.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.05), ncols=4, frameon=False)
+    # under the bars: above them it met the title
+    axes.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=4, frameon=False)
     return _svg(figure, "outcomes-")
 
 
@@ -146,7 +156,9 @@ def flow(columns: Sequence[str], edges: Counter, title: str, other: str) -> str:
             [Curve.MOVETO, *[Curve.CURVE4] * 3, Curve.LINETO, *[Curve.CURVE4] * 3, Curve.CLOSEPOLY],
         )  # fmt: skip
         axes.add_patch(PathPatch(band, facecolor="#56B4E9", alpha=0.45, edgecolor="none"))
-        # the count where the band arrives: the node labels sit where bands leave
+        # the count where the band arrives, unless the node's own label says it
+        if count == through[column + 1][end]:
+            continue
         axes.text(
             x1 - 0.02, yb - hb / 2, str(count), ha="right", va="center",
             fontsize=6.5, parse_math=False,
@@ -175,6 +187,12 @@ def _through(edges: Counter, columns: int) -> list[Counter]:
         if column + 1 == columns - 1:
             through[column + 1][end] += count
     return through
+
+
+def _number(value: float, lang: str) -> str:
+    """A tick's number: '12', '2.5' in English, '2,5' in French."""
+    text = str(int(value)) if value == int(value) else f"{value:g}"
+    return text.replace(".", ",") if lang == "fr" else text
 
 
 def _short(text: str, limit: int = 30) -> str:
