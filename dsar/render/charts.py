@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import io
+import textwrap
 from collections import Counter
 from collections.abc import Sequence
 
@@ -113,14 +114,15 @@ def flow(columns: Sequence[str], edges: Counter, title: str, other: str) -> str:
     axes = figure.add_subplot()
     axes.set_axis_off()
     axes.set_xlim(-0.2, len(columns) - 0.4)
-    axes.set_ylim(-0.05, 1.08)
+    axes.set_ylim(-0.05, 1.14)
     axes.set_title(title, fontsize=10, loc="left")
     gap, width = 0.02, 0.12
     places: list[dict[str, list[float]]] = []  # node -> [top, height, used out, used in]
     for column, counts in enumerate(through):
+        # wrapped: the long French names of two neighbours ran into each other
         axes.text(
-            column, 1.05, columns[column], ha="center", fontsize=8, weight="bold",
-            parse_math=False,
+            column, 1.03, textwrap.fill(columns[column], 20), ha="center", va="bottom",
+            fontsize=8, weight="bold", parse_math=False,
         )  # fmt: skip
         names = sorted(counts, key=lambda n: (n == other, -counts[n], n))
         scale = (1.0 - gap * max(0, len(names) - 1)) / total
