@@ -265,6 +265,12 @@ def require(
             _day_rules("received", entry, received, today)
             if received < on:
                 _refuse(N_("received {received} is before sent {sent}"), received=received, sent=on)
+            if entry.answered_on and received > entry.answered_on:  # it cannot restart 12(3)
+                _refuse(
+                    N_("received {received} is after the answer of {answered}: check the date"),
+                    received=received,
+                    answered=entry.answered_on,
+                )
         if stored == "complained" and not force:
             _refuse(
                 N_(

@@ -19,7 +19,6 @@ from itertools import chain, islice
 from pathlib import Path
 
 from ..errors import DsarError
-from ..files import sync
 from ..i18n import _
 from ..render.mail import message_id_for
 from . import evidence, match, meaning, store
@@ -92,6 +91,8 @@ def index(app) -> match.Index:
                 addresses,
                 domains,
                 request.recipient_email,
+                request.reply_to if request.reply_subaddress else None,
+                match.domain_of(request.reply_email or ""),
             ),
             ids,
         )
@@ -105,6 +106,14 @@ def quick_message_id(data: bytes) -> str | None:
     return found.group(1).decode("ascii", "replace").lower() if found else None
 
 
+def body_hash(data: bytes) -> str:
+    """The hash of a message's body, line ends and trailing blanks aside: the same
+    message in two mailboxes (other headers, CRLF or LF) has the same."""
+    end = _HEADER_END.search(data)
+    body = data[end.end() :] if end else b""
+    return hashlib.sha256(body.replace(b"\r\n", b"\n").rstrip()).hexdigest()
+
+
 def facts_of(found: meaning.Meaning) -> dict:
     facts = {"day": found.day.isoformat() if found.day else None}
     if found.failed:
@@ -113,6 +122,8 @@ def facts_of(found: meaning.Meaning) -> dict:
         facts["reason"] = found.reason[:300]
     if found.organisation:
         facts["organisation"] = found.organisation
+    if found.kind == "acknowledgement" and not found.receipt:
+        facts["no-receipt"] = True  # an auto-reply or out-of-office: nobody read it yet
     return facts
 
 
@@ -153,8 +164,10 @@ def record(app, reference: str, kind: str, facts: dict, files: Iterable[Path]) -
 
 
 def _automatic(app, requests: match.Index, reference: str, kind: str, facts: dict) -> bool:
-    """Is this fact one to apply without asking? A receipt date only when none is known;
-    a bounce only of the address the request went to, while no receipt is known."""
+    """Is this fact one to apply without asking? A receipt date only when the words say
+    received, while the request waits for its first answer and before it was overdue
+    (a late acknowledgement never restarts the clock); a bounce only of the address the
+    request went to, while no receipt is known."""
     if kind not in AUTOMATIC:
         return False
     entry = app.journal.entry(reference)
@@ -162,7 +175,15 @@ def _automatic(app, requests: match.Index, reference: str, kind: str, facts: dic
     if day is None or entry.sent_on is None or not (entry.sent_on <= day <= app.today()):
         return False
     if kind == "acknowledgement":
-        return entry.received_on is None
+        due = entry.dates.answer_due
+        return (
+            entry.received_on is None
+            and entry.stored_state == "sent"
+            and entry.answered_on is None
+            and not facts.get("no-receipt")
+            and due is not None
+            and day <= due
+        )
     sent_to = requests.requests[reference].email
     return (
         entry.stored_state == "sent"
@@ -178,7 +199,7 @@ def read(app, raws: Iterable[Raw], *, dry_run: bool = False, imap=None) -> Run:
     journal = app.journal
     if not dry_run:
         store.migrate(journal)
-    seen = store.seen(journal.db) if _has_store(journal) else store.Seen(set(), set())
+    seen = store.seen(journal.db) if _has_store(journal) else store.Seen(set(), set(), set())
     requests = index(app)
     folder = journal.path.parent / "attachments"
     run = Run()
@@ -190,20 +211,18 @@ def read(app, raws: Iterable[Raw], *, dry_run: bool = False, imap=None) -> Run:
         for raw in raws:
             last_uid = max(last_uid, raw.uid or 0)
             sha = hashlib.sha256(raw.data).hexdigest()
-            quick = quick_message_id(raw.data)
-            if sha in seen.hashes or (quick and quick in seen.message_ids):
+            if seen.knows(sha, quick_message_id(raw.data), body_hash(raw.data)):
                 run.already += 1
                 continue
             yield raw, sha
 
     for raw, sha, reply, found in understood(fresh()):
-        if sha in seen.hashes or (reply.message_id and reply.message_id in seen.message_ids):
+        body = body_hash(raw.data)
+        if seen.knows(sha, reply.message_id, body):
             run.already += 1  # twice in this source, or a Message-ID the quick look missed
             continue
         matched = match.match(reply, requests)
-        if reply.message_id:
-            seen.message_ids.add(reply.message_id)
-        seen.hashes.add(sha)
+        seen.add(sha, reply.message_id, body)
         request = requests.requests.get(matched.reference) if matched.reference else None
         outcome = Outcome(
             message_id=reply.message_id,
@@ -224,7 +243,7 @@ def read(app, raws: Iterable[Raw], *, dry_run: bool = False, imap=None) -> Run:
         if matched.candidates and matched.reference is None:
             outcome.facts["candidates"] = matched.candidates
         if not dry_run:
-            _keep_and_record(app, requests, run, outcome, reply, raw, sha, folder, imap)
+            _keep_and_record(app, requests, run, outcome, reply, raw, (sha, body), folder, imap)
         elif matched.trusted and _automatic(
             app, requests, matched.reference, found.kind, outcome.facts
         ):
@@ -233,8 +252,6 @@ def read(app, raws: Iterable[Raw], *, dry_run: bool = False, imap=None) -> Run:
     if imap and last_uid and not dry_run:  # past the messages read before, too
         with journal.transaction() as db:
             store.imap_advance(db, imap[0], imap[1], last_uid)
-    if not dry_run and run.outcomes:
-        sync()  # the evidence written without an fsync each
     return run
 
 
@@ -244,11 +261,10 @@ INLINE_FIRST = 200  # a source this small is read without starting worker proces
 def understand(data: bytes) -> tuple[Reply, meaning.Meaning]:
     """Parse a message and apply the rules: pure, so it runs in a worker as well. A
     message that defeats the parser is kept and shown as unreadable, never a traceback."""
+    reply = parse(data)  # never raises: at worst the headers alone
     try:
-        reply = parse(data)
         return reply, meaning.classify(reply)
-    except Exception as exc:  # hostile input: the run goes on
-        reply = Reply(None, [], "", "", [], "", None, {}, "")
+    except Exception as exc:  # hostile input: the run goes on, sender and subject kept
         return reply, meaning.Meaning("other", [f"unreadable message ({type(exc).__name__})"])
 
 
@@ -290,8 +306,11 @@ def _has_store(journal) -> bool:
     )
 
 
-def _keep_and_record(app, requests, run: Run, outcome: Outcome, reply, raw: Raw, sha, folder, imap):
+def _keep_and_record(
+    app, requests, run: Run, outcome: Outcome, reply, raw: Raw, hashes, folder, imap
+):
     journal = app.journal
+    sha, body = hashes
     path, _sha = evidence.keep(raw.data, folder, "message.eml", sha)
     kept = [
         (a.name, a.content_type, *map(str, evidence.keep(a.data, folder, a.name)))
@@ -327,6 +346,7 @@ def _keep_and_record(app, requests, run: Run, outcome: Outcome, reply, raw: Raw,
                 "facts": outcome.facts,
                 "path": str(path),
                 "status": outcome.status,
+                "body_sha256": body,
             },
             [(n, t, p, s) for n, t, p, s in kept],
         )
@@ -343,22 +363,31 @@ def pending(app) -> list[dict]:
     return store.messages(app.journal.db, "review") + store.messages(app.journal.db, "unmatched")
 
 
+def _waiting(app, number: int) -> dict:
+    """Message `number` if it still waits for the person, read inside the caller's
+    transaction: two confirmations at once find it waiting only once."""
+    item = store.message(app.journal.db, number)
+    if item is None or item["status"] not in ("review", "unmatched"):
+        raise DsarError(_("no message {number} waits for review").format(number=number))
+    return item
+
+
 def confirm(app, number: int, kind: str, reference: str | None = None) -> str:
-    """The person's word on one message: recorded on its request, in one transaction."""
+    """The person's word on one message: recorded on its request, in one transaction
+    (BEGIN IMMEDIATE) that also checks the message still waits."""
     if kind not in meaning.KINDS:
         raise DsarError(
             _("'{value}': use {choices}").format(value=kind, choices=", ".join(meaning.KINDS))
         )
-    item = next((m for m in pending(app) if m["id"] == number), None)
-    if item is None:
-        raise DsarError(_("no message {number} waits for review").format(number=number))
-    reference = reference or item["reference"]
-    if not reference:
-        raise DsarError(
-            _("message {number} matches no request: give its reference").format(number=number)
-        )
-    files = [Path(item["path"]), *(Path(a["path"]) for a in item["attachments"])]
+    store.migrate(app.journal)
     with app.journal.grouped(every=1 << 30):
+        item = _waiting(app, number)
+        reference = reference or item["reference"]
+        if not reference:
+            raise DsarError(
+                _("message {number} matches no request: give its reference").format(number=number)
+            )
+        files = [Path(item["path"]), *(Path(a["path"]) for a in item["attachments"])]
         done = record(app, app.journal.entry(reference).reference, kind, item["facts"], files)
         app.journal.db.execute(
             "UPDATE inbox_messages SET reference = ?, matched_by = COALESCE(matched_by,"
@@ -370,11 +399,17 @@ def confirm(app, number: int, kind: str, reference: str | None = None) -> str:
 
 
 def message(app, number: int) -> dict:
-    return next(m for m in store.messages(app.journal.db) if m["id"] == number)
+    found = store.message(app.journal.db, number)
+    if found is None:
+        raise DsarError(_("no message {number}").format(number=number))
+    return found
 
 
 def skip(app, number: int) -> None:
+    """Set aside a message that waits; one already applied or decided stays as it is."""
+    store.migrate(app.journal)
     with app.journal.transaction() as db:
+        _waiting(app, number)
         store.decide(db, number, "skipped")
 
 
