@@ -107,7 +107,7 @@ def _gist(item: dict) -> list[str]:
     try:
         reply = parse.parse(Path(item["path"]).read_bytes())
         lines = [line for line in meaning.fresh_text(reply.text).splitlines() if line.strip()]
-    except OSError:
+    except Exception:  # a file gone, or a message no parser takes: the row still shows
         lines = []
     gist = [
         f"#{item['id']}  {item['sender']}  {item['sent_at'] or ''}",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email
 import email.header
+import email.parser
 import email.utils
 import re
 from dataclasses import dataclass, field
@@ -79,7 +80,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
     if declared:
         try:
             return data.decode(declared)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, UnicodeError, ValueError):  # "undefined": UnicodeError
             pass
     try:
         return data.decode("utf-8")
@@ -209,8 +210,23 @@ def _failed_recipients(root) -> list[str]:
 
 
 def parse(data: bytes) -> Reply:
-    """What dsar needs of a message; bounded in time and memory whatever it holds."""
-    root = email.message_from_bytes(data)
+    """What dsar needs of a message; bounded in time and memory whatever it holds, and
+    never an exception: a message the parser cannot take whole (2,000 nested messages
+    exhaust its recursion) is read by its headers alone, so sender and subject stay."""
+    try:
+        return _parse(email.message_from_bytes(data))
+    except Exception:  # RecursionError, or a part no reader expected
+        pass
+    try:
+        root = email.parser.BytesHeaderParser().parsebytes(data[: 1 << 20])
+        reply = _parse(root, body=False)
+    except Exception:
+        reply = Reply(None, [], "", "", [], "", None, {}, "")
+    reply.truncated = True
+    return reply
+
+
+def _parse(root, *, body: bool = True) -> Reply:
     texts: list[str] = []
     embedded: list[str] = []  # text of a returned or forwarded message: for references only
     size = 0
@@ -219,7 +235,7 @@ def parse(data: bytes) -> Reply:
     returned: list[str] = []
     seen = 0
     truncated = False
-    stack = [(root, 0)]
+    stack = [(root, 0)] if body else []
     while stack:
         part, depth = stack.pop()
         seen += 1
