@@ -44,19 +44,20 @@ def imap_address(source: str) -> ImapAddress | None:
     """imaps://USER@HOST[:PORT]/FOLDER (or imap://), else None."""
     if not re.match(r"^imaps?://", source, re.I):
         return None
-    parts = urlsplit(source)
     try:
-        port = parts.port
-    except ValueError:
-        port = -1
-    if not parts.username or not parts.hostname or port == -1 or parts.password:
+        parts = urlsplit(source)
+        port, user, host, password = parts.port, parts.username, parts.hostname, parts.password
+    except ValueError:  # 'imaps://u@[::1/x': a bracket left open, a port not a number
+        port, user, host, password = -1, None, None, None
+    if not user or not host or port == -1 or password:
+        shown = re.sub(r"(//[^/@:]*):[^/@]*@", r"\1:***@", source)  # never the password
         raise UsageError(
             _("{source}: write it imaps://USER@HOST[:PORT]/FOLDER (the password is asked)").format(
-                source=source
+                source=shown
             )
         )
     folder = unquote(parts.path.lstrip("/")) or "INBOX"
-    return ImapAddress(unquote(parts.username), parts.hostname, port, folder)
+    return ImapAddress(unquote(user), host, port, folder)
 
 
 def read_files(path: Path) -> Iterator[Raw]:
