@@ -154,13 +154,33 @@ def _part_text(part) -> str:
     return decode_bytes(_payload(part), part.get_content_charset())
 
 
-_TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]{0,2000}>", re.S | re.I)
+_HIDDEN = re.compile(r"<(script|style)\b", re.I)
+MAX_TAG = 2000  # a '<' with no '>' this far is text, not a tag
 
 
 def _html_text(html: str) -> str:
+    """The text of HTML, tags and scripts out, in one pass: a regex (or html.parser)
+    took 13 s on '<script' written 9,000 times, trying each one to the end."""
     import html as entities
 
-    return entities.unescape(_TAGS.sub(" ", html[:MAX_TEXT]))
+    html = html[:MAX_TEXT]
+    lower, out, at = html.lower(), [], 0
+    while (start := html.find("<", at)) >= 0:
+        out.append(html[at:start])
+        hidden = _HIDDEN.match(html, start)
+        if hidden:  # up to its closing tag, or the end when none closes it
+            close = lower.find("</" + hidden.group(1).lower(), hidden.end())
+            end = html.find(">", close) if close >= 0 else -1
+        else:
+            end = html.find(">", start + 1, start + MAX_TAG)
+            if end < 0:
+                out.append("<")
+                at = start + 1
+                continue
+        out.append(" ")
+        at = end + 1 if end >= 0 else len(html)
+    out.append(html[at:])
+    return entities.unescape("".join(out))
 
 
 def _diagnostic_text(value: str) -> str:
