@@ -13,17 +13,20 @@ import os
 import re
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from itertools import chain, islice
 from pathlib import Path
 
 from ..errors import DsarError
+from ..files import MAX_EVIDENCE_BYTES
 from ..i18n import _
 from ..render.mail import message_id_for
 from . import evidence, match, meaning, store
 from .parse import Reply, parse
-from .sources import Raw
+from .sources import HEAD, Raw
 
 # applied without the person, when the match is trusted: facts, not judgements
 AUTOMATIC = ("acknowledgement", "bounce")
@@ -97,6 +100,13 @@ def index(app) -> match.Index:
             ids,
         )
     return found
+
+
+def _head_only(raw: Raw) -> Raw:
+    """A message over the evidence limit: its header block alone is read and kept."""
+    end = _HEADER_END.search(raw.data, 0, HEAD)
+    head = raw.data[: end.end() if end else HEAD]
+    return Raw(head, raw.where, raw.uid, size=raw.size or len(raw.data))
 
 
 def quick_message_id(data: bytes) -> str | None:
@@ -210,6 +220,8 @@ def read(app, raws: Iterable[Raw], *, dry_run: bool = False, imap=None) -> Run:
         nonlocal last_uid
         for raw in raws:
             last_uid = max(last_uid, raw.uid or 0)
+            if raw.too_big:
+                raw = _head_only(raw)
             sha = hashlib.sha256(raw.data).hexdigest()
             if seen.knows(sha, quick_message_id(raw.data), body_hash(raw.data)):
                 run.already += 1
@@ -217,6 +229,15 @@ def read(app, raws: Iterable[Raw], *, dry_run: bool = False, imap=None) -> Run:
             yield raw, sha
 
     for raw, sha, reply, found in understood(fresh()):
+        if raw.too_big:  # its headers say who and what; the person keeps the message
+            reply.attachments = []
+            found = meaning.Meaning(
+                "other",
+                [
+                    f"message of {raw.size >> 20} MB, over the {MAX_EVIDENCE_BYTES >> 20} MB "
+                    f"dsar keeps: its headers alone are kept; keep it yourself ({raw.where})"
+                ],
+            )
         body = body_hash(raw.data)
         if seen.knows(sha, reply.message_id, body):
             run.already += 1  # twice in this source, or a Message-ID the quick look missed
@@ -282,19 +303,39 @@ def understood(items: Iterable[tuple[Raw, str]]) -> Iterator[tuple]:
         for raw, sha in chain([first], items):
             yield raw, sha, *understand(raw.data)
         return
-    waiting: deque = deque()
-
-    def feed() -> Iterator[bytes]:
-        for raw, sha in chain([first], items):
-            waiting.append((raw, sha))
-            yield raw.data
-
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["dsar.inbox.apply"])
-    with context.Pool(workers) as pool:
-        for reply, found in pool.imap(understand, feed(), chunksize=16):
-            raw, sha = waiting.popleft()
-            yield raw, sha, reply, found
+    waiting: deque = deque()  # (raw, sha, future or None), in the order read
+    broken = False
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        for raw, sha in chain([first], items):
+            future = None
+            if not broken:
+                try:
+                    future = pool.submit(understand, raw.data)
+                except BrokenProcessPool:
+                    broken = True
+            waiting.append((raw, sha, future))
+            while len(waiting) > IN_FLIGHT * workers:
+                *done, broken = _collect(*waiting.popleft(), broken)
+                yield done[0], done[1], *done[2]
+        while waiting:
+            *done, broken = _collect(*waiting.popleft(), broken)
+            yield done[0], done[1], *done[2]
+
+
+IN_FLIGHT = 32  # messages given to each worker ahead: bounded memory, workers kept busy
+
+
+def _collect(raw: Raw, sha: str, future, broken: bool):
+    """A worker's result; once a worker died (killed, out of memory) the pool is broken
+    and the rest is read here: a run never hangs on a dead worker."""
+    if future is not None and not broken:
+        try:
+            return raw, sha, future.result(), False
+        except BrokenProcessPool:
+            broken = True
+    return raw, sha, understand(raw.data), broken
 
 
 def _has_store(journal) -> bool:
