@@ -237,6 +237,8 @@ def inbox(
                 click.echo(printable(f"{label}: {_count_words(counts)}"))
             if run.already:
                 click.echo(_("{count} already read before").format(count=run.already))
+            if not run.outcomes and not run.already:
+                warn(_("{source}: no message found in it").format(source=source))
         for warning in run.warnings:
             warn(warning)
     if to_review and not dry_run:

@@ -5,6 +5,7 @@ review, a confirmation is recorded once, evidence is what its name says."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import date
@@ -384,3 +385,126 @@ def test_an_inbox_read_before_the_body_hash_keeps_its_rows(runner, made, tmp_pat
     with App(Paths.from_env(), registries=[REGISTRY]) as app:
         (row,) = apply.pending(app)
     assert row["subject"] == "old" and row["attachments"][0]["path"] == "/q"
+
+
+def test_a_message_over_the_evidence_limit_is_listed_by_its_headers(
+    runner, made, tmp_path, dsar_home
+):
+    from dsar.files import MAX_EVIDENCE_BYTES
+
+    reference = made["datacontact"]["reference"]
+    head = message("dpo@datacontact.example", f"Accusé de réception {reference}", ACK)
+    big = head.as_bytes() + b"x" * (MAX_EVIDENCE_BYTES + 1)
+    (outcome,) = read_json(runner, str(write(tmp_path / "in", "big.eml", big)))
+    assert outcome["status"] == "review" and outcome["applied"] is False
+    assert outcome["sender"] == "dpo@datacontact.example" and reference in outcome["subject"]
+    assert "big.eml" in " ".join(outcome["evidence"])  # where the person finds it
+    kept = list((dsar_home / "attachments").iterdir())
+    assert sum(p.stat().st_size for p in kept) < 1 << 20  # not copied
+    assert entry(reference).received_on is None
+    assert read_json(runner, str(tmp_path / "in" / "big.eml")) == []  # known next time
+
+
+def test_html_text_keeps_the_words_and_drops_scripts():
+    from dsar.inbox.parse import _html_text
+
+    html = "<p>Voici &amp; <b>vos</b></p><script>a='<p>x'</script> données <STYLE>s</style >fin"
+    assert " ".join(_html_text(html).split()) == "Voici & vos données fin"
+    assert _html_text("<script" * 9000).strip() == ""
+    assert _html_text("a < b") == "a < b"
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def test_a_run_survives_a_worker_killed_under_it(made, tmp_path, dsar_home):
+    import mailbox
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    box = mailbox.mbox(tmp_path / "many.mbox")
+    text = "<p>" + "Bonjour, voici un long message. " * 2000 + "</p>"
+    for number in range(1500):
+        mail = message(f"m{number}@nowhere.example", f"n{number}", "x", message_id=f"<m{number}@x>")
+        mail.add_alternative(text, subtype="html")
+        box.add(mail.as_bytes())
+    box.close()
+    out_file, err_file = (tmp_path / "out.json").open("wb"), (tmp_path / "err").open("wb")
+    run = subprocess.Popen(  # its output to files: a full pipe would block it, not a bug
+        [sys.executable, "-m", "dsar", "inbox", str(tmp_path / "many.mbox"), "--json"],
+        stdout=out_file,
+        stderr=err_file,
+    )
+    killed = False
+    deadline = time.monotonic() + 120
+    while run.poll() is None and not killed and time.monotonic() < deadline:
+        grandchildren = [p for p in _descendants(run.pid) if p not in _children(run.pid)]
+        if grandchildren:  # a worker of the forkserver: killed as an OOM killer would
+            time.sleep(0.3)
+            os.kill(grandchildren[-1], signal.SIGKILL)
+            killed = True
+        time.sleep(0.02)
+    try:
+        run.wait(timeout=300)
+    except subprocess.TimeoutExpired:
+        for pid in _descendants(run.pid):
+            os.kill(pid, signal.SIGKILL)
+        run.kill()
+        pytest.fail("the run hung after its worker died")
+    assert killed
+    assert run.returncode == 0, (tmp_path / "err").read_text()
+    assert len(json.loads((tmp_path / "out.json").read_text())) == 1500
+
+
+def _children(pid: int) -> list[int]:
+    return [p for p in _descendants(pid) if _parent(p) == pid]
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+    except OSError:
+        return -1
+
+
+@pytest.mark.parametrize("command", [["sent", "--from-manifest"], ["status", "--batch"]])
+def test_a_sheet_that_is_no_file_is_refused(command, dsar_home):
+    import subprocess
+    import sys
+
+    args = [*command, "/dev/zero"] + (["--on", "2026-11-01"] if command[0] == "sent" else [])
+    done = subprocess.run(
+        [sys.executable, "-m", "dsar", *args], capture_output=True, timeout=60, text=True
+    )
+    assert done.returncode != 0 and "/dev/zero" in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_a_single_message_under_any_name_is_read_and_an_empty_mbox_said(runner, made, tmp_path):
+    reference = made["datacontact"]["reference"]
+    reply = write(
+        tmp_path,
+        "reply.txt",
+        message("dpo@datacontact.example", f"Re: {reference}", "Voici vos données."),
+    )
+    (outcome,) = read_json(runner, str(reply))
+    assert outcome["reference"] == reference
+    empty = tmp_path / "empty.mbox"
+    empty.write_bytes(b"")
+    result = inbox(runner, str(empty))
+    assert result.exit_code == 0 and "empty.mbox" in result.output
