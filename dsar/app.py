@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import tempfile
 from collections.abc import Callable, Sequence
 from datetime import date
 from functools import cached_property
@@ -21,26 +22,30 @@ import jinja2
 from . import batch as batches
 from . import clock as clock_module
 from . import (
+    collective,
     compose,
     fields,
+    findings,
+    follow,
     followup,
     identify,
     importer,
     letters,
+    manifest,
     members,
     posting,
     profile,
     registry,
     report,
 )
-from .errors import DsarError, InputError, OutputExists, UsageError
+from .errors import DsarError, Field, InputError, OutputExists, UsageError
 from .files import check_free, write_private
 from .i18n import N_, _
 from .journal import Journal, canonical
 from .models import Association, ContactAddition, Letter
 from .paths import SHIPPED_DATENANFRAGEN, SHIPPED_REGISTRY, Paths
 from .registry import Registry
-from .render import mail
+from .render import mail, outside
 from .render.pdf import PdfRenderer
 from .results import (
     EXIT_ERROR,
@@ -53,10 +58,13 @@ from .results import (
     CampaignsResult,
     CheckResult,
     ComplaintResult,
+    FollowBatchResult,
+    FollowResult,
     IdentifyResult,
     ImportResult,
     LetterResult,
     MandatesResult,
+    ManifestRow,
     PostingResult,
     ReminderResult,
     Result,
@@ -249,7 +257,7 @@ class App:
             else reply_subaddress,
         )
         if "email" in chosen and not request.reply_email:
-            raise InputError("email", _("the e-mail format needs your e-mail address (--email)"))
+            raise InputError("email_needed", field="email", email=Field("email"))
         if not redo_draft:
             # a request that left is never rewritten: this one gets a reference of its own
             # (the page, redoing its draft, is refused instead: the files exist)
@@ -263,13 +271,7 @@ class App:
             if redo_draft or not self.journal.has(request.reference):
                 raise
             # the same person, recipient, right and day: the file is this request's draft
-            raise DsarError(
-                _(
-                    "{error} It is the draft {reference}, written earlier for the same "
-                    "number, recipient, right and date: --force writes it again with these "
-                    "details."
-                ).format(error=exc, reference=request.reference)
-            ) from None
+            raise DsarError("draft_exists", path=exc.path, reference=request.reference) from None
         result.warnings += compose.sender_mismatch(self.registry, request)
         result.warnings += compose.party_advice(self.registry, request)
         result.warnings += compose.erasure_to_broker(request)
@@ -289,11 +291,15 @@ class App:
         entry = self.journal.entry(reference)
         if entry.kind != "request" or entry.stored_state != "draft":
             raise DsarError(
-                f"{reference} is {entry.stored_state}: a request that left is never "
-                "rewritten; write a new one"
+                "never_rewritten", reference=reference, state=report.state_name(entry.stored_state)
             )
         if not (to_email or to_address):
-            raise InputError("to_email", "give the recipient's e-mail or postal address")
+            raise InputError(
+                "contact_needed",
+                field="to_email",
+                to_email=Field("to_email"),
+                to_address=Field("to_address"),
+            )
         was = self.journal.request(reference)
         request = compose.build_request(
             self.registry,
@@ -644,7 +650,7 @@ class App:
         nothing else of the record changes. On a request already complained about, only
         with force."""
         if on is None and not proofs:
-            raise UsageError(_("give --on DATE (when it was sent), or --proof FILE to add a proof"))
+            raise InputError("sent_needs", field="on", on=Field("on"), proof=Field("proof"))
         if on is None:
             kept = [self.journal.keep_evidence(reference, "proof", path) for path in proofs]
             return SentResult(
@@ -706,20 +712,16 @@ class App:
                 [f"{reference}: {entry.late_extension_note}"] if entry.late_extension_note else []
             )
             return AnswerResult(reference=reference, entry=entry, warnings=late)
-        if state not in ANSWER_STATES:
-            raise InputError(
-                "state",
-                _("'{value}': use {choices}").format(value=state, choices=", ".join(ANSWER_STATES)),
-            )
+        fields.choice(state, ANSWER_STATES, "state")
         if isinstance(missing, str):
             missing = [m.strip() for m in missing.split(",") if m.strip()]
         unknown = [m for m in missing or () if m not in ACCESS_ITEMS]
         if unknown:
             raise InputError(
-                "missing",
-                _("'{value}': use {choices}").format(
-                    value=",".join(unknown), choices=", ".join(ACCESS_ITEMS)
-                ),
+                "not_a_choice",
+                field="missing",
+                value=",".join(unknown),
+                choices=", ".join(ACCESS_ITEMS),
             )
         kept = self.journal.mark_answer(reference, state, day, note, list(files), missing)
         step = NEXT_STEP.get(state)
@@ -800,51 +802,237 @@ class App:
     def complain(
         self, reference: str, *, on: DateLike = None, out_dir: Path, force: bool = False
     ) -> ComplaintResult:
-        """The CNIL complaint and one dossier PDF; the request becomes 'complained'."""
+        """The CNIL complaint and one dossier PDF; the request becomes 'complained'.
+
+        Whole or not at all: the letter and the dossier are made in memory (the replies
+        checked in a limited child), then staged and recorded in one transaction with the
+        request's step; named only after the commit, removed if the journal refuses."""
         day = self._day(on, "on")
         reference = canonical(reference)
         cnil = self.registry.get("cnil")
         letter, extra = followup.complaint(
             self.journal, reference, self.templates, cnil, on=day, force=force
         )
-        dossier = out_dir / output_name(reference, None, "pdf", kind="dossier")
-        check_free([dossier], overwrite=force)
-        result = self._write(
-            letter,
-            ("pdf",),
-            out_dir,
-            force,
-            kind="complaint",
-            extra=extra,
-            result_type=ComplaintResult,
-            original=reference,
-            dossier=dossier,
-            follows=reference,
-            then=("complain", day, force),  # the request becomes 'complained', in one transaction
+        complaint = letter.request.reference
+        targets = compose.output_paths(letter, out_dir, ("pdf",), kind="complaint")
+        targets["dossier"] = out_dir / output_name(reference, None, "pdf", kind="dossier")
+        check_free(targets.values(), overwrite=force)
+        self.journal.check_recordable(complaint, "pdf")
+        made = compose.render(
+            letter, targets, pdf_renderer=self.pdf_renderer, extra=extra, env=self.templates
         )
-        bundle, result.left_out = followup.dossier(
+        made.dossier, left_out = followup.dossier(
             self.journal,
             reference,
-            result.pdf,
+            made.pdf,
             self.pdf_renderer,
             followup.reminders_of(self.journal, reference),
         )
-        write_private(dossier, bundle, overwrite=force)
-        # the dossier is found again with the complaint, like the letter's own files
-        self.journal.add_file(letter.request.reference, "dossier", dossier)
-        result.written.append(dossier)
+        compose.stage(made, targets)
+        # the dossier is recorded with the complaint, like the letter's own files; the
+        # request becomes 'complained' in the same transaction
+        compose.record_staged(
+            letter,
+            made,
+            ("pdf",),
+            self.journal,
+            kind="complaint",
+            follows=reference,
+            then=("complain", day, force),
+        )
+        result = ComplaintResult(
+            written=list(made.files.values()),
+            reference=complaint,
+            letter=letter,
+            formats=("pdf",),
+            pdf=made.pdf,
+            original=reference,
+            dossier=targets["dossier"],
+            left_out=[(name, str(problem)) for name, problem in left_out],
+        )
         result.warnings += [
             _(
-                "the reply {name} is not a readable PDF: not bundled, but listed with its "
-                "checksum on the dossier's last page; attach it yourself"
-            ).format(name=name)
-            for name in result.left_out
+                "{name} is left out of the dossier: {why}; it is listed with its checksum "
+                "on the dossier's last page: send it yourself"
+            ).format(name=name, why=why)
+            for name, why in result.left_out
         ]
         result.warnings += [
             _("to add: {what}: {how}").format(what=item["what"], how=item["how"])
             for item in extra["to_add"]
         ]
         return result
+
+    # ------------------------------------------------------------ follow the number
+
+    def follow(
+        self,
+        reference: str,
+        *,
+        to: str | None = None,
+        to_name: str | None = None,
+        to_email: str | None = None,
+        to_address: str | None = None,
+        right: str | None = None,
+        lang: str | None = None,
+        formats: Formats = ("pdf", "email"),
+        out_dir: Path = Path("letters"),
+        letter_date: DateLike = None,
+        lrar: bool = False,
+        message: int | None = None,
+        force: bool = False,
+    ) -> FollowResult:
+        """The next request, to the organisation an answer to `reference` named: the same
+        person and evidence, right and language as the first request unless given, and a
+        paragraph citing that answer. `to`: a registry slug; `to_name`: a name looked up
+        in the registry, then the datenanfragen records; neither: the organisation the
+        answer named. `message`: the inbox message to cite (default: the answer naming
+        the recipient, else the latest). Under a mandate the reference is the member's,
+        the recipient's and the right's: written twice, it is found, not written again."""
+        entry = self.journal.entry(reference)
+        if entry.kind != "request":
+            raise DsarError(
+                _("{reference} is a {kind}: follow the request it follows").format(
+                    reference=entry.reference, kind=entry.kind
+                )
+            )
+        if to and to_name:
+            raise UsageError(_("give --to or --to-name, not both"))
+        found = ""
+        if to:
+            target = self.registry.get(to)
+        else:
+            named = to_name or next(
+                (a.organisation for a in follow.answers_naming(self.journal, entry.reference)),
+                "",
+            )
+            if not named:
+                raise InputError(
+                    "to", _("the answer names no organisation dsar read: give --to or --to-name")
+                )
+            target, found = follow.lookup(self.registry, named, SHIPPED_DATENANFRAGEN)
+        was = self.journal.request(entry.reference)
+        if target.slug == was.broker.slug:
+            raise InputError(
+                "to",
+                _("{name} is the recipient of {reference} itself").format(
+                    name=target.name, reference=entry.reference
+                ),
+            )
+        cause = follow.cause(self.journal, entry.reference, target, message)
+        request = compose.build_request(
+            self.registry,
+            target,
+            was.requester,
+            was.evidence,
+            right=right or was.right,
+            lang=lang or was.lang,
+            letter_date=self._day(letter_date, "date"),
+            place=was.place,
+            lrar=lrar,
+            to_email=to_email,
+            to_address=to_address,
+            mandate=was.mandate,
+            reply_subaddress=was.reply_subaddress,
+        )
+        request = dataclasses.replace(
+            request,
+            cause=cause,
+            campaign_party=None if target.kind == "party" else was.campaign_party,
+        )
+        if was.mandate is None:
+            request = self.journal.free_reference(request)
+        letter = letters.render(request, self.templates)
+        result = self._write(
+            letter,
+            parse_formats(formats),
+            out_dir,
+            force,
+            result_type=FollowResult,
+            original=entry.reference,
+            found=found,
+            follows=entry.reference,
+        )
+        result.warnings += compose.address_to_check(request, result.formats, ())
+        result.warnings += compose.gap_advice(letter, self.registry)
+        return result
+
+    def batch_follow(
+        self,
+        slug: str,
+        *,
+        association: Association | Path,
+        out_dir: Path,
+        formats: Formats = ("pdf",),
+        letter_date: DateLike = None,
+        progress: Progress = _no_progress,
+    ) -> FollowBatchResult:
+        """For every member whose answer named `slug`, the next request to it, under the
+        member's mandate: one reference per member, recipient and right, so that a rerun
+        (after a crash, or with new answers) writes only what is not written yet. The
+        mandate must cover 'any controller these organisations name'; the manifest
+        (out_dir/manifest.csv) lists every member's letter, this run's and earlier ones."""
+        target = self.registry.get(slug)
+        follow.check_mandate_scope(
+            letters.render_mandate(self.templates, _association(association), controllers=[target])
+        )
+        chosen = parse_formats(formats)
+        if not set(chosen) <= {"pdf", "email", "html"}:
+            raise UsageError(_("--format for a batch is pdf, email, html and/or labels"))
+        todo = follow.members_naming(self.journal, target)
+        result = FollowBatchResult(manifest=out_dir / "manifest.csv")
+        progress("rows", 0, len(todo))
+        for number, (reference, _answer) in enumerate(todo, start=1):
+            done = [
+                e for e in self.journal.follow_ups(reference, "request") if e.broker == target.slug
+            ]
+            if done:
+                result.already.append(done[0].reference)
+                next_ref = done[0].reference
+            else:
+                written = self.follow(
+                    reference,
+                    to=target.slug,
+                    formats=chosen,
+                    out_dir=out_dir,
+                    letter_date=letter_date,
+                )
+                result.written += written.written
+                result.warnings += [w for w in written.warnings if w not in result.warnings]
+                result.written_now.append(written.reference)
+                next_ref = written.reference
+            files = {role: path.name for role, path, _sha in self.journal.files(next_ref)}
+            result.rows.append(
+                ManifestRow(
+                    number,
+                    self.journal.entry(reference).member or "",
+                    target.slug,
+                    next_ref,
+                    files.get("pdf", ""),
+                    files.get("email", ""),
+                )
+            )
+            progress("rows", 1, None)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        manifest.write(result.manifest, result, self.journal)
+        result.written.append(result.manifest)
+        if not todo:
+            result.warnings.append(
+                _("no member's answer names {name}: nothing to write").format(name=target.name)
+            )
+        return result
+
+    def trail(self, reference: str | None = None, *, member: str | None = None) -> list[dict]:
+        """The chain from the message received to every request it led to: one per
+        first request (a member may have several)."""
+        if bool(reference) == bool(member):
+            raise UsageError(_("give a reference or --member NAME"))
+        roots = (
+            [follow.root_of(self.journal, reference)]
+            if reference
+            else follow.member_roots(self.journal, member)
+        )
+        return [follow.trail(self.journal, root, self.today()) for root in roots]
 
     def status(
         self,
@@ -894,6 +1082,86 @@ class App:
         """Drop a draft from the journal; its files stay on disk, listed in `written`."""
         left = self.journal.forget(reference)
         return Result(reference=canonical(reference), written=left)
+
+    # ------------------------------------------------------------ what a campaign found
+
+    def report(
+        self,
+        out_dir: Path,
+        *,
+        association: Association | Path | None = None,
+        batch: Path | None = None,
+        with_members: bool = False,
+        as_of: DateLike = None,
+        force: bool = False,
+    ) -> Result:
+        """The figures of an association's requests (or all the journal's): an HTML page,
+        its PDF, the same figures as CSV and the two pictures as SVG, all or none. No
+        member is named unless `with_members`."""
+        from .i18n import language
+
+        found = findings.gather(
+            self.journal,
+            self.registry,
+            self._day(as_of, "as_of"),
+            association=_association(association) if association is not None else None,
+            references=posting.references(batch) if batch else None,
+            with_members=with_members,
+        )
+        if not found.requests:
+            raise DsarError(_("no request to report on: see dsar status"))
+        written = findings.write(
+            found, out_dir, self.templates, self.pdf_renderer, language(), force=force
+        )
+        return Result(written=written)
+
+    def complain_association(
+        self,
+        association: Association | Path,
+        recipient: str,
+        *,
+        out_dir: Path,
+        on: DateLike = None,
+        mandates: Path | None = None,
+        force: bool = False,
+    ) -> Result:
+        """One complaint to the CNIL for every member whose request to `recipient` ran
+        out unanswered, was refused or answered in part: under Art. 80(1) GDPR when the
+        association qualifies on that day (one letter, an annex per member, the mandates
+        enclosed); otherwise each member's own complaint and one cover letter."""
+        found = _association(association)
+        day = self._day(on, "on")
+        organisation = self.registry.get(recipient)
+        cases = collective.cases(self.journal, found, organisation.slug, day)
+        cnil = self.registry.get("cnil")
+        # a signed mandate is enclosed when it passes the limited child (it came from
+        # outside: render/outside.py); the annex names the others
+        found_scans = {
+            c.mandate_ref: batches.signed_mandate(mandates, c.mandate_ref) for c in cases
+        }
+        with tempfile.TemporaryDirectory(prefix="dsar-mandates-") as work:
+            copies, _left_out = outside.vet([p for p in found_scans.values() if p], Path(work))
+            scans = {ref: copies.get(path) if path else None for ref, path in found_scans.items()}
+            if found.art80_on(day):
+                target = out_dir / collective.file_name(organisation.slug, day)
+                check_free([target], overwrite=force)
+                html = collective.letter(
+                    self.templates, found, organisation, cases, day, scans, cnil
+                )
+                pdf = collective.enclose(self.pdf_renderer.render_html(html), scans, Path(work))
+                write_private(target, pdf, overwrite=force)
+                return Result(written=[target])
+        # no Art. 80 claim: each member complains under the ordinary mandate, sent together
+        target = out_dir / collective.file_name(organisation.slug, day, cover=True)
+        check_free([target], overwrite=force)
+        written = []
+        for case in cases:
+            done = self.complain(case.reference, on=day, out_dir=out_dir, force=force)
+            case.files = [p.name for p in done.written]
+            written += done.written
+        html = collective.cover(self.templates, found, organisation, cases, day, scans, cnil)
+        write_private(target, self.pdf_renderer.render_html(html), overwrite=force)
+        return Result(written=[target, *written])
 
     # ------------------------------------------------------------ the registry
 
@@ -1064,6 +1332,7 @@ class App:
             entry=entry,
             request=request,
             files=self.journal.files(reference),
+            names=self.journal.display_names(reference),
             events=self.journal.events(reference),
             page_html=self.journal.page_html(reference),
             mailto=mail.mailto(letter),

@@ -21,7 +21,8 @@ from click.shell_completion import CompletionItem
 from . import followup, i18n, members, profile, registry, report
 from . import identify as identify_module
 from .app import App
-from .cli_i18n import TranslatedCommand, TranslatedGroup
+from .cli_i18n import TranslatedCommand, TranslatedGroup, cli_words
+from .cli_i18n import option as option_name
 from .errors import DsarError, InputError, UsageError
 from .files import read_text
 from .i18n import N_, _
@@ -44,13 +45,13 @@ from .vocabulary import (
 def as_click_error(exc: DsarError, ctx: click.Context) -> click.ClickException:
     """A value error shows the usage of the command it was given to (`ctx`)."""
     if isinstance(exc, InputError):
-        option = "--" + exc.field.replace("_", "-")
         return click.UsageError(
-            _("{option}: {reason}").format(option=option, reason=exc.reason), ctx
+            _("{option}: {reason}").format(option=option_name(exc.field), reason=cli_words(exc)),
+            ctx,
         )
     if isinstance(exc, UsageError):
-        return click.UsageError(str(exc), ctx)
-    error = click.ClickException(str(exc))
+        return click.UsageError(cli_words(exc), ctx)
+    error = click.ClickException(cli_words(exc))
     error.exit_code = exc.exit_code
     return error
 
@@ -252,7 +253,7 @@ def checked(field: str):
         try:
             return profile.check(field, value)
         except InputError as exc:
-            raise click.BadParameter(exc.reason) from None
+            raise click.BadParameter(cli_words(exc)) from None
 
     return proc
 
@@ -806,7 +807,17 @@ def progress_bar():
 
 
 @cli.command("batch")
-@click.argument("csv_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument(
+    "csv_file", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
+@click.option(
+    "--follow",
+    "follow_slug",
+    metavar="SLUG",
+    shell_complete=complete_broker,
+    help="Instead of a CSV: the next request to SLUG for every member whose answer named it "
+    "(as source, recipient or controller), under the members' mandates.",
+)
 @click.option(
     "--broker",
     "broker_slug",
@@ -897,6 +908,7 @@ def progress_bar():
 @registry_option
 def batch_command(
     csv_file,
+    follow_slug,
     broker_slug,
     association_file,
     out_dir,
@@ -941,8 +953,16 @@ def batch_command(
       DSAR_SMTP_PASSWORD=... dsar batch members.csv --broker renaissance \\
         --association association.yaml --out out/ --format email --send \\
         --smtp-host smtp.example.org --smtp-port 587 --smtp-security starttls --smtp-user asso
+      dsar batch --follow jeux-concours-sas --association association.yaml --out out-source/
     """
     app = open_app(registries, templates_dir)
+    if follow_slug or csv_file is None:
+        if csv_file is not None or not follow_slug:
+            raise click.UsageError(_("give the members' CSV, or --follow SLUG, not both"))
+        if send:  # written, the next requests are sent as any letter: never in this run
+            raise click.UsageError(_("--follow writes the next requests; --send is for a CSV"))
+        batch_follow(app, follow_slug, association_file, out_dir, formats, letter_date)
+        return
     if dry_run and not send:
         raise click.UsageError(
             _("--dry-run shows what --send would send: give both (without --send nothing is sent)")
@@ -1476,7 +1496,7 @@ def reply_id(reference, templates_dir, **options):
 
 
 @cli.command(short_help="A complaint to the CNIL (Art. 77) and one dossier PDF.")
-@reference_argument
+@click.argument("reference", required=False, shell_complete=complete_reference)
 @click.option("--on", "on", help="Date of the complaint (default: today).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option(
@@ -1484,26 +1504,126 @@ def reply_id(reference, templates_dir, **options):
     is_flag=True,
     help="Replace existing files, and complain before the reminder's final deadline.",
 )
+@click.option(
+    "--association",
+    "association_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="association.yaml: one complaint for its members (with --recipient), not REFERENCE.",
+)
+@click.option(
+    "--recipient",
+    "recipient",
+    shell_complete=complete_broker,
+    help="With --association: the recipient the members' requests went to.",
+)
+@click.option(
+    "--mandates",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="With --association: folder of the signed mandates, <mandate_ref>.pdf, enclosed.",
+)
 @templates_option
 @registry_option
-def complain(reference, on, out_dir, force, templates_dir, registries):
+def complain(
+    reference,
+    on,
+    out_dir,
+    force,
+    association_file,
+    recipient,
+    mandates,
+    templates_dir,
+    registries,
+):
     """A complaint to the CNIL (Art. 77), and one dossier PDF with every piece.
 
     The dossier holds the complaint, the original request, reminders, replies in PDF,
     and a last page listing every recorded step with its proof. Upload it with the
     CNIL's online form (https://www.cnil.fr/fr/plaintes) or post it.
 
+    With --association and --recipient: one complaint for every member whose request
+    to that recipient ran out unanswered, was refused or answered in part. Under
+    Art. 80(1) GDPR only when the association qualifies (qualifies_art80, declared
+    five years or more before, its purpose given): one letter, an annex per member,
+    the signed mandates enclosed. Otherwise each member's own complaint and dossier,
+    with one cover letter, and no Art. 80 claim.
+
     \b
     Example:
       dsar complain DSAR-28FJ-ZUR7 --out complaint/
+      dsar complain --association association.yaml --recipient selfcontact --mandates signed/ --out cnil/
     """
     app = open_app(registries, templates_dir)
+    if association_file or recipient:
+        if not (association_file and recipient) or reference:
+            raise UsageError(_("give REFERENCE, or --association with --recipient (not both)"))
+        result = app.complain_association(
+            association_file, recipient, out_dir=out_dir, on=on, mandates=mandates, force=force
+        )
+        for path in result.written:
+            click.echo(_("wrote {path}").format(path=path))
+        click.echo(_("file it online at https://www.cnil.fr/fr/plaintes, or post it to the CNIL"))
+        return
+    if mandates:
+        raise UsageError(_("--mandates goes with --association"))
+    if not reference:
+        raise UsageError(_("give REFERENCE, or --association with --recipient (not both)"))
     result = app.complain(reference, on=on, out_dir=out_dir, force=force)
     print_letter(result, [p for p in result.written if p != result.dossier])
     click.echo(_("wrote {path}").format(path=result.dossier))
     for line in result.warnings:
         click.echo(_("warning: {message}").format(message=line), err=True)
     click.echo(_("file it online at https://www.cnil.fr/fr/plaintes, or post it to the CNIL"))
+
+
+# ---------------------------------------------------------------- what a campaign found
+
+
+@cli.command("report")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--association",
+    "association_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="association.yaml: only the requests made under its mandates (default: all).",
+)
+@click.option(
+    "--batch",
+    "batch_path",
+    type=click.Path(exists=True, path_type=Path),
+    help="Only the requests of one batch: its manifest.csv or its output folder.",
+)
+@click.option(
+    "--with-members",
+    is_flag=True,
+    help="Also list each member by name (personal data: the report is no longer for the press).",
+)
+@click.option("--as-of", help="Work out states as of this date (default: today).")
+@click.option("--force", is_flag=True, help="Replace an existing report.")
+def report_command(out_dir, association_file, batch_path, with_members, as_of, force):
+    """What the requests found: a page, its PDF, CSV and two pictures.
+
+    Per recipient: requests, answered in time, answered late, extended, refused, no
+    answer, complaints, median days to answer; the sources the answers named and for
+    how many members; a chart of outcomes and the flow message sender -> party ->
+    broker -> source. Writes report.html, report.pdf, report-recipients.csv,
+    report-sources.csv, report-outcomes.svg and report-flow.svg in --out (all or none).
+    No member is named unless --with-members.
+
+    \b
+    Example:
+      dsar report --association association.yaml --out report/
+      dsar report --out my-report/
+    """
+    result = open_app().report(
+        out_dir,
+        association=association_file,
+        batch=batch_path,
+        with_members=with_members,
+        as_of=as_of,
+        force=force,
+    )
+    for path in result.written:
+        click.echo(_("wrote {path}").format(path=path))
 
 
 # ---------------------------------------------------------------- the page
@@ -1514,30 +1634,189 @@ def complain(reference, on, out_dir, force, templates_dir, registries):
     "--port",
     type=click.IntRange(0, 65535),
     default=0,
-    help="Port on 127.0.0.1 (default: a free one).",
+    help="Port on dsar's loopback address (default: a free one).",
 )
-@click.option("--no-browser", is_flag=True, help="Print the address; do not open a browser.")
+@click.option(
+    "--no-browser",
+    is_flag=True,
+    help="Print the address with its token, to open by hand; do not open a browser.",
+)
 def serve(port, no_browser):
     """The page in your browser: from the message to the letter, and your requests.
 
-    Listens on 127.0.0.1 only. The address printed carries a secret token made for
-    this run: only a browser that opened it can use the page. Ctrl-C stops it.
+    Listens on a loopback address of its own (127.A.B.C) only. The browser opens it
+    with a secret token made for this run: only that browser can use the page.
+    --no-browser prints the address with its token instead. Ctrl-C stops it.
 
     \b
     Example:
       dsar serve
       dsar serve --port 8765 --no-browser
     """
+    import signal
     import webbrowser
 
+    from .paths import Paths
     from .web.server import bind
 
     served = bind(port)
-    click.echo(_("dsar is at {url}").format(url=served.url))
-    click.echo(_("(keep this address to yourself; Ctrl-C stops)"))
-    if not no_browser:
-        webbrowser.open(served.url)
-    served.run()
+    if no_browser:
+        click.echo(_("dsar is at {url}").format(url=served.url))
+        click.echo(_("(keep this address to yourself; Ctrl-C stops)"))
+        served.run()
+        return
+    # the token never on the browser's command line (ps shows it to every user): the
+    # browser opens a private file that sends it on
+    opener = served.opener(Paths.from_env().data_dir)
+    # uvicorn re-raises a SIGTERM it caught once stopped: as an exit, so the file goes
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    try:
+        click.echo(
+            _(
+                "dsar is at {origin}, opening in your browser (else open {file}); Ctrl-C stops"
+            ).format(origin=served.origin, file=opener.as_uri())
+        )
+        webbrowser.open(opener.as_uri())
+        served.run()
+    finally:
+        opener.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------- follow the number
+
+
+@cli.command("follow")
+@reference_argument
+@click.option(
+    "--to", "to", metavar="SLUG", shell_complete=complete_broker, help="The recipient, by slug."
+)
+@click.option(
+    "--to-name",
+    metavar="NAME",
+    help="The organisation the answer named, by name: looked up in the registry, then the "
+    "datenanfragen records (default: the name the answer gave).",
+)
+@click.option("--to-email", help="Its e-mail when neither the registry nor the records have one.")
+@click.option("--to-address", help="Its postal address when none is known; lines with \\n.")
+@click.option("--right", type=click.Choice(RIGHTS), help="Default: the first request's.")
+@click.option("--lang", type=click.Choice(LANGUAGES), help="Default: the first request's.")
+@click.option(
+    "--format", "formats", default="pdf,email", show_default=True, help="pdf, email, text, html."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("letters"),
+    show_default=True,
+)
+@click.option("--date", "letter_date", help="Date of the letter (default: today).")
+@click.option("--lrar", is_flag=True, help="Print the registered-letter line on the PDF.")
+@click.option(
+    "--message", type=int, help="The inbox message to cite (dsar inbox --review shows it)."
+)
+@click.option("--force", is_flag=True, help="Replace existing output files.")
+@templates_option
+@registry_option
+def follow_command(reference, templates_dir, registries, **options):
+    """The next request, to the organisation an answer named as source, recipient or
+    controller, citing that answer (who, when, under what reference, its words).
+
+    Same person, same evidence; right and language are the first request's unless given.
+
+    \b
+    Example:
+      dsar follow DSAR-28FJ-ZUR7 --to selfcontact
+      dsar follow DSAR-28FJ-ZUR7 --to-name "Jeux Concours SAS" \\
+        --to-address $'Jeux Concours SAS\\n10 rue X\\n75002 Paris'
+    """
+    result = open_app(registries, templates_dir).follow(reference, **options)
+    if result.found:
+        click.echo(printable(result.found))
+    print_letter(result)
+    click.echo(
+        _("{reference} follows {original}").format(
+            reference=result.reference, original=result.original
+        )
+    )
+    for line in result.warnings:
+        warn(line)
+
+
+def batch_follow(app, slug, association_file, out_dir, formats, letter_date) -> None:
+    """dsar batch --follow: the next requests of an association's members, and the manifest."""
+    bar, progress = progress_bar()
+    with bar:
+        result = app.batch_follow(
+            slug,
+            association=association_file,
+            out_dir=out_dir,
+            formats=formats,
+            letter_date=letter_date,
+            progress=progress,
+        )
+    click.echo(
+        _("{written} next requests written, {already} written by an earlier run").format(
+            written=len(result.written_now), already=len(result.already)
+        )
+    )
+    click.echo(_("wrote {path}").format(path=result.manifest))
+    for line in result.warnings:
+        warn(line)
+
+
+def _echo_step(step: dict, depth: int) -> None:
+    pad = "  " * depth
+    dates = [
+        _("dated {date}").format(date=step["letter_date"]) if step["letter_date"] else "",
+        _("sent {date}").format(date=step["sent"]) if step["sent"] else "",
+        _("answered {date}").format(date=step["answered"]) if step["answered"] else "",
+    ]
+    click.echo(
+        printable(
+            f"{pad}{step['reference']}  {step['kind']} -> {step['recipient']}: "
+            f"{report.state_name(step['state'])}; {', '.join(d for d in dates if d)}"
+        )
+    )
+    for said in step["said"]:
+        words = f' "{said["words"]}"' if said.get("words") else ""
+        named = f" {said['organisation']}" if said.get("organisation") else ""
+        click.echo(printable(f"{pad}  {said['on']} {said['kind']}:{named}{words}"))
+    for child in step["steps"]:
+        _echo_step(child, depth + 1)
+
+
+@cli.command("trail")
+@click.argument("reference", required=False, shell_complete=complete_reference)
+@click.option("--member", help="Every chain of this member of an association.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def trail_command(reference, member, as_json):
+    """The chain from the message received to every request it led to: dates, states
+    and what each answer said.
+
+    \b
+    Example:
+      dsar trail DSAR-28FJ-ZUR7
+      dsar trail --member "Camille Martin" --json
+    """
+    trails = open_app().trail(reference, member=member)
+    if as_json:
+        click.echo(json.dumps(trails, indent=2, ensure_ascii=False))
+        return
+    for trail in trails:
+        message = trail["message"]
+        who = f"{trail['member']}: " if trail["member"] else ""
+        click.echo(
+            printable(
+                who
+                + _("message {channel} of {date} from {sender}").format(
+                    channel=message["channel"],
+                    date=message["received_on"] or "?",
+                    sender=message["sender"] or "?",
+                )
+            )
+        )
+        _echo_step(trail["request"], 1)
 
 
 def main():

@@ -12,7 +12,8 @@ import inspect
 
 import click
 
-from .i18n import gettext
+from .errors import DsarError
+from .i18n import N_, gettext
 
 
 def _translated(raw: str | None) -> str | None:
@@ -102,3 +103,33 @@ def extract_help(fileobj, keywords, comment_tags, options):
             and isinstance(node.value.value, str)
         ):
             yield node.value.lineno, None, inspect.cleandoc(node.value.value), []
+
+
+# codes the command line words its own way: with the option or command to use
+CLI_MESSAGES = {
+    "name_required": N_("the requester's name is required (--name, or dsar init)"),
+    "output_exists": N_("{path} already exists; use --force to replace it."),
+    "sent_needs": N_("give --on DATE (when it was sent), or --proof FILE to add a proof"),
+    "complain_after": N_(
+        "{reference}: the reminder gave until {final} to answer; complain on or after {day}, "
+        "or now with --force"
+    ),
+    "draft_exists": N_(
+        "{path} already exists; use --force to replace it. It is the draft {reference}, "
+        "written earlier for the same number, recipient, right and date: --force writes it "
+        "again with these details."
+    ),
+    "already_left": N_(
+        "{reference} is already {state} and is never rewritten; see dsar show {reference}"
+    ),
+}
+
+
+def option(field: str) -> str:
+    """A field as the command line names it: its option."""
+    return "--" + field.replace("_", "-")
+
+
+def cli_words(exc: DsarError) -> str:
+    """A library error in the command line's words (fields named as options)."""
+    return exc.words(CLI_MESSAGES.get(exc.code), option)

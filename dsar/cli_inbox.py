@@ -10,7 +10,8 @@ import click
 
 from .app import App
 from .cli_i18n import TranslatedCommand
-from .errors import UsageError
+from .errors import DsarError, UsageError
+from .follow import FOLLOW_KINDS
 from .i18n import N_, _
 from .inbox import apply, meaning, parse, sources
 from .inbox.sources import IMAP_SECURITY
@@ -126,7 +127,30 @@ def _gist(item: dict) -> list[str]:
     return [printable(line) for line in gist]
 
 
-def review(app) -> None:
+def _propose_follow(app, item: dict, kind: str, reference: str, follow: bool) -> None:
+    """An answer naming a source, a recipient or the controller: the next request to it,
+    in one step (asked, or at once with --follow)."""
+    named = item["facts"].get("organisation")
+    if kind not in FOLLOW_KINDS or not named:
+        return
+    asked = _("write the next request, to {name}, now?").format(name=named)
+    if not (follow or click.confirm(printable(asked), default=False)):
+        return
+    try:
+        result = app.follow(reference, to_name=named, message=item["id"])
+    except DsarError as exc:
+        warn(str(exc))
+        return
+    if result.found:
+        click.echo(printable(result.found))
+    for path in result.written:
+        click.echo(_("wrote {path}").format(path=path))
+    click.echo(f"reference {result.reference}")
+    for line in result.warnings:
+        warn(line)
+
+
+def review(app, follow: bool = False) -> None:
     waiting = apply.pending(app)
     if not waiting:
         click.echo(_("nothing to review"))
@@ -168,6 +192,7 @@ def review(app) -> None:
                     )
                 )
             )
+            _propose_follow(app, item, kind, reference, follow)
             break
 
 
@@ -177,6 +202,12 @@ def review(app) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
 @click.option(
     "--review", "to_review", is_flag=True, help="Then decide, one by one, on what waits for you."
+)
+@click.option(
+    "--follow",
+    is_flag=True,
+    help="With --review: write the next request for each confirmed answer that names a "
+    "source, a recipient or the controller, without asking.",
 )
 @click.option(
     "--imap-security",
@@ -203,7 +234,15 @@ def review(app) -> None:
     help="Extra registry file, on top of the shipped one and your own (repeatable).",
 )
 def inbox(
-    source, dry_run, as_json, to_review, imap_security, imap_ca, allow_plaintext_auth, registries
+    source,
+    dry_run,
+    as_json,
+    to_review,
+    follow,
+    imap_security,
+    imap_ca,
+    allow_plaintext_auth,
+    registries,
 ):
     """Read replies from a mailbox: match each to its request, say what it means.
 
@@ -217,6 +256,7 @@ def inbox(
       dsar inbox ~/Mail/dsar.mbox --dry-run
       DSAR_IMAP_PASSWORD=... dsar inbox imaps://camille@imap.example.org/INBOX
       dsar inbox --review
+      dsar inbox --review --follow     # and the next request to each source named
     """
     if not source and not to_review:
         raise UsageError(_("give a SOURCE to read, or --review"))
@@ -242,7 +282,7 @@ def inbox(
         for warning in run.warnings:
             warn(warning)
     if to_review and not dry_run:
-        review(app)
+        review(app, follow)
 
 
 def _read(app, source, dry_run, security, ca, allow_plaintext_auth) -> apply.Run:

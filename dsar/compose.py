@@ -17,7 +17,7 @@ from .identify import coalitions_named, parties_named
 from .models import Broker, Contact, Evidence, Letter, Mandate, Request, Requester, reference_for
 from .registry import Registry
 from .render import mail
-from .vocabulary import FORMATS, RIGHTS, output_name
+from .vocabulary import CHANNELS, FORMATS, RIGHTS, output_name
 
 # the State's directory of French companies and associations: a link for the person,
 # never fetched by dsar
@@ -46,7 +46,7 @@ def evidence(
 ) -> Evidence:
     """The message received, validated field by field."""
     return Evidence(
-        channel=channel,
+        channel=fields.choice(channel, CHANNELS, "channel"),
         received_on=fields.iso_date(received_on, "sms_date") if received_on else None,
         received_at=fields.clock_time(received_at, "sms_time") if received_at else None,
         sender=fields.text(sender or "", "sms_sender", limit=200),
@@ -68,7 +68,7 @@ def recipient_address(value: str) -> str:
 
 def build_request(
     registry: Registry,
-    broker: str,
+    broker: str | Broker,
     requester: Requester,
     evidence: Evidence,
     *,
@@ -84,12 +84,10 @@ def build_request(
     reply_subaddress: bool = False,
 ) -> Request:
     """`party_confirmed`: the party the person is sure the message was sent for; only
-    that one is named in a letter to a broker (a guess from the message is not)."""
-    target = registry.get(broker)
-    if right not in RIGHTS:
-        raise InputError(
-            "right", _("'{value}': use {choices}").format(value=right, choices=", ".join(RIGHTS))
-        )
+    that one is named in a letter to a broker (a guess from the message is not).
+    `broker`: a slug, or an organisation the registry lacks (dsar follow --to-name)."""
+    target = broker if isinstance(broker, Broker) else registry.get(broker)
+    fields.choice(right, RIGHTS, "right")
     party = confirmed_party(registry, party_confirmed) if party_confirmed else None
     identity = requester.phone or requester.email or requester.name
     return Request(
@@ -194,6 +192,7 @@ class Written:
     eml: bytes | None = None
     page_html: str | None = None
     message_id: str | None = None
+    dossier: bytes | None = None  # a complaint's dossier (App.complain)
     staged: dict[Path, Path] = field(default_factory=dict)  # final name -> staged file
     hashes: dict[str, str] = field(default_factory=dict)  # SHA-256 by format
 
@@ -236,10 +235,19 @@ def write(
     (Written.publish() names them, Written.discard() removes them): a failure leaves no
     partial file. `env` (the Jinja environment) is needed for html without pdf; pdf
     brings its own."""
-    from .render import html as page
-
     targets = output_paths(letter, out_dir, formats, kind)
     check_free(targets.values(), overwrite=force)
+    result = render(letter, targets, pdf_renderer=pdf_renderer, extra=extra, env=env)
+    stage(result, targets)
+    return result
+
+
+def render(
+    letter: Letter, targets: dict[str, Path], *, pdf_renderer=None, extra=None, env=None
+) -> Written:
+    """Every output of `targets` (format -> path) made in memory; nothing written."""
+    from .render import html as page
+
     result = Written()
     # a letter that says it encloses the original (a reminder) encloses it in fact
     enclosed_html = (extra or {}).get("enclosed_html")
@@ -257,9 +265,20 @@ def write(
         attachments = {extra["enclosed_name"]: enclosed} if enclosed else None
         message = mail.build(letter, attachments)
         result.eml, result.message_id = mail.to_bytes(message), message["Message-ID"]
+    return result
+
+
+def stage(result: Written, targets: dict[str, Path]) -> None:
+    """What render() made (and a complaint's dossier), staged under temporary names
+    beside `targets` with their SHA-256; all of it or, on a failure, none."""
     try:
         for kind, path in targets.items():
-            data = {"pdf": result.pdf, "email": result.eml, "html": result.page_html}[kind]
+            data = {
+                "pdf": result.pdf,
+                "email": result.eml,
+                "html": result.page_html,
+                "dossier": result.dossier,
+            }[kind]
             data = data.encode("utf-8") if isinstance(data, str) else data
             result.staged[path] = stage_private(path, data)
             result.hashes[kind] = hashlib.sha256(data).hexdigest()
@@ -267,7 +286,6 @@ def write(
     except BaseException:
         result.discard()
         raise
-    return result
 
 
 def write_recorded(
@@ -301,6 +319,23 @@ def write_recorded(
         kind=kind,
         env=env,
     )
+    record_staged(letter, written, formats, journal, kind=kind, follows=follows, then=then)
+    return written
+
+
+def record_staged(
+    letter: Letter,
+    written: Written,
+    formats,
+    journal,
+    *,
+    kind: str,
+    follows: str | None = None,
+    then: tuple | None = None,
+) -> None:
+    """Record staged files in one transaction (with `then`, the lifecycle's step on the
+    request followed), and name them only after the commit; when the journal refuses,
+    the staged files are removed."""
     try:
         journal.record(
             letter.request,
@@ -318,7 +353,6 @@ def write_recorded(
         written.discard()
         raise
     written.publish()
-    return written
 
 
 def recipient_wishes(request: Request, formats: tuple[str, ...]) -> list[str]:

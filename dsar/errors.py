@@ -1,11 +1,14 @@
-"""The one error family dsar raises; cli.py turns it into a message and the error's
-exit code, in one place."""
+"""The one error family dsar raises: what went wrong as a code, the field it concerns and
+its parameters; each face words it (cli_i18n for the command line, web/words for the
+page), in the language of the person it speaks to. cli.py turns it into a message and
+the error's exit code, in one place."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
 
-from .i18n import _
+from .i18n import N_, _
 
 
 class ExitCode(IntEnum):
@@ -18,10 +21,90 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130  # Ctrl-C
 
 
+class Field(str):
+    """A parameter that names another field: each face words it (the command line
+    `--email`, the page « Votre e-mail »)."""
+
+
+# code -> the default message; {field} is the field the error is about, a Field
+# parameter another field; a face may word a code its own way (cli_i18n, web/words)
+MESSAGES = {
+    "not_a_phone": N_(
+        "'{value}' is not a valid phone number; write it as 06 12 34 56 78 or +33 6 ..."
+    ),
+    # the validation library's reason is English only: the French leaves it out
+    "not_an_email": N_(
+        "'{value}' is not a valid e-mail address ({reason}); write it like name@example.org"
+    ),
+    "not_a_date": N_("'{value}' is not a date; write it as {forms}"),
+    "impossible_date": N_(
+        "'{value}' is not a date: dsar reads it as {reading}, and {problem}{hint}"
+    ),
+    "not_a_language": N_("'{value}' is not a supported language; use one of {choices}"),
+    "not_a_choice": N_("'{value}': use {choices}"),
+    "too_long": N_("is {length} characters long; {limit} at most"),
+    "one_line": N_("must be on one line"),
+    "control_character": N_("contains the control character {char}; remove it"),
+    "name_required": N_("the requester's name is required"),
+    "phone_or_email": N_("give a phone number ({phone}) or an e-mail ({email}) to be found by"),
+    "email_needed": N_("the e-mail format needs your e-mail address ({email})"),
+    "no_recipient": N_("choose at least one recipient"),
+    "one_party": N_("tick one party only (the one you are sure of)"),
+    "contact_needed": N_(
+        "give the recipient's e-mail ({to_email}) or postal address ({to_address})"
+    ),
+    "source_needed": N_("say where you found this contact (a letter, a web page)"),
+    "output_exists": N_("{path} already exists."),
+    "sent_needs": N_("give the day it was sent ({on}), or a proof to add ({proof})"),
+    "complain_after": N_(
+        "{reference}: the reminder gave until {final} to answer; complain on or after {day}"
+    ),
+    "draft_exists": N_(
+        "{path} already exists: it is the draft {reference}, written earlier for the same "
+        "number, recipient, right and date."
+    ),
+    "already_left": N_("{reference} is already {state} and is never rewritten"),
+    "never_rewritten": N_(
+        "{reference} is {state}: a request that left is never rewritten; write a new one"
+    ),
+}
+
+
 class DsarError(Exception):
-    """Something the user can fix; the message says what to do next."""
+    """Something the user can fix: `DsarError(code, field=..., **params)` with a code of
+    MESSAGES; an older `DsarError("message")` carries words already written."""
 
     exit_code = ExitCode.ERROR
+
+    def __init__(self, code: str = "", /, *, field: str | None = None, **params):
+        if code not in MESSAGES:  # words already written, in the speaker's language
+            code, params = "said", {"text": code, **params}
+        self.code, self.field, self.params = code, field, params
+        super().__init__(code)
+
+    def words(self, message: str | None = None, name: Callable[[str], str] = str) -> str:
+        """The message (MESSAGES' unless a face gives its own) in the language spoken,
+        each field named by `name`."""
+        if self.code == "said":
+            return self.params["text"]
+        values = {k: name(v) if isinstance(v, Field) else v for k, v in self.params.items()}
+        if self.field:
+            values.setdefault("field", name(self.field))
+        return _(message or MESSAGES[self.code]).format(**values)
+
+    def __str__(self) -> str:
+        return self.words()
+
+    def __reduce__(self):
+        # a batch worker's error crosses to the parent process whole: code, field, params
+        return _rebuilt, (type(self), self.__dict__)
+
+
+def _rebuilt(cls: type[DsarError], state: dict) -> DsarError:
+    error = Exception.__new__(cls)
+    error.__dict__.update(state)
+    error.args = (state["code"],)
+    return error
 
 
 class UsageError(DsarError):
@@ -31,12 +114,22 @@ class UsageError(DsarError):
 
 
 class InputError(UsageError):
-    """A value the user gave (flag, profile, CSV cell) is not valid."""
+    """A value the user gave (flag, profile, CSV cell, form field) is not valid:
+    `InputError(code, field=..., **params)`, or the older `InputError(field, reason)`."""
 
-    def __init__(self, field: str, reason: str):
-        self.field = field
-        self.reason = reason
-        super().__init__(f"{field}: {reason}")
+    def __init__(self, code: str, reason: str | None = None, /, **params):
+        if reason is not None:
+            super().__init__(reason, field=code)
+        else:
+            super().__init__(code, **params)
+
+    @property
+    def reason(self) -> str:
+        """What is wrong with the field, without its name."""
+        return self.words()
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.reason}"
 
 
 class RegistryError(DsarError):
@@ -61,7 +154,9 @@ class UnknownBroker(DsarError):
             if suggestions
             else _(" Run 'dsar brokers search TEXT' to find it.")
         )
-        super().__init__(_("unknown broker '{slug}'.{hint}").format(slug=slug, hint=hint))
+        super().__init__(
+            _("unknown broker '{slug}'.{hint}").format(slug=slug, hint=hint), field="broker"
+        )
 
 
 class AmbiguousBroker(DsarError):
@@ -79,7 +174,8 @@ class AmbiguousBroker(DsarError):
 
 class OutputExists(DsarError):
     def __init__(self, path):
-        super().__init__(_("{path} already exists; use --force to replace it.").format(path=path))
+        self.path = path
+        super().__init__("output_exists", path=path)
 
 
 class JournalError(DsarError):

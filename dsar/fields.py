@@ -30,13 +30,33 @@ def phone(value: str, field: str = "phone", region: str = "FR") -> str:
     except phonenumbers.NumberParseException:
         number = None  # the library's own reason is English-only: say what to write instead
     if number is None or not phonenumbers.is_valid_number(number):
-        raise InputError(
-            field,
-            _(
-                "'{value}' is not a valid phone number; write it as 06 12 34 56 78 or +33 6 ..."
-            ).format(value=value),
-        )
+        raise InputError("not_a_phone", field=field, value=value)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_shown(value: str) -> str:
+    """A number as people read it: '06 12 34 56 78' in France, international otherwise;
+    what cannot be read is shown as typed."""
+    try:
+        number = phonenumbers.parse(value, "FR")
+    except phonenumbers.NumberParseException:
+        return value
+    if not phonenumbers.is_valid_number(number):
+        return value
+    form = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 33
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, form)
+
+
+def web_link(value: str | None) -> str | None:
+    """An address fit for a link: http(s) with a host, else None (javascript:, data:...)."""
+    if not value:
+        return None
+    parsed = urlparse(value.strip())
+    return value.strip() if parsed.scheme in ("http", "https") and parsed.netloc else None
 
 
 def phone_forms(e164: str) -> dict[str, str]:
@@ -55,11 +75,7 @@ def email(value: str, field: str = "email") -> str:
     try:
         result = email_validator.validate_email(value.strip(), check_deliverability=False)
     except email_validator.EmailNotValidError as exc:
-        # the library's reason is English only: the French leaves it out, the shape stays
-        said = _(
-            "'{value}' is not a valid e-mail address ({reason}); write it like name@example.org"
-        )
-        raise InputError(field, said.format(value=value, reason=exc)) from None
+        raise InputError("not_an_email", field=field, value=value, reason=str(exc)) from None
     return result.normalized
 
 
@@ -94,12 +110,7 @@ def iso_date(value: str | date, field: str = "date") -> date:
         year += 2000 if len(match[4]) == 2 else 0  # '24' is 2024: no message predates 2000
         reading, redo = _("day/month/year, as in France"), f"{month:02d}/{day:02d}/{year}"
     else:
-        raise InputError(
-            field,
-            _("'{value}' is not a date; write it as {forms}").format(
-                value=value, forms=_(DATE_FORMS)
-            ),
-        )
+        raise InputError("not_a_date", field=field, value=value, forms=_(DATE_FORMS))
     try:
         return date(year, month, day)
     except ValueError:
@@ -117,10 +128,7 @@ def iso_date(value: str | date, field: str = "date") -> date:
         else ""
     )
     raise InputError(
-        field,
-        _("'{value}' is not a date: dsar reads it as {reading}, and {problem}{hint}").format(
-            value=value, reading=reading, problem=problem, hint=hint
-        ),
+        "impossible_date", field=field, value=value, reading=reading, problem=problem, hint=hint
     )
 
 
@@ -135,12 +143,15 @@ def clock_time(value: str, field: str = "time") -> time:
 
 def language(value: str, field: str = "lang") -> str:
     if value not in LANGUAGES:
-        raise InputError(
-            field,
-            _("'{value}' is not a supported language; use one of {languages}").format(
-                value=value, languages=", ".join(LANGUAGES)
-            ),
-        )
+        raise InputError("not_a_language", field=field, value=value, choices=", ".join(LANGUAGES))
+    return value
+
+
+def choice(value: str, choices: tuple[str, ...], field: str) -> str:
+    """One of the vocabulary's words (a click.Choice on the command line, a select on the
+    page, where anything may be posted)."""
+    if value not in choices:
+        raise InputError("not_a_choice", field=field, value=value, choices=", ".join(choices))
     return value
 
 
@@ -197,12 +208,7 @@ def text(value: str, field: str, *, multiline: bool = False, limit: int = 5000) 
         value = _refuse_or_normalise(value, field, multiline)
     value = value.replace("\t", " ").strip()
     if len(value) > limit:
-        raise InputError(
-            field,
-            _("is {length} characters long; {limit} at most").format(
-                length=len(value), limit=limit
-            ),
-        )
+        raise InputError("too_long", field=field, length=len(value), limit=limit)
     return value
 
 
@@ -216,13 +222,8 @@ def _refuse_or_normalise(value: str, field: str, multiline: bool) -> str:
         value = "".join("\n" if c in _LINE_BREAKS else c for c in value)
     for char in value:
         if char in _LINE_BREAKS and not multiline:
-            raise InputError(field, _("must be on one line"))
+            raise InputError("one_line", field=field)
         category = unicodedata.category(char)
         if (category == "Cc" and char not in "\n\t") or category == "Cs":
-            raise InputError(
-                field,
-                _("contains the control character {char}; remove it").format(
-                    char=f"U+{ord(char):04X}"
-                ),
-            )
+            raise InputError("control_character", field=field, char=f"U+{ord(char):04X}")
     return value

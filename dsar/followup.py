@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 from datetime import date
+from pathlib import Path
 
 import jinja2
 
-from . import letters, lifecycle
+from . import fields, letters, lifecycle
 from .journal import Entry, Journal
 from .models import Broker, Letter, Request, reference_for
-from .render import assemble
+from .render import outside
 from .vocabulary import ANSWERED
 
 
@@ -44,18 +46,29 @@ def first_request(journal: Journal, entry: Entry, on: date) -> dict:
         missing=journal.missing(entry.reference),
         reminders=[
             {
-                "reference": r.reference,
-                "dated": r.letter_date,
-                "sent_on": r.sent_on,
-                "lrar_number": r.lrar_number,
-                "message_id": r.message_id,
+                **_sent_letter(r),
                 "final": lifecycle.final_date(r.letter_date) if r.letter_date else None,
             }
             for r in journal.follow_ups(entry.reference, "reminder")
             if r.sent_on
         ],
+        # the person's answer to an ID demand, once sent: the reminder and the complaint
+        # say it was answered, not ignored
+        id_replies=[
+            _sent_letter(r) for r in journal.follow_ups(entry.reference, "reply-id") if r.sent_on
+        ],
     )
     return facts
+
+
+def _sent_letter(entry: Entry) -> dict:
+    return {
+        "reference": entry.reference,
+        "dated": entry.letter_date,
+        "sent_on": entry.sent_on,
+        "lrar_number": entry.lrar_number,
+        "message_id": entry.message_id,
+    }
 
 
 def _follow_up(request: Request, kind: str, on: date, lang: str | None, **changes) -> Request:
@@ -178,6 +191,45 @@ def step_fr(what: str) -> str:
     return STEPS_FR.get(what, what)
 
 
+# the journal's details are written for the program ("lrar=1A..., received=2026-10-02"):
+# the dossier names them in French for the CNIL
+DETAIL_WORDS_FR = {
+    "pdf": "PDF",
+    "email": "courriel",
+    "e-mail": "courriel",
+    "text": "texte",
+    "html": "HTML",
+    "late": "notifiée hors délai",
+}
+DETAIL_KEYS_FR = {
+    "lrar": "lettre recommandée n°\u00a0{}",
+    "received": "reçue le {}",
+    "message_id": "Message-ID {}",
+}
+
+
+def detail_fr(detail: str | None) -> str:
+    """'lrar=1A0001, received=2026-10-02' -> 'lettre recommandée n° 1A0001, reçue le
+    2 octobre 2026'; a detail with any part not known (a note, a file name) as recorded."""
+    if not detail:
+        return ""
+    words = []
+    for part in (p.strip() for p in detail.split(",")):
+        key, sep, value = part.partition("=")
+        if sep and key in DETAIL_KEYS_FR and value:
+            if key == "received":
+                try:
+                    value = fields.long_date(date.fromisoformat(value), "fr")
+                except ValueError:
+                    return detail
+            words.append(DETAIL_KEYS_FR[key].format(value))
+        elif not sep and part in DETAIL_WORDS_FR:
+            words.append(DETAIL_WORDS_FR[part])
+        else:
+            return detail
+    return ", ".join(words)
+
+
 def missing_proofs(journal: Journal, reference: str) -> list[dict]:
     """Every proof the dossier should hold and does not: `what` (the letter and the
     dossier say it, « pièce non jointe »), and `how` to add it, for the person only
@@ -218,14 +270,23 @@ def missing_proofs(journal: Journal, reference: str) -> list[dict]:
     return found
 
 
-def proofs_html(journal: Journal, reference: str, env: jinja2.Environment, lang: str = "fr") -> str:
-    """A last page listing every recorded step, the files held and the proofs to add."""
+def proofs_html(
+    journal: Journal,
+    reference: str,
+    env: jinja2.Environment,
+    lang: str = "fr",
+    left_out: list[tuple[str, outside.Problem]] = (),
+) -> str:
+    """A last page listing every recorded step, the files held (and why one is not
+    joined) and the proofs to add."""
     return env.get_template("proofs.html.j2").render(
         lang=lang,
         reference=reference,
         # the dossier goes to the CNIL: its steps and roles are named in French
         events=[
-            {**e, "what": step_fr(e["what"]) if lang == "fr" else e["what"]}
+            {**e, "what": step_fr(e["what"]), "detail": detail_fr(e["detail"])}
+            if lang == "fr"
+            else e
             for e in journal.events(reference)
         ],
         files=[
@@ -233,6 +294,9 @@ def proofs_html(journal: Journal, reference: str, env: jinja2.Environment, lang:
             for role, path, sha in journal.files(reference)
         ],
         to_add=missing_proofs(journal, reference),
+        left_out=[
+            (name, problem.french if lang == "fr" else str(problem)) for name, problem in left_out
+        ],
     )
 
 
@@ -242,30 +306,27 @@ def dossier(
     complaint_pdf: bytes,
     renderer,
     reminder_refs: list[str],
-) -> tuple[bytes, list[str]]:
+) -> tuple[bytes, list[tuple[str, outside.Problem]]]:
     """One PDF: the complaint, the request and reminders as sent (each in its own
-    language), PDF replies and proofs, then the proofs page. Also returns the files
-    left out because they are not readable PDFs (the proofs page lists them with
-    their checksum)."""
-    parts = [("the complaint", complaint_pdf)]
+    language), PDF proofs and replies, then the proofs page. The proofs and replies come
+    from outside: each is checked in a limited child (render/outside.py); one that fails
+    is left out, returned with why, and listed so on the proofs page."""
+    parts = [complaint_pdf]
     for ref in [reference, *reminder_refs]:
         page = journal.page_html(ref)
         if page:
-            parts.append((f"the letter {ref}", renderer.render_html(page)))
-    left_out = []
+            parts.append(renderer.render_html(page))
     # proofs of sending (registered-letter receipts) first, then the replies
     pieces = [*journal.files(reference, "proof"), *journal.files(reference, "reply")]
-    for role, path, _sha in pieces:
-        if path.suffix.lower() == ".pdf" and path.is_file():
-            data = path.read_bytes()
-            if assemble.readable(data):
-                parts.append((f"the {role} {path.name}", data))
-            else:
-                left_out.append(path.name)
-    parts.append(
-        ("the proofs page", renderer.render_html(proofs_html(journal, reference, renderer.env)))
-    )
-    return assemble.join(parts), left_out
+    pdfs = [
+        path for _role, path, _sha in pieces if path.suffix.lower() == ".pdf" and path.is_file()
+    ]
+    with tempfile.TemporaryDirectory(prefix="dsar-dossier-") as work:
+        copies, left_out = outside.vet(pdfs, Path(work))
+        parts += [copies[path] for path in pdfs if path in copies]
+        last = proofs_html(journal, reference, renderer.env, left_out=left_out)
+        parts.append(renderer.render_html(last))
+        return outside.join(parts, Path(work)), left_out
 
 
 def reminders_of(journal: Journal, reference: str) -> list[str]:

@@ -10,17 +10,21 @@ gettext domain, so click's own messages (usage, "Error:", "Missing option") foll
 from __future__ import annotations
 
 import contextlib
+import functools
 import gettext as _gettext
 import os
 from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 
 DOMAIN = "dsar"
 LOCALEDIR = Path(__file__).resolve().parent / "locale"
 UI_LANGUAGES = ("fr", "en")
 
-_translation: _gettext.NullTranslations = _gettext.NullTranslations()
-_language = "en"
+# the process's language (the command line's); a page request speaks its own, held in
+# a context variable so that two requests in two languages never share one
+_default: tuple[str, _gettext.NullTranslations] = ("en", _gettext.NullTranslations())
+_spoken: ContextVar[tuple[str, _gettext.NullTranslations]] = ContextVar("dsar_language")
 # msgids asked for in French that the catalogue lacks; tests read it to find gaps
 missing: set[str] = set()
 
@@ -33,16 +37,39 @@ def from_environment(environ=os.environ) -> str:
     return "en"
 
 
+def _current() -> tuple[str, _gettext.NullTranslations]:
+    return _spoken.get(_default)
+
+
 def language() -> str:
-    return _language
+    return _current()[0]
+
+
+@functools.cache
+def catalogue(lang: str) -> _gettext.NullTranslations:
+    return _gettext.translation(DOMAIN, LOCALEDIR, languages=[lang], fallback=True)
 
 
 def activate(lang: str | None = None) -> str:
-    """Speak `lang`, or the locale's language when None; returns the one chosen."""
-    global _translation, _language
-    _language = lang if lang in UI_LANGUAGES else from_environment()
-    _translation = _gettext.translation(DOMAIN, LOCALEDIR, languages=[_language], fallback=True)
-    return _language
+    """Speak `lang`, or the locale's language when None, in the whole process (the
+    command line); returns the one chosen."""
+    global _default
+    chosen = lang if lang in UI_LANGUAGES else from_environment()
+    _default = (chosen, catalogue(chosen))
+    _spoken.set(_default)
+    return chosen
+
+
+@contextlib.contextmanager
+def using(lang: str) -> Iterator[str]:
+    """Speak `lang` in this context only (one page request, and the worker threads it
+    starts, which copy its context); the process's language is left alone."""
+    chosen = lang if lang in UI_LANGUAGES else "en"
+    token = _spoken.set((chosen, catalogue(chosen)))
+    try:
+        yield chosen
+    finally:
+        _spoken.reset(token)
 
 
 @contextlib.contextmanager
@@ -54,7 +81,7 @@ def speaking(lang: str | None = None) -> Iterator[str]:
     """
     _gettext.bindtextdomain(DOMAIN, str(LOCALEDIR))
     _gettext.textdomain(DOMAIN)
-    saved, before = os.environ.get("LANGUAGE"), _language
+    saved, before = os.environ.get("LANGUAGE"), language()
     try:
         yield switch(lang)
     finally:
@@ -73,15 +100,17 @@ def switch(lang: str | None) -> str:
 
 
 def gettext(message: str) -> str:
-    translated = _translation.gettext(message)
-    if _language != "en" and translated is message and message:
+    lang, translation = _current()
+    translated = translation.gettext(message)
+    if lang != "en" and translated is message and message:
         missing.add(message)
     return translated
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
-    translated = _translation.ngettext(singular, plural, n)
-    if _language != "en" and translated in (singular, plural):
+    lang, translation = _current()
+    translated = translation.ngettext(singular, plural, n)
+    if lang != "en" and translated in (singular, plural):
         missing.add(singular)
     return translated
 

@@ -27,6 +27,7 @@ from .errors import DsarError, JournalError
 from .files import make_private_dir, store_by_content
 from .i18n import _
 from .models import Request, reference_for
+from .safety import printable
 from .vocabulary import ACCESS_ITEMS, MAIL_TO_SEND
 
 REBUILDABLE = ("queued", "deferred")  # never handed to a server: may still be rebuilt
@@ -101,6 +102,10 @@ MIGRATIONS = [
     # 4: the request a follow-up follows; the formats as rows; what an answer lacked;
     # the letter's date and the sent reminder's date, which the lifecycle's dates read
     lambda db: _migrate_4(db),
+    # 5: the name a person gave a file they handed in (shown to them; never a path)
+    """
+    ALTER TABLE files ADD COLUMN display_name TEXT
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -564,7 +569,7 @@ class Journal:
             for role, path in (files or {}).items():
                 sha = (hashes or {}).get(role) or sha256_file(path)
                 db.execute(
-                    "INSERT INTO files VALUES (?,?,?,?)",
+                    "INSERT INTO files (reference, role, path, sha256) VALUES (?,?,?,?)",
                     (request.reference, role, str(path.resolve()), sha),
                 )
             self._event(db, request.reference, "generated", request.letter_date, ",".join(formats))
@@ -734,7 +739,7 @@ class Journal:
             )
             for path in kept:  # named by their content: never replaced
                 db.execute(
-                    "INSERT OR IGNORE INTO files VALUES (?,?,?,?)",
+                    "INSERT OR IGNORE INTO files (reference, role, path, sha256) VALUES (?,?,?,?)",
                     (reference, "reply", str(path), sha256_file(path)),
                 )
             if lacking is not None:
@@ -774,7 +779,7 @@ class Journal:
     def add_file(self, reference: str, role: str, path: Path) -> None:
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO files VALUES (?,?,?,?)",
+                "INSERT OR REPLACE INTO files (reference, role, path, sha256) VALUES (?,?,?,?)",
                 (reference, role, str(path.resolve()), sha256_file(path)),
             )
 
@@ -867,9 +872,12 @@ class Journal:
         reference = canonical(reference)
         self.entry(reference)  # raises for an unknown reference
         path, sha256 = store_by_content(source, self.path.parent / "attachments")
+        shown = printable(source.name)[:200]  # what the person called it; kept as a label
         with self.transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO files VALUES (?,?,?,?)", (reference, role, str(path), sha256)
+                "INSERT OR IGNORE INTO files (reference, role, path, sha256, display_name) "
+                "VALUES (?,?,?,?,?)",
+                (reference, role, str(path), sha256, shown),
             )
             self._event(db, reference, role, on, path.name)
         return path
@@ -1091,6 +1099,14 @@ class Journal:
             (reference,),
         )
         return [(r[0], Path(r[1]), r[2]) for r in rows if role in (None, r[0])]
+
+    def display_names(self, reference: str) -> dict[Path, str]:
+        """The names people gave the files they handed in (proofs, replies), by path."""
+        rows = self.db.execute(
+            "SELECT path, display_name FROM files WHERE reference = ? AND display_name IS NOT NULL",
+            (reference,),
+        )
+        return {Path(path): name for path, name in rows}
 
     def events(self, reference: str) -> list[sqlite3.Row]:
         return self.db.execute(

@@ -199,16 +199,19 @@ def state(entry, as_of: date) -> str:
 # -------------------------------------------------------------- the rules
 
 
-def _refuse(message: str, **values) -> None:
-    raise DsarError(_(message).format(**values))
+def _refuse(message: str, field: str | None = None, **values) -> None:
+    """`field`: the date the refusal is about (`on`, `received`), which the page marks."""
+    raise DsarError(_(message).format(**values), field=field)
 
 
 def _day_rules(action: str, entry, on: date, today: date) -> None:
     """A recorded day: not before the letter, not after today."""
     what = _(WORDS.get(action, action))
+    field = "received" if action == "received" else "on"
     if entry.letter_date and on < entry.letter_date:
         _refuse(
             N_("{what} on {on} is before the letter's date ({letter_date}); check the date"),
+            field,
             what=what,
             on=on,
             letter_date=entry.letter_date,
@@ -216,6 +219,7 @@ def _day_rules(action: str, entry, on: date, today: date) -> None:
     if on > today:
         _refuse(
             N_("{what} on {on} is in the future (today is {today}); record it once it happened"),
+            field,
             what=what,
             on=on,
             today=today,
@@ -224,7 +228,7 @@ def _day_rules(action: str, entry, on: date, today: date) -> None:
 
 def _not_before(action: str, on: date, bound: date | None, message: str) -> None:
     if bound and on < bound:
-        _refuse(message, what=_(WORDS[action]), on=on, day=bound)
+        _refuse(message, "on", what=_(WORDS[action]), on=on, day=bound)
 
 
 def require(
@@ -247,11 +251,8 @@ def require(
     found = dates(entry)
     stored = entry.stored_state
     if action == "redo" and stored != "draft":
-        _refuse(
-            N_("{reference} is already {state} and is never rewritten; see dsar show {reference}"),
-            reference=ref,
-            state=_state_word(stored),
-        )
+        # a code: the command line points to `dsar show`, the page does not
+        raise DsarError("already_left", reference=ref, state=_state_word(stored))
     if action == "forget" and stored != "draft":
         _refuse(
             N_("{reference} is not a draft ({state}): it stays in the journal as evidence"),
@@ -264,10 +265,16 @@ def require(
         if received is not None:
             _day_rules("received", entry, received, today)
             if received < on:
-                _refuse(N_("received {received} is before sent {sent}"), received=received, sent=on)
+                _refuse(
+                    N_("received {received} is before sent {sent}"),
+                    "received",
+                    received=received,
+                    sent=on,
+                )
             if entry.answered_on and received > entry.answered_on:  # it cannot restart 12(3)
                 _refuse(
                     N_("received {received} is after the answer of {answered}: check the date"),
+                    "received",
                     received=received,
                     answered=entry.answered_on,
                 )
@@ -346,11 +353,9 @@ def require(
                 deadline=found.due,
             )
         if stored == "reminded" and found.final and on <= found.final and not force:
-            _refuse(
-                N_(
-                    "{reference}: the reminder gave until {final} to answer; complain on or "
-                    "after {day}, or now with --force"
-                ),
+            # a code: the command line offers --force, the page does not
+            raise DsarError(
+                "complain_after",
                 reference=ref,
                 final=found.final,
                 day=found.final + timedelta(days=1),

@@ -181,6 +181,7 @@ def load_association(path: Path) -> Association:
     text = {
         k: safety.scalar(data, k, path)
         for k in ("name", "address", "email", "representative", "capacity", "purpose")
+        + ("rna", "siren", "declared_on", "article")
     }
     qualifies = data.get("qualifies_art80", False)
     if not isinstance(qualifies, bool):
@@ -207,15 +208,13 @@ def load_association(path: Path) -> Association:
             email=fields.email(text["email"]),
             representative=fields.text(text["representative"], "representative", limit=200),
             capacity=fields.text(text["capacity"], "capacity", limit=100),
-            rna=_identifier(data.get("rna"), "rna"),
-            siren=_identifier(data.get("siren"), "siren"),
+            rna=_identifier(text["rna"], "rna"),
+            siren=_identifier(text["siren"], "siren"),
             qualifies_art80=qualifies,
             declared_on=(
-                fields.iso_date(str(data["declared_on"]), "declared_on")
-                if data.get("declared_on")
-                else None
+                fields.iso_date(text["declared_on"], "declared_on") if text["declared_on"] else None
             ),
-            article=_article(data.get("article"), name),
+            article=_article(text["article"] if data.get("article") is not None else None, name),
             purpose=fields.text(text["purpose"], "purpose", multiline=True, limit=1000),
         )
     except InputError as exc:
@@ -250,7 +249,7 @@ def _article(value, name: str) -> str:
     return "l’" if name[:1].lower() in "aeiouyéèêh" else ""
 
 
-def _reader(handle, strict: bool = False):
+def _reader(handle, strict: bool = False, lines=None):
     """A csv reader for a file as French spreadsheets export it: ';' or ',' is sniffed
     from the header line (a BOM is dropped by the utf-8-sig and utf-16 encodings)."""
     sample = handle.read(4096)
@@ -259,7 +258,25 @@ def _reader(handle, strict: bool = False):
         dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=";,")
     except csv.Error:
         dialect = csv.excel
-    return csv.reader(handle, delimiter=dialect.delimiter, quotechar='"', strict=strict)
+    return csv.reader(lines or handle, delimiter=dialect.delimiter, quotechar='"', strict=strict)
+
+
+class _Lines:
+    """A file's lines, knowing when they are all read: a quoting error at the end of
+    the file is a quote still open there, which took in every row after it."""
+
+    def __init__(self, handle):
+        self.handle, self.done = handle, False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        try:
+            return next(self.handle)
+        except StopIteration:
+            self.done = True
+            raise
 
 
 def _open(path: Path):
@@ -389,11 +406,24 @@ def header(path: Path, columns: dict[str, str] | None = None) -> list[tuple[str,
             first = next(_reader(handle), None)
         except UnicodeDecodeError as exc:
             raise sheets.not_readable(path, exc) from None
-        except csv.Error:
-            first = None
+        except csv.Error as exc:
+            raise _unreadable_header(path, exc) from None
     if not first:
         raise DsarError(_("{path} is empty").format(path=path))
     return map_header(path, first, columns)
+
+
+def _unreadable_header(path: Path, exc: csv.Error) -> DsarError:
+    """A first line the CSV reader refuses (a 3 MB line: a cell over its limit) is not
+    an empty file: say how long it is and what it should be."""
+    with _open_or_fail(path) as handle:
+        first = handle.readline(10_000_000).rstrip("\r\n")
+    return DsarError(
+        _(
+            "{path}: its first line ({size} characters) cannot be read as the header row "
+            "({reason}); the first line must name the columns: {columns}"
+        ).format(path=path, size=f"{len(first):,}", reason=exc, columns=", ".join(COLUMNS))
+    )
 
 
 def _open_or_fail(path: Path):
@@ -429,14 +459,17 @@ def read(
     path: Path, columns: dict[str, str] | None = None, check_broker: BrokerCheck | None = None
 ) -> Iterator[Member | BadRow]:
     with _open_or_fail(path) as handle:
+        lines = _Lines(handle)
         try:
-            reader = _reader(handle, strict=True)
+            reader = _reader(handle, strict=True, lines=lines)
             first = next(reader)
             read_as = map_header(path, first, columns)
         except StopIteration:
             raise DsarError(_("{path} is empty").format(path=path)) from None
         except UnicodeDecodeError as exc:
             raise sheets.not_readable(path, exc) from None
+        except csv.Error as exc:
+            raise _unreadable_header(path, exc) from None
         made = layout([h.strip() for h in first], columns)
         said = {column: headers for headers, column in read_as}  # the person's own words
         width = len(first)
@@ -450,6 +483,8 @@ def read(
                 return
             except csv.Error as exc:
                 _check_span(path, row, opened_at, reader.line_num, [])
+                if lines.done:
+                    _never_closed(path, row, opened_at, reader.line_num)
                 yield BadRow(
                     row,
                     "-",
@@ -492,13 +527,17 @@ def _check_span(path: Path, row: int, first: int, last: int, values: list[str]) 
     """Stop at a quote left open: it swallows every later member into one cell, so no
     row after it can be trusted (nor its number)."""
     if last - first + 1 > MAX_ROW_LINES or any(len(v) > MAX_CELL_CHARS for v in values):
-        raise DsarError(
-            _(
-                "{path}: row {row} (line {line}): a quote opened in this row is never closed; "
-                "the cell runs over {lines} lines and takes in the rows after it. Close the "
-                "quote (or remove it) and run again; nothing after this row was done"
-            ).format(path=path, row=row, line=first, lines=last - first + 1)
-        )
+        _never_closed(path, row, first, last)
+
+
+def _never_closed(path: Path, row: int, first: int, last: int) -> None:
+    raise DsarError(
+        _(
+            "{path}: row {row} (line {line}): a quote opened in this row is never closed; "
+            "the cell runs over {lines} lines and takes in the rows after it. Close the "
+            "quote (or remove it) and run again; nothing after this row was done"
+        ).format(path=path, row=row, line=first, lines=last - first + 1)
+    )
 
 
 def _member(

@@ -299,6 +299,21 @@ class Mandate:
 
 
 @dataclass(frozen=True)
+class Cause:
+    """The answer that named the recipient of a next request (dsar follow): who said it,
+    on what day, to which request, in what words. The words are the answerer's,
+    untrusted: bounded and shown as text, never as markup."""
+
+    answered: str  # the reference of the request that was answered
+    said_by: str  # the organisation that answered
+    on: date
+    kind: str  # source-named, processor, recipient-named
+    organisation: str  # the organisation named, as the answer gave it
+    quote: str = ""
+    sender: str | None = None  # the answer's e-mail address, when it came by e-mail
+
+
+@dataclass(frozen=True)
 class Request:
     """Everything a letter is made from; building it does no I/O."""
 
@@ -316,6 +331,7 @@ class Request:
     mandate: Mandate | None = None
     campaign_party: Broker | None = None
     reply_subaddress: bool = False  # answers to local+dsar-xxxx-xxxx@domain (dsar inbox)
+    cause: Cause | None = None  # a next request: the answer that named this recipient
 
     @property
     def recipient_email(self) -> str | None:

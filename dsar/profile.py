@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from . import fields, safety
-from .errors import DsarError, InputError
+from .errors import DsarError, Field, InputError
 from .files import make_private_dir, write_private
 from .i18n import _
 from .models import Requester
@@ -22,19 +22,22 @@ def requester(
     """Validate what a person typed; each problem names its field."""
     name = fields.text(name or "", "name", limit=200)
     if not name:
-        raise InputError("name", _("the requester's name is required (--name, or dsar init)"))
+        raise InputError("name_required", field="name")
     if not (phone or email):
         raise InputError(
-            "phone", _("give a phone number (--phone) or an e-mail (--email) to be found by")
+            "phone_or_email", field="phone", phone=Field("phone"), email=Field("email")
         )
     return Requester(
         name=name,
-        address=fields.text(
-            (address or "").replace("\\n", "\n"), "address", multiline=True, limit=500
-        ),
+        address=postal_address(address or ""),
         phone=fields.phone(phone) if phone else None,
         email=fields.email(email) if email else None,
     )
+
+
+def postal_address(value: str) -> str:
+    """The postal address, one line per line (\\n typed on the command line is one)."""
+    return fields.text(value.replace("\\n", "\n"), "address", multiline=True, limit=500)
 
 
 def check(field: str, value: str) -> str:

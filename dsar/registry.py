@@ -137,13 +137,10 @@ def parse(text: str, name: str = "<registry>") -> RegistryFile:
         raw = {}
     if not isinstance(raw, dict):
         raise RegistryError([f"{name}: the top level must be a mapping with 'brokers:'"])
-    version = raw.get("schema_version", SCHEMA_VERSION)
-    if version != SCHEMA_VERSION:
-        raise RegistryError(
-            [
-                f"{name}: schema_version {version} is not supported (this dsar reads {SCHEMA_VERSION})"
-            ]
-        )
+    try:
+        safety.version(raw, "schema_version", name, SCHEMA_VERSION)
+    except safety.YamlRefused as exc:
+        raise RegistryError([str(exc)]) from None
     try:
         return RegistryFile.model_validate(raw)
     except ValidationError as exc:
@@ -403,7 +400,7 @@ def contact(kind: str, value: str, source: str) -> Contact:
     """One contact a person supplies, validated like the registry's own."""
     source = fields.text(source, "source", limit=300)
     if not source:
-        raise InputError("source", "say where you found this contact (a letter, a web page)")
+        raise InputError("source_needed", field="source")
     if kind == "postal":
         value = fields.text(value.replace("\\n", "\n"), kind, multiline=True, limit=500)
     try:

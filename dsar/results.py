@@ -66,10 +66,20 @@ class ReminderResult(LetterResult):
 
 
 @dataclass(kw_only=True)
+class FollowResult(LetterResult):
+    """A next request (dsar follow): the request it follows, and what was found of the
+    organisation named (registry, datenanfragen records, or neither)."""
+
+    original: str
+    found: str = ""
+
+
+@dataclass(kw_only=True)
 class ComplaintResult(LetterResult):
     original: str
     dossier: Path
-    left_out: list[str] = field(default_factory=list)  # replies not bundled (not PDFs)
+    # outside files (replies, proofs) not joined to the dossier: (file name, why)
+    left_out: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(kw_only=True)
@@ -173,6 +183,7 @@ class ShowResult(Result):
     events: list = field(default_factory=list)  # journal rows: on_date, what, detail
     page_html: str | None = None
     mailto: str | None = None
+    names: dict[Path, str] = field(default_factory=dict)  # files handed in, as people named them
     text: str = ""  # the letter as plain text, to copy into a webmail
 
     @property
@@ -288,3 +299,12 @@ class CheckResult(Result):
 @dataclass(kw_only=True)
 class CampaignsResult(Result):
     campaigns: list[Campaign] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class FollowBatchResult(BatchResult):
+    """dsar batch --follow: a next request for each member whose answer named one
+    organisation; `already`: those an earlier run wrote (a rerun writes nothing twice)."""
+
+    written_now: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)

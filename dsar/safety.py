@@ -3,6 +3,7 @@ registry text never terminal markup, a YAML file never a bomb."""
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from pathlib import Path
@@ -16,6 +17,16 @@ from .i18n import _
 # ------------------------------------------------------------------ names and paths
 
 
+# a name becomes part of file names (mandat-<ref>.pdf, <ref>.pdf) that travel (e-mail,
+# zip, a Windows share): at most 100 bytes of UTF-8 (file names stop at 255), none of
+# Windows' reserved characters, nor one of its device names (CON, COM1, ...)
+MAX_NAME_BYTES = 100
+_WINDOWS_FORBIDDEN = set('<>:"|?*')
+_DEVICES = {"CON", "PRN", "AUX", "NUL"} | {
+    f"{d}{n}" for d in ("COM", "LPT") for n in "0123456789¹²³"
+}
+
+
 def name(value: str, field: str) -> str:
     """A value that becomes part of a file name (a mandate reference): a name, not a path."""
     if not value or value.strip() != value:
@@ -25,6 +36,27 @@ def name(value: str, field: str) -> str:
     if "/" in value or "\\" in value or ".." in value or value.startswith("."):
         raise InputError(
             field, f"{value!r} is a path, not a name: no '/', '\\', '..' or leading dot"
+        )
+    size = len(value.encode("utf-8"))
+    if size > MAX_NAME_BYTES:
+        raise InputError(
+            field,
+            _(
+                "{start}... is too long for a file name: {size} bytes in UTF-8, at most "
+                "{limit} (an accented letter counts 2, an emoji 4)"
+            ).format(start=repr(value[:20]), size=size, limit=MAX_NAME_BYTES),
+        )
+    if _WINDOWS_FORBIDDEN & set(value) or value.endswith("."):
+        raise InputError(
+            field,
+            _('{value} cannot name a file on Windows: no < > : " | ? *, no final dot').format(
+                value=repr(value)
+            ),
+        )
+    if value.split(".")[0].upper().rstrip() in _DEVICES:
+        raise InputError(
+            field,
+            _("{value} is a device name on Windows (CON, NUL, COM1...)").format(value=repr(value)),
         )
     return value
 
@@ -115,6 +147,10 @@ def _check_events(text: str, where: str) -> None:
         if stack and stack[-1][0]:
             frame = stack[-1]
             if frame[1] and isinstance(event, yaml.ScalarEvent):
+                if event.value == "<<" and event.implicit[0]:
+                    raise YamlRefused(
+                        f"{where} line {line}: merge keys (<<) are not allowed; write the keys out"
+                    )
                 if event.value in frame[2]:
                     raise YamlRefused(
                         f"{where} line {line}: the key '{printable(event.value)}' is given "
@@ -129,16 +165,53 @@ def _check_events(text: str, where: str) -> None:
 
 
 def scalar(data: dict, key: str, where) -> str:
-    """A YAML value that must be text: a mapping or a list is refused, never str()-ed
-    into a letter ("{'a': 1}" as the name it is signed with)."""
+    """A YAML value that must be text. YAML turns some unquoted values into other types
+    (`yes`, `.nan`, `0x...` of 40,000 digits, `!!binary`, `!!set`, a mapping): each is
+    refused with the file and field named, never str()-ed into a letter ("b'hello'",
+    "{'a', 'b'}", "nan" as the name a mandate is signed with). A plain number is text
+    as written (a postcode), unless it is too long to write back."""
     value = data.get(key)
-    if isinstance(value, dict | list):
+    if value is None or isinstance(value, str):
+        return value or ""
+    kind = _kind(value)
+    if kind is None:
+        try:
+            return str(value)
+        except ValueError:  # Python's limit on digits in an int-string conversion
+            kind = _("a number of more than 4,300 digits")
+    raise YamlRefused(
+        _("{path}: '{field}' should be text, not {kind}; put it in quotes").format(
+            path=where, field=key, kind=kind
+        )
+    )
+
+
+def _kind(value) -> str | None:
+    """What a YAML value is when it is not text, as a message names it; None for a
+    number that reads as text."""
+    if isinstance(value, bool):
+        return _("true or false")
+    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
+        return None
+    if isinstance(value, float):
+        return _("a special number (.nan, .inf)")
+    if isinstance(value, dict | list | set):
+        return _("a list or a mapping")
+    return _("binary data") if isinstance(value, bytes) else type(value).__name__
+
+
+def version(data: dict, key: str, where, expected: int) -> None:
+    """A schema version: the number `expected`, nothing else (not 0xfff..., not text)."""
+    value = data.get(key, expected)
+    if type(value) is not int or value != expected:
+        shown = value if type(value) is int and abs(value) < 10**9 else type(value).__name__
+        if isinstance(value, str) and len(value) < 20:
+            shown = value
         raise YamlRefused(
-            _("{path}: '{field}' should be text, not a list or a mapping").format(
-                path=where, field=key
+            _("{path}: {field} {value} is not supported (this dsar reads {expected})").format(
+                path=where, field=key, value=shown, expected=expected
             )
         )
-    return "" if value is None else str(value)
 
 
 def read_yaml_file(path: Path, *, max_bytes: int = 64 * 1024):

@@ -182,13 +182,17 @@ def cell(value) -> str:
     return text
 
 
-def write(
-    path: Path, header: Iterable[str], rows: Iterable[Iterable], *, overwrite: bool = True
-) -> None:
+def text(header: Iterable[str], rows: Iterable[Iterable]) -> str:
     """Every CSV dsar writes: ';', UTF-8 with a BOM, each cell formula-safe."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=DELIMITER, lineterminator="\r\n")
     writer.writerow([cell(h) for h in header])
     for row in rows:
         writer.writerow([cell(c) for c in row])
-    write_private(path, "\ufeff" + out.getvalue(), overwrite=overwrite)
+    return "\ufeff" + out.getvalue()
+
+
+def write(
+    path: Path, header: Iterable[str], rows: Iterable[Iterable], *, overwrite: bool = True
+) -> None:
+    write_private(path, text(header, rows), overwrite=overwrite)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from email import policy
 from email.parser import BytesParser
@@ -132,6 +136,29 @@ def pdf_pages(data: bytes) -> list[str]:
 def flat(text: str) -> str:
     """Whitespace folded: line wrapping in a PDF or an e-mail is not a difference."""
     return " ".join(text.split())
+
+
+@contextmanager
+def serving(dsar_home: Path, folder: Path) -> Iterator[str]:
+    """`dsar serve --no-browser` as a person starts it: yields the address its first
+    line prints (token included); stopped on leaving."""
+    log = folder / "serve.log"  # a pipe nobody reads would block the server when full
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dsar", "serve", "--no-browser"],
+        stdout=subprocess.PIPE,
+        stderr=log.open("w"),
+        text=True,
+        env={**os.environ, "DSAR_HOME": str(dsar_home), "PYTHONUNBUFFERED": "1"},
+        cwd=folder,
+    )
+    try:
+        line = process.stdout.readline()
+        found = re.search(r"http://127\.\d+\.\d+\.\d+:\d+/\?token=[\w-]+", line)
+        assert found, line + log.read_text()
+        yield found.group(0)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def parse_eml(data: bytes):

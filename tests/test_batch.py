@@ -48,6 +48,18 @@ def write_csv(path: Path, rows: list[list[str]], delimiter=";", bom=True, tail: 
     return path
 
 
+def with_open_quote(path: Path, before: int, after: int) -> Path:
+    """`before` members, a row whose quote is never closed, `after` members more; no cell
+    needs quoting, so the open quote takes in every row after it."""
+    plain = {"address": "1 rue des Lilas 75011 Paris", "sms_text": "Votez. STOP au 36111"}
+    rows = [member(i, **plain) for i in range(before + after)]
+    write_csv(path, rows[:before])
+    with path.open("a", encoding="utf-8", newline="") as handle:
+        handle.write('Oops;"12 rue sans fin;0611111111;;;;;;2026-11-01;M-OPEN\n')
+        csv.writer(handle, delimiter=";").writerows(rows[before:])
+    return path
+
+
 def batch_args(path: Path, association: Path, out: Path, *extra: str) -> list[str]:
     # e-mails without signed scans are held back: these tests send them, the mandate
     # offered on request (test_signed_mandate_is_attached_to_the_email gives the scans)
@@ -72,7 +84,9 @@ def test_bad_rows_are_reported_and_good_rows_done(runner, tmp_path, association)
     rows[2] = member(2, email="camille@")  # row 4
     rows[3] = member(3, broker="nobody")  # row 5
     rows[4] = member(4, sms_date="2024-02-30")  # row 6
-    tail = 'Broken;"5 rue\n;0611111111;;;;;;2026-11-01;M-BROKEN\n'  # row 8, never closed
+    # row 8: text after a closing quote (a quote open at the end of the file stops the
+    # run instead: test_hostile_inputs)
+    tail = 'Broken;"5 rue"x;0611111111;;;;;;2026-11-01;M-BROKEN\n'
     path = write_csv(tmp_path / "members.csv", rows, tail=tail)
     out = tmp_path / "out"
     scans = tmp_path / "scans"  # the signed mandates: an e-mail without one is held back

@@ -239,9 +239,11 @@ def test_confirmed_source_named_proposes_the_next_request(runner, corpus):
         item = next(
             i for i in apply.pending(app) if Path(i["source"]).name == "22-source-parti-exemple.eml"
         )
-        assert item["facts"]["organisation"] == "datacontact"
+        # the organisation as the reply wrote it: the next letter quotes it so
+        assert item["facts"]["organisation"] == "DataContact"
         assert apply.confirm(app, item["id"], item["kind"]) == "answered"
-        assert "dsar generate --broker datacontact" in apply.next_action(
+        reference = made["parti-exemple"]["reference"]
+        assert f"dsar follow {reference} --to datacontact" in apply.next_action(
             app, made["parti-exemple"]["reference"], item["facts"]
         )
 

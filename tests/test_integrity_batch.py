@@ -3,7 +3,6 @@ claimed before they leave, with no X-Unsent on the wire."""
 
 from __future__ import annotations
 
-import csv
 import os
 import signal
 import subprocess
@@ -18,7 +17,7 @@ from dsar.sending import Smtp, SmtpSettings, send_outbox
 
 from . import smtp_server
 from .conftest import make_request, parse_eml, read_csv
-from .test_batch import batch_args, batch_command, member, smtp, write_csv
+from .test_batch import batch_args, batch_command, member, smtp, with_open_quote, write_csv
 
 __all__ = ["smtp"]  # a fixture shared with test_batch
 
@@ -235,13 +234,7 @@ def test_an_ambiguous_broker_cell_is_a_bad_row_and_every_row_is_in_the_manifest(
 
 
 def test_an_unclosed_quote_stops_at_the_row_where_it_opened(runner, tmp_path, association):
-    # no cell needs quoting, so the open quote takes in every row after it
-    plain = {"address": "1 rue des Lilas 75011 Paris", "sms_text": "Votez. STOP au 36111"}
-    rows = [member(i, **plain) for i in range(200)]
-    path = write_csv(tmp_path / "m.csv", rows[:100])
-    with path.open("a", encoding="utf-8", newline="") as handle:
-        handle.write('Oops;"12 rue sans fin;0611111111;;;;;;2026-11-01;M-OPEN\n')  # row 102
-        csv.writer(handle, delimiter=";").writerows(rows[100:])
+    path = with_open_quote(tmp_path / "m.csv", 100, 100)  # opened in row 102
     out = tmp_path / "o"
     result = runner.invoke(cli, batch_args(path, association, out, "--format", "email"))
     assert result.exit_code == 1, result.output

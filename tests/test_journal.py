@@ -210,7 +210,7 @@ def test_a_reply_that_is_not_a_pdf_is_listed_not_bundled(runner, tmp_path):
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
-    assert "scan.pdf is not a readable PDF" in result.stderr
+    assert "scan.pdf is left out of the dossier" in result.stderr
     dossier = (tmp_path / "cnil" / f"{ref}-dossier-cnil.pdf").read_bytes()
     whole = flat(pdf_text(dossier))
     assert "Demande d’accès" in whole and "scan.pdf" in whole  # listed on the proofs page

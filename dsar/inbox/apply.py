@@ -11,6 +11,7 @@ import hashlib
 import multiprocessing
 import os
 import re
+import shlex
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -20,7 +21,7 @@ from datetime import date
 from itertools import chain, islice
 from pathlib import Path
 
-from ..errors import DsarError
+from ..errors import DsarError, InputError
 from ..files import MAX_EVIDENCE_BYTES
 from ..i18n import _
 from ..render.mail import message_id_for
@@ -132,6 +133,8 @@ def facts_of(found: meaning.Meaning) -> dict:
         facts["reason"] = found.reason[:300]
     if found.organisation:
         facts["organisation"] = found.organisation
+    if found.said:
+        facts["said"] = found.said
     if found.kind == "acknowledgement" and not found.receipt:
         facts["no-receipt"] = True  # an auto-reply or out-of-office: nobody read it yet
     return facts
@@ -417,16 +420,15 @@ def confirm(app, number: int, kind: str, reference: str | None = None) -> str:
     """The person's word on one message: recorded on its request, in one transaction
     (BEGIN IMMEDIATE) that also checks the message still waits."""
     if kind not in meaning.KINDS:
-        raise DsarError(
-            _("'{value}': use {choices}").format(value=kind, choices=", ".join(meaning.KINDS))
-        )
+        raise InputError("not_a_choice", field="kind", value=kind, choices=", ".join(meaning.KINDS))
     store.migrate(app.journal)
     with app.journal.grouped(every=1 << 30):
         item = _waiting(app, number)
         reference = reference or item["reference"]
         if not reference:
             raise DsarError(
-                _("message {number} matches no request: give its reference").format(number=number)
+                _("message {number} matches no request: give its reference").format(number=number),
+                field="reference",
             )
         files = [Path(item["path"]), *(Path(a["path"]) for a in item["attachments"])]
         done = record(app, app.journal.entry(reference).reference, kind, item["facts"], files)
@@ -466,10 +468,13 @@ def next_action(app, reference: str, facts: dict) -> str:
     named = facts.get("organisation")
     if named:
         slugs = app.registry.search(named)
-        if slugs:
-            words += "; " + _("write to {name} next: dsar generate --broker {slug}").format(
-                name=named, slug=slugs[0]
-            )
+        # the next request cites this answer and follows this request (dsar follow)
+        words += "; " + _("write to {name} next: {command}").format(
+            name=named,
+            command=f"dsar follow {entry.reference} --to {slugs[0]}"
+            if len(slugs) == 1
+            else f"dsar follow {entry.reference} --to-name {shlex.quote(named)}",
+        )
     return words
 
 

@@ -48,16 +48,6 @@ _HELVETICA = dict(
 # pikepdf is imported where it is used: it costs 0.1 s, and most commands never join PDFs
 
 
-def readable(data: bytes) -> bool:
-    import pikepdf
-
-    try:
-        pikepdf.open(io.BytesIO(data)).close()
-    except pikepdf.PdfError:
-        return False
-    return True
-
-
 def join(parts: Iterable[tuple[str, bytes | Path]], recto: bool = False) -> bytes:
     """Concatenate PDFs given as (name, bytes or file); the name is for error messages.
     With recto, a blank page is added after any part that ends on an odd page, so each

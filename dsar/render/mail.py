@@ -45,17 +45,58 @@ class _Utf8QuotedPrintable(Charset):
 
 
 _UTF8_QP = _Utf8QuotedPrintable()
-_CRLF = compat32.clone(linesep="\r\n")
+# headers folded to 76: a continuation line is a space and one encoded word of 75 at most
+_CRLF = compat32.clone(linesep="\r\n", max_line_length=76)
 
 
-def _mailbox(name: str, email: str) -> str:
+# RFC 5322 lines stop at 998 octets (78 recommended); RFC 2047 encoded words at 75
+# characters. compat32 folds a header at its spaces and splits a Header object into
+# encoded words that fit: a value is handed to it in one of these two forms.
+LINE = 78
+
+
+def _mailbox(name: str, email: str, header: str) -> str | Header:
     ascii_form = fields.ascii_email(email)
     if ascii_form is None:
         # Python would write an undeliverable encoded-word here (NOTES.md); refuse instead
         raise DsarError(
             f"{email} needs an internationalised (SMTPUTF8) mail system; give an ASCII address"
         )
-    return formataddr((name, ascii_form), charset="utf-8")
+    plain = formataddr((name, ascii_form))
+    # an ASCII name folds at its spaces; one that cannot (non-ASCII, or a word longer
+    # than a line) becomes encoded words, as many as it takes, each within 75 characters
+    # ("=?" in a plain name would read as an encoded word)
+    fits = all(len(w) < LINE - len(header) - 2 for w in plain.split())
+    if name.isascii() and fits and "=?" not in name:
+        return plain
+    mailbox = Header(name, "utf-8", header_name=header)
+    mailbox.append(f"<{ascii_form}>", "us-ascii")
+    return mailbox
+
+
+def _attachment(message, filename: str) -> None:
+    """Content-Disposition with the file name: quoted when it is short ASCII, else in
+    RFC 2231 continuations (filename*0*=utf-8''...; filename*1*=...), each on a line."""
+    value = f'attachment; filename="{filename}"'
+    if (
+        filename.isascii()
+        and len(value) <= LINE - len("Content-Disposition: ")
+        and '"' not in filename
+    ):
+        message.add_header("Content-Disposition", value)
+        return
+    encoded = quote(filename, safe="")
+    pieces, start = [], 0
+    while start < len(encoded):  # never split inside a %XX escape
+        end = min(start + 50, len(encoded))
+        while "%" in encoded[max(end - 2, start) : end]:
+            end -= 1
+        pieces.append(encoded[start:end])
+        start = end
+    parts = [
+        f"filename*{i}*={'utf-8' + chr(39) * 2 if i == 0 else ''}{p}" for i, p in enumerate(pieces)
+    ]
+    message["Content-Disposition"] = "; ".join(["attachment", *parts])
 
 
 def message_id(letter: Letter) -> str:
@@ -89,13 +130,13 @@ def build(letter: Letter, attachments: dict[str, bytes] | None = None):
         message.attach(body)
         for name, data in attachments.items():
             attachment = MIMEApplication(data, "pdf")
-            attachment.add_header("Content-Disposition", "attachment", filename=name)
+            _attachment(attachment, name)
             message.attach(attachment)
-    message["From"] = _mailbox(sender_name, sender_email)
-    message["Reply-To"] = _mailbox(sender_name, request.reply_to)
+    message["From"] = _mailbox(sender_name, sender_email, "From")
+    message["Reply-To"] = _mailbox(sender_name, request.reply_to, "Reply-To")
     if request.recipient_email:
-        message["To"] = _mailbox(request.broker.name, request.recipient_email)
-    message["Subject"] = Header(letter.subject, "utf-8")
+        message["To"] = _mailbox(request.broker.name, request.recipient_email, "To")
+    message["Subject"] = Header(letter.subject, "utf-8", header_name="Subject")
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = message_id(letter)
     message["X-Unsent"] = "1"  # Outlook and Thunderbird open the .eml as a draft

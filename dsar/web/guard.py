@@ -2,8 +2,9 @@
 
 A pure ASGI middleware, so it can count upload bytes as they stream in:
 
-- the Host header must be the address served (127.0.0.1:PORT or localhost:PORT): a page
-  on another site whose name is rebound to 127.0.0.1 (DNS rebinding) is refused;
+- the Host header must be the address served (127.A.B.C:PORT, server.py; localhost:PORT
+  too when that address is 127.0.0.1): a page on another site whose name is rebound to
+  the loopback (DNS rebinding) is refused;
 - the random token printed by `dsar serve` is required on every request: given once in
   the URL, it is moved into an HttpOnly, SameSite=Strict cookie and the URL is cleaned,
   so another local user, or a web page open in the same browser, cannot drive the page;
@@ -56,10 +57,13 @@ class Refused(Exception):
 
 
 class Guard:
-    def __init__(self, app, *, token: str, port: int, limit: int = UPLOAD_LIMIT):
+    def __init__(
+        self, app, *, token: str, port: int, host: str = "127.0.0.1", limit: int = UPLOAD_LIMIT
+    ):
         self.app = app
         self.token = token
-        self.hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+        # localhost is 127.0.0.1: it names dsar only when dsar is there
+        self.hosts = {f"{host}:{port}"} | ({f"localhost:{port}"} if host == "127.0.0.1" else set())
         self.cookie = cookie_name(port)
         self.limit = limit
 

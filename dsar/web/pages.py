@@ -2,14 +2,18 @@
 
 No decision lives here: what a letter says, which recipients match, what a state or a
 deadline is, where a reply is kept, all come from dsar.app, as for the command line.
-Library errors are shown next to the field they name, in the words the command line
-uses; anything else is a short page that says nothing was recorded, never a traceback.
+Every field posted is checked as the command line checks it, all at once; library
+errors are shown next to the field they name and listed above the form, in the page's
+words (web/words.py: the field's label, never a `--flag`); anything else is a short page
+that says nothing was recorded, never a traceback. The page's language is held per
+request (i18n.using), never switched for the whole process.
 """
 
 from __future__ import annotations
 
 import logging
 import tempfile
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,19 +30,17 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import fields, i18n, lifecycle
+from .. import compose, fields, follow, i18n, letters, lifecycle, profile
 from ..app import App
-from ..errors import DsarError, InputError
+from ..errors import DsarError
 from ..paths import Paths
 from ..vocabulary import ACCESS_ITEMS, ANSWER_STATES, CHANNELS, LANGUAGES, RIGHTS
-from . import guard, texts
+from . import guard, words
 
 HERE = Path(__file__).resolve().parent
 LANG_COOKIE = "dsar_lang"
 log = logging.getLogger(__name__)
 
-# the library names a field as its option; the page's field is named after the same word
-FIELD_ALIASES = {"to-email": "to_email"}
 # identify's text, sender and date are the message form's sms_* fields
 IDENTIFY_FIELDS = {"text": "sms_text", "sender": "sms_sender", "date": "sms_date"}
 MESSAGE_FIELDS = ("sms_text", "sms_sender", "sms_date", "channel")
@@ -68,24 +70,87 @@ class Form:
         return self.values.get(name, default)
 
     def fail(self, exc: DsarError, shown: tuple[str, ...], aliases: dict | None = None) -> None:
-        """The error beside the field it names; above the form when no field shows it."""
-        name = None
-        if isinstance(exc, InputError):
-            name = (aliases or {}).get(exc.field) or FIELD_ALIASES.get(exc.field, exc.field)
-        if name in shown:
-            self.errors[name] = exc.reason
-        else:
-            self.errors["_form"] = str(exc)
+        """The error beside the field it names (the first for each field); above the form
+        when no field shows it."""
+        name = exc.field and ((aliases or {}).get(exc.field) or words.ALIASES.get(exc.field))
+        name = name or exc.field
+        self.errors.setdefault(name if name in shown else "_form", words.said(exc))
+
+    def check(self, checks: dict, shown: tuple[str, ...]) -> None:
+        """Each field typed, checked as the command line checks it; every error at once."""
+        for name, check in checks.items():
+            if value := self.get(name):
+                try:
+                    check(value)
+                except DsarError as exc:
+                    self.fail(exc, shown)
+
+
+# each field of a form, checked by the library's own check for it (compose.evidence and
+# profile check the message and the person as `dsar generate` does)
+MESSAGE_CHECKS = {
+    "sms_text": lambda v: compose.evidence(text=v),
+    "sms_sender": lambda v: compose.evidence(sender=v),
+    "sms_date": lambda v: compose.evidence(received_on=v),
+    "channel": lambda v: compose.evidence(channel=v),
+}
+LETTER_CHECKS = {
+    **MESSAGE_CHECKS,
+    "name": lambda v: profile.check("name", v),
+    "address": profile.postal_address,
+    "phone": lambda v: profile.check("phone", v),
+    "email": lambda v: profile.check("email", v),
+    "right": lambda v: fields.choice(v, RIGHTS, "right"),
+    "letter_lang": lambda v: fields.language(v, "letter_lang"),
+}
+CONTACT_CHECKS = {
+    "to_email": lambda v: fields.email(v, "to_email"),
+    "to_address": lambda v: fields.text(v, "to_address", multiline=True, limit=500),
+    "source": lambda v: fields.text(v, "source", limit=300),
+}
+FOLLOW_UP_CHECKS = {
+    "on": lambda v: fields.iso_date(v, "on"),
+    "received": lambda v: fields.iso_date(v, "received"),
+    "lrar": lambda v: fields.text(v, "lrar", limit=40),
+    "state": lambda v: fields.choice(v, ANSWER_STATES, "state"),
+    "note": lambda v: fields.text(v, "note", limit=2000),
+}
 
 
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=True,  # every value shown is escaped, like the letters
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # dsar's catalogue, in the language of the request being answered (i18n.using)
+    env.install_gettext_callables(words.say, words.say_n, newstyle=True)
+    env.globals.update(
+        channel_names=words.CHANNELS,
+        right_choices=words.RIGHT_CHOICES,
+        right_names=words.RIGHTS,
+        state_names=words.STATES,
+        language_names=words.LETTER_LANGUAGES,
+        kind_names=words.KINDS,
+        quality_names=words.QUALITIES,
+        downloads=words.DOWNLOADS,
+        file_roles=words.FILE_ROLES,
+        done_words=words.DONE,
+        labels=words.LABELS,
+        letter_kinds=words.LETTER_KINDS,
+        access_item_names=words.ACCESS_ITEM_NAMES,
+        reply_kinds=words.REPLY_KINDS,
+        phone_shown=fields.phone_shown,
+        web_link=fields.web_link,
+        letter_gaps=letters.gaps,
+        directory_link=compose.company_search,
+        french_organisation=compose.is_french_organisation,
+        registry_note=words.registry_note,
+    )
+    return env
 
 
 class Site:
@@ -97,6 +162,9 @@ class Site:
         self.env = environment()
         # the page writes where a person who never opened a terminal can find them again
         self.out_dir = self.paths.data_dir / "letters"
+        # one letters form at a time: a second identical post finds the first's draft
+        # in the journal (and writes it again) instead of its files without their record
+        self.writing = threading.Lock()
 
     def app(self) -> App:
         return App(self.paths)
@@ -105,15 +173,20 @@ class Site:
 
     def lang(self, request: Request) -> str:
         asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
-        return asked if asked in texts.LANGUAGES else "fr"
+        return asked if asked in LANGUAGES else "fr"
 
     def render(self, request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
-        lang = self.lang(request)
+        # the request's language; said again for the error pages Starlette renders
+        # outside the middleware that holds it
+        with i18n.using(self.lang(request)):
+            return self._render(request, name, status, **context)
+
+    def _render(self, request: Request, name: str, status: int, **context) -> HTMLResponse:
+        lang = i18n.language()
 
         def day(value) -> str:  # '23 décembre 2026', as the letters write dates
-            return fields.long_date(value, lang) if value else "—"
+            return fields.long_date(fields.iso_date(value), lang) if value else "—"
 
-        t, state, right = texts.translator(lang)
         kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
 
         def switch(to: str) -> str:  # the same page in the other language
@@ -123,9 +196,6 @@ class Site:
         html = self.env.get_template(name).render(
             switch=switch,
             day=day,
-            t=t,
-            state_name=state,
-            right_name=right,
             lang=lang,
             path=request.url.path,
             csrf=self.csrf,
@@ -135,7 +205,7 @@ class Site:
             **context,
         )
         response = HTMLResponse(html, status_code=status)
-        if request.query_params.get("lang") in texts.LANGUAGES:
+        if request.query_params.get("lang") in LANGUAGES:
             response.set_cookie(LANG_COOKIE, lang, httponly=True, samesite="strict")
         return response
 
@@ -181,7 +251,8 @@ class Site:
 
     async def identify(self, request: Request) -> Response:
         form = await self.read_form(request)
-        return await self.message_page(request, form)
+        form.check(MESSAGE_CHECKS, MESSAGE_FIELDS)
+        return await self.message_page(request, form, status=400 if form.errors else 200)
 
     async def message_page(self, request: Request, form: Form, status: int = 200) -> Response:
         """The message, what identify found, and the details form prefilled."""
@@ -201,8 +272,12 @@ class Site:
         except DsarError as exc:
             form.fail(exc, MESSAGE_FIELDS, IDENTIFY_FIELDS)
             status = 400
+        if status == 400 and any(name in MESSAGE_FIELDS for name in form.errors):
+            found = None  # the message itself is wrong: fix it before anything else
         for name in DETAIL_FIELDS:
             form.values.setdefault(name, saved.get(name, ""))
+        if form.get("phone"):  # saved as +33612345678, shown as people write it
+            form.values["phone"] = fields.phone_shown(form.get("phone"))
         return self.render(
             request,
             "message.html.j2",
@@ -218,18 +293,25 @@ class Site:
         if form.get("other"):
             chosen.append(form.get("other"))
         chosen = list(dict.fromkeys(chosen))
+        form.check(LETTER_CHECKS, LETTER_FIELDS)
         if not chosen:
-            form.errors["recipient"] = texts.translator(self.lang(request))[0]("no_recipient")
-            return await self.message_page(request, form, status=400)
-        details = {name: form.get(name) or None for name in DETAIL_FIELDS}
+            form.fail(DsarError("no_recipient", field="recipient"), LETTER_FIELDS)
         confirmed = list(dict.fromkeys(form.lists.get("party_confirmed", [])))
         if len(confirmed) > 1:
-            form.errors["party_confirmed"] = texts.translator(self.lang(request))[0]("one_party")
+            form.fail(DsarError("one_party", field="party_confirmed"), LETTER_FIELDS)
+        if form.errors:
             return await self.message_page(request, form, status=400)
+        details = {name: form.get(name) or None for name in DETAIL_FIELDS}
 
         def use(app):  # one App: the PDF renderer starts once for every letter
+            for slug in chosen:  # an unknown recipient, before any letter is written
+                app.broker(slug)
             if form.get("save_profile"):
                 app.save_profile(**details)
+            with self.writing:
+                return write(app)
+
+        def write(app):
             return [
                 app.generate(
                     slug,
@@ -253,7 +335,7 @@ class Site:
         try:
             references = await self.with_app(use)
         except DsarError as exc:
-            form.fail(exc, LETTER_FIELDS, {"lang": "letter_lang"})
+            form.fail(exc, LETTER_FIELDS)
             return await self.message_page(request, form, status=400)
         query = urlencode([("ref", r) for r in references])
         return RedirectResponse(f"/letters?{query}", status_code=303)
@@ -286,6 +368,9 @@ class Site:
         form.values["_reference"] = reference
         refs = form.lists.get("ref", [reference])[:10]
         to_email, to_address = form.get("to_email") or None, form.get("to_address") or None
+        form.check(CONTACT_CHECKS, CONTACT_FIELDS)
+        if form.errors:
+            return await self.letters(request, refs, form)
         try:
             if form.get("keep_contact"):  # for the next letters too, with where it was found
                 slug = (await self.call("show", reference)).request.broker.slug
@@ -352,6 +437,7 @@ class Site:
             shown, as_of, follow_ups = await self.with_app(
                 lambda app: (app.show(reference), app.today(), app.journal.follow_ups(reference))
             )
+            trail, named = await self.with_app(lambda app: next_request_facts(app, reference))
         except DsarError:
             raise HTTPException(404) from None
         return self.render(
@@ -369,13 +455,38 @@ class Site:
             actions=lifecycle.next_actions(shown.entry, as_of),
             follow_ups=follow_ups,
             done=request.query_params.get("done"),
+            trail=trail,
+            named=named,
         )
+
+    async def next_request(self, request: Request) -> Response:
+        """The next request to the organisation an answer named (dsar follow)."""
+        reference = request.path_params["reference"]
+        form = await self.read_form(request)
+        form.values["_action"] = "next"
+        try:
+            result = await self.call(
+                "follow",
+                reference,
+                to=form.get("to") or None,
+                to_name=None if form.get("to") else form.get("to_name") or None,
+                to_address=form.get("to_address") or None,
+                to_email=form.get("to_email") or None,
+                out_dir=self.out_dir,
+            )
+        except DsarError as exc:
+            form.fail(exc, NEXT_FIELDS)
+            return await self.one_request(request, form, status=400)
+        return RedirectResponse(letters_of(result.reference, reference), 303)
 
     async def follow_up(self, request: Request) -> Response:
         reference = request.path_params["reference"]
         action = request.path_params["action"]
         form = await self.read_form(request)
         form.values["_action"] = action
+        form.check(FOLLOW_UP_CHECKS, FOLLOW_UP_FIELDS)
+        if form.errors:
+            return await self.one_request(request, form, status=400)
         try:
             with tempfile.TemporaryDirectory(prefix="dsar-upload-") as folder:
                 if action == "sent":
@@ -461,8 +572,7 @@ class Site:
 
     async def refused(self, request: Request, exc: HTTPException) -> Response:
         """404, a form without its token, a form that cannot be read: said in the page's words."""
-        key = exc.detail if exc.detail in texts.TEXTS else "not_found"
-        message = texts.translator(self.lang(request))[0](key)
+        message = words.REFUSALS.get(exc.detail, words.REFUSALS["not_found"])
         return self.render(request, "error.html.j2", status=exc.status_code, message=message)
 
     async def broken(self, request: Request, exc: Exception) -> Response:
@@ -470,11 +580,34 @@ class Site:
         if isinstance(exc, guard.Refused):
             return self.render(request, "error.html.j2", status=exc.status, message=exc.reason)
         log.error("unexpected error on %s", request.url.path, exc_info=exc)
-        message = texts.translator(self.lang(request))[0]("broken")
+        message = words.REFUSALS["broken"]
         return self.render(request, "error.html.j2", status=500, message=message)
 
 
 MAX_NAME_BYTES = 120
+
+
+NEXT_FIELDS = ("to", "to_name", "to_address", "to_email")
+
+
+def next_request_facts(app: App, reference: str) -> tuple[dict, list[dict]]:
+    """The request's chain (dsar trail), and the organisations its answers named, each
+    with the registry's slug when it has one: what the next-request form offers."""
+    trail = app.trail(reference)[0]
+    entry = app.journal.entry(reference)
+    named = []
+    if entry.kind == "request":
+        for answer in follow.answers_naming(app.journal, entry.reference):
+            slugs = app.registry.search(answer.organisation) if answer.organisation else []
+            named.append(
+                {
+                    "organisation": answer.organisation,
+                    "kind": answer.kind,
+                    "on": answer.on,
+                    "slug": slugs[0] if len(slugs) == 1 else "",
+                }
+            )
+    return trail, named
 
 
 def letters_of(reference: str, original: str) -> str:
@@ -499,8 +632,9 @@ async def keep_upload(form: Form, name: str, folder: Path) -> Path | None:
 
 
 class PageLanguage:
-    """The library's own words (errors, identify's reasons, missing-contact advice) in
-    the page's language: the page serves one person, so one language at a time."""
+    """The page's words and the library's (errors, identify's reasons) in the language
+    of this request, held in a context variable: two requests at once in French and
+    English each get their own, and the worker threads they start copy it."""
 
     def __init__(self, app, site: Site):
         self.app, self.site = app, site
@@ -508,15 +642,13 @@ class PageLanguage:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        before = i18n.language()
-        i18n.activate(self.site.lang(Request(scope)))
-        try:
+        with i18n.using(self.site.lang(Request(scope))):
             await self.app(scope, receive, send)
-        finally:
-            i18n.activate(before)
 
 
-def create_app(token: str, port: int, paths: Paths | None = None) -> Starlette:
+def create_app(
+    token: str, port: int, paths: Paths | None = None, *, host: str = "127.0.0.1"
+) -> Starlette:
     site = Site(token, paths)
     routes = [
         Route("/", site.home),
@@ -530,13 +662,14 @@ def create_app(token: str, port: int, paths: Paths | None = None) -> Starlette:
         Route("/replies/{number:int}", site.reply, methods=["POST"]),
         Route("/requests/{reference}", site.one_request),
         Route("/requests/{reference}/files/{index:int}", site.download),
+        Route("/requests/{reference}/next", site.next_request, methods=["POST"]),
         Route("/requests/{reference}/{action}", site.follow_up, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     return Starlette(
         routes=routes,
         middleware=[
-            Middleware(guard.Guard, token=token, port=port),
+            Middleware(guard.Guard, token=token, port=port, host=host),
             Middleware(PageLanguage, site=site),
         ],
         exception_handlers={

@@ -1,0 +1,109 @@
+"""PDFs that came from outside (a broker's reply, a proof, a scan) are opened and joined
+in a child process with limits, never in dsar's own.
+
+A reply is written by whoever answers: a page pointing into a chain of 200,000 objects
+makes qpdf recurse until the process dies (a segfault no Python code can catch), an image
+can decode to gigabytes. So each file is checked and copied by a child of its own (CPU
+time, memory, stack and output size limited, a wall-clock timeout), and the dossier is
+joined by one more child from those copies: whatever a file does, dsar goes on, and the
+file is left out of the dossier with the reason.
+
+The child is outside_child.py, run as a script: it imports pikepdf and nothing of dsar
+(importing the package costs a second under load).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..errors import DsarError
+from ..i18n import N_, _
+
+WALL_SECONDS = 90  # the child limits its own CPU time (30 s), memory, stack and output
+CHILD = Path(__file__).with_name("outside_child.py")
+
+# why a file is not joined: said in French on the dossier (it goes to the CNIL) and in
+# the person's language on the command line and the page
+PROBLEMS_FR = {
+    "password": "protégé par un mot de passe, non joint",
+    "unreadable": "n’est pas un PDF lisible, non joint",
+    "pages": "a trop de pages ({detail}), non joint",
+    "image": "contient une image démesurée ({detail} pixels), non joint",
+    "limits": "n’a pu être lu dans les limites de dsar ({detail}), non joint",
+}
+PROBLEMS = {
+    "password": N_("protected by a password, not joined"),
+    "unreadable": N_("not a readable PDF, not joined"),
+    "pages": N_("too many pages ({detail}), not joined"),
+    "image": N_("an image too large ({detail} pixels), not joined"),
+    "limits": N_("could not be read within dsar's limits ({detail}), not joined"),
+}
+
+
+class Problem:
+    """Why an outside file is left out, in French for the dossier and in the UI's
+    language for the person."""
+
+    def __init__(self, code: str, detail: str = ""):
+        self.code, self.detail = code, detail
+
+    @property
+    def french(self) -> str:
+        return PROBLEMS_FR[self.code].format(detail=self.detail)
+
+    def __str__(self) -> str:
+        return _(PROBLEMS[self.code]).format(detail=self.detail)
+
+
+def _child(*args: str) -> dict:
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", str(CHILD), *args],
+            capture_output=True,
+            timeout=WALL_SECONDS,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:  # run() has killed the child
+        return {"problem": "limits", "detail": f"> {WALL_SECONDS} s"}
+    if done.returncode == 0 and done.stdout:
+        return json.loads(done.stdout.decode().splitlines()[-1])
+    if done.returncode < 0:  # killed by a signal: SIGSEGV (stack), SIGXCPU (CPU time)
+        import signal
+
+        return {"problem": "limits", "detail": signal.Signals(-done.returncode).name}
+    return {"problem": "limits", "detail": f"exit {done.returncode}"}  # MemoryError, ...
+
+
+def vet(paths: Iterable[Path], work: Path) -> tuple[dict[Path, Path], list[tuple[str, Problem]]]:
+    """Each outside PDF checked and copied by a limited child into `work`: the copies of
+    those that passed, by original path, and (file name, Problem) for the others."""
+    copies, left_out = {}, []
+    for number, path in enumerate(paths):
+        copy = work / f"outside-{number}.pdf"
+        answer = _child("vet", str(path), str(copy))
+        if "problem" in answer:
+            left_out.append((path.name, Problem(answer["problem"], answer.get("detail", ""))))
+        else:
+            copies[path] = copy
+    return copies, left_out
+
+
+def join(parts: Iterable[bytes | Path], work: Path) -> bytes:
+    """One PDF of the parts in order, joined by a limited child: some parts are copies of
+    outside files, which the child of vet() read but dsar's own process never does."""
+    files = []
+    for number, part in enumerate(parts):
+        if isinstance(part, bytes):
+            path = work / f"part-{number}.pdf"
+            path.write_bytes(part)
+            part = path
+        files.append(str(part))
+    joined = work / "joined.pdf"
+    answer = _child("join", str(joined), *files)
+    if "problem" in answer:  # every part passed alone: this would be dsar's own failure
+        raise DsarError(_("the dossier could not be joined: {why}").format(why=Problem(**answer)))
+    return joined.read_bytes()
