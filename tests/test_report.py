@@ -450,6 +450,9 @@ def test_late_against_an_estimated_deadline_is_said_apart(campaign, tmp_path, mo
     assert tagada["late (estimated deadline)"] == "1"
     assert int(tagada["answered late"]) == expected()[RECIPIENTS[9 % 4]]["late"]
     assert int(tagada["sent requests"]) == expected()[RECIPIENTS[9 % 4]]["requests"] + 1
+    # eight outcomes in the chart, each drawn with its legend (seven colours dropped one)
+    svg = (out / "report-outcomes.svg").read_text()
+    assert all(words in svg for words in ("late (estimated deadline)", "undelivered"))
 
 
 def test_the_french_report_reads_as_the_lawyer_asked(runner, campaign, tmp_path, monkeypatch):

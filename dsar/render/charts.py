@@ -18,7 +18,11 @@ from collections import Counter
 from collections.abc import Sequence
 
 # colours of the outcomes, in the order of the bars (colour-blind safe: Okabe-Ito)
-COLOURS = ("#009E73", "#E69F00", "#D55E00", "#CC79A7", "#56B4E9", "#999999", "#DDDDDD")
+# as many as findings.OUTCOMES (nine): a series without its colour would not be drawn
+COLOURS = (
+    "#009E73", "#E69F00", "#F0E442", "#D55E00", "#CC79A7", "#56B4E9", "#0072B2", "#999999",
+    "#DDDDDD",
+)  # fmt: skip
 # text as <text> in DejaVu Sans, the font the PDF's text uses (installed with WeasyPrint's
 # fonts-dejavu-core): WeasyPrint draws glyph paths 3x slower (5 s of a 300-member report)
 FONTTYPE = "none"
