@@ -492,3 +492,13 @@ def test_the_french_report_reads_as_the_lawyer_asked(runner, campaign, tmp_path,
 
     with using("fr"):
         assert findings.words(one, "fr")["summary"] == "1 demande envoyée pour 1 personne"
+
+
+def test_a_name_with_dollars_is_drawn_as_text_not_read_as_maths():
+    # a broker's reply named the source "$\frac{$ SARL": matplotlib's mathtext raised on
+    # every later `dsar report` (tick labels and legend)
+    from dsar.render import charts
+
+    hostile = r"$\frac{$ SARL"
+    svg = charts.outcomes([hostile, "Selfcontact"], [(hostile, [1, 2]), ("x", [0, 1])], "t")
+    assert "SARL" in svg

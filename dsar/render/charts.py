@@ -42,7 +42,7 @@ def _styled(draw):
     def drawn(*args, **kwargs):
         from matplotlib import rc_context
 
-        with rc_context({"font.family": "DejaVu Sans"}):
+        with rc_context({"font.family": "DejaVu Sans", "text.parse_math": False}):
             return draw(*args, **kwargs)
 
     return drawn
