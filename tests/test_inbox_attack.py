@@ -259,14 +259,17 @@ def test_two_confirmations_of_one_reply_record_it_once(runner, made, tmp_path, d
         time.sleep(0.5)
         return record(*args, **kwargs)
 
-    def confirm(first: bool):
-        with clock.fixed(TODAY), App(Paths.from_env(), registries=[REGISTRY]) as app:
+    def confirm(first: bool):  # the day is fixed once, below: clock.fixed is process-wide
+        with App(Paths.from_env(), registries=[REGISTRY]) as app:
             try:
                 results.append(apply.confirm(app, item["id"], "identity-request"))
             except DsarError as exc:
                 results.append(exc)
 
-    with pytest.MonkeyPatch.context() as patch:
+    # entered by both threads, clock.fixed's restore interleaved and left the day fixed
+    # for the worker's later tests ("sent on 2026-12-03 is in the future (today is
+    # 2026-11-16)" in test_batch_rerun)
+    with clock.fixed(TODAY), pytest.MonkeyPatch.context() as patch:
         patch.setattr(apply, "record", slow_record)
         first = threading.Thread(target=confirm, args=(True,))
         first.start()
