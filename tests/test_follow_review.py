@@ -12,8 +12,7 @@ import pytest
 from dsar.app import App
 from dsar.cli import cli
 from dsar.errors import DsarError
-from dsar.inbox import apply, sources
-from dsar.inbox.meaning import _sentence, organisation_name
+from dsar.inbox import apply, meaning, sources
 from dsar.paths import Paths
 
 from .conftest import flat, ok, pdf_pages
@@ -69,10 +68,13 @@ def answered(app, tmp_path, says: str, right: str = "access", broker: str = "par
 
 
 def test_the_words_around_a_name_are_not_the_name():
-    assert organisation_name("la societe welcoming dans le cadre d'un partenariat") == "welcoming"
-    assert organisation_name("notre partenaire selfcontact") == "selfcontact"
-    assert organisation_name("son client") == ""
-    assert organisation_name("reconquete le 2 mai 2026 dans") == "reconquete"
+    assert (
+        meaning.organisation_name("la societe welcoming dans le cadre d'un partenariat")
+        == "welcoming"
+    )
+    assert meaning.organisation_name("notre partenaire selfcontact") == "selfcontact"
+    assert meaning.organisation_name("son client") == ""
+    assert meaning.organisation_name("reconquete le 2 mai 2026 dans") == "reconquete"
 
 
 def test_the_registry_entry_the_answer_names_wins_and_the_paraphrase_says_your_organisation(
@@ -176,7 +178,7 @@ def test_a_quote_keeps_whole_sentences_and_the_one_naming_the_same_organisation(
         "Bonjour. Le message a été envoyé par CM.com pour le compte de Welcoming. "
         "Welcoming est le responsable du traitement. Cordialement."
     )
-    said = _sentence(text, "pour le compte de Welcoming", "Welcoming")
+    said = meaning._sentence(text, "pour le compte de Welcoming", "Welcoming")
     assert said.startswith("Le message a été envoyé par CM.com")
     assert said.endswith("Welcoming est le responsable du traitement.")
 
