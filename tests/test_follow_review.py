@@ -15,8 +15,11 @@ from dsar.errors import DsarError
 from dsar.inbox import apply, meaning, sources
 from dsar.paths import Paths
 
+from . import test_follow
 from .conftest import flat, ok, pdf_pages
 from .test_follow import PERSON, REGISTRY, pdf_of, reply, sent
+
+app = test_follow.app  # its fixture, on this file's registry_file
 
 pytestmark = pytest.mark.today("2026-12-03")
 
@@ -45,17 +48,10 @@ def registry_file(tmp_path):
     return path
 
 
-@pytest.fixture
-def app(tmp_path, registry_file):
-    home = tmp_path / "home"
-    with App(Paths(config_dir=home, data_dir=home), registries=[registry_file]) as app:
-        yield app
-
-
-def answered(app, tmp_path, says: str, right: str = "access", broker: str = "parti-exemple"):
+def answered(app, tmp_path, says: str, right: str = "access", lang: str = "fr"):
     """A first request, sent, and its answer read by the inbox and confirmed."""
     first = app.generate(
-        broker, **PERSON, right=right, formats="pdf,email", out_dir=tmp_path / "first",
+        "parti-exemple", **PERSON, right=right, lang=lang, formats="pdf,email", out_dir=tmp_path / "first",
         letter_date="2026-09-01",
     )  # fmt: skip
     sent(app, first.reference, "2026-09-02")
@@ -171,6 +167,20 @@ def test_an_answer_typed_in_says_what_it_named_or_stays_neutral(
     assert "article 14 du RGPD" in text  # F9: a recipient that got the data from a third party
     bad = runner.invoke(cli, args[:-4] + ["--named", "nobody"], env=home)
     assert bad.exit_code != 0 and "Traceback" not in bad.output
+
+
+def test_an_english_letter_marks_a_french_quote(app, tmp_path):
+    first = answered(
+        app, tmp_path,
+        "Vos coordonnées nous ont été transmises par la société Welcoming dans le cadre "
+        "d'un partenariat commercial.",
+        lang="en",
+    )  # fmt: skip
+    text = pdf_of(app.follow(first.reference, out_dir=tmp_path / "next"))
+    assert "that my data came from your organisation" in text
+    assert "Extract of its answer (in French, as written):" in text
+    assert "e-mail received from Parti Exemple" in text and "jean.dupont" not in text
+    assert "to whom I had sent an access request (Art. 15)" in text
 
 
 def test_a_quote_keeps_whole_sentences_and_the_one_naming_the_same_organisation():
