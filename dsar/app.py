@@ -40,11 +40,19 @@ from . import (
     report,
 )
 from . import mandates as mandate_forms
-from .errors import DsarError, Field, InputError, OutputExists, RequestExists, UsageError
+from .errors import (
+    DsarError,
+    Field,
+    InputError,
+    OutputExists,
+    RequestExists,
+    UnknownBroker,
+    UsageError,
+)
 from .files import check_free, write_private
 from .i18n import N_, _
 from .journal import Journal, canonical
-from .models import Association, ContactAddition, Letter
+from .models import Association, Broker, ContactAddition, Letter
 from .paths import SHIPPED_DATENANFRAGEN, SHIPPED_REGISTRY, Paths
 from .registry import Registry
 from .render import mail, outside
@@ -83,6 +91,9 @@ Progress = Callable[[str, int, int | None], None]
 DateLike = str | date | None
 Formats = str | Sequence[str]
 # what an answer leads to next
+# dsar answer --named: what the answer named, as follow's kinds
+NAMED_KINDS = {"source": "source-named", "recipient": "recipient-named", "controller": "processor"}
+FOLLOW_STEP = N_("write to the organisation it named: dsar follow {reference}")
 NEXT_STEP = {
     "id-requested": N_("answer it with: dsar reply-id {reference}"),
     "partial": N_("follow up with: dsar remind {reference}"),
@@ -778,12 +789,17 @@ class App:
         files: Sequence[Path] = (),
         note: str | None = None,
         missing: Sequence[str] | str | None = None,
+        named: str | None = None,
+        organisation: str | None = None,
     ) -> AnswerResult:
         """Record the recipient's answer (`state`), or a notified extension. `missing`:
         what the answer lacks, words of vocabulary.ACCESS_ITEMS ('source,recipients' or a
-        list); the reminder and the complaint name them."""
+        list); the reminder and the complaint name them. `named` (source, recipient,
+        controller) and `organisation`: whom the answer named, as what; a next request
+        (dsar follow) says so only then."""
         if extension == bool(state):
             raise UsageError(_("give either --state or --extension"))
+        note = self._typed_naming(named, organisation, note)
         day = fields.iso_date(on, "on")
         if extension:
             self.journal.mark_extension(reference, day)
@@ -804,7 +820,7 @@ class App:
                 choices=", ".join(ACCESS_ITEMS),
             )
         kept = self.journal.mark_answer(reference, state, day, note, list(files), missing)
-        step = NEXT_STEP.get(state)
+        step = FOLLOW_STEP if named else NEXT_STEP.get(state)
         return AnswerResult(
             reference=reference,
             written=kept,
@@ -813,6 +829,18 @@ class App:
             kept=kept,
             next_step=_(step).format(reference=reference) if step else None,
         )
+
+    @staticmethod
+    def _typed_naming(named: str | None, organisation: str | None, note: str | None) -> str | None:
+        """The note of an answer that named someone, starting with what it named (read
+        back by follow.typed_answer)."""
+        if bool(named) != bool(organisation and organisation.strip()):
+            raise UsageError(_("give --named and --organisation together"))
+        if not named:
+            return note
+        fields.choice(named, tuple(NAMED_KINDS), "named")
+        name = follow.quoted(organisation, 120).replace("[", "(").replace("]", ")")
+        return f"[{NAMED_KINDS[named]}: {name}] {note or ''}".strip()
 
     def remind(
         self,
@@ -955,6 +983,39 @@ class App:
 
     # ------------------------------------------------------------ follow the number
 
+    def named_by(self, reference: str, message: int | None = None) -> tuple[Broker, str]:
+        """The organisation the answers to `reference` named: a registry entry whose name
+        the answer's sentence holds wins over the words the inbox took for a name; words
+        that are not confidently a name are refused (the person gives --to/--to-name)."""
+        entry = self.journal.entry(reference)
+        answers = [
+            a
+            for a in follow.answers_naming(self.journal, entry.reference)
+            if message in (None, a.message) and a.kind in follow.FOLLOW_KINDS
+        ]
+        slugs = follow.in_registry(self.registry, answers, entry.broker)
+        if len(slugs) == 1:
+            return self.registry.get(slugs[0]), _("'{slug}' is named in the answer").format(
+                slug=slugs[0]
+            )
+        if slugs:
+            raise InputError(
+                "to",
+                _(
+                    "the answer names several organisations of the registry ({slugs}): give --to SLUG"
+                ).format(slugs=", ".join(slugs[:8])),
+            )
+        named = next((a.organisation for a in answers if a.organisation), "")
+        if not follow.confident(named):
+            raise InputError(
+                "to",
+                _(
+                    "dsar cannot tell which organisation the answer names ('{words}'): "
+                    "give --to SLUG or --to-name NAME"
+                ).format(words=named or "-"),
+            )
+        return follow.lookup(self.registry, named, SHIPPED_DATENANFRAGEN)
+
     def follow(
         self,
         reference: str,
@@ -989,19 +1050,13 @@ class App:
         if to and to_name:
             raise UsageError(_("give --to or --to-name, not both"))
         found = ""
+        was = self.journal.request(entry.reference)
         if to:
             target = self.registry.get(to)
+        elif to_name:
+            target, found = follow.lookup(self.registry, to_name, SHIPPED_DATENANFRAGEN)
         else:
-            named = to_name or next(
-                (a.organisation for a in follow.answers_naming(self.journal, entry.reference)),
-                "",
-            )
-            if not named:
-                raise InputError(
-                    "to", _("the answer names no organisation dsar read: give --to or --to-name")
-                )
-            target, found = follow.lookup(self.registry, named, SHIPPED_DATENANFRAGEN)
-        was = self.journal.request(entry.reference)
+            target, found = self.named_by(entry.reference, message)
         if target.slug == was.broker.slug:
             raise InputError(
                 "to",
@@ -1009,7 +1064,9 @@ class App:
                     name=target.name, reference=entry.reference
                 ),
             )
-        cause = follow.cause(self.journal, entry.reference, target, message)
+        cause = follow.cause(
+            self.journal, entry.reference, target, message, explicit=bool(to or to_name)
+        )
         request = compose.build_request(
             self.registry,
             target,
@@ -1395,7 +1452,16 @@ class App:
         if not contacts:
             raise UsageError(_("give --postal, --email or --webform"))
         below = [SHIPPED_REGISTRY]
-        found = registry.add_contacts(self.paths.user_registry, below, slug, contacts)
+        try:
+            found = registry.add_contacts(self.paths.user_registry, below, slug, contacts)
+        except UnknownBroker as exc:  # a source an answer named, not in the registry
+            raise UsageError(
+                _(
+                    "{message} An organisation the registry lacks gets no entry here: write "
+                    "to it with dsar follow REFERENCE --to-name NAME --to-address "
+                    "'LINE\\nLINE\\nPOSTCODE TOWN' (or --to-email ADDRESS)"
+                ).format(message=str(exc))
+            ) from None
         self.__dict__.pop("registry", None)  # the next use reads the new file
         result = self.broker(found.slug)
         result.written = [self.paths.user_registry]
