@@ -393,6 +393,22 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
         assert "80(1)" not in words and "article 80" not in words and "art. 80" not in words
         if "dossier" not in path.name:  # (the dossier holds the request, sent by mandate)
             assert ", par mandat" not in words  # the member signs, not the association
+    # the scan found with --mandates goes in that member's dossier, and only then does
+    # the complaint say « Pièce jointe : mandat signé »; the others list it as not enclosed
+    for path in complaints:
+        words = flat(pdf_text(path.read_bytes()))
+        ref = re.search(r"M-\d{5}", words).group()
+        enclosed = ref == "M-00013"
+        if "dossier" not in path.name:
+            assert ("Pièce jointe : mandat signé" in words) == enclosed, ref
+            assert (f"le mandat n° {ref}, signé" in words) != enclosed, ref
     own = flat(pdf_text(next(p for p in complaints if "dossier" not in p.name).read_bytes()))
     assert "préparée avec l’aide de l’Association Halte aux SMS" in own
     assert "à laquelle la CNIL peut écrire" in own and "introduite par" not in own
+    if not qualifies:  # a rerun writes no second draft for a complaint not yet filed
+        with App() as app:
+            again = app.complain_association(
+                association, "tagadamedia", out_dir=out, on="2026-12-03", mandates=signed
+            )
+        assert again.written == []
+        assert any("already written" in w and "M-00005" in w for w in again.warnings)
