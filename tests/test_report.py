@@ -412,3 +412,25 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
             )
         assert again.written == []
         assert any("already written" in w and "M-00005" in w for w in again.warnings)
+
+
+def test_collective_complaint_names_id_demands(campaign, tmp_path, monkeypatch):
+    """An ID demand is a breach only as a demand without reasonable doubt (12(2), 12(6));
+    the annex says whether the member's reply went, the screen names those it did not."""
+    home = tmp_path / "home"
+    shutil.copytree(campaign["home"], home)
+    monkeypatch.setenv("DSAR_HOME", str(home))
+    association = tmp_path / "association.yaml"
+    association.write_text(QUALIFYING)
+    journal = Journal(Paths.from_env().journal, clock=lambda: DAY)
+    for i in range(0, MEMBERS, 4):  # Selfcontact's members, all with the Art. 80 clause
+        journal.record_mandate_form(f"M-{i:05d}", ["selfcontact"], art80=True)
+    journal.close()
+    with App() as app:
+        result = app.complain_association(
+            association, "selfcontact", out_dir=tmp_path / "cnil", on="2026-12-03"
+        )
+    text = flat(pdf_text(result.written[0].read_bytes()))
+    assert "non justifiée par un doute raisonnable (art. 12(2) et 12(6))" in text
+    assert "réponse à la demande d’identification : non envoyée" in text
+    assert any("ID demand was never answered" in w and "M-00036" in w for w in result.warnings)
