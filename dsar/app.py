@@ -1269,15 +1269,19 @@ class App:
         written: list[Path] = []
         warnings: list[str] = []
         with tempfile.TemporaryDirectory(prefix="dsar-mandates-") as work:
-            copies, _left_out = outside.vet([p for p in found_scans.values() if p], Path(work))
+            (Path(work) / "mandates").mkdir()
+            copies, _left_out = outside.vet(
+                [p for p in found_scans.values() if p], Path(work) / "mandates"
+            )
             scans = {ref: copies.get(path) if path else None for ref, path in found_scans.items()}
             if under_art80:
                 art80_scans = {c.mandate_ref: scans[c.mandate_ref] for c in under_art80}
+                more = collective.pieces(self.journal, self.pdf_renderer, under_art80, Path(work))
                 html = collective.letter(
                     self.templates, found, organisation, under_art80, day, art80_scans, cnil
                 )
                 pdf = collective.enclose(
-                    self.pdf_renderer.render_html(html), art80_scans, Path(work)
+                    self.pdf_renderer.render_html(html), art80_scans, Path(work), more
                 )
                 write_private(targets[0], pdf, overwrite=force)
                 written.append(targets[0])

@@ -43,6 +43,8 @@ class Case:
     to_add: list[str]  # the proofs not held: « pièce non jointe »
     files: list[str] = field(default_factory=list)  # its own complaint's files (no Art. 80)
     art80: bool = False  # the form the member signed gave the Art. 80(1) power
+    request_enclosed: bool = False  # the request as sent follows the annex
+    replies: dict[str, bool] = field(default_factory=dict)  # answer's file name: enclosed
 
     @property
     def why_fr(self) -> str:
@@ -123,7 +125,7 @@ def letter(
     if not association.art80_on(on) or not all(c.art80 for c in cases_):
         raise DsarError("Art. 80(1) is claimed only by an association that qualifies")
     context = _context(association, organisation, cases_, on, scans, cnil)
-    return env.get_template("collective/complaint.html.j2").render(**context)
+    return env.get_template("collective/complaint.html.j2").render(**context, art80_letter=True)
 
 
 def cover(
@@ -131,15 +133,37 @@ def cover(
 ) -> str:
     """The cover letter of the members' own complaints: no Art. 80(1) claim."""
     context = _context(association, organisation, cases_, on, scans, cnil)
-    return env.get_template("collective/cover.html.j2").render(**context)
+    # each member's dossier holds the request and the answers: nothing to mark here
+    return env.get_template("collective/cover.html.j2").render(**context, art80_letter=False)
 
 
-def enclose(complaint_pdf: bytes, scans: dict[str, Path | None], work: Path) -> bytes:
-    """The complaint, then each signed mandate found, as copies vetted by outside.vet and
-    joined by its limited child (the annex lists the rest as « pièce non jointe »)."""
+def pieces(journal: Journal, renderer, cases_, work: Path) -> list[bytes | Path]:
+    """Each member's request as sent and the answers in PDF (vetted by the limited child,
+    like a dossier's: render/outside.py); each case records what is enclosed, for the
+    annex's « demande jointe / pièce non jointe »."""
+    found: list[bytes | Path] = []
+    for number, case in enumerate(cases_):
+        page = journal.page_html(case.reference)
+        if page:
+            found.append(renderer.render_html(page))
+            case.request_enclosed = True
+        replies = [p for _r, p, _s in journal.files(case.reference, "reply")]
+        pdfs = [p for p in replies if p.suffix.lower() == ".pdf" and p.is_file()]
+        folder = work / f"answers-{number}"
+        folder.mkdir()
+        copies, _left_out = outside.vet(pdfs, folder)
+        found += [copies[p] for p in pdfs if p in copies]
+        case.replies = {p.name: p in copies for p in replies}
+    return found
+
+
+def enclose(complaint_pdf: bytes, scans: dict[str, Path | None], work: Path, more=()) -> bytes:
+    """The complaint, then each signed mandate found, then `more` (the requests and
+    answers), as copies vetted by outside.vet and joined by its limited child (the annex
+    lists the rest as « pièce non jointe »)."""
     parts: list[bytes | Path] = [complaint_pdf]
     parts += [path for _ref, path in sorted(scans.items()) if path is not None]
-    return outside.join(parts, work)
+    return outside.join([*parts, *more], work)
 
 
 def drafted(journal: Journal, case: Case) -> bool:

@@ -373,9 +373,12 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
         assert "Cedex 07 France" not in text and "(CNIL) CNIL" not in text
         # what the members know, not generic breaches stated as facts
         assert "la connaissance des membres, aucun n’a reçu" in text
-        assert "14(3)(b)" not in text and "14(3)(a) et (c)" in text
+        letter = text.split("Annexe : les demandes")[0]  # (the requests follow, as sent)
+        assert "14(3)(b)" not in letter and "14(3)(a) et (c)" in letter
         assert "n’a, à ce jour, démontré ni le consentement des membres" in text
-        assert len(PdfReader(main).pages) >= 3  # the letter, the annex, the signed mandate
+        assert len(PdfReader(main).pages) >= 3 + len(art80)  # the letter, annex, mandate
+        annex = text.split("Annexe : les demandes")[1]
+        assert annex.count("demande jointe") == len(art80)  # each request as sent, enclosed
         assert any("ordinary mandate" in w and "M-00005" in w for w in result.warnings)
     else:
         assert main is None
