@@ -1629,10 +1629,12 @@ def complain(
 def report_command(out_dir, association_file, batch_path, with_members, as_of, force):
     """What the requests found: a page, its PDF, CSV and two pictures.
 
-    Per recipient: requests, answered in time, answered late, extended, refused, no
-    answer, complaints, median days to answer; the sources the answers named and for
-    how many members; a chart of outcomes and the flow message sender -> party ->
-    broker -> source. Writes report.html, report.pdf, report-recipients.csv,
+    Per recipient: requests sent, answered in time, late, late against an estimated
+    deadline, partial, refused, ID demanded, no answer, waiting, undelivered, extended,
+    complaints filed with the CNIL, median days to answer; the sources the answers
+    named and for how many members; a chart of outcomes and the flow sender shown ->
+    party (established) -> organisation asked -> source given in its answer. With
+    --as-of, only what was recorded on or before that day counts. Writes report.html, report.pdf, report-recipients.csv,
     report-sources.csv, report-outcomes.svg and report-flow.svg in --out (all or none).
     No member is named unless --with-members.
 

@@ -107,7 +107,7 @@ def _gist(item: dict) -> list[str]:
     try:
         reply = parse.parse(Path(item["path"]).read_bytes())
         lines = [line for line in meaning.fresh_text(reply.text).splitlines() if line.strip()]
-    except OSError:
+    except Exception:  # a file gone, or a message no parser takes: the row still shows
         lines = []
     gist = [
         f"#{item['id']}  {item['sender']}  {item['sent_at'] or ''}",
@@ -259,6 +259,8 @@ def inbox(
                 click.echo(printable(f"{label}: {_count_words(counts)}"))
             if run.already:
                 click.echo(_("{count} already read before").format(count=run.already))
+            if not run.outcomes and not run.already:
+                warn(_("{source}: no message found in it").format(source=source))
         for warning in run.warnings:
             warn(warning)
     if to_review and not dry_run:

@@ -308,6 +308,13 @@ def require(
                     received=received,
                     sent=on,
                 )
+            if entry.answered_on and received > entry.answered_on:  # it cannot restart 12(3)
+                _refuse(
+                    N_("received {received} is after the answer of {answered}: check the date"),
+                    "received",
+                    received=received,
+                    answered=entry.answered_on,
+                )
         if stored == "complained" and not force:
             _refuse(
                 N_(

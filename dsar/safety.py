@@ -72,11 +72,14 @@ def safe_child(folder: Path, child: str) -> Path:
 
 # ------------------------------------------------------------------ text on a terminal
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0/C1 controls, and the bidi controls that show a line in another order than it reads
+# (U+202E makes 'fdp.exe' look like 'exe.pdf')
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str) -> str:
-    """Text from outside as it may reach a terminal: no escape sequence (ANSI, OSC 8)."""
+    """Text from outside as it may reach a terminal: no escape sequence (ANSI, OSC 8),
+    no bidi control."""
     return _CONTROL.sub("", str(text))
 
 
@@ -100,6 +103,31 @@ class _Loader(_BASE):
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_str)
+
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+
+
+class Misread(str):
+    """An unquoted number YAML 1.1 reads otherwise than it is written: `0612345670` is
+    octal (a phone number would become 01 03 40 24 24), `1_000` is 1000, `1:30` is 90,
+    `0x10` is 16. Kept as written only to be refused by scalar(): put it in quotes."""
+
+
+def _number_as_written(loader, node):
+    if _DECIMAL.fullmatch(node.value):  # plain decimals stay numbers (a schema_version)
+        return loader.construct_yaml_int(node)
+    return Misread(loader.construct_scalar(node))
+
+
+def _float_as_written(loader, node):
+    value = loader.construct_scalar(node)
+    if value.lower().lstrip("+-") in (".nan", ".inf"):
+        return loader.construct_yaml_float(node)
+    return value if re.fullmatch(r"[-+]?[0-9]+\.[0-9]+", value) else Misread(value)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _number_as_written)
+_Loader.add_constructor("tag:yaml.org,2002:float", _float_as_written)
 
 MAX_DEPTH = 32
 
@@ -168,7 +196,7 @@ def scalar(data: dict, key: str, where) -> str:
     "{'a', 'b'}", "nan" as the name a mandate is signed with). A plain number is text
     as written (a postcode), unless it is too long to write back."""
     value = data.get(key)
-    if value is None or isinstance(value, str):
+    if value is None or (isinstance(value, str) and not isinstance(value, Misread)):
         return value or ""
     kind = _kind(value)
     if kind is None:
@@ -186,6 +214,8 @@ def scalar(data: dict, key: str, where) -> str:
 def _kind(value) -> str | None:
     """What a YAML value is when it is not text, as a message names it; None for a
     number that reads as text."""
+    if isinstance(value, Misread):
+        return _("a number YAML reads otherwise ({value})").format(value=printable(value[:40]))
     if isinstance(value, bool):
         return _("true or false")
     if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):

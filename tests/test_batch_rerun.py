@@ -38,6 +38,9 @@ def test_a_rerun_never_sends_an_e_mail_whose_letter_was_posted_answered_or_compl
     ok(runner.invoke(cli, ["answer", refs[1], "--state", "undelivered", "--on", "2026-09-10"]))
     ok(runner.invoke(cli, ["answer", refs[2], "--state", "refused", "--on", "2026-09-20"]))
     ok(runner.invoke(cli, ["complain", refs[2], "--out", str(tmp_path / "cnil")]))
+    with Journal(dsar_home / "journal.sqlite3") as journal:  # the complaint, filed
+        [complaint] = journal.follow_ups(refs[2], "complaint")
+    ok(runner.invoke(cli, ["sent", complaint.reference, "--on", "2026-12-03"]))
 
     extra = ("--all-queued",) if all_queued else ()
     dry = runner.invoke(cli, [*args, *sending(controller.port, "--dry-run", *extra)])

@@ -179,8 +179,7 @@ def test_the_volunteers_path(runner, tmp_path, smtp):
         assert "3 numéro(s) de recommandé ajouté(s)" in late.stdout
 
         # 15. status by member, with the member column; its CSV in the one dialect
-        status = fr(runner, "status", "--member", "léger", "--csv", str(tmp_path / "s.csv"))
-        assert "Jean-Pierre Léger" in status.stdout and "Amélie" not in status.stdout
-        [line] = read_csv(tmp_path / "s.csv")
+        fr(runner, "status", "--member", "léger", "--csv", str(tmp_path / "s.csv"))
+        [line] = read_csv(tmp_path / "s.csv")  # the member filter: one row, hers
         assert line["membre"] == "Jean-Pierre Léger" and line["état"] == "envoyée"
         assert line["jours restants"].isdigit()

@@ -41,6 +41,7 @@ class Meaning:
     reason: str = ""  # a bounce's diagnostic
     organisation: str = ""  # the controller, source or recipient named
     said: str = ""  # the sentence that named it, as written (a next letter quotes it)
+    receipt: bool = False  # an acknowledgement that says the request was received
 
 
 def plain(text: str) -> str:
@@ -155,6 +156,9 @@ ACKNOWLEDGED = _words(
     r"(we have|we've) received your (request|message|email|e-mail)",
     r"(thank you|thanks) for (your|contacting).{0,60}(we will|we'll)",
     r"(numero de |n° de )?(ticket|dossier|case|request) (number|numero|n°|#|id)",
+)
+# an out-of-office says nobody read the request: no receipt, the person judges
+AWAY = _words(
     r"(absent|out of (the )?office|en conges|absente?) (jusqu'|until|du )",
     r"(je suis|i am) (actuellement )?(absent|out of (the )?office|en conges)",
 )
@@ -306,7 +310,9 @@ def _classify(reply: Reply) -> Meaning:
             evidence += [f"attachment: {a.name}" for a in reply.attachments[:5]]
             return Meaning("answer", evidence, day=reply.day)
     found = ACKNOWLEDGED.search(words)
-    if auto or found:
-        evidence = [e for e in (auto, found.group(0) if found else None) if e]
-        return Meaning("acknowledgement", evidence, day=reply.day)
+    away = AWAY.search(words)
+    if auto or found or away:
+        evidence = [e for e in (auto, found or away) if e]
+        evidence = [e if isinstance(e, str) else e.group(0) for e in evidence]
+        return Meaning("acknowledgement", evidence, day=reply.day, receipt=bool(found))
     return Meaning("other", [])
