@@ -712,7 +712,11 @@ class App:
             pdf = mandate_forms.mark_unsigned(pdf, member.mandate_ref if member else "")
             write_private(target, pdf, overwrite=force)
             if member:  # what it names, for the batch that writes under it
-                self.journal.record_mandate_form(member.mandate_ref, [c.slug for c in controllers])
+                self.journal.record_mandate_form(
+                    member.mandate_ref,
+                    [c.slug for c in controllers],
+                    art80=found.art80_on(self.today()),  # as render_mandate offered it
+                )
         bad = [r for r in rows if isinstance(r, members.BadRow)]
         return MandatesResult(
             written=targets,
@@ -916,7 +920,13 @@ class App:
         )
 
     def complain(
-        self, reference: str, *, on: DateLike = None, out_dir: Path, force: bool = False
+        self,
+        reference: str,
+        *,
+        on: DateLike = None,
+        out_dir: Path,
+        force: bool = False,
+        mandate_scan: Path | None = None,
     ) -> ComplaintResult:
         """The CNIL complaint and one dossier PDF, a draft: the request becomes
         'complained' once the complaint is recorded as filed (dsar sent COMPLAINT).
@@ -928,7 +938,13 @@ class App:
         reference = canonical(reference)
         cnil = self.registry.get("cnil")
         letter, extra = followup.complaint(
-            self.journal, reference, self.templates, cnil, on=day, force=force
+            self.journal,
+            reference,
+            self.templates,
+            cnil,
+            on=day,
+            force=force,
+            mandate_enclosed=mandate_scan is not None,
         )
         complaint = letter.request.reference
         targets = compose.output_paths(letter, out_dir, ("pdf",), kind="complaint")
@@ -944,7 +960,14 @@ class App:
             made.pdf,
             self.pdf_renderer,
             followup.reminders_of(self.journal, reference),
+            mandate_scan=mandate_scan,
         )
+        if mandate_scan is not None and any(n == mandate_scan.name for n, _p in left_out):
+            raise DsarError(  # the letter says it is enclosed: never a dossier without it
+                _("the signed mandate {name} cannot be read: fix it or leave it out").format(
+                    name=mandate_scan.name
+                )
+            )
         compose.stage(made, targets)
         # the dossier is recorded with the complaint, like the letter's own files; the
         # lifecycle's check runs in the same transaction; the request becomes 'complained'
@@ -1274,8 +1297,9 @@ class App:
     ) -> Result:
         """One complaint to the CNIL for every member whose request to `recipient` ran
         out unanswered, was refused or answered in part: under Art. 80(1) GDPR when the
-        association qualifies on that day (one letter, an annex per member, the mandates
-        enclosed); otherwise each member's own complaint and one cover letter."""
+        association qualifies on that day, for the members whose signed mandate gave it
+        that power (one letter, an annex per member, the mandates enclosed); the others'
+        own complaints, each signed by the member, with one cover letter."""
         found = _association(association)
         day = self._day(on, "on")
         organisation = self.registry.get(recipient)
@@ -1286,29 +1310,57 @@ class App:
         found_scans = {
             c.mandate_ref: batches.signed_mandate(mandates, c.mandate_ref) for c in cases
         }
+        # Art. 80(1) only for the members whose signed form gave that power; the others
+        # complain themselves, under the ordinary mandate, with the cover letter
+        under_art80 = [c for c in cases if c.art80] if found.art80_on(day) else []
+        ordinary = [c for c in cases if c not in under_art80]
+        # a member whose own complaint is already drafted, not yet filed, gets no second
+        drafted = [] if force else [c for c in ordinary if collective.drafted(self.journal, c)]
+        ordinary = [c for c in ordinary if c not in drafted]
+        targets = [
+            out_dir / collective.file_name(organisation.slug, day, cover=cover)
+            for cover, group in ((False, under_art80), (True, ordinary))
+            if group
+        ]
+        check_free(targets, overwrite=force)
+        written: list[Path] = []
+        warnings: list[str] = []
         with tempfile.TemporaryDirectory(prefix="dsar-mandates-") as work:
-            copies, _left_out = outside.vet([p for p in found_scans.values() if p], Path(work))
+            (Path(work) / "mandates").mkdir()
+            copies, _left_out = outside.vet(
+                [p for p in found_scans.values() if p], Path(work) / "mandates"
+            )
             scans = {ref: copies.get(path) if path else None for ref, path in found_scans.items()}
-            if found.art80_on(day):
-                target = out_dir / collective.file_name(organisation.slug, day)
-                check_free([target], overwrite=force)
+            if under_art80:
+                art80_scans = {c.mandate_ref: scans[c.mandate_ref] for c in under_art80}
+                more = collective.pieces(self.journal, self.pdf_renderer, under_art80, Path(work))
                 html = collective.letter(
-                    self.templates, found, organisation, cases, day, scans, cnil
+                    self.templates, found, organisation, under_art80, day, art80_scans, cnil
                 )
-                pdf = collective.enclose(self.pdf_renderer.render_html(html), scans, Path(work))
-                write_private(target, pdf, overwrite=force)
-                return Result(written=[target])
-        # no Art. 80 claim: each member complains under the ordinary mandate, sent together
-        target = out_dir / collective.file_name(organisation.slug, day, cover=True)
-        check_free([target], overwrite=force)
-        written = []
-        for case in cases:
-            done = self.complain(case.reference, on=day, out_dir=out_dir, force=force)
-            case.files = [p.name for p in done.written]
-            written += done.written
-        html = collective.cover(self.templates, found, organisation, cases, day, scans, cnil)
-        write_private(target, self.pdf_renderer.render_html(html), overwrite=force)
-        return Result(written=[target, *written])
+                pdf = collective.enclose(
+                    self.pdf_renderer.render_html(html), art80_scans, Path(work), more
+                )
+                write_private(targets[0], pdf, overwrite=force)
+                written.append(targets[0])
+            if ordinary:
+                own = []
+                for case in ordinary:
+                    done = self.complain(
+                        case.reference,
+                        on=day,
+                        out_dir=out_dir,
+                        force=force,
+                        mandate_scan=scans[case.mandate_ref],
+                    )
+                    case.files = [p.name for p in done.written]
+                    own += done.written
+                html = collective.cover(
+                    self.templates, found, organisation, ordinary, day, scans, cnil
+                )
+                write_private(targets[-1], self.pdf_renderer.render_html(html), overwrite=force)
+                written += [targets[-1], *own]
+        warnings += collective.summary(cases, under_art80, ordinary, drafted, scans)
+        return Result(written=written, warnings=warnings)
 
     # ------------------------------------------------------------ the registry
 

@@ -352,7 +352,7 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
     association = tmp_path / "association.yaml"
     declared = "2015-03-01" if qualifies else "2024-01-10"  # five years, or not yet
     association.write_text(
-        ASSOCIATION + f"qualifies_art80: true\ndeclared_on: {declared}\n"
+        ASSOCIATION + f"article: l’\nqualifies_art80: true\ndeclared_on: {declared}\n"
         "purpose: la protection des données personnelles et de la vie privée\n"
     )
     signed = tmp_path / "signed"
@@ -361,34 +361,108 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
     blank.add_blank_page(595, 842)
     with (signed / "M-00013.pdf").open("wb") as handle:
         blank.write(handle)
+    # Tagadamedia has the members i % 4 == 1: no answer when i % 10 == 3, partial when 5
+    wanted = {f"M-{i:05d}" for i in range(MEMBERS) if i % 4 == 1 and i % 10 in (3, 5)}
+    assert len(wanted) == 30
+    # only the forms of the members who went unanswered carried the Art. 80(1) clause
+    # (signed when the association had its five years); the others gave an ordinary mandate
+    art80 = {f"M-{i:05d}" for i in range(MEMBERS) if i % 4 == 1 and i % 10 == 3}
+    journal = Journal(Paths.from_env().journal, clock=lambda: DAY)
+    for ref in wanted:
+        journal.record_mandate_form(ref, ["tagadamedia"], art80=ref in art80)
+    journal.close()
     out = tmp_path / "cnil"
     with App() as app:
         result = app.complain_association(
             association, "tagadamedia", out_dir=out, on="2026-12-03", mandates=signed
         )
-    # Tagadamedia has the members i % 4 == 1: no answer when i % 10 == 3, partial when 5
-    wanted = {f"M-{i:05d}" for i in range(MEMBERS) if i % 4 == 1 and i % 10 in (3, 5)}
-    assert len(wanted) == 30
-    main = result.written[0]
-    pdf = main.read_bytes()
-    text = flat(pdf_text(pdf))
-    assert set(re.findall(r"M-\d{5}", text)) == wanted
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in result.written)
+    by_name = {p.name: p for p in result.written}
+    cover = by_name.get("lettre-de-couverture-tagadamedia-2026-12-03.pdf")
+    main = by_name.get("reclamation-collective-tagadamedia-2026-12-03.pdf")
+    ordinary = wanted - art80 if qualifies else wanted
     if qualifies:
-        assert main.name.startswith("collective-complaint-tagadamedia")
-        assert "article 80(1) du RGPD" in text and "protection des données personnelles" in text
+        text = flat(pdf_text(main.read_bytes()))
+        assert set(re.findall(r"M-\d{5}", text)) == art80  # never a member without the power
+        assert (
+            "article 80(1) du RGPD et à l’article 38 de la loi n° 78-17 du 6 janvier 1978" in text
+        )
+        assert "remplissant les conditions du IV de son article 37" in text
+        assert "depuis au moins cinq ans" in text and "plus de cinq ans" not in text
+        assert "donne expressément pouvoir à l’association d’introduire en son nom" in text
+        assert "a vérifié l’identité" not in text  # the yaml says nothing of it
+        assert "protection des données personnelles" in text
         assert "déclarée le 1er mars 2015" in text
         assert "pièce non jointe" in text  # the mandates not at hand are named
-        assert "la source précise de mes données" in text  # what the partial answers lack
-        assert len(PdfReader(main).pages) >= 3  # the letter, the annex, the signed mandate
-        assert len(result.written) == 1
+        assert "1 joint à la suite" in text and "1 joints" not in text
+        assert "Pour l’Association Halte aux SMS" in text
+        assert "Cedex 07 France" not in text and "(CNIL) CNIL" not in text
+        # what the members know, not generic breaches stated as facts
+        assert "la connaissance des membres, aucun n’a reçu" in text
+        letter = text.split("Annexe : les demandes")[0]  # (the requests follow, as sent)
+        assert "14(3)(b)" not in letter and "14(3)(a) et (c)" in letter
+        assert "n’a, à ce jour, démontré ni le consentement des membres" in text
+        assert len(PdfReader(main).pages) >= 3 + len(art80)  # the letter, annex, mandate
+        annex = text.split("Annexe : les demandes")[1]
+        assert annex.count("demande jointe") == len(art80)  # each request as sent, enclosed
+        assert any("ordinary mandate" in w and "M-00005" in w for w in result.warnings)
     else:
-        assert main.name.startswith("cover-letter-tagadamedia")
-        complaints = [p for p in result.written if p.suffix == ".pdf" and p != main]
-        assert len(complaints) == 2 * len(wanted)  # each member's complaint and dossier
-        for path in [main, *complaints]:
-            words = flat(pdf_text(path.read_bytes())).lower()
-            assert "80(1)" not in words and "article 80" not in words and "art. 80" not in words
+        assert main is None
+    # the others: each member's own complaint, signed by the member, with the cover letter
+    cover_text = flat(pdf_text(cover.read_bytes()))
+    assert set(re.findall(r"M-\d{5}", cover_text)) == ordinary
+    assert "vous transmet, à la demande de ses membres" in cover_text
+    assert "signées par chacun d’eux" in cover_text
+    assert "introduite au nom" not in cover_text and "en vertu du mandat qu’il" not in cover_text
+    assert "ont reçu les suites suivantes" in cover_text and "le même traitement" not in cover_text
+    complaints = [p for p in result.written if p.suffix == ".pdf" and p not in (main, cover)]
+    assert len(complaints) == 2 * len(ordinary)  # each member's complaint and dossier
+    for path in [cover, *complaints]:
+        words = flat(pdf_text(path.read_bytes())).lower()
+        assert "80(1)" not in words and "article 80" not in words and "art. 80" not in words
+        if "dossier" not in path.name:  # (the dossier holds the request, sent by mandate)
+            assert ", par mandat" not in words  # the member signs, not the association
+    # the scan found with --mandates goes in that member's dossier, and only then does
+    # the complaint say « Pièce jointe : mandat signé »; the others list it as not enclosed
+    for path in complaints:
+        words = flat(pdf_text(path.read_bytes()))
+        ref = re.search(r"M-\d{5}", words).group()
+        enclosed = ref == "M-00013"
+        if "dossier" not in path.name:
+            assert ("Pièce jointe : mandat signé" in words) == enclosed, ref
+            assert (f"le mandat n° {ref}, signé" in words) != enclosed, ref
+    own = flat(pdf_text(next(p for p in complaints if "dossier" not in p.name).read_bytes()))
+    assert "préparée avec l’aide de l’Association Halte aux SMS" in own
+    assert "à laquelle la CNIL peut écrire" in own and "introduite par" not in own
+    if not qualifies:  # a rerun writes no second draft for a complaint not yet filed
+        with App() as app:
+            again = app.complain_association(
+                association, "tagadamedia", out_dir=out, on="2026-12-03", mandates=signed
+            )
+        assert again.written == []
+        assert any("already written" in w and "M-00005" in w for w in again.warnings)
+
+
+def test_collective_complaint_names_id_demands(campaign, tmp_path, monkeypatch):
+    """An ID demand is a breach only as a demand without reasonable doubt (12(2), 12(6));
+    the annex says whether the member's reply went, the screen names those it did not."""
+    home = tmp_path / "home"
+    shutil.copytree(campaign["home"], home)
+    monkeypatch.setenv("DSAR_HOME", str(home))
+    association = tmp_path / "association.yaml"
+    association.write_text(QUALIFYING)
+    journal = Journal(Paths.from_env().journal, clock=lambda: DAY)
+    for i in range(0, MEMBERS, 4):  # Selfcontact's members, all with the Art. 80 clause
+        journal.record_mandate_form(f"M-{i:05d}", ["selfcontact"], art80=True)
+    journal.close()
+    with App() as app:
+        result = app.complain_association(
+            association, "selfcontact", out_dir=tmp_path / "cnil", on="2026-12-03"
+        )
+    text = flat(pdf_text(result.written[0].read_bytes()))
+    assert "non justifiée par un doute raisonnable (art. 12(2) et 12(6))" in text
+    assert "réponse à la demande d’identification : non envoyée" in text
+    assert any("ID demand was never answered" in w and "M-00036" in w for w in result.warnings)
 
 
 def test_the_flow_draws_no_party_it_cannot_establish(app, campaign):
