@@ -172,11 +172,11 @@ _WORD = re.compile(r"\S+")
 
 # what comes before a name ("la societe", "notre partenaire", "son client") and what
 # follows it ("dans le cadre", "le 2 mai 2026"): never part of the organisation's name
-_DETERMINER = re.compile(
-    r"^(?:(?:la|le|les|l'|un|une|des|du|de la|de|notre|nos|son|sa|ses|leur|leurs|votre|"
-    r"the|our|its|their|a|an)\s*)?"
+_DETERMINER = re.compile(  # whole words only: "a" is not the A of "Assurances Horizon"
+    r"^(?:(?:la|le|les|un|une|des|du|de la|de|notre|nos|son|sa|ses|leur|leurs|votre|"
+    r"the|our|its|their|a|an)\s+|l['’]\s*)?"
     r"(?:(?:societe|site|partenaire|client|entreprise|marque|prestataire|annonceur|"
-    r"company|partner|client|customer|website|firm|advertiser)s?\s*)?"
+    r"company|partner|customer|website|firm|advertiser)s?(?:\s+|$))?"
 )
 _TAIL = re.compile(
     r"\s(?:dans|le \d|la \d|en \d|du \d|depuis|pour|aupres|ou|qui|que|lors|avec|afin|"
