@@ -28,7 +28,7 @@ from dsar.journal import Journal
 from dsar.members import COLUMNS, load_association
 from dsar.paths import Paths
 
-from .conftest import ASSOCIATION, flat, ok, pdf_text, read_csv
+from .conftest import ASSOCIATION, add_postal, flat, ok, pdf_text, read_csv
 
 DAY = date(2026, 12, 3)
 MEMBERS = 300
@@ -156,6 +156,7 @@ def build(base: Path, members: int = MEMBERS) -> dict:
     moment = datetime.combine(DAY, time(12), tzinfo=UTC)
     with pytest.MonkeyPatch.context() as patch, time_machine.travel(moment, tick=False):
         patch.setenv("DSAR_HOME", str(home))
+        add_postal(home)  # Selfcontact's letters are posted: they have its address
         journal = Journal(Paths.from_env().journal, clock=lambda: DAY)
         app = App(clock=lambda: DAY, journal=journal)
         done = app.batch(
