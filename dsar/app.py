@@ -930,6 +930,8 @@ class App:
     ) -> ComplaintResult:
         """The CNIL complaint and one dossier PDF, a draft: the request becomes
         'complained' once the complaint is recorded as filed (dsar sent COMPLAINT).
+        `mandate_scan`: the member's signed mandate as outside.vet copied it (vetted once,
+        by complain_association): the letter says it is enclosed, the dossier joins it.
 
         Whole or not at all: the letter and the dossier are made in memory (the replies
         checked in a limited child), then staged and recorded in one transaction with the
@@ -962,12 +964,6 @@ class App:
             followup.reminders_of(self.journal, reference),
             mandate_scan=mandate_scan,
         )
-        if mandate_scan is not None and any(n == mandate_scan.name for n, _p in left_out):
-            raise DsarError(  # the letter says it is enclosed: never a dossier without it
-                _("the signed mandate {name} cannot be read: fix it or leave it out").format(
-                    name=mandate_scan.name
-                )
-            )
         compose.stage(made, targets)
         # the dossier is recorded with the complaint, like the letter's own files; the
         # lifecycle's check runs in the same transaction; the request becomes 'complained'

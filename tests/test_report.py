@@ -373,10 +373,22 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
         journal.record_mandate_form(ref, ["tagadamedia"], art80=ref in art80)
     journal.close()
     out = tmp_path / "cnil"
+    from dsar.render import outside
+
+    vetted, child = [], outside._child  # each outside PDF the limited child checks
+
+    def counting(*args):
+        if args[0] == "vet":
+            vetted.append(Path(args[1]).read_bytes())
+        return child(*args)
+
+    monkeypatch.setattr(outside, "_child", counting)
     with App() as app:
         result = app.complain_association(
             association, "tagadamedia", out_dir=out, on="2026-12-03", mandates=signed
         )
+    # the scan is vetted once, whether the Art. 80 letter or the member's dossier holds it
+    assert vetted.count((signed / "M-00013.pdf").read_bytes()) == 1
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in result.written)
     by_name = {p.name: p for p in result.written}
     cover = by_name.get("lettre-de-couverture-tagadamedia-2026-12-03.pdf")
