@@ -14,7 +14,7 @@ from dsar.cli import cli
 from dsar.errors import DsarError, InputError
 
 from .conftest import CITIZEN, SELFCONTACT_POSTAL, ok
-from .test_lifecycle import PERSON, app_on, request
+from .test_lifecycle import app_on, request
 from .test_web import anonymous, client, draft, page_csrf  # noqa: F401 (fixtures)
 
 # ---------------------------------------------------------------- a draft is never posted
@@ -57,15 +57,9 @@ def test_the_page_refuses_it_in_its_own_words(client):  # noqa: F811
 
 def test_an_e_mailed_request_without_postal_address_is_recorded_as_sent(tmp_path):
     with app_on(tmp_path / "h", date(2026, 12, 3)) as app:
-        mailed = app.generate(
-            "selfcontact",
-            **PERSON,
-            sms_date="2026-09-28",
-            formats="pdf,email",
-            to_email="dpo@selfcontact.example",
-            letter_date=date(2026, 10, 1),
-            out_dir=tmp_path / "l",
-        ).reference
+        mailed = request(
+            app, tmp_path / "l", "selfcontact", "pdf,email", to_email="dpo@selfcontact.example"
+        )
         with pytest.raises(DsarError):  # a registered letter is a posting: not of this PDF
             app.sent(mailed, "2026-10-02", lrar="1A23456789012")
         app.sent(mailed, "2026-10-02")
