@@ -63,6 +63,7 @@ from .results import (
     SentResult,
     ShowResult,
     StatusResult,
+    Written,
 )
 from .safety import safe_child
 from .sending import Smtp, SmtpSettings, send_outbox
@@ -464,7 +465,7 @@ class App:
             # the quick count may differ from the rows read when quoting is broken
             progress("rows", 0, len(result.rows) + len(result.bad_rows))
             # this run's messages only, unless every queued one is asked for
-            mine = None if all_queued else [row.reference for row in result.rows]
+            mine = None if all_queued or not send else [row.reference for row in result.rows]
             if send and dry_run:
                 result.would_send = [
                     (ref, journal.outbox_recipient(ref)) for ref in journal.outbox_waiting(mine)
@@ -490,24 +491,20 @@ class App:
                 result.left_queued = journal.outbox_waiting()
         finally:  # the manifest says what was done and sent even when the run stops
             batches.write_manifest(result.manifest, result, journal)
-        result.written = [
-            *(out_dir / name for row in result.rows for name in (row.pdf, row.eml) if name),
-            *result.print_files,
-            *([result.labels] if result.labels else []),
-            result.manifest,
-        ]
+        files = [*result.print_files, *filter(None, [result.labels]), result.manifest]
+        result.written = Written(result.rows, out_dir, files)
         if "email" in chosen and result.unsigned:
             result.warnings.append(
                 _(
                     "{count} e-mail(s) held back, not sent: no signed mandate scan to enclose "
                     "({refs}); give --mandates DIR with <mandate_ref>.pdf or "
                     "mandate-<mandate_ref>.pdf, or --mandate-on-request"
-                ).format(count=len(result.unsigned), refs=", ".join(result.unsigned[:10]))
+                ).format(count=len(result.unsigned), refs=", ".join(result.unsigned.first))
             )
-        if send and result.to_post:
+        if send and (to_post := result.to_post):
             result.warnings.append(
                 _("{count} letter(s) to post, their recipient has no e-mail: {refs}").format(
-                    count=len(result.to_post), refs=", ".join(result.to_post[:10])
+                    count=len(to_post), refs=", ".join(to_post.first)
                 )
             )
         if ("labels" in chosen or "pdf" in chosen) and result.no_address:
@@ -516,7 +513,7 @@ class App:
                     "{count} letter(s) are drafts without the recipient's postal address, left "
                     "out of the print file and the labels (first: {reference}); give "
                     "--to-address and run the same command again: they are made again"
-                ).format(count=len(result.no_address), reference=result.no_address[0])
+                ).format(count=len(result.no_address), reference=result.no_address.first[0])
             )
         if result.kept_earlier:
             result.warnings.append(
@@ -527,7 +524,7 @@ class App:
                 ).format(
                     count=len(result.kept_earlier),
                     folder=out_dir,
-                    refs=", ".join(result.kept_earlier[:10]),
+                    refs=", ".join(result.kept_earlier.first),
                 )
             )
         if result.left_queued:

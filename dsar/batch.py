@@ -36,7 +36,7 @@ from .registry import Registry
 from .render import assemble, mail
 from .render import html as page
 from .render.pdf import PdfRenderer
-from .results import HELD_BACK, NO_RECIPIENT_EMAIL, BatchResult, ManifestRow
+from .results import HELD_BACK, NO_RECIPIENT_EMAIL, BatchResult, ManifestRow, Rows
 from .safety import safe_child
 from .vocabulary import MAIL_TO_SEND, output_name
 
@@ -309,7 +309,8 @@ def run(
     it: the letters of earlier runs into the same folder stay in them."""
     result = result if result is not None else BatchResult()
     check_manifest(options.out_dir / "manifest.csv", force=options.force)
-    earlier = manifest.earlier_rows(options.out_dir / "manifest.csv")  # before it is rewritten
+    # before it is rewritten; on disk like this run's rows (a rerun of a million members)
+    earlier = Rows(manifest.earlier_rows(options.out_dir / "manifest.csv"))
     roots = options.templates or letters.template_roots()
     env = _run_environment(roots)
     pool = None
@@ -318,7 +319,6 @@ def run(
     # letters wait in a chunk per annex (recipient kind, right, language): one chunk's
     # cores are laid out together and joined to the same annex
     chunks: dict[str, list[tuple[str, Letter, ManifestRow]]] = {}
-    addresses: dict[str, tuple[str, str, str]] = {}  # reference: (reference, member, address)
     make_private_dir(options.out_dir)
 
     def submit(annex_html: str) -> Iterator:
@@ -341,6 +341,7 @@ def run(
             )
             write_private(path, data, overwrite=True, durable=False)  # sync() at the end
             manifest_row.pdf = path.name
+            result.rows.update(manifest_row)  # added to the rows before its PDF was laid out
             journal.add_file(letter.request.reference, "pdf", path)
             progress(1)
         print_files.ready()
@@ -392,11 +393,7 @@ def run(
                 row = ManifestRow(item.row, request.requester.name, request.broker.slug, reference)
                 result.rows.append(row)
                 if request.recipient_address:
-                    addresses[reference] = (
-                        reference,
-                        request.requester.name,
-                        request.recipient_address,
-                    )
+                    row.address = request.recipient_address  # for the labels
                 else:
                     row.draft = True  # no address in the envelope window: never printed
                     result.no_address.append(reference)
@@ -488,11 +485,9 @@ def run(
                     store(done)
         # the folder's letters of earlier runs (a subset rerun): kept in every file of it
         result.this_run = len(result.rows)
-        for row, address in manifest.still_held(earlier, result, journal, options.out_dir):
+        for row in manifest.still_held(earlier, result, journal, options.out_dir):
             result.rows.append(row)
             result.kept_earlier.append(row.reference)
-            if address:
-                addresses[row.reference] = (row.reference, row.member, address)
     except BaseException:
         if print_files:
             print_files.abandon()
@@ -503,7 +498,7 @@ def run(
     if "labels" in options.formats:
         result.labels = options.out_dir / "labels.csv"
         labels.write(
-            result.labels, [addresses[r.reference] for r in result.rows if r.reference in addresses]
+            result.labels, ((r.reference, r.member, r.address) for r in result.rows if r.address)
         )
     if print_files:
         print_files.finish()
@@ -590,22 +585,28 @@ class PrintFiles:
         self.staged: list[Path] = []  # the volumes joined so far, under hidden names
 
     def ready(self) -> None:
-        rows = self.result.rows
         while True:  # the next VOLUME letters to print (drafts are not), once all written
             window, end = [], self.joined
-            while end < len(rows) and len(window) < VOLUME:
-                window += [] if rows[end].draft else [rows[end]]
-                end += 1
+            for row in self.result.rows.since(self.joined):
+                window += [] if row.draft else [row]
+                end = row.index + 1
+                if len(window) == VOLUME:
+                    break
             if len(window) < VOLUME or not all(row.pdf for row in window):
                 return
             self._stage(window)
             self.joined = end
 
     def finish(self) -> None:
-        rest = [row for row in self.result.rows[self.joined :] if row.pdf and not row.draft]
-        try:
-            for start in range(0, len(rest), VOLUME):
-                self._stage(rest[start : start + VOLUME])
+        window: list[ManifestRow] = []
+        try:  # the rest, a volume at a time (an earlier run's letters kept may be many)
+            for row in self.result.rows.since(self.joined):
+                window += [row] if row.pdf and not row.draft else []
+                if len(window) == VOLUME:
+                    self._stage(window)
+                    window = []
+            if window:
+                self._stage(window)
         except BaseException:
             self.abandon()
             raise

@@ -16,7 +16,7 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,10 +174,20 @@ def cell(value) -> str:
 def write(
     path: Path, header: Iterable[str], rows: Iterable[Iterable], *, overwrite: bool = True
 ) -> None:
-    """Every CSV dsar writes: ';', UTF-8 with a BOM, each cell formula-safe."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=DELIMITER, lineterminator="\r\n")
-    writer.writerow([cell(h) for h in header])
-    for row in rows:
-        writer.writerow([cell(c) for c in row])
-    write_private(path, "\ufeff" + out.getvalue(), overwrite=overwrite)
+    """Every CSV dsar writes: ';', UTF-8 with a BOM, each cell formula-safe. The rows
+    are written as they come, 8 kB at a time: a million lines are never all held."""
+
+    def pieces() -> Iterator[str]:
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=DELIMITER, lineterminator="\r\n")
+        out.write("\ufeff")
+        writer.writerow([cell(h) for h in header])
+        for row in rows:
+            writer.writerow([cell(c) for c in row])
+            if out.tell() > 1 << 13:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+        yield out.getvalue()
+
+    write_private(path, pieces(), overwrite=overwrite)
