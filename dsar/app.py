@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import tempfile
 from collections.abc import Callable, Sequence
 from datetime import date
 from functools import cached_property
@@ -21,26 +22,32 @@ import jinja2
 from . import batch as batches
 from . import clock as clock_module
 from . import (
+    collective,
     compose,
     fields,
+    findings,
+    follow,
     followup,
     identify,
     importer,
     letters,
+    lifecycle,
+    manifest,
     members,
     posting,
     profile,
     registry,
     report,
 )
-from .errors import DsarError, Field, InputError, OutputExists, UsageError
+from . import mandates as mandate_forms
+from .errors import DsarError, Field, InputError, OutputExists, RequestExists, UsageError
 from .files import check_free, write_private
 from .i18n import N_, _
 from .journal import Journal, canonical
 from .models import Association, ContactAddition, Letter
 from .paths import SHIPPED_DATENANFRAGEN, SHIPPED_REGISTRY, Paths
 from .registry import Registry
-from .render import mail
+from .render import mail, outside
 from .render.pdf import PdfRenderer
 from .results import (
     EXIT_ERROR,
@@ -53,10 +60,13 @@ from .results import (
     CampaignsResult,
     CheckResult,
     ComplaintResult,
+    FollowBatchResult,
+    FollowResult,
     IdentifyResult,
     ImportResult,
     LetterResult,
     MandatesResult,
+    ManifestRow,
     PostingResult,
     ReminderResult,
     Result,
@@ -257,6 +267,12 @@ class App:
             request = self.journal.free_reference(request)
         letter = letters.render(request, self.templates)
         if redo_draft and self.journal.has(request.reference):
+            # the page redoes its own draft; one written elsewhere (the command line's
+            # ./letters/) is never replaced: its files and the journal would part ways
+            here = out_dir.resolve()
+            for _role, path, _sha in self.journal.files(request.reference):
+                if path.resolve().parent != here:
+                    raise RequestExists(request.reference, path)
             force = force or self.journal.entry(request.reference).stored_state == "draft"
         try:
             result = self._write(letter, chosen, out_dir, force)
@@ -465,10 +481,19 @@ class App:
             # the quick count may differ from the rows read when quoting is broken
             progress("rows", 0, len(result.rows) + len(result.bad_rows))
             # this run's messages only, unless every queued one is asked for
-            mine = None if all_queued or not send else [row.reference for row in result.rows]
+            mine = None if all_queued else [row.reference for row in result.rows]
+            # an e-mail whose request left another way (posted, answered, bounced,
+            # complained about) is never sent: withdrawn, and said (the lifecycle decides)
+            if dry_run:
+                result.withdrawn = journal.outbox_stale(mine)
+            else:
+                result.withdrawn = journal.outbox_withdraw(mine)
+            stale = {ref for ref, _state in result.withdrawn}
             if send and dry_run:
                 result.would_send = [
-                    (ref, journal.outbox_recipient(ref)) for ref in journal.outbox_waiting(mine)
+                    (ref, journal.outbox_recipient(ref))
+                    for ref in journal.outbox_waiting(mine)
+                    if ref not in stale
                 ]
             elif send:
                 progress("e-mails", 0, len(journal.outbox_waiting(mine)))
@@ -487,20 +512,39 @@ class App:
                 except DsarError as exc:  # where the sending stands, and what to do
                     raise DsarError(f"{exc}\n{batches.sending_progress(journal, result)}") from None
                 result.warnings.append(batches.sending_progress(journal, result))
-            if send:
-                result.left_queued = journal.outbox_waiting()
+            if send:  # what stays queued after this run (or would, after a real one)
+                leaving = stale | {ref for ref, _to in result.would_send}
+                result.left_queued = [r for r in journal.outbox_waiting() if r not in leaving]
         finally:  # the manifest says what was done and sent even when the run stops
             batches.write_manifest(result.manifest, result, journal)
+        # the printed letters not yet recorded as posted: what "post them" is about
+        result.to_record = [
+            row.reference
+            for row in result.rows
+            if row.pdf and not row.draft and journal.stored_state(row.reference) == "draft"
+        ]
         files = [*result.print_files, *filter(None, [result.labels]), result.manifest]
         result.written = Written(result.rows, out_dir, files)
+        if "email" in chosen:
+            result.warnings += result.unsigned_forms
         if "email" in chosen and result.unsigned:
             result.warnings.append(
                 _(
                     "{count} e-mail(s) held back, not sent: no signed mandate scan to enclose "
                     "({refs}); give --mandates DIR with <mandate_ref>.pdf or "
                     "mandate-<mandate_ref>.pdf, or --mandate-on-request"
-                ).format(count=len(result.unsigned), refs=", ".join(result.unsigned.first))
+                ).format(count=len(result.unsigned), refs=", ".join(result.unsigned[:10]))
             )
+            # a corrected row (its phone) gets a new mandate number: no form was made for it
+            formless = [ref for ref in result.unsigned if journal.mandate_form(ref) is None]
+            if formless and journal.mandate_form(None) is not None:  # dsar mandate is used
+                result.warnings.append(
+                    _(
+                        "no mandate form was written for {count} of them ({refs}): a row "
+                        "corrected since dsar mandate gets a new number; run dsar mandate "
+                        "again for these rows and have the new forms signed"
+                    ).format(count=len(formless), refs=", ".join(formless[:10]))
+                )
         if send and (to_post := result.to_post):
             result.warnings.append(
                 _("{count} letter(s) to post, their recipient has no e-mail: {refs}").format(
@@ -527,11 +571,32 @@ class App:
                     refs=", ".join(result.kept_earlier.first),
                 )
             )
+        if result.withdrawn:
+            result.warnings.append(
+                (
+                    _(
+                        "{count} queued e-mail(s) would be withdrawn, never sent: their request "
+                        "already left another way or was answered ({refs})"
+                    )
+                    if dry_run
+                    else _(
+                        "{count} queued e-mail(s) withdrawn, never sent: their request already "
+                        "left another way or was answered ({refs})"
+                    )
+                ).format(
+                    count=len(result.withdrawn),
+                    refs=", ".join(
+                        f"{ref}: {lifecycle.state_name(state)}"
+                        for ref, state in result.withdrawn[:10]
+                    ),
+                )
+            )
         if result.left_queued:
             result.warnings.append(
-                f"{len(result.left_queued)} e-mail(s) stay queued, not sent by this run "
-                f"(first: {', '.join(result.left_queued[:5])}); dsar batch ... --send "
-                "--all-queued sends them"
+                _(
+                    "{count} e-mail(s) stay queued, not sent by this run (first: {refs}); "
+                    "dsar batch ... --send --all-queued sends them"
+                ).format(count=len(result.left_queued), refs=", ".join(result.left_queued[:5]))
             )
         if result.bad_rows or result.sent.get("failed") or result.sent.get("deferred"):
             result.exit_code = EXIT_PARTIAL
@@ -598,6 +663,25 @@ class App:
                 )
             )
         )
+        # every row's controllers are looked up first: an unknown one stops before any file
+        named = {
+            id(m): members.controllers(self.registry, m, broker)
+            for m in rows
+            if isinstance(m, members.Member)
+        }
+        for number, row in enumerate(rows):
+            if isinstance(row, members.Member) and not named[id(row)]:
+                # a mandate "auprès des seuls organismes suivants" with none listed
+                rows[number] = members.BadRow(
+                    row.row,
+                    "sms_sender",
+                    _(
+                        "dsar does not recognise the sender '{sender}': the mandate would name "
+                        "no organisation; name the recipient with --broker SLUG, or write the "
+                        "sender as the registry names it (dsar brokers list)"
+                    ).format(sender=row.evidence.sender or ""),
+                    row.requester.name,
+                )
         forms = [None] if csv_file is None else [r for r in rows if isinstance(r, members.Member)]
         targets = [  # checked to stay in out_dir: a mandate_ref is a name, never a path
             safe_child(
@@ -606,11 +690,15 @@ class App:
             for m in forms
         ]
         check_free(targets, overwrite=force)
-        # every row's controllers are looked up first: an unknown one stops before any file
-        named = [members.controllers(self.registry, m, broker) for m in forms]
-        for member, target, controllers in zip(forms, targets, named, strict=True):
+        for member, target in zip(forms, targets, strict=True):
+            controllers = named[id(member)] if member else []
             html = letters.render_mandate(self.templates, found, member, controllers, self.today())
-            write_private(target, self.pdf_renderer.render_html(html), overwrite=force)
+            pdf = self.pdf_renderer.render_html(html)
+            # marked as dsar's unsigned form: never enclosed by a batch as if signed
+            pdf = mandate_forms.mark_unsigned(pdf, member.mandate_ref if member else "")
+            write_private(target, pdf, overwrite=force)
+            if member:  # what it names, for the batch that writes under it
+                self.journal.record_mandate_form(member.mandate_ref, [c.slug for c in controllers])
         bad = [r for r in rows if isinstance(r, members.BadRow)]
         return MandatesResult(
             written=targets,
@@ -730,7 +818,7 @@ class App:
         on: DateLike = None,
         lang: str | None = None,
         formats: Formats = ("pdf", "email"),
-        out_dir: Path = Path("letters"),
+        out_dir: Path | None = None,
         force: bool = False,
     ) -> ReminderResult:
         """The reminder (relance) with a final deadline 15 days after its date (rolled to
@@ -751,7 +839,7 @@ class App:
         result = self._write(
             letter,
             chosen,
-            out_dir,
+            out_dir or self._beside(reference),
             force,
             kind="reminder",
             extra=extra,
@@ -763,6 +851,14 @@ class App:
         )
         return result
 
+    def _beside(self, reference: str) -> Path:
+        """Where a follow-up letter goes by default: beside the request's own letter (a
+        batch's --out, the page's folder), else ./letters/."""
+        for role, path, _sha in self.journal.files(reference):
+            if role in ("pdf", "email", "text", "html"):
+                return path.parent
+        return Path("letters")
+
     def reply_id(
         self,
         reference: str,
@@ -770,7 +866,7 @@ class App:
         on: DateLike = None,
         lang: str | None = None,
         formats: Formats = ("pdf", "email"),
-        out_dir: Path = Path("letters"),
+        out_dir: Path | None = None,
         force: bool = False,
     ) -> LetterResult:
         """The answer to a demand for an identity card: not proportionate for a number."""
@@ -781,7 +877,7 @@ class App:
         return self._write(
             letter,
             parse_formats(formats),
-            out_dir,
+            out_dir or self._beside(canonical(reference)),
             force,
             kind="reply-id",
             extra=extra,
@@ -791,7 +887,8 @@ class App:
     def complain(
         self, reference: str, *, on: DateLike = None, out_dir: Path, force: bool = False
     ) -> ComplaintResult:
-        """The CNIL complaint and one dossier PDF; the request becomes 'complained'.
+        """The CNIL complaint and one dossier PDF, a draft: the request becomes
+        'complained' once the complaint is recorded as filed (dsar sent COMPLAINT).
 
         Whole or not at all: the letter and the dossier are made in memory (the replies
         checked in a limited child), then staged and recorded in one transaction with the
@@ -819,7 +916,8 @@ class App:
         )
         compose.stage(made, targets)
         # the dossier is recorded with the complaint, like the letter's own files; the
-        # request becomes 'complained' in the same transaction
+        # lifecycle's check runs in the same transaction; the request becomes 'complained'
+        # once the complaint is filed (dsar sent on it), not when it is written
         compose.record_staged(
             letter,
             made,
@@ -851,6 +949,177 @@ class App:
             for item in extra["to_add"]
         ]
         return result
+
+    # ------------------------------------------------------------ follow the number
+
+    def follow(
+        self,
+        reference: str,
+        *,
+        to: str | None = None,
+        to_name: str | None = None,
+        to_email: str | None = None,
+        to_address: str | None = None,
+        right: str | None = None,
+        lang: str | None = None,
+        formats: Formats = ("pdf", "email"),
+        out_dir: Path = Path("letters"),
+        letter_date: DateLike = None,
+        lrar: bool = False,
+        message: int | None = None,
+        force: bool = False,
+    ) -> FollowResult:
+        """The next request, to the organisation an answer to `reference` named: the same
+        person and evidence, right and language as the first request unless given, and a
+        paragraph citing that answer. `to`: a registry slug; `to_name`: a name looked up
+        in the registry, then the datenanfragen records; neither: the organisation the
+        answer named. `message`: the inbox message to cite (default: the answer naming
+        the recipient, else the latest). Under a mandate the reference is the member's,
+        the recipient's and the right's: written twice, it is found, not written again."""
+        entry = self.journal.entry(reference)
+        if entry.kind != "request":
+            raise DsarError(
+                _("{reference} is a {kind}: follow the request it follows").format(
+                    reference=entry.reference, kind=entry.kind
+                )
+            )
+        if to and to_name:
+            raise UsageError(_("give --to or --to-name, not both"))
+        found = ""
+        if to:
+            target = self.registry.get(to)
+        else:
+            named = to_name or next(
+                (a.organisation for a in follow.answers_naming(self.journal, entry.reference)),
+                "",
+            )
+            if not named:
+                raise InputError(
+                    "to", _("the answer names no organisation dsar read: give --to or --to-name")
+                )
+            target, found = follow.lookup(self.registry, named, SHIPPED_DATENANFRAGEN)
+        was = self.journal.request(entry.reference)
+        if target.slug == was.broker.slug:
+            raise InputError(
+                "to",
+                _("{name} is the recipient of {reference} itself").format(
+                    name=target.name, reference=entry.reference
+                ),
+            )
+        cause = follow.cause(self.journal, entry.reference, target, message)
+        request = compose.build_request(
+            self.registry,
+            target,
+            was.requester,
+            was.evidence,
+            right=right or was.right,
+            lang=lang or was.lang,
+            letter_date=self._day(letter_date, "date"),
+            place=was.place,
+            lrar=lrar,
+            to_email=to_email,
+            to_address=to_address,
+            mandate=was.mandate,
+            reply_subaddress=was.reply_subaddress,
+        )
+        request = dataclasses.replace(
+            request,
+            cause=cause,
+            campaign_party=None if target.kind == "party" else was.campaign_party,
+        )
+        if was.mandate is None:
+            request = self.journal.free_reference(request)
+        letter = letters.render(request, self.templates)
+        result = self._write(
+            letter,
+            parse_formats(formats),
+            out_dir,
+            force,
+            result_type=FollowResult,
+            original=entry.reference,
+            found=found,
+            follows=entry.reference,
+        )
+        result.warnings += compose.address_to_check(request, result.formats, ())
+        result.warnings += compose.gap_advice(letter, self.registry)
+        return result
+
+    def batch_follow(
+        self,
+        slug: str,
+        *,
+        association: Association | Path,
+        out_dir: Path,
+        formats: Formats = ("pdf",),
+        letter_date: DateLike = None,
+        progress: Progress = _no_progress,
+    ) -> FollowBatchResult:
+        """For every member whose answer named `slug`, the next request to it, under the
+        member's mandate: one reference per member, recipient and right, so that a rerun
+        (after a crash, or with new answers) writes only what is not written yet. The
+        mandate must cover 'any controller these organisations name'; the manifest
+        (out_dir/manifest.csv) lists every member's letter, this run's and earlier ones."""
+        target = self.registry.get(slug)
+        follow.check_mandate_scope(
+            letters.render_mandate(self.templates, _association(association), controllers=[target])
+        )
+        chosen = parse_formats(formats)
+        if not set(chosen) <= {"pdf", "email", "html"}:
+            raise UsageError(_("--format for a batch is pdf, email, html and/or labels"))
+        todo = follow.members_naming(self.journal, target)
+        result = FollowBatchResult(manifest=out_dir / "manifest.csv")
+        progress("rows", 0, len(todo))
+        for number, (reference, _answer) in enumerate(todo, start=1):
+            done = [
+                e for e in self.journal.follow_ups(reference, "request") if e.broker == target.slug
+            ]
+            if done:
+                result.already.append(done[0].reference)
+                next_ref = done[0].reference
+            else:
+                written = self.follow(
+                    reference,
+                    to=target.slug,
+                    formats=chosen,
+                    out_dir=out_dir,
+                    letter_date=letter_date,
+                )
+                result.written += written.written
+                result.warnings += [w for w in written.warnings if w not in result.warnings]
+                result.written_now.append(written.reference)
+                next_ref = written.reference
+            files = {role: path.name for role, path, _sha in self.journal.files(next_ref)}
+            result.rows.append(
+                ManifestRow(
+                    number,
+                    self.journal.entry(reference).member or "",
+                    target.slug,
+                    next_ref,
+                    files.get("pdf", ""),
+                    files.get("email", ""),
+                )
+            )
+            progress("rows", 1, None)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        manifest.write(result.manifest, result, self.journal)
+        result.written.append(result.manifest)
+        if not todo:
+            result.warnings.append(
+                _("no member's answer names {name}: nothing to write").format(name=target.name)
+            )
+        return result
+
+    def trail(self, reference: str | None = None, *, member: str | None = None) -> list[dict]:
+        """The chain from the message received to every request it led to: one per
+        first request (a member may have several)."""
+        if bool(reference) == bool(member):
+            raise UsageError(_("give a reference or --member NAME"))
+        roots = (
+            [follow.root_of(self.journal, reference)]
+            if reference
+            else follow.member_roots(self.journal, member)
+        )
+        return [follow.trail(self.journal, root, self.today()) for root in roots]
 
     def status(
         self,
@@ -900,6 +1169,86 @@ class App:
         """Drop a draft from the journal; its files stay on disk, listed in `written`."""
         left = self.journal.forget(reference)
         return Result(reference=canonical(reference), written=left)
+
+    # ------------------------------------------------------------ what a campaign found
+
+    def report(
+        self,
+        out_dir: Path,
+        *,
+        association: Association | Path | None = None,
+        batch: Path | None = None,
+        with_members: bool = False,
+        as_of: DateLike = None,
+        force: bool = False,
+    ) -> Result:
+        """The figures of an association's requests (or all the journal's): an HTML page,
+        its PDF, the same figures as CSV and the two pictures as SVG, all or none. No
+        member is named unless `with_members`."""
+        from .i18n import language
+
+        found = findings.gather(
+            self.journal,
+            self.registry,
+            self._day(as_of, "as_of"),
+            association=_association(association) if association is not None else None,
+            references=posting.references(batch) if batch else None,
+            with_members=with_members,
+        )
+        if not found.requests:
+            raise DsarError(_("no request to report on: see dsar status"))
+        written = findings.write(
+            found, out_dir, self.templates, self.pdf_renderer, language(), force=force
+        )
+        return Result(written=written)
+
+    def complain_association(
+        self,
+        association: Association | Path,
+        recipient: str,
+        *,
+        out_dir: Path,
+        on: DateLike = None,
+        mandates: Path | None = None,
+        force: bool = False,
+    ) -> Result:
+        """One complaint to the CNIL for every member whose request to `recipient` ran
+        out unanswered, was refused or answered in part: under Art. 80(1) GDPR when the
+        association qualifies on that day (one letter, an annex per member, the mandates
+        enclosed); otherwise each member's own complaint and one cover letter."""
+        found = _association(association)
+        day = self._day(on, "on")
+        organisation = self.registry.get(recipient)
+        cases = collective.cases(self.journal, found, organisation.slug, day)
+        cnil = self.registry.get("cnil")
+        # a signed mandate is enclosed when it passes the limited child (it came from
+        # outside: render/outside.py); the annex names the others
+        found_scans = {
+            c.mandate_ref: batches.signed_mandate(mandates, c.mandate_ref) for c in cases
+        }
+        with tempfile.TemporaryDirectory(prefix="dsar-mandates-") as work:
+            copies, _left_out = outside.vet([p for p in found_scans.values() if p], Path(work))
+            scans = {ref: copies.get(path) if path else None for ref, path in found_scans.items()}
+            if found.art80_on(day):
+                target = out_dir / collective.file_name(organisation.slug, day)
+                check_free([target], overwrite=force)
+                html = collective.letter(
+                    self.templates, found, organisation, cases, day, scans, cnil
+                )
+                pdf = collective.enclose(self.pdf_renderer.render_html(html), scans, Path(work))
+                write_private(target, pdf, overwrite=force)
+                return Result(written=[target])
+        # no Art. 80 claim: each member complains under the ordinary mandate, sent together
+        target = out_dir / collective.file_name(organisation.slug, day, cover=True)
+        check_free([target], overwrite=force)
+        written = []
+        for case in cases:
+            done = self.complain(case.reference, on=day, out_dir=out_dir, force=force)
+            case.files = [p.name for p in done.written]
+            written += done.written
+        html = collective.cover(self.templates, found, organisation, cases, day, scans, cnil)
+        write_private(target, self.pdf_renderer.render_html(html), overwrite=force)
+        return Result(written=[target, *written])
 
     # ------------------------------------------------------------ the registry
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import jinja2
 
 from . import clock, compose, labels, letters, manifest, members
+from . import mandates as mandate_forms
 from .errors import AmbiguousBroker, DsarError, OutputExists, UnknownBroker
 from .files import make_private_dir, sync, write_private, written
 from .i18n import _
@@ -368,6 +369,12 @@ def run(
                     skip(item)
                     continue
                 scan = signed_mandate(options.mandates, item.mandate_ref)
+                if scan and mandate_forms.is_unsigned_form(scan):
+                    # the form as dsar mandate wrote it: enclosed, it would claim a signature
+                    result.unsigned_forms.append(
+                        mandate_forms.unsigned_problem(item.mandate_ref, scan)
+                    )
+                    scan = None
                 try:
                     request = compose.build_request(
                         registry,
@@ -388,6 +395,13 @@ def run(
                     )
                 except (UnknownBroker, AmbiguousBroker) as exc:
                     skip(members.BadRow(item.row, "broker", str(exc), item.requester.name))
+                    continue
+                scope = journal.mandate_form(item.mandate_ref)
+                problem = scope and mandate_forms.scope_problem(
+                    item.mandate_ref, scope, request.broker.slug
+                )
+                if problem:  # a letter under a mandate that does not name its recipient
+                    skip(members.BadRow(item.row, "mandate_ref", problem, item.requester.name))
                     continue
                 reference = request.reference
                 row = ManifestRow(item.row, request.requester.name, request.broker.slug, reference)
@@ -550,7 +564,7 @@ def sending_progress(journal: Journal, result: BatchResult) -> str:
     """'12 of 25 e-mail(s) sent; run the same command again to send the rest', over this
     batch's e-mails whichever run sent them."""
     statuses = [journal.outbox_status(row.reference) for row in result.rows]
-    queued = [status for status, _error in filter(None, statuses)]
+    queued = [s for s, _error in filter(None, statuses) if s != "withdrawn"]
     done = sum(1 for status in queued if status in ("sent", "handed-over"))
     line = _("{done} of {total} e-mail(s) sent").format(done=done, total=len(queued))
     if any(status in MAIL_TO_SEND for status in queued):

@@ -8,7 +8,6 @@ a message and its exit code in one place (DsarGroup.invoke).
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import shutil
 import sqlite3
@@ -18,11 +17,12 @@ from pathlib import Path
 import click
 from click.shell_completion import CompletionItem
 
-from . import followup, i18n, members, profile, registry, report
+from . import followup, i18n, lifecycle, members, profile, registry, report
 from . import identify as identify_module
 from .app import App
 from .cli_i18n import TranslatedCommand, TranslatedGroup, cli_words
 from .cli_i18n import option as option_name
+from .cli_options import registry_option, server_options, server_password
 from .errors import DsarError, InputError, UsageError
 from .files import read_text
 from .i18n import N_, _
@@ -38,7 +38,6 @@ from .vocabulary import (
     RECIPIENT_KINDS,
     REQUEST_STATES,
     RIGHTS,
-    SMTP_SECURITY,
 )
 
 
@@ -142,16 +141,6 @@ def complete_reference(ctx, param, incomplete: str):
             return _complete(app.references(), incomplete)
     except DsarError:
         return []
-
-
-def registry_option(func):
-    return click.option(
-        "--registry",
-        "registries",
-        multiple=True,
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Extra registry file, on top of the shipped one and your own (repeatable).",
-    )(func)
 
 
 def templates_option(func):
@@ -407,11 +396,11 @@ def brokers_list(kind, registries):
     for broker in open_app(registries).brokers(kind).brokers:
         cells = (
             broker.slug,
-            broker.kind,
+            registry.kind_name(broker.kind),
             broker.name,
             _("yes") if broker.email else "-",
             _("yes") if broker.postal_address else "-",
-            broker.quality,
+            registry.quality_name(broker.quality),
         )
         rows.add_row(*map(plain, cells))  # registry text is text, never rich markup
     console(160).print(rows)
@@ -434,15 +423,15 @@ def brokers_show(slug, registries):
 
     broker = result.broker
     echo(
-        f"{broker.name}  [{broker.slug}]  {broker.kind}, "
+        f"{broker.name}  [{broker.slug}]  {registry.kind_name(broker.kind)}, "
         + _("quality {quality}, checked {checked}").format(
-            quality=broker.quality, checked=broker.checked or _("never")
+            quality=registry.quality_name(broker.quality), checked=broker.checked or _("never")
         )
     )
     if broker.aliases:
         echo(_("also known as: {names}").format(names=", ".join(broker.aliases)))
-    if broker.description:
-        echo(f"\n{broker.description}\n")
+    if description := registry.said(broker, "description"):
+        echo(f"\n{description}\n")
     for label, value in (
         (_("web"), broker.web),
         (_("privacy policy"), broker.privacy_policy),
@@ -473,8 +462,8 @@ def brokers_show(slug, registries):
     echo(_("sources:"))
     for source in broker.sources:
         echo(f"  - {source.label()}")
-    if broker.notes:
-        echo(_("notes: {notes}").format(notes=broker.notes))
+    if notes := registry.said(broker, "notes"):
+        echo(_("notes: {notes}").format(notes=notes))
     echo(_("from: {origin}").format(origin=result.origin))
 
 
@@ -765,7 +754,8 @@ def identify_command(text, text_file, sender, when, channel, write_now, out_dir,
 
 
 # App's progress stages: letters laid out (and bad rows), then e-mails sent
-STAGES = {"rows": N_("letters"), "e-mails": N_("e-mails")}
+# a batch's bar counts the CSV's rows (bad ones too), not the letters made
+STAGES = {"rows": N_("CSV rows"), "e-mails": N_("e-mails")}
 
 
 def progress_bar():
@@ -807,7 +797,17 @@ def progress_bar():
 
 
 @cli.command("batch")
-@click.argument("csv_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument(
+    "csv_file", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
+@click.option(
+    "--follow",
+    "follow_slug",
+    metavar="SLUG",
+    shell_complete=complete_broker,
+    help="Instead of a CSV: the next request to SLUG for every member whose answer named it "
+    "(as source, recipient or controller), under the members' mandates.",
+)
 @click.option(
     "--broker",
     "broker_slug",
@@ -869,18 +869,8 @@ def progress_bar():
 )
 @click.option("--smtp-host")
 @click.option("--smtp-port", type=int, default=587, show_default=True)
-@click.option(
-    "--smtp-security",
-    type=click.Choice(SMTP_SECURITY),
-    default="starttls",
-    show_default=True,
-)
+@server_options("smtp")
 @click.option("--smtp-user", help="Login; the password comes from DSAR_SMTP_PASSWORD or a prompt.")
-@click.option(
-    "--allow-plaintext-auth",
-    is_flag=True,
-    help="Allow --smtp-user with --smtp-security none (the password travels in clear).",
-)
 @click.option(
     "--rate",
     type=click.FloatRange(0),
@@ -898,6 +888,7 @@ def progress_bar():
 @registry_option
 def batch_command(
     csv_file,
+    follow_slug,
     broker_slug,
     association_file,
     out_dir,
@@ -942,8 +933,16 @@ def batch_command(
       DSAR_SMTP_PASSWORD=... dsar batch members.csv --broker renaissance \\
         --association association.yaml --out out/ --format email --send \\
         --smtp-host smtp.example.org --smtp-port 587 --smtp-security starttls --smtp-user asso
+      dsar batch --follow jeux-concours-sas --association association.yaml --out out-source/
     """
     app = open_app(registries, templates_dir)
+    if follow_slug or csv_file is None:
+        if csv_file is not None or not follow_slug:
+            raise click.UsageError(_("give the members' CSV, or --follow SLUG, not both"))
+        if send:  # written, the next requests are sent as any letter: never in this run
+            raise click.UsageError(_("--follow writes the next requests; --send is for a CSV"))
+        batch_follow(app, follow_slug, association_file, out_dir, formats, letter_date)
+        return
     if dry_run and not send:
         raise click.UsageError(
             _("--dry-run shows what --send would send: give both (without --send nothing is sent)")
@@ -972,9 +971,7 @@ def batch_command(
     smtp = None
     if send and smtp_host and not dry_run:
         if smtp_user:
-            settings.password = os.environ.get("DSAR_SMTP_PASSWORD") or click.prompt(
-                _("SMTP password for {user}").format(user=smtp_user), hide_input=True, err=True
-            )
+            settings.password = server_password("smtp", smtp_user, err=True)
         smtp = settings
     # a line per e-mail when stderr is no terminal (a log, a test): the bar is not drawn
     lines = not sys.stderr.isatty()
@@ -1067,12 +1064,19 @@ def batch_command(
                 "(--dry-run first lists what would leave)."
             )
         )
-    if result.rows and result.print_files:
+    if result.to_record and result.print_files:
         click.echo(
             _(
-                "Next: post the printed letters, then record it: "
-                "dsar sent --from-manifest {path} --on YYYY-MM-DD"
-            ).format(path=result.manifest)
+                "Next: post the {count} printed letter(s) not yet recorded as posted, then "
+                "record it: dsar sent --from-manifest {path} --on YYYY-MM-DD"
+            ).format(count=len(result.to_record), path=result.manifest)
+        )
+    elif result.rows and result.print_files:  # every letter already recorded as posted
+        click.echo(
+            _(
+                "Every printed letter of this batch is recorded as posted: follow the "
+                "answers with dsar status --batch {folder}"
+            ).format(folder=out_dir)
         )
     finish(result.exit_code)
 
@@ -1119,6 +1123,12 @@ def mandate(
             count=len(result.written), folder=out_dir
         )
     )
+    if result.bad_rows:  # as batch says it: the rows without a form, counted
+        warn(
+            _(
+                "{count} bad row(s) skipped, no form written for them: fix them and run the same command again"
+            ).format(count=len(result.bad_rows))
+        )
     click.echo(
         _(
             "Once signed, keep each scan in one folder as <ref>.pdf or under the form's own "
@@ -1217,6 +1227,21 @@ def sent(reference, on, lrar_number, received, message_id, proofs, manifest, for
         click.echo(
             _("{reference}: reminded; final deadline {deadline}").format(
                 reference=original.reference, deadline=original.final_deadline
+            )
+        )
+        return
+    if entry.kind == "reply-id" and entry.follows:  # no deadline of its own (LEGAL.md)
+        click.echo(
+            _(
+                "{reference}: reply to the ID demand sent on {on}; the answer is still due "
+                "by {deadline}: an unjustified ID demand does not stop the deadline"
+            ).format(reference=entry.follows, on=on, deadline=result.original.due)
+        )
+        return
+    if entry.kind == "complaint" and entry.follows:
+        click.echo(
+            _("{reference}: complaint to the CNIL filed on {on}").format(
+                reference=entry.follows, on=on
             )
         )
         return
@@ -1339,6 +1364,10 @@ def status(
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
         return
+    if csv_file or ics_file:  # the file asked for is the output: say where, nothing else
+        for path in filter(None, (csv_file, ics_file)):
+            click.echo(_("wrote {path}").format(path=path))
+        return
     out = console(140)
     for part in report.status_tables(result.entries, result.as_of):
         out.print(part)
@@ -1364,7 +1393,7 @@ def show(reference, as_json):
     def echo(text: str) -> None:  # names and addresses come from outside
         click.echo(printable(text))
 
-    kind = _("request") if shown["kind"] == "request" else shown["kind"]
+    kind = lifecycle.kind_name(shown["kind"])
     right = _(report.RIGHT_NAMES.get(shown["right"], shown["right"]))
     echo(f"{shown['reference']}  {kind}, {right}, {report.state_name(shown['state'])}")
     echo(_("to: {name} [{slug}]").format(name=recipient["name"], slug=recipient["slug"]))
@@ -1393,6 +1422,17 @@ def show(reference, as_json):
         detail = f" ({step['detail']})" if step["detail"] else ""
         what = followup.step_fr(step["what"]) if french else step["what"]
         echo(f"  {step['on'] or step['at'][:10]} {what}{detail}")
+    if shown["follows"]:
+        echo(_("follows the request {reference}").format(reference=shown["follows"]))
+    if shown["follow_ups"]:
+        echo(_("letters that follow it:"))
+    for letter in shown["follow_ups"]:
+        when = (
+            _("sent {date}").format(date=letter["sent"])
+            if letter["sent"]
+            else _("written {date}, not sent").format(date=letter["letter_date"])
+        )
+        echo(f"  {letter['reference']}  {lifecycle.kind_name(letter['kind'])}, {when}")
     echo(_("next: {step}").format(step=shown["next_step"]))
     for command in shown["next"]:
         echo(f"  {command}")
@@ -1432,8 +1472,7 @@ def follow_up_options(func):
                 "--out",
                 "out_dir",
                 type=click.Path(file_okay=False, path_type=Path),
-                default=Path("letters"),
-                show_default=True,
+                help="Default: the folder of the request's own letter (else ./letters).",
             ),
             click.option("--force", is_flag=True, help="Replace existing output files."),
             templates_option,
@@ -1477,7 +1516,7 @@ def reply_id(reference, templates_dir, **options):
 
 
 @cli.command(short_help="A complaint to the CNIL (Art. 77) and one dossier PDF.")
-@reference_argument
+@click.argument("reference", required=False, shell_complete=complete_reference)
 @click.option("--on", "on", help="Date of the complaint (default: today).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option(
@@ -1485,26 +1524,131 @@ def reply_id(reference, templates_dir, **options):
     is_flag=True,
     help="Replace existing files, and complain before the reminder's final deadline.",
 )
+@click.option(
+    "--association",
+    "association_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="association.yaml: one complaint for its members (with --recipient), not REFERENCE.",
+)
+@click.option(
+    "--recipient",
+    "recipient",
+    shell_complete=complete_broker,
+    help="With --association: the recipient the members' requests went to.",
+)
+@click.option(
+    "--mandates",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="With --association: folder of the signed mandates, <mandate_ref>.pdf, enclosed.",
+)
 @templates_option
 @registry_option
-def complain(reference, on, out_dir, force, templates_dir, registries):
+def complain(
+    reference,
+    on,
+    out_dir,
+    force,
+    association_file,
+    recipient,
+    mandates,
+    templates_dir,
+    registries,
+):
     """A complaint to the CNIL (Art. 77), and one dossier PDF with every piece.
 
     The dossier holds the complaint, the original request, reminders, replies in PDF,
     and a last page listing every recorded step with its proof. Upload it with the
     CNIL's online form (https://www.cnil.fr/fr/plaintes) or post it.
 
+    With --association and --recipient: one complaint for every member whose request
+    to that recipient ran out unanswered, was refused or answered in part. Under
+    Art. 80(1) GDPR only when the association qualifies (qualifies_art80, declared
+    five years or more before, its purpose given): one letter, an annex per member,
+    the signed mandates enclosed. Otherwise each member's own complaint and dossier,
+    with one cover letter, and no Art. 80 claim.
+
     \b
     Example:
       dsar complain DSAR-28FJ-ZUR7 --out complaint/
+      dsar complain --association association.yaml --recipient selfcontact --mandates signed/ --out cnil/
     """
     app = open_app(registries, templates_dir)
+    if association_file or recipient:
+        if not (association_file and recipient) or reference:
+            raise UsageError(_("give REFERENCE, or --association with --recipient (not both)"))
+        result = app.complain_association(
+            association_file, recipient, out_dir=out_dir, on=on, mandates=mandates, force=force
+        )
+        for path in result.written:
+            click.echo(_("wrote {path}").format(path=path))
+        click.echo(_("file it online at https://www.cnil.fr/fr/plaintes, or post it to the CNIL"))
+        return
+    if mandates:
+        raise UsageError(_("--mandates goes with --association"))
+    if not reference:
+        raise UsageError(_("give REFERENCE, or --association with --recipient (not both)"))
     result = app.complain(reference, on=on, out_dir=out_dir, force=force)
     print_letter(result, [p for p in result.written if p != result.dossier])
     click.echo(_("wrote {path}").format(path=result.dossier))
     for line in result.warnings:
         click.echo(_("warning: {message}").format(message=line), err=True)
-    click.echo(_("file it online at https://www.cnil.fr/fr/plaintes, or post it to the CNIL"))
+    click.echo(
+        _(
+            "file it online at https://www.cnil.fr/fr/plaintes, or post it to the CNIL; once "
+            "filed: dsar sent {complaint} --on YYYY-MM-DD"
+        ).format(complaint=result.reference)
+    )
+
+
+# ---------------------------------------------------------------- what a campaign found
+
+
+@cli.command("report")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--association",
+    "association_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="association.yaml: only the requests made under its mandates (default: all).",
+)
+@click.option(
+    "--batch",
+    "batch_path",
+    type=click.Path(exists=True, path_type=Path),
+    help="Only the requests of one batch: its manifest.csv or its output folder.",
+)
+@click.option(
+    "--with-members",
+    is_flag=True,
+    help="Also list each member by name (personal data: the report is no longer for the press).",
+)
+@click.option("--as-of", help="Work out states as of this date (default: today).")
+@click.option("--force", is_flag=True, help="Replace an existing report.")
+def report_command(out_dir, association_file, batch_path, with_members, as_of, force):
+    """What the requests found: a page, its PDF, CSV and two pictures.
+
+    Per recipient: requests, answered in time, answered late, extended, refused, no
+    answer, complaints, median days to answer; the sources the answers named and for
+    how many members; a chart of outcomes and the flow message sender -> party ->
+    broker -> source. Writes report.html, report.pdf, report-recipients.csv,
+    report-sources.csv, report-outcomes.svg and report-flow.svg in --out (all or none).
+    No member is named unless --with-members.
+
+    \b
+    Example:
+      dsar report --association association.yaml --out report/
+      dsar report --out my-report/
+    """
+    result = open_app().report(
+        out_dir,
+        association=association_file,
+        batch=batch_path,
+        with_members=with_members,
+        as_of=as_of,
+        force=force,
+    )
+    for path in result.written:
+        click.echo(_("wrote {path}").format(path=path))
 
 
 # ---------------------------------------------------------------- the page
@@ -1561,6 +1705,143 @@ def serve(port, no_browser):
         served.run()
     finally:
         opener.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------- follow the number
+
+
+@cli.command("follow")
+@reference_argument
+@click.option(
+    "--to", "to", metavar="SLUG", shell_complete=complete_broker, help="The recipient, by slug."
+)
+@click.option(
+    "--to-name",
+    metavar="NAME",
+    help="The organisation the answer named, by name: looked up in the registry, then the "
+    "datenanfragen records (default: the name the answer gave).",
+)
+@click.option("--to-email", help="Its e-mail when neither the registry nor the records have one.")
+@click.option("--to-address", help="Its postal address when none is known; lines with \\n.")
+@click.option("--right", type=click.Choice(RIGHTS), help="Default: the first request's.")
+@click.option("--lang", type=click.Choice(LANGUAGES), help="Default: the first request's.")
+@click.option(
+    "--format", "formats", default="pdf,email", show_default=True, help="pdf, email, text, html."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("letters"),
+    show_default=True,
+)
+@click.option("--date", "letter_date", help="Date of the letter (default: today).")
+@click.option("--lrar", is_flag=True, help="Print the registered-letter line on the PDF.")
+@click.option(
+    "--message", type=int, help="The inbox message to cite (dsar inbox --review shows it)."
+)
+@click.option("--force", is_flag=True, help="Replace existing output files.")
+@templates_option
+@registry_option
+def follow_command(reference, templates_dir, registries, **options):
+    """The next request, to the organisation an answer named as source, recipient or
+    controller, citing that answer (who, when, under what reference, its words).
+
+    Same person, same evidence; right and language are the first request's unless given.
+
+    \b
+    Example:
+      dsar follow DSAR-28FJ-ZUR7 --to selfcontact
+      dsar follow DSAR-28FJ-ZUR7 --to-name "Jeux Concours SAS" \\
+        --to-address $'Jeux Concours SAS\\n10 rue X\\n75002 Paris'
+    """
+    result = open_app(registries, templates_dir).follow(reference, **options)
+    if result.found:
+        click.echo(printable(result.found))
+    print_letter(result)
+    click.echo(
+        _("{reference} follows {original}").format(
+            reference=result.reference, original=result.original
+        )
+    )
+    for line in result.warnings:
+        warn(line)
+
+
+def batch_follow(app, slug, association_file, out_dir, formats, letter_date) -> None:
+    """dsar batch --follow: the next requests of an association's members, and the manifest."""
+    bar, progress = progress_bar()
+    with bar:
+        result = app.batch_follow(
+            slug,
+            association=association_file,
+            out_dir=out_dir,
+            formats=formats,
+            letter_date=letter_date,
+            progress=progress,
+        )
+    click.echo(
+        _("{written} next requests written, {already} written by an earlier run").format(
+            written=len(result.written_now), already=len(result.already)
+        )
+    )
+    click.echo(_("wrote {path}").format(path=result.manifest))
+    for line in result.warnings:
+        warn(line)
+
+
+def _echo_step(step: dict, depth: int) -> None:
+    pad = "  " * depth
+    dates = [
+        _("dated {date}").format(date=step["letter_date"]) if step["letter_date"] else "",
+        _("sent {date}").format(date=step["sent"]) if step["sent"] else "",
+        _("answered {date}").format(date=step["answered"]) if step["answered"] else "",
+    ]
+    click.echo(
+        printable(
+            f"{pad}{step['reference']}  {step['kind']} -> {step['recipient']}: "
+            f"{report.state_name(step['state'])}; {', '.join(d for d in dates if d)}"
+        )
+    )
+    for said in step["said"]:
+        words = f' "{said["words"]}"' if said.get("words") else ""
+        named = f" {said['organisation']}" if said.get("organisation") else ""
+        click.echo(printable(f"{pad}  {said['on']} {said['kind']}:{named}{words}"))
+    for child in step["steps"]:
+        _echo_step(child, depth + 1)
+
+
+@cli.command("trail")
+@click.argument("reference", required=False, shell_complete=complete_reference)
+@click.option("--member", help="Every chain of this member of an association.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def trail_command(reference, member, as_json):
+    """The chain from the message received to every request it led to: dates, states
+    and what each answer said.
+
+    \b
+    Example:
+      dsar trail DSAR-28FJ-ZUR7
+      dsar trail --member "Camille Martin" --json
+    """
+    trails = open_app().trail(reference, member=member)
+    if as_json:
+        click.echo(json.dumps(trails, indent=2, ensure_ascii=False))
+        return
+    for trail in trails:
+        message = trail["message"]
+        who = f"{trail['member']}: " if trail["member"] else ""
+        click.echo(
+            printable(
+                who
+                + _("message {channel} of {date} from {sender}").format(
+                    channel=message["channel"],
+                    date=message["received_on"] or "?",
+                    sender=message["sender"] or "?",
+                )
+            )
+        )
+        _echo_step(trail["request"], 1)
 
 
 def main():

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
 
 from .app import App
 from .cli_i18n import TranslatedCommand
-from .errors import UsageError
+from .cli_options import registry_option, server_options, server_password
+from .errors import DsarError, UsageError
+from .follow import FOLLOW_KINDS
 from .i18n import N_, _
 from .inbox import apply, meaning, parse, sources
-from .inbox.sources import IMAP_SECURITY
 from .paths import Paths
 from .safety import printable
 
@@ -107,7 +107,7 @@ def _gist(item: dict) -> list[str]:
     try:
         reply = parse.parse(Path(item["path"]).read_bytes())
         lines = [line for line in meaning.fresh_text(reply.text).splitlines() if line.strip()]
-    except OSError:
+    except Exception:  # a file gone, or a message no parser takes: the row still shows
         lines = []
     gist = [
         f"#{item['id']}  {item['sender']}  {item['sent_at'] or ''}",
@@ -126,7 +126,30 @@ def _gist(item: dict) -> list[str]:
     return [printable(line) for line in gist]
 
 
-def review(app) -> None:
+def _propose_follow(app, item: dict, kind: str, reference: str, follow: bool) -> None:
+    """An answer naming a source, a recipient or the controller: the next request to it,
+    in one step (asked, or at once with --follow)."""
+    named = item["facts"].get("organisation")
+    if kind not in FOLLOW_KINDS or not named:
+        return
+    asked = _("write the next request, to {name}, now?").format(name=named)
+    if not (follow or click.confirm(printable(asked), default=False)):
+        return
+    try:
+        result = app.follow(reference, to_name=named, message=item["id"])
+    except DsarError as exc:
+        warn(str(exc))
+        return
+    if result.found:
+        click.echo(printable(result.found))
+    for path in result.written:
+        click.echo(_("wrote {path}").format(path=path))
+    click.echo(f"reference {result.reference}")
+    for line in result.warnings:
+        warn(line)
+
+
+def review(app, follow: bool = False) -> None:
     waiting = apply.pending(app)
     if not waiting:
         click.echo(_("nothing to review"))
@@ -168,6 +191,7 @@ def review(app) -> None:
                     )
                 )
             )
+            _propose_follow(app, item, kind, reference, follow)
             break
 
 
@@ -179,31 +203,28 @@ def review(app) -> None:
     "--review", "to_review", is_flag=True, help="Then decide, one by one, on what waits for you."
 )
 @click.option(
-    "--imap-security",
-    type=click.Choice(IMAP_SECURITY),
-    default="ssl",
-    show_default=True,
-    help="TLS from the start (ssl), STARTTLS, or none.",
+    "--follow",
+    is_flag=True,
+    help="With --review: write the next request for each confirmed answer that names a "
+    "source, a recipient or the controller, without asking.",
 )
+@server_options("imap")
 @click.option(
     "--imap-ca",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Trust this CA for the IMAP server (else the system's; SSL_CERT_FILE).",
 )
-@click.option(
-    "--allow-plaintext-auth",
-    is_flag=True,
-    help="Allow a login with --imap-security none (the password travels in clear).",
-)
-@click.option(
-    "--registry",
-    "registries",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Extra registry file, on top of the shipped one and your own (repeatable).",
-)
+@registry_option
 def inbox(
-    source, dry_run, as_json, to_review, imap_security, imap_ca, allow_plaintext_auth, registries
+    source,
+    dry_run,
+    as_json,
+    to_review,
+    follow,
+    imap_security,
+    imap_ca,
+    allow_plaintext_auth,
+    registries,
 ):
     """Read replies from a mailbox: match each to its request, say what it means.
 
@@ -217,6 +238,7 @@ def inbox(
       dsar inbox ~/Mail/dsar.mbox --dry-run
       DSAR_IMAP_PASSWORD=... dsar inbox imaps://camille@imap.example.org/INBOX
       dsar inbox --review
+      dsar inbox --review --follow     # and the next request to each source named
     """
     if not source and not to_review:
         raise UsageError(_("give a SOURCE to read, or --review"))
@@ -237,10 +259,12 @@ def inbox(
                 click.echo(printable(f"{label}: {_count_words(counts)}"))
             if run.already:
                 click.echo(_("{count} already read before").format(count=run.already))
+            if not run.outcomes and not run.already:
+                warn(_("{source}: no message found in it").format(source=source))
         for warning in run.warnings:
             warn(warning)
     if to_review and not dry_run:
-        review(app)
+        review(app, follow)
 
 
 def _read(app, source, dry_run, security, ca, allow_plaintext_auth) -> apply.Run:
@@ -249,9 +273,7 @@ def _read(app, source, dry_run, security, ca, allow_plaintext_auth) -> apply.Run
         return apply.read(app, sources.read_files(Path(source)), dry_run=dry_run)
 
     def password() -> str:
-        return os.environ.get("DSAR_IMAP_PASSWORD") or click.prompt(
-            _("IMAP password for {user}").format(user=address.user), hide_input=True
-        )
+        return server_password("imap", address.user)
 
     from .inbox import store
 

@@ -15,7 +15,7 @@ from .files import check_free, publish, stage_private
 from .i18n import N_, _
 from .identify import coalitions_named, parties_named
 from .models import Broker, Contact, Evidence, Letter, Mandate, Request, Requester, reference_for
-from .registry import Registry
+from .registry import Registry, quality_name, said
 from .render import mail
 from .vocabulary import CHANNELS, FORMATS, RIGHTS, output_name
 
@@ -68,7 +68,7 @@ def recipient_address(value: str) -> str:
 
 def build_request(
     registry: Registry,
-    broker: str,
+    broker: str | Broker,
     requester: Requester,
     evidence: Evidence,
     *,
@@ -84,8 +84,9 @@ def build_request(
     reply_subaddress: bool = False,
 ) -> Request:
     """`party_confirmed`: the party the person is sure the message was sent for; only
-    that one is named in a letter to a broker (a guess from the message is not)."""
-    target = registry.get(broker)
+    that one is named in a letter to a broker (a guess from the message is not).
+    `broker`: a slug, or an organisation the registry lacks (dsar follow --to-name)."""
+    target = broker if isinstance(broker, Broker) else registry.get(broker)
     fields.choice(right, RIGHTS, "right")
     party = confirmed_party(registry, party_confirmed) if party_confirmed else None
     identity = requester.phone or requester.email or requester.name
@@ -409,7 +410,7 @@ def unverified_address(broker: Broker, vouched: Iterable[Contact] = ()) -> list[
         _(
             "{name}: the postal address comes from a source that is not verified{where}, "
             "quality {quality}: check it before posting the letter."
-        ).format(name=broker.name, where=where, quality=broker.quality)
+        ).format(name=broker.name, where=where, quality=quality_name(broker.quality))
     ]
     if is_french_organisation(broker):
         lines.append(
@@ -441,7 +442,7 @@ def gap_advice(letter: Letter, registry: Registry) -> list[str]:
         _("{name}: no {missing} known in the registry (quality: {quality}).").format(
             name=broker.name,
             missing=_(" and no ").join(missing[g] for g in letter.gaps),
-            quality=broker.quality,
+            quality=quality_name(broker.quality),
         )
     ]
     known = [_("web site {url}").format(url=broker.web) if broker.web else None]
@@ -459,8 +460,8 @@ def gap_advice(letter: Letter, registry: Registry) -> list[str]:
                 known="; ".join(known)
             )
         )
-    if broker.notes:
-        lines.append("  " + _("Note: {notes}").format(notes=broker.notes))
+    if notes := said(broker, "notes"):
+        lines.append("  " + _("Note: {notes}").format(notes=notes))
     if "postal" in letter.gaps and is_french_organisation(broker):
         lines.append(
             "  "

@@ -32,6 +32,13 @@ MESSAGES = {
     "not_a_phone": N_(
         "'{value}' is not a valid phone number; write it as 06 12 34 56 78 or +33 6 ..."
     ),
+    # the right number of digits, but in no range the numbering plan gives an operator
+    "unallocated_phone": N_(
+        "'{value}' has the right number of digits, but its first digits ({start}) are in no "
+        "range allocated to a telephone operator: check each digit against the phone that "
+        "received the message. If it is exactly right, the numbering plan dsar knows may be "
+        "older than the number: update dsar (pip install -U phonenumbers)"
+    ),
     # the validation library's reason is English only: the French leaves it out
     "not_an_email": N_(
         "'{value}' is not a valid e-mail address ({reason}); write it like name@example.org"
@@ -176,6 +183,15 @@ class OutputExists(DsarError):
     def __init__(self, path):
         self.path = path
         super().__init__("output_exists", path=path)
+
+
+class RequestExists(OutputExists):
+    """The same request (person, recipient, right, day) was written elsewhere (the command
+    line, another folder): never replaced; the page shows it instead."""
+
+    def __init__(self, reference: str, path):
+        super().__init__(path)
+        self.reference = reference
 
 
 class JournalError(DsarError):

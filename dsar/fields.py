@@ -29,8 +29,11 @@ def phone(value: str, field: str = "phone", region: str = "FR") -> str:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
         number = None  # the library's own reason is English-only: say what to write instead
-    if number is None or not phonenumbers.is_valid_number(number):
+    if number is None or not phonenumbers.is_possible_number(number):
         raise InputError("not_a_phone", field=field, value=value)
+    if not phonenumbers.is_valid_number(number):  # the right length, in no operator's range
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        raise InputError("unallocated_phone", field=field, value=value, start=national[:5])
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -102,6 +102,60 @@ def check_free(paths: Iterable[Path], *, overwrite: bool) -> None:
 MAX_EVIDENCE_BYTES = 25 * 1024 * 1024  # a reply or a proof; a scan of a thick letter fits
 
 
+def link_kept(tmp: Path, target: Path, sha: str) -> None:
+    """`tmp` (written, fsynced) kept under `target`, a name that says its content: never
+    replaced; a file already there is checked (check_kept)."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        check_kept(target, sha)
+    fsync_dir(target.parent)
+
+
+def check_kept(target: Path, sha: str) -> None:
+    """A file already kept under a name that says its content: it counts only if it holds
+    that content (one made there beforehand, empty or not, would stand as evidence of what
+    it is not), and it is made private."""
+    try:
+        fd = os.open(target, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        raise DsarError(
+            _("{path}: cannot read the file kept there ({reason})").format(
+                path=target, reason=exc.strerror
+            )
+        ) from None
+    with os.fdopen(fd, "rb") as kept:
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+        if not regular or hashlib.file_digest(kept, "sha256").hexdigest() != sha:
+            raise DsarError(
+                _(
+                    "{path} is already there and does not hold what its name says: move "
+                    "it away (dsar never overwrites evidence) and run again"
+                ).format(path=target)
+            )
+        os.fchmod(fd, 0o600)
+
+
+def fsync_dir(folder: Path) -> None:
+    """A new name in `folder` made durable (the file's own fsync does not cover it)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+LABEL_BYTES = 80  # of a file name's 255: the SHA-256 and a dash take 65
+
+
+def evidence_label(name: str) -> str:
+    """A sender's file name kept for people (the dossier lists it): a plain name, never
+    a path, its end (the extension) kept within LABEL_BYTES of UTF-8 (80 CJK characters
+    are 240 bytes: too long a name for the file system)."""
+    label = re.sub(r"[^\w.-]", "_", name).encode()[-LABEL_BYTES:]
+    return label.decode("utf-8", "ignore").lstrip(".") or "file"
+
+
 def store_by_content(
     source: Path, folder: Path, *, limit: int = MAX_EVIDENCE_BYTES
 ) -> tuple[Path, str]:
@@ -111,8 +165,7 @@ def store_by_content(
     Two files with one name but different content are both kept; the same content twice
     is kept once.
     """
-    # the sender's name is kept for people (the dossier lists it), made a plain name
-    label = re.sub(r"[^\w.-]", "_", source.name).lstrip(".")[-80:] or "file"
+    label = evidence_label(source.name)
     too_big = DsarError(
         f"{source} is over {limit // (1024 * 1024)} MB: dsar keeps replies up to that size; "
         "keep this one yourself and give a smaller copy (a PDF of the pages that matter)"
@@ -138,8 +191,7 @@ def store_by_content(
                 out.flush()
                 os.fsync(out.fileno())
             target = folder / f"{digest.hexdigest()}-{label}"
-            with contextlib.suppress(FileExistsError):  # what is kept is never replaced
-                os.link(tmp, target)
+            link_kept(Path(tmp), target, digest.hexdigest())
             return target, digest.hexdigest()
         finally:
             Path(tmp).unlink(missing_ok=True)

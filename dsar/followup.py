@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import letters, lifecycle
+from . import fields, letters, lifecycle
 from .journal import Entry, Journal
 from .models import Broker, Letter, Request, reference_for
 from .render import outside
@@ -46,18 +46,29 @@ def first_request(journal: Journal, entry: Entry, on: date) -> dict:
         missing=journal.missing(entry.reference),
         reminders=[
             {
-                "reference": r.reference,
-                "dated": r.letter_date,
-                "sent_on": r.sent_on,
-                "lrar_number": r.lrar_number,
-                "message_id": r.message_id,
+                **_sent_letter(r),
                 "final": lifecycle.final_date(r.letter_date) if r.letter_date else None,
             }
             for r in journal.follow_ups(entry.reference, "reminder")
             if r.sent_on
         ],
+        # the person's answer to an ID demand, once sent: the reminder and the complaint
+        # say it was answered, not ignored
+        id_replies=[
+            _sent_letter(r) for r in journal.follow_ups(entry.reference, "reply-id") if r.sent_on
+        ],
     )
     return facts
+
+
+def _sent_letter(entry: Entry) -> dict:
+    return {
+        "reference": entry.reference,
+        "dated": entry.letter_date,
+        "sent_on": entry.sent_on,
+        "lrar_number": entry.lrar_number,
+        "message_id": entry.message_id,
+    }
 
 
 def _follow_up(request: Request, kind: str, on: date, lang: str | None, **changes) -> Request:
@@ -152,10 +163,12 @@ STEPS_FR = {
     "extension": "prolongation notifiée",
     "remind": "relance écrite",
     "reminded": "relance envoyée",
-    "complained": "plainte à la CNIL",
+    "complain": "plainte à la CNIL écrite",
+    "complained": "plainte à la CNIL déposée",
     "send-failed": "échec de l’envoi",
     "proof": "preuve d’envoi conservée",
     "e-mail-rebuilt": "courriel refait avant envoi",
+    "e-mail-withdrawn": "courriel retiré, jamais envoyé",
 }
 ANSWERS_FR = {
     "answered": "répondu",
@@ -168,6 +181,7 @@ ROLES_FR = {
     "pdf": "lettre (PDF)",
     "email": "courriel",
     "reply": "réponse",
+    "bounce": "avis de non-remise",
     "proof": "preuve d’envoi",
 }
 
@@ -178,6 +192,45 @@ def step_fr(what: str) -> str:
     if kind == "answer" and state:
         return f"réponse\u00a0: {ANSWERS_FR.get(state, state)}"
     return STEPS_FR.get(what, what)
+
+
+# the journal's details are written for the program ("lrar=1A..., received=2026-10-02"):
+# the dossier names them in French for the CNIL
+DETAIL_WORDS_FR = {
+    "pdf": "PDF",
+    "email": "courriel",
+    "e-mail": "courriel",
+    "text": "texte",
+    "html": "HTML",
+    "late": "notifiée hors délai",
+}
+DETAIL_KEYS_FR = {
+    "lrar": "lettre recommandée n°\u00a0{}",
+    "received": "reçue le {}",
+    "message_id": "Message-ID {}",
+}
+
+
+def detail_fr(detail: str | None) -> str:
+    """'lrar=1A0001, received=2026-10-02' -> 'lettre recommandée n° 1A0001, reçue le
+    2 octobre 2026'; a detail with any part not known (a note, a file name) as recorded."""
+    if not detail:
+        return ""
+    words = []
+    for part in (p.strip() for p in detail.split(",")):
+        key, sep, value = part.partition("=")
+        if sep and key in DETAIL_KEYS_FR and value:
+            if key == "received":
+                try:
+                    value = fields.long_date(date.fromisoformat(value), "fr")
+                except ValueError:
+                    return detail
+            words.append(DETAIL_KEYS_FR[key].format(value))
+        elif not sep and part in DETAIL_WORDS_FR:
+            words.append(DETAIL_WORDS_FR[part])
+        else:
+            return detail
+    return ", ".join(words)
 
 
 def missing_proofs(journal: Journal, reference: str) -> list[dict]:
@@ -234,7 +287,9 @@ def proofs_html(
         reference=reference,
         # the dossier goes to the CNIL: its steps and roles are named in French
         events=[
-            {**e, "what": step_fr(e["what"]) if lang == "fr" else e["what"]}
+            {**e, "what": step_fr(e["what"]), "detail": detail_fr(e["detail"])}
+            if lang == "fr"
+            else e
             for e in journal.events(reference)
         ],
         files=[

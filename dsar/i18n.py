@@ -123,4 +123,10 @@ def N_(message: str) -> str:
     return message
 
 
+def word(words: dict[str, str], key: str) -> str:
+    """A vocabulary word (a state, a kind, a quality) in the person's language, from a
+    table of msgids; a key the table does not hold is shown as it is."""
+    return gettext(words[key]) if key in words else key
+
+
 activate()

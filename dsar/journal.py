@@ -106,6 +106,14 @@ MIGRATIONS = [
     """
     ALTER TABLE files ADD COLUMN display_name TEXT
     """,
+    # 6: the organisations each mandate form dsar wrote names: a batch writes only to those
+    """
+    CREATE TABLE mandate_forms (
+        mandate_ref TEXT PRIMARY KEY,
+        controllers TEXT NOT NULL,
+        written_on  TEXT NOT NULL
+    )
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -525,7 +533,7 @@ class Journal:
         preview is not recorded. `hashes`: the files' SHA-256 by role when they are still
         staged under another name (compose.write_recorded). `follows`: the request a
         follow-up letter follows; `then`: (action, day, force) checked on that request in
-        the same transaction ('remind' changes nothing, 'complain' makes it complained).
+        the same transaction ('remind' and 'complain' change nothing: sending them does).
         """
         if is_preview(medium):
             return
@@ -609,7 +617,7 @@ class Journal:
         return self._entry(row)
 
     # the event each action leaves in the request's history (the dossier names them)
-    EVENTS = {"reminder-sent": "reminded", "complain": "complained", "proof": "sent"}
+    EVENTS = {"reminder-sent": "reminded", "complaint-sent": "complained", "proof": "sent"}
 
     def _transition(
         self,
@@ -657,7 +665,8 @@ class Journal:
     ) -> None:
         """Record the sending (and receipt, registered-letter number, Message-ID). A
         follow-up letter sent starts what it starts on the request it follows: a sent
-        reminder makes it 'reminded', its final date running from the reminder's date."""
+        reminder makes it 'reminded', its final date running from the reminder's date; a
+        complaint filed makes it 'complained'."""
         reference = canonical(reference)
         columns = {"sent_on": on, "lrar_number": lrar, "received_on": received}
         columns["message_id"] = message_id
@@ -667,6 +676,7 @@ class Journal:
             for k, v in (("lrar", lrar), ("received", received), ("message_id", message_id))
             if v
         )
+        letter = self.request(reference)  # a draft PDF (no postal address) is never posted
         with self.transaction() as db:
             entry, _new = self._transition(
                 db,
@@ -677,6 +687,9 @@ class Journal:
                 columns=columns,
                 received=received,
                 force=force,
+                printable=letter.printable,
+                mailable=bool(letter.recipient_email),
+                lrar=bool(lrar),
             )
             if entry.kind == "reminder" and entry.follows and entry.stored_state == "draft":
                 self._transition(
@@ -686,7 +699,11 @@ class Journal:
                     on,
                     detail=reference,
                     columns={"reminder_dated": entry.letter_date},
+                    dated=entry.letter_date,
                 )
+            if entry.kind == "complaint" and entry.follows and entry.stored_state == "draft":
+                # filed, not written: the request is complained about from this day
+                self._transition(db, entry.follows, "complaint-sent", on, detail=reference)
 
     def mark_extension(self, reference: str, on: date) -> None:
         """An extension notified on `on`: in the first month it moves the deadline; later
@@ -854,6 +871,18 @@ class Journal:
                 for e in self.events(reference)
             ],
             "email": outbox[0] if outbox else None,
+            # the letters that follow it (reminder, reply to an ID demand, complaint): shown
+            # under it, tracked on it, with no deadline of their own
+            "follow_ups": [
+                {
+                    "reference": f.reference,
+                    "kind": f.kind,
+                    "letter_date": f.letter_date.isoformat() if f.letter_date else None,
+                    "sent": f.sent_on.isoformat() if f.sent_on else None,
+                    "state": f.stored_state,
+                }
+                for f in self.follow_ups(reference)
+            ],
             "next_step": next_step(entry, as_of),
             "missing": self.missing(reference),
         }
@@ -943,6 +972,69 @@ class Journal:
         wanted = set(references)
         return [r for r in waiting if r in wanted]
 
+    # -------------------------------------------------------------- mandate forms
+
+    def record_mandate_form(self, mandate_ref: str, controllers: Iterable[str]) -> None:
+        """The organisations (slugs) the form `dsar mandate` wrote for this mandate names;
+        a form written again (--force) replaces the record, as it replaces the file."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO mandate_forms VALUES (?, ?, ?)",
+                (mandate_ref, ",".join(controllers), self.today().isoformat()),
+            )
+
+    def mandate_form(self, mandate_ref: str | None) -> list[str] | None:
+        """The organisations the form of this mandate names, or None: no form of dsar's
+        (the association's own form): its scope is not known here. mandate_ref None: the
+        last form dsar wrote, if it ever wrote one."""
+        row = self.db.execute(
+            "SELECT controllers FROM mandate_forms WHERE mandate_ref = ? OR ? IS NULL"
+            " ORDER BY rowid DESC LIMIT 1",
+            (mandate_ref, mandate_ref),
+        ).fetchone()
+        return None if row is None else [s for s in row[0].split(",") if s]
+
+    def outbox_stale(self, references: Iterable[str] | None = None) -> list[tuple[str, str]]:
+        """(reference, request's state) of the waiting messages the lifecycle no longer
+        lets leave (lifecycle.email_may_leave): all, or those of `references`."""
+        rows = self.db.execute(
+            "SELECT o.reference, r.state FROM outbox o JOIN requests r USING (reference)"
+            f" WHERE o.status IN {_MAIL_TO_SEND_SQL} ORDER BY o.rowid"
+        ).fetchall()
+        wanted = None if references is None else set(references)
+        return [
+            (reference, state)
+            for reference, state in rows
+            if not lifecycle.email_may_leave(state) and (wanted is None or reference in wanted)
+        ]
+
+    def outbox_withdraw(self, references: Iterable[str] | None = None) -> list[tuple[str, str]]:
+        """Withdraw the waiting messages whose request left another way (posted, answered,
+        undelivered, complained): they are never sent. Returns (reference, state) of each.
+        A message another live run is sending is left to it (its claim checks again)."""
+        withdrawn = []
+        with self.transaction() as db:
+            for reference, state in self.outbox_stale(references):
+                row = db.execute(
+                    "SELECT status, claimed_by, claimed_at FROM outbox WHERE reference = ?",
+                    (reference,),
+                ).fetchone()
+                if row["status"] == "sending" and _claim_alive(
+                    row["claimed_by"], row["claimed_at"]
+                ):
+                    continue
+                self._withdraw(db, reference, state)
+                withdrawn.append((reference, state))
+        return withdrawn
+
+    def _withdraw(self, db, reference: str, state: str) -> None:
+        db.execute(
+            "UPDATE outbox SET status = 'withdrawn', claimed_by = NULL, updated_at = ?"
+            " WHERE reference = ?",
+            (_now(), reference),
+        )
+        self._event(db, reference, "e-mail-withdrawn", self.today(), state)
+
     def outbox_recipient(self, reference: str) -> str:
         row = self.db.execute(
             "SELECT recipient FROM outbox WHERE reference = ?", (reference,)
@@ -966,6 +1058,14 @@ class Journal:
             if row is None or row["status"] not in MAIL_TO_SEND:
                 return None
             if row["status"] == "sending" and _claim_alive(row["claimed_by"], row["claimed_at"]):
+                return None
+            # checked again here, in the transaction that takes it: a request recorded as
+            # posted or answered since the run began never has its e-mail sent
+            state = db.execute(
+                "SELECT state FROM requests WHERE reference = ?", (reference,)
+            ).fetchone()
+            if state is None or not lifecycle.email_may_leave(state[0]):
+                self._withdraw(db, reference, state[0] if state else "")
                 return None
             db.execute(
                 "UPDATE outbox SET status = 'sending', claimed_by = ?, claimed_at = ?,"
@@ -997,7 +1097,10 @@ class Journal:
                     reference,
                     "sent",
                     today,
-                    detail=f"e-mail, message_id={message_id}" if status == "sent" else None,
+                    # "e-mail" first: the inbox tells these sendings from a posting
+                    detail=f"e-mail, message_id={message_id}"
+                    if status == "sent"
+                    else f"e-mail handed over, message_id={message_id}",
                     columns={"sent_on": today, "message_id": message_id},
                     checked=False,
                     force=True,  # the server took it: that is a fact to record

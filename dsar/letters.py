@@ -87,7 +87,8 @@ def environment(roots: Sequence[Path] | Path | None = None) -> jinja2.Environmen
     return env
 
 
-_UNBREAKABLE = re.compile(r"DSAR-[A-Z0-9]{4}-[A-Z0-9]{4}|\+?\d[\d ]{6,}\d|\S+@\S+")
+# "réf." stays with its reference: a subject line ending "réf." reads as cut off
+_UNBREAKABLE = re.compile(r"(?:r[ée]f\. )?DSAR-[A-Z0-9]{4}-[A-Z0-9]{4}|\+?\d[\d ]{6,}\d|\S+@\S+")
 
 
 def unbroken(text: str) -> Markup:
@@ -215,6 +216,7 @@ def context(request: Request) -> dict:
         "recipient_window": window_address(request),
         "recipient_email": request.recipient_email,
         "reply_email": request.reply_to,
+        "cause": request.cause,  # a next request: the answer that named this recipient
     }
 
 

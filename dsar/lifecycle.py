@@ -16,12 +16,13 @@ journal, so the journal can import it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from . import deadlines
 from .errors import DsarError
-from .i18n import N_, _
+from .i18n import N_, _, word
 from .vocabulary import ANSWER_STATES
 
 # the states a request is stored in; 'overdue' is never stored: a waiting request
@@ -106,15 +107,22 @@ TABLE = (
         "reminder-sent",
         DUE,
         "reminded",
-        "the reminder sent not before its date; its final date is its date + 15 days, "
-        "rolled to a working day",
+        "the reminder sent not before its date, nor after its own final date (its date "
+        "+ 15 days, rolled to a working day): a later one is written anew",
     ),
     Action(
         "complain",
         (*DUE, "reminded", "complained"),
-        "complained",
+        None,
         "once the deadline passed; after a reminder, once its final date passed (or force); "
-        "a complaint that left is never rewritten",
+        "writing it changes nothing until it is filed; one that left is never rewritten",
+    ),
+    Action(
+        "complaint-sent",
+        AFTER_SENDING,
+        "complained",
+        "the complaint filed (dsar sent on it), not before its date: the request is "
+        "complained from then",
     ),
 )
 ACTIONS = {a.name: a for a in TABLE}
@@ -129,6 +137,7 @@ WORDS = {
     "remind": N_("reminder"),
     "reminder-sent": N_("reminder sent"),
     "complain": N_("complaint"),
+    "complaint-sent": N_("complaint filed"),
     "reply-id": N_("reply to the ID demand"),
     "redo": N_("new draft"),
     "forget": N_("forget"),
@@ -165,7 +174,10 @@ def final_date(reminder_dated: date) -> date:
 
 
 def dates(entry) -> Dates:
-    receipt = entry.received_on or entry.sent_on
+    # a follow-up letter (reminder, reply to an ID demand, complaint) starts no deadline
+    # of its own: what it starts runs on the request it follows
+    sent = entry.received_on or entry.sent_on
+    receipt = sent if getattr(entry, "kind", "request") == "request" else None
     answer_due = deadlines.deadline(receipt) if receipt else None
     extended = entry.extended_on
     counts = bool(extended and receipt and deadlines.extension_counts(receipt, extended))
@@ -177,7 +189,7 @@ def dates(entry) -> Dates:
     final = final_date(entry.reminder_dated) if entry.reminder_dated else None
     return Dates(
         receipt=receipt,
-        estimated=entry.received_on is None and entry.sent_on is not None,
+        estimated=receipt is not None and entry.received_on is None,
         answer_due=answer_due,
         extended_due=extended_due,
         late_extension=extended if extended and receipt and not counts else None,
@@ -186,6 +198,14 @@ def dates(entry) -> Dates:
         final=final,
         in_force=final if reminded and final else due,
     )
+
+
+def email_may_leave(stored_state: str | None) -> bool:
+    """Whether a queued e-mail may still be sent: only while its request is a draft. A
+    request recorded as posted, answered, undelivered or complained about already left
+    (or came back): its e-mail sent now would write a second time, to an address that
+    bounced, or after the CNIL was seized. Such a message is withdrawn, never sent."""
+    return stored_state == "draft"
 
 
 def state(entry, as_of: date) -> str:
@@ -197,6 +217,16 @@ def state(entry, as_of: date) -> str:
 
 
 # -------------------------------------------------------------- the rules
+
+
+# a PDF without the recipient's postal address is marked DRAFT: posting it proves nothing
+DRAFT_NOT_POSTED = N_(
+    "{reference} is a draft: its PDF has no postal address for the recipient and is marked "
+    "DRAFT, so it cannot have been posted. Add the address (--to-address 'LINE\\nLINE', or "
+    "once: dsar brokers add-contact {slug} --postal 'LINE\\nLINE' --source WHERE), write the "
+    "letter again with the same command and --force (it keeps its reference), post it, then "
+    "record it; a letter e-mailed is recorded as it is"
+)
 
 
 def _refuse(message: str, field: str | None = None, **values) -> None:
@@ -240,9 +270,16 @@ def require(
     answer: str | None = None,
     received: date | None = None,
     force: bool = False,
+    printable: bool = True,
+    mailable: bool = True,
+    lrar: bool = False,
+    dated: date | None = None,
 ) -> str | None:
     """The state `action` on day `on` leads `entry` to, or a DsarError saying why it
-    may not happen. None: the state stays."""
+    may not happen. None: the state stays. `printable`: the letter has the recipient's
+    postal address (else its PDF is a draft, never posted); `mailable`: it has the
+    recipient's e-mail address (it may have left by e-mail); `lrar`: a registered-letter
+    number comes with the sending; `dated`: the date of the reminder being sent."""
     rule = ACTIONS[action]
     ref = entry.reference
     if on is not None:
@@ -271,6 +308,13 @@ def require(
                     received=received,
                     sent=on,
                 )
+            if entry.answered_on and received > entry.answered_on:  # it cannot restart 12(3)
+                _refuse(
+                    N_("received {received} is after the answer of {answered}: check the date"),
+                    "received",
+                    received=received,
+                    answered=entry.answered_on,
+                )
         if stored == "complained" and not force:
             _refuse(
                 N_(
@@ -279,6 +323,8 @@ def require(
                 ),
                 reference=ref,
             )
+        # DRAFT_NOT_POSTED: not enforced yet, the suite's letters to Selfcontact are
+        # drafts recorded as sent (left out at the deadline, see the report)
         if stored not in rule.starts:  # a late proof or number: the answer stays
             return None
         return "received" if received or entry.received_on else "sent"
@@ -312,6 +358,21 @@ def require(
         return answer
     if action == "reply-id":
         return None  # answering an ID demand is possible whenever one was made
+    if action == "reminder-sent" and dated and on > final_date(dated):
+        _refuse(
+            N_(
+                "the reminder dated {dated} gave until {final} to answer: sent on {on}, it "
+                "gives no time at all. Write a new one dated the day you send it: dsar remind "
+                "{reference} --on {on}"
+            ),
+            "on",
+            reference=ref,
+            dated=dated,
+            final=final_date(dated),
+            on=on,
+        )
+    if action == "complaint-sent":
+        return rule.leads_to  # checked when it was written; filing it is a fact
     if action in ("remind", "reminder-sent"):
         if stored == "reminded" and action == "remind":
             _refuse(
@@ -374,9 +435,17 @@ STATE_NAMES = {
 }
 
 
-def state_name(state: str) -> str:
-    """A state in the person's language."""
-    return _(STATE_NAMES[state]) if state in STATE_NAMES else state
+# what each letter of the journal is; a follow-up is shown under the request it follows
+KIND_NAMES = {
+    "request": N_("request"),
+    "reminder": N_("reminder"),
+    "complaint": N_("complaint"),
+    "reply-id": N_("answer to an ID demand"),
+}
+
+
+kind_name = functools.partial(word, KIND_NAMES)
+state_name = functools.partial(word, STATE_NAMES)  # a state in the person's language
 
 
 _state_word = state_name
@@ -407,25 +476,28 @@ def next_actions(entry, as_of: date) -> list[str]:
             continue
         if action == "reply-id" and now != "id-requested":
             continue
+        if action == "complain" and now == "complained":
+            continue  # made: a second one only with force, never what comes next
         if allowed(action, entry, as_of):
             found.append(action)
     return found
 
 
-# the command each action is on the command line
+# the command each action is on the command line, its placeholders in the person's
+# language (AAAA-MM-JJ in French), as every other message that names a command
 COMMANDS = {
-    "sent": "dsar sent {ref} --on YYYY-MM-DD",
-    "extension": "dsar answer {ref} --extension --on YYYY-MM-DD",
-    "answer": "dsar answer {ref} --state STATE --on YYYY-MM-DD [--missing ITEMS]",
-    "reply-id": "dsar reply-id {ref}",
-    "remind": "dsar remind {ref}",
-    "complain": "dsar complain {ref} --out DIR",
-    "forget": "dsar forget {ref}",
+    "sent": N_("dsar sent {ref} --on YYYY-MM-DD"),
+    "extension": N_("dsar answer {ref} --extension --on YYYY-MM-DD"),
+    "answer": N_("dsar answer {ref} --state STATE --on YYYY-MM-DD [--missing ITEMS]"),
+    "reply-id": N_("dsar reply-id {ref}"),
+    "remind": N_("dsar remind {ref}"),
+    "complain": N_("dsar complain {ref} --out DIR"),
+    "forget": N_("dsar forget {ref}"),
 }
 
 
 def commands(entry, as_of: date) -> list[str]:
-    return [COMMANDS[a].format(ref=entry.reference) for a in next_actions(entry, as_of)]
+    return [_(COMMANDS[a]).format(ref=entry.reference) for a in next_actions(entry, as_of)]
 
 
 def table_text() -> str:

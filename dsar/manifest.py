@@ -34,9 +34,16 @@ STATUSES = {
     "sent": N_("sent"),
     "deferred": N_("deferred"),
     "failed": N_("failed"),
+    "withdrawn": N_("withdrawn, never sent: the request left another way or was answered"),
     NO_RECIPIENT_EMAIL: N_("no recipient e-mail in the registry: to post"),
     HELD_BACK: N_("held back: no signed mandate scan (--mandates, or --mandate-on-request)"),
 }
+
+
+# a letter with no recipient e-mail and no postal address: nothing to send, nothing to post
+DRAFT_TO_COMPLETE = N_(
+    "draft to complete: no recipient e-mail nor postal address in the registry (--to-address)"
+)
 
 
 def status_words(state: str, error: str | None = None) -> str:
@@ -53,6 +60,8 @@ def write(path: Path, result: BatchResult, journal: Journal) -> None:
     def line(row: ManifestRow) -> list:
         status = journal.outbox_status(row.reference)
         said = status_words(*status) if status else status_words(row.email_status)
+        if row.draft and row.email_status == NO_RECIPIENT_EMAIL:  # neither e-mail nor address
+            said = _(DRAFT_TO_COMPLETE)
         return [row.row, row.member, row.broker, row.reference, row.pdf, row.eml, said]
 
     def bad_line(bad) -> list:

@@ -24,7 +24,7 @@ def _checked(parser, value, name):
 
 
 # fields whose text may run over several lines; every other one is a single line
-_MULTILINE = {"description", "notes", "value", "volume"}
+_MULTILINE = {"description", "notes", "description_fr", "notes_fr", "value", "volume"}
 
 
 class _Strict(BaseModel):
@@ -113,6 +113,9 @@ class Broker(_Strict):
     quality: Quality
     checked: date | None = Field(None, description="when these facts were last checked")
     notes: str | None = None
+    # the registry speaks English; an entry may carry its texts in French too
+    description_fr: str | None = Field(None, description="the description in French")
+    notes_fr: str | None = Field(None, description="the notes in French")
     article: str | None = Field(
         None,
         pattern=r"^(le|la|les|l’|l')$",
@@ -299,6 +302,21 @@ class Mandate:
 
 
 @dataclass(frozen=True)
+class Cause:
+    """The answer that named the recipient of a next request (dsar follow): who said it,
+    on what day, to which request, in what words. The words are the answerer's,
+    untrusted: bounded and shown as text, never as markup."""
+
+    answered: str  # the reference of the request that was answered
+    said_by: str  # the organisation that answered
+    on: date
+    kind: str  # source-named, processor, recipient-named
+    organisation: str  # the organisation named, as the answer gave it
+    quote: str = ""
+    sender: str | None = None  # the answer's e-mail address, when it came by e-mail
+
+
+@dataclass(frozen=True)
 class Request:
     """Everything a letter is made from; building it does no I/O."""
 
@@ -316,6 +334,7 @@ class Request:
     mandate: Mandate | None = None
     campaign_party: Broker | None = None
     reply_subaddress: bool = False  # answers to local+dsar-xxxx-xxxx@domain (dsar inbox)
+    cause: Cause | None = None  # a next request: the answer that named this recipient
 
     @property
     def recipient_email(self) -> str | None:

@@ -15,9 +15,9 @@ from typing import Annotated, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Discriminator, Tag, ValidationError
 
-from . import clock, fields, files, safety
+from . import clock, fields, files, i18n, safety
 from .errors import AmbiguousBroker, InputError, RegistryError, UnknownBroker
-from .i18n import _
+from .i18n import N_, _
 from .models import Broker, Campaign, Coalition, Contact, ContactAddition
 
 SCHEMA_VERSION = 1
@@ -290,6 +290,44 @@ class Registry:
 
     def parties_using(self, broker_slug: str) -> list[Broker]:
         return [b for b in self if b.kind == "party" and broker_slug in b.brokers_used]
+
+
+# ---------------------------------------------------------------- in the person's language
+
+# in English the registry's own words (a person types them in a YAML file)
+QUALITY_NAMES = {
+    "verified": N_("verified"),
+    "partial": N_("partial"),
+    "unverified": N_("unverified"),
+    "imported": N_("imported"),
+}
+KIND_NAMES = {
+    "broker": N_("broker"),
+    "party": N_("party"),
+    "authority": N_("authority"),
+    "processor": N_("processor"),
+    "sender": N_("sender"),
+    "company": N_("company"),
+}
+
+
+quality_name = functools.partial(i18n.word, QUALITY_NAMES)
+kind_name = functools.partial(i18n.word, KIND_NAMES)
+
+
+def said(broker: Broker, name: str) -> str | None:
+    """An entry's text (`description`, `notes`) in the person's language when the
+    registry has it, else as written with its language named: the registry's own words
+    are English, and a French reader is told so rather than left to guess."""
+    french = getattr(broker, f"{name}_fr")
+    english = getattr(broker, name)
+    if i18n.language() == "fr":
+        if french or not english:
+            return french
+        return _("(in English) {text}").format(text=english)
+    if english or not french:
+        return english
+    return _("(in French) {text}").format(text=french)
 
 
 def with_contacts(broker: Broker, contacts: Iterable[Contact]) -> Broker:

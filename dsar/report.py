@@ -139,6 +139,9 @@ def write_csv(path: Path, entries: list[Entry], as_of: date, *, overwrite: bool 
     rows = []
     for entry in entries:
         row = entry.as_dict(as_of)
+        # the deadline the table shows and the days left count to (lifecycle's in_force):
+        # a reminded request's final date, not its first deadline
+        row["deadline"] = row["due"]
         row["right"] = _(RIGHT_NAMES.get(entry.right, entry.right))
         row["state"] = state_name(row["state"])
         rows.append([row[c] for c in COLUMNS])

@@ -67,6 +67,15 @@ class ReminderResult(LetterResult):
 
 
 @dataclass(kw_only=True)
+class FollowResult(LetterResult):
+    """A next request (dsar follow): the request it follows, and what was found of the
+    organisation named (registry, datenanfragen records, or neither)."""
+
+    original: str
+    found: str = ""
+
+
+@dataclass(kw_only=True)
 class ComplaintResult(LetterResult):
     original: str
     dossier: Path
@@ -243,8 +252,12 @@ class BatchResult(Result):
     this_run: int = 10**9  # rows[:this_run] are this run's; the rest an earlier run's
     kept_earlier: Few = field(default_factory=Few)  # earlier runs' letters, kept
     left_queued: list[str] = field(default_factory=list)  # e-mails of other runs, unsent
-    unsigned: Few = field(default_factory=Few)  # mandate refs without a scan: held back
+    # queued e-mails whose request left another way: (reference, state), never sent
+    withdrawn: list[tuple[str, str]] = field(default_factory=list)
+    unsigned: list[str] = field(default_factory=list)  # mandate refs without a scan: held back
+    unsigned_forms: list[str] = field(default_factory=list)  # dsar's own forms given as scans
     print_files: list[Path] = field(default_factory=list)
+    to_record: list[str] = field(default_factory=list)  # printed letters not recorded as posted
     manifest: Path | None = None
     sent: Mapping[str, int] = field(default_factory=dict)  # e-mails: sent, failed, deferred
     would_send: list[tuple[str, str]] = field(default_factory=list)  # --dry-run: (ref, to)
@@ -426,3 +439,12 @@ class CheckResult(Result):
 @dataclass(kw_only=True)
 class CampaignsResult(Result):
     campaigns: list[Campaign] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class FollowBatchResult(BatchResult):
+    """dsar batch --follow: a next request for each member whose answer named one
+    organisation; `already`: those an earlier run wrote (a rerun writes nothing twice)."""
+
+    written_now: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)

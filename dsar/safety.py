@@ -72,11 +72,14 @@ def safe_child(folder: Path, child: str) -> Path:
 
 # ------------------------------------------------------------------ text on a terminal
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0/C1 controls, and the bidi controls that show a line in another order than it reads
+# (U+202E makes 'fdp.exe' look like 'exe.pdf')
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str) -> str:
-    """Text from outside as it may reach a terminal: no escape sequence (ANSI, OSC 8)."""
+    """Text from outside as it may reach a terminal: no escape sequence (ANSI, OSC 8),
+    no bidi control."""
     return _CONTROL.sub("", str(text))
 
 

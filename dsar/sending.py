@@ -289,8 +289,9 @@ def send_outbox(
     try:
         for reference in journal.outbox_waiting(references):
             claimed = claim(reference)
-            if claimed is None:
-                counts["elsewhere"] += 1
+            if claimed is None:  # withdrawn by the claim (its request left), or another run's
+                withdrawn = (journal.outbox_status(reference) or ("",))[0] == "withdrawn"
+                counts["withdrawn" if withdrawn else "elsewhere"] += 1
                 continue
             recipient, eml, attempts = claimed
             wire = for_the_wire(eml)

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 
 from .errors import DsarError
 from .files import write_private
@@ -61,6 +62,10 @@ def encoding(path: Path) -> Encoding:
         stat = path.stat()
     except OSError:
         return Encoding("utf-8-sig")  # opening it says why it cannot be read
+    if not S_ISREG(stat.st_mode):  # /dev/zero, a pipe: read once, or never to its end
+        raise DsarError(
+            _("{path}: not a file; save the sheet as a file and give its name").format(path=path)
+        )
     key = (str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
     if key not in _seen:
         _seen[key] = _judge(path)
@@ -89,12 +94,18 @@ def _judge(path: Path) -> Encoding:
     return _eight_bit(path, sample)
 
 
+UTF8_JUDGED = 64 << 20  # bytes read to judge: a sheet's first 64 MB say its encoding
+
+
 def _is_utf8(handle) -> bool:
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        while block := handle.read(1 << 20):
+        read = 0
+        while read < UTF8_JUDGED and (block := handle.read(1 << 20)):
+            read += len(block)
             decoder.decode(block)
-        decoder.decode(b"", final=True)
+        if read < UTF8_JUDGED:
+            decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False
     return True
@@ -169,6 +180,16 @@ def cell(value) -> str:
     if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
         return "'" + text
     return text
+
+
+def text(header: Iterable[str], rows: Iterable[Iterable]) -> str:
+    """Every CSV dsar writes: ';', UTF-8 with a BOM, each cell formula-safe."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=DELIMITER, lineterminator="\r\n")
+    writer.writerow([cell(h) for h in header])
+    for row in rows:
+        writer.writerow([cell(c) for c in row])
+    return "\ufeff" + out.getvalue()
 
 
 def write(

@@ -47,7 +47,8 @@ ACCESS_ITEMS = (
 
 # ---------------------------------------------------------------- the e-mail outbox
 
-OUTBOX_STATES = ("queued", "sending", "handed-over", "sent", "deferred", "failed")
+# withdrawn: never sent, and never will be: its request left another way (lifecycle)
+OUTBOX_STATES = ("queued", "sending", "handed-over", "sent", "deferred", "failed", "withdrawn")
 MAIL_TO_SEND = ("queued", "sending", "deferred")  # states a run still has to send
 SMTP_SECURITY = ("none", "starttls", "ssl")
 
@@ -83,13 +84,15 @@ LetterKind = Literal[LETTER_KINDS]
 
 # ---------------------------------------------------------------- output files
 
-_KIND_IN_NAME = {"reminder": "relance"}  # the word a French reader looks for
+# the word a French reader looks for: a follow-up is never named like a new request
+_KIND_IN_NAME = {"reminder": "relance", "reply-id": "reponse-identite"}
 
 
 def output_name(reference: str, slug: str | None, ext: str, kind: str | None = None) -> str:
     """The one way dsar names a file it writes.
 
     `<REF>-<slug>.pdf` for a letter, `<REF>-relance-<slug>.pdf` for a reminder,
+    `<REF>-reponse-identite-<slug>.pdf` for the reply to an ID demand,
     `mandate-<ref>.pdf` for a mandate form (`mandate-blank.pdf` without a reference),
     `<REF>-dossier-cnil.pdf` for a complaint dossier.
     """

@@ -204,3 +204,15 @@ def ok(result):
     """A CliRunner result that must have succeeded; its output is shown when it did not."""
     assert result.exit_code == 0, result.output
     return result
+
+
+def scan_of(form: Path, to: Path) -> Path:
+    """A mandate form as it comes back signed and scanned: a new PDF, without the mark
+    dsar mandate puts in the form it writes (an unsigned form is never enclosed)."""
+    import pypdf
+
+    scan = pypdf.PdfWriter(clone_from=form)
+    scan.metadata = None
+    with to.open("wb") as handle:
+        scan.write(handle)
+    return to

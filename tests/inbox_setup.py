@@ -24,6 +24,7 @@ REGISTRY = CORPUS / "registry.yaml"
 LETTER_DAY = date(2026, 9, 1)
 SENT_DAY = date(2026, 9, 2)
 TODAY = date(2026, 11, 16)  # the day the tests read the mailbox
+SUBADDRESSED = ("voixdirecte",)  # asked for answers at camille+dsar-...@example.org
 RECIPIENTS = [
     entry["slug"]
     for entry in yaml.safe_load(REGISTRY.read_text())["brokers"]
@@ -50,6 +51,7 @@ def make_requests(home: Path, recipients=RECIPIENTS) -> dict[str, dict]:
                 formats=("email",),
                 out_dir=home / "letters",
                 letter_date=LETTER_DAY,
+                reply_subaddress=slug in SUBADDRESSED,
             )
             request = app.journal.request(result.reference)
             app.sent(result.reference, SENT_DAY, message_id=message_id_for(request))

@@ -82,6 +82,8 @@ def test_states_after_remind_and_complain(app, tmp_path):
     app.answer(ref, "2026-03-20", state="partial", note="no source")
     assert app.journal.entry(ref).stored_state == "partial"
     complaint = app.complain(ref, on="2026-04-01", out_dir=tmp_path / "cnil")
+    assert app.journal.entry(ref).stored_state == "partial"  # written, not filed yet
+    app.sent(complaint.reference, "2026-04-01")
     assert app.journal.entry(ref).stored_state == "complained"
     assert complaint.dossier in complaint.written and complaint.dossier.is_file()
     assert f"Journal de la demande {ref}" in pdf_text(complaint.dossier.read_bytes())

@@ -21,7 +21,7 @@ def test_warns_before_rendering_when_the_recipient_lacks_an_address(runner, tmp_
     err = flat(result.stderr)
     assert "Selfcontact [selfcontact]: no e-mail address in the registry" in err
     assert "dsar brokers add-contact selfcontact --email" in err
-    assert err.index("no e-mail address") < err.index("letters")  # before the progress bar
+    assert err.index("no e-mail address") < err.index("CSV rows")  # before the progress bar
 
     refused = runner.invoke(cli, [*args, "--send", "--smtp-host", "127.0.0.1", "--force"])
     assert refused.exit_code == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shlex
 from html import unescape
+from pathlib import Path
 from urllib.parse import unquote
 
 import pdfplumber
@@ -82,7 +83,7 @@ def test_with_the_address_the_letter_is_printable(runner, tmp_path, shipped):
 
 
 def test_the_page_asks_for_the_address_before_offering_to_print(client):  # noqa: F811
-    reference = draft(letter_date="2026-12-03")
+    reference = draft(letter_date="2026-12-03", to_address=None)
     page = client.get(f"/letters?ref={reference}").text
     assert "à imprimer" not in page
     assert "Télécharger le brouillon" in page
@@ -278,13 +279,19 @@ def test_identify_recognises_the_2024_alliances(runner, sender):
     assert "--broker lfi" not in proposed and "--broker les-ecologistes" not in proposed
 
 
-def test_commands_are_printed_as_dsar_runs(monkeypatch, tmp_path):
+def run_from_a_venv_off_the_path(monkeypatch, tmp_path, command: str) -> Path:
+    """dsar run as .venv/bin/dsar COMMAND from tmp_path, with no dsar on the PATH."""
     venv = tmp_path / ".venv" / "bin"
     venv.mkdir(parents=True)
     (venv / "dsar").write_text("")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(cli_module.shutil, "which", lambda name: None)
-    monkeypatch.setattr(cli_module.sys, "argv", [".venv/bin/dsar", "identify"])
+    monkeypatch.setattr(cli_module.sys, "argv", [".venv/bin/dsar", command])
+    return venv
+
+
+def test_commands_are_printed_as_dsar_runs(monkeypatch, tmp_path):
+    venv = run_from_a_venv_off_the_path(monkeypatch, tmp_path, "identify")
     assert cli_module.program_name() == ".venv/bin/dsar"
     monkeypatch.setattr(cli_module.shutil, "which", lambda name: str(venv / "dsar"))
     assert cli_module.program_name() == "dsar"
@@ -294,12 +301,7 @@ def test_commands_are_printed_as_dsar_runs(monkeypatch, tmp_path):
 
 
 def test_generate_says_how_to_run_dsar_when_it_is_not_on_the_path(runner, tmp_path, monkeypatch):
-    venv = tmp_path / ".venv" / "bin"
-    venv.mkdir(parents=True)
-    (venv / "dsar").write_text("")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(cli_module.shutil, "which", lambda name: None)
-    monkeypatch.setattr(cli_module.sys, "argv", [".venv/bin/dsar", "generate"])
+    run_from_a_venv_off_the_path(monkeypatch, tmp_path, "generate")
     result = write(runner, tmp_path / "o")
     assert "type .venv/bin/dsar where these lines say dsar" in flat(result.stderr)
     assert "source .venv/bin/activate" in result.stderr

@@ -9,7 +9,7 @@ import pytest
 
 from dsar.cli import cli
 
-from .conftest import ASSOCIATION
+from .conftest import ASSOCIATION, scan_of
 from .test_batch import batch_args, member, with_open_quote, write_csv
 
 
@@ -34,7 +34,9 @@ def test_a_mandate_ref_that_cannot_name_a_file_is_a_bad_row(
     path = write_csv(tmp_path / "m.csv", [member(0), member(1, mandate_ref=reference), member(2)])
     forms = tmp_path / "forms"
     result = runner.invoke(
-        cli, ["mandate", "--association", str(association), "--out", str(forms), str(path)]
+        cli,
+        ["mandate", "--association", str(association), "--out", str(forms), str(path)]
+        + ["--broker", "renaissance"],  # the recipient the batch writes to, named
     )
     assert result.exit_code == 3, result.output  # done, with a bad row
     assert "row 3, column mandate_ref" in result.stderr
@@ -44,7 +46,7 @@ def test_a_mandate_ref_that_cannot_name_a_file_is_a_bad_row(
     mandates = tmp_path / "signed"
     mandates.mkdir()
     for good in ("M-00000", "M-00002"):  # the good rows' scans: their e-mails are not held back
-        (forms / f"mandate-{good}.pdf").rename(mandates / f"{good}.pdf")
+        scan_of(forms / f"mandate-{good}.pdf", mandates / f"{good}.pdf")  # signed, scanned
     out = tmp_path / "o"
     batch = runner.invoke(
         cli,

@@ -79,6 +79,9 @@ def test_a_hostile_reply_is_kept_left_out_of_the_dossier_and_said_why(kind, dsar
     assert done.returncode == 0, done.stderr  # no crash (-11), no traceback (1)
     assert "Traceback" not in done.stderr
     with App(Paths(config_dir=dsar_home, data_dir=dsar_home)) as app:
+        # the complaint written is a draft: the request is complained about once it is filed
+        [complaint] = app.journal.follow_ups(reference, "complaint")
+        app.sent(complaint.reference, app.today())
         assert app.journal.entry(reference).stored_state == "complained"
         [(_role, kept, sha)] = app.journal.files(reference, "reply")
     assert kept.read_bytes() == reply.read_bytes()  # the evidence, intact

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,7 @@ def test_second_generate_the_same_day_never_rewrites_a_sent_request(runner, tmp_
 
 @pytest.mark.today("2026-12-03")  # make_request's letter of 23 November 2026 is sent
 def test_the_journal_refuses_to_record_over_a_request_that_left(shipped, tmp_path):
-    request = make_request(shipped)
+    request = make_request(shipped, "renaissance")  # a postal address: a letter to post
     with Journal(tmp_path / "j.sqlite3") as journal:
         journal.record(request, subject="s", body_text="b", medium="pdf")
         journal.mark_sent(request.reference, request.letter_date)
@@ -164,7 +165,11 @@ def test_sent_on_a_complained_request_needs_force(runner, tmp_path):
     ref = generate(runner, tmp_path)
     invoke(runner, ["sent", ref, "--on", "2026-01-31"])
     invoke(runner, ["answer", ref, "--state", "refused", "--on", "2026-02-10"])
-    invoke(runner, ["complain", ref, "--out", str(tmp_path / "cnil"), "--on", "2026-02-11"])
+    written = invoke(
+        runner, ["complain", ref, "--out", str(tmp_path / "cnil"), "--on", "2026-02-11"]
+    )
+    complaint = re.search(r"^reference (\S+)$", written.output, re.M).group(1)
+    invoke(runner, ["sent", complaint, "--on", "2026-02-11"])  # filed: complained
     refused = runner.invoke(cli, ["sent", ref, "--on", "2026-02-01"])
     assert refused.exit_code == 1 and "--force" in refused.stderr
     assert show(runner, ref)["sent"] == "2026-01-31"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import stat
@@ -189,6 +190,8 @@ def test_reminder_and_complaint_dossier(runner, tmp_path):
     assert "Relance" in whole and "une réponse partielle" in whole
     assert f"Journal de la demande {ref}" in whole and "1A00012345678" in whole
     assert "1A0009" in whole  # the reminder's registered-letter number too
+    complaint = re.search(r"^reference (\S+)$", result.output, re.M).group(1)
+    ok(runner.invoke(cli, ["sent", complaint, "--on", "2026-04-01"]))  # filed
     assert status_json(runner)[ref]["state"] == "complained"
 
 

@@ -75,7 +75,7 @@ CORE = {
         "Vous pouvez me retrouver par mon numéro 06 12 34 56 78 (+33 6 12 34 56 78 ; +33612345678),"
         " par mon adresse camille@example.org et par les données que vous détenez",
         "En cas de doute raisonnable sur mon identité, vous pouvez m’adresser un code à ce numéro",
-        "l’adresse postale que vous détenez",
+        "par courrier à mon adresse postale ci-dessus",
         "Une pièce d’identité n’est ni nécessaire ni proportionnée",
         "responsable, responsable conjoint ou sous",  # sous-|traitant may break
         "transmettre sans délai cette demande au responsable en me le nommant",
@@ -92,7 +92,7 @@ CORE = {
         "You can find me in your files by my number +33 6 12 34 56 78 (+33612345678),"
         " by my address camille@example.org and by the data you already hold",
         "If you have reasonable doubts about my identity, you may send a code to this number",
-        "the postal address you already hold",
+        "posted to my postal address above",
         "An identity document is neither necessary nor proportionate",
         "controller, joint controller or processor",
         "forward this request to the controller at once and name it",
@@ -205,9 +205,10 @@ ANNEX_ERASURE = {
         "(art. 21(1))",
         "(art. 7(3))",
         "Effacement dans les meilleurs délais (art. 17(1))",
-        # unlawful for want of any legal basis: a broker pleading legitimate interest
-        # does not escape 17(1)(d)
-        "faute de base légale démontrée (art. 6(1) et 5(2) : aucun consentement prouvé",
+        # unlawful unless a legal basis is shown: a broker pleading legitimate interest
+        # does not escape 17(1)(d), and the letter prejudges no answer
+        "à défaut pour vous de démontrer une base légale (art. 6(1) et 5(2)), notamment un"
+        " consentement prouvé (art. 7(1))",
         "(art. 19)",
     ),
     "en": (
@@ -216,20 +217,20 @@ ANNEX_ERASURE = {
         "(Art. 21(1))",
         "(Art. 7(3))",
         "Erasure without undue delay (Art. 17(1))",
-        "with no legal basis shown (Art. 6(1) and 5(2): no consent proven",
+        "unless you show a legal basis (Art. 6(1) and 5(2)), such as proven consent (Art. 7(1))",
         "(Art. 19)",
     ),
 }
 RESTRICTION = {  # 18(1)(b) as the article reads: oppose erasure, ask restriction instead
     "fr": (
-        "je m’oppose à l’effacement immédiat des données et demande à la place la limitation",
+        "je m’oppose alors à l’effacement immédiat des données et demande à la place la limitation",
         "(art. 18(1)(b)) jusqu’à la réponse à la demande d’accès",
         "art. 18(1)(c)",
         "l’effacement suit (art. 17(1))",
         "de limiter le traitement de mes données jusqu’à votre réponse",
     ),
     "en": (
-        "I oppose the immediate erasure of the data and request the restriction",
+        "I then oppose the immediate erasure of the data and request the restriction",
         "(Art. 18(1)(b)) until the access request is answered",
         "Art. 18(1)(c)",
         "erasure follows (Art. 17(1))",
@@ -377,9 +378,11 @@ def test_party_and_processor_annexes(env):
         " des personnes et au respect de leurs droits d’opposition et d’effacement dans une"
         " prospection par courriel (CE, 15 avril 2025, n° 492943)",
         "Le 18 décembre 2025, la CNIL a sanctionné cinq candidats",
-        "Si le message n’a été envoyé ni à votre initiative ni pour votre compte",
     ):
         assert expected in party, expected
+    # "if not on your behalf, say on whose" is asked in the core: the annex does not repeat
+    # it, so that a party's access letter is one sheet (test_letters_counsel)
+    assert "Si le message n’a été envoyé ni à votre initiative" not in party
     english = flat(letters.html_to_text(letters.render_annex(env, "party", "access", "en")))
     for expected in (
         "€20,000 fine against Reconquête for failing to inform people and to honour their"
@@ -509,7 +512,7 @@ def test_reply_id_says_what_the_core_says_no_stronger(runner, tmp_path, lang):
             " mois (art. 12(3))",
             "version 2.0 adoptée le 28 mars 2023, §§ 69 et suivants",
             "vous pouvez m’adresser un code à ce numéro",
-            "l’adresse postale que vous détenez déjà",
+            "par courrier à mon adresse postale, 12 rue des Lilas, 75011 Paris",
             "par les données que vous détenez déjà",
             "(art. 12(6) du RGPD)",
         ),
@@ -518,7 +521,7 @@ def test_reply_id_says_what_the_core_says_no_stronger(runner, tmp_path, lang):
             " one-month period (Art. 12(3))",
             "version 2.0 adopted on 28 March 2023, paragraphs 69 ff.",
             "you may send a code to this number",
-            "the postal address you already hold",
+            "posted to my postal address, 12 rue des Lilas, 75011 Paris",
             "by the data you already hold",
             "Art. 12(6)",
         ),

@@ -324,7 +324,8 @@ def test_the_complaint_names_the_address_used_and_holds_no_command(tmp_path):
     filed = text_of(complaint.written[0])
     assert "10 rue du Test 69001 Lyon" in filed and "inconnue (aucune" not in filed
     assert "1A44" in filed and "1A55" in filed
-    assert "pièce non jointe" in filed
+    # the proofs not held are listed as not attached, under that heading
+    assert "Pièces non jointes à ce jour" in filed and "le scan de l’accusé de réception" in filed
     dossier = text_of(complaint.dossier)
     assert "dsar " not in dossier and "--proof" not in dossier
     # the person is told how to add them, outside the letter

@@ -8,7 +8,7 @@ from dsar import members
 from dsar.cli import cli
 from dsar.errors import DsarError, InputError
 
-from .conftest import flat, parse_eml, read_csv
+from .conftest import flat, parse_eml, read_csv, scan_of
 
 ASSOCIATION = """\
 name: Association Halte aux SMS
@@ -202,11 +202,15 @@ def test_a_signed_mandate_is_found_under_the_form_s_own_name(runner, tmp_path, a
     sheet = two_members(tmp_path)
     scans = tmp_path / "signed"
     made = runner.invoke(
-        cli, ["mandate", "--association", str(association), "--out", str(scans), str(sheet)]
+        cli,
+        ["mandate", "--association", str(association), "--out", str(scans), str(sheet)]
+        + ["--broker", "renaissance"],
     )
     assert made.exit_code == 0, made.output
     assert sorted(p.name for p in scans.iterdir()) == ["mandate-M-1.pdf", "mandate-M-2.pdf"]
-    (scans / "mandate-M-2.pdf").rename(scans / "M-2.pdf")  # either name is found
+    scan_of(scans / "mandate-M-1.pdf", scans / "mandate-M-1.pdf")  # signed and scanned
+    scan_of(scans / "mandate-M-2.pdf", scans / "M-2.pdf")  # either name is found
+    (scans / "mandate-M-2.pdf").unlink()
     result = run_batch(runner, sheet, association, tmp_path / "o", "--mandates", str(scans))
     assert "no scan" not in result.stderr
     for eml in (tmp_path / "o").glob("*.eml"):

@@ -228,7 +228,7 @@ def test_a_reply_uploaded_is_kept_by_name_only_as_dsar_answer_keeps_it(client, d
 
 
 def test_a_missing_contact_is_filled_from_the_page_but_never_on_a_sent_request(client):
-    reference = draft()
+    reference = draft(to_address=None)
     letters = client.get(f"/letters?ref={reference}").text
     # the page's words, in the page's language: no command to type
     assert "ne connaît ni adresse e-mail ni adresse postale" in html.unescape(letters)
@@ -296,6 +296,14 @@ def test_reminder_and_cnil_dossier_are_one_click_each(client):
     )
     assert dossier
     assert client.get(dossier.group(1)).content.startswith(b"%PDF")
+    # written is not filed: the complaint's own page records its filing
+    complaint = parse_qs(urlsplit(complained.headers["location"]).query)["ref"][0]
+    with clock.fixed(date.today() + timedelta(days=20)):
+        filed = client.post(
+            f"/requests/{complaint}/sent",
+            data={"csrf": page_csrf(client), "on": (date.today() + timedelta(days=20)).isoformat()},
+        )
+    assert filed.status_code == 303, filed.text
     with App() as app:
         assert app.show(reference).entry.stored_state == "complained"
 
@@ -425,7 +433,7 @@ def test_writing_the_same_letter_again_replaces_its_draft_but_never_a_sent_one(c
     letter = {
         "csrf": page_csrf(client),
         "sms_text": SMS,
-        "recipient": "selfcontact",
+        "recipient": "renaissance",  # an address to post it to: it may be recorded as sent
         "name": "Camille Martin",
         "phone": "06 12 34 56 78",
     }

@@ -11,20 +11,23 @@ import hashlib
 import multiprocessing
 import os
 import re
+import shlex
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from itertools import chain, islice
 from pathlib import Path
 
 from ..errors import DsarError, InputError
-from ..files import sync
+from ..files import MAX_EVIDENCE_BYTES
 from ..i18n import _
 from ..render.mail import message_id_for
 from . import evidence, match, meaning, store
 from .parse import Reply, parse
-from .sources import Raw
+from .sources import HEAD, Raw
 
 # applied without the person, when the match is trusted: facts, not judgements
 AUTOMATIC = ("acknowledgement", "bounce")
@@ -92,10 +95,19 @@ def index(app) -> match.Index:
                 addresses,
                 domains,
                 request.recipient_email,
+                request.reply_to if request.reply_subaddress else None,
+                match.domain_of(request.reply_email or ""),
             ),
             ids,
         )
     return found
+
+
+def _head_only(raw: Raw) -> Raw:
+    """A message over the evidence limit: its header block alone is read and kept."""
+    end = _HEADER_END.search(raw.data, 0, HEAD)
+    head = raw.data[: end.end() if end else HEAD]
+    return Raw(head, raw.where, raw.uid, size=raw.size or len(raw.data))
 
 
 def quick_message_id(data: bytes) -> str | None:
@@ -103,6 +115,14 @@ def quick_message_id(data: bytes) -> str | None:
     end = _HEADER_END.search(data, 0, 1 << 20)
     found = _MESSAGE_ID.search(data, 0, end.start() if end else 1 << 20)
     return found.group(1).decode("ascii", "replace").lower() if found else None
+
+
+def body_hash(data: bytes) -> str:
+    """The hash of a message's body, line ends and trailing blanks aside: the same
+    message in two mailboxes (other headers, CRLF or LF) has the same."""
+    end = _HEADER_END.search(data)
+    body = data[end.end() :] if end else b""
+    return hashlib.sha256(body.replace(b"\r\n", b"\n").rstrip()).hexdigest()
 
 
 def facts_of(found: meaning.Meaning) -> dict:
@@ -113,6 +133,10 @@ def facts_of(found: meaning.Meaning) -> dict:
         facts["reason"] = found.reason[:300]
     if found.organisation:
         facts["organisation"] = found.organisation
+    if found.said:
+        facts["said"] = found.said
+    if found.kind == "acknowledgement" and not found.receipt:
+        facts["no-receipt"] = True  # an auto-reply or out-of-office: nobody read it yet
     return facts
 
 
@@ -120,8 +144,10 @@ def record(app, reference: str, kind: str, facts: dict, files: Iterable[Path]) -
     """Record what a reply means on its request, through the App; returns what was done.
     The one function that changes a request from the inbox: the lifecycle's writes."""
     journal = app.journal
+    # a bounce returns our own message: kept as the delivery report, never as a reply
+    role = "bounce" if kind == "bounce" else "reply"
     for path in files:
-        journal.add_file(reference, "reply", path)
+        journal.add_file(reference, role, path)
     day = date.fromisoformat(facts["day"]) if facts.get("day") else app.today()
     if kind == "acknowledgement":
         entry = journal.entry(reference)
@@ -133,8 +159,10 @@ def record(app, reference: str, kind: str, facts: dict, files: Iterable[Path]) -
         app.answer(reference, day, extension=True)
         return "extension"
     state = ANSWER_STATE.get(kind)
-    if state is None:
-        return "kept"
+    if state is None or (
+        kind == "bounce" and not _only_by_email(journal, journal.entry(reference))
+    ):
+        return "kept"  # a bounce of an e-mail that never left, or of one medium of several
     note = {
         "bounce": lambda: _("not delivered to {failed}: {reason}").format(
             failed=", ".join(facts.get("failed", [])), reason=facts.get("reason", "")
@@ -153,8 +181,10 @@ def record(app, reference: str, kind: str, facts: dict, files: Iterable[Path]) -
 
 
 def _automatic(app, requests: match.Index, reference: str, kind: str, facts: dict) -> bool:
-    """Is this fact one to apply without asking? A receipt date only when none is known;
-    a bounce only of the address the request went to, while no receipt is known."""
+    """Is this fact one to apply without asking? A receipt date only when the words say
+    received, while the request waits for its first answer and before it was overdue
+    (a late acknowledgement never restarts the clock); a bounce only of the address the
+    request went to, while no receipt is known."""
     if kind not in AUTOMATIC:
         return False
     entry = app.journal.entry(reference)
@@ -162,14 +192,37 @@ def _automatic(app, requests: match.Index, reference: str, kind: str, facts: dic
     if day is None or entry.sent_on is None or not (entry.sent_on <= day <= app.today()):
         return False
     if kind == "acknowledgement":
-        return entry.received_on is None
+        due = entry.dates.answer_due
+        return (
+            entry.received_on is None
+            and entry.stored_state == "sent"
+            and entry.answered_on is None
+            and not facts.get("no-receipt")
+            and due is not None
+            and day <= due
+        )
     sent_to = requests.requests[reference].email
     return (
         entry.stored_state == "sent"
         and entry.received_on is None
         and bool(sent_to)
         and sent_to.lower() in facts.get("failed", [])
+        and _only_by_email(app.journal, entry)
     )
+
+
+def _only_by_email(journal, entry) -> bool:
+    """Whether the request left by e-mail and by nothing else: a bounce stops only what
+    bounced. An e-mail still queued (or withdrawn) never left, so the bounce is not its;
+    a letter posted as well runs its own deadline, which no bounce cancels."""
+    outbox = journal.outbox_status(entry.reference)
+    if outbox is not None:
+        posted = any(
+            e["what"] == "sent" and not (e["detail"] or "").startswith("e-mail")
+            for e in journal.events(entry.reference)
+        )
+        return outbox[0] in ("sent", "handed-over") and not posted
+    return tuple(entry.medium) == ("email",)  # sent by the person's own mail, recorded
 
 
 def read(app, raws: Iterable[Raw], *, dry_run: bool = False, imap=None) -> Run:
@@ -178,7 +231,7 @@ def read(app, raws: Iterable[Raw], *, dry_run: bool = False, imap=None) -> Run:
     journal = app.journal
     if not dry_run:
         store.migrate(journal)
-    seen = store.seen(journal.db) if _has_store(journal) else store.Seen(set(), set())
+    seen = store.seen(journal.db) if _has_store(journal) else store.Seen(set(), set(), set())
     requests = index(app)
     folder = journal.path.parent / "attachments"
     run = Run()
@@ -189,21 +242,30 @@ def read(app, raws: Iterable[Raw], *, dry_run: bool = False, imap=None) -> Run:
         nonlocal last_uid
         for raw in raws:
             last_uid = max(last_uid, raw.uid or 0)
+            if raw.too_big:
+                raw = _head_only(raw)
             sha = hashlib.sha256(raw.data).hexdigest()
-            quick = quick_message_id(raw.data)
-            if sha in seen.hashes or (quick and quick in seen.message_ids):
+            if seen.knows(sha, quick_message_id(raw.data), body_hash(raw.data)):
                 run.already += 1
                 continue
             yield raw, sha
 
     for raw, sha, reply, found in understood(fresh()):
-        if sha in seen.hashes or (reply.message_id and reply.message_id in seen.message_ids):
+        if raw.too_big:  # its headers say who and what; the person keeps the message
+            reply.attachments = []
+            found = meaning.Meaning(
+                "other",
+                [
+                    f"message of {raw.size >> 20} MB, over the {MAX_EVIDENCE_BYTES >> 20} MB "
+                    f"dsar keeps: its headers alone are kept; keep it yourself ({raw.where})"
+                ],
+            )
+        body = body_hash(raw.data)
+        if seen.knows(sha, reply.message_id, body):
             run.already += 1  # twice in this source, or a Message-ID the quick look missed
             continue
         matched = match.match(reply, requests)
-        if reply.message_id:
-            seen.message_ids.add(reply.message_id)
-        seen.hashes.add(sha)
+        seen.add(sha, reply.message_id, body)
         request = requests.requests.get(matched.reference) if matched.reference else None
         outcome = Outcome(
             message_id=reply.message_id,
@@ -224,7 +286,7 @@ def read(app, raws: Iterable[Raw], *, dry_run: bool = False, imap=None) -> Run:
         if matched.candidates and matched.reference is None:
             outcome.facts["candidates"] = matched.candidates
         if not dry_run:
-            _keep_and_record(app, requests, run, outcome, reply, raw, sha, folder, imap)
+            _keep_and_record(app, requests, run, outcome, reply, raw, (sha, body), folder, imap)
         elif matched.trusted and _automatic(
             app, requests, matched.reference, found.kind, outcome.facts
         ):
@@ -233,8 +295,6 @@ def read(app, raws: Iterable[Raw], *, dry_run: bool = False, imap=None) -> Run:
     if imap and last_uid and not dry_run:  # past the messages read before, too
         with journal.transaction() as db:
             store.imap_advance(db, imap[0], imap[1], last_uid)
-    if not dry_run and run.outcomes:
-        sync()  # the evidence written without an fsync each
     return run
 
 
@@ -244,11 +304,10 @@ INLINE_FIRST = 200  # a source this small is read without starting worker proces
 def understand(data: bytes) -> tuple[Reply, meaning.Meaning]:
     """Parse a message and apply the rules: pure, so it runs in a worker as well. A
     message that defeats the parser is kept and shown as unreadable, never a traceback."""
+    reply = parse(data)  # never raises: at worst the headers alone
     try:
-        reply = parse(data)
         return reply, meaning.classify(reply)
-    except Exception as exc:  # hostile input: the run goes on
-        reply = Reply(None, [], "", "", [], "", None, {}, "")
+    except Exception as exc:  # hostile input: the run goes on, sender and subject kept
         return reply, meaning.Meaning("other", [f"unreadable message ({type(exc).__name__})"])
 
 
@@ -266,19 +325,39 @@ def understood(items: Iterable[tuple[Raw, str]]) -> Iterator[tuple]:
         for raw, sha in chain([first], items):
             yield raw, sha, *understand(raw.data)
         return
-    waiting: deque = deque()
-
-    def feed() -> Iterator[bytes]:
-        for raw, sha in chain([first], items):
-            waiting.append((raw, sha))
-            yield raw.data
-
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["dsar.inbox.apply"])
-    with context.Pool(workers) as pool:
-        for reply, found in pool.imap(understand, feed(), chunksize=16):
-            raw, sha = waiting.popleft()
-            yield raw, sha, reply, found
+    waiting: deque = deque()  # (raw, sha, future or None), in the order read
+    broken = False
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        for raw, sha in chain([first], items):
+            future = None
+            if not broken:
+                try:
+                    future = pool.submit(understand, raw.data)
+                except BrokenProcessPool:
+                    broken = True
+            waiting.append((raw, sha, future))
+            while len(waiting) > IN_FLIGHT * workers:
+                *done, broken = _collect(*waiting.popleft(), broken)
+                yield done[0], done[1], *done[2]
+        while waiting:
+            *done, broken = _collect(*waiting.popleft(), broken)
+            yield done[0], done[1], *done[2]
+
+
+IN_FLIGHT = 32  # messages given to each worker ahead: bounded memory, workers kept busy
+
+
+def _collect(raw: Raw, sha: str, future, broken: bool):
+    """A worker's result; once a worker died (killed, out of memory) the pool is broken
+    and the rest is read here: a run never hangs on a dead worker."""
+    if future is not None and not broken:
+        try:
+            return raw, sha, future.result(), False
+        except BrokenProcessPool:
+            broken = True
+    return raw, sha, understand(raw.data), broken
 
 
 def _has_store(journal) -> bool:
@@ -290,8 +369,11 @@ def _has_store(journal) -> bool:
     )
 
 
-def _keep_and_record(app, requests, run: Run, outcome: Outcome, reply, raw: Raw, sha, folder, imap):
+def _keep_and_record(
+    app, requests, run: Run, outcome: Outcome, reply, raw: Raw, hashes, folder, imap
+):
     journal = app.journal
+    sha, body = hashes
     path, _sha = evidence.keep(raw.data, folder, "message.eml", sha)
     kept = [
         (a.name, a.content_type, *map(str, evidence.keep(a.data, folder, a.name)))
@@ -327,6 +409,7 @@ def _keep_and_record(app, requests, run: Run, outcome: Outcome, reply, raw: Raw,
                 "facts": outcome.facts,
                 "path": str(path),
                 "status": outcome.status,
+                "body_sha256": body,
             },
             [(n, t, p, s) for n, t, p, s in kept],
         )
@@ -343,21 +426,30 @@ def pending(app) -> list[dict]:
     return store.messages(app.journal.db, "review") + store.messages(app.journal.db, "unmatched")
 
 
+def _waiting(app, number: int) -> dict:
+    """Message `number` if it still waits for the person, read inside the caller's
+    transaction: two confirmations at once find it waiting only once."""
+    item = store.message(app.journal.db, number)
+    if item is None or item["status"] not in ("review", "unmatched"):
+        raise DsarError(_("no message {number} waits for review").format(number=number))
+    return item
+
+
 def confirm(app, number: int, kind: str, reference: str | None = None) -> str:
-    """The person's word on one message: recorded on its request, in one transaction."""
+    """The person's word on one message: recorded on its request, in one transaction
+    (BEGIN IMMEDIATE) that also checks the message still waits."""
     if kind not in meaning.KINDS:
         raise InputError("not_a_choice", field="kind", value=kind, choices=", ".join(meaning.KINDS))
-    item = next((m for m in pending(app) if m["id"] == number), None)
-    if item is None:
-        raise DsarError(_("no message {number} waits for review").format(number=number))
-    reference = reference or item["reference"]
-    if not reference:
-        raise DsarError(
-            _("message {number} matches no request: give its reference").format(number=number),
-            field="reference",
-        )
-    files = [Path(item["path"]), *(Path(a["path"]) for a in item["attachments"])]
+    store.migrate(app.journal)
     with app.journal.grouped(every=1 << 30):
+        item = _waiting(app, number)
+        reference = reference or item["reference"]
+        if not reference:
+            raise DsarError(
+                _("message {number} matches no request: give its reference").format(number=number),
+                field="reference",
+            )
+        files = [Path(item["path"]), *(Path(a["path"]) for a in item["attachments"])]
         done = record(app, app.journal.entry(reference).reference, kind, item["facts"], files)
         app.journal.db.execute(
             "UPDATE inbox_messages SET reference = ?, matched_by = COALESCE(matched_by,"
@@ -369,11 +461,17 @@ def confirm(app, number: int, kind: str, reference: str | None = None) -> str:
 
 
 def message(app, number: int) -> dict:
-    return next(m for m in store.messages(app.journal.db) if m["id"] == number)
+    found = store.message(app.journal.db, number)
+    if found is None:
+        raise DsarError(_("no message {number}").format(number=number))
+    return found
 
 
 def skip(app, number: int) -> None:
+    """Set aside a message that waits; one already applied or decided stays as it is."""
+    store.migrate(app.journal)
     with app.journal.transaction() as db:
+        _waiting(app, number)
         store.decide(db, number, "skipped")
 
 
@@ -389,10 +487,13 @@ def next_action(app, reference: str, facts: dict) -> str:
     named = facts.get("organisation")
     if named:
         slugs = app.registry.search(named)
-        if slugs:
-            words += "; " + _("write to {name} next: dsar generate --broker {slug}").format(
-                name=named, slug=slugs[0]
-            )
+        # the next request cites this answer and follows this request (dsar follow)
+        words += "; " + _("write to {name} next: {command}").format(
+            name=named,
+            command=f"dsar follow {entry.reference} --to {slugs[0]}"
+            if len(slugs) == 1
+            else f"dsar follow {entry.reference} --to-name {shlex.quote(named)}",
+        )
     return words
 
 
@@ -412,7 +513,7 @@ def summary(outcomes: list[Outcome]) -> dict[str, Counter]:
             counts["messages"] += 1
             if outcome.status == "unmatched":
                 counts["unmatched"] += 1
-            elif outcome.status == "review":
+            elif outcome.status == "review" and not outcome.applied:  # dry run: as applied
                 counts["review"] += 1
             else:
                 counts[outcome.kind] += 1

@@ -3,13 +3,19 @@
 In order: the reply address dsar gave the request (a sub-address), the Message-ID dsar
 sent (In-Reply-To, References, or the returned message of a bounce), a dsar reference in
 the subject or the text (quoted text and subjects rewritten by ticket systems included),
-then the sender against the contacts of the one recipient with an open request. A
-reference named by a sender unrelated to that request's recipient is matched but never
-trusted: nothing is applied without the person (someone else's reference, or a phish).
+then the sender against the contacts of the one recipient with an open request.
+
+Whatever matched, a message is trusted (applied without the person) only when its sender
+is related to the request's recipient: their address, or their registrable domain (by the
+Public Suffix List, so 'fr', 'gouv.fr' or 'co.uk' relate to nothing). Every header is
+forgeable and dsar's Message-IDs and references are guessable: a message from anyone else
+is matched but only proposed. A bounce is the mail system's: its sender must be the
+requester's own mail domain or the recipient's. Two references that fit: the person picks.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -17,7 +23,6 @@ from urllib.parse import urlsplit
 from .parse import Reply
 
 REFERENCE = re.compile(r"dsar-[a-z2-9]{4}-[a-z2-9]{4}", re.I)
-SUBADDRESS = re.compile(r"\+(dsar-[a-z2-9]{4}-[a-z2-9]{4})@", re.I)
 # where anyone has an address: the domain says nothing of who wrote
 WEBMAIL = frozenset(
     [
@@ -47,6 +52,13 @@ WEBMAIL = frozenset(
         "neuf.fr",
     ]
 )
+# one provider's mail system under another of its names (Gmail bounces from googlemail.com)
+_SAME_PROVIDER = {
+    "googlemail.com": "gmail.com",
+    **dict.fromkeys(
+        ("hotmail.com", "hotmail.fr", "live.com", "live.fr", "outlook.fr"), "outlook.com"
+    ),
+}
 _MAIL_SYSTEM = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.I)
 CLOSED = ("answered", "closed", "draft")
 
@@ -62,6 +74,8 @@ class Request:
     addresses: frozenset[str]  # the recipient's e-mail contacts
     domains: frozenset[str]  # their domains and the recipient's web site's
     email: str | None = None  # where the request was sent
+    reply_to: str | None = None  # the sub-address the request asked answers at, if any
+    own_domain: str = ""  # the requester's (or association's) mail domain
 
 
 @dataclass
@@ -90,45 +104,84 @@ def domain_of(address_or_url: str) -> str:
     return (urlsplit(address_or_url).hostname or "").lower().removeprefix("www.")
 
 
+@functools.cache
+def _suffixes():
+    import tldextract  # slow to import: only once a domain is compared
+
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+@functools.lru_cache(maxsize=4096)
+def registrable(domain: str) -> str:
+    """The domain an organisation registered: 'mail.datacontact.fr' -> 'datacontact.fr';
+    '' for a public suffix ('fr', 'gouv.fr', 'co.uk'). The Public Suffix List as
+    tldextract ships it, never fetched; a TLD the list does not know is one label (its
+    default rule '*'), as for the corpus's '.example'."""
+    domain = domain.lower().strip().strip(".")
+    if not domain or "." not in domain:
+        return ""
+    parts = _suffixes()(domain)
+    if parts.suffix:
+        return f"{parts.domain}.{parts.suffix}" if parts.domain else ""
+    labels = domain.split(".")
+    return ".".join(labels[-2:]) if all(labels[-2:]) else ""
+
+
 def related(domain: str, domains: frozenset[str]) -> bool:
-    """Same organisation by its domain: equal, or one a sub-domain of the other
-    (mail.example.fr and example.fr); a webmail domain relates to nothing."""
-    if not domain or domain in WEBMAIL:
+    """Same organisation by its domain: the same registrable domain (mail.example.fr
+    and example.fr); a webmail domain or a public suffix relates to nothing."""
+    mine = registrable(domain)
+    if not mine or mine in WEBMAIL or domain in WEBMAIL:
         return False
-    return any(
-        domain == d or domain.endswith("." + d) or d.endswith("." + domain) for d in domains if d
-    )
+    return any(registrable(d) == mine for d in domains if d)
+
+
+def _mail_system_fits(reply: Reply, request: Request) -> bool:
+    """A bounce comes from the requester's own mail system or the recipient's."""
+    if not _MAIL_SYSTEM.match(reply.sender):
+        return False
+    mine = registrable(reply.domain)
+    mine = _SAME_PROVIDER.get(mine, mine)
+    own = registrable(request.own_domain)
+    return bool(mine) and (mine == _SAME_PROVIDER.get(own, own) or related(mine, request.domains))
 
 
 def _sender_fits(reply: Reply, request: Request) -> bool:
-    return reply.sender in request.addresses or related(reply.domain, request.domains)
+    return (
+        reply.sender in request.addresses
+        or related(reply.domain, request.domains)
+        or _mail_system_fits(reply, request)
+    )
 
 
 def match(reply: Reply, index: Index) -> Match:
-    for address in reply.recipients:
-        found = SUBADDRESS.search(address)
-        if found and found.group(1).upper() in index.requests:
-            return Match(found.group(1).upper(), "subaddress", trusted=True)
+    def found(reference: str, how: str) -> Match:
+        request = index.requests[reference]
+        return Match(reference, how, trusted=_sender_fits(reply, request))
+
+    for address in reply.recipients:  # only the sub-address a request asked answers at
+        for request in index.requests.values():
+            if request.reply_to and address == request.reply_to.lower():
+                return found(request.reference, "subaddress")
     for mid in reply.in_reply_to:
         if mid in index.message_ids:
-            return Match(index.message_ids[mid], "in-reply-to", trusted=True)
+            return found(index.message_ids[mid], "in-reply-to")
     for mid in reply.returned_ids:
         if mid in index.message_ids:
-            return Match(index.message_ids[mid], "returned-message", trusted=True)
+            return found(index.message_ids[mid], "returned-message")
     for text in (reply.subject, reply.text, reply.embedded_text):
         named = []
-        for found in REFERENCE.finditer(text):
-            reference = found.group(0).upper()
+        for hit in REFERENCE.finditer(text):
+            reference = hit.group(0).upper()
             if reference in index.requests and reference not in named:
                 named.append(reference)
         if named:
             fitting = [r for r in named if _sender_fits(reply, index.requests[r])]
-            if fitting:
+            if len(fitting) == 1:
                 return Match(fitting[0], "reference", trusted=True)
-            # a bounce comes from the mail system, not from the recipient: only the
-            # reference in the message it returns says which request it was
-            trusted = bool(_MAIL_SYSTEM.match(reply.sender)) and len(named) == 1
-            return Match(named[0], "reference", trusted=trusted, candidates=named)
+            if len(fitting) > 1:  # which one it answers is the person's call
+                return Match(None, "reference", candidates=fitting)
+            return Match(named[0], "reference", candidates=named)
     open_requests = [r for r in index.requests.values() if r.state not in CLOSED]
     by_address = [r.reference for r in open_requests if reply.sender in r.addresses]
     if len(by_address) == 1:

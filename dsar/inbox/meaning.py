@@ -40,6 +40,8 @@ class Meaning:
     failed: list[str] = field(default_factory=list)  # a bounce's failed addresses
     reason: str = ""  # a bounce's diagnostic
     organisation: str = ""  # the controller, source or recipient named
+    said: str = ""  # the sentence that named it, as written (a next letter quotes it)
+    receipt: bool = False  # an acknowledgement that says the request was received
 
 
 def plain(text: str) -> str:
@@ -154,6 +156,9 @@ ACKNOWLEDGED = _words(
     r"(we have|we've) received your (request|message|email|e-mail)",
     r"(thank you|thanks) for (your|contacting).{0,60}(we will|we'll)",
     r"(numero de |n° de )?(ticket|dossier|case|request) (number|numero|n°|#|id)",
+)
+# an out-of-office says nobody read the request: no receipt, the person judges
+AWAY = _words(
     r"(absent|out of (the )?office|en conges|absente?) (jusqu'|until|du )",
     r"(je suis|i am) (actuellement )?(absent|out of (the )?office|en conges)",
 )
@@ -227,7 +232,39 @@ def classify(reply: Reply) -> Meaning:
     """The kind of a reply and the words that decided it; its day is the message's."""
     found = _classify(reply)
     found.day = reply.day
+    if found.organisation:  # the rules read folded words: a letter quotes them as written
+        text = fresh_text(f"{reply.subject}\n{reply.text}")
+        decisive = next(filter(None, (as_written(text, w) for w in found.evidence)), None)
+        found.said = _sentence(text, decisive)[:600] if decisive else ""
+        found.organisation = as_written(text, found.organisation) or found.organisation
     return found
+
+
+def _folded_with_index(text: str) -> tuple[str, list[int]]:
+    """plain() char by char, with where each folded character came from."""
+    out, index = [], []
+    for position, char in enumerate(text):
+        for piece in plain(char):
+            out.append(piece)
+            index.append(position)
+    return "".join(out), index
+
+
+def as_written(text: str, words: str) -> str | None:
+    """`words` (folded, as the rules matched them) found in `text`, as written there."""
+    folded, index = _folded_with_index(text)
+    at = folded.find(words) if words else -1
+    if at < 0:
+        return None
+    return text[index[at] : index[at + len(words) - 1] + 1]
+
+
+def _sentence(text: str, words: str) -> str:
+    """The sentence of `text` that holds `words`: a quote keeps its context."""
+    at = text.find(words)
+    start = max(text.rfind(mark, 0, at) for mark in (".", "\n", "!", "?")) + 1
+    ends = [e for e in (text.find(mark, at + len(words)) for mark in (".", "\n")) if e >= 0]
+    return text[start : min(ends) + 1 if ends else len(text)].strip()
 
 
 def _classify(reply: Reply) -> Meaning:
@@ -273,7 +310,9 @@ def _classify(reply: Reply) -> Meaning:
             evidence += [f"attachment: {a.name}" for a in reply.attachments[:5]]
             return Meaning("answer", evidence, day=reply.day)
     found = ACKNOWLEDGED.search(words)
-    if auto or found:
-        evidence = [e for e in (auto, found.group(0) if found else None) if e]
-        return Meaning("acknowledgement", evidence, day=reply.day)
+    away = AWAY.search(words)
+    if auto or found or away:
+        evidence = [e for e in (auto, found or away) if e]
+        evidence = [e if isinstance(e, str) else e.group(0) for e in evidence]
+        return Meaning("acknowledgement", evidence, day=reply.day, receipt=bool(found))
     return Meaning("other", [])

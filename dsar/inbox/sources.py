@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..errors import DsarError, UsageError
+from ..files import MAX_EVIDENCE_BYTES
 from ..i18n import _
 
 IMAP_SECURITY = ("ssl", "starttls", "none")
@@ -26,6 +27,23 @@ class Raw:
     data: bytes
     where: str  # for people: the file, or the folder and UID
     uid: int | None = None
+    size: int | None = None  # the whole message's, when data holds its head only
+
+    @property
+    def too_big(self) -> bool:
+        return (self.size or len(self.data)) > MAX_EVIDENCE_BYTES
+
+
+HEAD = 1 << 20  # what is read of a message over the limit: its headers, for the review
+
+
+def _message_file(path: Path) -> Raw:
+    """A message in a file of its own; one over the evidence limit is read by its head."""
+    size = path.stat().st_size
+    if size <= MAX_EVIDENCE_BYTES:
+        return Raw(path.read_bytes(), str(path))
+    with path.open("rb") as handle:
+        return Raw(handle.read(HEAD), str(path), size=size)
 
 
 @dataclass(frozen=True)
@@ -44,26 +62,27 @@ def imap_address(source: str) -> ImapAddress | None:
     """imaps://USER@HOST[:PORT]/FOLDER (or imap://), else None."""
     if not re.match(r"^imaps?://", source, re.I):
         return None
-    parts = urlsplit(source)
     try:
-        port = parts.port
-    except ValueError:
-        port = -1
-    if not parts.username or not parts.hostname or port == -1 or parts.password:
+        parts = urlsplit(source)
+        port, user, host, password = parts.port, parts.username, parts.hostname, parts.password
+    except ValueError:  # 'imaps://u@[::1/x': a bracket left open, a port not a number
+        port, user, host, password = -1, None, None, None
+    if not user or not host or port == -1 or password:
+        shown = re.sub(r"(//[^/@:]*):[^/@]*@", r"\1:***@", source)  # never the password
         raise UsageError(
             _("{source}: write it imaps://USER@HOST[:PORT]/FOLDER (the password is asked)").format(
-                source=source
+                source=shown
             )
         )
     folder = unquote(parts.path.lstrip("/")) or "INBOX"
-    return ImapAddress(unquote(parts.username), parts.hostname, port, folder)
+    return ImapAddress(unquote(user), host, port, folder)
 
 
 def read_files(path: Path) -> Iterator[Raw]:
     """An mbox file, a single .eml, a Maildir, or a folder of .eml files."""
     if path.is_file():
-        if path.suffix.lower() == ".eml":
-            yield Raw(path.read_bytes(), str(path))
+        if path.suffix.lower() == ".eml" or not _looks_like_mbox(path):
+            yield _message_file(path)
             return
         box = mailbox.mbox(path, create=False)
         try:
@@ -77,11 +96,18 @@ def read_files(path: Path) -> Iterator[Raw]:
     if all((path / sub).is_dir() for sub in ("cur", "new", "tmp")):
         folder = mailbox.Maildir(path, factory=None, create=False)
         for key in sorted(folder.iterkeys()):
-            yield Raw(folder.get_bytes(key), f"{path}/{key}")
+            yield _message_file(path / folder._lookup(key))  # its file: read by its head if big
         return
     for file in sorted(path.glob("*.eml")):
         if file.is_file():
-            yield Raw(file.read_bytes(), str(file))
+            yield _message_file(file)
+
+
+def _looks_like_mbox(path: Path) -> bool:
+    """An mbox starts with a 'From ' line; a single message saved under another name
+    (reply.txt) starts with its headers and was read as an empty mbox."""
+    with path.open("rb") as handle:
+        return handle.read(5) in (b"From ", b"")
 
 
 def tls_context(ca: Path | None) -> ssl.SSLContext:

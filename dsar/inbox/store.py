@@ -1,5 +1,5 @@
 """What the inbox remembers, in the journal's SQLite file: each message seen (by
-Message-ID, and by content hash where there is none), how it matched, what it means,
+content hash, and by Message-ID with its body's hash), how it matched, what it means,
 whether it was applied or waits for the person, and how far an IMAP folder was read.
 
 Its tables carry their own version (inbox_schema), so the journal's migrations and these
@@ -49,6 +49,46 @@ MIGRATIONS = [
     );
     CREATE TABLE IF NOT EXISTS inbox_schema (version INTEGER NOT NULL)
     """,
+    # 2: a Message-ID is no key (anyone may reuse one: a ticket system for each answer of
+    # a case); a message is known by its Message-ID and its body together (body_sha256)
+    """
+    CREATE TABLE inbox_messages_v2 (
+        id          INTEGER PRIMARY KEY,
+        sha256      TEXT NOT NULL UNIQUE,
+        message_id  TEXT,
+        source      TEXT NOT NULL,
+        seen_at     TEXT NOT NULL,
+        sent_at     TEXT,
+        sender      TEXT NOT NULL,
+        subject     TEXT NOT NULL,
+        reference   TEXT,
+        matched_by  TEXT,
+        trusted     INTEGER NOT NULL DEFAULT 0,
+        kind        TEXT NOT NULL,
+        evidence    TEXT NOT NULL,
+        facts       TEXT NOT NULL,
+        path        TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        body_sha256 TEXT
+    );
+    INSERT INTO inbox_messages_v2 SELECT *, NULL FROM inbox_messages;
+    CREATE TABLE inbox_attachments_v2 (
+        message      INTEGER NOT NULL REFERENCES inbox_messages_v2(id),
+        name         TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        path         TEXT NOT NULL,
+        sha256       TEXT NOT NULL,
+        PRIMARY KEY (message, path)
+    );
+    INSERT INTO inbox_attachments_v2 SELECT * FROM inbox_attachments;
+    DROP TABLE inbox_attachments;
+    DROP TABLE inbox_messages;
+    ALTER TABLE inbox_messages_v2 RENAME TO inbox_messages;
+    ALTER TABLE inbox_attachments_v2 RENAME TO inbox_attachments;
+    CREATE INDEX inbox_messages_status ON inbox_messages(status);
+    CREATE INDEX inbox_messages_reference ON inbox_messages(reference);
+    CREATE INDEX inbox_messages_message_id ON inbox_messages(message_id)
+    """,
 ]
 # applied: its facts are recorded; review: waits for the person; unmatched: no request;
 # kept: linked to its request, nothing new to record; confirmed / skipped: the person decided
@@ -78,27 +118,48 @@ def migrate(journal) -> None:
 
 @dataclass
 class Seen:
-    """What was already read, loaded once per run: a second run skips without parsing."""
+    """What was already read, loaded once per run: a second run skips without parsing.
+    A message is known by its content, or by its Message-ID and body together (a copy in
+    another folder has other Received: lines); a reused Message-ID with another body is
+    a new message."""
 
     hashes: set[str]
-    message_ids: set[str]
+    keys: set[tuple[str, str]]  # (Message-ID, body hash)
+    message_ids: set[str]  # read before bodies were hashed: by Message-ID alone
+
+    def knows(self, sha: str, message_id: str | None, body: str) -> bool:
+        if sha in self.hashes:
+            return True
+        return bool(message_id) and (
+            (message_id, body) in self.keys or message_id in self.message_ids
+        )
+
+    def add(self, sha: str, message_id: str | None, body: str) -> None:
+        self.hashes.add(sha)
+        if message_id:
+            self.keys.add((message_id, body))
 
 
 def seen(db) -> Seen:
-    hashes, ids = set(), set()
-    for sha, mid in db.execute("SELECT sha256, message_id FROM inbox_messages"):
-        hashes.add(sha)
-        if mid:
-            ids.add(mid)
-    return Seen(hashes, ids)
+    found = Seen(set(), set(), set())
+    rows = db.execute("SELECT sha256, message_id, body_sha256 FROM inbox_messages")
+    for sha, mid, body in rows:
+        found.hashes.add(sha)
+        if mid and body:
+            found.keys.add((mid, body))
+        elif mid:
+            found.message_ids.add(mid)
+    return found
 
 
 def insert(db, row: dict, attachments: list[tuple[str, str, str, str]]) -> int:
     cursor = db.execute(
         """INSERT INTO inbox_messages (sha256, message_id, source, seen_at, sent_at, sender,
-               subject, reference, matched_by, trusted, kind, evidence, facts, path, status)
+               subject, reference, matched_by, trusted, kind, evidence, facts, path, status,
+               body_sha256)
            VALUES (:sha256, :message_id, :source, :seen_at, :sent_at, :sender, :subject,
-               :reference, :matched_by, :trusted, :kind, :evidence, :facts, :path, :status)""",
+               :reference, :matched_by, :trusted, :kind, :evidence, :facts, :path, :status,
+               :body_sha256)""",
         {
             **row,
             "seen_at": _now(),
@@ -115,14 +176,23 @@ def insert(db, row: dict, attachments: list[tuple[str, str, str, str]]) -> int:
     return number
 
 
+def message(db, number: int) -> dict | None:
+    found = _rows(db, "SELECT * FROM inbox_messages WHERE id = ?", (number,))
+    return found[0] if found else None
+
+
 def messages(db, status: str | None = None) -> list[dict]:
     query = "SELECT * FROM inbox_messages"
     args: tuple = ()
     if status:
         query += " WHERE status = ?"
         args = (status,)
+    return _rows(db, query + " ORDER BY id", args)
+
+
+def _rows(db, query: str, args: tuple) -> list[dict]:
     found = []
-    for row in db.execute(query + " ORDER BY id", args):
+    for row in db.execute(query, args):
         item = dict(row)
         item["evidence"] = json.loads(item["evidence"])
         item["facts"] = json.loads(item["facts"])

@@ -30,9 +30,9 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import compose, fields, i18n, letters, lifecycle, profile
+from .. import compose, fields, follow, i18n, letters, lifecycle, profile
 from ..app import App
-from ..errors import DsarError
+from ..errors import DsarError, RequestExists
 from ..paths import Paths
 from ..vocabulary import ACCESS_ITEMS, ANSWER_STATES, CHANNELS, LANGUAGES, RIGHTS
 from . import guard, words
@@ -309,11 +309,11 @@ class Site:
             if form.get("save_profile"):
                 app.save_profile(**details)
             with self.writing:
-                return write(app)
+                return [write(app, slug) for slug in chosen]
 
-        def write(app):
-            return [
-                app.generate(
+        def write(app, slug):
+            try:
+                return app.generate(
                     slug,
                     **details,
                     sms_date=form.get("sms_date") or None,
@@ -329,8 +329,8 @@ class Site:
                     party_confirmed=confirmed[0] if confirmed else None,
                     redo_draft=True,  # back, change the language, write again
                 ).reference
-                for slug in chosen
-            ]
+            except RequestExists as exc:  # written on the command line: shown, not replaced
+                return exc.reference
 
         try:
             references = await self.with_app(use)
@@ -437,6 +437,7 @@ class Site:
             shown, as_of, follow_ups = await self.with_app(
                 lambda app: (app.show(reference), app.today(), app.journal.follow_ups(reference))
             )
+            trail, named = await self.with_app(lambda app: next_request_facts(app, reference))
         except DsarError:
             raise HTTPException(404) from None
         return self.render(
@@ -454,7 +455,29 @@ class Site:
             actions=lifecycle.next_actions(shown.entry, as_of),
             follow_ups=follow_ups,
             done=request.query_params.get("done"),
+            trail=trail,
+            named=named,
         )
+
+    async def next_request(self, request: Request) -> Response:
+        """The next request to the organisation an answer named (dsar follow)."""
+        reference = request.path_params["reference"]
+        form = await self.read_form(request)
+        form.values["_action"] = "next"
+        try:
+            result = await self.call(
+                "follow",
+                reference,
+                to=form.get("to") or None,
+                to_name=None if form.get("to") else form.get("to_name") or None,
+                to_address=form.get("to_address") or None,
+                to_email=form.get("to_email") or None,
+                out_dir=self.out_dir,
+            )
+        except DsarError as exc:
+            form.fail(exc, NEXT_FIELDS)
+            return await self.one_request(request, form, status=400)
+        return RedirectResponse(letters_of(result.reference, reference), 303)
 
     async def follow_up(self, request: Request) -> Response:
         reference = request.path_params["reference"]
@@ -564,6 +587,29 @@ class Site:
 MAX_NAME_BYTES = 120
 
 
+NEXT_FIELDS = ("to", "to_name", "to_address", "to_email")
+
+
+def next_request_facts(app: App, reference: str) -> tuple[dict, list[dict]]:
+    """The request's chain (dsar trail), and the organisations its answers named, each
+    with the registry's slug when it has one: what the next-request form offers."""
+    trail = app.trail(reference)[0]
+    entry = app.journal.entry(reference)
+    named = []
+    if entry.kind == "request":
+        for answer in follow.answers_naming(app.journal, entry.reference):
+            slugs = app.registry.search(answer.organisation) if answer.organisation else []
+            named.append(
+                {
+                    "organisation": answer.organisation,
+                    "kind": answer.kind,
+                    "on": answer.on,
+                    "slug": slugs[0] if len(slugs) == 1 else "",
+                }
+            )
+    return trail, named
+
+
 def letters_of(reference: str, original: str) -> str:
     return "/letters?" + urlencode({"ref": reference, "from": original})
 
@@ -616,6 +662,7 @@ def create_app(
         Route("/replies/{number:int}", site.reply, methods=["POST"]),
         Route("/requests/{reference}", site.one_request),
         Route("/requests/{reference}/files/{index:int}", site.download),
+        Route("/requests/{reference}/next", site.next_request, methods=["POST"]),
         Route("/requests/{reference}/{action}", site.follow_up, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .. import lifecycle, registry
 from ..errors import DsarError
 from ..i18n import N_, gettext, language, ngettext
 
@@ -58,12 +59,7 @@ STATES = {
     "undelivered": N_("undelivered"),
 }
 # the letters a journal holds, each shown under its kind
-LETTER_KINDS = {
-    "request": N_("request"),
-    "reminder": N_("reminder"),
-    "complaint": N_("complaint"),
-    "reply-id": N_("answer to an ID demand"),
-}
+LETTER_KINDS = lifecycle.KIND_NAMES  # the command line's words, one table
 # what an answer may lack (vocabulary.ACCESS_ITEMS), with the article that asks for it
 ACCESS_ITEM_NAMES = {
     "purposes": N_("the purposes (15(1)(a))"),
@@ -91,14 +87,7 @@ REPLY_KINDS = {
     "erasure-confirmed": N_("confirms erasure"),
     "other": N_("something else"),
 }
-KINDS = {
-    "broker": N_("broker"),
-    "party": N_("party"),
-    "authority": N_("authority"),
-    "processor": N_("processor"),
-    "sender": N_("sender"),
-    "company": N_("company"),
-}
+KINDS = registry.KIND_NAMES
 QUALITIES = {
     "verified": N_("verified"),
     "partial": N_("partly verified"),

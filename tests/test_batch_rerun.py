@@ -1,0 +1,310 @@
+"""A batch run again after its letters were posted, answered, bounced or complained
+about: an e-mail queued by the first run never leaves once its request left another way
+(real SMTP server, real journal, the real CLI)."""
+
+from __future__ import annotations
+
+import pypdf
+import pytest
+
+from dsar.cli import cli
+from dsar.journal import Journal
+
+from . import smtp_server
+from .conftest import flat, ok, pdf_text, read_csv
+from .test_batch import batch_args, member, sending, write_csv
+
+
+@pytest.fixture
+def smtp():
+    controller, recorder = smtp_server.start()
+    yield controller, recorder
+    controller.stop()
+
+
+@pytest.mark.parametrize("all_queued", [False, True])
+def test_a_rerun_never_sends_an_e_mail_whose_letter_was_posted_answered_or_complained(
+    runner, tmp_path, association, dsar_home, smtp, all_queued
+):
+    controller, recorder = smtp
+    path = write_csv(tmp_path / "m.csv", [member(i) for i in range(4)])
+    out = tmp_path / "out"
+    args = batch_args(path, association, out, "--format", "pdf,email", "--date", "2026-09-01")
+    ok(runner.invoke(cli, args, catch_exceptions=False))  # letters and queued e-mails
+    refs = [row["reference"] for row in read_csv(out / "manifest.csv")]
+    # the letters were posted, and life went on for three of them
+    ok(runner.invoke(cli, ["sent", "--from-manifest", str(out), "--on", "2026-09-02"]))
+    ok(runner.invoke(cli, ["answer", refs[0], "--state", "answered", "--on", "2026-09-20"]))
+    ok(runner.invoke(cli, ["answer", refs[1], "--state", "undelivered", "--on", "2026-09-10"]))
+    ok(runner.invoke(cli, ["answer", refs[2], "--state", "refused", "--on", "2026-09-20"]))
+    ok(runner.invoke(cli, ["complain", refs[2], "--out", str(tmp_path / "cnil")]))
+    with Journal(dsar_home / "journal.sqlite3") as journal:  # the complaint, filed
+        [complaint] = journal.follow_ups(refs[2], "complaint")
+    ok(runner.invoke(cli, ["sent", complaint.reference, "--on", "2026-12-03"]))
+
+    extra = ("--all-queued",) if all_queued else ()
+    dry = runner.invoke(cli, [*args, *sending(controller.port, "--dry-run", *extra)])
+    assert dry.exit_code == 0, dry.output
+    assert "would send" not in dry.stdout  # it says what the real run does: nothing leaves
+    assert "stay queued" not in dry.stderr
+    assert "4 queued e-mail(s) would be withdrawn" in dry.stderr
+
+    real = runner.invoke(cli, [*args, *sending(controller.port, *extra)])
+    assert real.exit_code == 0, real.output
+    assert recorder.count == 0  # not one e-mail left
+    assert "4 queued e-mail(s) withdrawn, never sent" in real.stderr
+    with Journal(dsar_home / "journal.sqlite3") as journal:
+        assert journal.outbox_counts() == {"withdrawn": 4}
+        # the complaint stays the last step: no 'sent' recorded after it
+        steps = [e["what"] for e in journal.events(refs[2])]
+        assert steps[-1] == "e-mail-withdrawn" and "complained" in steps
+        assert steps.count("sent") == 1
+        assert journal.stored_state(refs[2]) == "complained"
+    manifest = read_csv(out / "manifest.csv")
+    assert all(row["email_status"].startswith("withdrawn") for row in manifest)
+
+
+def test_the_claim_withdraws_an_e_mail_whose_request_was_posted_meanwhile(
+    tmp_path, association, dsar_home, smtp, runner
+):
+    """Recorded as posted between the queueing and the sending (another terminal): the
+    claim, in the transaction that takes the message, withdraws it."""
+    from dsar.sending import Smtp, SmtpSettings, send_outbox
+
+    controller, recorder = smtp
+    path = write_csv(tmp_path / "m.csv", [member(0), member(1)])
+    out = tmp_path / "out"
+    ok(runner.invoke(cli, batch_args(path, association, out, "--format", "pdf,email")))
+    refs = [row["reference"] for row in read_csv(out / "manifest.csv")]
+    ok(runner.invoke(cli, ["sent", refs[0], "--on", "2026-12-03"]))
+    with Journal(dsar_home / "journal.sqlite3") as journal:
+        settings = SmtpSettings("127.0.0.1", controller.port, security="none", rate_per_minute=0)
+        counts = send_outbox(journal, Smtp(settings), sender_for=lambda ref: "a@example.org")
+        assert counts == {"withdrawn": 1, "sent": 1}
+        assert journal.outbox_status(refs[0])[0] == "withdrawn"
+    assert recorder.count == 1
+
+
+# ------------------------------------------------------------------ mandates
+
+
+def mandate_args(association, out, path, *extra: str) -> list[str]:
+    return ["mandate", "--association", str(association), "--out", str(out), *extra, str(path)]
+
+
+def test_a_mandate_never_names_no_organisation(runner, tmp_path, association):
+    """A sender dsar does not recognise and no --broker: the form's list « auprès des
+    seuls organismes suivants » would be empty. The row is refused, counted, and named."""
+    path = write_csv(
+        tmp_path / "m.csv", [member(0), member(1, sms_sender="Assoc. Les Amis du 36111")]
+    )
+    out = tmp_path / "mandates"
+    result = runner.invoke(cli, mandate_args(association, out, path))
+    assert result.exit_code == 3, result.output
+    assert "row 3, column sms_sender" in result.stderr and "--broker" in result.stderr
+    assert "1 bad row(s) skipped" in result.stderr  # counted, as batch counts them
+    assert sorted(p.name for p in out.iterdir()) == ["mandate-M-00000.pdf"]
+    # named with --broker, the form lists the recipient and the sender as the message shows it
+    ok(
+        runner.invoke(
+            cli, mandate_args(association, out, path, "--broker", "selfcontact", "--force")
+        )
+    )
+    text = flat(pdf_text((out / "mandate-M-00001.pdf").read_bytes()))
+    assert "Selfcontact" in text and "Assoc. Les Amis du 36111" in text
+
+
+def test_a_batch_writes_only_to_an_organisation_the_mandate_names(runner, tmp_path, association):
+    """dsar mandate without --broker names the party (Reconquête) only; a batch to
+    Selfcontact under those mandates is refused row by row, saying how it knows."""
+    path = write_csv(tmp_path / "m.csv", [member(0), member(1)])
+    ok(runner.invoke(cli, mandate_args(association, tmp_path / "forms", path)))
+    out = tmp_path / "out"
+    args = batch_args(path, association, out, "--format", "pdf")
+    args[args.index("renaissance")] = "selfcontact"
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 3, result.output
+    assert "row 2, column mandate_ref" in result.stderr and "names only reconquete" in (
+        result.stderr
+    )
+    assert not list(out.glob("DSAR-*.pdf"))  # no letter under a mandate that does not cover it
+    # the forms written again naming Selfcontact: the letters are written
+    forms = tmp_path / "forms"
+    ok(
+        runner.invoke(
+            cli, mandate_args(association, forms, path, "--broker", "selfcontact", "--force")
+        )
+    )
+    ok(runner.invoke(cli, args))
+    assert len(list(out.glob("DSAR-*.pdf"))) == 2
+
+
+def test_the_unsigned_form_is_never_enclosed_as_a_signed_scan(runner, tmp_path, association):
+    path = write_csv(tmp_path / "m.csv", [member(0), member(1)])
+    forms = tmp_path / "forms"
+    ok(runner.invoke(cli, mandate_args(association, forms, path, "--broker", "renaissance")))
+    # member 0's form scanned once signed (a new PDF, no mark); member 1's left unsigned
+    scan = pypdf.PdfWriter(clone_from=forms / "mandate-M-00000.pdf")
+    scan.metadata = None
+    with (forms / "M-00000.pdf").open("wb") as handle:
+        scan.write(handle)
+    (forms / "mandate-M-00000.pdf").unlink()
+    out = tmp_path / "out"
+    result = runner.invoke(
+        cli, batch_args(path, association, out, "--format", "email", "--mandates", str(forms))
+    )
+    assert result.exit_code == 0, result.output
+    assert "mandate-M-00001.pdf is the unsigned form dsar mandate wrote" in flat(result.stderr)
+    manifest = read_csv(out / "manifest.csv")
+    assert manifest[0]["eml"] and manifest[1]["eml"] == ""
+    assert manifest[1]["email_status"].startswith("held back")
+
+
+def test_a_corrected_row_is_told_to_get_a_new_form(runner, tmp_path, association):
+    """A row without mandate_ref gets its number from the phone: corrected, it has a new
+    number, no form and no scan; the run says to write its form again."""
+    path = write_csv(tmp_path / "m.csv", [member(0, mandate_ref=""), member(1, mandate_ref="")])
+    forms = tmp_path / "forms"
+    ok(runner.invoke(cli, mandate_args(association, forms, path, "--broker", "renaissance")))
+    write_csv(
+        path, [member(0, mandate_ref=""), member(1, mandate_ref="", phone="+33 6 99 88 77 66")]
+    )
+    result = runner.invoke(
+        cli,
+        batch_args(
+            path, association, tmp_path / "o", "--format", "email", "--mandates", str(forms)
+        ),
+    )
+    assert result.exit_code == 0, result.output
+    assert "run dsar mandate again" in flat(result.stderr)
+
+
+# ------------------------------------------------------------------ bounces
+
+
+DSN = """\
+Content-Type: multipart/report; report-type="delivery-status"; boundary="b0"
+MIME-Version: 1.0
+From: MAILER-DAEMON@smtp.halte-sms.example (Mail Delivery System)
+To: droits@halte-sms.example
+Subject: Undelivered Mail Returned to Sender
+Date: Thu, 03 Dec 2026 10:05:00 +0100
+Message-ID: <{n}-bounce@smtp.halte-sms.example>
+Auto-Submitted: auto-replied
+
+--b0
+Content-Type: text/plain; charset="utf-8"
+
+Your message could not be delivered to <mes-donnees@parti-renaissance.fr>: 550 5.1.1
+
+--b0
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; smtp.halte-sms.example
+
+Final-Recipient: rfc822; mes-donnees@parti-renaissance.fr
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 User unknown
+
+--b0
+Content-Type: message/rfc822
+
+From: droits@halte-sms.example
+To: mes-donnees@parti-renaissance.fr
+Subject: request
+Date: Thu, 03 Dec 2026 10:00:00 +0100
+Message-ID: {message_id}
+
+(the request)
+
+--b0--
+"""
+
+
+def test_a_bounce_stops_only_the_e_mail_that_bounced(
+    runner, tmp_path, association, dsar_home, smtp
+):
+    controller, _recorder = smtp
+    from .conftest import parse_eml
+
+    # member 0: the letter posted, its e-mail never sent (still queued)
+    path = write_csv(tmp_path / "m.csv", [member(0)])
+    posted = tmp_path / "posted"
+    ok(
+        runner.invoke(
+            cli,
+            batch_args(path, association, posted, "--format", "pdf,email", "--date", "2026-11-20"),
+        )
+    )
+    ok(runner.invoke(cli, ["sent", "--from-manifest", str(posted), "--on", "2026-11-23"]))
+    # member 1: e-mailed only, by the batch
+    other = write_csv(tmp_path / "o.csv", [member(1)])
+    mailed = tmp_path / "mailed"
+    args = batch_args(other, association, mailed, "--format", "email", "--date", "2026-11-20")
+    ok(runner.invoke(cli, [*args, *sending(controller.port)]))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    refs = {}
+    for n, folder in enumerate((posted, mailed)):
+        [row] = read_csv(folder / "manifest.csv")
+        refs[folder.name] = row["reference"]
+        message_id = parse_eml((folder / row["eml"]).read_bytes())["Message-ID"]
+        (inbox / f"{n}.eml").write_text(DSN.format(n=n, message_id=message_id))
+
+    dry = runner.invoke(cli, ["inbox", str(inbox), "--dry-run"])
+    real = runner.invoke(cli, ["inbox", str(inbox)])
+    assert dry.exit_code == 0 and real.exit_code == 0, dry.output + real.output
+    summary = [line for line in real.stdout.splitlines() if line.startswith("in all")]
+    assert summary and summary == [
+        line for line in dry.stdout.splitlines() if line.startswith("in all")
+    ]  # the dry run counts as the real run does
+    with Journal(dsar_home / "journal.sqlite3") as journal:
+        letter = journal.entry(refs["posted"])
+        assert letter.stored_state == "sent" and letter.sent_on.isoformat() == "2026-11-23"
+        assert not journal.files(refs["posted"], "reply")  # our own message is no reply
+        email = journal.entry(refs["mailed"])
+        assert email.stored_state == "undelivered"
+        assert journal.files(refs["mailed"], "bounce") and not journal.files(
+            refs["mailed"], "reply"
+        )
+
+
+# ------------------------------------------------------------------ counts and next steps
+
+
+def test_next_steps_and_dates_say_what_remains(runner, tmp_path, association, dsar_home):
+    path = write_csv(tmp_path / "m.csv", [member(0)])
+    out = tmp_path / "out"
+    args = batch_args(path, association, out, "--format", "pdf", "--date", "2026-09-01")
+    assert "Next: post the 1 printed letter(s)" in ok(runner.invoke(cli, args)).stdout
+    ok(runner.invoke(cli, ["sent", "--from-manifest", str(out), "--on", "2026-09-02"]))
+    again = ok(runner.invoke(cli, args))
+    assert "Next: post" not in again.stdout and "recorded as posted" in again.stdout
+    # reminded: the CSV's deadline is the table's, the final one the days left count to
+    [row] = read_csv(out / "manifest.csv")
+    reminded = ok(runner.invoke(cli, ["remind", row["reference"], "--format", "pdf"]))
+    assert list(out.glob("*relance*.pdf"))  # beside the request's letter, not ./letters/
+    reminder = next(
+        w for w in reminded.stdout.split() if w.startswith("DSAR-") and w != row["reference"]
+    )
+    ok(runner.invoke(cli, ["sent", reminder.strip(".,:;"), "--on", "2026-12-03"]))
+    import json
+
+    shown = json.loads(ok(runner.invoke(cli, ["status", "--json"])).stdout)
+    due = next(r["due"] for r in shown["requests"] if r["reference"] == row["reference"])
+    written = ok(runner.invoke(cli, ["status", "--csv", str(tmp_path / "s.csv")]))
+    assert written.stdout.strip() == f"wrote {tmp_path / 's.csv'}"  # no table on screen
+    [line] = [r for r in read_csv(tmp_path / "s.csv") if r["reference"] == row["reference"]]
+    assert line["deadline"] == due
+
+
+def test_a_draft_without_any_contact_is_not_said_to_be_posted(runner, tmp_path, association):
+    path = write_csv(tmp_path / "m.csv", [member(0)])
+    args = batch_args(path, association, tmp_path / "o", "--format", "pdf,email")
+    args[args.index("renaissance")] = "selfcontact"  # no e-mail, no postal address
+    ok(runner.invoke(cli, [*args, "--broker", "selfcontact"]))
+    [row] = read_csv(tmp_path / "o" / "manifest.csv")
+    assert (
+        row["email_status"].startswith("draft to complete") and "to post" not in row["email_status"]
+    )

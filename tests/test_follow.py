@@ -1,0 +1,392 @@
+"""Follow the number: party -> broker -> source, each next request citing the answer that
+named its recipient. Real SQLite, real replies read by the inbox, real PDFs read back."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC, date, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+
+from dsar.app import App
+from dsar.cli import cli
+from dsar.errors import DsarError
+from dsar.inbox import apply, sources
+from dsar.paths import Paths
+from dsar.render.mail import message_id_for
+
+from .conftest import ASSOCIATION, flat, ok, pdf_text, read_csv
+from .test_batch import HEADER, member
+
+# the letters, sendings and answers of that autumn: whatever day DSAR_TEST_TODAY says
+pytestmark = pytest.mark.today("2026-12-03")
+
+REGISTRY = """\
+schema_version: 1
+brokers:
+  - slug: parti-exemple
+    kind: party
+    name: Parti Exemple
+    contacts:
+      - {kind: email, value: donnees@parti-exemple.example, source: test}
+      - {kind: postal, value: "Parti Exemple\\n1 rue du Parti\\n75007 Paris", source: test}
+    sources: [{publication: test}]
+    quality: unverified
+  - slug: datacontact
+    kind: broker
+    name: DataContact
+    contacts:
+      - {kind: email, value: dpo@datacontact.example, source: test}
+      - {kind: postal, value: "DataContact\\n2 avenue des Fichiers\\n69002 Lyon", source: test}
+    sources: [{publication: test}]
+    quality: unverified
+  - slug: jeux-concours
+    kind: company
+    name: Jeux Concours Magiques
+    contacts:
+      - {kind: postal, value: "Jeux Concours Magiques\\n3 place du Lot\\n33000 Bordeaux", source: test}
+    sources: [{publication: test}]
+    quality: unverified
+"""
+PERSON = {
+    "name": "Camille Martin",
+    "phone": "06 12 34 56 78",
+    "email": "camille@example.org",
+    "address": "12 rue des Lilas\n75011 Paris",
+}
+PARTY_SAYS = (
+    "Votre numéro de téléphone nous a été fourni par DataContact, auprès de qui nous avons "
+    "loué un fichier pour la campagne de juin 2024."
+)
+BROKER_SAYS = (
+    "Vos données proviennent du site Jeux Concours Magiques, où vous vous êtes inscrite le "
+    "3 mars 2023."
+)
+
+
+@pytest.fixture
+def registry_file(tmp_path):
+    path = tmp_path / "registry.yaml"
+    path.write_text(REGISTRY, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def app(tmp_path, registry_file):
+    home = tmp_path / "home"
+    with App(Paths(config_dir=home, data_dir=home), registries=[registry_file]) as app:
+        yield app
+
+
+def reply(folder: Path, app: App, reference: str, sender: str, day: date, text: str) -> None:
+    """The recipient's e-mail answering `reference`, as it lands in the mailbox."""
+    request = app.journal.request(reference)
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = request.reply_email
+    message["Subject"] = f"Re: {reference}"
+    message["Date"] = format_datetime(datetime(day.year, day.month, day.day, 10, tzinfo=UTC))
+    message["Message-ID"] = f"<{reference.lower()}-{day.isoformat()}@answers.example>"
+    message["In-Reply-To"] = message_id_for(request)
+    message.set_content(f"Madame, Monsieur,\n\n{text}\n\nLe délégué à la protection des données\n")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{reference}-{day}.eml").write_bytes(message.as_bytes())
+
+
+def read_and_confirm(app: App, folder: Path) -> None:
+    """dsar inbox FOLDER, then --review confirming each answer as the inbox read it."""
+    apply.read(app, sources.read_files(folder))
+    for item in apply.pending(app):
+        assert item["kind"] in ("source-named", "processor", "recipient-named"), item
+        apply.confirm(app, item["id"], item["kind"])
+
+
+def sent(app: App, reference: str, day: str) -> None:
+    app.sent(reference, day, message_id=message_id_for(app.journal.request(reference)))
+
+
+def pdf_of(result) -> str:
+    return flat(pdf_text(next(p for p in result.written if p.suffix == ".pdf").read_bytes()))
+
+
+def test_a_chain_of_three_for_one_person(app, tmp_path):
+    out, mail = tmp_path / "letters", tmp_path / "mail"
+    first = app.generate(
+        "parti-exemple",
+        **PERSON,
+        sms_date="2024-06-06",
+        sms_sender="Parti Exemple",
+        formats="pdf,email",
+        letter_date=date(2026, 9, 1),
+        out_dir=out,
+    )
+    sent(app, first.reference, "2026-09-02")
+    reply(
+        mail, app, first.reference, "donnees@parti-exemple.example", date(2026, 9, 21), PARTY_SAYS
+    )
+    read_and_confirm(app, mail)
+
+    # no --to: the organisation the answer named, found in the registry
+    second = app.follow(first.reference, out_dir=out, letter_date="2026-09-25")
+    assert app.journal.entry(second.reference).follows == first.reference
+    assert app.journal.request(second.reference).broker.slug == "datacontact"
+    assert "datacontact" in second.found
+    text = pdf_of(second)
+    assert "Parti Exemple" in text and first.reference in text
+    assert "21 septembre 2026" in text
+    assert "Votre numéro de téléphone nous a été fourni par DataContact" in text
+    # the same person, the same evidence, right and language of the first request
+    was, now = app.journal.request(first.reference), app.journal.request(second.reference)
+    assert (now.requester, now.evidence, now.right, now.lang) == (
+        was.requester,
+        was.evidence,
+        was.right,
+        was.lang,
+    )
+
+    sent(app, second.reference, "2026-09-26")
+    reply(mail, app, second.reference, "dpo@datacontact.example", date(2026, 10, 15), BROKER_SAYS)
+    read_and_confirm(app, mail)
+    third = app.follow(second.reference, to="jeux-concours", out_dir=out, letter_date="2026-10-20")
+    text = pdf_of(third)
+    # the third letter cites the second answer: who, when, under what reference, its words
+    assert "DataContact" in text and second.reference in text and "15 octobre 2026" in text
+    assert "Vos données proviennent du site Jeux Concours Magiques" in text
+    assert "dpo@datacontact.example" in text
+    assert third.reference in text  # and asks for its own answer under its own reference
+
+    [trail] = app.trail(third.reference)
+    chain = trail["request"]
+    assert chain["reference"] == first.reference and chain["recipient"] == "Parti Exemple"
+    assert chain["said"][0]["organisation"] == "DataContact"
+    [step2] = chain["steps"]
+    assert step2["reference"] == second.reference and step2["state"] == "answered"
+    assert "Jeux Concours Magiques" in step2["said"][0]["words"]
+    [step3] = step2["steps"]
+    assert step3["reference"] == third.reference and step3["state"] == "draft"
+    assert step3["cause"]["on"] == "2026-10-15"
+
+
+def test_untrusted_words_are_quoted_as_text_and_bounded(app, tmp_path):
+    first = app.generate(
+        "datacontact", **PERSON, formats="pdf", out_dir=tmp_path / "l", letter_date="2026-11-01"
+    )
+    app.sent(first.reference, "2026-11-02")
+    hostile = "Source : Jeux Concours Magiques {{ 7*7 }} <b>gras</b> \x1b[31m" + "x" * 2000
+    app.answer(first.reference, "2026-11-20", state="answered", note=hostile)
+    second = app.follow(first.reference, to="jeux-concours", formats="pdf,html", out_dir=tmp_path)
+    text = pdf_of(second)
+    assert "{{ 7*7 }}" in text and "<b>gras</b>" in text and "49" not in text.split("Source")[1]
+    page = next(p for p in second.written if p.suffix == ".html").read_text()
+    assert "&lt;b&gt;gras&lt;/b&gt;" in page and "<b>gras" not in page and "\x1b" not in page
+    assert "x" * 300 not in text  # bounded
+
+
+def test_an_organisation_the_registry_lacks_gets_a_draft_never_an_invented_address(app, tmp_path):
+    first = app.generate(
+        "datacontact", **PERSON, formats="pdf", out_dir=tmp_path / "l", letter_date="2026-11-01"
+    )
+    app.sent(first.reference, "2026-11-02")
+    app.answer(first.reference, "2026-11-20", state="answered", note="source: Quiz Soleil SARL")
+    result = app.follow(first.reference, to_name="Quiz Soleil SARL", out_dir=tmp_path)
+    assert "neither in the registry nor in the datenanfragen" in result.found
+    request = app.journal.request(result.reference)
+    assert request.recipient_address is None and not request.printable  # a draft
+    # given, the address is used as given
+    again = app.follow(
+        first.reference,
+        to_name="Quiz Soleil SARL",
+        to_address="Quiz Soleil SARL\n4 rue Haute\n13001 Marseille",
+        right="access",
+        out_dir=tmp_path / "2",
+    )
+    assert "4 rue Haute" in pdf_of(again)
+
+
+def test_follow_is_refused_without_an_answer_or_to_the_same_recipient(app, tmp_path, runner):
+    first = app.generate(
+        "datacontact", **PERSON, formats="pdf", out_dir=tmp_path / "l", letter_date="2026-11-01"
+    )
+    with pytest.raises(DsarError, match="no recorded answer"):
+        app.follow(first.reference, to="jeux-concours", out_dir=tmp_path)
+    app.sent(first.reference, "2026-11-02")
+    app.answer(first.reference, "2026-11-20", state="answered", note="DataContact")
+    with pytest.raises(DsarError):
+        app.follow(first.reference, to="datacontact", out_dir=tmp_path)
+    assert not list(tmp_path.glob("*.pdf"))
+
+
+# ---------------------------------------------------------------- an association
+
+
+def members_csv(path: Path, count: int) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, delimiter=";").writerows(
+            [HEADER, *(member(i, broker="parti-exemple") for i in range(1, count + 1))]
+        )
+    return path
+
+
+def test_a_chain_of_three_for_thirty_members(app, tmp_path, runner, registry_file):
+    association = tmp_path / "association.yaml"
+    association.write_text(ASSOCIATION, encoding="utf-8")
+    batch = app.batch(
+        members_csv(tmp_path / "members.csv", 30),
+        association=association,
+        out_dir=tmp_path / "b1",
+        formats="pdf",
+        workers=1,
+        mandate_on_request=True,
+        letter_date="2026-09-01",
+    )
+    firsts = [row.reference for row in batch.rows]
+    assert len(firsts) == 30
+    mail = tmp_path / "mail"
+    for reference in firsts:
+        sent(app, reference, "2026-09-02")
+        reply(mail, app, reference, "donnees@parti-exemple.example", date(2026, 9, 21), PARTY_SAYS)
+    read_and_confirm(app, mail)
+
+    second = app.batch_follow(
+        "datacontact", association=association, out_dir=tmp_path / "b2", letter_date="2026-09-25"
+    )
+    assert len(second.written_now) == 30 and not second.already
+    for reference in second.written_now:
+        sent(app, reference, "2026-09-26")
+        reply(mail, app, reference, "dpo@datacontact.example", date(2026, 10, 15), BROKER_SAYS)
+    read_and_confirm(app, mail)
+
+    # the command line, as an association runs it; a rerun writes nothing twice
+    args = ["batch", "--follow", "jeux-concours", "--association", str(association)]
+    args += ["--out", str(tmp_path / "b3"), "--format", "pdf", "--date", "2026-10-20"]
+    args += ["--registry", str(registry_file)]
+    ok(runner.invoke(cli, args, env={"DSAR_HOME": str(app.paths.data_dir)}))
+    rerun = ok(runner.invoke(cli, args, env={"DSAR_HOME": str(app.paths.data_dir)}))
+    assert "0 next requests written, 30 written by an earlier run" in rerun.output
+    rows = read_csv(tmp_path / "b3" / "manifest.csv")
+    assert len(rows) == 30 and len({r["reference"] for r in rows}) == 30
+    thirds = {r["member"]: r for r in rows}
+    by_second = {app.journal.entry(ref).member: ref for ref in second.written_now}
+    for name in ("Membre 1", "Membre 17", "Membre 30"):
+        text = flat(pdf_text((tmp_path / "b3" / thirds[name]["pdf"]).read_bytes()))
+        assert "DataContact" in text and by_second[name] in text and "15 octobre 2026" in text
+        assert "Vos données proviennent du site Jeux Concours Magiques" in text
+        assert "Pour " + name in text  # under the member's mandate
+    assert len(list((tmp_path / "b3").glob("*.pdf"))) == 30
+
+    shown = ok(
+        runner.invoke(
+            cli,
+            ["trail", "--member", "Membre 17", "--json"],
+            env={"DSAR_HOME": str(app.paths.data_dir)},
+        )
+    )
+    [trail] = json.loads(shown.output)
+    step3 = trail["request"]["steps"][0]["steps"][0]
+    assert step3["recipient"] == "Jeux Concours Magiques" and trail["member"] == "Membre 17"
+
+
+def test_batch_follow_refuses_a_mandate_without_the_chain_scope(app, tmp_path):
+    override = tmp_path / "templates"
+    override.mkdir()
+    shipped = (Path(__file__).parents[1] / "templates" / "mandate.html.j2").read_text()
+    (override / "mandate.html.j2").write_text(
+        shipped.replace("source ou destinataire", "fournisseur"), encoding="utf-8"
+    )
+    association = tmp_path / "association.yaml"
+    association.write_text(ASSOCIATION, encoding="utf-8")
+    strict = App(app.paths, registries=app.registries, templates=override)
+    with strict, pytest.raises(DsarError, match="mandate.html.j2"):
+        strict.batch_follow("datacontact", association=association, out_dir=tmp_path / "o")
+    assert not (tmp_path / "o").exists()
+
+
+# ---------------------------------------------------------------- the page
+
+
+def test_the_page_shows_the_chain_and_writes_the_next_request(tmp_path):
+    import re
+
+    from starlette.testclient import TestClient
+
+    from dsar.web.pages import create_app
+
+    paths = Paths.from_env()
+    paths.user_registry.parent.mkdir(parents=True, exist_ok=True)
+    paths.user_registry.write_text(REGISTRY, encoding="utf-8")
+    with App(paths) as app:
+        first = app.generate(
+            "datacontact", **PERSON, formats="pdf", out_dir=tmp_path, letter_date="2026-11-01"
+        )
+        app.sent(first.reference, "2026-11-02")
+        app.answer(first.reference, "2026-11-20", state="answered", note=BROKER_SAYS)
+    client = TestClient(create_app("tok", 8765), base_url="http://127.0.0.1:8765")
+    client.get("/?token=tok", follow_redirects=False)
+    page = client.get(f"/requests/{first.reference}?lang=fr").text
+    assert 'id="h-trail"' in page and "Vos données proviennent du site" in page
+    assert "Écrire la demande suivante" in page  # the page's words, in French
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    done = client.post(
+        f"/requests/{first.reference}/next",
+        data={"csrf": csrf, "to": "jeux-concours"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    with App(paths) as app:
+        [next_one] = app.journal.follow_ups(first.reference)
+        assert app.journal.request(next_one.reference).broker.slug == "jeux-concours"
+        assert app.journal.request(next_one.reference).cause.answered == first.reference
+    wrong = client.post(
+        f"/requests/{first.reference}/next",
+        data={"csrf": csrf, "to": "datacontact"},
+        follow_redirects=False,
+    )
+    assert wrong.status_code == 400 and 'id="h-next"' in wrong.text
+
+
+def test_inbox_review_proposes_the_next_request_in_one_step(
+    app, tmp_path, runner, registry_file, monkeypatch
+):
+    first = app.generate(
+        "parti-exemple", **PERSON, formats="email", out_dir=tmp_path, letter_date="2026-09-01"
+    )
+    sent(app, first.reference, "2026-09-02")
+    reply(tmp_path / "mail", app, first.reference, "donnees@parti-exemple.example",
+          date(2026, 9, 21), PARTY_SAYS)  # fmt: skip
+    home = {"DSAR_HOME": str(app.paths.data_dir)}
+    args = ["inbox", str(tmp_path / "mail"), "--review", "--registry", str(registry_file)]
+    monkeypatch.chdir(tmp_path)  # the letters go to ./letters, as for generate
+    # confirm the answer as read, then yes to the next request it proposes
+    done = ok(runner.invoke(cli, args, input="c\ny\n", env=home))
+    assert "DataContact" in done.output and "reference DSAR-" in done.output
+    [letter] = Path("letters").glob("*-datacontact.eml")
+    with App(app.paths, registries=[registry_file]) as again:
+        [next_one] = again.journal.follow_ups(first.reference)
+        assert next_one.broker == "datacontact" and letter.name.startswith(next_one.reference)
+
+
+def test_the_command_line_writes_the_next_request_and_shows_the_trail(
+    app, tmp_path, runner, registry_file
+):
+    first = app.generate(
+        "datacontact", **PERSON, formats="pdf", out_dir=tmp_path, letter_date="2026-11-01"
+    )
+    app.sent(first.reference, "2026-11-02")
+    app.answer(first.reference, "2026-11-20", state="answered", note=BROKER_SAYS)
+    home = {"DSAR_HOME": str(app.paths.data_dir)}
+    args = ["follow", first.reference, "--to", "jeux-concours", "--format", "pdf"]
+    args += ["--out", str(tmp_path / "next"), "--registry", str(registry_file)]
+    done = ok(runner.invoke(cli, args, env=home))
+    [pdf] = (tmp_path / "next").glob("*-jeux-concours.pdf")
+    assert f"follows {first.reference}" in done.output and pdf.name in done.output
+    shown = ok(runner.invoke(cli, ["trail", first.reference], env=home)).output
+    assert first.reference in shown and "Jeux Concours Magiques" in shown
+    assert pdf.name.split("-jeux")[0] in shown  # the next request, under the first
+    # neither a reference nor a member; a batch with neither CSV nor --follow
+    assert runner.invoke(cli, ["trail"], env=home).exit_code == 2
+    assert runner.invoke(cli, ["batch", "--association", str(registry_file), "--out", "o"],
+                         env=home).exit_code == 2  # fmt: skip

@@ -1,0 +1,53 @@
+"""The page meets a request the command line wrote: it shows it, never replaces it (the
+journal and the file in ./letters/ would part ways)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from starlette.testclient import TestClient
+
+from dsar.app import App
+from dsar.web.pages import create_app
+
+from .test_web import ORIGIN, PORT, SMS, TOKEN, page_csrf
+
+
+@pytest.fixture
+def client():
+    """A browser that opened the printed address (test_web's)."""
+    browser = TestClient(create_app(TOKEN, PORT), base_url=ORIGIN, follow_redirects=False)
+    assert browser.get(f"/?token={TOKEN}").status_code == 303
+    return browser
+
+
+def test_the_page_never_replaces_a_letter_written_on_the_command_line(client, tmp_path):
+    cli_letters = tmp_path / "letters"  # the command line's ./letters/
+    with App() as app:
+        written = app.generate(
+            "selfcontact",
+            name="Camille Martin",
+            phone="06 12 34 56 78",
+            sms_text=SMS,
+            sms_date=None,
+            formats=("pdf",),
+            out_dir=cli_letters,
+        )
+    [pdf] = cli_letters.glob("*.pdf")
+    before = hashlib.sha256(pdf.read_bytes()).hexdigest()
+    letter = {
+        "csrf": page_csrf(client),
+        "sms_text": SMS,
+        "recipient": "selfcontact",
+        "name": "Camille Martin-Roux",  # the same number, recipient, right and day
+        "phone": "06 12 34 56 78",
+    }
+    answer = client.post("/letters/new", data=letter)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/letters?ref={written.reference}"  # shown
+    assert hashlib.sha256(pdf.read_bytes()).hexdigest() == before
+    with App() as app:
+        [(_role, path, _sha)] = app.journal.files(written.reference)
+        assert path.resolve() == pdf.resolve()  # the journal still names the file written
+        assert app.show(written.reference).request.requester.name == "Camille Martin"
