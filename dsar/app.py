@@ -40,11 +40,19 @@ from . import (
     report,
 )
 from . import mandates as mandate_forms
-from .errors import DsarError, Field, InputError, OutputExists, RequestExists, UsageError
+from .errors import (
+    DsarError,
+    Field,
+    InputError,
+    OutputExists,
+    RequestExists,
+    UnknownBroker,
+    UsageError,
+)
 from .files import check_free, write_private
 from .i18n import N_, _
 from .journal import Journal, canonical
-from .models import Association, ContactAddition, Letter
+from .models import Association, Broker, ContactAddition, Letter
 from .paths import SHIPPED_DATENANFRAGEN, SHIPPED_REGISTRY, Paths
 from .registry import Registry
 from .render import mail, outside
@@ -84,6 +92,9 @@ Progress = Callable[[str, int, int | None], None]
 DateLike = str | date | None
 Formats = str | Sequence[str]
 # what an answer leads to next
+# dsar answer --named: what the answer named, as follow's kinds
+NAMED_KINDS = {"source": "source-named", "recipient": "recipient-named", "controller": "processor"}
+FOLLOW_STEP = N_("write to the organisation it named: dsar follow {reference}")
 NEXT_STEP = {
     "id-requested": N_("answer it with: dsar reply-id {reference}"),
     "partial": N_("follow up with: dsar remind {reference}"),
@@ -698,7 +709,11 @@ class App:
             pdf = mandate_forms.mark_unsigned(pdf, member.mandate_ref if member else "")
             write_private(target, pdf, overwrite=force)
             if member:  # what it names, for the batch that writes under it
-                self.journal.record_mandate_form(member.mandate_ref, [c.slug for c in controllers])
+                self.journal.record_mandate_form(
+                    member.mandate_ref,
+                    [c.slug for c in controllers],
+                    art80=found.art80_on(self.today()),  # as render_mandate offered it
+                )
         bad = [r for r in rows if isinstance(r, members.BadRow)]
         return MandatesResult(
             written=targets,
@@ -775,12 +790,17 @@ class App:
         files: Sequence[Path] = (),
         note: str | None = None,
         missing: Sequence[str] | str | None = None,
+        named: str | None = None,
+        organisation: str | None = None,
     ) -> AnswerResult:
         """Record the recipient's answer (`state`), or a notified extension. `missing`:
         what the answer lacks, words of vocabulary.ACCESS_ITEMS ('source,recipients' or a
-        list); the reminder and the complaint name them."""
+        list); the reminder and the complaint name them. `named` (source, recipient,
+        controller) and `organisation`: whom the answer named, as what; a next request
+        (dsar follow) says so only then."""
         if extension == bool(state):
             raise UsageError(_("give either --state or --extension"))
+        note = self._typed_naming(named, organisation, note)
         day = fields.iso_date(on, "on")
         if extension:
             self.journal.mark_extension(reference, day)
@@ -801,7 +821,7 @@ class App:
                 choices=", ".join(ACCESS_ITEMS),
             )
         kept = self.journal.mark_answer(reference, state, day, note, list(files), missing)
-        step = NEXT_STEP.get(state)
+        step = FOLLOW_STEP if named else NEXT_STEP.get(state)
         return AnswerResult(
             reference=reference,
             written=kept,
@@ -810,6 +830,18 @@ class App:
             kept=kept,
             next_step=_(step).format(reference=reference) if step else None,
         )
+
+    @staticmethod
+    def _typed_naming(named: str | None, organisation: str | None, note: str | None) -> str | None:
+        """The note of an answer that named someone, starting with what it named (read
+        back by follow.typed_answer)."""
+        if bool(named) != bool(organisation and organisation.strip()):
+            raise UsageError(_("give --named and --organisation together"))
+        if not named:
+            return note
+        fields.choice(named, tuple(NAMED_KINDS), "named")
+        name = follow.quoted(organisation, 120).replace("[", "(").replace("]", ")")
+        return f"[{NAMED_KINDS[named]}: {name}] {note or ''}".strip()
 
     def remind(
         self,
@@ -885,7 +917,13 @@ class App:
         )
 
     def complain(
-        self, reference: str, *, on: DateLike = None, out_dir: Path, force: bool = False
+        self,
+        reference: str,
+        *,
+        on: DateLike = None,
+        out_dir: Path,
+        force: bool = False,
+        mandate_scan: Path | None = None,
     ) -> ComplaintResult:
         """The CNIL complaint and one dossier PDF, a draft: the request becomes
         'complained' once the complaint is recorded as filed (dsar sent COMPLAINT).
@@ -897,7 +935,13 @@ class App:
         reference = canonical(reference)
         cnil = self.registry.get("cnil")
         letter, extra = followup.complaint(
-            self.journal, reference, self.templates, cnil, on=day, force=force
+            self.journal,
+            reference,
+            self.templates,
+            cnil,
+            on=day,
+            force=force,
+            mandate_enclosed=mandate_scan is not None,
         )
         complaint = letter.request.reference
         targets = compose.output_paths(letter, out_dir, ("pdf",), kind="complaint")
@@ -913,7 +957,14 @@ class App:
             made.pdf,
             self.pdf_renderer,
             followup.reminders_of(self.journal, reference),
+            mandate_scan=mandate_scan,
         )
+        if mandate_scan is not None and any(n == mandate_scan.name for n, _p in left_out):
+            raise DsarError(  # the letter says it is enclosed: never a dossier without it
+                _("the signed mandate {name} cannot be read: fix it or leave it out").format(
+                    name=mandate_scan.name
+                )
+            )
         compose.stage(made, targets)
         # the dossier is recorded with the complaint, like the letter's own files; the
         # lifecycle's check runs in the same transaction; the request becomes 'complained'
@@ -952,6 +1003,39 @@ class App:
 
     # ------------------------------------------------------------ follow the number
 
+    def named_by(self, reference: str, message: int | None = None) -> tuple[Broker, str]:
+        """The organisation the answers to `reference` named: a registry entry whose name
+        the answer's sentence holds wins over the words the inbox took for a name; words
+        that are not confidently a name are refused (the person gives --to/--to-name)."""
+        entry = self.journal.entry(reference)
+        answers = [
+            a
+            for a in follow.answers_naming(self.journal, entry.reference)
+            if message in (None, a.message) and a.kind in follow.FOLLOW_KINDS
+        ]
+        slugs = follow.in_registry(self.registry, answers, entry.broker)
+        if len(slugs) == 1:
+            return self.registry.get(slugs[0]), _("'{slug}' is named in the answer").format(
+                slug=slugs[0]
+            )
+        if slugs:
+            raise InputError(
+                "to",
+                _(
+                    "the answer names several organisations of the registry ({slugs}): give --to SLUG"
+                ).format(slugs=", ".join(slugs[:8])),
+            )
+        named = next((a.organisation for a in answers if a.organisation), "")
+        if not follow.confident(named):
+            raise InputError(
+                "to",
+                _(
+                    "dsar cannot tell which organisation the answer names ('{words}'): "
+                    "give --to SLUG or --to-name NAME"
+                ).format(words=named or "-"),
+            )
+        return follow.lookup(self.registry, named, SHIPPED_DATENANFRAGEN)
+
     def follow(
         self,
         reference: str,
@@ -986,19 +1070,13 @@ class App:
         if to and to_name:
             raise UsageError(_("give --to or --to-name, not both"))
         found = ""
+        was = self.journal.request(entry.reference)
         if to:
             target = self.registry.get(to)
+        elif to_name:
+            target, found = follow.lookup(self.registry, to_name, SHIPPED_DATENANFRAGEN)
         else:
-            named = to_name or next(
-                (a.organisation for a in follow.answers_naming(self.journal, entry.reference)),
-                "",
-            )
-            if not named:
-                raise InputError(
-                    "to", _("the answer names no organisation dsar read: give --to or --to-name")
-                )
-            target, found = follow.lookup(self.registry, named, SHIPPED_DATENANFRAGEN)
-        was = self.journal.request(entry.reference)
+            target, found = self.named_by(entry.reference, message)
         if target.slug == was.broker.slug:
             raise InputError(
                 "to",
@@ -1006,7 +1084,9 @@ class App:
                     name=target.name, reference=entry.reference
                 ),
             )
-        cause = follow.cause(self.journal, entry.reference, target, message)
+        cause = follow.cause(
+            self.journal, entry.reference, target, message, explicit=bool(to or to_name)
+        )
         request = compose.build_request(
             self.registry,
             target,
@@ -1214,8 +1294,9 @@ class App:
     ) -> Result:
         """One complaint to the CNIL for every member whose request to `recipient` ran
         out unanswered, was refused or answered in part: under Art. 80(1) GDPR when the
-        association qualifies on that day (one letter, an annex per member, the mandates
-        enclosed); otherwise each member's own complaint and one cover letter."""
+        association qualifies on that day, for the members whose signed mandate gave it
+        that power (one letter, an annex per member, the mandates enclosed); the others'
+        own complaints, each signed by the member, with one cover letter."""
         found = _association(association)
         day = self._day(on, "on")
         organisation = self.registry.get(recipient)
@@ -1226,29 +1307,57 @@ class App:
         found_scans = {
             c.mandate_ref: batches.signed_mandate(mandates, c.mandate_ref) for c in cases
         }
+        # Art. 80(1) only for the members whose signed form gave that power; the others
+        # complain themselves, under the ordinary mandate, with the cover letter
+        under_art80 = [c for c in cases if c.art80] if found.art80_on(day) else []
+        ordinary = [c for c in cases if c not in under_art80]
+        # a member whose own complaint is already drafted, not yet filed, gets no second
+        drafted = [] if force else [c for c in ordinary if collective.drafted(self.journal, c)]
+        ordinary = [c for c in ordinary if c not in drafted]
+        targets = [
+            out_dir / collective.file_name(organisation.slug, day, cover=cover)
+            for cover, group in ((False, under_art80), (True, ordinary))
+            if group
+        ]
+        check_free(targets, overwrite=force)
+        written: list[Path] = []
+        warnings: list[str] = []
         with tempfile.TemporaryDirectory(prefix="dsar-mandates-") as work:
-            copies, _left_out = outside.vet([p for p in found_scans.values() if p], Path(work))
+            (Path(work) / "mandates").mkdir()
+            copies, _left_out = outside.vet(
+                [p for p in found_scans.values() if p], Path(work) / "mandates"
+            )
             scans = {ref: copies.get(path) if path else None for ref, path in found_scans.items()}
-            if found.art80_on(day):
-                target = out_dir / collective.file_name(organisation.slug, day)
-                check_free([target], overwrite=force)
+            if under_art80:
+                art80_scans = {c.mandate_ref: scans[c.mandate_ref] for c in under_art80}
+                more = collective.pieces(self.journal, self.pdf_renderer, under_art80, Path(work))
                 html = collective.letter(
-                    self.templates, found, organisation, cases, day, scans, cnil
+                    self.templates, found, organisation, under_art80, day, art80_scans, cnil
                 )
-                pdf = collective.enclose(self.pdf_renderer.render_html(html), scans, Path(work))
-                write_private(target, pdf, overwrite=force)
-                return Result(written=[target])
-        # no Art. 80 claim: each member complains under the ordinary mandate, sent together
-        target = out_dir / collective.file_name(organisation.slug, day, cover=True)
-        check_free([target], overwrite=force)
-        written = []
-        for case in cases:
-            done = self.complain(case.reference, on=day, out_dir=out_dir, force=force)
-            case.files = [p.name for p in done.written]
-            written += done.written
-        html = collective.cover(self.templates, found, organisation, cases, day, scans, cnil)
-        write_private(target, self.pdf_renderer.render_html(html), overwrite=force)
-        return Result(written=[target, *written])
+                pdf = collective.enclose(
+                    self.pdf_renderer.render_html(html), art80_scans, Path(work), more
+                )
+                write_private(targets[0], pdf, overwrite=force)
+                written.append(targets[0])
+            if ordinary:
+                own = []
+                for case in ordinary:
+                    done = self.complain(
+                        case.reference,
+                        on=day,
+                        out_dir=out_dir,
+                        force=force,
+                        mandate_scan=scans[case.mandate_ref],
+                    )
+                    case.files = [p.name for p in done.written]
+                    own += done.written
+                html = collective.cover(
+                    self.templates, found, organisation, ordinary, day, scans, cnil
+                )
+                write_private(targets[-1], self.pdf_renderer.render_html(html), overwrite=force)
+                written += [targets[-1], *own]
+        warnings += collective.summary(cases, under_art80, ordinary, drafted, scans)
+        return Result(written=written, warnings=warnings)
 
     # ------------------------------------------------------------ the registry
 
@@ -1392,7 +1501,16 @@ class App:
         if not contacts:
             raise UsageError(_("give --postal, --email or --webform"))
         below = [SHIPPED_REGISTRY]
-        found = registry.add_contacts(self.paths.user_registry, below, slug, contacts)
+        try:
+            found = registry.add_contacts(self.paths.user_registry, below, slug, contacts)
+        except UnknownBroker as exc:  # a source an answer named, not in the registry
+            raise UsageError(
+                _(
+                    "{message} An organisation the registry lacks gets no entry here: write "
+                    "to it with dsar follow REFERENCE --to-name NAME --to-address "
+                    "'LINE\\nLINE\\nPOSTCODE TOWN' (or --to-email ADDRESS)"
+                ).format(message=str(exc))
+            ) from None
         self.__dict__.pop("registry", None)  # the next use reads the new file
         result = self.broker(found.slug)
         result.written = [self.paths.user_registry]

@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 from click.shell_completion import CompletionItem
 
+from . import follow as follow_module
 from . import followup, i18n, lifecycle, members, profile, registry, report
 from . import identify as identify_module
 from .app import App
@@ -1274,7 +1275,14 @@ def sent(reference, on, lrar_number, received, message_id, proofs, manifest, for
     help="What the answer lacks, comma-separated: purposes, categories, recipients, "
     "retention, rights, complaint, source, profiling, copy.",
 )
-def answer(reference, state, extension, on, reply_files, note, missing):
+@click.option(
+    "--named",
+    type=click.Choice(["source", "recipient", "controller"]),
+    help="The answer named an organisation as the source of your data, a recipient of "
+    "it, or the controller it acted for (with --organisation).",
+)
+@click.option("--organisation", help="The organisation the answer named (with --named).")
+def answer(reference, state, extension, on, reply_files, note, missing, named, organisation):
     """Record the recipient's answer, or a notified extension.
 
     \b
@@ -1282,6 +1290,7 @@ def answer(reference, state, extension, on, reply_files, note, missing):
       dsar answer DSAR-28FJ-ZUR7 --state partial --on 2026-03-01 --file reply.pdf --note "no source given"
       dsar answer DSAR-28FJ-ZUR7 --extension --on 2026-02-20
       dsar answer DSAR-28FJ-ZUR7 --state partial --on 2026-03-01 --missing source,recipients,copy
+      dsar answer DSAR-28FJ-ZUR7 --state answered --on 2026-03-01 --named source --organisation DataContact
     """
     result = open_app().answer(
         reference,
@@ -1291,6 +1300,8 @@ def answer(reference, state, extension, on, reply_files, note, missing):
         files=reply_files,
         note=note,
         missing=missing,
+        named=named,
+        organisation=organisation,
     )
     if result.state is None:
         deadline = result.entry.deadline
@@ -1436,6 +1447,16 @@ def show(reference, as_json):
     echo(_("next: {step}").format(step=shown["next_step"]))
     for command in shown["next"]:
         echo(f"  {command}")
+    if (
+        shown["kind"] == "request"
+        and any(  # dsar answer --named: the next request
+            follow_module.typed_answer(step["detail"] or "")[0] != "answer"
+            for step in shown["steps"]
+            if str(step["what"]).startswith("answer:")
+        )
+        and not shown["follow_ups"]
+    ):
+        echo(f"  dsar follow {shown['reference']}")
 
 
 @cli.command()
@@ -1581,6 +1602,8 @@ def complain(
         )
         for path in result.written:
             click.echo(_("wrote {path}").format(path=path))
+        for line in result.warnings:
+            click.echo(_("warning: {message}").format(message=line), err=True)
         click.echo(_("file it online at https://www.cnil.fr/fr/plaintes, or post it to the CNIL"))
         return
     if mandates:
@@ -1627,10 +1650,12 @@ def complain(
 def report_command(out_dir, association_file, batch_path, with_members, as_of, force):
     """What the requests found: a page, its PDF, CSV and two pictures.
 
-    Per recipient: requests, answered in time, answered late, extended, refused, no
-    answer, complaints, median days to answer; the sources the answers named and for
-    how many members; a chart of outcomes and the flow message sender -> party ->
-    broker -> source. Writes report.html, report.pdf, report-recipients.csv,
+    Per recipient: requests sent, answered in time, late, late against an estimated
+    deadline, partial, refused, ID demanded, no answer, waiting, undelivered, extended,
+    complaints filed with the CNIL, median days to answer; the sources the answers
+    named and for how many members; a chart of outcomes and the flow sender shown ->
+    party (established) -> organisation asked -> source given in its answer. With
+    --as-of, only what was recorded on or before that day counts. Writes report.html, report.pdf, report-recipients.csv,
     report-sources.csv, report-outcomes.svg and report-flow.svg in --out (all or none).
     No member is named unless --with-members.
 
@@ -1799,14 +1824,22 @@ def _echo_step(step: dict, depth: int) -> None:
     ]
     click.echo(
         printable(
-            f"{pad}{step['reference']}  {step['kind']} -> {step['recipient']}: "
-            f"{report.state_name(step['state'])}; {', '.join(d for d in dates if d)}"
+            pad
+            + _("{reference}  {kind} to {recipient}: {state}; {dates}").format(
+                reference=step["reference"],
+                kind=lifecycle.kind_name(step["kind"]),
+                recipient=step["recipient"],
+                state=report.state_name(step["state"]),
+                dates=", ".join(d for d in dates if d),
+            )
         )
     )
     for said in step["said"]:
-        words = f' "{said["words"]}"' if said.get("words") else ""
+        words = f" « {said['words']} »" if said.get("words") else ""
         named = f" {said['organisation']}" if said.get("organisation") else ""
-        click.echo(printable(f"{pad}  {said['on']} {said['kind']}:{named}{words}"))
+        kind = follow_module.SAID_NAMES.get(said["kind"])
+        kind = _(kind) if kind else report.state_name(said["kind"])
+        click.echo(printable(f"{pad}  {said['on']} {kind}{named}{words}"))
     for child in step["steps"]:
         _echo_step(child, depth + 1)
 

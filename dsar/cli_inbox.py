@@ -128,15 +128,33 @@ def _gist(item: dict) -> list[str]:
 
 def _propose_follow(app, item: dict, kind: str, reference: str, follow: bool) -> None:
     """An answer naming a source, a recipient or the controller: the next request to it,
-    in one step (asked, or at once with --follow)."""
-    named = item["facts"].get("organisation")
-    if kind not in FOLLOW_KINDS or not named:
-        return
-    asked = _("write the next request, to {name}, now?").format(name=named)
-    if not (follow or click.confirm(printable(asked), default=False)):
+    in one step (asked, or at once with --follow). The name dsar read is shown and the
+    person corrects it: the registry's slug or the organisation's name."""
+    if kind not in FOLLOW_KINDS:
         return
     try:
-        result = app.follow(reference, to_name=named, message=item["id"])
+        target, _found = app.named_by(reference, item["id"])
+        proposed = target.slug if target.slug in app.registry.brokers else target.name
+        asked = _("the answer names {name}: write the next request to it now?").format(
+            name=target.name
+        )
+    except DsarError:
+        proposed = ""
+        asked = _(
+            "dsar cannot tell which organisation the answer names: write the next request now?"
+        )
+    if not (follow or click.confirm(printable(asked), default=False)):
+        return
+    who = click.prompt(
+        _("recipient: its slug in the registry, or its name (empty: none)"),
+        default=proposed,
+        show_default=bool(proposed),
+    ).strip()
+    if not who:
+        return
+    to = who if who in app.registry.brokers else None
+    try:
+        result = app.follow(reference, to=to, to_name=None if to else who, message=item["id"])
     except DsarError as exc:
         warn(str(exc))
         return

@@ -3,9 +3,11 @@ whose requests to it ran out unanswered, were refused or answered in part.
 
 Art. 80(1) GDPR is claimed only when the association qualifies on the letter's day
 (Association.art80_on: declared five years or more, data protection in its purpose,
-LIL art. 37): then one complaint, an annex with a row per member and the mandates
-enclosed. Otherwise the members' own complaints (followup.complaint, under the
-ordinary mandate) go together under one cover letter that claims nothing of Art. 80.
+LIL art. 37 and 38), and only for the members whose signed mandate gave it that power
+(the form dsar wrote carried the clause: Case.art80): one complaint, an annex with a
+row per member and the mandates enclosed. The other members' own complaints
+(followup.complaint: prepared with the association's help, signed by the member) go
+together under one cover letter that claims nothing of Art. 80.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ class Case:
     proofs: list[str]  # the proofs held, by file name
     to_add: list[str]  # the proofs not held: « pièce non jointe »
     files: list[str] = field(default_factory=list)  # its own complaint's files (no Art. 80)
+    art80: bool = False  # the form the member signed gave the Art. 80(1) power
+    request_enclosed: bool = False  # the request as sent follows the annex
+    replies: dict[str, bool] = field(default_factory=dict)  # answer's file name: enclosed
 
     @property
     def why_fr(self) -> str:
@@ -65,6 +70,7 @@ def cases(journal: Journal, association: Association, slug: str, on: date) -> li
                 facts=first_request(journal, entry, on),
                 proofs=[p.name for _r, p, _s in journal.files(entry.reference, "proof")],
                 to_add=[m["what"] for m in missing_proofs(journal, entry.reference)],
+                art80=journal.mandate_gives_art80(request.mandate.reference),
             )
         )
     if not found:
@@ -79,14 +85,26 @@ def cases(journal: Journal, association: Association, slug: str, on: date) -> li
 
 
 def file_name(slug: str, on: date, *, cover: bool = False) -> str:
-    kind = "cover-letter" if cover else "collective-complaint"
+    """In French, like the letters: the CNIL reads the names too."""
+    kind = "lettre-de-couverture" if cover else "reclamation-collective"
     return f"{kind}-{slug}-{on.isoformat()}.pdf"
+
+
+def cnil_address(cnil: Broker) -> str:
+    """The CNIL's postal address under its full name, already printed above it: without
+    the registry's "CNIL" line, nor "France" on a letter posted in France."""
+    lines = (
+        cnil.postal_address or "3 Place de Fontenoy\nTSA 80715\n75334 Paris Cedex 07"
+    ).splitlines()
+    return "\n".join(line for line in lines if line.strip().upper() not in {"CNIL", "FRANCE"})
 
 
 def _context(association, organisation, cases_, on, scans, cnil) -> dict:
     return {
         "lang": "fr",
         "cnil": cnil,
+        "cnil_address": cnil_address(cnil),
+        "id_demands": {c.facts.get("answered_state") for c in cases_},
         "association": association,
         "organisation": organisation,
         "cases": cases_,
@@ -104,10 +122,10 @@ def letter(
     env, association: Association, organisation: Broker, cases_, on: date, scans, cnil: Broker
 ) -> str:
     """The one complaint under Art. 80(1): only for an association that qualifies."""
-    if not association.art80_on(on):
+    if not association.art80_on(on) or not all(c.art80 for c in cases_):
         raise DsarError("Art. 80(1) is claimed only by an association that qualifies")
     context = _context(association, organisation, cases_, on, scans, cnil)
-    return env.get_template("collective/complaint.html.j2").render(**context)
+    return env.get_template("collective/complaint.html.j2").render(**context, art80_letter=True)
 
 
 def cover(
@@ -115,12 +133,84 @@ def cover(
 ) -> str:
     """The cover letter of the members' own complaints: no Art. 80(1) claim."""
     context = _context(association, organisation, cases_, on, scans, cnil)
-    return env.get_template("collective/cover.html.j2").render(**context)
+    # each member's dossier holds the request and the answers: nothing to mark here
+    return env.get_template("collective/cover.html.j2").render(**context, art80_letter=False)
 
 
-def enclose(complaint_pdf: bytes, scans: dict[str, Path | None], work: Path) -> bytes:
-    """The complaint, then each signed mandate found, as copies vetted by outside.vet and
-    joined by its limited child (the annex lists the rest as « pièce non jointe »)."""
+def pieces(journal: Journal, renderer, cases_, work: Path) -> list[bytes | Path]:
+    """Each member's request as sent and the answers in PDF (vetted by the limited child,
+    like a dossier's: render/outside.py); each case records what is enclosed, for the
+    annex's « demande jointe / pièce non jointe »."""
+    found: list[bytes | Path] = []
+    for number, case in enumerate(cases_):
+        page = journal.page_html(case.reference)
+        if page:
+            found.append(renderer.render_html(page))
+            case.request_enclosed = True
+        replies = [p for _r, p, _s in journal.files(case.reference, "reply")]
+        pdfs = [p for p in replies if p.suffix.lower() == ".pdf" and p.is_file()]
+        folder = work / f"answers-{number}"
+        folder.mkdir()
+        copies, _left_out = outside.vet(pdfs, folder)
+        found += [copies[p] for p in pdfs if p in copies]
+        case.replies = {p.name: p in copies for p in replies}
+    return found
+
+
+def enclose(complaint_pdf: bytes, scans: dict[str, Path | None], work: Path, more=()) -> bytes:
+    """The complaint, then each signed mandate found, then `more` (the requests and
+    answers), as copies vetted by outside.vet and joined by its limited child (the annex
+    lists the rest as « pièce non jointe »)."""
     parts: list[bytes | Path] = [complaint_pdf]
     parts += [path for _ref, path in sorted(scans.items()) if path is not None]
-    return outside.join(parts, work)
+    return outside.join([*parts, *more], work)
+
+
+def drafted(journal: Journal, case: Case) -> bool:
+    """The member's own complaint is written and not yet filed: a rerun writes no second."""
+    return any(not c.sent_on for c in journal.follow_ups(case.reference, "complaint"))
+
+
+def summary(cases_, under_art80, ordinary, drafted_, scans) -> list[str]:
+    """What the run did, for the screen: who is in which letter, who is held back and
+    why, which signed mandates are enclosed, which ID demands went unanswered."""
+    refs = ", ".join
+    lines = [
+        _("{count} member(s) in the complaint under Art. 80(1): {refs}").format(
+            count=len(under_art80), refs=refs(c.mandate_ref for c in under_art80)
+        )
+        if under_art80
+        else "",
+        _(
+            "{count} member(s) sign their own complaint, under the ordinary mandate (their "
+            "signed mandate does not give the association the Art. 80(1) power, or the "
+            "association does not qualify): {refs}"
+        ).format(count=len(ordinary), refs=refs(c.mandate_ref for c in ordinary))
+        if ordinary
+        else "",
+        _(
+            "{count} member(s) held back: their own complaint is already written, not yet "
+            "filed (dsar sent COMPLAINT once filed; --force writes it again): {refs}"
+        ).format(count=len(drafted_), refs=refs(c.mandate_ref for c in drafted_))
+        if drafted_
+        else "",
+    ]
+    shown = [c for c in cases_ if c not in drafted_]
+    missing = [c.mandate_ref for c in shown if scans.get(c.mandate_ref) is None]
+    lines.append(
+        _("signed mandates enclosed: {enclosed}; not enclosed: {missing}").format(
+            enclosed=len(shown) - len(missing), missing=refs(missing) or "0"
+        )
+    )
+    unanswered_id = [
+        c.mandate_ref
+        for c in shown
+        if c.facts.get("answered_state") == "id-requested" and not c.facts.get("id_replies")
+    ]
+    if unanswered_id:
+        lines.append(
+            _("an ID demand was never answered (dsar reply-id REFERENCE) for: {refs}").format(
+                refs=refs(unanswered_id)
+            )
+        )
+    return [line for line in lines if line]

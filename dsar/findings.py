@@ -12,40 +12,53 @@ from __future__ import annotations
 import json
 import statistics
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from . import compose, lifecycle, sheets
+from . import lifecycle, sheets
+from .fields import long_date
 from .files import check_free, publish, stage_private
-from .i18n import N_, _
+from .i18n import N_, _, language, ngettext
 from .journal import Entry, Journal
 from .models import Association
 from .registry import fold
 from .render import charts
 
-# one outcome per request, in the order the chart stacks them
-OUTCOMES = ("in-time", "late", "refused", "no-answer", "waiting", "undelivered", "unsent")
+# one outcome per request sent, in the order the chart stacks them; a request never
+# sent is no outcome: it is counted apart (a draft is not a request to anyone)
+OUTCOMES = (
+    "in-time",
+    "late",
+    "late-estimated",
+    "partial",
+    "refused",
+    "id-demanded",
+    "no-answer",
+    "waiting",
+    "undelivered",
+)
 OUTCOME_NAMES = {
     "in-time": N_("answered in time"),
     "late": N_("answered late"),
+    # no receipt date recorded: the deadline ran from the posting date, an estimate
+    "late-estimated": N_("late (estimated deadline)"),
+    "partial": N_("answered in part"),  # as the complaint says it: « réponse partielle »
     "refused": N_("refused"),
+    "id-demanded": N_("ID demanded"),
     "no-answer": N_("no answer"),
     "waiting": N_("waiting"),
     "undelivered": N_("undelivered"),
     "unsent": N_("not sent"),
 }
-# the per-recipient table, its CSV header and the HTML's, in this order
+# the per-recipient table, its CSV header and the HTML's, in this order: the sent
+# requests are the sum of the outcome columns that follow them
 COLUMNS = {
     "recipient": N_("recipient"),
-    "requests": N_("requests"),
-    "in-time": N_("answered in time"),
-    "late": N_("answered late"),
+    "requests": N_("sent requests"),
+    **{o: OUTCOME_NAMES[o] for o in OUTCOMES},
     "extended": N_("extended"),
-    "refused": N_("refused"),
-    "no-answer": N_("no answer"),
-    "waiting": N_("waiting"),
-    "complaints": N_("complaints"),
+    "complaints": N_("complaints filed with the CNIL"),
     "median_days": N_("median days to answer"),
 }
 SOURCE_COLUMNS = {
@@ -60,7 +73,12 @@ MEMBER_COLUMNS = {
     "recipient": N_("recipient"),
     "outcome": N_("outcome"),
 }
-FLOW_COLUMNS = (N_("message sender"), N_("party"), N_("broker"), N_("source"))
+FLOW_COLUMNS = (
+    N_("sender shown"),
+    N_("party (established)"),
+    N_("organisation asked"),
+    N_("source given in its answer"),
+)
 # an answer that is one: an ID demand does not stop the deadline (LEGAL.md)
 ANSWERS = ("answered", "partial", "closed", "refused")
 
@@ -76,7 +94,8 @@ class Recipient:
 
     @property
     def requests(self) -> int:
-        return sum(self.outcomes.values())
+        """The requests sent: a draft or a letter never posted is none."""
+        return sum(self.outcomes[o] for o in OUTCOMES)
 
     @property
     def median_days(self) -> float | None:
@@ -87,9 +106,8 @@ class Recipient:
         return [
             self.name,
             self.requests,
-            *(self.outcomes[o] for o in ("in-time", "late")),
+            *(self.outcomes[o] for o in OUTCOMES),
             self.extended,
-            *(self.outcomes[o] for o in ("refused", "no-answer", "waiting")),
             self.complaints,
             "" if median is None else (int(median) if median == int(median) else median),
         ]
@@ -105,6 +123,15 @@ class Source:
     def cells(self) -> list:
         return [self.name, ", ".join(sorted(self.named_by)), self.answers, len(self.members)]
 
+    def said(self) -> list:
+        """The page's row: what an organisation wrote, not what the association checked."""
+        name, by, *counts = self.cells()
+        return [
+            name,
+            _("according to the answer of {names}, not verified").format(names=by),
+            *counts,
+        ]
+
 
 @dataclass
 class Findings:
@@ -113,28 +140,73 @@ class Findings:
     recipients: list[Recipient]
     sources: list[Source]
     flow: Counter  # (column, from, to) -> requests
-    members: int  # how many members (or people) the requests were for
-    requests: int
+    members: int  # how many members (or people) the sent requests were for
+    requests: int  # the requests sent
+    unsent: int = 0  # drafts and letters never posted: counted nowhere else
     # (member, reference, recipient, outcome): only with --with-members
     member_rows: list[list[str]] | None = None
 
     def header(self, columns: dict) -> list[str]:
         return [_(words) for words in columns.values()]
 
+    @property
+    def undelivered(self) -> int:
+        return sum(r.outcomes["undelivered"] for r in self.recipients)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the journal knew of a request on a day: each fact taken only if it was
+    recorded as of that day (an answer by its date, a complaint by its filing)."""
+
+    entry: Entry  # its extension and answer date as known that day
+    answer: str | None  # the last answer's state
+    complained: bool  # a complaint recorded as filed (dsar sent COMPLAINT)
+
+
+def facts(journal: Journal, entry: Entry, as_of: date) -> Facts:
+    answer, answered_on, complained = None, None, False
+    for event in journal.events(entry.reference):
+        on = date.fromisoformat(event["on_date"]) if event["on_date"] else None
+        if on is None or on > as_of:
+            continue
+        what = event["what"]
+        if what.startswith("answer:"):
+            answer = what.split(":", 1)[1]
+            if answer in ANSWERS:
+                answered_on = on
+        complained |= what == "complained"
+    sent = entry.sent_on if entry.sent_on and entry.sent_on <= as_of else None
+    extended = entry.extended_on if entry.extended_on and entry.extended_on <= as_of else None
+    known = replace(
+        entry,
+        sent_on=sent,
+        received_on=entry.received_on if sent else None,
+        extended_on=extended,
+        answered_on=answered_on,
+    )
+    return Facts(known, answer, complained)
+
 
 def outcome(entry: Entry, last_answer: str | None, as_of: date) -> str:
     """How a request ended, one word: an answer in or after the deadline in force when
-    it came (extended or not), a refusal, no answer once the deadline passed."""
+    it came (extended or not), partial, a refusal, an ID demand, no answer once the
+    deadline passed. Late against a deadline run from the posting date (no receipt
+    date recorded) is an estimate, said apart."""
     if entry.sent_on is None:
         return "unsent"
     if last_answer == "undelivered":
         return "undelivered"
-    if last_answer == "refused":
-        return "refused"
-    due = entry.dates.due
+    if last_answer in ("refused", "partial"):
+        return last_answer
+    dates = entry.dates
     if last_answer in ANSWERS and entry.answered_on:
-        return "in-time" if due is None or entry.answered_on <= due else "late"
-    return "no-answer" if due and as_of > due else "waiting"
+        if dates.due is None or entry.answered_on <= dates.due:
+            return "in-time"
+        return "late-estimated" if dates.estimated else "late"
+    if last_answer == "id-requested":
+        return "id-demanded"
+    return "no-answer" if dates.due and as_of > dates.due else "waiting"
 
 
 def last_answers(journal: Journal, entry: Entry) -> str | None:
@@ -144,9 +216,10 @@ def last_answers(journal: Journal, entry: Entry) -> str | None:
     return answers[-1].split(":", 1)[1] if answers else None
 
 
-def named_sources(journal: Journal) -> dict[str, list[str]]:
-    """The sources the inbox's confirmed answers named, by request: the inbox's own
-    table (dsar/inbox/store.py), read here because the inbox sits above this layer."""
+def named_sources(journal: Journal, as_of: date | None = None) -> dict[str, list[str]]:
+    """The sources the inbox's confirmed answers named, by request, from answers dated
+    on or before `as_of`: the inbox's own table (dsar/inbox/store.py), read here because
+    the inbox sits above this layer."""
     have = journal.db.execute(
         "SELECT 1 FROM sqlite_master WHERE type='table' AND name='inbox_messages'"
     ).fetchone()
@@ -154,11 +227,14 @@ def named_sources(journal: Journal) -> dict[str, list[str]]:
     if not have:
         return found
     rows = journal.db.execute(
-        "SELECT reference, facts FROM inbox_messages WHERE kind = 'source-named'"
-        " AND status IN ('applied', 'confirmed') AND reference IS NOT NULL ORDER BY id"
+        "SELECT reference, facts, COALESCE(sent_at, seen_at) FROM inbox_messages"
+        " WHERE kind = 'source-named' AND status IN ('applied', 'confirmed')"
+        " AND reference IS NOT NULL ORDER BY id"
     )
-    for reference, facts in rows:
-        name = (json.loads(facts) or {}).get("organisation")
+    for reference, facts_, dated in rows:
+        if as_of is not None and (dated or "")[:10] > as_of.isoformat():
+            continue
+        name = (json.loads(facts_) or {}).get("organisation")
         if isinstance(name, str) and name.strip():
             found[reference].append(" ".join(name.split())[:80])
     return found
@@ -174,16 +250,15 @@ def gather(
     with_members: bool = False,
 ) -> Findings:
     """The figures of the requests: an association's (those under its mandates), or
-    all of the journal's (a person's own requests), optionally those of one batch."""
-    sources_of = named_sources(journal)
-    complained = {e.follows for e in journal.entries(kind="complaint")}
+    all of the journal's (a person's own requests), optionally those of one batch;
+    every fact as the journal knew it on `as_of`."""
+    sources_of = named_sources(journal, as_of)
     recipients: dict[str, Recipient] = {}
     sources: dict[str, Source] = {}
     flow: Counter = Counter()
     people: set[str] = set()
     member_rows = []
-    count = 0
-    party_cache: dict[tuple[str, str], list] = {}  # a batch's members share one message
+    count = unsent = 0
     for entry in journal.entries():
         if references is not None and entry.reference not in references:
             continue
@@ -192,54 +267,55 @@ def gather(
             request.mandate is None or request.mandate.association.name != association.name
         ):
             continue
+        known = facts(journal, entry, as_of)
+        found = outcome(known.entry, known.answer, as_of)
+        broker = request.broker
+        if with_members:
+            row_words = [request.requester.name, entry.reference, broker.name]
+            member_rows.append([*row_words, _(OUTCOME_NAMES[found])])
+        if found == "unsent":
+            unsent += 1
+            continue
         count += 1
         person = fold(request.requester.name)
         people.add(person)
-        broker = request.broker
         row = recipients.setdefault(broker.slug, Recipient(broker.slug, broker.name))
-        state = last_answers(journal, entry)
-        found = outcome(entry, state, as_of)
         row.outcomes[found] += 1
-        row.extended += entry.extended_on is not None
-        row.complaints += entry.reference in complained or entry.stored_state == "complained"
-        if found in ("in-time", "late", "refused") and entry.receipt and entry.answered_on:
-            row.days.append((entry.answered_on - entry.receipt).days)
+        row.extended += known.entry.extended_on is not None
+        row.complaints += known.complained
+        answered_on, receipt = known.entry.answered_on, known.entry.receipt
+        if found in ("in-time", "late", "late-estimated", "partial", "refused") and (
+            receipt and answered_on
+        ):
+            row.days.append((answered_on - receipt).days)
         named = sources_of.get(entry.reference, [])
         for name in dict.fromkeys(named):
             source = sources.setdefault(fold(name), Source(name))
             source.named_by.add(broker.name)
             source.answers += 1
             source.members.add(person)
-        # the party: confirmed, or the recipient itself, or the one the message names
-        key = (request.evidence.sender, request.evidence.text)
-        if key not in party_cache:
-            party_cache[key] = compose.party_behind(registry, request.evidence)
-        named_parties = party_cache[key]
-        party = (
-            request.campaign_party
-            or (broker if broker.kind == "party" else None)
-            or (named_parties[0] if named_parties else None)
-        )
+        # a party stands behind an organisation asked only when the person confirmed
+        # it (campaign_party) or the party was asked itself: having written to both
+        # establishes nothing
+        party = request.campaign_party or (broker if broker.kind == "party" else None)
+        if named:
+            # one name per source however each reply cased it (the sources table's)
+            source_name = sources[fold(named[0])].name
+        else:
+            source_name = _("not named") if known.answer in ANSWERS else _("no answer")
         path = (
             request.evidence.sender.strip()[:40] or _("unknown"),
-            party.name if party else _("not known"),
+            party.name if party else _("not established"),
             broker.name if broker.kind != "party" else _("(the party itself)"),
-            # one name per source however each reply cased it (the sources table's)
-            sources[fold(named[0])].name if named else _("not named"),
+            source_name,
         )
         for column in range(3):
             flow[(column, path[column], path[column + 1])] += 1
-        if with_members:
-            member_rows.append(
-                [
-                    request.requester.name,
-                    entry.reference,
-                    broker.name,
-                    _(OUTCOME_NAMES[found]),
-                ]
-            )
+    # French writes the association with its article: « de l’Association … »
     title = (
-        _("Requests of {association}").format(association=association.name)
+        _("Requests of {association}").format(
+            association=association.named if language() == "fr" else association.name
+        )
         if association
         else _("Requests in the journal")
     )
@@ -251,6 +327,7 @@ def gather(
         flow=flow,
         members=len(people),
         requests=count,
+        unsent=unsent,
         member_rows=sorted(member_rows) if with_members else None,
     )
 
@@ -264,7 +341,8 @@ def complainable(journal: Journal, entry: Entry, as_of: date) -> str | None:
     state = last_answers(journal, entry)
     if state in ("refused", "partial"):
         return state
-    if state in (None, "id-requested") and outcome(entry, state, as_of) == "no-answer":
+    due = entry.dates.due  # passed with no answer (an ID demand is none, LEGAL.md)
+    if state in (None, "id-requested") and entry.sent_on and due and as_of > due:
         return "no-answer"
     return None
 
@@ -282,7 +360,7 @@ FILES = {
 }
 
 
-def pictures(found: Findings) -> dict[str, str]:
+def pictures(found: Findings, lang: str = "en") -> dict[str, str]:
     """The two pictures, as SVG text."""
     names = [r.name for r in found.recipients]
     series = [
@@ -291,12 +369,68 @@ def pictures(found: Findings) -> dict[str, str]:
         if any(r.outcomes[o] for r in found.recipients)
     ]
     return {
-        "outcomes": charts.outcomes(names, series, _("Outcome of the requests, per recipient")),
+        "outcomes": charts.outcomes(
+            names, series, _("Outcome of the requests sent, per recipient"), lang=lang
+        ),
         "flow": charts.flow(
             [_(c) for c in FLOW_COLUMNS],
             found.flow,
-            _("From the message to the source: requests"),
+            _("From the message to the source: requests sent"),
             _("other"),
+        ),
+    }
+
+
+def words(found: Findings, lang: str) -> dict[str, str]:
+    """The page's sentences, in the report's language."""
+    day = long_date(found.as_of, lang)
+    summary = ngettext(
+        "{requests} request sent", "{requests} requests sent", found.requests
+    ).format(requests=found.requests) + ngettext(
+        " for {members} person", " for {members} people", found.members
+    ).format(members=found.members)
+    if found.undelivered:
+        summary += ngettext(
+            ", of which {count} undelivered", ", of which {count} undelivered", found.undelivered
+        ).format(count=found.undelivered)
+    if found.unsent:
+        summary += ngettext(
+            "; {count} letter not sent, not counted",
+            "; {count} letters not sent, not counted",
+            found.unsent,
+        ).format(count=found.unsent)
+    return {
+        "title": found.title,
+        "as_of": _("as of {day}").format(day=day),
+        "summary": summary,
+        "recipients": _("Per recipient"),
+        "sources": _("Sources named in the answers"),
+        "no_source": _("No answer named a source yet."),
+        "members": _("Per member"),
+        "method": _(
+            "Method: the figures come from the association's own journal of its requests, "
+            "as it stood on {day}: an answer, a complaint or a source counts if recorded "
+            "on or before that day. Deadlines run from the receipt date where one was "
+            "recorded, else from the posting date (an estimate, shown apart)."
+        ).format(day=day),
+        "outcome_note": _(
+            "The association's classification in the light of the answers received; the "
+            "answers are available. Answered in time or late: by the deadline in force "
+            "when the answer came (an extension notified within the first month moves "
+            "it). A demand for an identity card is not an answer: it is counted apart. "
+            "Complaints: those recorded as filed with the CNIL; a collective complaint "
+            "(Art. 80 GDPR) is not counted. Median days: from receipt to the answer."
+        ),
+        "sources_note": _(
+            "Each source is the one an organisation gave in its answer, as it wrote it: "
+            "the association has not verified it."
+        ),
+        "flow_note": _(
+            "This diagram links the sender shown on the message, the organisation the "
+            "association wrote to and, where there is one, the source that organisation "
+            "gave. Having written to an organisation does not mean that it supplied or "
+            "used the data. A party is shown only where the person confirmed it or the "
+            "party itself was asked; otherwise: not established."
         ),
     }
 
@@ -308,27 +442,11 @@ def page(found: Findings, env, svgs: dict[str, str], lang: str) -> str:
         lang=lang,
         found=found,
         as_of=found.as_of.isoformat(),
-        words={
-            "title": found.title,
-            "as_of": _("as of {day}").format(day=found.as_of.isoformat()),
-            "summary": _("{requests} requests for {members} people").format(
-                requests=found.requests, members=found.members
-            ),
-            "recipients": _("Per recipient"),
-            "sources": _("Sources named in the answers"),
-            "no_source": _("No answer named a source yet."),
-            "members": _("Per member"),
-            "pictures": _("Pictures"),
-            "outcome_note": _(
-                "Answered in time or late: by the deadline in force when the answer came "
-                "(an extension notified within the first month moves it). A demand for an "
-                "identity card is not an answer. Median days: from receipt to the answer."
-            ),
-        },
+        words=words(found, lang),
         header=found.header(COLUMNS),
         rows=[r.cells() for r in found.recipients],
         source_header=found.header(SOURCE_COLUMNS),
-        source_rows=[s.cells() for s in found.sources],
+        source_rows=[s.said() for s in found.sources],
         member_header=found.header(MEMBER_COLUMNS),
         outcomes_svg=Markup(svgs["outcomes"]),  # noqa: S704 (matplotlib's, labels escaped)
         flow_svg=Markup(svgs["flow"]),  # noqa: S704
@@ -341,7 +459,7 @@ def write(found: Findings, out_dir: Path, env, renderer, lang: str, *, force: bo
     wanted = {k: v for k, v in FILES.items() if k != "members" or found.member_rows is not None}
     targets = {key: out_dir / name for key, name in wanted.items()}
     check_free(targets.values(), overwrite=force)
-    svgs = pictures(found)
+    svgs = pictures(found, lang)
     html = page(found, env, svgs, lang)
     contents: dict[str, bytes | str] = {
         "html": html,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import importer
 from .errors import DsarError, InputError
-from .i18n import _
+from .i18n import N_, _
 from .journal import Journal
 from .models import Broker, Cause, Request
 from .registry import Registry, fold
@@ -28,7 +28,17 @@ from .safety import printable
 
 # the answers that name the next recipient
 FOLLOW_KINDS = ("source-named", "processor", "recipient-named")
-QUOTE_LIMIT = 300  # characters of the answer quoted in the next letter
+# what an answer said, in the trail's words (gettext: the French UI says it in French)
+SAID_NAMES = {
+    "source-named": N_("named the source"),
+    "processor": N_("named the controller it acted for"),
+    "recipient-named": N_("named a recipient"),
+    "answer": N_("answered"),
+}
+QUOTE_LIMIT = 300  # characters of the answer kept (trail, journal)
+# characters quoted in the letter's core: more pushes the closing and signature alone
+# onto page 2 (F7)
+CORE_QUOTE = 160
 _SPACES = re.compile(r"\s+")
 # the mandate's scope a chain needs (mandate.html.j2, LEGAL.md "Associations")
 MANDATE_SCOPE = ("source ou destinataire", "source or recipient")
@@ -38,7 +48,11 @@ def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
     """Untrusted words as one bounded line: no control character, no line break; the
     template escapes it (autoescape) and never reads it as template code."""
     line = _SPACES.sub(" ", printable(text or "")).strip()
-    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 4]
+    cut = cut[: cut.rfind(" ")] if " " in cut else cut  # never mid-word
+    return cut.rstrip(" ,;:") + " […]"
 
 
 # ------------------------------------------------------------------ the answer
@@ -92,55 +106,120 @@ def _inbox_answers(journal: Journal, reference: str) -> list[Named]:
 
 def answers_naming(journal: Journal, reference: str) -> list[Named]:
     """What the answers to `reference` named, latest first: the inbox's messages, or the
-    answer typed in with a note (dsar answer --note)."""
+    answer typed in with a note (dsar answer --note): such a note says nothing of what
+    it named unless typed with --named (kind "answer" otherwise: the neutral wording)."""
     entry = journal.entry(reference)
     found = _inbox_answers(journal, entry.reference)
     if not found and entry.answered_on:
         notes = [
-            row["detail"]
+            row
             for row in journal.events(entry.reference)
             if str(row["what"]).startswith("answer:") and row["detail"]
         ]
         if notes:
+            kind, organisation, words = typed_answer(notes[-1]["detail"])
             found.append(
-                Named(entry.reference, "source-named", "", entry.answered_on, quoted(notes[-1]))
+                Named(entry.reference, kind, organisation, entry.answered_on, quoted(words))
             )
     return sorted(found, key=lambda n: n.on, reverse=True)
 
 
-def cause(journal: Journal, reference: str, target: Broker, message: int | None = None) -> Cause:
-    """The answer to cite in the next request to `target`: the one naming it, else the
-    latest; refused when no answer is recorded."""
+# dsar answer --named KIND --organisation NAME: the note starts with what it named
+_TYPED = re.compile(r"^\[(source-named|processor|recipient-named): ([^\]]{1,120})\] ?")
+
+
+def typed_answer(detail: str) -> tuple[str, str, str]:
+    """(kind, organisation, words) of an answer typed in: "answer" when not said."""
+    found = _TYPED.match(detail)
+    if not found:
+        return "answer", "", detail
+    return found.group(1), quoted(found.group(2), 120), detail[found.end() :]
+
+
+def cause(
+    journal: Journal,
+    reference: str,
+    target: Broker,
+    message: int | None = None,
+    explicit: bool = False,
+) -> Cause:
+    """The answer to cite in the next request to `target`: the one naming it. When none
+    names it, refused, unless the person named the recipient (`explicit`, --to or
+    --to-name): then the letter only says it follows that answer (kind "answer"), never
+    that the answer named anyone."""
     entry = journal.entry(reference)
     answers = [a for a in answers_naming(journal, entry.reference) if message in (None, a.message)]
-    if not answers:
+    chosen = next((a for a in answers if names(f"{a.organisation} {a.quote}", target)), None)
+    if chosen is None and not (explicit and (answers or entry.answered_on)):
         raise DsarError(
             _(
-                "{reference} has no recorded answer naming an organisation: record it first "
-                "(dsar inbox --review, or dsar answer {reference} --state answered --note "
-                "'WHAT IT SAID')"
-            ).format(reference=entry.reference)
+                "no recorded answer to {reference} names {name}: record it first "
+                "(dsar inbox --review, or dsar answer {reference} --state answered --named "
+                "source --organisation NAME --note 'WHAT IT SAID'), or name the recipient "
+                "with --to or --to-name"
+            ).format(reference=entry.reference, name=target.name)
         )
-    chosen = next((a for a in answers if names(a.organisation or a.quote, target)), answers[0])
-    said_by = journal.request(entry.reference).broker.name
+    was = journal.request(entry.reference)
+    if chosen is None:  # the person's own choice of recipient: no claim about the answer
+        latest = answers[0] if answers else None
+        return Cause(
+            answered=entry.reference,
+            said_by=was.broker.name,
+            on=latest.on if latest else entry.answered_on,
+            kind="answer",
+            organisation="",
+            asked=was.right,
+            sender=latest.sender if latest else None,
+        )
     return Cause(
         answered=entry.reference,
-        said_by=said_by,
+        said_by=was.broker.name,
         on=chosen.on,
-        kind=chosen.kind,
-        organisation=chosen.organisation or target.name,
-        quote=chosen.quote,
+        kind=chosen.kind if chosen.kind in FOLLOW_KINDS else "answer",
+        organisation=chosen.organisation,
+        quote=quoted(chosen.quote, CORE_QUOTE),
+        quote_lang=language_of(chosen.quote),
+        asked=was.right,
         sender=chosen.sender,
     )
 
 
-def names(organisation: str, broker: Broker) -> bool:
-    """Whether the words an answer used name this organisation (slug, name or alias)."""
-    said = fold(organisation)
-    if len(said) < 3:
-        return False
-    labels = [fold(label) for label in (broker.slug, broker.name, *broker.aliases)]
-    return any(label and (label in said or said in label) for label in labels)
+_FRENCH = re.compile(r"\b(les|des|vos|nous|votre|donnees|aupres|est|sont|avons)\b")
+
+
+def language_of(words: str) -> str:
+    """ "fr" when the words read as French: an English letter marks such a quote."""
+    return "fr" if len(_FRENCH.findall(fold(words))) >= 2 else ""
+
+
+def in_registry(registry: Registry, answers: list[Named], first: str) -> list[str]:
+    """The registry's entries (but the first recipient) whose slug, name or alias the
+    answers' words hold as whole words: what the answer named, whatever the inbox
+    made of the sentence around it ("la société Welcoming dans le cadre")."""
+    words = " " + " ".join(fold(f"{a.organisation} {a.quote}") for a in answers) + " "
+    found = []
+    for slug, broker in registry.brokers.items():
+        labels = {fold(label) for label in (slug.replace("-", " "), broker.name, *broker.aliases)}
+        if slug != first and any(len(lb) >= 3 and f" {lb} " in words for lb in labels):
+            found.append(slug)
+    return found
+
+
+def confident(organisation: str) -> bool:
+    """Whether the words the inbox took for a name look like one: a capital, no
+    determiner left ("son client" is nobody's name)."""
+    words = organisation.split()
+    return bool(words) and len(words) <= 6 and organisation[:1].isupper()
+
+
+def names(words: str, broker: Broker) -> bool:
+    """Whether the words an answer used name this organisation (slug, name or alias),
+    as whole words: "DataContact" is named in "fourni par DataContact, auprès"."""
+    said = f" {fold(words)} "
+    labels = [
+        fold(label) for label in (broker.slug.replace("-", " "), broker.name, *broker.aliases)
+    ]
+    return any(len(label) >= 3 and f" {label} " in said for label in labels)
 
 
 # ------------------------------------------------------------------ the organisation
@@ -211,7 +290,7 @@ def members_naming(journal: Journal, target: Broker) -> list[tuple[str, Named]]:
             (
                 a
                 for a in answers_naming(journal, entry.reference)
-                if names(a.organisation or a.quote, target)
+                if names(f"{a.organisation} {a.quote}", target)
             ),
             None,
         )

@@ -133,9 +133,11 @@ def complaint(
     *,
     on: date,
     force: bool = False,
+    mandate_enclosed: bool = False,
 ) -> tuple[Letter, dict]:
     """Always in French: the CNIL's language. The original letters go in the dossier as
-    they were sent, in their own language."""
+    they were sent, in their own language. `mandate_enclosed`: the signed mandate's scan
+    goes in the dossier (dossier's `mandate_scan`): only then does the letter say so."""
     entry = journal.require(reference, "complain", on, force=force)
     original = journal.request(reference)
     replies = [path.name for role, path, _ in journal.files(reference, "reply")]
@@ -149,9 +151,27 @@ def complaint(
         "replies": replies,
         "proofs": [path.name for _role, path, _ in journal.files(reference, "proof")],
         "to_add": missing_proofs(journal, reference),
+        "mandate_enclosed": mandate_enclosed,
     }
+    changes = {}
+    if original.mandate is not None:
+        # Art. 80(1) only when the form the member signed gave that power and the
+        # association qualifies today; otherwise the member complains, helped by it
+        mandate = original.mandate
+        art80 = journal.mandate_gives_art80(mandate.reference) and mandate.association.art80_on(on)
+        changes["mandate"] = dataclasses.replace(
+            mandate, art80=art80, on_request=not mandate_enclosed
+        )
     request = _follow_up(
-        original, "complaint", on, "fr", broker=cnil, to_email=None, to_address=None, lrar=False
+        original,
+        "complaint",
+        on,
+        "fr",
+        broker=cnil,
+        to_email=None,
+        to_address=None,
+        lrar=False,
+        **changes,
     )
     return letters.render(request, env, kind="complaint", extra=extra), extra
 
@@ -309,6 +329,7 @@ def dossier(
     complaint_pdf: bytes,
     renderer,
     reminder_refs: list[str],
+    mandate_scan: Path | None = None,
 ) -> tuple[bytes, list[tuple[str, outside.Problem]]]:
     """One PDF: the complaint, the request and reminders as sent (each in its own
     language), PDF proofs and replies, then the proofs page. The proofs and replies come
@@ -324,6 +345,8 @@ def dossier(
     pdfs = [
         path for _role, path, _sha in pieces if path.suffix.lower() == ".pdf" and path.is_file()
     ]
+    if mandate_scan is not None:  # the signed mandate the complaint says is enclosed
+        pdfs.insert(0, mandate_scan)
     with tempfile.TemporaryDirectory(prefix="dsar-dossier-") as work:
         copies, left_out = outside.vet(pdfs, Path(work))
         parts += [copies[path] for path in pdfs if path in copies]

@@ -114,6 +114,12 @@ MIGRATIONS = [
         written_on  TEXT NOT NULL
     )
     """,
+    # 7: whether the form carried the Art. 80(1) clause: only those members' complaints
+    # may go to the CNIL under Art. 80 (the association's five years today prove nothing
+    # of what a member signed before)
+    """
+    ALTER TABLE mandate_forms ADD COLUMN art80 INTEGER NOT NULL DEFAULT 0
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -974,14 +980,26 @@ class Journal:
 
     # -------------------------------------------------------------- mandate forms
 
-    def record_mandate_form(self, mandate_ref: str, controllers: Iterable[str]) -> None:
-        """The organisations (slugs) the form `dsar mandate` wrote for this mandate names;
-        a form written again (--force) replaces the record, as it replaces the file."""
+    def record_mandate_form(
+        self, mandate_ref: str, controllers: Iterable[str], *, art80: bool = False
+    ) -> None:
+        """The organisations (slugs) the form `dsar mandate` wrote for this mandate names,
+        and whether it carried the Art. 80(1) clause; a form written again (--force)
+        replaces the record, as it replaces the file."""
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO mandate_forms VALUES (?, ?, ?)",
-                (mandate_ref, ",".join(controllers), self.today().isoformat()),
+                "INSERT OR REPLACE INTO mandate_forms (mandate_ref, controllers, written_on,"
+                " art80) VALUES (?, ?, ?, ?)",
+                (mandate_ref, ",".join(controllers), self.today().isoformat(), int(art80)),
             )
+
+    def mandate_gives_art80(self, mandate_ref: str) -> bool:
+        """The form dsar wrote for this mandate gave the association the power to complain
+        to the CNIL in the member's name (Art. 80(1)); False for a form dsar never wrote."""
+        row = self.db.execute(
+            "SELECT art80 FROM mandate_forms WHERE mandate_ref = ?", (mandate_ref,)
+        ).fetchone()
+        return bool(row and row[0])
 
     def mandate_form(self, mandate_ref: str | None) -> list[str] | None:
         """The organisations the form of this mandate names, or None: no form of dsar's

@@ -314,6 +314,8 @@ class Cause:
     organisation: str  # the organisation named, as the answer gave it
     quote: str = ""
     sender: str | None = None  # the answer's e-mail address, when it came by e-mail
+    asked: str = "access"  # the right of the request answered (the letter says which)
+    quote_lang: str = ""  # "fr" when the quote is French (an English letter says so)
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,31 @@ class _Loader(_BASE):
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_str)
 
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+
+
+class Misread(str):
+    """An unquoted number YAML 1.1 reads otherwise than it is written: `0612345670` is
+    octal (a phone number would become 01 03 40 24 24), `1_000` is 1000, `1:30` is 90,
+    `0x10` is 16. Kept as written only to be refused by scalar(): put it in quotes."""
+
+
+def _number_as_written(loader, node):
+    if _DECIMAL.fullmatch(node.value):  # plain decimals stay numbers (a schema_version)
+        return loader.construct_yaml_int(node)
+    return Misread(loader.construct_scalar(node))
+
+
+def _float_as_written(loader, node):
+    value = loader.construct_scalar(node)
+    if value.lower().lstrip("+-") in (".nan", ".inf"):
+        return loader.construct_yaml_float(node)
+    return value if re.fullmatch(r"[-+]?[0-9]+\.[0-9]+", value) else Misread(value)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _number_as_written)
+_Loader.add_constructor("tag:yaml.org,2002:float", _float_as_written)
+
 MAX_DEPTH = 32
 
 
@@ -171,7 +196,7 @@ def scalar(data: dict, key: str, where) -> str:
     "{'a', 'b'}", "nan" as the name a mandate is signed with). A plain number is text
     as written (a postcode), unless it is too long to write back."""
     value = data.get(key)
-    if value is None or isinstance(value, str):
+    if value is None or (isinstance(value, str) and not isinstance(value, Misread)):
         return value or ""
     kind = _kind(value)
     if kind is None:
@@ -189,6 +214,8 @@ def scalar(data: dict, key: str, where) -> str:
 def _kind(value) -> str | None:
     """What a YAML value is when it is not text, as a message names it; None for a
     number that reads as text."""
+    if isinstance(value, Misread):
+        return _("a number YAML reads otherwise ({value})").format(value=printable(value[:40]))
     if isinstance(value, bool):
         return _("true or false")
     if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):

@@ -67,6 +67,11 @@ def frozen_today(request, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
     with time_machine.travel(datetime.combine(day, time(12), tzinfo=UTC), tick=True):
         yield day
+    from dsar import clock
+
+    if clock._fixed is not None:  # a day fixed and never given back: later tests would
+        leaked, clock._fixed = clock._fixed, None  # run on it and fail far from here
+        pytest.fail(f"this test left dsar's clock fixed at {leaked}")
 
 
 @pytest.fixture(autouse=True)

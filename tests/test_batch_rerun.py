@@ -14,6 +14,9 @@ from . import smtp_server
 from .conftest import flat, ok, pdf_text, read_csv
 from .test_batch import batch_args, member, sending, write_csv
 
+# letters of 1 September 2026, posted, answered and complained about that autumn
+pytestmark = pytest.mark.today("2026-12-03")
+
 
 @pytest.fixture
 def smtp():

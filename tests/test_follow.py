@@ -156,7 +156,8 @@ def test_a_chain_of_three_for_one_person(app, tmp_path):
     # the third letter cites the second answer: who, when, under what reference, its words
     assert "DataContact" in text and second.reference in text and "15 octobre 2026" in text
     assert "Vos données proviennent du site Jeux Concours Magiques" in text
-    assert "dpo@datacontact.example" in text
+    assert "courriel reçu de DataContact" in text  # F8: never an employee's address
+    assert "dpo@datacontact.example" not in text
     assert third.reference in text  # and asks for its own answer under its own reference
 
     [trail] = app.trail(third.reference)
@@ -361,7 +362,7 @@ def test_inbox_review_proposes_the_next_request_in_one_step(
     args = ["inbox", str(tmp_path / "mail"), "--review", "--registry", str(registry_file)]
     monkeypatch.chdir(tmp_path)  # the letters go to ./letters, as for generate
     # confirm the answer as read, then yes to the next request it proposes
-    done = ok(runner.invoke(cli, args, input="c\ny\n", env=home))
+    done = ok(runner.invoke(cli, args, input="c\ny\n\n", env=home))  # the name as read
     assert "DataContact" in done.output and "reference DSAR-" in done.output
     [letter] = Path("letters").glob("*-datacontact.eml")
     with App(app.paths, registries=[registry_file]) as again:

@@ -74,6 +74,11 @@ NOT_TEXT = {
     "nan": ".nan",
     "mapping": "{first: Camille}",
     "boolean": "yes",
+    # YAML 1.1 numbers that are not what was written: a phone number read as octal
+    # (0612345670 became 01 03 40 24 24 in a letter), 0777 signed as 511, 1_000 as 1000
+    "octal": "0612345670",
+    "underscore": "1_000_000",
+    "sexagesimal": "1:30",
 }
 
 
@@ -113,6 +118,20 @@ def test_a_profile_value_that_is_not_text_is_refused_by_name(value, runner, dsar
     csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
     answer = page.post("/identify", data={"csrf": csrf, "sms_text": "Votez. STOP au 36111"})
     assert answer.status_code == 400 and "profile.yaml" in answer.text
+
+
+def test_an_unquoted_phone_number_is_never_read_as_octal(runner, dsar_home):
+    dsar_home.mkdir(parents=True, exist_ok=True)
+    profile = dsar_home / "profile.yaml"
+    profile.write_text("name: Camille Martin\nphone: 0612345670\n")
+    result = runner.invoke(cli, ["generate", "--broker", "selfcontact", "--format", "text"])
+    assert result.exit_code == 1, result.output
+    assert "'phone'" in result.stderr and "0612345670" in result.stderr
+    assert "01 03 40 24 24" not in result.output
+    profile.write_text("name: Camille Martin\nphone: '0612345670'\n")  # quoted: as written
+    result = runner.invoke(cli, ["generate", "--broker", "selfcontact", "--format", "text"])
+    assert result.exit_code == 0, result.output
+    assert "06 12 34 56 70" in result.stdout
 
 
 def test_a_registry_schema_version_that_is_not_the_number_is_refused(runner, tmp_path):

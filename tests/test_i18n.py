@@ -124,7 +124,10 @@ UNKNOWN = {"nobody-at-all", "DSAR-AAAA-BBBB"}
 # prose: three words or more of lower-case letters; commands, options and values quoted
 # from the user are taken out first, they are the same in both languages
 PROSE = re.compile(r"(?:\b[a-z]{3,}\b[ ,;:'-]+){2}\b[a-z]{3,}\b")
-NOT_PROSE = re.compile(r"\bdsar(?: [\w./<>=-]+)+|--[\w-]+|'[^']*'|«[^»]*»|\S+/\S*|\S+@\S+")
+NOT_PROSE = re.compile(
+    r"\bdsar(?: [\w./<>=-]+)+|--[\w-]+|'[^']*'|«[^»]*»|\S+/\S*|\S+@\S+"
+    r"|[\w-]+\.(?:html|pdf|csv|svg|yaml|eml)\b"  # file names dsar writes: the same in both
+)
 
 
 # words that are names in the data (CSV columns, formats), English in both languages

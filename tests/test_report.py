@@ -8,6 +8,7 @@ import csv
 import re
 import shutil
 import statistics
+import subprocess
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, time
 from email.message import EmailMessage
@@ -45,8 +46,8 @@ PLAN = {
     2: ("refused", date(2026, 6, 15)),
     3: ("no-answer", None),
     4: ("in-time", date(2026, 8, 15)),  # an extension notified in time, then the answer
-    5: ("in-time", date(2026, 6, 25)),  # partial: source and recipients missing
-    6: ("no-answer", None),  # an ID demand: not an answer
+    5: ("partial", date(2026, 6, 25)),  # partial: source and recipients missing
+    6: ("id-demanded", None),  # an ID demand: not an answer, counted apart
     7: ("in-time", date(2026, 6, 22)),  # a reply naming its source, through the inbox
     8: ("undelivered", None),
     9: ("unsent", None),
@@ -54,6 +55,30 @@ PLAN = {
 SOURCES = {7: "Jeux Concours Soleil", 17: "Assurances Horizon"}  # by i % 20
 RECEIVED = date(2026, 6, 5)
 COMPLAINED = 3  # the first ID demands to Selfcontact (no answer) get a complaint
+FILED = 2  # of which the first two are recorded as filed (dsar sent COMPLAINT)
+# the columns of report-recipients.csv, in order: the sent requests are the outcomes' sum
+OUTCOME_HEADERS = (
+    "answered in time",
+    "answered late",
+    "late (estimated deadline)",
+    "answered in part",
+    "refused",
+    "ID demanded",
+    "no answer",
+    "waiting",
+    "undelivered",
+)
+OUTCOME_KEYS = (
+    "in-time",
+    "late",
+    "late-estimated",
+    "partial",
+    "refused",
+    "id-demanded",
+    "no-answer",
+    "waiting",
+    "undelivered",
+)
 
 
 def name(i: int) -> str:
@@ -100,13 +125,15 @@ def expected() -> dict[str, dict]:
     for i in range(MEMBERS):
         slug, (outcome, answered) = RECIPIENTS[i % 4], PLAN[i % 10]
         counts = figures.setdefault(slug, Counter())
+        if outcome == "unsent":  # a letter never posted is no request to anyone
+            continue
         counts["requests"] += 1
         counts[outcome] += 1
         counts["extended"] += i % 10 == 4
         if answered:
             days[slug].append((answered - RECEIVED).days)
     complained = [i for i in range(MEMBERS) if i % 4 == 0 and i % 10 == 6][:COMPLAINED]
-    figures["selfcontact"]["complaints"] = len(complained)
+    figures["selfcontact"]["complaints"] = len(complained[:FILED])
     for slug in figures:
         figures[slug]["median"] = statistics.median(days[slug])
     return figures
@@ -163,7 +190,9 @@ def build(base: Path, members: int = MEMBERS) -> dict:
             elif kind == 6:
                 app.answer(reference, "2026-06-10", state="id-requested")
                 if i % 4 == 0 and complained < COMPLAINED:
-                    app.complain(reference, on="2026-11-20", out_dir=base / "complaints")
+                    done = app.complain(reference, on="2026-11-20", out_dir=base / "complaints")
+                    if complained < FILED:  # the third stays a draft: not a complaint filed
+                        app.sent(done.letter.request.reference, "2026-11-25")
                     complained += 1
             elif kind == 7:
                 raws.append(Raw(reply(reference, SOURCES[i % 20]), f"reply-{i}"))
@@ -224,38 +253,32 @@ def test_the_report_counts_what_was_put_in(app, campaign, tmp_path):
     assert set(rows) == {NAMES[s] for s in RECIPIENTS}
     pdf = (out / "report.pdf").read_bytes()
     text = flat(pdf_text(pdf))
+    # the table read back as laid out: a wide row's cells stay on one line
+    rows_text = flat(
+        subprocess.run(
+            ["pdftotext", "-layout", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True,
+            check=True,
+        ).stdout.decode("utf-8")
+    )  # fmt: skip
     assert len(PdfReader(out / "report.pdf").pages) >= 1
     for slug, counts in want.items():
         got = rows[NAMES[slug]]
         figures = [
             counts["requests"],
-            counts["in-time"],
-            counts["late"],
+            *(counts[k] for k in OUTCOME_KEYS),
             counts["extended"],
-            counts["refused"],
-            counts["no-answer"],
-            counts["waiting"],
             counts["complaints"],
         ]
-        assert [
-            int(got[c])
-            for c in (
-                "requests",
-                "answered in time",
-                "answered late",
-                "extended",
-                "refused",
-                "no answer",
-                "waiting",
-                "complaints",
-            )
-        ] == figures, slug
+        header = ["sent requests", *OUTCOME_HEADERS, "extended", "complaints filed with the CNIL"]
+        assert [int(got[c]) for c in header] == figures, slug
+        # the row adds up: every request sent has one outcome
+        assert figures[0] == sum(figures[1:10]), slug
         assert float(got["median days to answer"]) == counts["median"]
         median = counts["median"]
         median_text = str(int(median)) if median == int(median) else str(median)
         # the PDF's table row, read back: the same figures in the same order
         line = " ".join([NAMES[slug], *map(str, figures), median_text])
-        assert line in text, line
+        assert line in rows_text, line
     # the name as the reply wrote it (the inbox keeps it since dsar follow cites it)
     sources = {r["source named"].lower(): r for r in read_csv(out / "report-sources.csv")}
     assert set(sources) == {s.lower() for s in SOURCES.values()}
@@ -267,7 +290,9 @@ def test_the_report_counts_what_was_put_in(app, campaign, tmp_path):
     found = findings.gather(
         app.journal, app.registry, DAY, association=load_association(campaign["association"])
     )
-    assert [sum(n for (c, *_), n in found.flow.items() if c == k) for k in range(3)] == [300] * 3
+    sent = sum(c["requests"] for c in want.values())
+    assert sent == 270 and found.requests == sent and found.unsent == 30
+    assert [sum(n for (c, *_), n in found.flow.items() if c == k) for k in range(3)] == [sent] * 3
     flow = {(c, a, b.lower()): n for (c, a, b), n in found.flow.items()}
     assert flow[(2, "TagadaMedia", "assurances horizon")] == 15
     svg = (out / "report-flow.svg").read_text()
@@ -303,7 +328,8 @@ def test_report_command_in_french_and_all_or_nothing(runner, campaign, tmp_path,
         )
     )  # fmt: skip
     header = (out / "report-recipients.csv").read_text(encoding="utf-8-sig").splitlines()[0]
-    assert header.startswith("destinataire;demandes;")
+    assert header.startswith("destinataire;demandes envoyées;")
+    assert "réclamations déposées à la CNIL;" in header and ";pièce d'identité exigée;" in header
     # a second run without --force refuses before writing anything
     before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
     again = runner.invoke(cli, ["report", "--out", str(out)])
@@ -326,7 +352,7 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
     association = tmp_path / "association.yaml"
     declared = "2015-03-01" if qualifies else "2024-01-10"  # five years, or not yet
     association.write_text(
-        ASSOCIATION + f"qualifies_art80: true\ndeclared_on: {declared}\n"
+        ASSOCIATION + f"article: l’\nqualifies_art80: true\ndeclared_on: {declared}\n"
         "purpose: la protection des données personnelles et de la vie privée\n"
     )
     signed = tmp_path / "signed"
@@ -335,31 +361,220 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
     blank.add_blank_page(595, 842)
     with (signed / "M-00013.pdf").open("wb") as handle:
         blank.write(handle)
+    # Tagadamedia has the members i % 4 == 1: no answer when i % 10 == 3, partial when 5
+    wanted = {f"M-{i:05d}" for i in range(MEMBERS) if i % 4 == 1 and i % 10 in (3, 5)}
+    assert len(wanted) == 30
+    # only the forms of the members who went unanswered carried the Art. 80(1) clause
+    # (signed when the association had its five years); the others gave an ordinary mandate
+    art80 = {f"M-{i:05d}" for i in range(MEMBERS) if i % 4 == 1 and i % 10 == 3}
+    journal = Journal(Paths.from_env().journal, clock=lambda: DAY)
+    for ref in wanted:
+        journal.record_mandate_form(ref, ["tagadamedia"], art80=ref in art80)
+    journal.close()
     out = tmp_path / "cnil"
     with App() as app:
         result = app.complain_association(
             association, "tagadamedia", out_dir=out, on="2026-12-03", mandates=signed
         )
-    # Tagadamedia has the members i % 4 == 1: no answer when i % 10 == 3, partial when 5
-    wanted = {f"M-{i:05d}" for i in range(MEMBERS) if i % 4 == 1 and i % 10 in (3, 5)}
-    assert len(wanted) == 30
-    main = result.written[0]
-    pdf = main.read_bytes()
-    text = flat(pdf_text(pdf))
-    assert set(re.findall(r"M-\d{5}", text)) == wanted
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in result.written)
+    by_name = {p.name: p for p in result.written}
+    cover = by_name.get("lettre-de-couverture-tagadamedia-2026-12-03.pdf")
+    main = by_name.get("reclamation-collective-tagadamedia-2026-12-03.pdf")
+    ordinary = wanted - art80 if qualifies else wanted
     if qualifies:
-        assert main.name.startswith("collective-complaint-tagadamedia")
-        assert "article 80(1) du RGPD" in text and "protection des données personnelles" in text
+        text = flat(pdf_text(main.read_bytes()))
+        assert set(re.findall(r"M-\d{5}", text)) == art80  # never a member without the power
+        assert (
+            "article 80(1) du RGPD et à l’article 38 de la loi n° 78-17 du 6 janvier 1978" in text
+        )
+        assert "remplissant les conditions du IV de son article 37" in text
+        assert "depuis au moins cinq ans" in text and "plus de cinq ans" not in text
+        assert "donne expressément pouvoir à l’association d’introduire en son nom" in text
+        assert "a vérifié l’identité" not in text  # the yaml says nothing of it
+        assert "protection des données personnelles" in text
         assert "déclarée le 1er mars 2015" in text
         assert "pièce non jointe" in text  # the mandates not at hand are named
-        assert "la source précise de mes données" in text  # what the partial answers lack
-        assert len(PdfReader(main).pages) >= 3  # the letter, the annex, the signed mandate
-        assert len(result.written) == 1
+        assert "1 joint à la suite" in text and "1 joints" not in text
+        assert "Pour l’Association Halte aux SMS" in text
+        assert "Cedex 07 France" not in text and "(CNIL) CNIL" not in text
+        # what the members know, not generic breaches stated as facts
+        assert "la connaissance des membres, aucun n’a reçu" in text
+        letter = text.split("Annexe : les demandes")[0]  # (the requests follow, as sent)
+        assert "14(3)(b)" not in letter and "14(3)(a) et (c)" in letter
+        assert "n’a, à ce jour, démontré ni le consentement des membres" in text
+        assert len(PdfReader(main).pages) >= 3 + len(art80)  # the letter, annex, mandate
+        annex = text.split("Annexe : les demandes")[1]
+        assert annex.count("demande jointe") == len(art80)  # each request as sent, enclosed
+        assert any("ordinary mandate" in w and "M-00005" in w for w in result.warnings)
     else:
-        assert main.name.startswith("cover-letter-tagadamedia")
-        complaints = [p for p in result.written if p.suffix == ".pdf" and p != main]
-        assert len(complaints) == 2 * len(wanted)  # each member's complaint and dossier
-        for path in [main, *complaints]:
-            words = flat(pdf_text(path.read_bytes())).lower()
-            assert "80(1)" not in words and "article 80" not in words and "art. 80" not in words
+        assert main is None
+    # the others: each member's own complaint, signed by the member, with the cover letter
+    cover_text = flat(pdf_text(cover.read_bytes()))
+    assert set(re.findall(r"M-\d{5}", cover_text)) == ordinary
+    assert "vous transmet, à la demande de ses membres" in cover_text
+    assert "signées par chacun d’eux" in cover_text
+    assert "introduite au nom" not in cover_text and "en vertu du mandat qu’il" not in cover_text
+    assert "ont reçu les suites suivantes" in cover_text and "le même traitement" not in cover_text
+    complaints = [p for p in result.written if p.suffix == ".pdf" and p not in (main, cover)]
+    assert len(complaints) == 2 * len(ordinary)  # each member's complaint and dossier
+    for path in [cover, *complaints]:
+        words = flat(pdf_text(path.read_bytes())).lower()
+        assert "80(1)" not in words and "article 80" not in words and "art. 80" not in words
+        if "dossier" not in path.name:  # (the dossier holds the request, sent by mandate)
+            assert ", par mandat" not in words  # the member signs, not the association
+    # the scan found with --mandates goes in that member's dossier, and only then does
+    # the complaint say « Pièce jointe : mandat signé »; the others list it as not enclosed
+    for path in complaints:
+        words = flat(pdf_text(path.read_bytes()))
+        ref = re.search(r"M-\d{5}", words).group()
+        enclosed = ref == "M-00013"
+        if "dossier" not in path.name:
+            assert ("Pièce jointe : mandat signé" in words) == enclosed, ref
+            assert (f"le mandat n° {ref}, signé" in words) != enclosed, ref
+    own = flat(pdf_text(next(p for p in complaints if "dossier" not in p.name).read_bytes()))
+    assert "préparée avec l’aide de l’Association Halte aux SMS" in own
+    assert "à laquelle la CNIL peut écrire" in own and "introduite par" not in own
+    if not qualifies:  # a rerun writes no second draft for a complaint not yet filed
+        with App() as app:
+            again = app.complain_association(
+                association, "tagadamedia", out_dir=out, on="2026-12-03", mandates=signed
+            )
+        assert again.written == []
+        assert any("already written" in w and "M-00005" in w for w in again.warnings)
+
+
+def test_collective_complaint_names_id_demands(campaign, tmp_path, monkeypatch):
+    """An ID demand is a breach only as a demand without reasonable doubt (12(2), 12(6));
+    the annex says whether the member's reply went, the screen names those it did not."""
+    home = tmp_path / "home"
+    shutil.copytree(campaign["home"], home)
+    monkeypatch.setenv("DSAR_HOME", str(home))
+    association = tmp_path / "association.yaml"
+    association.write_text(QUALIFYING)
+    journal = Journal(Paths.from_env().journal, clock=lambda: DAY)
+    for i in range(0, MEMBERS, 4):  # Selfcontact's members, all with the Art. 80 clause
+        journal.record_mandate_form(f"M-{i:05d}", ["selfcontact"], art80=True)
+    journal.close()
+    with App() as app:
+        result = app.complain_association(
+            association, "selfcontact", out_dir=tmp_path / "cnil", on="2026-12-03"
+        )
+    text = flat(pdf_text(result.written[0].read_bytes()))
+    assert "non justifiée par un doute raisonnable (art. 12(2) et 12(6))" in text
+    assert "réponse à la demande d’identification : non envoyée" in text
+    assert any(
+        "ID demand was never answered" in w and "M-00076" in w for w in result.warnings
+    )  # 16, 36, 56: complained already
+
+
+def test_the_flow_draws_no_party_it_cannot_establish(app, campaign):
+    """Writing to a party and to a broker links them in nothing: the party column says
+    'not established' unless the party itself was asked (the members confirmed none);
+    'not named' is an answer without a source, never a request without an answer."""
+    found = findings.gather(
+        app.journal, app.registry, DAY, association=load_association(campaign["association"])
+    )
+    parties = {a for (c, a, b), _n in found.flow.items() if c == 1 and b != "(the party itself)"}
+    assert parties == {"not established"}
+    to_source = Counter()
+    for (c, _a, b), n in found.flow.items():
+        if c == 2:
+            to_source[b] += n
+    # answered without a source: kinds 0, 1, 2, 4, 5 (an ID demand is no answer)
+    assert to_source["not named"] == sum(1 for i in range(MEMBERS) if i % 10 in (0, 1, 2, 4, 5))
+    assert to_source["no answer"] == sum(1 for i in range(MEMBERS) if i % 10 in (3, 6, 8))
+
+
+def test_as_of_takes_only_what_was_recorded_by_then(app, campaign, tmp_path):
+    association = load_association(campaign["association"])
+
+    def figures(day):
+        found = findings.gather(app.journal, app.registry, day, association=association)
+        return {r.slug: r for r in found.recipients}, found
+
+    rows, found = figures(date(2026, 6, 21))
+    selfcontact = rows["selfcontact"].outcomes  # members i % 4 == 0
+    ones = [i for i in range(MEMBERS) if i % 4 == 0]
+    assert selfcontact["in-time"] == sum(i % 10 == 0 for i in ones)  # answered 20 June
+    assert selfcontact["late"] == 0 and selfcontact["partial"] == 0  # came later
+    assert selfcontact["id-demanded"] == sum(i % 10 == 6 for i in ones)  # 10 June
+    assert found.sources == []  # the replies naming sources are dated 22 June
+    assert sum(r.complaints for r in rows.values()) == 0
+    # the complaints count from the day they were filed (25 November), not written
+    assert figures(date(2026, 11, 24))[0]["selfcontact"].complaints == 0
+    assert figures(date(2026, 11, 25))[0]["selfcontact"].complaints == FILED
+    out = tmp_path / "report"
+    app.report(out, association=campaign["association"], as_of="2026-06-21")
+    got = {r["recipient"]: r for r in read_csv(out / "report-recipients.csv")}
+    assert int(got["Selfcontact"]["answered in time"]) == selfcontact["in-time"]
+    assert int(got["Selfcontact"]["complaints filed with the CNIL"]) == 0
+
+
+def test_late_against_an_estimated_deadline_is_said_apart(campaign, tmp_path, monkeypatch):
+    home = tmp_path / "home"  # a copy: the request posted here changes the journal
+    shutil.copytree(campaign["home"], home)
+    monkeypatch.setenv("DSAR_HOME", str(home))
+    out = tmp_path / "report"
+    with App(clock=lambda: DAY) as app:
+        reference = {e.member: e.reference for e in app.journal.entries()}[name(9)]
+        # no receipt date: the deadline runs from the posting date, an estimate
+        app.sent(reference, "2026-06-02")
+        app.answer(reference, "2026-07-20", state="answered")
+        app.report(out, association=campaign["association"])
+    got = {r["recipient"]: r for r in read_csv(out / "report-recipients.csv")}
+    tagada = got[NAMES[RECIPIENTS[9 % 4]]]
+    assert tagada["late (estimated deadline)"] == "1"
+    assert int(tagada["answered late"]) == expected()[RECIPIENTS[9 % 4]]["late"]
+    assert int(tagada["sent requests"]) == expected()[RECIPIENTS[9 % 4]]["requests"] + 1
+    # eight outcomes in the chart, each drawn with its legend (seven colours dropped one)
+    svg = (out / "report-outcomes.svg").read_text()
+    assert all(words in svg for words in ("late (estimated deadline)", "undelivered"))
+
+
+def test_the_french_report_reads_as_the_lawyer_asked(runner, campaign, tmp_path, monkeypatch):
+    monkeypatch.setenv("DSAR_HOME", str(campaign["home"]))
+    association = tmp_path / "association.yaml"
+    association.write_text(ASSOCIATION + "article: l’\n")
+    out = tmp_path / "rapport"
+    ok(
+        runner.invoke(
+            cli, ["--ui-lang", "fr", "report", "--association", str(association),
+                  "--out", str(out), "--as-of", "2026-12-03"],
+        )
+    )  # fmt: skip
+    text = flat(pdf_text((out / "report.pdf").read_bytes()))
+    sent = sum(c["requests"] for c in expected().values())
+    for words in (
+        "Demandes de l’Association Halte aux SMS",
+        "au 3 décembre 2026",
+        f"{sent} demandes envoyées pour {sent} personnes",
+        "celles enregistrées comme déposées à la CNIL",
+        "classement de l'association au vu des réponses reçues ; les réponses sont disponibles",
+        "selon la réponse de TagadaMedia, non vérifié",
+        "Avoir écrit à un organisme ne signifie pas qu'il a fourni ou utilisé les données.",
+        "réclamation collective (art. 80 du RGPD) n'est pas comptée",
+    ):
+        assert words.lower() in text.lower(), words
+    header = (out / "report-recipients.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    for words in ("réclamations déposées à la CNIL", "pièce d'identité exigée"):
+        assert f";{words};" in header, words
+    for words in ("réponse partielle", "en retard (délai estimé)"):
+        assert f";{words};" in header, words
+    # the chart's axis counts requests: whole numbers only
+    svg = (out / "report-outcomes.svg").read_text()
+    assert not re.search(r"<!-- \d+[.,]\d -->", svg)
+    one = findings.Findings("t", DAY, [], [], Counter(), members=1, requests=1)
+    from dsar.i18n import using
+
+    with using("fr"):
+        assert findings.words(one, "fr")["summary"] == "1 demande envoyée pour 1 personne"
+
+
+def test_a_name_with_dollars_is_drawn_as_text_not_read_as_maths():
+    # a broker's reply named the source "$\frac{$ SARL": matplotlib's mathtext raised on
+    # every later `dsar report` (tick labels and legend)
+    from dsar.render import charts
+
+    hostile = r"$\frac{$ SARL"
+    svg = charts.outcomes([hostile, "Selfcontact"], [(hostile, [1, 2]), ("x", [0, 1])], "t")
+    assert "SARL" in svg

@@ -170,11 +170,31 @@ SPAM = _words(
 _WORD = re.compile(r"\S+")
 
 
+# what comes before a name ("la societe", "notre partenaire", "son client") and what
+# follows it ("dans le cadre", "le 2 mai 2026"): never part of the organisation's name
+_DETERMINER = re.compile(  # whole words only: "a" is not the A of "Assurances Horizon"
+    r"^(?:(?:la|le|les|un|une|des|du|de la|de|notre|nos|son|sa|ses|leur|leurs|votre|"
+    r"the|our|its|their|a|an)\s+|l['’]\s*)?"
+    r"(?:(?:societe|site|partenaire|client|entreprise|marque|prestataire|annonceur|"
+    r"company|partner|customer|website|firm|advertiser)s?(?:\s+|$))?"
+)
+_TAIL = re.compile(
+    r"\s(?:dans|le \d|la \d|en \d|du \d|depuis|pour|aupres|ou|qui|que|lors|avec|afin|"
+    r"dont|sur|via|in|on \d|for|when|which|who|under|as|and|et)\b.*$"
+)
+
+
+def organisation_name(words: str) -> str:
+    """An organisation's name in the words a rule caught (folded): no article, no
+    "societe"/"partenaire", no clause or date after it; "" when nothing is left."""
+    name = _TAIL.sub("", " ".join(words.strip(" '\"«»").split()))
+    name = _DETERMINER.sub("", name, count=1).strip(" '\"«»")
+    return " ".join(name.split()[:6])
+
+
 def _org(found: re.Match) -> str:
-    """The organisation a phrase names: its first words, capitals as they came."""
-    name = next((v for k, v in found.groupdict().items() if v), "")
-    words = name.strip().split()[:6]
-    return " ".join(words).strip(" '\"«»")
+    """The organisation a phrase names, capitals as they came (classify)."""
+    return organisation_name(next((v for k, v in found.groupdict().items() if v), ""))
 
 
 def _auto(reply: Reply) -> str | None:
@@ -232,11 +252,12 @@ def classify(reply: Reply) -> Meaning:
     """The kind of a reply and the words that decided it; its day is the message's."""
     found = _classify(reply)
     found.day = reply.day
-    if found.organisation:  # the rules read folded words: a letter quotes them as written
+    if found.kind in ("source-named", "processor", "recipient-named"):
+        # the rules read folded words: a letter quotes them as written
         text = fresh_text(f"{reply.subject}\n{reply.text}")
         decisive = next(filter(None, (as_written(text, w) for w in found.evidence)), None)
-        found.said = _sentence(text, decisive)[:600] if decisive else ""
         found.organisation = as_written(text, found.organisation) or found.organisation
+        found.said = _sentence(text, decisive, found.organisation)[:600] if decisive else ""
     return found
 
 
@@ -259,12 +280,26 @@ def as_written(text: str, words: str) -> str | None:
     return text[index[at] : index[at + len(words) - 1] + 1]
 
 
-def _sentence(text: str, words: str) -> str:
-    """The sentence of `text` that holds `words`: a quote keeps its context."""
+_SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
+
+
+def _sentence(text: str, words: str, organisation: str = "") -> str:
+    """The sentence of `text` that holds `words`, and the next one when it names the
+    same organisation or qualifies it: a quote keeps its context. A dot inside a word
+    ("CM.com") ends nothing: only a dot before a space does."""
     at = text.find(words)
-    start = max(text.rfind(mark, 0, at) for mark in (".", "\n", "!", "?")) + 1
-    ends = [e for e in (text.find(mark, at + len(words)) for mark in (".", "\n")) if e >= 0]
-    return text[start : min(ends) + 1 if ends else len(text)].strip()
+    starts = [m.end() for m in _SENTENCE_END.finditer(text, 0, at)]
+    start = starts[-1] if starts else 0
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, at + len(words))]
+    end = ends[0] if ends else len(text)
+    if len(ends) > 1 and text[ends[0] : ends[0] + 1] != "\n":
+        following = text[end : ends[1]]
+        said = plain(following)
+        if (organisation and plain(organisation) in said) or re.match(
+            r"\s*(?:elle|il|ce|cette|cet|ces|it|they|this|these)\b", said
+        ):
+            end = ends[1]
+    return " ".join(text[start:end].split())
 
 
 def _classify(reply: Reply) -> Meaning:

@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import functools
 import io
+import textwrap
 from collections import Counter
 from collections.abc import Sequence
 
 # colours of the outcomes, in the order of the bars (colour-blind safe: Okabe-Ito)
-COLOURS = ("#009E73", "#E69F00", "#D55E00", "#CC79A7", "#56B4E9", "#999999", "#DDDDDD")
+# as many as findings.OUTCOMES (nine): a series without its colour would not be drawn
+COLOURS = (
+    "#009E73", "#E69F00", "#F0E442", "#D55E00", "#CC79A7", "#56B4E9", "#0072B2", "#999999",
+    "#DDDDDD",
+)  # fmt: skip
 # text as <text> in DejaVu Sans, the font the PDF's text uses (installed with WeasyPrint's
 # fonts-dejavu-core): WeasyPrint draws glyph paths 3x slower (5 s of a 300-member report)
 FONTTYPE = "none"
@@ -37,7 +42,7 @@ def _styled(draw):
     def drawn(*args, **kwargs):
         from matplotlib import rc_context
 
-        with rc_context({"font.family": "DejaVu Sans"}):
+        with rc_context({"font.family": "DejaVu Sans", "text.parse_math": False}):
             return draw(*args, **kwargs)
 
     return drawn
@@ -61,11 +66,18 @@ def _svg(figure, prefix: str) -> str:
 
 @_styled
 def outcomes(
-    recipients: Sequence[str], series: Sequence[tuple[str, Sequence[int]]], title: str
+    recipients: Sequence[str],
+    series: Sequence[tuple[str, Sequence[int]]],
+    title: str,
+    *,
+    lang: str = "en",
 ) -> str:
     """Horizontal stacked bars: one bar per recipient, one segment per outcome.
-    `series`: (outcome's name, its count for each recipient)."""
-    height = 1.2 + 0.38 * max(1, len(recipients))
+    `series`: (outcome's name, its count for each recipient). Requests are whole: the
+    axis counts in integers, written as the report's language writes numbers."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    height = 1.6 + 0.38 * max(1, len(recipients))
     figure = _figure(7.0, height)
     axes = figure.add_subplot()
     left = [0] * len(recipients)
@@ -83,8 +95,11 @@ def outcomes(
     axes.invert_yaxis()
     axes.set_title(title, fontsize=10, loc="left")
     axes.tick_params(axis="x", labelsize=7)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: _number(value, lang)))
     axes.spines[["top", "right"]].set_visible(False)
-    axes.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.05), ncols=4, frameon=False)
+    # under the bars: above them it met the title
+    axes.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=4, frameon=False)
     return _svg(figure, "outcomes-")
 
 
@@ -103,14 +118,15 @@ def flow(columns: Sequence[str], edges: Counter, title: str, other: str) -> str:
     axes = figure.add_subplot()
     axes.set_axis_off()
     axes.set_xlim(-0.2, len(columns) - 0.4)
-    axes.set_ylim(-0.05, 1.08)
+    axes.set_ylim(-0.05, 1.14)
     axes.set_title(title, fontsize=10, loc="left")
     gap, width = 0.02, 0.12
     places: list[dict[str, list[float]]] = []  # node -> [top, height, used out, used in]
     for column, counts in enumerate(through):
+        # wrapped: the long French names of two neighbours ran into each other
         axes.text(
-            column, 1.05, columns[column], ha="center", fontsize=8, weight="bold",
-            parse_math=False,
+            column, 1.03, textwrap.fill(columns[column], 20), ha="center", va="bottom",
+            fontsize=8, weight="bold", parse_math=False,
         )  # fmt: skip
         names = sorted(counts, key=lambda n: (n == other, -counts[n], n))
         scale = (1.0 - gap * max(0, len(names) - 1)) / total
@@ -146,7 +162,9 @@ def flow(columns: Sequence[str], edges: Counter, title: str, other: str) -> str:
             [Curve.MOVETO, *[Curve.CURVE4] * 3, Curve.LINETO, *[Curve.CURVE4] * 3, Curve.CLOSEPOLY],
         )  # fmt: skip
         axes.add_patch(PathPatch(band, facecolor="#56B4E9", alpha=0.45, edgecolor="none"))
-        # the count where the band arrives: the node labels sit where bands leave
+        # the count where the band arrives, unless the node's own label says it
+        if count == through[column + 1][end]:
+            continue
         axes.text(
             x1 - 0.02, yb - hb / 2, str(count), ha="right", va="center",
             fontsize=6.5, parse_math=False,
@@ -175,6 +193,12 @@ def _through(edges: Counter, columns: int) -> list[Counter]:
         if column + 1 == columns - 1:
             through[column + 1][end] += count
     return through
+
+
+def _number(value: float, lang: str) -> str:
+    """A tick's number: '12', '2.5' in English, '2,5' in French."""
+    text = str(int(value)) if value == int(value) else f"{value:g}"
+    return text.replace(".", ",") if lang == "fr" else text
 
 
 def _short(text: str, limit: int = 30) -> str:

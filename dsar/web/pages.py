@@ -598,13 +598,20 @@ def next_request_facts(app: App, reference: str) -> tuple[dict, list[dict]]:
     named = []
     if entry.kind == "request":
         for answer in follow.answers_naming(app.journal, entry.reference):
-            slugs = app.registry.search(answer.organisation) if answer.organisation else []
+            # the registry's entry the answer's sentence names, else its search by the
+            # words the inbox took for a name; the person checks either
+            slugs = follow.in_registry(app.registry, [answer], entry.broker) or (
+                app.registry.search(answer.organisation) if answer.organisation else []
+            )
+            slug = slugs[0] if len(slugs) == 1 else ""
             named.append(
                 {
-                    "organisation": answer.organisation,
+                    "organisation": app.registry.brokers[slug].name
+                    if slug
+                    else answer.organisation,
                     "kind": answer.kind,
                     "on": answer.on,
-                    "slug": slugs[0] if len(slugs) == 1 else "",
+                    "slug": slug,
                 }
             )
     return trail, named

@@ -1,0 +1,255 @@
+"""dsar follow as a lawyer and a new user reviewed it: the organisation an answer named
+(never the sentence around it), no claim an answer did not make, the right the first
+request used, no employee's address, the page and the review that let the person correct
+the name. Real replies read by the inbox, real SQLite, real PDFs read back."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from dsar.app import App
+from dsar.cli import cli
+from dsar.errors import DsarError
+from dsar.inbox import apply, meaning, sources
+from dsar.paths import Paths
+
+from . import test_follow
+from .conftest import flat, ok, pdf_pages
+from .test_follow import PERSON, REGISTRY, pdf_of, reply, sent
+
+app = test_follow.app  # its fixture, on this file's registry_file
+
+pytestmark = pytest.mark.today("2026-12-03")
+
+MORE = """\
+  - slug: welcoming
+    kind: broker
+    name: Welcoming
+    contacts:
+      - {kind: postal, value: "Welcoming\\n5 rue du Port\\n13002 Marseille", source: test}
+    sources: [{publication: test}]
+    quality: unverified
+  - slug: selfcontact
+    kind: broker
+    name: Selfcontact
+    contacts:
+      - {kind: postal, value: "Selfcontact\\n6 rue du Pont\\n59000 Lille", source: test}
+    sources: [{publication: test}]
+    quality: unverified
+"""
+
+
+@pytest.fixture
+def registry_file(tmp_path):
+    path = tmp_path / "registry.yaml"
+    path.write_text(REGISTRY + MORE, encoding="utf-8")
+    return path
+
+
+def answered(app, tmp_path, says: str, right: str = "access", lang: str = "fr"):
+    """A first request, sent, and its answer read by the inbox and confirmed."""
+    first = app.generate(
+        "parti-exemple", **PERSON, right=right, lang=lang, formats="pdf,email", out_dir=tmp_path / "first",
+        letter_date="2026-09-01",
+    )  # fmt: skip
+    sent(app, first.reference, "2026-09-02")
+    mail = tmp_path / f"mail-{first.reference}"
+    reply(mail, app, first.reference, "jean.dupont@datacontact.example", date(2026, 9, 21), says)
+    apply.read(app, sources.read_files(mail))
+    for item in apply.pending(app):
+        apply.confirm(app, item["id"], item["kind"])
+    return first
+
+
+def test_the_words_around_a_name_are_not_the_name():
+    assert (
+        meaning.organisation_name("la societe welcoming dans le cadre d'un partenariat")
+        == "welcoming"
+    )
+    assert meaning.organisation_name("notre partenaire selfcontact") == "selfcontact"
+    assert meaning.organisation_name("son client") == ""
+    assert meaning.organisation_name("reconquete le 2 mai 2026 dans") == "reconquete"
+
+
+def test_the_registry_entry_the_answer_names_wins_and_the_paraphrase_says_your_organisation(
+    app, tmp_path
+):
+    first = answered(
+        app, tmp_path,
+        "Vos coordonnées nous ont été transmises par la société Welcoming dans le cadre "
+        "d'un partenariat commercial.",
+    )  # fmt: skip
+    second = app.follow(first.reference, out_dir=tmp_path / "next", letter_date="2026-09-25")
+    assert app.journal.request(second.reference).broker.slug == "welcoming"
+    text = pdf_of(second)
+    assert "que mes données provenaient de votre organisme" in text
+    assert "« la société Welcoming dans le cadre" not in text  # the name is not the sentence
+    assert "courriel reçu de Parti Exemple" in text  # F8
+    assert "jean.dupont" not in text
+    # F3: the first request's right, as it was
+    assert "une demande d’accès (art. 15)" in text
+    # F9: the source is asked how the data left it
+    assert "si vous avez communiqué mes données à Parti Exemple" in text
+
+
+def test_a_name_dsar_cannot_tell_is_refused_without_to(app, tmp_path):
+    first = answered(
+        app, tmp_path,
+        "Nous agissons en qualité de sous-traitant pour le compte de son client.",
+    )  # fmt: skip
+    with pytest.raises(DsarError, match="--to"):
+        app.follow(first.reference, out_dir=tmp_path / "next")
+    assert not list((tmp_path / "next").glob("*")) if (tmp_path / "next").exists() else True
+    # named by the person: written, and the processor's paragraph asks, never asserts (F4)
+    second = app.follow(first.reference, to="selfcontact", out_dir=tmp_path / "next")
+    text = pdf_of(second)
+    assert "à la suite de la réponse que m’a adressée Parti Exemple" in text  # F1: neutral
+    assert "provenaient" not in text and "sous-traitant, pour le compte de votre" not in text
+
+
+def test_the_processor_paragraph_asks_the_controller_to_confirm(app, tmp_path):
+    first = answered(
+        app, tmp_path,
+        "Nous agissons en qualité de sous-traitant pour le compte de notre partenaire "
+        "Selfcontact.",
+    )  # fmt: skip
+    text = pdf_of(app.follow(first.reference, out_dir=tmp_path / "next"))
+    assert (
+        "qu’il n’agissait qu’en qualité de sous-traitant, pour le compte de votre organisme" in text
+    )
+    assert "Si cette indication est exacte, vous êtes le responsable de ce traitement" in text
+    assert "pour le compte de qui ce message a été envoyé" in text
+
+
+def test_a_recipient_not_named_gets_the_neutral_paragraph_never_an_invented_claim(app, tmp_path):
+    first = answered(
+        app, tmp_path,
+        "Votre numéro de téléphone nous a été fourni par DataContact, auprès de qui nous "
+        "avons loué un fichier.",
+        right="erasure",
+    )  # fmt: skip
+    text = pdf_of(app.follow(first.reference, to="jeux-concours", out_dir=tmp_path / "n"))
+    assert "Je vous écris à la suite de la réponse que m’a adressée Parti Exemple" in text
+    assert "provenaient" not in text and "DataContact »" not in text
+    # F3 in the naming letter: the first request was an objection and erasure
+    text = pdf_of(app.follow(first.reference, out_dir=tmp_path / "n2"))
+    assert "une demande d’opposition et d’effacement (art. 21 et 17)" in text
+    assert "demande d’accès" not in text.split("Je vous écris")[1][:200]
+
+
+def test_an_answer_typed_in_says_what_it_named_or_stays_neutral(
+    app, tmp_path, runner, registry_file
+):
+    home = {"DSAR_HOME": str(app.paths.data_dir)}
+    first = app.generate("datacontact", **PERSON, formats="pdf", out_dir=tmp_path / "l",
+                         letter_date="2026-11-01")  # fmt: skip
+    app.sent(first.reference, "2026-11-02")
+    # without --named: a note says nothing of what it named
+    app.answer(first.reference, "2026-11-20", state="answered", note="Jeux Concours Magiques")
+    text = pdf_of(app.follow(first.reference, to="jeux-concours", out_dir=tmp_path / "a"))
+    assert "à la suite de la réponse" in text and "provenaient" not in text
+    other = app.generate("datacontact", **PERSON, formats="pdf", out_dir=tmp_path / "l2",
+                         letter_date="2026-11-02", force=True)  # fmt: skip
+    app.sent(other.reference, "2026-11-03")
+    args = ["answer", other.reference, "--state", "answered", "--on", "2026-11-21", "--named",
+            "recipient", "--organisation", "Jeux Concours Magiques"]  # fmt: skip
+    done = ok(runner.invoke(cli, args, env=home))
+    assert "dsar follow" in done.output
+    shown = ok(runner.invoke(cli, ["show", other.reference], env=home))
+    assert f"dsar follow {other.reference}" in shown.output
+    with App(app.paths, registries=[registry_file]) as again:
+        result = again.follow(other.reference, out_dir=tmp_path / "b")
+        assert again.journal.request(result.reference).broker.slug == "jeux-concours"
+        text = pdf_of(result)
+    assert "que mes données avaient été communiquées à votre organisme" in text
+    assert "article 14 du RGPD" in text  # F9: a recipient that got the data from a third party
+    bad = runner.invoke(cli, args[:-4] + ["--named", "nobody"], env=home)
+    assert bad.exit_code != 0 and "Traceback" not in bad.output
+
+
+def test_an_english_letter_marks_a_french_quote(app, tmp_path):
+    first = answered(
+        app, tmp_path,
+        "Vos coordonnées nous ont été transmises par la société Welcoming dans le cadre "
+        "d'un partenariat commercial.",
+        lang="en",
+    )  # fmt: skip
+    text = pdf_of(app.follow(first.reference, out_dir=tmp_path / "next"))
+    assert "that my data came from your organisation" in text
+    assert "Extract of its answer (in French, as written):" in text
+    assert "e-mail received from Parti Exemple" in text and "jean.dupont" not in text
+    assert "to whom I had sent an access request (Art. 15)" in text
+
+
+def test_a_quote_keeps_whole_sentences_and_the_one_naming_the_same_organisation():
+    text = (
+        "Bonjour. Le message a été envoyé par CM.com pour le compte de Welcoming. "
+        "Welcoming est le responsable du traitement. Cordialement."
+    )
+    said = meaning._sentence(text, "pour le compte de Welcoming", "Welcoming")
+    assert said.startswith("Le message a été envoyé par CM.com")
+    assert said.endswith("Welcoming est le responsable du traitement.")
+
+
+def test_closing_and_signature_stay_on_page_one(app, tmp_path):
+    long = "Vos coordonnées nous ont été transmises par Welcoming. " + " ".join(
+        ["Cette transmission a eu lieu dans le cadre d'un contrat de partenariat signé"] * 8
+    )
+    first = answered(app, tmp_path, long)
+    second = app.follow(first.reference, out_dir=tmp_path / "next")
+    pdf = next(p for p in second.written if p.suffix == ".pdf").read_bytes()
+    page1 = flat(pdf_pages(pdf)[0])
+    assert "Camille Martin" in page1.split("Je vous écris")[1]  # the signature, after the cause
+    assert "[…]" in page1  # the quote, capped and the cut marked
+
+
+def test_the_page_offers_the_next_request_once_with_the_registry_slug(tmp_path):
+    import re
+
+    from starlette.testclient import TestClient
+
+    from dsar.web.pages import create_app
+
+    paths = Paths.from_env()
+    paths.user_registry.parent.mkdir(parents=True, exist_ok=True)
+    paths.user_registry.write_text(REGISTRY + MORE, encoding="utf-8")
+    with App(paths) as app:
+        first = app.generate(
+            "datacontact", **PERSON, formats="pdf", out_dir=tmp_path, letter_date="2026-11-01"
+        )
+        app.sent(first.reference, "2026-11-02")
+        app.answer(first.reference, "2026-11-20", state="answered", named="source",
+                   organisation="notre partenaire Selfcontact")  # fmt: skip
+    client = TestClient(create_app("tok", 8765), base_url="http://127.0.0.1:8765")
+    client.get("/?token=tok", follow_redirects=False)
+    page = client.get(f"/requests/{first.reference}?lang=fr").text
+    assert re.search(r'name="to"[^>]*value="selfcontact"|value="selfcontact"[^>]*name="to"', page)
+    assert "—" not in page.split('id="h-next"')[1].split("</form>")[0]
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    done = client.post(
+        f"/requests/{first.reference}/next",
+        data={"csrf": csrf, "to": "selfcontact"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    page = client.get(f"/requests/{first.reference}?lang=fr").text
+    assert 'id="h-next"' not in page  # written: the chain shows it, no second form
+
+
+def test_trail_speaks_french_and_add_contact_says_how_to_write_to_an_unknown_source(
+    app, tmp_path, runner, registry_file
+):
+    first = answered(
+        app, tmp_path,
+        "Votre numéro de téléphone nous a été fourni par DataContact, auprès de qui nous "
+        "avons loué un fichier.",
+    )  # fmt: skip
+    app.follow(first.reference, out_dir=tmp_path / "n")
+    home = {"DSAR_HOME": str(app.paths.data_dir), "DSAR_LANG": "fr"}
+    shown = ok(runner.invoke(cli, ["trail", first.reference], env=home)).output
+    assert "->" not in shown and "source-named" not in shown
+    added = runner.invoke(cli, ["brokers", "add-contact", "quiz-soleil", "--email", "a@b.example",
+                                "--source", "answer"], env=home)  # fmt: skip
+    assert added.exit_code != 0 and "--to-name" in added.output
