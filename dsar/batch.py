@@ -436,11 +436,14 @@ def run(
                 files = {}
                 email = None
                 if "email" in options.formats:
-                    email = _email(letter, item, scan, options, result)
+                    email = _email(letter, item, scan, options)
                     if request.recipient_email is None:
                         row.email_status = NO_RECIPIENT_EMAIL
-                    elif email is None:
+                    elif email is None:  # one that could leave, held back
                         row.email_status = HELD_BACK
+                        result.unsigned.append(item.mandate_ref)
+                        if scope is None:  # a mandate_ref dsar mandate never wrote a form for
+                            result.formless.append(item.mandate_ref)
                 if state is not None and not (wants_pdf or wants_html or redo):
                     # done by an earlier run: only an unsent e-mail whose content changed
                     # is redone (journal.queue decides, under the group's write lock)
@@ -520,7 +523,7 @@ def run(
     return result
 
 
-def _email(letter: Letter, item, scan: Path | None, options: BatchOptions, result: BatchResult):
+def _email(letter: Letter, item, scan: Path | None, options: BatchOptions):
     """(Message-ID, recipient, .eml bytes, fingerprint) of a member's e-mail, or None for
     a member whose signed mandate is not at hand: held back, unless the letter offers the
     mandate on request."""
@@ -528,8 +531,6 @@ def _email(letter: Letter, item, scan: Path | None, options: BatchOptions, resul
     if scan:
         attachments[f"mandat-{item.mandate_ref}.pdf"] = scan.read_bytes()
     elif not options.mandate_on_request:
-        if letter.request.recipient_email:  # one that could leave, held back
-            result.unsigned.append(item.mandate_ref)
         return None
     message = mail.build(letter, attachments)
     return (
@@ -563,11 +564,14 @@ def fingerprint(letter: Letter, attachments: dict[str, bytes]) -> str:
 def sending_progress(journal: Journal, result: BatchResult) -> str:
     """'12 of 25 e-mail(s) sent; run the same command again to send the rest', over this
     batch's e-mails whichever run sent them."""
-    statuses = [journal.outbox_status(row.reference) for row in result.rows]
-    queued = [s for s, _error in filter(None, statuses) if s != "withdrawn"]
-    done = sum(1 for status in queued if status in ("sent", "handed-over"))
-    line = _("{done} of {total} e-mail(s) sent").format(done=done, total=len(queued))
-    if any(status in MAIL_TO_SEND for status in queued):
+    counted: dict[str, int] = {}  # outbox status: e-mails, read row by row from disk
+    for row in result.rows:
+        status = journal.outbox_status(row.reference)
+        if status and status[0] != "withdrawn":
+            counted[status[0]] = counted.get(status[0], 0) + 1
+    done = counted.get("sent", 0) + counted.get("handed-over", 0)
+    line = _("{done} of {total} e-mail(s) sent").format(done=done, total=sum(counted.values()))
+    if any(status in MAIL_TO_SEND for status in counted):
         line += _("; run the same command again to send the rest")
     return line
 

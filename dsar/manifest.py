@@ -81,7 +81,7 @@ def write(path: Path, result: BatchResult, journal: Journal) -> None:
     this_run = min(result.this_run, len(result.rows))
     lines = heapq.merge(
         (line(row) for row in result.rows.ordered(0, this_run)),
-        (bad_line(bad) for bad in sorted(result.bad_rows, key=lambda bad: bad.row)),
+        (bad_line(bad) for bad in result.bad_rows),  # in row order
         key=lambda cells: cells[0],
     )
     earlier = (line(row) for row in result.rows.ordered(this_run, len(result.rows)))

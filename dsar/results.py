@@ -6,6 +6,7 @@ The exit codes are errors.ExitCode.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -120,7 +121,7 @@ class Rows:
     _FIELDS = ("row", "member", "broker", "reference", "pdf", "eml", "email_status", "draft")
 
     def __init__(self, rows=()):
-        self._db = sqlite3.connect("", check_same_thread=False)  # "": a temporary file
+        self._db = _scratch()
         self._db.execute(
             "CREATE TABLE rows (idx INTEGER PRIMARY KEY, row INTEGER, member TEXT, "
             "broker TEXT, reference TEXT, pdf TEXT, eml TEXT, email_status TEXT, "
@@ -140,6 +141,9 @@ class Rows:
     def update(self, row: ManifestRow) -> None:
         if row is not self._last:
             self._write(row, "REPLACE")
+
+    def __contains__(self, reference: object) -> bool:
+        return isinstance(reference, str) and self.has(reference)
 
     def has(self, reference: str) -> bool:
         if self._last is not None and self._last.reference == reference:
@@ -204,6 +208,51 @@ class Rows:
         )
 
 
+def _scratch() -> sqlite3.Connection:
+    """A private temporary SQLite database ("": a file SQLite makes 0600 and unlinks
+    once open, gone with the run); SQLite keeps a few MB of it in memory."""
+    return sqlite3.connect("", check_same_thread=False)
+
+
+class BadRows:
+    """A batch's bad rows, kept on disk like its rows (a CSV of a million lines with a
+    column shifted is a million bad rows); read back in the CSV's row order."""
+
+    def __init__(self):
+        self._db = _scratch()
+        self._db.execute(
+            "CREATE TABLE bad (idx INTEGER PRIMARY KEY, row INTEGER, problem TEXT, name TEXT)"
+        )
+        self._count = 0
+
+    def append(self, bad: BadRow) -> None:
+        problems = json.dumps(bad.problems, ensure_ascii=False)
+        self._db.execute(
+            "INSERT INTO bad VALUES (?, ?, ?, ?)", (self._count, bad.row, problems, bad.name)
+        )
+        self._count += 1
+
+    def __iter__(self) -> Iterator[BadRow]:
+        from .members import BadRow  # results hands members' rows back, only here
+
+        after = (-1, -1)
+        while True:  # a page at a time, in row order, no cursor left open
+            page = self._db.execute(
+                "SELECT row, idx, problem, name FROM bad WHERE (row, idx) > (?, ?)"
+                " ORDER BY row, idx LIMIT 100",
+                after,
+            ).fetchall()
+            for row, _idx, problem, name in page:
+                (column, reason), *more = (tuple(p) for p in json.loads(problem))
+                yield BadRow(row, column, reason, name, tuple(more))
+            if len(page) < 100:
+                return
+            after = page[-1][:2]
+
+    def __len__(self) -> int:
+        return self._count
+
+
 class Written:
     """A batch's files, read from its rows when asked: a batch of a million members
     holds no list of two million paths."""
@@ -246,18 +295,20 @@ class BatchResult(Result):
     """A batch run. `manifest` is always set and written, even when the run stops."""
 
     rows: Rows = field(default_factory=Rows)
+    bad_rows: BadRows = field(default_factory=BadRows)
     resumed: int = 0  # requests an earlier run had already done
     rebuilt: int = 0  # queued e-mails rebuilt because what they say changed
     remade: int = 0  # letters not yet sent made again because what they say changed
     this_run: int = 10**9  # rows[:this_run] are this run's; the rest an earlier run's
     kept_earlier: Few = field(default_factory=Few)  # earlier runs' letters, kept
-    left_queued: list[str] = field(default_factory=list)  # e-mails of other runs, unsent
+    left_queued: Few = field(default_factory=Few)  # e-mails of other runs, unsent
     # queued e-mails whose request left another way: (reference, state), never sent
     withdrawn: list[tuple[str, str]] = field(default_factory=list)
-    unsigned: list[str] = field(default_factory=list)  # mandate refs without a scan: held back
+    unsigned: Few = field(default_factory=Few)  # mandate refs without a scan: held back
+    formless: Few = field(default_factory=Few)  # ...of which dsar mandate wrote no form
     unsigned_forms: list[str] = field(default_factory=list)  # dsar's own forms given as scans
     print_files: list[Path] = field(default_factory=list)
-    to_record: list[str] = field(default_factory=list)  # printed letters not recorded as posted
+    to_record: Few = field(default_factory=Few)  # printed letters not recorded as posted
     manifest: Path | None = None
     sent: Mapping[str, int] = field(default_factory=dict)  # e-mails: sent, failed, deferred
     would_send: list[tuple[str, str]] = field(default_factory=list)  # --dry-run: (ref, to)
