@@ -218,6 +218,8 @@ class BadRows:
     """A batch's bad rows, kept on disk like its rows (a CSV of a million lines with a
     column shifted is a million bad rows); read back in the CSV's row order."""
 
+    PAGE = 100  # bad rows read from disk at once
+
     def __init__(self):
         self._db = _scratch()
         self._db.execute(
@@ -239,13 +241,13 @@ class BadRows:
         while True:  # a page at a time, in row order, no cursor left open
             page = self._db.execute(
                 "SELECT row, idx, problem, name FROM bad WHERE (row, idx) > (?, ?)"
-                " ORDER BY row, idx LIMIT 100",
-                after,
+                " ORDER BY row, idx LIMIT ?",
+                (*after, self.PAGE),
             ).fetchall()
             for row, _idx, problem, name in page:
                 (column, reason), *more = (tuple(p) for p in json.loads(problem))
                 yield BadRow(row, column, reason, name, tuple(more))
-            if len(page) < 100:
+            if len(page) < self.PAGE:
                 return
             after = page[-1][:2]
 
