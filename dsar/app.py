@@ -81,6 +81,7 @@ from .results import (
     SentResult,
     ShowResult,
     StatusResult,
+    Written,
 )
 from .safety import safe_child
 from .sending import Smtp, SmtpSettings, send_outbox
@@ -490,8 +491,9 @@ class App:
             )
             # the quick count may differ from the rows read when quoting is broken
             progress("rows", 0, len(result.rows) + len(result.bad_rows))
-            # this run's messages only, unless every queued one is asked for
-            mine = None if all_queued else [row.reference for row in result.rows]
+            # this run's messages only, unless every queued one is asked for: its rows,
+            # looked up on disk (a million references are never held)
+            mine = None if all_queued else result.rows
             # an e-mail whose request left another way (posted, answered, bounced,
             # complained about) is never sent: withdrawn, and said (the lifecycle decides)
             if dry_run:
@@ -506,7 +508,7 @@ class App:
                     if ref not in stale
                 ]
             elif send:
-                progress("e-mails", 0, len(journal.outbox_waiting(mine)))
+                progress("e-mails", 0, sum(1 for _ref in journal.outbox_waiting(mine)))
                 try:
                     result.sent = send_outbox(
                         journal,
@@ -524,21 +526,17 @@ class App:
                 result.warnings.append(batches.sending_progress(journal, result))
             if send:  # what stays queued after this run (or would, after a real one)
                 leaving = stale | {ref for ref, _to in result.would_send}
-                result.left_queued = [r for r in journal.outbox_waiting() if r not in leaving]
+                for ref in journal.outbox_waiting():
+                    if ref not in leaving:
+                        result.left_queued.append(ref)
         finally:  # the manifest says what was done and sent even when the run stops
             batches.write_manifest(result.manifest, result, journal)
         # the printed letters not yet recorded as posted: what "post them" is about
-        result.to_record = [
-            row.reference
-            for row in result.rows
-            if row.pdf and not row.draft and journal.stored_state(row.reference) == "draft"
-        ]
-        result.written = [
-            *(out_dir / name for row in result.rows for name in (row.pdf, row.eml) if name),
-            *result.print_files,
-            *([result.labels] if result.labels else []),
-            result.manifest,
-        ]
+        for row in result.rows:
+            if row.pdf and not row.draft and journal.stored_state(row.reference) == "draft":
+                result.to_record.append(row.reference)
+        files = [*result.print_files, *filter(None, [result.labels]), result.manifest]
+        result.written = Written(result.rows, out_dir, files)
         if "email" in chosen:
             result.warnings += result.unsigned_forms
         if "email" in chosen and result.unsigned:
@@ -547,22 +545,22 @@ class App:
                     "{count} e-mail(s) held back, not sent: no signed mandate scan to enclose "
                     "({refs}); give --mandates DIR with <mandate_ref>.pdf or "
                     "mandate-<mandate_ref>.pdf, or --mandate-on-request"
-                ).format(count=len(result.unsigned), refs=", ".join(result.unsigned[:10]))
+                ).format(count=len(result.unsigned), refs=", ".join(result.unsigned.first))
             )
             # a corrected row (its phone) gets a new mandate number: no form was made for it
-            formless = [ref for ref in result.unsigned if journal.mandate_form(ref) is None]
+            formless = result.formless  # counted by the run, among all of them
             if formless and journal.mandate_form(None) is not None:  # dsar mandate is used
                 result.warnings.append(
                     _(
                         "no mandate form was written for {count} of them ({refs}): a row "
                         "corrected since dsar mandate gets a new number; run dsar mandate "
                         "again for these rows and have the new forms signed"
-                    ).format(count=len(formless), refs=", ".join(formless[:10]))
+                    ).format(count=len(formless), refs=", ".join(formless.first))
                 )
-        if send and result.to_post:
+        if send and (to_post := result.to_post):
             result.warnings.append(
                 _("{count} letter(s) to post, their recipient has no e-mail: {refs}").format(
-                    count=len(result.to_post), refs=", ".join(result.to_post[:10])
+                    count=len(to_post), refs=", ".join(to_post.first)
                 )
             )
         if ("labels" in chosen or "pdf" in chosen) and result.no_address:
@@ -571,7 +569,7 @@ class App:
                     "{count} letter(s) are drafts without the recipient's postal address, left "
                     "out of the print file and the labels (first: {reference}); give "
                     "--to-address and run the same command again: they are made again"
-                ).format(count=len(result.no_address), reference=result.no_address[0])
+                ).format(count=len(result.no_address), reference=result.no_address.first[0])
             )
         if result.kept_earlier:
             result.warnings.append(
@@ -582,7 +580,7 @@ class App:
                 ).format(
                     count=len(result.kept_earlier),
                     folder=out_dir,
-                    refs=", ".join(result.kept_earlier[:10]),
+                    refs=", ".join(result.kept_earlier.first),
                 )
             )
         if result.withdrawn:
@@ -610,7 +608,9 @@ class App:
                 _(
                     "{count} e-mail(s) stay queued, not sent by this run (first: {refs}); "
                     "dsar batch ... --send --all-queued sends them"
-                ).format(count=len(result.left_queued), refs=", ".join(result.left_queued[:5]))
+                ).format(
+                    count=len(result.left_queued), refs=", ".join(result.left_queued.first[:5])
+                )
             )
         if result.bad_rows or result.sent.get("failed") or result.sent.get("deferred"):
             result.exit_code = EXIT_PARTIAL
