@@ -19,7 +19,7 @@ from dsar.inbox import apply, sources
 from dsar.paths import Paths
 from dsar.render.mail import message_id_for
 
-from .conftest import ASSOCIATION, flat, ok, pdf_text, read_csv
+from .conftest import ASSOCIATION, flat, ok, page_client, pdf_text, read_csv
 from .test_batch import HEADER, member
 
 # the letters, sendings and answers of that autumn: whatever day DSAR_TEST_TODAY says
@@ -312,10 +312,6 @@ def test_batch_follow_refuses_a_mandate_without_the_chain_scope(app, tmp_path):
 def test_the_page_shows_the_chain_and_writes_the_next_request(tmp_path):
     import re
 
-    from starlette.testclient import TestClient
-
-    from dsar.web.pages import create_app
-
     paths = Paths.from_env()
     paths.user_registry.parent.mkdir(parents=True, exist_ok=True)
     paths.user_registry.write_text(REGISTRY, encoding="utf-8")
@@ -325,8 +321,7 @@ def test_the_page_shows_the_chain_and_writes_the_next_request(tmp_path):
         )
         app.sent(first.reference, "2026-11-02")
         app.answer(first.reference, "2026-11-20", state="answered", note=BROKER_SAYS)
-    client = TestClient(create_app("tok", 8765), base_url="http://127.0.0.1:8765")
-    client.get("/?token=tok", follow_redirects=False)
+    client = page_client()
     page = client.get(f"/requests/{first.reference}?lang=fr").text
     assert 'id="h-trail"' in page and "Vos données proviennent du site" in page
     assert "Écrire la demande suivante" in page  # the page's words, in French

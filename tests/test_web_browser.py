@@ -117,7 +117,8 @@ def speaks_french(page) -> None:
 
 def test_from_the_message_to_the_letter_to_my_requests(served, page, dsar_home):
     page.goto(served)
-    assert "token" not in page.url  # moved into the cookie
+    # the secret stays in the address, never in a cookie (another port would get it)
+    assert page.url == served and not page.context.cookies()
     speaks_french(page)
 
     # 1. the message; a date that cannot be: the error is in view, at the top, linked
