@@ -208,6 +208,45 @@ def test_an_organisation_the_registry_lacks_gets_a_draft_never_an_invented_addre
     assert "4 rue Haute" in pdf_of(again)
 
 
+def test_to_name_takes_only_a_whole_name_and_lists_the_candidates_of_a_part(app, tmp_path):
+    """--to-name picks an entry only by its whole name, alias or slug (case, accents and
+    legal form aside); a part of a name ('Data', 'SA') is refused with the candidates,
+    never taken for the one entry that holds it (attacker's F4)."""
+    from dsar import follow
+    from dsar.errors import InputError
+    from dsar.paths import SHIPPED_REGISTRY
+    from dsar.registry import Registry
+
+    for typed, slug in (
+        ("DATACONTACT SAS", "datacontact"),
+        ("Jeux Concours Magiques SARL", "jeux-concours"),
+        ("jeux-concours", "jeux-concours"),
+        ("Parti Exemplé", "parti-exemple"),
+    ):
+        assert follow.lookup(app.registry, typed, None)[0].slug == slug, typed
+    first = app.generate(
+        "parti-exemple", **PERSON, formats="pdf", out_dir=tmp_path / "l", letter_date="2026-11-01"
+    )
+    app.sent(first.reference, "2026-11-02")
+    app.answer(first.reference, "2026-11-20", state="answered", note="source: Data")
+    for typed, candidates in (("Data", {"datacontact"}), ("Jeux", {"jeux-concours"})):
+        with pytest.raises(InputError) as refused:
+            app.follow(first.reference, to_name=typed, out_dir=tmp_path / "o")
+        said = str(refused.value)
+        assert "--to SLUG" in said and {s for s in candidates if s in said} == candidates
+    assert not (tmp_path / "o").exists()
+    assert app.journal.follow_ups(first.reference, "request") == []
+    # the shipped registry: a legal form alone is no name; a letter held in 17 names
+    # lists ten of them
+    shipped = Registry.load([SHIPPED_REGISTRY])
+    for typed in ("SA", "e"):
+        with pytest.raises(InputError) as refused:
+            follow.lookup(shipped, typed, None)
+        listed = str(refused.value).split("could be ")[1].split(":")[0].split(", ")
+        assert all(slug in shipped.brokers for slug in listed) and len(listed) <= 10
+    assert len(listed) == 10
+
+
 def test_follow_is_refused_without_an_answer_or_to_the_same_recipient(app, tmp_path, runner):
     first = app.generate(
         "datacontact", **PERSON, formats="pdf", out_dir=tmp_path / "l", letter_date="2026-11-01"
