@@ -59,34 +59,10 @@ def fold(text: str) -> str:
 
 
 # a company's legal form, said or not: "Jeux Concours SAS" is "Jeux Concours"
-LEGAL_FORMS = frozenset(
-    [
-        "sa",
-        "sas",
-        "sasu",
-        "sarl",
-        "eurl",
-        "snc",
-        "sci",
-        "scop",
-        "scp",
-        "gie",
-        "sem",
-        "selarl",
-        "sca",
-        "gmbh",
-        "ag",
-        "ltd",
-        "llc",
-        "inc",
-        "plc",
-        "bv",
-        "nv",
-        "spa",
-        "srl",
-        "sl",
-    ]
-)
+LEGAL_FORMS = frozenset({
+    "sa", "sas", "sasu", "sarl", "eurl", "snc", "sci", "scop", "scp", "gie", "sem", "selarl",
+    "sca", "gmbh", "ag", "ltd", "llc", "inc", "plc", "bv", "nv", "spa", "srl", "sl",
+})  # fmt: skip
 
 
 def bare_name(text: str) -> str:
