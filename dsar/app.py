@@ -51,7 +51,7 @@ from .errors import (
 )
 from .files import check_free, write_private
 from .i18n import N_, _
-from .journal import Journal, canonical
+from .journal import AlreadyRecorded, Journal, canonical
 from .models import Association, Broker, ContactAddition, Letter
 from .paths import SHIPPED_DATENANFRAGEN, SHIPPED_REGISTRY, Paths
 from .registry import Registry
@@ -357,9 +357,11 @@ class App:
         result_type: type[LetterResult] = LetterResult,
         follows: str | None = None,
         then: tuple | None = None,
+        fresh: bool = False,
         **fields_of_result,
     ) -> LetterResult:
-        """Render and write a letter's files, then record it in the journal."""
+        """Render and write a letter's files, then record it in the journal (`fresh`:
+        only if no run recorded it meanwhile, Journal.record)."""
         written = compose.write_recorded(
             letter,
             chosen,
@@ -375,6 +377,7 @@ class App:
             env=self.templates,
             follows=follows,
             then=then,
+            fresh=fresh,
         )
         return result_type(
             written=list(written.files.values()),
@@ -1055,6 +1058,7 @@ class App:
         lrar: bool = False,
         message: int | None = None,
         force: bool = False,
+        fresh: bool = False,
     ) -> FollowResult:
         """The next request, to the organisation an answer to `reference` named: the same
         person and evidence, right and language as the first request unless given, and a
@@ -1062,7 +1066,8 @@ class App:
         in the registry, then the datenanfragen records; neither: the organisation the
         answer named. `message`: the inbox message to cite (default: the answer naming
         the recipient, else the latest). Under a mandate the reference is the member's,
-        the recipient's and the right's: written twice, it is found, not written again."""
+        the recipient's and the right's: written twice, it is found, not written again.
+        `fresh` (a batch's): AlreadyRecorded when another run recorded it meanwhile."""
         entry = self.journal.entry(reference)
         if entry.kind != "request":
             raise DsarError(
@@ -1122,6 +1127,7 @@ class App:
             original=entry.reference,
             found=found,
             follows=entry.reference,
+            fresh=fresh,
         )
         result.warnings += compose.address_to_check(request, result.formats, ())
         result.warnings += compose.gap_advice(letter, self.registry)
@@ -1152,25 +1158,42 @@ class App:
         todo = follow.members_naming(self.journal, target)
         result = FollowBatchResult(manifest=out_dir / "manifest.csv")
         progress("rows", 0, len(todo))
+        def done(reference: str) -> str | None:
+            return next(
+                (
+                    e.reference
+                    for e in self.journal.follow_ups(reference, "request")
+                    if e.broker == target.slug
+                ),
+                None,
+            )
+
         for number, (reference, _answer) in enumerate(todo, start=1):
-            done = [
-                e for e in self.journal.follow_ups(reference, "request") if e.broker == target.slug
-            ]
-            if done:
-                result.already.append(done[0].reference)
-                next_ref = done[0].reference
-            else:
-                written = self.follow(
-                    reference,
-                    to=target.slug,
-                    formats=chosen,
-                    out_dir=out_dir,
-                    letter_date=letter_date,
-                )
-                result.written += written.written
-                result.warnings += [w for w in written.warnings if w not in result.warnings]
-                result.written_now.append(written.reference)
-                next_ref = written.reference
+            next_ref = done(reference)
+            if next_ref is None:
+                # exactly once, as a batch: the reference is the member's, recipient's and
+                # right's, and the journal's write lock decides who records it; another
+                # run at once that got there first leaves this one's files unwritten
+                try:
+                    written = self.follow(
+                        reference,
+                        to=target.slug,
+                        formats=chosen,
+                        out_dir=out_dir,
+                        letter_date=letter_date,
+                        fresh=True,
+                    )
+                except (AlreadyRecorded, OutputExists):
+                    next_ref = done(reference)
+                    if next_ref is None:  # a file in the way, no run's letter: said
+                        raise
+                else:
+                    result.written += written.written
+                    result.warnings += [w for w in written.warnings if w not in result.warnings]
+                    result.written_now.append(written.reference)
+                    next_ref = written.reference
+            if next_ref not in result.written_now:
+                result.already.append(next_ref)
             files = {role: path.name for role, path, _sha in self.journal.files(next_ref)}
             result.rows.append(
                 ManifestRow(

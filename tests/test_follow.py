@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -328,6 +329,61 @@ def test_a_chain_of_three_for_thirty_members(app, tmp_path, runner, registry_fil
     [trail] = json.loads(shown.output)
     step3 = trail["request"]["steps"][0]["steps"][0]
     assert step3["recipient"] == "Jeux Concours Magiques" and trail["member"] == "Membre 17"
+
+
+def _follow_at_once(home, registry_file, association, out, barrier):
+    with App(Paths(config_dir=home, data_dir=home), registries=[registry_file]) as app:
+        assert app.journal  # opened before the race: the race is between the runs
+        barrier.wait()
+        done = app.batch_follow(
+            "datacontact", association=association, out_dir=out, letter_date="2026-09-25"
+        )
+        return done.written_now, done.already
+
+
+def test_two_batch_follow_runs_at_once_write_each_next_request_once(app, tmp_path, registry_file):
+    """Two `dsar batch --follow` of one association started together: each member's
+    next request is written and recorded by one run only (attacker's F7: both wrote
+    every one; an ordinary batch's reference and the journal's write lock decide)."""
+    members = 6
+    association = tmp_path / "association.yaml"
+    association.write_text(ASSOCIATION, encoding="utf-8")
+    batch = app.batch(
+        members_csv(tmp_path / "members.csv", members),
+        association=association,
+        out_dir=tmp_path / "b1",
+        formats="html",
+        workers=1,
+        mandate_on_request=True,
+        letter_date="2026-09-01",
+    )
+    for row in batch.rows:
+        app.sent(row.reference, "2026-09-02")
+        app.answer(
+            row.reference, "2026-09-21", state="answered", named="source",
+            organisation="DataContact", note=PARTY_SAYS,
+        )  # fmt: skip
+    app.close()
+    out = tmp_path / "b2"
+    context = multiprocessing.get_context("fork")
+    with context.Manager() as manager:
+        barrier = manager.Barrier(2)
+        with context.Pool(2) as pool:
+            runs = pool.starmap(
+                _follow_at_once,
+                [(app.paths.data_dir, registry_file, association, out, barrier)] * 2,
+            )
+    (first_now, first_already), (second_now, second_already) = runs
+    assert len(first_now) + len(second_now) == members
+    assert not set(first_now) & set(second_now)
+    assert set(first_now) | set(second_now) == set(first_now + first_already)
+    assert set(first_now + first_already) == set(second_now + second_already)
+    with App(app.paths, registries=[registry_file]) as again:
+        for reference in first_now + second_now:
+            generated = [e for e in again.journal.events(reference) if e["what"] == "generated"]
+            assert len(generated) == 1, reference
+    assert len(list(out.glob("*.pdf"))) == members
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
 
 
 def test_batch_follow_refuses_a_mandate_without_the_chain_scope(app, tmp_path):
