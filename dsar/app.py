@@ -1158,6 +1158,7 @@ class App:
         todo = follow.members_naming(self.journal, target)
         result = FollowBatchResult(manifest=out_dir / "manifest.csv")
         progress("rows", 0, len(todo))
+
         def done(reference: str) -> str | None:
             return next(
                 (

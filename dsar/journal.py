@@ -559,9 +559,8 @@ class Journal:
             return
         formats = media(medium)
         with self.transaction() as db:
-            if fresh and db.execute(
-                "SELECT 1 FROM requests WHERE reference = ?", (request.reference,)
-            ).fetchone():
+            held = db.execute("SELECT 1 FROM requests WHERE reference = ?", (request.reference,))
+            if fresh and held.fetchone():
                 raise AlreadyRecorded(request.reference)
             self._require_redo(db, request.reference)
             if then is not None:
