@@ -54,6 +54,7 @@ PLAN = {
 }
 SOURCES = {7: "Jeux Concours Soleil", 17: "Assurances Horizon"}  # by i % 20
 RECEIVED = date(2026, 6, 5)
+SENDER = "+33 6 98 76 54 32"
 COMPLAINED = 3  # the first ID demands to Selfcontact (no answer) get a complaint
 FILED = 2  # of which the first two are recorded as filed (dsar sent COMPLAINT)
 # the columns of report-recipients.csv, in order: the sent requests are the outcomes' sum
@@ -96,7 +97,8 @@ def row(i: int) -> list[str]:
         "phone": phone(i),
         "email": f"membre{i}@membres.example",
         "sms_date": "2026-05-20",
-        "sms_sender": "Reconquête" if i % 3 else "SMS 38018",
+        # member 3's message came from a mobile number: maybe a person's, never shown
+        "sms_sender": SENDER if i == 3 else "Reconquête" if i % 3 else "SMS 38018",
         "sms_text": "Le 9 juin, votez ; STOP au 36111",
         "broker": RECIPIENTS[i % 4],
         "mandate_date": "2026-05-25",
@@ -316,6 +318,42 @@ def test_no_member_is_named_without_with_members(app, campaign, tmp_path):
     texts = every_output(named)
     assert name(17) in texts["report.html"] and name(17) in texts["report-members.csv"]
     assert name(17) in flat(texts["report.pdf"])
+
+
+def test_a_source_that_may_be_a_person_is_counted_not_named(campaign, tmp_path, monkeypatch):
+    """An answer saying the number came from "Jean Dupont" (a private person) puts no
+    name in the report: counted as another source; a registry's entry, a legal form or
+    a trade's word is named. A sender that is a mobile number is not shown (F2)."""
+    home = tmp_path / "home"  # a copy: the replies read here change the journal
+    shutil.copytree(campaign["home"], home)
+    monkeypatch.setenv("DSAR_HOME", str(home))
+    person = "Jean-Émile Dupontel"
+    with App(clock=lambda: DAY) as app:
+        by_member = {e.member: e.reference for e in app.journal.entries()}
+        # members 3 and 13 went unanswered: now one names a person, one a company
+        raws = [
+            Raw(reply(by_member[name(3)], person), "reply-person"),
+            Raw(reply(by_member[name(13)], "Fichiers Durand SARL"), "reply-company"),
+            Raw(reply(by_member[name(23)], "Selfcontact"), "reply-registry"),
+        ]
+        apply.read(app, raws)
+        for item in apply.pending(app):
+            apply.confirm(app, item["id"], "source-named")
+        out = tmp_path / "report"
+        app.report(out, association=campaign["association"])
+        named = tmp_path / "named"
+        app.report(named, association=campaign["association"], with_members=True)
+    for folder in (out, named):
+        texts = every_output(folder)
+        for value in (person, "Dupontel", "Jean-Emile", SENDER, "98 76 54 32", "698765432"):
+            assert [f for f, text in texts.items() if value in flat(text)] == [], value
+    sources = {r["source named"]: r for r in read_csv(out / "report-sources.csv")}
+    assert sources["other source (not named in the report)"]["members"] == "1"
+    assert sources["Fichiers Durand SARL"]["members"] == "1"
+    assert sources["Selfcontact"]["members"] == "1"
+    assert "other source (not named in the report)" in flat(
+        pdf_text((out / "report.pdf").read_bytes())
+    )
 
 
 def test_report_command_in_french_and_all_or_nothing(runner, campaign, tmp_path, monkeypatch):
