@@ -1351,10 +1351,11 @@ class App:
         warnings: list[str] = []
         with tempfile.TemporaryDirectory(prefix="dsar-mandates-") as work:
             (Path(work) / "mandates").mkdir()
-            copies, _left_out = outside.vet(
+            copies, left_out = outside.vet(
                 [p for p in found_scans.values() if p], Path(work) / "mandates"
             )
             scans = {ref: copies.get(path) if path else None for ref, path in found_scans.items()}
+            collective.mandates_left_out(cases, found_scans, copies, left_out)
             if under_art80:
                 art80_scans = {c.mandate_ref: scans[c.mandate_ref] for c in under_art80}
                 more = collective.pieces(self.journal, self.pdf_renderer, under_art80, Path(work))

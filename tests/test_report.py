@@ -28,6 +28,7 @@ from dsar.journal import Journal
 from dsar.members import COLUMNS, load_association
 from dsar.paths import Paths
 
+from . import hostile_pdfs
 from .conftest import ASSOCIATION, flat, ok, pdf_text, read_csv
 
 DAY = date(2026, 12, 3)
@@ -399,6 +400,8 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
     blank.add_blank_page(595, 842)
     with (signed / "M-00013.pdf").open("wb") as handle:
         blank.write(handle)
+    # M-00033's scan is protected by a password: left out, and the annex says so
+    hostile_pdfs.encrypted(signed).rename(signed / "M-00033.pdf")
     # Tagadamedia has the members i % 4 == 1: no answer when i % 10 == 3, partial when 5
     wanted = {f"M-{i:05d}" for i in range(MEMBERS) if i % 4 == 1 and i % 10 in (3, 5)}
     assert len(wanted) == 30
@@ -419,6 +422,12 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
     cover = by_name.get("lettre-de-couverture-tagadamedia-2026-12-03.pdf")
     main = by_name.get("reclamation-collective-tagadamedia-2026-12-03.pdf")
     ordinary = wanted - art80 if qualifies else wanted
+    # the scan left out is named in the annex with why, and on the screen (F-left-out)
+    annexed = flat(
+        " ".join(p.extract_text() for p in PdfReader(main if qualifies else cover).pages)
+    )
+    assert "M-00033 (mandat signé M-00033.pdf : protégé par un mot de passe, non joint)" in annexed
+    assert any("M-00033" in w and "M-00033.pdf" in w for w in result.warnings)
     if qualifies:
         text = flat(pdf_text(main.read_bytes()))
         assert set(re.findall(r"M-\d{5}", text)) == art80  # never a member without the power
