@@ -49,7 +49,7 @@ from .errors import (
     UnknownBroker,
     UsageError,
 )
-from .files import check_free, write_private
+from .files import check_free, stage_private, write_private
 from .i18n import N_, _
 from .journal import AlreadyRecorded, Journal, canonical
 from .models import Association, Broker, ContactAddition, Letter
@@ -937,6 +937,21 @@ class App:
         Whole or not at all: the letter and the dossier are made in memory (the replies
         checked in a limited child), then staged and recorded in one transaction with the
         request's step; named only after the commit, removed if the journal refuses."""
+        result, letter, made = self._complaint_staged(reference, on, out_dir, force, mandate_scan)
+        compose.record_staged(
+            letter,
+            made,
+            ("pdf",),
+            self.journal,
+            kind="complaint",
+            follows=result.original,
+            then=("complain", self._day(on, "on"), force),
+        )
+        return result
+
+    def _complaint_staged(self, reference, on, out_dir, force, mandate_scan):
+        """A complaint and its dossier made and staged, not recorded: (the result, the
+        letter, the staged files)."""
         day = self._day(on, "on")
         reference = canonical(reference)
         cnil = self.registry.get("cnil")
@@ -971,19 +986,10 @@ class App:
                     name=mandate_scan.name
                 )
             )
-        compose.stage(made, targets)
         # the dossier is recorded with the complaint, like the letter's own files; the
         # lifecycle's check runs in the same transaction; the request becomes 'complained'
         # once the complaint is filed (dsar sent on it), not when it is written
-        compose.record_staged(
-            letter,
-            made,
-            ("pdf",),
-            self.journal,
-            kind="complaint",
-            follows=reference,
-            then=("complain", day, force),
-        )
+        compose.stage(made, targets)
         result = ComplaintResult(
             written=list(made.files.values()),
             reference=complaint,
@@ -1005,7 +1011,7 @@ class App:
             _("to add: {what}: {how}").format(what=item["what"], how=item["how"])
             for item in extra["to_add"]
         ]
-        return result
+        return result, letter, made
 
     # ------------------------------------------------------------ follow the number
 
@@ -1368,24 +1374,52 @@ class App:
                 write_private(targets[0], pdf, overwrite=force)
                 written.append(targets[0])
             if ordinary:
-                own = []
-                for case in ordinary:
-                    done = self.complain(
-                        case.reference,
-                        on=day,
-                        out_dir=out_dir,
-                        force=force,
-                        mandate_scan=scans[case.mandate_ref],
-                    )
-                    case.files = [p.name for p in done.written]
-                    own += done.written
-                html = collective.cover(
-                    self.templates, found, organisation, ordinary, day, scans, cnil
-                )
-                write_private(targets[-1], self.pdf_renderer.render_html(html), overwrite=force)
-                written += [targets[-1], *own]
+                written += self._members_complaints(
+                    ordinary, day, out_dir, force, scans, targets[-1],
+                    lambda: collective.cover(
+                        self.templates, found, organisation, ordinary, day, scans, cnil
+                    ),
+                )  # fmt: skip
         warnings += collective.summary(cases, under_art80, ordinary, drafted, scans)
         return Result(written=written, warnings=warnings)
+
+    def _members_complaints(self, cases, day, out_dir, force, scans, cover, cover_html):
+        """The members' own complaints and their cover letter, all or none: each made
+        and staged, then all recorded in one journal transaction, then named. One that
+        fails (a file in the way, a dossier that cannot be joined) leaves no other
+        member's complaint written or recorded: the set goes to the CNIL together, under
+        one cover letter, and a rerun writes it whole (never a cover without the members
+        written by an interrupted run)."""
+        made = []
+        try:
+            for case in cases:
+                result, letter, staged = self._complaint_staged(
+                    case.reference, day, out_dir, force, scans[case.mandate_ref]
+                )
+                made.append((result, letter, staged))
+                case.files = [p.name for p in result.written]
+            whole = compose.Written()
+            whole.staged[cover] = stage_private(cover, self.pdf_renderer.render_html(cover_html()))
+            made.append((None, None, whole))
+            with self.journal.together():
+                for result, letter, staged in made[:-1]:
+                    compose.record_staged(
+                        letter,
+                        staged,
+                        ("pdf",),
+                        self.journal,
+                        kind="complaint",
+                        follows=result.original,
+                        then=("complain", day, force),
+                        publish=False,
+                    )
+        except BaseException:
+            for _result, _letter, staged in made:
+                staged.discard()
+            raise
+        for _result, _letter, staged in made:
+            staged.publish()
+        return [cover, *(p for result, _l, _s in made[:-1] for p in result.written)]
 
     # ------------------------------------------------------------ the registry
 

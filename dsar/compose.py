@@ -336,10 +336,12 @@ def record_staged(
     follows: str | None = None,
     then: tuple | None = None,
     fresh: bool = False,
+    publish: bool = True,
 ) -> None:
     """Record staged files in one transaction (with `then`, the lifecycle's step on the
     request followed), and name them only after the commit; when the journal refuses,
-    the staged files are removed."""
+    the staged files are removed. `publish=False`: recorded only, inside the caller's
+    transaction, which names or removes them (App._members_complaints)."""
     try:
         journal.record(
             letter.request,
@@ -357,7 +359,8 @@ def record_staged(
     except BaseException:
         written.discard()
         raise
-    written.publish()
+    if publish:
+        written.publish()
 
 
 def recipient_wishes(request: Request, formats: tuple[str, ...]) -> list[str]:

@@ -491,6 +491,17 @@ class Journal:
             raise
         self.db.execute("COMMIT")
 
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        """Several records as one: all committed, or none (an exception rolls them all
+        back, where grouped() commits the whole ones)."""
+        with self.transaction():
+            was, self._grouped = self._grouped, True  # each transaction() inside: a savepoint
+            try:
+                yield
+            finally:
+                self._grouped = was
+
     _grouped = False
 
     @property

@@ -490,6 +490,33 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
         assert any("already written" in w and "M-00005" in w for w in again.warnings)
 
 
+def test_members_complaints_are_written_all_or_none(campaign, tmp_path, monkeypatch):
+    """A non-qualifying association's set of members' complaints under one cover letter:
+    when one member's fails halfway (here a file in the way of the fourth's dossier),
+    no member's complaint is left written or recorded, no cover letter either (F6)."""
+    from dsar.errors import OutputExists
+    from dsar.vocabulary import output_name
+
+    home = tmp_path / "home"
+    shutil.copytree(campaign["home"], home)
+    monkeypatch.setenv("DSAR_HOME", str(home))
+    association = tmp_path / "association.yaml"
+    association.write_text(ASSOCIATION)  # no Art. 80(1): the members' own complaints
+    out = tmp_path / "cnil"
+    out.mkdir()
+    with App() as app:
+        by_member = {e.member: e.reference for e in app.journal.entries()}
+        # TagadaMedia's members 13, 25, 33, 45...: the fourth's dossier has a file in its way
+        obstacle = out / output_name(by_member[name(45)], None, "pdf", kind="dossier")
+        obstacle.write_bytes(b"not ours")
+        with pytest.raises(OutputExists):
+            app.complain_association(association, "tagadamedia", out_dir=out, on="2026-12-03")
+        members = [by_member[name(i)] for i in range(MEMBERS) if i % 4 == 1 and i % 10 in (3, 5)]
+        assert [r for r in members if app.journal.follow_ups(r, "complaint")] == []
+    assert [p.name for p in out.iterdir()] == [obstacle.name]  # nothing staged left either
+    assert obstacle.read_bytes() == b"not ours"
+
+
 def test_collective_complaint_names_id_demands(campaign, tmp_path, monkeypatch):
     """An ID demand is a breach only as a demand without reasonable doubt (12(2), 12(6));
     the annex says whether the member's reply went, the screen names those it did not."""
