@@ -272,18 +272,24 @@ def members_csv(path: Path, count: int) -> Path:
     return path
 
 
-def test_a_chain_of_three_for_thirty_members(app, tmp_path, runner, registry_file):
+def first_batch(app: App, tmp_path: Path, count: int, formats: str):
+    """The association's first letters, to the party, dated 1 September 2026."""
     association = tmp_path / "association.yaml"
     association.write_text(ASSOCIATION, encoding="utf-8")
     batch = app.batch(
-        members_csv(tmp_path / "members.csv", 30),
+        members_csv(tmp_path / "members.csv", count),
         association=association,
         out_dir=tmp_path / "b1",
-        formats="pdf",
+        formats=formats,
         workers=1,
         mandate_on_request=True,
         letter_date="2026-09-01",
     )
+    return association, batch
+
+
+def test_a_chain_of_three_for_thirty_members(app, tmp_path, runner, registry_file):
+    association, batch = first_batch(app, tmp_path, 30, "pdf")
     firsts = [row.reference for row in batch.rows]
     assert len(firsts) == 30
     mail = tmp_path / "mail"
@@ -346,17 +352,7 @@ def test_two_batch_follow_runs_at_once_write_each_next_request_once(app, tmp_pat
     next request is written and recorded by one run only (attacker's F7: both wrote
     every one; an ordinary batch's reference and the journal's write lock decide)."""
     members = 6
-    association = tmp_path / "association.yaml"
-    association.write_text(ASSOCIATION, encoding="utf-8")
-    batch = app.batch(
-        members_csv(tmp_path / "members.csv", members),
-        association=association,
-        out_dir=tmp_path / "b1",
-        formats="html",
-        workers=1,
-        mandate_on_request=True,
-        letter_date="2026-09-01",
-    )
+    association, batch = first_batch(app, tmp_path, members, "html")
     for row in batch.rows:
         app.sent(row.reference, "2026-09-02")
         app.answer(
