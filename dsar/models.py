@@ -316,6 +316,9 @@ class Cause:
     sender: str | None = None  # the answer's e-mail address, when it came by e-mail
     asked: str = "access"  # the right of the request answered (the letter says which)
     quote_lang: str = ""  # "fr" when the quote is French (an English letter says so)
+    # the quote is the answer's own words (the inbox read them from the reply); a note
+    # the person typed (dsar answer --note) is their summary, never quoted as the answer's
+    verbatim: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,115 @@
+"""The letters as a broker's lawyer read them (third review): what an answer said is
+quoted only when it is the answer's own words, nothing is said enclosed that is not,
+an identification request is not an ID-card demand, the deadline named is the one in
+force, Art. 80(1) only as the member signed it. Real SQLite, real PDFs read back."""
+
+from __future__ import annotations
+
+from email import message_from_bytes, policy
+
+import pytest
+
+from . import test_follow
+from .conftest import flat
+from .test_follow import PERSON, pdf_of
+from .test_follow_review import answered, registry_file  # noqa: F401 (fixture)
+
+app = test_follow.app  # its fixture, on test_follow_review's registry
+
+pytestmark = pytest.mark.today("2026-12-03")
+
+NOTE = "ils disent que ça vient de Jeux Concours Magiques"
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_a_typed_note_is_the_persons_summary_never_quoted_as_the_answer(app, tmp_path, lang):
+    """Finding 1: `dsar answer --note` is what the person read, in their words: no
+    guillemets, no « Extrait de sa réponse »."""
+    first = app.generate("datacontact", **PERSON, lang=lang, formats="pdf", out_dir=tmp_path / "l",
+                         letter_date="2026-11-01")  # fmt: skip
+    app.sent(first.reference, "2026-11-02")
+    app.answer(first.reference, "2026-11-20", state="answered", named="source",
+               organisation="Jeux Concours Magiques", note=NOTE)  # fmt: skip
+    text = pdf_of(app.follow(first.reference, out_dir=tmp_path / "n"))
+    summary = {
+        "fr": f"Selon ma lecture de cette réponse (résumé) : {NOTE}",
+        "en": f"As I read that answer (my summary): {NOTE}",
+    }[lang]
+    assert summary in text
+    for quoted in ("Extrait de sa réponse", "Extract of its answer", f"« {NOTE}", f"“{NOTE}"):
+        assert quoted not in text
+
+
+def test_the_answers_own_words_read_by_the_inbox_stay_an_extract(app, tmp_path):
+    first = answered(app, tmp_path, "Vos coordonnées nous ont été transmises par Welcoming.")
+    text = pdf_of(app.follow(first.reference, out_dir=tmp_path / "n"))
+    assert "Extrait de sa réponse : « Vos coordonnées nous ont été transmises" in text
+    assert "Selon ma lecture" not in text
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_a_source_is_asked_about_use_on_its_behalf_and_the_basis_not_under_15_1_c(
+    app, tmp_path, lang
+):
+    """Finding 9: a broker that sends messages itself and never hands lists over cannot
+    deny the question word for word; the legal basis rests on 6, 14(1)(c) and 5(2)."""
+    first = answered(
+        app, tmp_path, "Vos coordonnées nous ont été transmises par Welcoming.", lang=lang
+    )
+    text = pdf_of(app.follow(first.reference, out_dir=tmp_path / "n"))
+    wanted = {
+        "fr": ("ou les avez utilisées pour son compte (envoi de messages)",
+               "sur quelle base légale (art. 6, 14(1)(c) et 5(2))",
+               "le texte exact du consentement que j’aurais donné et sa preuve (art. 7(1) et 15(1)(g))"),
+        "en": ("or used it on its behalf (sending messages)",
+               "on what legal basis (Art. 6, 14(1)(c) and 5(2))",
+               "the exact text of the consent I would have given and its proof (Art. 7(1) and 15(1)(g))"),
+    }[lang]  # fmt: skip
+    for phrase in wanted:
+        assert phrase in text, phrase
+    assert "15(1)(c))" not in text.split("Welcoming")[0] + text.split("Parti Exemple")[-1][:700]
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_a_next_request_says_nothing_enclosed_it_does_not_enclose(app, tmp_path, lang):
+    """Finding 10: the PDF is the letter and its annex, the e-mail one text part: the
+    earlier request and the answer are offered, never said enclosed; one parenthesis at
+    a time."""
+    first = app.generate("datacontact", **PERSON, lang=lang, formats="pdf", out_dir=tmp_path / "l",
+                         letter_date="2026-11-01")  # fmt: skip
+    app.sent(first.reference, "2026-11-02")
+    app.answer(first.reference, "2026-11-20", state="answered")
+    done = app.follow(first.reference, to="jeux-concours", out_dir=tmp_path / "n",
+                      formats="pdf,email")  # fmt: skip
+    text = pdf_of(done)
+    mail = message_from_bytes(
+        next(p for p in done.written if p.suffix == ".eml").read_bytes(), policy=policy.default
+    )
+    body = flat(mail.get_body(("plain",)).get_content())
+    assert [p.get_content_type() for p in mail.walk() if not p.is_multipart()] == ["text/plain"]
+    offered = {
+        "fr": "cette demande et cette réponse peuvent vous être communiquées sur demande",
+        "en": "that request and that answer can be provided to you on request",
+    }[lang]
+    for said in (text, body):
+        assert offered in said
+        for claim in ("jointe en copie", "a copy of which is enclosed"):
+            assert claim not in said
+        cause = said.split("Je vous écris" if lang == "fr" else "I am writing")[1][:400]
+        assert ") (" not in cause
+
+
+def test_a_recipient_named_is_told_of_articles_13_or_14_and_all_of_14_3(app, tmp_path):
+    """Finding 12: the information owed under 13 or 14, 14(3) in full."""
+    first = app.generate("datacontact", **PERSON, formats="pdf", out_dir=tmp_path / "l",
+                         letter_date="2026-11-01")  # fmt: skip
+    app.sent(first.reference, "2026-11-02")
+    app.answer(first.reference, "2026-11-20", state="answered", named="recipient",
+               organisation="Jeux Concours Magiques")  # fmt: skip
+    text = pdf_of(app.follow(first.reference, out_dir=tmp_path / "n"))
+    assert "les informations prévues aux articles 13 ou 14 du RGPD" in text
+    assert (
+        "dans un délai raisonnable et au plus tard un mois après l’obtention de mes données, ou "
+        "plus tôt lors de la première communication avec moi ou de leur communication à un "
+        "destinataire (art. 14(3)(a) à (c))"
+    ) in text
