@@ -1310,9 +1310,15 @@ class App:
         found_scans = {
             c.mandate_ref: batches.signed_mandate(mandates, c.mandate_ref) for c in cases
         }
-        # Art. 80(1) only for the members whose signed form gave that power; the others
-        # complain themselves, under the ordinary mandate, with the cover letter
-        under_art80 = [c for c in cases if c.art80] if found.art80_on(day) else []
+        # Art. 80(1) only for the members whose signed form gave that power and whose
+        # signed mandate is at hand (the letter says each one gives it: one it cannot
+        # enclose is no proof); the others complain themselves, under the ordinary
+        # mandate, with the cover letter
+        under_art80 = (
+            [c for c in cases if c.art80 and found_scans[c.mandate_ref]]
+            if found.art80_on(day)
+            else []
+        )
         ordinary = [c for c in cases if c not in under_art80]
         # a member whose own complaint is already drafted, not yet filed, gets no second
         drafted = [] if force else [c for c in ordinary if collective.drafted(self.journal, c)]
@@ -1359,7 +1365,16 @@ class App:
                 )
                 write_private(targets[-1], self.pdf_renderer.render_html(html), overwrite=force)
                 written += [targets[-1], *own]
+        if found.qualifies_art80 and not found.purpose_protects_data:
+            warnings.append(
+                _(
+                    "the association's purpose in its YAML file does not name the protection "
+                    "of privacy or of personal data (LIL art. 37): no Art. 80(1) claim; each "
+                    "member signs their own complaint"
+                )
+            )
         warnings += collective.summary(cases, under_art80, ordinary, drafted, scans)
+        warnings += collective.held_for_id(self.journal, found, organisation.slug, day)
         return Result(written=written, warnings=warnings)
 
     # ------------------------------------------------------------ the registry

@@ -45,7 +45,7 @@ OUTCOME_NAMES = {
     "late-estimated": N_("late (estimated deadline)"),
     "partial": N_("answered in part"),  # as the complaint says it: « réponse partielle »
     "refused": N_("refused"),
-    "id-demanded": N_("ID demanded"),
+    "id-demanded": N_("identification requested"),
     "no-answer": N_("no answer"),
     "waiting": N_("waiting"),
     "undelivered": N_("undelivered"),
@@ -341,10 +341,24 @@ def complainable(journal: Journal, entry: Entry, as_of: date) -> str | None:
     state = last_answers(journal, entry)
     if state in ("refused", "partial"):
         return state
-    due = entry.dates.due  # passed with no answer (an ID demand is none, LEGAL.md)
-    if state in (None, "id-requested") and entry.sent_on and due and as_of > due:
+    due = entry.dates.due
+    if not (entry.sent_on and due and as_of > due):
+        return None
+    if state is None:
         return "no-answer"
+    # an identification request is no answer on the merits, but a complaint says
+    # "unanswered" only once the member replied to it (dsar reply-id); until then the
+    # member is held back (id_unanswered)
+    if state == "id-requested" and not id_unanswered(journal, entry):
+        return "id-requested"
     return None
+
+
+def id_unanswered(journal: Journal, entry: Entry) -> bool:
+    """The request's last answer asked for identification and no reply-id was sent."""
+    return last_answers(journal, entry) == "id-requested" and not any(
+        r.sent_on for r in journal.follow_ups(entry.reference, "reply-id")
+    )
 
 
 # ------------------------------------------------------------------ the files

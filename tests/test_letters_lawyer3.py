@@ -6,13 +6,15 @@ force, Art. 80(1) only as the member signed it. Real SQLite, real PDFs read back
 from __future__ import annotations
 
 from email import message_from_bytes, policy
+from pathlib import Path
 
 import pytest
 
 from . import test_follow
-from .conftest import flat
+from .conftest import flat, pdf_text
 from .test_follow import PERSON, pdf_of
 from .test_follow_review import answered, registry_file  # noqa: F401 (fixture)
+from .test_letters import generate, invoke, sent
 
 app = test_follow.app  # its fixture, on test_follow_review's registry
 
@@ -113,3 +115,73 @@ def test_a_recipient_named_is_told_of_articles_13_or_14_and_all_of_14_3(app, tmp
         "plus tôt lors de la première communication avec moi ou de leur communication à un "
         "destinataire (art. 14(3)(a) à (c))"
     ) in text
+
+
+# ---------------------------------------------------------------- the member's complaint
+
+
+def complaint_after(runner, tmp_path, *steps, on="2026-03-11") -> str:
+    """A request to Renaissance, posted, received on 2 February, then each command of
+    `steps` (REF: its reference); the CNIL complaint's text as of `on`."""
+    ref, _pdf = generate(runner, tmp_path / "o", broker="renaissance")
+    sent(runner, ref, "--lrar", "1A00012345678", "--received", "2026-02-02")
+    for step in steps:
+        invoke(runner, [a.replace("REF", ref) for a in step])
+        if step[0] == "reply-id":  # posted the next day
+            reply_ref = next(Path(step[-1]).iterdir()).name[:14]
+            invoke(runner, ["sent", reply_ref, "--on", "2026-02-24"])
+    cnil = tmp_path / "cnil"
+    invoke(runner, ["complain", ref, "--out", str(cnil), "--on", on, "--force"])
+    return flat(pdf_text(next(p for p in cnil.iterdir() if "dossier" not in p.name).read_bytes()))
+
+
+ID_ASKED = ["answer", "REF", "--state", "id-requested", "--on", "2026-02-20"]
+
+
+def test_an_identification_request_is_never_called_an_id_card_demand(runner, tmp_path):
+    """Finding 3: only that identification was asked is on record; 'unanswered' only
+    once the person replied to it."""
+    text = complaint_after(runner, tmp_path, ID_ASKED)
+    assert (
+        "Réponse obtenue : une demande d’identification, le 20 février 2026, à laquelle il n’a "
+        "pas encore été répondu."
+    ) in text
+    for claim in (
+        "pièce d’identité, disproportionnée",
+        "exigence d’une pièce",
+        "absence de réponse",
+    ):
+        assert claim not in text, claim
+
+
+def test_an_identification_request_answered_is_then_unanswered_on_the_merits(runner, tmp_path):
+    out = str(tmp_path / "r")
+    reply = ["reply-id", "REF", "--on", "2026-02-23", "--format", "pdf", "--out", out]
+    text = complaint_after(runner, tmp_path, ID_ASKED, reply)
+    assert "à laquelle j’ai répondu le 24 février 2026 en proposant une vérification" in text
+    assert "absence de réponse dans le délai d’un mois et absence de refus motivé" in text
+    assert "ne suspend pas ce délai (art. 12(2) et 12(6))" in text
+    assert "pièce d’identité" not in text
+
+
+def test_a_complaint_after_a_valid_extension_names_the_three_months(runner, tmp_path):
+    """Finding 4: the deadline named is the one in force."""
+    extended = ["answer", "REF", "--extension", "--on", "2026-02-20"]
+    text = complaint_after(runner, tmp_path, extended, on="2026-05-20")
+    assert (
+        "absence de réponse dans le délai de trois mois, prolongé par la notification du "
+        "20 février 2026 faite dans le premier mois, et absence de refus motivé"
+    ) in text
+    assert "délai d’un mois" not in text
+
+
+def test_a_refusal_is_summarised_as_the_person_noted_it_and_12_4_named(runner, tmp_path):
+    """Finding 5: the note is the person's summary (finding 1); whether reasons were given
+    is in the reply, which is said joined only when it is."""
+    refused = ["answer", "REF", "--state", "refused", "--on", "2026-02-20",
+               "--note", "Nous ne donnons pas suite."]  # fmt: skip
+    text = complaint_after(runner, tmp_path, refused)
+    assert "Selon ma lecture de cette réponse (résumé) : Nous ne donnons pas suite." in text
+    assert "« Nous ne donnons" not in text
+    assert "refus : la réponse n’est pas jointe (pièce non jointe)" in text
+    assert "mentionner la possibilité d’introduire une réclamation" in text

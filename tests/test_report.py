@@ -63,7 +63,7 @@ OUTCOME_HEADERS = (
     "late (estimated deadline)",
     "answered in part",
     "refused",
-    "ID demanded",
+    "identification requested",
     "no answer",
     "waiting",
     "undelivered",
@@ -329,7 +329,7 @@ def test_report_command_in_french_and_all_or_nothing(runner, campaign, tmp_path,
     )  # fmt: skip
     header = (out / "report-recipients.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert header.startswith("destinataire;demandes envoyées;")
-    assert "réclamations déposées à la CNIL;" in header and ";pièce d'identité exigée;" in header
+    assert "réclamations déposées à la CNIL;" in header and ";identification demandée;" in header
     # a second run without --force refuses before writing anything
     before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
     again = runner.invoke(cli, ["report", "--out", str(out)])
@@ -380,10 +380,13 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
     by_name = {p.name: p for p in result.written}
     cover = by_name.get("lettre-de-couverture-tagadamedia-2026-12-03.pdf")
     main = by_name.get("reclamation-collective-tagadamedia-2026-12-03.pdf")
-    ordinary = wanted - art80 if qualifies else wanted
+    # the letter says each mandate gives the power: only a signed scan found proves it
+    # (lawyer 3, finding 11); the others with the clause sign their own complaints
+    in_letter = art80 & {"M-00013"}
+    ordinary = wanted - in_letter if qualifies else wanted
     if qualifies:
         text = flat(pdf_text(main.read_bytes()))
-        assert set(re.findall(r"M-\d{5}", text)) == art80  # never a member without the power
+        assert set(re.findall(r"M-\d{5}", text)) == in_letter  # never one without the power
         assert (
             "article 80(1) du RGPD et à l’article 38 de la loi n° 78-17 du 6 janvier 1978" in text
         )
@@ -402,9 +405,9 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
         letter = text.split("Annexe : les demandes")[0]  # (the requests follow, as sent)
         assert "14(3)(b)" not in letter and "14(3)(a) et (c)" in letter
         assert "n’a, à ce jour, démontré ni le consentement des membres" in text
-        assert len(PdfReader(main).pages) >= 3 + len(art80)  # the letter, annex, mandate
+        assert len(PdfReader(main).pages) >= 3 + len(in_letter)  # the letter, annex, mandate
         annex = text.split("Annexe : les demandes")[1]
-        assert annex.count("demande jointe") == len(art80)  # each request as sent, enclosed
+        assert annex.count("demande jointe") == len(in_letter)  # each request as sent
         assert any("ordinary mandate" in w and "M-00005" in w for w in result.warnings)
     else:
         assert main is None
@@ -412,7 +415,7 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
     cover_text = flat(pdf_text(cover.read_bytes()))
     assert set(re.findall(r"M-\d{5}", cover_text)) == ordinary
     assert "vous transmet, à la demande de ses membres" in cover_text
-    assert "signées par chacun d’eux" in cover_text
+    assert "à signer par chacun d’eux" in cover_text and "signées par chacun" not in cover_text
     assert "introduite au nom" not in cover_text and "en vertu du mandat qu’il" not in cover_text
     assert "ont reçu les suites suivantes" in cover_text and "le même traitement" not in cover_text
     complaints = [p for p in result.written if p.suffix == ".pdf" and p not in (main, cover)]
@@ -444,8 +447,9 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
 
 
 def test_collective_complaint_names_id_demands(campaign, tmp_path, monkeypatch):
-    """An ID demand is a breach only as a demand without reasonable doubt (12(2), 12(6));
-    the annex says whether the member's reply went, the screen names those it did not."""
+    """An identification request is not an ID-card demand (the reply's words are not on
+    record) and no 'unanswered' request until the member replied to it (dsar reply-id):
+    until then the member is held back and the screen says why (lawyer 3, finding 3)."""
     home = tmp_path / "home"
     shutil.copytree(campaign["home"], home)
     monkeypatch.setenv("DSAR_HOME", str(home))
@@ -455,16 +459,34 @@ def test_collective_complaint_names_id_demands(campaign, tmp_path, monkeypatch):
     for i in range(0, MEMBERS, 4):  # Selfcontact's members, all with the Art. 80 clause
         journal.record_mandate_form(f"M-{i:05d}", ["selfcontact"], art80=True)
     journal.close()
+    signed = tmp_path / "signed"
+    signed.mkdir()
+    blank = PdfWriter()
+    blank.add_blank_page(595, 842)
+    for ref in ("M-00076", "M-00096", "M-00002"):
+        with (signed / f"{ref}.pdf").open("wb") as handle:
+            blank.write(handle)
     with App() as app:
+        by_member = {e.member: e.reference for e in app.journal.entries()}
+        answered_id = by_member[name(76)]  # 76: an identification request, then answered
+        done = app.reply_id(answered_id, on="2026-06-15", formats=("pdf",), out_dir=tmp_path / "r")
+        app.sent(done.reference, "2026-06-15")
         result = app.complain_association(
-            association, "selfcontact", out_dir=tmp_path / "cnil", on="2026-12-03"
+            association, "selfcontact", out_dir=tmp_path / "cnil", on="2026-12-03", mandates=signed
         )
-    text = flat(pdf_text(result.written[0].read_bytes()))
-    assert "non justifiée par un doute raisonnable (art. 12(2) et 12(6))" in text
-    assert "réponse à la demande d’identification : non envoyée" in text
-    assert any(
-        "ID demand was never answered" in w and "M-00076" in w for w in result.warnings
-    )  # 16, 36, 56: complained already
+    main = next(p for p in result.written if p.name.startswith("reclamation-collective"))
+    text = flat(pdf_text(main.read_bytes()))
+    letter, annex = text.split("Annexe : les demandes")[:2]
+    assert "M-00076" in annex and "M-00096" not in text  # 96: never answered, held back
+    for demand in ("pièce d’identité", "pièce d'identité"):
+        assert demand not in letter and demand not in annex
+    assert "identification demandée le 2026-06-10" in annex
+    assert "réponse à la demande d’identification : envoyée le 2026-06-15" in annex
+    assert "demandes d’identification auxquelles les membres concernés ont répondu" in letter
+    assert "absence de réponse dans le délai applicable (un mois, porté à trois mois" in letter
+    assert "délai d’un mois et absence" not in letter
+    assert any("held back" in w and "M-00096" in w for w in result.warnings)
+    assert not any("M-00016" in w or "M-00076" in w for w in result.warnings if "held" in w)
 
 
 def test_the_flow_draws_no_party_it_cannot_establish(app, campaign):
