@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from dsar.cli import cli
+
 from . import test_follow
-from .conftest import flat, pdf_text
+from .conftest import ASSOCIATION, flat, pdf_pages, pdf_text, read_csv
+from .test_batch import member, write_csv
 from .test_follow import PERSON, pdf_of
 from .test_follow_review import answered, registry_file  # noqa: F401 (fixture)
 from .test_letters import generate, invoke, sent
@@ -185,3 +188,104 @@ def test_a_refusal_is_summarised_as_the_person_noted_it_and_12_4_named(runner, t
     assert "« Nous ne donnons" not in text
     assert "refus : la réponse n’est pas jointe (pièce non jointe)" in text
     assert "mentionner la possibilité d’introduire une réclamation" in text
+
+
+# ---------------------------------------------------------------- under mandate
+
+QUALIFIED = ASSOCIATION + (
+    "qualifies_art80: true\ndeclared_on: 2015-03-01\n"
+    "purpose: la protection des données personnelles de ses membres\n"
+)
+
+
+def batch_letter(runner, tmp_path, association: str, *, form: bool) -> tuple[str, str]:
+    """One member's batch letter (dated 1 June 2026), after `dsar mandate` wrote the
+    form (`form`) or not; (its text, its reference)."""
+    tmp_path.mkdir(exist_ok=True)
+    yaml_file = tmp_path / "association.yaml"
+    yaml_file.write_text(association, encoding="utf-8")
+    rows = write_csv(tmp_path / "m.csv", [member(0, broker="renaissance")])
+    if form:
+        invoke(runner, ["mandate", "--association", str(yaml_file), "--out",
+                        str(tmp_path / "forms"), str(rows)])  # fmt: skip
+    out = tmp_path / "batch"
+    invoke(runner, ["batch", str(rows), "--association", str(yaml_file), "--out", str(out),
+                    "--date", "2026-06-01", "--mandate-on-request"])  # fmt: skip
+    pdf = next(out.rglob("DSAR-*.pdf"))
+    return flat(pdf_text(pdf.read_bytes())), pdf.name[:14]
+
+
+def test_a_request_claims_art80_only_as_the_member_signed_it(runner, tmp_path):
+    """Finding 6: the association qualifies on the letter's day, but the member signed
+    no form carrying the Art. 80(1) clause (none recorded): no claim."""
+    text, _ref = batch_letter(runner, tmp_path, QUALIFIED, form=False)
+    assert "80(1)" not in text and "me représenter devant la CNIL" not in text
+    text, _ref = batch_letter(runner, tmp_path / "signed", QUALIFIED, form=True)
+    assert "peut aussi me représenter devant la CNIL (article 80(1)" in text
+
+
+def test_the_identity_check_is_said_only_when_the_association_says_it(runner, tmp_path):
+    """Finding 12: nothing in association.yaml backed « Elle a vérifié mon identité »."""
+    text, _ref = batch_letter(runner, tmp_path, ASSOCIATION, form=False)
+    assert "vérifié mon identité" not in text
+    assert "Les pouvoirs de son signataire vous seront justifiés sur demande" in text
+    text, _ref = batch_letter(
+        runner, tmp_path / "checked", ASSOCIATION + "identity_checked: true\n", form=False
+    )
+    assert "Elle a vérifié mon identité ; les pouvoirs de son signataire" in text
+
+
+def test_a_purpose_without_data_protection_gives_no_art80(runner, tmp_path):
+    """Finding 11: LIL art. 37 IV asks for data protection in the statutory purpose."""
+    other = QUALIFIED.replace("la protection des données personnelles de ses membres",
+                              "la défense des consommateurs")  # fmt: skip
+    text, _ref = batch_letter(runner, tmp_path, other, form=True)
+    assert "80(1)" not in text
+    form = flat(pdf_text(next((tmp_path / "forms").iterdir()).read_bytes()))
+    assert "80(1)" not in form and "article 1984 du Code civil" in form
+
+
+def test_a_members_own_complaint_under_an_ordinary_mandate_is_sent_by_the_member(runner, tmp_path):
+    """Finding 7: only Art. 80(1) lets the association represent the member before the
+    CNIL: the member is the sender, the association helped."""
+    _text, ref = batch_letter(runner, tmp_path, ASSOCIATION, form=False)
+    invoke(runner, ["sent", ref, "--on", "2026-06-02", "--received", "2026-06-05"])
+    cnil = tmp_path / "cnil"
+    invoke(runner, ["complain", ref, "--out", str(cnil), "--on", "2026-12-03"])
+    pdf = next(p for p in cnil.iterdir() if "dossier" not in p.name)
+    head = flat(pdf_pages(pdf.read_bytes())[0]).split("Objet")[0]
+    assert head.startswith("Membre 0 0 rue des Lilas 75011 Paris")
+    assert "Association Halte aux SMS" not in head and "pour Membre 0" not in head
+    assert "Paris, le 3 décembre 2026" in head  # the member's town
+    assert "préparée avec l’aide de l’Association Halte aux SMS" in flat(pdf_text(pdf.read_bytes()))
+
+
+# ---------------------------------------------------------------- the report
+
+
+def test_the_report_counts_only_extensions_in_time_and_writes_french_decimals(runner, tmp_path):
+    """Finding 8: an extension notified after the first month has no effect: its own
+    column; every category defined in the note; 42,5 in a French CSV."""
+    extended = {"2026-02-20": "2026-03-20", "2026-03-10": "2026-03-13"}  # 46 and 39 days
+    for number, (notified, answered_on) in enumerate(extended.items()):
+        ref, _pdf = generate(runner, tmp_path / f"o{number}", broker="renaissance",
+                             phone=f"06 12 34 56 7{number}")  # fmt: skip
+        sent(runner, ref, "--received", "2026-02-02")
+        invoke(runner, ["answer", ref, "--extension", "--on", notified])
+        invoke(runner, ["answer", ref, "--state", "answered", "--on", answered_on])
+    out = tmp_path / "report"
+    result = runner.invoke(cli, ["--ui-lang", "fr", "report", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    (row,) = read_csv(out / "report-recipients.csv")
+    assert row["prolongée"] == "1" and row["prolongation tardive (sans effet)"] == "1"
+    assert row["jours pour répondre (médiane)"] == "42,5"
+    text = flat(pdf_text((out / "report.pdf").read_bytes()))
+    for definition in (
+        "Sans réponse : délai en vigueur (prolongé ou non) expiré sans réponse enregistrée à la "
+        "date du rapport.",
+        "En attente : délai non expiré.",
+        "Non remise : demande revenue (adresse invalide) ; aucun délai n'a couru.",
+        "sur toutes les réponses datées",
+    ):
+        assert definition in text, definition
+    assert "pièce d'identité" not in text
