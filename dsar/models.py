@@ -225,17 +225,6 @@ class Requester:
         return fields.phone_forms(self.phone) if self.phone else None
 
     @property
-    def purpose_protects_data(self) -> bool:
-        """The statutory purpose names the protection of privacy or of personal data, as
-        LIL art. 37 IV 1° asks of an association claiming Art. 80(1)."""
-        words = fields.fold(self.purpose)
-        return any(
-            needle in words
-            for needle in ("vie privee", "donnees personnelles", "donnees a caractere personnel",
-                           "privacy", "personal data")
-        )  # fmt: skip
-
-    @property
     def city(self) -> str | None:
         return town_of(self.address)
 
