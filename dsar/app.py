@@ -1307,9 +1307,9 @@ class App:
         cnil = self.registry.get("cnil")
         # a signed mandate is enclosed when it passes the limited child (it came from
         # outside: render/outside.py); the annex names the others
-        found_scans = {
-            c.mandate_ref: batches.signed_mandate(mandates, c.mandate_ref) for c in cases
-        }
+        # (the unsigned form dsar mandate wrote is none: named as not enclosed)
+        looked_up = {c.mandate_ref: batches.signed_scan(mandates, c.mandate_ref) for c in cases}
+        found_scans = {ref: scan for ref, (scan, _why) in looked_up.items()}
         # Art. 80(1) only for the members whose signed form gave that power; the others
         # complain themselves, under the ordinary mandate, with the cover letter
         under_art80 = [c for c in cases if c.art80] if found.art80_on(day) else []
@@ -1324,7 +1324,7 @@ class App:
         ]
         check_free(targets, overwrite=force)
         written: list[Path] = []
-        warnings: list[str] = []
+        warnings = [why for _scan, why in looked_up.values() if why]
         with tempfile.TemporaryDirectory(prefix="dsar-mandates-") as work:
             (Path(work) / "mandates").mkdir()
             copies, _left_out = outside.vet(

@@ -367,13 +367,9 @@ def run(
                 if isinstance(item, members.BadRow):
                     skip(item)
                     continue
-                scan = signed_mandate(options.mandates, item.mandate_ref)
-                if scan and mandate_forms.is_unsigned_form(scan):
-                    # the form as dsar mandate wrote it: enclosed, it would claim a signature
-                    result.unsigned_forms.append(
-                        mandate_forms.unsigned_problem(item.mandate_ref, scan)
-                    )
-                    scan = None
+                scan, unsigned = signed_scan(options.mandates, item.mandate_ref)
+                if unsigned:
+                    result.unsigned_forms.append(unsigned)
                 try:
                     request = compose.build_request(
                         registry,
@@ -575,6 +571,15 @@ def sending_progress(journal: Journal, result: BatchResult) -> str:
     if any(status in MAIL_TO_SEND for status in queued):
         line += _("; run the same command again to send the rest")
     return line
+
+
+def signed_scan(folder: Path | None, mandate_ref: str) -> tuple[Path | None, str | None]:
+    """The member's signed mandate in --mandates, or None and why not: the form as dsar
+    mandate wrote it, unsigned, is never enclosed (it would claim a signature)."""
+    scan = signed_mandate(folder, mandate_ref)
+    if scan and mandate_forms.is_unsigned_form(scan):
+        return None, mandate_forms.unsigned_problem(mandate_ref, scan)
+    return scan, None
 
 
 def signed_mandate(folder: Path | None, mandate_ref: str) -> Path | None:

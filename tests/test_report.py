@@ -443,6 +443,51 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
         assert any("already written" in w and "M-00005" in w for w in again.warnings)
 
 
+def test_collective_complaint_never_encloses_the_unsigned_form(campaign, tmp_path, monkeypatch):
+    """The forms dsar mandate wrote, left unsigned in --mandates, are no « mandats
+    signés »: named not enclosed, in the complaint under Art. 80(1) and in a member's own
+    (new user, item 1: they were enclosed and counted as signed)."""
+    home = tmp_path / "home"
+    shutil.copytree(campaign["home"], home)
+    monkeypatch.setenv("DSAR_HOME", str(home))
+    association = tmp_path / "association.yaml"
+    association.write_text(QUALIFYING)
+    signed = tmp_path / "mandates"
+    members_csv = tmp_path / "members.csv"  # the three members' rows, as the batch read them
+    with members_csv.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, delimiter=";").writerows([COLUMNS, row(13), row(5), row(33)])
+    with App() as app:  # the forms as dsar mandate writes them, none signed
+        app.mandates(association, signed, members_csv)
+    blank = PdfWriter()  # M-00033's form came back signed: a scan, a new PDF
+    blank.add_blank_page(595, 842)
+    (signed / "mandate-M-00033.pdf").unlink()
+    with (signed / "M-00033.pdf").open("wb") as handle:
+        blank.write(handle)
+    wanted = {f"M-{i:05d}" for i in range(MEMBERS) if i % 4 == 1 and i % 10 in (3, 5)}
+    art80 = {f"M-{i:05d}" for i in range(MEMBERS) if i % 4 == 1 and i % 10 == 3}
+    journal = Journal(Paths.from_env().journal, clock=lambda: DAY)
+    for ref in wanted:
+        journal.record_mandate_form(ref, ["tagadamedia"], art80=ref in art80)
+    journal.close()
+    with App() as app:
+        result = app.complain_association(
+            association, "tagadamedia", out_dir=tmp_path / "cnil", on=DAY, mandates=signed
+        )
+    main = next(p for p in result.written if p.name.startswith("reclamation-collective"))
+    text = flat(pdf_text(main.read_bytes()))
+    assert "Mandat n° M-00013" not in text  # the unsigned form is not in the PDF
+    assert "1 joint à la suite" in text  # M-00033's scan alone
+    annex = text.split("Annexe : les demandes")[1]
+    assert "M-00013 (mandat signé : pièce non jointe)" in annex
+    assert "M-00033 (mandat signé" not in annex
+    unsigned = [w for w in result.warnings if "unsigned form" in w]
+    assert {re.search(r"M-\d{5}", w).group() for w in unsigned} == {"M-00013", "M-00005"}
+    assert any("not enclosed" in w and "M-00013" in w for w in result.warnings)
+    own = next(p for p in result.written if "M-00005" in flat(pdf_text(p.read_bytes())))
+    words = flat(pdf_text(own.read_bytes()))
+    assert "Pièce jointe : mandat signé" not in words and "Mandat n° M-00005" not in words
+
+
 def test_collective_complaint_names_id_demands(campaign, tmp_path, monkeypatch):
     """An ID demand is a breach only as a demand without reasonable doubt (12(2), 12(6));
     the annex says whether the member's reply went, the screen names those it did not."""
