@@ -30,6 +30,7 @@ from . import (
     followup,
     identify,
     importer,
+    labels,
     letters,
     lifecycle,
     manifest,
@@ -61,6 +62,7 @@ from .results import (
     EXIT_ERROR,
     EXIT_OK,
     EXIT_PARTIAL,
+    NO_RECIPIENT_EMAIL,
     AnswerResult,
     BatchResult,
     BrokerResult,
@@ -527,12 +529,14 @@ class App:
                 result.left_queued = [r for r in journal.outbox_waiting() if r not in leaving]
         finally:  # the manifest says what was done and sent even when the run stops
             batches.write_manifest(result.manifest, result, journal)
-        # the printed letters not yet recorded as posted: what "post them" is about
-        result.to_record = [
-            row.reference
-            for row in result.rows
-            if row.pdf and not row.draft and journal.stored_state(row.reference) == "draft"
+        # this run's e-mails that --send would send (none held back, none withdrawn)
+        result.queued = [
+            ref
+            for ref in journal.outbox_waiting(row.reference for row in result.rows)
+            if ref not in {r for r, _state in result.withdrawn}
         ]
+        # the printed letters not yet recorded as posted, that no e-mail carries
+        result.to_record = batches.to_record(result, journal)
         result.written = [
             *(out_dir / name for row in result.rows for name in (row.pdf, row.eml) if name),
             *result.print_files,
@@ -569,9 +573,14 @@ class App:
             result.warnings.append(
                 _(
                     "{count} letter(s) are drafts without the recipient's postal address, left "
-                    "out of the print file and the labels (first: {reference}); give "
-                    "--to-address and run the same command again: they are made again"
-                ).format(count=len(result.no_address), reference=result.no_address[0])
+                    "out of the print file and the labels (first: {reference}); add the address "
+                    "once (dsar brokers add-contact {slugs} --postal 'LINE\\nLINE' --source "
+                    "WHERE) and run the same command again: they are made again"
+                ).format(
+                    count=len(result.no_address),
+                    reference=result.no_address[0],
+                    slugs=" / ".join(dict.fromkeys(r.broker for r in result.rows if r.draft)),
+                )
             )
         if result.kept_earlier:
             result.warnings.append(
@@ -1147,11 +1156,15 @@ class App:
             letters.render_mandate(self.templates, _association(association), controllers=[target])
         )
         chosen = parse_formats(formats)
-        if not set(chosen) <= {"pdf", "email", "html"}:
+        if not set(chosen) <= {"pdf", "email", "html", "labels"}:
             raise UsageError(_("--format for a batch is pdf, email, html and/or labels"))
         todo = follow.members_naming(self.journal, target)
-        result = FollowBatchResult(manifest=out_dir / "manifest.csv")
-        progress("rows", 0, len(todo))
+        result = FollowBatchResult(
+            manifest=out_dir / "manifest.csv", emails_asked="email" in chosen
+        )
+        parties: dict[str, int] = {}  # the parties behind the members' messages: one line
+        addresses: list[tuple[str, str, str]] = []
+        progress("letters", 0, len(todo))
         for number, (reference, _answer) in enumerate(todo, start=1):
             done = [
                 e for e in self.journal.follow_ups(reference, "request") if e.broker == target.slug
@@ -1163,29 +1176,54 @@ class App:
                 written = self.follow(
                     reference,
                     to=target.slug,
-                    formats=chosen,
+                    formats=[f for f in chosen if f != "labels"],
                     out_dir=out_dir,
                     letter_date=letter_date,
                 )
+                party = compose.write_to_party(written.letter.request, self.registry)
+                said = [w for w in written.warnings if w != party]  # a citizen's command
                 result.written += written.written
-                result.warnings += [w for w in written.warnings if w not in result.warnings]
+                result.warnings += [w for w in said if w not in result.warnings]
                 result.written_now.append(written.reference)
                 next_ref = written.reference
+            request = self.journal.request(next_ref)
+            if named := compose.campaign_party(request, self.registry):
+                parties[named.slug] = parties.get(named.slug, 0) + 1
             files = {role: path.name for role, path, _sha in self.journal.files(next_ref)}
-            result.rows.append(
-                ManifestRow(
-                    number,
-                    self.journal.entry(reference).member or "",
-                    target.slug,
-                    next_ref,
-                    files.get("pdf", ""),
-                    files.get("email", ""),
-                )
+            row = ManifestRow(
+                number,
+                self.journal.entry(reference).member or "",
+                target.slug,
+                next_ref,
+                files.get("pdf", ""),
+                files.get("email", ""),
+                draft=not request.recipient_address,  # never printed nor labelled
             )
-            progress("rows", 1, None)
+            if "email" in chosen and not request.recipient_email:
+                row.email_status = NO_RECIPIENT_EMAIL
+            if request.recipient_address:
+                addresses.append((next_ref, row.member, request.recipient_address))
+            result.rows.append(row)
+            progress("letters", 1, None)
         out_dir.mkdir(parents=True, exist_ok=True)
+        # printed and posted as a batch's: the print file, the labels, then sent --from-manifest
+        if "pdf" in chosen:
+            batches.PrintFiles(out_dir, result).finish()
+        if "labels" in chosen:
+            result.labels = out_dir / "labels.csv"
+            labels.write(result.labels, addresses)
         manifest.write(result.manifest, result, self.journal)
-        result.written.append(result.manifest)
+        result.written += [*result.print_files, *filter(None, [result.labels]), result.manifest]
+        result.to_record = batches.to_record(result, self.journal)
+        result.no_address = [row.reference for row in result.rows if row.draft]
+        if parties:
+            result.warnings.append(
+                _(
+                    "Write also to the parties that ordered the members' campaigns (they stay "
+                    "responsible and must obtain the origin of the data from their provider): "
+                    "{parties}; a batch of those members' rows with that party as recipient"
+                ).format(parties=", ".join(f"{slug} ({n})" for slug, n in sorted(parties.items())))
+            )
         if not todo:
             result.warnings.append(
                 _("no member's answer names {name}: nothing to write").format(name=target.name)

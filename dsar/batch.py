@@ -664,6 +664,19 @@ def merge_for_duplex(paths) -> bytes:
     return assemble.join(((path.name, path) for path in paths), recto=True)
 
 
+def to_record(result: BatchResult, journal: Journal) -> list[str]:
+    """The printed letters to post, not yet recorded as posted: an e-mail queued for one
+    carries it (posting it too would send it twice)."""
+    return [
+        row.reference
+        for row in result.rows
+        if row.pdf
+        and not row.draft
+        and row.reference not in result.queued
+        and journal.stored_state(row.reference) == "draft"
+    ]
+
+
 def check_manifest(path: Path, *, force: bool) -> None:
     """An earlier run's manifest is rewritten; a file of the person's is not, unless force."""
     if path.exists() and not force and not manifest.is_manifest(path):

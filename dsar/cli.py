@@ -797,6 +797,57 @@ def progress_bar():
     return bar, progress
 
 
+def say_outputs(result, out_dir: Path, send: bool) -> None:
+    """A batch's files, then what is next: send the e-mails still queued, post the printed
+    letters no e-mail carries, record them (dsar batch and dsar batch --follow)."""
+    for print_file in result.print_files:
+        click.echo(_("print file: {path}").format(path=print_file))
+    if result.labels:
+        click.echo(_("envelope labels (mail merge): {path}").format(path=result.labels))
+    click.echo(_("manifest: {path}").format(path=result.manifest))
+    if result.sent:
+        counted = ", ".join(f"{n} {k}" for k, n in sorted(result.sent.items()))
+        click.echo(_("e-mails: {counts}").format(counts=counted))
+    written = any(row.reference for row in result.rows)
+    if result.emails_asked and not result.emails_to_send and written and not send:
+        # "post the letters" only when there is a print file: drafts are not to be posted
+        click.echo(
+            _(
+                "No e-mail to send: the recipient has no e-mail address in the registry. Post "
+                "the letters, or add the address (dsar brokers add-contact SLUG --email ADDRESS "
+                "--source WHERE) and run the same command again."
+            )
+            if result.print_files
+            else _(
+                "No e-mail to send and no letter to post: the recipient has no e-mail address "
+                "in the registry, and no letter ready to print was made. Add the address (dsar "
+                "brokers add-contact SLUG --email ADDRESS --source WHERE) and run the same "
+                "command again."
+            )
+        )
+    elif result.queued and not send:  # e-mails that --send would send: none held back
+        click.echo(
+            _(
+                "Next: send the {count} e-mail(s) with the same command and --send --smtp-host "
+                "HOST (--dry-run first lists what would leave)."
+            ).format(count=len(result.queued))
+        )
+    if result.to_record and result.print_files:
+        click.echo(
+            _(
+                "Next: post the {count} printed letter(s) not yet recorded as posted, then "
+                "record it: dsar sent --from-manifest {path} --on YYYY-MM-DD"
+            ).format(count=len(result.to_record), path=result.manifest)
+        )
+    elif result.rows and result.print_files and not result.queued:
+        click.echo(  # posted, or e-mailed: both are "sent" in the journal
+            _(
+                "Every letter of this batch is recorded as sent or posted: follow the "
+                "answers with dsar status --batch {folder}"
+            ).format(folder=out_dir)
+        )
+
+
 @cli.command("batch")
 @click.argument(
     "csv_file", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path)
@@ -1033,52 +1084,7 @@ def batch_command(
     )
     for line in result.warnings:
         warn(line)
-    for print_file in result.print_files:
-        click.echo(_("print file: {path}").format(path=print_file))
-    if result.labels:
-        click.echo(_("envelope labels (mail merge): {path}").format(path=result.labels))
-    click.echo(_("manifest: {path}").format(path=result.manifest))
-    if result.sent:
-        counted = ", ".join(f"{n} {k}" for k, n in sorted(result.sent.items()))
-        click.echo(_("e-mails: {counts}").format(counts=counted))
-    written = any(row.reference for row in result.rows)
-    if result.emails_asked and not result.emails_to_send and written and not send:
-        # "post the letters" only when there is a print file: drafts are not to be posted
-        click.echo(
-            _(
-                "No e-mail to send: the recipient has no e-mail address in the registry. Post "
-                "the letters, or add the address (dsar brokers add-contact SLUG --email ADDRESS "
-                "--source WHERE) and run the same command again."
-            )
-            if result.print_files
-            else _(
-                "No e-mail to send and no letter to post: the recipient has no e-mail address "
-                "in the registry, and no letter ready to print was made. Add the address (dsar "
-                "brokers add-contact SLUG --email ADDRESS --source WHERE) and run the same "
-                "command again."
-            )
-        )
-    elif result.emails_to_send and not send:
-        click.echo(
-            _(
-                "Next: send the e-mails with the same command and --send --smtp-host HOST "
-                "(--dry-run first lists what would leave)."
-            )
-        )
-    if result.to_record and result.print_files:
-        click.echo(
-            _(
-                "Next: post the {count} printed letter(s) not yet recorded as posted, then "
-                "record it: dsar sent --from-manifest {path} --on YYYY-MM-DD"
-            ).format(count=len(result.to_record), path=result.manifest)
-        )
-    elif result.rows and result.print_files:  # every letter already recorded as posted
-        click.echo(
-            _(
-                "Every printed letter of this batch is recorded as posted: follow the "
-                "answers with dsar status --batch {folder}"
-            ).format(folder=out_dir)
-        )
+    say_outputs(result, out_dir, send)
     finish(result.exit_code)
 
 
@@ -1810,9 +1816,9 @@ def batch_follow(app, slug, association_file, out_dir, formats, letter_date) -> 
             written=len(result.written_now), already=len(result.already)
         )
     )
-    click.echo(_("wrote {path}").format(path=result.manifest))
     for line in result.warnings:
         warn(line)
+    say_outputs(result, out_dir, send=False)
 
 
 def _echo_step(step: dict, depth: int) -> None:

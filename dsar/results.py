@@ -133,11 +133,17 @@ class BatchResult(Result):
     no_address: list[str] = field(default_factory=list)  # references without a postal address
     columns: list[tuple[str, str]] = field(default_factory=list)  # CSV header -> column read
     emails_asked: bool = False
+    queued: list[str] = field(default_factory=list)  # this run's e-mails --send would send
 
     @property
     def to_post(self) -> list[str]:
-        """The letters whose recipient has no e-mail: posted, not sent."""
-        return [row.reference for row in self.rows if row.email_status == NO_RECIPIENT_EMAIL]
+        """The letters whose recipient has no e-mail: posted, not sent (a draft without
+        the recipient's address is neither)."""
+        return [
+            row.reference
+            for row in self.rows
+            if row.email_status == NO_RECIPIENT_EMAIL and not row.draft
+        ]
 
     @property
     def emails_to_send(self) -> bool:
