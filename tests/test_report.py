@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
+import pdfplumber
 import pytest
 import time_machine
 from pypdf import PdfReader, PdfWriter
@@ -31,6 +32,7 @@ from dsar.paths import Paths
 from .conftest import ASSOCIATION, flat, ok, pdf_text, read_csv
 
 DAY = date(2026, 12, 3)
+MM = 72 / 25.4  # PDF points in a millimetre
 MEMBERS = 300
 RECIPIENTS = ("selfcontact", "tagadamedia", "la-poste", "reconquete")
 NAMES = {
@@ -469,11 +471,21 @@ def test_collective_complaint_never_encloses_the_unsigned_form(campaign, tmp_pat
     for ref in wanted:
         journal.record_mandate_form(ref, ["tagadamedia"], art80=ref in art80)
     journal.close()
+    proof = tmp_path / "capture-ecran-du-message-recu-le-20-mai-2026-a-10h12.png"
+    proof.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 64)  # kept by content: a hash name
     with App() as app:
+        [m13] = [e.reference for e in app.journal.entries() if e.member == name(13)]
+        app.sent(m13, proofs=[proof])
         result = app.complain_association(
             association, "tagadamedia", out_dir=tmp_path / "cnil", on=DAY, mandates=signed
         )
     main = next(p for p in result.written if p.name.startswith("reclamation-collective"))
+    # the annex's last column, a proof's hash name, stay inside the sheet (item 4: cut off)
+    with pdfplumber.open(main) as document:
+        for page in document.pages:
+            assert max((c["x1"] for c in page.chars), default=0) <= page.width - 15 * MM, (
+                page.page_number
+            )
     text = flat(pdf_text(main.read_bytes()))
     assert "Mandat n° M-00013" not in text  # the unsigned form is not in the PDF
     assert "1 joint à la suite" in text  # M-00033's scan alone
