@@ -667,6 +667,7 @@ class App:
         force: bool = False,
         columns: dict[str, str] | None = None,
         broker: str | None = None,
+        progress: Progress = _no_progress,
     ) -> MandatesResult:
         """Mandate forms for members to sign: one per CSV row, or one blank form. Each
         names the controllers the member authorises: the row's broker (else `broker`)
@@ -713,6 +714,7 @@ class App:
             for m in forms
         ]
         check_free(targets, overwrite=force)
+        progress("forms", 0, len(forms))
         for member, target in zip(forms, targets, strict=True):
             controllers = named[id(member)] if member else []
             html = letters.render_mandate(self.templates, found, member, controllers, self.today())
@@ -726,6 +728,7 @@ class App:
                     [c.slug for c in controllers],
                     art80=found.art80_on(self.today()),  # as render_mandate offered it
                 )
+            progress("forms", 1, None)
         bad = [r for r in rows if isinstance(r, members.BadRow)]
         return MandatesResult(
             written=targets,

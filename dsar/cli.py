@@ -756,7 +756,12 @@ def identify_command(text, text_file, sender, when, channel, write_now, out_dir,
 
 # App's progress stages: letters laid out (and bad rows), then e-mails sent
 # a batch's bar counts the CSV's rows (bad ones too), not the letters made
-STAGES = {"rows": N_("CSV rows"), "e-mails": N_("e-mails")}
+STAGES = {
+    "rows": N_("CSV rows"),
+    "e-mails": N_("e-mails"),
+    "letters": N_("letters"),
+    "forms": N_("mandate forms"),
+}
 
 
 def progress_bar():
@@ -989,8 +994,10 @@ def batch_command(
     """
     app = open_app(registries, templates_dir)
     if follow_slug or csv_file is None:
-        if csv_file is not None or not follow_slug:
+        if csv_file is not None:
             raise click.UsageError(_("give the members' CSV, or --follow SLUG, not both"))
+        if not follow_slug:
+            raise click.UsageError(_("give the members' CSV, or --follow SLUG"))
         if send:  # written, the next requests are sent as any letter: never in this run
             raise click.UsageError(_("--follow writes the next requests; --send is for a CSV"))
         batch_follow(app, follow_slug, association_file, out_dir, formats, letter_date)
@@ -1011,6 +1018,8 @@ def batch_command(
     )
     # the person checks it before any work
     say_columns(app.columns_read(csv_file, columns), app.csv_encoding(csv_file))
+    if dry_run:  # (new user: minutes of layout, and nothing said why)
+        warn(_("--dry-run: the letters are written first, as without it; only the sending is dry"))
     if send and not dry_run:  # refuse a send to no one before asking for a password
         app.batch_recipients(
             csv_file,
@@ -1120,9 +1129,17 @@ def mandate(
     app = open_app(registries, templates_dir)
     if csv_file is not None:
         say_columns(app.columns_read(csv_file, columns), app.csv_encoding(csv_file))
-    result = app.mandates(
-        association_file, out_dir, csv_file, force=force, columns=columns, broker=broker_slug
-    )
+    bar, progress = progress_bar()
+    with bar:  # a form takes a second or more to lay out: hundreds take minutes
+        result = app.mandates(
+            association_file,
+            out_dir,
+            csv_file,
+            force=force,
+            columns=columns,
+            broker=broker_slug,
+            progress=progress,
+        )
     for bad in result.bad_rows:
         click.echo(f"{csv_file}: {bad}", err=True)
     click.echo(

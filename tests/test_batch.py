@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -319,6 +320,7 @@ def test_mandate_forms(runner, tmp_path, association):
     )
     assert result.exit_code == 3, result.output  # a bad row, as batch says it
     assert "wrote 1 mandate form(s)" in result.stdout and "row 3, column phone" in result.stderr
+    assert re.search(r"mandate forms .* 1/1", result.stderr)  # progress, as a batch's (item 3)
     text = flat(pdf_text((out / "mandate-M-00000.pdf").read_bytes()))
     for expected in (
         "Membre 0",
@@ -500,6 +502,8 @@ def test_batch_next_steps_say_what_can_leave(runner, tmp_path, dsar_home):
     path = write_csv(tmp_path / "members.csv", rows)
     args = ["batch", str(path), "--association", str(association), "--out", str(tmp_path / "o")]
     args += ["--workers", "1"]
+    neither = runner.invoke(cli, ["batch", "--association", str(association), "--out", "o"])
+    assert neither.exit_code == 2 and "not both" not in neither.output  # item 17
     held = ok(runner.invoke(cli, args))
     assert "Next: send" not in held.stdout  # Renaissance's e-mail is held back: no scan
     assert "held back" in held.stderr
