@@ -83,6 +83,7 @@ from .results import (
     SentResult,
     ShowResult,
     StatusResult,
+    Written,
 )
 from .safety import safe_child
 from .sending import Smtp, SmtpSettings, send_outbox
@@ -492,8 +493,9 @@ class App:
             )
             # the quick count may differ from the rows read when quoting is broken
             progress("rows", 0, len(result.rows) + len(result.bad_rows))
-            # this run's messages only, unless every queued one is asked for
-            mine = None if all_queued else [row.reference for row in result.rows]
+            # this run's messages only, unless every queued one is asked for: its rows,
+            # looked up on disk (a million references are never held)
+            mine = None if all_queued else result.rows
             # an e-mail whose request left another way (posted, answered, bounced,
             # complained about) is never sent: withdrawn, and said (the lifecycle decides)
             if dry_run:
@@ -508,7 +510,7 @@ class App:
                     if ref not in stale
                 ]
             elif send:
-                progress("e-mails", 0, len(journal.outbox_waiting(mine)))
+                progress("e-mails", 0, sum(1 for _ref in journal.outbox_waiting(mine)))
                 try:
                     result.sent = send_outbox(
                         journal,
@@ -526,23 +528,20 @@ class App:
                 result.warnings.append(batches.sending_progress(journal, result))
             if send:  # what stays queued after this run (or would, after a real one)
                 leaving = stale | {ref for ref, _to in result.would_send}
-                result.left_queued = [r for r in journal.outbox_waiting() if r not in leaving]
+                for ref in journal.outbox_waiting():
+                    if ref not in leaving:
+                        result.left_queued.append(ref)
         finally:  # the manifest says what was done and sent even when the run stops
             batches.write_manifest(result.manifest, result, journal)
         # this run's e-mails that --send would send (none held back, none withdrawn)
-        result.queued = [
-            ref
-            for ref in journal.outbox_waiting(row.reference for row in result.rows)
-            if ref not in {r for r, _state in result.withdrawn}
-        ]
+        gone = {r for r, _state in result.withdrawn}
+        for ref in journal.outbox_waiting():
+            if ref not in gone and ref in result.rows:
+                result.queued.append(ref)
         # the printed letters not yet recorded as posted, that no e-mail carries
         result.to_record = batches.to_record(result, journal)
-        result.written = [
-            *(out_dir / name for row in result.rows for name in (row.pdf, row.eml) if name),
-            *result.print_files,
-            *([result.labels] if result.labels else []),
-            result.manifest,
-        ]
+        files = [*result.print_files, *filter(None, [result.labels]), result.manifest]
+        result.written = Written(result.rows, out_dir, files)
         if "email" in chosen:
             result.warnings += result.unsigned_forms
         if "email" in chosen and result.unsigned:
@@ -551,22 +550,22 @@ class App:
                     "{count} e-mail(s) held back, not sent: no signed mandate scan to enclose "
                     "({refs}); give --mandates DIR with <mandate_ref>.pdf or "
                     "mandate-<mandate_ref>.pdf, or --mandate-on-request"
-                ).format(count=len(result.unsigned), refs=", ".join(result.unsigned[:10]))
+                ).format(count=len(result.unsigned), refs=", ".join(result.unsigned.first))
             )
             # a corrected row (its phone) gets a new mandate number: no form was made for it
-            formless = [ref for ref in result.unsigned if journal.mandate_form(ref) is None]
+            formless = result.formless  # counted by the run, among all of them
             if formless and journal.mandate_form(None) is not None:  # dsar mandate is used
                 result.warnings.append(
                     _(
                         "no mandate form was written for {count} of them ({refs}): a row "
                         "corrected since dsar mandate gets a new number; run dsar mandate "
                         "again for these rows and have the new forms signed"
-                    ).format(count=len(formless), refs=", ".join(formless[:10]))
+                    ).format(count=len(formless), refs=", ".join(formless.first))
                 )
-        if send and result.to_post:
+        if send and (to_post := result.to_post):
             result.warnings.append(
                 _("{count} letter(s) to post, their recipient has no e-mail: {refs}").format(
-                    count=len(result.to_post), refs=", ".join(result.to_post[:10])
+                    count=len(to_post), refs=", ".join(to_post.first)
                 )
             )
         if ("labels" in chosen or "pdf" in chosen) and result.no_address:
@@ -578,7 +577,7 @@ class App:
                     "WHERE) and run the same command again: they are made again"
                 ).format(
                     count=len(result.no_address),
-                    reference=result.no_address[0],
+                    reference=result.no_address.first[0],
                     slugs=" / ".join(dict.fromkeys(r.broker for r in result.rows if r.draft)),
                 )
             )
@@ -591,7 +590,7 @@ class App:
                 ).format(
                     count=len(result.kept_earlier),
                     folder=out_dir,
-                    refs=", ".join(result.kept_earlier[:10]),
+                    refs=", ".join(result.kept_earlier.first),
                 )
             )
         if result.withdrawn:
@@ -619,7 +618,9 @@ class App:
                 _(
                     "{count} e-mail(s) stay queued, not sent by this run (first: {refs}); "
                     "dsar batch ... --send --all-queued sends them"
-                ).format(count=len(result.left_queued), refs=", ".join(result.left_queued[:5]))
+                ).format(
+                    count=len(result.left_queued), refs=", ".join(result.left_queued.first[:5])
+                )
             )
         if result.bad_rows or result.sent.get("failed") or result.sent.get("deferred"):
             result.exit_code = EXIT_PARTIAL
@@ -942,6 +943,8 @@ class App:
     ) -> ComplaintResult:
         """The CNIL complaint and one dossier PDF, a draft: the request becomes
         'complained' once the complaint is recorded as filed (dsar sent COMPLAINT).
+        `mandate_scan`: the member's signed mandate as outside.vet copied it (vetted once,
+        by complain_association): the letter says it is enclosed, the dossier joins it.
 
         Whole or not at all: the letter and the dossier are made in memory (the replies
         checked in a limited child), then staged and recorded in one transaction with the
@@ -974,12 +977,6 @@ class App:
             followup.reminders_of(self.journal, reference),
             mandate_scan=mandate_scan,
         )
-        if mandate_scan is not None and any(n == mandate_scan.name for n, _p in left_out):
-            raise DsarError(  # the letter says it is enclosed: never a dossier without it
-                _("the signed mandate {name} cannot be read: fix it or leave it out").format(
-                    name=mandate_scan.name
-                )
-            )
         compose.stage(made, targets)
         # the dossier is recorded with the complaint, like the letter's own files; the
         # lifecycle's check runs in the same transaction; the request becomes 'complained'
@@ -1201,6 +1198,7 @@ class App:
                 files.get("pdf", ""),
                 files.get("email", ""),
                 draft=not request.recipient_address,  # never printed nor labelled
+                address=request.recipient_address or "",
             )
             if "email" in chosen and not request.recipient_email:
                 row.email_status = NO_RECIPIENT_EMAIL
@@ -1218,7 +1216,9 @@ class App:
         manifest.write(result.manifest, result, self.journal)
         result.written += [*result.print_files, *filter(None, [result.labels]), result.manifest]
         result.to_record = batches.to_record(result, self.journal)
-        result.no_address = [row.reference for row in result.rows if row.draft]
+        for row in result.rows:
+            if row.draft:
+                result.no_address.append(row.reference)
         if parties:
             result.warnings.append(
                 _(

@@ -9,7 +9,7 @@ import click
 
 from .app import App
 from .cli_i18n import TranslatedCommand
-from .cli_options import registry_option, server_options, server_password
+from .cli_options import json_option, registry_option, server_options, server_password
 from .errors import DsarError, UsageError
 from .follow import FOLLOW_KINDS
 from .i18n import N_, _
@@ -216,7 +216,7 @@ def review(app, follow: bool = False) -> None:
 @click.command("inbox", cls=TranslatedCommand)
 @click.argument("source", required=False)
 @click.option("--dry-run", is_flag=True, help="Read and show; record nothing.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
+@json_option(help="One JSON object per message.")
 @click.option(
     "--review", "to_review", is_flag=True, help="Then decide, one by one, on what waits for you."
 )

@@ -221,3 +221,25 @@ def scan_of(form: Path, to: Path) -> Path:
     with to.open("wb") as handle:
         scan.write(handle)
     return to
+
+
+# Selfcontact's registry entry has no postal address (FACTS.md gives none): its letters are
+# drafts, never recorded as posted. A test that posts one gives it this made-up address.
+SELFCONTACT_POSTAL = "Selfcontact\nService DPO\n10 rue du Test\n69001 Lyon"
+
+
+def add_postal(home: Path, slug: str = "selfcontact", postal: str = SELFCONTACT_POSTAL) -> None:
+    """A postal address for `slug` in the user registry of `home` (dsar brokers
+    add-contact), so that its letters can be posted and recorded as sent."""
+    from dsar.app import App
+    from dsar.paths import Paths
+
+    with App(Paths(config_dir=home, data_dir=home)) as app:
+        app.add_contact(slug, source="test", postal=postal)
+
+
+@pytest.fixture
+def selfcontact_postal(dsar_home) -> str:
+    """Selfcontact with a postal address in this test's DSAR_HOME: its letters can be posted."""
+    add_postal(dsar_home)
+    return SELFCONTACT_POSTAL

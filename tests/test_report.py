@@ -29,7 +29,11 @@ from dsar.journal import Journal
 from dsar.members import COLUMNS, load_association
 from dsar.paths import Paths
 
-from .conftest import ASSOCIATION, flat, ok, pdf_text, read_csv
+from .conftest import ASSOCIATION, add_postal, flat, ok, pdf_text, read_csv
+
+# the campaign's letters of June 2026 and complaints of November-December: the report is made on
+# the day the tests were written, not on whatever day the suite runs
+pytestmark = pytest.mark.today("2026-12-03")
 
 DAY = date(2026, 12, 3)
 MM = 72 / 25.4  # PDF points in a millimetre
@@ -158,6 +162,7 @@ def build(base: Path, members: int = MEMBERS) -> dict:
     moment = datetime.combine(DAY, time(12), tzinfo=UTC)
     with pytest.MonkeyPatch.context() as patch, time_machine.travel(moment, tick=False):
         patch.setenv("DSAR_HOME", str(home))
+        add_postal(home)  # Selfcontact's letters are posted: they have its address
         journal = Journal(Paths.from_env().journal, clock=lambda: DAY)
         app = App(clock=lambda: DAY, journal=journal)
         done = app.batch(
@@ -374,10 +379,22 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
         journal.record_mandate_form(ref, ["tagadamedia"], art80=ref in art80)
     journal.close()
     out = tmp_path / "cnil"
+    from dsar.render import outside
+
+    vetted, child = [], outside._child  # each outside PDF the limited child checks
+
+    def counting(*args):
+        if args[0] == "vet":
+            vetted.append(Path(args[1]).read_bytes())
+        return child(*args)
+
+    monkeypatch.setattr(outside, "_child", counting)
     with App() as app:
         result = app.complain_association(
             association, "tagadamedia", out_dir=out, on="2026-12-03", mandates=signed
         )
+    # the scan is vetted once, whether the Art. 80 letter or the member's dossier holds it
+    assert vetted.count((signed / "M-00013.pdf").read_bytes()) == 1
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in result.written)
     by_name = {p.name: p for p in result.written}
     cover = by_name.get("lettre-de-couverture-tagadamedia-2026-12-03.pdf")

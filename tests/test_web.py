@@ -21,6 +21,8 @@ from dsar.vocabulary import RECIPIENT_KINDS
 from dsar.web import guard, server, words
 from dsar.web.pages import create_app
 
+from .conftest import SELFCONTACT_POSTAL
+
 PORT = 8765
 TOKEN = "s3cret-token-for-tests"
 ORIGIN = f"http://127.0.0.1:{PORT}"
@@ -191,6 +193,8 @@ def draft(broker: str = "selfcontact", **overrides) -> str:
         "formats": ("pdf",),
         "out_dir": Path(os.environ["DSAR_HOME"]) / "letters",
     }
+    if broker == "selfcontact":  # an address to post it to: a draft is never recorded as sent
+        values["to_address"] = SELFCONTACT_POSTAL
     with App() as app:
         return app.generate(broker, **(values | overrides)).reference
 
@@ -637,7 +641,7 @@ def test_a_letters_form_posted_twice_at_once_shows_the_letter_written_by_the_fir
 
 def test_no_command_line_word_and_no_english_on_the_french_pages(client):
     """Issue 23 item 10: the page speaks French in French; links are links."""
-    reference = draft()
+    reference = draft(to_address=None)  # its missing contact shown, with where to look
     i18n.missing.clear()
     pages = {
         "letters": client.get(f"/letters?ref={reference}").text,
