@@ -50,7 +50,7 @@ from .errors import (
     UnknownBroker,
     UsageError,
 )
-from .files import check_free, write_private
+from .files import check_free, make_private_dir, write_private
 from .i18n import N_, _
 from .journal import Journal, canonical
 from .models import Association, Broker, ContactAddition, Letter
@@ -897,6 +897,67 @@ class App:
             follows=reference,
             then=("remind", day, False),
         )
+        return result
+
+    def remind_batch(
+        self,
+        batch: Path,
+        *,
+        on: DateLike = None,
+        out_dir: Path | None = None,
+        force: bool = False,
+        progress: Progress = _no_progress,
+    ) -> BatchResult:
+        """The reminders of a batch (its folder's manifest.csv): one for each request
+        whose deadline ran out unanswered on `on`, to post (PDF), with a print file and a
+        manifest for dsar sent --from-manifest. A request whose reminder is already
+        written is not written again: a rerun after a crash writes only the rest."""
+        day = self._day(on, "on")
+        out_dir = out_dir or batch / "reminders"
+        overdue = report.select(
+            self.journal.entries(),
+            day,
+            state="overdue",
+            references=posting.references(batch / "manifest.csv"),
+        )
+        result = BatchResult(manifest=out_dir / "manifest.csv")
+        progress("reminders", 0, len(overdue))
+        for number, entry in enumerate(overdue, start=1):
+            earlier = self.journal.follow_ups(entry.reference, "reminder")
+            if earlier:  # written by an earlier run (sent or not): never a second
+                reference = earlier[0].reference
+                result.resumed += 1
+            else:
+                reference = self.remind(
+                    entry.reference, on=day, formats="pdf", out_dir=out_dir, force=force
+                ).reference
+            request = self.journal.request(reference)
+            files = {role: path.name for role, path, _sha in self.journal.files(reference)}
+            result.rows.append(
+                ManifestRow(
+                    number,
+                    entry.member or "",
+                    entry.broker,
+                    reference,
+                    files.get("pdf", ""),
+                    draft=not request.recipient_address,
+                    address=request.recipient_address or "",
+                )
+            )
+            progress("reminders", 1, None)
+        make_private_dir(out_dir)
+        batches.PrintFiles(out_dir, result).finish()
+        manifest.write(result.manifest, result, self.journal)
+        result.to_record = batches.to_record(result, self.journal)
+        for row in result.rows:
+            if row.draft:
+                result.no_address.append(row.reference)
+        if not overdue:
+            result.warnings.append(
+                _("no request of this batch is overdue on {day}: no reminder to write").format(
+                    day=day
+                )
+            )
         return result
 
     def _beside(self, reference: str) -> Path:

@@ -724,6 +724,7 @@ STAGES = {
     "e-mails": N_("e-mails"),
     "letters": N_("letters"),
     "forms": N_("mandate forms"),
+    "reminders": N_("reminders"),
 }
 
 
@@ -1446,16 +1447,51 @@ follow_up_options = options(
 
 
 @cli.command()
-@reference_argument
+@click.argument("reference", required=False, shell_complete=complete_reference)
+@click.option(
+    "--batch",
+    "batch_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Instead of a reference: a batch's folder (its manifest.csv); a reminder to post "
+    "for each of its requests overdue on --on, with a print file and a manifest "
+    "(default --out: DIR/reminders).",
+)
 @follow_up_options
-def remind(reference, templates_dir, **options):
+def remind(reference, batch_dir, templates_dir, **options):
     """The reminder (relance) once the deadline has passed: a final 15-day deadline.
 
     \b
-    Example:
+    Examples:
       dsar remind DSAR-28FJ-ZUR7 --format pdf
+      dsar remind --batch out/
     """
-    result = open_app(templates=templates_dir).remind(reference, **options)
+    if bool(reference) == bool(batch_dir):
+        raise click.UsageError(_("give a reference or --batch DIR"))
+    app = open_app(templates=templates_dir)
+    if batch_dir:
+        if options["formats"] not in (None, "pdf", "pdf,email"):
+            raise click.UsageError(
+                _("--batch writes reminders to post (pdf); e-mail one with dsar remind REF")
+            )
+        bar, progress = progress_bar()
+        with bar:
+            result = app.remind_batch(
+                batch_dir,
+                on=options["on"],
+                out_dir=options["out_dir"],
+                force=options["force"],
+                progress=progress,
+            )
+        click.echo(
+            _("{count} reminder(s) ({resumed} written by an earlier run)").format(
+                count=len(result.rows), resumed=result.resumed
+            )
+        )
+        for line in result.warnings:
+            warn(line)
+        say_outputs(result, batch_dir, send=False)
+        return
+    result = app.remind(reference, **options)
     print_letter(result)
     click.echo(
         _(
