@@ -351,6 +351,20 @@ QUALIFYING = ASSOCIATION + (
 )
 
 
+def tagadamedia_forms() -> tuple[set[str], set[str]]:
+    """The forms of Tagadamedia's members to complain for (i % 4 == 1: no answer when
+    i % 10 == 3, partial when 5), recorded in the journal of DSAR_HOME; only the forms of
+    those who went unanswered carried the Art. 80(1) clause (signed when the association
+    had its five years), the others gave an ordinary mandate."""
+    wanted = {f"M-{i:05d}" for i in range(MEMBERS) if i % 4 == 1 and i % 10 in (3, 5)}
+    art80 = {f"M-{i:05d}" for i in range(MEMBERS) if i % 4 == 1 and i % 10 == 3}
+    journal = Journal(Paths.from_env().journal, clock=lambda: DAY)
+    for ref in wanted:
+        journal.record_mandate_form(ref, ["tagadamedia"], art80=ref in art80)
+    journal.close()
+    return wanted, art80
+
+
 @pytest.mark.parametrize("qualifies", [True, False])
 def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
     home = tmp_path / "home"  # a copy: the members' own complaints change the journal
@@ -368,16 +382,8 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
     blank.add_blank_page(595, 842)
     with (signed / "M-00013.pdf").open("wb") as handle:
         blank.write(handle)
-    # Tagadamedia has the members i % 4 == 1: no answer when i % 10 == 3, partial when 5
-    wanted = {f"M-{i:05d}" for i in range(MEMBERS) if i % 4 == 1 and i % 10 in (3, 5)}
+    wanted, art80 = tagadamedia_forms()
     assert len(wanted) == 30
-    # only the forms of the members who went unanswered carried the Art. 80(1) clause
-    # (signed when the association had its five years); the others gave an ordinary mandate
-    art80 = {f"M-{i:05d}" for i in range(MEMBERS) if i % 4 == 1 and i % 10 == 3}
-    journal = Journal(Paths.from_env().journal, clock=lambda: DAY)
-    for ref in wanted:
-        journal.record_mandate_form(ref, ["tagadamedia"], art80=ref in art80)
-    journal.close()
     out = tmp_path / "cnil"
     from dsar.render import outside
 
@@ -482,12 +488,7 @@ def test_collective_complaint_never_encloses_the_unsigned_form(campaign, tmp_pat
     (signed / "mandate-M-00033.pdf").unlink()
     with (signed / "M-00033.pdf").open("wb") as handle:
         blank.write(handle)
-    wanted = {f"M-{i:05d}" for i in range(MEMBERS) if i % 4 == 1 and i % 10 in (3, 5)}
-    art80 = {f"M-{i:05d}" for i in range(MEMBERS) if i % 4 == 1 and i % 10 == 3}
-    journal = Journal(Paths.from_env().journal, clock=lambda: DAY)
-    for ref in wanted:
-        journal.record_mandate_form(ref, ["tagadamedia"], art80=ref in art80)
-    journal.close()
+    tagadamedia_forms()
     proof = tmp_path / "capture-ecran-du-message-recu-le-20-mai-2026-a-10h12.png"
     proof.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 64)  # kept by content: a hash name
     with App() as app:
