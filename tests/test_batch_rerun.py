@@ -283,7 +283,7 @@ def test_next_steps_and_dates_say_what_remains(runner, tmp_path, association, ds
     assert "Next: post the 1 printed letter(s)" in ok(runner.invoke(cli, args)).stdout
     ok(runner.invoke(cli, ["sent", "--from-manifest", str(out), "--on", "2026-09-02"]))
     again = ok(runner.invoke(cli, args))
-    assert "Next: post" not in again.stdout and "recorded as posted" in again.stdout
+    assert "Next: post" not in again.stdout and "recorded as sent or posted" in again.stdout
     # reminded: the CSV's deadline is the table's, the final one the days left count to
     [row] = read_csv(out / "manifest.csv")
     reminded = ok(runner.invoke(cli, ["remind", row["reference"], "--format", "pdf"]))
