@@ -30,6 +30,7 @@ from . import (
     followup,
     identify,
     importer,
+    labels,
     letters,
     lifecycle,
     manifest,
@@ -49,7 +50,7 @@ from .errors import (
     UnknownBroker,
     UsageError,
 )
-from .files import check_free, stage_private, write_private
+from .files import check_free, make_private_dir, stage_private, write_private
 from .i18n import N_, _
 from .journal import AlreadyRecorded, Journal, canonical
 from .models import Association, Broker, ContactAddition, Letter
@@ -61,6 +62,7 @@ from .results import (
     EXIT_ERROR,
     EXIT_OK,
     EXIT_PARTIAL,
+    NO_RECIPIENT_EMAIL,
     AnswerResult,
     BatchResult,
     BrokerResult,
@@ -534,10 +536,13 @@ class App:
                         result.left_queued.append(ref)
         finally:  # the manifest says what was done and sent even when the run stops
             batches.write_manifest(result.manifest, result, journal)
-        # the printed letters not yet recorded as posted: what "post them" is about
-        for row in result.rows:
-            if row.pdf and not row.draft and journal.stored_state(row.reference) == "draft":
-                result.to_record.append(row.reference)
+        # this run's e-mails that --send would send (none held back, none withdrawn)
+        gone = {r for r, _state in result.withdrawn}
+        for ref in journal.outbox_waiting():
+            if ref not in gone and ref in result.rows:
+                result.queued.append(ref)
+        # the printed letters not yet recorded as posted, that no e-mail carries
+        result.to_record = batches.to_record(result, journal)
         files = [*result.print_files, *filter(None, [result.labels]), result.manifest]
         result.written = Written(result.rows, out_dir, files)
         if "email" in chosen:
@@ -570,9 +575,14 @@ class App:
             result.warnings.append(
                 _(
                     "{count} letter(s) are drafts without the recipient's postal address, left "
-                    "out of the print file and the labels (first: {reference}); give "
-                    "--to-address and run the same command again: they are made again"
-                ).format(count=len(result.no_address), reference=result.no_address.first[0])
+                    "out of the print file and the labels (first: {reference}); add the address "
+                    "once (dsar brokers add-contact {slugs} --postal 'LINE\\nLINE' --source "
+                    "WHERE) and run the same command again: they are made again"
+                ).format(
+                    count=len(result.no_address),
+                    reference=result.no_address.first[0],
+                    slugs=" / ".join(dict.fromkeys(r.broker for r in result.rows if r.draft)),
+                )
             )
         if result.kept_earlier:
             result.warnings.append(
@@ -661,6 +671,7 @@ class App:
         force: bool = False,
         columns: dict[str, str] | None = None,
         broker: str | None = None,
+        progress: Progress = _no_progress,
     ) -> MandatesResult:
         """Mandate forms for members to sign: one per CSV row, or one blank form. Each
         names the controllers the member authorises: the row's broker (else `broker`)
@@ -707,6 +718,7 @@ class App:
             for m in forms
         ]
         check_free(targets, overwrite=force)
+        progress("forms", 0, len(forms))
         for member, target in zip(forms, targets, strict=True):
             controllers = named[id(member)] if member else []
             html = letters.render_mandate(self.templates, found, member, controllers, self.today())
@@ -720,6 +732,7 @@ class App:
                     [c.slug for c in controllers],
                     art80=found.art80_on(self.today()),  # as render_mandate offered it
                 )
+            progress("forms", 1, None)
         bad = [r for r in rows if isinstance(r, members.BadRow)]
         return MandatesResult(
             written=targets,
@@ -887,6 +900,67 @@ class App:
             follows=reference,
             then=("remind", day, False),
         )
+        return result
+
+    def remind_batch(
+        self,
+        batch: Path,
+        *,
+        on: DateLike = None,
+        out_dir: Path | None = None,
+        force: bool = False,
+        progress: Progress = _no_progress,
+    ) -> BatchResult:
+        """The reminders of a batch (its folder's manifest.csv): one for each request
+        whose deadline ran out unanswered on `on`, to post (PDF), with a print file and a
+        manifest for dsar sent --from-manifest. A request whose reminder is already
+        written is not written again: a rerun after a crash writes only the rest."""
+        day = self._day(on, "on")
+        out_dir = out_dir or batch / "reminders"
+        overdue = report.select(
+            self.journal.entries(),
+            day,
+            state="overdue",
+            references=posting.references(batch / "manifest.csv"),
+        )
+        result = BatchResult(manifest=out_dir / "manifest.csv")
+        progress("reminders", 0, len(overdue))
+        for number, entry in enumerate(overdue, start=1):
+            earlier = self.journal.follow_ups(entry.reference, "reminder")
+            if earlier:  # written by an earlier run (sent or not): never a second
+                reference = earlier[0].reference
+                result.resumed += 1
+            else:
+                reference = self.remind(
+                    entry.reference, on=day, formats="pdf", out_dir=out_dir, force=force
+                ).reference
+            request = self.journal.request(reference)
+            files = {role: path.name for role, path, _sha in self.journal.files(reference)}
+            result.rows.append(
+                ManifestRow(
+                    number,
+                    entry.member or "",
+                    entry.broker,
+                    reference,
+                    files.get("pdf", ""),
+                    draft=not request.recipient_address,
+                    address=request.recipient_address or "",
+                )
+            )
+            progress("reminders", 1, None)
+        make_private_dir(out_dir)
+        batches.PrintFiles(out_dir, result).finish()
+        manifest.write(result.manifest, result, self.journal)
+        result.to_record = batches.to_record(result, self.journal)
+        for row in result.rows:
+            if row.draft:
+                result.no_address.append(row.reference)
+        if not overdue:
+            result.warnings.append(
+                _("no request of this batch is overdue on {day}: no reminder to write").format(
+                    day=day
+                )
+            )
         return result
 
     def _beside(self, reference: str) -> Path:
@@ -1155,11 +1229,15 @@ class App:
             letters.render_mandate(self.templates, _association(association), controllers=[target])
         )
         chosen = parse_formats(formats)
-        if not set(chosen) <= {"pdf", "email", "html"}:
+        if not set(chosen) <= {"pdf", "email", "html", "labels"}:
             raise UsageError(_("--format for a batch is pdf, email, html and/or labels"))
         todo = follow.members_naming(self.journal, target)
-        result = FollowBatchResult(manifest=out_dir / "manifest.csv")
-        progress("rows", 0, len(todo))
+        result = FollowBatchResult(
+            manifest=out_dir / "manifest.csv", emails_asked="email" in chosen
+        )
+        parties: dict[str, int] = {}  # the parties behind the members' messages: one line
+        addresses: list[tuple[str, str, str]] = []
+        progress("letters", 0, len(todo))
 
         def done(reference: str) -> str | None:
             return next(
@@ -1181,7 +1259,7 @@ class App:
                     written = self.follow(
                         reference,
                         to=target.slug,
-                        formats=chosen,
+                        formats=[f for f in chosen if f != "labels"],
                         out_dir=out_dir,
                         letter_date=letter_date,
                         fresh=True,
@@ -1191,27 +1269,55 @@ class App:
                     if next_ref is None:  # a file in the way, no run's letter: said
                         raise
                 else:
+                    party = compose.write_to_party(written.letter.request, self.registry)
+                    said = [w for w in written.warnings if w != party]  # a citizen's command
                     result.written += written.written
-                    result.warnings += [w for w in written.warnings if w not in result.warnings]
+                    result.warnings += [w for w in said if w not in result.warnings]
                     result.written_now.append(written.reference)
                     next_ref = written.reference
             if next_ref not in result.written_now:
                 result.already.append(next_ref)
+            request = self.journal.request(next_ref)
+            if named := compose.campaign_party(request, self.registry):
+                parties[named.slug] = parties.get(named.slug, 0) + 1
             files = {role: path.name for role, path, _sha in self.journal.files(next_ref)}
-            result.rows.append(
-                ManifestRow(
-                    number,
-                    self.journal.entry(reference).member or "",
-                    target.slug,
-                    next_ref,
-                    files.get("pdf", ""),
-                    files.get("email", ""),
-                )
+            row = ManifestRow(
+                number,
+                self.journal.entry(reference).member or "",
+                target.slug,
+                next_ref,
+                files.get("pdf", ""),
+                files.get("email", ""),
+                draft=not request.recipient_address,  # never printed nor labelled
+                address=request.recipient_address or "",
             )
-            progress("rows", 1, None)
+            if "email" in chosen and not request.recipient_email:
+                row.email_status = NO_RECIPIENT_EMAIL
+            if request.recipient_address:
+                addresses.append((next_ref, row.member, request.recipient_address))
+            result.rows.append(row)
+            progress("letters", 1, None)
         out_dir.mkdir(parents=True, exist_ok=True)
+        # printed and posted as a batch's: the print file, the labels, then sent --from-manifest
+        if "pdf" in chosen:
+            batches.PrintFiles(out_dir, result).finish()
+        if "labels" in chosen:
+            result.labels = out_dir / "labels.csv"
+            labels.write(result.labels, addresses)
         manifest.write(result.manifest, result, self.journal)
-        result.written.append(result.manifest)
+        result.written += [*result.print_files, *filter(None, [result.labels]), result.manifest]
+        result.to_record = batches.to_record(result, self.journal)
+        for row in result.rows:
+            if row.draft:
+                result.no_address.append(row.reference)
+        if parties:
+            result.warnings.append(
+                _(
+                    "Write also to the parties that ordered the members' campaigns (they stay "
+                    "responsible and must obtain the origin of the data from their provider): "
+                    "{parties}; a batch of those members' rows with that party as recipient"
+                ).format(parties=", ".join(f"{slug} ({n})" for slug, n in sorted(parties.items())))
+            )
         if not todo:
             result.warnings.append(
                 _("no member's answer names {name}: nothing to write").format(name=target.name)
@@ -1333,11 +1439,11 @@ class App:
         cnil = self.registry.get("cnil")
         # a signed mandate is enclosed when it passes the limited child (it came from
         # outside: render/outside.py); the annex names the others
-        found_scans = {
-            c.mandate_ref: batches.signed_mandate(mandates, c.mandate_ref) for c in cases
-        }
+        # (the unsigned form dsar mandate wrote is none: named as not enclosed)
+        looked_up = {c.mandate_ref: batches.signed_scan(mandates, c.mandate_ref) for c in cases}
+        found_scans = {ref: scan for ref, (scan, _why) in looked_up.items()}
         written: list[Path] = []
-        warnings: list[str] = []
+        warnings = [why for _scan, why in looked_up.values() if why]
         with tempfile.TemporaryDirectory(prefix="dsar-mandates-") as work:
             (Path(work) / "mandates").mkdir()
             copies, left_out = outside.vet(

@@ -37,7 +37,7 @@ from .registry import Registry
 from .render import assemble, mail
 from .render import html as page
 from .render.pdf import PdfRenderer
-from .results import HELD_BACK, NO_RECIPIENT_EMAIL, BatchResult, ManifestRow, Rows
+from .results import HELD_BACK, NO_RECIPIENT_EMAIL, BatchResult, Few, ManifestRow, Rows
 from .safety import safe_child
 from .vocabulary import MAIL_TO_SEND, output_name
 
@@ -368,13 +368,9 @@ def run(
                 if isinstance(item, members.BadRow):
                     skip(item)
                     continue
-                scan = signed_mandate(options.mandates, item.mandate_ref)
-                if scan and mandate_forms.is_unsigned_form(scan):
-                    # the form as dsar mandate wrote it: enclosed, it would claim a signature
-                    result.unsigned_forms.append(
-                        mandate_forms.unsigned_problem(item.mandate_ref, scan)
-                    )
-                    scan = None
+                scan, unsigned = signed_scan(options.mandates, item.mandate_ref)
+                if unsigned:
+                    result.unsigned_forms.append(unsigned)
                 try:
                     request = compose.build_request(
                         registry,
@@ -578,6 +574,15 @@ def sending_progress(journal: Journal, result: BatchResult) -> str:
     return line
 
 
+def signed_scan(folder: Path | None, mandate_ref: str) -> tuple[Path | None, str | None]:
+    """The member's signed mandate in --mandates, or None and why not: the form as dsar
+    mandate wrote it, unsigned, is never enclosed (it would claim a signature)."""
+    scan = signed_mandate(folder, mandate_ref)
+    if scan and mandate_forms.is_unsigned_form(scan):
+        return None, mandate_forms.unsigned_problem(mandate_ref, scan)
+    return scan, None
+
+
 def signed_mandate(folder: Path | None, mandate_ref: str) -> Path | None:
     """The member's signed mandate in --mandates: <ref>.pdf, or the form's own name
     mandate-<ref>.pdf. The reference comes from the CSV: a name, never a path."""
@@ -664,6 +669,18 @@ _PRINT_FILE = re.compile(r"print-duplex(-\d+)?\.pdf")
 def merge_for_duplex(paths) -> bytes:
     """One file for the printer: each letter starts on a right-hand (odd) page."""
     return assemble.join(((path.name, path) for path in paths), recto=True)
+
+
+def to_record(result: BatchResult, journal: Journal) -> Few:
+    """The printed letters to post, not yet recorded as posted: an e-mail queued for one
+    carries it (posting it too would send it twice)."""
+    found = Few()
+    for row in result.rows:
+        if row.pdf and not row.draft and journal.stored_state(row.reference) == "draft":
+            queued = journal.outbox_status(row.reference)
+            if not (queued and queued[0] in MAIL_TO_SEND):
+                found.append(row.reference)
+    return found
 
 
 def check_manifest(path: Path, *, force: bool) -> None:

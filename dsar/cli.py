@@ -719,7 +719,13 @@ def identify_command(text, text_file, sender, when, channel, write_now, out_dir,
 
 # App's progress stages: letters laid out (and bad rows), then e-mails sent
 # a batch's bar counts the CSV's rows (bad ones too), not the letters made
-STAGES = {"rows": N_("CSV rows"), "e-mails": N_("e-mails")}
+STAGES = {
+    "rows": N_("CSV rows"),
+    "e-mails": N_("e-mails"),
+    "letters": N_("letters"),
+    "forms": N_("mandate forms"),
+    "reminders": N_("reminders"),
+}
 
 
 def progress_bar():
@@ -758,6 +764,57 @@ def progress_bar():
             bar.advance(tasks[stage], advance)
 
     return bar, progress
+
+
+def say_outputs(result, out_dir: Path, send: bool) -> None:
+    """A batch's files, then what is next: send the e-mails still queued, post the printed
+    letters no e-mail carries, record them (dsar batch and dsar batch --follow)."""
+    for print_file in result.print_files:
+        click.echo(_("print file: {path}").format(path=print_file))
+    if result.labels:
+        click.echo(_("envelope labels (mail merge): {path}").format(path=result.labels))
+    click.echo(_("manifest: {path}").format(path=result.manifest))
+    if result.sent:
+        counted = ", ".join(f"{n} {k}" for k, n in sorted(result.sent.items()))
+        click.echo(_("e-mails: {counts}").format(counts=counted))
+    written = any(row.reference for row in result.rows)
+    if result.emails_asked and not result.emails_to_send and written and not send:
+        # "post the letters" only when there is a print file: drafts are not to be posted
+        click.echo(
+            _(
+                "No e-mail to send: the recipient has no e-mail address in the registry. Post "
+                "the letters, or add the address (dsar brokers add-contact SLUG --email ADDRESS "
+                "--source WHERE) and run the same command again."
+            )
+            if result.print_files
+            else _(
+                "No e-mail to send and no letter to post: the recipient has no e-mail address "
+                "in the registry, and no letter ready to print was made. Add the address (dsar "
+                "brokers add-contact SLUG --email ADDRESS --source WHERE) and run the same "
+                "command again."
+            )
+        )
+    elif result.queued and not send:  # e-mails that --send would send: none held back
+        click.echo(
+            _(
+                "Next: send the {count} e-mail(s) with the same command and --send --smtp-host "
+                "HOST (--dry-run first lists what would leave)."
+            ).format(count=len(result.queued))
+        )
+    if result.to_record and result.print_files:
+        click.echo(
+            _(
+                "Next: post the {count} printed letter(s) not yet recorded as posted, then "
+                "record it: dsar sent --from-manifest {path} --on YYYY-MM-DD"
+            ).format(count=len(result.to_record), path=result.manifest)
+        )
+    elif result.rows and result.print_files and not result.queued:
+        click.echo(  # posted, or e-mailed: both are "sent" in the journal
+            _(
+                "Every letter of this batch is recorded as sent or posted: follow the "
+                "answers with dsar status --batch {folder}"
+            ).format(folder=out_dir)
+        )
 
 
 @cli.command("batch")
@@ -886,8 +943,10 @@ def batch_command(
     """
     app = open_app(registries, templates_dir)
     if follow_slug or csv_file is None:
-        if csv_file is not None or not follow_slug:
+        if csv_file is not None:
             raise click.UsageError(_("give the members' CSV, or --follow SLUG, not both"))
+        if not follow_slug:
+            raise click.UsageError(_("give the members' CSV, or --follow SLUG"))
         if send:  # written, the next requests are sent as any letter: never in this run
             raise click.UsageError(_("--follow writes the next requests; --send is for a CSV"))
         batch_follow(app, follow_slug, association_file, out_dir, formats, letter_date)
@@ -908,6 +967,8 @@ def batch_command(
     )
     # the person checks it before any work
     say_columns(app.columns_read(csv_file, columns), app.csv_encoding(csv_file))
+    if dry_run:  # (new user: minutes of layout, and nothing said why)
+        warn(_("--dry-run: the letters are written first, as without it; only the sending is dry"))
     if send and not dry_run:  # refuse a send to no one before asking for a password
         app.batch_recipients(
             csv_file,
@@ -981,52 +1042,7 @@ def batch_command(
     )
     for line in result.warnings:
         warn(line)
-    for print_file in result.print_files:
-        click.echo(_("print file: {path}").format(path=print_file))
-    if result.labels:
-        click.echo(_("envelope labels (mail merge): {path}").format(path=result.labels))
-    click.echo(_("manifest: {path}").format(path=result.manifest))
-    if result.sent:
-        counted = ", ".join(f"{n} {k}" for k, n in sorted(result.sent.items()))
-        click.echo(_("e-mails: {counts}").format(counts=counted))
-    written = any(row.reference for row in result.rows)
-    if result.emails_asked and not result.emails_to_send and written and not send:
-        # "post the letters" only when there is a print file: drafts are not to be posted
-        click.echo(
-            _(
-                "No e-mail to send: the recipient has no e-mail address in the registry. Post "
-                "the letters, or add the address (dsar brokers add-contact SLUG --email ADDRESS "
-                "--source WHERE) and run the same command again."
-            )
-            if result.print_files
-            else _(
-                "No e-mail to send and no letter to post: the recipient has no e-mail address "
-                "in the registry, and no letter ready to print was made. Add the address (dsar "
-                "brokers add-contact SLUG --email ADDRESS --source WHERE) and run the same "
-                "command again."
-            )
-        )
-    elif result.emails_to_send and not send:
-        click.echo(
-            _(
-                "Next: send the e-mails with the same command and --send --smtp-host HOST "
-                "(--dry-run first lists what would leave)."
-            )
-        )
-    if result.to_record and result.print_files:
-        click.echo(
-            _(
-                "Next: post the {count} printed letter(s) not yet recorded as posted, then "
-                "record it: dsar sent --from-manifest {path} --on YYYY-MM-DD"
-            ).format(count=len(result.to_record), path=result.manifest)
-        )
-    elif result.rows and result.print_files:  # every letter already recorded as posted
-        click.echo(
-            _(
-                "Every printed letter of this batch is recorded as posted: follow the "
-                "answers with dsar status --batch {folder}"
-            ).format(folder=out_dir)
-        )
+    say_outputs(result, out_dir, send)
     finish(result.exit_code)
 
 
@@ -1055,9 +1071,17 @@ def mandate(
     app = open_app(registries, templates_dir)
     if csv_file is not None:
         say_columns(app.columns_read(csv_file, columns), app.csv_encoding(csv_file))
-    result = app.mandates(
-        association_file, out_dir, csv_file, force=force, columns=columns, broker=broker_slug
-    )
+    bar, progress = progress_bar()
+    with bar:  # a form takes a second or more to lay out: hundreds take minutes
+        result = app.mandates(
+            association_file,
+            out_dir,
+            csv_file,
+            force=force,
+            columns=columns,
+            broker=broker_slug,
+            progress=progress,
+        )
     for bad in result.bad_rows:
         click.echo(f"{csv_file}: {bad}", err=True)
     click.echo(
@@ -1423,16 +1447,51 @@ follow_up_options = options(
 
 
 @cli.command()
-@reference_argument
+@click.argument("reference", required=False, shell_complete=complete_reference)
+@click.option(
+    "--batch",
+    "batch_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Instead of a reference: a batch's folder (its manifest.csv); a reminder to post "
+    "for each of its requests overdue on --on, with a print file and a manifest "
+    "(default --out: DIR/reminders).",
+)
 @follow_up_options
-def remind(reference, templates_dir, **options):
+def remind(reference, batch_dir, templates_dir, **options):
     """The reminder (relance) once the deadline has passed: a final 15-day deadline.
 
     \b
-    Example:
+    Examples:
       dsar remind DSAR-28FJ-ZUR7 --format pdf
+      dsar remind --batch out/
     """
-    result = open_app(templates=templates_dir).remind(reference, **options)
+    if bool(reference) == bool(batch_dir):
+        raise click.UsageError(_("give a reference or --batch DIR"))
+    app = open_app(templates=templates_dir)
+    if batch_dir:
+        if options["formats"] not in (None, "pdf", "pdf,email"):
+            raise click.UsageError(
+                _("--batch writes reminders to post (pdf); e-mail one with dsar remind REF")
+            )
+        bar, progress = progress_bar()
+        with bar:
+            result = app.remind_batch(
+                batch_dir,
+                on=options["on"],
+                out_dir=options["out_dir"],
+                force=options["force"],
+                progress=progress,
+            )
+        click.echo(
+            _("{count} reminder(s) ({resumed} written by an earlier run)").format(
+                count=len(result.rows), resumed=result.resumed
+            )
+        )
+        for line in result.warnings:
+            warn(line)
+        say_outputs(result, batch_dir, send=False)
+        return
+    result = app.remind(reference, **options)
     print_letter(result)
     click.echo(
         _(
@@ -1711,9 +1770,9 @@ def batch_follow(app, slug, association_file, out_dir, formats, letter_date) -> 
             written=len(result.written_now), already=len(result.already)
         )
     )
-    click.echo(_("wrote {path}").format(path=result.manifest))
     for line in result.warnings:
         warn(line)
+    say_outputs(result, out_dir, send=False)
 
 
 def _echo_step(step: dict, depth: int) -> None:

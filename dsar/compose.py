@@ -486,27 +486,40 @@ def gap_advice(letter: Letter, registry: Registry) -> list[str]:
             "(or --postal 'LINE\\nLINE')."
         ).format(slug=broker.slug)
     )
-    if broker.kind != "party":
-        why = _(
-            "Write also to the party that ordered the campaign: it stays responsible and must "
-            "obtain the origin of your data from its provider:"
-        )
-        # advice to the person, not a claim in a letter: the party the message names
-        named = request.campaign_party or next(iter(party_behind(registry, request.evidence)), None)
-        if named:
-            command = f"dsar generate --broker {named.slug}"
-            lines.append(f"  {why} {command}")
-        elif parties := registry.parties_using(broker.slug):
-            # the message does not say which party: name them all, choose none for the person
-            lines.append(
-                "  "
-                + why
-                + " "
-                + _(
-                    "dsar generate --broker PARTY, PARTY one of those known to use {name}: {names}"
-                ).format(name=broker.name, names=", ".join(p.slug for p in parties))
-            )
+    if party := write_to_party(request, registry):
+        lines.append(party)
     return lines
+
+
+def write_to_party(request: Request, registry: Registry) -> str | None:
+    """The line telling a person to write also to the party behind the campaign."""
+    broker = request.broker
+    if broker.kind == "party":
+        return None
+    why = _(
+        "Write also to the party that ordered the campaign: it stays responsible and must "
+        "obtain the origin of your data from its provider:"
+    )
+    # advice to the person, not a claim in a letter: the party the message names
+    named = campaign_party(request, registry)
+    if named:
+        return f"  {why} dsar generate --broker {named.slug}"
+    if parties := registry.parties_using(broker.slug):
+        # the message does not say which party: name them all, choose none for the person
+        return (
+            "  "
+            + why
+            + " "
+            + _(
+                "dsar generate --broker PARTY, PARTY one of those known to use {name}: {names}"
+            ).format(name=broker.name, names=", ".join(p.slug for p in parties))
+        )
+    return None
+
+
+def campaign_party(request: Request, registry: Registry) -> Broker | None:
+    """The party behind the message the request is about, when it names one."""
+    return request.campaign_party or next(iter(party_behind(registry, request.evidence)), None)
 
 
 def next_step(request: Request, files: dict[str, Path], formats: tuple[str, ...]) -> str:

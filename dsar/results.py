@@ -318,13 +318,15 @@ class BatchResult(Result):
     no_address: Few = field(default_factory=Few)  # references without a postal address
     columns: list[tuple[str, str]] = field(default_factory=list)  # CSV header -> column read
     emails_asked: bool = False
+    queued: Few = field(default_factory=Few)  # this run's e-mails --send would send
 
     @property
     def to_post(self) -> Few:
-        """The letters whose recipient has no e-mail: posted, not sent."""
+        """The letters whose recipient has no e-mail: posted, not sent (a draft without
+        the recipient's address is neither)."""
         posted = Few()
         for row in self.rows:
-            if row.email_status == NO_RECIPIENT_EMAIL:
+            if row.email_status == NO_RECIPIENT_EMAIL and not row.draft:
                 posted.append(row.reference)
         return posted
 

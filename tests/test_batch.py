@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -319,6 +320,7 @@ def test_mandate_forms(runner, tmp_path, association):
     )
     assert result.exit_code == 3, result.output  # a bad row, as batch says it
     assert "wrote 1 mandate form(s)" in result.stdout and "row 3, column phone" in result.stderr
+    assert re.search(r"mandate forms .* 1/1", result.stderr)  # progress, as a batch's (item 3)
     text = flat(pdf_text((out / "mandate-M-00000.pdf").read_bytes()))
     for expected in (
         "Membre 0",
@@ -470,7 +472,7 @@ def test_signed_mandate_is_attached_to_the_email(runner, tmp_path, association):
 @pytest.mark.parametrize(
     ("broker", "formats", "said", "not_said"),
     [
-        ("renaissance", "email", "Next: send the e-mails with the same command", "No e-mail"),
+        ("renaissance", "email", "Next: send the 1 e-mail(s) with the same command", "No e-mail"),
         # Selfcontact has no e-mail: --send would be refused, so the next step is not that
         ("selfcontact", "email", "No e-mail to send and no letter to post", "--send"),
         # nor a postal address: its letters are drafts, out of print, never to be posted
@@ -488,3 +490,32 @@ def test_batch_suggests_sending_only_e_mails_that_can_leave(
     args = batch_args(path, association, tmp_path / "out", "--format", formats)
     result = ok(runner.invoke(cli, [*args, "--broker", broker]))
     assert said in result.stdout and not_said not in result.stdout
+
+
+def test_batch_next_steps_say_what_can_leave(runner, tmp_path, dsar_home):
+    """New user, item 9: e-mails all held back (no scan) are no 'send them with --send';
+    drafts without the recipient's address are neither 'to post' nor told --to-address;
+    letters e-mailed are not 'recorded as posted'."""
+    association = tmp_path / "association.yaml"
+    association.write_text(ASSOCIATION)
+    rows = [member(1, broker="renaissance"), member(2, broker="selfcontact")]
+    path = write_csv(tmp_path / "members.csv", rows)
+    args = ["batch", str(path), "--association", str(association), "--out", str(tmp_path / "o")]
+    args += ["--workers", "1"]
+    neither = runner.invoke(cli, ["batch", "--association", str(association), "--out", "o"])
+    assert neither.exit_code == 2 and "not both" not in neither.output  # item 17
+    held = ok(runner.invoke(cli, args))
+    assert "Next: send" not in held.stdout  # Renaissance's e-mail is held back: no scan
+    assert "held back" in held.stderr
+    drafts = next(line for line in held.stderr.splitlines() if "drafts without" in line)
+    assert "dsar brokers add-contact selfcontact --postal" in drafts
+    assert "--to-address" not in drafts
+    controller, recorder = smtp_server.start()
+    try:
+        sent = ok(runner.invoke(cli, [*args, "--mandate-on-request", *sending(controller.port)]))
+    finally:
+        controller.stop()
+    assert len(recorder.messages) == 1
+    assert "to post, their recipient has no e-mail" not in sent.stderr  # a draft is not
+    assert "recorded as posted" not in sent.stdout  # it was e-mailed
+    assert "Every letter of this batch is recorded as sent or posted" in sent.stdout

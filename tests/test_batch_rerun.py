@@ -283,7 +283,7 @@ def test_next_steps_and_dates_say_what_remains(runner, tmp_path, association, ds
     assert "Next: post the 1 printed letter(s)" in ok(runner.invoke(cli, args)).stdout
     ok(runner.invoke(cli, ["sent", "--from-manifest", str(out), "--on", "2026-09-02"]))
     again = ok(runner.invoke(cli, args))
-    assert "Next: post" not in again.stdout and "recorded as posted" in again.stdout
+    assert "Next: post" not in again.stdout and "recorded as sent or posted" in again.stdout
     # reminded: the CSV's deadline is the table's, the final one the days left count to
     [row] = read_csv(out / "manifest.csv")
     reminded = ok(runner.invoke(cli, ["remind", row["reference"], "--format", "pdf"]))
@@ -311,3 +311,38 @@ def test_a_draft_without_any_contact_is_not_said_to_be_posted(runner, tmp_path, 
     assert (
         row["email_status"].startswith("draft to complete") and "to post" not in row["email_status"]
     )
+
+
+def test_a_batch_s_reminders_are_written_once_printed_and_posted(
+    runner, tmp_path, association, dsar_home
+):
+    """New user, item 5: dsar remind --batch DIR writes a reminder for each request of the
+    batch overdue, with a print file and a manifest; a rerun writes none twice."""
+    path = write_csv(tmp_path / "m.csv", [member(i) for i in range(3)])
+    out = tmp_path / "out"
+    args = batch_args(path, association, out, "--format", "pdf", "--date", "2026-09-01")
+    ok(runner.invoke(cli, args, catch_exceptions=False))
+    refs = [row["reference"] for row in read_csv(out / "manifest.csv")]
+    ok(runner.invoke(cli, ["sent", "--from-manifest", str(out), "--on", "2026-09-02"]))
+    ok(runner.invoke(cli, ["answer", refs[0], "--state", "answered", "--on", "2026-09-20"]))
+
+    done = ok(runner.invoke(cli, ["remind", "--batch", str(out), "--on", "2026-12-03"]))
+    reminders = out / "reminders"
+    rows = read_csv(reminders / "manifest.csv")
+    assert len(rows) == 2  # the answered request gets none
+    text = flat(pdf_text((reminders / "print-duplex.pdf").read_bytes()))
+    for original in refs[1:]:
+        assert original in text  # each reminder cites its request
+    assert refs[0] not in text
+    assert "dsar sent --from-manifest" in done.stdout
+    again = ok(runner.invoke(cli, ["remind", "--batch", str(out), "--on", "2026-12-03"]))
+    assert "2 reminder(s) (2 written by an earlier run)" in again.stdout
+    with Journal(dsar_home / "journal.sqlite3") as journal:
+        for original in refs[1:]:
+            assert len(journal.follow_ups(original, "reminder")) == 1  # exactly once
+    posted = ["sent", "--from-manifest", str(reminders), "--on", "2026-12-03"]
+    ok(runner.invoke(cli, posted))
+    with Journal(dsar_home / "journal.sqlite3") as journal:
+        assert {journal.stored_state(r["reference"]) for r in rows} == {"sent"}
+    # neither a reference nor --batch: a usage error
+    assert runner.invoke(cli, ["remind"]).exit_code == 2

@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
+import pypdf
 import pytest
 
 from dsar.app import App
@@ -311,7 +312,19 @@ def test_a_chain_of_three_for_thirty_members(app, tmp_path, runner, registry_fil
     args = ["batch", "--follow", "jeux-concours", "--association", str(association)]
     args += ["--out", str(tmp_path / "b3"), "--format", "pdf", "--date", "2026-10-20"]
     args += ["--registry", str(registry_file)]
-    ok(runner.invoke(cli, args, env={"DSAR_HOME": str(app.paths.data_dir)}))
+    first_run = ok(runner.invoke(cli, args, env={"DSAR_HOME": str(app.paths.data_dir)}))
+    # posted as a batch's letters (new user, item 8): the print file, then the record
+    printed = pypdf.PdfReader(tmp_path / "b3" / "print-duplex.pdf")
+    assert (
+        flat(pdf_text((tmp_path / "b3" / "print-duplex.pdf").read_bytes())).count(
+            "Jeux Concours Magiques"
+        )
+        >= 30
+        and len(printed.pages) >= 30
+    )
+    assert "dsar sent --from-manifest" in first_run.stdout
+    assert "CSV rows" not in first_run.stderr and "30/30" in first_run.stderr  # no CSV read
+    assert "dsar generate" not in first_run.output  # a citizen's command, for one person
     rerun = ok(runner.invoke(cli, args, env={"DSAR_HOME": str(app.paths.data_dir)}))
     assert "0 next requests written, 30 written by an earlier run" in rerun.output
     rows = read_csv(tmp_path / "b3" / "manifest.csv")
@@ -323,7 +336,7 @@ def test_a_chain_of_three_for_thirty_members(app, tmp_path, runner, registry_fil
         assert "DataContact" in text and by_second[name] in text and "15 octobre 2026" in text
         assert "Vos données proviennent du site Jeux Concours Magiques" in text
         assert "Pour " + name in text  # under the member's mandate
-    assert len(list((tmp_path / "b3").glob("*.pdf"))) == 30
+    assert len(list((tmp_path / "b3").glob("*-jeux-concours.pdf"))) == 30
 
     shown = ok(
         runner.invoke(

@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
+import pdfplumber
 import pytest
 import time_machine
 from pypdf import PdfReader, PdfWriter
@@ -36,6 +37,7 @@ from .conftest import ASSOCIATION, add_postal, flat, ok, pdf_text, read_csv
 pytestmark = pytest.mark.today("2026-12-03")
 
 DAY = date(2026, 12, 3)
+MM = 72 / 25.4  # PDF points in a millimetre
 MEMBERS = 300
 RECIPIENTS = ("selfcontact", "tagadamedia", "la-poste", "reconquete")
 NAMES = {
@@ -390,6 +392,20 @@ QUALIFYING = ASSOCIATION + (
 )
 
 
+def tagadamedia_forms() -> tuple[set[str], set[str]]:
+    """The forms of Tagadamedia's members to complain for (i % 4 == 1: no answer when
+    i % 10 == 3, partial when 5), recorded in the journal of DSAR_HOME; only the forms of
+    those who went unanswered carried the Art. 80(1) clause (signed when the association
+    had its five years), the others gave an ordinary mandate."""
+    wanted = {f"M-{i:05d}" for i in range(MEMBERS) if i % 4 == 1 and i % 10 in (3, 5)}
+    art80 = {f"M-{i:05d}" for i in range(MEMBERS) if i % 4 == 1 and i % 10 == 3}
+    journal = Journal(Paths.from_env().journal, clock=lambda: DAY)
+    for ref in wanted:
+        journal.record_mandate_form(ref, ["tagadamedia"], art80=ref in art80)
+    journal.close()
+    return wanted, art80
+
+
 @pytest.mark.parametrize("qualifies", [True, False])
 def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
     home = tmp_path / "home"  # a copy: the members' own complaints change the journal
@@ -409,16 +425,8 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
         blank.write(handle)
     # M-00033's scan is protected by a password: left out, and the annex says so
     hostile_pdfs.encrypted(signed).rename(signed / "M-00033.pdf")
-    # Tagadamedia has the members i % 4 == 1: no answer when i % 10 == 3, partial when 5
-    wanted = {f"M-{i:05d}" for i in range(MEMBERS) if i % 4 == 1 and i % 10 in (3, 5)}
+    wanted, art80 = tagadamedia_forms()
     assert len(wanted) == 30
-    # only the forms of the members who went unanswered carried the Art. 80(1) clause
-    # (signed when the association had its five years); the others gave an ordinary mandate
-    art80 = {f"M-{i:05d}" for i in range(MEMBERS) if i % 4 == 1 and i % 10 == 3}
-    journal = Journal(Paths.from_env().journal, clock=lambda: DAY)
-    for ref in wanted:
-        journal.record_mandate_form(ref, ["tagadamedia"], art80=ref in art80)
-    journal.close()
     out = tmp_path / "cnil"
     from dsar.render import outside
 
@@ -536,6 +544,56 @@ def test_members_complaints_are_written_all_or_none(campaign, tmp_path, monkeypa
         assert [r for r in members if app.journal.follow_ups(r, "complaint")] == []
     assert [p.name for p in out.iterdir()] == [obstacle.name]  # nothing staged left either
     assert obstacle.read_bytes() == b"not ours"
+
+
+def test_collective_complaint_never_encloses_the_unsigned_form(campaign, tmp_path, monkeypatch):
+    """The forms dsar mandate wrote, left unsigned in --mandates, are no « mandats
+    signés »: named not enclosed, in the complaint under Art. 80(1) and in a member's own
+    (new user, item 1: they were enclosed and counted as signed)."""
+    home = tmp_path / "home"
+    shutil.copytree(campaign["home"], home)
+    monkeypatch.setenv("DSAR_HOME", str(home))
+    association = tmp_path / "association.yaml"
+    association.write_text(QUALIFYING)
+    signed = tmp_path / "mandates"
+    members_csv = tmp_path / "members.csv"  # the three members' rows, as the batch read them
+    with members_csv.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, delimiter=";").writerows([COLUMNS, row(13), row(5), row(33)])
+    with App() as app:  # the forms as dsar mandate writes them, none signed
+        app.mandates(association, signed, members_csv)
+    blank = PdfWriter()  # M-00033's form came back signed: a scan, a new PDF
+    blank.add_blank_page(595, 842)
+    (signed / "mandate-M-00033.pdf").unlink()
+    with (signed / "M-00033.pdf").open("wb") as handle:
+        blank.write(handle)
+    tagadamedia_forms()
+    proof = tmp_path / "capture-ecran-du-message-recu-le-20-mai-2026-a-10h12.png"
+    proof.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 64)  # kept by content: a hash name
+    with App() as app:
+        [m13] = [e.reference for e in app.journal.entries() if e.member == name(13)]
+        app.sent(m13, proofs=[proof])
+        result = app.complain_association(
+            association, "tagadamedia", out_dir=tmp_path / "cnil", on=DAY, mandates=signed
+        )
+    main = next(p for p in result.written if p.name.startswith("reclamation-collective"))
+    # the annex's last column, a proof's hash name, stay inside the sheet (item 4: cut off)
+    with pdfplumber.open(main) as document:
+        for page in document.pages:
+            assert max((c["x1"] for c in page.chars), default=0) <= page.width - 15 * MM, (
+                page.page_number
+            )
+    text = flat(pdf_text(main.read_bytes()))
+    assert "Mandat n° M-00013" not in text  # the unsigned form is not in the PDF
+    assert "1 joint à la suite" in text  # M-00033's scan alone
+    annex = text.split("Annexe : les demandes")[1]
+    assert "M-00013 (mandat signé : pièce non jointe)" in annex
+    assert "M-00033 (mandat signé" not in annex
+    unsigned = [w for w in result.warnings if "unsigned form" in w]
+    assert {re.search(r"M-\d{5}", w).group() for w in unsigned} == {"M-00013", "M-00005"}
+    assert any("not enclosed" in w and "M-00013" in w for w in result.warnings)
+    own = next(p for p in result.written if "M-00005" in flat(pdf_text(p.read_bytes())))
+    words = flat(pdf_text(own.read_bytes()))
+    assert "Pièce jointe : mandat signé" not in words and "Mandat n° M-00005" not in words
 
 
 def test_collective_complaint_names_id_demands(campaign, tmp_path, monkeypatch):
