@@ -17,6 +17,7 @@ from pathlib import Path
 import pikepdf
 
 from .i18n import _
+from .render import outside
 
 MARK = "/DsarMandateForm"
 
@@ -31,20 +32,10 @@ def mark_unsigned(pdf: bytes, mandate_ref: str) -> bytes:
 
 
 def is_unsigned_form(path: Path) -> bool:
-    """Whether the file is a form `dsar mandate` wrote, as it wrote it (not signed)."""
-    try:
-        with pikepdf.open(path) as document:
-            if MARK not in document.docinfo:
-                return False
-            if "/AcroForm" in document.Root:  # a signature field: signed on screen
-                return False
-            for page in document.pages:
-                for annotation in page.get("/Annots", []):
-                    if annotation.get("/Subtype") != "/Link":
-                        return False  # a drawn or stamped signature
-            return True
-    except (pikepdf.PdfError, OSError):
-        return False  # not a PDF pikepdf reads: the batch encloses what it was given
+    """Whether the file is a form `dsar mandate` wrote, as it wrote it (not signed). The
+    file came back from outside (a member's scan): read by a limited child, never here (a
+    protected or hostile PDF made this check raise or crash)."""
+    return outside.is_form(path, MARK)
 
 
 def unsigned_problem(mandate_ref: str, path: Path) -> str:

@@ -586,8 +586,12 @@ def test_collective_complaint_never_encloses_the_unsigned_form(campaign, tmp_pat
     assert "Mandat n° M-00013" not in text  # the unsigned form is not in the PDF
     assert "1 joint à la suite" in text  # M-00033's scan alone
     annex = text.split("Annexe : les demandes")[1]
-    assert "M-00013 (mandat signé : pièce non jointe)" in annex
+    # no Art. 80(1) claim for a member whose signed mandate is not enclosed: M-00013
+    # complains under the ordinary mandate, with the cover letter (lawyer 3, finding 11)
+    assert "M-00013" not in annex and "M-00033" in annex
     assert "M-00033 (mandat signé" not in annex
+    cover = next(p for p in result.written if p.name.startswith("lettre-de-couverture"))
+    assert "M-00013" in flat(pdf_text(cover.read_bytes()))
     unsigned = [w for w in result.warnings if "unsigned form" in w]
     assert {re.search(r"M-\d{5}", w).group() for w in unsigned} == {"M-00013", "M-00005"}
     assert any("not enclosed" in w and "M-00013" in w for w in result.warnings)

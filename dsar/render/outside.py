@@ -92,6 +92,12 @@ def vet(paths: Iterable[Path], work: Path) -> tuple[dict[Path, Path], list[tuple
     return copies, left_out
 
 
+def is_form(path: Path, mark: str) -> bool:
+    """Whether an outside PDF is a form dsar wrote, unsigned (mandates.is_unsigned_form),
+    read by a limited child: a scan in --mandates came from outside too."""
+    return _child("form", str(path), mark).get("form") is True
+
+
 def join(parts: Iterable[bytes | Path], work: Path) -> bytes:
     """One PDF of the parts in order, joined by a limited child: some parts are copies of
     outside files, which the child of vet() read but dsar's own process never does."""

@@ -1,6 +1,6 @@
 """The child process of outside.py: checks and copies one PDF from outside, or joins
 the dossier, under limits it sets itself before it opens anything. Imports nothing of
-dsar. Usage: outside_child.py vet IN OUT | join OUT IN... ; prints one JSON line,
+dsar. Usage: outside_child.py vet IN OUT | form IN MARK | join OUT IN... ; prints one JSON line,
 {"ok": true} or {"problem": CODE, "detail": ...}."""
 
 from __future__ import annotations
@@ -59,6 +59,24 @@ def _vet(source: str, target: str) -> dict:
     return {"ok": True}
 
 
+def _form(source: str, mark: str) -> dict:
+    """Whether the file is a form dsar mandate wrote, as it wrote it: its mark in the
+    document's info, no signature field, no drawn or stamped annotation."""
+    import pikepdf
+
+    try:
+        with pikepdf.open(source) as document:
+            if mark not in document.docinfo or "/AcroForm" in document.Root:
+                return {"form": False}
+            for page in document.pages:
+                for annotation in page.get("/Annots", []):
+                    if annotation.get("/Subtype") != "/Link":
+                        return {"form": False}
+            return {"form": True}
+    except Exception:  # a password, a broken file: not the form dsar wrote
+        return {"form": False}
+
+
 def _join(target: str, sources: list[str]) -> dict:
     import pikepdf
 
@@ -80,7 +98,12 @@ def main(argv: list[str]) -> int:
     _limit()
     os.umask(0o077)  # the copies hold personal data
     command, *paths = argv
-    answer = _vet(*paths) if command == "vet" else _join(paths[0], paths[1:])
+    if command == "vet":
+        answer = _vet(*paths)
+    elif command == "form":
+        answer = _form(*paths)
+    else:
+        answer = _join(paths[0], paths[1:])
     print(json.dumps(answer))
     return 0
 
