@@ -582,3 +582,41 @@ def test_a_name_with_dollars_is_drawn_as_text_not_read_as_maths():
     hostile = r"$\frac{$ SARL"
     svg = charts.outcomes([hostile, "Selfcontact"], [(hostile, [1, 2]), ("x", [0, 1])], "t")
     assert "SARL" in svg
+
+
+def test_namesakes_are_two_people_and_a_source_counts_both(tmp_path, monkeypatch):
+    """Two members named alike (their own phones and mandates) are two people, in the
+    count and among the members a source was named to."""
+    monkeypatch.setenv("DSAR_HOME", str(tmp_path / "home"))
+    rows = [row(0), row(1), row(2)]
+    rows[1][COLUMNS.index("name")] = rows[0][COLUMNS.index("name")]
+    for r in rows:
+        r[COLUMNS.index("broker")] = "tagadamedia"
+    members_csv = tmp_path / "members.csv"
+    with members_csv.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, delimiter=";").writerows([COLUMNS, *rows])
+    association = tmp_path / "association.yaml"
+    association.write_text(ASSOCIATION)
+    with App() as app:
+        done = app.batch(
+            members_csv,
+            association=association,
+            out_dir=tmp_path / "letters",
+            formats=("html",),
+            letter_date="2026-06-01",
+            workers=1,
+        )
+        assert done.exit_code == 0, done
+        references = [e.reference for e in app.journal.entries()]
+        for reference in references:
+            app.sent(reference, "2026-06-02", received=RECEIVED.isoformat())
+        twins = [r.reference for r in done.rows[:2]]
+        apply.read(app, [Raw(reply(r, "Jeux Concours Soleil"), r) for r in twins])
+        for item in apply.pending(app):
+            apply.confirm(app, item["id"], "source-named")
+        found = findings.gather(
+            app.journal, app.registry, DAY, association=load_association(association)
+        )
+    assert found.requests == 3 and found.members == 3
+    (source,) = found.sources
+    assert len(source.members) == 2
