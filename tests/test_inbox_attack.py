@@ -583,3 +583,17 @@ def test_a_reply_dated_in_the_future_is_recorded_on_the_day_given_and_the_review
     assert entry(datacontact).stored_state == "id-requested"
     assert entry(datacontact).answered_on == date(2026, 10, 5)
     assert entry(sondage).stored_state == "id-requested"
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "Nous refusons de donner suite à votre demande, que nous estimons abusive.",
+        "Votre demande, que nous jugeons abusive, ne sera pas traitée.",
+    ],
+)
+def test_a_refusal_in_other_words_is_a_refusal(runner, made, tmp_path, words):
+    reference = made["datacontact"]["reference"]
+    refusal = message("dpo@datacontact.example", f"Re: {reference}", f"Bonjour,\n{words}\n")
+    (outcome,) = read_json(runner, str(write(tmp_path / "in", "refusal.eml", refusal)))
+    assert outcome["reference"] == reference and outcome["kind"] == "refusal"
