@@ -1003,7 +1003,7 @@ class App:
             for name, why in result.left_out
         ]
         result.warnings += [
-            _("to add: {what}: {how}").format(what=item["what"], how=item["how"])
+            _("to add: {what}: {how}").format(what=item["said"], how=item["how"])
             for item in extra["to_add"]
         ]
         return result

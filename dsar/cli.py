@@ -1861,15 +1861,22 @@ def trail_command(reference, member, as_json):
     if as_json:
         click.echo(json.dumps(trails, indent=2, ensure_ascii=False))
         return
+    from datetime import date
+
+    from .fields import long_date
+    from .web.words import CHANNELS as CHANNEL_WORDS  # the page's words for the channels
+
     for trail in trails:
         message = trail["message"]
         who = f"{trail['member']}: " if trail["member"] else ""
         click.echo(
             printable(
                 who
-                + _("message {channel} of {date} from {sender}").format(
-                    channel=message["channel"],
-                    date=message["received_on"] or "?",
+                + _("{channel} of {date} from {sender}").format(
+                    channel=_(CHANNEL_WORDS.get(message["channel"], message["channel"])),
+                    date=long_date(date.fromisoformat(message["received_on"]), i18n.language())
+                    if message["received_on"]
+                    else "?",
                     sender=message["sender"] or "?",
                 )
             )
