@@ -702,10 +702,23 @@ def identify_command(text, text_file, sender, when, channel, write_now, out_dir,
         )
     if not result.found:
         click.echo(_("Nothing in the message matches a known party, candidate or campaign."))
-    for title, suspects in (
-        (_("Likely controller (the party that ordered it):"), result.controllers),
-        (_("Likely broker (who holds or rented the number):"), result.brokers),
+    # a low-confidence lead is never titled "likely": it has its own heading
+    groups = []
+    for likely_title, lead_title, suspects in (
+        (
+            _("Likely controller (the party that ordered it):"),
+            _("Possible controller, low confidence (a lead to check, not proposed):"),
+            result.controllers,
+        ),
+        (
+            _("Likely broker (who holds or rented the number):"),
+            _("Possible broker, low confidence (a lead to check, not proposed):"),
+            result.brokers,
+        ),
     ):
+        lead = [s for s in suspects if s.slug and s.slug not in result.proposed]
+        groups += [(likely_title, [s for s in suspects if s not in lead]), (lead_title, lead)]
+    for title, suspects in groups:
         if suspects:
             click.echo(f"\n{title}")
         for suspect in suspects:
@@ -714,8 +727,6 @@ def identify_command(text, text_file, sender, when, channel, write_now, out_dir,
                 if suspect.slug
                 else _("unknown: the sources name none")
             )
-            if suspect.slug and suspect.slug not in result.proposed:
-                label += " " + _("(low confidence: not proposed)")
             click.echo(f"  {label}")
             for reason in suspect.reasons:
                 click.echo(f"    - {reason}")
