@@ -3,6 +3,11 @@
     python benchmarks/batch.py --sizes 1000,10000       # the issue's table (quiet machine)
     python benchmarks/batch.py --sizes 50               # a quick check that it all works
     python benchmarks/batch.py --sizes 1000 --parts mail    # e-mail only
+    python benchmarks/batch.py --memory --sizes 10000,100000,1000000   # memory by size
+
+--memory: `dsar batch --format email` without sending (--mandate-on-request, so that
+every member's e-mail is built and queued) on each size, printing the peak RSS and its
+growth per member from the first size: a batch's memory is to stay flat in its members.
 
 For each size: `dsar batch --format html` writes every member's letter as one HTML file
 (core and annex, as dsar lays it out); then, in the same run, `dsar batch --format pdf`
@@ -210,6 +215,36 @@ def dsar_email(csv_path: Path, work: Path, env: dict, size: int) -> Run:
         controller.stop()
 
 
+def memory(sizes: list[int]) -> None:
+    """Peak RSS of an e-mail batch by its number of members, and kB per member between
+    sizes; its wall time, CPU time and the machine's load average (1 min) at its end."""
+    print(
+        f"{'members':>9} {'peak MB':>8} {'seconds':>8} {'CPU s':>7} {'e-mails/s':>9} "
+        f"{'load':>5} {'kB/member from the first':>25}"
+    )
+    first = None
+    for size in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            (work / "association.yaml").write_text(ASSOCIATION)
+            csv_path = work / "members.csv"
+            members_csv(csv_path, size)
+            run = dsar_batch(csv_path, work, dict(os.environ), "email", "--mandate-on-request")
+            load = os.getloadavg()[0]
+            with os.scandir(work / "email") as entries:  # a million names: counted, not listed
+                queued = sum(
+                    1 for e in entries if e.name.startswith("DSAR-") and e.name.endswith(".eml")
+                )
+            assert queued == size, f"{queued} e-mails for {size} members"
+        first = first or (size, run.peak)
+        slope = (run.peak - first[1]) / 1024 / (size - first[0]) if size != first[0] else 0.0
+        print(
+            f"{size:>9} {run.peak / 2**20:>8.1f} {run.seconds:>8.0f} {run.cpu:>7.0f} "
+            f"{size / run.seconds:>9.1f} {load:>5.1f} {slope:>25.4f}",
+            flush=True,
+        )
+
+
 def naive_pdf(work: Path, size: int) -> Run:
     """The HTML files `dsar batch --format html` wrote, one write_pdf() per letter."""
     script = work / "naive.py"
@@ -260,7 +295,16 @@ def main() -> None:
         help="pdf (dsar and naive), dsar-pdf (dsar's PDF batch alone), mail, generate; "
         "comma-separated",
     )
+    parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="peak memory of `dsar batch --format email` (not sent) at each size, alone",
+    )
     args = parser.parse_args()
+    if args.memory:
+        print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
+        memory([int(s) for s in args.sizes.split(",")])
+        return
     parts = set(args.parts.split(","))
     from dsar.render.pdf import harfbuzz_subset_available
 

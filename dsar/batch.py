@@ -37,7 +37,7 @@ from .registry import Registry
 from .render import assemble, mail
 from .render import html as page
 from .render.pdf import PdfRenderer
-from .results import HELD_BACK, NO_RECIPIENT_EMAIL, BatchResult, ManifestRow
+from .results import HELD_BACK, NO_RECIPIENT_EMAIL, BatchResult, ManifestRow, Rows
 from .safety import safe_child
 from .vocabulary import MAIL_TO_SEND, output_name
 
@@ -310,7 +310,8 @@ def run(
     it: the letters of earlier runs into the same folder stay in them."""
     result = result if result is not None else BatchResult()
     check_manifest(options.out_dir / "manifest.csv", force=options.force)
-    earlier = manifest.earlier_rows(options.out_dir / "manifest.csv")  # before it is rewritten
+    # before it is rewritten; on disk like this run's rows (a rerun of a million members)
+    earlier = Rows(manifest.earlier_rows(options.out_dir / "manifest.csv"))
     roots = options.templates or letters.template_roots()
     env = _run_environment(roots)
     pool = None
@@ -319,7 +320,6 @@ def run(
     # letters wait in a chunk per annex (recipient kind, right, language): one chunk's
     # cores are laid out together and joined to the same annex
     chunks: dict[str, list[tuple[str, Letter, ManifestRow]]] = {}
-    addresses: dict[str, tuple[str, str, str]] = {}  # reference: (reference, member, address)
     make_private_dir(options.out_dir)
 
     def submit(annex_html: str) -> Iterator:
@@ -342,6 +342,7 @@ def run(
             )
             write_private(path, data, overwrite=True, durable=False)  # sync() at the end
             manifest_row.pdf = path.name
+            result.rows.update(manifest_row)  # added to the rows before its PDF was laid out
             journal.add_file(letter.request.reference, "pdf", path)
             progress(1)
         print_files.ready()
@@ -406,11 +407,7 @@ def run(
                 row = ManifestRow(item.row, request.requester.name, request.broker.slug, reference)
                 result.rows.append(row)
                 if request.recipient_address:
-                    addresses[reference] = (
-                        reference,
-                        request.requester.name,
-                        request.recipient_address,
-                    )
+                    row.address = request.recipient_address  # for the labels
                 else:
                     row.draft = True  # no address in the envelope window: never printed
                     result.no_address.append(reference)
@@ -439,11 +436,14 @@ def run(
                 files = {}
                 email = None
                 if "email" in options.formats:
-                    email = _email(letter, item, scan, options, result)
+                    email = _email(letter, item, scan, options)
                     if request.recipient_email is None:
                         row.email_status = NO_RECIPIENT_EMAIL
-                    elif email is None:
+                    elif email is None:  # one that could leave, held back
                         row.email_status = HELD_BACK
+                        result.unsigned.append(item.mandate_ref)
+                        if scope is None:  # a mandate_ref dsar mandate never wrote a form for
+                            result.formless.append(item.mandate_ref)
                 if state is not None and not (wants_pdf or wants_html or redo):
                     # done by an earlier run: only an unsent e-mail whose content changed
                     # is redone (journal.queue decides, under the group's write lock)
@@ -502,11 +502,9 @@ def run(
                     store(done)
         # the folder's letters of earlier runs (a subset rerun): kept in every file of it
         result.this_run = len(result.rows)
-        for row, address in manifest.still_held(earlier, result, journal, options.out_dir):
+        for row in manifest.still_held(earlier, result, journal, options.out_dir):
             result.rows.append(row)
             result.kept_earlier.append(row.reference)
-            if address:
-                addresses[row.reference] = (row.reference, row.member, address)
     except BaseException:
         if print_files:
             print_files.abandon()
@@ -517,7 +515,7 @@ def run(
     if "labels" in options.formats:
         result.labels = options.out_dir / "labels.csv"
         labels.write(
-            result.labels, [addresses[r.reference] for r in result.rows if r.reference in addresses]
+            result.labels, ((r.reference, r.member, r.address) for r in result.rows if r.address)
         )
     if print_files:
         print_files.finish()
@@ -525,7 +523,7 @@ def run(
     return result
 
 
-def _email(letter: Letter, item, scan: Path | None, options: BatchOptions, result: BatchResult):
+def _email(letter: Letter, item, scan: Path | None, options: BatchOptions):
     """(Message-ID, recipient, .eml bytes, fingerprint) of a member's e-mail, or None for
     a member whose signed mandate is not at hand: held back, unless the letter offers the
     mandate on request."""
@@ -533,8 +531,6 @@ def _email(letter: Letter, item, scan: Path | None, options: BatchOptions, resul
     if scan:
         attachments[f"mandat-{item.mandate_ref}.pdf"] = scan.read_bytes()
     elif not options.mandate_on_request:
-        if letter.request.recipient_email:  # one that could leave, held back
-            result.unsigned.append(item.mandate_ref)
         return None
     message = mail.build(letter, attachments)
     return (
@@ -568,11 +564,14 @@ def fingerprint(letter: Letter, attachments: dict[str, bytes]) -> str:
 def sending_progress(journal: Journal, result: BatchResult) -> str:
     """'12 of 25 e-mail(s) sent; run the same command again to send the rest', over this
     batch's e-mails whichever run sent them."""
-    statuses = [journal.outbox_status(row.reference) for row in result.rows]
-    queued = [s for s, _error in filter(None, statuses) if s != "withdrawn"]
-    done = sum(1 for status in queued if status in ("sent", "handed-over"))
-    line = _("{done} of {total} e-mail(s) sent").format(done=done, total=len(queued))
-    if any(status in MAIL_TO_SEND for status in queued):
+    counted: dict[str, int] = {}  # outbox status: e-mails, read row by row from disk
+    for row in result.rows:
+        status = journal.outbox_status(row.reference)
+        if status and status[0] != "withdrawn":
+            counted[status[0]] = counted.get(status[0], 0) + 1
+    done = counted.get("sent", 0) + counted.get("handed-over", 0)
+    line = _("{done} of {total} e-mail(s) sent").format(done=done, total=sum(counted.values()))
+    if any(status in MAIL_TO_SEND for status in counted):
         line += _("; run the same command again to send the rest")
     return line
 
@@ -604,22 +603,28 @@ class PrintFiles:
         self.staged: list[Path] = []  # the volumes joined so far, under hidden names
 
     def ready(self) -> None:
-        rows = self.result.rows
         while True:  # the next VOLUME letters to print (drafts are not), once all written
             window, end = [], self.joined
-            while end < len(rows) and len(window) < VOLUME:
-                window += [] if rows[end].draft else [rows[end]]
-                end += 1
+            for row in self.result.rows.since(self.joined):
+                window += [] if row.draft else [row]
+                end = row.index + 1
+                if len(window) == VOLUME:
+                    break
             if len(window) < VOLUME or not all(row.pdf for row in window):
                 return
             self._stage(window)
             self.joined = end
 
     def finish(self) -> None:
-        rest = [row for row in self.result.rows[self.joined :] if row.pdf and not row.draft]
-        try:
-            for start in range(0, len(rest), VOLUME):
-                self._stage(rest[start : start + VOLUME])
+        window: list[ManifestRow] = []
+        try:  # the rest, a volume at a time (an earlier run's letters kept may be many)
+            for row in self.result.rows.since(self.joined):
+                window += [row] if row.pdf and not row.draft else []
+                if len(window) == VOLUME:
+                    self._stage(window)
+                    window = []
+            if window:
+                self._stage(window)
         except BaseException:
             self.abandon()
             raise

@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import click
-from click.shell_completion import CompletionItem
 
 from . import follow as follow_module
 from . import followup, i18n, lifecycle, members, profile, registry, report
@@ -23,7 +22,23 @@ from . import identify as identify_module
 from .app import App
 from .cli_i18n import TranslatedCommand, TranslatedGroup, cli_words
 from .cli_i18n import option as option_name
-from .cli_options import registry_option, server_options, server_password
+from .cli_options import (
+    association_option,
+    broker_option,
+    complete_broker,
+    complete_reference,
+    date_option,
+    force_option,
+    formats_option,
+    json_option,
+    lang_option,
+    on_option,
+    options,
+    out_option,
+    registry_option,
+    server_options,
+    server_password,
+)
 from .errors import DsarError, InputError, UsageError
 from .files import read_text
 from .i18n import N_, _
@@ -35,7 +50,6 @@ from .vocabulary import (
     ANSWER_STATES,
     CHANNELS,
     IMPORT_KINDS,
-    LANGUAGES,
     RECIPIENT_KINDS,
     REQUEST_STATES,
     RIGHTS,
@@ -115,33 +129,7 @@ def warn(text: str) -> None:
     click.secho(printable(text), err=True, fg="yellow")
 
 
-# ---------------------------------------------------------------- shell completion
-
-
-def _complete(values, incomplete: str):
-    return [CompletionItem(v) for v in values if v.startswith(incomplete)]
-
-
-def complete_broker(ctx, param, incomplete: str):
-    """Broker slugs, from the registry dsar would use (plus any --registry given)."""
-    try:
-        registries = ctx.params.get("registries") or ()
-        with App(Paths.from_env(), registries=registries) as app:
-            return _complete(list(app.registry.brokers), incomplete)
-    except DsarError:
-        return []
-
-
-def complete_reference(ctx, param, incomplete: str):
-    """References of the requests in the journal; nothing when there is no journal."""
-    paths = Paths.from_env()
-    if not paths.journal.exists():
-        return []
-    try:
-        with App(paths) as app:
-            return _complete(app.references(), incomplete)
-    except DsarError:
-        return []
+# ---------------------------------------------------------------- options
 
 
 def templates_option(func):
@@ -291,13 +279,7 @@ def print_letter(result: LetterResult, files=None) -> None:
 
 
 @cli.command()
-@click.option(
-    "--broker",
-    "broker_slug",
-    required=True,
-    shell_complete=complete_broker,
-    help="Slug or name of the recipient (dsar brokers list).",
-)
+@broker_option(help="Slug or name of the recipient (dsar brokers list).", required=True)
 @click.option("--name", help="Your name (default: from dsar init).")
 @click.option("--phone", help="The number that received the message, e.g. '06 12 34 56 78'.")
 @click.option("--email", help="Your e-mail address; answers go there.")
@@ -319,25 +301,13 @@ def print_letter(result: LetterResult, files=None) -> None:
     show_default=True,
     help="access: Art. 15; erasure: Art. 17 with objection (21), withdrawal (7(3)) and notification (19), and to a broker the source first, with restriction (18) until then; both: access, then erasure, with restriction (18) until the answer.",
 )
-@click.option("--lang", type=click.Choice(LANGUAGES), default="fr", show_default=True)
-@click.option(
-    "--format",
-    "formats",
-    default="pdf,email",
-    show_default=True,
-    help="pdf, email, text, html (the letter as dsar lays it out, one self-contained file); comma-separated.",
+@lang_option(default="fr")
+@formats_option(
+    help="pdf, email, text, html (the letter as dsar lays it out, one self-contained file); comma-separated."
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("letters"),
-    show_default=True,
-)
+@out_option(default=Path("letters"))
 @click.option("--lrar", is_flag=True, help="Print the registered-letter line on the PDF.")
-@click.option(
-    "--date", "letter_date", help="Date of the letter, YYYY-MM-DD or DD/MM/YYYY (default: today)."
-)
+@date_option(help="Date of the letter, YYYY-MM-DD or DD/MM/YYYY (default: today).")
 @click.option("--place", help="Place written before the date (default: the town of your address).")
 @click.option("--to-email", help="Recipient e-mail when the registry has none (or to override it).")
 @click.option(
@@ -349,7 +319,7 @@ def print_letter(result: LetterResult, files=None) -> None:
     help="The party you are sure the message was sent for: only then does a letter to a broker name it.",
 )
 @templates_option
-@click.option("--force", is_flag=True, help="Replace existing output files.")
+@force_option(help="Replace existing output files.")
 @registry_option
 def generate(broker_slug, sms_text_file, templates_dir, registries, **options):
     """Write an access / erasure letter to a broker or party, as PDF, e-mail or text.
@@ -553,7 +523,7 @@ def brokers_add_contact(slug, postal, email, webform, source):
     help="Registry file to write.",
 )
 @click.option("--kind", type=click.Choice(IMPORT_KINDS), default="company", show_default=True)
-@click.option("--force", is_flag=True, help="Replace an existing output file.")
+@force_option(help="Replace an existing output file.")
 def brokers_import(source, path, output, kind, force):
     """Import an outside company database into a registry file.
 
@@ -654,7 +624,7 @@ def path_hint() -> None:
     help="Read the message from a file (UTF-8).",
 )
 @click.option("--sender", default="", help="Sender name or short number shown.")
-@click.option("--date", "when", help="When it came, YYYY-MM-DD or DD/MM/YYYY.")
+@date_option(help="When it came, YYYY-MM-DD or DD/MM/YYYY.", name="when")
 @channel_option(N_("How the message came: a campaign sent another way is a weak clue."))
 @click.option(
     "--generate",
@@ -662,14 +632,7 @@ def path_hint() -> None:
     is_flag=True,
     help="Write the letters at once, with your saved details (dsar init).",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("letters"),
-    show_default=True,
-    help="Where --generate writes the letters.",
-)
+@out_option(help="Where --generate writes the letters.", default=Path("letters"))
 @registry_option
 def identify_command(text, text_file, sender, when, channel, write_now, out_dir, registries):
     """Find who is behind a political message: the party, the broker, and why.
@@ -820,36 +783,21 @@ def progress_bar():
     help="Instead of a CSV: the next request to SLUG for every member whose answer named it "
     "(as source, recipient or controller), under the members' mandates.",
 )
-@click.option(
-    "--broker",
-    "broker_slug",
-    shell_complete=complete_broker,
-    help="Recipient for rows without a 'broker' column value.",
-)
-@click.option(
-    "--association",
-    "association_file",
-    required=True,
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="association.yaml: name, address, email, representative.",
-)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option(
-    "--format",
-    "formats",
-    default="pdf,email",
-    show_default=True,
+@broker_option(help="Recipient for rows without a 'broker' column value.")
+@association_option(help="association.yaml: name, address, email, representative.", required=True)
+@out_option(required=True)
+@formats_option(
     help="pdf, email, html (one self-contained page per letter), labels (envelope addresses "
-    "as CSV for mail merge); comma-separated.",
+    "as CSV for mail merge); comma-separated."
 )
 @click.option("--right", type=click.Choice(RIGHTS), default="both", show_default=True)
-@click.option("--lang", type=click.Choice(LANGUAGES), default="fr", show_default=True)
-@click.option("--date", "letter_date", help="Date on the letters (default: today).")
+@lang_option(default="fr")
+@date_option(help="Date on the letters (default: today).")
 @click.option("--strict", is_flag=True, help="Stop at the first bad row instead of skipping it.")
 @click.option(
     "--workers", type=click.IntRange(1, 64), help="PDF worker processes (default: one per core)."
 )
-@click.option("--force", is_flag=True, help="Redo files that an earlier run already wrote.")
+@force_option(help="Redo files that an earlier run already wrote.")
 @click.option(
     "--mandates",
     "mandates_dir",
@@ -1094,18 +1042,11 @@ def batch_command(
 
 
 @cli.command()
-@click.option(
-    "--association",
-    "association_file",
-    required=True,
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--force", is_flag=True)
+@association_option(required=True)
+@out_option(required=True)
+@force_option()
 @columns_option
-@click.option(
-    "--broker", "broker_slug", help="Controller for rows without a 'broker' column value."
-)
+@broker_option(help="Controller for rows without a 'broker' column value.")
 @templates_option
 @registry_option
 @click.argument(
@@ -1155,10 +1096,8 @@ def mandate(
 
 @cli.command()
 @click.argument("reference", required=False, shell_complete=complete_reference)
-@click.option(
-    "--on",
-    "on",
-    help="Date it was posted or e-mailed, YYYY-MM-DD or DD/MM/YYYY (not needed for --proof alone).",
+@on_option(
+    help="Date it was posted or e-mailed, YYYY-MM-DD or DD/MM/YYYY (not needed for --proof alone)."
 )
 @click.option("--lrar", "lrar_number", help="Registered-letter number (LRAR).")
 @click.option(
@@ -1178,7 +1117,7 @@ def mandate(
     type=click.Path(exists=True, path_type=Path),
     help="A batch's manifest.csv (or its folder): every letter in it posted on --on.",
 )
-@click.option("--force", is_flag=True, help="Record it even on a request complained about.")
+@force_option(help="Record it even on a request complained about.")
 def sent(reference, on, lrar_number, received, message_id, proofs, manifest, force):
     """Record that a request was sent, with its proof; the deadline starts to run.
 
@@ -1271,7 +1210,7 @@ def sent(reference, on, lrar_number, received, message_id, proofs, manifest, for
 @reference_argument
 @click.option("--state", type=click.Choice(ANSWER_STATES))
 @click.option("--extension", is_flag=True, help="The recipient notified a two-month extension.")
-@click.option("--on", "on", required=True, help="Date of the answer, YYYY-MM-DD or DD/MM/YYYY.")
+@on_option(help="Date of the answer, YYYY-MM-DD or DD/MM/YYYY.", required=True)
 @click.option(
     "--file",
     "reply_files",
@@ -1333,11 +1272,9 @@ def answer(reference, state, extension, on, reply_files, note, missing, named, o
 
 @cli.command()
 @click.option("--as-of", help="Work out states as of this date (default: today).")
-@click.option(
-    "--broker", "broker_slug", shell_complete=complete_broker, help="Only requests to this broker."
-)
+@broker_option(help="Only requests to this broker.")
 @click.option("--state", "state_filter", type=click.Choice(REQUEST_STATES))
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option(help="Print JSON instead of a table.")
 @click.option(
     "--csv",
     "csv_file",
@@ -1357,7 +1294,7 @@ def answer(reference, state, extension, on, reply_files, note, missing, named, o
     type=click.Path(exists=True, path_type=Path),
     help="Only the requests of one batch: its manifest.csv or its output folder.",
 )
-@click.option("--force", is_flag=True, help="Replace an existing --csv or --ics file.")
+@force_option(help="Replace an existing --csv or --ics file.")
 def status(
     as_of, broker_slug, state_filter, as_json, csv_file, ics_file, member, batch_path, force
 ):
@@ -1397,7 +1334,7 @@ def status(
 
 @cli.command()
 @click.argument("reference", shell_complete=complete_reference)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option(help="Print JSON.")
 def show(reference, as_json):
     """One request whole: recipient, right, files with checksums, every step, what next.
 
@@ -1485,33 +1422,15 @@ def forget(reference):
         click.echo(_("its file stays on disk, delete it if you wish: {path}").format(path=path))
 
 
-def follow_up_options(func):
-    """The options every follow-up letter takes."""
-    for option in reversed(
-        [
-            click.option(
-                "--format",
-                "formats",
-                default="pdf,email",
-                show_default=True,
-                help="pdf, email, text; comma-separated.",
-            ),
-            click.option("--lang", type=click.Choice(LANGUAGES), help="Default: the request's."),
-            click.option(
-                "--on", "on", help="Date of the letter, YYYY-MM-DD or DD/MM/YYYY (default: today)."
-            ),
-            click.option(
-                "--out",
-                "out_dir",
-                type=click.Path(file_okay=False, path_type=Path),
-                help="Default: the folder of the request's own letter (else ./letters).",
-            ),
-            click.option("--force", is_flag=True, help="Replace existing output files."),
-            templates_option,
-        ]
-    ):
-        func = option(func)
-    return func
+# the options every follow-up letter takes
+follow_up_options = options(
+    formats_option(help="pdf, email, text; comma-separated."),
+    lang_option(help="Default: the request's."),
+    on_option(help="Date of the letter, YYYY-MM-DD or DD/MM/YYYY (default: today)."),
+    out_option(help="Default: the folder of the request's own letter (else ./letters)."),
+    force_option(help="Replace existing output files."),
+    templates_option,
+)
 
 
 @cli.command()
@@ -1549,18 +1468,11 @@ def reply_id(reference, templates_dir, **options):
 
 @cli.command(short_help="A complaint to the CNIL (Art. 77) and one dossier PDF.")
 @click.argument("reference", required=False, shell_complete=complete_reference)
-@click.option("--on", "on", help="Date of the complaint (default: today).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Replace existing files, and complain before the reminder's final deadline.",
-)
-@click.option(
-    "--association",
-    "association_file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="association.yaml: one complaint for its members (with --recipient), not REFERENCE.",
+@on_option(help="Date of the complaint (default: today).")
+@out_option(required=True)
+@force_option(help="Replace existing files, and complain before the reminder's final deadline.")
+@association_option(
+    help="association.yaml: one complaint for its members (with --recipient), not REFERENCE."
 )
 @click.option(
     "--recipient",
@@ -1638,12 +1550,9 @@ def complain(
 
 
 @cli.command("report")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
-@click.option(
-    "--association",
-    "association_file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="association.yaml: only the requests made under its mandates (default: all).",
+@out_option(required=True)
+@association_option(
+    help="association.yaml: only the requests made under its mandates (default: all)."
 )
 @click.option(
     "--batch",
@@ -1657,7 +1566,7 @@ def complain(
     help="Also list each member by name (personal data: the report is no longer for the press).",
 )
 @click.option("--as-of", help="Work out states as of this date (default: today).")
-@click.option("--force", is_flag=True, help="Replace an existing report.")
+@force_option(help="Replace an existing report.")
 def report_command(out_dir, association_file, batch_path, with_members, as_of, force):
     """What the requests found: a page, its PDF, CSV and two pictures.
 
@@ -1760,23 +1669,15 @@ def serve(port, no_browser):
 @click.option("--to-email", help="Its e-mail when neither the registry nor the records have one.")
 @click.option("--to-address", help="Its postal address when none is known; lines with \\n.")
 @click.option("--right", type=click.Choice(RIGHTS), help="Default: the first request's.")
-@click.option("--lang", type=click.Choice(LANGUAGES), help="Default: the first request's.")
-@click.option(
-    "--format", "formats", default="pdf,email", show_default=True, help="pdf, email, text, html."
-)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("letters"),
-    show_default=True,
-)
-@click.option("--date", "letter_date", help="Date of the letter (default: today).")
+@lang_option(help="Default: the first request's.")
+@formats_option(help="pdf, email, text, html.")
+@out_option(default=Path("letters"))
+@date_option(help="Date of the letter (default: today).")
 @click.option("--lrar", is_flag=True, help="Print the registered-letter line on the PDF.")
 @click.option(
     "--message", type=int, help="The inbox message to cite (dsar inbox --review shows it)."
 )
-@click.option("--force", is_flag=True, help="Replace existing output files.")
+@force_option(help="Replace existing output files.")
 @templates_option
 @registry_option
 def follow_command(reference, templates_dir, registries, **options):
@@ -1858,7 +1759,7 @@ def _echo_step(step: dict, depth: int) -> None:
 @cli.command("trail")
 @click.argument("reference", required=False, shell_complete=complete_reference)
 @click.option("--member", help="Every chain of this member of an association.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option(help="Print JSON.")
 def trail_command(reference, member, as_json):
     """The chain from the message received to every request it led to: dates, states
     and what each answer said.

@@ -122,6 +122,13 @@ CLI_MESSAGES = {
     "already_left": N_(
         "{reference} is already {state} and is never rewritten; see dsar show {reference}"
     ),
+    "draft_not_posted": N_(
+        "{reference} is a draft: its PDF has no postal address for the recipient and is marked "
+        "DRAFT, so it cannot have been posted. Add the address (--to-address 'LINE\\nLINE', or "
+        "once: dsar brokers add-contact {slug} --postal 'LINE\\nLINE' --source WHERE), write the "
+        "letter again with the same command and --force (it keeps its reference), post it, then "
+        "record it; a letter e-mailed is recorded as it is"
+    ),
 }
 
 

@@ -11,7 +11,7 @@ import click
 
 from .app import App
 from .cli_i18n import TranslatedCommand
-from .cli_options import registry_option, server_options, server_password
+from .cli_options import json_option, registry_option, server_options, server_password
 from .errors import DsarError, UsageError
 from .fields import iso_date
 from .follow import FOLLOW_KINDS
@@ -256,7 +256,7 @@ def review(app, follow: bool = False) -> None:
 @click.command("inbox", cls=TranslatedCommand)
 @click.argument("source", required=False)
 @click.option("--dry-run", is_flag=True, help="Read and show; record nothing.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
+@json_option(help="One JSON object per message.")
 @click.option(
     "--review", "to_review", is_flag=True, help="Then decide, one by one, on what waits for you."
 )

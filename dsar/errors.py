@@ -71,6 +71,14 @@ MESSAGES = {
         "number, recipient, right and date."
     ),
     "already_left": N_("{reference} is already {state} and is never rewritten"),
+    # a letter recorded as sent that cannot have left: no postal address on its PDF (marked
+    # DRAFT), and no e-mail address it could have gone to (or a registered-letter number)
+    "draft_not_posted": N_(
+        "{reference} is a draft: its PDF has no postal address for the recipient and is "
+        "marked DRAFT, so it cannot have been posted. Write it again with the postal address "
+        "of the recipient ({slug}), post it, then record it; a letter e-mailed is recorded "
+        "as it is"
+    ),
     "never_rewritten": N_(
         "{reference} is {state}: a request that left is never rewritten; write a new one"
     ),

@@ -13,6 +13,8 @@ from pathlib import Path
 from .errors import DsarError, InputError, OutputExists
 from .i18n import _
 
+Data = bytes | str | Iterable[bytes | str]  # a file's content, whole or in pieces
+
 
 def make_private_dir(path: Path) -> None:
     """Every folder dsar creates is 0700, its missing parents too (mkdir(parents=True)
@@ -26,9 +28,7 @@ def make_private_dir(path: Path) -> None:
         folder.mkdir(mode=0o700, exist_ok=True)
 
 
-def write_private(
-    path: Path, data: bytes | str, *, overwrite: bool = False, durable: bool = True
-) -> None:
+def write_private(path: Path, data: Data, *, overwrite: bool = False, durable: bool = True) -> None:
     """Write all of `data` or nothing: a crash leaves either the old file or no file.
 
     `durable=False` skips the fsync (4-5 ms a file here): a batch writes thousands of
@@ -40,12 +40,12 @@ def write_private(
     publish(stage_private(path, data, durable=durable), path)
 
 
-def stage_private(path: Path, data: bytes | str, *, durable: bool = True) -> Path:
+def stage_private(path: Path, data: Data, *, durable: bool = True) -> Path:
     """`data` written whole, private, under a hidden temporary name beside `path`;
     publish() gives it its name (after the journal recorded it), or the caller
-    removes it."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
+    removes it. `data` may come in pieces (a manifest of a million lines, made as it
+    is written)."""
+    pieces = [data] if isinstance(data, bytes | str) else data
     try:
         make_private_dir(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -57,7 +57,8 @@ def stage_private(path: Path, data: bytes | str, *, durable: bool = True) -> Pat
         # mkstemp creates the file 0600 already; say so anyway for readers of this code
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as out:
-            out.write(data)
+            for piece in pieces:
+                out.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
             out.flush()
             if durable:
                 os.fsync(out.fileno())

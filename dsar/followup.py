@@ -344,9 +344,11 @@ def dossier(
     mandate_scan: Path | None = None,
 ) -> tuple[bytes, list[tuple[str, outside.Problem]]]:
     """One PDF: the complaint, the request and reminders as sent (each in its own
-    language), PDF proofs and replies, then the proofs page. The proofs and replies come
-    from outside: each is checked in a limited child (render/outside.py); one that fails
-    is left out, returned with why, and listed so on the proofs page."""
+    language), the signed mandate, PDF proofs and replies, then the proofs page. The
+    proofs and replies come from outside: each is checked in a limited child
+    (render/outside.py); one that fails is left out, returned with why, and listed so on
+    the proofs page. `mandate_scan` is a copy outside.vet already made (the collective
+    run vets each scan once): it is joined as it is."""
     parts = [complaint_pdf]
     for ref in [reference, *reminder_refs]:
         page = journal.page_html(ref)
@@ -358,7 +360,7 @@ def dossier(
         path for _role, path, _sha in pieces if path.suffix.lower() == ".pdf" and path.is_file()
     ]
     if mandate_scan is not None:  # the signed mandate the complaint says is enclosed
-        pdfs.insert(0, mandate_scan)
+        parts.append(mandate_scan)
     with tempfile.TemporaryDirectory(prefix="dsar-dossier-") as work:
         copies, left_out = outside.vet(pdfs, Path(work))
         parts += [copies[path] for path in pdfs if path in copies]

@@ -13,7 +13,7 @@ import os
 import re
 import socket
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -370,6 +370,16 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+class AlreadyRecorded(DsarError):
+    """A reference recorded since the caller looked: another run wrote that letter."""
+
+    def __init__(self, reference: str):
+        self.reference = reference
+        super().__init__(
+            _("{reference} was written meanwhile by another run").format(reference=reference)
+        )
+
+
 class _Connection(sqlite3.Connection):
     """A damaged or locked journal is a message naming the file, never a traceback."""
 
@@ -481,6 +491,17 @@ class Journal:
             raise
         self.db.execute("COMMIT")
 
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        """Several records as one: all committed, or none (an exception rolls them all
+        back, where grouped() commits the whole ones)."""
+        with self.transaction():
+            was, self._grouped = self._grouped, True  # each transaction() inside: a savepoint
+            try:
+                yield
+            finally:
+                self._grouped = was
+
     _grouped = False
 
     @property
@@ -531,6 +552,7 @@ class Journal:
         hashes: dict[str, str] | None = None,
         follows: str | None = None,
         then: tuple[str, date, bool] | None = None,
+        fresh: bool = False,
     ) -> None:
         """Record a generated letter and its files in one transaction.
 
@@ -540,11 +562,17 @@ class Journal:
         staged under another name (compose.write_recorded). `follows`: the request a
         follow-up letter follows; `then`: (action, day, force) checked on that request in
         the same transaction ('remind' and 'complain' change nothing: sending them does).
+        `fresh`: AlreadyRecorded if the reference is in the journal, even as a draft (a
+        batch looked before rendering; another run may have written it since: the check
+        that decides is this one, under the write lock).
         """
         if is_preview(medium):
             return
         formats = media(medium)
         with self.transaction() as db:
+            held = db.execute("SELECT 1 FROM requests WHERE reference = ?", (request.reference,))
+            if fresh and held.fetchone():
+                raise AlreadyRecorded(request.reference)
             self._require_redo(db, request.reference)
             if then is not None:
                 action, on, force = then
@@ -965,18 +993,24 @@ class Journal:
             self._event(db, reference, "e-mail-rebuilt", None, f"message_id={message_id}")
             return "rebuilt", eml
 
-    def outbox_waiting(self, references: Iterable[str] | None = None) -> list[str]:
-        """References of messages still to send, in queue order: all, or those given."""
-        waiting = [
-            r[0]
-            for r in self.db.execute(
-                f"SELECT reference FROM outbox WHERE status IN {_MAIL_TO_SEND_SQL} ORDER BY rowid"
-            )
-        ]
-        if references is None:
-            return waiting
-        wanted = set(references)
-        return [r for r in waiting if r in wanted]
+    def outbox_waiting(self, references: Container[str] | None = None) -> Iterator[str]:
+        """References of messages still to send, in queue order: all, or those in
+        `references` (a set, or a batch's rows on disk). Read a page at a time, by rowid:
+        a million queued messages are never all held, and a message marked while this
+        is read (sent, withdrawn) is simply not met again."""
+        after = 0
+        while True:
+            page = self.db.execute(
+                f"SELECT rowid, reference FROM outbox WHERE status IN {_MAIL_TO_SEND_SQL}"
+                " AND rowid > ? ORDER BY rowid LIMIT 500",
+                (after,),
+            ).fetchall()
+            for _rowid, reference in page:
+                if references is None or reference in references:
+                    yield reference
+            if len(page) < 500:
+                return
+            after = page[-1][0]
 
     # -------------------------------------------------------------- mandate forms
 
@@ -1012,21 +1046,22 @@ class Journal:
         ).fetchone()
         return None if row is None else [s for s in row[0].split(",") if s]
 
-    def outbox_stale(self, references: Iterable[str] | None = None) -> list[tuple[str, str]]:
+    def outbox_stale(self, references: Container[str] | None = None) -> list[tuple[str, str]]:
         """(reference, request's state) of the waiting messages the lifecycle no longer
-        lets leave (lifecycle.email_may_leave): all, or those of `references`."""
+        lets leave (lifecycle.email_may_leave): all, or those in `references`. Only those
+        are held: the waiting ones are read as they come."""
         rows = self.db.execute(
             "SELECT o.reference, r.state FROM outbox o JOIN requests r USING (reference)"
             f" WHERE o.status IN {_MAIL_TO_SEND_SQL} ORDER BY o.rowid"
-        ).fetchall()
-        wanted = None if references is None else set(references)
+        )
         return [
             (reference, state)
             for reference, state in rows
-            if not lifecycle.email_may_leave(state) and (wanted is None or reference in wanted)
+            if not lifecycle.email_may_leave(state)
+            and (references is None or reference in references)
         ]
 
-    def outbox_withdraw(self, references: Iterable[str] | None = None) -> list[tuple[str, str]]:
+    def outbox_withdraw(self, references: Container[str] | None = None) -> list[tuple[str, str]]:
         """Withdraw the waiting messages whose request left another way (posted, answered,
         undelivered, complained): they are never sent. Returns (reference, state) of each.
         A message another live run is sending is left to it (its claim checks again)."""

@@ -25,8 +25,9 @@ def address_lines(block: str) -> list[str]:
 
 def write(path: Path, labels: Iterable[tuple[str, str, str]]) -> None:
     """labels: (reference, member, address block) per letter, in dsar's one CSV dialect."""
-    rows = []
-    for reference, member, block in labels:
-        lines = address_lines(block)
-        rows.append([reference, member, *lines, *[""] * (LINES - len(lines))])
-    sheets.write(path, [_(h) for h in HEADER], rows)
+    sheets.write(path, [_(h) for h in HEADER], (_label(*label) for label in labels))
+
+
+def _label(reference: str, member: str, block: str) -> list[str]:
+    lines = address_lines(block)
+    return [reference, member, *lines, *[""] * (LINES - len(lines))]

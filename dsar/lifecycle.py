@@ -219,16 +219,6 @@ def state(entry, as_of: date) -> str:
 # -------------------------------------------------------------- the rules
 
 
-# a PDF without the recipient's postal address is marked DRAFT: posting it proves nothing
-DRAFT_NOT_POSTED = N_(
-    "{reference} is a draft: its PDF has no postal address for the recipient and is marked "
-    "DRAFT, so it cannot have been posted. Add the address (--to-address 'LINE\\nLINE', or "
-    "once: dsar brokers add-contact {slug} --postal 'LINE\\nLINE' --source WHERE), write the "
-    "letter again with the same command and --force (it keeps its reference), post it, then "
-    "record it; a letter e-mailed is recorded as it is"
-)
-
-
 def _refuse(message: str, field: str | None = None, **values) -> None:
     """`field`: the date the refusal is about (`on`, `received`), which the page marks."""
     raise DsarError(_(message).format(**values), field=field)
@@ -323,8 +313,11 @@ def require(
                 ),
                 reference=ref,
             )
-        # DRAFT_NOT_POSTED: not enforced yet, the suite's letters to Selfcontact are
-        # drafts recorded as sent (left out at the deadline, see the report)
+        # a PDF without the recipient's postal address is marked DRAFT: posting it proves
+        # nothing; one with its e-mail may have left by e-mail, unless a registered-letter
+        # number says it was posted. Each face words how to add the address.
+        if stored == "draft" and not printable and (lrar or not mailable):
+            raise DsarError("draft_not_posted", reference=ref, slug=entry.broker)
         if stored not in rule.starts:  # a late proof or number: the answer stays
             return None
         return "received" if received or entry.received_on else "sent"

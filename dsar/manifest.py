@@ -6,13 +6,16 @@ language) so that the letters of earlier runs stay in the folder's files.
 
 from __future__ import annotations
 
+import heapq
+import itertools
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from . import sheets
 from .errors import DsarError
 from .i18n import N_, _
 from .journal import Journal
-from .posting import KEYS, is_manifest, read_manifest
+from .posting import KEYS, is_manifest, manifest_lines
 from .results import HELD_BACK, NO_RECIPIENT_EMAIL, BatchResult, ManifestRow
 
 HEADERS = {  # the English words are the keys, as scripts reading manifests know them
@@ -51,33 +54,45 @@ def status_words(state: str, error: str | None = None) -> str:
 
 
 def write(path: Path, result: BatchResult, journal: Journal) -> None:
-    """One line per letter, then the bad rows: no member is missing from it."""
-    lines = []
-    for row in result.rows:
+    """One line per letter, then the bad rows: no member is missing from it. Written as
+    the rows are read back from disk (results.Rows): a line at a time, never all held."""
+
+    def line(row: ManifestRow) -> list:
         status = journal.outbox_status(row.reference)
-        if status:
-            row.email_status = status[0]
         said = status_words(*status) if status else status_words(row.email_status)
         if row.draft and row.email_status == NO_RECIPIENT_EMAIL:  # neither e-mail nor address
             said = _(DRAFT_TO_COMPLETE)
-        lines.append([row.row, row.member, row.broker, row.reference, row.pdf, row.eml, said])
-    for bad in result.bad_rows:
+        return [row.row, row.member, row.broker, row.reference, row.pdf, row.eml, said]
+
+    def bad_line(bad) -> list:
         problems = "; ".join(f"{column}: {reason}" for column, reason in bad.problems)
-        said = _("bad row: {problems}").format(problems=problems)
-        lines.append([bad.row, bad.name, "", "", "", "", said])
-    # this run's rows in the CSV's order; an earlier run's letters (a subset rerun) after
-    earlier = {row.reference for row in result.rows[result.this_run :]}
-    lines.sort(key=lambda line: (line[3] in earlier and line[3] != "", line[0]))
-    sheets.write(path, [_(HEADERS[k]) for k in KEYS], lines)
+        return [
+            bad.row,
+            bad.name,
+            "",
+            "",
+            "",
+            "",
+            _("bad row: {problems}").format(problems=problems),
+        ]
+
+    # this run's rows in the CSV's order, its bad rows among them; an earlier run's
+    # letters (a subset rerun) after, in their rows' order
+    this_run = min(result.this_run, len(result.rows))
+    lines = heapq.merge(
+        (line(row) for row in result.rows.ordered(0, this_run)),
+        (bad_line(bad) for bad in result.bad_rows),  # in row order
+        key=lambda cells: cells[0],
+    )
+    earlier = (line(row) for row in result.rows.ordered(this_run, len(result.rows)))
+    sheets.write(path, [_(HEADERS[k]) for k in KEYS], itertools.chain(lines, earlier))
 
 
-def earlier_rows(path: Path) -> list[ManifestRow]:
+def earlier_rows(path: Path) -> Iterator[ManifestRow]:
     """The letters an earlier run wrote into this folder, before this run rewrites it."""
     if not path.exists() or not is_manifest(path):
-        return []
-    rows, headers = read_manifest(path)
-    out = []
-    for line in rows:
+        return
+    for line, headers in manifest_lines(path):
         cell = {key: (line.get(headers.get(key, "")) or "").strip() for key in KEYS}
         if cell["reference"]:
             row = ManifestRow(
@@ -88,16 +103,15 @@ def earlier_rows(path: Path) -> list[ManifestRow]:
                 cell["pdf"],
                 cell["eml"],
             )
-            out.append(row)
-    return out
+            yield row
 
 
-def still_held(earlier: list[ManifestRow], result: BatchResult, journal: Journal, folder: Path):
+def still_held(earlier: Iterable[ManifestRow], result: BatchResult, journal: Journal, folder: Path):
     """The earlier letters this run did not write again and the journal still holds, each
-    with its recipient's postal address (None: a draft), for the folder's files."""
-    done = {row.reference for row in result.rows}
+    with its recipient's postal address ('' for a draft), for the folder's files. The
+    caller adds each to result.rows before taking the next: a reference twice is kept once."""
     for row in earlier:
-        if row.reference in done:
+        if result.rows.has(row.reference):
             continue
         try:
             request = journal.request(row.reference)
@@ -106,5 +120,5 @@ def still_held(earlier: list[ManifestRow], result: BatchResult, journal: Journal
         row.pdf = row.pdf if row.pdf and (folder / Path(row.pdf).name).is_file() else ""
         row.eml = row.eml if row.eml and (folder / Path(row.eml).name).is_file() else ""
         row.draft = not request.recipient_address
-        done.add(row.reference)
-        yield row, request.recipient_address
+        row.address = request.recipient_address or ""
+        yield row

@@ -8,6 +8,7 @@ a column of their own ('lrar', 'n° recommandé', ...).
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -73,6 +74,13 @@ def is_manifest(path: Path) -> bool:
 def read_manifest(path: Path) -> tuple[list[dict[str, str]], dict[str, str]]:
     """A manifest's rows (or the folder holding it), in whichever encoding and dialect it
     was saved back in, and its headers by folded name."""
+    lines = list(manifest_lines(path))
+    return [line for line, _headers in lines], (lines[0][1] if lines else {})
+
+
+def manifest_lines(path: Path) -> Iterator[tuple[dict[str, str], dict[str, str]]]:
+    """Each row of a manifest with its headers by folded name, read as it comes: a
+    rerun reads back an earlier manifest of a million lines without holding it."""
     if path.is_dir():
         path = path / "manifest.csv"
     try:
@@ -80,24 +88,31 @@ def read_manifest(path: Path) -> tuple[list[dict[str, str]], dict[str, str]]:
             sample = handle.readline()
             handle.seek(0)
             delimiter = ";" if sample.count(";") > sample.count(",") else ","
-            rows = list(csv.DictReader(handle, delimiter=delimiter))
+            reader = csv.DictReader(handle, delimiter=delimiter)
+            headers = None
+            for line in reader:
+                headers = headers or _headers(path, line)
+                yield line, headers
     except UnicodeDecodeError as exc:
         raise sheets.not_readable(path, exc) from None
     except (OSError, csv.Error) as exc:
         raise DsarError(
             _("{path}: cannot read it ({reason})").format(path=path, reason=exc)
         ) from None
+
+
+def _headers(path: Path, line: dict[str, str]) -> dict[str, str]:
     headers = {}
-    for header in rows[0].keys() if rows else ():
+    for header in line:
         if header:
             headers[KNOWN.get(fold(header), fold(header))] = header
-    if rows and "reference" not in headers:
+    if "reference" not in headers:
         raise DsarError(
             _("{path} has no 'reference' column: give the manifest.csv a batch wrote").format(
                 path=path
             )
         )
-    return rows, headers
+    return headers
 
 
 def references(path: Path) -> set[str]:

@@ -6,7 +6,9 @@ The exit codes are errors.ExitCode.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -101,6 +103,187 @@ class ManifestRow:
     eml: str = ""
     email_status: str = ""
     draft: bool = False  # no postal address for the envelope: never printed nor labelled
+    address: str = ""  # the recipient's postal address, for the labels ('' for a draft)
+    index: int = -1  # its place in the batch's rows (Rows.append gives it)
+
+
+class Rows:
+    """A batch's manifest rows, in the order they were added, kept on disk: a batch of
+    a million members holds the same memory as one of ten thousand. A private
+    temporary SQLite database (0600, unlinked as soon as opened, gone with the run);
+    SQLite keeps a few MB of it in memory.
+
+    Reads like a list (len, iteration, [i], small slices). The last row added stays a
+    Python object until the next is added: the batch fills in its files after adding
+    it. A row changed later (its PDF written by a worker) is written back: update()."""
+
+    PAGE = 100  # rows read from disk at once
+    _FIELDS = ("row", "member", "broker", "reference", "pdf", "eml", "email_status", "draft")
+
+    def __init__(self, rows=()):
+        self._db = _scratch()
+        self._db.execute(
+            "CREATE TABLE rows (idx INTEGER PRIMARY KEY, row INTEGER, member TEXT, "
+            "broker TEXT, reference TEXT, pdf TEXT, eml TEXT, email_status TEXT, "
+            "draft INTEGER, address TEXT)"
+        )
+        self._db.execute("CREATE INDEX rows_reference ON rows (reference)")
+        self._count = 0
+        self._last: ManifestRow | None = None
+        for row in rows:
+            self.append(row)
+
+    def append(self, row: ManifestRow) -> None:
+        self._store()
+        row.index, self._last = self._count, row
+        self._count += 1
+
+    def update(self, row: ManifestRow) -> None:
+        if row is not self._last:
+            self._write(row, "REPLACE")
+
+    def __contains__(self, reference: object) -> bool:
+        return isinstance(reference, str) and self.has(reference)
+
+    def has(self, reference: str) -> bool:
+        if self._last is not None and self._last.reference == reference:
+            return True
+        found = self._db.execute("SELECT 1 FROM rows WHERE reference = ? LIMIT 1", (reference,))
+        return found.fetchone() is not None
+
+    def since(self, index: int) -> Iterator[ManifestRow]:
+        """The rows from `index` on, read from disk a page at a time (no cursor left open
+        while rows are added)."""
+        while True:
+            page = self._db.execute(
+                "SELECT * FROM rows WHERE idx >= ? ORDER BY idx LIMIT ?", (index, self.PAGE)
+            ).fetchall()
+            for record in page:
+                yield self._row(record)
+            if len(page) < self.PAGE:
+                break
+            index = page[-1][0] + 1
+        if self._last is not None and self._last.index >= index:
+            yield self._last
+
+    def ordered(self, start: int, stop: int) -> Iterator[ManifestRow]:
+        """Rows [start, stop) by their CSV row number (the manifest's order), once the
+        run is over: SQLite sorts them, on disk beyond its cache."""
+        self._store()
+        query = "SELECT * FROM rows WHERE idx >= ? AND idx < ? ORDER BY row, idx"
+        for record in self._db.execute(query, (start, stop)):
+            yield self._row(record)
+
+    def __iter__(self) -> Iterator[ManifestRow]:
+        return self.since(0)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            start, stop, step = key.indices(self._count)
+            return [row for row in self.since(start) if row.index < stop][::step]
+        index = key + self._count if key < 0 else key
+        if not 0 <= index < self._count:
+            raise IndexError(key)
+        return next(self.since(index))
+
+    def _store(self) -> None:
+        if self._last is not None:
+            self._write(self._last, "INSERT")
+            self._last = None
+
+    def _write(self, row: ManifestRow, verb: str) -> None:
+        values = [getattr(row, name) for name in self._FIELDS]
+        self._db.execute(
+            f"{verb} INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (row.index, *values, row.address),
+        )
+
+    def _row(self, record) -> ManifestRow:
+        idx, number, member, broker, reference, pdf, eml, status, draft, address = record
+        return ManifestRow(
+            number, member, broker, reference, pdf, eml, status, bool(draft), address, idx
+        )
+
+
+def _scratch() -> sqlite3.Connection:
+    """A private temporary SQLite database ("": a file SQLite makes 0600 and unlinks
+    once open, gone with the run); SQLite keeps a few MB of it in memory."""
+    return sqlite3.connect("", check_same_thread=False)
+
+
+class BadRows:
+    """A batch's bad rows, kept on disk like its rows (a CSV of a million lines with a
+    column shifted is a million bad rows); read back in the CSV's row order."""
+
+    PAGE = 100  # bad rows read from disk at once
+
+    def __init__(self):
+        self._db = _scratch()
+        self._db.execute(
+            "CREATE TABLE bad (idx INTEGER PRIMARY KEY, row INTEGER, problem TEXT, name TEXT)"
+        )
+        self._count = 0
+
+    def append(self, bad: BadRow) -> None:
+        problems = json.dumps(bad.problems, ensure_ascii=False)
+        self._db.execute(
+            "INSERT INTO bad VALUES (?, ?, ?, ?)", (self._count, bad.row, problems, bad.name)
+        )
+        self._count += 1
+
+    def __iter__(self) -> Iterator[BadRow]:
+        from .members import BadRow  # results hands members' rows back, only here
+
+        after = (-1, -1)
+        while True:  # a page at a time, in row order, no cursor left open
+            page = self._db.execute(
+                "SELECT row, idx, problem, name FROM bad WHERE (row, idx) > (?, ?)"
+                " ORDER BY row, idx LIMIT ?",
+                (*after, self.PAGE),
+            ).fetchall()
+            for row, _idx, problem, name in page:
+                (column, reason), *more = (tuple(p) for p in json.loads(problem))
+                yield BadRow(row, column, reason, name, tuple(more))
+            if len(page) < self.PAGE:
+                return
+            after = page[-1][:2]
+
+    def __len__(self) -> int:
+        return self._count
+
+
+class Written:
+    """A batch's files, read from its rows when asked: a batch of a million members
+    holds no list of two million paths."""
+
+    def __init__(self, rows: Rows, folder: Path, more: list[Path]):
+        self.rows, self.folder, self.more = rows, folder, more
+
+    def __iter__(self) -> Iterator[Path]:
+        for row in self.rows:
+            yield from (self.folder / name for name in (row.pdf, row.eml) if name)
+        yield from self.more
+
+
+@dataclass
+class Few:
+    """How many of something, and the first few of them to name: a batch says '1,000,000
+    e-mail(s) held back (M-1, M-2, ...)' without holding a million references."""
+
+    count: int = 0
+    first: list[str] = field(default_factory=list)
+    keep: int = 10
+
+    def append(self, item: str) -> None:
+        self.count += 1
+        if len(self.first) < self.keep:
+            self.first.append(item)
+
+    def __len__(self) -> int:
+        return self.count
 
 
 # a manifest's e-mail status for a letter whose recipient has no e-mail: to be posted
@@ -113,31 +296,37 @@ HELD_BACK = "held back: no signed mandate scan"
 class BatchResult(Result):
     """A batch run. `manifest` is always set and written, even when the run stops."""
 
-    rows: list[ManifestRow] = field(default_factory=list)
+    rows: Rows = field(default_factory=Rows)
+    bad_rows: BadRows = field(default_factory=BadRows)
     resumed: int = 0  # requests an earlier run had already done
     rebuilt: int = 0  # queued e-mails rebuilt because what they say changed
     remade: int = 0  # letters not yet sent made again because what they say changed
     this_run: int = 10**9  # rows[:this_run] are this run's; the rest an earlier run's
-    kept_earlier: list[str] = field(default_factory=list)  # earlier runs' letters, kept
-    left_queued: list[str] = field(default_factory=list)  # e-mails of other runs, unsent
+    kept_earlier: Few = field(default_factory=Few)  # earlier runs' letters, kept
+    left_queued: Few = field(default_factory=Few)  # e-mails of other runs, unsent
     # queued e-mails whose request left another way: (reference, state), never sent
     withdrawn: list[tuple[str, str]] = field(default_factory=list)
-    unsigned: list[str] = field(default_factory=list)  # mandate refs without a scan: held back
+    unsigned: Few = field(default_factory=Few)  # mandate refs without a scan: held back
+    formless: Few = field(default_factory=Few)  # ...of which dsar mandate wrote no form
     unsigned_forms: list[str] = field(default_factory=list)  # dsar's own forms given as scans
     print_files: list[Path] = field(default_factory=list)
-    to_record: list[str] = field(default_factory=list)  # printed letters not recorded as posted
+    to_record: Few = field(default_factory=Few)  # printed letters not recorded as posted
     manifest: Path | None = None
     sent: Mapping[str, int] = field(default_factory=dict)  # e-mails: sent, failed, deferred
     would_send: list[tuple[str, str]] = field(default_factory=list)  # --dry-run: (ref, to)
     labels: Path | None = None  # --format labels: the envelope addresses, for mail merge
-    no_address: list[str] = field(default_factory=list)  # references without a postal address
+    no_address: Few = field(default_factory=Few)  # references without a postal address
     columns: list[tuple[str, str]] = field(default_factory=list)  # CSV header -> column read
     emails_asked: bool = False
 
     @property
-    def to_post(self) -> list[str]:
+    def to_post(self) -> Few:
         """The letters whose recipient has no e-mail: posted, not sent."""
-        return [row.reference for row in self.rows if row.email_status == NO_RECIPIENT_EMAIL]
+        posted = Few()
+        for row in self.rows:
+            if row.email_status == NO_RECIPIENT_EMAIL:
+                posted.append(row.reference)
+        return posted
 
     @property
     def emails_to_send(self) -> bool:

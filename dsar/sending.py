@@ -18,7 +18,7 @@ import socket
 import ssl
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 
 from .errors import DsarError
@@ -253,7 +253,7 @@ def send_outbox(
     *,
     sender_for: Callable[[str], str],
     progress: Callable[[str], None] = lambda reference: None,
-    references: Iterable[str] | None = None,
+    references: Container[str] | None = None,
 ) -> Counter:
     """Send each waiting message once: those of `references`, or every one queued.
 

@@ -41,6 +41,7 @@ def test_the_tests_and_their_subprocesses_share_one_frozen_day(frozen_today, mon
         (date(2027, 1, 29), date(2027, 3, 1)),  # 28 February 2027 is a Sunday (no 29th)
     ],
 )
+@pytest.mark.usefixtures("selfcontact_postal")  # a letter posted: it has the address
 def test_a_request_sent_today_is_due_on_the_next_working_day(runner, tmp_path, today, due):
     with time_machine.travel(datetime.combine(today, time(12)), tick=True):
         out = tmp_path / "letters"

@@ -52,6 +52,7 @@ def test_impossible_forms_are_refused_with_the_reading(typed, says):
     assert info.value.field == "sms_date" and says in info.value.reason
 
 
+@pytest.mark.usefixtures("selfcontact_postal")  # a letter posted: it has the address
 def test_command_line_options_take_french_dates(runner, tmp_path):
     args = replace_args(
         ISSUE_COMMAND, {"--sms-date": "6/6/24", "--date": "29/01/2026", "--format": "pdf"}

@@ -16,7 +16,7 @@ from dsar.inbox import apply, meaning, sources
 from dsar.paths import Paths
 
 from . import test_follow
-from .conftest import flat, ok, pdf_pages
+from .conftest import flat, ok, page_client, pdf_pages
 from .test_follow import PERSON, REGISTRY, pdf_of, reply, sent
 
 app = test_follow.app  # its fixture, on this file's registry_file
@@ -208,10 +208,6 @@ def test_closing_and_signature_stay_on_page_one(app, tmp_path):
 def test_the_page_offers_the_next_request_once_with_the_registry_slug(tmp_path):
     import re
 
-    from starlette.testclient import TestClient
-
-    from dsar.web.pages import create_app
-
     paths = Paths.from_env()
     paths.user_registry.parent.mkdir(parents=True, exist_ok=True)
     paths.user_registry.write_text(REGISTRY + MORE, encoding="utf-8")
@@ -222,8 +218,7 @@ def test_the_page_offers_the_next_request_once_with_the_registry_slug(tmp_path):
         app.sent(first.reference, "2026-11-02")
         app.answer(first.reference, "2026-11-20", state="answered", named="source",
                    organisation="notre partenaire Selfcontact")  # fmt: skip
-    client = TestClient(create_app("tok", 8765), base_url="http://127.0.0.1:8765")
-    client.get("/?token=tok", follow_redirects=False)
+    client = page_client()
     page = client.get(f"/requests/{first.reference}?lang=fr").text
     assert re.search(r'name="to"[^>]*value="selfcontact"|value="selfcontact"[^>]*name="to"', page)
     assert "—" not in page.split('id="h-next"')[1].split("</form>")[0]

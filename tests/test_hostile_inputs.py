@@ -9,7 +9,7 @@ import pytest
 
 from dsar.cli import cli
 
-from .conftest import ASSOCIATION, scan_of
+from .conftest import ASSOCIATION, page_client, scan_of
 from .test_batch import batch_args, member, with_open_quote, write_csv
 
 
@@ -108,12 +108,8 @@ def test_a_profile_value_that_is_not_text_is_refused_by_name(value, runner, dsar
     assert "Traceback" not in result.output
     assert str(profile) in result.stderr and "'name'" in result.stderr
     # the page says it too, as a page: not a 500
-    from starlette.testclient import TestClient
 
-    from dsar.web.pages import create_app
-
-    page = TestClient(create_app("t" * 40, 8765), base_url="http://127.0.0.1:8765")
-    page.get("/?token=" + "t" * 40)
+    page = page_client()
     form = page.get("/").text
     csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
     answer = page.post("/identify", data={"csrf": csrf, "sms_text": "Votez. STOP au 36111"})

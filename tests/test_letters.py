@@ -14,7 +14,16 @@ from dsar import compose, letters, profile
 from dsar.cli import cli
 from dsar.render import mail
 
-from .conftest import CITIZEN, flat, make_request, parse_eml, pdf_pages, pdf_text, replace_args
+from .conftest import (
+    CITIZEN,
+    add_postal,
+    flat,
+    make_request,
+    parse_eml,
+    pdf_pages,
+    pdf_text,
+    replace_args,
+)
 from .test_batch import HEADER, member, write_csv
 
 REMOVED = (  # claims that gave the recipient a way to stall, or misstated the law
@@ -499,6 +508,7 @@ def test_reminder_with_a_receipt_date_is_no_estimate(runner, tmp_path):
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
+@pytest.mark.usefixtures("selfcontact_postal")  # a letter posted: it has the address
 def test_reply_id_says_what_the_core_says_no_stronger(runner, tmp_path, lang):
     ref, _pdf = generate(runner, tmp_path / "o", lang=lang)
     sent(runner, ref)
@@ -752,9 +762,10 @@ def test_reminder_after_a_notified_extension_does_not_say_one_month(runner, tmp_
     assert "has not passed" not in again.stderr
 
 
-def test_complaint_against_a_processor_names_its_own_breach(runner, tmp_path):
+def test_complaint_against_a_processor_names_its_own_breach(runner, tmp_path, dsar_home):
     """CM.com says it is a processor: it owes no Art. 14 notice, but must help the
     controller answer (28(3)(e)); the complaint says so rather than cite Art. 14."""
+    add_postal(dsar_home, "cm-com", "CM.com France\n1 rue du Test\n75001 Paris")  # posted
     complaint = complaint_text(runner, tmp_path, {"--broker": "cm-com"})
     assert "ni transmise au responsable du traitement" in complaint
     assert "(art. 28(3)(e))" in complaint

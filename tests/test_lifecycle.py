@@ -36,12 +36,12 @@ def app_on(home, day: date) -> App:
     return App(Paths(config_dir=home, data_dir=home), clock=lambda: day)
 
 
-def request(app: App, out, broker="renaissance", **extra) -> str:
+def request(app: App, out, broker="renaissance", formats="pdf", **extra) -> str:
     return app.generate(
         broker,
         **PERSON,
         sms_date="2026-09-28",
-        formats="pdf",
+        formats=formats,
         letter_date=date(2026, 10, 1),
         out_dir=out,
         **extra,

@@ -9,11 +9,62 @@ from datetime import date
 import pytest
 
 from dsar import fields, lifecycle
+from dsar.app import App
 from dsar.cli import cli
 from dsar.errors import DsarError, InputError
 
-from .conftest import CITIZEN
+from .conftest import CITIZEN, SELFCONTACT_POSTAL, ok
 from .test_lifecycle import app_on, request
+from .test_web import anonymous, client, draft, page_csrf  # noqa: F401 (fixtures)
+
+# ---------------------------------------------------------------- a draft is never posted
+
+
+def test_a_draft_without_the_postal_address_is_refused_as_posted(tmp_path, runner):
+    with app_on(tmp_path / "h", date(2026, 12, 3)) as app:
+        draft = request(app, tmp_path / "l", broker="selfcontact")  # no address known
+        assert not app.journal.request(draft).printable
+        with pytest.raises(DsarError):
+            app.sent(draft, "2026-10-02")
+        assert app.journal.entry(draft).stored_state == "draft"  # nothing recorded
+
+
+def test_the_command_line_refuses_it_and_says_how_to_add_the_address(runner, tmp_path):
+    letter = [*CITIZEN, "--format", "pdf", "--out", str(tmp_path), "--date", "2026-10-01"]
+    written = ok(runner.invoke(cli, letter))
+    reference = written.output.split("reference ")[1].split()[0]
+    refused = runner.invoke(cli, ["sent", reference, "--on", "2026-10-02"])
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert "--to-address" in refused.stderr  # what the command line offers
+    # the same command with the address and --force: the same reference, now posted
+    again = ok(runner.invoke(cli, [*letter, "--to-address", SELFCONTACT_POSTAL, "--force"]))
+    assert f"reference {reference}" in again.output
+    ok(runner.invoke(cli, ["sent", reference, "--on", "2026-10-02"]))
+
+
+def test_the_page_refuses_it_in_its_own_words(client):  # noqa: F811
+    reference = draft(to_address=None)
+    answer = client.post(
+        f"/requests/{reference}/sent",
+        data={"csrf": page_csrf(client), "on": date.today().isoformat()},
+    )
+    assert answer.status_code == 400 and reference in answer.text
+    error = answer.text.split('class="error"')[1].split("</")[0]
+    assert "--" not in error and "dsar " not in error  # no command to type on the page
+    with App() as app:
+        assert app.journal.entry(reference).stored_state == "draft"
+
+
+def test_an_e_mailed_request_without_postal_address_is_recorded_as_sent(tmp_path):
+    with app_on(tmp_path / "h", date(2026, 12, 3)) as app:
+        mailed = request(
+            app, tmp_path / "l", "selfcontact", "pdf,email", to_email="dpo@selfcontact.example"
+        )
+        with pytest.raises(DsarError):  # a registered letter is a posting: not of this PDF
+            app.sent(mailed, "2026-10-02", lrar="1A23456789012")
+        app.sent(mailed, "2026-10-02")
+        assert app.journal.entry(mailed).stored_state == "sent"
+
 
 # ---------------------------------------------------------------- what show suggests
 

@@ -14,7 +14,7 @@ from dsar.errors import DsarError
 from dsar.models import Association
 
 from . import smtp_server
-from .conftest import ASSOCIATION, flat, ok, pdf_text, read_csv
+from .conftest import ASSOCIATION, flat, ok, page_client, pdf_text, read_csv
 from .test_batch import HEADER, batch_args, member, write_csv
 
 TEXT = "Nom;Téléphone\r\nHélène Léger;06 12 34 56 78\r\n"
@@ -155,15 +155,10 @@ def test_the_english_header_stays_known(tmp_path):
 
 
 def test_my_requests_has_a_member_column_and_filter(runner, tmp_path, association):
-    from starlette.testclient import TestClient
-
-    from dsar.web.pages import create_app
-
     rows = [member(0, name="Jean-Pierre Léger"), member(1, name="Amélie Durand")]
     path = write_csv(tmp_path / "m.csv", rows)
     ok(runner.invoke(cli, batch_args(path, association, tmp_path / "o", "--format", "pdf")))
-    client = TestClient(create_app("t0ken", 8765), base_url="http://127.0.0.1:8765")
-    client.get("/?token=t0ken")
+    client = page_client()
     page = client.get("/requests").text
     assert '<th scope="col">Membre</th>' in page and "Amélie Durand" in page
     one = client.get("/requests", params={"member": "leger"}).text

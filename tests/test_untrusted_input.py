@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from hypothesis import HealthCheck, given, reject, settings
+from hypothesis import HealthCheck, example, given, reject, settings
 from hypothesis import strategies as st
 
 from dsar import compose, letters, profile
@@ -15,6 +15,7 @@ from dsar.render import mail
 from dsar.render.pdf import PdfRenderer
 
 from .conftest import flat, parse_eml, pdf_text
+from .test_mail_headers import reads_back
 
 NASTY = [
     "{{ 7*7 }}",
@@ -52,6 +53,8 @@ def assert_literal(value: str, text: str):
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=typed, address=multiline, sms_sender=typed, sms_text=multiline)
+# found at DSAR_TEST_TODAY=2027-01-29: its From came back with a space inside a word
+@example(name="00" + "\xa0" * 10 + "𐀀" * 6, address="x", sms_sender="x", sms_text="x")
 def test_text_and_email_carry_values_literally(shipped, env, name, address, sms_sender, sms_text):
     try:
         request = build(shipped, name, address, sms_sender, sms_text)
@@ -67,10 +70,9 @@ def test_text_and_email_carry_values_literally(shipped, env, name, address, sms_
         assert_literal(line, quoted)
     # template syntax stays text (checked literally above); markup stays escaped in the HTML
     assert "<script>" not in letter.body_html and "<img" not in letter.body_html
-    message = parse_eml(mail.build(letter).as_bytes())
-    # a display name is a phrase: folding it (RFC 5322 3.2.2) may join runs of blanks
-    shown = message["From"].addresses[0].display_name
-    assert shown.split() == request.requester.name.split()
+    eml = mail.to_bytes(mail.build(letter))
+    reads_back(eml, "From", request.requester.name, request.reply_email)
+    message = parse_eml(eml)
     assert flat(request.requester.name) in flat(message.get_body(("plain",)).get_content())
 
 

@@ -21,9 +21,12 @@ from dsar.vocabulary import RECIPIENT_KINDS
 from dsar.web import guard, server, words
 from dsar.web.pages import create_app
 
+from .conftest import PAGE_SECRET, SELFCONTACT_POSTAL, page_client
+
 PORT = 8765
-TOKEN = "s3cret-token-for-tests"
+TOKEN = PAGE_SECRET
 ORIGIN = f"http://127.0.0.1:{PORT}"
+ROOT = f"/{TOKEN}"
 SMS = "Le 9 juin, votez pour la liste de Marion Maréchal. STOP au 36111"
 
 
@@ -35,13 +38,11 @@ def anonymous():
 
 @pytest.fixture
 def client(anonymous):
-    """A browser that opened the printed address: it holds the cookie."""
-    entered = anonymous.get(f"/?token={TOKEN}")
-    assert entered.status_code == 303
-    assert entered.headers["location"] == "/"  # the token leaves the address bar
-    cookie = entered.headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
-    return anonymous
+    """A browser that opened the printed address: the secret is in every path it asks."""
+    entered = anonymous.get(ROOT)
+    assert entered.status_code == 303 and entered.headers["location"] == f"{ROOT}/"
+    assert "set-cookie" not in entered.headers  # the secret is no cookie
+    return page_client(TOKEN, PORT, follow_redirects=False)
 
 
 def csrf_of(page: str) -> str:
@@ -57,11 +58,21 @@ def test_no_token_is_refused(anonymous):
 
 
 def test_wrong_token_is_refused(anonymous):
-    answer = anonymous.get("/?token=guess")
-    assert answer.status_code == 403
-    assert "set-cookie" not in answer.headers
-    anonymous.cookies.set(guard.cookie_name(PORT), "guess")
-    assert anonymous.get("/").status_code == 403
+    for path in ("/guess/", f"{ROOT}x/", f"{ROOT[:-1]}/", f"/static{ROOT}/", f"/?token={TOKEN}"):
+        answer = anonymous.get(path)
+        assert answer.status_code == 403, path
+        assert "set-cookie" not in answer.headers
+
+
+def test_the_secret_replayed_as_a_cookie_opens_nothing(anonymous):
+    """What another user's server on dsar's address could take from the browser (its
+    cookies) opens nothing: the secret must be in the path."""
+    for name in ("dsar_token_8765", "dsar_lang", "token"):
+        anonymous.cookies.set(name, TOKEN)
+    for path in ("/", "/requests", "/replies", "/static/dsar.css", "/letters?ref=x"):
+        answer = anonymous.get(path, headers={"referer": f"{ORIGIN}{ROOT}/"})
+        assert answer.status_code == 403, path
+        assert "Mes demandes" not in answer.text
 
 
 def test_another_host_is_refused_even_with_the_token(client):
@@ -191,6 +202,8 @@ def draft(broker: str = "selfcontact", **overrides) -> str:
         "formats": ("pdf",),
         "out_dir": Path(os.environ["DSAR_HOME"]) / "letters",
     }
+    if broker == "selfcontact":  # an address to post it to: a draft is never recorded as sent
+        values["to_address"] = SELFCONTACT_POSTAL
     with App() as app:
         return app.generate(broker, **(values | overrides)).reference
 
@@ -201,7 +214,7 @@ def test_an_overdue_request_stands_out_in_my_requests(client):
         app.sent(reference, "2026-01-06")
     page = client.get("/requests").text
     row = re.search(
-        rf'<tr class="([^"]*)">\s*<th scope="row" class="ref"[^>]*><a href="/requests/{reference}"',
+        rf'<tr class="([^"]*)">\s*<th scope="row" class="ref"[^>]*><a href="{ROOT}/requests/{reference}"',
         page,
     )
     assert row and row.group(1) == "overdue"
@@ -275,7 +288,7 @@ def test_reminder_and_cnil_dossier_are_one_click_each(client):
     reminded = client.post(f"/requests/{reference}/remind", data={"csrf": page_csrf(client)})
     assert reminded.status_code == 303, re.findall(r"class=\"error\">([^<]*)", reminded.text)
     page = client.get(reminded.headers["location"]).text
-    assert "Télécharger le PDF" in page and f'href="/requests/{reference}"' in page
+    assert "Télécharger le PDF" in page and f'href="{ROOT}/requests/{reference}"' in page
     # written is not sent: the reminder's own page records its sending
     reminder = parse_qs(urlsplit(reminded.headers["location"]).query)["ref"][0]
     sent = client.post(
@@ -292,7 +305,7 @@ def test_reminder_and_cnil_dossier_are_one_click_each(client):
     assert complained.status_code == 303, complained.text
     page = client.get(complained.headers["location"]).text
     dossier = re.search(
-        r'href="(/requests/[^"]+/files/\d+)"[^>]*>Télécharger le dossier CNIL', page
+        rf'href="({ROOT}/requests/[^"]+/files/\d+)"[^>]*>Télécharger le dossier CNIL', page
     )
     assert dossier
     assert client.get(dossier.group(1)).content.startswith(b"%PDF")
@@ -313,8 +326,7 @@ def test_an_unexpected_failure_is_a_short_page_not_a_traceback(anonymous, monkey
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(App, "status", broken)
-    client = TestClient(anonymous.app, base_url=ORIGIN, raise_server_exceptions=False)
-    client.get(f"/?token={TOKEN}", follow_redirects=False)
+    client = page_client(TOKEN, PORT, raise_server_exceptions=False)
     answer = client.get("/requests")
     assert answer.status_code == 500
     assert "rien n'a été enregistré" in answer.text
@@ -347,7 +359,7 @@ def test_serve_listens_on_the_loopback_only_with_a_fresh_token_each_run():
         assert host.startswith("127.") and not host.startswith("127.0.0.")  # its own
         assert first.host != second.host and first.token != second.token
         assert len(first.token) >= 40
-        assert first.url == f"http://{host}:{first.port}/?token={first.token}"
+        assert first.url == f"http://{host}:{first.port}/{first.token}/"
         with pytest.raises(DsarError, match="choose another --port"):
             server.bind(first.port, first.host)
     finally:
@@ -365,7 +377,9 @@ def test_details_are_saved_only_with_consent_and_then_prefilled(client, dsar_hom
         "address": "12 rue des Lilas\n75011 Paris",
     }
     written = client.post("/letters/new", data=letter)
-    assert written.status_code == 303 and written.headers["location"].startswith("/letters?ref=")
+    assert written.status_code == 303 and written.headers["location"].startswith(
+        f"{ROOT}/letters?ref="
+    )
     assert not (dsar_home / "profile.yaml").exists()
     answer = client.post("/letters/new", data={**letter, "right": "access", "save_profile": "1"})
     assert answer.status_code == 303
@@ -376,7 +390,7 @@ def test_details_are_saved_only_with_consent_and_then_prefilled(client, dsar_hom
 
 def test_the_language_links_stay_on_this_site(client):
     page = client.get("/%2Fevil.example/x").text  # the path //evil.example/x
-    assert 'href="//' not in page and 'href="/evil.example/x?lang=en"' in page
+    assert 'href="//' not in page and f'href="{ROOT}/evil.example/x?lang=en"' in page
 
 
 def test_recording_the_sending_keeps_its_proof_and_starts_the_deadline(client):
@@ -478,10 +492,10 @@ def test_a_body_sent_without_its_length_is_cut_at_the_limit(client):
 def test_the_host_check_follows_the_address_served():
     """On its own loopback address, dsar answers to that address alone: 127.0.0.1 and
     localhost are other servers' names."""
-    own = TestClient(create_app(TOKEN, PORT, host="127.9.8.7"), follow_redirects=False)
+    own = page_client(TOKEN, PORT, host="127.9.8.7", base_url="http://testserver")
     for host in (f"127.0.0.1:{PORT}", f"localhost:{PORT}", "127.9.8.7:1"):
-        assert own.get(f"/?token={TOKEN}", headers={"host": host}).status_code == 421, host
-    assert own.get(f"/?token={TOKEN}", headers={"host": f"127.9.8.7:{PORT}"}).status_code == 303
+        assert own.get("/", headers={"host": host}).status_code == 421, host
+    assert own.get("/", headers={"host": f"127.9.8.7:{PORT}"}).status_code == 200
 
 
 # ---------------------------------------------------------------- words and forms (issue 18/21/23)
@@ -637,7 +651,7 @@ def test_a_letters_form_posted_twice_at_once_shows_the_letter_written_by_the_fir
 
 def test_no_command_line_word_and_no_english_on_the_french_pages(client):
     """Issue 23 item 10: the page speaks French in French; links are links."""
-    reference = draft()
+    reference = draft(to_address=None)  # its missing contact shown, with where to look
     i18n.missing.clear()
     pages = {
         "letters": client.get(f"/letters?ref={reference}").text,
@@ -681,7 +695,7 @@ ENGLISH_WORDS = (
 def test_the_favicon_is_served_from_the_page_itself(client):
     page = client.get("/").text
     icon = re.search(r'<link rel="icon" href="([^"]+)"', page).group(1)
-    assert icon.startswith("/static/")
+    assert icon.startswith(f"{ROOT}/static/")
     assert client.get(icon).status_code == 200
 
 

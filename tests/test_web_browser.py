@@ -117,7 +117,8 @@ def speaks_french(page) -> None:
 
 def test_from_the_message_to_the_letter_to_my_requests(served, page, dsar_home):
     page.goto(served)
-    assert "token" not in page.url  # moved into the cookie
+    # the secret stays in the address, never in a cookie (another port would get it)
+    assert page.url == served and not page.context.cookies()
     speaks_french(page)
 
     # 1. the message; a date that cannot be: the error is in view, at the top, linked
@@ -184,6 +185,16 @@ def test_from_the_message_to_the_letter_to_my_requests(served, page, dsar_home):
     expect(errors).to_contain_text("Où l'avez-vous trouvée ?")
     speaks_french(page)
     shoot(page, "4-contact-error")
+    # then with its postal address and where it was found: the letter can be posted
+    selfcontact = page.locator("article.letter").filter(has_text="Selfcontact")
+    selfcontact.get_by_label("Son adresse postale").fill(
+        "Selfcontact\nService DPO\n10 rue du Test\n69001 Lyon"
+    )
+    selfcontact.get_by_label("Où l'avez-vous trouvée ?").fill("politique de confidentialité")
+    selfcontact.get_by_role("button", name="Réécrire la lettre avec ce contact").click()
+    expect(page.locator("article.letter").filter(has_text="Selfcontact")).not_to_contain_text(
+        "Contact manquant"
+    )
 
     # my requests: the request is there, to send, every column's content in view
     page.get_by_role("link", name="Mes demandes").first.click()

@@ -6,20 +6,17 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from starlette.testclient import TestClient
 
 from dsar.app import App
-from dsar.web.pages import create_app
 
-from .test_web import ORIGIN, PORT, SMS, TOKEN, page_csrf
+from .conftest import page_client
+from .test_web import PORT, SMS, TOKEN, page_csrf
 
 
 @pytest.fixture
 def client():
     """A browser that opened the printed address (test_web's)."""
-    browser = TestClient(create_app(TOKEN, PORT), base_url=ORIGIN, follow_redirects=False)
-    assert browser.get(f"/?token={TOKEN}").status_code == 303
-    return browser
+    return page_client(TOKEN, PORT, follow_redirects=False)
 
 
 def test_the_page_never_replaces_a_letter_written_on_the_command_line(client, tmp_path):
@@ -45,7 +42,7 @@ def test_the_page_never_replaces_a_letter_written_on_the_command_line(client, tm
     }
     answer = client.post("/letters/new", data=letter)
     assert answer.status_code == 303
-    assert answer.headers["location"] == f"/letters?ref={written.reference}"  # shown
+    assert answer.headers["location"] == f"/{TOKEN}/letters?ref={written.reference}"  # shown
     assert hashlib.sha256(pdf.read_bytes()).hexdigest() == before
     with App() as app:
         [(_role, path, _sha)] = app.journal.files(written.reference)

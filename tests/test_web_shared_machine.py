@@ -2,8 +2,10 @@
 never shows on a command line.
 
 Real parts: the `dsar serve` command in a subprocess, Debian's chromium through
-Playwright, and a second HTTP server on 127.0.0.1 standing for any other local server
-the person's browser visits (a development server, another user's trap)."""
+Playwright, and other HTTP servers standing for any other local server the person's
+browser visits: one on 127.0.0.1 (a development server), one on dsar's own random
+address at another port (another user read the address in /proc/net/tcp and listens
+there: cookies are not kept apart by port, RFC 6265 §8.5)."""
 
 from __future__ import annotations
 
@@ -22,12 +24,20 @@ from .test_web_browser import page, served  # noqa: F401  (fixtures)
 
 
 class Recording(BaseHTTPRequestHandler):
-    """Answers every GET with a page, and keeps the Cookie header each one carried."""
+    """Answers every GET with a page (/hop: a redirect to /landed), and keeps what each
+    request carried: its path and query, Cookie and Referer."""
 
     seen: list[str] = []
 
     def do_GET(self):  # noqa: N802 (http.server's name)
-        type(self).seen.append(self.headers.get("cookie") or "")
+        carried = (self.path, self.headers.get("cookie"), self.headers.get("referer"))
+        type(self).seen.append(" ".join(part or "" for part in carried))
+        if self.path.startswith("/hop"):
+            self.send_response(302)
+            self.send_header("location", "/landed")
+            self.send_header("content-length", "0")
+            self.end_headers()
+            return
         body = b"<!DOCTYPE html><title>another server</title><p>hello"
         self.send_response(200)
         self.send_header("content-type", "text/html")
@@ -39,24 +49,52 @@ class Recording(BaseHTTPRequestHandler):
         pass
 
 
-def test_the_secret_cookie_reaches_no_other_server_on_the_loopback(served, page):  # noqa: F811
-    other = ThreadingHTTPServer(("127.0.0.1", 0), Recording)
+def listening(host: str) -> ThreadingHTTPServer:
+    other = ThreadingHTTPServer((host, 0), Recording)
     threading.Thread(target=other.serve_forever, daemon=True).start()
+    return other
+
+
+def test_the_secret_reaches_no_other_server_even_on_dsar_s_own_address(served, page):  # noqa: F811
+    where = urlsplit(served)
+    secret = where.path.strip("/")
+    assert len(secret) >= 40
+    Recording.seen = []
+    # another user's server on dsar's address, and a development server on 127.0.0.1
+    others = [listening(where.hostname), listening("127.0.0.1")]
     try:
-        token = re.search(r"token=([\w-]+)", served).group(1)
+        # the page used as a person does: entered, language chosen, a form sent, a link
         page.goto(served)
-        assert "token" not in page.url  # entered: the secret is now a cookie
-        assert page.locator("form").count() > 0  # the page works with it
-        port = other.server_address[1]
-        for address in (f"http://127.0.0.1:{port}/", f"http://localhost:{port}/x"):
-            page.goto(address)
-            assert "another server" in page.content()
-        assert len(Recording.seen) >= 2
-        assert not any(token in cookie for cookie in Recording.seen), Recording.seen
-        assert not any("dsar" in cookie for cookie in Recording.seen), Recording.seen
+        page.get_by_role("link", name="English").click()
+        page.get_by_label("Text of the message").fill("Votez ! STOP au 36111")
+        page.get_by_role("button", name="Who is behind it?").click()
+        page.get_by_role("link", name="My requests").first.click()
+        assert urlsplit(page.url).path.endswith("/requests")  # the page works
+        for other in others:
+            port = other.server_address[1]
+            host = other.server_address[0]
+            names = (host, "localhost") if host == "127.0.0.1" else (host,)
+            for address in [f"http://{name}:{port}/x?y=1" for name in names]:
+                page.goto(address)  # typed in the address bar, or opened from elsewhere
+                assert "another server" in page.content()
+            # a link on the dsar page to that server, and one that redirects there
+            for path in ("/linked", "/hop"):
+                page.goto(served)
+                page.evaluate(
+                    "url => { const a = document.createElement('a'); a.href = url;"
+                    " a.id = 'out'; a.textContent = 'out'; document.body.append(a); }",
+                    f"http://{host}:{port}{path}",
+                )
+                page.click("#out")
+                page.wait_for_url(f"http://{host}:{port}/**")
+                assert "another server" in page.content()
+        assert len(Recording.seen) >= 10, Recording.seen
+        assert not any(secret in carried for carried in Recording.seen), Recording.seen
+        assert not any("dsar" in carried for carried in Recording.seen), Recording.seen
     finally:
-        other.shutdown()
-        other.server_close()
+        for other in others:
+            other.shutdown()
+            other.server_close()
 
 
 def test_the_token_is_never_on_the_browser_command_line(tmp_path, dsar_home):
@@ -89,9 +127,9 @@ def test_the_token_is_never_on_the_browser_command_line(tmp_path, dsar_home):
         [opened] = [arg for arg in argv.splitlines() if arg.startswith("file://")]
         opener = Path(unquote(urlsplit(opened).path))
         assert stat.S_IMODE(opener.stat().st_mode) == 0o600
-        # the file sends the browser on, token and all
-        token = re.search(r"token=([\w-]+)", opener.read_text()).group(1)
-        assert token not in argv and "token=" not in argv, argv
+        # the file sends the browser on, secret and all
+        token = re.search(r"url=http://[\d.]+:\d+/([\w-]{40,})/", opener.read_text()).group(1)
+        assert token not in argv, argv
         assert token not in log.read_text()  # not printed either, unless --no-browser
     finally:
         server.terminate()

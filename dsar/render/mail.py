@@ -8,7 +8,9 @@ round-tripped all 3,000, and the legacy API is also ~5x faster (NOTES.md).
 
 from __future__ import annotations
 
+import base64
 import binascii
+import re
 from email.charset import QP, Charset
 from email.header import Header
 from email.mime.application import MIMEApplication
@@ -50,12 +52,40 @@ _CRLF = compat32.clone(linesep="\r\n", max_line_length=76)
 
 
 # RFC 5322 lines stop at 998 octets (78 recommended); RFC 2047 encoded words at 75
-# characters. compat32 folds a header at its spaces and splits a Header object into
-# encoded words that fit: a value is handed to it in one of these two forms.
+# characters. compat32 folds a header at its spaces; a name that cannot be written as
+# plain words is handed to it as encoded words that each fit (_encoded_words).
 LINE = 78
+# the UTF-8 bytes of one encoded word (base64) that fits the first line, beside
+# "Reply-To: " in a line of 76 (_CRLF): 66 characters, 39 bytes
+WORD_BYTES = 3 * ((_CRLF.max_line_length - len("Reply-To: ") - len("=?utf-8?b??=")) // 4)
 
 
-def _mailbox(name: str, email: str, header: str) -> str | Header:
+def _encoded_words(text: str) -> list[str]:
+    """text as RFC 2047 encoded words (UTF-8, base64) of WORD_BYTES at most, a character
+    never cut between two.
+
+    A word ends after a blank of the text where it can, the blank encoded inside it:
+    readers drop the folding between two encoded words (RFC 2047 6.2), but Python's
+    email.policy up to 3.13 reads a space there in a display name (CPython gh-128110),
+    which put a space in the middle of a word of the name when a word was cut anywhere.
+    Only a run of text too long for one encoded word is cut between characters."""
+    words, current = [], ""
+    for piece in re.findall(r"\S+\s*|\s+", text):
+        size = len(piece.encode())
+        if current and len(current.encode()) + size > WORD_BYTES >= size:
+            words.append(current)  # the piece goes whole into the next word
+            current = ""
+        whole = len(current.encode()) + size <= WORD_BYTES
+        for part in [piece] if whole else piece:  # too long for any word: by characters
+            if current and len((current + part).encode()) > WORD_BYTES:
+                words.append(current)
+                current = ""
+            current += part
+    words.append(current)
+    return [f"=?utf-8?b?{base64.b64encode(w.encode()).decode('ascii')}?=" for w in words]
+
+
+def _mailbox(name: str, email: str, header: str) -> str:
     ascii_form = fields.ascii_email(email)
     if ascii_form is None:
         # Python would write an undeliverable encoded-word here (NOTES.md); refuse instead
@@ -69,9 +99,7 @@ def _mailbox(name: str, email: str, header: str) -> str | Header:
     fits = all(len(w) < LINE - len(header) - 2 for w in plain.split())
     if name.isascii() and fits and "=?" not in name:
         return plain
-    mailbox = Header(name, "utf-8", header_name=header)
-    mailbox.append(f"<{ascii_form}>", "us-ascii")
-    return mailbox
+    return " ".join([*_encoded_words(name), f"<{ascii_form}>"])
 
 
 def _attachment(message, filename: str) -> None:

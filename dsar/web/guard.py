@@ -5,28 +5,24 @@ A pure ASGI middleware, so it can count upload bytes as they stream in:
 - the Host header must be the address served (127.A.B.C:PORT, server.py; localhost:PORT
   too when that address is 127.0.0.1): a page on another site whose name is rebound to
   the loopback (DNS rebinding) is refused;
-- the random token printed by `dsar serve` is required on every request: given once in
-  the URL, it is moved into an HttpOnly, SameSite=Strict cookie and the URL is cleaned,
-  so another local user, or a web page open in the same browser, cannot drive the page;
+- the random secret printed by `dsar serve` is the first segment of every path
+  (http://127.A.B.C:PORT/<secret>/...): a request without it is refused. The secret is
+  never a cookie: cookies are not kept apart by port (RFC 6265 §8.5), and the random
+  127.A.B.C address is readable by every user in /proc/net/tcp, so a server another user
+  starts on that address, at another port, would receive it. A path is sent to its own
+  origin only, and the Referer with it too (Referrer-Policy: same-origin);
 - a request body over the limit is refused before it is stored;
-- every answer forbids framing by other pages, sniffing, referrers and outside assets.
+- every answer forbids framing by other pages, sniffing, referrers to other origins,
+  caching and outside assets.
 
-The CSRF token every form carries is derived from the secret token (csrf_token) and
-checked by the form reader (pages.read_form), because only a handler reads the form.
+The CSRF token every form carries is derived from the secret (csrf_token) and checked by
+the form reader (pages.read_form), because only a handler reads the form.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from http.cookies import SimpleCookie
-from urllib.parse import parse_qsl, quote, urlencode
-
-
-def cookie_name(port: int) -> str:
-    # cookies are not kept apart by port: two dsar serve runs must not overwrite each other's
-    return f"dsar_token_{port}"
-
 
 UPLOAD_LIMIT = 25 * 1024 * 1024  # a scanned reply or receipt; more is not a letter
 # nothing is fetched from outside the page's own origin; the letter preview alone
@@ -38,7 +34,9 @@ CSP = (
 HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"same-origin"),  # "no-referrer" would make Origin "null"
+    # the secret path goes to no other origin (another port is another origin); not
+    # "no-referrer", which would make a form's Origin "null" and blind check_origin
+    (b"referrer-policy", b"same-origin"),
     (b"cache-control", b"no-store"),  # personal data: not kept in the browser's cache
 ]
 
@@ -64,7 +62,7 @@ class Guard:
         self.token = token
         # localhost is 127.0.0.1: it names dsar only when dsar is there
         self.hosts = {f"{host}:{port}"} | ({f"localhost:{port}"} if host == "127.0.0.1" else set())
-        self.cookie = cookie_name(port)
+        self.root = root_of(token)
         self.limit = limit
 
     async def __call__(self, scope, receive, send):
@@ -77,18 +75,16 @@ class Guard:
             self.check_size(headers.get("content-length"))
         except Refused as exc:
             return await refuse(send, exc)
-        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
-        if "token" in query:
-            if not same(query["token"], self.token):
-                return await refuse(send, Refused(403, "wrong token"))
-            return await self.enter(scope, query, send)
-        cookie = SimpleCookie(headers.get("cookie", ""))
-        held = cookie[self.cookie].value if self.cookie in cookie else None
-        if not same(held, self.token):
+        inside = self.inside(scope["path"])
+        if inside is None:
             return await refuse(
-                send,
-                Refused(403, "open the address that 'dsar serve' printed, with its token"),
+                send, Refused(403, "open the address that 'dsar serve' printed, secret included")
             )
+        if not inside:  # /<secret> alone: the page's links are under /<secret>/
+            query = scope.get("query_string", b"").decode("latin-1")
+            return await see_other(send, f"{self.root}/" + (f"?{query}" if query else ""))
+        # the routes see the path after the secret (Starlette reads root_path)
+        scope = {**scope, "root_path": scope.get("root_path", "") + self.root}
 
         async def with_headers(message):
             if message["type"] == "http.response.start":
@@ -126,25 +122,26 @@ class Guard:
 
         return inner
 
-    async def enter(self, scope, query, send):
-        """The printed URL: set the cookie, and send the browser on without the token."""
-        rest = urlencode([(k, v) for k, v in query.items() if k != "token"])
-        # one leading slash and the path quoted: '//host' or '/\\host' would send the
-        # browser to another site, and a path outside latin-1 cannot be a header
-        location = quote("/" + scope["path"].lstrip("/\\"), safe="/") + (f"?{rest}" if rest else "")
-        cookie = f"{self.cookie}={self.token}; Path=/; HttpOnly; SameSite=Strict"
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 303,
-                "headers": [
-                    (b"location", location.encode("latin-1")),
-                    (b"set-cookie", cookie.encode()),
-                    *HEADERS,
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": b""})
+    def inside(self, path: str) -> str | None:
+        """The path after /<secret> ('' for /<secret> itself), None without the secret."""
+        secret, slash, rest = path.removeprefix("/").partition("/")
+        return slash + rest if same(secret, self.token) else None
+
+
+def root_of(secret: str) -> str:
+    """The page's own prefix: every link, form and redirect of the page is under it."""
+    return "/" + secret
+
+
+async def see_other(send, location: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 303,
+            "headers": [(b"location", location.encode("latin-1")), *HEADERS],
+        }
+    )
+    await send({"type": "http.response.body", "body": b""})
 
 
 async def refuse(send, exc: Refused) -> None:

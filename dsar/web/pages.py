@@ -159,6 +159,7 @@ class Site:
     def __init__(self, token: str, paths: Paths | None = None):
         self.paths = paths or Paths.from_env()
         self.csrf = guard.csrf_token(token)
+        self.root = guard.root_of(token)  # every link, form and redirect is under it
         self.env = environment()
         # the page writes where a person who never opened a terminal can find them again
         self.out_dir = self.paths.data_dir / "letters"
@@ -188,16 +189,17 @@ class Site:
             return fields.long_date(fields.iso_date(value), lang) if value else "—"
 
         kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+        path = self.route_path(request)
 
         def switch(to: str) -> str:  # the same page in the other language
-            # one leading slash: '//host' would make a link to another site
-            return "/" + request.url.path.lstrip("/") + "?" + urlencode([*kept, ("lang", to)])
+            return self.root + path + "?" + urlencode([*kept, ("lang", to)])
 
         html = self.env.get_template(name).render(
             switch=switch,
             day=day,
             lang=lang,
-            path=request.url.path,
+            path=path,
+            root=self.root,
             csrf=self.csrf,
             channels=CHANNELS,
             rights=RIGHTS,
@@ -206,8 +208,20 @@ class Site:
         )
         response = HTMLResponse(html, status_code=status)
         if request.query_params.get("lang") in LANGUAGES:
-            response.set_cookie(LANG_COOKIE, lang, httponly=True, samesite="strict")
+            # under the page's own path: another server on this address does not get it
+            response.set_cookie(
+                LANG_COOKIE, lang, path=self.root + "/", httponly=True, samesite="strict"
+            )
         return response
+
+    def route_path(self, request: Request) -> str:
+        """The page's path after the secret ('/requests', as the routes name it); one
+        leading slash: '//host' would make a link to another site."""
+        return "/" + request.url.path.removeprefix(self.root).lstrip("/")
+
+    def see(self, where: str) -> RedirectResponse:
+        """Sent on to another of the page's own paths (after a form)."""
+        return RedirectResponse(self.root + where, status_code=303)
 
     async def read_form(self, request: Request) -> Form:
         """The form, refused without the CSRF token every page's forms carry."""
@@ -338,7 +352,7 @@ class Site:
             form.fail(exc, LETTER_FIELDS)
             return await self.message_page(request, form, status=400)
         query = urlencode([("ref", r) for r in references])
-        return RedirectResponse(f"/letters?{query}", status_code=303)
+        return self.see(f"/letters?{query}")
 
     # -------------------------------------------------------------- the letters
 
@@ -386,7 +400,7 @@ class Site:
             form.fail(exc, CONTACT_FIELDS, {"email": "to_email", "postal": "to_address"})
             return await self.letters(request, refs, form)
         query = urlencode([("ref", r) for r in refs])
-        return RedirectResponse(f"/letters?{query}#h-{reference}", status_code=303)
+        return self.see(f"/letters?{query}#h-{reference}")
 
     async def preview(self, request: Request) -> Response:
         """The letter exactly as dsar renders it for the PDF, in a sandboxed frame."""
@@ -477,7 +491,7 @@ class Site:
         except DsarError as exc:
             form.fail(exc, NEXT_FIELDS)
             return await self.one_request(request, form, status=400)
-        return RedirectResponse(letters_of(result.reference, reference), 303)
+        return self.see(letters_of(result.reference, reference))
 
     async def follow_up(self, request: Request) -> Response:
         reference = request.path_params["reference"]
@@ -518,16 +532,16 @@ class Site:
                             out_dir=self.out_dir,
                         )
                     )
-                    return RedirectResponse(letters_of(result.reference, reference), 303)
+                    return self.see(letters_of(result.reference, reference))
                 elif action == "complain":
                     result = await self.call("complain", reference, out_dir=self.out_dir)
-                    return RedirectResponse(letters_of(result.reference, reference), 303)
+                    return self.see(letters_of(result.reference, reference))
                 else:
                     raise HTTPException(404)
         except DsarError as exc:
             form.fail(exc, FOLLOW_UP_FIELDS, {"reply": "file"})
             return await self.one_request(request, form, status=400)
-        return RedirectResponse(f"/requests/{reference}?done={action}", status_code=303)
+        return self.see(f"/requests/{reference}?done={action}")
 
     # -------------------------------------------------------------- replies (dsar inbox)
 
@@ -555,7 +569,7 @@ class Site:
         try:
             if form.get("action") == "skip":
                 await self.with_app(lambda app: apply.skip(app, number))
-                return RedirectResponse("/replies", status_code=303)
+                return self.see("/replies")
 
             def use(app):
                 day = fields.iso_date(form.get("day"), "day") if form.get("day") else None
@@ -583,7 +597,7 @@ class Site:
         """The catch-all: a short page, never a traceback (it goes to the log, not the page)."""
         if isinstance(exc, guard.Refused):
             return self.render(request, "error.html.j2", status=exc.status, message=exc.reason)
-        log.error("unexpected error on %s", request.url.path, exc_info=exc)
+        log.error("unexpected error on %s", self.route_path(request), exc_info=exc)
         message = words.REFUSALS["broken"]
         return self.render(request, "error.html.j2", status=500, message=message)
 

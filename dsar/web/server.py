@@ -1,10 +1,13 @@
-"""`dsar serve`: the page on a loopback address of its own, behind a token made for this run.
+"""`dsar serve`: the page on a loopback address of its own, behind a secret made for this run.
 
-Cookies are not kept apart by port (RFC 6265 §8.5): a cookie set by 127.0.0.1:8765 goes
-to every server on 127.0.0.1, whatever its port. So dsar listens on an address of
-127.0.0.0/8 drawn at random for the run (Linux routes the whole block to the loopback
-interface): its cookie goes to that address alone, never to the other servers a browser
-opens on 127.0.0.1 or localhost. Where only 127.0.0.1 can be bound (macOS), it is used.
+The secret is the first segment of every path of the page (http://127.A.B.C:PORT/<secret>/,
+guard.py), never a cookie: cookies are not kept apart by port (RFC 6265 §8.5), and any user
+can read the address dsar listens on (/proc/net/tcp) and listen on another port of it, so
+a cookie would reach their server. A path goes to its own origin only. The address is
+drawn at random in 127.0.0.0/8 for the run (Linux routes the whole block to the loopback
+interface) so that the page's language cookie, and the browser's memory of the page, are
+not shared with the servers usually on 127.0.0.1; where only 127.0.0.1 can be bound
+(macOS), it is used.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ def random_loopback() -> str:
 
 @dataclass
 class Served:
-    """A bound socket and the address, with its token, to open in the browser."""
+    """A bound socket and the address, with its secret, to open in the browser."""
 
     sock: socket.socket
     host: str
@@ -43,7 +46,7 @@ class Served:
 
     @property
     def url(self) -> str:
-        return f"{self.origin}/?token={self.token}"
+        return f"{self.origin}/{self.token}/"
 
     def server(self, paths: Paths | None = None):
         import uvicorn
@@ -63,7 +66,7 @@ class Served:
         self.server(paths).run(sockets=[self.sock])
 
     def opener(self, folder: Path) -> Path:
-        """A private file (0600) that sends the browser on to the address with its token.
+        """A private file (0600) that sends the browser on to the address with its secret.
 
         The browser is started with this file's name, not the address: a program's
         command line is readable by every user of the machine (ps), a 0600 file is not.

@@ -159,6 +159,12 @@ MESSAGES = {
     "email_needed": N_("fill in {email}: the e-mail is written from it"),
     "contact_needed": N_("fill in {to_email} or {to_address}"),
     "already_left": N_("{reference} has left already: it is never rewritten"),
+    "draft_not_posted": N_(
+        "{reference} is a draft: its PDF has no postal address for the recipient and is marked "
+        "DRAFT, so it cannot have been posted. Give the address on the letter's page (\"You "
+        'know its address? Complete the letter"), post the letter written again, then record '
+        "it here; a letter e-mailed is recorded as it is"
+    ),
 }
 
 
