@@ -17,7 +17,7 @@ from tests.test_web import anonymous, client, csrf_of  # noqa: F401  (the page f
 
 
 def test_replies_view_confirms_a_changed_kind_and_skips(runner, corpus, client, dsar_home):  # noqa: F811
-    made, folder = corpus
+    made, folder = corpus  # noqa: F811  (the fixture of the test below)
     assert inbox(runner, str(folder)).exit_code == 0
     # the page reads the user registry like the command line; the corpus's recipients
     (dsar_home / "brokers.yaml").write_text(REGISTRY.read_text())
