@@ -19,7 +19,15 @@ from dsar.app import App
 from dsar.cli import cli
 from dsar.inbox import apply
 from dsar.paths import Paths
-from tests.inbox_setup import CORPUS, REGISTRY, TODAY, expected, make_requests, write_corpus
+from tests.inbox_setup import (
+    CORPUS,
+    REGISTRY,
+    TODAY,
+    expected,
+    make_requests,
+    sent_request,
+    write_corpus,
+)
 
 
 @pytest.fixture
@@ -420,18 +428,9 @@ def test_erasure_alone_does_not_answer_a_request_that_asked_access_first(runner,
     made, folder = corpus
     assert inbox(runner, str(folder)).exit_code == 0
     with clock.fixed(TODAY), App(Paths.from_env(), registries=[REGISTRY]) as app:
-        erasure_only = app.generate(
-            "megastore",
-            name="Camille Martin",
-            phone="06 12 34 56 78",
-            email="camille@example.org",
-            sms_date="2024-06-06",
-            right="erasure",
-            formats=("email",),
-            out_dir=tmp_path / "erasure-only",
-            letter_date=date(2026, 9, 1),
+        erasure_only = sent_request(
+            app, "megastore", tmp_path / "erasure-only", right="erasure"
         ).reference
-        app.sent(erasure_only, date(2026, 9, 2))
         by_name = {Path(i["source"]).name: i for i in apply.pending(app)}
         both = by_name["36-erased-telemarket.eml"]
         assert both["kind"] == "erasure-confirmed"

@@ -21,7 +21,7 @@ from dsar.errors import DsarError
 from dsar.inbox import apply, match
 from dsar.paths import Paths
 from dsar.safety import printable
-from tests.inbox_setup import REGISTRY, SENT_DAY, TODAY, make_requests
+from tests.inbox_setup import REGISTRY, SENT_DAY, TODAY, make_requests, sent_request
 from tests.test_inbox import entry, inbox, read_json
 
 EVIL = "evil-unrelated.example"
@@ -162,18 +162,14 @@ def test_a_reply_naming_two_requests_of_its_sender_goes_to_the_person(
     runner, made, tmp_path, dsar_home
 ):
     with clock.fixed(TODAY), App(Paths.from_env(), registries=[REGISTRY]) as app:
-        other = app.generate(
+        other = sent_request(
+            app,
             "datacontact",
+            tmp_path / "letters2",
             name="Dominique Petit",
             phone="06 98 76 54 32",
             email="dominique@example.org",
-            sms_date="2024-06-06",
-            sms_sender="Parti Exemple",
-            formats=("email",),
-            out_dir=tmp_path / "letters2",
-            letter_date=date(2026, 9, 1),
         ).reference
-        app.sent(other, SENT_DAY)
     mine = made["datacontact"]["reference"]
     both = message(
         "DPO <dpo@datacontact.example>",
