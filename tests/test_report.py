@@ -166,15 +166,7 @@ def build(base: Path, members: int = MEMBERS) -> dict:
         add_postal(home)  # Selfcontact's letters are posted: they have its address
         journal = Journal(Paths.from_env().journal, clock=lambda: DAY)
         app = App(clock=lambda: DAY, journal=journal)
-        done = app.batch(
-            members_csv,
-            association=association,
-            out_dir=base / "letters",
-            formats=("html",),
-            letter_date="2026-06-01",
-            workers=1,
-        )
-        assert done.exit_code == 0, done
+        done = june_letters(app, members_csv, association, base)
         by_member = {e.member: e.reference for e in app.journal.entries()}
         raws = []
         complained = 0
@@ -213,6 +205,20 @@ def build(base: Path, members: int = MEMBERS) -> dict:
         assert len(run.outcomes) == len(raws)
         app.close()
     return {"home": home, "association": association, "base": base}
+
+
+def june_letters(app: App, members_csv: Path, association: Path, base: Path):
+    """The members' letters of 1 June 2026, under the association's mandates."""
+    done = app.batch(
+        members_csv,
+        association=association,
+        out_dir=base / "letters",
+        formats=("html",),
+        letter_date="2026-06-01",
+        workers=1,
+    )
+    assert done.exit_code == 0, done
+    return done
 
 
 @pytest.fixture
@@ -685,15 +691,7 @@ def test_namesakes_are_two_people_and_a_source_counts_both(tmp_path, monkeypatch
     association = tmp_path / "association.yaml"
     association.write_text(ASSOCIATION)
     with App() as app:
-        done = app.batch(
-            members_csv,
-            association=association,
-            out_dir=tmp_path / "letters",
-            formats=("html",),
-            letter_date="2026-06-01",
-            workers=1,
-        )
-        assert done.exit_code == 0, done
+        done = june_letters(app, members_csv, association, tmp_path)
         references = [e.reference for e in app.journal.entries()]
         for reference in references:
             app.sent(reference, "2026-06-02", received=RECEIVED.isoformat())
