@@ -1148,7 +1148,8 @@ def sent(reference, on, lrar_number, received, message_id, proofs, manifest, for
                 count=len(posted.recorded),
                 on=on,
                 lrar=posted.with_lrar,
-                already=len(posted.already),
+                # a letter given its number now was recorded before all the same
+                already=len(posted.already) + len(posted.lrar_added),
             )
         )
         if posted.lrar_added:
