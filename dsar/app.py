@@ -280,13 +280,17 @@ class App:
             request = self.journal.free_reference(request)
         letter = letters.render(request, self.templates)
         if redo_draft and self.journal.has(request.reference):
-            # the page redoes its own draft; one written elsewhere (the command line's
-            # ./letters/) is never replaced: its files and the journal would part ways
-            here = out_dir.resolve()
-            for _role, path, _sha in self.journal.files(request.reference):
-                if path.resolve().parent != here:
-                    raise RequestExists(request.reference, path)
-            force = force or self.journal.entry(request.reference).stored_state == "draft"
+            # a draft never left: redone in place, in the folder its files are in (the
+            # command line's ./letters/ too), with the message given now. One that left,
+            # written elsewhere, is never replaced: the page shows it instead
+            folders = {p.resolve().parent for _r, p, _s in self.journal.files(request.reference)}
+            draft = self.journal.entry(request.reference).stored_state == "draft"
+            if draft and len(folders) == 1:
+                out_dir = folders.pop()
+            elif folders - {out_dir.resolve()}:
+                path = next(p for _r, p, _s in self.journal.files(request.reference))
+                raise RequestExists(request.reference, path)
+            force = force or draft
         try:
             result = self._write(letter, chosen, out_dir, force)
         except OutputExists as exc:
@@ -1078,7 +1082,7 @@ class App:
             for name, why in result.left_out
         ]
         result.warnings += [
-            _("to add: {what}: {how}").format(what=item["what"], how=item["how"])
+            _("to add: {what}: {how}").format(what=item["said"], how=item["how"])
             for item in extra["to_add"]
         ]
         return result, letter, made

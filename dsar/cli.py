@@ -665,10 +665,23 @@ def identify_command(text, text_file, sender, when, channel, write_now, out_dir,
         )
     if not result.found:
         click.echo(_("Nothing in the message matches a known party, candidate or campaign."))
-    for title, suspects in (
-        (_("Likely controller (the party that ordered it):"), result.controllers),
-        (_("Likely broker (who holds or rented the number):"), result.brokers),
+    # a low-confidence lead is never titled "likely": it has its own heading
+    groups = []
+    for likely_title, lead_title, suspects in (
+        (
+            _("Likely controller (the party that ordered it):"),
+            _("Possible controller, low confidence (a lead to check, not proposed):"),
+            result.controllers,
+        ),
+        (
+            _("Likely broker (who holds or rented the number):"),
+            _("Possible broker, low confidence (a lead to check, not proposed):"),
+            result.brokers,
+        ),
     ):
+        lead = [s for s in suspects if s.slug and s.slug not in result.proposed]
+        groups += [(likely_title, [s for s in suspects if s not in lead]), (lead_title, lead)]
+    for title, suspects in groups:
         if suspects:
             click.echo(f"\n{title}")
         for suspect in suspects:
@@ -677,8 +690,6 @@ def identify_command(text, text_file, sender, when, channel, write_now, out_dir,
                 if suspect.slug
                 else _("unknown: the sources name none")
             )
-            if suspect.slug and suspect.slug not in result.proposed:
-                label += " " + _("(low confidence: not proposed)")
             click.echo(f"  {label}")
             for reason in suspect.reasons:
                 click.echo(f"    - {reason}")
@@ -1161,7 +1172,8 @@ def sent(reference, on, lrar_number, received, message_id, proofs, manifest, for
                 count=len(posted.recorded),
                 on=on,
                 lrar=posted.with_lrar,
-                already=len(posted.already),
+                # a letter given its number now was recorded before all the same
+                already=len(posted.already) + len(posted.lrar_added),
             )
         )
         if posted.lrar_added:
@@ -1821,15 +1833,22 @@ def trail_command(reference, member, as_json):
     if as_json:
         click.echo(json.dumps(trails, indent=2, ensure_ascii=False))
         return
+    from datetime import date
+
+    from .fields import long_date
+    from .web.words import CHANNELS as CHANNEL_WORDS  # the page's words for the channels
+
     for trail in trails:
         message = trail["message"]
         who = f"{trail['member']}: " if trail["member"] else ""
         click.echo(
             printable(
                 who
-                + _("message {channel} of {date} from {sender}").format(
-                    channel=message["channel"],
-                    date=message["received_on"] or "?",
+                + _("{channel} of {date} from {sender}").format(
+                    channel=_(CHANNEL_WORDS.get(message["channel"], message["channel"])),
+                    date=long_date(date.fromisoformat(message["received_on"]), i18n.language())
+                    if message["received_on"]
+                    else "?",
                     sender=message["sender"] or "?",
                 )
             )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import textwrap
+from datetime import date
 from pathlib import Path
 
 import click
@@ -11,6 +13,7 @@ from .app import App
 from .cli_i18n import TranslatedCommand
 from .cli_options import json_option, registry_option, server_options, server_password
 from .errors import DsarError, UsageError
+from .fields import iso_date
 from .follow import FOLLOW_KINDS
 from .i18n import N_, _
 from .inbox import apply, meaning, parse, sources
@@ -101,18 +104,41 @@ def _suggest_contacts(app, outcome: apply.Outcome) -> None:
         )
 
 
+def _doubts(item: dict, today: date) -> list[str]:
+    """What makes a proposal doubtful: a sender the request's recipient is not known
+    by (anyone can quote a reference), a Date header after today."""
+    doubts = []
+    if item["reference"] and not item["trusted"]:
+        doubts.append(
+            _(
+                "warning: {sender} is not an address known for the recipient of {reference}:"
+                " anyone can quote a reference; confirm only if the reply is theirs"
+            ).format(sender=item["sender"] or "?", reference=item["reference"])
+        )
+    day = item["facts"].get("day")
+    if day and date.fromisoformat(day) > today:
+        doubts.append(
+            _(
+                "warning: the message is dated {day}, after today: its Date header is wrong;"
+                " give the day it came ([d]) or skip it"
+            ).format(day=day)
+        )
+    return doubts
+
+
 def _gist(item: dict) -> list[str]:
-    """What the person needs to decide: sender, date, first lines, attachments, the kind
-    proposed and why."""
+    """What the person needs to decide: sender, date, first lines (whole, wrapped),
+    attachments, the kind proposed and why."""
     try:
         reply = parse.parse(Path(item["path"]).read_bytes())
         lines = [line for line in meaning.fresh_text(reply.text).splitlines() if line.strip()]
     except Exception:  # a file gone, or a message no parser takes: the row still shows
         lines = []
+    wrapped = [part for line in lines[:6] for part in textwrap.wrap(line, 100)[:4]]
     gist = [
         f"#{item['id']}  {item['sender']}  {item['sent_at'] or ''}",
         f"    {item['subject']}",
-        *(f"    | {line[:100]}" for line in lines[:6]),
+        *(f"    | {line}" for line in wrapped),
         *(f"    + {a['name']} ({a['content_type']})" for a in item["attachments"]),
         "    "
         + _("request: {reference} ({how})").format(
@@ -176,18 +202,28 @@ def review(app, follow: bool = False) -> None:
         click.echo()
         for line in _gist(item):
             click.echo(line)
-        kind, reference = item["kind"], item["reference"]
+        doubts = _doubts(item, app.today())
+        for line in doubts:
+            warn("    " + line)
+        kind, reference, day = item["kind"], item["reference"], None
         while True:
             choice = click.prompt(
-                _("[c]onfirm, change [k]ind, give [r]eference, [s]kip, [q]uit"),
-                type=click.Choice(["c", "k", "r", "s", "q"]),
-                default="c" if reference else "r",
+                _("[c]onfirm, change [k]ind, give [r]eference, give the [d]ay, [s]kip, [q]uit"),
+                type=click.Choice(["c", "k", "r", "d", "s", "q"]),
+                # a doubtful reply is never confirmed by a mere Enter
+                default=("s" if doubts else "c") if reference else "r",
             )
             if choice == "q":
                 return
             if choice == "s":
                 apply.skip(app, item["id"])
                 break
+            if choice == "d":
+                try:
+                    day = iso_date(click.prompt(_("the day it came")), "day")
+                except DsarError as exc:
+                    warn(str(exc))
+                continue
             if choice == "k":
                 kind = click.prompt(_("kind"), type=click.Choice(meaning.KINDS), default=kind)
                 continue
@@ -197,7 +233,11 @@ def review(app, follow: bool = False) -> None:
             if not reference:
                 warn(_("give the reference first ([r])"))
                 continue
-            done = apply.confirm(app, item["id"], kind, reference)
+            try:
+                done = apply.confirm(app, item["id"], kind, reference, day)
+            except DsarError as exc:  # a date in the future, a reference unknown: say, ask again
+                warn(str(exc))
+                continue
             click.echo(
                 _("recorded: {reference} {what}").format(reference=reference.upper(), what=done)
             )

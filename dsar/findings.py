@@ -300,6 +300,15 @@ def named_sources(journal: Journal, as_of: date | None = None) -> dict[str, list
     return found
 
 
+def person_key(request) -> str:
+    """Who a request is for, counted once: the member's mandate, else the number it is
+    about. Never the name: two members called Chloé Thomas are two people."""
+    person = request.requester
+    if request.mandate is not None:
+        return f"mandate:{request.mandate.reference}"
+    return f"contact:{person.phone or person.email or fold(person.name)}"
+
+
 def gather(
     journal: Journal,
     registry,
@@ -340,7 +349,7 @@ def gather(
             unsent += 1
             continue
         count += 1
-        person = fold(request.requester.name)
+        person = person_key(request)
         people.add(person)
         row = recipients.setdefault(broker.slug, Recipient(broker.slug, broker.name))
         row.outcomes[found] += 1

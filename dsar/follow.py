@@ -81,7 +81,7 @@ def _inbox_answers(journal: Journal, reference: str) -> list[Named]:
     ).fetchone():
         return []
     rows = db.execute(
-        "SELECT id, kind, facts, evidence, sender, sent_at FROM inbox_messages WHERE"
+        "SELECT id, kind, facts, evidence, sender, sent_at, trusted FROM inbox_messages WHERE"
         " upper(reference) = ? AND status IN ('applied', 'confirmed') ORDER BY id",
         (reference,),
     )
@@ -98,7 +98,8 @@ def _inbox_answers(journal: Journal, reference: str) -> list[Named]:
                 organisation=quoted(facts.get("organisation") or "", 120),
                 on=date.fromisoformat(day) if day else journal.entry(reference).answered_on,
                 quote=quoted(facts.get("said") or " ".join(json.loads(row["evidence"]))),
-                sender=quoted(row["sender"], 200) or None,
+                # "e-mail received from <recipient>" only when the sender is theirs
+                sender=(quoted(row["sender"], 200) or None) if row["trusted"] else None,
                 message=row["id"],
             )
         )

@@ -11,6 +11,7 @@ import jinja2
 
 from . import fields, letters, lifecycle
 from .follow import typed_answer
+from .i18n import _
 from .journal import Entry, Journal
 from .models import Broker, Letter, Request, reference_for
 from .render import outside
@@ -264,15 +265,22 @@ def missing_proofs(journal: Journal, reference: str) -> list[dict]:
     proofs = journal.files(reference, "proof")
     found = []
     if not proofs:
-        what = (
-            "le scan de l’accusé de réception de la lettre recommandée"
-            if entry.lrar_number
-            else "la preuve d’envoi de la demande (accusé de réception ou courriel envoyé)"
+        lrar = entry.lrar_number
+        found.append(
+            {
+                "what": "le scan de l’accusé de réception de la lettre recommandée"
+                if lrar
+                else "la preuve d’envoi de la demande (accusé de réception ou courriel envoyé)",
+                "said": _("the scan of the registered letter's acknowledgement of receipt")
+                if lrar
+                else _("the proof the request was sent (acknowledgement or e-mail sent)"),
+                "how": f"dsar sent {reference} --proof FILE",
+            }
         )
-        found.append({"what": what, "how": f"dsar sent {reference} --proof FILE"})
         found.append(
             {
                 "what": "une capture d’écran du message reçu",
+                "said": _("a screenshot of the message received"),
                 "how": f"dsar sent {reference} --proof FILE",
             }
         )
@@ -281,6 +289,9 @@ def missing_proofs(journal: Journal, reference: str) -> list[dict]:
             found.append(
                 {
                     "what": f"la preuve d’envoi de la relance {sent.reference}",
+                    "said": _("the proof the reminder {reference} was sent").format(
+                        reference=sent.reference
+                    ),
                     "how": f"dsar sent {sent.reference} --proof FILE",
                 }
             )
@@ -288,6 +299,7 @@ def missing_proofs(journal: Journal, reference: str) -> list[dict]:
         found.append(
             {
                 "what": "la réponse de l’organisme",
+                "said": _("the recipient's answer"),
                 "how": f"dsar answer {reference} --state {answered_state} --on DATE --file FILE",
             }
         )

@@ -123,8 +123,9 @@ def status_tables(entries: list[Entry], as_of: date) -> list:
         )
         parts.append(Text(_("Per state: {counts}").format(counts=counted)))
         counts = Counter((e.broker, e.state(as_of)) for e in entries)
-        summary = Table(title=_("Per broker and state"), header_style="bold")
-        summary.add_column(_(HEADERS["broker"]))
+        # parties are recipients too: not "broker"
+        summary = Table(title=_("Per recipient and state"), header_style="bold")
+        summary.add_column(_("recipient"))
         summary.add_column(_(HEADERS["state"]))
         summary.add_column(_(HEADERS["requests"]), justify="right")
         for (broker, state), count in sorted(counts.items()):

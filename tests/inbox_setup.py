@@ -41,26 +41,38 @@ def make_requests(home: Path, recipients=RECIPIENTS) -> dict[str, dict]:
     made = {}
     with clock.fixed(TODAY), App(Paths.from_env(), registries=[REGISTRY]) as app:
         for slug in recipients:
-            result = app.generate(
-                slug,
-                name="Camille Martin",
-                phone="06 12 34 56 78",
-                email="camille@example.org",
-                sms_date="2024-06-06",
-                sms_sender="Parti Exemple",
-                formats=("email",),
-                out_dir=home / "letters",
-                letter_date=LETTER_DAY,
-                reply_subaddress=slug in SUBADDRESSED,
+            result = sent_request(
+                app, slug, home / "letters", reply_subaddress=slug in SUBADDRESSED
             )
             request = app.journal.request(result.reference)
-            app.sent(result.reference, SENT_DAY, message_id=message_id_for(request))
             made[slug] = {
                 "reference": result.reference,
                 "message_id": message_id_for(request),
                 "subject": result.letter.subject,
             }
     return made
+
+
+def sent_request(app: App, slug: str, out_dir: Path, **details):
+    """One e-mailed request of LETTER_DAY to `slug`, sent on SENT_DAY; `details`: other
+    than Camille Martin's (name, phone, email, right...)."""
+    result = app.generate(
+        slug,
+        **{
+            "name": "Camille Martin",
+            "phone": "06 12 34 56 78",
+            "email": "camille@example.org",
+            "sms_date": "2024-06-06",
+            "sms_sender": "Parti Exemple",
+            **details,
+        },
+        formats=("email",),
+        out_dir=out_dir,
+        letter_date=LETTER_DAY,
+    )
+    request = app.journal.request(result.reference)
+    app.sent(result.reference, SENT_DAY, message_id=message_id_for(request))
+    return result
 
 
 def fill(data: bytes, made: dict[str, dict]) -> bytes:

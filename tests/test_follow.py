@@ -17,6 +17,7 @@ import pytest
 from dsar.app import App
 from dsar.cli import cli
 from dsar.errors import DsarError
+from dsar.fields import long_date
 from dsar.inbox import apply, sources
 from dsar.paths import Paths
 from dsar.render.mail import message_id_for
@@ -346,6 +347,16 @@ def test_a_chain_of_three_for_thirty_members(app, tmp_path, runner, registry_fil
         )
     )
     [trail] = json.loads(shown.output)
+    said = ok(
+        runner.invoke(
+            cli,
+            ["--ui-lang", "fr", "trail", "--member", "Membre 17"],
+            env={"DSAR_HOME": str(app.paths.data_dir)},
+        )
+    )
+    day = date.fromisoformat(trail["message"]["received_on"])
+    # the channel and the day in French words, not "sms" and an ISO date
+    assert f"SMS du {long_date(day, 'fr')}" in said.output and "message sms" not in said.output
     step3 = trail["request"]["steps"][0]["steps"][0]
     assert step3["recipient"] == "Jeux Concours Magiques" and trail["member"] == "Membre 17"
 

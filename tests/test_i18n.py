@@ -294,6 +294,7 @@ def test_show_answer_and_forget_speak_the_persons_language(runner, dsar_home, tm
     assert french["answer"].startswith("REF : identification demandée ; répondez-y")
     assert "n'est pas un brouillon" in french["forget"]
     assert f"Par état{NBSP}: brouillon (1), en retard (1)" in french["status"]  # no plural
+    assert "Par destinataire et par état" in french["status"]  # a party is no broker
     assert re.search(r"\d+ entrées, \d+ campagnes : 0 erreur", french["brokers check"])
     # English keeps the validation library's reason; French leaves that English out
     assert "@-sign" in english["init --email"] and "@-sign" not in french["init --email"]

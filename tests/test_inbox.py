@@ -19,7 +19,15 @@ from dsar.app import App
 from dsar.cli import cli
 from dsar.inbox import apply
 from dsar.paths import Paths
-from tests.inbox_setup import CORPUS, REGISTRY, TODAY, expected, make_requests, write_corpus
+from tests.inbox_setup import (
+    CORPUS,
+    REGISTRY,
+    TODAY,
+    expected,
+    make_requests,
+    sent_request,
+    write_corpus,
+)
 
 
 @pytest.fixture
@@ -412,3 +420,24 @@ def test_reply_subaddress_is_opt_in_remembered_and_matched_first(runner, tmp_pat
         runner.invoke(cli, ["sent", reference, "--on", "2026-11-01"])
     (outcome,) = read_json(runner, str(answer))
     assert (outcome["reference"], outcome["matched_by"]) == (reference, "subaddress")
+
+
+def test_erasure_alone_does_not_answer_a_request_that_asked_access_first(runner, corpus, tmp_path):
+    """A reply that only confirms the erasure leaves the access part (the source first)
+    unanswered: partial, Art. 15 missing; to an erasure-only request it is the answer."""
+    made, folder = corpus
+    assert inbox(runner, str(folder)).exit_code == 0
+    with clock.fixed(TODAY), App(Paths.from_env(), registries=[REGISTRY]) as app:
+        erasure_only = sent_request(
+            app, "megastore", tmp_path / "erasure-only", right="erasure"
+        ).reference
+        by_name = {Path(i["source"]).name: i for i in apply.pending(app)}
+        both = by_name["36-erased-telemarket.eml"]
+        assert both["kind"] == "erasure-confirmed"
+        assert apply.confirm(app, both["id"], "erasure-confirmed") == "partial"
+        reference = made["telemarket"]["reference"]
+        assert app.journal.entry(reference).stored_state == "partial"
+        assert "source" in app.journal.missing(reference)
+        other = by_name["37-erased-megastore-en.eml"]
+        assert apply.confirm(app, other["id"], "erasure-confirmed", erasure_only) == "answered"
+        assert app.journal.missing(erasure_only) == []

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from dsar import clock
+from dsar import clock, follow
 from dsar.app import App
 from dsar.cli import cli
 from dsar.errors import DsarError
 from dsar.inbox import apply, match
 from dsar.paths import Paths
 from dsar.safety import printable
-from tests.inbox_setup import REGISTRY, SENT_DAY, TODAY, make_requests
+from tests.inbox_setup import REGISTRY, SENT_DAY, TODAY, make_requests, sent_request
 from tests.test_inbox import entry, inbox, read_json
 
 EVIL = "evil-unrelated.example"
@@ -162,18 +162,14 @@ def test_a_reply_naming_two_requests_of_its_sender_goes_to_the_person(
     runner, made, tmp_path, dsar_home
 ):
     with clock.fixed(TODAY), App(Paths.from_env(), registries=[REGISTRY]) as app:
-        other = app.generate(
+        other = sent_request(
+            app,
             "datacontact",
+            tmp_path / "letters2",
             name="Dominique Petit",
             phone="06 98 76 54 32",
             email="dominique@example.org",
-            sms_date="2024-06-06",
-            sms_sender="Parti Exemple",
-            formats=("email",),
-            out_dir=tmp_path / "letters2",
-            letter_date=date(2026, 9, 1),
         ).reference
-        app.sent(other, SENT_DAY)
     mine = made["datacontact"]["reference"]
     both = message(
         "DPO <dpo@datacontact.example>",
@@ -512,3 +508,88 @@ def test_a_single_message_under_any_name_is_read_and_an_empty_mbox_said(runner, 
     empty.write_bytes(b"")
     result = inbox(runner, str(empty))
     assert result.exit_code == 0 and "empty.mbox" in result.output
+
+
+def test_a_reply_from_a_stranger_is_flagged_never_confirmed_by_enter_nor_said_theirs(
+    runner, made, tmp_path
+):
+    """Anyone can quote a reference: a reply from an unrelated sender is proposed with a
+    warning, Enter skips it, and once the person confirms it all the same, the next
+    letter does not say the e-mail came from the recipient. Long lines are shown whole."""
+    reference = made["datacontact"]["reference"]
+    padding = "Nous vous remercions de votre message et de votre patience dans ce dossier, " * 2
+    phish = message(
+        f"Service Client <support@{EVIL}>",
+        f"Re: {reference}",
+        f"Bonjour,\n{padding}votre numéro nous a été fourni par QuizWorld.\nCordialement",
+    )
+    (outcome,) = read_json(runner, str(write(tmp_path / "in", "phish.eml", phish)))
+    assert outcome["reference"] == reference and outcome["trusted"] is False
+    result = inbox(runner, "--review", input="\n")
+    assert result.exit_code == 0, result.output
+    assert f"support@{EVIL}" in result.output and "warning" in result.output
+    shown = " ".join(line[6:] for line in result.output.splitlines() if line.startswith("    |"))
+    assert "QuizWorld" in shown  # past the first 100 characters of its line
+    with App(Paths.from_env(), registries=[REGISTRY]) as app:
+        (item,) = store_rows(app, "skipped")
+        app.journal.db.execute("UPDATE inbox_messages SET status = 'review' WHERE id = ?", (item,))
+        app.journal.db.commit()
+    result = inbox(runner, "--review", input="c\nn\n")
+    assert result.exit_code == 0, result.output
+    assert entry(reference).stored_state == "answered"
+    with App(Paths.from_env(), registries=[REGISTRY]) as app:
+        cause = follow.cause(app.journal, reference, app.registry.brokers["quizworld"])
+    assert cause.kind == "source-named" and cause.organisation == "QuizWorld"
+    assert cause.sender is None  # no "(courriel reçu de DataContact)"
+
+
+def store_rows(app, status: str) -> list[int]:
+    return [
+        row[0]
+        for row in app.journal.db.execute(
+            "SELECT id FROM inbox_messages WHERE status = ?", (status,)
+        )
+    ]
+
+
+def test_a_reply_dated_in_the_future_is_recorded_on_the_day_given_and_the_review_goes_on(
+    runner, made, tmp_path
+):
+    datacontact, sondage = made["datacontact"]["reference"], made["sondage-express"]["reference"]
+    future = message(
+        "dpo@datacontact.example",
+        f"Re: {datacontact}",
+        "Merci de nous envoyer une copie de votre pièce d'identité.",
+        day="Mon, 05 Oct 2099 10:00:00 +0200",
+    )
+    later = message(
+        "rgpd@sondage-express.example",
+        f"Re: {sondage}",
+        "Merci de nous envoyer une copie de votre pièce d'identité.",
+        day="Tue, 06 Oct 2026 10:00:00 +0200",
+    )
+    folder = tmp_path / "in"
+    write(folder, "1-future.eml", future)
+    write(folder, "2-later.eml", later)
+    assert inbox(runner, str(folder)).exit_code == 0
+    # confirm as dated (refused, said), then give the day it came, then the next message
+    result = inbox(runner, "--review", input="c\nd\n2026-10-05\nc\nc\n")
+    assert result.exit_code == 0, result.output
+    assert "2099-10-05" in result.output
+    assert entry(datacontact).stored_state == "id-requested"
+    assert entry(datacontact).answered_on == date(2026, 10, 5)
+    assert entry(sondage).stored_state == "id-requested"
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "Nous refusons de donner suite à votre demande, que nous estimons abusive.",
+        "Votre demande, que nous jugeons abusive, ne sera pas traitée.",
+    ],
+)
+def test_a_refusal_in_other_words_is_a_refusal(runner, made, tmp_path, words):
+    reference = made["datacontact"]["reference"]
+    refusal = message("dpo@datacontact.example", f"Re: {reference}", f"Bonjour,\n{words}\n")
+    (outcome,) = read_json(runner, str(write(tmp_path / "in", "refusal.eml", refusal)))
+    assert outcome["reference"] == reference and outcome["kind"] == "refusal"

@@ -573,6 +573,8 @@ def test_complaint_waits_for_the_final_deadline_and_names_missing_proofs(runner,
     result = invoke(runner, ["complain", ref, "--out", str(cnil), "--on", "2026-03-20", "--force"])
     # the person is told how to add a proof; the CNIL reads only that it is not attached
     assert "to add: " in result.stderr and f"dsar sent {reminder_ref} --proof FILE" in result.stderr
+    # in the person's language: the French words are the dossier's, for the CNIL
+    assert "registered letter" in result.stderr and "accusé" not in result.stderr
     dossier = flat(pdf_text((cnil / f"{ref}-dossier-cnil.pdf").read_bytes()))
     assert "dsar " not in dossier and "--proof" not in dossier
     for expected in (

@@ -221,3 +221,25 @@ def test_a_signed_mandate_is_found_under_the_form_s_own_name(runner, tmp_path, a
 def test_a_mandate_reference_is_a_name_never_a_path(tmp_path):
     row = next(members.read(two_members(tmp_path, refs=("../../evil", "M-2"))))
     assert isinstance(row, members.BadRow) and row.column == "Réf. mandat"  # the person's header
+
+
+def test_numbers_added_to_a_recorded_manifest_count_those_letters_as_recorded_before(
+    runner, tmp_path, association
+):
+    import csv
+
+    out = tmp_path / "out"
+    run_batch(runner, two_members(tmp_path), association, out, "--date", "2026-11-19")
+    manifest = out / "manifest.csv"
+    first = runner.invoke(cli, ["sent", "--from-manifest", str(manifest), "--on", "2026-11-20"])
+    assert first.exit_code == 0 and "2 letter(s) recorded" in first.stdout, first.output
+    rows = read_csv(manifest)
+    with manifest.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow([*rows[0].keys(), "N° recommandé"])
+        writer.writerow([*rows[0].values(), "1A00000000011"])
+        writer.writerow([*rows[1].values(), ""])
+    again = runner.invoke(cli, ["sent", "--from-manifest", str(manifest), "--on", "2026-11-20"])
+    assert again.exit_code == 0, again.output
+    assert "0 letter(s)" in again.stdout and "2 already recorded before" in again.stdout
+    assert "1 registered-letter number(s) added" in again.stdout

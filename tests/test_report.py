@@ -168,15 +168,7 @@ def build(base: Path, members: int = MEMBERS) -> dict:
         add_postal(home)  # Selfcontact's letters are posted: they have its address
         journal = Journal(Paths.from_env().journal, clock=lambda: DAY)
         app = App(clock=lambda: DAY, journal=journal)
-        done = app.batch(
-            members_csv,
-            association=association,
-            out_dir=base / "letters",
-            formats=("html",),
-            letter_date="2026-06-01",
-            workers=1,
-        )
-        assert done.exit_code == 0, done
+        done = june_letters(app, members_csv, association, base)
         by_member = {e.member: e.reference for e in app.journal.entries()}
         raws = []
         complained = 0
@@ -215,6 +207,20 @@ def build(base: Path, members: int = MEMBERS) -> dict:
         assert len(run.outcomes) == len(raws)
         app.close()
     return {"home": home, "association": association, "base": base}
+
+
+def june_letters(app: App, members_csv: Path, association: Path, base: Path):
+    """The members' letters of 1 June 2026, under the association's mandates."""
+    done = app.batch(
+        members_csv,
+        association=association,
+        out_dir=base / "letters",
+        formats=("html",),
+        letter_date="2026-06-01",
+        workers=1,
+    )
+    assert done.exit_code == 0, done
+    return done
 
 
 @pytest.fixture
@@ -758,3 +764,33 @@ def test_a_name_with_dollars_is_drawn_as_text_not_read_as_maths():
     hostile = r"$\frac{$ SARL"
     svg = charts.outcomes([hostile, "Selfcontact"], [(hostile, [1, 2]), ("x", [0, 1])], "t")
     assert "SARL" in svg
+
+
+def test_namesakes_are_two_people_and_a_source_counts_both(tmp_path, monkeypatch):
+    """Two members named alike (their own phones and mandates) are two people, in the
+    count and among the members a source was named to."""
+    monkeypatch.setenv("DSAR_HOME", str(tmp_path / "home"))
+    rows = [row(0), row(1), row(2)]
+    rows[1][COLUMNS.index("name")] = rows[0][COLUMNS.index("name")]
+    for r in rows:
+        r[COLUMNS.index("broker")] = "tagadamedia"
+    members_csv = tmp_path / "members.csv"
+    with members_csv.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, delimiter=";").writerows([COLUMNS, *rows])
+    association = tmp_path / "association.yaml"
+    association.write_text(ASSOCIATION)
+    with App() as app:
+        done = june_letters(app, members_csv, association, tmp_path)
+        references = [e.reference for e in app.journal.entries()]
+        for reference in references:
+            app.sent(reference, "2026-06-02", received=RECEIVED.isoformat())
+        twins = [r.reference for r in done.rows[:2]]
+        apply.read(app, [Raw(reply(r, "Jeux Concours Soleil"), r) for r in twins])
+        for item in apply.pending(app):
+            apply.confirm(app, item["id"], "source-named")
+        found = findings.gather(
+            app.journal, app.registry, DAY, association=load_association(association)
+        )
+    assert found.requests == 3 and found.members == 3
+    (source,) = found.sources
+    assert len(source.members) == 2

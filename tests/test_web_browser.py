@@ -234,3 +234,45 @@ def test_from_the_message_to_the_letter_to_my_requests(served, page, dsar_home):
     text = flat(pdf_text(Path(download.value.path()).read_bytes()).replace("\u00a0", " "))
     for expected in ("06 12 34 56 78", reference, "STOP au 36111", "15(1)", "17(1)", "21(2)"):
         assert expected in text, expected
+
+
+@pytest.mark.parametrize("page", ["desktop"], indirect=True)
+def test_a_draft_from_the_command_line_is_redone_with_the_message_pasted_on_the_page(
+    served, page, dsar_home, tmp_path
+):
+    """A draft that never left may be rewritten: the page redoes the command line's draft
+    (same reference, same folder) with the SMS pasted, instead of handing back the old
+    one without it."""
+    from click.testing import CliRunner
+
+    from dsar.cli import cli
+
+    person = ["--name", "Camille Martin", "--phone", "06 12 34 56 78"]
+    person += ["--email", "camille@example.org", "--address", "12 rue des Lilas\n75011 Paris"]
+    drafted = CliRunner().invoke(
+        cli, ["generate", "--broker", "selfcontact", *person, "--out", str(tmp_path / "cli")]
+    )
+    assert drafted.exit_code == 0, drafted.output
+    [old] = (tmp_path / "cli").glob("*-selfcontact.pdf")
+    assert "STOP au 36111" not in flat(pdf_text(old.read_bytes()))
+    page.goto(served)
+    page.get_by_label("Texte du message").fill(SMS)
+    page.get_by_label("Expéditeur affiché").fill("Marion Maréchal")
+    page.get_by_label("Reçu le").fill("2024-06-06")
+    page.get_by_role("button", name="Qui est derrière ?").click()
+    page.get_by_label("Reconquête", exact=True).uncheck()
+    page.get_by_label("Nom et prénom").fill("Camille Martin")
+    page.get_by_label("Adresse postale").fill("12 rue des Lilas\n75011 Paris")
+    page.get_by_label("Numéro qui a reçu le message").fill("06 12 34 56 78")
+    page.get_by_label("Votre e-mail (pour la réponse)").fill("camille@example.org")
+    page.get_by_label("Accès et effacement").check()
+    page.get_by_label("français").check()
+    page.get_by_role("button", name="Écrire la lettre").click()
+    selfcontact = page.locator("article.letter").filter(has_text="Selfcontact")
+    expect(selfcontact).to_have_count(1)
+    assert selfcontact.locator(".ref").inner_text() == old.name.split("-selfcontact")[0]
+    with page.expect_download() as download:
+        selfcontact.get_by_role("link", name=re.compile("PDF")).first.click()
+    downloaded = Path(download.value.path()).read_bytes()
+    assert "STOP au 36111" in flat(pdf_text(downloaded))
+    assert downloaded == old.read_bytes()  # redone in place: the command line's file too

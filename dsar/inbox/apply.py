@@ -25,6 +25,7 @@ from ..errors import DsarError, InputError
 from ..files import MAX_EVIDENCE_BYTES
 from ..i18n import _
 from ..render.mail import message_id_for
+from ..vocabulary import ACCESS_ITEMS
 from . import evidence, match, meaning, store
 from .parse import Reply, parse
 from .sources import HEAD, Raw
@@ -176,7 +177,12 @@ def record(app, reference: str, kind: str, facts: dict, files: Iterable[Path]) -
         ),
         "erasure-confirmed": lambda: _("erasure confirmed"),
     }.get(kind, lambda: None)()
-    app.answer(reference, day, state=state, note=note)
+    missing = None
+    if kind == "erasure-confirmed" and journal.request(reference).right != "erasure":
+        # the letter asked access first: an erasure alone leaves Art. 15 unanswered
+        state, missing = "partial", ACCESS_ITEMS
+        note = _("erasure confirmed; the access part (source, recipients) is unanswered")
+    app.answer(reference, day, state=state, note=note, missing=missing)
     return state
 
 
@@ -435,9 +441,12 @@ def _waiting(app, number: int) -> dict:
     return item
 
 
-def confirm(app, number: int, kind: str, reference: str | None = None) -> str:
+def confirm(
+    app, number: int, kind: str, reference: str | None = None, day: date | None = None
+) -> str:
     """The person's word on one message: recorded on its request, in one transaction
-    (BEGIN IMMEDIATE) that also checks the message still waits."""
+    (BEGIN IMMEDIATE) that also checks the message still waits. `day`: the day it came,
+    when the person corrects the message's Date header (a sender's clock, or a lie)."""
     if kind not in meaning.KINDS:
         raise InputError("not_a_choice", field="kind", value=kind, choices=", ".join(meaning.KINDS))
     store.migrate(app.journal)
@@ -450,7 +459,8 @@ def confirm(app, number: int, kind: str, reference: str | None = None) -> str:
                 field="reference",
             )
         files = [Path(item["path"]), *(Path(a["path"]) for a in item["attachments"])]
-        done = record(app, app.journal.entry(reference).reference, kind, item["facts"], files)
+        facts = {**item["facts"], "day": day.isoformat()} if day else item["facts"]
+        done = record(app, app.journal.entry(reference).reference, kind, facts, files)
         app.journal.db.execute(
             "UPDATE inbox_messages SET reference = ?, matched_by = COALESCE(matched_by,"
             " 'person') WHERE id = ?",

@@ -104,6 +104,8 @@ PROCESSOR = _words(
 REFUSAL = _words(
     r"ne (pouvons|pourrons) (pas )?(donner suite|faire droit|repondre favorablement)",
     r"(rejetons|refusons) votre demande",
+    r"(refusons|refusera|refuse) de (donner suite|faire droit|repondre|traiter)",
+    r"(estimons|jugeons|considerons|parait|semble) (comme )?(abusive|manifestement)",
     r"demande (est )?(rejetee|refusee|irrecevable|manifestement (infondee|excessive))",
     r"(unable|cannot|can't|will not|won't) (to )?(comply|fulfil|fulfill|action|process) (with )?your request",
     r"(refuse|reject|decline)\w* your request",

@@ -548,12 +548,13 @@ class Site:
     async def replies(self, request: Request, form: Form | None = None, status=200, done=None):
         from ..inbox import apply, meaning
 
-        waiting = await self.with_app(apply.pending)
+        waiting, today = await self.with_app(lambda app: (apply.pending(app), app.today()))
         return self.render(
             request,
             "replies.html.j2",
             status=status,
             waiting=waiting,
+            today=today.isoformat(),
             kinds=meaning.KINDS,
             form=form or Form(),
             done=done,
@@ -571,14 +572,17 @@ class Site:
                 return self.see("/replies")
 
             def use(app):
-                what = apply.confirm(app, number, form.get("kind"), form.get("reference") or None)
+                day = fields.iso_date(form.get("day"), "day") if form.get("day") else None
+                what = apply.confirm(
+                    app, number, form.get("kind"), form.get("reference") or None, day
+                )
                 item = apply.message(app, number)
                 return what, apply.next_action(app, item["reference"], item["facts"])
 
             done = await self.with_app(use)
         except DsarError as exc:
             form.values["_number"] = str(number)
-            form.fail(exc, ("reference", "kind"))
+            form.fail(exc, ("reference", "kind", "day"))
             return await self.replies(request, form, status=400)
         return await self.replies(request, done=done)
 
