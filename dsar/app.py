@@ -49,9 +49,9 @@ from .errors import (
     UnknownBroker,
     UsageError,
 )
-from .files import check_free, write_private
+from .files import check_free, stage_private, write_private
 from .i18n import N_, _
-from .journal import Journal, canonical
+from .journal import AlreadyRecorded, Journal, canonical
 from .models import Association, Broker, ContactAddition, Letter
 from .paths import SHIPPED_DATENANFRAGEN, SHIPPED_REGISTRY, Paths
 from .registry import Registry
@@ -358,9 +358,11 @@ class App:
         result_type: type[LetterResult] = LetterResult,
         follows: str | None = None,
         then: tuple | None = None,
+        fresh: bool = False,
         **fields_of_result,
     ) -> LetterResult:
-        """Render and write a letter's files, then record it in the journal."""
+        """Render and write a letter's files, then record it in the journal (`fresh`:
+        only if no run recorded it meanwhile, Journal.record)."""
         written = compose.write_recorded(
             letter,
             chosen,
@@ -376,6 +378,7 @@ class App:
             env=self.templates,
             follows=follows,
             then=then,
+            fresh=fresh,
         )
         return result_type(
             written=list(written.files.values()),
@@ -936,6 +939,21 @@ class App:
         Whole or not at all: the letter and the dossier are made in memory (the replies
         checked in a limited child), then staged and recorded in one transaction with the
         request's step; named only after the commit, removed if the journal refuses."""
+        result, letter, made = self._complaint_staged(reference, on, out_dir, force, mandate_scan)
+        compose.record_staged(
+            letter,
+            made,
+            ("pdf",),
+            self.journal,
+            kind="complaint",
+            follows=result.original,
+            then=("complain", self._day(on, "on"), force),
+        )
+        return result
+
+    def _complaint_staged(self, reference, on, out_dir, force, mandate_scan):
+        """A complaint and its dossier made and staged, not recorded: (the result, the
+        letter, the staged files)."""
         day = self._day(on, "on")
         reference = canonical(reference)
         cnil = self.registry.get("cnil")
@@ -964,19 +982,16 @@ class App:
             followup.reminders_of(self.journal, reference),
             mandate_scan=mandate_scan,
         )
-        compose.stage(made, targets)
+        if mandate_scan is not None and any(n == mandate_scan.name for n, _p in left_out):
+            raise DsarError(  # the letter says it is enclosed: never a dossier without it
+                _("the signed mandate {name} cannot be read: fix it or leave it out").format(
+                    name=mandate_scan.name
+                )
+            )
         # the dossier is recorded with the complaint, like the letter's own files; the
         # lifecycle's check runs in the same transaction; the request becomes 'complained'
         # once the complaint is filed (dsar sent on it), not when it is written
-        compose.record_staged(
-            letter,
-            made,
-            ("pdf",),
-            self.journal,
-            kind="complaint",
-            follows=reference,
-            then=("complain", day, force),
-        )
+        compose.stage(made, targets)
         result = ComplaintResult(
             written=list(made.files.values()),
             reference=complaint,
@@ -998,7 +1013,7 @@ class App:
             _("to add: {what}: {how}").format(what=item["what"], how=item["how"])
             for item in extra["to_add"]
         ]
-        return result
+        return result, letter, made
 
     # ------------------------------------------------------------ follow the number
 
@@ -1051,6 +1066,7 @@ class App:
         lrar: bool = False,
         message: int | None = None,
         force: bool = False,
+        fresh: bool = False,
     ) -> FollowResult:
         """The next request, to the organisation an answer to `reference` named: the same
         person and evidence, right and language as the first request unless given, and a
@@ -1058,7 +1074,8 @@ class App:
         in the registry, then the datenanfragen records; neither: the organisation the
         answer named. `message`: the inbox message to cite (default: the answer naming
         the recipient, else the latest). Under a mandate the reference is the member's,
-        the recipient's and the right's: written twice, it is found, not written again."""
+        the recipient's and the right's: written twice, it is found, not written again.
+        `fresh` (a batch's): AlreadyRecorded when another run recorded it meanwhile."""
         entry = self.journal.entry(reference)
         if entry.kind != "request":
             raise DsarError(
@@ -1118,6 +1135,7 @@ class App:
             original=entry.reference,
             found=found,
             follows=entry.reference,
+            fresh=fresh,
         )
         result.warnings += compose.address_to_check(request, result.formats, ())
         result.warnings += compose.gap_advice(letter, self.registry)
@@ -1148,25 +1166,43 @@ class App:
         todo = follow.members_naming(self.journal, target)
         result = FollowBatchResult(manifest=out_dir / "manifest.csv")
         progress("rows", 0, len(todo))
+
+        def done(reference: str) -> str | None:
+            return next(
+                (
+                    e.reference
+                    for e in self.journal.follow_ups(reference, "request")
+                    if e.broker == target.slug
+                ),
+                None,
+            )
+
         for number, (reference, _answer) in enumerate(todo, start=1):
-            done = [
-                e for e in self.journal.follow_ups(reference, "request") if e.broker == target.slug
-            ]
-            if done:
-                result.already.append(done[0].reference)
-                next_ref = done[0].reference
-            else:
-                written = self.follow(
-                    reference,
-                    to=target.slug,
-                    formats=chosen,
-                    out_dir=out_dir,
-                    letter_date=letter_date,
-                )
-                result.written += written.written
-                result.warnings += [w for w in written.warnings if w not in result.warnings]
-                result.written_now.append(written.reference)
-                next_ref = written.reference
+            next_ref = done(reference)
+            if next_ref is None:
+                # exactly once, as a batch: the reference is the member's, recipient's and
+                # right's, and the journal's write lock decides who records it; another
+                # run at once that got there first leaves this one's files unwritten
+                try:
+                    written = self.follow(
+                        reference,
+                        to=target.slug,
+                        formats=chosen,
+                        out_dir=out_dir,
+                        letter_date=letter_date,
+                        fresh=True,
+                    )
+                except (AlreadyRecorded, OutputExists):
+                    next_ref = done(reference)
+                    if next_ref is None:  # a file in the way, no run's letter: said
+                        raise
+                else:
+                    result.written += written.written
+                    result.warnings += [w for w in written.warnings if w not in result.warnings]
+                    result.written_now.append(written.reference)
+                    next_ref = written.reference
+            if next_ref not in result.written_now:
+                result.already.append(next_ref)
             files = {role: path.name for role, path, _sha in self.journal.files(next_ref)}
             result.rows.append(
                 ManifestRow(
@@ -1323,10 +1359,11 @@ class App:
         warnings: list[str] = []
         with tempfile.TemporaryDirectory(prefix="dsar-mandates-") as work:
             (Path(work) / "mandates").mkdir()
-            copies, _left_out = outside.vet(
+            copies, left_out = outside.vet(
                 [p for p in found_scans.values() if p], Path(work) / "mandates"
             )
             scans = {ref: copies.get(path) if path else None for ref, path in found_scans.items()}
+            collective.mandates_left_out(cases, found_scans, copies, left_out)
             if under_art80:
                 art80_scans = {c.mandate_ref: scans[c.mandate_ref] for c in under_art80}
                 more = collective.pieces(self.journal, self.pdf_renderer, under_art80, Path(work))
@@ -1339,24 +1376,52 @@ class App:
                 write_private(targets[0], pdf, overwrite=force)
                 written.append(targets[0])
             if ordinary:
-                own = []
-                for case in ordinary:
-                    done = self.complain(
-                        case.reference,
-                        on=day,
-                        out_dir=out_dir,
-                        force=force,
-                        mandate_scan=scans[case.mandate_ref],
-                    )
-                    case.files = [p.name for p in done.written]
-                    own += done.written
-                html = collective.cover(
-                    self.templates, found, organisation, ordinary, day, scans, cnil
-                )
-                write_private(targets[-1], self.pdf_renderer.render_html(html), overwrite=force)
-                written += [targets[-1], *own]
+                written += self._members_complaints(
+                    ordinary, day, out_dir, force, scans, targets[-1],
+                    lambda: collective.cover(
+                        self.templates, found, organisation, ordinary, day, scans, cnil
+                    ),
+                )  # fmt: skip
         warnings += collective.summary(cases, under_art80, ordinary, drafted, scans)
         return Result(written=written, warnings=warnings)
+
+    def _members_complaints(self, cases, day, out_dir, force, scans, cover, cover_html):
+        """The members' own complaints and their cover letter, all or none: each made
+        and staged, then all recorded in one journal transaction, then named. One that
+        fails (a file in the way, a dossier that cannot be joined) leaves no other
+        member's complaint written or recorded: the set goes to the CNIL together, under
+        one cover letter, and a rerun writes it whole (never a cover without the members
+        written by an interrupted run)."""
+        made = []
+        try:
+            for case in cases:
+                result, letter, staged = self._complaint_staged(
+                    case.reference, day, out_dir, force, scans[case.mandate_ref]
+                )
+                made.append((result, letter, staged))
+                case.files = [p.name for p in result.written]
+            whole = compose.Written()
+            whole.staged[cover] = stage_private(cover, self.pdf_renderer.render_html(cover_html()))
+            made.append((None, None, whole))
+            with self.journal.together():
+                for result, letter, staged in made[:-1]:
+                    compose.record_staged(
+                        letter,
+                        staged,
+                        ("pdf",),
+                        self.journal,
+                        kind="complaint",
+                        follows=result.original,
+                        then=("complain", day, force),
+                        publish=False,
+                    )
+        except BaseException:
+            for _result, _letter, staged in made:
+                staged.discard()
+            raise
+        for _result, _letter, staged in made:
+            staged.publish()
+        return [cover, *(p for result, _l, _s in made[:-1] for p in result.written)]
 
     # ------------------------------------------------------------ the registry
 

@@ -24,6 +24,10 @@ from .journal import Journal
 from .models import Association, Broker
 from .render import outside
 
+# why an answer's file is not joined when the limited child did not say (outside.py's
+# reasons otherwise)
+NOT_A_PDF = "n’est pas un PDF, non joint"
+GONE = "introuvable sur le disque, non joint"
 WHY_FR = {
     "no-answer": "aucune réponse dans le délai",
     "refused": "refus",
@@ -44,7 +48,10 @@ class Case:
     files: list[str] = field(default_factory=list)  # its own complaint's files (no Art. 80)
     art80: bool = False  # the form the member signed gave the Art. 80(1) power
     request_enclosed: bool = False  # the request as sent follows the annex
-    replies: dict[str, bool] = field(default_factory=dict)  # answer's file name: enclosed
+    # answer's file name: "" when enclosed, else why not (in French: the CNIL reads it)
+    replies: dict[str, str] = field(default_factory=dict)
+    # the signed mandate's scan found but not joined: (file name, why, in French)
+    mandate_left_out: tuple[str, str] | None = None
 
     @property
     def why_fr(self) -> str:
@@ -151,10 +158,24 @@ def pieces(journal: Journal, renderer, cases_, work: Path) -> list[bytes | Path]
         pdfs = [p for p in replies if p.suffix.lower() == ".pdf" and p.is_file()]
         folder = work / f"answers-{number}"
         folder.mkdir()
-        copies, _left_out = outside.vet(pdfs, folder)
+        copies, left_out = outside.vet(pdfs, folder)
         found += [copies[p] for p in pdfs if p in copies]
-        case.replies = {p.name: p in copies for p in replies}
+        why = {name: problem.french for name, problem in left_out}
+        case.replies = {
+            p.name: "" if p in copies else why.get(p.name, NOT_A_PDF if p.is_file() else GONE)
+            for p in replies
+        }
     return found
+
+
+def mandates_left_out(cases_, found: dict[str, Path | None], copies, left_out) -> None:
+    """Each case whose signed mandate was found but failed the limited child records
+    which file and why: the annex says it, as a dossier's last page does."""
+    why = {name: problem.french for name, problem in left_out}
+    for case in cases_:
+        path = found.get(case.mandate_ref)
+        if path is not None and path not in copies:
+            case.mandate_left_out = (path.name, why.get(path.name, NOT_A_PDF))
 
 
 def enclose(complaint_pdf: bytes, scans: dict[str, Path | None], work: Path, more=()) -> bytes:
@@ -202,6 +223,13 @@ def summary(cases_, under_art80, ordinary, drafted_, scans) -> list[str]:
             enclosed=len(shown) - len(missing), missing=refs(missing) or "0"
         )
     )
+    lines += [
+        _("{ref}: the signed mandate {name} is not joined: {why}").format(
+            ref=c.mandate_ref, name=c.mandate_left_out[0], why=c.mandate_left_out[1]
+        )
+        for c in shown
+        if c.mandate_left_out
+    ]
     unanswered_id = [
         c.mandate_ref
         for c in shown

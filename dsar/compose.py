@@ -301,6 +301,7 @@ def write_recorded(
     env=None,
     follows: str | None = None,
     then: tuple | None = None,
+    fresh: bool = False,
 ) -> Written:
     """Write a letter's files and record them: staged under temporary names, recorded
     in one transaction (which checks the redo is still of a draft), named only after
@@ -319,7 +320,9 @@ def write_recorded(
         kind=kind,
         env=env,
     )
-    record_staged(letter, written, formats, journal, kind=kind, follows=follows, then=then)
+    record_staged(
+        letter, written, formats, journal, kind=kind, follows=follows, then=then, fresh=fresh
+    )
     return written
 
 
@@ -332,10 +335,13 @@ def record_staged(
     kind: str,
     follows: str | None = None,
     then: tuple | None = None,
+    fresh: bool = False,
+    publish: bool = True,
 ) -> None:
     """Record staged files in one transaction (with `then`, the lifecycle's step on the
     request followed), and name them only after the commit; when the journal refuses,
-    the staged files are removed."""
+    the staged files are removed. `publish=False`: recorded only, inside the caller's
+    transaction, which names or removes them (App._members_complaints)."""
     try:
         journal.record(
             letter.request,
@@ -348,11 +354,13 @@ def record_staged(
             hashes=written.hashes,
             follows=follows,
             then=then,
+            fresh=fresh,
         )
     except BaseException:
         written.discard()
         raise
-    written.publish()
+    if publish:
+        written.publish()
 
 
 def recipient_wishes(request: Request, formats: tuple[str, ...]) -> list[str]:

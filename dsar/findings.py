@@ -10,6 +10,7 @@ members are counted, never named.
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
@@ -22,7 +23,7 @@ from .files import check_free, publish, stage_private
 from .i18n import N_, _, language, ngettext
 from .journal import Entry, Journal
 from .models import Association
-from .registry import fold
+from .registry import LEGAL_FORMS, bare_name, fold
 from .render import charts
 
 # one outcome per request sent, in the order the chart stacks them; a request never
@@ -81,6 +82,54 @@ FLOW_COLUMNS = (
 )
 # an answer that is one: an ID demand does not stop the deadline (LEGAL.md)
 ANSWERS = ("answered", "partial", "closed", "refused")
+# a source a reply named that is not surely an organisation: it may be a person ("we
+# had your number from Jean Dupont"), whose name a report that is published never carries
+OTHER_SOURCE = N_("other source (not named in the report)")
+# words a person's name does not hold, an organisation's may (folded, singular): the
+# nouns the inbox strips before a name (inbox/meaning.py _DETERMINER) and trades' words
+ORGANISATION_WORDS = frozenset({
+    "societe", "site", "partenaire", "entreprise", "marque", "prestataire", "annonceur",
+    "company", "partner", "website", "firm", "advertiser", "groupe", "group", "association",
+    "fondation", "federation", "mutuelle", "banque", "bank", "assurance", "insurance",
+    "agence", "agency", "institut", "institute", "cabinet", "compagnie", "edition", "media",
+    "marketing", "data", "digital", "solution", "service", "consulting", "conseil", "telecom",
+    "communication", "holding", "industrie", "international", "france", "europe", "parti",
+    "club", "magazine", "journal", "radio", "boutique", "shop", "store", "immobilier",
+    "energie", "finance", "credit", "distribution", "commerce", "direct", "centre", "center",
+    "jeu", "concours", "loterie", "lottery", "annuaire", "operateur", "mobile", "sondage",
+    "enquete", "laboratoire", "network", "reseau", "system", "technologie", "tech", "web",
+    "online", "promotion", "voyage", "travel", "fichier", "lead", "optin", "sms",
+})  # fmt: skip
+_DOMAIN = re.compile(r"\w\.(?:fr|com|net|org|eu|io|biz|info|de|be|ch|uk)\b", re.I)
+_PHONE_DIGITS = 8  # a sender with this many digits is a phone number; a short code has 5
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word[-1] in "sx" else word
+
+
+def nameable(name: str, registry) -> bool:
+    """Whether a source may be named in a report: an entry of the registry (its name,
+    alias or slug, legal form aside), or a name only an organisation carries (a legal
+    form, a web domain, a trade's word). Anything else may be a person: counted, not
+    named."""
+    bare = bare_name(name)
+    words = {_singular(w) for w in fold(name).split()}
+    if words & LEGAL_FORMS or words & ORGANISATION_WORDS or _DOMAIN.search(name):
+        return True
+    return bool(bare) and any(
+        bare == label or (len(label) >= 3 and f" {label} " in f" {bare} ")
+        for broker in registry.brokers.values()
+        for label in map(bare_name, (broker.slug.replace("-", " "), broker.name, *broker.aliases))
+    )
+
+
+def sender_shown(sender: str) -> str:
+    """The message's sender as the report shows it: a phone number (a person's, maybe)
+    is not shown; a short code or a name is."""
+    if sum(c.isdigit() for c in sender) >= _PHONE_DIGITS:
+        return _("a phone number (not shown)")
+    return sender.strip()[:40] or _("unknown")
 
 
 @dataclass
@@ -252,7 +301,10 @@ def gather(
     """The figures of the requests: an association's (those under its mandates), or
     all of the journal's (a person's own requests), optionally those of one batch;
     every fact as the journal knew it on `as_of`."""
-    sources_of = named_sources(journal, as_of)
+    sources_of = {
+        reference: [name if nameable(name, registry) else _(OTHER_SOURCE) for name in names]
+        for reference, names in named_sources(journal, as_of).items()
+    }
     recipients: dict[str, Recipient] = {}
     sources: dict[str, Source] = {}
     flow: Counter = Counter()
@@ -304,7 +356,7 @@ def gather(
         else:
             source_name = _("not named") if known.answer in ANSWERS else _("no answer")
         path = (
-            request.evidence.sender.strip()[:40] or _("unknown"),
+            sender_shown(request.evidence.sender),
             party.name if party else _("not established"),
             broker.name if broker.kind != "party" else _("(the party itself)"),
             source_name,

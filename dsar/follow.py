@@ -22,7 +22,7 @@ from .errors import DsarError, InputError
 from .i18n import N_, _
 from .journal import Journal
 from .models import Broker, Cause, Request
-from .registry import Registry, fold
+from .registry import Registry, bare_name, fold
 from .render.text import html_to_text
 from .safety import printable
 
@@ -231,28 +231,46 @@ def _slug(name: str) -> str:
 
 
 def lookup(registry: Registry, name: str, datenanfragen: Path | None) -> tuple[Broker, str]:
-    """The organisation an answer named, by name: the registry's entry, else the
-    datenanfragen record, else a new entry with no contact (a draft, never an invented
-    address). Returns it and what was found, in words."""
-    wanted = fold(name)
-    in_registry = registry.search(name)
-    exact = [s for s in in_registry if wanted in (fold(registry.brokers[s].name), fold(s))]
-    if len(exact) == 1 or len(in_registry) == 1:
-        slug = (exact or in_registry)[0]
-        return registry.brokers[slug], _("'{name}' is {slug} in the registry").format(
-            name=name, slug=slug
+    """The organisation an answer named, by name: the registry's entry whose name, alias
+    or slug is this name (case, accents and legal form aside: 'selfcontact sas' is
+    SelfContact), else the datenanfragen record, else a new entry with no contact (a
+    draft, never an invented address). A name that is only part of entries' names ('SA',
+    'Data'), or several entries', is refused with the candidates: a letter to the wrong
+    organisation is sent to the wrong one. Returns it and what was found, in words."""
+    wanted = bare_name(name)
+
+    def labels(slug: str, broker: Broker) -> set[str]:
+        return {
+            bare_name(label) for label in (slug.replace("-", " "), broker.name, *broker.aliases)
+        }
+
+    exact = [s for s, b in registry.brokers.items() if wanted and wanted in labels(s, b)]
+    if len(exact) == 1:
+        return registry.brokers[exact[0]], _("'{name}' is {slug} in the registry").format(
+            name=name, slug=exact[0]
         )
-    if in_registry:
+    # a part of a name: the name typed within an entry's, or an entry's within it
+    partial = exact or [
+        s
+        for s, b in registry.brokers.items()
+        if any(
+            (wanted or fold(name)) in label or (len(label) >= 3 and f" {label} " in f" {wanted} ")
+            for label in labels(s, b)
+            if label
+        )
+    ]
+    if partial:
         raise InputError(
             "to_name",
-            _("'{name}' matches several entries of the registry ({slugs}): give --to SLUG").format(
-                name=name, slugs=", ".join(in_registry[:8])
-            ),
+            _(
+                "'{name}' is not exactly the name of one entry of the registry; it could be "
+                "{slugs}: give --to SLUG, or the organisation's whole name"
+            ).format(name=name, slugs=", ".join(partial[:10])),
         )
     if datenanfragen and datenanfragen.is_file():
         for entry in importer.import_datenanfragen(datenanfragen).entries:
             labels = [entry["name"], *entry.get("aliases", [])]
-            if wanted in (fold(label) for label in labels):
+            if wanted and wanted in (bare_name(label) for label in labels):
                 return Broker.model_validate(entry), _(
                     "'{name}' is {slug} in the datenanfragen records"
                 ).format(name=name, slug=entry["slug"])

@@ -370,6 +370,16 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+class AlreadyRecorded(DsarError):
+    """A reference recorded since the caller looked: another run wrote that letter."""
+
+    def __init__(self, reference: str):
+        self.reference = reference
+        super().__init__(
+            _("{reference} was written meanwhile by another run").format(reference=reference)
+        )
+
+
 class _Connection(sqlite3.Connection):
     """A damaged or locked journal is a message naming the file, never a traceback."""
 
@@ -481,6 +491,17 @@ class Journal:
             raise
         self.db.execute("COMMIT")
 
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        """Several records as one: all committed, or none (an exception rolls them all
+        back, where grouped() commits the whole ones)."""
+        with self.transaction():
+            was, self._grouped = self._grouped, True  # each transaction() inside: a savepoint
+            try:
+                yield
+            finally:
+                self._grouped = was
+
     _grouped = False
 
     @property
@@ -531,6 +552,7 @@ class Journal:
         hashes: dict[str, str] | None = None,
         follows: str | None = None,
         then: tuple[str, date, bool] | None = None,
+        fresh: bool = False,
     ) -> None:
         """Record a generated letter and its files in one transaction.
 
@@ -540,11 +562,17 @@ class Journal:
         staged under another name (compose.write_recorded). `follows`: the request a
         follow-up letter follows; `then`: (action, day, force) checked on that request in
         the same transaction ('remind' and 'complain' change nothing: sending them does).
+        `fresh`: AlreadyRecorded if the reference is in the journal, even as a draft (a
+        batch looked before rendering; another run may have written it since: the check
+        that decides is this one, under the write lock).
         """
         if is_preview(medium):
             return
         formats = media(medium)
         with self.transaction() as db:
+            held = db.execute("SELECT 1 FROM requests WHERE reference = ?", (request.reference,))
+            if fresh and held.fetchone():
+                raise AlreadyRecorded(request.reference)
             self._require_redo(db, request.reference)
             if then is not None:
                 action, on, force = then

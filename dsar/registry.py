@@ -58,6 +58,24 @@ def fold(text: str) -> str:
     return " ".join("".join(c if c.isalnum() else " " for c in bare).split())
 
 
+# a company's legal form, said or not: "Jeux Concours SAS" is "Jeux Concours"
+LEGAL_FORMS = frozenset({
+    "sa", "sas", "sasu", "sarl", "eurl", "snc", "sci", "scop", "scp", "gie", "sem", "selarl",
+    "sca", "gmbh", "ag", "ltd", "llc", "inc", "plc", "bv", "nv", "spa", "srl", "sl",
+})  # fmt: skip
+
+
+def bare_name(text: str) -> str:
+    """A name as compared (folded, its legal form dropped, at either end): 'SelfContact
+    SAS' == 'selfcontact'. Nothing is left of a name that is only a legal form."""
+    words = fold(text).split()
+    while words and words[-1] in LEGAL_FORMS:
+        words.pop()
+    while words and words[0] in LEGAL_FORMS:
+        words.pop(0)
+    return " ".join(words)
+
+
 def _line_map(text: str) -> dict[tuple, int]:
     """Map each YAML path (('brokers', 3, 'contacts', 0, 'value')) to its 1-based line."""
     lines: dict[tuple, int] = {}

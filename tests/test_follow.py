@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -208,6 +209,45 @@ def test_an_organisation_the_registry_lacks_gets_a_draft_never_an_invented_addre
     assert "4 rue Haute" in pdf_of(again)
 
 
+def test_to_name_takes_only_a_whole_name_and_lists_the_candidates_of_a_part(app, tmp_path):
+    """--to-name picks an entry only by its whole name, alias or slug (case, accents and
+    legal form aside); a part of a name ('Data', 'SA') is refused with the candidates,
+    never taken for the one entry that holds it (attacker's F4)."""
+    from dsar import follow
+    from dsar.errors import InputError
+    from dsar.paths import SHIPPED_REGISTRY
+    from dsar.registry import Registry
+
+    for typed, slug in (
+        ("DATACONTACT SAS", "datacontact"),
+        ("Jeux Concours Magiques SARL", "jeux-concours"),
+        ("jeux-concours", "jeux-concours"),
+        ("Parti Exemplé", "parti-exemple"),
+    ):
+        assert follow.lookup(app.registry, typed, None)[0].slug == slug, typed
+    first = app.generate(
+        "parti-exemple", **PERSON, formats="pdf", out_dir=tmp_path / "l", letter_date="2026-11-01"
+    )
+    app.sent(first.reference, "2026-11-02")
+    app.answer(first.reference, "2026-11-20", state="answered", note="source: Data")
+    for typed, candidates in (("Data", {"datacontact"}), ("Jeux", {"jeux-concours"})):
+        with pytest.raises(InputError) as refused:
+            app.follow(first.reference, to_name=typed, out_dir=tmp_path / "o")
+        said = str(refused.value)
+        assert "--to SLUG" in said and {s for s in candidates if s in said} == candidates
+    assert not (tmp_path / "o").exists()
+    assert app.journal.follow_ups(first.reference, "request") == []
+    # the shipped registry: a legal form alone is no name; a letter held in 17 names
+    # lists ten of them
+    shipped = Registry.load([SHIPPED_REGISTRY])
+    for typed in ("SA", "e"):
+        with pytest.raises(InputError) as refused:
+            follow.lookup(shipped, typed, None)
+        listed = str(refused.value).split("could be ")[1].split(":")[0].split(", ")
+        assert all(slug in shipped.brokers for slug in listed) and len(listed) <= 10
+    assert len(listed) == 10
+
+
 def test_follow_is_refused_without_an_answer_or_to_the_same_recipient(app, tmp_path, runner):
     first = app.generate(
         "datacontact", **PERSON, formats="pdf", out_dir=tmp_path / "l", letter_date="2026-11-01"
@@ -232,18 +272,24 @@ def members_csv(path: Path, count: int) -> Path:
     return path
 
 
-def test_a_chain_of_three_for_thirty_members(app, tmp_path, runner, registry_file):
+def first_batch(app: App, tmp_path: Path, count: int, formats: str):
+    """The association's first letters, to the party, dated 1 September 2026."""
     association = tmp_path / "association.yaml"
     association.write_text(ASSOCIATION, encoding="utf-8")
     batch = app.batch(
-        members_csv(tmp_path / "members.csv", 30),
+        members_csv(tmp_path / "members.csv", count),
         association=association,
         out_dir=tmp_path / "b1",
-        formats="pdf",
+        formats=formats,
         workers=1,
         mandate_on_request=True,
         letter_date="2026-09-01",
     )
+    return association, batch
+
+
+def test_a_chain_of_three_for_thirty_members(app, tmp_path, runner, registry_file):
+    association, batch = first_batch(app, tmp_path, 30, "pdf")
     firsts = [row.reference for row in batch.rows]
     assert len(firsts) == 30
     mail = tmp_path / "mail"
@@ -289,6 +335,51 @@ def test_a_chain_of_three_for_thirty_members(app, tmp_path, runner, registry_fil
     [trail] = json.loads(shown.output)
     step3 = trail["request"]["steps"][0]["steps"][0]
     assert step3["recipient"] == "Jeux Concours Magiques" and trail["member"] == "Membre 17"
+
+
+def _follow_at_once(home, registry_file, association, out, barrier):
+    with App(Paths(config_dir=home, data_dir=home), registries=[registry_file]) as app:
+        assert app.journal  # opened before the race: the race is between the runs
+        barrier.wait()
+        done = app.batch_follow(
+            "datacontact", association=association, out_dir=out, letter_date="2026-09-25"
+        )
+        return done.written_now, done.already
+
+
+def test_two_batch_follow_runs_at_once_write_each_next_request_once(app, tmp_path, registry_file):
+    """Two `dsar batch --follow` of one association started together: each member's
+    next request is written and recorded by one run only (attacker's F7: both wrote
+    every one; an ordinary batch's reference and the journal's write lock decide)."""
+    members = 6
+    association, batch = first_batch(app, tmp_path, members, "html")
+    for row in batch.rows:
+        app.sent(row.reference, "2026-09-02")
+        app.answer(
+            row.reference, "2026-09-21", state="answered", named="source",
+            organisation="DataContact", note=PARTY_SAYS,
+        )  # fmt: skip
+    app.close()
+    out = tmp_path / "b2"
+    context = multiprocessing.get_context("fork")
+    with context.Manager() as manager:
+        barrier = manager.Barrier(2)
+        with context.Pool(2) as pool:
+            runs = pool.starmap(
+                _follow_at_once,
+                [(app.paths.data_dir, registry_file, association, out, barrier)] * 2,
+            )
+    (first_now, first_already), (second_now, second_already) = runs
+    assert len(first_now) + len(second_now) == members
+    assert not set(first_now) & set(second_now)
+    assert set(first_now) | set(second_now) == set(first_now + first_already)
+    assert set(first_now + first_already) == set(second_now + second_already)
+    with App(app.paths, registries=[registry_file]) as again:
+        for reference in first_now + second_now:
+            generated = [e for e in again.journal.events(reference) if e["what"] == "generated"]
+            assert len(generated) == 1, reference
+    assert len(list(out.glob("*.pdf"))) == members
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
 
 
 def test_batch_follow_refuses_a_mandate_without_the_chain_scope(app, tmp_path):

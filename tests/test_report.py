@@ -28,6 +28,7 @@ from dsar.journal import Journal
 from dsar.members import COLUMNS, load_association
 from dsar.paths import Paths
 
+from . import hostile_pdfs
 from .conftest import ASSOCIATION, add_postal, flat, ok, pdf_text, read_csv
 
 # the campaign's letters of June 2026 and complaints of November-December: the report is made on
@@ -58,6 +59,7 @@ PLAN = {
 }
 SOURCES = {7: "Jeux Concours Soleil", 17: "Assurances Horizon"}  # by i % 20
 RECEIVED = date(2026, 6, 5)
+SENDER = "+33 6 98 76 54 32"
 COMPLAINED = 3  # the first ID demands to Selfcontact (no answer) get a complaint
 FILED = 2  # of which the first two are recorded as filed (dsar sent COMPLAINT)
 # the columns of report-recipients.csv, in order: the sent requests are the outcomes' sum
@@ -100,7 +102,8 @@ def row(i: int) -> list[str]:
         "phone": phone(i),
         "email": f"membre{i}@membres.example",
         "sms_date": "2026-05-20",
-        "sms_sender": "Reconquête" if i % 3 else "SMS 38018",
+        # member 3's message came from a mobile number: maybe a person's, never shown
+        "sms_sender": SENDER if i == 3 else "Reconquête" if i % 3 else "SMS 38018",
         "sms_text": "Le 9 juin, votez ; STOP au 36111",
         "broker": RECIPIENTS[i % 4],
         "mandate_date": "2026-05-25",
@@ -323,6 +326,42 @@ def test_no_member_is_named_without_with_members(app, campaign, tmp_path):
     assert name(17) in flat(texts["report.pdf"])
 
 
+def test_a_source_that_may_be_a_person_is_counted_not_named(campaign, tmp_path, monkeypatch):
+    """An answer saying the number came from "Jean Dupont" (a private person) puts no
+    name in the report: counted as another source; a registry's entry, a legal form or
+    a trade's word is named. A sender that is a mobile number is not shown (F2)."""
+    home = tmp_path / "home"  # a copy: the replies read here change the journal
+    shutil.copytree(campaign["home"], home)
+    monkeypatch.setenv("DSAR_HOME", str(home))
+    person = "Jean-Émile Dupontel"
+    with App(clock=lambda: DAY) as app:
+        by_member = {e.member: e.reference for e in app.journal.entries()}
+        # members 3 and 13 went unanswered: now one names a person, one a company
+        raws = [
+            Raw(reply(by_member[name(3)], person), "reply-person"),
+            Raw(reply(by_member[name(13)], "Fichiers Durand SARL"), "reply-company"),
+            Raw(reply(by_member[name(23)], "Selfcontact"), "reply-registry"),
+        ]
+        apply.read(app, raws)
+        for item in apply.pending(app):
+            apply.confirm(app, item["id"], "source-named")
+        out = tmp_path / "report"
+        app.report(out, association=campaign["association"])
+        named = tmp_path / "named"
+        app.report(named, association=campaign["association"], with_members=True)
+    for folder in (out, named):
+        texts = every_output(folder)
+        for value in (person, "Dupontel", "Jean-Emile", SENDER, "98 76 54 32", "698765432"):
+            assert [f for f, text in texts.items() if value in flat(text)] == [], value
+    sources = {r["source named"]: r for r in read_csv(out / "report-sources.csv")}
+    assert sources["other source (not named in the report)"]["members"] == "1"
+    assert sources["Fichiers Durand SARL"]["members"] == "1"
+    assert sources["Selfcontact"]["members"] == "1"
+    assert "other source (not named in the report)" in flat(
+        pdf_text((out / "report.pdf").read_bytes())
+    )
+
+
 def test_report_command_in_french_and_all_or_nothing(runner, campaign, tmp_path, monkeypatch):
     monkeypatch.setenv("DSAR_HOME", str(campaign["home"]))
     out = tmp_path / "rapport"
@@ -366,6 +405,8 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
     blank.add_blank_page(595, 842)
     with (signed / "M-00013.pdf").open("wb") as handle:
         blank.write(handle)
+    # M-00033's scan is protected by a password: left out, and the annex says so
+    hostile_pdfs.encrypted(signed).rename(signed / "M-00033.pdf")
     # Tagadamedia has the members i % 4 == 1: no answer when i % 10 == 3, partial when 5
     wanted = {f"M-{i:05d}" for i in range(MEMBERS) if i % 4 == 1 and i % 10 in (3, 5)}
     assert len(wanted) == 30
@@ -398,6 +439,12 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
     cover = by_name.get("lettre-de-couverture-tagadamedia-2026-12-03.pdf")
     main = by_name.get("reclamation-collective-tagadamedia-2026-12-03.pdf")
     ordinary = wanted - art80 if qualifies else wanted
+    # the scan left out is named in the annex with why, and on the screen (F-left-out)
+    annexed = flat(
+        " ".join(p.extract_text() for p in PdfReader(main if qualifies else cover).pages)
+    )
+    assert "M-00033 (mandat signé M-00033.pdf : protégé par un mot de passe, non joint)" in annexed
+    assert any("M-00033" in w and "M-00033.pdf" in w for w in result.warnings)
     if qualifies:
         text = flat(pdf_text(main.read_bytes()))
         assert set(re.findall(r"M-\d{5}", text)) == art80  # never a member without the power
@@ -458,6 +505,33 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
             )
         assert again.written == []
         assert any("already written" in w and "M-00005" in w for w in again.warnings)
+
+
+def test_members_complaints_are_written_all_or_none(campaign, tmp_path, monkeypatch):
+    """A non-qualifying association's set of members' complaints under one cover letter:
+    when one member's fails halfway (here a file in the way of the fourth's dossier),
+    no member's complaint is left written or recorded, no cover letter either (F6)."""
+    from dsar.errors import OutputExists
+    from dsar.vocabulary import output_name
+
+    home = tmp_path / "home"
+    shutil.copytree(campaign["home"], home)
+    monkeypatch.setenv("DSAR_HOME", str(home))
+    association = tmp_path / "association.yaml"
+    association.write_text(ASSOCIATION)  # no Art. 80(1): the members' own complaints
+    out = tmp_path / "cnil"
+    out.mkdir()
+    with App() as app:
+        by_member = {e.member: e.reference for e in app.journal.entries()}
+        # TagadaMedia's members 13, 25, 33, 45...: the fourth's dossier has a file in its way
+        obstacle = out / output_name(by_member[name(45)], None, "pdf", kind="dossier")
+        obstacle.write_bytes(b"not ours")
+        with pytest.raises(OutputExists):
+            app.complain_association(association, "tagadamedia", out_dir=out, on="2026-12-03")
+        members = [by_member[name(i)] for i in range(MEMBERS) if i % 4 == 1 and i % 10 in (3, 5)]
+        assert [r for r in members if app.journal.follow_ups(r, "complaint")] == []
+    assert [p.name for p in out.iterdir()] == [obstacle.name]  # nothing staged left either
+    assert obstacle.read_bytes() == b"not ours"
 
 
 def test_collective_complaint_names_id_demands(campaign, tmp_path, monkeypatch):
