@@ -1018,35 +1018,33 @@ class App:
     # ------------------------------------------------------------ follow the number
 
     def named_by(self, reference: str, message: int | None = None) -> tuple[Broker, str]:
-        """The organisation the answers to `reference` named: a registry entry whose name
-        the answer's sentence holds wins over the words the inbox took for a name; words
-        that are not confidently a name are refused (the person gives --to/--to-name)."""
+        """The organisation the answers to `reference` named: the name the inbox read
+        (or --organisation), looked up by its whole name (follow.lookup). Another registry
+        name the sentence holds ("comme le permet la doctrine de la CNIL") is only
+        mentioned: offered when the name cannot be used, never chosen; words that are not
+        confidently a name are refused (the person gives --to/--to-name)."""
         entry = self.journal.entry(reference)
         answers = [
             a
             for a in follow.answers_naming(self.journal, entry.reference)
             if message in (None, a.message) and a.kind in follow.FOLLOW_KINDS
         ]
-        slugs = follow.in_registry(self.registry, answers, entry.broker)
-        if len(slugs) == 1:
-            return self.registry.get(slugs[0]), _("'{slug}' is named in the answer").format(
-                slug=slugs[0]
-            )
-        if slugs:
-            raise InputError(
-                "to",
-                _(
-                    "the answer names several organisations of the registry ({slugs}): give --to SLUG"
-                ).format(slugs=", ".join(slugs[:8])),
-            )
         named = next((a.organisation for a in answers if a.organisation), "")
         if not follow.confident(named):
+            mentioned = follow.in_registry(self.registry, answers, entry.broker)
             raise InputError(
                 "to",
                 _(
                     "dsar cannot tell which organisation the answer names ('{words}'): "
                     "give --to SLUG or --to-name NAME"
-                ).format(words=named or "-"),
+                ).format(words=named or "-")
+                + (
+                    " ("
+                    + _("the answer mentions: {slugs}").format(slugs=", ".join(mentioned[:8]))
+                    + ")"
+                    if mentioned
+                    else ""
+                ),
             )
         return follow.lookup(self.registry, named, SHIPPED_DATENANFRAGEN)
 

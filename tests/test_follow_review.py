@@ -248,3 +248,33 @@ def test_trail_speaks_french_and_add_contact_says_how_to_write_to_an_unknown_sou
     added = runner.invoke(cli, ["brokers", "add-contact", "quiz-soleil", "--email", "a@b.example",
                                 "--source", "answer"], env=home)  # fmt: skip
     assert added.exit_code != 0 and "--to-name" in added.output
+
+
+def test_only_the_name_the_answer_gave_is_the_one_named_never_another_in_its_sentence(
+    app, tmp_path
+):
+    """Attacker's F1 (issue 20, third round): a registry name elsewhere in the sentence
+    ('comme le permet la doctrine de Welcoming', 'et non par Welcoming') was taken for the
+    source, and the letter told it the answer had named it."""
+    first = answered(
+        app, tmp_path,
+        "Votre numéro nous a été fourni par la société Zorglub Marketing SAS, comme le "
+        "permet la doctrine de Welcoming en matière de prospection.",
+    )  # fmt: skip
+    second = app.follow(first.reference, out_dir=tmp_path / "next", letter_date="2026-09-25")
+    recipient = app.journal.request(second.reference).broker
+    assert recipient.slug != "welcoming" and recipient.name == "Zorglub Marketing SAS"
+    assert "que mes données provenaient de votre organisme" in pdf_of(second)
+    # the organisation only mentioned, chosen by the person: no claim it was named
+    third = app.follow(first.reference, to="welcoming", out_dir=tmp_path / "w")
+    text = pdf_of(third)
+    assert "à la suite de la réponse que m’a adressée Parti Exemple" in text
+    assert "provenaient" not in text
+    # "X et non par Y": X is the source, Y never the default
+    other = answered(
+        app, tmp_path / "b",
+        "Nous vous confirmons que votre numéro nous a été fourni par Selfcontact et non "
+        "par Welcoming.",
+    )  # fmt: skip
+    fourth = app.follow(other.reference, out_dir=tmp_path / "s", letter_date="2026-09-25")
+    assert app.journal.request(fourth.reference).broker.slug == "selfcontact"
