@@ -25,6 +25,7 @@ from .journal import Entry, Journal
 from .models import Association
 from .registry import LEGAL_FORMS, bare_name, fold
 from .render import charts
+from .safety import printable
 
 # one outcome per request sent, in the order the chart stacks them; a request never
 # sent is no outcome: it is counted apart (a draft is not a request to anyone)
@@ -129,7 +130,7 @@ def sender_shown(sender: str) -> str:
     is not shown; a short code or a name is."""
     if sum(c.isdigit() for c in sender) >= _PHONE_DIGITS:
         return _("a phone number (not shown)")
-    return sender.strip()[:40] or _("unknown")
+    return printable(sender).strip()[:40] or _("unknown")
 
 
 @dataclass
@@ -284,8 +285,8 @@ def named_sources(journal: Journal, as_of: date | None = None) -> dict[str, list
         if as_of is not None and (dated or "")[:10] > as_of.isoformat():
             continue
         name = (json.loads(facts_) or {}).get("organisation")
-        if isinstance(name, str) and name.strip():
-            found[reference].append(" ".join(name.split())[:80])
+        if isinstance(name, str) and printable(name).strip():  # as trail/show clean it
+            found[reference].append(" ".join(printable(name).split())[:80])
     return found
 
 

@@ -669,3 +669,28 @@ def test_a_name_with_dollars_is_drawn_as_text_not_read_as_maths():
     hostile = r"$\frac{$ SARL"
     svg = charts.outcomes([hostile, "Selfcontact"], [(hostile, [1, 2]), ("x", [0, 1])], "t")
     assert "SARL" in svg
+
+
+def test_control_characters_in_a_source_name_reach_no_output(campaign, tmp_path, monkeypatch):
+    """Attacker's F2 (third round): a reply's source name kept C0, ESC and bidi controls
+    into report-sources.csv, report.html and report-flow.svg (not well-formed XML)."""
+    import xml.dom.minidom
+
+    home = tmp_path / "home"
+    shutil.copytree(campaign["home"], home)
+    monkeypatch.setenv("DSAR_HOME", str(home))
+    hostile = "Fichiers\x01\x1b[31m Dur\u202eand SARL"
+    with App(clock=lambda: DAY) as app:
+        by_member = {e.member: e.reference for e in app.journal.entries()}
+        apply.read(app, [Raw(reply(by_member[name(13)], hostile), "reply-hostile")])
+        for item in apply.pending(app):
+            apply.confirm(app, item["id"], "source-named")
+        out = tmp_path / "report"
+        app.report(out, association=campaign["association"])
+    control = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+    for path in out.iterdir():
+        if path.suffix in (".csv", ".html", ".svg"):
+            assert not control.search(path.read_text(encoding="utf-8-sig")), path.name
+    xml.dom.minidom.parse(str(out / "report-flow.svg"))  # well-formed
+    sources = {r["source named"]: r for r in read_csv(out / "report-sources.csv")}
+    assert any("Fichiers" in s and "SARL" in s for s in sources), sources
