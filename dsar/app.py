@@ -83,7 +83,7 @@ from .results import (
     StatusResult,
     Written,
 )
-from .safety import safe_child
+from .safety import printable, safe_child
 from .sending import Smtp, SmtpSettings, send_outbox
 from .vocabulary import ACCESS_ITEMS, ANSWER_STATES, REQUEST_STATES, output_name
 
@@ -1083,6 +1083,13 @@ class App:
             )
         if to and to_name:
             raise UsageError(_("give --to or --to-name, not both"))
+        if to_name is not None and (
+            not to_name.strip() or printable(to_name) != to_name or "\n" in to_name
+        ):
+            raise InputError(  # never the automatic pick, never a header line
+                "to_name",
+                _("--to-name needs an organisation's name on one line, without control characters"),
+            )
         found = ""
         was = self.journal.request(entry.reference)
         if to:

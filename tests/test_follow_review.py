@@ -278,3 +278,21 @@ def test_only_the_name_the_answer_gave_is_the_one_named_never_another_in_its_sen
     )  # fmt: skip
     fourth = app.follow(other.reference, out_dir=tmp_path / "s", letter_date="2026-09-25")
     assert app.journal.request(fourth.reference).broker.slug == "selfcontact"
+
+
+@pytest.mark.parametrize("given", ["", "   ", "Evil\nBcc: x@example.org", "Evil\x1b[31m SAS"])
+def test_a_blank_or_multi_line_to_name_is_a_usage_error(app, tmp_path, runner, given):
+    """Attacker's F7 (third round): a line break ended in a pydantic traceback; '' was
+    ignored and the automatic pick written instead."""
+    first = answered(
+        app, tmp_path, "Votre numéro nous a été fourni par Welcoming, notre partenaire."
+    )
+    out = tmp_path / "next"
+    done = runner.invoke(
+        cli,
+        ["follow", first.reference, "--to-name", given, "--out", str(out)],
+        env={"DSAR_HOME": str(app.paths.data_dir)},
+    )
+    assert done.exit_code == 2, done.output
+    assert "--to-name" in done.output and "Traceback" not in done.output
+    assert not out.exists() or not list(out.iterdir())
