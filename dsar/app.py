@@ -719,6 +719,7 @@ class App:
                     member.mandate_ref,
                     [c.slug for c in controllers],
                     art80=found.art80_on(self.today()),  # as render_mandate offered it
+                    chain=follow.covers_chain(html),
                 )
         bad = [r for r in rows if isinstance(r, members.BadRow)]
         return MandatesResult(
@@ -1104,6 +1105,13 @@ class App:
                 _("{name} is the recipient of {reference} itself").format(
                     name=target.name, reference=entry.reference
                 ),
+            )
+        if was.mandate is not None:  # as batch --follow: today's form and the one signed
+            follow.check_mandate_scope(
+                letters.render_mandate(
+                    self.templates, was.mandate.association, controllers=[target]
+                ),
+                self.journal.mandate_covers_chain(was.mandate.reference),
             )
         cause = follow.cause(
             self.journal, entry.reference, target, message, explicit=bool(to or to_name)

@@ -335,11 +335,17 @@ def lookup(registry: Registry, name: str, datenanfragen: Path | None) -> tuple[B
 # ------------------------------------------------------------------ associations
 
 
-def check_mandate_scope(mandate_html: str) -> None:
-    """A next request under mandate needs the mandate to cover the controllers the first
-    recipients name (LEGAL.md, "Associations"): refused otherwise, saying what to fix."""
+def covers_chain(mandate_html: str) -> bool:
+    """Whether a mandate form covers the controllers the first recipients name."""
     words = fold(html_to_text(mandate_html))
-    if not any(fold(scope) in words for scope in MANDATE_SCOPE):
+    return any(fold(scope) in words for scope in MANDATE_SCOPE)
+
+
+def check_mandate_scope(mandate_html: str, signed: bool | None = None) -> None:
+    """A next request under mandate needs the mandate to cover the controllers the first
+    recipients name (LEGAL.md, "Associations"): today's template, and the form the member
+    signed when dsar recorded it (`signed`): refused otherwise, saying what to fix."""
+    if signed is False or not covers_chain(mandate_html):
         raise DsarError(
             _(
                 "the mandate does not cover 'any controller these organisations name as "
