@@ -296,3 +296,15 @@ def test_a_blank_or_multi_line_to_name_is_a_usage_error(app, tmp_path, runner, g
     assert done.exit_code == 2, done.output
     assert "--to-name" in done.output and "Traceback" not in done.output
     assert not out.exists() or not list(out.iterdir())
+
+
+def test_the_add_contact_advice_names_only_what_add_contact_takes(app, tmp_path):
+    """Attacker's F11 (third round): after a follow to an organisation the registry lacks,
+    dsar advised `dsar brokers add-contact SLUG`, which refuses that slug."""
+    first = answered(
+        app, tmp_path, "Votre numéro nous a été fourni par la société Zorglub Marketing SAS."
+    )
+    second = app.follow(first.reference, out_dir=tmp_path / "next")
+    assert app.journal.request(second.reference).broker.slug not in app.registry.brokers
+    advice = " ".join(second.warnings)
+    assert "--to-email" in advice and "add-contact zorglub" not in advice
