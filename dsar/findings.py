@@ -511,7 +511,9 @@ def write(found: Findings, out_dir: Path, env, renderer, lang: str, *, force: bo
     all given their names once every one is written (0600)."""
     wanted = {k: v for k, v in FILES.items() if k != "members" or found.member_rows is not None}
     targets = {key: out_dir / name for key, name in wanted.items()}
-    check_free(targets.values(), overwrite=force)
+    # a members' file left from a run --with-members never stays in a report without them
+    stale = [out_dir / FILES["members"]] if "members" not in wanted else []
+    check_free([*targets.values(), *stale], overwrite=force)
     svgs = pictures(found, lang)
     html = page(found, env, svgs, lang)
     contents: dict[str, bytes | str] = {
@@ -534,4 +536,6 @@ def write(found: Findings, out_dir: Path, env, renderer, lang: str, *, force: bo
         raise
     for key, target in targets.items():
         publish(staged[key], target)
+    for path in stale:
+        path.unlink(missing_ok=True)
     return list(targets.values())

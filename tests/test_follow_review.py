@@ -308,3 +308,17 @@ def test_the_add_contact_advice_names_only_what_add_contact_takes(app, tmp_path)
     assert app.journal.request(second.reference).broker.slug not in app.registry.brokers
     advice = " ".join(second.warnings)
     assert "--to-email" in advice and "add-contact zorglub" not in advice
+
+
+def test_follow_force_with_a_folder_in_the_way_writes_and_records_nothing(app, tmp_path):
+    """Attacker's F6 (third round): follow --force recorded an .eml with its SHA-256 in the
+    journal though a folder stood in its place and it was never written."""
+    first = answered(app, tmp_path, "Votre numéro nous a été fourni par Welcoming.")
+    out = tmp_path / "next"
+    second = app.follow(first.reference, formats="pdf", out_dir=out)
+    pdf = next(p for p in second.written if p.suffix == ".pdf")
+    pdf.with_suffix(".eml").mkdir()
+    before = app.journal.files(second.reference)
+    with pytest.raises(DsarError, match=r"\.eml"):
+        app.follow(first.reference, formats="pdf,email", out_dir=out, force=True)
+    assert app.journal.files(second.reference) == before
