@@ -983,12 +983,6 @@ class App:
             followup.reminders_of(self.journal, reference),
             mandate_scan=mandate_scan,
         )
-        if mandate_scan is not None and any(n == mandate_scan.name for n, _p in left_out):
-            raise DsarError(  # the letter says it is enclosed: never a dossier without it
-                _("the signed mandate {name} cannot be read: fix it or leave it out").format(
-                    name=mandate_scan.name
-                )
-            )
         # the dossier is recorded with the complaint, like the letter's own files; the
         # lifecycle's check runs in the same transaction; the request becomes 'complained'
         # once the complaint is filed (dsar sent on it), not when it is written
@@ -1355,19 +1349,6 @@ class App:
         found_scans = {
             c.mandate_ref: batches.signed_mandate(mandates, c.mandate_ref) for c in cases
         }
-        # Art. 80(1) only for the members whose signed form gave that power; the others
-        # complain themselves, under the ordinary mandate, with the cover letter
-        under_art80 = [c for c in cases if c.art80] if found.art80_on(day) else []
-        ordinary = [c for c in cases if c not in under_art80]
-        # a member whose own complaint is already drafted, not yet filed, gets no second
-        drafted = [] if force else [c for c in ordinary if collective.drafted(self.journal, c)]
-        ordinary = [c for c in ordinary if c not in drafted]
-        targets = [
-            out_dir / collective.file_name(organisation.slug, day, cover=cover)
-            for cover, group in ((False, under_art80), (True, ordinary))
-            if group
-        ]
-        check_free(targets, overwrite=force)
         written: list[Path] = []
         warnings: list[str] = []
         with tempfile.TemporaryDirectory(prefix="dsar-mandates-") as work:
@@ -1377,6 +1358,25 @@ class App:
             )
             scans = {ref: copies.get(path) if path else None for ref, path in found_scans.items()}
             collective.mandates_left_out(cases, found_scans, copies, left_out)
+            # Art. 80(1) only for the members whose signed form gave that power and whose
+            # signed mandate is enclosed (the letter says each one gives it: one it cannot
+            # enclose, missing or unreadable, is no proof); the others complain themselves,
+            # under the ordinary mandate, with the cover letter
+            under_art80 = (
+                [c for c in cases if c.art80 and scans[c.mandate_ref]]
+                if found.art80_on(day)
+                else []
+            )
+            ordinary = [c for c in cases if c not in under_art80]
+            # a member whose own complaint is already drafted, not yet filed, gets no second
+            drafted = [] if force else [c for c in ordinary if collective.drafted(self.journal, c)]
+            ordinary = [c for c in ordinary if c not in drafted]
+            targets = [
+                out_dir / collective.file_name(organisation.slug, day, cover=cover)
+                for cover, group in ((False, under_art80), (True, ordinary))
+                if group
+            ]
+            check_free(targets, overwrite=force)
             if under_art80:
                 art80_scans = {c.mandate_ref: scans[c.mandate_ref] for c in under_art80}
                 more = collective.pieces(self.journal, self.pdf_renderer, under_art80, Path(work))
@@ -1395,7 +1395,16 @@ class App:
                         self.templates, found, organisation, ordinary, day, scans, cnil
                     ),
                 )  # fmt: skip
+        if found.qualifies_art80 and not found.purpose_protects_data:
+            warnings.append(
+                _(
+                    "the association's purpose in its YAML file does not name the protection "
+                    "of privacy or of personal data (LIL art. 37): no Art. 80(1) claim; each "
+                    "member signs their own complaint"
+                )
+            )
         warnings += collective.summary(cases, under_art80, ordinary, drafted, scans)
+        warnings += collective.held_for_id(self.journal, found, organisation.slug, day)
         return Result(written=written, warnings=warnings)
 
     def _members_complaints(self, cases, day, out_dir, force, scans, cover, cover_html):

@@ -389,6 +389,8 @@ def run(
                             item,
                             options.letter_date,
                             on_request=options.mandate_on_request and scan is None,
+                            # the claim stands on what the member signed, not on the date
+                            signed_art80=journal.mandate_gives_art80(item.mandate_ref),
                         ),
                         to_email=options.to_email,
                         to_address=options.to_address,

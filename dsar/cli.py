@@ -1560,7 +1560,7 @@ def report_command(out_dir, association_file, batch_path, with_members, as_of, f
     """What the requests found: a page, its PDF, CSV and two pictures.
 
     Per recipient: requests sent, answered in time, late, late against an estimated
-    deadline, partial, refused, ID demanded, no answer, waiting, undelivered, extended,
+    deadline, partial, refused, identification requested, no answer, waiting, undelivered, extended,
     complaints filed with the CNIL, median days to answer; the sources the answers
     named and for how many members; a chart of outcomes and the flow sender shown ->
     party (established) -> organisation asked -> source given in its answer. With

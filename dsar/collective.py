@@ -29,7 +29,10 @@ from .render import outside
 NOT_A_PDF = "n’est pas un PDF, non joint"
 GONE = "introuvable sur le disque, non joint"
 WHY_FR = {
-    "no-answer": "aucune réponse dans le délai",
+    "no-answer": "aucune réponse dans le délai applicable",
+    # the member answered the identification request (dsar reply-id); nothing since
+    "id-requested": "demande d’identification, à laquelle le membre a répondu en proposant "
+    "une vérification proportionnée, sans réponse sur le fond depuis",
     "refused": "refus",
     "partial": "réponse partielle",
 }
@@ -41,7 +44,7 @@ class Case:
 
     reference: str
     mandate_ref: str
-    why: str  # no-answer, refused, partial
+    why: str  # no-answer, id-requested (answered with reply-id), refused, partial
     facts: dict  # followup.first_request: dates, proofs of sending, what is missing
     proofs: list[str]  # the proofs held, by file name
     to_add: list[str]  # the proofs not held: « pièce non jointe »
@@ -57,15 +60,26 @@ class Case:
     def why_fr(self) -> str:
         return WHY_FR[self.why]
 
+    @property
+    def answers_enclosed(self) -> bool:
+        """Every answer on file follows the annex (the letter says « jointes » only then)."""
+        return bool(self.replies) and not any(self.replies.values())  # '' = joined
+
+
+def _members(journal: Journal, association: Association, slug: str):
+    """The requests to `slug` written under this association's mandate, with each one's
+    request as written."""
+    for entry in journal.entries(broker=slug):
+        request = journal.request(entry.reference)
+        if request.mandate is not None and request.mandate.association.name == association.name:
+            yield entry, request
+
 
 def cases(journal: Journal, association: Association, slug: str, on: date) -> list[Case]:
     """The members' requests to `slug` under this association's mandate that a
     complaint may name on `on`; none is an error saying why."""
     found = []
-    for entry in journal.entries(broker=slug):
-        request = journal.request(entry.reference)
-        if request.mandate is None or request.mandate.association.name != association.name:
-            continue
+    for entry, request in _members(journal, association, slug):
         why = findings.complainable(journal, entry, on)
         if why is None:
             continue
@@ -87,6 +101,7 @@ def cases(journal: Journal, association: Association, slug: str, on: date) -> li
                 "refused or answered in part as of {day}: nothing to complain about yet "
                 "(see dsar status --broker {recipient})"
             ).format(association=association.name, recipient=slug, day=on)
+            + "".join(f"; {line}" for line in held_for_id(journal, association, slug, on))
         )
     return sorted(found, key=lambda c: (c.mandate_ref, c.reference))
 
@@ -204,8 +219,8 @@ def summary(cases_, under_art80, ordinary, drafted_, scans) -> list[str]:
         else "",
         _(
             "{count} member(s) sign their own complaint, under the ordinary mandate (their "
-            "signed mandate does not give the association the Art. 80(1) power, or the "
-            "association does not qualify): {refs}"
+            "signed mandate does not give the association the Art. 80(1) power or is not "
+            "found with --mandates, or the association does not qualify): {refs}"
         ).format(count=len(ordinary), refs=refs(c.mandate_ref for c in ordinary))
         if ordinary
         else "",
@@ -230,15 +245,24 @@ def summary(cases_, under_art80, ordinary, drafted_, scans) -> list[str]:
         for c in shown
         if c.mandate_left_out
     ]
-    unanswered_id = [
-        c.mandate_ref
-        for c in shown
-        if c.facts.get("answered_state") == "id-requested" and not c.facts.get("id_replies")
-    ]
-    if unanswered_id:
-        lines.append(
-            _("an ID demand was never answered (dsar reply-id REFERENCE) for: {refs}").format(
-                refs=refs(unanswered_id)
-            )
-        )
     return [line for line in lines if line]
+
+
+def held_for_id(journal: Journal, association: Association, slug: str, on: date) -> list[str]:
+    """The members left out because the recipient asked for identification and they
+    never answered it: a complaint would call that request unanswered; said on screen."""
+    held = []
+    for entry, request in _members(journal, association, slug):
+        if entry.stored_state == "complained" or not (entry.dates.due and on > entry.dates.due):
+            continue
+        if findings.id_unanswered(journal, entry):
+            held.append(f"{request.mandate.reference} ({entry.reference})")
+    if not held:
+        return []
+    return [
+        _(
+            "{count} member(s) held back: the recipient asked for identification and the "
+            "request was never answered; answer it first (dsar reply-id REFERENCE, then dsar "
+            "sent): {refs}"
+        ).format(count=len(held), refs=", ".join(sorted(held)))
+    ]

@@ -48,7 +48,3 @@ def deadline(receipt: date, *, extended: bool = False) -> date:
 def extension_counts(receipt: date, notified_on: date) -> bool:
     """Art. 12(3): an extension moves the deadline only when notified within the first month."""
     return notified_on <= deadline(receipt)
-
-
-def final_deadline(reminded_on: date) -> date:
-    return reminded_on + timedelta(days=REMINDER_DAYS)

@@ -230,3 +230,10 @@ def _refuse_or_normalise(value: str, field: str, multiline: bool) -> str:
         if (category == "Cc" and char not in "\n\t") or category == "Cs":
             raise InputError("control_character", field=field, char=f"U+{ord(char):04X}")
     return value
+
+
+def fold(text: str) -> str:
+    """Lower case without accents or punctuation: 'Reconquête' == 'reconquete'."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join("".join(c if c.isalnum() else " " for c in bare).split())

@@ -47,7 +47,7 @@ OUTCOME_NAMES = {
     "late-estimated": N_("late (estimated deadline)"),
     "partial": N_("answered in part"),  # as the complaint says it: « réponse partielle »
     "refused": N_("refused"),
-    "id-demanded": N_("ID demanded"),
+    "id-demanded": N_("identification requested"),
     "no-answer": N_("no answer"),
     "waiting": N_("waiting"),
     "undelivered": N_("undelivered"),
@@ -60,6 +60,8 @@ COLUMNS = {
     "requests": N_("sent requests"),
     **{o: OUTCOME_NAMES[o] for o in OUTCOMES},
     "extended": N_("extended"),
+    # notified after the first month: no effect on the deadline (Art. 12(3))
+    "late_extended": N_("late extension (no effect)"),
     "complaints": N_("complaints filed with the CNIL"),
     "median_days": N_("median days to answer"),
 }
@@ -138,7 +140,8 @@ class Recipient:
     slug: str
     name: str
     outcomes: Counter = field(default_factory=Counter)
-    extended: int = 0
+    extended: int = 0  # notified in time: the deadline moved
+    late_extended: int = 0  # notified after the first month: it did not
     complaints: int = 0
     days: list[int] = field(default_factory=list)  # receipt to answer, for the median
 
@@ -158,9 +161,17 @@ class Recipient:
             self.requests,
             *(self.outcomes[o] for o in OUTCOMES),
             self.extended,
+            self.late_extended,
             self.complaints,
-            "" if median is None else (int(median) if median == int(median) else median),
+            "" if median is None else _decimal(median),
         ]
+
+
+def _decimal(number: float) -> int | str:
+    """25 or 25.5, and 25,5 in French (a French spreadsheet reads 25.5 as text)."""
+    if number == int(number):
+        return int(number)
+    return str(number).replace(".", ",") if language() == "fr" else str(number)
 
 
 @dataclass
@@ -334,7 +345,8 @@ def gather(
         people.add(person)
         row = recipients.setdefault(broker.slug, Recipient(broker.slug, broker.name))
         row.outcomes[found] += 1
-        row.extended += known.entry.extended_on is not None
+        row.extended += bool(known.entry.extended_on) and known.entry.extension_counts
+        row.late_extended += known.entry.dates.late_extension is not None
         row.complaints += known.complained
         answered_on, receipt = known.entry.answered_on, known.entry.receipt
         if found in ("in-time", "late", "late-estimated", "partial", "refused") and (
@@ -355,7 +367,14 @@ def gather(
             # one name per source however each reply cased it (the sources table's)
             source_name = sources[fold(named[0])].name
         else:
-            source_name = _("not named") if known.answer in ANSWERS else _("no answer")
+            source_name = (
+                _("not named")
+                if known.answer in ANSWERS
+                else _(
+                    "no answer on the merits (undelivered, identification requested, "
+                    "waiting or no answer)"
+                )
+            )
         path = (
             sender_shown(request.evidence.sender),
             party.name if party else _("not established"),
@@ -394,10 +413,24 @@ def complainable(journal: Journal, entry: Entry, as_of: date) -> str | None:
     state = last_answers(journal, entry)
     if state in ("refused", "partial"):
         return state
-    due = entry.dates.due  # passed with no answer (an ID demand is none, LEGAL.md)
-    if state in (None, "id-requested") and entry.sent_on and due and as_of > due:
+    due = entry.dates.due
+    if not (entry.sent_on and due and as_of > due):
+        return None
+    if state is None:
         return "no-answer"
+    # an identification request is no answer on the merits, but a complaint says
+    # "unanswered" only once the member replied to it (dsar reply-id); until then the
+    # member is held back (id_unanswered)
+    if state == "id-requested" and not id_unanswered(journal, entry):
+        return "id-requested"
     return None
+
+
+def id_unanswered(journal: Journal, entry: Entry) -> bool:
+    """The request's last answer asked for identification and no reply-id was sent."""
+    return last_answers(journal, entry) == "id-requested" and not any(
+        r.sent_on for r in journal.follow_ups(entry.reference, "reply-id")
+    )
 
 
 # ------------------------------------------------------------------ the files
@@ -470,9 +503,15 @@ def words(found: Findings, lang: str) -> dict[str, str]:
             "The association's classification in the light of the answers received; the "
             "answers are available. Answered in time or late: by the deadline in force "
             "when the answer came (an extension notified within the first month moves "
-            "it). A demand for an identity card is not an answer: it is counted apart. "
-            "Complaints: those recorded as filed with the CNIL; a collective complaint "
-            "(Art. 80 GDPR) is not counted. Median days: from receipt to the answer."
+            "it; notified later, it has no effect and is counted apart). Identification "
+            "requested: the recipient asked the person to identify themselves, which is "
+            "no answer on the merits; counted apart. No answer: the deadline in force "
+            "(extended or not) ran out with no answer recorded by the report's date. "
+            "Waiting: the deadline has not run out. Answered in part and refused: counted "
+            "whatever their date. Undelivered: the request came back (address not valid); "
+            "no deadline ran. Complaints: those recorded as filed with the CNIL; a "
+            "collective complaint (Art. 80 GDPR) is not counted. Median days: from receipt "
+            "to the answer, over every dated answer (in time, late, in part, refusals)."
         ),
         "sources_note": _(
             "Each source is the one an organisation gave in its answer, as it wrote it: "

@@ -69,6 +69,7 @@ class Named:
     quote: str
     sender: str | None = None
     message: int | None = None  # the inbox message's number
+    verbatim: bool = True  # read from the reply; False: the person's typed summary
 
 
 def _inbox_answers(journal: Journal, reference: str) -> list[Named]:
@@ -119,7 +120,14 @@ def answers_naming(journal: Journal, reference: str) -> list[Named]:
         if notes:
             kind, organisation, words = typed_answer(notes[-1]["detail"])
             found.append(
-                Named(entry.reference, kind, organisation, entry.answered_on, quoted(words))
+                Named(
+                    entry.reference,
+                    kind,
+                    organisation,
+                    entry.answered_on,
+                    quoted(words),
+                    verbatim=False,
+                )
             )
     return sorted(found, key=lambda n: n.on, reverse=True)
 
@@ -183,6 +191,7 @@ def cause(
         organisation=chosen.organisation,
         quote=quoted(chosen.quote, CORE_QUOTE),
         quote_lang=language_of(chosen.quote),
+        verbatim=chosen.verbatim,
         asked=was.right,
         sender=chosen.sender,
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 import jinja2
 
 from . import fields, letters, lifecycle
+from .follow import typed_answer
 from .journal import Entry, Journal
 from .models import Broker, Letter, Request, reference_for
 from .render import outside
@@ -20,11 +21,8 @@ def first_request(journal: Journal, entry: Entry, on: date) -> dict:
     """The facts of the first request that follow-up letters cite, as of `on`: only
     what was recorded (an extension with its date and whether it counts, what an answer
     lacked, every reminder sent with its proof)."""
-    answered = [
-        e["what"].split(":", 1)[1]
-        for e in journal.events(entry.reference)
-        if e["what"].startswith("answer:")
-    ]
+    events = [e for e in journal.events(entry.reference) if e["what"].startswith("answer:")]
+    answered = [e["what"].split(":", 1)[1] for e in events]
     found = entry.dates
     facts = entry.as_dict(on)
     facts.update(
@@ -44,6 +42,9 @@ def first_request(journal: Journal, entry: Entry, on: date) -> dict:
         message_id=entry.message_id,
         answered_state=answered[-1] if answered and answered[-1] in ANSWERED else None,
         missing=journal.missing(entry.reference),
+        # the person's note on the last answer (dsar answer --note): their summary, said
+        # so, never quoted as the answer's words
+        answer_note=typed_answer(events[-1]["detail"] or "")[2].strip() if events else "",
         reminders=[
             {
                 **_sent_letter(r),
@@ -160,7 +161,7 @@ def complaint(
         mandate = original.mandate
         art80 = journal.mandate_gives_art80(mandate.reference) and mandate.association.art80_on(on)
         changes["mandate"] = dataclasses.replace(
-            mandate, art80=art80, on_request=not mandate_enclosed
+            mandate, art80=art80, on_request=not mandate_enclosed, sender=art80
         )
     request = _follow_up(
         original,
@@ -194,7 +195,7 @@ ANSWERS_FR = {
     "answered": "répondu",
     "partial": "partielle",
     "refused": "refusée",
-    "id-requested": "pièce d’identité demandée",
+    "id-requested": "identification demandée",
     "closed": "close",
 }
 ROLES_FR = {

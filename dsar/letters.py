@@ -170,7 +170,7 @@ def place_of(request: Request) -> str | None:
     (batch letters), else the person's."""
     if request.place:
         return request.place
-    if request.mandate and request.mandate.association.city:
+    if request.mandate and request.mandate.sender and request.mandate.association.city:
         return request.mandate.association.city
     return request.requester.city
 

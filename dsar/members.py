@@ -153,6 +153,7 @@ ASSOCIATION_FIELDS = (
     "declared_on",
     "purpose",
     "article",
+    "identity_checked",
 )
 
 
@@ -186,6 +187,9 @@ def load_association(path: Path) -> Association:
     qualifies = data.get("qualifies_art80", False)
     if not isinstance(qualifies, bool):
         raise DsarError(_("{path}: qualifies_art80 is true or false").format(path=path))
+    checked = data.get("identity_checked", False)
+    if not isinstance(checked, bool):
+        raise DsarError(_("{path}: identity_checked is true or false").format(path=path))
     if qualifies and not data.get("declared_on"):
         raise DsarError(
             _(
@@ -211,6 +215,7 @@ def load_association(path: Path) -> Association:
             rna=_identifier(text["rna"], "rna"),
             siren=_identifier(text["siren"], "siren"),
             qualifies_art80=qualifies,
+            identity_checked=checked,
             declared_on=(
                 fields.iso_date(text["declared_on"], "declared_on") if text["declared_on"] else None
             ),
@@ -626,15 +631,17 @@ def mandate(
     on: date | None = None,
     *,
     on_request: bool = False,
+    signed_art80: bool = False,
 ) -> Mandate:
     """The member's mandate as a letter of `on` cites it: its signing date only when
-    recorded; Art. 80(1) only when the association had five years on that day."""
+    recorded; Art. 80(1) only when the form the member signed carried that clause
+    (`signed_art80`: journal.mandate_gives_art80) and the association qualifies that day."""
     return Mandate(
         association,
         fields.iso_date(member.mandate_date) if member.mandate_date else None,
         member.mandate_ref,
         on_request=on_request,
-        art80=association.art80_on(on) if on else False,
+        art80=signed_art80 and bool(on) and association.art80_on(on),
     )
 
 

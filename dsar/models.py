@@ -268,19 +268,33 @@ class Association:
     # more, with data protection in its statutory purpose; claimed only when said so
     qualifies_art80: bool = False
     declared_on: date | None = None
+    # the association checked each member's identity before writing (association.yaml
+    # says so): only then do the letters say it
+    identity_checked: bool = False
     article: str = ""  # "l’" for "l’Association Halte aux SMS"; empty when the name has one
     purpose: str = ""  # its statutory purpose, printed where Art. 80(1) is claimed
 
     def art80_on(self, day: date) -> bool:
         """Art. 80(1) may be claimed in a letter signed on `day`: the association says it
         qualifies and was declared five years or more before (LIL art. 37)."""
-        if not (self.qualifies_art80 and self.declared_on):
+        if not (self.qualifies_art80 and self.declared_on and self.purpose_protects_data):
             return False
         try:
             five_years = self.declared_on.replace(year=self.declared_on.year + 5)
         except ValueError:  # declared on 29 February
             five_years = date(self.declared_on.year + 5, 3, 1)
         return five_years <= day
+
+    @property
+    def purpose_protects_data(self) -> bool:
+        """The statutory purpose names the protection of privacy or of personal data, as
+        LIL art. 37 IV 1° asks of an association claiming Art. 80(1)."""
+        words = fields.fold(self.purpose)
+        return any(
+            needle in words
+            for needle in ("vie privee", "donnees personnelles", "donnees a caractere personnel",
+                           "privacy", "personal data")
+        )  # fmt: skip
 
     @property
     def city(self) -> str | None:
@@ -298,7 +312,10 @@ class Mandate:
     signed_on: date | None  # None until the signing date is recorded: no letter guesses it
     reference: str
     on_request: bool = False  # no signed scan to enclose: the letter offers it on request
-    art80: bool = False  # Art. 80(1) claimed: association.art80_on(the letter's date)
+    art80: bool = False  # Art. 80(1) claimed: the member's signed form gave it, and it qualifies
+    # the association signs and sends the letter: a complaint under an ordinary mandate
+    # is the member's own (only Art. 80(1) lets the association represent them)
+    sender: bool = True
 
 
 @dataclass(frozen=True)
@@ -316,6 +333,9 @@ class Cause:
     sender: str | None = None  # the answer's e-mail address, when it came by e-mail
     asked: str = "access"  # the right of the request answered (the letter says which)
     quote_lang: str = ""  # "fr" when the quote is French (an English letter says so)
+    # the quote is the answer's own words (the inbox read them from the reply); a note
+    # the person typed (dsar answer --note) is their summary, never quoted as the answer's
+    verbatim: bool = False
 
 
 @dataclass(frozen=True)

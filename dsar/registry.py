@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import functools
 import io
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Tag, ValidationError
 
 from . import clock, fields, files, i18n, safety
 from .errors import AmbiguousBroker, InputError, RegistryError, UnknownBroker
+from .fields import fold
 from .i18n import N_, _
 from .models import Broker, Campaign, Coalition, Contact, ContactAddition
 
@@ -49,13 +49,6 @@ class RegistryFile(BaseModel):
     brokers: tuple[RegistryEntry, ...] = ()
     campaigns: tuple[Campaign, ...] = ()
     coalitions: tuple[Coalition, ...] = ()
-
-
-def fold(text: str) -> str:
-    """Lower case without accents or punctuation: 'Reconquête' == 'reconquete'."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join("".join(c if c.isalnum() else " " for c in bare).split())
 
 
 # a company's legal form, said or not: "Jeux Concours SAS" is "Jeux Concours"

@@ -164,7 +164,9 @@ def test_an_answer_typed_in_says_what_it_named_or_stays_neutral(
         assert again.journal.request(result.reference).broker.slug == "jeux-concours"
         text = pdf_of(result)
     assert "que mes données avaient été communiquées à votre organisme" in text
-    assert "article 14 du RGPD" in text  # F9: a recipient that got the data from a third party
+    assert (
+        "articles 13 ou 14 du RGPD" in text
+    )  # F9: a recipient that got the data from a third party
     bad = runner.invoke(cli, args[:-4] + ["--named", "nobody"], env=home)
     assert bad.exit_code != 0 and "Traceback" not in bad.output
 

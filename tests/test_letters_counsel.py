@@ -203,6 +203,6 @@ def test_an_id_demand_answered_is_said_answered_in_reminder_and_complaint(runner
         pdf_text(next(p for p in cnil.iterdir() if "dossier" not in p.name).read_bytes())
     )
     assert (
-        f"le 24 février 2026 : réponse à la demande de pièce d’identité (référence {reply_ref},"
+        f"le 24 février 2026 : réponse à la demande d’identification (référence {reply_ref},"
         " lettre recommandée n° 1A0077)" in complaint
     )

@@ -70,7 +70,7 @@ OUTCOME_HEADERS = (
     "late (estimated deadline)",
     "answered in part",
     "refused",
-    "ID demanded",
+    "identification requested",
     "no answer",
     "waiting",
     "undelivered",
@@ -276,9 +276,11 @@ def test_the_report_counts_what_was_put_in(app, campaign, tmp_path):
             counts["requests"],
             *(counts[k] for k in OUTCOME_KEYS),
             counts["extended"],
+            0,  # no extension notified late in this campaign
             counts["complaints"],
         ]
-        header = ["sent requests", *OUTCOME_HEADERS, "extended", "complaints filed with the CNIL"]
+        header = ["sent requests", *OUTCOME_HEADERS, "extended", "late extension (no effect)",
+                  "complaints filed with the CNIL"]  # fmt: skip
         assert [int(got[c]) for c in header] == figures, slug
         # the row adds up: every request sent has one outcome
         assert figures[0] == sum(figures[1:10]), slug
@@ -374,7 +376,7 @@ def test_report_command_in_french_and_all_or_nothing(runner, campaign, tmp_path,
     )  # fmt: skip
     header = (out / "report-recipients.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert header.startswith("destinataire;demandes envoyées;")
-    assert "réclamations déposées à la CNIL;" in header and ";pièce d'identité exigée;" in header
+    assert "réclamations déposées à la CNIL;" in header and ";identification demandée;" in header
     # a second run without --force refuses before writing anything
     before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
     again = runner.invoke(cli, ["report", "--out", str(out)])
@@ -439,16 +441,18 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
     by_name = {p.name: p for p in result.written}
     cover = by_name.get("lettre-de-couverture-tagadamedia-2026-12-03.pdf")
     main = by_name.get("reclamation-collective-tagadamedia-2026-12-03.pdf")
-    ordinary = wanted - art80 if qualifies else wanted
-    # the scan left out is named in the annex with why, and on the screen (F-left-out)
-    annexed = flat(
-        " ".join(p.extract_text() for p in PdfReader(main if qualifies else cover).pages)
-    )
+    # the letter says each mandate gives the power: only a signed scan it encloses proves it
+    # (lawyer 3, finding 11); the others with the clause sign their own complaints, M-00033
+    # too (its scan is protected by a password)
+    in_letter = art80 & {"M-00013"}
+    ordinary = wanted - in_letter if qualifies else wanted
+    # the scan left out is named in the cover letter's annex with why, and on the screen
+    annexed = flat(" ".join(p.extract_text() for p in PdfReader(cover).pages))
     assert "M-00033 (mandat signé M-00033.pdf : protégé par un mot de passe, non joint)" in annexed
     assert any("M-00033" in w and "M-00033.pdf" in w for w in result.warnings)
     if qualifies:
         text = flat(pdf_text(main.read_bytes()))
-        assert set(re.findall(r"M-\d{5}", text)) == art80  # never a member without the power
+        assert set(re.findall(r"M-\d{5}", text)) == in_letter  # never one without the power
         assert (
             "article 80(1) du RGPD et à l’article 38 de la loi n° 78-17 du 6 janvier 1978" in text
         )
@@ -467,9 +471,9 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
         letter = text.split("Annexe : les demandes")[0]  # (the requests follow, as sent)
         assert "14(3)(b)" not in letter and "14(3)(a) et (c)" in letter
         assert "n’a, à ce jour, démontré ni le consentement des membres" in text
-        assert len(PdfReader(main).pages) >= 3 + len(art80)  # the letter, annex, mandate
+        assert len(PdfReader(main).pages) >= 3 + len(in_letter)  # the letter, annex, mandate
         annex = text.split("Annexe : les demandes")[1]
-        assert annex.count("demande jointe") == len(art80)  # each request as sent, enclosed
+        assert annex.count("demande jointe") == len(in_letter)  # each request as sent
         assert any("ordinary mandate" in w and "M-00005" in w for w in result.warnings)
     else:
         assert main is None
@@ -477,7 +481,7 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
     cover_text = flat(pdf_text(cover.read_bytes()))
     assert set(re.findall(r"M-\d{5}", cover_text)) == ordinary
     assert "vous transmet, à la demande de ses membres" in cover_text
-    assert "signées par chacun d’eux" in cover_text
+    assert "à signer par chacun d’eux" in cover_text and "signées par chacun" not in cover_text
     assert "introduite au nom" not in cover_text and "en vertu du mandat qu’il" not in cover_text
     assert "ont reçu les suites suivantes" in cover_text and "le même traitement" not in cover_text
     complaints = [p for p in result.written if p.suffix == ".pdf" and p not in (main, cover)]
@@ -536,8 +540,9 @@ def test_members_complaints_are_written_all_or_none(campaign, tmp_path, monkeypa
 
 
 def test_collective_complaint_names_id_demands(campaign, tmp_path, monkeypatch):
-    """An ID demand is a breach only as a demand without reasonable doubt (12(2), 12(6));
-    the annex says whether the member's reply went, the screen names those it did not."""
+    """An identification request is not an ID-card demand (the reply's words are not on
+    record) and no 'unanswered' request until the member replied to it (dsar reply-id):
+    until then the member is held back and the screen says why (lawyer 3, finding 3)."""
     home = tmp_path / "home"
     shutil.copytree(campaign["home"], home)
     monkeypatch.setenv("DSAR_HOME", str(home))
@@ -547,16 +552,35 @@ def test_collective_complaint_names_id_demands(campaign, tmp_path, monkeypatch):
     for i in range(0, MEMBERS, 4):  # Selfcontact's members, all with the Art. 80 clause
         journal.record_mandate_form(f"M-{i:05d}", ["selfcontact"], art80=True)
     journal.close()
+    signed = tmp_path / "signed"
+    signed.mkdir()
+    blank = PdfWriter()
+    blank.add_blank_page(595, 842)
+    for ref in ("M-00076", "M-00096", "M-00002"):
+        with (signed / f"{ref}.pdf").open("wb") as handle:
+            blank.write(handle)
     with App() as app:
+        by_member = {e.member: e.reference for e in app.journal.entries()}
+        answered_id = by_member[name(76)]  # 76: an identification request, then answered
+        done = app.reply_id(answered_id, on="2026-06-15", formats=("pdf",), out_dir=tmp_path / "r")
+        app.sent(done.reference, "2026-06-15")
         result = app.complain_association(
-            association, "selfcontact", out_dir=tmp_path / "cnil", on="2026-12-03"
+            association, "selfcontact", out_dir=tmp_path / "cnil", on="2026-12-03", mandates=signed
         )
-    text = flat(pdf_text(result.written[0].read_bytes()))
-    assert "non justifiée par un doute raisonnable (art. 12(2) et 12(6))" in text
-    assert "réponse à la demande d’identification : non envoyée" in text
-    assert any(
-        "ID demand was never answered" in w and "M-00076" in w for w in result.warnings
-    )  # 16, 36, 56: complained already
+    main = next(p for p in result.written if p.name.startswith("reclamation-collective"))
+    text = flat(pdf_text(main.read_bytes()))
+    letter, annex = text.split("Annexe : les demandes")[:2]
+    annex = annex.split("Madame, Monsieur")[0]  # (the requests as sent follow it)
+    assert "M-00076" in annex and "M-00096" not in text  # 96: never answered, held back
+    for demand in ("pièce d’identité", "pièce d'identité"):
+        assert demand not in letter and demand not in annex
+    # (the table's narrow cells interleave the words of neighbouring cells)
+    assert "demandée le 2026-06-10" in annex and "envoyée le 2026-06-15" in annex
+    assert "demandes d’identification auxquelles les membres concernés ont répondu" in letter
+    assert "absence de réponse dans le délai applicable (un mois, porté à trois mois" in letter
+    assert "délai d’un mois et absence" not in letter
+    assert any("held back" in w and "M-00096" in w for w in result.warnings)
+    assert not any("M-00016" in w or "M-00076" in w for w in result.warnings if "held" in w)
 
 
 def test_the_flow_draws_no_party_it_cannot_establish(app, campaign):
@@ -574,7 +598,10 @@ def test_the_flow_draws_no_party_it_cannot_establish(app, campaign):
             to_source[b] += n
     # answered without a source: kinds 0, 1, 2, 4, 5 (an ID demand is no answer)
     assert to_source["not named"] == sum(1 for i in range(MEMBERS) if i % 10 in (0, 1, 2, 4, 5))
-    assert to_source["no answer"] == sum(1 for i in range(MEMBERS) if i % 10 in (3, 6, 8))
+    no_merits = (
+        "no answer on the merits (undelivered, identification requested, waiting or no answer)"
+    )
+    assert to_source[no_merits] == sum(1 for i in range(MEMBERS) if i % 10 in (3, 6, 8))
 
 
 def test_as_of_takes_only_what_was_recorded_by_then(app, campaign, tmp_path):
@@ -648,7 +675,7 @@ def test_the_french_report_reads_as_the_lawyer_asked(runner, campaign, tmp_path,
     ):
         assert words.lower() in text.lower(), words
     header = (out / "report-recipients.csv").read_text(encoding="utf-8-sig").splitlines()[0]
-    for words in ("réclamations déposées à la CNIL", "pièce d'identité exigée"):
+    for words in ("réclamations déposées à la CNIL", "identification demandée"):
         assert f";{words};" in header, words
     for words in ("réponse partielle", "en retard (délai estimé)"):
         assert f";{words};" in header, words

@@ -44,7 +44,7 @@ ROWS = [
     ["Luc", "Blanc", "5 rue Sud", "59000", "Lille", "06 55 66 77 88", "luc@example.org",
      "08/06/2024", "Renaissance", "Votez", "renaissance"],
 ]  # fmt: skip
-ASSOCIATION = BASE + "capacity: présidente\nrna: W751234567\n"
+ASSOCIATION = BASE + "capacity: présidente\nrna: W751234567\nidentity_checked: true\n"
 
 
 @pytest.fixture
