@@ -85,7 +85,7 @@ from .results import (
     StatusResult,
     Written,
 )
-from .safety import safe_child
+from .safety import printable, safe_child
 from .sending import Smtp, SmtpSettings, send_outbox
 from .vocabulary import ACCESS_ITEMS, ANSWER_STATES, REQUEST_STATES, output_name
 
@@ -735,6 +735,7 @@ class App:
                     member.mandate_ref,
                     [c.slug for c in controllers],
                     art80=found.art80_on(self.today()),  # as render_mandate offered it
+                    chain=follow.covers_chain(html),
                 )
             progress("forms", 1, None)
         bad = [r for r in rows if isinstance(r, members.BadRow)]
@@ -1090,35 +1091,33 @@ class App:
     # ------------------------------------------------------------ follow the number
 
     def named_by(self, reference: str, message: int | None = None) -> tuple[Broker, str]:
-        """The organisation the answers to `reference` named: a registry entry whose name
-        the answer's sentence holds wins over the words the inbox took for a name; words
-        that are not confidently a name are refused (the person gives --to/--to-name)."""
+        """The organisation the answers to `reference` named: the name the inbox read
+        (or --organisation), looked up by its whole name (follow.lookup). Another registry
+        name the sentence holds ("comme le permet la doctrine de la CNIL") is only
+        mentioned: offered when the name cannot be used, never chosen; words that are not
+        confidently a name are refused (the person gives --to/--to-name)."""
         entry = self.journal.entry(reference)
         answers = [
             a
             for a in follow.answers_naming(self.journal, entry.reference)
             if message in (None, a.message) and a.kind in follow.FOLLOW_KINDS
         ]
-        slugs = follow.in_registry(self.registry, answers, entry.broker)
-        if len(slugs) == 1:
-            return self.registry.get(slugs[0]), _("'{slug}' is named in the answer").format(
-                slug=slugs[0]
-            )
-        if slugs:
-            raise InputError(
-                "to",
-                _(
-                    "the answer names several organisations of the registry ({slugs}): give --to SLUG"
-                ).format(slugs=", ".join(slugs[:8])),
-            )
         named = next((a.organisation for a in answers if a.organisation), "")
         if not follow.confident(named):
+            mentioned = follow.in_registry(self.registry, answers, entry.broker)
             raise InputError(
                 "to",
                 _(
                     "dsar cannot tell which organisation the answer names ('{words}'): "
                     "give --to SLUG or --to-name NAME"
-                ).format(words=named or "-"),
+                ).format(words=named or "-")
+                + (
+                    " ("
+                    + _("the answer mentions: {slugs}").format(slugs=", ".join(mentioned[:8]))
+                    + ")"
+                    if mentioned
+                    else ""
+                ),
             )
         return follow.lookup(self.registry, named, SHIPPED_DATENANFRAGEN)
 
@@ -1157,6 +1156,13 @@ class App:
             )
         if to and to_name:
             raise UsageError(_("give --to or --to-name, not both"))
+        if to_name is not None and (
+            not to_name.strip() or printable(to_name) != to_name or "\n" in to_name
+        ):
+            raise InputError(  # never the automatic pick, never a header line
+                "to_name",
+                _("--to-name needs an organisation's name on one line, without control characters"),
+            )
         found = ""
         was = self.journal.request(entry.reference)
         if to:
@@ -1171,6 +1177,13 @@ class App:
                 _("{name} is the recipient of {reference} itself").format(
                     name=target.name, reference=entry.reference
                 ),
+            )
+        if was.mandate is not None:  # as batch --follow: today's form and the one signed
+            follow.check_mandate_scope(
+                letters.render_mandate(
+                    self.templates, was.mandate.association, controllers=[target]
+                ),
+                self.journal.mandate_covers_chain(was.mandate.reference),
             )
         cause = follow.cause(
             self.journal, entry.reference, target, message, explicit=bool(to or to_name)

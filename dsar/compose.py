@@ -478,13 +478,21 @@ def gap_advice(letter: Letter, registry: Registry) -> list[str]:
                 "it in the official company directory: {link}"
             ).format(link=company_search(broker))
         )
+    # add-contact takes only the registry's entries: for another, the options alone
     lines.append(
         "  "
-        + _(
-            "Supply it with --to-email ADDRESS or --to-address 'LINE\\nLINE', or add it to your "
-            "registry once: dsar brokers add-contact {slug} --email ADDRESS --source WHERE "
-            "(or --postal 'LINE\\nLINE')."
-        ).format(slug=broker.slug)
+        + (
+            _(
+                "Supply it with --to-email ADDRESS or --to-address 'LINE\\nLINE', or add it to "
+                "your registry once: dsar brokers add-contact {slug} --email ADDRESS --source "
+                "WHERE (or --postal 'LINE\\nLINE')."
+            ).format(slug=broker.slug)
+            if broker.slug in registry.brokers
+            else _(
+                "Supply it with --to-email ADDRESS or --to-address 'LINE\\nLINE' (it is not in "
+                "the registry: dsar brokers add-contact does not take it)."
+            )
+        )
     )
     if party := write_to_party(request, registry):
         lines.append(party)

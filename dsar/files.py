@@ -91,11 +91,16 @@ def sync() -> None:
 
 
 def check_free(paths: Iterable[Path], *, overwrite: bool) -> None:
-    """Refuse before rendering anything, so a refused run writes no file at all."""
-    if overwrite:
-        return
+    """Refuse before rendering anything, so a refused run writes no file at all; with
+    `overwrite`, a path that only a file can be replaced at (never a folder)."""
     for path in paths:
-        if path.exists():
+        if overwrite and path.exists() and not path.is_file():
+            raise DsarError(
+                _("{path} is not a file: --force replaces only files; move it away").format(
+                    path=path
+                )
+            )
+        if not overwrite and path.exists():
             raise OutputExists(path)
 
 

@@ -25,6 +25,7 @@ from .journal import Entry, Journal
 from .models import Association
 from .registry import LEGAL_FORMS, bare_name, fold
 from .render import charts
+from .safety import printable
 
 # one outcome per request sent, in the order the chart stacks them; a request never
 # sent is no outcome: it is counted apart (a draft is not a request to anyone)
@@ -131,7 +132,7 @@ def sender_shown(sender: str) -> str:
     is not shown; a short code or a name is."""
     if sum(c.isdigit() for c in sender) >= _PHONE_DIGITS:
         return _("a phone number (not shown)")
-    return sender.strip()[:40] or _("unknown")
+    return printable(sender).strip()[:40] or _("unknown")
 
 
 @dataclass
@@ -295,8 +296,8 @@ def named_sources(journal: Journal, as_of: date | None = None) -> dict[str, list
         if as_of is not None and (dated or "")[:10] > as_of.isoformat():
             continue
         name = (json.loads(facts_) or {}).get("organisation")
-        if isinstance(name, str) and name.strip():
-            found[reference].append(" ".join(name.split())[:80])
+        if isinstance(name, str) and printable(name).strip():  # as trail/show clean it
+            found[reference].append(" ".join(printable(name).split())[:80])
     return found
 
 
@@ -558,7 +559,9 @@ def write(found: Findings, out_dir: Path, env, renderer, lang: str, *, force: bo
     all given their names once every one is written (0600)."""
     wanted = {k: v for k, v in FILES.items() if k != "members" or found.member_rows is not None}
     targets = {key: out_dir / name for key, name in wanted.items()}
-    check_free(targets.values(), overwrite=force)
+    # a members' file left from a run --with-members never stays in a report without them
+    stale = [out_dir / FILES["members"]] if "members" not in wanted else []
+    check_free([*targets.values(), *stale], overwrite=force)
     svgs = pictures(found, lang)
     html = page(found, env, svgs, lang)
     contents: dict[str, bytes | str] = {
@@ -581,4 +584,6 @@ def write(found: Findings, out_dir: Path, env, renderer, lang: str, *, force: bo
         raise
     for key, target in targets.items():
         publish(staged[key], target)
+    for path in stale:
+        path.unlink(missing_ok=True)
     return list(targets.values())

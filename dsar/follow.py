@@ -158,7 +158,7 @@ def cause(
     that the answer named anyone."""
     entry = journal.entry(reference)
     answers = [a for a in answers_naming(journal, entry.reference) if message in (None, a.message)]
-    chosen = next((a for a in answers if names(f"{a.organisation} {a.quote}", target)), None)
+    chosen = next((a for a in answers if is_named(a.organisation, target)), None)
     if chosen is None and not (explicit and (answers or entry.answered_on)):
         raise DsarError(
             _(
@@ -170,13 +170,17 @@ def cause(
         )
     was = journal.request(entry.reference)
     if chosen is None:  # the person's own choice of recipient: no claim about the answer
-        latest = answers[0] if answers else None
+        # (the words of one that mentions it are quoted, as words, never as a naming)
+        said = next((a for a in answers if mentions(a.quote, target)), None)
+        latest = said or (answers[0] if answers else None)
         return Cause(
             answered=entry.reference,
             said_by=was.broker.name,
             on=latest.on if latest else entry.answered_on,
             kind="answer",
             organisation="",
+            quote=quoted(said.quote, CORE_QUOTE) if said else "",
+            quote_lang=language_of(said.quote) if said else "",
             asked=was.right,
             sender=latest.sender if latest else None,
         )
@@ -204,15 +208,11 @@ def language_of(words: str) -> str:
 
 def in_registry(registry: Registry, answers: list[Named], first: str) -> list[str]:
     """The registry's entries (but the first recipient) whose slug, name or alias the
-    answers' words hold as whole words: what the answer named, whatever the inbox
-    made of the sentence around it ("la société Welcoming dans le cadre")."""
-    words = " " + " ".join(fold(f"{a.organisation} {a.quote}") for a in answers) + " "
-    found = []
-    for slug, broker in registry.brokers.items():
-        labels = {fold(label) for label in (slug.replace("-", " "), broker.name, *broker.aliases)}
-        if slug != first and any(len(lb) >= 3 and f" {lb} " in words for lb in labels):
-            found.append(slug)
-    return found
+    answers' words hold as whole words: only what the sentence MENTIONS ("comme le permet
+    la doctrine de la CNIL", "et non par The Optin Machine"), a suggestion when the name
+    the inbox read cannot be used, never the organisation the answer named."""
+    words = " ".join(f"{a.organisation} {a.quote}" for a in answers)
+    return [s for s, b in registry.brokers.items() if s != first and mentions(words, b)]
 
 
 def confident(organisation: str) -> bool:
@@ -222,14 +222,72 @@ def confident(organisation: str) -> bool:
     return bool(words) and len(words) <= 6 and organisation[:1].isupper()
 
 
-def names(words: str, broker: Broker) -> bool:
-    """Whether the words an answer used name this organisation (slug, name or alias),
-    as whole words: "DataContact" is named in "fourni par DataContact, auprès"."""
+def labels(broker: Broker) -> set[str]:
+    """An entry's names as compared (bare_name): its slug, name and aliases."""
+    return {
+        bare_name(label) for label in (broker.slug.replace("-", " "), broker.name, *broker.aliases)
+    } - {""}
+
+
+def mentions(words: str, broker: Broker) -> bool:
+    """Whether an answer's words hold this entry's slug, name or alias as whole words:
+    a mention, not a naming ("comme le permet la doctrine de la CNIL")."""
     said = f" {fold(words)} "
-    labels = [
-        fold(label) for label in (broker.slug.replace("-", " "), broker.name, *broker.aliases)
+    return any(len(lb) >= 3 and f" {fold(lb)} " in said for lb in labels(broker))
+
+
+def is_named(organisation: str, broker: Broker) -> bool:
+    """Whether the name an answer gave (the inbox's reading, or --organisation) is this
+    entry's whole name, slug or alias, legal form aside: the only basis for "your
+    organisation was named"; another name in the same sentence is not it."""
+    words = bare_name(organisation).split()
+    while len(words) > 1 and words[0] in _FILLER:  # "notre partenaire Selfcontact", typed
+        words.pop(0)
+    return bool(words) and " ".join(words) in labels(broker)
+
+
+# the words before a name that are not part of it (as inbox.meaning drops them)
+_FILLER = frozenset(
+    [
+        "la",
+        "le",
+        "les",
+        "l",
+        "un",
+        "une",
+        "des",
+        "du",
+        "de",
+        "notre",
+        "nos",
+        "son",
+        "sa",
+        "ses",
+        "leur",
+        "leurs",
+        "votre",
+        "the",
+        "our",
+        "its",
+        "their",
+        "a",
+        "an",
+        "societe",
+        "site",
+        "partenaire",
+        "client",
+        "entreprise",
+        "marque",
+        "prestataire",
+        "annonceur",
+        "company",
+        "partner",
+        "customer",
+        "website",
+        "firm",
+        "advertiser",
     ]
-    return any(len(label) >= 3 and f" {label} " in said for label in labels)
+)
 
 
 # ------------------------------------------------------------------ the organisation
@@ -248,13 +306,7 @@ def lookup(registry: Registry, name: str, datenanfragen: Path | None) -> tuple[B
     'Data'), or several entries', is refused with the candidates: a letter to the wrong
     organisation is sent to the wrong one. Returns it and what was found, in words."""
     wanted = bare_name(name)
-
-    def labels(slug: str, broker: Broker) -> set[str]:
-        return {
-            bare_name(label) for label in (slug.replace("-", " "), broker.name, *broker.aliases)
-        }
-
-    exact = [s for s, b in registry.brokers.items() if wanted and wanted in labels(s, b)]
+    exact = [s for s, b in registry.brokers.items() if is_named(name, b)]
     if len(exact) == 1:
         return registry.brokers[exact[0]], _("'{name}' is {slug} in the registry").format(
             name=name, slug=exact[0]
@@ -265,8 +317,7 @@ def lookup(registry: Registry, name: str, datenanfragen: Path | None) -> tuple[B
         for s, b in registry.brokers.items()
         if any(
             (wanted or fold(name)) in label or (len(label) >= 3 and f" {label} " in f" {wanted} ")
-            for label in labels(s, b)
-            if label
+            for label in labels(b)
         )
     ]
     if partial:
@@ -279,8 +330,8 @@ def lookup(registry: Registry, name: str, datenanfragen: Path | None) -> tuple[B
         )
     if datenanfragen and datenanfragen.is_file():
         for entry in importer.import_datenanfragen(datenanfragen).entries:
-            labels = [entry["name"], *entry.get("aliases", [])]
-            if wanted and wanted in (bare_name(label) for label in labels):
+            said = [entry["name"], *entry.get("aliases", [])]
+            if wanted and wanted in (bare_name(label) for label in said):
                 return Broker.model_validate(entry), _(
                     "'{name}' is {slug} in the datenanfragen records"
                 ).format(name=name, slug=entry["slug"])
@@ -294,11 +345,17 @@ def lookup(registry: Registry, name: str, datenanfragen: Path | None) -> tuple[B
 # ------------------------------------------------------------------ associations
 
 
-def check_mandate_scope(mandate_html: str) -> None:
-    """A next request under mandate needs the mandate to cover the controllers the first
-    recipients name (LEGAL.md, "Associations"): refused otherwise, saying what to fix."""
+def covers_chain(mandate_html: str) -> bool:
+    """Whether a mandate form covers the controllers the first recipients name."""
     words = fold(html_to_text(mandate_html))
-    if not any(fold(scope) in words for scope in MANDATE_SCOPE):
+    return any(fold(scope) in words for scope in MANDATE_SCOPE)
+
+
+def check_mandate_scope(mandate_html: str, signed: bool | None = None) -> None:
+    """A next request under mandate needs the mandate to cover the controllers the first
+    recipients name (LEGAL.md, "Associations"): today's template, and the form the member
+    signed when dsar recorded it (`signed`): refused otherwise, saying what to fix."""
+    if signed is False or not covers_chain(mandate_html):
         raise DsarError(
             _(
                 "the mandate does not cover 'any controller these organisations name as "
@@ -318,7 +375,7 @@ def members_naming(journal: Journal, target: Broker) -> list[tuple[str, Named]]:
             (
                 a
                 for a in answers_naming(journal, entry.reference)
-                if names(f"{a.organisation} {a.quote}", target)
+                if is_named(a.organisation, target)
             ),
             None,
         )

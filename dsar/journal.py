@@ -120,6 +120,12 @@ MIGRATIONS = [
     """
     ALTER TABLE mandate_forms ADD COLUMN art80 INTEGER NOT NULL DEFAULT 0
     """,
+    # 8: whether the form covered "any controller these organisations name as source or
+    # recipient": a next request (dsar follow) goes only under a form that did (NULL: a
+    # form recorded before, judged by today's template only)
+    """
+    ALTER TABLE mandate_forms ADD COLUMN chain INTEGER
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -1015,7 +1021,12 @@ class Journal:
     # -------------------------------------------------------------- mandate forms
 
     def record_mandate_form(
-        self, mandate_ref: str, controllers: Iterable[str], *, art80: bool = False
+        self,
+        mandate_ref: str,
+        controllers: Iterable[str],
+        *,
+        art80: bool = False,
+        chain: bool | None = None,
     ) -> None:
         """The organisations (slugs) the form `dsar mandate` wrote for this mandate names,
         and whether it carried the Art. 80(1) clause; a form written again (--force)
@@ -1023,9 +1034,23 @@ class Journal:
         with self.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO mandate_forms (mandate_ref, controllers, written_on,"
-                " art80) VALUES (?, ?, ?, ?)",
-                (mandate_ref, ",".join(controllers), self.today().isoformat(), int(art80)),
+                " art80, chain) VALUES (?, ?, ?, ?, ?)",
+                (
+                    mandate_ref,
+                    ",".join(controllers),
+                    self.today().isoformat(),
+                    int(art80),
+                    None if chain is None else int(chain),
+                ),
             )
+
+    def mandate_covers_chain(self, mandate_ref: str) -> bool | None:
+        """Whether the form dsar wrote for this mandate covered the controllers the first
+        recipients name (follow.MANDATE_SCOPE); None when not recorded."""
+        row = self.db.execute(
+            "SELECT chain FROM mandate_forms WHERE mandate_ref = ?", (mandate_ref,)
+        ).fetchone()
+        return None if row is None or row[0] is None else bool(row[0])
 
     def mandate_gives_art80(self, mandate_ref: str) -> bool:
         """The form dsar wrote for this mandate gave the association the power to complain

@@ -501,3 +501,33 @@ def test_the_command_line_writes_the_next_request_and_shows_the_trail(
     assert runner.invoke(cli, ["trail"], env=home).exit_code == 2
     assert runner.invoke(cli, ["batch", "--association", str(registry_file), "--out", "o"],
                          env=home).exit_code == 2  # fmt: skip
+
+
+def test_follow_on_a_members_request_checks_the_mandate_like_batch_follow(app, tmp_path):
+    """Attacker's F4 (third round): `dsar follow` on a member's request wrote "en vertu de
+    mon mandat" under a template lacking the chain's scope, and forms signed from such a
+    template passed later with the shipped one: the form each member signed counts."""
+    association, batch = first_batch(app, tmp_path, 2, "html")
+    one, other = (row.reference for row in batch.rows)
+    for reference in (one, other):
+        app.sent(reference, "2026-09-02")
+        app.answer(
+            reference, "2026-09-21", state="answered", named="source",
+            organisation="DataContact", note=PARTY_SAYS,
+        )  # fmt: skip
+    override = tmp_path / "templates"
+    override.mkdir()
+    shipped = (Path(__file__).parents[1] / "templates" / "mandate.html.j2").read_text()
+    (override / "mandate.html.j2").write_text(
+        shipped.replace("source ou destinataire", "fournisseur"), encoding="utf-8"
+    )
+    strict = App(app.paths, registries=app.registries, templates=override, clock=app.clock)
+    with strict:
+        with pytest.raises(DsarError, match="mandate.html.j2"):
+            strict.follow(one, to="datacontact", formats="pdf", out_dir=tmp_path / "o")
+        assert not (tmp_path / "o").exists()
+        # the members sign forms made from that template
+        strict.mandates(association, tmp_path / "forms", members_csv(tmp_path / "m.csv", 2))
+    with pytest.raises(DsarError, match="mandate.html.j2"):  # today's shipped template
+        app.follow(one, to="datacontact", formats="pdf", out_dir=tmp_path / "o")
+    assert not (tmp_path / "o").exists()

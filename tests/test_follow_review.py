@@ -250,3 +250,77 @@ def test_trail_speaks_french_and_add_contact_says_how_to_write_to_an_unknown_sou
     added = runner.invoke(cli, ["brokers", "add-contact", "quiz-soleil", "--email", "a@b.example",
                                 "--source", "answer"], env=home)  # fmt: skip
     assert added.exit_code != 0 and "--to-name" in added.output
+
+
+def test_only_the_name_the_answer_gave_is_the_one_named_never_another_in_its_sentence(
+    app, tmp_path
+):
+    """Attacker's F1 (issue 20, third round): a registry name elsewhere in the sentence
+    ('comme le permet la doctrine de Welcoming', 'et non par Welcoming') was taken for the
+    source, and the letter told it the answer had named it."""
+    first = answered(
+        app, tmp_path,
+        "Votre numéro nous a été fourni par la société Zorglub Marketing SAS, comme le "
+        "permet la doctrine de Welcoming en matière de prospection.",
+    )  # fmt: skip
+    second = app.follow(first.reference, out_dir=tmp_path / "next", letter_date="2026-09-25")
+    recipient = app.journal.request(second.reference).broker
+    assert recipient.slug != "welcoming" and recipient.name == "Zorglub Marketing SAS"
+    assert "que mes données provenaient de votre organisme" in pdf_of(second)
+    # the organisation only mentioned, chosen by the person: no claim it was named
+    third = app.follow(first.reference, to="welcoming", out_dir=tmp_path / "w")
+    text = pdf_of(third)
+    assert "à la suite de la réponse que m’a adressée Parti Exemple" in text
+    assert "provenaient" not in text
+    # "X et non par Y": X is the source, Y never the default
+    other = answered(
+        app, tmp_path / "b",
+        "Nous vous confirmons que votre numéro nous a été fourni par Selfcontact et non "
+        "par Welcoming.",
+    )  # fmt: skip
+    fourth = app.follow(other.reference, out_dir=tmp_path / "s", letter_date="2026-09-25")
+    assert app.journal.request(fourth.reference).broker.slug == "selfcontact"
+
+
+@pytest.mark.parametrize("given", ["", "   ", "Evil\nBcc: x@example.org", "Evil\x1b[31m SAS"])
+def test_a_blank_or_multi_line_to_name_is_a_usage_error(app, tmp_path, runner, given):
+    """Attacker's F7 (third round): a line break ended in a pydantic traceback; '' was
+    ignored and the automatic pick written instead."""
+    first = answered(
+        app, tmp_path, "Votre numéro nous a été fourni par Welcoming, notre partenaire."
+    )
+    out = tmp_path / "next"
+    done = runner.invoke(
+        cli,
+        ["follow", first.reference, "--to-name", given, "--out", str(out)],
+        env={"DSAR_HOME": str(app.paths.data_dir)},
+    )
+    assert done.exit_code == 2, done.output
+    assert "--to-name" in done.output and "Traceback" not in done.output
+    assert not out.exists() or not list(out.iterdir())
+
+
+def test_the_add_contact_advice_names_only_what_add_contact_takes(app, tmp_path):
+    """Attacker's F11 (third round): after a follow to an organisation the registry lacks,
+    dsar advised `dsar brokers add-contact SLUG`, which refuses that slug."""
+    first = answered(
+        app, tmp_path, "Votre numéro nous a été fourni par la société Zorglub Marketing SAS."
+    )
+    second = app.follow(first.reference, out_dir=tmp_path / "next")
+    assert app.journal.request(second.reference).broker.slug not in app.registry.brokers
+    advice = " ".join(second.warnings)
+    assert "--to-email" in advice and "add-contact zorglub" not in advice
+
+
+def test_follow_force_with_a_folder_in_the_way_writes_and_records_nothing(app, tmp_path):
+    """Attacker's F6 (third round): follow --force recorded an .eml with its SHA-256 in the
+    journal though a folder stood in its place and it was never written."""
+    first = answered(app, tmp_path, "Votre numéro nous a été fourni par Welcoming.")
+    out = tmp_path / "next"
+    second = app.follow(first.reference, formats="pdf", out_dir=out)
+    pdf = next(p for p in second.written if p.suffix == ".pdf")
+    pdf.with_suffix(".eml").mkdir()
+    before = app.journal.files(second.reference)
+    with pytest.raises(DsarError, match=r"\.eml"):
+        app.follow(first.reference, formats="pdf,email", out_dir=out, force=True)
+    assert app.journal.files(second.reference) == before

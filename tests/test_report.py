@@ -23,6 +23,7 @@ from pypdf import PdfReader, PdfWriter
 from dsar import findings
 from dsar.app import App
 from dsar.cli import cli
+from dsar.errors import DsarError
 from dsar.inbox import apply
 from dsar.inbox.sources import Raw
 from dsar.journal import Journal
@@ -794,3 +795,50 @@ def test_namesakes_are_two_people_and_a_source_counts_both(tmp_path, monkeypatch
     assert found.requests == 3 and found.members == 3
     (source,) = found.sources
     assert len(source.members) == 2
+
+
+def test_control_characters_in_a_source_name_reach_no_output(campaign, tmp_path, monkeypatch):
+    """Attacker's F2 (third round): a reply's source name kept C0, ESC and bidi controls
+    into report-sources.csv, report.html and report-flow.svg (not well-formed XML)."""
+    import xml.dom.minidom
+
+    home = tmp_path / "home"
+    shutil.copytree(campaign["home"], home)
+    monkeypatch.setenv("DSAR_HOME", str(home))
+    hostile = "Fichiers\x01\x1b[31m Dur\u202eand SARL"
+    with App(clock=lambda: DAY) as app:
+        by_member = {e.member: e.reference for e in app.journal.entries()}
+        apply.read(app, [Raw(reply(by_member[name(13)], hostile), "reply-hostile")])
+        for item in apply.pending(app):
+            apply.confirm(app, item["id"], "source-named")
+        out = tmp_path / "report"
+        app.report(out, association=campaign["association"])
+    control = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+    for path in out.iterdir():
+        if path.suffix in (".csv", ".html", ".svg"):
+            assert not control.search(path.read_text(encoding="utf-8-sig")), path.name
+    xml.dom.minidom.parse(str(out / "report-flow.svg"))  # well-formed
+    sources = {r["source named"]: r for r in read_csv(out / "report-sources.csv")}
+    assert any("Fichiers" in s and "SARL" in s for s in sources), sources
+
+
+def test_force_replaces_all_or_none_and_leaves_no_members_file(campaign, tmp_path, monkeypatch):
+    """Attacker's F5 and F6 (third round): report --force without --with-members kept the
+    names of an earlier run's report-members.csv; a folder in a file's place ended in a
+    traceback with five of six files replaced."""
+    monkeypatch.setenv("DSAR_HOME", str(campaign["home"]))
+    out = tmp_path / "report"
+    with App(clock=lambda: DAY) as app:
+        app.report(out, association=campaign["association"], with_members=True)
+        assert (out / "report-members.csv").is_file()
+        before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+        (out / "report-flow.svg").unlink()
+        (out / "report-flow.svg").mkdir()  # a target --force cannot replace
+        with pytest.raises(DsarError, match="report-flow.svg"):
+            app.report(out, association=campaign["association"], force=True)
+        after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+        assert after == {k: v for k, v in before.items() if k != "report-flow.svg"}
+        (out / "report-flow.svg").rmdir()
+        app.report(out, association=campaign["association"], force=True)
+    assert not (out / "report-members.csv").exists()
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []

@@ -616,11 +616,14 @@ def next_request_facts(app: App, reference: str) -> tuple[dict, list[dict]]:
     named = []
     if entry.kind == "request":
         for answer in follow.answers_naming(app.journal, entry.reference):
-            # the registry's entry the answer's sentence names, else its search by the
-            # words the inbox took for a name; the person checks either
-            slugs = follow.in_registry(app.registry, [answer], entry.broker) or (
-                app.registry.search(answer.organisation) if answer.organisation else []
-            )
+            # the registry's entry whose whole name the inbox read (follow.lookup's rule),
+            # else that name as typed: a part of a name, or another name the sentence
+            # mentions, is never proposed
+            slugs = [
+                s
+                for s, b in app.registry.brokers.items()
+                if follow.is_named(answer.organisation, b)
+            ]
             slug = slugs[0] if len(slugs) == 1 else ""
             named.append(
                 {
