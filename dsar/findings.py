@@ -455,11 +455,25 @@ FILES = {
 }
 
 
+# bars drawn: a picture never breaks across pages, so a taller one was cut in the PDF
+# (60 recipients: 35 bars shown, the legend lost); the table lists every recipient
+CHART_ROWS = 20
+
+
 def pictures(found: Findings, lang: str = "en") -> dict[str, str]:
-    """The two pictures, as SVG text."""
-    names = [r.name for r in found.recipients]
+    """The two pictures, as SVG text. The outcomes chart draws the CHART_ROWS recipients
+    with the most requests, the others summed in one bar."""
+    drawn = sorted(found.recipients, key=lambda r: -r.requests)
+    rest = drawn[CHART_ROWS - 1 :] if len(drawn) > CHART_ROWS else []
+    drawn = drawn[: len(drawn) - len(rest)]
+    names = [r.name for r in drawn]
+    if rest:
+        names.append(_("{count} others (see the table)").format(count=len(rest)))
     series = [
-        (_(OUTCOME_NAMES[o]), [r.outcomes[o] for r in found.recipients])
+        (
+            _(OUTCOME_NAMES[o]),
+            [r.outcomes[o] for r in drawn] + ([sum(r.outcomes[o] for r in rest)] if rest else []),
+        )
         for o in OUTCOMES
         if any(r.outcomes[o] for r in found.recipients)
     ]

@@ -842,3 +842,23 @@ def test_force_replaces_all_or_none_and_leaves_no_members_file(campaign, tmp_pat
         app.report(out, association=campaign["association"], force=True)
     assert not (out / "report-members.csv").exists()
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+
+
+def test_the_outcomes_chart_draws_twenty_bars_whatever_the_recipients():
+    """Attacker's F12 (third round): a picture never breaks across pages, and 60 recipients
+    drew a chart taller than one: the PDF showed 35 bars and lost the legend. The chart
+    draws the 19 recipients with the most requests and one bar for the others, summed;
+    the table lists them all."""
+    from collections import Counter as Counts
+
+    recipients = [
+        findings.Recipient(f"r{i}", f"Destinataire {i:02d}", Counts({"in-time": 100 - i}))
+        for i in range(60)
+    ]
+    found = findings.Findings(
+        "t", DAY, recipients, [], Counts(), members=60, requests=sum(100 - i for i in range(60))
+    )
+    svg = findings.pictures(found)["outcomes"]
+    assert "Destinataire 18" in svg and "Destinataire 19" not in svg
+    assert "41 others (see the table)" in svg
+    assert f">{sum(100 - i for i in range(19, 60))}<" in svg  # their requests, summed
