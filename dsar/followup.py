@@ -77,6 +77,10 @@ def _follow_up(request: Request, kind: str, on: date, lang: str | None, **change
     """A follow-up in the original's language unless told otherwise; a letter in another
     language gets its own reference, hence its own files."""
     lang = lang or request.lang
+    if request.mandate is not None and "mandate" not in changes:
+        # a reminder or a reply never encloses the signed scan (the request as sent goes
+        # with a reminder, not the mandate): it is offered on request, never said joined
+        changes["mandate"] = dataclasses.replace(request.mandate, on_request=True)
     return dataclasses.replace(
         request,
         reference=reference_for(
@@ -157,10 +161,15 @@ def complaint(
     }
     changes = {}
     if original.mandate is not None:
-        # Art. 80(1) only when the form the member signed gave that power and the
-        # association qualifies today; otherwise the member complains, helped by it
+        # Art. 80(1) only when the form the member signed gave that power, the association
+        # qualifies today and the signed mandate goes with the complaint (without it the
+        # CNIL has no proof of the power); otherwise the member complains, helped by it
         mandate = original.mandate
-        art80 = journal.mandate_gives_art80(mandate.reference) and mandate.association.art80_on(on)
+        art80 = (
+            mandate_enclosed
+            and journal.mandate_gives_art80(mandate.reference)
+            and mandate.association.art80_on(on)
+        )
         changes["mandate"] = dataclasses.replace(
             mandate, art80=art80, on_request=not mandate_enclosed, sender=art80
         )

@@ -337,6 +337,9 @@ def test_a_chain_of_three_for_thirty_members(app, tmp_path, runner, registry_fil
         assert "DataContact" in text and by_second[name] in text and "15 octobre 2026" in text
         assert "Vos données proviennent du site Jeux Concours Magiques" in text
         assert "Pour " + name in text  # under the member's mandate
+        # no signed scan goes with a next request: offered on request, never said joined
+        assert "communiqué sur simple demande" in text
+        assert "Pièce jointe : mandat signé" not in text and ", joint" not in text
     assert len(list((tmp_path / "b3").glob("*-jeux-concours.pdf"))) == 30
 
     shown = ok(
@@ -402,7 +405,7 @@ def test_two_batch_follow_runs_at_once_write_each_next_request_once(app, tmp_pat
         for reference in first_now + second_now:
             generated = [e for e in again.journal.events(reference) if e["what"] == "generated"]
             assert len(generated) == 1, reference
-    assert len(list(out.glob("*.pdf"))) == members
+    assert len(list(out.glob("DSAR-*.pdf"))) == members  # (and the print file)
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
 
 

@@ -56,7 +56,7 @@ def answered(app, tmp_path, says: str, right: str = "access", lang: str = "fr"):
     )  # fmt: skip
     sent(app, first.reference, "2026-09-02")
     mail = tmp_path / f"mail-{first.reference}"
-    reply(mail, app, first.reference, "jean.dupont@datacontact.example", date(2026, 9, 21), says)
+    reply(mail, app, first.reference, "donnees@parti-exemple.example", date(2026, 9, 21), says)
     apply.read(app, sources.read_files(mail))
     for item in apply.pending(app):
         apply.confirm(app, item["id"], item["kind"])

@@ -121,6 +121,14 @@ def test_art80_needs_five_years_before_the_signing_date(runner, tmp_path, declar
     association = tmp_path / "association.yaml"
     association.write_text(ART80 + f"declared_on: {declared}\n", encoding="utf-8")
     path = write_csv(tmp_path / "m.csv", [member(0)])
+    # the form the member signed carried the clause (dsar mandate records it): a letter
+    # claims Art. 80(1) only then, and only when the association had its five years
+    from dsar.journal import Journal
+    from dsar.paths import Paths
+
+    journal = Journal(Paths.from_env().journal)
+    journal.record_mandate_form("M-00000", ["renaissance"], art80=True)
+    journal.close()
     out = tmp_path / "o"
     args = [*batch_args(path, association, out, "--format", "pdf"), "--date", "2026-12-03"]
     with clock.fixed(date(2026, 12, 3)):
@@ -132,7 +140,8 @@ def test_art80_needs_five_years_before_the_signing_date(runner, tmp_path, declar
 
 def test_five_years_from_a_29_february():
     leap = Association("A", "1 rue\n75001 Paris", "a@b.example", "R", qualifies_art80=True,
-                       declared_on=date(2020, 2, 29))  # fmt: skip
+                       declared_on=date(2020, 2, 29),
+                       purpose="la protection des données personnelles")  # fmt: skip
     assert not leap.art80_on(date(2025, 2, 28)) and leap.art80_on(date(2025, 3, 1))
 
 

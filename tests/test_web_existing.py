@@ -19,7 +19,11 @@ def client():
     return page_client(TOKEN, PORT, follow_redirects=False)
 
 
-def test_the_page_never_replaces_a_letter_written_on_the_command_line(client, tmp_path):
+def test_the_page_redoes_a_command_line_draft_in_its_own_folder(client, tmp_path):
+    """A draft never left: the page redoes it in place, where the command line wrote it,
+    so that files and journal stay together (new user, item 2: the page handed back the
+    old draft without the pasted message). A letter that left is never rewritten
+    (lifecycle's 'redo' rule, tested in test_lifecycle)."""
     cli_letters = tmp_path / "letters"  # the command line's ./letters/
     with App() as app:
         written = app.generate(
@@ -43,8 +47,9 @@ def test_the_page_never_replaces_a_letter_written_on_the_command_line(client, tm
     answer = client.post("/letters/new", data=letter)
     assert answer.status_code == 303
     assert answer.headers["location"] == f"/{TOKEN}/letters?ref={written.reference}"  # shown
-    assert hashlib.sha256(pdf.read_bytes()).hexdigest() == before
+    assert hashlib.sha256(pdf.read_bytes()).hexdigest() != before  # redone, in place
+    assert list(cli_letters.glob("*.pdf")) == [pdf]
     with App() as app:
         [(_role, path, _sha)] = app.journal.files(written.reference)
-        assert path.resolve() == pdf.resolve()  # the journal still names the file written
-        assert app.show(written.reference).request.requester.name == "Camille Martin"
+        assert path.resolve() == pdf.resolve()  # the journal names the file redone
+        assert app.show(written.reference).request.requester.name == "Camille Martin-Roux"
