@@ -324,3 +324,23 @@ def test_follow_force_with_a_folder_in_the_way_writes_and_records_nothing(app, t
     with pytest.raises(DsarError, match=r"\.eml"):
         app.follow(first.reference, formats="pdf,email", out_dir=out, force=True)
     assert app.journal.files(second.reference) == before
+
+
+@pytest.mark.parametrize(
+    ("says", "named"),
+    [
+        ("Votre numéro ne nous a pas été fourni par The Optin Machine ; il vient d'un jeu.", None),
+        ("Your number was not obtained from The Optin Machine.", None),
+        ("Votre numéro nous a été fourni par la société Jeux Concours SAS.", "Jeux Concours SAS"),
+    ],
+)
+def test_a_name_the_answer_denies_is_no_source(says, named):
+    """Re-read, attacker 1's variant: « ne nous a pas été fourni par X » was read as X
+    naming the source, and dsar follow wrote to X that its data came from it."""
+    from datetime import datetime
+
+    from dsar.inbox.parse import Reply
+
+    reply = Reply(None, [], "dpo@x.example", "", [], "Re: demande", datetime(2026, 9, 21), {}, says)
+    found = meaning.classify(reply)
+    assert (found.organisation if found.kind == "source-named" else None) == named

@@ -304,6 +304,19 @@ def _sentence(text: str, words: str, organisation: str = "") -> str:
     return " ".join(text[start:end].split())
 
 
+# "ne nous a pas été fourni par X", "not obtained from X", "et non par X": a name the
+# answer denies is no source (a follow-up would tell X its data came from it)
+DENIAL = re.compile(
+    r"(?:\bn'|\bne\b)[^.;:!?]{0,40}\b(?:pas|jamais|point|aucun\w*)\b[^.;:!?]{0,40}$"
+    r"|\b(?:not|never)\b[^.;:!?]{0,30}$|\bet non\b[^.;:!?]{0,10}$"
+)
+
+
+def _denied(words: str, found: re.Match) -> bool:
+    """Whether the words just before the match deny it (same clause, a few words)."""
+    return bool(DENIAL.search(words[max(0, found.start() - 60) : found.start()]))
+
+
 def _classify(reply: Reply) -> Meaning:
     bounce = _bounce(reply)
     if bounce:
@@ -332,7 +345,7 @@ def _classify(reply: Reply) -> Meaning:
                         meaning.evidence.append(client.group(0))
                 return meaning
         for kind, pattern in (("source-named", SOURCE), ("recipient-named", RECIPIENT)):
-            found = pattern.search(words)
+            found = next((m for m in pattern.finditer(words) if not _denied(words, m)), None)
             if found:
                 return Meaning(kind, [found.group(0)], day=reply.day, organisation=_org(found))
         found = ERASED.search(words)
