@@ -1457,17 +1457,24 @@ class App:
         cases = collective.cases(self.journal, found, organisation.slug, day)
         cnil = self.registry.get("cnil")
         # a signed mandate is enclosed when it passes the limited child (it came from
-        # outside: render/outside.py); the annex names the others
-        # (the unsigned form dsar mandate wrote is none: named as not enclosed)
-        looked_up = {c.mandate_ref: batches.signed_scan(mandates, c.mandate_ref) for c in cases}
-        found_scans = {ref: scan for ref, (scan, _why) in looked_up.items()}
+        # outside: render/outside.py); the annex names the others. The unsigned form dsar
+        # mandate wrote is none: the same child, reading each scan once, tells it apart
+        found_scans = {
+            c.mandate_ref: batches.signed_mandate(mandates, c.mandate_ref) for c in cases
+        }
         written: list[Path] = []
-        warnings = [why for _scan, why in looked_up.values() if why]
+        warnings: list[str] = []
         with tempfile.TemporaryDirectory(prefix="dsar-mandates-") as work:
             (Path(work) / "mandates").mkdir()
             copies, left_out = outside.vet(
-                [p for p in found_scans.values() if p], Path(work) / "mandates"
+                [p for p in found_scans.values() if p], Path(work) / "mandates", mandate_forms.MARK
             )
+            forms = {name for name, problem in left_out if problem.code == "form"}
+            for ref, path in found_scans.items():
+                if path is not None and path.name in forms:  # not a signed mandate at all
+                    warnings.append(mandate_forms.unsigned_problem(ref, path))
+                    found_scans[ref] = None
+            left_out = [(name, problem) for name, problem in left_out if name not in forms]
             scans = {ref: copies.get(path) if path else None for ref, path in found_scans.items()}
             collective.mandates_left_out(cases, found_scans, copies, left_out)
             # Art. 80(1) only for the members whose signed form gave that power and whose

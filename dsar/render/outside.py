@@ -34,6 +34,7 @@ PROBLEMS_FR = {
     "pages": "a trop de pages ({detail}), non joint",
     "image": "contient une image démesurée ({detail} pixels), non joint",
     "limits": "n’a pu être lu dans les limites de dsar ({detail}), non joint",
+    "form": "est le formulaire de mandat non signé, non joint",
 }
 PROBLEMS = {
     "password": N_("protected by a password, not joined"),
@@ -41,6 +42,7 @@ PROBLEMS = {
     "pages": N_("too many pages ({detail}), not joined"),
     "image": N_("an image too large ({detail} pixels), not joined"),
     "limits": N_("could not be read within dsar's limits ({detail}), not joined"),
+    "form": N_("is the unsigned mandate form, not joined"),
 }
 
 
@@ -78,13 +80,16 @@ def _child(*args: str) -> dict:
     return {"problem": "limits", "detail": f"exit {done.returncode}"}  # MemoryError, ...
 
 
-def vet(paths: Iterable[Path], work: Path) -> tuple[dict[Path, Path], list[tuple[str, Problem]]]:
+def vet(
+    paths: Iterable[Path], work: Path, form_mark: str = ""
+) -> tuple[dict[Path, Path], list[tuple[str, Problem]]]:
     """Each outside PDF checked and copied by a limited child into `work`: the copies of
-    those that passed, by original path, and (file name, Problem) for the others."""
+    those that passed, by original path, and (file name, Problem) for the others. With
+    `form_mark` (signed mandates), the form dsar wrote, unsigned, is left out as "form"."""
     copies, left_out = {}, []
     for number, path in enumerate(paths):
         copy = work / f"outside-{number}.pdf"
-        answer = _child("vet", str(path), str(copy))
+        answer = _child("vet", str(path), str(copy), *([form_mark] if form_mark else []))
         if "problem" in answer:
             left_out.append((path.name, Problem(answer["problem"], answer.get("detail", ""))))
         else:

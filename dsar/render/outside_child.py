@@ -1,7 +1,7 @@
 """The child process of outside.py: checks and copies one PDF from outside, or joins
 the dossier, under limits it sets itself before it opens anything. Imports nothing of
-dsar. Usage: outside_child.py vet IN OUT | form IN MARK | join OUT IN... ; prints one JSON line,
-{"ok": true} or {"problem": CODE, "detail": ...}."""
+dsar. Usage: outside_child.py vet IN OUT [MARK] | form IN MARK | join OUT IN... ; prints one
+JSON line, {"ok": true} or {"problem": CODE, "detail": ...}."""
 
 from __future__ import annotations
 
@@ -33,7 +33,9 @@ def _limit() -> None:
     sys.setrecursionlimit(1000)
 
 
-def _vet(source: str, target: str) -> dict:
+def _vet(source: str, target: str, mark: str = "") -> dict:
+    """Checks and copies the file; with `mark`, the unsigned form dsar mandate wrote is
+    left out too (a scan in --mandates is read once, by this child)."""
     import pikepdf
 
     try:
@@ -45,6 +47,8 @@ def _vet(source: str, target: str) -> dict:
     with pdf:
         if pdf.is_encrypted:  # an owner password only: readable, but not ours to unlock
             return {"problem": "password"}
+        if mark and _is_form(pdf, mark):
+            return {"problem": "form"}
         if len(pdf.pages) > MAX_PAGES:
             return {"problem": "pages", "detail": f"{len(pdf.pages)} > {MAX_PAGES}"}
         for page in pdf.pages:
@@ -59,20 +63,24 @@ def _vet(source: str, target: str) -> dict:
     return {"ok": True}
 
 
-def _form(source: str, mark: str) -> dict:
-    """Whether the file is a form dsar mandate wrote, as it wrote it: its mark in the
+def _is_form(document, mark: str) -> bool:
+    """Whether the open PDF is a form dsar mandate wrote, as it wrote it: its mark in the
     document's info, no signature field, no drawn or stamped annotation."""
+    if mark not in document.docinfo or "/AcroForm" in document.Root:
+        return False
+    for page in document.pages:
+        for annotation in page.get("/Annots", []):
+            if annotation.get("/Subtype") != "/Link":
+                return False
+    return True
+
+
+def _form(source: str, mark: str) -> dict:
     import pikepdf
 
     try:
         with pikepdf.open(source) as document:
-            if mark not in document.docinfo or "/AcroForm" in document.Root:
-                return {"form": False}
-            for page in document.pages:
-                for annotation in page.get("/Annots", []):
-                    if annotation.get("/Subtype") != "/Link":
-                        return {"form": False}
-            return {"form": True}
+            return {"form": _is_form(document, mark)}
     except Exception:  # a password, a broken file: not the form dsar wrote
         return {"form": False}
 
