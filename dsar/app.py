@@ -1200,9 +1200,8 @@ class App:
             lrar=lrar,
             to_email=to_email,
             to_address=to_address,
-            # the next request never encloses the signed scan (no --mandates here): the
-            # letter offers it on request, never says it is joined
-            mandate=dataclasses.replace(was.mandate, on_request=True) if was.mandate else None,
+            # the next request never encloses the signed scan (no --mandates here)
+            mandate=was.mandate.offered() if was.mandate else None,
             reply_subaddress=was.reply_subaddress,
         )
         request = dataclasses.replace(

@@ -78,9 +78,8 @@ def _follow_up(request: Request, kind: str, on: date, lang: str | None, **change
     language gets its own reference, hence its own files."""
     lang = lang or request.lang
     if request.mandate is not None and "mandate" not in changes:
-        # a reminder or a reply never encloses the signed scan (the request as sent goes
-        # with a reminder, not the mandate): it is offered on request, never said joined
-        changes["mandate"] = dataclasses.replace(request.mandate, on_request=True)
+        # the request as sent goes with a reminder, not the signed scan
+        changes["mandate"] = request.mandate.offered()
     return dataclasses.replace(
         request,
         reference=reference_for(

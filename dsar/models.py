@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -316,6 +316,11 @@ class Mandate:
     # the association signs and sends the letter: a complaint under an ordinary mandate
     # is the member's own (only Art. 80(1) lets the association represent them)
     sender: bool = True
+
+    def offered(self) -> Mandate:
+        """This mandate in a letter that does not enclose the signed scan (a reminder, a
+        reply, the next request): offered on request, never said joined."""
+        return replace(self, on_request=True)
 
 
 @dataclass(frozen=True)

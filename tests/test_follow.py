@@ -274,8 +274,9 @@ def members_csv(path: Path, count: int) -> Path:
     return path
 
 
-def first_batch(app: App, tmp_path: Path, count: int, formats: str):
-    """The association's first letters, to the party, dated 1 September 2026."""
+def first_batch(app: App, tmp_path: Path, count: int, formats: str, mandates: Path | None = None):
+    """The association's first letters, to the party, dated 1 September 2026; with
+    `mandates`, each encloses the member's signed scan, else it offers it on request."""
     association = tmp_path / "association.yaml"
     association.write_text(ASSOCIATION, encoding="utf-8")
     batch = app.batch(
@@ -284,7 +285,8 @@ def first_batch(app: App, tmp_path: Path, count: int, formats: str):
         out_dir=tmp_path / "b1",
         formats=formats,
         workers=1,
-        mandate_on_request=True,
+        mandates=mandates,
+        mandate_on_request=mandates is None,
         letter_date="2026-09-01",
     )
     return association, batch
@@ -372,6 +374,39 @@ def _follow_at_once(home, registry_file, association, out, barrier):
             "datacontact", association=association, out_dir=out, letter_date="2026-09-25"
         )
         return done.written_now, done.already
+
+
+def test_letters_after_one_that_enclosed_the_mandate_offer_it_on_request(app, tmp_path):
+    """The first letter enclosed the member's signed scan; the next request and a reminder
+    enclose nothing, so they offer the mandate « sur simple demande » and never say it is
+    joined (lawyer 3; the thirty members' first letters offered it on request already, so
+    that test could not see a next request copying « joint » from the first)."""
+    signed = tmp_path / "signed"
+    signed.mkdir()
+    scan = pypdf.PdfWriter()  # the member's form, printed, signed and scanned: a new PDF
+    scan.add_blank_page(595, 842)
+    with (signed / "M-00001.pdf").open("wb") as handle:
+        scan.write(handle)
+    _association, batch = first_batch(app, tmp_path, 1, "pdf", mandates=signed)
+    [first] = [row.reference for row in batch.rows]
+    first_text = flat(pdf_text((tmp_path / "b1" / batch.rows[0].pdf).read_bytes()))
+    assert "simple demande" not in first_text  # this one encloses it
+    sent(app, first, "2026-09-02")
+    app.answer(
+        first, "2026-09-21", state="answered", named="source",
+        organisation="DataContact", note=PARTY_SAYS,
+    )  # fmt: skip
+    follows = app.follow(
+        first, to="datacontact", formats="pdf", out_dir=tmp_path / "b2", letter_date="2026-09-25"
+    )
+    next_request = pdf_of(follows)
+    assert "Pour Membre 1" in next_request and "DataContact" in next_request
+    [reminded] = [e.reference for e in app.journal.entries() if e.reference != first]
+    sent(app, reminded, "2026-09-26")
+    reminder = pdf_of(app.remind(reminded, on="2026-10-30", out_dir=tmp_path / "b3"))
+    for text in (next_request, reminder):
+        assert "communiqué sur simple demande" in text
+        assert "Pièce jointe : mandat signé" not in text and ", joint" not in text
 
 
 def test_two_batch_follow_runs_at_once_write_each_next_request_once(app, tmp_path, registry_file):
