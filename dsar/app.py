@@ -327,9 +327,13 @@ class App:
                 to_address=Field("to_address"),
             )
         was = self.journal.request(reference)
+        try:  # the registry's entry as it is now (a contact added since)...
+            recipient: str | Broker = self.registry.get(was.broker.slug).slug
+        except UnknownBroker:  # ...or the organisation dsar follow --to-name wrote to
+            recipient = was.broker
         request = compose.build_request(
             self.registry,
-            was.broker.slug,
+            recipient,
             was.requester,
             was.evidence,
             right=was.right,
@@ -339,10 +343,14 @@ class App:
             lrar=was.lrar,
             to_email=to_email or was.to_email,
             to_address=to_address or was.to_address,
-            party_confirmed=was.campaign_party.slug if was.campaign_party else None,
+            # no scan goes with a completed draft: the mandate is offered on request
+            mandate=was.mandate.offered() if was.mandate else None,
+            reply_subaddress=was.reply_subaddress,
         )
-        if request.reference != reference:  # the registry renamed the recipient meanwhile
-            raise DsarError(f"{reference} cannot be rewritten; write a new request")
+        # the same request, only completed: its reference, the answer it follows, the party
+        request = dataclasses.replace(
+            request, reference=reference, cause=was.cause, campaign_party=was.campaign_party
+        )
         files = self.journal.files(reference)
         out_dir = files[0][1].parent if files else Path("letters")
         chosen = parse_formats(entry.medium)

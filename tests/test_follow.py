@@ -462,6 +462,31 @@ def test_batch_follow_refuses_a_mandate_without_the_chain_scope(app, tmp_path):
 # ---------------------------------------------------------------- the page
 
 
+def test_a_member_s_next_request_drafted_without_an_address_is_completed(app, tmp_path):
+    """A next request to an organisation the registry lacks is a draft; given its address,
+    it is the same request completed: its reference, the answer it follows, the member's
+    mandate. complete() rebuilt it without the mandate and refused (« cannot be
+    rewritten »), and the member was stuck (fourth read, attacker's 5)."""
+    _association, batch = first_batch(app, tmp_path, 1, "pdf")
+    [first] = [row.reference for row in batch.rows]
+    sent(app, first, "2026-09-02")
+    app.answer(
+        first, "2026-09-21", state="answered", named="source",
+        organisation="Quiz Soleil SARL", note="Nous tenons vos données de Quiz Soleil SARL.",
+    )  # fmt: skip
+    draft = app.follow(first, formats="pdf", out_dir=tmp_path / "n", letter_date="2026-09-25")
+    assert app.journal.entry(draft.reference).stored_state == "draft"
+    done = app.complete(
+        draft.reference, to_address="Quiz Soleil SARL\n4 rue Haute\n13001 Marseille"
+    )
+    assert done.reference == draft.reference
+    text = pdf_of(done)
+    assert "4 rue Haute" in text and "Pour Membre 1" in text
+    assert "21 septembre 2026" in text and first in text  # the answer it follows, cited
+    assert "communiqué sur simple demande" in text
+    assert app.journal.request(draft.reference).cause.answered == first
+
+
 def test_batch_follow_holds_back_a_member_whose_signed_form_lacks_the_chain(app, tmp_path):
     """Member 1 signed a form made from a template without the chain's scope, member 2 the
     shipped one: batch --follow writes member 2's next request and holds member 1 back,
