@@ -12,12 +12,13 @@ import shlex
 import shutil
 import sqlite3
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
 
+from . import fields, followup, i18n, lifecycle, members, profile, registry, report
 from . import follow as follow_module
-from . import followup, i18n, lifecycle, members, profile, registry, report
 from . import identify as identify_module
 from .app import App
 from .cli_i18n import TranslatedCommand, TranslatedGroup, cli_words
@@ -1377,6 +1378,13 @@ def show(reference, as_json):
     def echo(text: str) -> None:  # names and addresses come from outside
         click.echo(printable(text))
 
+    # the journal records steps and roles by name, dates as ISO; in French, the dossier's
+    # words for them and dates as a French reader writes them
+    french = i18n.language() == "fr"
+
+    def day(iso: str) -> str:
+        return fields.long_date(date.fromisoformat(iso), "fr") if french else iso
+
     kind = lifecycle.kind_name(shown["kind"])
     right = _(report.RIGHT_NAMES.get(shown["right"], shown["right"]))
     echo(f"{shown['reference']}  {kind}, {right}, {report.state_name(shown['state'])}")
@@ -1387,15 +1395,13 @@ def show(reference, as_json):
             echo("  " + line.format(value=recipient[label]).replace("\n", ", "))
     echo(
         _("letter dated {date}; subject: {subject}").format(
-            date=shown["letter_date"], subject=shown["subject"]
+            date=day(shown["letter_date"]), subject=shown["subject"]
         )
     )
     if shown["due"]:
-        echo(_("answer due by {date}").format(date=shown["due"]))
+        echo(_("answer due by {date}").format(date=day(shown["due"])))
     for note in shown["notes"]:
         echo(note)
-    # the journal records steps and roles by name; in French, the dossier's words for them
-    french = i18n.language() == "fr"
     echo(_("files:"))
     for file in shown["files"]:
         role = followup.ROLES_FR.get(file["role"], file["role"]) if french else file["role"]
@@ -1403,18 +1409,21 @@ def show(reference, as_json):
         echo(f"  {role}{colon} {file['path']}\n    sha256 {file['sha256']}")
     echo(_("steps:"))
     for step in shown["steps"]:
-        detail = f" ({step['detail']})" if step["detail"] else ""
-        what = followup.step_fr(step["what"]) if french else step["what"]
-        echo(f"  {step['on'] or step['at'][:10]} {what}{detail}")
+        on = day(step["on"] or step["at"][:10])
+        if french:
+            what, detail = followup.step_fr(step["what"]), followup.detail_fr(step["detail"])
+        else:
+            what, detail = followup.step_en(step["what"]), step["detail"]
+        echo(f"  {on} {what}" + (f" ({detail})" if detail else ""))
     if shown["follows"]:
         echo(_("follows the request {reference}").format(reference=shown["follows"]))
     if shown["follow_ups"]:
         echo(_("letters that follow it:"))
     for letter in shown["follow_ups"]:
         when = (
-            _("sent {date}").format(date=letter["sent"])
+            _("sent {date}").format(date=day(letter["sent"]))
             if letter["sent"]
-            else _("written {date}, not sent").format(date=letter["letter_date"])
+            else _("written {date}, not sent").format(date=day(letter["letter_date"]))
         )
         echo(f"  {letter['reference']}  {lifecycle.kind_name(letter['kind'])}, {when}")
     echo(_("next: {step}").format(step=shown["next_step"]))

@@ -155,6 +155,52 @@ def _migrate_4(db) -> None:
     db.execute("ALTER TABLE requests DROP COLUMN medium")
 
 
+def steps(events: Iterable) -> list[dict]:
+    """Each step once, named for what it is, in date order. The journal logs every
+    recording: `dsar sent` again to add a registered-letter number or a receipt date, or
+    an acknowledgement read by the inbox, logs another 'sent' row (and journals written
+    before a redo replaced its draft's row, another 'generated'). Here the sending is one
+    step whose details add up, the receipt its own step on its own day, and the letter
+    written the last draft."""
+    found: list[dict] = []
+    kept: dict[str, dict] = {}  # the one step of each kind that happens once
+
+    def once(key: str, step: dict) -> None:
+        if key in kept:
+            found.remove(kept[key])
+        kept[key] = step
+        found.append(step)
+
+    def parts(detail: str | None) -> dict[str, str]:  # "lrar=1A, received=…" by key
+        return {part.partition("=")[0]: part for part in (detail or "").split(", ") if part}
+
+    for event in events:
+        step = {key: event[key] for key in ("at", "on_date", "what", "detail")}
+        if step["what"] == "generated":
+            once("generated", step)
+        elif step["what"] == "sent":
+            said = parts(step["detail"])
+            if received := said.pop("received", None):
+                on = received.partition("=")[2]
+                once("received", {**step, "what": "received", "on_date": on, "detail": None})
+            # an e-mail the outbox sent and a letter posted are two sendings
+            medium = (
+                "sent e-mail" if step["detail"] and step["detail"].startswith("e-mail") else "sent"
+            )
+            before = kept.get(medium)
+            if before:  # what an earlier recording said stays
+                said = parts(before["detail"]) | said
+            details = ", ".join(said.values()) or None
+            if before is None or (step["on_date"], details) != (
+                before["on_date"],
+                before["detail"],
+            ):
+                once(medium, {**step, "detail": details})  # a corrected date: the last
+        else:
+            found.append(step)
+    return sorted(found, key=lambda step: step["on_date"] or step["at"][:10])
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -585,6 +631,11 @@ class Journal:
                 self._transition(db, follows, action, on, force=force, detail=request.reference)
             db.execute("DELETE FROM files WHERE reference = ?", (request.reference,))
             db.execute("DELETE FROM media WHERE reference = ?", (request.reference,))
+            # a draft redone is written anew: its history is one letter written, not two
+            db.execute(
+                "DELETE FROM events WHERE reference = ? AND what = 'generated'",
+                (request.reference,),
+            )
             db.execute(
                 """INSERT INTO requests (reference, created_at, kind, broker, right, lang,
                        member, mandate_ref, request_json, subject, body_text, page_html,
@@ -908,7 +959,7 @@ class Journal:
             ],
             "steps": [
                 {"at": e["at"], "on": e["on_date"], "what": e["what"], "detail": e["detail"]}
-                for e in self.events(reference)
+                for e in self.steps(reference)
             ],
             "email": outbox[0] if outbox else None,
             # the letters that follow it (reminder, reply to an ID demand, complaint): shown
@@ -1293,3 +1344,7 @@ class Journal:
         return self.db.execute(
             "SELECT * FROM events WHERE reference = ? ORDER BY id", (reference,)
         ).fetchall()
+
+    def steps(self, reference: str) -> list[dict]:
+        """The request's life as a person reads it (dsar show, the dossier): steps()."""
+        return steps(self.events(reference))

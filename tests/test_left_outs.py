@@ -1,0 +1,57 @@
+"""Left-outs a new user running an association from the README found (session 4):
+show's steps, mandate forms left behind, the collective summary, the report's flow
+chart. Each test fails on the code before its fix; the clock is frozen in every one."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date
+
+import pytest
+
+from dsar.cli import cli
+from dsar.inbox import apply
+
+from .conftest import ok
+from .test_lifecycle import app_on, request
+
+# ---------------------------------------------------------------- dsar show: each step once
+
+
+@pytest.mark.today("2026-12-03")
+def test_show_lists_each_step_once_named_for_what_it_is(tmp_path, runner, dsar_home):
+    """A draft redone, the sending recorded three times (then its registered-letter
+    number, then an acknowledgement the inbox read): 'generated' twice and 'sent' three
+    times were listed, the acknowledgement as a sending."""
+    with app_on(dsar_home, date(2026, 12, 3)) as app:
+        ref = request(app, tmp_path / "l")
+        assert request(app, tmp_path / "l", force=True) == ref  # the draft redone in place
+        app.sent(ref, "2026-10-01")
+        app.sent(ref, "2026-10-01", lrar="1A23456789012")
+        apply.record(app, ref, "acknowledgement", {"day": "2026-10-03"}, [])
+        app.answer(ref, "2026-11-20", state="partial", missing="source")
+        reminder = app.remind(ref, out_dir=tmp_path / "r").reference
+    steps = json.loads(ok(runner.invoke(cli, ["show", ref, "--json"])).output)["steps"]
+    named = [s["what"] for s in steps]
+    assert named == ["generated", "sent", "received", "answer:partial", "remind"]
+    assert [s["on"] for s in steps] == [
+        "2026-10-01",
+        "2026-10-01",
+        "2026-10-03",
+        "2026-11-20",
+        "2026-12-03",
+    ]
+    assert steps[1]["detail"] == "lrar=1A23456789012" and steps[-1]["detail"] == reminder
+    french = ok(runner.invoke(cli, ["--ui-lang", "fr", "show", ref])).output
+    lines = french.split("étapes :\n")[1].split("lettres qui la suivent")[0].splitlines()
+    assert lines == [
+        "  1er octobre 2026 généré (PDF)",
+        "  1er octobre 2026 envoyé (lettre recommandée n°\u00a01A23456789012)",
+        "  3 octobre 2026 reçu (accusé de réception)",
+        "  20 novembre 2026 réponse\u00a0: partielle",
+        f"  3 décembre 2026 relance écrite ({reminder})",
+    ]
+    english = ok(runner.invoke(cli, ["show", ref])).output
+    assert Counter(english.split("steps:\n")[1].split("letters")[0].split())["sent"] == 1
+    assert "2026-10-03 received (acknowledgement of receipt)" in english
