@@ -739,12 +739,17 @@ class App:
                 )
             progress("forms", 1, None)
         bad = [r for r in rows if isinstance(r, members.BadRow)]
+        # a bad row's form is of this CSV too: the forms of no row are told once all read
+        left = [] if csv_file is None or bad else _forms_of_no_row(out_dir, targets)
+        unsigned = {path: mandate_forms.is_unsigned_form(path) for path in left}
         return MandatesResult(
             written=targets,
             bad_rows=bad,
             out_dir=out_dir,
             exit_code=EXIT_PARTIAL if bad else EXIT_OK,
             columns=read_as,
+            unsigned_left=[path for path in left if unsigned[path]],
+            unknown_left=[path for path in left if not unsigned[path]],
         )
 
     # ------------------------------------------------------------ follow-up
@@ -1754,6 +1759,15 @@ class App:
     def references(self) -> list[str]:
         """The references of the requests in the journal (shell completion)."""
         return [e.reference for e in self.journal.entries()]
+
+
+def _forms_of_no_row(folder: Path, written: list[Path]) -> list[Path]:
+    """The mandate-<ref>.pdf files in the folder that no row of this run wrote: a member
+    removed from the CSV, or a mandate_ref changed, leaves its form behind (dsar mandate
+    deletes none: a file of that name may be the member's signed scan)."""
+    kept = {path.name for path in written} | {output_name("", None, "pdf", kind="mandate")}
+    found = folder.glob(output_name("*", None, "pdf", kind="mandate"))
+    return sorted(p for p in found if p.name not in kept and p.is_file())
 
 
 def _association(value: Association | Path) -> Association:

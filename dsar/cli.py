@@ -1113,6 +1113,33 @@ def mandate(
             "name, and give it to dsar batch --mandates FOLDER."
         )
     )
+    if result.unsigned_left:
+        warn(
+            _(
+                "{count} form(s) in {folder} are for no row of {csv} (a member removed, or a "
+                "mandate_ref changed): {files}. They are unsigned forms dsar wrote: delete "
+                "them, so that no one signs or sends an out-of-date form."
+            ).format(
+                count=len(result.unsigned_left),
+                folder=out_dir,
+                csv=csv_file,
+                files=", ".join(p.name for p in result.unsigned_left),
+            )
+        )
+    if result.unknown_left:
+        warn(
+            _(
+                "{files} in {folder}: named for a mandate no row of {csv} has, and not the "
+                "unsigned form dsar wrote (perhaps a member's signed scan, left untouched): if "
+                "the member left, move it out of the folder; if the mandate_ref changed, the "
+                "signed form bears the old one: put it back in the row, or have the new form "
+                "signed."
+            ).format(
+                files=", ".join(p.name for p in result.unknown_left),
+                folder=out_dir,
+                csv=csv_file,
+            )
+        )
     finish(result.exit_code)
 
 

@@ -4,16 +4,19 @@ chart. Each test fails on the code before its fix; the clock is frozen in every 
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import Counter
 from datetime import date
 
+import pikepdf
 import pytest
 
 from dsar.cli import cli
 from dsar.inbox import apply
 
 from .conftest import ok
+from .test_batch import HEADER, member
 from .test_lifecycle import app_on, request
 
 # ---------------------------------------------------------------- dsar show: each step once
@@ -55,3 +58,39 @@ def test_show_lists_each_step_once_named_for_what_it_is(tmp_path, runner, dsar_h
     english = ok(runner.invoke(cli, ["show", ref])).output
     assert Counter(english.split("steps:\n")[1].split("letters")[0].split())["sent"] == 1
     assert "2026-10-03 received (acknowledgement of receipt)" in english
+
+
+# ---------------------------------------------------------------- dsar mandate run again
+
+
+def test_mandate_run_again_names_the_forms_of_no_row_and_deletes_none(
+    tmp_path, runner, association
+):
+    """A member removed from the CSV, another's mandate_ref changed: their old forms
+    stayed beside the new ones, unsaid, for a later batch or complaint to meet."""
+    forms = tmp_path / "forms"
+    members_file = tmp_path / "members.csv"
+
+    def run(*rows: list[str]) -> object:
+        with members_file.open("w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle, delimiter=";").writerows([HEADER, *rows])
+        args = ["mandate", "--association", str(association), "--out", str(forms)]
+        return ok(runner.invoke(cli, [*args, "--force", str(members_file)]))
+
+    run(member(1), member(2))
+    scan = forms / "mandate-M-00009.pdf"  # a signed scan kept under a form's name
+    pikepdf.new().save(scan)
+    again = run(member(1, mandate_ref="M-00007"))  # member 2 left, member 1's ref changed
+    told = {line for line in again.stderr.splitlines() if "mandate-M-0000" in line}
+    unsigned = next(line for line in told if "mandate-M-00001.pdf" in line)
+    assert "mandate-M-00002.pdf" in unsigned and "mandate-M-00009.pdf" not in unsigned
+    [unknown] = told - {unsigned}  # the scan, told apart: not dsar's unsigned form
+    assert "mandate-M-00009.pdf" in unknown and "mandate-M-00007.pdf" not in again.stderr
+    assert {p.name for p in forms.iterdir()} == {
+        "mandate-M-00001.pdf",
+        "mandate-M-00002.pdf",
+        "mandate-M-00007.pdf",
+        "mandate-M-00009.pdf",
+    }  # none deleted: a file of that name may be a signed scan
+    # what the run wrote is on stdout, the forms of no row are warnings
+    assert "mandate-M-00001.pdf" not in again.stdout
