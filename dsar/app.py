@@ -70,6 +70,7 @@ from .results import (
     CampaignsResult,
     CheckResult,
     ComplaintResult,
+    ComplaintsResult,
     FollowBatchResult,
     FollowResult,
     IdentifyResult,
@@ -1449,7 +1450,7 @@ class App:
         on: DateLike = None,
         mandates: Path | None = None,
         force: bool = False,
-    ) -> Result:
+    ) -> ComplaintsResult:
         """One complaint to the CNIL for every member whose request to `recipient` ran
         out unanswered, was refused or answered in part: under Art. 80(1) GDPR when the
         association qualifies on that day, for the members whose signed mandate gave it
@@ -1458,7 +1459,7 @@ class App:
         found = _association(association)
         day = self._day(on, "on")
         organisation = self.registry.get(recipient)
-        cases = collective.cases(self.journal, found, organisation.slug, day)
+        cases = collective.cases(self.journal, found, organisation, day)
         cnil = self.registry.get("cnil")
         # a signed mandate is enclosed when it passes the limited child (it came from
         # outside: render/outside.py); the annex names the others. The unsigned form dsar
@@ -1526,9 +1527,13 @@ class App:
                     "member signs their own complaint"
                 )
             )
-        warnings += collective.summary(cases, under_art80, ordinary, drafted, scans)
+        warnings += collective.mandates_not_joined(cases, drafted)
         warnings += collective.held_for_id(self.journal, found, organisation.slug, day)
-        return Result(written=written, warnings=warnings)
+        return ComplaintsResult(
+            written=written,
+            warnings=warnings,
+            summary=collective.summary(cases, under_art80, ordinary, drafted, scans),
+        )
 
     def _members_complaints(self, cases, day, out_dir, force, scans, cover, cover_html):
         """The members' own complaints and their cover letter, all or none: each made

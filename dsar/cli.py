@@ -1621,8 +1621,10 @@ def complain(
         )
         for path in result.written:
             click.echo(_("wrote {path}").format(path=path))
+        for line in result.summary:
+            click.echo(printable(line))
         for line in result.warnings:
-            click.echo(_("warning: {message}").format(message=line), err=True)
+            click.echo(printable(_("warning: {message}").format(message=line)), err=True)
         click.echo(_("file it online at https://www.cnil.fr/fr/plaintes, or post it to the CNIL"))
         return
     if mandates:

@@ -94,6 +94,14 @@ class MandatesResult(Result):
     unknown_left: list[Path] = field(default_factory=list)
 
 
+@dataclass(kw_only=True)
+class ComplaintsResult(Result):
+    """The collective complaint: `summary` says what was written and for whom (output);
+    `warnings` only what needs the person's care."""
+
+    summary: list[str] = field(default_factory=list)
+
+
 # ---------------------------------------------------------------- batches
 
 

@@ -17,6 +17,7 @@ from dsar.inbox import apply
 
 from .conftest import ok
 from .test_batch import HEADER, member
+from .test_follow import app, first_batch, registry_file  # noqa: F401 (fixtures)
 from .test_lifecycle import app_on, request
 
 # ---------------------------------------------------------------- dsar show: each step once
@@ -27,14 +28,14 @@ def test_show_lists_each_step_once_named_for_what_it_is(tmp_path, runner, dsar_h
     """A draft redone, the sending recorded three times (then its registered-letter
     number, then an acknowledgement the inbox read): 'generated' twice and 'sent' three
     times were listed, the acknowledgement as a sending."""
-    with app_on(dsar_home, date(2026, 12, 3)) as app:
-        ref = request(app, tmp_path / "l")
-        assert request(app, tmp_path / "l", force=True) == ref  # the draft redone in place
-        app.sent(ref, "2026-10-01")
-        app.sent(ref, "2026-10-01", lrar="1A23456789012")
-        apply.record(app, ref, "acknowledgement", {"day": "2026-10-03"}, [])
-        app.answer(ref, "2026-11-20", state="partial", missing="source")
-        reminder = app.remind(ref, out_dir=tmp_path / "r").reference
+    with app_on(dsar_home, date(2026, 12, 3)) as opened:
+        ref = request(opened, tmp_path / "l")
+        assert request(opened, tmp_path / "l", force=True) == ref  # the draft redone in place
+        opened.sent(ref, "2026-10-01")
+        opened.sent(ref, "2026-10-01", lrar="1A23456789012")
+        apply.record(opened, ref, "acknowledgement", {"day": "2026-10-03"}, [])
+        opened.answer(ref, "2026-11-20", state="partial", missing="source")
+        reminder = opened.remind(ref, out_dir=tmp_path / "r").reference
     steps = json.loads(ok(runner.invoke(cli, ["show", ref, "--json"])).output)["steps"]
     named = [s["what"] for s in steps]
     assert named == ["generated", "sent", "received", "answer:partial", "remind"]
@@ -94,3 +95,31 @@ def test_mandate_run_again_names_the_forms_of_no_row_and_deletes_none(
     }  # none deleted: a file of that name may be a signed scan
     # what the run wrote is on stdout, the forms of no row are warnings
     assert "mandate-M-00001.pdf" not in again.stdout
+
+
+# ---------------------------------------------------------------- the collective complaint
+
+
+def test_the_collective_complaint_says_what_it_wrote_as_output_not_warnings(
+    app,  # noqa: F811
+    tmp_path,
+    runner,
+    registry_file,  # noqa: F811
+):
+    """Who is in which letter was printed as `warning:` lines on stderr; a French error
+    named the recipient by its slug and the day as 2026-12-03."""
+    association, batch = first_batch(app, tmp_path, 2, "pdf")
+    for row in batch.rows:
+        app.sent(row.reference, "2026-09-02")  # never answered: overdue on 3 December
+    env = {"DSAR_HOME": str(app.paths.data_dir)}
+    args = ["complain", "--association", str(association), "--registry", str(registry_file)]
+    out = ["--out", str(tmp_path / "cnil")]
+    done = ok(runner.invoke(cli, [*args, "--recipient", "parti-exemple", *out], env=env))
+    assert "2 member(s) sign their own complaint" in done.stdout
+    assert "signed mandates enclosed: 0" in done.stdout
+    assert "member(s)" not in done.stderr and "enclosed" not in done.stderr
+    nothing = runner.invoke(cli, ["--ui-lang", "fr", *args, "--recipient", "datacontact", *out])
+    assert nothing.exit_code == 1 and "aucune demande" in nothing.stderr
+    said = nothing.stderr.split("(voir")[0]  # the command it suggests names the slug
+    assert "DataContact" in said and "3 décembre 2026" in said
+    assert "datacontact" not in said and "2026-12-03" not in said
