@@ -8,17 +8,22 @@ import csv
 import json
 from collections import Counter
 from datetime import date
+from xml.etree import ElementTree
 
 import pikepdf
 import pytest
 
+from dsar import findings, i18n
+from dsar.app import App
 from dsar.cli import cli
 from dsar.inbox import apply
+from dsar.paths import Paths
 
 from .conftest import ok
 from .test_batch import HEADER, member
 from .test_follow import app, first_batch, registry_file  # noqa: F401 (fixtures)
 from .test_lifecycle import app_on, request
+from .test_report import build
 
 # ---------------------------------------------------------------- dsar show: each step once
 
@@ -123,3 +128,23 @@ def test_the_collective_complaint_says_what_it_wrote_as_output_not_warnings(
     said = nothing.stderr.split("(voir")[0]  # the command it suggests names the slug
     assert "DataContact" in said and "3 décembre 2026" in said
     assert "datacontact" not in said and "2026-12-03" not in said
+
+
+# ---------------------------------------------------------------- the report's flow chart
+
+
+def test_the_flow_chart_draws_every_label_whole(tmp_path, runner):
+    """« pas de réponse sur le… »: the flow cut its labels at 22 characters; each is
+    drawn whole now, on lines, as the SVG (and the PDF that inlines it) reads back."""
+    made = build(tmp_path, members=20)  # every outcome, the undelivered too
+    out = tmp_path / "report"
+    args = ["--ui-lang", "fr", "report", "--association", str(made["association"])]
+    ok(runner.invoke(cli, [*args, "--out", str(out)], env={"DSAR_HOME": str(made["home"])}))
+    drawn = ElementTree.parse(out / "report-flow.svg").iter("{http://www.w3.org/2000/svg}text")
+    text = " ".join(" ".join(t.text or "" for t in drawn).split())
+    whole = "pas de réponse sur le fond (non remise, identification demandée, en attente ou sans réponse)"
+    assert whole in text and "…" not in text
+    with App(Paths(config_dir=made["home"], data_dir=made["home"])) as opened, i18n.using("fr"):
+        found = findings.gather(opened.journal, opened.registry, date(2026, 12, 3))
+    for (_column, start, end), _count in found.flow.items():
+        assert start in text and end in text  # every node, whatever its column
