@@ -157,11 +157,11 @@ def _migrate_4(db) -> None:
 
 def steps(events: Iterable) -> list[dict]:
     """Each step once, named for what it is, in date order. The journal logs every
-    recording: `dsar sent` again to add a registered-letter number or a receipt date, or
-    an acknowledgement read by the inbox, logs another 'sent' row (and journals written
-    before a redo replaced its draft's row, another 'generated'). Here the sending is one
-    step whose details add up, the receipt its own step on its own day, and the letter
-    written the last draft."""
+    recording, as evidence of what was done when: a draft redone logs another
+    'generated' row; `dsar sent` again to add a registered-letter number or a receipt
+    date, or an acknowledgement read by the inbox, another 'sent' row. A person reads
+    the request's life: the letter written (the last draft), the sending as one step
+    whose details add up, the receipt its own step on its own day."""
     found: list[dict] = []
     kept: dict[str, dict] = {}  # the one step of each kind that happens once
 
@@ -631,11 +631,6 @@ class Journal:
                 self._transition(db, follows, action, on, force=force, detail=request.reference)
             db.execute("DELETE FROM files WHERE reference = ?", (request.reference,))
             db.execute("DELETE FROM media WHERE reference = ?", (request.reference,))
-            # a draft redone is written anew: its history is one letter written, not two
-            db.execute(
-                "DELETE FROM events WHERE reference = ? AND what = 'generated'",
-                (request.reference,),
-            )
             db.execute(
                 """INSERT INTO requests (reference, created_at, kind, broker, right, lang,
                        member, mandate_ref, request_json, subject, body_text, page_html,
