@@ -1275,6 +1275,15 @@ class App:
 
         for number, (reference, _answer) in enumerate(todo, start=1):
             next_ref = done(reference)
+            mandate = self.journal.request(reference).mandate
+            if (
+                next_ref is None
+                and mandate is not None
+                and self.journal.mandate_covers_chain(mandate.reference) is False
+            ):  # the form this member signed does not cover it: held back, the others go on
+                result.out_of_scope.append(mandate.reference)
+                progress("letters", 1, None)
+                continue
             if next_ref is None:
                 # exactly once, as a batch: the reference is the member's, recipient's and
                 # right's, and the journal's write lock decides who records it; another
@@ -1341,6 +1350,23 @@ class App:
                     "responsible and must obtain the origin of the data from their provider): "
                     "{parties}; a batch of those members' rows with that party as recipient"
                 ).format(parties=", ".join(f"{slug} ({n})" for slug, n in sorted(parties.items())))
+            )
+        if result.out_of_scope:  # partial, as a batch with bad rows (exit 3)
+            result.exit_code = EXIT_PARTIAL
+            result.warnings.append(
+                _(
+                    "{count} member(s) held back: the mandate form they signed does not cover "
+                    "'any controller these organisations name as source or recipient' ({refs}): "
+                    "have them sign the form dsar mandate writes now, then run again"
+                ).format(
+                    count=result.out_of_scope.count,
+                    refs=", ".join(result.out_of_scope.first)
+                    + (
+                        ", ..."
+                        if result.out_of_scope.count > len(result.out_of_scope.first)
+                        else ""
+                    ),
+                )
             )
         if not todo:
             result.warnings.append(

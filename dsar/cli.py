@@ -1823,6 +1823,7 @@ def batch_follow(app, slug, association_file, out_dir, formats, letter_date) -> 
     for line in result.warnings:
         warn(line)
     say_outputs(result, out_dir, send=False)
+    finish(result.exit_code)
 
 
 def _echo_step(step: dict, depth: int) -> None:

@@ -515,3 +515,5 @@ class FollowBatchResult(BatchResult):
 
     written_now: list[str] = field(default_factory=list)
     already: list[str] = field(default_factory=list)
+    # members held back: the form they signed does not cover the chain (mandate refs)
+    out_of_scope: Few = field(default_factory=Few)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 
 from dsar import members
@@ -131,24 +133,30 @@ def run_batch(runner, sheet, association, out, *extra, code=0):
     return result
 
 
+def add_registered_numbers(manifest):
+    """The post office's numbers in a column of the association's own, as Calc saves it:
+    the first member's letter registered, the second's not."""
+
+    rows = read_csv(manifest)
+    with manifest.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow([*rows[0].keys(), "N° recommandé"])
+        writer.writerow([*rows[0].values(), "1A00000000011"])
+        writer.writerow([*rows[1].values(), ""])
+
+
 @pytest.mark.today("2026-12-03")  # the posting of 20 November 2026 has happened
 def test_a_posting_is_recorded_from_the_manifest_with_its_registered_numbers(
     runner, tmp_path, association
 ):
-    import csv
     import json
 
     out = tmp_path / "out"
     # letters dated before they are posted: the journal refuses the other way round
     run_batch(runner, two_members(tmp_path), association, out, "--date", "2026-11-19")
     manifest = out / "manifest.csv"
-    rows = read_csv(manifest)
     # the association adds the post office's numbers in a column of its own, in Calc
-    with manifest.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, delimiter=";")
-        writer.writerow([*rows[0].keys(), "N° recommandé"])
-        writer.writerow([*rows[0].values(), "1A00000000011"])
-        writer.writerow([*rows[1].values(), ""])
+    add_registered_numbers(manifest)
     posted = runner.invoke(cli, ["sent", "--from-manifest", str(manifest), "--on", "2026-11-20"])
     assert posted.exit_code == 0, posted.output
     assert "2 letter(s) recorded as sent on 2026-11-20 (1 with a registered-letter number)" in (
@@ -226,19 +234,13 @@ def test_a_mandate_reference_is_a_name_never_a_path(tmp_path):
 def test_numbers_added_to_a_recorded_manifest_count_those_letters_as_recorded_before(
     runner, tmp_path, association
 ):
-    import csv
 
     out = tmp_path / "out"
     run_batch(runner, two_members(tmp_path), association, out, "--date", "2026-11-19")
     manifest = out / "manifest.csv"
     first = runner.invoke(cli, ["sent", "--from-manifest", str(manifest), "--on", "2026-11-20"])
     assert first.exit_code == 0 and "2 letter(s) recorded" in first.stdout, first.output
-    rows = read_csv(manifest)
-    with manifest.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, delimiter=";")
-        writer.writerow([*rows[0].keys(), "N° recommandé"])
-        writer.writerow([*rows[0].values(), "1A00000000011"])
-        writer.writerow([*rows[1].values(), ""])
+    add_registered_numbers(manifest)
     again = runner.invoke(cli, ["sent", "--from-manifest", str(manifest), "--on", "2026-11-20"])
     assert again.exit_code == 0, again.output
     assert "0 letter(s)" in again.stdout and "2 already recorded before" in again.stdout
