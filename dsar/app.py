@@ -702,7 +702,14 @@ class App:
             for m in rows
             if isinstance(m, members.Member)
         }
+        holders: dict[str, str] = {}  # one form per mandate reference: its member's
         for number, row in enumerate(rows):
+            if isinstance(row, members.Member) and row.mandate_ref:
+                if row.mandate_ref in holders:
+                    why = members.mandate_taken(row.mandate_ref, holders[row.mandate_ref])
+                    rows[number] = members.BadRow(row.row, "mandate_ref", why, row.requester.name)
+                    continue
+                holders[row.mandate_ref] = row.requester.name
             if isinstance(row, members.Member) and not named[id(row)]:
                 # a mandate "auprès des seuls organismes suivants" with none listed
                 rows[number] = members.BadRow(

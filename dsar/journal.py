@@ -126,6 +126,10 @@ MIGRATIONS = [
     """
     ALTER TABLE mandate_forms ADD COLUMN chain INTEGER
     """,
+    # 9: a batch asks, for each row, whether another member holds its mandate reference
+    """
+    CREATE INDEX requests_mandate ON requests(mandate_ref)
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -1097,6 +1101,15 @@ class Journal:
             "SELECT chain FROM mandate_forms WHERE mandate_ref = ?", (mandate_ref,)
         ).fetchone()
         return None if row is None or row[0] is None else bool(row[0])
+
+    def mandate_holder(self, mandate_ref: str, member: str) -> str | None:
+        """Another member whose request carries this mandate reference, or None: one
+        mandate, one member (the scan enclosed under it is that member's)."""
+        row = self.db.execute(
+            "SELECT member FROM requests WHERE mandate_ref = ? AND member IS NOT ? LIMIT 1",
+            (mandate_ref, member),
+        ).fetchone()
+        return None if row is None else row[0]
 
     def mandate_gives_art80(self, mandate_ref: str) -> bool:
         """The form dsar wrote for this mandate gave the association the power to complain

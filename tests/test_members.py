@@ -229,6 +229,43 @@ def test_a_signed_mandate_is_found_under_the_form_s_own_name(runner, tmp_path, a
 def test_a_mandate_reference_is_a_name_never_a_path(tmp_path):
     row = next(members.read(two_members(tmp_path, refs=("../../evil", "M-2"))))
     assert isinstance(row, members.BadRow) and row.column == "Réf. mandat"  # the person's header
+    # nor the name of another member's form: "mandate-M-2" would find M-2's scan
+    row = next(members.read(two_members(tmp_path, refs=("Mandate-M-2", "M-2"))))
+    assert isinstance(row, members.BadRow) and row.column == "Réf. mandat"
+
+
+def test_one_mandate_reference_is_one_member_s(runner, tmp_path, association):
+    """Two members given the same mandate_ref: the second's letter cited, and its e-mail
+    carried, the first member's signed mandate; dsar mandate wrote the first form, then
+    stopped on 'already exists' (attacker, fourth read). The second row is a bad row."""
+    sheet = two_members(tmp_path, refs=("M-1", "M-1"))
+    forms = tmp_path / "forms"
+    made = runner.invoke(
+        cli,
+        ["mandate", "--association", str(association), "--out", str(forms), str(sheet)]
+        + ["--broker", "renaissance"],
+    )
+    assert made.exit_code == 3, made.output
+    assert [p.name for p in forms.iterdir()] == ["mandate-M-1.pdf"]
+    assert "M-1 is already the mandate of Camille Martin" in flat(made.stderr)
+    scans = tmp_path / "signed"
+    scans.mkdir()
+    scan_of(forms / "mandate-M-1.pdf", scans / "M-1.pdf")
+    out = tmp_path / "o"
+    result = run_batch(runner, sheet, association, out, "--mandates", str(scans), code=3)
+    assert "M-1 is already the mandate of Camille Martin" in flat(result.stderr)
+    [eml] = out.glob("*.eml")
+    message = parse_eml(eml.read_bytes())
+    assert "camille@example.org" in str(message["From"]) + message.get_body().get_content()
+    assert "Léger" not in message.get_body().get_content()
+    # a later batch under the same reference for another member is refused too
+    other = tmp_path / "other.csv"
+    other.write_text(
+        "Nom;Téléphone;Date du mandat;Réf. mandat\nAlex Roux;06 12 34 56 70;01/11/2026;M-1\n",
+        encoding="utf-8",
+    )
+    again = run_batch(runner, other, association, tmp_path / "o2", code=3)
+    assert "M-1 is already the mandate of Camille Martin" in flat(again.stderr)
 
 
 def test_numbers_added_to_a_recorded_manifest_count_those_letters_as_recorded_before(
