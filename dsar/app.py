@@ -70,6 +70,7 @@ from .results import (
     CampaignsResult,
     CheckResult,
     ComplaintResult,
+    ComplaintsResult,
     FollowBatchResult,
     FollowResult,
     IdentifyResult,
@@ -754,12 +755,17 @@ class App:
                 )
             progress("forms", 1, None)
         bad = [r for r in rows if isinstance(r, members.BadRow)]
+        # a bad row's form is of this CSV too: the forms of no row are told once all read
+        left = [] if csv_file is None or bad else _forms_of_no_row(out_dir, targets)
+        unsigned = {path: mandate_forms.is_unsigned_form(path) for path in left}
         return MandatesResult(
             written=targets,
             bad_rows=bad,
             out_dir=out_dir,
             exit_code=EXIT_PARTIAL if bad else EXIT_OK,
             columns=read_as,
+            unsigned_left=[path for path in left if unsigned[path]],
+            unknown_left=[path for path in left if not unsigned[path]],
         )
 
     # ------------------------------------------------------------ follow-up
@@ -1485,7 +1491,7 @@ class App:
         on: DateLike = None,
         mandates: Path | None = None,
         force: bool = False,
-    ) -> Result:
+    ) -> ComplaintsResult:
         """One complaint to the CNIL for every member whose request to `recipient` ran
         out unanswered, was refused or answered in part: under Art. 80(1) GDPR when the
         association qualifies on that day, for the members whose signed mandate gave it
@@ -1494,7 +1500,7 @@ class App:
         found = _association(association)
         day = self._day(on, "on")
         organisation = self.registry.get(recipient)
-        cases = collective.cases(self.journal, found, organisation.slug, day)
+        cases = collective.cases(self.journal, found, organisation, day)
         cnil = self.registry.get("cnil")
         # a signed mandate is enclosed when it passes the limited child (it came from
         # outside: render/outside.py); the annex names the others. The unsigned form dsar
@@ -1562,9 +1568,13 @@ class App:
                     "member signs their own complaint"
                 )
             )
-        warnings += collective.summary(cases, under_art80, ordinary, drafted, scans)
+        warnings += collective.mandates_not_joined(cases, drafted)
         warnings += collective.held_for_id(self.journal, found, organisation.slug, day)
-        return Result(written=written, warnings=warnings)
+        return ComplaintsResult(
+            written=written,
+            warnings=warnings,
+            summary=collective.summary(cases, under_art80, ordinary, drafted, scans),
+        )
 
     def _members_complaints(self, cases, day, out_dir, force, scans, cover, cover_html):
         """The members' own complaints and their cover letter, all or none: each made
@@ -1795,6 +1805,15 @@ class App:
     def references(self) -> list[str]:
         """The references of the requests in the journal (shell completion)."""
         return [e.reference for e in self.journal.entries()]
+
+
+def _forms_of_no_row(folder: Path, written: list[Path]) -> list[Path]:
+    """The mandate-<ref>.pdf files in the folder that no row of this run wrote: a member
+    removed from the CSV, or a mandate_ref changed, leaves its form behind (dsar mandate
+    deletes none: a file of that name may be the member's signed scan)."""
+    kept = {path.name for path in written} | {output_name("", None, "pdf", kind="mandate")}
+    found = folder.glob(output_name("*", None, "pdf", kind="mandate"))
+    return sorted(p for p in found if p.name not in kept and p.is_file())
 
 
 def _association(value: Association | Path) -> Association:

@@ -159,6 +159,52 @@ def _migrate_4(db) -> None:
     db.execute("ALTER TABLE requests DROP COLUMN medium")
 
 
+def steps(events: Iterable) -> list[dict]:
+    """Each step once, named for what it is, in date order. The journal logs every
+    recording, as evidence of what was done when: a draft redone logs another
+    'generated' row; `dsar sent` again to add a registered-letter number or a receipt
+    date, or an acknowledgement read by the inbox, another 'sent' row. A person reads
+    the request's life: the letter written (the last draft), the sending as one step
+    whose details add up, the receipt its own step on its own day."""
+    found: list[dict] = []
+    kept: dict[str, dict] = {}  # the one step of each kind that happens once
+
+    def once(key: str, step: dict) -> None:
+        if key in kept:
+            found.remove(kept[key])
+        kept[key] = step
+        found.append(step)
+
+    def parts(detail: str | None) -> dict[str, str]:  # "lrar=1A, received=…" by key
+        return {part.partition("=")[0]: part for part in (detail or "").split(", ") if part}
+
+    for event in events:
+        step = {key: event[key] for key in ("at", "on_date", "what", "detail")}
+        if step["what"] == "generated":
+            once("generated", step)
+        elif step["what"] == "sent":
+            said = parts(step["detail"])
+            if received := said.pop("received", None):
+                on = received.partition("=")[2]
+                once("received", {**step, "what": "received", "on_date": on, "detail": None})
+            # an e-mail the outbox sent and a letter posted are two sendings
+            medium = (
+                "sent e-mail" if step["detail"] and step["detail"].startswith("e-mail") else "sent"
+            )
+            before = kept.get(medium)
+            if before:  # what an earlier recording said stays
+                said = parts(before["detail"]) | said
+            details = ", ".join(said.values()) or None
+            if before is None or (step["on_date"], details) != (
+                before["on_date"],
+                before["detail"],
+            ):
+                once(medium, {**step, "detail": details})  # a corrected date: the last
+        else:
+            found.append(step)
+    return sorted(found, key=lambda step: step["on_date"] or step["at"][:10])
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -912,7 +958,7 @@ class Journal:
             ],
             "steps": [
                 {"at": e["at"], "on": e["on_date"], "what": e["what"], "detail": e["detail"]}
-                for e in self.events(reference)
+                for e in self.steps(reference)
             ],
             "email": outbox[0] if outbox else None,
             # the letters that follow it (reminder, reply to an ID demand, complaint): shown
@@ -1306,3 +1352,7 @@ class Journal:
         return self.db.execute(
             "SELECT * FROM events WHERE reference = ? ORDER BY id", (reference,)
         ).fetchall()
+
+    def steps(self, reference: str) -> list[dict]:
+        """The request's life as a person reads it (dsar show, the dossier): steps()."""
+        return steps(self.events(reference))
