@@ -401,6 +401,12 @@ def test_letters_after_one_that_enclosed_the_mandate_offer_it_on_request(app, tm
     )
     next_request = pdf_of(follows)
     assert "Pour Membre 1" in next_request and "DataContact" in next_request
+    # DataContact is not named in the mandate: the letter says the scope that covers it
+    assert (
+        "ce mandat vaut pour tout responsable de traitement que les organismes qu’il nomme "
+        "désigneront comme source ou destinataire de mes données" in next_request
+    )
+    assert "désigneront comme source" not in first_text  # the first recipient is named
     [reminded] = [e.reference for e in app.journal.entries() if e.reference != first]
     sent(app, reminded, "2026-09-26")
     reminder = pdf_of(app.remind(reminded, on="2026-10-30", out_dir=tmp_path / "b3"))
