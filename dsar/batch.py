@@ -369,7 +369,10 @@ def run(
                     skip(item)
                     continue
                 name = item.requester.name
-                if item.mandate_ref and (holder := journal.mandate_holder(item.mandate_ref, name)):
+                holder = item.mandate_ref and journal.mandate_holder(
+                    item.mandate_ref, item.requester
+                )
+                if holder:
                     # this run's earlier rows are in the journal already: one query a row
                     why = members.mandate_taken(item.mandate_ref, holder)
                     skip(members.BadRow(item.row, "mandate_ref", why, name))

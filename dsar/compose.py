@@ -89,7 +89,7 @@ def build_request(
     target = broker if isinstance(broker, Broker) else registry.get(broker)
     fields.choice(right, RIGHTS, "right")
     party = confirmed_party(registry, party_confirmed) if party_confirmed else None
-    identity = requester.phone or requester.email or requester.name
+    identity = requester.identity
     return Request(
         # under a mandate the same member, broker and right is the same request whatever the
         # day a batch is (re)run: a rerun must find it in the journal, not send it again

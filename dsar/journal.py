@@ -26,7 +26,7 @@ from . import clock, deadlines, lifecycle
 from .errors import DsarError, JournalError
 from .files import make_private_dir, store_by_content
 from .i18n import _
-from .models import Request, reference_for
+from .models import Request, Requester, reference_for
 from .safety import printable
 from .vocabulary import ACCESS_ITEMS, MAIL_TO_SEND
 
@@ -1102,14 +1102,20 @@ class Journal:
         ).fetchone()
         return None if row is None or row[0] is None else bool(row[0])
 
-    def mandate_holder(self, mandate_ref: str, member: str) -> str | None:
-        """Another member whose request carries this mandate reference, or None: one
+    def mandate_holder(self, mandate_ref: str, requester: Requester) -> str | None:
+        """Another person whose request carries this mandate reference (by the identity
+        its reference is made from: a corrected name is the same member), or None: one
         mandate, one member (the scan enclosed under it is that member's)."""
-        row = self.db.execute(
-            "SELECT member FROM requests WHERE mandate_ref = ? AND member IS NOT ? LIMIT 1",
-            (mandate_ref, member),
-        ).fetchone()
-        return None if row is None else row[0]
+        for member, phone, email, name in self.db.execute(
+            "SELECT member, json_extract(request_json, '$.requester.phone'),"
+            " json_extract(request_json, '$.requester.email'),"
+            " json_extract(request_json, '$.requester.name')"
+            " FROM requests WHERE mandate_ref = ?",
+            (mandate_ref,),
+        ):
+            if (phone or email or name) != requester.identity:
+                return member
+        return None
 
     def mandate_gives_art80(self, mandate_ref: str) -> bool:
         """The form dsar wrote for this mandate gave the association the power to complain

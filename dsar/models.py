@@ -225,6 +225,12 @@ class Requester:
         return fields.phone_forms(self.phone) if self.phone else None
 
     @property
+    def identity(self) -> str:
+        """Who the person is for a request's reference: the number, else the e-mail, else
+        the name (a corrected spelling is the same person)."""
+        return self.phone or self.email or self.name
+
+    @property
     def city(self) -> str | None:
         return town_of(self.address)
 
