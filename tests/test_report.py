@@ -652,6 +652,45 @@ def test_collective_complaint_names_id_demands(campaign, tmp_path, monkeypatch):
     assert not any("M-00016" in w or "M-00076" in w for w in result.warnings if "held" in w)
 
 
+def test_the_art80_letter_says_joined_only_the_answers_it_joins(campaign, tmp_path, monkeypatch):
+    """§6 said « chaque demande telle qu’envoyée et les réponses reçues » although an
+    answer kept as an e-mail (not a PDF) is not joined (the annex says « pièce non
+    jointe »): the letter counts the answers it joins (lawyer 4, item 2)."""
+    home = tmp_path / "home"
+    shutil.copytree(campaign["home"], home)
+    monkeypatch.setenv("DSAR_HOME", str(home))
+    association = tmp_path / "association.yaml"
+    association.write_text(QUALIFYING)
+    journal = Journal(Paths.from_env().journal, clock=lambda: DAY)
+    for i in (12, 32):  # Selfcontact's members refused on 15 June, with the Art. 80 clause
+        journal.record_mandate_form(f"M-{i:05d}", ["selfcontact"], art80=True)
+    journal.close()
+    signed = tmp_path / "signed"
+    signed.mkdir()
+    blank = PdfWriter()
+    blank.add_blank_page(595, 842)
+    for ref in ("M-00012", "M-00032"):
+        with (signed / f"{ref}.pdf").open("wb") as handle:
+            blank.write(handle)
+    answer_pdf, answer_eml = tmp_path / "refus.pdf", tmp_path / "refus.eml"
+    with answer_pdf.open("wb") as handle:
+        blank.write(handle)
+    answer_eml.write_bytes(reply("M-00012", "personne"))
+    with App() as app:
+        by_member = {e.member: e.reference for e in app.journal.entries()}
+        app.journal.add_file(by_member[name(12)], "reply", answer_eml)
+        app.journal.add_file(by_member[name(32)], "reply", answer_pdf)
+        result = app.complain_association(
+            association, "selfcontact", out_dir=tmp_path / "cnil", on="2026-12-03", mandates=signed
+        )
+    main = next(p for p in result.written if p.name.startswith("reclamation-collective"))
+    text = flat(pdf_text(main.read_bytes()))
+    letter, annex = text.split("Annexe : les demandes")[:2]
+    assert "les réponses reçues" not in letter
+    assert "chaque demande telle qu’envoyée, et 1 des 2 réponses reçues" in letter
+    assert "n’est pas un PDF, non joint" in annex
+
+
 def test_the_flow_draws_no_party_it_cannot_establish(app, campaign):
     """Writing to a party and to a broker links them in nothing: the party column says
     'not established' unless the party itself was asked (the members confirmed none);
