@@ -875,7 +875,9 @@ class App:
         organisation about the message `reference` is about (follow.already_asked)."""
         if not self.journal.has(reference):
             return None
-        return lambda broker: follow.already_asked(self.journal, reference, broker)
+        return lambda broker: follow.already_asked(
+            self.journal, reference, broker, same_message=True
+        )
 
     @staticmethod
     def _typed_naming(named: str | None, organisation: str | None, note: str | None) -> str | None:

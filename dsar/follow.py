@@ -503,13 +503,19 @@ def chain_of(journal: Journal, reference: str) -> list[str]:
 
 
 def already_asked(
-    journal: Journal, reference: str, target: Broker | None = None, name: str = ""
+    journal: Journal,
+    reference: str,
+    target: Broker | None = None,
+    name: str = "",
+    same_message: bool = False,
 ) -> str | None:
     """The request already written to this organisation (`target`, or the `name` an
-    answer gave) about the message `reference` is about: one of its chain (dsar follow's
-    links), or another first request about the same message for the same person (the
+    answer gave) in the chain of `reference` (dsar follow's links), or with
+    `same_message` any first request about the same message for the same person (the
     broker and the party written to at once). Advice names it rather than proposing to
-    write to that organisation again; None when nothing was written to it."""
+    write to that organisation again; None when nothing was written to it. (A next
+    request to an organisation written to apart still cites the answer that named it:
+    only the chain rules it out.)"""
 
     def same(broker: Broker) -> bool:
         return (target is not None and broker.slug == target.slug) or bool(
@@ -519,7 +525,7 @@ def already_asked(
     for ref in chain_of(journal, reference):
         if same(journal.request(ref).broker):
             return ref
-    if target is not None:
+    if target is not None and same_message:
         about = journal.request(reference)
         for entry in journal.entries(broker=target.slug):
             other = journal.request(entry.reference)

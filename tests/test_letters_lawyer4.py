@@ -133,6 +133,13 @@ def test_advice_never_proposes_a_party_already_written_to_in_the_chain(runner, t
         apply.confirm(app, item["id"], item["kind"])
         second = app.follow(first.reference, out_dir=tmp_path / "next", letter_date="2026-09-25")
         assert app.journal.request(second.reference).broker.slug == "welcoming"
+        # a first letter about the same message to a broker: the party was written to
+        beside = app.generate(
+            "selfcontact", **PERSON, sms_sender="Parti Exemple", formats="pdf",
+            out_dir=tmp_path / "beside", letter_date="2026-09-01",
+        )  # fmt: skip
+    assert "dsar generate --broker parti-exemple" not in "\n".join(beside.warnings)
+    assert any(first.reference in w for w in beside.warnings)
     said = "\n".join(second.warnings)
     assert "dsar generate --broker parti-exemple" not in said
     assert f"Parti Exemple was already written to about this message: {first.reference}" in said
