@@ -34,20 +34,26 @@ REFUSAL = (
 )
 
 
-def refused_by_the_inbox(app, tmp_path, words: str = REFUSAL):
+def read_and_confirm(app, folder, reference, sender, day, words) -> dict:
+    """The recipient's reply read by dsar inbox and confirmed as read in the review."""
+    reply(folder, app, reference, sender, day, words)
+    apply.read(app, sources.read_files(folder))
+    (item,) = apply.pending(app)
+    apply.confirm(app, item["id"], item["kind"])
+    return item
+
+
+def refused_by_the_inbox(app, tmp_path, words: str = REFUSAL, **more):
     """A request to Parti Exemple, sent, then its refusal read by dsar inbox from the
     party's own address and confirmed in the review."""
     first = app.generate(
-        "parti-exemple", **PERSON, formats="pdf,email", out_dir=tmp_path / "first",
+        "parti-exemple", **PERSON, **more, formats="pdf,email", out_dir=tmp_path / "first",
         letter_date="2026-09-01",
     )  # fmt: skip
     sent(app, first.reference, "2026-09-02")
-    mail = tmp_path / "mail"
-    reply(mail, app, first.reference, "donnees@parti-exemple.example", date(2026, 9, 21), words)
-    apply.read(app, sources.read_files(mail))
-    (item,) = apply.pending(app)
-    assert item["kind"] == "refusal"
-    apply.confirm(app, item["id"], "refusal")
+    item = read_and_confirm(app, tmp_path / "mail", first.reference,
+                            "donnees@parti-exemple.example", date(2026, 9, 21), words)  # fmt: skip
+    assert item["kind"] == ("refusal" if words == REFUSAL else "source-named")
     return first
 
 
@@ -120,17 +126,10 @@ def test_advice_never_proposes_a_party_already_written_to_in_the_chain(runner, t
     party (dsar generate --broker parti-exemple) the chain started with."""
     paths = registry_home()
     with App(paths) as app:
-        first = app.generate(
-            "parti-exemple", **PERSON, sms_sender="Parti Exemple", formats="pdf,email",
-            out_dir=tmp_path / "first", letter_date="2026-09-01",
+        first = refused_by_the_inbox(  # (no refusal: the party names its source)
+            app, tmp_path, "Vos coordonnées nous ont été transmises par la société Welcoming.",
+            sms_sender="Parti Exemple",
         )  # fmt: skip
-        sent(app, first.reference, "2026-09-02")
-        mail = tmp_path / "mail"
-        reply(mail, app, first.reference, "donnees@parti-exemple.example", date(2026, 9, 21),
-              "Vos coordonnées nous ont été transmises par la société Welcoming.")  # fmt: skip
-        apply.read(app, sources.read_files(mail))
-        (item,) = apply.pending(app)
-        apply.confirm(app, item["id"], item["kind"])
         second = app.follow(first.reference, out_dir=tmp_path / "next", letter_date="2026-09-25")
         assert app.journal.request(second.reference).broker.slug == "welcoming"
         # a first letter about the same message to a broker: the party was written to
@@ -168,12 +167,10 @@ def test_a_second_answer_naming_the_same_source_proposes_no_second_request(runne
         again = app.answer(first.reference, "2026-11-22", state="answered", named="source",
                            organisation="Selfcontact")  # fmt: skip
         assert "dsar follow" not in again.next_step and second.reference in again.next_step
-        mail = tmp_path / "mail"
-        reply(mail, app, first.reference, "dpo@datacontact.example", date(2026, 11, 23),
-              "Vos coordonnées nous ont été transmises par notre partenaire Selfcontact.")  # fmt: skip
-        apply.read(app, sources.read_files(mail))
-        (item,) = apply.pending(app)
-        apply.confirm(app, item["id"], item["kind"])
+        item = read_and_confirm(app, tmp_path / "mail", first.reference,
+                                "dpo@datacontact.example", date(2026, 11, 23),
+                                "Vos coordonnées nous ont été transmises par notre partenaire "
+                                "Selfcontact.")  # fmt: skip
         advice = apply.next_action(app, first.reference, item["facts"])
     assert "dsar follow" not in advice and second.reference in advice
     shown = ok(runner.invoke(cli, ["show", first.reference])).output

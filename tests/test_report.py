@@ -608,26 +608,37 @@ def test_collective_complaint_never_encloses_the_unsigned_form(campaign, tmp_pat
     assert "Pièce jointe : mandat signé" not in words and "Mandat n° M-00005" not in words
 
 
-def test_collective_complaint_names_id_demands(campaign, tmp_path, monkeypatch):
-    """An identification request is not an ID-card demand (the reply's words are not on
-    record) and no 'unanswered' request until the member replied to it (dsar reply-id):
-    until then the member is held back and the screen says why (lawyer 3, finding 3)."""
+def selfcontact_art80(campaign, tmp_path, monkeypatch, members, scans) -> tuple[Path, Path]:
+    """A copy of the campaign's home, a qualifying association, the Art. 80 clause for
+    Selfcontact's `members` (numbers) and a blank signed scan for each of `scans`:
+    (association.yaml, the scans' folder)."""
     home = tmp_path / "home"
     shutil.copytree(campaign["home"], home)
     monkeypatch.setenv("DSAR_HOME", str(home))
     association = tmp_path / "association.yaml"
     association.write_text(QUALIFYING)
     journal = Journal(Paths.from_env().journal, clock=lambda: DAY)
-    for i in range(0, MEMBERS, 4):  # Selfcontact's members, all with the Art. 80 clause
+    for i in members:
         journal.record_mandate_form(f"M-{i:05d}", ["selfcontact"], art80=True)
     journal.close()
     signed = tmp_path / "signed"
     signed.mkdir()
     blank = PdfWriter()
     blank.add_blank_page(595, 842)
-    for ref in ("M-00076", "M-00096", "M-00002"):
+    for ref in scans:
         with (signed / f"{ref}.pdf").open("wb") as handle:
             blank.write(handle)
+    return association, signed
+
+
+def test_collective_complaint_names_id_demands(campaign, tmp_path, monkeypatch):
+    """An identification request is not an ID-card demand (the reply's words are not on
+    record) and no 'unanswered' request until the member replied to it (dsar reply-id):
+    until then the member is held back and the screen says why (lawyer 3, finding 3)."""
+    # Selfcontact's members, all with the Art. 80 clause
+    association, signed = selfcontact_art80(
+        campaign, tmp_path, monkeypatch, range(0, MEMBERS, 4), ("M-00076", "M-00096", "M-00002")
+    )
     with App() as app:
         by_member = {e.member: e.reference for e in app.journal.entries()}
         answered_id = by_member[name(76)]  # 76: an identification request, then answered
@@ -656,25 +667,11 @@ def test_the_art80_letter_says_joined_only_the_answers_it_joins(campaign, tmp_pa
     """§6 said « chaque demande telle qu’envoyée et les réponses reçues » although an
     answer kept as an e-mail (not a PDF) is not joined (the annex says « pièce non
     jointe »): the letter counts the answers it joins (lawyer 4, item 2)."""
-    home = tmp_path / "home"
-    shutil.copytree(campaign["home"], home)
-    monkeypatch.setenv("DSAR_HOME", str(home))
-    association = tmp_path / "association.yaml"
-    association.write_text(QUALIFYING)
-    journal = Journal(Paths.from_env().journal, clock=lambda: DAY)
-    for i in (12, 32):  # Selfcontact's members refused on 15 June, with the Art. 80 clause
-        journal.record_mandate_form(f"M-{i:05d}", ["selfcontact"], art80=True)
-    journal.close()
-    signed = tmp_path / "signed"
-    signed.mkdir()
-    blank = PdfWriter()
-    blank.add_blank_page(595, 842)
-    for ref in ("M-00012", "M-00032"):
-        with (signed / f"{ref}.pdf").open("wb") as handle:
-            blank.write(handle)
-    answer_pdf, answer_eml = tmp_path / "refus.pdf", tmp_path / "refus.eml"
-    with answer_pdf.open("wb") as handle:
-        blank.write(handle)
+    # Selfcontact's members refused on 15 June, with the Art. 80 clause
+    association, signed = selfcontact_art80(
+        campaign, tmp_path, monkeypatch, (12, 32), ("M-00012", "M-00032")
+    )
+    answer_pdf, answer_eml = signed / "M-00032.pdf", tmp_path / "refus.eml"  # a blank PDF
     answer_eml.write_bytes(reply("M-00012", "personne"))
     with App() as app:
         by_member = {e.member: e.reference for e in app.journal.entries()}
