@@ -70,6 +70,7 @@ from .results import (
     CampaignsResult,
     CheckResult,
     ComplaintResult,
+    ComplaintsResult,
     FollowBatchResult,
     FollowResult,
     IdentifyResult,
@@ -330,9 +331,13 @@ class App:
                 to_address=Field("to_address"),
             )
         was = self.journal.request(reference)
+        try:  # the registry's entry as it is now (a contact added since)...
+            recipient: str | Broker = self.registry.get(was.broker.slug).slug
+        except UnknownBroker:  # ...or the organisation dsar follow --to-name wrote to
+            recipient = was.broker
         request = compose.build_request(
             self.registry,
-            was.broker.slug,
+            recipient,
             was.requester,
             was.evidence,
             right=was.right,
@@ -342,10 +347,14 @@ class App:
             lrar=was.lrar,
             to_email=to_email or was.to_email,
             to_address=to_address or was.to_address,
-            party_confirmed=was.campaign_party.slug if was.campaign_party else None,
+            # no scan goes with a completed draft: the mandate is offered on request
+            mandate=was.mandate.offered() if was.mandate else None,
+            reply_subaddress=was.reply_subaddress,
         )
-        if request.reference != reference:  # the registry renamed the recipient meanwhile
-            raise DsarError(f"{reference} cannot be rewritten; write a new request")
+        # the same request, only completed: its reference, the answer it follows, the party
+        request = dataclasses.replace(
+            request, reference=reference, cause=was.cause, campaign_party=was.campaign_party
+        )
         files = self.journal.files(reference)
         out_dir = files[0][1].parent if files else Path("letters")
         chosen = parse_formats(entry.medium)
@@ -706,7 +715,14 @@ class App:
             for m in rows
             if isinstance(m, members.Member)
         }
+        holders: dict[str, str] = {}  # one form per mandate reference: its member's
         for number, row in enumerate(rows):
+            if isinstance(row, members.Member) and row.mandate_ref:
+                if row.mandate_ref in holders:
+                    why = members.mandate_taken(row.mandate_ref, holders[row.mandate_ref])
+                    rows[number] = members.BadRow(row.row, "mandate_ref", why, row.requester.name)
+                    continue
+                holders[row.mandate_ref] = row.requester.name
             if isinstance(row, members.Member) and not named[id(row)]:
                 # a mandate "auprès des seuls organismes suivants" with none listed
                 rows[number] = members.BadRow(
@@ -744,12 +760,17 @@ class App:
                 )
             progress("forms", 1, None)
         bad = [r for r in rows if isinstance(r, members.BadRow)]
+        # a bad row's form is of this CSV too: the forms of no row are told once all read
+        left = [] if csv_file is None or bad else _forms_of_no_row(out_dir, targets)
+        unsigned = {path: mandate_forms.is_unsigned_form(path) for path in left}
         return MandatesResult(
             written=targets,
             bad_rows=bad,
             out_dir=out_dir,
             exit_code=EXIT_PARTIAL if bad else EXIT_OK,
             columns=read_as,
+            unsigned_left=[path for path in left if unsigned[path]],
+            unknown_left=[path for path in left if not unsigned[path]],
         )
 
     # ------------------------------------------------------------ follow-up
@@ -1312,6 +1333,15 @@ class App:
 
         for number, (reference, _answer) in enumerate(todo, start=1):
             next_ref = done(reference)
+            mandate = self.journal.request(reference).mandate
+            if (
+                next_ref is None
+                and mandate is not None
+                and self.journal.mandate_covers_chain(mandate.reference) is False
+            ):  # the form this member signed does not cover it: held back, the others go on
+                result.out_of_scope.append(mandate.reference)
+                progress("letters", 1, None)
+                continue
             if next_ref is None:
                 # exactly once, as a batch: the reference is the member's, recipient's and
                 # right's, and the journal's write lock decides who records it; another
@@ -1380,6 +1410,23 @@ class App:
                     "responsible and must obtain the origin of the data from their provider): "
                     "{parties}; a batch of those members' rows with that party as recipient"
                 ).format(parties=", ".join(f"{slug} ({n})" for slug, n in sorted(parties.items())))
+            )
+        if result.out_of_scope:  # partial, as a batch with bad rows (exit 3)
+            result.exit_code = EXIT_PARTIAL
+            result.warnings.append(
+                _(
+                    "{count} member(s) held back: the mandate form they signed does not cover "
+                    "'any controller these organisations name as source or recipient' ({refs}): "
+                    "have them sign the form dsar mandate writes now, then run again"
+                ).format(
+                    count=result.out_of_scope.count,
+                    refs=", ".join(result.out_of_scope.first)
+                    + (
+                        ", ..."
+                        if result.out_of_scope.count > len(result.out_of_scope.first)
+                        else ""
+                    ),
+                )
             )
         if not todo:
             result.warnings.append(
@@ -1495,7 +1542,7 @@ class App:
         on: DateLike = None,
         mandates: Path | None = None,
         force: bool = False,
-    ) -> Result:
+    ) -> ComplaintsResult:
         """One complaint to the CNIL for every member whose request to `recipient` ran
         out unanswered, was refused or answered in part: under Art. 80(1) GDPR when the
         association qualifies on that day, for the members whose signed mandate gave it
@@ -1504,7 +1551,7 @@ class App:
         found = _association(association)
         day = self._day(on, "on")
         organisation = self.registry.get(recipient)
-        cases = collective.cases(self.journal, found, organisation.slug, day)
+        cases = collective.cases(self.journal, found, organisation, day)
         cnil = self.registry.get("cnil")
         # a signed mandate is enclosed when it passes the limited child (it came from
         # outside: render/outside.py); the annex names the others. The unsigned form dsar
@@ -1572,9 +1619,13 @@ class App:
                     "member signs their own complaint"
                 )
             )
-        warnings += collective.summary(cases, under_art80, ordinary, drafted, scans)
+        warnings += collective.mandates_not_joined(cases, drafted)
         warnings += collective.held_for_id(self.journal, found, organisation.slug, day)
-        return Result(written=written, warnings=warnings)
+        return ComplaintsResult(
+            written=written,
+            warnings=warnings,
+            summary=collective.summary(cases, under_art80, ordinary, drafted, scans),
+        )
 
     def _members_complaints(self, cases, day, out_dir, force, scans, cover, cover_html):
         """The members' own complaints and their cover letter, all or none: each made
@@ -1809,6 +1860,15 @@ class App:
     def references(self) -> list[str]:
         """The references of the requests in the journal (shell completion)."""
         return [e.reference for e in self.journal.entries()]
+
+
+def _forms_of_no_row(folder: Path, written: list[Path]) -> list[Path]:
+    """The mandate-<ref>.pdf files in the folder that no row of this run wrote: a member
+    removed from the CSV, or a mandate_ref changed, leaves its form behind (dsar mandate
+    deletes none: a file of that name may be the member's signed scan)."""
+    kept = {path.name for path in written} | {output_name("", None, "pdf", kind="mandate")}
+    found = folder.glob(output_name("*", None, "pdf", kind="mandate"))
+    return sorted(p for p in found if p.name not in kept and p.is_file())
 
 
 def _association(value: Association | Path) -> Association:

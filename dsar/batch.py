@@ -368,6 +368,12 @@ def run(
                 if isinstance(item, members.BadRow):
                     skip(item)
                     continue
+                name = item.requester.name
+                if item.mandate_ref and (holder := journal.mandate_holder(item.mandate_ref, name)):
+                    # this run's earlier rows are in the journal already: one query a row
+                    why = members.mandate_taken(item.mandate_ref, holder)
+                    skip(members.BadRow(item.row, "mandate_ref", why, name))
+                    continue
                 scan, unsigned = signed_scan(options.mandates, item.mandate_ref)
                 if unsigned:
                     result.unsigned_forms.append(unsigned)

@@ -12,12 +12,13 @@ import shlex
 import shutil
 import sqlite3
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
 
+from . import fields, followup, i18n, lifecycle, members, profile, registry, report
 from . import follow as follow_module
-from . import followup, i18n, lifecycle, members, profile, registry, report
 from . import identify as identify_module
 from .app import ASKED_STEP, App
 from .cli_i18n import TranslatedCommand, TranslatedGroup, cli_words
@@ -1112,6 +1113,33 @@ def mandate(
             "name, and give it to dsar batch --mandates FOLDER."
         )
     )
+    if result.unsigned_left:
+        warn(
+            _(
+                "{count} form(s) in {folder} are for no row of {csv} (a member removed, or a "
+                "mandate_ref changed): {files}. They are unsigned forms dsar wrote: delete "
+                "them, so that no one signs or sends an out-of-date form."
+            ).format(
+                count=len(result.unsigned_left),
+                folder=out_dir,
+                csv=csv_file,
+                files=", ".join(p.name for p in result.unsigned_left),
+            )
+        )
+    if result.unknown_left:
+        warn(
+            _(
+                "{files} in {folder}: named for a mandate no row of {csv} has, and not the "
+                "unsigned form dsar wrote (perhaps a member's signed scan, left untouched): if "
+                "the member left, move it out of the folder; if the mandate_ref changed, the "
+                "signed form bears the old one: put it back in the row, or have the new form "
+                "signed."
+            ).format(
+                files=", ".join(p.name for p in result.unknown_left),
+                folder=out_dir,
+                csv=csv_file,
+            )
+        )
     finish(result.exit_code)
 
 
@@ -1377,6 +1405,13 @@ def show(reference, as_json):
     def echo(text: str) -> None:  # names and addresses come from outside
         click.echo(printable(text))
 
+    # the journal records steps and roles by name, dates as ISO; in French, the dossier's
+    # words for them and dates as a French reader writes them
+    french = i18n.language() == "fr"
+
+    def day(iso: str) -> str:
+        return fields.long_date(date.fromisoformat(iso), "fr") if french else iso
+
     kind = lifecycle.kind_name(shown["kind"])
     right = _(report.RIGHT_NAMES.get(shown["right"], shown["right"]))
     echo(f"{shown['reference']}  {kind}, {right}, {report.state_name(shown['state'])}")
@@ -1387,15 +1422,13 @@ def show(reference, as_json):
             echo("  " + line.format(value=recipient[label]).replace("\n", ", "))
     echo(
         _("letter dated {date}; subject: {subject}").format(
-            date=shown["letter_date"], subject=shown["subject"]
+            date=day(shown["letter_date"]), subject=shown["subject"]
         )
     )
     if shown["due"]:
-        echo(_("answer due by {date}").format(date=shown["due"]))
+        echo(_("answer due by {date}").format(date=day(shown["due"])))
     for note in shown["notes"]:
         echo(note)
-    # the journal records steps and roles by name; in French, the dossier's words for them
-    french = i18n.language() == "fr"
     echo(_("files:"))
     for file in shown["files"]:
         role = followup.ROLES_FR.get(file["role"], file["role"]) if french else file["role"]
@@ -1403,18 +1436,21 @@ def show(reference, as_json):
         echo(f"  {role}{colon} {file['path']}\n    sha256 {file['sha256']}")
     echo(_("steps:"))
     for step in shown["steps"]:
-        detail = f" ({step['detail']})" if step["detail"] else ""
-        what = followup.step_fr(step["what"]) if french else step["what"]
-        echo(f"  {step['on'] or step['at'][:10]} {what}{detail}")
+        on = day(step["on"] or step["at"][:10])
+        if french:
+            what, detail = followup.step_fr(step["what"]), followup.detail_fr(step["detail"])
+        else:
+            what, detail = followup.step_en(step["what"]), step["detail"]
+        echo(f"  {on} {what}" + (f" ({detail})" if detail else ""))
     if shown["follows"]:
         echo(_("follows the request {reference}").format(reference=shown["follows"]))
     if shown["follow_ups"]:
         echo(_("letters that follow it:"))
     for letter in shown["follow_ups"]:
         when = (
-            _("sent {date}").format(date=letter["sent"])
+            _("sent {date}").format(date=day(letter["sent"]))
             if letter["sent"]
-            else _("written {date}, not sent").format(date=letter["letter_date"])
+            else _("written {date}, not sent").format(date=day(letter["letter_date"]))
         )
         echo(f"  {letter['reference']}  {lifecycle.kind_name(letter['kind'])}, {when}")
     echo(_("next: {step}").format(step=shown["next_step"]))
@@ -1583,8 +1619,10 @@ def complain(
         )
         for path in result.written:
             click.echo(_("wrote {path}").format(path=path))
+        for line in result.summary:
+            click.echo(printable(line))
         for line in result.warnings:
-            click.echo(_("warning: {message}").format(message=line), err=True)
+            click.echo(printable(_("warning: {message}").format(message=line)), err=True)
         click.echo(_("file it online at https://www.cnil.fr/fr/plaintes, or post it to the CNIL"))
         return
     if mandates:
@@ -1783,6 +1821,7 @@ def batch_follow(app, slug, association_file, out_dir, formats, letter_date) -> 
     for line in result.warnings:
         warn(line)
     say_outputs(result, out_dir, send=False)
+    finish(result.exit_code)
 
 
 def _echo_step(step: dict, depth: int) -> None:

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from . import findings
 from .errors import DsarError
+from .fields import long_date
 from .followup import ANSWERS_FR, NOT_A_PDF, first_request, joined, missing_proofs
-from .i18n import _
+from .i18n import _, language
 from .journal import Journal
 from .models import Association, Broker
 from .render import outside
@@ -79,10 +80,11 @@ def _members(journal: Journal, association: Association, slug: str):
             yield entry, request
 
 
-def cases(journal: Journal, association: Association, slug: str, on: date) -> list[Case]:
-    """The members' requests to `slug` under this association's mandate that a
+def cases(journal: Journal, association: Association, recipient: Broker, on: date) -> list[Case]:
+    """The members' requests to `recipient` under this association's mandate that a
     complaint may name on `on`; none is an error saying why."""
     found = []
+    slug = recipient.slug
     for entry, request in _members(journal, association, slug):
         why = findings.complainable(journal, entry, on)
         if why is None:
@@ -103,8 +105,13 @@ def cases(journal: Journal, association: Association, slug: str, on: date) -> li
             _(
                 "no request of {association}'s members to {recipient} ran out unanswered, was "
                 "refused or answered in part as of {day}: nothing to complain about yet "
-                "(see dsar status --broker {recipient})"
-            ).format(association=association.name, recipient=slug, day=on)
+                "(see dsar status --broker {slug})"
+            ).format(  # the reader's words: the organisation's name, the day as written
+                association=association.name,
+                recipient=recipient.name,
+                day=long_date(on, language()),
+                slug=slug,
+            )
             + "".join(f"; {line}" for line in held_for_id(journal, association, slug, on))
         )
     return sorted(found, key=lambda c: (c.mandate_ref, c.reference))
@@ -209,7 +216,7 @@ def drafted(journal: Journal, case: Case) -> bool:
 
 def summary(cases_, under_art80, ordinary, drafted_, scans) -> list[str]:
     """What the run did, for the screen: who is in which letter, who is held back and
-    why, which signed mandates are enclosed, which ID demands went unanswered."""
+    why, how many signed mandates are enclosed (output, not warnings)."""
     refs = ", ".join
     lines = [
         _("{count} member(s) in the complaint under Art. 80(1): {refs}").format(
@@ -238,14 +245,18 @@ def summary(cases_, under_art80, ordinary, drafted_, scans) -> list[str]:
             enclosed=len(shown) - len(missing), missing=refs(missing) or "0"
         )
     )
-    lines += [
+    return [line for line in lines if line]
+
+
+def mandates_not_joined(cases_, drafted_) -> list[str]:
+    """A warning for each signed mandate found and not joined, with why."""
+    return [
         _("{ref}: the signed mandate {name} is not joined: {why}").format(
             ref=c.mandate_ref, name=c.mandate_left_out[0], why=c.mandate_left_out[1]
         )
-        for c in shown
-        if c.mandate_left_out
+        for c in cases_
+        if c.mandate_left_out and c not in drafted_
     ]
-    return [line for line in lines if line]
 
 
 def held_for_id(journal: Journal, association: Association, slug: str, on: date) -> list[str]:

@@ -194,6 +194,7 @@ def complaint(
 STEPS_FR = {
     "generated": "généré",
     "sent": "envoyé",
+    "received": "reçu (accusé de réception)",
     "extension": "prolongation notifiée",
     "remind": "relance écrite",
     "reminded": "relance envoyée",
@@ -218,6 +219,21 @@ ROLES_FR = {
     "bounce": "avis de non-remise",
     "proof": "preuve d’envoi",
 }
+
+
+# dsar show in English: the journal's words, where they are not plain ones
+STEPS_EN = {
+    "received": "received (acknowledgement of receipt)",
+    "remind": "reminder written",
+    "complain": "complaint to the CNIL written",
+    "complained": "complaint to the CNIL filed",
+    "proof": "proof of sending kept",
+}
+
+
+def step_en(what: str) -> str:
+    kind, _sep, state = what.partition(":")
+    return f"answer: {state}" if kind == "answer" and state else STEPS_EN.get(what, what)
 
 
 def step_fr(what: str) -> str:
@@ -335,7 +351,7 @@ def proofs_html(
             {**e, "what": step_fr(e["what"]), "detail": detail_fr(e["detail"])}
             if lang == "fr"
             else e
-            for e in journal.events(reference)
+            for e in journal.steps(reference)
         ],
         files=[
             (ROLES_FR.get(role, role) if lang == "fr" else role, path.name, sha)

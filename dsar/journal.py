@@ -126,6 +126,10 @@ MIGRATIONS = [
     """
     ALTER TABLE mandate_forms ADD COLUMN chain INTEGER
     """,
+    # 9: a batch asks, for each row, whether another member holds its mandate reference
+    """
+    CREATE INDEX requests_mandate ON requests(mandate_ref)
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -153,6 +157,52 @@ def _migrate_4(db) -> None:
         for part in dict.fromkeys(p.strip() for p in medium.split(",") if p.strip()):
             db.execute("INSERT INTO media VALUES (?, ?)", (reference, part))
     db.execute("ALTER TABLE requests DROP COLUMN medium")
+
+
+def steps(events: Iterable) -> list[dict]:
+    """Each step once, named for what it is, in date order. The journal logs every
+    recording, as evidence of what was done when: a draft redone logs another
+    'generated' row; `dsar sent` again to add a registered-letter number or a receipt
+    date, or an acknowledgement read by the inbox, another 'sent' row. A person reads
+    the request's life: the letter written (the last draft), the sending as one step
+    whose details add up, the receipt its own step on its own day."""
+    found: list[dict] = []
+    kept: dict[str, dict] = {}  # the one step of each kind that happens once
+
+    def once(key: str, step: dict) -> None:
+        if key in kept:
+            found.remove(kept[key])
+        kept[key] = step
+        found.append(step)
+
+    def parts(detail: str | None) -> dict[str, str]:  # "lrar=1A, received=…" by key
+        return {part.partition("=")[0]: part for part in (detail or "").split(", ") if part}
+
+    for event in events:
+        step = {key: event[key] for key in ("at", "on_date", "what", "detail")}
+        if step["what"] == "generated":
+            once("generated", step)
+        elif step["what"] == "sent":
+            said = parts(step["detail"])
+            if received := said.pop("received", None):
+                on = received.partition("=")[2]
+                once("received", {**step, "what": "received", "on_date": on, "detail": None})
+            # an e-mail the outbox sent and a letter posted are two sendings
+            medium = (
+                "sent e-mail" if step["detail"] and step["detail"].startswith("e-mail") else "sent"
+            )
+            before = kept.get(medium)
+            if before:  # what an earlier recording said stays
+                said = parts(before["detail"]) | said
+            details = ", ".join(said.values()) or None
+            if before is None or (step["on_date"], details) != (
+                before["on_date"],
+                before["detail"],
+            ):
+                once(medium, {**step, "detail": details})  # a corrected date: the last
+        else:
+            found.append(step)
+    return sorted(found, key=lambda step: step["on_date"] or step["at"][:10])
 
 
 def _now() -> str:
@@ -908,7 +958,7 @@ class Journal:
             ],
             "steps": [
                 {"at": e["at"], "on": e["on_date"], "what": e["what"], "detail": e["detail"]}
-                for e in self.events(reference)
+                for e in self.steps(reference)
             ],
             "email": outbox[0] if outbox else None,
             # the letters that follow it (reminder, reply to an ID demand, complaint): shown
@@ -1051,6 +1101,15 @@ class Journal:
             "SELECT chain FROM mandate_forms WHERE mandate_ref = ?", (mandate_ref,)
         ).fetchone()
         return None if row is None or row[0] is None else bool(row[0])
+
+    def mandate_holder(self, mandate_ref: str, member: str) -> str | None:
+        """Another member whose request carries this mandate reference, or None: one
+        mandate, one member (the scan enclosed under it is that member's)."""
+        row = self.db.execute(
+            "SELECT member FROM requests WHERE mandate_ref = ? AND member IS NOT ? LIMIT 1",
+            (mandate_ref, member),
+        ).fetchone()
+        return None if row is None else row[0]
 
     def mandate_gives_art80(self, mandate_ref: str) -> bool:
         """The form dsar wrote for this mandate gave the association the power to complain
@@ -1293,3 +1352,7 @@ class Journal:
         return self.db.execute(
             "SELECT * FROM events WHERE reference = ? ORDER BY id", (reference,)
         ).fetchall()
+
+    def steps(self, reference: str) -> list[dict]:
+        """The request's life as a person reads it (dsar show, the dossier): steps()."""
+        return steps(self.events(reference))

@@ -26,6 +26,7 @@ from .i18n import _
 from .models import Association, Evidence, Mandate, Requester
 from .profile import requester
 from .registry import fold
+from .vocabulary import MANDATE_FORM_PREFIX as FORM_PREFIX
 
 COLUMNS = (
     "name",
@@ -444,6 +445,14 @@ def _open_or_fail(path: Path):
 BrokerCheck = Callable[[str], str | None]
 
 
+def mandate_taken(mandate_ref: str, holder: str) -> str:
+    """Why a row may not use a mandate reference another member holds."""
+    return _(
+        "{ref} is already the mandate of {holder}: one mandate reference per member (and one "
+        "form per reference); give this row its own"
+    ).format(ref=mandate_ref, holder=holder)
+
+
 def recipient_check(registry, default: str | None, *, required: bool) -> BrokerCheck:
     """A row's recipient (its cell, else `default`) checked with its other cells: one the
     registry does not know is a problem of the row, an empty one said empty."""
@@ -593,6 +602,16 @@ def _member(
                 fields.text(cells["mandate_ref"], "mandate_ref", limit=100), "mandate_ref"
             ),
         )
+        if cell("mandate_ref").casefold().startswith(FORM_PREFIX):
+            # mandate-M-2.pdf is the name of M-2's form: this member would get M-2's scan
+            problems.append(
+                (
+                    said.get("mandate_ref", "mandate_ref"),
+                    _("may not start with '{prefix}' (the name of another mandate's form)").format(
+                        prefix=FORM_PREFIX
+                    ),
+                )
+            )
     broker = cell("broker")
     if check_broker and (reason := check_broker(broker)):
         problems.append((said.get("broker", "broker"), reason))

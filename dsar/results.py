@@ -88,6 +88,18 @@ class ComplaintResult(LetterResult):
 class MandatesResult(Result):
     out_dir: Path
     columns: list[tuple[str, str]] = field(default_factory=list)  # CSV header -> column read
+    # mandate-<ref>.pdf files of no row of the CSV: dsar's unsigned forms, and the others
+    # (without the mark: perhaps a signed scan); none is deleted
+    unsigned_left: list[Path] = field(default_factory=list)
+    unknown_left: list[Path] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class ComplaintsResult(Result):
+    """The collective complaint: `summary` says what was written and for whom (output);
+    `warnings` only what needs the person's care."""
+
+    summary: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- batches
@@ -503,3 +515,5 @@ class FollowBatchResult(BatchResult):
 
     written_now: list[str] = field(default_factory=list)
     already: list[str] = field(default_factory=list)
+    # members held back: the form they signed does not cover the chain (mandate refs)
+    out_of_scope: Few = field(default_factory=Few)

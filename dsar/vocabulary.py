@@ -101,6 +101,10 @@ LetterKind = Literal[LETTER_KINDS]
 _KIND_IN_NAME = {"reminder": "relance", "reply-id": "reponse-identite"}
 
 
+# a mandate form's file name starts so; a mandate reference never does (members.py)
+MANDATE_FORM_PREFIX = "mandate-"
+
+
 def output_name(reference: str, slug: str | None, ext: str, kind: str | None = None) -> str:
     """The one way dsar names a file it writes.
 
@@ -111,7 +115,7 @@ def output_name(reference: str, slug: str | None, ext: str, kind: str | None = N
     """
     ext = ext.lstrip(".")
     if kind == "mandate":
-        return f"mandate-{reference or 'blank'}.{ext}"
+        return f"{MANDATE_FORM_PREFIX}{reference or 'blank'}.{ext}"
     if kind == "dossier":
         return f"{reference}-dossier-cnil.{ext}"
     middle = _KIND_IN_NAME.get(kind or "")

@@ -163,6 +163,44 @@ def test_the_unsigned_form_is_never_enclosed_as_a_signed_scan(runner, tmp_path, 
     assert manifest[1]["email_status"].startswith("held back")
 
 
+def annotated(form, subtype: str) -> None:
+    """The form with an annotation of `subtype` added on its first page, as a PDF reader
+    saves it (dsar's mark kept in the document information)."""
+    import pikepdf
+
+    with pikepdf.open(form, allow_overwriting_input=True) as document:
+        note = pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot,
+            Subtype=pikepdf.Name(subtype),
+            Rect=[100, 100, 200, 140],
+            Contents=pikepdf.String("à voir"),
+        )
+        document.pages[0].Annots = document.make_indirect(pikepdf.Array([note]))
+        document.save(form)
+
+
+def test_a_note_on_the_form_is_no_signature_a_drawn_line_is(runner, tmp_path, association):
+    """A sticky note, a highlight or a popup left on the unsigned form made it count as
+    signed and go out as « mandat signé » (fourth read, attacker's 4): only a drawn, stamped
+    or typed annotation (or a form field) is a signature on screen."""
+    path = write_csv(tmp_path / "m.csv", [member(0), member(1), member(2)])
+    forms = tmp_path / "forms"
+    ok(runner.invoke(cli, mandate_args(association, forms, path, "--broker", "renaissance")))
+    annotated(forms / "mandate-M-00000.pdf", "/Text")
+    annotated(forms / "mandate-M-00001.pdf", "/Highlight")
+    annotated(forms / "mandate-M-00002.pdf", "/Ink")
+    out = tmp_path / "out"
+    result = runner.invoke(
+        cli, batch_args(path, association, out, "--format", "email", "--mandates", str(forms))
+    )
+    said = flat(result.stderr)
+    assert "mandate-M-00000.pdf is the unsigned form" in said
+    assert "mandate-M-00001.pdf is the unsigned form" in said
+    assert "mandate-M-00002.pdf is the unsigned form" not in said
+    manifest = read_csv(out / "manifest.csv")
+    assert [bool(row["eml"]) for row in manifest] == [False, False, True]
+
+
 def test_a_corrected_row_is_told_to_get_a_new_form(runner, tmp_path, association):
     """A row without mandate_ref gets its number from the phone: corrected, it has a new
     number, no form and no scan; the run says to write its form again."""

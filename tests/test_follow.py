@@ -462,6 +462,66 @@ def test_batch_follow_refuses_a_mandate_without_the_chain_scope(app, tmp_path):
 # ---------------------------------------------------------------- the page
 
 
+def test_a_member_s_next_request_drafted_without_an_address_is_completed(app, tmp_path):
+    """A next request to an organisation the registry lacks is a draft; given its address,
+    it is the same request completed: its reference, the answer it follows, the member's
+    mandate. complete() rebuilt it without the mandate and refused (« cannot be
+    rewritten »), and the member was stuck (fourth read, attacker's 5)."""
+    _association, batch = first_batch(app, tmp_path, 1, "pdf")
+    [first] = [row.reference for row in batch.rows]
+    sent(app, first, "2026-09-02")
+    app.answer(
+        first, "2026-09-21", state="answered", named="source",
+        organisation="Quiz Soleil SARL", note="Nous tenons vos données de Quiz Soleil SARL.",
+    )  # fmt: skip
+    draft = app.follow(first, formats="pdf", out_dir=tmp_path / "n", letter_date="2026-09-25")
+    assert app.journal.entry(draft.reference).stored_state == "draft"
+    done = app.complete(
+        draft.reference, to_address="Quiz Soleil SARL\n4 rue Haute\n13001 Marseille"
+    )
+    assert done.reference == draft.reference
+    text = pdf_of(done)
+    assert "4 rue Haute" in text and "Pour Membre 1" in text
+    assert "21 septembre 2026" in text and first in text  # the answer it follows, cited
+    assert "communiqué sur simple demande" in text
+    assert app.journal.request(draft.reference).cause.answered == first
+
+
+def test_batch_follow_holds_back_a_member_whose_signed_form_lacks_the_chain(app, tmp_path):
+    """Member 1 signed a form made from a template without the chain's scope, member 2 the
+    shipped one: batch --follow writes member 2's next request and holds member 1 back,
+    naming the mandate (it stopped the whole run at member 1 before)."""
+    association, batch = first_batch(app, tmp_path, 2, "html")
+    for row in batch.rows:
+        app.sent(row.reference, "2026-09-02")
+        app.answer(
+            row.reference, "2026-09-21", state="answered", named="source",
+            organisation="DataContact", note=PARTY_SAYS,
+        )  # fmt: skip
+    override = tmp_path / "templates"
+    override.mkdir()
+    shipped = (Path(__file__).parents[1] / "templates" / "mandate.html.j2").read_text()
+    (override / "mandate.html.j2").write_text(
+        shipped.replace("source ou destinataire", "fournisseur"), encoding="utf-8"
+    )
+    strict = App(app.paths, registries=app.registries, templates=override, clock=app.clock)
+    with strict:
+        strict.mandates(association, tmp_path / "forms", members_csv(tmp_path / "m1.csv", 1))
+    second = tmp_path / "m2.csv"
+    with second.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, delimiter=";").writerows([HEADER, member(2, broker="parti-exemple")])
+    app.mandates(association, tmp_path / "forms2", second)
+    result = app.batch_follow(
+        "datacontact", association=association, out_dir=tmp_path / "b2", letter_date="2026-09-25"
+    )
+    [written] = result.written_now
+    assert app.journal.entry(written).member == "Membre 2"
+    assert result.out_of_scope.first == ["M-00001"]
+    assert any("1 member(s) held back" in w and "M-00001" in w for w in result.warnings)
+    assert result.exit_code == 3  # partial: the command line exits 3, as with bad rows
+    assert len(read_csv(tmp_path / "b2" / "manifest.csv")) == 1
+
+
 def test_the_page_shows_the_chain_and_writes_the_next_request(tmp_path):
     import re
 

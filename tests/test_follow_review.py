@@ -63,6 +63,13 @@ def answered(app, tmp_path, says: str, right: str = "access", lang: str = "fr"):
     return first
 
 
+def followed(app, tmp_path, says: str):
+    """The first request answered with `says`, and the next request to whom the answer named
+    (dated 25 September): (first, next)."""
+    first = answered(app, tmp_path, says)
+    return first, app.follow(first.reference, out_dir=tmp_path / "next", letter_date="2026-09-25")
+
+
 def test_the_words_around_a_name_are_not_the_name():
     assert (
         meaning.organisation_name("la societe welcoming dans le cadre d'un partenariat")
@@ -76,12 +83,11 @@ def test_the_words_around_a_name_are_not_the_name():
 def test_the_registry_entry_the_answer_names_wins_and_the_paraphrase_says_your_organisation(
     app, tmp_path
 ):
-    first = answered(
+    _first, second = followed(
         app, tmp_path,
         "Vos coordonnées nous ont été transmises par la société Welcoming dans le cadre "
         "d'un partenariat commercial.",
     )  # fmt: skip
-    second = app.follow(first.reference, out_dir=tmp_path / "next", letter_date="2026-09-25")
     assert app.journal.request(second.reference).broker.slug == "welcoming"
     text = pdf_of(second)
     assert "que mes données provenaient de votre organisme" in text
@@ -258,12 +264,11 @@ def test_only_the_name_the_answer_gave_is_the_one_named_never_another_in_its_sen
     """Attacker's F1 (issue 20, third round): a registry name elsewhere in the sentence
     ('comme le permet la doctrine de Welcoming', 'et non par Welcoming') was taken for the
     source, and the letter told it the answer had named it."""
-    first = answered(
+    first, second = followed(
         app, tmp_path,
         "Votre numéro nous a été fourni par la société Zorglub Marketing SAS, comme le "
         "permet la doctrine de Welcoming en matière de prospection.",
     )  # fmt: skip
-    second = app.follow(first.reference, out_dir=tmp_path / "next", letter_date="2026-09-25")
     recipient = app.journal.request(second.reference).broker
     assert recipient.slug != "welcoming" and recipient.name == "Zorglub Marketing SAS"
     assert "que mes données provenaient de votre organisme" in pdf_of(second)
@@ -273,12 +278,11 @@ def test_only_the_name_the_answer_gave_is_the_one_named_never_another_in_its_sen
     assert "à la suite de la réponse que m’a adressée Parti Exemple" in text
     assert "provenaient" not in text
     # "X et non par Y": X is the source, Y never the default
-    other = answered(
+    _other, fourth = followed(
         app, tmp_path / "b",
         "Nous vous confirmons que votre numéro nous a été fourni par Selfcontact et non "
         "par Welcoming.",
     )  # fmt: skip
-    fourth = app.follow(other.reference, out_dir=tmp_path / "s", letter_date="2026-09-25")
     assert app.journal.request(fourth.reference).broker.slug == "selfcontact"
 
 

@@ -287,9 +287,9 @@ def test_show_answer_and_forget_speak_the_persons_language(runner, dsar_home, tm
         assert not same, f"{what}: untranslated: {sorted(same)}"
     assert "à : Renaissance" in french["show"] and "étapes :" in french["show"]
     # steps and files in French, as the dossier names them, not the journal's English names
-    assert "2026-01-31 envoyé" in french["show"] and "courriel\u00a0:" in french["show"]
+    assert "31 janvier 2026 envoyé" in french["show"] and "courriel\u00a0:" in french["show"]
     assert "réponse\u00a0: identification demandée" in french["show"]
-    assert "answer:id-requested" not in french["show"] and "answer:id-requested" in english["show"]
+    assert "answer:id-requested" not in french["show"] and "answer: id-requested" in english["show"]
     assert "ensuite : pas de réponse dans le délai : dsar remind REF" in french["show"]
     assert french["answer"].startswith("REF : identification demandée ; répondez-y")
     assert "n'est pas un brouillon" in french["forget"]

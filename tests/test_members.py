@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 
 from dsar import members
@@ -131,24 +133,30 @@ def run_batch(runner, sheet, association, out, *extra, code=0):
     return result
 
 
+def add_registered_numbers(manifest):
+    """The post office's numbers in a column of the association's own, as Calc saves it:
+    the first member's letter registered, the second's not."""
+
+    rows = read_csv(manifest)
+    with manifest.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow([*rows[0].keys(), "N° recommandé"])
+        writer.writerow([*rows[0].values(), "1A00000000011"])
+        writer.writerow([*rows[1].values(), ""])
+
+
 @pytest.mark.today("2026-12-03")  # the posting of 20 November 2026 has happened
 def test_a_posting_is_recorded_from_the_manifest_with_its_registered_numbers(
     runner, tmp_path, association
 ):
-    import csv
     import json
 
     out = tmp_path / "out"
     # letters dated before they are posted: the journal refuses the other way round
     run_batch(runner, two_members(tmp_path), association, out, "--date", "2026-11-19")
     manifest = out / "manifest.csv"
-    rows = read_csv(manifest)
     # the association adds the post office's numbers in a column of its own, in Calc
-    with manifest.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, delimiter=";")
-        writer.writerow([*rows[0].keys(), "N° recommandé"])
-        writer.writerow([*rows[0].values(), "1A00000000011"])
-        writer.writerow([*rows[1].values(), ""])
+    add_registered_numbers(manifest)
     posted = runner.invoke(cli, ["sent", "--from-manifest", str(manifest), "--on", "2026-11-20"])
     assert posted.exit_code == 0, posted.output
     assert "2 letter(s) recorded as sent on 2026-11-20 (1 with a registered-letter number)" in (
@@ -221,24 +229,55 @@ def test_a_signed_mandate_is_found_under_the_form_s_own_name(runner, tmp_path, a
 def test_a_mandate_reference_is_a_name_never_a_path(tmp_path):
     row = next(members.read(two_members(tmp_path, refs=("../../evil", "M-2"))))
     assert isinstance(row, members.BadRow) and row.column == "Réf. mandat"  # the person's header
+    # nor the name of another member's form: "mandate-M-2" would find M-2's scan
+    row = next(members.read(two_members(tmp_path, refs=("Mandate-M-2", "M-2"))))
+    assert isinstance(row, members.BadRow) and row.column == "Réf. mandat"
+
+
+def test_one_mandate_reference_is_one_member_s(runner, tmp_path, association):
+    """Two members given the same mandate_ref: the second's letter cited, and its e-mail
+    carried, the first member's signed mandate; dsar mandate wrote the first form, then
+    stopped on 'already exists' (attacker, fourth read). The second row is a bad row."""
+    sheet = two_members(tmp_path, refs=("M-1", "M-1"))
+    forms = tmp_path / "forms"
+    made = runner.invoke(
+        cli,
+        ["mandate", "--association", str(association), "--out", str(forms), str(sheet)]
+        + ["--broker", "renaissance"],
+    )
+    assert made.exit_code == 3, made.output
+    assert [p.name for p in forms.iterdir()] == ["mandate-M-1.pdf"]
+    assert "M-1 is already the mandate of Camille Martin" in flat(made.stderr)
+    scans = tmp_path / "signed"
+    scans.mkdir()
+    scan_of(forms / "mandate-M-1.pdf", scans / "M-1.pdf")
+    out = tmp_path / "o"
+    result = run_batch(runner, sheet, association, out, "--mandates", str(scans), code=3)
+    assert "M-1 is already the mandate of Camille Martin" in flat(result.stderr)
+    [eml] = out.glob("*.eml")
+    message = parse_eml(eml.read_bytes())
+    assert "camille@example.org" in str(message["From"]) + message.get_body().get_content()
+    assert "Léger" not in message.get_body().get_content()
+    # a later batch under the same reference for another member is refused too
+    other = tmp_path / "other.csv"
+    other.write_text(
+        "Nom;Téléphone;Date du mandat;Réf. mandat\nAlex Roux;06 12 34 56 70;01/11/2026;M-1\n",
+        encoding="utf-8",
+    )
+    again = run_batch(runner, other, association, tmp_path / "o2", code=3)
+    assert "M-1 is already the mandate of Camille Martin" in flat(again.stderr)
 
 
 def test_numbers_added_to_a_recorded_manifest_count_those_letters_as_recorded_before(
     runner, tmp_path, association
 ):
-    import csv
 
     out = tmp_path / "out"
     run_batch(runner, two_members(tmp_path), association, out, "--date", "2026-11-19")
     manifest = out / "manifest.csv"
     first = runner.invoke(cli, ["sent", "--from-manifest", str(manifest), "--on", "2026-11-20"])
     assert first.exit_code == 0 and "2 letter(s) recorded" in first.stdout, first.output
-    rows = read_csv(manifest)
-    with manifest.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, delimiter=";")
-        writer.writerow([*rows[0].keys(), "N° recommandé"])
-        writer.writerow([*rows[0].values(), "1A00000000011"])
-        writer.writerow([*rows[1].values(), ""])
+    add_registered_numbers(manifest)
     again = runner.invoke(cli, ["sent", "--from-manifest", str(manifest), "--on", "2026-11-20"])
     assert again.exit_code == 0, again.output
     assert "0 letter(s)" in again.stdout and "2 already recorded before" in again.stdout

@@ -489,7 +489,7 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
         assert len(PdfReader(main).pages) >= 3 + len(in_letter)  # the letter, annex, mandate
         annex = text.split("Annexe : les demandes")[1]
         assert annex.count("demande jointe") == len(in_letter)  # each request as sent
-        assert any("ordinary mandate" in w and "M-00005" in w for w in result.warnings)
+        assert any("ordinary mandate" in w and "M-00005" in w for w in result.summary)
     else:
         assert main is None
     # the others: each member's own complaint, signed by the member, with the cover letter
@@ -524,7 +524,7 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
                 association, "tagadamedia", out_dir=out, on="2026-12-03", mandates=signed
             )
         assert again.written == []
-        assert any("already written" in w and "M-00005" in w for w in again.warnings)
+        assert any("already written" in w and "M-00005" in w for w in again.summary)
 
 
 def test_members_complaints_are_written_all_or_none(campaign, tmp_path, monkeypatch):
@@ -602,7 +602,7 @@ def test_collective_complaint_never_encloses_the_unsigned_form(campaign, tmp_pat
     assert "M-00013" in flat(pdf_text(cover.read_bytes()))
     unsigned = [w for w in result.warnings if "unsigned form" in w]
     assert {re.search(r"M-\d{5}", w).group() for w in unsigned} == {"M-00013", "M-00005"}
-    assert any("not enclosed" in w and "M-00013" in w for w in result.warnings)
+    assert any("not enclosed" in w and "M-00013" in w for w in result.summary)
     own = next(p for p in result.written if "M-00005" in flat(pdf_text(p.read_bytes())))
     words = flat(pdf_text(own.read_bytes()))
     assert "Pièce jointe : mandat signé" not in words and "Mandat n° M-00005" not in words

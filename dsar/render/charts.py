@@ -27,6 +27,7 @@ COLOURS = (
 # fonts-dejavu-core): WeasyPrint draws glyph paths 3x slower (5 s of a 300-member report)
 FONTTYPE = "none"
 MAX_NODES = 8  # per column of the flow; the rest is drawn as one node, "other"
+LINE = 0.029  # the height of a flow label's line, in the flow's y units (6.5 pt of ~3.9 in)
 
 
 def _figure(width: float, height: float):
@@ -130,18 +131,24 @@ def flow(columns: Sequence[str], edges: Counter, title: str, other: str) -> str:
         )  # fmt: skip
         names = sorted(counts, key=lambda n: (n == other, -counts[n], n))
         scale = (1.0 - gap * max(0, len(names) - 1)) / total
-        top, placed = 1.0, {}
+        top, placed, free = 1.0, {}, 1.0  # free: the top of the room left for labels
         for name in names:
             height = counts[name] * scale
             placed[name] = [top, height, 0.0, 0.0]
             axes.add_patch(
                 Rectangle((column - width / 2, top - height), width, height, color="#444444")
             )
+            # the label whole, on lines (« pas de réponse sur le fond (non remise, … ») was
+            # cut at 22 characters), beside its node or, when a small node's neighbour
+            # took that room, just under the label above
+            label = _lines(f"{name} ({counts[name]})")
+            half = LINE * (label.count("\n") + 1) / 2
+            middle = min(top - height / 2, free - half)
             axes.text(
-                column + width / 2 + 0.02, top - height / 2,
-                f"{_short(name, 22)} ({counts[name]})", va="center", fontsize=6.5,
-                parse_math=False,
+                column + width / 2 + 0.02, middle, label, va="center", fontsize=6.5,
+                linespacing=1.1, parse_math=False,
             )  # fmt: skip
+            free = middle - half
             top -= height + gap
         places.append(placed)
     for (column, start, end), count in sorted(edges.items(), key=lambda e: -e[1]):
@@ -199,6 +206,15 @@ def _number(value: float, lang: str) -> str:
     """A tick's number: '12', '2.5' in English, '2,5' in French."""
     text = str(int(value)) if value == int(value) else f"{value:g}"
     return text.replace(".", ",") if lang == "fr" else text
+
+
+def _lines(text: str, width: int = 28, most: int = 4) -> str:
+    """A flow label on lines of `width` characters; a name from outside longer than
+    `most` lines is cut there (a reply may name anything)."""
+    lines = textwrap.wrap(text, width) or [""]
+    if len(lines) > most:
+        lines = [*lines[: most - 1], _short(" ".join(lines[most - 1 :]), width)]
+    return "\n".join(lines)
 
 
 def _short(text: str, limit: int = 30) -> str:

@@ -63,15 +63,25 @@ def _vet(source: str, target: str, mark: str = "") -> dict:
     return {"ok": True}
 
 
+# what a reader leaves when it signs a PDF on screen: a drawn line, a stamped image, typed
+# text on the page (a field signed is an /AcroForm); a note, a highlight or a link is no
+# signature
+SIGNING = {"/Ink", "/Stamp", "/FreeText"}
+
+
 def _is_form(document, mark: str) -> bool:
     """Whether the open PDF is a form dsar mandate wrote, as it wrote it: its mark in the
-    document's info, no signature field, no drawn or stamped annotation."""
+    document's info, no form field, no drawn, stamped or typed annotation. A malformed
+    annotation list counts as changed (not the form dsar wrote)."""
     if mark not in document.docinfo or "/AcroForm" in document.Root:
         return False
-    for page in document.pages:
-        for annotation in page.get("/Annots", []):
-            if annotation.get("/Subtype") != "/Link":
-                return False
+    try:
+        for page in document.pages:
+            for annotation in page.get("/Annots", []):
+                if annotation.get("/Subtype") in SIGNING:
+                    return False
+    except (TypeError, AttributeError, ValueError):
+        return False
     return True
 
 

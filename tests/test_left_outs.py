@@ -1,0 +1,150 @@
+"""Left-outs a new user running an association from the README found (session 4):
+show's steps, mandate forms left behind, the collective summary, the report's flow
+chart. Each test fails on the code before its fix; the clock is frozen in every one."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from datetime import date
+from xml.etree import ElementTree
+
+import pikepdf
+import pytest
+
+from dsar import findings, i18n
+from dsar.app import App
+from dsar.cli import cli
+from dsar.inbox import apply
+from dsar.paths import Paths
+
+from .conftest import ok
+from .test_batch import HEADER, member
+from .test_follow import app, first_batch, registry_file  # noqa: F401 (fixtures)
+from .test_lifecycle import app_on, request
+from .test_report import build
+
+# ---------------------------------------------------------------- dsar show: each step once
+
+
+@pytest.mark.today("2026-12-03")
+def test_show_lists_each_step_once_named_for_what_it_is(tmp_path, runner, dsar_home):
+    """A draft redone, the sending recorded three times (then its registered-letter
+    number, then an acknowledgement the inbox read): 'generated' twice and 'sent' three
+    times were listed, the acknowledgement as a sending."""
+    with app_on(dsar_home, date(2026, 12, 3)) as opened:
+        ref = request(opened, tmp_path / "l")
+        assert request(opened, tmp_path / "l", force=True) == ref  # the draft redone in place
+        opened.sent(ref, "2026-10-01")
+        opened.sent(ref, "2026-10-01", lrar="1A23456789012")
+        apply.record(opened, ref, "acknowledgement", {"day": "2026-10-03"}, [])
+        opened.answer(ref, "2026-11-20", state="partial", missing="source")
+        reminder = opened.remind(ref, out_dir=tmp_path / "r").reference
+    steps = json.loads(ok(runner.invoke(cli, ["show", ref, "--json"])).output)["steps"]
+    named = [s["what"] for s in steps]
+    assert named == ["generated", "sent", "received", "answer:partial", "remind"]
+    assert [s["on"] for s in steps] == [
+        "2026-10-01",
+        "2026-10-01",
+        "2026-10-03",
+        "2026-11-20",
+        "2026-12-03",
+    ]
+    assert steps[1]["detail"] == "lrar=1A23456789012" and steps[-1]["detail"] == reminder
+    french = ok(runner.invoke(cli, ["--ui-lang", "fr", "show", ref])).output
+    lines = french.split("étapes :\n")[1].split("lettres qui la suivent")[0].splitlines()
+    assert lines == [
+        "  1er octobre 2026 généré (PDF)",
+        "  1er octobre 2026 envoyé (lettre recommandée n°\u00a01A23456789012)",
+        "  3 octobre 2026 reçu (accusé de réception)",
+        "  20 novembre 2026 réponse\u00a0: partielle",
+        f"  3 décembre 2026 relance écrite ({reminder})",
+    ]
+    english = ok(runner.invoke(cli, ["show", ref])).output
+    assert Counter(english.split("steps:\n")[1].split("letters")[0].split())["sent"] == 1
+    assert "2026-10-03 received (acknowledgement of receipt)" in english
+
+
+# ---------------------------------------------------------------- dsar mandate run again
+
+
+def test_mandate_run_again_names_the_forms_of_no_row_and_deletes_none(
+    tmp_path, runner, association
+):
+    """A member removed from the CSV, another's mandate_ref changed: their old forms
+    stayed beside the new ones, unsaid, for a later batch or complaint to meet."""
+    forms = tmp_path / "forms"
+    members_file = tmp_path / "members.csv"
+
+    def run(*rows: list[str]) -> object:
+        with members_file.open("w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle, delimiter=";").writerows([HEADER, *rows])
+        args = ["mandate", "--association", str(association), "--out", str(forms)]
+        return ok(runner.invoke(cli, [*args, "--force", str(members_file)]))
+
+    run(member(1), member(2))
+    scan = forms / "mandate-M-00009.pdf"  # a signed scan kept under a form's name
+    pikepdf.new().save(scan)
+    again = run(member(1, mandate_ref="M-00007"))  # member 2 left, member 1's ref changed
+    told = {line for line in again.stderr.splitlines() if "mandate-M-0000" in line}
+    unsigned = next(line for line in told if "mandate-M-00001.pdf" in line)
+    assert "mandate-M-00002.pdf" in unsigned and "mandate-M-00009.pdf" not in unsigned
+    [unknown] = told - {unsigned}  # the scan, told apart: not dsar's unsigned form
+    assert "mandate-M-00009.pdf" in unknown and "mandate-M-00007.pdf" not in again.stderr
+    assert {p.name for p in forms.iterdir()} == {
+        "mandate-M-00001.pdf",
+        "mandate-M-00002.pdf",
+        "mandate-M-00007.pdf",
+        "mandate-M-00009.pdf",
+    }  # none deleted: a file of that name may be a signed scan
+    # what the run wrote is on stdout, the forms of no row are warnings
+    assert "mandate-M-00001.pdf" not in again.stdout
+
+
+# ---------------------------------------------------------------- the collective complaint
+
+
+def test_the_collective_complaint_says_what_it_wrote_as_output_not_warnings(
+    app,  # noqa: F811
+    tmp_path,
+    runner,
+    registry_file,  # noqa: F811
+):
+    """Who is in which letter was printed as `warning:` lines on stderr; a French error
+    named the recipient by its slug and the day as 2026-12-03."""
+    association, batch = first_batch(app, tmp_path, 2, "pdf")
+    for row in batch.rows:
+        app.sent(row.reference, "2026-09-02")  # never answered: overdue on 3 December
+    env = {"DSAR_HOME": str(app.paths.data_dir)}
+    args = ["complain", "--association", str(association), "--registry", str(registry_file)]
+    out = ["--out", str(tmp_path / "cnil")]
+    done = ok(runner.invoke(cli, [*args, "--recipient", "parti-exemple", *out], env=env))
+    assert "2 member(s) sign their own complaint" in done.stdout
+    assert "signed mandates enclosed: 0" in done.stdout
+    assert "member(s)" not in done.stderr and "enclosed" not in done.stderr
+    nothing = runner.invoke(cli, ["--ui-lang", "fr", *args, "--recipient", "datacontact", *out])
+    assert nothing.exit_code == 1 and "aucune demande" in nothing.stderr
+    said = nothing.stderr.split("(voir")[0]  # the command it suggests names the slug
+    assert "DataContact" in said and "3 décembre 2026" in said
+    assert "datacontact" not in said and "2026-12-03" not in said
+
+
+# ---------------------------------------------------------------- the report's flow chart
+
+
+def test_the_flow_chart_draws_every_label_whole(tmp_path, runner):
+    """« pas de réponse sur le… »: the flow cut its labels at 22 characters; each is
+    drawn whole now, on lines, as the SVG (and the PDF that inlines it) reads back."""
+    made = build(tmp_path, members=20)  # every outcome, the undelivered too
+    out = tmp_path / "report"
+    args = ["--ui-lang", "fr", "report", "--association", str(made["association"])]
+    ok(runner.invoke(cli, [*args, "--out", str(out)], env={"DSAR_HOME": str(made["home"])}))
+    drawn = ElementTree.parse(out / "report-flow.svg").iter("{http://www.w3.org/2000/svg}text")
+    text = " ".join(" ".join(t.text or "" for t in drawn).split())
+    whole = "pas de réponse sur le fond (non remise, identification demandée, en attente ou sans réponse)"
+    assert whole in text and "…" not in text
+    with App(Paths(config_dir=made["home"], data_dir=made["home"])) as opened, i18n.using("fr"):
+        found = findings.gather(opened.journal, opened.registry, date(2026, 12, 3))
+    for (_column, start, end), _count in found.flow.items():
+        assert start in text and end in text  # every node, whatever its column
