@@ -1340,6 +1340,17 @@ class App:
                 and self.journal.mandate_covers_chain(mandate.reference) is False
             ):  # the form this member signed does not cover it: held back, the others go on
                 result.out_of_scope.append(mandate.reference)
+                result.bad_rows.append(  # in the manifest, where no member is missing
+                    members.BadRow(
+                        number,
+                        "mandate_ref",
+                        _(
+                            "{ref}: held back, the mandate form this member signed does not "
+                            "cover the organisations an answer names"
+                        ).format(ref=mandate.reference),
+                        self.journal.entry(reference).member or "",
+                    )
+                )
                 progress("letters", 1, None)
                 continue
             if next_ref is None:

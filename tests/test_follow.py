@@ -401,6 +401,12 @@ def test_letters_after_one_that_enclosed_the_mandate_offer_it_on_request(app, tm
     )
     next_request = pdf_of(follows)
     assert "Pour Membre 1" in next_request and "DataContact" in next_request
+    # DataContact is not named in the mandate: the letter says the scope that covers it
+    assert (
+        "ce mandat vaut pour tout responsable de traitement que les organismes qu’il nomme "
+        "désigneront comme source ou destinataire de mes données" in next_request
+    )
+    assert "désigneront comme source" not in first_text  # the first recipient is named
     [reminded] = [e.reference for e in app.journal.entries() if e.reference != first]
     sent(app, reminded, "2026-09-26")
     reminder = pdf_of(app.remind(reminded, on="2026-10-30", out_dir=tmp_path / "b3"))
@@ -519,7 +525,11 @@ def test_batch_follow_holds_back_a_member_whose_signed_form_lacks_the_chain(app,
     assert result.out_of_scope.first == ["M-00001"]
     assert any("1 member(s) held back" in w and "M-00001" in w for w in result.warnings)
     assert result.exit_code == 3  # partial: the command line exits 3, as with bad rows
-    assert len(read_csv(tmp_path / "b2" / "manifest.csv")) == 1
+    # no member is missing from the manifest: the one held back says why, in its place
+    held, done = read_csv(tmp_path / "b2" / "manifest.csv")
+    assert held["member"] == "Membre 1" and not held["reference"]
+    assert "M-00001: held back" in held["email_status"]
+    assert done["member"] == "Membre 2" and done["reference"] == written
 
 
 def test_the_page_shows_the_chain_and_writes_the_next_request(tmp_path):

@@ -174,7 +174,9 @@ def test_complaint_and_dossier_speak_to_the_cnil_not_to_the_program(runner, tmp_
     missing = complaint.split("Pièces non jointes à ce jour :")[1].split("Je vous prie")[0]
     assert "pièce non jointe" not in missing and missing.rstrip().endswith(".")
     journal = flat(pdf_pages((cnil / f"{ref}-dossier-cnil.pdf").read_bytes())[-1])
-    assert "lettre recommandée n° 1A00012345678, reçue le 2 février 2026" in journal
+    # the sending and its receipt, each a step on its own day
+    assert "2026-01-31 envoyé lettre recommandée n° 1A00012345678" in journal
+    assert "2026-02-02 reçu (accusé de réception)" in journal
     for program in ("lrar=", "received=", "message_id=", "pdf,email"):
         assert program not in journal, program
 
