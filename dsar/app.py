@@ -98,6 +98,7 @@ Formats = str | Sequence[str]
 # dsar answer --named: what the answer named, as follow's kinds
 NAMED_KINDS = {"source": "source-named", "recipient": "recipient-named", "controller": "processor"}
 FOLLOW_STEP = N_("write to the organisation it named: dsar follow {reference}")
+ASKED_STEP = compose.ALREADY_ASKED
 NEXT_STEP = {
     "id-requested": N_("answer it with: dsar reply-id {reference}"),
     "partial": N_("follow up with: dsar remind {reference}"),
@@ -306,7 +307,9 @@ class App:
         result.warnings += compose.address_to_check(
             request, chosen, self.registry.added.get(request.broker.slug, ())
         )
-        result.warnings += compose.gap_advice(letter, self.registry)
+        result.warnings += compose.gap_advice(
+            letter, self.registry, self._asked(letter.request.reference)
+        )
         return result
 
     def complete(
@@ -358,7 +361,9 @@ class App:
         letter = letters.render(request, self.templates)
         result = self._write(letter, chosen, out_dir, force=True)
         result.warnings += compose.recipient_wishes(request, chosen)
-        result.warnings += compose.gap_advice(letter, self.registry)
+        result.warnings += compose.gap_advice(
+            letter, self.registry, self._asked(letter.request.reference)
+        )
         return result
 
     def _write(
@@ -867,13 +872,32 @@ class App:
             )
         kept = self.journal.mark_answer(reference, state, day, note, list(files), missing)
         step = FOLLOW_STEP if named else NEXT_STEP.get(state)
+        asked = named and follow.already_asked(
+            self.journal,
+            reference,
+            follow.entry_named(self.registry, organisation),
+            organisation,
+        )
+        if asked:  # written to already (dsar follow, or with this request): never again
+            step = ASKED_STEP
         return AnswerResult(
             reference=reference,
             written=kept,
             entry=self.journal.entry(reference),
             state=state,
             kept=kept,
-            next_step=_(step).format(reference=reference) if step else None,
+            next_step=_(step).format(reference=reference, name=organisation, asked=asked)
+            if step
+            else None,
+        )
+
+    def _asked(self, reference: str):
+        """Whom advice must not propose again: the request already written to an
+        organisation about the message `reference` is about (follow.already_asked)."""
+        if not self.journal.has(reference):
+            return None
+        return lambda broker: follow.already_asked(
+            self.journal, reference, broker, same_message=True
         )
 
     @staticmethod
@@ -1057,31 +1081,39 @@ class App:
         day = self._day(on, "on")
         reference = canonical(reference)
         cnil = self.registry.get("cnil")
-        letter, extra = followup.complaint(
-            self.journal,
-            reference,
-            self.templates,
-            cnil,
-            on=day,
-            force=force,
-            mandate_enclosed=mandate_scan is not None,
-        )
-        complaint = letter.request.reference
-        targets = compose.output_paths(letter, out_dir, ("pdf",), kind="complaint")
-        targets["dossier"] = out_dir / output_name(reference, None, "pdf", kind="dossier")
-        check_free(targets.values(), overwrite=force)
-        self.journal.check_recordable(complaint, "pdf")
-        made = compose.render(
-            letter, targets, pdf_renderer=self.pdf_renderer, extra=extra, env=self.templates
-        )
-        made.dossier, left_out = followup.dossier(
-            self.journal,
-            reference,
-            made.pdf,
-            self.pdf_renderer,
-            followup.reminders_of(self.journal, reference),
-            mandate_scan=mandate_scan,
-        )
+        self.journal.require(reference, "complain", day, force=force)  # before any child runs
+        with tempfile.TemporaryDirectory(prefix="dsar-dossier-") as work:
+            # the replies are vetted first: the complaint says joined only those that are
+            pieces = followup.vetted(self.journal, reference, Path(work))
+            letter, extra = followup.complaint(
+                self.journal,
+                reference,
+                self.templates,
+                cnil,
+                on=day,
+                force=force,
+                mandate_enclosed=mandate_scan is not None,
+                pieces=pieces,
+            )
+            complaint = letter.request.reference
+            targets = compose.output_paths(letter, out_dir, ("pdf",), kind="complaint")
+            targets["dossier"] = out_dir / output_name(reference, None, "pdf", kind="dossier")
+            check_free(targets.values(), overwrite=force)
+            self.journal.check_recordable(complaint, "pdf")
+            made = compose.render(
+                letter, targets, pdf_renderer=self.pdf_renderer, extra=extra, env=self.templates
+            )
+            made.dossier = followup.dossier(
+                self.journal,
+                reference,
+                made.pdf,
+                self.pdf_renderer,
+                followup.reminders_of(self.journal, reference),
+                pieces,
+                Path(work),
+                mandate_scan=mandate_scan,
+            )
+        left_out = pieces.left_out
         # the dossier is recorded with the complaint, like the letter's own files; the
         # lifecycle's check runs in the same transaction; the request becomes 'complained'
         # once the complaint is filed (dsar sent on it), not when it is written
@@ -1102,6 +1134,15 @@ class App:
                 "on the dossier's last page: send it yourself"
             ).format(name=name, why=why)
             for name, why in result.left_out
+        ]
+        vetted_out = {name for name, _why in result.left_out}
+        result.warnings += [
+            _(
+                "the answer {name} is not in the dossier (not a PDF, or not found), and the "
+                "complaint says so: send it with the complaint yourself"
+            ).format(name=name)
+            for name, _why in extra["replies_left_out"]
+            if name not in vetted_out
         ]
         result.warnings += [
             _("to add: {what}: {how}").format(what=item["said"], how=item["how"])
@@ -1245,7 +1286,9 @@ class App:
             fresh=fresh,
         )
         result.warnings += compose.address_to_check(request, result.formats, ())
-        result.warnings += compose.gap_advice(letter, self.registry)
+        result.warnings += compose.gap_advice(
+            letter, self.registry, self._asked(letter.request.reference)
+        )
         return result
 
     def batch_follow(
@@ -1328,7 +1371,9 @@ class App:
                     if next_ref is None:  # a file in the way, no run's letter: said
                         raise
                 else:
-                    party = compose.write_to_party(written.letter.request, self.registry)
+                    party = compose.write_to_party(
+                        written.letter.request, self.registry, self._asked(written.reference)
+                    )
                     said = [w for w in written.warnings if w != party]  # a citizen's command
                     result.written += written.written
                     result.warnings += [w for w in said if w not in result.warnings]
@@ -1454,7 +1499,13 @@ class App:
     def details(self, reference: str) -> dict:
         """One request whole, as plain data (dsar show): recipient, right, files with
         checksums, every step, the deadline and what to do next."""
-        return self.journal.show(reference, self.today())
+        shown = self.journal.show(reference, self.today())
+        # whom the answers named, and the request already written to each (dsar follow)
+        shown["named"] = [
+            {**one, "on": one["on"].isoformat() if one["on"] else None}
+            for one in follow.named_organisations(self.journal, self.registry, reference)
+        ]
+        return shown
 
     def forget(self, reference: str) -> Result:
         """Drop a draft from the journal; its files stay on disk, listed in `written`."""
@@ -1808,7 +1859,11 @@ class App:
             page_html=self.journal.page_html(reference),
             mailto=mail.mailto(letter),
             text=f"{subject}\n\n{body_text}",
-            warnings=compose.gap_advice(letter, self.registry) if entry.kind == "request" else [],
+            warnings=compose.gap_advice(
+                letter, self.registry, self._asked(letter.request.reference)
+            )
+            if entry.kind == "request"
+            else [],
         )
 
     # ------------------------------------------------------------ completion

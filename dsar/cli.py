@@ -20,7 +20,7 @@ import click
 from . import fields, followup, i18n, lifecycle, members, profile, registry, report
 from . import follow as follow_module
 from . import identify as identify_module
-from .app import App
+from .app import ASKED_STEP, App
 from .cli_i18n import TranslatedCommand, TranslatedGroup, cli_words
 from .cli_i18n import option as option_name
 from .cli_options import (
@@ -1456,16 +1456,14 @@ def show(reference, as_json):
     echo(_("next: {step}").format(step=shown["next_step"]))
     for command in shown["next"]:
         echo(f"  {command}")
-    if (
-        shown["kind"] == "request"
-        and any(  # dsar answer --named: the next request
-            follow_module.typed_answer(step["detail"] or "")[0] != "answer"
-            for step in shown["steps"]
-            if str(step["what"]).startswith("answer:")
-        )
-        and not shown["follow_ups"]
-    ):
-        echo(f"  dsar follow {shown['reference']}")
+    # the next request to an organisation an answer named, unless already written to
+    for one in shown["named"]:
+        if one["asked"] and one["organisation"]:
+            echo("  " + _(ASKED_STEP).format(name=one["organisation"], asked=one["asked"]))
+    to_ask = [n for n in shown["named"] if not n["asked"] and n["kind"] != "answer"]
+    if to_ask:
+        slug = to_ask[0]["slug"]
+        echo(f"  dsar follow {shown['reference']}" + (f" --to {slug}" if slug else ""))
 
 
 @cli.command()

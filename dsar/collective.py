@@ -19,16 +19,12 @@ from pathlib import Path
 from . import findings
 from .errors import DsarError
 from .fields import long_date
-from .followup import ANSWERS_FR, first_request, missing_proofs
+from .followup import ANSWERS_FR, NOT_A_PDF, first_request, joined, missing_proofs
 from .i18n import _, language
 from .journal import Journal
 from .models import Association, Broker
 from .render import outside
 
-# why an answer's file is not joined when the limited child did not say (outside.py's
-# reasons otherwise)
-NOT_A_PDF = "n’est pas un PDF, non joint"
-GONE = "introuvable sur le disque, non joint"
 WHY_FR = {
     "no-answer": "aucune réponse dans le délai applicable",
     # the member answered the identification request (dsar reply-id); nothing since
@@ -60,6 +56,14 @@ class Case:
     @property
     def why_fr(self) -> str:
         return WHY_FR[self.why]
+
+    @property
+    def answers_held(self) -> int:
+        return len(self.replies)
+
+    @property
+    def answers_joined(self) -> int:
+        return sum(not why for why in self.replies.values())
 
     @property
     def answers_enclosed(self) -> bool:
@@ -182,11 +186,7 @@ def pieces(journal: Journal, renderer, cases_, work: Path) -> list[bytes | Path]
         folder.mkdir()
         copies, left_out = outside.vet(pdfs, folder)
         found += [copies[p] for p in pdfs if p in copies]
-        why = {name: problem.french for name, problem in left_out}
-        case.replies = {
-            p.name: "" if p in copies else why.get(p.name, NOT_A_PDF if p.is_file() else GONE)
-            for p in replies
-        }
+        case.replies = joined(replies, copies, left_out)
     return found
 
 

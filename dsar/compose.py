@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -439,8 +439,10 @@ def address_to_check(
     return unverified_address(request.broker, vouched)
 
 
-def gap_advice(letter: Letter, registry: Registry) -> list[str]:
-    """Tell the person what is missing, what the sources do give, and what to do."""
+def gap_advice(letter: Letter, registry: Registry, asked: Asked = None) -> list[str]:
+    """Tell the person what is missing, what the sources do give, and what to do.
+    `asked`: the request already written to an organisation about this message, if any
+    (follow.already_asked): such a party is not proposed again."""
     request = letter.request
     broker = request.broker
     if not letter.gaps:
@@ -494,25 +496,35 @@ def gap_advice(letter: Letter, registry: Registry) -> list[str]:
             )
         )
     )
-    if party := write_to_party(request, registry):
+    if party := write_to_party(request, registry, asked):
         lines.append(party)
     return lines
 
 
-def write_to_party(request: Request, registry: Registry) -> str | None:
-    """The line telling a person to write also to the party behind the campaign."""
+# the request already written to an organisation about a request's message, or None
+Asked = Callable[[Broker], str | None] | None
+ALREADY_ASKED = N_("{name} was already written to about this message: {asked}")
+
+
+def write_to_party(request: Request, registry: Registry, asked: Asked = None) -> str | None:
+    """The line telling a person to write also to the party behind the campaign; a party
+    already written to (`asked`) is named with that request, never proposed again."""
     broker = request.broker
     if broker.kind == "party":
         return None
+    written = asked or (lambda _party: None)
     why = _(
         "Write also to the party that ordered the campaign: it stays responsible and must "
         "obtain the origin of your data from its provider:"
     )
     # advice to the person, not a claim in a letter: the party the message names
     named = campaign_party(request, registry)
+    if named and (reference := written(named)):
+        return "  " + _(ALREADY_ASKED).format(name=named.name, asked=reference)
     if named:
         return f"  {why} dsar generate --broker {named.slug}"
-    if parties := registry.parties_using(broker.slug):
+    using = registry.parties_using(broker.slug)
+    if using and (parties := [p for p in using if not written(p)]):
         # the message does not say which party: name them all, choose none for the person
         return (
             "  "

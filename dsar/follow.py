@@ -25,6 +25,7 @@ from .models import Broker, Cause, Request
 from .registry import Registry, bare_name, fold
 from .render.text import html_to_text
 from .safety import printable
+from .vocabulary import ANSWER_STATE
 
 # the answers that name the next recipient
 FOLLOW_KINDS = ("source-named", "processor", "recipient-named")
@@ -72,9 +73,12 @@ class Named:
     verbatim: bool = True  # read from the reply; False: the person's typed summary
 
 
-def _inbox_answers(journal: Journal, reference: str) -> list[Named]:
-    """The inbox's messages for `reference` that named an organisation, confirmed or
-    applied (inbox/store.py's table, in the journal's file)."""
+def _inbox_answers(
+    journal: Journal, reference: str, kinds: tuple[str, ...] = FOLLOW_KINDS, as_written=False
+) -> list[Named]:
+    """The inbox's messages for `reference` of these kinds (by default those that named an
+    organisation), confirmed or applied (inbox/store.py's table, in the journal's file).
+    `as_written`: only the sentence the inbox kept as written, never its folded evidence."""
     db = journal.db
     if not db.execute(
         "SELECT 1 FROM sqlite_master WHERE type='table' AND name='inbox_messages'"
@@ -87,9 +91,10 @@ def _inbox_answers(journal: Journal, reference: str) -> list[Named]:
     )
     found = []
     for row in rows:
-        if row["kind"] not in FOLLOW_KINDS:
+        if row["kind"] not in kinds:
             continue
         facts = json.loads(row["facts"])
+        words = facts.get("said") or ("" if as_written else " ".join(json.loads(row["evidence"])))
         day = facts.get("day") or (row["sent_at"] or "")[:10]
         found.append(
             Named(
@@ -97,7 +102,7 @@ def _inbox_answers(journal: Journal, reference: str) -> list[Named]:
                 kind=row["kind"],
                 organisation=quoted(facts.get("organisation") or "", 120),
                 on=date.fromisoformat(day) if day else journal.entry(reference).answered_on,
-                quote=quoted(facts.get("said") or " ".join(json.loads(row["evidence"]))),
+                quote=quoted(words),
                 # "e-mail received from <recipient>" only when the sender is theirs
                 sender=(quoted(row["sender"], 200) or None) if row["trusted"] else None,
                 message=row["id"],
@@ -131,6 +136,26 @@ def answers_naming(journal: Journal, reference: str) -> list[Named]:
                 )
             )
     return sorted(found, key=lambda n: n.on, reverse=True)
+
+
+def answer_words(journal: Journal, reference: str, state: str) -> Named | None:
+    """The words of the answer to `reference` recorded as `state`, for a letter that
+    reports it (the CNIL complaint): the reply's own sentence when the inbox read it
+    (`verbatim`, with its day and sender), else the note the person typed (dsar answer
+    --note: their summary). A reply the inbox recorded without words gives none: its
+    journal note is dsar's, not the person's."""
+    entry = journal.entry(reference)
+    kinds = tuple(kind for kind, gives in ANSWER_STATE.items() if gives == state)
+    read = _inbox_answers(journal, entry.reference, kinds, as_written=True)
+    if read:
+        latest = max(read, key=lambda a: (a.on, a.message or 0))
+        return latest if latest.quote else None
+    answers = [e for e in journal.events(entry.reference) if e["what"].startswith("answer:")]
+    last = answers[-1] if answers and answers[-1]["what"] == f"answer:{state}" else None
+    words = quoted(typed_answer(last["detail"] or "")[2]) if last else ""
+    if not words:
+        return None
+    return Named(entry.reference, "answer", "", entry.answered_on, words, verbatim=False)
 
 
 # dsar answer --named KIND --organisation NAME: the note starts with what it named
@@ -464,6 +489,88 @@ def step(journal: Journal, reference: str, today: date) -> Step:
         cause=request.cause,
         steps=[step(journal, e.reference, today) for e in journal.follow_ups(entry.reference)],
     )
+
+
+def chain_of(journal: Journal, reference: str) -> list[str]:
+    """Every request of the chain `reference` belongs to: its first and all that follow."""
+    found, todo = [], [root_of(journal, reference)]
+    while todo:
+        ref = todo.pop(0)
+        if ref not in found:
+            found.append(ref)
+            todo += [e.reference for e in journal.follow_ups(ref, "request")]
+    return found
+
+
+def already_asked(
+    journal: Journal,
+    reference: str,
+    target: Broker | None = None,
+    name: str = "",
+    same_message: bool = False,
+) -> str | None:
+    """The request already written to this organisation (`target`, or the `name` an
+    answer gave) in the chain of `reference` (dsar follow's links), or with
+    `same_message` any first request about the same message for the same person (the
+    broker and the party written to at once). Advice names it rather than proposing to
+    write to that organisation again; None when nothing was written to it. (A next
+    request to an organisation written to apart still cites the answer that named it:
+    only the chain rules it out.)"""
+
+    def same(broker: Broker) -> bool:
+        return (target is not None and broker.slug == target.slug) or bool(
+            name and is_named(name, broker)
+        )
+
+    for ref in chain_of(journal, reference):
+        if same(journal.request(ref).broker):
+            return ref
+    if target is not None and same_message:
+        about = journal.request(reference)
+        for entry in journal.entries(broker=target.slug):
+            other = journal.request(entry.reference)
+            if (other.evidence, other.requester) == (
+                about.evidence,
+                about.requester,
+            ):
+                return entry.reference
+    return None
+
+
+def entry_named(registry: Registry, organisation: str) -> Broker | None:
+    """The registry's entry whose whole name an answer gave (follow.lookup's rule), when
+    exactly one is: a part of a name, or another name in the sentence, is none."""
+    slugs = [s for s, b in registry.brokers.items() if is_named(organisation, b)]
+    return registry.brokers[slugs[0]] if len(slugs) == 1 else None
+
+
+def named_organisations(journal: Journal, registry: Registry, reference: str) -> list[dict]:
+    """The organisations the answers to `reference` named, latest first: the name, what
+    the answer said, its day, the registry's slug when the name is one entry's whole name,
+    and `asked`, the request already written to it (already_asked) or None: advice
+    proposes dsar follow only to those not asked."""
+    entry = journal.entry(reference)
+    if entry.kind != "request":
+        return []
+    found = []
+    for answer in answers_naming(journal, entry.reference):
+        broker = entry_named(registry, answer.organisation)
+        if broker or answer.organisation:
+            asked = already_asked(journal, entry.reference, broker, answer.organisation)
+        else:  # a name not read: any next request written from this one answers it
+            asked = next(
+                (e.reference for e in journal.follow_ups(entry.reference, "request")), None
+            )
+        found.append(
+            {
+                "organisation": broker.name if broker else answer.organisation,
+                "kind": answer.kind,
+                "on": answer.on,
+                "slug": broker.slug if broker else "",
+                "asked": asked,
+            }
+        )
+    return found
 
 
 def evidence_of(request: Request) -> dict:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import tempfile
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import jinja2
 
 from . import fields, letters, lifecycle
-from .follow import typed_answer
+from .follow import answer_words
 from .i18n import _
 from .journal import Entry, Journal
 from .models import Broker, Letter, Request, reference_for
@@ -24,6 +24,7 @@ def first_request(journal: Journal, entry: Entry, on: date) -> dict:
     lacked, every reminder sent with its proof)."""
     events = [e for e in journal.events(entry.reference) if e["what"].startswith("answer:")]
     answered = [e["what"].split(":", 1)[1] for e in events]
+    state = answered[-1] if answered and answered[-1] in ANSWERED else None
     found = entry.dates
     facts = entry.as_dict(on)
     facts.update(
@@ -41,11 +42,11 @@ def first_request(journal: Journal, entry: Entry, on: date) -> dict:
         answered_on=entry.answered_on,
         lrar_number=entry.lrar_number,
         message_id=entry.message_id,
-        answered_state=answered[-1] if answered and answered[-1] in ANSWERED else None,
+        answered_state=state,
         missing=journal.missing(entry.reference),
-        # the person's note on the last answer (dsar answer --note): their summary, said
-        # so, never quoted as the answer's words
-        answer_note=typed_answer(events[-1]["detail"] or "")[2].strip() if events else "",
+        # what the last answer said: its own words (the inbox read them), or the person's
+        # note (dsar answer --note), their summary, never quoted as the answer's
+        answer_words=answer_words(journal, entry.reference, state) if state else None,
         reminders=[
             {
                 **_sent_letter(r),
@@ -139,13 +140,15 @@ def complaint(
     on: date,
     force: bool = False,
     mandate_enclosed: bool = False,
+    pieces: Pieces | None = None,
 ) -> tuple[Letter, dict]:
     """Always in French: the CNIL's language. The original letters go in the dossier as
     they were sent, in their own language. `mandate_enclosed`: the signed mandate's scan
-    goes in the dossier (dossier's `mandate_scan`): only then does the letter say so."""
+    goes in the dossier (dossier's `mandate_scan`): only then does the letter say so.
+    `pieces`: what the dossier joins (vetted); the letter says joined only those replies."""
     entry = journal.require(reference, "complain", on, force=force)
     original = journal.request(reference)
-    replies = [path.name for role, path, _ in journal.files(reference, "reply")]
+    held = pieces.replies if pieces else {}
     first = first_request(journal, entry, on)
     extra = {
         "first": first,
@@ -153,7 +156,8 @@ def complaint(
         # where the request went: the address given with it (--to-address), else the registry's
         "organisation_address": original.recipient_address,
         "organisation_email": original.recipient_email,
-        "replies": replies,
+        "replies": [name for name, why in held.items() if not why],
+        "replies_left_out": [(name, why) for name, why in held.items() if why],
         "proofs": [path.name for _role, path, _ in journal.files(reference, "proof")],
         "to_add": missing_proofs(journal, reference),
         "mandate_enclosed": mandate_enclosed,
@@ -360,38 +364,72 @@ def proofs_html(
     )
 
 
+# why an answer's file is not joined when the limited child did not say (outside.py's
+# reasons otherwise)
+NOT_A_PDF = "n’est pas un PDF, non joint"
+GONE = "introuvable sur le disque, non joint"
+
+
+@dataclass
+class Pieces:
+    """The proofs and replies of a request that a dossier joins, checked by the limited
+    child (render/outside.py) before the complaint is written: the letter says joined
+    only what is."""
+
+    pdfs: list[Path]  # in the dossier's order: proofs of sending, then the replies
+    copies: dict[Path, Path]  # the vetted copies, by original path
+    left_out: list[tuple[str, outside.Problem]]
+    replies: dict[str, str]  # a reply's file name: "" when joined, else why not (French)
+
+    @property
+    def joined_replies(self) -> list[str]:
+        return [name for name, why in self.replies.items() if not why]
+
+
+def vetted(journal: Journal, reference: str, work: Path) -> Pieces:
+    """The request's proofs and replies in PDF, vetted into `work`; a reply that is no
+    PDF (an e-mail kept as .eml), gone, or refused by the child is not joined, and why."""
+    held = [*journal.files(reference, "proof"), *journal.files(reference, "reply")]
+    pdfs = [p for _role, p, _sha in held if p.suffix.lower() == ".pdf" and p.is_file()]
+    copies, left_out = outside.vet(pdfs, work)
+    replies = [p for _role, p, _sha in journal.files(reference, "reply")]
+    return Pieces(pdfs, copies, left_out, joined(replies, copies, left_out))
+
+
+def joined(files: list[Path], copies: dict, left_out) -> dict[str, str]:
+    """Each file's name: "" when its vetted copy is joined, else why not, in French."""
+    why = {name: problem.french for name, problem in left_out}
+    return {
+        p.name: "" if p in copies else why.get(p.name, NOT_A_PDF if p.is_file() else GONE)
+        for p in files
+    }
+
+
 def dossier(
     journal: Journal,
     reference: str,
     complaint_pdf: bytes,
     renderer,
     reminder_refs: list[str],
+    pieces: Pieces,
+    work: Path,
     mandate_scan: Path | None = None,
-) -> tuple[bytes, list[tuple[str, outside.Problem]]]:
+) -> bytes:
     """One PDF: the complaint, the request and reminders as sent (each in its own
-    language), the signed mandate, PDF proofs and replies, then the proofs page. The
-    proofs and replies come from outside: each is checked in a limited child
-    (render/outside.py); one that fails is left out, returned with why, and listed so on
-    the proofs page. `mandate_scan` is a copy outside.vet already made (the collective
-    run vets each scan once): it is joined as it is."""
+    language), the signed mandate, PDF proofs and replies (`pieces`, vetted), then the
+    proofs page, which lists what was left out and why. `mandate_scan` is a copy
+    outside.vet already made (the collective run vets each scan once): joined as it is."""
     parts = [complaint_pdf]
     for ref in [reference, *reminder_refs]:
         page = journal.page_html(ref)
         if page:
             parts.append(renderer.render_html(page))
-    # proofs of sending (registered-letter receipts) first, then the replies
-    pieces = [*journal.files(reference, "proof"), *journal.files(reference, "reply")]
-    pdfs = [
-        path for _role, path, _sha in pieces if path.suffix.lower() == ".pdf" and path.is_file()
-    ]
     if mandate_scan is not None:  # the signed mandate the complaint says is enclosed
         parts.append(mandate_scan)
-    with tempfile.TemporaryDirectory(prefix="dsar-dossier-") as work:
-        copies, left_out = outside.vet(pdfs, Path(work))
-        parts += [copies[path] for path in pdfs if path in copies]
-        last = proofs_html(journal, reference, renderer.env, left_out=left_out)
-        parts.append(renderer.render_html(last))
-        return outside.join(parts, Path(work)), left_out
+    parts += [pieces.copies[path] for path in pieces.pdfs if path in pieces.copies]
+    last = proofs_html(journal, reference, renderer.env, left_out=pieces.left_out)
+    parts.append(renderer.render_html(last))
+    return outside.join(parts, work)
 
 
 def reminders_of(journal: Journal, reference: str) -> list[str]:

@@ -30,6 +30,19 @@ REQUEST_STATES = (
 ANSWER_STATES = ("answered", "partial", "refused", "id-requested", "closed", "undelivered")
 # what a follow-up letter may cite as the recipient's answer
 ANSWERED = ("answered", "partial", "refused", "id-requested")
+# the journal's answer state each kind of reply (inbox.meaning) records once confirmed;
+# a letter finds the reply's words by it (follow.answer_words)
+ANSWER_STATE = {
+    "bounce": "undelivered",
+    "identity-request": "id-requested",
+    "answer": "answered",
+    "partial": "partial",
+    "refusal": "refused",
+    "processor": "answered",
+    "source-named": "answered",
+    "recipient-named": "answered",
+    "erasure-confirmed": "answered",
+}
 LETTER_KINDS = ("request", "reminder", "reply-id", "complaint")
 # what an answer to Art. 15 owes, one word each (dsar answer --missing): 15(1)(a)-(h)
 # and the copy of 15(3); the letters name each with its article

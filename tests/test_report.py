@@ -608,26 +608,37 @@ def test_collective_complaint_never_encloses_the_unsigned_form(campaign, tmp_pat
     assert "Pièce jointe : mandat signé" not in words and "Mandat n° M-00005" not in words
 
 
-def test_collective_complaint_names_id_demands(campaign, tmp_path, monkeypatch):
-    """An identification request is not an ID-card demand (the reply's words are not on
-    record) and no 'unanswered' request until the member replied to it (dsar reply-id):
-    until then the member is held back and the screen says why (lawyer 3, finding 3)."""
+def selfcontact_art80(campaign, tmp_path, monkeypatch, members, scans) -> tuple[Path, Path]:
+    """A copy of the campaign's home, a qualifying association, the Art. 80 clause for
+    Selfcontact's `members` (numbers) and a blank signed scan for each of `scans`:
+    (association.yaml, the scans' folder)."""
     home = tmp_path / "home"
     shutil.copytree(campaign["home"], home)
     monkeypatch.setenv("DSAR_HOME", str(home))
     association = tmp_path / "association.yaml"
     association.write_text(QUALIFYING)
     journal = Journal(Paths.from_env().journal, clock=lambda: DAY)
-    for i in range(0, MEMBERS, 4):  # Selfcontact's members, all with the Art. 80 clause
+    for i in members:
         journal.record_mandate_form(f"M-{i:05d}", ["selfcontact"], art80=True)
     journal.close()
     signed = tmp_path / "signed"
     signed.mkdir()
     blank = PdfWriter()
     blank.add_blank_page(595, 842)
-    for ref in ("M-00076", "M-00096", "M-00002"):
+    for ref in scans:
         with (signed / f"{ref}.pdf").open("wb") as handle:
             blank.write(handle)
+    return association, signed
+
+
+def test_collective_complaint_names_id_demands(campaign, tmp_path, monkeypatch):
+    """An identification request is not an ID-card demand (the reply's words are not on
+    record) and no 'unanswered' request until the member replied to it (dsar reply-id):
+    until then the member is held back and the screen says why (lawyer 3, finding 3)."""
+    # Selfcontact's members, all with the Art. 80 clause
+    association, signed = selfcontact_art80(
+        campaign, tmp_path, monkeypatch, range(0, MEMBERS, 4), ("M-00076", "M-00096", "M-00002")
+    )
     with App() as app:
         by_member = {e.member: e.reference for e in app.journal.entries()}
         answered_id = by_member[name(76)]  # 76: an identification request, then answered
@@ -650,6 +661,31 @@ def test_collective_complaint_names_id_demands(campaign, tmp_path, monkeypatch):
     assert "délai d’un mois et absence" not in letter
     assert any("held back" in w and "M-00096" in w for w in result.warnings)
     assert not any("M-00016" in w or "M-00076" in w for w in result.warnings if "held" in w)
+
+
+def test_the_art80_letter_says_joined_only_the_answers_it_joins(campaign, tmp_path, monkeypatch):
+    """§6 said « chaque demande telle qu’envoyée et les réponses reçues » although an
+    answer kept as an e-mail (not a PDF) is not joined (the annex says « pièce non
+    jointe »): the letter counts the answers it joins (lawyer 4, item 2)."""
+    # Selfcontact's members refused on 15 June, with the Art. 80 clause
+    association, signed = selfcontact_art80(
+        campaign, tmp_path, monkeypatch, (12, 32), ("M-00012", "M-00032")
+    )
+    answer_pdf, answer_eml = signed / "M-00032.pdf", tmp_path / "refus.eml"  # a blank PDF
+    answer_eml.write_bytes(reply("M-00012", "personne"))
+    with App() as app:
+        by_member = {e.member: e.reference for e in app.journal.entries()}
+        app.journal.add_file(by_member[name(12)], "reply", answer_eml)
+        app.journal.add_file(by_member[name(32)], "reply", answer_pdf)
+        result = app.complain_association(
+            association, "selfcontact", out_dir=tmp_path / "cnil", on="2026-12-03", mandates=signed
+        )
+    main = next(p for p in result.written if p.name.startswith("reclamation-collective"))
+    text = flat(pdf_text(main.read_bytes()))
+    letter, annex = text.split("Annexe : les demandes")[:2]
+    assert "les réponses reçues" not in letter
+    assert "chaque demande telle qu’envoyée, et 1 des 2 réponses reçues" in letter
+    assert "n’est pas un PDF, non joint" in annex
 
 
 def test_the_flow_draws_no_party_it_cannot_establish(app, campaign):

@@ -21,29 +21,18 @@ from datetime import date
 from itertools import chain, islice
 from pathlib import Path
 
+from .. import follow
 from ..errors import DsarError, InputError
 from ..files import MAX_EVIDENCE_BYTES
 from ..i18n import _
 from ..render.mail import message_id_for
-from ..vocabulary import ACCESS_ITEMS
+from ..vocabulary import ACCESS_ITEMS, ANSWER_STATE
 from . import evidence, match, meaning, store
 from .parse import Reply, parse
 from .sources import HEAD, Raw
 
 # applied without the person, when the match is trusted: facts, not judgements
 AUTOMATIC = ("acknowledgement", "bounce")
-# the journal's answer state each kind records once confirmed
-ANSWER_STATE = {
-    "bounce": "undelivered",
-    "identity-request": "id-requested",
-    "answer": "answered",
-    "partial": "partial",
-    "refusal": "refused",
-    "processor": "answered",
-    "source-named": "answered",
-    "recipient-named": "answered",
-    "erasure-confirmed": "answered",
-}
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 # folded or not: "Message-ID:\r\n <id@host>" is as valid as on one line
 _MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(?:\r?\n[ \t]+)?(<[^<>\s]{1,500}>)", re.I | re.M)
@@ -488,7 +477,7 @@ def skip(app, number: int) -> None:
 def next_action(app, reference: str, facts: dict) -> str:
     """What follows, in words: the journal's next step, and the next request to a
     source, recipient or controller the reply named when the registry knows it."""
-    from ..app import NEXT_STEP
+    from ..app import ASKED_STEP, NEXT_STEP
     from ..journal import next_step
 
     entry = app.journal.entry(reference)
@@ -497,6 +486,10 @@ def next_action(app, reference: str, facts: dict) -> str:
     named = facts.get("organisation")
     if named:
         slugs = app.registry.search(named)
+        target = app.registry.brokers.get(slugs[0]) if len(slugs) == 1 else None
+        asked = follow.already_asked(app.journal, entry.reference, target, named)
+        if asked:  # written to already (dsar follow, or with this request): never again
+            return words + "; " + _(ASKED_STEP).format(name=named, asked=asked)
         # the next request cites this answer and follows this request (dsar follow)
         words += "; " + _("write to {name} next: {command}").format(
             name=named,

@@ -254,12 +254,16 @@ def classify(reply: Reply) -> Meaning:
     """The kind of a reply and the words that decided it; its day is the message's."""
     found = _classify(reply)
     found.day = reply.day
-    if found.kind in ("source-named", "processor", "recipient-named"):
-        # the rules read folded words: a letter quotes them as written
+    if found.kind in ("source-named", "processor", "recipient-named", "refusal"):
+        # the rules read folded words: a letter quotes them as written (a refusal's in the
+        # CNIL complaint, with the sentence after it, where its reasons usually are)
         text = fresh_text(f"{reply.subject}\n{reply.text}")
         decisive = next(filter(None, (as_written(text, w) for w in found.evidence)), None)
         found.organisation = as_written(text, found.organisation) or found.organisation
-        found.said = _sentence(text, decisive, found.organisation)[:600] if decisive else ""
+        reasons = found.kind == "refusal"
+        found.said = (
+            _sentence(text, decisive, found.organisation, reasons)[:600] if decisive else ""
+        )
     return found
 
 
@@ -285,10 +289,11 @@ def as_written(text: str, words: str) -> str | None:
 _SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
 
 
-def _sentence(text: str, words: str, organisation: str = "") -> str:
+def _sentence(text: str, words: str, organisation: str = "", reasons: bool = False) -> str:
     """The sentence of `text` that holds `words`, and the next one when it names the
-    same organisation or qualifies it: a quote keeps its context. A dot inside a word
-    ("CM.com") ends nothing: only a dot before a space does."""
+    same organisation or qualifies it, or (`reasons`) whatever it says, on the same line:
+    a quote keeps its context. A dot inside a word ("CM.com") ends nothing: only a dot
+    before a space does."""
     at = text.find(words)
     starts = [m.end() for m in _SENTENCE_END.finditer(text, 0, at)]
     start = starts[-1] if starts else 0
@@ -297,8 +302,10 @@ def _sentence(text: str, words: str, organisation: str = "") -> str:
     if len(ends) > 1 and text[ends[0] : ends[0] + 1] != "\n":
         following = text[end : ends[1]]
         said = plain(following)
-        if (organisation and plain(organisation) in said) or re.match(
-            r"\s*(?:elle|il|ce|cette|cet|ces|it|they|this|these)\b", said
+        if (
+            reasons
+            or (organisation and plain(organisation) in said)
+            or re.match(r"\s*(?:elle|il|ce|cette|cet|ces|it|they|this|these)\b", said)
         ):
             end = ends[1]
     return " ".join(text[start:end].split())

@@ -610,32 +610,10 @@ NEXT_FIELDS = ("to", "to_name", "to_address", "to_email")
 
 def next_request_facts(app: App, reference: str) -> tuple[dict, list[dict]]:
     """The request's chain (dsar trail), and the organisations its answers named, each
-    with the registry's slug when it has one: what the next-request form offers."""
+    with the registry's slug when it has one and the request already written to it:
+    what the next-request form offers (follow.named_organisations)."""
     trail = app.trail(reference)[0]
-    entry = app.journal.entry(reference)
-    named = []
-    if entry.kind == "request":
-        for answer in follow.answers_naming(app.journal, entry.reference):
-            # the registry's entry whose whole name the inbox read (follow.lookup's rule),
-            # else that name as typed: a part of a name, or another name the sentence
-            # mentions, is never proposed
-            slugs = [
-                s
-                for s, b in app.registry.brokers.items()
-                if follow.is_named(answer.organisation, b)
-            ]
-            slug = slugs[0] if len(slugs) == 1 else ""
-            named.append(
-                {
-                    "organisation": app.registry.brokers[slug].name
-                    if slug
-                    else answer.organisation,
-                    "kind": answer.kind,
-                    "on": answer.on,
-                    "slug": slug,
-                }
-            )
-    return trail, named
+    return trail, follow.named_organisations(app.journal, app.registry, reference)
 
 
 def letters_of(reference: str, original: str) -> str:
