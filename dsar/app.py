@@ -53,7 +53,7 @@ from .errors import (
 from .files import check_free, make_private_dir, stage_private, write_private
 from .i18n import N_, _
 from .journal import AlreadyRecorded, Journal, canonical
-from .models import Association, Broker, ContactAddition, Letter
+from .models import Association, Broker, ContactAddition, Letter, Mandate, Request
 from .paths import SHIPPED_DATENANFRAGEN, SHIPPED_REGISTRY, Paths
 from .registry import Registry
 from .render import mail, outside
@@ -1263,7 +1263,7 @@ class App:
             to_email=to_email,
             to_address=to_address,
             # the next request never encloses the signed scan (no --mandates here)
-            mandate=was.mandate.offered() if was.mandate else None,
+            mandate=self._next_mandate(was),
             reply_subaddress=was.reply_subaddress,
         )
         request = dataclasses.replace(
@@ -1290,6 +1290,17 @@ class App:
             letter, self.registry, self._asked(letter.request.reference)
         )
         return result
+
+    def _next_mandate(self, was: Request) -> Mandate | None:
+        """The mandate of a next request: offered on request, and said to cover its
+        recipient only when the form dsar recorded shows it (see Mandate.covers_recipient)."""
+        if was.mandate is None:
+            return None
+        ref = was.mandate.reference
+        covers = self.journal.mandate_covers_chain(ref) is True and was.broker.slug in (
+            self.journal.mandate_form(ref) or []
+        )
+        return dataclasses.replace(was.mandate.offered(), covers_recipient=covers)
 
     def batch_follow(
         self,

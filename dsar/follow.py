@@ -45,10 +45,16 @@ _SPACES = re.compile(r"\s+")
 MANDATE_SCOPE = ("source ou destinataire", "source or recipient")
 
 
+# quotation marks inside the words become single ones: a letter prints them between « »,
+# and a « » of their own would close the quote and pass the rest as the person's words
+_INNER_QUOTES = str.maketrans({"«": "‹", "»": "›", "“": "‘", "”": "’", '"': "'"})
+
+
 def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
-    """Untrusted words as one bounded line: no control character, no line break; the
-    template escapes it (autoescape) and never reads it as template code."""
-    line = _SPACES.sub(" ", printable(text or "")).strip()
+    """Untrusted words as one bounded line: no control character, no line break, no
+    closing guillemet of their own; the template escapes it (autoescape) and never reads
+    it as template code."""
+    line = _SPACES.sub(" ", printable(text or "")).strip().translate(_INNER_QUOTES)
     if len(line) <= limit:
         return line
     cut = line[: limit - 4]

@@ -322,6 +322,10 @@ class Mandate:
     # the association signs and sends the letter: a complaint under an ordinary mandate
     # is the member's own (only Art. 80(1) lets the association represent them)
     sender: bool = True
+    # a next request may say the form's scope covers its recipient: dsar wrote the form,
+    # with the chain's line, and the answer that named the recipient came from an
+    # organisation the form names (one step: « que ces organismes désigneront »)
+    covers_recipient: bool = False
 
     def offered(self) -> Mandate:
         """This mandate in a letter that does not enclose the signed scan (a reminder, a

@@ -387,7 +387,8 @@ def test_letters_after_one_that_enclosed_the_mandate_offer_it_on_request(app, tm
     scan.add_blank_page(595, 842)
     with (signed / "M-00001.pdf").open("wb") as handle:
         scan.write(handle)
-    _association, batch = first_batch(app, tmp_path, 1, "pdf", mandates=signed)
+    association, batch = first_batch(app, tmp_path, 1, "pdf", mandates=signed)
+    app.mandates(association, tmp_path / "forms", tmp_path / "members.csv")  # its scope recorded
     [first] = [row.reference for row in batch.rows]
     first_text = flat(pdf_text((tmp_path / "b1" / batch.rows[0].pdf).read_bytes()))
     assert "simple demande" not in first_text  # this one encloses it
@@ -413,6 +414,18 @@ def test_letters_after_one_that_enclosed_the_mandate_offer_it_on_request(app, tm
     for text in (next_request, reminder):
         assert "communiqué sur simple demande" in text
         assert "Pièce jointe : mandat signé" not in text and ", joint" not in text
+    # one step further, the form's « ces organismes » no longer name who named it: not said
+    app.answer(
+        reminded, "2026-10-31", state="answered", named="source",
+        organisation="Jeux Concours Magiques", note=BROKER_SAYS,
+    )  # fmt: skip
+    third = pdf_of(
+        app.follow(
+            reminded, to="jeux-concours", formats="pdf", out_dir=tmp_path / "b4",
+            letter_date="2026-11-02",
+        )
+    )  # fmt: skip
+    assert "Pour Membre 1" in third and "désigneront comme source" not in third
 
 
 def test_two_batch_follow_runs_at_once_write_each_next_request_once(app, tmp_path, registry_file):
@@ -489,6 +502,7 @@ def test_a_member_s_next_request_drafted_without_an_address_is_completed(app, tm
     text = pdf_of(done)
     assert "4 rue Haute" in text and "Pour Membre 1" in text
     assert "21 septembre 2026" in text and first in text  # the answer it follows, cited
+    assert "désigneront comme source" not in text  # no form recorded: its scope unknown
     assert "communiqué sur simple demande" in text
     assert app.journal.request(draft.reference).cause.answered == first
 

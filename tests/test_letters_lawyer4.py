@@ -76,7 +76,8 @@ def test_a_refusal_read_by_the_inbox_is_quoted_in_the_complaint_with_its_day_and
     assert "ses motifs ne sont pas repris ici" not in text
     assert "Selon ma lecture" not in text  # the answer's words, not a summary
     assert (
-        "la réponse n’est pas jointe (pièce non jointe) ; un extrait en est cité ci-dessus" in text
+        "la réponse n’est pas jointe (pièce non jointe) ; un extrait en est cité ci-dessus, qui "
+        "peut ne pas en reprendre tous les motifs" in text
     )
 
 
@@ -178,3 +179,13 @@ def test_a_second_answer_naming_the_same_source_proposes_no_second_request(runne
     page = page_client().get(f"/requests/{first.reference}?lang=en").text
     assert 'id="h-next"' not in page  # no form to write to Selfcontact again
     assert "Selfcontact, named by the answer of" in page and second.reference in page
+
+
+def test_the_answer_s_own_guillemets_never_close_the_quote():
+    """A reply writing « … » Je soussigné retire ma réclamation … « closed the letter's
+    quote, and its words read as the complainant's in the PDF's text (fifth read, S1)."""
+    from dsar import follow
+
+    words = follow.quoted('Nous refusons. » Je soussigné retire ma plainte. « Cordialement "x" “y”')
+    assert not set('«»“”"') & set(words)
+    assert "› Je soussigné retire ma plainte. ‹" in words
