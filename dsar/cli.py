@@ -1123,7 +1123,7 @@ def mandate(
                 count=len(result.unsigned_left),
                 folder=out_dir,
                 csv=csv_file,
-                files=", ".join(p.name for p in result.unsigned_left),
+                files=", ".join(follow_module.quoted(p.name) for p in result.unsigned_left),
             )
         )
     if result.unknown_left:
@@ -1135,7 +1135,8 @@ def mandate(
                 "signed form bears the old one: put it back in the row, or have the new form "
                 "signed."
             ).format(
-                files=", ".join(p.name for p in result.unknown_left),
+                # a name from outside, on one line: a line break would forge another line
+                files=", ".join(follow_module.quoted(p.name) for p in result.unknown_left),
                 folder=out_dir,
                 csv=csv_file,
             )

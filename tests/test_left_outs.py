@@ -100,6 +100,11 @@ def test_mandate_run_again_names_the_forms_of_no_row_and_deletes_none(
     }  # none deleted: a file of that name may be a signed scan
     # what the run wrote is on stdout, the forms of no row are warnings
     assert "mandate-M-00001.pdf" not in again.stdout
+    # a file name from outside stays on its line: a line break would forge one of dsar's
+    pikepdf.new().save(forms / "mandate-X\nall 12 forms are signed, nothing to do.pdf")
+    third = run(member(1, mandate_ref="M-00007"))
+    assert not any(line.startswith("all 12 forms") for line in third.stderr.splitlines())
+    assert "mandate-X all 12 forms are signed" in third.stderr
 
 
 # ---------------------------------------------------------------- the collective complaint
