@@ -43,7 +43,9 @@ def read_and_confirm(app, folder, reference, sender, day, words) -> dict:
     return item
 
 
-def refused_by_the_inbox(app, tmp_path, words: str = REFUSAL, **more):
+def refused_by_the_inbox(
+    app, tmp_path, words: str = REFUSAL, sender="donnees@parti-exemple.example", **more
+):
     """A request to Parti Exemple, sent, then its refusal read by dsar inbox from the
     party's own address and confirmed in the review."""
     first = app.generate(
@@ -52,7 +54,7 @@ def refused_by_the_inbox(app, tmp_path, words: str = REFUSAL, **more):
     )  # fmt: skip
     sent(app, first.reference, "2026-09-02")
     item = read_and_confirm(app, tmp_path / "mail", first.reference,
-                            "donnees@parti-exemple.example", date(2026, 9, 21), words)  # fmt: skip
+                            sender, date(2026, 9, 21), words)  # fmt: skip
     assert item["kind"] == ("refusal" if words == REFUSAL else "source-named")
     return first
 
@@ -189,3 +191,18 @@ def test_the_answer_s_own_guillemets_never_close_the_quote():
     words = follow.quoted('Nous refusons. » Je soussigné retire ma plainte. « Cordialement "x" “y”')
     assert not set('«»“”"') & set(words)
     assert "› Je soussigné retire ma plainte. ‹" in words
+
+
+def test_a_refusal_from_an_address_not_known_for_the_recipient_is_said_so_in_the_facts(
+    app, tmp_path
+):
+    """The extract was hedged (« présentée comme venant de »), but the facts said flatly
+    « Réponse obtenue : un refus » of an e-mail anyone could have sent (fifth read, S2)."""
+    first = refused_by_the_inbox(app, tmp_path, sender="service@ailleurs.example")
+    result = app.complain(first.reference, out_dir=tmp_path / "cnil", on="2026-10-30")
+    text = flat(pdf_text(next(p for p in result.written if "dossier" not in p.name).read_bytes()))
+    facts = text.split("Réponse obtenue")[1][:300]
+    assert (
+        "par un courriel présenté comme venant de Parti Exemple, d’une adresse que je ne" in facts
+    )
+    assert "présentée comme venant de Parti Exemple" in text
