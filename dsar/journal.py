@@ -130,6 +130,12 @@ MIGRATIONS = [
     """
     CREATE INDEX requests_mandate ON requests(mandate_ref)
     """,
+    # 10: whose each form is (the identity a request's reference is made from, and the
+    # name): a reference given to another person later would send the first one's scan
+    """
+    ALTER TABLE mandate_forms ADD COLUMN holder TEXT;
+    ALTER TABLE mandate_forms ADD COLUMN holder_name TEXT
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -1077,20 +1083,23 @@ class Journal:
         *,
         art80: bool = False,
         chain: bool | None = None,
+        holder: Requester | None = None,
     ) -> None:
         """The organisations (slugs) the form `dsar mandate` wrote for this mandate names,
-        and whether it carried the Art. 80(1) clause; a form written again (--force)
-        replaces the record, as it replaces the file."""
+        whether it carried the Art. 80(1) clause, and whose it is; a form written again
+        (--force) replaces the record, as it replaces the file."""
         with self.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO mandate_forms (mandate_ref, controllers, written_on,"
-                " art80, chain) VALUES (?, ?, ?, ?, ?)",
+                " art80, chain, holder, holder_name) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     mandate_ref,
                     ",".join(controllers),
                     self.today().isoformat(),
                     int(art80),
                     None if chain is None else int(chain),
+                    holder.identity if holder else None,
+                    holder.name if holder else None,
                 ),
             )
 
@@ -1103,9 +1112,10 @@ class Journal:
         return None if row is None or row[0] is None else bool(row[0])
 
     def mandate_holder(self, mandate_ref: str, requester: Requester) -> str | None:
-        """Another person whose request carries this mandate reference (by the identity
-        its reference is made from: a corrected name is the same member), or None: one
-        mandate, one member (the scan enclosed under it is that member's)."""
+        """Another person whose request, or whose form written by dsar mandate, carries this
+        mandate reference (by the identity a reference is made from: a corrected name is
+        the same member), or None: one mandate, one member (the scan enclosed under it is
+        that member's)."""
         for member, phone, email, name in self.db.execute(
             "SELECT member, json_extract(request_json, '$.requester.phone'),"
             " json_extract(request_json, '$.requester.email'),"
@@ -1115,7 +1125,12 @@ class Journal:
         ):
             if (phone or email or name) != requester.identity:
                 return member
-        return None
+        form = self.db.execute(  # the form dsar mandate wrote under it, for someone else
+            "SELECT holder_name FROM mandate_forms WHERE mandate_ref = ? AND holder IS NOT NULL"
+            " AND holder != ?",
+            (mandate_ref, requester.identity),
+        ).fetchone()
+        return None if form is None else form[0]
 
     def mandate_gives_art80(self, mandate_ref: str) -> bool:
         """The form dsar wrote for this mandate gave the association the power to complain

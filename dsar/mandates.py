@@ -45,6 +45,14 @@ def unsigned_problem(mandate_ref: str, path: Path) -> str:
     ).format(file=path.name, ref=mandate_ref)
 
 
+def scan_in_the_way(mandate_ref: str, path: Path) -> str:
+    return _(
+        "{file} is not the form dsar mandate wrote (perhaps the member's signed scan): kept "
+        "as it is; to write {ref}'s form again, move that file to your scans folder as "
+        "{ref}.pdf first"
+    ).format(file=path.name, ref=mandate_ref)
+
+
 def scope_problem(mandate_ref: str, scope: list[str], recipient: str) -> str | None:
     """Why a letter to `recipient` may not go under this mandate, or None. `scope` is the
     organisations the form dsar mandate wrote names (journal.mandate_form)."""

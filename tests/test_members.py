@@ -282,3 +282,51 @@ def test_numbers_added_to_a_recorded_manifest_count_those_letters_as_recorded_be
     assert again.exit_code == 0, again.output
     assert "0 letter(s)" in again.stdout and "2 already recorded before" in again.stdout
     assert "1 registered-letter number(s) added" in again.stdout
+
+
+def test_a_mandate_reference_given_before_to_another_person_is_refused(
+    runner, tmp_path, association
+):
+    """Dominique left; M-2 given to a new member in a later CSV: dsar mandate wrote the
+    form, and the batch sent Dominique's signed scan with the newcomer's letter (new user,
+    fourth read, blocking 1). The form records whose it is."""
+    forms = tmp_path / "forms"
+    args = ["mandate", "--association", str(association), "--out", str(forms)]
+    ok = runner.invoke(cli, [*args, str(two_members(tmp_path)), "--broker", "renaissance"])
+    assert ok.exit_code == 0, ok.output
+    later = tmp_path / "later.csv"
+    later.write_text(
+        "Nom;Téléphone;Date du mandat;Réf. mandat\nAlex Roux;06 12 34 56 70;01/11/2026;M-2\n",
+        encoding="utf-8",
+    )
+    again = runner.invoke(cli, [*args, str(later), "--broker", "renaissance", "--force"])
+    assert again.exit_code == 3 and "M-2 is already the mandate of Dominique Léger" in flat(
+        again.stderr
+    )
+    scans = tmp_path / "signed"
+    scans.mkdir()
+    scan_of(forms / "mandate-M-2.pdf", scans / "M-2.pdf")  # Dominique's signed scan
+    batch = run_batch(runner, later, association, tmp_path / "o", "--mandates", str(scans), code=3)
+    assert "M-2 is already the mandate of Dominique Léger" in flat(batch.stderr)
+    assert not list((tmp_path / "o").glob("*.eml"))
+
+
+def test_mandate_force_never_replaces_a_signed_scan_kept_under_the_form_s_name(
+    runner, tmp_path, association
+):
+    """The hint says a scan may be kept under the form's own name; --force wrote the new
+    form over it (new user, fourth read, blocking 2)."""
+    forms = tmp_path / "forms"
+    sheet = two_members(tmp_path)
+    args = ["mandate", "--association", str(association), "--out", str(forms), str(sheet)]
+    args += ["--broker", "renaissance"]
+    assert runner.invoke(cli, args).exit_code == 0
+    scan = scan_of(forms / "mandate-M-2.pdf", forms / "mandate-M-2.pdf")  # signed, saved back
+    signed = scan.read_bytes()
+    again = runner.invoke(cli, [*args, "--force"])
+    assert again.exit_code == 3
+    assert "mandate-M-2.pdf is not the form dsar mandate wrote" in flat(again.stderr)
+    assert scan.read_bytes() == signed  # the scan kept
+    import pypdf
+
+    assert "/DsarMandateForm" in pypdf.PdfReader(forms / "mandate-M-1.pdf").metadata  # rewritten
