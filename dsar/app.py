@@ -1410,7 +1410,9 @@ class App:
             if next_ref not in result.written_now:
                 result.already.append(next_ref)
             request = self.journal.request(next_ref)
-            if named := compose.campaign_party(request, self.registry):
+            named = compose.campaign_party(request, self.registry)
+            asked = self._asked(next_ref)
+            if named and not (asked and asked(named)):  # a party already written to: not again
                 parties[named.slug] = parties.get(named.slug, 0) + 1
             files = {role: path.name for role, path, _sha in self.journal.files(next_ref)}
             row = ManifestRow(

@@ -507,6 +507,33 @@ def test_a_member_s_next_request_drafted_without_an_address_is_completed(app, tm
     assert app.journal.request(draft.reference).cause.answered == first
 
 
+def test_batch_follow_proposes_no_party_its_members_already_wrote_to(app, tmp_path):
+    """The members' first letters went to the party behind the SMS; batch --follow to the
+    broker it named still said « Write also to the parties that ordered the members'
+    campaigns: parti-exemple (2) » (new user, fourth read, 8)."""
+    association = tmp_path / "association.yaml"
+    association.write_text(ASSOCIATION, encoding="utf-8")
+    sheet = tmp_path / "members.csv"
+    rows = [member(i, broker="parti-exemple", sms_sender="Parti Exemple") for i in (1, 2)]
+    with sheet.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, delimiter=";").writerows([HEADER, *rows])
+    batch = app.batch(
+        sheet, association=association, out_dir=tmp_path / "b1", formats="pdf", workers=1,
+        mandate_on_request=True, letter_date="2026-09-01",
+    )  # fmt: skip
+    for row in batch.rows:
+        app.sent(row.reference, "2026-09-02")
+        app.answer(
+            row.reference, "2026-09-21", state="answered", named="source",
+            organisation="DataContact", note=PARTY_SAYS,
+        )  # fmt: skip
+    result = app.batch_follow(
+        "datacontact", association=association, out_dir=tmp_path / "b2", letter_date="2026-09-25"
+    )
+    assert len(result.written_now) == 2
+    assert not [w for w in result.warnings if "parti-exemple" in w], result.warnings
+
+
 def test_batch_follow_holds_back_a_member_whose_signed_form_lacks_the_chain(app, tmp_path):
     """Member 1 signed a form made from a template without the chain's scope, member 2 the
     shipped one: batch --follow writes member 2's next request and holds member 1 back,
