@@ -19,7 +19,7 @@ from dsar.cli import cli
 from dsar.inbox import apply
 from dsar.paths import Paths
 
-from .conftest import ok
+from .conftest import flat, ok, pdf_text
 from .test_batch import HEADER, member
 from .test_follow import app, first_batch, registry_file  # noqa: F401 (fixtures)
 from .test_lifecycle import app_on, request
@@ -133,6 +133,23 @@ def test_the_collective_complaint_says_what_it_wrote_as_output_not_warnings(
     said = nothing.stderr.split("(voir")[0]  # the command it suggests names the slug
     assert "DataContact" in said and "3 décembre 2026" in said
     assert "datacontact" not in said and "2026-12-03" not in said
+
+
+def test_the_cover_letter_for_one_member_s_complaint_is_in_the_singular(
+    app,  # noqa: F811
+    tmp_path,
+):
+    """« Objet : 1 réclamations …, signées par les membres », then « Ces demandes » (new
+    user, fourth read, 6)."""
+    association, batch = first_batch(app, tmp_path, 1, "pdf")
+    app.sent(batch.rows[0].reference, "2026-09-02")
+    result = app.complain_association(
+        association, "parti-exemple", out_dir=tmp_path / "cnil", on="2026-12-03"
+    )
+    cover = next(p for p in result.written if p.name.startswith("lettre-de-couverture"))
+    text = flat(pdf_text(cover.read_bytes()))
+    assert "1 réclamation (art. 77 du RGPD) contre Parti Exemple, signée par le membre" in text
+    assert "Cette demande a reçu la suite suivante" in text and "réclamations (art" not in text
 
 
 # ---------------------------------------------------------------- the report's flow chart
