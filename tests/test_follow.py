@@ -292,6 +292,27 @@ def first_batch(app: App, tmp_path: Path, count: int, formats: str, mandates: Pa
     return association, batch
 
 
+def answered_naming_datacontact(app: App, references) -> None:
+    """Each request sent on 2 September, the party's answer of the 21st naming DataContact."""
+    for reference in references:
+        app.sent(reference, "2026-09-02")
+        app.answer(
+            reference, "2026-09-21", state="answered", named="source",
+            organisation="DataContact", note=PARTY_SAYS,
+        )  # fmt: skip
+
+
+def without_the_chain(app: App, tmp_path: Path) -> App:
+    """An App whose mandate template lacks the chain's scope (« source ou destinataire »)."""
+    override = tmp_path / "templates"
+    override.mkdir()
+    shipped = (Path(__file__).parents[1] / "templates" / "mandate.html.j2").read_text()
+    (override / "mandate.html.j2").write_text(
+        shipped.replace("source ou destinataire", "fournisseur"), encoding="utf-8"
+    )
+    return App(app.paths, registries=app.registries, templates=override, clock=app.clock)
+
+
 def test_a_chain_of_three_for_thirty_members(app, tmp_path, runner, registry_file):
     association, batch = first_batch(app, tmp_path, 30, "pdf")
     firsts = [row.reference for row in batch.rows]
@@ -434,12 +455,7 @@ def test_two_batch_follow_runs_at_once_write_each_next_request_once(app, tmp_pat
     every one; an ordinary batch's reference and the journal's write lock decide)."""
     members = 6
     association, batch = first_batch(app, tmp_path, members, "html")
-    for row in batch.rows:
-        app.sent(row.reference, "2026-09-02")
-        app.answer(
-            row.reference, "2026-09-21", state="answered", named="source",
-            organisation="DataContact", note=PARTY_SAYS,
-        )  # fmt: skip
+    answered_naming_datacontact(app, [row.reference for row in batch.rows])
     app.close()
     out = tmp_path / "b2"
     context = multiprocessing.get_context("fork")
@@ -521,12 +537,7 @@ def test_batch_follow_proposes_no_party_its_members_already_wrote_to(app, tmp_pa
         sheet, association=association, out_dir=tmp_path / "b1", formats="pdf", workers=1,
         mandate_on_request=True, letter_date="2026-09-01",
     )  # fmt: skip
-    for row in batch.rows:
-        app.sent(row.reference, "2026-09-02")
-        app.answer(
-            row.reference, "2026-09-21", state="answered", named="source",
-            organisation="DataContact", note=PARTY_SAYS,
-        )  # fmt: skip
+    answered_naming_datacontact(app, [row.reference for row in batch.rows])
     result = app.batch_follow(
         "datacontact", association=association, out_dir=tmp_path / "b2", letter_date="2026-09-25"
     )
@@ -539,19 +550,8 @@ def test_batch_follow_holds_back_a_member_whose_signed_form_lacks_the_chain(app,
     shipped one: batch --follow writes member 2's next request and holds member 1 back,
     naming the mandate (it stopped the whole run at member 1 before)."""
     association, batch = first_batch(app, tmp_path, 2, "html")
-    for row in batch.rows:
-        app.sent(row.reference, "2026-09-02")
-        app.answer(
-            row.reference, "2026-09-21", state="answered", named="source",
-            organisation="DataContact", note=PARTY_SAYS,
-        )  # fmt: skip
-    override = tmp_path / "templates"
-    override.mkdir()
-    shipped = (Path(__file__).parents[1] / "templates" / "mandate.html.j2").read_text()
-    (override / "mandate.html.j2").write_text(
-        shipped.replace("source ou destinataire", "fournisseur"), encoding="utf-8"
-    )
-    strict = App(app.paths, registries=app.registries, templates=override, clock=app.clock)
+    answered_naming_datacontact(app, [row.reference for row in batch.rows])
+    strict = without_the_chain(app, tmp_path)
     with strict:
         strict.mandates(association, tmp_path / "forms", members_csv(tmp_path / "m1.csv", 1))
     second = tmp_path / "m2.csv"
@@ -658,19 +658,8 @@ def test_follow_on_a_members_request_checks_the_mandate_like_batch_follow(app, t
     template passed later with the shipped one: the form each member signed counts."""
     association, batch = first_batch(app, tmp_path, 2, "html")
     one, other = (row.reference for row in batch.rows)
-    for reference in (one, other):
-        app.sent(reference, "2026-09-02")
-        app.answer(
-            reference, "2026-09-21", state="answered", named="source",
-            organisation="DataContact", note=PARTY_SAYS,
-        )  # fmt: skip
-    override = tmp_path / "templates"
-    override.mkdir()
-    shipped = (Path(__file__).parents[1] / "templates" / "mandate.html.j2").read_text()
-    (override / "mandate.html.j2").write_text(
-        shipped.replace("source ou destinataire", "fournisseur"), encoding="utf-8"
-    )
-    strict = App(app.paths, registries=app.registries, templates=override, clock=app.clock)
+    answered_naming_datacontact(app, (one, other))
+    strict = without_the_chain(app, tmp_path)
     with strict:
         with pytest.raises(DsarError, match="mandate.html.j2"):
             strict.follow(one, to="datacontact", formats="pdf", out_dir=tmp_path / "o")

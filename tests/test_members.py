@@ -133,6 +133,12 @@ def run_batch(runner, sheet, association, out, *extra, code=0):
     return result
 
 
+def write_forms(runner, association, folder, sheet, *extra):
+    """dsar mandate for the sheet's members, naming Renaissance."""
+    args = ["mandate", "--association", str(association), "--out", str(folder), str(sheet)]
+    return runner.invoke(cli, [*args, "--broker", "renaissance", *extra])
+
+
 def add_registered_numbers(manifest):
     """The post office's numbers in a column of the association's own, as Calc saves it:
     the first member's letter registered, the second's not."""
@@ -209,11 +215,7 @@ def test_an_interrupted_send_says_how_far_it_got_and_what_to_do(runner, tmp_path
 def test_a_signed_mandate_is_found_under_the_form_s_own_name(runner, tmp_path, association):
     sheet = two_members(tmp_path)
     scans = tmp_path / "signed"
-    made = runner.invoke(
-        cli,
-        ["mandate", "--association", str(association), "--out", str(scans), str(sheet)]
-        + ["--broker", "renaissance"],
-    )
+    made = write_forms(runner, association, scans, sheet)
     assert made.exit_code == 0, made.output
     assert sorted(p.name for p in scans.iterdir()) == ["mandate-M-1.pdf", "mandate-M-2.pdf"]
     scan_of(scans / "mandate-M-1.pdf", scans / "mandate-M-1.pdf")  # signed and scanned
@@ -240,11 +242,7 @@ def test_one_mandate_reference_is_one_member_s(runner, tmp_path, association):
     stopped on 'already exists' (attacker, fourth read). The second row is a bad row."""
     sheet = two_members(tmp_path, refs=("M-1", "M-1"))
     forms = tmp_path / "forms"
-    made = runner.invoke(
-        cli,
-        ["mandate", "--association", str(association), "--out", str(forms), str(sheet)]
-        + ["--broker", "renaissance"],
-    )
+    made = write_forms(runner, association, forms, sheet)
     assert made.exit_code == 3, made.output
     assert [p.name for p in forms.iterdir()] == ["mandate-M-1.pdf"]
     assert "M-1 is already the mandate of Camille Martin" in flat(made.stderr)
