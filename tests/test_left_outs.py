@@ -157,6 +157,7 @@ def test_the_cover_letter_for_one_member_s_complaint_is_in_the_singular(
 # ---------------------------------------------------------------- the report's flow chart
 
 
+@pytest.mark.today("2026-12-03")  # its letters and report are dated that autumn
 def test_the_flow_chart_draws_every_label_whole(tmp_path, runner):
     """« pas de réponse sur le… »: the flow cut its labels at 22 characters; each is
     drawn whole now, on lines, as the SVG (and the PDF that inlines it) reads back."""
