@@ -1625,9 +1625,25 @@ class App:
                 else []
             )
             ordinary = [c for c in cases if c not in under_art80]
+            not_art80 = found.not_art80_why(day)
+            reasons = {
+                c.reference: collective.why_ordinary(c, not_art80, scans, mandates)
+                for c in ordinary
+            }
             # a member whose own complaint is already drafted, not yet filed, gets no second
-            drafted = [] if force else [c for c in ordinary if collective.drafted(self.journal, c)]
+            for case in [] if force else ordinary:
+                case.drafted = collective.drafted(self.journal, case)
+            drafted = [c for c in ordinary if c.drafted]
             ordinary = [c for c in ordinary if c not in drafted]
+            if not (under_art80 or ordinary):  # a rerun with nothing left to write
+                raise DsarError(
+                    _(
+                        "nothing written: every member's own complaint is already written, not "
+                        "yet filed: {refs}. File each with the CNIL, then record it: dsar sent "
+                        "COMPLAINT --on YYYY-MM-DD, COMPLAINT being the reference in brackets "
+                        "(--force writes them again)"
+                    ).format(refs=collective.drafted_refs(drafted))
+                )
             targets = [
                 out_dir / collective.file_name(organisation.slug, day, cover=cover)
                 for cover, group in ((False, under_art80), (True, ordinary))
@@ -1652,20 +1668,12 @@ class App:
                         self.templates, found, organisation, ordinary, day, scans, cnil
                     ),
                 )  # fmt: skip
-        if found.qualifies_art80 and not found.purpose_protects_data:
-            warnings.append(
-                _(
-                    "the association's purpose in its YAML file does not name the protection "
-                    "of privacy or of personal data (LIL art. 37): no Art. 80(1) claim; each "
-                    "member signs their own complaint"
-                )
-            )
         warnings += collective.mandates_not_joined(cases, drafted)
         warnings += collective.held_for_id(self.journal, found, organisation.slug, day)
         return ComplaintsResult(
             written=written,
             warnings=warnings,
-            summary=collective.summary(cases, under_art80, ordinary, drafted, scans),
+            summary=collective.summary(cases, under_art80, ordinary, drafted, reasons, scans),
         )
 
     def _members_complaints(self, cases, day, out_dir, force, scans, cover, cover_html):

@@ -52,6 +52,8 @@ class Case:
     replies: dict[str, str] = field(default_factory=dict)
     # the signed mandate's scan found but not joined: (file name, why, in French)
     mandate_left_out: tuple[str, str] | None = None
+    # its own complaint written and not yet filed, by reference: a rerun writes no second
+    drafted: str | None = None
 
     @property
     def why_fr(self) -> str:
@@ -209,43 +211,73 @@ def enclose(complaint_pdf: bytes, scans: dict[str, Path | None], work: Path, mor
     return outside.join([*parts, *more], work)
 
 
-def drafted(journal: Journal, case: Case) -> bool:
-    """The member's own complaint is written and not yet filed: a rerun writes no second."""
-    return any(not c.sent_on for c in journal.follow_ups(case.reference, "complaint"))
+def drafted(journal: Journal, case: Case) -> str | None:
+    """The reference of the member's own complaint written and not yet filed (a rerun
+    writes no second), or None."""
+    return next((c.reference for c in journal.follow_ups(case.reference, "complaint")
+                 if not c.sent_on), None)  # fmt: skip
 
 
-def summary(cases_, under_art80, ordinary, drafted_, scans) -> list[str]:
-    """What the run did, for the screen: who is in which letter, who is held back and
-    why, how many signed mandates are enclosed (output, not warnings)."""
+def why_ordinary(case: Case, not_art80: str | None, scans, mandates: Path | None) -> str:
+    """Why a member signs their own complaint rather than being in the Art. 80(1) one:
+    the one reason that applies to them."""
+    if not_art80:
+        return _("no Art. 80(1) claim: {why}").format(why=not_art80)
+    if not case.art80:
+        return _("their signed mandate does not give the association the Art. 80(1) power")
+    if case.mandate_left_out:
+        return _("their signed mandate could not be enclosed (see the warning below)")
+    if mandates is None:
+        return _("no --mandates folder was given to enclose their signed mandate")
+    return _("their signed mandate is not found in {folder}").format(folder=mandates.name)
+
+
+def summary(cases_, under_art80, ordinary, drafted_, reasons: dict[str, str], scans) -> list[str]:
+    """What the run did, for the screen: who is in which letter, who signs their own
+    complaint and why (each member's one reason), who is held back and under which
+    complaint, how many signed mandates are enclosed (output, not warnings)."""
     refs = ", ".join
     lines = [
         _("{count} member(s) in the complaint under Art. 80(1): {refs}").format(
             count=len(under_art80), refs=refs(c.mandate_ref for c in under_art80)
         )
         if under_art80
-        else "",
-        _(
-            "{count} member(s) sign their own complaint, under the ordinary mandate (their "
-            "signed mandate does not give the association the Art. 80(1) power or is not "
-            "found with --mandates, or the association does not qualify): {refs}"
-        ).format(count=len(ordinary), refs=refs(c.mandate_ref for c in ordinary))
-        if ordinary
-        else "",
-        _(
-            "{count} member(s) held back: their own complaint is already written, not yet "
-            "filed (dsar sent COMPLAINT once filed; --force writes it again): {refs}"
-        ).format(count=len(drafted_), refs=refs(c.mandate_ref for c in drafted_))
-        if drafted_
-        else "",
+        else ""
     ]
+    by_reason: dict[str, list[str]] = {}
+    for case in ordinary:
+        by_reason.setdefault(reasons[case.reference], []).append(case.mandate_ref)
+    lines += [
+        _(
+            "{count} member(s) sign their own complaint, under the ordinary mandate ({why}): {refs}"
+        ).format(count=len(members), why=why, refs=refs(members))
+        for why, members in by_reason.items()
+    ]
+    if drafted_:
+        lines.append(held_back(drafted_))
     shown = [c for c in cases_ if c not in drafted_]
-    missing = [c.mandate_ref for c in shown if scans.get(c.mandate_ref) is None]
-    lines.append(
-        _("signed mandates enclosed: {enclosed}; not enclosed: {missing}").format(
-            enclosed=len(shown) - len(missing), missing=refs(missing) or "0"
+    if shown:
+        missing = [c.mandate_ref for c in shown if scans.get(c.mandate_ref) is None]
+        lines.append(
+            _("signed mandates enclosed: {enclosed}; not enclosed: {missing}").format(
+                enclosed=len(shown) - len(missing), missing=refs(missing) or "0"
+            )
         )
-    )
     return [line for line in lines if line]
+
+
+def held_back(drafted_: list[Case]) -> str:
+    """The members whose own complaint is written and not yet filed, each with that
+    complaint's reference: what `dsar sent` takes once it is filed."""
+    return _(
+        "{count} member(s) held back: their own complaint is already written, not yet filed "
+        "(once filed: dsar sent COMPLAINT --on YYYY-MM-DD, COMPLAINT being the reference in "
+        "brackets; --force writes it again): {refs}"
+    ).format(count=len(drafted_), refs=drafted_refs(drafted_))
+
+
+def drafted_refs(drafted_: list[Case]) -> str:
+    return ", ".join(f"{c.mandate_ref} ({c.drafted})" for c in drafted_)
 
 
 def mandates_not_joined(cases_, drafted_) -> list[str]:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from . import fields
 from .errors import InputError
+from .i18n import _, language
 from .vocabulary import Channel, ContactKind, Medium, Quality, Right
 from .vocabulary import RecipientKind as Kind
 
@@ -283,13 +284,29 @@ class Association:
     def art80_on(self, day: date) -> bool:
         """Art. 80(1) may be claimed in a letter signed on `day`: the association says it
         qualifies and was declared five years or more before (LIL art. 37)."""
-        if not (self.qualifies_art80 and self.declared_on and self.purpose_protects_data):
-            return False
+        return self.not_art80_why(day) is None
+
+    def not_art80_why(self, day: date) -> str | None:
+        """Why Art. 80(1) may not be claimed on `day` (the one condition that fails, in
+        words that say what to change), or None when it may."""
+        if not self.qualifies_art80:
+            return _("association.yaml does not say qualifies_art80: true")
+        if not self.declared_on:
+            return _("association.yaml gives no declared_on date")
+        if not self.purpose_protects_data:
+            return _(
+                "the purpose in association.yaml does not name the protection of privacy or "
+                "of personal data (LIL art. 37)"
+            )
         try:
             five_years = self.declared_on.replace(year=self.declared_on.year + 5)
         except ValueError:  # declared on 29 February
             five_years = date(self.declared_on.year + 5, 3, 1)
-        return five_years <= day
+        if day < five_years:
+            return _("the association was declared less than five years before, on {day}").format(
+                day=fields.long_date(self.declared_on, language())
+            )
+        return None
 
     @property
     def purpose_protects_data(self) -> bool:

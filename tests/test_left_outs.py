@@ -173,3 +173,39 @@ def test_the_flow_chart_draws_every_label_whole(tmp_path, runner):
         found = findings.gather(opened.journal, opened.registry, date(2026, 12, 3))
     for (_column, start, end), _count in found.flow.items():
         assert start in text and end in text  # every node, whatever its column
+
+
+@pytest.mark.today("2026-12-03")  # the complaints' day
+def test_the_collective_complaint_rerun_elsewhere_says_nothing_was_written_and_why(
+    app,  # noqa: F811
+    tmp_path,
+    runner,
+    registry_file,  # noqa: F811
+):
+    """Run again into another folder, with every member's own complaint already written:
+    it printed « dsar sent RÉCLAMATION » (no reference), « joints : 0 » and « déposez-la »,
+    and exited 0 having written nothing; the first run gave three possible reasons for
+    the members' own complaints instead of the one that applies."""
+    association, batch = first_batch(app, tmp_path, 2, "pdf")
+    for row in batch.rows:
+        app.sent(row.reference, "2026-09-02")
+    env = {"DSAR_HOME": str(app.paths.data_dir)}
+    args = ["complain", "--association", str(association), "--registry", str(registry_file)]
+    args += ["--recipient", "parti-exemple"]
+    done = ok(runner.invoke(cli, [*args, "--out", str(tmp_path / "cnil")], env=env))
+    [why] = [line for line in done.stdout.splitlines() if "sign their own" in line]
+    assert "(no Art. 80(1) claim: association.yaml does not say qualifies_art80: true)" in why
+    assert "not found" not in why and "does not give" not in why
+    complaints = {
+        app.journal.follow_ups(r.reference, "complaint")[0].reference: app.journal.request(
+            r.reference
+        ).mandate.reference
+        for r in batch.rows
+    }
+    again = runner.invoke(
+        cli, ["--ui-lang", "fr", *args, "--out", str(tmp_path / "cnil2")], env=env
+    )
+    assert again.exit_code == 1 and not (tmp_path / "cnil2").exists()
+    assert "rien n’est écrit" in again.stderr and "déposez-la" not in again.stdout
+    for complaint, member_ref in complaints.items():
+        assert f"{member_ref} ({complaint})" in again.stderr

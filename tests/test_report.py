@@ -489,9 +489,23 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
         assert len(PdfReader(main).pages) >= 3 + len(in_letter)  # the letter, annex, mandate
         annex = text.split("Annexe : les demandes")[1]
         assert annex.count("demande jointe") == len(in_letter)  # each request as sent
-        assert any("ordinary mandate" in w and "M-00005" in w for w in result.summary)
+        # each member's one reason, not three possible ones (left-outs of session 4)
+        reasons = {
+            line.split("mandate (", 1)[1].split("):")[0]: set(re.findall(r"M-\d{5}", line))
+            for line in result.summary
+            if "ordinary mandate" in line
+        }
+        assert reasons == {
+            "their signed mandate does not give the association the Art. 80(1) power": wanted
+            - art80,
+            "their signed mandate could not be enclosed (see the warning below)": {"M-00033"},
+            "their signed mandate is not found in signed": art80 - {"M-00013", "M-00033"},
+        }
     else:
         assert main is None
+        [line] = [line for line in result.summary if "ordinary mandate" in line]
+        assert "declared less than five years before, on 10 January 2024" in line
+        assert set(re.findall(r"M-\d{5}", line)) == wanted
     # the others: each member's own complaint, signed by the member, with the cover letter
     cover_text = flat(pdf_text(cover.read_bytes()))
     assert set(re.findall(r"M-\d{5}", cover_text)) == ordinary
@@ -519,12 +533,20 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
     assert "préparée avec l’aide de l’Association Halte aux SMS" in own
     assert "à laquelle la CNIL peut écrire" in own and "introduite par" not in own
     if not qualifies:  # a rerun writes no second draft for a complaint not yet filed
-        with App() as app:
-            again = app.complain_association(
+        # nothing to write is an error that names each drafted complaint, not exit 0
+        # with « dsar sent COMPLAINT » (left-outs of session 4)
+        with App() as app, pytest.raises(DsarError, match="nothing written") as nothing:
+            app.complain_association(
                 association, "tagadamedia", out_dir=out, on="2026-12-03", mandates=signed
             )
-        assert again.written == []
-        assert any("already written" in w and "M-00005" in w for w in again.summary)
+        with App() as app:
+            drafted = {
+                c.reference
+                for e in app.journal.entries(broker="tagadamedia")
+                for c in app.journal.follow_ups(e.reference, "complaint")
+            }
+        assert len(drafted) == len(wanted)
+        assert set(re.findall(r"M-\d{5} \((DSAR-[\w-]+)\)", str(nothing.value))) == set(drafted)
 
 
 def test_members_complaints_are_written_all_or_none(campaign, tmp_path, monkeypatch):
