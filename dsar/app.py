@@ -1535,6 +1535,16 @@ class App:
             {**one, "on": one["on"].isoformat() if one["on"] else None}
             for one in follow.named_organisations(self.journal, self.registry, reference)
         ]
+        to_ask = [n for n in shown["named"] if not n["asked"] and n["kind"] != "answer"]
+        if to_ask:  # the next request to the one an answer named, latest first
+            slug = to_ask[0]["slug"]
+            command = f"dsar follow {shown['reference']}" + (f" --to {slug}" if slug else "")
+            shown["next"].append(command)
+            if shown["state"] in ("answered", "closed"):  # else the request's own step first
+                shown["next_step"] = _("write to {name}, which the answer named: {command}").format(
+                    name=to_ask[0]["organisation"] or _("the organisation it named"),
+                    command=command,
+                )
         return shown
 
     def forget(self, reference: str) -> Result:

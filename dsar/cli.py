@@ -1454,17 +1454,16 @@ def show(reference, as_json):
             else _("written {date}, not sent").format(date=day(letter["letter_date"]))
         )
         echo(f"  {letter['reference']}  {lifecycle.kind_name(letter['kind'])}, {when}")
-    echo(_("next: {step}").format(step=shown["next_step"]))
-    for command in shown["next"]:
-        echo(f"  {command}")
-    # the next request to an organisation an answer named, unless already written to
+    # the organisations an answer named that were already written to
     for one in shown["named"]:
         if one["asked"] and one["organisation"]:
-            echo("  " + _(ASKED_STEP).format(name=one["organisation"], asked=one["asked"]))
-    to_ask = [n for n in shown["named"] if not n["asked"] and n["kind"] != "answer"]
-    if to_ask:
-        slug = to_ask[0]["slug"]
-        echo(f"  dsar follow {shown['reference']}" + (f" --to {slug}" if slug else ""))
+            echo(_(ASKED_STEP).format(name=one["organisation"], asked=one["asked"]))
+    echo(_("next: {step}").format(step=shown["next_step"]))
+    others = [c for c in shown["next"] if c not in shown["next_step"]]
+    if others:  # what else may be done now, after the step that comes next
+        echo(_("also possible:"))
+    for command in others:
+        echo(f"  {command}")
 
 
 @cli.command()

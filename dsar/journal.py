@@ -428,6 +428,33 @@ def next_step(entry: Entry, as_of: date) -> str:
     )
 
 
+# the action that writes each follow-up letter: once it is written, sending it (and
+# recording that) comes next, never writing a second one
+WRITTEN_BY = {"reminder": "remind", "complaint": "complain", "reply-id": "reply-id"}
+
+
+def next_with_drafts(entry: Entry, as_of: date, follow_ups: list[Entry]) -> tuple[str, list[str]]:
+    """What comes next for a request and the commands it may run, knowing the letters
+    that follow it: a reminder or complaint written and not sent is what comes next
+    (dsar show said « no answer in time: dsar remind » under a complaint written)."""
+    drafts = [f for f in follow_ups if f.stored_state == "draft" and f.kind in WRITTEN_BY]
+    actions = lifecycle.next_actions(entry, as_of)
+    if not drafts:
+        return next_step(entry, as_of), lifecycle.command_lines(entry.reference, actions)
+    written = {WRITTEN_BY[d.kind] for d in drafts}
+    last = drafts[-1]
+    if last.kind == "complaint":
+        step = _(
+            "file the complaint {ref} with the CNIL (https://www.cnil.fr/fr/plaintes), then "
+            "record it: dsar sent {ref} --on YYYY-MM-DD"
+        )
+    else:
+        step = _("send the {kind} {ref}, then record it: dsar sent {ref} --on YYYY-MM-DD")
+    said = step.format(ref=last.reference, kind=lifecycle.kind_name(last.kind))
+    others = [a for a in actions if a not in written]
+    return said, lifecycle.command_lines(entry.reference, others)
+
+
 def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
@@ -945,6 +972,8 @@ class Journal:
         entry = self.entry(reference)
         request = self.request(reference)
         outbox = self.outbox_status(reference)
+        follow_ups = self.follow_ups(reference)
+        step, commands = next_with_drafts(entry, as_of, follow_ups)
         return {
             **entry.as_dict(as_of),
             "kind": entry.kind,
@@ -977,9 +1006,10 @@ class Journal:
                     "sent": f.sent_on.isoformat() if f.sent_on else None,
                     "state": f.stored_state,
                 }
-                for f in self.follow_ups(reference)
+                for f in follow_ups
             ],
-            "next_step": next_step(entry, as_of),
+            "next_step": step,
+            "next": commands,
             "missing": self.missing(reference),
         }
 

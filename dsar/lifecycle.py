@@ -490,7 +490,11 @@ COMMANDS = {
 
 
 def commands(entry, as_of: date) -> list[str]:
-    return [_(COMMANDS[a]).format(ref=entry.reference) for a in next_actions(entry, as_of)]
+    return command_lines(entry.reference, next_actions(entry, as_of))
+
+
+def command_lines(reference: str, actions: list[str]) -> list[str]:
+    return [_(COMMANDS[a]).format(ref=reference) for a in actions]
 
 
 def table_text() -> str:

@@ -22,6 +22,7 @@ from dsar.paths import Paths
 from .conftest import flat, ok, pdf_text
 from .test_batch import HEADER, member
 from .test_follow import app, first_batch, registry_file  # noqa: F401 (fixtures)
+from .test_follow_review import PERSON
 from .test_lifecycle import app_on, request
 from .test_report import build
 
@@ -209,3 +210,49 @@ def test_the_collective_complaint_rerun_elsewhere_says_nothing_was_written_and_w
     assert "rien n’est écrit" in again.stderr and "déposez-la" not in again.stdout
     for complaint, member_ref in complaints.items():
         assert f"{member_ref} ({complaint})" in again.stderr
+
+
+# ---------------------------------------------------------------- dsar show: what comes next
+
+
+@pytest.mark.today("2026-12-03")
+def test_show_s_next_step_follows_what_was_written_and_what_the_answer_named(
+    app,  # noqa: F811
+    tmp_path,
+    runner,
+    registry_file,  # noqa: F811
+):
+    """« next: nothing: the request was answered » above « dsar follow » for an answer
+    naming an organisation; « no answer in time: dsar remind » and « dsar complain »
+    under a complaint already written, not yet filed."""
+    home = {"DSAR_HOME": str(app.paths.data_dir)}
+
+    def show(reference: str) -> tuple[str, list[str]]:
+        text = ok(runner.invoke(cli, ["show", reference], env=home)).stdout.split("\nnext: ")[1]
+        step, *rest = text.splitlines()
+        return step, [line.strip() for line in rest if line.startswith("  ")]
+
+    first = app.generate("datacontact", **PERSON, formats="pdf", out_dir=tmp_path / "l",
+                         letter_date="2026-11-01")  # fmt: skip
+    app.sent(first.reference, "2026-11-02")
+    args = ["answer", first.reference, "--state", "answered", "--on", "2026-11-21", "--named",
+            "recipient", "--organisation", "Jeux Concours Magiques"]  # fmt: skip
+    ok(runner.invoke(cli, args, env=home))
+    step, others = show(first.reference)
+    assert step == (
+        f"write to Jeux Concours Magiques, which the answer named: dsar follow {first.reference}"
+    )
+    assert not any("follow" in c for c in others) and "nothing" not in step
+    party = app.generate("parti-exemple", **PERSON, formats="pdf", out_dir=tmp_path / "p",
+                         letter_date="2026-09-01", force=True)  # fmt: skip
+    app.sent(party.reference, "2026-09-02")
+    assert show(party.reference)[0] == f"no answer in time: dsar remind {party.reference}"
+    complaint = app.complain(party.reference, out_dir=tmp_path / "cnil").reference
+    step, others = show(party.reference)
+    assert step.startswith(f"file the complaint {complaint} with the CNIL")
+    assert step.endswith(f"dsar sent {complaint} --on YYYY-MM-DD")
+    assert not any("complain" in c for c in others)  # a second one only with --force
+    shown = json.loads(ok(runner.invoke(cli, ["show", party.reference, "--json"], env=home)).stdout)
+    assert shown["next_step"] == step and shown["next"] == others
+    app.sent(complaint, "2026-12-03")  # filed: the request is 'complained'
+    assert show(party.reference)[0] == "wait for the CNIL's answer"
