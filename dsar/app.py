@@ -1319,6 +1319,32 @@ class App:
         )
         return dataclasses.replace(was.mandate.offered(), covers_recipient=covers)
 
+    def _unknown_to_follow(self, slug: str) -> DsarError:
+        """batch --follow with a slug the registry lacks: the organisations the members'
+        answers named, with their slugs, rather than a look-alike slug's company."""
+        named = follow.organisations_members_named(self.journal, self.registry)
+        if not named:
+            return UsageError(
+                _(
+                    "unknown broker '{slug}', and no member's answer names an organisation "
+                    "yet: record what each answer named (dsar answer REF --named source "
+                    "--organisation NAME, or dsar inbox), then give its registry slug"
+                ).format(slug=slug)
+            )
+        listed = "; ".join(
+            _("{name}: --follow {slug} ({count} member(s))").format(name=n, slug=s, count=c)
+            if s
+            else _("{name}: not in the registry ({count} member(s))").format(name=n, count=c)
+            for n, s, c in named[:10]
+        )
+        return UsageError(
+            _(
+                "unknown broker '{slug}'. The members' answers named: {listed}. An "
+                "organisation not in the registry needs an entry in your own brokers.yaml "
+                'or a --registry FILE first (README, "The registry")'
+            ).format(slug=slug, listed=listed)
+        )
+
     def batch_follow(
         self,
         slug: str,
@@ -1334,7 +1360,10 @@ class App:
         (after a crash, or with new answers) writes only what is not written yet. The
         mandate must cover 'any controller these organisations name'; the manifest
         (out_dir/manifest.csv) lists every member's letter, this run's and earlier ones."""
-        target = self.registry.get(slug)
+        try:
+            target = self.registry.get(slug)
+        except UnknownBroker:
+            raise self._unknown_to_follow(slug) from None
         follow.check_mandate_scope(
             letters.render_mandate(self.templates, _association(association), controllers=[target])
         )

@@ -415,6 +415,27 @@ def members_naming(journal: Journal, target: Broker) -> list[tuple[str, Named]]:
     return found
 
 
+def organisations_members_named(journal: Journal, registry: Registry) -> list[tuple[str, str, int]]:
+    """What the members' answers named, for `batch --follow` given a slug the registry
+    lacks: (name, the registry's slug or "", how many members), most named first. A
+    look-alike slug is another company (datacontact is not selfcontact): these are the
+    names to choose from."""
+    counts: dict[tuple[str, str], set[str]] = {}
+    for entry in journal.entries(kind="request"):
+        if not entry.member:
+            continue
+        for answer in answers_naming(journal, entry.reference):
+            if answer.kind == "answer" or not answer.organisation:
+                continue
+            broker = entry_named(registry, answer.organisation)
+            key = (broker.name, broker.slug) if broker else (answer.organisation, "")
+            counts.setdefault(key, set()).add(entry.member)
+    return sorted(
+        ((name, slug, len(members)) for (name, slug), members in counts.items()),
+        key=lambda found: (-found[2], found[0]),
+    )
+
+
 # ------------------------------------------------------------------ the trail
 
 

@@ -21,7 +21,12 @@ from dsar.paths import Paths
 
 from .conftest import flat, ok, pdf_text
 from .test_batch import HEADER, member
-from .test_follow import app, first_batch, registry_file  # noqa: F401 (fixtures)
+from .test_follow import (  # noqa: F401 (fixtures)
+    answered_naming_datacontact,
+    app,
+    first_batch,
+    registry_file,
+)
 from .test_follow_review import PERSON
 from .test_lifecycle import app_on, request
 from .test_report import build
@@ -256,3 +261,31 @@ def test_show_s_next_step_follows_what_was_written_and_what_the_answer_named(
     assert shown["next_step"] == step and shown["next"] == others
     app.sent(complaint, "2026-12-03")  # filed: the request is 'complained'
     assert show(party.reference)[0] == "wait for the CNIL's answer"
+
+
+# ---------------------------------------------------------------- batch --follow, a slug unknown
+
+
+@pytest.mark.today("2026-12-03")
+def test_batch_follow_with_an_unknown_slug_lists_what_the_members_answers_named(
+    app,  # noqa: F811
+    tmp_path,
+    runner,
+    registry_file,  # noqa: F811
+):
+    """« unknown broker 'datacontact'. Did you mean: selfcontact? »: a look-alike slug is
+    another company, and the members' next requests would go to it."""
+    association, batch = first_batch(app, tmp_path, 2, "pdf")
+    answered_naming_datacontact(app, [row.reference for row in batch.rows])
+    home = {"DSAR_HOME": str(app.paths.data_dir)}
+    args = ["batch", "--association", str(association), "--out", str(tmp_path / "next")]
+    shipped = runner.invoke(cli, [*args, "--follow", "datacontact"], env=home)
+    assert shipped.exit_code == 2 and not (tmp_path / "next").exists()
+    said = flat(shipped.stderr)
+    assert "selfcontact" not in said
+    assert "DataContact: not in the registry (2 member(s))" in said
+    assert "your own brokers.yaml or a --registry FILE" in said
+    typo = [*args, "--registry", str(registry_file), "--follow", "datacontac"]
+    said = flat(runner.invoke(cli, typo, env=home).stderr)
+    assert "DataContact: --follow datacontact (2 member(s))" in said
+    assert "selfcontact" not in said
