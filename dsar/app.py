@@ -1211,7 +1211,7 @@ class App:
         right: str | None = None,
         lang: str | None = None,
         formats: Formats = ("pdf", "email"),
-        out_dir: Path = Path("letters"),
+        out_dir: Path | None = None,
         letter_date: DateLike = None,
         lrar: bool = False,
         message: int | None = None,
@@ -1225,6 +1225,9 @@ class App:
         answer named. `message`: the inbox message to cite (default: the answer naming
         the recipient, else the latest). Under a mandate the reference is the member's,
         the recipient's and the right's: written twice, it is found, not written again.
+        A draft of it (no contact known then) is redone in place, in its folder, with the
+        contact given now. `out_dir`: default, the folder of the letter it follows (a
+        batch's folder for a member), else ./letters.
         `fresh` (a batch's): AlreadyRecorded when another run recorded it meanwhile."""
         entry = self.journal.entry(reference)
         if entry.kind != "request":
@@ -1291,10 +1294,13 @@ class App:
         if was.mandate is None:
             request = self.journal.free_reference(request)
         letter = letters.render(request, self.templates)
+        drafted = self._draft_folder(request.reference)
+        if drafted is not None:  # completed with the contact given now: redone in place
+            out_dir, force = drafted, True
         result = self._write(
             letter,
             parse_formats(formats),
-            out_dir,
+            out_dir or self._folder_of(entry.reference),
             force,
             result_type=FollowResult,
             original=entry.reference,
@@ -1307,6 +1313,27 @@ class App:
             letter, self.registry, self._asked(letter.request.reference)
         )
         return result
+
+    def _draft_folder(self, reference: str) -> Path | None:
+        """The folder of a draft recorded under `reference` (one that never left), where
+        it is redone in place; None when there is none, or it left, or its files are in
+        several folders."""
+        if not self.journal.has(reference) or self.journal.stored_state(reference) != "draft":
+            return None
+        folders = {p.resolve().parent for _r, p, _s in self.journal.files(reference)}
+        return folders.pop() if len(folders) == 1 else None
+
+    def _folder_of(self, reference: str) -> Path:
+        """Where a letter that follows `reference` goes by default: beside its letter (a
+        member's next request in the batch's folder), else ./letters."""
+        folders = {
+            p.resolve().parent
+            for role, p, _s in self.journal.files(reference)
+            if role in ("pdf", "eml")
+        }
+        if len(folders) == 1 and (found := folders.pop()).is_dir():
+            return found
+        return Path("letters")
 
     def _next_mandate(self, was: Request) -> Mandate | None:
         """The mandate of a next request: offered on request, and said to cover its

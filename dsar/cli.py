@@ -1767,13 +1767,13 @@ def serve(port, no_browser):
 @click.option("--right", type=click.Choice(RIGHTS), help="Default: the first request's.")
 @lang_option(help="Default: the first request's.")
 @formats_option(help="pdf, email, text, html.")
-@out_option(default=Path("letters"))
+@out_option(help="Default: the folder of the letter it follows (a batch's), else ./letters.")
 @date_option(help="Date of the letter (default: today).")
 @click.option("--lrar", is_flag=True, help="Print the registered-letter line on the PDF.")
 @click.option(
     "--message", type=int, help="The inbox message to cite (dsar inbox --review shows it)."
 )
-@force_option(help="Replace existing output files.")
+@force_option(help="Replace existing output files (a draft is redone in place without it).")
 @templates_option
 @registry_option
 def follow_command(reference, templates_dir, registries, **options):

@@ -289,3 +289,42 @@ def test_batch_follow_with_an_unknown_slug_lists_what_the_members_answers_named(
     said = flat(runner.invoke(cli, typo, env=home).stderr)
     assert "DataContact: --follow datacontact (2 member(s))" in said
     assert "selfcontact" not in said
+
+
+# ---------------------------------------------------------------- dsar follow, a member's draft
+
+
+@pytest.mark.today("2026-12-03")
+def test_a_member_s_next_request_goes_beside_the_batch_and_its_draft_is_completed(
+    app,  # noqa: F811
+    tmp_path,
+    runner,
+    registry_file,  # noqa: F811
+    monkeypatch,
+):
+    """dsar follow on a member's request wrote to ./letters, far from the batch's letters,
+    and the draft it wrote (no address known) could be completed only with --force."""
+    monkeypatch.chdir(tmp_path)
+    _association, batch = first_batch(app, tmp_path, 1, "pdf")
+    [first] = [row.reference for row in batch.rows]
+    app.sent(first, "2026-09-02")
+    app.answer(first, "2026-09-21", state="answered", named="source",
+               organisation="Quiz Soleil SARL", note="Nous tenons vos données de Quiz Soleil SARL.")  # fmt: skip
+    home = {"DSAR_HOME": str(app.paths.data_dir)}
+    args = ["follow", first, "--registry", str(registry_file), "--format", "pdf"]
+    drafted = ok(runner.invoke(cli, args, env=home))
+    [pdf] = [p for p in (tmp_path / "b1").iterdir() if "quiz-soleil" in p.name]
+    assert f"wrote {pdf}" in drafted.stdout and not (tmp_path / "letters").exists()
+    reference = pdf.name[:14]
+    assert app.journal.stored_state(reference) == "draft"
+    assert "BROUILLON" in flat(pdf_text(pdf.read_bytes()))
+    address = "Quiz Soleil SARL\n4 rue Haute\n13001 Marseille"
+    done = ok(runner.invoke(cli, [*args, "--to-address", address], env=home))  # no --force
+    assert f"wrote {pdf}" in done.stdout and f"reference {reference}" in done.stdout
+    text = flat(pdf_text(pdf.read_bytes()))
+    assert "4 rue Haute" in text and "BROUILLON" not in text
+    assert [e.reference for e in app.journal.follow_ups(first, "request")] == [reference]
+    app.sent(reference, "2026-12-03")  # once it left, it is never rewritten
+    again = runner.invoke(cli, [*args, "--to-address", address.replace("4", "6")], env=home)
+    assert again.exit_code == 1 and "is already sent and is never rewritten" in again.stderr
+    assert "4 rue Haute" in flat(pdf_text(pdf.read_bytes()))
