@@ -1016,7 +1016,7 @@ class App:
             )
             progress("reminders", 1, None)
         make_private_dir(out_dir)
-        batches.PrintFiles(out_dir, result).finish()
+        batches.PrintFiles(out_dir, result, self.journal).finish()
         manifest.write(result.manifest, result, self.journal)
         result.to_record = batches.to_record(result, self.journal)
         for row in result.rows:
@@ -1402,7 +1402,6 @@ class App:
             manifest=out_dir / "manifest.csv", emails_asked="email" in chosen
         )
         parties: dict[str, int] = {}  # the parties behind the members' messages: one line
-        addresses: list[tuple[str, str, str]] = []
         progress("letters", 0, len(todo))
 
         def done(reference: str) -> str | None:
@@ -1483,17 +1482,15 @@ class App:
             )
             if "email" in chosen and not request.recipient_email:
                 row.email_status = NO_RECIPIENT_EMAIL
-            if request.recipient_address:
-                addresses.append((next_ref, row.member, request.recipient_address))
             result.rows.append(row)
             progress("letters", 1, None)
         out_dir.mkdir(parents=True, exist_ok=True)
         # printed and posted as a batch's: the print file, the labels, then sent --from-manifest
         if "pdf" in chosen:
-            batches.PrintFiles(out_dir, result).finish()
+            batches.PrintFiles(out_dir, result, self.journal).finish()
         if "labels" in chosen:
             result.labels = out_dir / "labels.csv"
-            labels.write(result.labels, addresses)
+            labels.write(result.labels, batches.labelled(self.journal, result.rows))
         manifest.write(result.manifest, result, self.journal)
         result.written += [*result.print_files, *filter(None, [result.labels]), result.manifest]
         result.to_record = batches.to_record(result, self.journal)

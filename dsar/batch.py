@@ -306,8 +306,9 @@ def run(
     A letter without the recipient's postal address is a draft: never in a print volume
     nor on a label. A letter not posted nor sent is rebuilt when what it is made from
     changed (a contact found, a row corrected); one that left is never touched. The
-    folder's manifest, labels and print volumes cover every letter the journal holds for
-    it: the letters of earlier runs into the same folder stay in them."""
+    folder's manifest covers every letter the journal holds for it (the letters of
+    earlier runs into the same folder stay in it), its labels and print volumes those
+    still to post."""
     result = result if result is not None else BatchResult()
     check_manifest(options.out_dir / "manifest.csv", force=options.force)
     # before it is rewritten; on disk like this run's rows (a rerun of a million members)
@@ -332,7 +333,7 @@ def run(
         )
         return pool.submit(task, chunk)
 
-    print_files = PrintFiles(options.out_dir, result) if "pdf" in options.formats else None
+    print_files = PrintFiles(options.out_dir, result, journal) if "pdf" in options.formats else None
 
     def store(done) -> None:
         pdfs, items = done
@@ -521,9 +522,7 @@ def run(
             pool.close()
     if "labels" in options.formats:
         result.labels = options.out_dir / "labels.csv"
-        labels.write(
-            result.labels, ((r.reference, r.member, r.address) for r in result.rows if r.address)
-        )
+        labels.write(result.labels, labelled(journal, result.rows))
     if print_files:
         print_files.finish()
     sync()
@@ -605,24 +604,39 @@ def signed_mandate(folder: Path | None, mandate_ref: str) -> Path | None:
     return None
 
 
+def left(journal: Journal, row: ManifestRow) -> bool:
+    """The row's letter is recorded as posted or sent: never in a print file or on a label
+    again (a rerun into the folder printed the earlier run's posted letters with its own)."""
+    return journal.stored_state(row.reference) not in (None, "draft")
+
+
+def labelled(journal: Journal, rows) -> Iterator[tuple[str, str, str]]:
+    """The envelope labels of the letters still to post: (reference, member, address)."""
+    return ((r.reference, r.member, r.address) for r in rows if r.address and not left(journal, r))
+
+
 class PrintFiles:
     """The print files: VOLUME letters each, in row order, a volume joined as soon as its
     letters are all written (the main process waits on the workers then, while at the
     end one core would wait for it), the rest at the end. A volume is joined in memory:
     volumes keep memory flat for any batch size. Volumes keep a hidden name until the
     last one is joined: a run that stops leaves no print file covering part of its
-    letters (printed then, and again with the rerun's, they would be posted twice)."""
+    letters (printed then, and again with the rerun's, they would be posted twice).
+    Only letters still to post: no draft, none recorded as posted or sent (`left`)."""
 
-    def __init__(self, out_dir: Path, result: BatchResult):
-        self.out_dir, self.result = out_dir, result
+    def __init__(self, out_dir: Path, result: BatchResult, journal: Journal):
+        self.out_dir, self.result, self.journal = out_dir, result, journal
         self.joined = 0  # rows already in a print file
         self.staged: list[Path] = []  # the volumes joined so far, under hidden names
 
+    def _skipped(self, row: ManifestRow) -> bool:
+        return row.draft or left(self.journal, row)
+
     def ready(self) -> None:
-        while True:  # the next VOLUME letters to print (drafts are not), once all written
+        while True:  # the next VOLUME letters to print, once all written
             window, end = [], self.joined
             for row in self.result.rows.since(self.joined):
-                window += [] if row.draft else [row]
+                window += [] if self._skipped(row) else [row]
                 end = row.index + 1
                 if len(window) == VOLUME:
                     break
@@ -635,7 +649,7 @@ class PrintFiles:
         window: list[ManifestRow] = []
         try:  # the rest, a volume at a time (an earlier run's letters kept may be many)
             for row in self.result.rows.since(self.joined):
-                window += [row] if row.pdf and not row.draft else []
+                window += [row] if row.pdf and not self._skipped(row) else []
                 if len(window) == VOLUME:
                     self._stage(window)
                     window = []

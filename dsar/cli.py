@@ -820,13 +820,26 @@ def say_outputs(result, out_dir: Path, send: bool) -> None:
                 "record it: dsar sent --from-manifest {path} --on YYYY-MM-DD"
             ).format(count=len(result.to_record), path=result.manifest)
         )
-    elif result.rows and result.print_files and not result.queued:
-        click.echo(  # posted, or e-mailed: both are "sent" in the journal
+    elif (
+        result.rows
+        and not (result.queued or result.to_record)
+        and (
+            result.print_files or any(row.pdf for row in result.rows)  # all posted: none printed
+        )
+    ):
+        said = (  # posted, or e-mailed: both are "sent" in the journal; a draft is neither
             _(
+                "Every letter of this batch that can leave is recorded as sent or posted (the "
+                "drafts wait for their recipient's address, above): follow the answers with "
+                "dsar status --batch {folder}"
+            )
+            if result.no_address
+            else _(
                 "Every letter of this batch is recorded as sent or posted: follow the "
                 "answers with dsar status --batch {folder}"
-            ).format(folder=out_dir)
+            )
         )
+        click.echo(said.format(folder=out_dir))
 
 
 @cli.command("batch")

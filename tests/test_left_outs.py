@@ -25,6 +25,7 @@ from .test_follow import (  # noqa: F401 (fixtures)
     answered_naming_datacontact,
     app,
     first_batch,
+    members_csv,
     registry_file,
 )
 from .test_follow_review import PERSON
@@ -328,3 +329,36 @@ def test_a_member_s_next_request_goes_beside_the_batch_and_its_draft_is_complete
     again = runner.invoke(cli, [*args, "--to-address", address.replace("4", "6")], env=home)
     assert again.exit_code == 1 and "is already sent and is never rewritten" in again.stderr
     assert "4 rue Haute" in flat(pdf_text(pdf.read_bytes()))
+
+
+# ---------------------------------------------------------------- a rerun's print file
+
+
+@pytest.mark.today("2026-12-03")
+def test_a_rerun_s_print_file_and_labels_hold_only_the_letters_still_to_post(
+    app,  # noqa: F811
+    tmp_path,
+):
+    """Two members' letters printed and member 1's posted; a third member added and the
+    batch run again into its folder: the print file held member 1's letter again, to be
+    posted twice, and so did the labels."""
+    association, batch = first_batch(app, tmp_path, 2, "pdf,labels")
+    posted = batch.rows[0].reference
+    app.sent(posted, "2026-09-02")
+    again = app.batch(
+        members_csv(tmp_path / "members3.csv", 3),
+        association=association,
+        out_dir=tmp_path / "b1",
+        formats="pdf,labels",
+        workers=1,
+        mandate_on_request=True,
+        letter_date="2026-09-01",
+    )
+    [print_file] = again.print_files
+    printed = flat(pdf_text(print_file.read_bytes()))
+    assert "Membre 1 " not in printed and "Pour Membre 2" in printed and "Pour Membre 3" in printed
+    with again.labels.open(encoding="utf-8") as handle:
+        labelled = [row[0] for row in csv.reader(handle, delimiter=";")][1:]
+    assert posted not in labelled and len(labelled) == 2
+    # the manifest still lists every letter of the folder, the posted one too
+    assert posted in (tmp_path / "b1" / "manifest.csv").read_text(encoding="utf-8")
