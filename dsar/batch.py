@@ -469,8 +469,13 @@ def run(
                     row.eml = eml_path.name if email else ""
                     progress(1)
                     continue
-                if state is not None:
-                    result.remade += 1
+                if state is not None:  # counted by why it is made again, as the screen says
+                    if changed:
+                        result.remade += 1
+                    elif options.force:
+                        result.forced += 1
+                    else:
+                        result.refilled += 1
                 if email:
                     write_private(eml_path, email[2], overwrite=True, durable=False)
                     files["email"] = eml_path

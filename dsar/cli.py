@@ -1064,6 +1064,19 @@ def batch_command(
             if result.remade
             else ""
         )
+        + (
+            _("; {count} letter(s) not yet sent made again (--force)").format(count=result.forced)
+            if result.forced
+            else ""
+        )
+        + (
+            _(
+                "; {count} letter(s) not yet sent written into this folder: their files were "
+                "not in it"
+            ).format(count=result.refilled)
+            if result.refilled
+            else ""
+        )
     )
     for line in result.warnings:
         warn(line)

@@ -313,6 +313,8 @@ class BatchResult(Result):
     resumed: int = 0  # requests an earlier run had already done
     rebuilt: int = 0  # queued e-mails rebuilt because what they say changed
     remade: int = 0  # letters not yet sent made again because what they say changed
+    forced: int = 0  # letters not yet sent made again because --force said so
+    refilled: int = 0  # letters not yet sent whose files this folder lacked, written in it
     this_run: int = 10**9  # rows[:this_run] are this run's; the rest an earlier run's
     kept_earlier: Few = field(default_factory=Few)  # earlier runs' letters, kept
     left_queued: Few = field(default_factory=Few)  # e-mails of other runs, unsent

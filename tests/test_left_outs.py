@@ -20,7 +20,7 @@ from dsar.inbox import apply
 from dsar.paths import Paths
 
 from .conftest import flat, ok, pdf_text
-from .test_batch import HEADER, member
+from .test_batch import HEADER, batch_args, member, write_csv
 from .test_follow import (  # noqa: F401 (fixtures)
     answered_naming_datacontact,
     app,
@@ -362,3 +362,22 @@ def test_a_rerun_s_print_file_and_labels_hold_only_the_letters_still_to_post(
     assert posted not in labelled and len(labelled) == 2
     # the manifest still lists every letter of the folder, the posted one too
     assert posted in (tmp_path / "b1" / "manifest.csv").read_text(encoding="utf-8")
+
+
+@pytest.mark.today("2026-12-03")
+def test_a_rerun_says_why_each_letter_not_yet_sent_is_made_again(
+    runner, tmp_path, association, dsar_home
+):
+    """Run again into another --out, the letters not yet sent were « made again: what they
+    are made from changed », though nothing had: their files were not in that folder."""
+    path = write_csv(tmp_path / "members.csv", [member(i) for i in range(2)])
+    first = ok(
+        runner.invoke(cli, batch_args(path, association, tmp_path / "o1", "--format", "pdf"))
+    )
+    assert "made again" not in first.stdout
+    elsewhere = batch_args(path, association, tmp_path / "o2", "--format", "pdf")
+    moved = ok(runner.invoke(cli, elsewhere)).stdout
+    assert "2 letter(s) not yet sent written into this folder: their files were not in it" in moved
+    assert "changed" not in moved
+    forced = ok(runner.invoke(cli, [*elsewhere, "--force"])).stdout
+    assert "2 letter(s) not yet sent made again (--force)" in forced and "changed" not in forced
