@@ -1270,6 +1270,11 @@ class App:
         cause = follow.cause(
             self.journal, entry.reference, target, message, explicit=bool(to or to_name)
         )
+        day = self._day(letter_date, "date")
+        if was.mandate is not None and (
+            early := members.before_mandate(was.mandate.signed_on, day)
+        ):
+            raise InputError("date", early)
         request = compose.build_request(
             self.registry,
             target,
@@ -1277,7 +1282,7 @@ class App:
             was.evidence,
             right=right or was.right,
             lang=lang or was.lang,
-            letter_date=self._day(letter_date, "date"),
+            letter_date=day,
             place=was.place,
             lrar=lrar,
             to_email=to_email,

@@ -411,6 +411,10 @@ def run(
                 if problem:  # a letter under a mandate that does not name its recipient
                     skip(members.BadRow(item.row, "mandate_ref", problem, item.requester.name))
                     continue
+                early = members.before_mandate(request.mandate.signed_on, options.letter_date)
+                if early and journal.stored_state(request.reference) in (None, "draft"):
+                    skip(members.BadRow(item.row, "mandate_date", early, item.requester.name))
+                    continue
                 reference = request.reference
                 row = ManifestRow(item.row, request.requester.name, request.broker.slug, reference)
                 result.rows.append(row)

@@ -634,6 +634,18 @@ def _member(
     )
 
 
+def before_mandate(signed_on: date | None, letter_date: date) -> str | None:
+    """Why a letter of `letter_date` cannot act under a mandate signed on `signed_on`: a
+    power not yet given (None when it can, or the signing date is not recorded)."""
+    if signed_on is None or signed_on <= letter_date:
+        return None
+    return _(
+        "the mandate is signed on {signed}, after the letter's date, {day}: a letter cannot "
+        "act under a mandate not yet given; correct the mandate's date, or date the letter "
+        "on or after it (--date)"
+    ).format(signed=signed_on.isoformat(), day=letter_date.isoformat())
+
+
 def made_ref(person: Requester) -> str:
     """A mandate reference for a row without one: the same for the same member at each
     run (the form `dsar mandate` wrote and the batch's letter cite one reference). Made

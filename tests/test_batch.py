@@ -35,7 +35,7 @@ def member(i: int, **changes) -> list[str]:
         "sms_sender": "Reconquête",
         "sms_text": "Le 9 juin, votez ; STOP au 36111",
         "broker": "",
-        "mandate_date": "2026-11-01",
+        "mandate_date": "2025-11-01",  # before every letter the tests date
         "mandate_ref": f"M-{i:05d}",
     }
     row.update(changes)

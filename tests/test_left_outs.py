@@ -16,10 +16,11 @@ import pytest
 from dsar import findings, i18n
 from dsar.app import App
 from dsar.cli import cli
+from dsar.errors import InputError
 from dsar.inbox import apply
 from dsar.paths import Paths
 
-from .conftest import flat, ok, pdf_text
+from .conftest import ASSOCIATION, flat, ok, pdf_text
 from .test_batch import HEADER, batch_args, member, write_csv
 from .test_follow import (  # noqa: F401 (fixtures)
     answered_naming_datacontact,
@@ -381,3 +382,37 @@ def test_a_rerun_says_why_each_letter_not_yet_sent_is_made_again(
     assert "changed" not in moved
     forced = ok(runner.invoke(cli, [*elsewhere, "--force"])).stdout
     assert "2 letter(s) not yet sent made again (--force)" in forced and "changed" not in forced
+
+
+# ---------------------------------------------------------------- a letter before its mandate
+
+
+@pytest.mark.today("2026-12-03")
+def test_a_letter_dated_before_the_member_signed_the_mandate_is_refused(
+    app,  # noqa: F811
+    tmp_path,
+):
+    """A member's mandate signed on 1 November, the batch's letter dated 1 September: the
+    letter acted under a power not yet given, and nothing said so (the tests' own data
+    did it)."""
+    association = tmp_path / "association.yaml"
+    association.write_text(ASSOCIATION, encoding="utf-8")
+    sheet = write_csv(
+        tmp_path / "m.csv",
+        [member(1, broker="parti-exemple", mandate_date="2026-11-01"),
+         member(2, broker="parti-exemple", mandate_date="2026-08-20")],
+    )  # fmt: skip
+    done = app.batch(
+        sheet, association=association, out_dir=tmp_path / "b", formats="pdf", workers=1,
+        mandate_on_request=True, letter_date="2026-09-01",
+    )  # fmt: skip
+    [bad] = list(done.bad_rows)
+    assert bad.row == 2 and bad.column == "mandate_date"
+    assert "signed on 2026-11-01, after the letter's date, 2026-09-01" in bad.reason
+    [written] = [row.reference for row in done.rows]
+    assert app.journal.request(written).mandate.reference == "M-00002"
+    app.sent(written, "2026-09-02")
+    app.answer(written, "2026-09-21", state="answered", named="source", organisation="DataContact")
+    with pytest.raises(InputError, match="after the letter's date, 2026-08-10"):
+        app.follow(written, out_dir=tmp_path / "n", letter_date="2026-08-10")
+    assert app.follow(written, out_dir=tmp_path / "n", letter_date="2026-09-25").reference
