@@ -25,7 +25,7 @@ LIBREOFFICE = (
     "Destinataire;Date du mandat;Réf. mandat\r\n"
     '"Camille Martin";"12 rue des Lilas\n75011 Paris";"06 12 34 56 78";'
     '"camille@example.org";06/06/2024;"Reconquête";"Le 9 juin, votez ; STOP au 36111";'
-    '"renaissance";01/11/2026;"M-0001"\r\n'
+    '"renaissance";01/11/2025;"M-0001"\r\n'
 )
 
 
@@ -66,7 +66,7 @@ def test_other_names_are_given_with_columns_and_the_rest_is_refused(tmp_path):
     sheet = tmp_path / "m.csv"
     sheet.write_text(
         "Adhérent;Portable perso;Remarque;Date du mandat;Réf. mandat\n"
-        "Camille Martin;06 12 34 56 78;vue au marché;2026-11-01;M-1\n",
+        "Camille Martin;06 12 34 56 78;vue au marché;2025-11-01;M-1\n",
         encoding="utf-8",
     )
     with pytest.raises(DsarError) as refused:
@@ -95,8 +95,8 @@ def test_labels_give_each_letter_its_address_block_and_no_cell_is_a_formula(
     sheet = tmp_path / "m.csv"
     sheet.write_text(
         "Nom;Téléphone;Destinataire;Date du mandat;Réf. mandat\n"
-        '"=HYPERLINK(""http://x.example"")";06 12 34 56 78;renaissance;01/11/2026;M-1\n'
-        "Camille Martin;06 12 34 56 79;selfcontact;01/11/2026;M-2\n",
+        '"=HYPERLINK(""http://x.example"")";06 12 34 56 78;renaissance;01/11/2025;M-1\n'
+        "Camille Martin;06 12 34 56 79;selfcontact;01/11/2025;M-2\n",
         encoding="utf-8",
     )
     out = tmp_path / "out"
@@ -118,8 +118,8 @@ def two_members(tmp_path, *, refs=("M-1", "M-2")):
     sheet = tmp_path / "m.csv"
     sheet.write_text(
         "Nom;Téléphone;Courriel;Date du mandat;Réf. mandat\n"
-        f"Camille Martin;06 12 34 56 78;camille@example.org;01/11/2026;{refs[0]}\n"
-        f"Dominique Léger;06 12 34 56 79;dom@example.org;01/11/2026;{refs[1]}\n",
+        f"Camille Martin;06 12 34 56 78;camille@example.org;01/11/2025;{refs[0]}\n"
+        f"Dominique Léger;06 12 34 56 79;dom@example.org;01/11/2025;{refs[1]}\n",
         encoding="utf-8",
     )
     return sheet
@@ -259,13 +259,14 @@ def test_one_mandate_reference_is_one_member_s(runner, tmp_path, association):
     # a later batch under the same reference for another member is refused too
     other = tmp_path / "other.csv"
     other.write_text(
-        "Nom;Téléphone;Date du mandat;Réf. mandat\nAlex Roux;06 12 34 56 70;01/11/2026;M-1\n",
+        "Nom;Téléphone;Date du mandat;Réf. mandat\nAlex Roux;06 12 34 56 70;01/11/2025;M-1\n",
         encoding="utf-8",
     )
     again = run_batch(runner, other, association, tmp_path / "o2", code=3)
     assert "M-1 is already the mandate of Camille Martin" in flat(again.stderr)
 
 
+@pytest.mark.today("2026-12-03")  # its posting of 20 November 2026 has happened
 def test_numbers_added_to_a_recorded_manifest_count_those_letters_as_recorded_before(
     runner, tmp_path, association
 ):
@@ -294,7 +295,7 @@ def test_a_mandate_reference_given_before_to_another_person_is_refused(
     assert ok.exit_code == 0, ok.output
     later = tmp_path / "later.csv"
     later.write_text(
-        "Nom;Téléphone;Date du mandat;Réf. mandat\nAlex Roux;06 12 34 56 70;01/11/2026;M-2\n",
+        "Nom;Téléphone;Date du mandat;Réf. mandat\nAlex Roux;06 12 34 56 70;01/11/2025;M-2\n",
         encoding="utf-8",
     )
     again = runner.invoke(cli, [*args, str(later), "--broker", "renaissance", "--force"])
