@@ -1052,30 +1052,27 @@ def batch_command(
             "{count} request(s) ({resumed} already done by an earlier run), "
             "{bad} bad row(s) skipped"
         ).format(count=len(result.rows), resumed=result.resumed, bad=len(result.bad_rows))
-        + (
-            _("; {count} queued e-mail(s) rebuilt").format(count=result.rebuilt)
-            if result.rebuilt
-            else ""
-        )
-        + (
-            _(
-                "; {count} letter(s) not yet sent made again: what they are made from changed"
-            ).format(count=result.remade)
-            if result.remade
-            else ""
-        )
-        + (
-            _("; {count} letter(s) not yet sent made again (--force)").format(count=result.forced)
-            if result.forced
-            else ""
-        )
-        + (
-            _(
-                "; {count} letter(s) not yet sent written into this folder: their files were "
-                "not in it"
-            ).format(count=result.refilled)
-            if result.refilled
-            else ""
+        + "".join(
+            _(words).format(count=count)
+            for words, count in (
+                (N_("; {count} queued e-mail(s) rebuilt"), result.rebuilt),
+                (
+                    N_(
+                        "; {count} letter(s) not yet sent made again: what they are made from "
+                        "changed"
+                    ),
+                    result.remade,
+                ),
+                (N_("; {count} letter(s) not yet sent made again (--force)"), result.forced),
+                (
+                    N_(
+                        "; {count} letter(s) not yet sent written into this folder: their files "
+                        "were not in it"
+                    ),
+                    result.refilled,
+                ),
+            )
+            if count
         )
     )
     for line in result.warnings:
