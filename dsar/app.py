@@ -748,38 +748,42 @@ class App:
         check_free(targets, overwrite=force)
         progress("forms", 0, len(forms))
         written: list[Path] = []
-        for member, target in zip(forms, targets, strict=True):
-            if force and member and target.is_file() and not mandate_forms.is_unsigned_form(target):
-                # not the form dsar wrote: perhaps the member's signed scan, kept under the
-                # form's name (as batch --mandates reads it): evidence, never replaced
-                rows[rows.index(member)] = members.BadRow(
-                    member.row,
-                    "mandate_ref",
-                    mandate_forms.scan_in_the_way(member.mandate_ref, target),
-                    member.requester.name,
+        place = {id(row): number for number, row in enumerate(rows)}
+        with mandate_forms.form_reader() as reader:  # one child for every file it asks
+            for member, target in zip(forms, targets, strict=True):
+                if force and member and target.is_file() and not reader.is_form(target):
+                    # not the form dsar wrote: perhaps the member's signed scan, kept under the
+                    # form's name (as batch --mandates reads it): evidence, never replaced
+                    rows[place[id(member)]] = members.BadRow(
+                        member.row,
+                        "mandate_ref",
+                        mandate_forms.scan_in_the_way(member.mandate_ref, target),
+                        member.requester.name,
+                    )
+                    progress("forms", 1, None)
+                    continue
+                controllers = named[id(member)] if member else []
+                html = letters.render_mandate(
+                    self.templates, found, member, controllers, self.today()
                 )
+                pdf = self.pdf_renderer.render_html(html)
+                # marked as dsar's unsigned form: never enclosed by a batch as if signed
+                pdf = mandate_forms.mark_unsigned(pdf, member.mandate_ref if member else "")
+                write_private(target, pdf, overwrite=force)
+                written.append(target)
+                if member:  # what it names, for the batch that writes under it
+                    self.journal.record_mandate_form(
+                        member.mandate_ref,
+                        [c.slug for c in controllers],
+                        art80=found.art80_on(self.today()),  # as render_mandate offered it
+                        chain=follow.covers_chain(html),
+                        holder=member.requester,
+                    )
                 progress("forms", 1, None)
-                continue
-            controllers = named[id(member)] if member else []
-            html = letters.render_mandate(self.templates, found, member, controllers, self.today())
-            pdf = self.pdf_renderer.render_html(html)
-            # marked as dsar's unsigned form: never enclosed by a batch as if signed
-            pdf = mandate_forms.mark_unsigned(pdf, member.mandate_ref if member else "")
-            write_private(target, pdf, overwrite=force)
-            written.append(target)
-            if member:  # what it names, for the batch that writes under it
-                self.journal.record_mandate_form(
-                    member.mandate_ref,
-                    [c.slug for c in controllers],
-                    art80=found.art80_on(self.today()),  # as render_mandate offered it
-                    chain=follow.covers_chain(html),
-                    holder=member.requester,
-                )
-            progress("forms", 1, None)
-        bad = [r for r in rows if isinstance(r, members.BadRow)]
-        # a bad row's form is of this CSV too: the forms of no row are told once all read
-        left = [] if csv_file is None or bad else _forms_of_no_row(out_dir, targets)
-        unsigned = {path: mandate_forms.is_unsigned_form(path) for path in left}
+            bad = [r for r in rows if isinstance(r, members.BadRow)]
+            # a bad row's form is of this CSV too: the forms of no row are told once all read
+            left = [] if csv_file is None or bad else _forms_of_no_row(out_dir, targets)
+            unsigned = {path: reader.is_form(path) for path in left}
         return MandatesResult(
             written=written,
             bad_rows=bad,

@@ -34,7 +34,7 @@ from .i18n import _
 from .journal import Journal
 from .models import Association, Broker, Letter
 from .registry import Registry
-from .render import assemble, mail
+from .render import assemble, mail, outside
 from .render import html as page
 from .render.pdf import PdfRenderer
 from .results import HELD_BACK, NO_RECIPIENT_EMAIL, BatchResult, Few, ManifestRow, Rows
@@ -356,6 +356,7 @@ def run(
                 _("{path}: {problem} (stopped: --strict)").format(path=csv_path, problem=bad)
             )
 
+    forms = mandate_forms.form_reader()  # one child for every member's scan
     try:
         # one journal transaction per 100 rows, not two per row (the e-mail rate's bound);
         # nothing is sent from inside it: send_outbox claims each message in its own commit
@@ -378,7 +379,7 @@ def run(
                     why = members.mandate_taken(item.mandate_ref, holder)
                     skip(members.BadRow(item.row, "mandate_ref", why, name))
                     continue
-                scan, unsigned = signed_scan(options.mandates, item.mandate_ref)
+                scan, unsigned = signed_scan(options.mandates, item.mandate_ref, forms)
                 if unsigned:
                     result.unsigned_forms.append(unsigned)
                 try:
@@ -527,6 +528,7 @@ def run(
             print_files.abandon()
         raise
     finally:
+        forms.close()
         if pool:
             pool.close()
     if "labels" in options.formats:
@@ -591,11 +593,13 @@ def sending_progress(journal: Journal, result: BatchResult) -> str:
     return line
 
 
-def signed_scan(folder: Path | None, mandate_ref: str) -> tuple[Path | None, str | None]:
+def signed_scan(
+    folder: Path | None, mandate_ref: str, forms: outside.FormReader
+) -> tuple[Path | None, str | None]:
     """The member's signed mandate in --mandates, or None and why not: the form as dsar
     mandate wrote it, unsigned, is never enclosed (it would claim a signature)."""
     scan = signed_mandate(folder, mandate_ref)
-    if scan and mandate_forms.is_unsigned_form(scan):
+    if scan and forms.is_form(scan):
         return None, mandate_forms.unsigned_problem(mandate_ref, scan)
     return scan, None
 

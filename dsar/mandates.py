@@ -31,11 +31,12 @@ def mark_unsigned(pdf: bytes, mandate_ref: str) -> bytes:
     return out.getvalue()
 
 
-def is_unsigned_form(path: Path) -> bool:
-    """Whether the file is a form `dsar mandate` wrote, as it wrote it (not signed). The
-    file came back from outside (a member's scan): read by a limited child, never here (a
-    protected or hostile PDF made this check raise or crash)."""
-    return outside.is_form(path, MARK)
+def form_reader() -> outside.FormReader:
+    """Tells the forms `dsar mandate` wrote, as it wrote them (not signed), from other
+    files. A file in the scans folder came back from outside: read by a limited child,
+    never here (a protected or hostile PDF made this check raise or crash); one child
+    for the many files of a run (a batch's scans, the forms dsar mandate finds)."""
+    return outside.FormReader(MARK)
 
 
 def unsigned_problem(mandate_ref: str, path: Path) -> str:

@@ -1,7 +1,8 @@
 """The child process of outside.py: checks and copies one PDF from outside, or joins
 the dossier, under limits it sets itself before it opens anything. Imports nothing of
 dsar. Usage: outside_child.py vet IN OUT [MARK] | form IN MARK | join OUT IN... ; prints one
-JSON line, {"ok": true} or {"problem": CODE, "detail": ...}."""
+JSON line, {"ok": true} or {"problem": CODE, "detail": ...}. `forms MARK` answers `form`
+for each JSON-quoted path read from its standard input, a line each (outside.FormReader)."""
 
 from __future__ import annotations
 
@@ -120,6 +121,10 @@ def main(argv: list[str]) -> int:
         answer = _vet(*paths)
     elif command == "form":
         answer = _form(*paths)
+    elif command == "forms":
+        for line in sys.stdin:
+            print(json.dumps(_form(json.loads(line), paths[0])), flush=True)
+        return 0
     else:
         answer = _join(paths[0], paths[1:])
     print(json.dumps(answer))
