@@ -716,14 +716,16 @@ class App:
             if isinstance(m, members.Member)
         }
         holders: dict[str, str] = {}  # one form per mandate reference: its member's
+
+        def holder_of(ref: str, requester) -> str | None:
+            # in this CSV, or a form or request of before for another person
+            return holders.get(ref) or self.journal.mandate_holder(ref, requester)
+
         for number, row in enumerate(rows):
             if isinstance(row, members.Member) and row.mandate_ref:
-                holder = holders.get(row.mandate_ref) or self.journal.mandate_holder(
-                    row.mandate_ref, row.requester
-                )  # in this CSV, or a form or request of before for another person
-                if holder:
-                    why = members.mandate_taken(row.mandate_ref, holder)
-                    rows[number] = members.BadRow(row.row, "mandate_ref", why, row.requester.name)
+                taken = members.mandate_taken(row, holder_of)
+                if taken:
+                    rows[number] = taken
                     continue
                 holders[row.mandate_ref] = row.requester.name
             if isinstance(row, members.Member) and not named[id(row)]:

@@ -370,14 +370,10 @@ def run(
                 if isinstance(item, members.BadRow):
                     skip(item)
                     continue
-                name = item.requester.name
-                holder = item.mandate_ref and journal.mandate_holder(
-                    item.mandate_ref, item.requester
-                )
-                if holder:
-                    # this run's earlier rows are in the journal already: one query a row
-                    why = members.mandate_taken(item.mandate_ref, holder)
-                    skip(members.BadRow(item.row, "mandate_ref", why, name))
+                # this run's earlier rows are in the journal already: one query a row
+                taken = members.mandate_taken(item, journal.mandate_holder)
+                if taken:
+                    skip(taken)
                     continue
                 scan, unsigned = signed_scan(options.mandates, item.mandate_ref, forms)
                 if unsigned:

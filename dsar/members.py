@@ -445,12 +445,20 @@ def _open_or_fail(path: Path):
 BrokerCheck = Callable[[str], str | None]
 
 
-def mandate_taken(mandate_ref: str, holder: str) -> str:
-    """Why a row may not use a mandate reference another member holds."""
-    return _(
+def mandate_taken(
+    member: Member, holder_of: Callable[[str, Requester], str | None]
+) -> BadRow | None:
+    """The row as a bad row when another member holds its mandate reference: one
+    reference per member (and one form per reference). `holder_of(ref, requester)` names
+    that member (journal.mandate_holder, and a run's own earlier rows), or None."""
+    holder = member.mandate_ref and holder_of(member.mandate_ref, member.requester)
+    if not holder:
+        return None
+    why = _(
         "{ref} is already the mandate of {holder}: one mandate reference per member (and one "
         "form per reference); give this row its own"
-    ).format(ref=mandate_ref, holder=holder)
+    ).format(ref=member.mandate_ref, holder=holder)
+    return BadRow(member.row, "mandate_ref", why, member.requester.name)
 
 
 def recipient_check(registry, default: str | None, *, required: bool) -> BrokerCheck:
