@@ -1281,6 +1281,14 @@ class App:
             early := members.before_mandate(was.mandate.signed_on, day)
         ):
             raise InputError("date", early)
+        if cause.on and day < cause.on:  # a letter citing an answer it would predate
+            raise InputError(
+                "date",
+                _(
+                    "the letter would be dated {day}, before the answer it cites ({answered}): "
+                    "give a --date on or after that day"
+                ).format(day=day.isoformat(), answered=cause.on.isoformat()),
+            )
         request = compose.build_request(
             self.registry,
             target,
@@ -1303,9 +1311,9 @@ class App:
             campaign_party=None if target.kind == "party" else was.campaign_party,
         )
         if was.mandate is None:
-            request = self.journal.free_reference(request)
+            request = self.journal.free_reference(request, follows=entry.reference)
         letter = letters.render(request, self.templates)
-        drafted = self._draft_folder(request.reference)
+        drafted = self._draft_folder(request.reference, entry.reference)
         if drafted is not None:  # completed with the contact given now: redone in place
             out_dir, force = drafted, True
         result = self._write(
@@ -1325,11 +1333,15 @@ class App:
         )
         return result
 
-    def _draft_folder(self, reference: str) -> Path | None:
-        """The folder of a draft recorded under `reference` (one that never left), where
-        it is redone in place; None when there is none, or it left, or its files are in
-        several folders."""
+    def _draft_folder(self, reference: str, follows: str) -> Path | None:
+        """The folder of a draft recorded under `reference` that follows `follows` (one
+        that never left), where it is redone in place; None when there is none, or it
+        left, or it follows another request (the same person, message and recipient
+        reached from another answer: never rewritten with this one's), or its files are
+        in several folders."""
         if not self.journal.has(reference) or self.journal.stored_state(reference) != "draft":
+            return None
+        if self.journal.entry(reference).follows != follows:
             return None
         folders = {p.resolve().parent for _r, p, _s in self.journal.files(reference)}
         return folders.pop() if len(folders) == 1 else None
@@ -1340,7 +1352,7 @@ class App:
         folders = {
             p.resolve().parent
             for role, p, _s in self.journal.files(reference)
-            if role in ("pdf", "eml")
+            if role in ("pdf", "email")  # the journal's roles (an e-mail-only batch too)
         }
         if len(folders) == 1 and (found := folders.pop()).is_dir():
             return found

@@ -923,19 +923,21 @@ class Journal:
                 (reference, role, str(path.resolve()), sha256_file(path)),
             )
 
-    def free_reference(self, request: Request) -> Request:
+    def free_reference(self, request: Request, follows: str | None = None) -> Request:
         """The request under a reference that no request which left the machine holds.
 
         The reference is a hash of who, to whom, what and when: a second letter the same
-        day would land on the first. A draft may be redone in place; a request that left
-        keeps its reference, and the new one gets the next of a stable series.
+        day would land on the first. A draft may be redone in place, when it follows the
+        same request (`follows`: a next request's); a request that left, or a draft that
+        follows another, keeps its reference, and the new one gets the next of a stable
+        series.
         """
         reference, number = request.reference, 1
         while True:
             found = self.db.execute(
-                "SELECT state FROM requests WHERE reference = ?", (reference,)
+                "SELECT state, follows FROM requests WHERE reference = ?", (reference,)
             ).fetchone()
-            if found is None or found[0] == "draft":
+            if found is None or (found[0] == "draft" and found[1] == follows):
                 break
             number += 1
             reference = reference_for(request.reference, str(number))

@@ -619,11 +619,11 @@ def test_inbox_review_proposes_the_next_request_in_one_step(
           date(2026, 9, 21), PARTY_SAYS)  # fmt: skip
     home = {"DSAR_HOME": str(app.paths.data_dir)}
     args = ["inbox", str(tmp_path / "mail"), "--review", "--registry", str(registry_file)]
-    monkeypatch.chdir(tmp_path)  # the letters go to ./letters, as for generate
+    monkeypatch.chdir(tmp_path)
     # confirm the answer as read, then yes to the next request it proposes
     done = ok(runner.invoke(cli, args, input="c\ny\n\n", env=home))  # the name as read
     assert "DataContact" in done.output and "reference DSAR-" in done.output
-    [letter] = Path("letters").glob("*-datacontact.eml")
+    [letter] = tmp_path.glob("*-datacontact.eml")  # beside the e-mail it follows
     with App(app.paths, registries=[registry_file]) as again:
         [next_one] = again.journal.follow_ups(first.reference)
         assert next_one.broker == "datacontact" and letter.name.startswith(next_one.reference)

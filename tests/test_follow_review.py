@@ -11,7 +11,7 @@ import pytest
 
 from dsar.app import App
 from dsar.cli import cli
-from dsar.errors import DsarError
+from dsar.errors import DsarError, InputError
 from dsar.inbox import apply, meaning, sources
 from dsar.paths import Paths
 
@@ -348,3 +348,57 @@ def test_a_name_the_answer_denies_is_no_source(says, named):
     reply = Reply(None, [], "dpo@x.example", "", [], "Re: demande", datetime(2026, 9, 21), {}, says)
     found = meaning.classify(reply)
     assert (found.organisation if found.kind == "source-named" else None) == named
+
+
+def test_a_next_request_never_rewrites_another_request_s_draft(app, tmp_path):
+    """Two first requests about one message (the party and a broker, the same day), each
+    answered naming Welcoming, whose e-mail address nobody knows: the second dsar follow
+    landed on the first one's draft (same person, message, recipient and day) and rewrote
+    it in place, citing the other answer, while the journal said it followed the first
+    (the third review's attacker, finding 1)."""
+    firsts = []
+    for slug in ("parti-exemple", "selfcontact"):
+        first = app.generate(
+            slug, **PERSON, formats="pdf", out_dir=tmp_path / slug, letter_date="2026-09-01"
+        )
+        app.sent(first.reference, "2026-09-02")
+        app.answer(first.reference, "2026-09-21", state="answered", named="source",
+                   organisation="Welcoming", note="Nous tenons votre numéro de Welcoming.")  # fmt: skip
+        firsts.append(first.reference)
+    drafts = [app.follow(ref, formats="email", letter_date="2026-12-03") for ref in firsts]
+    assert drafts[0].reference != drafts[1].reference
+    for first, draft in zip(firsts, drafts, strict=True):
+        assert app.journal.stored_state(draft.reference) == "draft"
+        assert [e.reference for e in app.journal.follow_ups(first, "request")] == [draft.reference]
+        [eml] = [p for _r, p, _s in app.journal.files(draft.reference)]
+        assert eml.parent == tmp_path / app.journal.request(first).broker.slug  # beside it
+        assert first in eml.read_text(encoding="utf-8")  # cites its own first request
+
+
+def test_a_next_request_is_never_dated_before_the_answer_it_cites(app, tmp_path):
+    first = app.generate(
+        "parti-exemple", **PERSON, formats="pdf", out_dir=tmp_path / "l", letter_date="2026-09-01"
+    )
+    app.sent(first.reference, "2026-09-02")
+    app.answer(first.reference, "2026-09-21", state="answered", named="source",
+               organisation="DataContact", note="Nous tenons votre numéro de DataContact.")  # fmt: skip
+    with pytest.raises(InputError, match="before the answer it cites"):
+        app.follow(first.reference, out_dir=tmp_path / "o", letter_date="2026-09-20")
+    assert not (tmp_path / "o").exists()
+    assert app.follow(first.reference, out_dir=tmp_path / "o", letter_date="2026-09-21").reference
+
+
+def test_the_next_request_to_an_e_mail_only_letter_goes_beside_it(app, tmp_path, monkeypatch):
+    """The default folder looked for the role "eml" where the journal says "email": a
+    letter written as an e-mail only (the README's SMTP batch) had its next request in
+    ./letters (the third review's attacker, finding 5)."""
+    monkeypatch.chdir(tmp_path)
+    first = app.generate(
+        "parti-exemple", **PERSON, formats="email", out_dir=tmp_path / "E", letter_date="2026-09-01"
+    )
+    app.sent(first.reference, "2026-09-02")
+    app.answer(first.reference, "2026-09-21", state="answered", named="source",
+               organisation="DataContact", note="Nous tenons votre numéro de DataContact.")  # fmt: skip
+    written = app.follow(first.reference, formats="email", letter_date="2026-12-03")
+    assert {p.parent for p in written.written} == {tmp_path / "E"}
+    assert not (tmp_path / "letters").exists()
