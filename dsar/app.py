@@ -474,6 +474,7 @@ class App:
             templates=self.template_roots,
             mandates=mandates,
             mandate_on_request=mandate_on_request,
+            sending=send and not dry_run,
             columns=columns,
             to_email=fields.email(to_email, "to-email") if to_email else None,
             to_address=compose.recipient_address(to_address) if to_address else None,

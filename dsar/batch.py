@@ -72,6 +72,9 @@ class BatchOptions:
     # a member without a signed scan: the letter offers the mandate on request, instead of
     # the e-mail being held back
     mandate_on_request: bool = False
+    # --send: an e-mail queued for a letter leaves in this run, so that letter is not to
+    # post (no print file, no label): it went out twice when both were made
+    sending: bool = False
 
 
 # ------------------------------------------------------------------ recipients
@@ -333,7 +336,11 @@ def run(
         )
         return pool.submit(task, chunk)
 
-    print_files = PrintFiles(options.out_dir, result, journal) if "pdf" in options.formats else None
+    print_files = (
+        PrintFiles(options.out_dir, result, journal, options.sending)
+        if "pdf" in options.formats
+        else None
+    )
 
     def store(done) -> None:
         pdfs, items = done
@@ -529,7 +536,7 @@ def run(
             pool.close()
     if "labels" in options.formats:
         result.labels = options.out_dir / "labels.csv"
-        labels.write(result.labels, labelled(journal, result.rows))
+        labels.write(result.labels, labelled(journal, result.rows, options.sending))
     if print_files:
         print_files.finish()
     sync()
@@ -613,15 +620,23 @@ def signed_mandate(folder: Path | None, mandate_ref: str) -> Path | None:
     return None
 
 
-def left(journal: Journal, row: ManifestRow) -> bool:
+def left(journal: Journal, row: ManifestRow, by_email: bool = False) -> bool:
     """The row's letter is recorded as posted or sent: never in a print file or on a label
-    again (a rerun into the folder printed the earlier run's posted letters with its own)."""
-    return journal.stored_state(row.reference) not in (None, "draft")
+    again (a rerun into the folder printed the earlier run's posted letters with its own).
+    `by_email` (a run that sends): an e-mail queued for it leaves now, so it is not to post."""
+    if journal.stored_state(row.reference) not in (None, "draft"):
+        return True
+    queued = by_email and journal.outbox_status(row.reference)
+    return bool(queued and queued[0] in MAIL_TO_SEND)
 
 
-def labelled(journal: Journal, rows) -> Iterator[tuple[str, str, str]]:
+def labelled(journal: Journal, rows, by_email: bool = False) -> Iterator[tuple[str, str, str]]:
     """The envelope labels of the letters still to post: (reference, member, address)."""
-    return ((r.reference, r.member, r.address) for r in rows if r.address and not left(journal, r))
+    return (
+        (r.reference, r.member, r.address)
+        for r in rows
+        if r.address and not left(journal, r, by_email)
+    )
 
 
 class PrintFiles:
@@ -633,13 +648,16 @@ class PrintFiles:
     letters (printed then, and again with the rerun's, they would be posted twice).
     Only letters still to post: no draft, none recorded as posted or sent (`left`)."""
 
-    def __init__(self, out_dir: Path, result: BatchResult, journal: Journal):
+    def __init__(
+        self, out_dir: Path, result: BatchResult, journal: Journal, by_email: bool = False
+    ):
         self.out_dir, self.result, self.journal = out_dir, result, journal
+        self.by_email = by_email  # left()'s: a run that sends the queued e-mails
         self.joined = 0  # rows already in a print file
         self.staged: list[Path] = []  # the volumes joined so far, under hidden names
 
     def _skipped(self, row: ManifestRow) -> bool:
-        return row.draft or left(self.journal, row)
+        return row.draft or left(self.journal, row, self.by_email)
 
     def ready(self) -> None:
         while True:  # the next VOLUME letters to print, once all written

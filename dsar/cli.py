@@ -821,7 +821,7 @@ def say_outputs(result, out_dir: Path, send: bool) -> None:
             ).format(count=len(result.to_record), path=result.manifest)
         )
     elif (
-        result.rows
+        any(not row.draft for row in result.rows)  # drafts alone: nothing left, nothing said
         and not (result.queued or result.to_record)
         and (
             result.print_files or any(row.pdf for row in result.rows)  # all posted: none printed

@@ -492,6 +492,20 @@ def test_batch_suggests_sending_only_e_mails_that_can_leave(
     assert said in result.stdout and not_said not in result.stdout
 
 
+def test_a_batch_of_drafts_alone_says_none_left(runner, tmp_path, dsar_home):
+    """Every letter a draft (the recipient's address unknown): the summary ended with
+    « Every letter of this batch that can leave is recorded as sent or posted … follow the
+    answers » although nothing left (the third review's attacker 10, new user 8)."""
+    association = tmp_path / "association.yaml"
+    association.write_text(ASSOCIATION)
+    path = write_csv(tmp_path / "members.csv", [member(1), member(2)])
+    args = batch_args(path, association, tmp_path / "out", "--broker", "selfcontact")
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "drafts without" in result.stderr
+    assert "recorded as sent or posted" not in result.stdout
+
+
 def test_batch_next_steps_say_what_can_leave(runner, tmp_path, dsar_home):
     """New user, item 9: e-mails all held back (no scan) are no 'send them with --send';
     drafts without the recipient's address are neither 'to post' nor told --to-address;

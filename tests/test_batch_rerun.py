@@ -434,3 +434,33 @@ def test_a_batch_s_reminders_are_written_once_printed_and_posted(
         assert {journal.stored_state(r["reference"]) for r in rows} == {"sent"}
     # neither a reference nor --batch: a usage error
     assert runner.invoke(cli, ["remind"]).exit_code == 2
+
+
+def test_letters_e_mailed_by_this_run_are_neither_printed_nor_labelled(
+    runner, tmp_path, association, smtp
+):
+    """--format pdf,email,labels --send: the print file and the labels were made before
+    the e-mails left, and kept every letter the same run e-mailed (the third review's
+    attacker, finding 2): printed, it went out twice. A member whose e-mail is held back
+    (no signed scan) is still to post."""
+    controller, recorder = smtp
+    path = write_csv(tmp_path / "m.csv", [member(0), member(1)])
+    forms = tmp_path / "forms"
+    ok(runner.invoke(cli, mandate_args(association, forms, path, "--broker", "renaissance")))
+    scan = pypdf.PdfWriter(clone_from=forms / "mandate-M-00000.pdf")
+    scan.metadata = None  # member 0's signed scan; member 1's form left unsigned
+    with (forms / "M-00000.pdf").open("wb") as handle:
+        scan.write(handle)
+    out = tmp_path / "out"
+    args = batch_args(
+        path, association, out, "--format", "pdf,email,labels", "--mandates", str(forms)
+    )
+    args += sending(controller.port)
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert len(recorder.messages) == 1  # member 0's
+    printed = flat(pdf_text((out / "print-duplex.pdf").read_bytes()))
+    assert "Pour Membre 0" not in printed and "Pour Membre 1" in printed
+    labelled = [row["reference"] for row in read_csv(out / "labels.csv")]
+    manifest = read_csv(out / "manifest.csv")
+    assert labelled == [manifest[1]["reference"]]
