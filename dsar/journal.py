@@ -443,14 +443,27 @@ def next_with_drafts(entry: Entry, as_of: date, follow_ups: list[Entry]) -> tupl
         return next_step(entry, as_of), lifecycle.command_lines(entry.reference, actions)
     written = {WRITTEN_BY[d.kind] for d in drafts}
     last = drafts[-1]
-    if last.kind == "complaint":
+    final = lifecycle.dates(entry).final
+    if last.kind == "complaint" and entry.reminded_on and last.letter_date < entry.reminded_on:
+        # written before the reminder left: it says nothing of it, and filing it before
+        # the reminder's final date would break the time the reminder gave
+        step = _(
+            "the complaint {ref} was written before the reminder: wait until {final}, then "
+            "write it again: dsar complain {request} --out DIR --force"
+        )
+    elif last.kind == "complaint":
         step = _(
             "file the complaint {ref} with the CNIL (https://www.cnil.fr/fr/plaintes), then "
             "record it: dsar sent {ref} --on YYYY-MM-DD"
         )
     else:
         step = _("send the {kind} {ref}, then record it: dsar sent {ref} --on YYYY-MM-DD")
-    said = step.format(ref=last.reference, kind=lifecycle.kind_name(last.kind))
+    said = step.format(
+        ref=last.reference,
+        kind=lifecycle.kind_name(last.kind),
+        final=final.isoformat() if final else "",
+        request=entry.reference,
+    )
     others = [a for a in actions if a not in written]
     return said, lifecycle.command_lines(entry.reference, others)
 
@@ -826,7 +839,9 @@ class Journal:
                 )
             if entry.kind == "complaint" and entry.follows and entry.stored_state == "draft":
                 # filed, not written: the request is complained about from this day
-                self._transition(db, entry.follows, "complaint-sent", on, detail=reference)
+                self._transition(
+                    db, entry.follows, "complaint-sent", on, detail=reference, force=force
+                )
 
     def mark_extension(self, reference: str, on: date) -> None:
         """An extension notified on `on`: in the first month it moves the deadline; later

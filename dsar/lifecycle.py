@@ -365,7 +365,10 @@ def require(
             on=on,
         )
     if action == "complaint-sent":
-        return rule.leads_to  # checked when it was written; filing it is a fact
+        # checked when it was written; but a reminder sent since gave a final date that
+        # filing before would break (a complaint written, then a reminder sent: new user)
+        _not_before_final(entry, found, on, force)
+        return rule.leads_to
     if action in ("remind", "reminder-sent"):
         if stored == "reminded" and action == "remind":
             _refuse(
@@ -399,16 +402,22 @@ def require(
                 state=_state_word(now),
                 deadline=found.due,
             )
-        if stored == "reminded" and found.final and on <= found.final and not force:
-            # a code: the command line offers --force, the page does not
-            raise DsarError(
-                "complain_after",
-                reference=ref,
-                final=found.final,
-                day=found.final + timedelta(days=1),
-            )
+        _not_before_final(entry, found, on, force)
         return rule.leads_to
     return rule.leads_to
+
+
+def _not_before_final(entry, found, on: date, force: bool) -> None:
+    """A complaint (written or filed) on or before the final date a reminder gave: refused
+    unless forced."""
+    if entry.stored_state == "reminded" and found.final and on <= found.final and not force:
+        # a code: the command line offers --force, the page does not
+        raise DsarError(
+            "complain_after",
+            reference=entry.reference,
+            final=found.final,
+            day=found.final + timedelta(days=1),
+        )
 
 
 STATE_NAMES = {

@@ -89,6 +89,28 @@ def test_states_after_remind_and_complain(app, tmp_path):
     assert f"Journal de la demande {ref}" in pdf_text(complaint.dossier.read_bytes())
 
 
+def test_a_complaint_written_before_a_reminder_waits_for_the_reminder_s_final_date(app, tmp_path):
+    """A complaint written once the deadline passed, then a reminder sent: dsar show still
+    said « file the complaint » and dsar sent on it was taken the day the reminder gave 15
+    days (the third review's new user, finding 2)."""
+    ref = first_request(app, tmp_path).reference
+    app.sent(ref, "2026-01-31")
+    complaint = app.complain(ref, on="2026-03-10", out_dir=tmp_path / "cnil")
+    reminder = app.remind(ref, on="2026-03-11", formats="pdf", out_dir=tmp_path / "r")
+    app.sent(reminder.reference, "2026-03-11")
+    assert reminder.final_deadline == date(2026, 3, 26)
+    with clock.fixed(date(2026, 3, 12)):
+        step = app.details(ref)["next_step"]
+        assert "written before the reminder: wait until 2026-03-26" in step
+        assert f"dsar complain {ref} --out DIR --force" in step
+    with pytest.raises(DsarError) as refused:
+        app.sent(complaint.reference, "2026-03-12")
+    assert refused.value.code == "complain_after"
+    assert app.journal.entry(ref).stored_state == "reminded"
+    app.sent(complaint.reference, "2026-03-12", force=True)  # filed all the same: a fact
+    assert app.journal.entry(ref).stored_state == "complained"
+
+
 def test_the_clock_moves_today(app, tmp_path):
     ref = first_request(app, tmp_path).reference
     app.sent(ref, "2026-01-31")
