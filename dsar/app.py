@@ -52,7 +52,7 @@ from .errors import (
 )
 from .files import check_free, make_private_dir, stage_private, write_private
 from .i18n import N_, _
-from .journal import AlreadyRecorded, Journal, canonical
+from .journal import WRITTEN_BY, AlreadyRecorded, Journal, canonical
 from .models import Association, Broker, ContactAddition, Letter, Mandate, Request
 from .paths import SHIPPED_DATENANFRAGEN, SHIPPED_REGISTRY, Paths
 from .registry import Registry
@@ -99,6 +99,7 @@ Formats = str | Sequence[str]
 NAMED_KINDS = {"source": "source-named", "recipient": "recipient-named", "controller": "processor"}
 FOLLOW_STEP = N_("write to the organisation it named: dsar follow {reference}")
 ASKED_STEP = compose.ALREADY_ASKED
+FOLLOW_NEXT = N_("write to {name}, which the answer named: {command}")  # show, inbox
 NEXT_STEP = {
     "id-requested": N_("answer it with: dsar reply-id {reference}"),
     "partial": N_("follow up with: dsar remind {reference}"),
@@ -1613,15 +1614,31 @@ class App:
             for one in follow.named_organisations(self.journal, self.registry, reference)
         ]
         to_ask = [n for n in shown["named"] if not n["asked"] and n["kind"] != "answer"]
+        # a reminder, reply or complaint written and not sent comes first (next_with_drafts)
+        drafted = any(
+            f["state"] == "draft" and f["kind"] in WRITTEN_BY for f in shown["follow_ups"]
+        )
+        own_step = drafted or shown["state"] not in ("answered", "closed")
         if to_ask:  # the next request to the one an answer named, latest first
             slug = to_ask[0]["slug"]
             command = f"dsar follow {shown['reference']}" + (f" --to {slug}" if slug else "")
             shown["next"].append(command)
-            if shown["state"] in ("answered", "closed"):  # else the request's own step first
-                shown["next_step"] = _("write to {name}, which the answer named: {command}").format(
+            if not own_step:
+                shown["next_step"] = _(FOLLOW_NEXT).format(
                     name=to_ask[0]["organisation"] or _("the organisation it named"),
                     command=command,
                 )
+                shown["step_commands"] = [command]
+            return shown
+        waiting = [  # a next request written and not sent: sending it is what comes next
+            f for f in shown["follow_ups"] if f["kind"] == "request" and f["state"] == "draft"
+        ]
+        if waiting and not own_step:
+            ref = waiting[-1]["reference"]
+            shown["next_step"] = _("the next request {ref} is written, not sent: {step}").format(
+                ref=ref, step=self.journal.show(ref, self.today())["next_step"]
+            )
+            shown["step_commands"] = []
         return shown
 
     def forget(self, reference: str) -> Result:

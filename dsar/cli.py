@@ -1482,7 +1482,7 @@ def show(reference, as_json):
         if one["asked"] and one["organisation"]:
             echo(_(ASKED_STEP).format(name=one["organisation"], asked=one["asked"]))
     echo(_("next: {step}").format(step=shown["next_step"]))
-    others = [c for c in shown["next"] if c not in shown["next_step"]]
+    others = [c for c in shown["next"] if c not in shown["step_commands"]]
     if others:  # what else may be done now, after the step that comes next
         echo(_("also possible:"))
     for command in others:

@@ -991,6 +991,14 @@ class Journal:
         outbox = self.outbox_status(reference)
         follow_ups = self.follow_ups(reference)
         step, commands = next_with_drafts(entry, as_of, follow_ups)
+        if entry.stored_state == "draft" and not (request.printable or request.recipient_email):
+            # dsar sent refuses it: nothing to send before the address is known
+            step = _(
+                "add {name}'s address (dsar brokers add-contact {slug} --postal 'LINE\\nLINE' "
+                "--source WHERE), then write the letter again with the same command and "
+                "--force (it keeps its reference)"
+            ).format(name=request.broker.name, slug=request.broker.slug)
+            commands = [c for c in commands if not c.startswith("dsar sent ")]
         return {
             **entry.as_dict(as_of),
             "kind": entry.kind,
@@ -1027,6 +1035,9 @@ class Journal:
             ],
             "next_step": step,
             "next": commands,
+            # the commands the step itself gives (its words are dsar's own here, no name
+            # from outside): the rest is "also possible"
+            "step_commands": [c for c in commands if c in step],
             "missing": self.missing(reference),
         }
 

@@ -477,7 +477,7 @@ def skip(app, number: int) -> None:
 def next_action(app, reference: str, facts: dict) -> str:
     """What follows, in words: the journal's next step, and the next request to a
     source, recipient or controller the reply named when the registry knows it."""
-    from ..app import ASKED_STEP, NEXT_STEP
+    from ..app import ASKED_STEP, FOLLOW_NEXT, NEXT_STEP
     from ..journal import next_step
 
     entry = app.journal.entry(reference)
@@ -491,12 +491,14 @@ def next_action(app, reference: str, facts: dict) -> str:
         if asked:  # written to already (dsar follow, or with this request): never again
             return words + "; " + _(ASKED_STEP).format(name=named, asked=asked)
         # the next request cites this answer and follows this request (dsar follow)
-        words += "; " + _("write to {name} next: {command}").format(
-            name=named,
-            command=f"dsar follow {entry.reference} --to {slugs[0]}"
+        command = (
+            f"dsar follow {entry.reference} --to {slugs[0]}"
             if len(slugs) == 1
-            else f"dsar follow {entry.reference} --to-name {shlex.quote(named)}",
+            else f"dsar follow {entry.reference} --to-name {shlex.quote(named)}"
         )
+        if entry.stored_state in ("answered", "closed"):  # nothing else to do: as dsar show
+            return _(FOLLOW_NEXT).format(name=named, command=command)
+        words += "; " + _("write to {name} next: {command}").format(name=named, command=command)
     return words
 
 
