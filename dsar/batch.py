@@ -412,12 +412,17 @@ def run(
                 problem = scope and mandate_forms.scope_problem(
                     item.mandate_ref, scope, request.broker.slug
                 )
-                if problem:  # a letter under a mandate that does not name its recipient
-                    skip(members.BadRow(item.row, "mandate_ref", problem, item.requester.name))
-                    continue
                 early = members.before_mandate(request.mandate.signed_on, options.letter_date)
-                if early and journal.stored_state(request.reference) in (None, "draft"):
-                    skip(members.BadRow(item.row, "mandate_date", early, item.requester.name))
+                if not early or journal.stored_state(request.reference) not in (None, "draft"):
+                    early = None  # a letter that left stays what it was: evidence
+                if problem or early:  # no letter under a mandate that does not cover it
+                    column = "mandate_ref" if problem else "mandate_date"
+                    skip(members.BadRow(item.row, column, problem or early, item.requester.name))
+                    if journal.stored_state(request.reference) == "draft":
+                        # an earlier run's letter of this member, from the cells before:
+                        # never sent as it was, never kept as a member "not in this CSV"
+                        journal.outbox_unqueue(request.reference, column)
+                        result.now_bad.add(request.reference)
                     continue
                 reference = request.reference
                 row = ManifestRow(item.row, request.requester.name, request.broker.slug, reference)

@@ -35,6 +35,7 @@ REBUILDABLE = ("queued", "deferred")  # never handed to a server: may still be r
 # one message with every retry takes a few minutes at most
 CLAIM_EXPIRES_AFTER = 15 * 60
 _MAIL_TO_SEND_SQL = "(" + ", ".join(f"'{s}'" for s in MAIL_TO_SEND) + ")"
+_REBUILDABLE_SQL = "(" + ", ".join(f"'{s}'" for s in REBUILDABLE) + ")"
 
 MIGRATIONS = [
     # 1: requests, their files and their history
@@ -1250,6 +1251,18 @@ class Journal:
             (_now(), reference),
         )
         self._event(db, reference, "e-mail-withdrawn", self.today(), state)
+
+    def outbox_unqueue(self, reference: str, why: str) -> None:
+        """Take out of the outbox an e-mail never handed to a server, whose letter's row is
+        now a bad row (`why`: its column): a rerun with the row corrected queues it anew.
+        One being sent, or that left, stays."""
+        with self.transaction() as db:
+            gone = db.execute(
+                f"DELETE FROM outbox WHERE reference = ? AND status IN {_REBUILDABLE_SQL}",
+                (reference,),
+            ).rowcount
+            if gone:
+                self._event(db, reference, "e-mail-unqueued", self.today(), why)
 
     def outbox_recipient(self, reference: str) -> str:
         row = self.db.execute(

@@ -111,7 +111,7 @@ def still_held(earlier: Iterable[ManifestRow], result: BatchResult, journal: Jou
     with its recipient's postal address ('' for a draft), for the folder's files. The
     caller adds each to result.rows before taking the next: a reference twice is kept once."""
     for row in earlier:
-        if result.rows.has(row.reference):
+        if result.rows.has(row.reference) or row.reference in result.now_bad:
             continue
         try:
             request = journal.request(row.reference)

@@ -317,6 +317,9 @@ class BatchResult(Result):
     refilled: int = 0  # letters not yet sent whose files this folder lacked, written in it
     this_run: int = 10**9  # rows[:this_run] are this run's; the rest an earlier run's
     kept_earlier: Few = field(default_factory=Few)  # earlier runs' letters, kept
+    # letters of earlier runs whose row is now a bad row (a corrected mandate date...):
+    # in this CSV, so not "kept", and their queued e-mail taken out of the outbox
+    now_bad: set[str] = field(default_factory=set)
     left_queued: Few = field(default_factory=Few)  # e-mails of other runs, unsent
     # queued e-mails whose request left another way: (reference, state), never sent
     withdrawn: list[tuple[str, str]] = field(default_factory=list)

@@ -464,3 +464,35 @@ def test_letters_e_mailed_by_this_run_are_neither_printed_nor_labelled(
     labelled = [row["reference"] for row in read_csv(out / "labels.csv")]
     manifest = read_csv(out / "manifest.csv")
     assert labelled == [manifest[1]["reference"]]
+
+
+def test_a_row_corrected_into_a_bad_row_takes_its_earlier_letter_out_of_the_run(
+    runner, tmp_path, association, smtp
+):
+    """A member's mandate date corrected to a day after the letter: the rerun made the row
+    a bad row, but kept the earlier letter as one « not in this CSV », in the print file,
+    and --send sent its queued e-mail, claiming the mandate of the old date (the third
+    review's attacker, finding 3)."""
+    controller, recorder = smtp
+    path = write_csv(tmp_path / "m.csv", [member(0), member(1)])
+    out = tmp_path / "out"
+    args = batch_args(
+        path, association, out, "--format", "pdf,email,labels", "--date", "2026-12-01"
+    )
+    ok(runner.invoke(cli, args))  # two letters, two e-mails queued
+    write_csv(path, [member(0), member(1, mandate_date="2026-12-15")])
+    result = runner.invoke(cli, [*args, *sending(controller.port)])
+    assert result.exit_code == 3, result.output  # a bad row
+    assert len(recorder.messages) == 1
+    manifest = read_csv(out / "manifest.csv")
+    assert [r["email_status"] for r in manifest if r["member"] == "Membre 0"] == ["sent"]
+    assert [row["member"] for row in manifest].count("Membre 1") == 1
+    assert "not in this CSV" not in flat(result.stderr + result.stdout)
+    # member 0's letter was e-mailed, member 1's is out: nothing to print, no label
+    assert not (out / "print-duplex.pdf").exists()
+    assert read_csv(out / "labels.csv") == []
+    # corrected back, the member's letter is made and queued again
+    write_csv(path, [member(0), member(1)])
+    again = runner.invoke(cli, [*args, *sending(controller.port)])
+    assert again.exit_code == 0, again.output
+    assert len(recorder.messages) == 2
