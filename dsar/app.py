@@ -585,6 +585,15 @@ class App:
                         "again for these rows and have the new forms signed"
                     ).format(count=len(formless), refs=", ".join(formless.first))
                 )
+        if result.unprinted:
+            result.warnings.append(
+                _(
+                    "{count} letter(s) not printed nor labelled: each says the member's signed "
+                    "mandate is enclosed, and its scan is not in --mandates ({refs}); put the "
+                    "scans there (<mandate_ref>.pdf) and run the same command again, or use "
+                    "--mandate-on-request"
+                ).format(count=len(result.unprinted), refs=", ".join(result.unprinted.first))
+            )
         if send and (to_post := result.to_post):
             result.warnings.append(
                 _("{count} letter(s) to post, their recipient has no e-mail: {refs}").format(

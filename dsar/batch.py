@@ -427,11 +427,18 @@ def run(
                 reference = request.reference
                 row = ManifestRow(item.row, request.requester.name, request.broker.slug, reference)
                 result.rows.append(row)
-                if request.recipient_address:
-                    row.address = request.recipient_address  # for the labels
-                else:
+                # --mandates given and this member's scan not in it: the letter says the
+                # signed mandate is enclosed, so it is not posted either (as its e-mail)
+                unenclosed = options.mandates is not None and scan is None
+                unenclosed = unenclosed and not options.mandate_on_request
+                if not request.recipient_address:
                     row.draft = True  # no address in the envelope window: never printed
                     result.no_address.append(reference)
+                elif unenclosed and "pdf" in options.formats:
+                    row.draft = True  # never printed nor labelled
+                    result.unprinted.append(item.mandate_ref)
+                else:
+                    row.address = request.recipient_address  # for the labels
                 pdf_path = options.out_dir / output_name(reference, request.broker.slug, "pdf")
                 eml_path = options.out_dir / output_name(reference, request.broker.slug, "eml")
                 html_path = options.out_dir / output_name(reference, request.broker.slug, "html")

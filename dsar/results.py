@@ -324,6 +324,9 @@ class BatchResult(Result):
     # queued e-mails whose request left another way: (reference, state), never sent
     withdrawn: list[tuple[str, str]] = field(default_factory=list)
     unsigned: Few = field(default_factory=Few)  # mandate refs without a scan: held back
+    # letters that say the signed mandate is enclosed, its scan not in --mandates: not
+    # printed, not labelled (LEGAL.md: "enclosed" only when it is)
+    unprinted: Few = field(default_factory=Few)
     formless: Few = field(default_factory=Few)  # ...of which dsar mandate wrote no form
     unsigned_forms: list[str] = field(default_factory=list)  # dsar's own forms given as scans
     print_files: list[Path] = field(default_factory=list)

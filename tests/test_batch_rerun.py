@@ -442,7 +442,7 @@ def test_letters_e_mailed_by_this_run_are_neither_printed_nor_labelled(
     """--format pdf,email,labels --send: the print file and the labels were made before
     the e-mails left, and kept every letter the same run e-mailed (the third review's
     attacker, finding 2): printed, it went out twice. A member whose e-mail is held back
-    (no signed scan) is still to post."""
+    (no signed scan) is not printed either: its letter says the scan is enclosed."""
     controller, recorder = smtp
     path = write_csv(tmp_path / "m.csv", [member(0), member(1)])
     forms = tmp_path / "forms"
@@ -459,11 +459,8 @@ def test_letters_e_mailed_by_this_run_are_neither_printed_nor_labelled(
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert len(recorder.messages) == 1  # member 0's
-    printed = flat(pdf_text((out / "print-duplex.pdf").read_bytes()))
-    assert "Pour Membre 0" not in printed and "Pour Membre 1" in printed
-    labelled = [row["reference"] for row in read_csv(out / "labels.csv")]
-    manifest = read_csv(out / "manifest.csv")
-    assert labelled == [manifest[1]["reference"]]
+    assert not (out / "print-duplex.pdf").exists() and read_csv(out / "labels.csv") == []
+    assert [row["pdf"] != "" for row in read_csv(out / "manifest.csv")] == [True, True]
 
 
 def test_a_row_corrected_into_a_bad_row_takes_its_earlier_letter_out_of_the_run(
@@ -496,3 +493,28 @@ def test_a_row_corrected_into_a_bad_row_takes_its_earlier_letter_out_of_the_run(
     again = runner.invoke(cli, [*args, *sending(controller.port)])
     assert again.exit_code == 0, again.output
     assert len(recorder.messages) == 2
+
+
+def test_a_letter_saying_the_mandate_is_enclosed_is_not_printed_without_its_scan(
+    runner, tmp_path, association
+):
+    """--mandates given, one member's scan missing: the e-mail was held back but the PDF
+    went into the print file saying « mandat … joint » and « Pièce jointe : mandat signé »
+    (the third review's lawyer, finding 6; LEGAL.md: enclosed only when it is)."""
+    path = write_csv(tmp_path / "m.csv", [member(0), member(1)])
+    forms = tmp_path / "forms"
+    ok(runner.invoke(cli, mandate_args(association, forms, path, "--broker", "renaissance")))
+    scan = pypdf.PdfWriter(clone_from=forms / "mandate-M-00001.pdf")
+    scan.metadata = None  # member 1's signed scan; member 0's form never came back
+    with (forms / "M-00001.pdf").open("wb") as handle:
+        scan.write(handle)
+    (forms / "mandate-M-00000.pdf").unlink()
+    out = tmp_path / "out"
+    args = batch_args(path, association, out, "--format", "pdf,labels", "--mandates", str(forms))
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "1 letter(s) not printed nor labelled" in flat(result.stderr)
+    assert "(M-00000)" in flat(result.stderr)
+    printed = flat(pdf_text((out / "print-duplex.pdf").read_bytes()))
+    assert "Pour Membre 1" in printed and "Pour Membre 0" not in printed
+    assert [row["member"] for row in read_csv(out / "labels.csv")] == ["Membre 1"]
