@@ -963,6 +963,9 @@ class App:
         day = self._day(on, "on")
         reference = canonical(reference)
         chosen = parse_formats(formats)
+        mandate = self.journal.request(reference).mandate if self.journal.has(reference) else None
+        if mandate and (why := members.not_in_force(mandate.signed_on, day)):
+            raise InputError("on", why)  # the association writes under it: it must hold
         letter, extra = followup.reminder(
             self.journal,
             reference,
@@ -1015,9 +1018,16 @@ class App:
                 reference = earlier[0].reference
                 result.resumed += 1
             else:
-                reference = self.remind(
-                    entry.reference, on=day, formats="pdf", out_dir=out_dir, force=force
-                ).reference
+                try:
+                    reference = self.remind(
+                        entry.reference, on=day, formats="pdf", out_dir=out_dir, force=force
+                    ).reference
+                except InputError as exc:  # a member's mandate no longer in force: the rest go on
+                    result.bad_rows.append(
+                        members.BadRow(number, "mandate_date", exc.reason, entry.member or "")
+                    )
+                    progress("reminders", 1, None)
+                    continue
             request = self.journal.request(reference)
             files = {role: path.name for role, path, _sha in self.journal.files(reference)}
             result.rows.append(
@@ -1045,6 +1055,7 @@ class App:
                     day=day
                 )
             )
+        result.exit_code = EXIT_PARTIAL if result.bad_rows else result.exit_code
         return result
 
     def _beside(self, reference: str) -> Path:
@@ -1288,9 +1299,7 @@ class App:
             self.journal, entry.reference, target, message, explicit=bool(to or to_name)
         )
         day = self._day(letter_date, "date")
-        if was.mandate is not None and (
-            early := members.before_mandate(was.mandate.signed_on, day)
-        ):
+        if was.mandate is not None and (early := members.not_in_force(was.mandate.signed_on, day)):
             raise InputError("date", early)
         if cause.on and day < cause.on:  # a letter citing an answer it would predate
             raise InputError(

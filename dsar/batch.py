@@ -412,7 +412,7 @@ def run(
                 problem = scope and mandate_forms.scope_problem(
                     item.mandate_ref, scope, request.broker.slug
                 )
-                early = members.before_mandate(request.mandate.signed_on, options.letter_date)
+                early = members.not_in_force(request.mandate.signed_on, options.letter_date)
                 if not early or journal.stored_state(request.reference) not in (None, "draft"):
                     early = None  # a letter that left stays what it was: evidence
                 if problem or early:  # no letter under a mandate that does not cover it

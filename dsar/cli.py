@@ -1551,6 +1551,8 @@ def remind(reference, batch_dir, templates_dir, **options):
                 force=options["force"],
                 progress=progress,
             )
+        for bad in result.bad_rows:
+            click.echo(f"{batch_dir}: {bad}", err=True)
         click.echo(
             _("{count} reminder(s) ({resumed} written by an earlier run)").format(
                 count=len(result.rows), resumed=result.resumed
@@ -1559,6 +1561,7 @@ def remind(reference, batch_dir, templates_dir, **options):
         for line in result.warnings:
             warn(line)
         say_outputs(result, batch_dir, send=False)
+        finish(result.exit_code)
         return
     result = app.remind(reference, **options)
     print_letter(result)

@@ -642,16 +642,36 @@ def _member(
     )
 
 
-def before_mandate(signed_on: date | None, letter_date: date) -> str | None:
+MANDATE_YEARS = 2  # the form: « donné pour une durée de deux ans à compter de sa signature »
+
+
+def mandate_expires(signed_on: date) -> date:
+    """The last day of a mandate signed on `signed_on` (29 February: 28 February)."""
+    try:
+        return signed_on.replace(year=signed_on.year + MANDATE_YEARS)
+    except ValueError:
+        return signed_on.replace(year=signed_on.year + MANDATE_YEARS, day=28)
+
+
+def not_in_force(signed_on: date | None, letter_date: date) -> str | None:
     """Why a letter of `letter_date` cannot act under a mandate signed on `signed_on`: a
-    power not yet given (None when it can, or the signing date is not recorded)."""
-    if signed_on is None or signed_on <= letter_date:
+    power not yet given, or one that ran out (the form gives it for two years). None when
+    it can, or the signing date is not recorded."""
+    if signed_on is None:
         return None
-    return _(
-        "the mandate is signed on {signed}, after the letter's date, {day}: a letter cannot "
-        "act under a mandate not yet given; correct the mandate's date, or date the letter "
-        "on or after it (--date)"
-    ).format(signed=signed_on.isoformat(), day=letter_date.isoformat())
+    if signed_on > letter_date:
+        return _(
+            "the mandate is signed on {signed}, after the letter's date, {day}: a letter "
+            "cannot act under a mandate not yet given; correct the mandate's date, or date "
+            "the letter on or after it (--date)"
+        ).format(signed=signed_on.isoformat(), day=letter_date.isoformat())
+    if letter_date > (ends := mandate_expires(signed_on)):
+        return _(
+            "the mandate signed on {signed} ran out on {ends} (the form gives it for two "
+            "years), before the letter's date, {day}: have the member sign a new one (dsar "
+            "mandate), then give its date"
+        ).format(signed=signed_on.isoformat(), ends=ends.isoformat(), day=letter_date.isoformat())
+    return None
 
 
 def made_ref(person: Requester) -> str:

@@ -416,3 +416,38 @@ def test_a_letter_dated_before_the_member_signed_the_mandate_is_refused(
     with pytest.raises(InputError, match="after the letter's date, 2026-08-10"):
         app.follow(written, out_dir=tmp_path / "n", letter_date="2026-08-10")
     assert app.follow(written, out_dir=tmp_path / "n", letter_date="2026-09-25").reference
+
+
+@pytest.mark.today("2026-12-03")
+def test_a_mandate_that_ran_out_is_never_invoked(
+    app,  # noqa: F811
+    tmp_path,
+):
+    """The form gives the mandate « pour une durée de deux ans à compter de sa signature »:
+    a letter of 1 September 2026 still wrote « en vertu de mon mandat du 10 juin 2024 »
+    (the third review's lawyer, finding 1); a reminder or a next request after it too."""
+    association = tmp_path / "association.yaml"
+    association.write_text(ASSOCIATION, encoding="utf-8")
+    sheet = write_csv(
+        tmp_path / "m.csv",
+        [member(1, broker="parti-exemple", mandate_date="2024-06-10"),
+         member(2, broker="parti-exemple", mandate_date="2024-09-20")],
+    )  # fmt: skip
+    done = app.batch(
+        sheet, association=association, out_dir=tmp_path / "b", formats="pdf", workers=1,
+        mandate_on_request=True, letter_date="2026-09-01",
+    )  # fmt: skip
+    [bad] = list(done.bad_rows)
+    assert bad.row == 2 and bad.column == "mandate_date"  # the header is line 1
+    assert "signed on 2024-06-10 ran out on 2026-06-10" in bad.reason
+    [written] = [row.reference for row in done.rows]  # member 2's: in force until 20 Sept
+    app.sent(written, "2026-09-02")
+    with pytest.raises(InputError, match="ran out on 2026-09-20"):
+        app.remind(written, on="2026-10-05", out_dir=tmp_path / "r")
+    reminders = app.remind_batch(tmp_path / "b", on="2026-10-05")
+    assert [b.column for b in reminders.bad_rows] == ["mandate_date"] and not reminders.rows
+    assert reminders.exit_code == 3
+    app.answer(written, "2026-09-15", state="answered", named="source", organisation="DataContact")
+    with pytest.raises(InputError, match="ran out on 2026-09-20"):
+        app.follow(written, out_dir=tmp_path / "n", letter_date="2026-09-25")
+    assert app.follow(written, out_dir=tmp_path / "n", letter_date="2026-09-18").reference
