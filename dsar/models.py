@@ -259,6 +259,12 @@ class Evidence:
     def offers_stop(self) -> bool:
         return "stop" in self.text.lower()
 
+    @property
+    def sender_names_someone(self) -> bool:
+        """The sender shown is a name (« Reconquête »), not a number (« 36111 », a phone):
+        only a name may stand for the party in a mandate (« any party » is too vague)."""
+        return bool(self.sender) and not re.fullmatch(r"[\d\s+().-]+", self.sender)
+
 
 @dataclass(frozen=True)
 class Association:
