@@ -789,7 +789,7 @@ class App:
                         member.mandate_ref,
                         [c.slug for c in controllers],
                         art80=found.art80_on(self.today()),  # as render_mandate offered it
-                        chain=follow.covers_chain(html),
+                        chain=follow.scope_of(html),
                         holder=member.requester,
                     )
                 progress("forms", 1, None)
@@ -1288,16 +1288,18 @@ class App:
                     name=target.name, reference=entry.reference
                 ),
             )
+        cause = follow.cause(
+            self.journal, entry.reference, target, message, explicit=bool(to or to_name)
+        )
+        needed = follow.scope_needed(self.journal, entry.reference, cause.kind)
         if was.mandate is not None:  # as batch --follow: today's form and the one signed
             follow.check_mandate_scope(
                 letters.render_mandate(
                     self.templates, was.mandate.association, controllers=[target]
                 ),
-                self.journal.mandate_covers_chain(was.mandate.reference),
+                self.journal.mandate_scope(was.mandate.reference),
+                needed,
             )
-        cause = follow.cause(
-            self.journal, entry.reference, target, message, explicit=bool(to or to_name)
-        )
         day = self._day(letter_date, "date")
         if was.mandate is not None and (early := members.not_in_force(was.mandate.signed_on, day)):
             raise InputError("date", early)
@@ -1322,7 +1324,7 @@ class App:
             to_email=to_email,
             to_address=to_address,
             # the next request never encloses the signed scan (no --mandates here)
-            mandate=self._next_mandate(was),
+            mandate=self._next_mandate(was, needed),
             reply_subaddress=was.reply_subaddress,
         )
         request = dataclasses.replace(
@@ -1378,15 +1380,20 @@ class App:
             return found
         return Path("letters")
 
-    def _next_mandate(self, was: Request) -> Mandate | None:
+    def _next_mandate(self, was: Request, needed: int) -> Mandate | None:
         """The mandate of a next request: offered on request, and said to cover its
-        recipient only when the form dsar recorded shows it (see Mandate.covers_recipient)."""
+        recipient only when the form dsar recorded shows it (see Mandate.covers_recipient):
+        the chain's line when an organisation the form names answered (`needed` CHAIN),
+        the wider line when the form has it and it is needed."""
         if was.mandate is None:
             return None
         ref = was.mandate.reference
-        covers = self.journal.mandate_covers_chain(ref) is True and was.broker.slug in (
-            self.journal.mandate_form(ref) or []
-        )
+        scope = self.journal.mandate_scope(ref) or 0
+        if needed == follow.ONWARD:
+            covers = "onward" if scope >= follow.ONWARD else ""
+        else:
+            named = was.broker.slug in (self.journal.mandate_form(ref) or [])
+            covers = "chain" if scope >= follow.CHAIN and named else ""
         return dataclasses.replace(was.mandate.offered(), covers_recipient=covers)
 
     def _unknown_to_follow(self, slug: str) -> DsarError:
@@ -1434,9 +1441,11 @@ class App:
             target = self.registry.get(slug)
         except UnknownBroker:
             raise self._unknown_to_follow(slug) from None
-        follow.check_mandate_scope(
-            letters.render_mandate(self.templates, _association(association), controllers=[target])
+        today_form = letters.render_mandate(
+            self.templates, _association(association), controllers=[target]
         )
+        follow.check_mandate_scope(today_form)
+        offered = follow.scope_of(today_form)  # what a form not recorded is read to cover
         chosen = parse_formats(formats)
         if not set(chosen) <= {"pdf", "email", "html", "labels"}:
             raise UsageError(_("--format for a batch is pdf, email, html and/or labels"))
@@ -1457,23 +1466,22 @@ class App:
                 None,
             )
 
-        for number, (reference, _answer) in enumerate(todo, start=1):
+        for number, (reference, answer) in enumerate(todo, start=1):
             next_ref = done(reference)
             mandate = self.journal.request(reference).mandate
-            if (
-                next_ref is None
-                and mandate is not None
-                and self.journal.mandate_covers_chain(mandate.reference) is False
-            ):  # the form this member signed does not cover it: held back, the others go on
+            needed = follow.scope_needed(self.journal, reference, answer.kind)
+            signed = mandate and self.journal.mandate_scope(mandate.reference)
+            if mandate and next_ref is None and (offered if signed is None else signed) < needed:
+                # the form this member signed does not cover it: held back, the others go on
                 result.out_of_scope.append(mandate.reference)
                 result.bad_rows.append(  # in the manifest, where no member is missing
                     members.BadRow(
                         number,
                         "mandate_ref",
-                        _(
-                            "{ref}: held back, the mandate form this member signed does not "
-                            "cover the organisations an answer names"
-                        ).format(ref=mandate.reference),
+                        _("{ref}: held back: {why}").format(
+                            ref=mandate.reference,
+                            why=follow.out_of_scope(needed, template=signed is None),
+                        ),
                         self.journal.entry(reference).member or "",
                     )
                 )
@@ -1553,8 +1561,8 @@ class App:
             result.warnings.append(
                 _(
                     "{count} member(s) held back: the mandate form they signed does not cover "
-                    "'any controller these organisations name as source or recipient' ({refs}): "
-                    "have them sign the form dsar mandate writes now, then run again"
+                    "this recipient ({refs}): have them sign the form dsar mandate writes now, "
+                    "then run again"
                 ).format(
                     count=result.out_of_scope.count,
                     refs=", ".join(result.out_of_scope.first)

@@ -41,8 +41,12 @@ QUOTE_LIMIT = 300  # characters of the answer kept (trail, journal)
 # onto page 2 (F7)
 CORE_QUOTE = 160
 _SPACES = re.compile(r"\s+")
-# the mandate's scope a chain needs (mandate.html.j2, LEGAL.md "Associations")
+# the mandate's scope a chain needs (mandate.html.j2, LEGAL.md "Associations"), and its
+# wider line: the controller a processor acts for, and the organisations those named
+# designate in turn (« ceux qu’ils auront ainsi désignés »)
 MANDATE_SCOPE = ("source ou destinataire", "source or recipient")
+ONWARD_SCOPE = ("pour le compte duquel", "on whose behalf")
+CHAIN, ONWARD = 1, 2  # what a form covers beyond the organisations it names (0: nothing)
 
 
 # quotation marks inside the words become single ones: a letter prints them between « »,
@@ -376,24 +380,57 @@ def lookup(registry: Registry, name: str, datenanfragen: Path | None) -> tuple[B
 # ------------------------------------------------------------------ associations
 
 
+def scope_of(mandate_html: str) -> int:
+    """What a mandate form covers beyond the organisations it names: 0, CHAIN (the
+    controllers they name as source or recipient) or ONWARD (also the controller a
+    processor acts for, and those named in turn)."""
+    words = fold(html_to_text(mandate_html))
+    if not any(fold(scope) in words for scope in MANDATE_SCOPE):
+        return 0
+    return ONWARD if any(fold(scope) in words for scope in ONWARD_SCOPE) else CHAIN
+
+
 def covers_chain(mandate_html: str) -> bool:
     """Whether a mandate form covers the controllers the first recipients name."""
-    words = fold(html_to_text(mandate_html))
-    return any(fold(scope) in words for scope in MANDATE_SCOPE)
+    return scope_of(mandate_html) >= CHAIN
 
 
-def check_mandate_scope(mandate_html: str, signed: bool | None = None) -> None:
-    """A next request under mandate needs the mandate to cover the controllers the first
-    recipients name (LEGAL.md, "Associations"): today's template, and the form the member
-    signed when dsar recorded it (`signed`): refused otherwise, saying what to fix."""
-    if signed is False or not covers_chain(mandate_html):
-        raise DsarError(
-            _(
-                "the mandate does not cover 'any controller these organisations name as "
-                "source or recipient': add that line to the controllers of mandate.html.j2 "
-                "(your templates folder), have the members sign it again, then rerun"
-            )
-        )
+def scope_needed(journal: Journal, reference: str, kind: str) -> int:
+    """The scope a next request from the answer to `reference` needs: CHAIN when an
+    organisation the form names designated a source or recipient; ONWARD when the answer
+    was a processor's naming the controller it acts for (neither source nor recipient),
+    or came from an organisation itself reached by a next request (not named on the
+    form: « ces organismes » are the form's)."""
+    if kind == "processor" or journal.entry(reference).follows:
+        return ONWARD
+    return CHAIN
+
+
+def check_mandate_scope(mandate_html: str, signed: int | None = None, needed: int = CHAIN) -> None:
+    """A next request under mandate needs the mandate to cover its recipient (LEGAL.md,
+    "Associations"): today's template, and the form the member signed when dsar
+    recorded what it covers (`signed`): refused otherwise, saying what to fix."""
+    if (signed is not None and signed < needed) or scope_of(mandate_html) < needed:
+        raise DsarError(out_of_scope(needed, template=scope_of(mandate_html) < needed))
+
+
+def out_of_scope(needed: int, template: bool = False) -> str:
+    """Why a next request is not covered by the mandate, and what to do."""
+    what = (
+        _("the controller a processor acts for, nor the organisations named further down the chain")
+        if needed == ONWARD
+        else _("'any controller these organisations name as source or recipient'")
+    )
+    if template:  # the person's own mandate.html.j2 lacks the line
+        return _(
+            "the mandate does not cover {what}: add that line to the controllers of "
+            "mandate.html.j2 (your templates folder; see the shipped one), have the members "
+            "sign it again, then rerun"
+        ).format(what=what)
+    return _(
+        "the mandate form this member signed does not cover {what}: have them sign the "
+        "form dsar mandate writes now, then rerun"
+    ).format(what=what)
 
 
 def members_naming(journal: Journal, target: Broker) -> list[tuple[str, Named]]:

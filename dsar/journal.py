@@ -1141,7 +1141,7 @@ class Journal:
         controllers: Iterable[str],
         *,
         art80: bool = False,
-        chain: bool | None = None,
+        chain: int | None = None,
         holder: Requester | None = None,
     ) -> None:
         """The organisations (slugs) the form `dsar mandate` wrote for this mandate names,
@@ -1165,10 +1165,17 @@ class Journal:
     def mandate_covers_chain(self, mandate_ref: str) -> bool | None:
         """Whether the form dsar wrote for this mandate covered the controllers the first
         recipients name (follow.MANDATE_SCOPE); None when not recorded."""
+        scope = self.mandate_scope(mandate_ref)
+        return None if scope is None else scope > 0
+
+    def mandate_scope(self, mandate_ref: str) -> int | None:
+        """What the form dsar wrote for this mandate covered beyond the organisations it
+        names (follow.scope_of: 0, CHAIN, ONWARD; a form of before ONWARD recorded 1 for
+        CHAIN); None when not recorded."""
         row = self.db.execute(
             "SELECT chain FROM mandate_forms WHERE mandate_ref = ?", (mandate_ref,)
         ).fetchone()
-        return None if row is None or row[0] is None else bool(row[0])
+        return None if row is None or row[0] is None else int(row[0])
 
     def mandate_holder(self, mandate_ref: str, requester: Requester) -> str | None:
         """Another person whose request, or whose form written by dsar mandate, carries this

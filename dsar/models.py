@@ -348,7 +348,7 @@ class Mandate:
     # a next request may say the form's scope covers its recipient: dsar wrote the form,
     # with the chain's line, and the answer that named the recipient came from an
     # organisation the form names (one step: « que ces organismes désigneront »)
-    covers_recipient: bool = False
+    covers_recipient: bool | str = False  # "chain", "onward" (follow.ONWARD's line), or not
 
     def offered(self) -> Mandate:
         """This mandate in a letter that does not enclose the signed scan (a reminder, a

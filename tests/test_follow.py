@@ -435,7 +435,8 @@ def test_letters_after_one_that_enclosed_the_mandate_offer_it_on_request(app, tm
     for text in (next_request, reminder):
         assert "communiqué sur simple demande" in text
         assert "Pièce jointe : mandat signé" not in text and ", joint" not in text
-    # one step further, the form's « ces organismes » no longer name who named it: not said
+    # one step further, the form's « ces organismes » no longer name who named it: only
+    # the form's wider line (« ou ceux qu’ils auront ainsi désignés ») covers it
     app.answer(
         reminded, "2026-10-31", state="answered", named="source",
         organisation="Jeux Concours Magiques", note=BROKER_SAYS,
@@ -446,7 +447,7 @@ def test_letters_after_one_that_enclosed_the_mandate_offer_it_on_request(app, tm
             letter_date="2026-11-02",
         )
     )  # fmt: skip
-    assert "Pour Membre 1" in third and "désigneront comme source" not in third
+    assert "Pour Membre 1" in third and "ou ceux qu’ils auront ainsi désignés" in third
 
 
 def test_two_batch_follow_runs_at_once_write_each_next_request_once(app, tmp_path, registry_file):
@@ -666,6 +667,6 @@ def test_follow_on_a_members_request_checks_the_mandate_like_batch_follow(app, t
         assert not (tmp_path / "o").exists()
         # the members sign forms made from that template
         strict.mandates(association, tmp_path / "forms", members_csv(tmp_path / "m.csv", 2))
-    with pytest.raises(DsarError, match="mandate.html.j2"):  # today's shipped template
+    with pytest.raises(DsarError, match="form this member signed"):  # today's shipped one
         app.follow(one, to="datacontact", formats="pdf", out_dir=tmp_path / "o")
     assert not (tmp_path / "o").exists()

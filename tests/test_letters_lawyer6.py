@@ -6,13 +6,17 @@ singular. Real SQLite, real PDFs read back, the command line."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from dsar.cli import cli
+from dsar.errors import DsarError
 
 from .conftest import flat, ok, pdf_text
 from .test_batch import member, write_csv
 from .test_batch_rerun import mandate_args
+from .test_follow import app, first_batch, registry_file  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.today("2026-12-03")
 
@@ -31,3 +35,79 @@ def test_a_short_number_names_no_party_on_the_mandate_form(runner, tmp_path, ass
     assert "au nom duquel le message reçu a été envoyé" not in number
     assert "36111" not in number.split("suivants")[1].split("exercer")[0]
     assert "au nom duquel le message reçu a été envoyé (« Reconquête »)" in named
+
+
+# the line of the forms members signed before the wider one: source or recipient only
+CHAIN_LINE = (
+    "tout responsable de traitement que ces organismes désigneront comme source ou "
+    "destinataire de mes données"
+)
+
+
+def signed_the_narrow_form(app, tmp_path, association, count: int):  # noqa: F811
+    """The members' forms written from a template with the chain's line only (as dsar
+    wrote them before the wider one), recorded by dsar mandate."""
+    from dsar.app import App
+
+    from .test_follow import members_csv
+
+    override = tmp_path / "narrow"
+    override.mkdir()
+    shipped = (Path(__file__).parents[1] / "templates" / "mandate.html.j2").read_text()
+    start = shipped.index("tout responsable de traitement que ces organismes")
+    end = shipped.index("</li>", start)
+    (override / "mandate.html.j2").write_text(
+        shipped[:start] + CHAIN_LINE + shipped[end:], encoding="utf-8"
+    )
+    with App(app.paths, registries=app.registries, templates=override, clock=app.clock) as old:
+        old.mandates(association, tmp_path / "forms", members_csv(tmp_path / "m.csv", count))
+
+
+def test_a_processor_s_client_is_reached_only_under_the_wider_line(app, tmp_path):  # noqa: F811
+    """Routeur SMS, a processor, named DataContact as the controller it acts for: the next
+    request said « ce mandat vaut pour tout responsable … désigneront comme source ou
+    destinataire », which does not reach a processor's client (lawyer, finding 3). A
+    member who signed the form with that line alone is held back; one who signed today's
+    form, with « pour le compte duquel ils les traitent », gets a letter that says so."""
+    association, batch = first_batch(app, tmp_path, 2, "pdf")
+    narrow, wide = (row.reference for row in batch.rows)
+    signed_the_narrow_form(app, tmp_path, association, 1)  # member 1's form only
+    today = write_csv(tmp_path / "m2.csv", [member(2, broker="parti-exemple")])
+    app.mandates(association, tmp_path / "forms2", today)  # member 2's, today's form
+    for reference in (narrow, wide):
+        app.sent(reference, "2026-09-02")
+        app.answer(reference, "2026-09-21", state="answered", named="controller",
+                   organisation="DataContact", note="Nous agissons pour DataContact.")  # fmt: skip
+    with pytest.raises(DsarError, match="controller a processor acts for"):
+        app.follow(narrow, to="datacontact", formats="pdf", out_dir=tmp_path / "o")
+    done = app.batch_follow(
+        "datacontact", association=association, out_dir=tmp_path / "b2", formats="pdf"
+    )
+    assert done.out_of_scope.first == ["M-00001"] and len(done.written_now) == 1
+    [written] = done.written_now
+    text = flat(pdf_text(next(p for _r, p, _s in app.journal.files(written)).read_bytes()))
+    assert "ou comme celui pour le compte duquel ils les traitent" in text
+
+
+def test_an_organisation_named_further_down_is_reached_only_under_the_wider_line(
+    app,  # noqa: F811
+    tmp_path,
+):
+    """The party named DataContact, which named Jeux Concours: the third letter still
+    wrote « en vertu de mon mandat » though the form's « ces organismes » are those it
+    names (lawyer, finding 4). Under the narrow form it is refused; DataContact itself,
+    named by the party the form names, is reached."""
+    association, batch = first_batch(app, tmp_path, 1, "pdf")
+    [first] = [row.reference for row in batch.rows]
+    signed_the_narrow_form(app, tmp_path, association, 1)
+    app.sent(first, "2026-09-02")
+    app.answer(first, "2026-09-21", state="answered", named="source",
+               organisation="DataContact", note="Nous tenons votre numéro de DataContact.")  # fmt: skip
+    second = app.follow(first, to="datacontact", formats="pdf", out_dir=tmp_path / "n",
+                        letter_date="2026-09-22").reference  # fmt: skip
+    app.sent(second, "2026-09-23")
+    app.answer(second, "2026-10-20", state="answered", named="source",
+               organisation="Jeux Concours Magiques", note="Inscription à un jeu concours.")  # fmt: skip
+    with pytest.raises(DsarError, match="organisations named further down the chain"):
+        app.follow(second, to="jeux-concours", formats="pdf", out_dir=tmp_path / "t")
+    assert not (tmp_path / "t").exists()
