@@ -54,6 +54,9 @@ class Case:
     mandate_left_out: tuple[str, str] | None = None
     # its own complaint written and not yet filed, by reference: a rerun writes no second
     drafted: str | None = None
+    # the form the member signed names the organisation complained about (as dsar mandate
+    # recorded it); else its « tout responsable … désigneront » line covers it
+    named_on_form: bool = False
 
     @property
     def why_fr(self) -> str:
@@ -100,6 +103,7 @@ def cases(journal: Journal, association: Association, recipient: Broker, on: dat
                 proofs=[p.name for _r, p, _s in journal.files(entry.reference, "proof")],
                 to_add=[m["what"] for m in missing_proofs(journal, entry.reference)],
                 art80=journal.mandate_gives_art80(request.mandate.reference),
+                named_on_form=slug in (journal.mandate_form(request.mandate.reference) or []),
             )
         )
     if not found:
@@ -143,6 +147,10 @@ def _context(association, organisation, cases_, on, scans, cnil) -> dict:
         "association": association,
         "organisation": organisation,
         "cases": cases_,
+        "several": len(cases_) > 1,
+        # how many of the mandates name the organisation: the letter says it of each only
+        # when true of each (the lawyer's third review)
+        "named_on_forms": sum(c.named_on_form for c in cases_),
         "on": on,
         "answers_fr": ANSWERS_FR,
         "enclosed": {ref for ref, path in scans.items() if path is not None},

@@ -160,6 +160,10 @@ def test_the_cover_letter_for_one_member_s_complaint_is_in_the_singular(
     text = flat(pdf_text(cover.read_bytes()))
     assert "1 réclamation (art. 77 du RGPD) contre Parti Exemple, signée par le membre" in text
     assert "Cette demande a reçu la suite suivante" in text and "réclamations (art" not in text
+    # and the rest of it (the third review's lawyer, 11)
+    assert "à la demande d’un de ses membres, une réclamation contre Parti Exemple" in text
+    assert "Elle l’a aidé à la préparer" in text and "chacun d’eux" not in text
+    assert "Nous vous serions reconnaissants de l’instruire." in text
 
 
 # ---------------------------------------------------------------- the report's flow chart

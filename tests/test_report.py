@@ -474,6 +474,12 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
         assert "remplissant les conditions du IV de son article 37" in text
         assert "depuis au moins cinq ans" in text and "plus de cinq ans" not in text
         assert "donne expressément pouvoir à l’association d’introduire en son nom" in text
+        # one member: in the singular (the third review's lawyer, 11), and what is said of
+        # the mandate is true of it: it names Tagadamedia (2)
+        assert "au nom d’un membre de l’Association" in text and "1 membres" not in text
+        assert "au nom d’un de ses membres qui l’a mandatée" in text
+        assert "tableau de la demande" in text and "tableau des 1" not in text
+        assert "ce mandat, signé par le membre, désigne l’association et l’organisme mis" in text
         assert "a vérifié l’identité" not in text  # the yaml says nothing of it
         assert "protection des données personnelles" in text
         assert "déclarée le 1er mars 2015" in text
@@ -921,3 +927,38 @@ def test_the_outcomes_chart_draws_twenty_bars_whatever_the_recipients():
     assert "Destinataire 18" in svg and "Destinataire 19" not in svg
     assert "41 others (see the table)" in svg
     assert f">{sum(100 - i for i in range(19, 60))}<" in svg  # their requests, summed
+
+
+def test_the_collective_complaint_says_of_each_mandate_only_what_it_names(
+    campaign, tmp_path, monkeypatch
+):
+    """« chaque mandat, signé par le membre, désigne l’association et l’organisme mis en
+    cause »: the enclosed mandate named another organisation, whose answer led to this one
+    (the third review's lawyer, finding 2). Said so: the form's scope line covers it."""
+    home = tmp_path / "home"
+    shutil.copytree(campaign["home"], home)
+    monkeypatch.setenv("DSAR_HOME", str(home))
+    association = tmp_path / "association.yaml"
+    association.write_text(QUALIFYING)
+    signed = tmp_path / "signed"
+    signed.mkdir()
+    blank = PdfWriter()
+    blank.add_blank_page(595, 842)
+    with (signed / "M-00013.pdf").open("wb") as handle:
+        blank.write(handle)
+    tagadamedia_forms()
+    journal = Journal(Paths.from_env().journal, clock=lambda: DAY)
+    journal.record_mandate_form("M-00013", ["renaissance"], art80=True)  # not Tagadamedia
+    journal.close()
+    with App() as app:
+        result = app.complain_association(
+            association, "tagadamedia", out_dir=tmp_path / "cnil", on=DAY, mandates=signed
+        )
+    main = next(p for p in result.written if p.name.startswith("reclamation-collective"))
+    text = flat(pdf_text(main.read_bytes()))
+    assert "désigne l’association et l’organisme mis en cause" not in text
+    assert (
+        "ce mandat, signé par le membre, désigne l’association, et couvre l’organisme mis en "
+        "cause par sa ligne « tout responsable de traitement que ces organismes désigneront "
+        "comme source ou destinataire de mes données »"
+    ) in text
