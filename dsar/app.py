@@ -1245,6 +1245,7 @@ class App:
         message: int | None = None,
         force: bool = False,
         fresh: bool = False,
+        mandates: Path | None = None,
     ) -> FollowResult:
         """The next request, to the organisation an answer to `reference` named: the same
         person and evidence, right and language as the first request unless given, and a
@@ -1256,7 +1257,10 @@ class App:
         A draft of it (no contact known then) is redone in place, in its folder, with the
         contact given now. `out_dir`: default, the folder of the letter it follows (a
         batch's folder for a member), else ./letters.
-        `fresh` (a batch's): AlreadyRecorded when another run recorded it meanwhile."""
+        `fresh` (a batch's): AlreadyRecorded when another run recorded it meanwhile.
+        `mandates` (a member's): the folder of the signed scans, as for dsar batch; the
+        member's is enclosed (attached to the e-mail; the PDF says it is joined, to post
+        with it), else the letter offers it on request."""
         entry = self.journal.entry(reference)
         if entry.kind != "request":
             raise DsarError(
@@ -1323,8 +1327,7 @@ class App:
             lrar=lrar,
             to_email=to_email,
             to_address=to_address,
-            # the next request never encloses the signed scan (no --mandates here)
-            mandate=self._next_mandate(was, needed),
+            mandate=self._next_mandate(was, needed, scan := self._scan(was, mandates)),
             reply_subaddress=was.reply_subaddress,
         )
         request = dataclasses.replace(
@@ -1343,6 +1346,10 @@ class App:
             parse_formats(formats),
             out_dir or self._folder_of(entry.reference),
             force,
+            # the signed mandate travels with the e-mail, as with the first request's
+            extra={"mandate_scan": (f"mandat-{was.mandate.reference}.pdf", scan.read_bytes())}
+            if scan
+            else None,
             result_type=FollowResult,
             original=entry.reference,
             found=found,
@@ -1380,11 +1387,21 @@ class App:
             return found
         return Path("letters")
 
-    def _next_mandate(self, was: Request, needed: int) -> Mandate | None:
-        """The mandate of a next request: offered on request, and said to cover its
-        recipient only when the form dsar recorded shows it (see Mandate.covers_recipient):
-        the chain's line when an organisation the form names answered (`needed` CHAIN),
-        the wider line when the form has it and it is needed."""
+    def _scan(self, was: Request, mandates: Path | None) -> Path | None:
+        """The member's signed scan in `mandates` (as dsar batch finds it), never the
+        unsigned form dsar mandate wrote; None without one."""
+        if was.mandate is None or mandates is None:
+            return None
+        scan = batches.signed_mandate(mandates, was.mandate.reference)
+        with mandate_forms.form_reader() as forms:
+            return None if scan is None or forms.is_form(scan) else scan
+
+    def _next_mandate(self, was: Request, needed: int, scan: Path | None = None) -> Mandate | None:
+        """The mandate of a next request: enclosed with the member's signed `scan`, else
+        offered on request, and said to cover its recipient only when the form dsar
+        recorded shows it (see Mandate.covers_recipient): the chain's line when an
+        organisation the form names answered (`needed` CHAIN), the wider line when the
+        form has it and it is needed."""
         if was.mandate is None:
             return None
         ref = was.mandate.reference
@@ -1394,7 +1411,10 @@ class App:
         else:
             named = was.broker.slug in (self.journal.mandate_form(ref) or [])
             covers = "chain" if scope >= follow.CHAIN and named else ""
-        return dataclasses.replace(was.mandate.offered(), covers_recipient=covers)
+        mandate = (
+            dataclasses.replace(was.mandate, on_request=False) if scan else was.mandate.offered()
+        )
+        return dataclasses.replace(mandate, covers_recipient=covers)
 
     def _unknown_to_follow(self, slug: str) -> DsarError:
         """batch --follow with a slug the registry lacks: the organisations the members'
@@ -1430,6 +1450,7 @@ class App:
         out_dir: Path,
         formats: Formats = ("pdf",),
         letter_date: DateLike = None,
+        mandates: Path | None = None,
         progress: Progress = _no_progress,
     ) -> FollowBatchResult:
         """For every member whose answer named `slug`, the next request to it, under the
@@ -1499,6 +1520,7 @@ class App:
                         out_dir=out_dir,
                         letter_date=letter_date,
                         fresh=True,
+                        mandates=mandates,
                     )
                 except (AlreadyRecorded, OutputExists):
                     next_ref = done(reference)

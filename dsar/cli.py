@@ -974,7 +974,9 @@ def batch_command(
             raise click.UsageError(_("give the members' CSV, or --follow SLUG"))
         if send:  # written, the next requests are sent as any letter: never in this run
             raise click.UsageError(_("--follow writes the next requests; --send is for a CSV"))
-        batch_follow(app, follow_slug, association_file, out_dir, formats, letter_date)
+        batch_follow(
+            app, follow_slug, association_file, out_dir, formats, letter_date, mandates_dir
+        )
         return
     if dry_run and not send:
         raise click.UsageError(
@@ -1800,6 +1802,12 @@ def serve(port, no_browser):
     "--message", type=int, help="The inbox message to cite (dsar inbox --review shows it)."
 )
 @force_option(help="Replace existing output files (a draft is redone in place without it).")
+@click.option(
+    "--mandates",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="A member's request: the folder of the signed mandates (<mandate_ref>.pdf), the "
+    "member's enclosed (else offered on request).",
+)
 @templates_option
 @registry_option
 def follow_command(reference, templates_dir, registries, **options):
@@ -1827,7 +1835,7 @@ def follow_command(reference, templates_dir, registries, **options):
         warn(line)
 
 
-def batch_follow(app, slug, association_file, out_dir, formats, letter_date) -> None:
+def batch_follow(app, slug, association_file, out_dir, formats, letter_date, mandates) -> None:
     """dsar batch --follow: the next requests of an association's members, and the manifest."""
     bar, progress = progress_bar()
     with bar:
@@ -1837,6 +1845,7 @@ def batch_follow(app, slug, association_file, out_dir, formats, letter_date) -> 
             out_dir=out_dir,
             formats=formats,
             letter_date=letter_date,
+            mandates=mandates,
             progress=progress,
         )
     click.echo(

@@ -262,8 +262,10 @@ def render(
 
             result.pdf = assemble.join([("the letter", result.pdf), ("the original", enclosed)])
     if "email" in targets:
-        attachments = {extra["enclosed_name"]: enclosed} if enclosed else None
-        message = mail.build(letter, attachments)
+        attachments = {extra["enclosed_name"]: enclosed} if enclosed else {}
+        if scan := (extra or {}).get("mandate_scan"):  # a member's signed mandate (follow)
+            attachments[scan[0]] = scan[1]
+        message = mail.build(letter, attachments or None)
         result.eml, result.message_id = mail.to_bytes(message), message["Message-ID"]
     return result
 

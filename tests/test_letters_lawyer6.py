@@ -111,3 +111,44 @@ def test_an_organisation_named_further_down_is_reached_only_under_the_wider_line
     with pytest.raises(DsarError, match="organisations named further down the chain"):
         app.follow(second, to="jeux-concours", formats="pdf", out_dir=tmp_path / "t")
     assert not (tmp_path / "t").exists()
+
+
+def test_a_member_s_next_request_encloses_the_signed_mandate_given(
+    app,  # noqa: F811
+    tmp_path,
+):
+    """The form promises a copy of the mandate with the request to each organisation; the
+    next requests said « communiqué sur simple demande » with no attachment although the
+    scan was at hand (lawyer, finding 5). With --mandates the member's scan goes with the
+    e-mail and the letter says it is joined; a member without one is offered it on request."""
+    from email import message_from_bytes, policy
+
+    from pypdf import PdfWriter
+
+    from .test_follow import answered_naming_datacontact
+
+    association, batch = first_batch(app, tmp_path, 2, "email")
+    refs = [row.reference for row in batch.rows]
+    answered_naming_datacontact(app, refs)
+    scans = tmp_path / "signed"
+    scans.mkdir()
+    blank = PdfWriter()
+    blank.add_blank_page(595, 842)
+    with (scans / "M-00001.pdf").open("wb") as handle:  # member 1's; member 2's never came
+        blank.write(handle)
+    done = app.batch_follow(
+        "datacontact", association=association, out_dir=tmp_path / "b2", formats="email",
+        mandates=scans,
+    )  # fmt: skip
+    assert len(done.written_now) == 2
+    said = {}
+    for reference in done.written_now:
+        [eml] = [p for _r, p, _s in app.journal.files(reference) if p.suffix == ".eml"]
+        message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+        body = message.get_body(("plain",)).get_content()
+        names = [part.get_filename() for part in message.iter_attachments()]
+        said[app.journal.request(reference).mandate.reference] = (names, body)
+    names, body = said["M-00001"]
+    assert names == ["mandat-M-00001.pdf"] and "communiqué sur simple demande" not in body
+    names, body = said["M-00002"]
+    assert names == [] and "communiqué sur simple demande" in body
