@@ -267,7 +267,7 @@ def render(
         body_text=html_to_text(body) + (f"\n\n{_annex_text(annex)}" if annex else ""),
         gaps=gaps(request),
         annex_html=annex,
-        context=base,
+        context=base | {"kind": kind},  # letter.html.j2: a complaint runs over pages
     )
 
 

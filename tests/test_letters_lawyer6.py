@@ -152,3 +152,34 @@ def test_a_member_s_next_request_encloses_the_signed_mandate_given(
     assert names == ["mandat-M-00001.pdf"] and "communiqué sur simple demande" not in body
     names, body = said["M-00002"]
     assert names == [] and "communiqué sur simple demande" in body
+
+
+def test_the_closing_and_signature_stay_on_page_one(app, tmp_path):  # noqa: F811
+    """With the sender's postal address, a party's paragraph and a member's next request
+    citing an answer, the closing and signature fell on page 2, alone (the third review's
+    lawyer, 8, and new user, 11; LEGAL.md: the core with the signature block stays on page
+    1). A letter that spills is laid out again, tighter."""
+    from .conftest import pdf_pages
+    from .test_follow import PERSON, answered_naming_datacontact
+
+    citizen = app.generate(
+        "parti-exemple", **PERSON, sms_sender="Parti Exemple", formats="pdf",
+        sms_text="Le 9 juin, votez pour nos candidats ; STOP au 36111. " * 3,
+        out_dir=tmp_path / "c", letter_date="2026-11-02",
+    )  # fmt: skip
+    association, batch = first_batch(app, tmp_path, 1, "pdf")
+    answered_naming_datacontact(app, [batch.rows[0].reference])
+    following = app.follow(
+        batch.rows[0].reference, to="datacontact", formats="pdf", out_dir=tmp_path / "n",
+        letter_date="2026-09-25",
+    )  # fmt: skip
+    for result, signed in ((citizen, PERSON["name"]), (following, "Pour Membre 1, par mandat")):
+        first = flat(pdf_pages(result.pdf)[0])
+        assert "Je vous prie d’agréer" in first and signed in first, first[-300:]
+    # a batch's letters to the party, laid out together (the second chunk's shape known)
+    (tmp_path / "many").mkdir()
+    _association, many = first_batch(app, tmp_path / "many", 3, "pdf")
+    for row in many.rows:
+        [pdf] = [f for _r, f, _s in app.journal.files(row.reference) if f.suffix == ".pdf"]
+        first = flat(pdf_pages(pdf.read_bytes())[0])
+        assert f"Pour {row.member}, par mandat" in first, first[-300:]

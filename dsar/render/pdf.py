@@ -21,6 +21,33 @@ from .weasy import import_weasyprint
 
 log = logging.getLogger(__name__)
 
+# a letter's closing and signature stay on its first page (LEGAL.md): what the layout
+# checks, by an anchor on the signature; a letter that spills is laid out again tighter
+_LETTER = '<section class="letter'
+_ONE_PAGE = " data-one-page"  # letter.html.j2's mark: not a complaint, which runs on
+_SIGNATURE = '<p class="signature"'
+
+
+def _signed(html: str, number: int | str = "") -> str:
+    """The letter with an anchor on its signature, to find its page once laid out."""
+    return html.replace(_SIGNATURE, f'<p id="signature{number}" class="signature"', 1)
+
+
+def _tight(html: str) -> str:
+    return html.replace(_LETTER, _LETTER + " tight", 1)
+
+
+def _shape(section: str) -> tuple[str, int]:
+    """What decides whether a letter's core fits its first page, roughly: its section's
+    classes (mandated, long, draft) and its length, by 200 characters."""
+    start = section.find(_LETTER)
+    classes = section[start : section.find('"', start + len(_LETTER))] if start >= 0 else ""
+    return classes, len(section) // 200
+
+
+def _page_of(document, anchor: str) -> int | None:
+    return next((n for n, p in enumerate(document.pages) if anchor in p.anchors), None)
+
 
 def _fetcher_class():
     from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -75,6 +102,7 @@ class PdfRenderer:
         self._weasyprint = weasyprint
         self.env = env
         self.font_config = FontConfiguration()
+        self._spilling: set[tuple[str, int]] = set()  # letter shapes laid out tighter
         roots = template_roots or [SHIPPED_TEMPLATES]
         self.fetcher = _fetcher_class()(roots)
         self.base_url = roots[0].resolve().as_uri() + "/"
@@ -92,20 +120,44 @@ class PdfRenderer:
         """Lay out several letters' cores as one document and write it once (font
         subsetting and PDF writing are paid per document, not per letter). Returns the
         PDF and each letter's pages, found by the anchor each letter starts with."""
-        anchored = [s.replace('id="letter"', f'id="letter-{i}"', 1) for i, s in enumerate(sections)]
-        html = page.document(self.env, anchored, lang, stamped=True)
-        document = self._layout(html)
+        anchored = [
+            _signed(s.replace('id="letter"', f'id="letter-{i}"', 1), f"-{i}")
+            for i, s in enumerate(sections)
+        ]
+        # the letters of a batch are alike: one of a shape that spilled before is laid
+        # out tighter at once, not laid out twice (a second layout cost 60 % per letter)
+        shapes = [_shape(s) for s in sections]
+        anchored = [_tight(s) if shapes[i] in self._spilling else s for i, s in enumerate(anchored)]
+        document, first = self._cores(anchored, lang)
+        # a letter whose signature fell past its first page: laid out again, tighter
+        spilled = {
+            i
+            for i, s in enumerate(anchored)
+            if _ONE_PAGE in sections[i]
+            and _SIGNATURE in sections[i]
+            and shapes[i] not in self._spilling
+            and _page_of(document, f"signature-{i}") != first[i]
+        }
+        if spilled:
+            self._spilling |= {shapes[i] for i in spilled}
+            anchored = [_tight(s) if i in spilled else s for i, s in enumerate(anchored)]
+            document, first = self._cores(anchored, lang)
+        ends = [first[i + 1] for i in range(len(sections) - 1)] + [len(document.pages)]
+        ranges = [range(first[i], end) for i, end in enumerate(ends)]
+        return document.write_pdf(), ranges
+
+    def _cores(self, anchored: list[str], lang: str):
+        """The letters laid out as one document, and each one's first page."""
+        document = self._layout(page.document(self.env, anchored, lang, stamped=True))
         # each letter starts a page (page.css) with its anchor on it
         first = {}
         for number, laid_out in enumerate(document.pages):
             for anchor in laid_out.anchors:
                 if anchor.startswith("letter-"):
                     first.setdefault(int(anchor.rsplit("-", 1)[1]), number)
-        if sorted(first) != list(range(len(sections))) or first[0] != 0:
+        if sorted(first) != list(range(len(anchored))) or first[0] != 0:
             raise DsarError("a batch document lost track of its letters' pages")
-        ends = [first[i + 1] for i in range(len(sections) - 1)] + [len(document.pages)]
-        ranges = [range(first[i], end) for i, end in enumerate(ends)]
-        return document.write_pdf(), ranges
+        return document, first
 
     def render_annex(self, annex_html: str, lang: str = "fr") -> bytes:
         """The annex alone, without footers: each letter's are stamped on it."""
@@ -119,6 +171,13 @@ class PdfRenderer:
         ).render(font_config=self.font_config)
 
     def render_html(self, html: str) -> bytes:
+        if _ONE_PAGE in html and _SIGNATURE in html:  # a letter: signed on its first page
+            html = _signed(html)
+            document = self._layout(html)
+            if _page_of(document, "signature") != 0:
+                tighter = self._layout(_tight(html))
+                document = tighter if _page_of(tighter, "signature") == 0 else document
+            return document.write_pdf()
         document = self._weasyprint.HTML(
             string=html, base_url=self.base_url, url_fetcher=self.fetcher
         )
