@@ -121,6 +121,21 @@ def references(path: Path) -> set[str]:
     return {r[headers["reference"]].strip() for r in rows if r.get(headers["reference"])}
 
 
+def _written_elsewhere(journal: Journal, manifest: Path, reference: str, pdf: str | None) -> str:
+    """Why this folder's letter may not be recorded as posted: the request was written
+    again into another folder (a rerun with another --out and --date), and the journal
+    holds that letter, the one its dossier will show; '' when this folder's is it."""
+    held = [path for _role, path, _sha in journal.files(reference, "pdf")]
+    folder = manifest if manifest.is_dir() else manifest.parent  # a batch's folder, or its manifest
+    here = folder / Path(pdf or "").name
+    if not pdf or not held or any(path.resolve() == here.resolve() for path in held):
+        return ""
+    return _(
+        "{reference}: the letter in this folder is not the one dsar holds; it was written "
+        "again in {folder}: post that one, and record it from {folder}/manifest.csv"
+    ).format(reference=reference, folder=held[0].parent)
+
+
 def record(journal: Journal, manifest: Path, on: date) -> Posting:
     """Mark every draft of the manifest as sent on `on`; a row's problem is reported, and
     the other rows are still recorded."""
@@ -145,6 +160,8 @@ def record(journal: Journal, manifest: Path, on: date) -> Posting:
                     continue
                 posting.already.append(reference)
                 continue
+            if moved := _written_elsewhere(journal, manifest, reference, row.get(headers["pdf"])):
+                raise DsarError(moved)
             journal.mark_sent(reference, on, lrar=lrar or None)
         except DsarError as exc:
             posting.problems.append(_("row {row}: {problem}").format(row=number, problem=exc))

@@ -518,3 +518,36 @@ def test_a_letter_saying_the_mandate_is_enclosed_is_not_printed_without_its_scan
     printed = flat(pdf_text((out / "print-duplex.pdf").read_bytes()))
     assert "Pour Membre 1" in printed and "Pour Membre 0" not in printed
     assert [row["member"] for row in read_csv(out / "labels.csv")] == ["Membre 1"]
+
+
+def test_a_posting_recorded_from_a_folder_whose_letter_was_written_again_elsewhere_is_refused(
+    runner, tmp_path, association
+):
+    """A batch run into out/, then again into out-aout/ dated 1 August: the request was
+    remade there and the journal holds that letter; dsar sent --from-manifest out/ recorded
+    the stale folder's posting, and the dossier showed a letter other than the one posted
+    (the third review's new user, finding 1)."""
+    path = write_csv(tmp_path / "m.csv", [member(0)])
+    first, second = tmp_path / "out", tmp_path / "out-aout"
+    ok(runner.invoke(cli, batch_args(path, association, first, "--date", "2026-12-01")))
+    ok(runner.invoke(cli, batch_args(path, association, second, "--date", "2026-08-01")))
+    stale = runner.invoke(
+        cli, ["sent", "--from-manifest", str(first / "manifest.csv"), "--on", "2026-12-03"]
+    )
+    assert stale.exit_code != 0
+    assert f"written again in {second}" in flat(stale.output)
+    [row] = read_csv(first / "manifest.csv")
+    assert state_of(runner, row["reference"]) == "draft"
+    ok(
+        runner.invoke(
+            cli, ["sent", "--from-manifest", str(second / "manifest.csv"), "--on", "2026-12-03"]
+        )
+    )
+    assert state_of(runner, row["reference"]) == "sent"
+
+
+def state_of(runner, reference: str) -> str:
+    import json
+
+    shown = ok(runner.invoke(cli, ["show", reference, "--json"])).stdout
+    return json.loads(shown)["state"]
