@@ -480,6 +480,14 @@ class App:
             to_email=fields.email(to_email, "to-email") if to_email else None,
             to_address=compose.recipient_address(to_address) if to_address else None,
         )
+        if send and options.letter_date > self.today():  # it would leave before its date
+            raise InputError(
+                "date",
+                _(
+                    "the letters are dated {day}, after today: an e-mail cannot leave before "
+                    "its date; write them now without --send, and send them on or after that day"
+                ).format(day=options.letter_date.isoformat()),
+            )
         read_as = members.header(csv_file, columns)  # a header it cannot read: before any work
         if broker:
             self.registry.get(broker)  # an unknown --broker fails before any row

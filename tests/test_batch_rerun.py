@@ -551,3 +551,16 @@ def state_of(runner, reference: str) -> str:
 
     shown = ok(runner.invoke(cli, ["show", reference, "--json"])).stdout
     return json.loads(shown)["state"]
+
+
+def test_a_letter_dated_after_today_is_never_e_mailed_today(runner, tmp_path, association, smtp):
+    """--date 2027-07-01 --send: the e-mail left on 3 December 2026 with its Date header of
+    that day and a letter dated July; dsar show listed « sent » before « generated » (the
+    third review's attacker, finding 4)."""
+    controller, recorder = smtp
+    path = write_csv(tmp_path / "m.csv", [member(0)])
+    out = tmp_path / "out"
+    args = batch_args(path, association, out, "--format", "email", "--date", "2027-07-01")
+    refused = runner.invoke(cli, [*args, *sending(controller.port)])
+    assert refused.exit_code == 2 and "after today" in flat(refused.stderr)
+    assert recorder.messages == [] and not out.exists()
