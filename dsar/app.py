@@ -1809,6 +1809,16 @@ class App:
                 for cover, group in ((False, under_art80), (True, ordinary))
                 if group
             ]
+            if ordinary and self.journal.filed_with(targets[-1], "cover"):
+                # the cover letter of complaints already filed is evidence: a new one for
+                # the rest, under a name of its own, even with --force
+                targets[-1] = self._unused(targets[-1])
+                warnings.append(
+                    _(
+                        "the cover letter of {day} went with complaints already filed: kept; "
+                        "this one is {name}"
+                    ).format(day=day.isoformat(), name=targets[-1].name)
+                )
             check_free(targets, overwrite=force)
             if under_art80:
                 art80_scans = {c.mandate_ref: scans[c.mandate_ref] for c in under_art80}
@@ -1872,7 +1882,17 @@ class App:
             raise
         for _result, _letter, staged in made:
             staged.publish()
+        for result, _letter, _staged in made[:-1]:  # the cover goes with each complaint
+            self.journal.add_file(result.reference, "cover", cover)
         return [cover, *(p for result, _l, _s in made[:-1] for p in result.written)]
+
+    @staticmethod
+    def _unused(path: Path) -> Path:
+        """`path`, or the first of path-2, path-3... that no file holds."""
+        number = 2
+        while (found := path.with_name(f"{path.stem}-{number}{path.suffix}")).exists():
+            number += 1
+        return found
 
     # ------------------------------------------------------------ the registry
 

@@ -939,6 +939,16 @@ class Journal:
                 (reference, role, str(path.resolve()), sha256_file(path)),
             )
 
+    def filed_with(self, path: Path, role: str) -> list[str]:
+        """The letters recorded as having left (not drafts) that `path` went with, under
+        `role` (a cover letter: "cover"): such a file is evidence, never written over."""
+        rows = self.db.execute(
+            "SELECT f.reference FROM files f JOIN requests r USING (reference)"
+            " WHERE f.role = ? AND f.path = ? AND r.state != 'draft'",
+            (role, str(path.resolve())),
+        )
+        return [row[0] for row in rows]
+
     def free_reference(self, request: Request, follows: str | None = None) -> Request:
         """The request under a reference that no request which left the machine holds.
 

@@ -455,3 +455,29 @@ def test_a_mandate_that_ran_out_is_never_invoked(
     with pytest.raises(InputError, match="ran out on 2026-09-20"):
         app.follow(written, out_dir=tmp_path / "n", letter_date="2026-09-25")
     assert app.follow(written, out_dir=tmp_path / "n", letter_date="2026-09-18").reference
+
+
+@pytest.mark.today("2026-12-03")
+def test_a_cover_letter_that_went_with_a_filed_complaint_is_never_written_over(
+    app,  # noqa: F811
+    tmp_path,
+):
+    """complain --association --force after one member's complaint was filed replaced the
+    cover letter that went with it by one listing only the others (the third review's
+    attacker, finding 7): it is evidence; the new one has a name of its own."""
+    association, batch = first_batch(app, tmp_path, 2, "pdf")
+    for row in batch.rows:
+        app.sent(row.reference, "2026-09-02")
+    out = tmp_path / "cnil"
+    first = app.complain_association(association, "parti-exemple", out_dir=out, on="2026-12-03")
+    cover = next(p for p in first.written if p.name.startswith("lettre-de-couverture"))
+    kept = cover.read_bytes()
+    [filed] = [e.reference for e in app.journal.follow_ups(batch.rows[0].reference, "complaint")]
+    app.sent(filed, "2026-12-03")
+    again = app.complain_association(
+        association, "parti-exemple", out_dir=out, on="2026-12-03", force=True
+    )
+    assert cover.read_bytes() == kept
+    [new] = [p for p in again.written if p.name.startswith("lettre-de-couverture")]
+    assert new.name == cover.stem + "-2.pdf"
+    assert any("went with complaints already filed" in w for w in again.warnings)
