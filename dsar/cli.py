@@ -1567,6 +1567,14 @@ def remind(reference, batch_dir, templates_dir, **options):
         return
     result = app.remind(reference, **options)
     print_letter(result)
+    if set(result.formats) <= {"text"}:  # a preview: nothing recorded to mark sent
+        click.echo(
+            _(
+                "{reference}: this reminder is a preview, not recorded: to send it, write it "
+                "with --format pdf or email, then record it with dsar sent"
+            ).format(reference=reference)
+        )
+        return
     click.echo(
         _(
             "{reference}: reminder {reminder} written, to send; it gives until {deadline}. "

@@ -577,7 +577,18 @@ def next_step(request: Request, files: dict[str, Path], formats: tuple[str, ...]
                     email=request.recipient_email
                 )
             )
-    parts.append(
-        _("once sent: dsar sent {reference} --on YYYY-MM-DD").format(reference=request.reference)
-    )
+    if set(formats) <= {"text"}:  # a preview: the journal holds nothing to mark sent
+        parts.append(
+            _(
+                "this text is a preview, not recorded: to follow the request, write it with "
+                "the same command and --format pdf,text (or email,text), then once sent: dsar "
+                "sent REFERENCE --on YYYY-MM-DD"
+            )
+        )
+    else:
+        parts.append(
+            _("once sent: dsar sent {reference} --on YYYY-MM-DD").format(
+                reference=request.reference
+            )
+        )
     return _("Next: ") + _("; ").join(parts) + "."

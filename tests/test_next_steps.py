@@ -119,3 +119,22 @@ def test_the_inbox_review_says_what_dsar_show_says_of_an_answer_naming_a_source(
         words
         == f"write to DataContact, which the answer named: dsar follow {first} --to datacontact"
     )
+
+
+def test_a_text_preview_offers_no_dsar_sent_it_would_refuse(runner, tmp_path):
+    """dsar generate --format text printed « once sent: dsar sent DSAR-… », and dsar sent
+    answered « no request DSAR-… in the journal »: a preview is not recorded (new user,
+    finding 3). The reminder's preview too."""
+    home = {"DSAR_HOME": str(tmp_path / "home")}
+    args = ["generate", "--broker", "renaissance", "--name", "Camille Martin", "--phone",
+            "06 12 34 56 78", "--format", "text"]  # fmt: skip
+    said = ok(runner.invoke(cli, args, env=home)).output
+    assert "preview, not recorded" in said and "dsar sent DSAR-" not in said
+    written = ok(runner.invoke(cli, [*args[:-2], "--format", "pdf", "--date", "2026-09-01",
+                                     "--out", str(tmp_path / "l")], env=home)).output  # fmt: skip
+    reference = next(
+        line.split()[1] for line in written.splitlines() if line.startswith("reference")
+    )
+    ok(runner.invoke(cli, ["sent", reference, "--on", "2026-09-02"], env=home))
+    reminded = ok(runner.invoke(cli, ["remind", reference, "--format", "text"], env=home)).output
+    assert "preview, not recorded" in reminded and "dsar sent DSAR-" not in reminded
