@@ -749,15 +749,14 @@ class App:
                 holders[row.mandate_ref] = row.requester.name
             if isinstance(row, members.Member) and not named[id(row)]:
                 # a mandate "auprès des seuls organismes suivants" with none listed
-                rows[number] = members.BadRow(
-                    row.row,
+                rows[number] = row.bad(
                     "sms_sender",
                     _(
                         "dsar does not recognise the sender '{sender}': the mandate would name "
-                        "no organisation; name the recipient with --broker SLUG, or write the "
-                        "sender as the registry names it (dsar brokers list)"
-                    ).format(sender=row.evidence.sender or ""),
-                    row.requester.name,
+                        "no organisation; name the recipient in this row's broker column "
+                        "(Destinataire) or with --broker SLUG (the sender stays as the phone "
+                        "showed it: it is evidence){hint}"
+                    ).format(sender=row.evidence.sender or "", hint=self._read_as(row.evidence)),
                 )
         forms = [None] if csv_file is None else [r for r in rows if isinstance(r, members.Member)]
         targets = [  # checked to stay in out_dir: a mandate_ref is a name, never a path
@@ -766,20 +765,30 @@ class App:
             )
             for m in forms
         ]
-        check_free(targets, overwrite=force)
+        # a rerun after rows were fixed writes the forms not written yet: one dsar wrote
+        # for this reference before is kept as it is (--force writes it again)
+        kept = {
+            target
+            for member, target in zip(forms, targets, strict=True)
+            if not force
+            and member
+            and target.is_file()
+            and self.journal.mandate_form(member.mandate_ref) is not None
+        }
+        check_free([t for t in targets if t not in kept], overwrite=force)
         progress("forms", 0, len(forms))
         written: list[Path] = []
         place = {id(row): number for number, row in enumerate(rows)}
         with mandate_forms.form_reader() as reader:  # one child for every file it asks
             for member, target in zip(forms, targets, strict=True):
+                if target in kept:
+                    progress("forms", 1, None)
+                    continue
                 if force and member and target.is_file() and not reader.is_form(target):
                     # not the form dsar wrote: perhaps the member's signed scan, kept under the
                     # form's name (as batch --mandates reads it): evidence, never replaced
-                    rows[place[id(member)]] = members.BadRow(
-                        member.row,
-                        "mandate_ref",
-                        mandate_forms.scan_in_the_way(member.mandate_ref, target),
-                        member.requester.name,
+                    rows[place[id(member)]] = member.bad(
+                        "mandate_ref", mandate_forms.scan_in_the_way(member.mandate_ref, target)
                     )
                     progress("forms", 1, None)
                     continue
@@ -813,6 +822,7 @@ class App:
             columns=read_as,
             unsigned_left=[path for path in left if unsigned[path]],
             unknown_left=[path for path in left if not unsigned[path]],
+            kept=sorted(kept),
         )
 
     # ------------------------------------------------------------ follow-up
@@ -1394,6 +1404,18 @@ class App:
         if len(folders) == 1 and (found := folders.pop()).is_dir():
             return found
         return Path("letters")
+
+    def _read_as(self, evidence) -> str:
+        """What dsar identify reads a message as, when it names one party with confidence:
+        a hint for the row whose sender dsar does not recognise ('' otherwise)."""
+        found = self.identify(evidence.text, evidence.sender, evidence.received_on)
+        likely = {s.slug: s.name for s in found.controllers if s.likely and s.slug}
+        if len(likely) != 1:
+            return ""
+        [(slug, name)] = likely.items()
+        return _("; dsar identify reads this message as {name}'s: broker column {slug}").format(
+            name=name, slug=slug
+        )
 
     def _scan(self, was: Request, mandates: Path | None) -> Path | None:
         """The member's signed scan in `mandates` (as dsar batch finds it), never the

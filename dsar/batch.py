@@ -406,7 +406,7 @@ def run(
                         to_address=options.to_address,
                     )
                 except (UnknownBroker, AmbiguousBroker) as exc:
-                    skip(members.BadRow(item.row, "broker", str(exc), item.requester.name))
+                    skip(item.bad("broker", str(exc)))
                     continue
                 scope = journal.mandate_form(item.mandate_ref)
                 problem = scope and mandate_forms.scope_problem(
@@ -417,7 +417,7 @@ def run(
                     early = None  # a letter that left stays what it was: evidence
                 if problem or early:  # no letter under a mandate that does not cover it
                     column = "mandate_ref" if problem else "mandate_date"
-                    skip(members.BadRow(item.row, column, problem or early, item.requester.name))
+                    skip(item.bad(column, problem or early))
                     if journal.stored_state(request.reference) == "draft":
                         # an earlier run's letter of this member, from the cells before:
                         # never sent as it was, never kept as a member "not in this CSV"

@@ -1125,6 +1125,13 @@ def mandate(
         _("wrote {count} mandate form(s) in {folder}").format(
             count=len(result.written), folder=out_dir
         )
+        + (
+            _("; {count} written by an earlier run, kept (--force writes them again)").format(
+                count=len(result.kept)
+            )
+            if result.kept
+            else ""
+        )
     )
     if result.bad_rows:  # as batch says it: the rows without a form, counted
         warn(

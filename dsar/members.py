@@ -16,7 +16,7 @@ import csv
 import hashlib
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -113,6 +113,13 @@ class Member:
     broker: str | None
     mandate_date: str  # '' until the signing date is recorded: no letter quotes another
     mandate_ref: str
+    # the person's own header for each column read (« Expéditeur » for sms_sender): a
+    # problem found later is said under the name they wrote (one dict for every row)
+    said: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def bad(self, column: str, reason: str) -> BadRow:
+        """This row as a bad row: `column` (dsar's name) said as the person wrote it."""
+        return BadRow(self.row, self.said.get(column, column), reason, self.requester.name)
 
 
 # a row longer than this is a quote left open swallowing the rows after it (the longest
@@ -458,7 +465,7 @@ def mandate_taken(
         "{ref} is already the mandate of {holder}: one mandate reference per member (and one "
         "form per reference); give this row its own"
     ).format(ref=member.mandate_ref, holder=holder)
-    return BadRow(member.row, "mandate_ref", why, member.requester.name)
+    return member.bad("mandate_ref", why)
 
 
 def recipient_check(registry, default: str | None, *, required: bool) -> BrokerCheck:
@@ -639,6 +646,7 @@ def _member(
         broker or None,
         signed.isoformat() if signed else "",  # typed '06/06/2024' or '2024-06-06', kept one way
         found.get("mandate_ref") or made_ref(person),
+        said,
     )
 
 

@@ -92,6 +92,7 @@ class MandatesResult(Result):
     # (without the mark: perhaps a signed scan); none is deleted
     unsigned_left: list[Path] = field(default_factory=list)
     unknown_left: list[Path] = field(default_factory=list)
+    kept: list[Path] = field(default_factory=list)  # written by an earlier run, left as they are
 
 
 @dataclass(kw_only=True)

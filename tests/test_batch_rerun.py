@@ -564,3 +564,29 @@ def test_a_letter_dated_after_today_is_never_e_mailed_today(runner, tmp_path, as
     refused = runner.invoke(cli, [*args, *sending(controller.port)])
     assert refused.exit_code == 2 and "after today" in flat(refused.stderr)
     assert recorder.messages == [] and not out.exists()
+
+
+def test_dsar_mandate_run_again_after_fixing_rows_writes_the_rest(runner, tmp_path, association):
+    """The README's dsar mandate without --broker: a row whose sender dsar does not know
+    (« Marion Maréchal ») was a bad row told to rewrite the sender (evidence); fixed and
+    run again, the command stopped on the first row's form « already exists; use --force »
+    and wrote nothing (the third review's new user, finding 7)."""
+    text = "Le 9 juin, votez pour la liste de Marion Maréchal. STOP au 36111"
+    rows = [member(0), member(1, sms_sender="Marion Maréchal", sms_text=text)]
+    path = write_csv(tmp_path / "m.csv", rows)
+    forms = tmp_path / "forms"
+    first = runner.invoke(cli, mandate_args(association, forms, path))
+    assert first.exit_code == 3
+    said = flat(first.stderr)
+    assert "broker column (Destinataire)" in said and "it is evidence" in said
+    assert "dsar identify reads this message as Reconquête's: broker column reconquete" in said
+    kept = (forms / "mandate-M-00000.pdf").read_bytes()
+    write_csv(path, [member(0), member(1, sms_sender="Marion Maréchal", sms_text=text,
+                                          broker="reconquete")])  # fmt: skip
+    again = runner.invoke(cli, mandate_args(association, forms, path))
+    assert again.exit_code == 0, again.output
+    assert (
+        "wrote 1 mandate form(s)" in again.stdout and "1 written by an earlier run" in again.stdout
+    )
+    assert (forms / "mandate-M-00001.pdf").is_file()
+    assert (forms / "mandate-M-00000.pdf").read_bytes() == kept

@@ -329,3 +329,29 @@ def test_mandate_force_never_replaces_a_signed_scan_kept_under_the_form_s_name(
     import pypdf
 
     assert "/DsarMandateForm" in pypdf.PdfReader(forms / "mandate-M-1.pdf").metadata  # rewritten
+
+
+def test_a_problem_found_after_reading_names_the_column_as_the_person_wrote_it(
+    runner, tmp_path, association
+):
+    """« row 2, column sms_sender » for a sheet whose header says « Expéditeur », and
+    « column mandate_date » for « Date du mandat » (the third review: attacker 12, new
+    user 7): every row problem names the header the person wrote."""
+    sheet = tmp_path / "m.csv"
+    sheet.write_text(
+        "Nom;Téléphone;Expéditeur;Texte du SMS;Date du SMS;Date du mandat;Réf. mandat\n"
+        "Alex Roux;06 12 34 56 70;Marion M.;Votez pour nous;2024-06-06;2025-11-01;M-1\n"
+        "Léa Roux;06 12 34 56 71;Reconquête;Votez;2024-06-06;2026-12-15;M-2\n",
+        encoding="utf-8",
+    )
+    forms = runner.invoke(
+        cli,
+        ["mandate", "--association", str(association), "--out", str(tmp_path / "f"), str(sheet)],
+    )
+    assert "row 2, column Expéditeur: dsar does not recognise" in flat(forms.stderr)
+    batch = runner.invoke(
+        cli,
+        ["batch", str(sheet), "--association", str(association), "--out", str(tmp_path / "o"),
+         "--broker", "reconquete", "--date", "2026-12-01", "--workers", "1"],
+    )  # fmt: skip
+    assert "row 3, column Date du mandat: the mandate is signed on 2026-12-15" in flat(batch.stderr)
