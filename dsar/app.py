@@ -1862,10 +1862,15 @@ class App:
                 )  # fmt: skip
         warnings += collective.mandates_not_joined(cases, drafted)
         warnings += collective.held_for_id(self.journal, found, organisation.slug, day)
+        for case in ordinary:  # its own complaint, by reference, for the screen
+            made = self.journal.follow_ups(case.reference, "complaint")
+            case.complaint = made[-1].reference if made else ""
         return ComplaintsResult(
             written=written,
             warnings=warnings,
             summary=collective.summary(cases, under_art80, ordinary, drafted, reasons, scans),
+            art80=bool(under_art80),
+            own=len(ordinary),
         )
 
     def _members_complaints(self, cases, day, out_dir, force, scans, cover, cover_html):

@@ -1666,7 +1666,22 @@ def complain(
             click.echo(printable(line))
         for line in result.warnings:
             click.echo(printable(_("warning: {message}").format(message=line)), err=True)
-        click.echo(_("file it online at https://www.cnil.fr/fr/plaintes, or post it to the CNIL"))
+        if result.art80:
+            click.echo(
+                _(
+                    "Next: file the complaint under Art. 80(1) online at "
+                    "https://www.cnil.fr/fr/plaintes, or post it to the CNIL"
+                )
+            )
+        if result.own:
+            click.echo(
+                _(
+                    "Next: each member signs the complaint written for them (listed above); send "
+                    "them with their dossiers and the cover letter (online at "
+                    "https://www.cnil.fr/fr/plaintes, or by post), then record each: dsar "
+                    "sent COMPLAINT --on YYYY-MM-DD"
+                )
+            )
         return
     if mandates:
         raise UsageError(_("--mandates goes with --association"))

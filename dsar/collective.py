@@ -57,6 +57,8 @@ class Case:
     # the form the member signed names the organisation complained about (as dsar mandate
     # recorded it); else its « tout responsable … désigneront » line covers it
     named_on_form: bool = False
+    member: str = ""  # the member's name, for the screen (never in the Art. 80 letter's body)
+    complaint: str = ""  # its own complaint's reference, once written (no Art. 80)
 
     @property
     def why_fr(self) -> str:
@@ -104,6 +106,7 @@ def cases(journal: Journal, association: Association, recipient: Broker, on: dat
                 to_add=[m["what"] for m in missing_proofs(journal, entry.reference)],
                 art80=journal.mandate_gives_art80(request.mandate.reference),
                 named_on_form=slug in (journal.mandate_form(request.mandate.reference) or []),
+                member=entry.member or "",
             )
         )
     if not found:
@@ -260,6 +263,13 @@ def summary(cases_, under_art80, ordinary, drafted_, reasons: dict[str, str], sc
             "{count} member(s) sign their own complaint, under the ordinary mandate ({why}): {refs}"
         ).format(count=len(members), why=why, refs=refs(members))
         for why, members in by_reason.items()
+    ]
+    lines += [  # each member's own complaint, to sign, file and record (dsar sent)
+        _("  {ref} ({member}): complaint {complaint}").format(
+            ref=case.mandate_ref, member=case.member, complaint=case.complaint
+        )
+        for case in ordinary
+        if case.complaint
     ]
     if drafted_:
         lines.append(held_back(drafted_))

@@ -101,6 +101,8 @@ class ComplaintsResult(Result):
     `warnings` only what needs the person's care."""
 
     summary: list[str] = field(default_factory=list)
+    art80: bool = False  # a complaint under Art. 80(1) was written
+    own: int = 0  # members' own complaints written, to sign
 
 
 # ---------------------------------------------------------------- batches

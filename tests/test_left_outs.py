@@ -214,6 +214,16 @@ def test_the_collective_complaint_rerun_elsewhere_says_nothing_was_written_and_w
         ).mandate.reference
         for r in batch.rows
     }
+    # each member's complaint named, and what to do with it (the third review's new user, 9)
+    for complaint, member_ref in complaints.items():
+        member = next(
+            r.member
+            for r in batch.rows
+            if complaint in str(app.journal.follow_ups(r.reference, "complaint"))
+        )
+        assert f"{member_ref} ({member}): complaint {complaint}" in done.stdout
+    assert "each member signs the complaint written for them" in done.stdout
+    assert "file the complaint under Art. 80(1)" not in done.stdout
     again = runner.invoke(
         cli, ["--ui-lang", "fr", *args, "--out", str(tmp_path / "cnil2")], env=env
     )
