@@ -121,6 +121,8 @@ def iso_date(value: str | date, field: str = "date") -> date:
     problem = (
         _("there is no month {month}").format(month=month)
         if not 1 <= month <= 12
+        else _("there is no year {year}").format(year=year)
+        if year < 1
         else _("day {day} is not in month {month}").format(day=day, month=month)
     )
     hint = (

@@ -308,6 +308,10 @@ class Association:
             five_years = self.declared_on.replace(year=self.declared_on.year + 5)
         except ValueError:  # declared on 29 February
             five_years = date(self.declared_on.year + 5, 3, 1)
+        if self.declared_on > day:  # a date to come: a typing error, said as such
+            return _("association.yaml's declared_on, {day}, is after this day: check it").format(
+                day=fields.long_date(self.declared_on, language())
+            )
         if day < five_years:
             return _("the association was declared less than five years before, on {day}").format(
                 day=fields.long_date(self.declared_on, language())

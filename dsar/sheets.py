@@ -167,6 +167,10 @@ def not_readable(path: Path, exc: UnicodeDecodeError) -> DsarError:
 DELIMITER = ";"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?\d+([.,]\d+)?")
+# control characters (ESC and its terminal sequences, NUL...) from a cell that came from
+# outside: a manifest shown with cat must not move the cursor or recolour the terminal.
+# A line break stays: a postal address is written on lines.
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
 
 def cell(value) -> str:
@@ -176,7 +180,7 @@ def cell(value) -> str:
         return str(value)
     if isinstance(value, int | float):
         return str(value)
-    text = "" if value is None else str(value)
+    text = _CONTROL.sub("", "" if value is None else str(value))
     if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
         return "'" + text
     return text

@@ -83,3 +83,18 @@ def test_csv_cells_take_french_dates(tmp_path):
     assert good.evidence.received_on == date(2024, 6, 6)
     assert good.mandate_date == "2026-11-01"
     assert (bad.row, bad.column) == (3, "sms_date") and "day/month/year" in bad.reason
+
+
+def test_year_zero_and_a_declaration_to_come_are_said_as_such():
+    """« 0000-01-01 »: « day 1 is not in month 1 »; declared_on 2099: « declared less than
+    five years before, on 1 January 2099 » (the third review's attacker, 12)."""
+    from dsar.models import Association
+
+    with pytest.raises(InputError, match="there is no year 0"):
+        fields.iso_date("0000-01-01", "mandate_date")
+    association = Association(
+        name="A", address="1 rue X", email="a@example.org", representative="R",
+        qualifies_art80=True, declared_on=date(2099, 1, 1),
+        purpose="la protection des données personnelles",
+    )  # fmt: skip
+    assert "is after this day: check it" in association.not_art80_why(date(2026, 12, 3))

@@ -92,6 +92,15 @@ def test_a_cell_is_neutralised_only_when_it_starts_like_a_formula():
     assert sheets.cell("-1+1") == "'-1+1" and sheets.cell("@SUM(A1)") == "'@SUM(A1)"
 
 
+def test_a_cell_carries_no_control_character_to_the_terminal():
+    """A bad row's member name went into manifest.csv with its ESC sequences: cat showed
+    them as colours and cursor moves (the third review's attacker, 12). A line break, as
+    in a postal address, stays; a tab that hid a formula goes, the formula neutralised."""
+    assert sheets.cell("Jean\x1b[2J\x1b[31mDupont\x07") == "Jean[2J[31mDupont"
+    assert sheets.cell("1 rue X\n75001 Paris") == "1 rue X\n75001 Paris"
+    assert sheets.cell("\t=1+1") == "'=1+1" and sheets.cell("\x9b31m") == "31m"
+
+
 def test_a_subset_rerun_keeps_every_letter_of_the_folder(runner, tmp_path, association):
     out = tmp_path / "o"
     everyone = write_csv(tmp_path / "all.csv", [member(i) for i in range(4)])
