@@ -590,3 +590,34 @@ def test_dsar_mandate_run_again_after_fixing_rows_writes_the_rest(runner, tmp_pa
     )
     assert (forms / "mandate-M-00001.pdf").is_file()
     assert (forms / "mandate-M-00000.pdf").read_bytes() == kept
+
+
+def test_a_scan_that_stalls_the_reader_costs_its_time_limit_once(tmp_path, monkeypatch):
+    """A file that stalled the shared child waited the wall-clock limit there, then as
+    long again in a child of its own (second read of the third review): stalled, it is
+    not a form, asked once; the next file gets a fresh child."""
+    import signal
+
+    from dsar import mandates
+    from dsar.render import outside
+
+    monkeypatch.setattr(outside, "WALL_SECONDS", 1)
+    blank = pypdf.PdfWriter()
+    blank.add_blank_page(595, 842)
+    scan = tmp_path / "scan.pdf"
+    with scan.open("wb") as handle:
+        blank.write(handle)
+    started = []
+    popen = outside.subprocess.Popen
+
+    def counting(command, *args, **kwargs):
+        started.append(command[3])
+        return popen(command, *args, **kwargs)
+
+    monkeypatch.setattr(outside.subprocess, "Popen", counting)
+    with mandates.form_reader() as reader:
+        assert reader.is_form(scan) is False  # the child started and answered
+        reader._child.send_signal(signal.SIGSTOP)  # then hangs on the next file
+        assert reader.is_form(scan) is False
+        assert reader.is_form(scan) is False  # a fresh child for the file after
+    assert started == ["forms", "forms"]

@@ -107,9 +107,10 @@ def is_form(path: Path, mark: str) -> bool:
 class FormReader:
     """is_form for many files by one limited child, not a child each: starting one costs
     ~80 ms, which made a batch with --mandates 10x slower than one without (a child per
-    member's scan) and `dsar mandate --force` twice as slow. A file that kills or stalls
-    the child is asked again of a child of its own, whose answer counts: a hostile scan
-    costs one child, and the CPU limit the child spent on earlier files counts for none."""
+    member's scan) and `dsar mandate --force` twice as slow. A file that kills the child
+    is asked again of a child of its own, whose answer counts: a hostile scan costs one
+    child, and the CPU limit the child spent on earlier files counts for none. One that
+    stalls it past the wall-clock limit is not a form (as _child says of it), asked once."""
 
     def __init__(self, mark: str):
         self.mark = mark
@@ -117,7 +118,10 @@ class FormReader:
 
     def is_form(self, path: Path) -> bool:
         answer = self._ask(path)
-        if answer is None:  # dead, stalled or garbled: this file alone, a fresh child
+        if answer is _STALLED:  # past the wall-clock limit: this file's answer, as _child's
+            self.close()
+            return False
+        if answer is None:  # dead or garbled: this file alone, a fresh child
             self.close()
             return is_form(path, self.mark)
         return answer.get("form") is True
@@ -134,6 +138,8 @@ class FormReader:
         try:
             self._child.stdin.write(json.dumps(str(path)).encode() + b"\n")
             line = _line(self._child.stdout.fileno(), WALL_SECONDS)
+            if line is None:
+                return _STALLED
             return json.loads(line) if line else None
         except (OSError, ValueError):  # a broken pipe, an answer that is not JSON
             return None
@@ -153,8 +159,12 @@ class FormReader:
         self.close()
 
 
+_STALLED: dict = {}  # FormReader._ask's answer for a file that ran out of time
+
+
 def _line(fd: int, seconds: float) -> bytes | None:
-    """One line from the child within `seconds`, or None (it died or stalled)."""
+    """One line from the child within `seconds`; b"" when it died, None when it stalled
+    (a stalled file is not asked again: it would cost the time limit twice)."""
     import selectors
     import time
 
@@ -167,7 +177,7 @@ def _line(fd: int, seconds: float) -> bytes | None:
                 return None
             chunk = os.read(fd, 4096)
             if not chunk:  # the child is gone
-                return None
+                return b""
             data += chunk
     return data
 
