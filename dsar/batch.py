@@ -535,7 +535,15 @@ def run(
                     store(done)
         # the folder's letters of earlier runs (a subset rerun): kept in every file of it
         result.this_run = len(result.rows)
+        # a member in this CSV as a bad row (a cell corrected wrong): the letter made from
+        # the cells before is not kept as one of a member « not in this CSV », and its
+        # e-mail does not leave (by name: a row that cannot be read has no reference)
+        bad_names = {bad.name for bad in result.bad_rows if bad.name}
         for row in manifest.still_held(earlier, result, journal, options.out_dir):
+            if row.member in bad_names and journal.stored_state(row.reference) == "draft":
+                journal.outbox_unqueue(row.reference, "bad row")
+                result.now_bad.add(row.reference)
+                continue
             result.rows.append(row)
             result.kept_earlier.append(row.reference)
     except BaseException:

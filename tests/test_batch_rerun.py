@@ -621,3 +621,23 @@ def test_a_scan_that_stalls_the_reader_costs_its_time_limit_once(tmp_path, monke
         assert reader.is_form(scan) is False
         assert reader.is_form(scan) is False  # a fresh child for the file after
     assert started == ["forms", "forms"]
+
+
+def test_a_row_made_unreadable_takes_its_earlier_letter_out_of_the_run(
+    runner, tmp_path, association, smtp
+):
+    """The same as a mandate date corrected wrong, for a cell the reading refuses (an SMS
+    date « 2024-13-45 »): the earlier letter was kept as one of a member « not in this
+    CSV » and --send sent it (second read of today's fixes, finding 1)."""
+    controller, recorder = smtp
+    path = write_csv(tmp_path / "m.csv", [member(0), member(1)])
+    out = tmp_path / "out"
+    args = batch_args(path, association, out, "--format", "email", "--date", "2026-12-01")
+    ok(runner.invoke(cli, args))
+    write_csv(path, [member(0), member(1, sms_date="2024-13-45")])
+    result = runner.invoke(cli, [*args, *sending(controller.port)])
+    assert result.exit_code == 3, result.output
+    assert len(recorder.messages) == 1
+    assert "not in this CSV" not in flat(result.stderr + result.stdout)
+    manifest = read_csv(out / "manifest.csv")
+    assert [row["member"] for row in manifest].count("Membre 1") == 1
