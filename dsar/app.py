@@ -1313,7 +1313,23 @@ class App:
         cause = follow.cause(
             self.journal, entry.reference, target, message, explicit=bool(to or to_name)
         )
-        needed = follow.scope_needed(self.journal, entry.reference, cause.kind)
+        form = was.mandate and self.journal.mandate_form(was.mandate.reference)
+        needed = follow.scope_needed(self.journal, entry.reference, cause.kind, form)
+        if was.mandate is not None and cause.kind == "answer" and target.slug not in (form or []):
+            # the person's own pick, named by no answer: no line of the form reaches it
+            raise DsarError(
+                _(
+                    "no answer named {name}: a letter under {ref} goes only to the "
+                    "organisations the member's form names ({named}) or to one an answer "
+                    "named; record the answer that named it (dsar answer {reference} "
+                    "--named source --organisation NAME), or let the member write it"
+                ).format(
+                    name=target.name,
+                    ref=was.mandate.reference,
+                    named=", ".join(form or []) or "-",
+                    reference=entry.reference,
+                )
+            )
         if was.mandate is not None:  # as batch --follow: today's form and the one signed
             follow.check_mandate_scope(
                 letters.render_mandate(
@@ -1520,7 +1536,8 @@ class App:
         for number, (reference, answer) in enumerate(todo, start=1):
             next_ref = done(reference)
             mandate = self.journal.request(reference).mandate
-            needed = follow.scope_needed(self.journal, reference, answer.kind)
+            form = mandate and self.journal.mandate_form(mandate.reference)
+            needed = follow.scope_needed(self.journal, reference, answer.kind, form)
             signed = mandate and self.journal.mandate_scope(mandate.reference)
             if mandate and next_ref is None and (offered if signed is None else signed) < needed:
                 # the form this member signed does not cover it: held back, the others go on

@@ -395,13 +395,17 @@ def covers_chain(mandate_html: str) -> bool:
     return scope_of(mandate_html) >= CHAIN
 
 
-def scope_needed(journal: Journal, reference: str, kind: str) -> int:
+def scope_needed(journal: Journal, reference: str, kind: str, form: list[str] | None) -> int:
     """The scope a next request from the answer to `reference` needs: CHAIN when an
-    organisation the form names designated a source or recipient; ONWARD when the answer
-    was a processor's naming the controller it acts for (neither source nor recipient),
-    or came from an organisation itself reached by a next request (not named on the
-    form: « ces organismes » are the form's)."""
-    if kind == "processor" or journal.entry(reference).follows:
+    organisation the form names (`form`: journal.mandate_form) designated a source or
+    recipient; ONWARD when the answer was a processor's naming the controller it acts
+    for (neither source nor recipient), or came from an organisation the form does not
+    name, reached by a next request (« ces organismes » are the form's; a form not
+    recorded: any next request's answerer)."""
+    entry = journal.entry(reference)
+    if kind == "processor":
+        return ONWARD
+    if entry.follows and (form is None or entry.broker not in form):
         return ONWARD
     return CHAIN
 

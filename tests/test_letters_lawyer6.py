@@ -44,12 +44,10 @@ CHAIN_LINE = (
 )
 
 
-def signed_the_narrow_form(app, tmp_path, association, count: int):  # noqa: F811
+def signed_the_narrow_form(app, tmp_path, association, count: int, broker="parti-exemple"):  # noqa: F811
     """The members' forms written from a template with the chain's line only (as dsar
-    wrote them before the wider one), recorded by dsar mandate."""
+    wrote them before the wider one), recorded by dsar mandate; naming `broker`."""
     from dsar.app import App
-
-    from .test_follow import members_csv
 
     override = tmp_path / "narrow"
     override.mkdir()
@@ -60,7 +58,8 @@ def signed_the_narrow_form(app, tmp_path, association, count: int):  # noqa: F81
         shipped[:start] + CHAIN_LINE + shipped[end:], encoding="utf-8"
     )
     with App(app.paths, registries=app.registries, templates=override, clock=app.clock) as old:
-        old.mandates(association, tmp_path / "forms", members_csv(tmp_path / "m.csv", count))
+        rows = [member(i, broker=broker) for i in range(1, count + 1)]
+        old.mandates(association, tmp_path / "forms", write_csv(tmp_path / "m.csv", rows))
 
 
 def test_a_processor_s_client_is_reached_only_under_the_wider_line(app, tmp_path):  # noqa: F811
@@ -183,3 +182,30 @@ def test_the_closing_and_signature_stay_on_page_one(app, tmp_path):  # noqa: F81
         [pdf] = [f for _r, f, _s in app.journal.files(row.reference) if f.suffix == ".pdf"]
         first = flat(pdf_pages(pdf.read_bytes())[0])
         assert f"Pour {row.member}, par mandat" in first, first[-300:]
+
+
+def test_a_next_request_goes_only_where_an_answer_or_the_form_points(
+    app,  # noqa: F811
+    tmp_path,
+):
+    """dsar follow --to hipto under a member's mandate, though the answer named no one:
+    written « en vertu de mon mandat … ce mandat vaut pour tout responsable … désigneront »
+    (second read of today's fixes, 2). And an organisation the form names, reached by a
+    next request, names the next one under the chain's line alone (4): not held back."""
+    association, batch = first_batch(app, tmp_path, 1, "pdf")
+    [first] = [row.reference for row in batch.rows]
+    signed_the_narrow_form(app, tmp_path, association, 1, broker="datacontact")
+    app.sent(first, "2026-09-02")
+    app.answer(first, "2026-09-21", state="answered", note="Nous n’avons pas de données.")
+    with pytest.raises(DsarError, match="no answer named Jeux Concours Magiques"):
+        app.follow(first, to="jeux-concours", formats="pdf", out_dir=tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+    # DataContact is on the member's form: the person may write to it
+    second = app.follow(first, to="datacontact", formats="pdf", out_dir=tmp_path / "n",
+                        letter_date="2026-09-22").reference  # fmt: skip
+    app.sent(second, "2026-09-23")
+    app.answer(second, "2026-10-20", state="answered", named="source",
+               organisation="Jeux Concours Magiques", note="Inscription à un jeu concours.")  # fmt: skip
+    third = app.follow(second, to="jeux-concours", formats="pdf", out_dir=tmp_path / "t",
+                       letter_date="2026-10-21")  # fmt: skip
+    assert "ce mandat vaut pour tout responsable de traitement" in flat(pdf_text(third.pdf))
