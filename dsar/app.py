@@ -1819,7 +1819,7 @@ class App:
             # enclose, missing or unreadable, is no proof); the others complain themselves,
             # under the ordinary mandate, with the cover letter
             under_art80 = (
-                [c for c in cases if c.art80 and scans[c.mandate_ref]]
+                [c for c in cases if c.art80 and scans[c.mandate_ref] and not c.lapsed]
                 if found.art80_on(day)
                 else []
             )

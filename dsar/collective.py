@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from . import findings
+from . import findings, members
 from .errors import DsarError
 from .fields import long_date
 from .followup import ANSWERS_FR, NOT_A_PDF, first_request, joined, missing_proofs
@@ -58,6 +58,9 @@ class Case:
     # recorded it); else its « tout responsable … désigneront » line covers it
     named_on_form: bool = False
     member: str = ""  # the member's name, for the screen (never in the Art. 80 letter's body)
+    # why the mandate no longer holds on the complaint's day (two years from its signing),
+    # or "": such a member complains themselves
+    lapsed: str = ""
     complaint: str = ""  # its own complaint's reference, once written (no Art. 80)
 
     @property
@@ -107,6 +110,7 @@ def cases(journal: Journal, association: Association, recipient: Broker, on: dat
                 art80=journal.mandate_gives_art80(request.mandate.reference),
                 named_on_form=slug in (journal.mandate_form(request.mandate.reference) or []),
                 member=entry.member or "",
+                lapsed=members.not_in_force(request.mandate.signed_on, on) or "",
             )
         )
     if not found:
@@ -234,6 +238,8 @@ def why_ordinary(case: Case, not_art80: str | None, scans, mandates: Path | None
     the one reason that applies to them."""
     if not_art80:
         return _("no Art. 80(1) claim: {why}").format(why=not_art80)
+    if case.lapsed:
+        return _("their mandate no longer holds: {why}").format(why=case.lapsed)
     if not case.art80:
         return _("their signed mandate does not give the association the Art. 80(1) power")
     if case.mandate_left_out:

@@ -962,3 +962,33 @@ def test_the_collective_complaint_says_of_each_mandate_only_what_it_names(
         "cause par sa ligne « tout responsable de traitement que ces organismes désigneront "
         "comme source ou destinataire de mes données »"
     ) in text
+
+
+def test_a_mandate_that_ran_out_puts_no_member_in_the_art80_complaint(
+    campaign, tmp_path, monkeypatch
+):
+    """complain --association filed an Art. 80(1) complaint under mandates that had run
+    out (the form gives two years): second read of today's fixes, 3. Such a member signs
+    their own complaint, and the run says why."""
+    home = tmp_path / "home"
+    shutil.copytree(campaign["home"], home)
+    monkeypatch.setenv("DSAR_HOME", str(home))
+    association = tmp_path / "association.yaml"
+    association.write_text(QUALIFYING)
+    signed = tmp_path / "signed"
+    signed.mkdir()
+    blank = PdfWriter()
+    blank.add_blank_page(595, 842)
+    with (signed / "M-00013.pdf").open("wb") as handle:
+        blank.write(handle)
+    tagadamedia_forms()
+    from dsar import clock
+
+    ran_out = date(2028, 6, 1)  # the members signed on 25 May 2026: two years and a week
+    with clock.fixed(ran_out), App() as app:
+        result = app.complain_association(
+            association, "tagadamedia", out_dir=tmp_path / "cnil", on=ran_out, mandates=signed
+        )
+    assert not any(p.name.startswith("reclamation-collective") for p in result.written)
+    [why] = [line for line in result.summary if "M-00013" in line and "own complaint" in line]
+    assert "their mandate no longer holds" in why
