@@ -209,3 +209,30 @@ def test_a_next_request_goes_only_where_an_answer_or_the_form_points(
     third = app.follow(second, to="jeux-concours", formats="pdf", out_dir=tmp_path / "t",
                        letter_date="2026-10-21")  # fmt: skip
     assert "ce mandat vaut pour tout responsable de traitement" in flat(pdf_text(third.pdf))
+
+
+def test_a_complaint_about_a_next_request_says_how_the_number_led_there(
+    app,  # noqa: F811
+    tmp_path,
+):
+    """The complaint against the controller a processor named said only « envoyé depuis
+    le numéro court 36111 », never why that organisation was written to (the lawyer's
+    third review, 7): it says who named it, when, in answer to which request."""
+    from .test_follow import PERSON
+
+    first = app.generate("parti-exemple", **PERSON, formats="pdf", out_dir=tmp_path / "l",
+                         letter_date="2026-08-01").reference  # fmt: skip
+    app.sent(first, "2026-08-02")
+    app.answer(first, "2026-08-20", state="answered", named="source",
+               organisation="DataContact", note="Nous tenons votre numéro de DataContact.")  # fmt: skip
+    second = app.follow(first, to="datacontact", formats="pdf", out_dir=tmp_path / "n",
+                        letter_date="2026-08-21").reference  # fmt: skip
+    app.sent(second, "2026-08-22")
+    complaint = app.complain(second, on="2026-11-02", out_dir=tmp_path / "cnil")
+    text = flat(
+        pdf_text(next(p for p in complaint.written if p.name.endswith("-cnil.pdf")).read_bytes())
+    )
+    assert (
+        f"J’ai écrit à DataContact parce que Parti Exemple, à qui j’avais adressé la demande "
+        f"{first}, m’a indiqué le 20 août 2026 tenir mes données de DataContact."
+    ) in text
