@@ -223,6 +223,17 @@ def scan_of(form: Path, to: Path) -> Path:
     return to
 
 
+def blank_scan(to: Path) -> Path:
+    """A signed mandate's scan as the tests need one: a blank A4 page (no mark of dsar's)."""
+    import pypdf
+
+    blank = pypdf.PdfWriter()
+    blank.add_blank_page(595, 842)
+    with to.open("wb") as handle:
+        blank.write(handle)
+    return to
+
+
 # Selfcontact's registry entry has no postal address (FACTS.md gives none): its letters are
 # drafts, never recorded as posted. A test that posts one gives it this made-up address.
 SELFCONTACT_POSTAL = "Selfcontact\nService DPO\n10 rue du Test\n69001 Lyon"

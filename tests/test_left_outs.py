@@ -401,6 +401,35 @@ def test_a_rerun_says_why_each_letter_not_yet_sent_is_made_again(
 # ---------------------------------------------------------------- a letter before its mandate
 
 
+def follow_refused_then_written(app, tmp_path, written, answered, refused, dated, why):  # noqa: F811
+    """`written` answered on `answered` naming DataContact: its next request dated
+    `refused` is refused (`why`), dated `dated` it is written."""
+    app.answer(written, answered, state="answered", named="source", organisation="DataContact")
+    with pytest.raises(InputError, match=why):
+        app.follow(written, out_dir=tmp_path / "n", letter_date=refused)
+    assert app.follow(written, out_dir=tmp_path / "n", letter_date=dated).reference
+
+
+def two_members_signed(app, tmp_path, first: str, second: str) -> tuple[str, str]:  # noqa: F811
+    """Two members' letters of 1 September 2026 to the party, their mandates signed on
+    `first` (refused: a bad row, its reason returned) and `second` (the letter written,
+    sent the next day: its reference returned)."""
+    association = tmp_path / "association.yaml"
+    association.write_text(ASSOCIATION, encoding="utf-8")
+    rows = [member(1, broker="parti-exemple", mandate_date=first),
+            member(2, broker="parti-exemple", mandate_date=second)]  # fmt: skip
+    done = app.batch(
+        write_csv(tmp_path / "m.csv", rows), association=association, out_dir=tmp_path / "b",
+        formats="pdf", workers=1, mandate_on_request=True, letter_date="2026-09-01",
+    )  # fmt: skip
+    [bad] = list(done.bad_rows)
+    assert bad.row == 2 and bad.column == "mandate_date"  # the header is line 1
+    [written] = [row.reference for row in done.rows]
+    assert app.journal.request(written).mandate.reference == "M-00002"
+    app.sent(written, "2026-09-02")
+    return bad.reason, written
+
+
 @pytest.mark.today("2026-12-03")
 def test_a_letter_dated_before_the_member_signed_the_mandate_is_refused(
     app,  # noqa: F811
@@ -409,27 +438,10 @@ def test_a_letter_dated_before_the_member_signed_the_mandate_is_refused(
     """A member's mandate signed on 1 November, the batch's letter dated 1 September: the
     letter acted under a power not yet given, and nothing said so (the tests' own data
     did it)."""
-    association = tmp_path / "association.yaml"
-    association.write_text(ASSOCIATION, encoding="utf-8")
-    sheet = write_csv(
-        tmp_path / "m.csv",
-        [member(1, broker="parti-exemple", mandate_date="2026-11-01"),
-         member(2, broker="parti-exemple", mandate_date="2026-08-20")],
-    )  # fmt: skip
-    done = app.batch(
-        sheet, association=association, out_dir=tmp_path / "b", formats="pdf", workers=1,
-        mandate_on_request=True, letter_date="2026-09-01",
-    )  # fmt: skip
-    [bad] = list(done.bad_rows)
-    assert bad.row == 2 and bad.column == "mandate_date"
-    assert "signed on 2026-11-01, after the letter's date, 2026-09-01" in bad.reason
-    [written] = [row.reference for row in done.rows]
-    assert app.journal.request(written).mandate.reference == "M-00002"
-    app.sent(written, "2026-09-02")
-    app.answer(written, "2026-09-21", state="answered", named="source", organisation="DataContact")
-    with pytest.raises(InputError, match="after the letter's date, 2026-08-10"):
-        app.follow(written, out_dir=tmp_path / "n", letter_date="2026-08-10")
-    assert app.follow(written, out_dir=tmp_path / "n", letter_date="2026-09-25").reference
+    why, written = two_members_signed(app, tmp_path, "2026-11-01", "2026-08-20")
+    assert "signed on 2026-11-01, after the letter's date, 2026-09-01" in why
+    follow_refused_then_written(app, tmp_path, written, "2026-09-21", "2026-08-10", "2026-09-25",
+                                "after the letter's date, 2026-08-10")  # fmt: skip
 
 
 @pytest.mark.today("2026-12-03")
@@ -440,31 +452,15 @@ def test_a_mandate_that_ran_out_is_never_invoked(
     """The form gives the mandate « pour une durée de deux ans à compter de sa signature »:
     a letter of 1 September 2026 still wrote « en vertu de mon mandat du 10 juin 2024 »
     (the third review's lawyer, finding 1); a reminder or a next request after it too."""
-    association = tmp_path / "association.yaml"
-    association.write_text(ASSOCIATION, encoding="utf-8")
-    sheet = write_csv(
-        tmp_path / "m.csv",
-        [member(1, broker="parti-exemple", mandate_date="2024-06-10"),
-         member(2, broker="parti-exemple", mandate_date="2024-09-20")],
-    )  # fmt: skip
-    done = app.batch(
-        sheet, association=association, out_dir=tmp_path / "b", formats="pdf", workers=1,
-        mandate_on_request=True, letter_date="2026-09-01",
-    )  # fmt: skip
-    [bad] = list(done.bad_rows)
-    assert bad.row == 2 and bad.column == "mandate_date"  # the header is line 1
-    assert "signed on 2024-06-10 ran out on 2026-06-10" in bad.reason
-    [written] = [row.reference for row in done.rows]  # member 2's: in force until 20 Sept
-    app.sent(written, "2026-09-02")
+    why, written = two_members_signed(app, tmp_path, "2024-06-10", "2024-09-20")
+    assert "signed on 2024-06-10 ran out on 2026-06-10" in why  # member 2's until 20 Sept
     with pytest.raises(InputError, match="ran out on 2026-09-20"):
         app.remind(written, on="2026-10-05", out_dir=tmp_path / "r")
     reminders = app.remind_batch(tmp_path / "b", on="2026-10-05")
     assert [b.column for b in reminders.bad_rows] == ["mandate_date"] and not reminders.rows
     assert reminders.exit_code == 3
-    app.answer(written, "2026-09-15", state="answered", named="source", organisation="DataContact")
-    with pytest.raises(InputError, match="ran out on 2026-09-20"):
-        app.follow(written, out_dir=tmp_path / "n", letter_date="2026-09-25")
-    assert app.follow(written, out_dir=tmp_path / "n", letter_date="2026-09-18").reference
+    follow_refused_then_written(app, tmp_path, written, "2026-09-15", "2026-09-25", "2026-09-18",
+                                "ran out on 2026-09-20")  # fmt: skip
 
 
 @pytest.mark.today("2026-12-03")

@@ -62,6 +62,21 @@ def signed_the_narrow_form(app, tmp_path, association, count: int, broker="parti
         old.mandates(association, tmp_path / "forms", write_csv(tmp_path / "m.csv", rows))
 
 
+def sent_to_datacontact(app, tmp_path, first: str, sent_on: str) -> str:  # noqa: F811
+    """`first` sent on `sent_on`, answered 18 days later naming DataContact as the source,
+    the next request to DataContact written the day after and sent the next: its reference."""
+    from datetime import date, timedelta
+
+    day = date.fromisoformat(sent_on)
+    app.sent(first, day)
+    app.answer(first, day + timedelta(18), state="answered", named="source",
+               organisation="DataContact", note="Nous tenons votre numéro de DataContact.")  # fmt: skip
+    second = app.follow(first, to="datacontact", formats="pdf", out_dir=tmp_path / "n",
+                        letter_date=day + timedelta(19)).reference  # fmt: skip
+    app.sent(second, day + timedelta(20))
+    return second
+
+
 def test_a_processor_s_client_is_reached_only_under_the_wider_line(app, tmp_path):  # noqa: F811
     """Routeur SMS, a processor, named DataContact as the controller it acts for: the next
     request said « ce mandat vaut pour tout responsable … désigneront comme source ou
@@ -99,12 +114,7 @@ def test_an_organisation_named_further_down_is_reached_only_under_the_wider_line
     association, batch = first_batch(app, tmp_path, 1, "pdf")
     [first] = [row.reference for row in batch.rows]
     signed_the_narrow_form(app, tmp_path, association, 1)
-    app.sent(first, "2026-09-02")
-    app.answer(first, "2026-09-21", state="answered", named="source",
-               organisation="DataContact", note="Nous tenons votre numéro de DataContact.")  # fmt: skip
-    second = app.follow(first, to="datacontact", formats="pdf", out_dir=tmp_path / "n",
-                        letter_date="2026-09-22").reference  # fmt: skip
-    app.sent(second, "2026-09-23")
+    second = sent_to_datacontact(app, tmp_path, first, "2026-09-02")
     app.answer(second, "2026-10-20", state="answered", named="source",
                organisation="Jeux Concours Magiques", note="Inscription à un jeu concours.")  # fmt: skip
     with pytest.raises(DsarError, match="organisations named further down the chain"):
@@ -222,12 +232,7 @@ def test_a_complaint_about_a_next_request_says_how_the_number_led_there(
 
     first = app.generate("parti-exemple", **PERSON, formats="pdf", out_dir=tmp_path / "l",
                          letter_date="2026-08-01").reference  # fmt: skip
-    app.sent(first, "2026-08-02")
-    app.answer(first, "2026-08-20", state="answered", named="source",
-               organisation="DataContact", note="Nous tenons votre numéro de DataContact.")  # fmt: skip
-    second = app.follow(first, to="datacontact", formats="pdf", out_dir=tmp_path / "n",
-                        letter_date="2026-08-21").reference  # fmt: skip
-    app.sent(second, "2026-08-22")
+    second = sent_to_datacontact(app, tmp_path, first, "2026-08-02")
     complaint = app.complain(second, on="2026-11-02", out_dir=tmp_path / "cnil")
     text = flat(
         pdf_text(next(p for p in complaint.written if p.name.endswith("-cnil.pdf")).read_bytes())

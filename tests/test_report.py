@@ -31,7 +31,7 @@ from dsar.members import COLUMNS, load_association
 from dsar.paths import Paths
 
 from . import hostile_pdfs
-from .conftest import ASSOCIATION, add_postal, flat, ok, pdf_text, read_csv
+from .conftest import ASSOCIATION, add_postal, blank_scan, flat, ok, pdf_text, read_csv
 
 # the campaign's letters of June 2026 and complaints of November-December: the report is made on
 # the day the tests were written, not on whatever day the suite runs
@@ -426,10 +426,7 @@ def test_collective_complaint(campaign, tmp_path, monkeypatch, qualifies):
     )
     signed = tmp_path / "signed"
     signed.mkdir()
-    blank = PdfWriter()
-    blank.add_blank_page(595, 842)
-    with (signed / "M-00013.pdf").open("wb") as handle:
-        blank.write(handle)
+    blank_scan(signed / "M-00013.pdf")
     # M-00033's scan is protected by a password: left out, and the annex says so
     hostile_pdfs.encrypted(signed).rename(signed / "M-00033.pdf")
     wanted, art80 = tagadamedia_forms()
@@ -586,11 +583,7 @@ def test_collective_complaint_never_encloses_the_unsigned_form(campaign, tmp_pat
     """The forms dsar mandate wrote, left unsigned in --mandates, are no « mandats
     signés »: named not enclosed, in the complaint under Art. 80(1) and in a member's own
     (new user, item 1: they were enclosed and counted as signed)."""
-    home = tmp_path / "home"
-    shutil.copytree(campaign["home"], home)
-    monkeypatch.setenv("DSAR_HOME", str(home))
-    association = tmp_path / "association.yaml"
-    association.write_text(QUALIFYING)
+    association = qualifying_home(campaign, tmp_path, monkeypatch)
     signed = tmp_path / "mandates"
     members_csv = tmp_path / "members.csv"  # the three members' rows, as the batch read them
     with members_csv.open("w", newline="", encoding="utf-8") as handle:
@@ -929,24 +922,35 @@ def test_the_outcomes_chart_draws_twenty_bars_whatever_the_recipients():
     assert f">{sum(100 - i for i in range(19, 60))}<" in svg  # their requests, summed
 
 
+def qualifying_home(campaign, tmp_path, monkeypatch) -> Path:
+    """The campaign's journal copied for this test (its complaints change it), and a
+    qualifying association.yaml: its path."""
+    home = tmp_path / "home"
+    shutil.copytree(campaign["home"], home)
+    monkeypatch.setenv("DSAR_HOME", str(home))
+    association = tmp_path / "association.yaml"
+    association.write_text(QUALIFYING)
+    return association
+
+
+def qualifying_with_a_scan(campaign, tmp_path, monkeypatch):
+    """qualifying_home, M-00013's signed scan in a folder, and Tagadamedia's members'
+    forms recorded."""
+    association = qualifying_home(campaign, tmp_path, monkeypatch)
+    signed = tmp_path / "signed"
+    signed.mkdir()
+    blank_scan(signed / "M-00013.pdf")
+    tagadamedia_forms()
+    return association, signed
+
+
 def test_the_collective_complaint_says_of_each_mandate_only_what_it_names(
     campaign, tmp_path, monkeypatch
 ):
     """« chaque mandat, signé par le membre, désigne l’association et l’organisme mis en
     cause »: the enclosed mandate named another organisation, whose answer led to this one
     (the third review's lawyer, finding 2). Said so: the form's scope line covers it."""
-    home = tmp_path / "home"
-    shutil.copytree(campaign["home"], home)
-    monkeypatch.setenv("DSAR_HOME", str(home))
-    association = tmp_path / "association.yaml"
-    association.write_text(QUALIFYING)
-    signed = tmp_path / "signed"
-    signed.mkdir()
-    blank = PdfWriter()
-    blank.add_blank_page(595, 842)
-    with (signed / "M-00013.pdf").open("wb") as handle:
-        blank.write(handle)
-    tagadamedia_forms()
+    association, signed = qualifying_with_a_scan(campaign, tmp_path, monkeypatch)
     journal = Journal(Paths.from_env().journal, clock=lambda: DAY)
     journal.record_mandate_form("M-00013", ["renaissance"], art80=True)  # not Tagadamedia
     journal.close()
@@ -970,18 +974,7 @@ def test_a_mandate_that_ran_out_puts_no_member_in_the_art80_complaint(
     """complain --association filed an Art. 80(1) complaint under mandates that had run
     out (the form gives two years): second read of today's fixes, 3. Such a member signs
     their own complaint, and the run says why."""
-    home = tmp_path / "home"
-    shutil.copytree(campaign["home"], home)
-    monkeypatch.setenv("DSAR_HOME", str(home))
-    association = tmp_path / "association.yaml"
-    association.write_text(QUALIFYING)
-    signed = tmp_path / "signed"
-    signed.mkdir()
-    blank = PdfWriter()
-    blank.add_blank_page(595, 842)
-    with (signed / "M-00013.pdf").open("wb") as handle:
-        blank.write(handle)
-    tagadamedia_forms()
+    association, signed = qualifying_with_a_scan(campaign, tmp_path, monkeypatch)
     from dsar import clock
 
     ran_out = date(2028, 6, 1)  # the members signed on 25 May 2026: two years and a week
