@@ -1114,7 +1114,7 @@ class App:
         reference: str,
         *,
         on: DateLike = None,
-        out_dir: Path,
+        out_dir: Path | None = None,
         force: bool = False,
         mandate_scan: Path | None = None,
     ) -> ComplaintResult:
@@ -1126,6 +1126,7 @@ class App:
         Whole or not at all: the letter and the dossier are made in memory (the replies
         checked in a limited child), then staged and recorded in one transaction with the
         request's step; named only after the commit, removed if the journal refuses."""
+        out_dir = out_dir or self._beside(canonical(reference))  # as remind and follow
         result, letter, made = self._complaint_staged(reference, on, out_dir, force, mandate_scan)
         compose.record_staged(
             letter,

@@ -1606,7 +1606,7 @@ def reply_id(reference, templates_dir, **options):
 @cli.command(short_help="A complaint to the CNIL (Art. 77) and one dossier PDF.")
 @click.argument("reference", required=False, shell_complete=complete_reference)
 @on_option(help="Date of the complaint (default: today).")
-@out_option(required=True)
+@out_option(help="Default: the folder of the request's letter; with --association, required.")
 @force_option(help="Replace existing files, and complain before the reminder's final deadline.")
 @association_option(
     help="association.yaml: one complaint for its members (with --recipient), not REFERENCE."
@@ -1650,6 +1650,7 @@ def complain(
 
     \b
     Example:
+      dsar complain DSAR-28FJ-ZUR7                 # beside the request's letter
       dsar complain DSAR-28FJ-ZUR7 --out complaint/
       dsar complain --association association.yaml --recipient selfcontact --mandates signed/ --out cnil/
     """
@@ -1657,6 +1658,8 @@ def complain(
     if association_file or recipient:
         if not (association_file and recipient) or reference:
             raise UsageError(_("give REFERENCE, or --association with --recipient (not both)"))
+        if out_dir is None:  # many members' complaints: a folder of their own, named
+            raise UsageError(_("--association writes many files: give --out DIR"))
         result = app.complain_association(
             association_file, recipient, out_dir=out_dir, on=on, mandates=mandates, force=force
         )

@@ -12,7 +12,7 @@ import pytest
 from dsar.cli import cli
 from dsar.inbox import apply
 
-from .conftest import ok
+from .conftest import ASSOCIATION, ok
 from .test_follow import app, registry_file  # noqa: F401 (fixtures)
 from .test_follow_review import PERSON
 
@@ -138,3 +138,28 @@ def test_a_text_preview_offers_no_dsar_sent_it_would_refuse(runner, tmp_path):
     ok(runner.invoke(cli, ["sent", reference, "--on", "2026-09-02"], env=home))
     reminded = ok(runner.invoke(cli, ["remind", reference, "--format", "text"], env=home)).output
     assert "preview, not recorded" in reminded and "dsar sent DSAR-" not in reminded
+
+
+def test_complain_writes_beside_the_request_s_letter_by_default(runner, tmp_path):
+    """dsar remind and dsar follow write beside the letter they follow; dsar complain
+    required --out (the third review's new user, 12). --association still needs it."""
+    home = {"DSAR_HOME": str(tmp_path / "home")}
+    args = ["generate", "--broker", "renaissance", "--name", "Camille Martin", "--phone",
+            "06 12 34 56 78", "--format", "pdf", "--date", "2026-09-01",
+            "--out", str(tmp_path / "l")]  # fmt: skip
+    written = ok(runner.invoke(cli, args, env=home)).output
+    reference = next(
+        line.split()[1] for line in written.splitlines() if line.startswith("reference")
+    )
+    ok(runner.invoke(cli, ["sent", reference, "--on", "2026-09-02"], env=home))
+    ok(runner.invoke(cli, ["complain", reference], env=home))
+    assert any(p.name.endswith("-cnil.pdf") for p in (tmp_path / "l").iterdir())
+    assert any("dossier-cnil" in p.name for p in (tmp_path / "l").iterdir())
+    association = tmp_path / "association.yaml"
+    association.write_text(ASSOCIATION, encoding="utf-8")
+    refused = runner.invoke(
+        cli,
+        ["complain", "--association", str(association), "--recipient", "renaissance"],
+        env=home,
+    )
+    assert refused.exit_code == 2 and "--out" in refused.output
