@@ -88,7 +88,7 @@ from .results import (
 )
 from .safety import printable, safe_child
 from .sending import Smtp, SmtpSettings, send_outbox
-from .vocabulary import ACCESS_ITEMS, ANSWER_STATES, REQUEST_STATES, output_name
+from .vocabulary import ACCESS_ITEMS, ANSWER_STATES, FORMATS, REQUEST_STATES, output_name
 
 # progress(stage, advance, total): stage is "rows" or "e-mails"; a total when known
 Progress = Callable[[str, int, int | None], None]
@@ -1373,12 +1373,24 @@ class App:
         if was.mandate is None:
             request = self.journal.free_reference(request, follows=entry.reference)
         letter = letters.render(request, self.templates)
+        chosen = parse_formats(formats)
         drafted = self._draft_folder(request.reference, entry.reference)
         if drafted is not None:  # completed with the contact given now: redone in place
+            if out_dir is not None and out_dir.resolve() != drafted:
+                raise UsageError(
+                    _(
+                        "{reference} is a draft in {folder}: it is completed there; leave "
+                        "out --out, or give --out {folder}"
+                    ).format(reference=request.reference, folder=drafted)
+                )
             out_dir, force = drafted, True
+            # every file of the draft is redone: one left as it was would say otherwise
+            # (an e-mail without its recipient), outside the journal
+            had = [r for r, _p, _s in self.journal.files(request.reference) if r in FORMATS]
+            chosen = tuple(dict.fromkeys([*chosen, *had]))
         result = self._write(
             letter,
-            parse_formats(formats),
+            chosen,
             out_dir or self._folder_of(entry.reference),
             force,
             # the signed mandate travels with the e-mail, as with the first request's

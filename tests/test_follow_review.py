@@ -11,7 +11,7 @@ import pytest
 
 from dsar.app import App
 from dsar.cli import cli
-from dsar.errors import DsarError, InputError
+from dsar.errors import DsarError, InputError, UsageError
 from dsar.inbox import apply, meaning, sources
 from dsar.paths import Paths
 
@@ -402,3 +402,28 @@ def test_the_next_request_to_an_e_mail_only_letter_goes_beside_it(app, tmp_path,
     written = app.follow(first.reference, formats="email", letter_date="2026-12-03")
     assert {p.parent for p in written.written} == {tmp_path / "E"}
     assert not (tmp_path / "letters").exists()
+
+
+def test_a_draft_completed_in_place_keeps_its_folder_and_every_format(app, tmp_path):
+    """Completing a next request's draft: an explicit --out elsewhere was ignored without a
+    word, and a redo with fewer formats left the draft's .eml (no recipient) beside the
+    completed letter, outside the journal (the third review's attacker, 11)."""
+    first = app.generate("parti-exemple", **PERSON, formats="pdf", out_dir=tmp_path / "l",
+                         letter_date="2026-09-01").reference  # fmt: skip
+    app.sent(first, "2026-09-02")
+    app.answer(first, "2026-09-21", state="answered", named="source",
+               organisation="Welcoming", note="Nous tenons votre numéro de Welcoming.")  # fmt: skip
+    draft = app.follow(first, formats="pdf,email", letter_date="2026-12-03")
+    assert app.journal.stored_state(draft.reference) == "draft"
+    address = "Welcoming\n5 rue du Port\n13002 Marseille"
+    with pytest.raises(UsageError, match="it is completed there"):
+        app.follow(first, formats="pdf", to_address=address, out_dir=tmp_path / "elsewhere")
+    assert not (tmp_path / "elsewhere").exists()
+    done = app.follow(first, formats="pdf", to_address=address, letter_date="2026-12-03")
+    assert done.reference == draft.reference and set(done.formats) == {"pdf", "email"}
+    import hashlib
+
+    held = {role: (path, sha) for role, path, sha in app.journal.files(done.reference)}
+    assert set(held) == {"pdf", "email"}  # each file in the folder is the journal's
+    for path, sha in held.values():
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == sha
