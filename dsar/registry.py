@@ -280,7 +280,9 @@ class Registry:
         for b in self.brokers.values():
             for label in (b.name, *b.aliases):
                 names.setdefault(fold(label), b.slug)
-        close = difflib.get_close_matches(wanted, list(names), n=5, cutoff=0.6)
+        # a typing slip, not a look-alike name: « datacontact » is no « selfcontact »
+        # (0.73), a company of its own a person may write to by mistake
+        close = difflib.get_close_matches(wanted, list(names), n=5, cutoff=0.8)
         suggestions = list(dict.fromkeys(names[c] for c in close))
         suggestions += [s for s in self.search(slug_or_name) if s not in suggestions][:3]
         raise UnknownBroker(slug_or_name, suggestions[:5])

@@ -248,3 +248,15 @@ def test_show_says_where_contacts_come_from(runner):
 
 def test_shipped_registry_path_exists():
     assert Path(SHIPPED_REGISTRY).is_file()
+
+
+def test_an_unknown_slug_suggests_a_typing_slip_never_a_look_alike_company():
+    """« dsar brokers show datacontact » answered « Did you mean: selfcontact? », another
+    company a person could write to by mistake (the third review's new user, 10)."""
+    shipped = registry.Registry.load([SHIPPED_REGISTRY])
+    with pytest.raises(UnknownBroker) as unknown:
+        shipped.get("datacontact")
+    assert "selfcontact" not in str(unknown.value)
+    with pytest.raises(UnknownBroker) as slip:
+        shipped.get("selfcontcat")
+    assert "selfcontact" in str(slip.value)
