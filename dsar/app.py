@@ -50,7 +50,7 @@ from .errors import (
     UnknownBroker,
     UsageError,
 )
-from .files import check_free, make_private_dir, stage_private, write_private
+from .files import check_free, make_private_dir, own_folder, stage_private, write_private
 from .i18n import N_, _
 from .journal import WRITTEN_BY, AlreadyRecorded, Journal, canonical
 from .models import Association, Broker, ContactAddition, Letter, Mandate, Request
@@ -1077,10 +1077,12 @@ class App:
         return result
 
     def _beside(self, reference: str) -> Path:
-        """Where a follow-up letter goes by default: beside the request's own letter (a
-        batch's --out, the page's folder), else ./letters/."""
+        """Where a letter that follows `reference` goes by default (a reminder, a reply, a
+        complaint, the next request): beside the request's own letter (a batch's --out,
+        the page's folder) while that folder is still the person's own, else ./letters/:
+        one replaced since by another user's, or open to all, is not written into unasked."""
         for role, path, _sha in self.journal.files(reference):
-            if role in ("pdf", "email", "text", "html"):
+            if role in ("pdf", "email", "text", "html") and own_folder(path.parent):
                 return path.parent
         return Path("letters")
 
@@ -1391,7 +1393,7 @@ class App:
         result = self._write(
             letter,
             chosen,
-            out_dir or self._folder_of(entry.reference),
+            out_dir or self._beside(entry.reference),
             force,
             # the signed mandate travels with the e-mail, as with the first request's
             extra={"mandate_scan": (f"mandat-{was.mandate.reference}.pdf", scan.read_bytes())}
@@ -1421,18 +1423,6 @@ class App:
             return None
         folders = {p.resolve().parent for _r, p, _s in self.journal.files(reference)}
         return folders.pop() if len(folders) == 1 else None
-
-    def _folder_of(self, reference: str) -> Path:
-        """Where a letter that follows `reference` goes by default: beside its letter (a
-        member's next request in the batch's folder), else ./letters."""
-        folders = {
-            p.resolve().parent
-            for role, p, _s in self.journal.files(reference)
-            if role in ("pdf", "email")  # the journal's roles (an e-mail-only batch too)
-        }
-        if len(folders) == 1 and (found := folders.pop()).is_dir():
-            return found
-        return Path("letters")
 
     def _read_as(self, evidence) -> str:
         """What dsar identify reads a message as, when it names one party with confidence:

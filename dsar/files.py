@@ -28,6 +28,16 @@ def make_private_dir(path: Path) -> None:
         folder.mkdir(mode=0o700, exist_ok=True)
 
 
+def own_folder(path: Path) -> bool:
+    """A folder of the person running dsar, that other users may not write into: where
+    dsar may put a letter without being told (its default folders)."""
+    try:
+        found = path.stat()
+    except OSError:
+        return False
+    return stat.S_ISDIR(found.st_mode) and found.st_uid == os.getuid() and not found.st_mode & 0o002
+
+
 def write_private(path: Path, data: Data, *, overwrite: bool = False, durable: bool = True) -> None:
     """Write all of `data` or nothing: a crash leaves either the old file or no file.
 

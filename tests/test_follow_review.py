@@ -427,3 +427,21 @@ def test_a_draft_completed_in_place_keeps_its_folder_and_every_format(app, tmp_p
     assert set(held) == {"pdf", "email"}  # each file in the folder is the journal's
     for path, sha in held.values():
         assert hashlib.sha256(path.read_bytes()).hexdigest() == sha
+
+
+def test_a_default_folder_another_user_may_write_into_is_not_written_into(
+    app, tmp_path, monkeypatch
+):
+    """The default folder of a next request (beside the letter it follows) was used even
+    after it had been replaced by a folder open to every user of the machine (the third
+    review's attacker, 11): dsar writes there only when told (--out)."""
+    first = app.generate("parti-exemple", **PERSON, formats="pdf", out_dir=tmp_path / "l",
+                         letter_date="2026-09-01").reference  # fmt: skip
+    app.sent(first, "2026-09-02")
+    app.answer(first, "2026-09-21", state="answered", named="source",
+               organisation="DataContact", note="Nous tenons votre numéro de DataContact.")  # fmt: skip
+    (tmp_path / "l").chmod(0o777)
+    monkeypatch.chdir(tmp_path)
+    written = app.follow(first, formats="pdf", letter_date="2026-12-03")
+    assert {p.parent.name for p in written.written} == {"letters"}
+    assert not [p for p in (tmp_path / "l").iterdir() if "datacontact" in p.name]
