@@ -1520,6 +1520,11 @@ class App:
         if not set(chosen) <= {"pdf", "email", "html", "labels"}:
             raise UsageError(_("--format for a batch is pdf, email, html and/or labels"))
         todo = follow.members_naming(self.journal, target)
+        # as dsar batch: no .eml for a recipient without an e-mail address (it would have
+        # no To:), unless the e-mail is all that was asked (a draft, completed later)
+        letter_formats = [f for f in chosen if f != "labels"]
+        if not target.email and len(letter_formats) > 1:
+            letter_formats = [f for f in letter_formats if f != "email"]
         result = FollowBatchResult(
             manifest=out_dir / "manifest.csv", emails_asked="email" in chosen
         )
@@ -1566,7 +1571,7 @@ class App:
                     written = self.follow(
                         reference,
                         to=target.slug,
-                        formats=[f for f in chosen if f != "labels"],
+                        formats=letter_formats,
                         out_dir=out_dir,
                         letter_date=letter_date,
                         fresh=True,

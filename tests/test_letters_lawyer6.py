@@ -241,3 +241,20 @@ def test_a_complaint_about_a_next_request_says_how_the_number_led_there(
         f"J’ai écrit à DataContact parce que Parti Exemple, à qui j’avais adressé la demande "
         f"{first}, m’a indiqué le 20 août 2026 tenir mes données de DataContact."
     ) in text
+
+
+def test_batch_follow_writes_no_e_mail_to_a_recipient_without_an_address(app, tmp_path):  # noqa: F811
+    """batch --follow --format pdf,email wrote each member an .eml without a To: for a
+    recipient the registry knows only by post; dsar batch writes none (the third review's
+    new user, 12)."""
+    association, batch = first_batch(app, tmp_path, 2, "pdf")
+    for row in batch.rows:
+        app.sent(row.reference, "2026-09-02")
+        app.answer(row.reference, "2026-09-21", state="answered", named="source",
+                   organisation="Jeux Concours Magiques", note="Inscription à un jeu.")  # fmt: skip
+    done = app.batch_follow(
+        "jeux-concours", association=association, out_dir=tmp_path / "b2", formats="pdf,email"
+    )
+    assert len(done.written_now) == 2
+    assert not list((tmp_path / "b2").glob("*.eml"))
+    assert len(list((tmp_path / "b2").glob("*-jeux-concours.pdf"))) == 2
