@@ -22,7 +22,7 @@ from .fields import long_date
 from .followup import ANSWERS_FR, NOT_A_PDF, first_request, joined, missing_proofs
 from .i18n import _, language
 from .journal import Journal
-from .models import Association, Broker
+from .models import Association, Broker, Cause
 from .render import outside
 
 WHY_FR = {
@@ -61,6 +61,9 @@ class Case:
     # why the mandate no longer holds on the complaint's day (two years from its signing),
     # or "": such a member complains themselves
     lapsed: str = ""
+    # a next request: the answer that named this organisation (who, when, to which
+    # request), for the annex: why the member's request went here (the lawyer's third review)
+    cause: Cause | None = None
     complaint: str = ""  # its own complaint's reference, once written (no Art. 80)
 
     @property
@@ -111,6 +114,10 @@ def cases(journal: Journal, association: Association, recipient: Broker, on: dat
                 named_on_form=slug in (journal.mandate_form(request.mandate.reference) or []),
                 member=entry.member or "",
                 lapsed=members.not_in_force(request.mandate.signed_on, on) or "",
+                cause=request.cause
+                if request.cause
+                and request.cause.kind in ("source-named", "processor", "recipient-named")
+                else None,
             )
         )
     if not found:

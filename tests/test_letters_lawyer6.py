@@ -258,3 +258,32 @@ def test_batch_follow_writes_no_e_mail_to_a_recipient_without_an_address(app, tm
     assert len(done.written_now) == 2
     assert not list((tmp_path / "b2").glob("*.eml"))
     assert len(list((tmp_path / "b2").glob("*-jeux-concours.pdf"))) == 2
+
+
+def test_the_collective_annex_says_how_each_member_s_request_reached_the_organisation(
+    app,  # noqa: F811
+    tmp_path,
+):
+    """The collective complaint's annex did not say why the members' requests went to
+    DataContact, named by the party's answers (the lawyer's third review, 7: done for a
+    member's own complaint, and now in the annex too)."""
+    from .test_follow import answered_naming_datacontact
+
+    association, batch = first_batch(app, tmp_path, 2, "pdf")
+    answered_naming_datacontact(app, [row.reference for row in batch.rows])
+    done = app.batch_follow(
+        "datacontact", association=association, out_dir=tmp_path / "b2", formats="pdf",
+        letter_date="2026-09-22",
+    )  # fmt: skip
+    for reference in done.written_now:
+        app.sent(reference, "2026-09-23")
+    result = app.complain_association(
+        association, "datacontact", out_dir=tmp_path / "cnil", on="2026-11-02"
+    )
+    cover = next(p for p in result.written if p.name.startswith("lettre-de-couverture"))
+    text = flat(pdf_text(cover.read_bytes()))
+    import re
+
+    for row in batch.rows:  # (a table: the next column's words may come between)
+        said = rf"adressée sur l’indication (\S+ )?de Parti Exemple du 2026-09-21 \(demande {row.reference}\)"
+        assert re.search(said, text), text
