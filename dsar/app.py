@@ -1084,7 +1084,14 @@ class App:
         for role, path, _sha in self.journal.files(reference):
             if role in ("pdf", "email", "text", "html") and own_folder(path.parent):
                 return path.parent
-        return Path("letters")
+        fallback = Path("letters")
+        if fallback.exists() and not own_folder(fallback):
+            raise UsageError(
+                _("{folder} is not a folder of yours closed to others: give --out DIR").format(
+                    folder=fallback.resolve()
+                )
+            )
+        return fallback
 
     def reply_id(
         self,
@@ -1378,6 +1385,13 @@ class App:
         chosen = parse_formats(formats)
         drafted = self._draft_folder(request.reference, entry.reference)
         if drafted is not None:  # completed with the contact given now: redone in place
+            if out_dir is None and not own_folder(drafted):  # only when told to write there
+                raise UsageError(
+                    _(
+                        "{reference} is a draft in {folder}, which others may write into: "
+                        "complete it there only with --out {folder}"
+                    ).format(reference=request.reference, folder=drafted)
+                )
             if out_dir is not None and out_dir.resolve() != drafted:
                 raise UsageError(
                     _(

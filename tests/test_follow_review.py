@@ -445,3 +445,28 @@ def test_a_default_folder_another_user_may_write_into_is_not_written_into(
     written = app.follow(first, formats="pdf", letter_date="2026-12-03")
     assert {p.parent.name for p in written.written} == {"letters"}
     assert not [p for p in (tmp_path / "l").iterdir() if "datacontact" in p.name]
+    # ./letters, where it falls back, is checked the same way (third read, 2)
+    (tmp_path / "letters").chmod(0o777)
+    with pytest.raises(UsageError, match="not a folder of yours closed to others"):
+        app.complain(first, on="2026-12-03", force=True)
+
+
+def test_a_draft_in_a_folder_others_may_write_into_is_completed_there_only_when_told(app, tmp_path):
+    """The draft completed in place was rewritten, forced, in a folder since opened to
+    every user (third read of today's fixes, 1): only --out naming that folder does it."""
+    first = app.generate("parti-exemple", **PERSON, formats="pdf", out_dir=tmp_path / "l",
+                         letter_date="2026-09-01").reference  # fmt: skip
+    app.sent(first, "2026-09-02")
+    app.answer(first, "2026-09-21", state="answered", named="source",
+               organisation="Welcoming", note="Nous tenons votre numéro de Welcoming.")  # fmt: skip
+    draft = app.follow(first, formats="pdf", letter_date="2026-12-03")
+    [pdf] = draft.written
+    kept = pdf.read_bytes()
+    (tmp_path / "l").chmod(0o777)
+    address = "Welcoming\n7 rue Neuve\n13002 Marseille"  # moved since the registry's
+    with pytest.raises(UsageError, match="which others may write into"):
+        app.follow(first, formats="pdf", to_address=address, letter_date="2026-12-03")
+    assert pdf.read_bytes() == kept
+    done = app.follow(first, formats="pdf", to_address=address, letter_date="2026-12-03",
+                      out_dir=tmp_path / "l")  # fmt: skip
+    assert done.reference == draft.reference and pdf.read_bytes() != kept

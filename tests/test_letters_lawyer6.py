@@ -13,7 +13,7 @@ import pytest
 from dsar.cli import cli
 from dsar.errors import DsarError
 
-from .conftest import flat, ok, pdf_text
+from .conftest import flat, ok, pdf_text, read_csv
 from .test_batch import member, write_csv
 from .test_batch_rerun import mandate_args
 from .test_follow import app, first_batch, registry_file  # noqa: F401 (fixtures)
@@ -258,6 +258,21 @@ def test_batch_follow_writes_no_e_mail_to_a_recipient_without_an_address(app, tm
     assert len(done.written_now) == 2
     assert not list((tmp_path / "b2").glob("*.eml"))
     assert len(list((tmp_path / "b2").glob("*-jeux-concours.pdf"))) == 2
+
+
+def test_an_e_mail_draft_alone_gets_no_envelope_label(app, tmp_path):  # noqa: F811
+    """batch --follow --format email,labels to a recipient known only by post: e-mail
+    drafts without a To:, and a label per member for an envelope with nothing printed to
+    put in it (third read of today's fixes, 3)."""
+    association, batch = first_batch(app, tmp_path, 2, "pdf")
+    for row in batch.rows:
+        app.sent(row.reference, "2026-09-02")
+        app.answer(row.reference, "2026-09-21", state="answered", named="source",
+                   organisation="Jeux Concours Magiques", note="Inscription à un jeu.")  # fmt: skip
+    drafts = app.batch_follow(
+        "jeux-concours", association=association, out_dir=tmp_path / "b3", formats="email,labels"
+    )
+    assert len(drafts.written_now) == 2 and read_csv(drafts.labels) == []
 
 
 def test_the_collective_annex_says_how_each_member_s_request_reached_the_organisation(
