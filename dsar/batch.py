@@ -652,11 +652,12 @@ def left(journal: Journal, row: ManifestRow, by_email: bool = False) -> bool:
 
 def labelled(journal: Journal, rows, by_email: bool = False) -> Iterator[tuple[str, str, str]]:
     """The envelope labels of the letters still to post: (reference, member, address).
-    A row without a printed letter (e-mail only) has nothing to put in an envelope."""
+    A row whose only letter is an e-mail has nothing to put in an envelope (labels alone,
+    for letters printed by mail merge, still label every row)."""
     return (
         (r.reference, r.member, r.address)
         for r in rows
-        if r.address and r.pdf and not left(journal, r, by_email)
+        if r.address and (r.pdf or not r.eml) and not left(journal, r, by_email)
     )
 
 

@@ -350,6 +350,17 @@ def test_a_name_the_answer_denies_is_no_source(says, named):
     assert (found.organisation if found.kind == "source-named" else None) == named
 
 
+def named_source(app, tmp_path, organisation: str) -> str:
+    """A first request to the party of 1 September, sent the next day, answered on the
+    21st naming `organisation` as the source: its reference."""
+    first = app.generate("parti-exemple", **PERSON, formats="pdf", out_dir=tmp_path / "l",
+                         letter_date="2026-09-01").reference  # fmt: skip
+    app.sent(first, "2026-09-02")
+    app.answer(first, "2026-09-21", state="answered", named="source", organisation=organisation,
+               note=f"Nous tenons votre numéro de {organisation}.")  # fmt: skip
+    return first
+
+
 def test_a_next_request_never_rewrites_another_request_s_draft(app, tmp_path):
     """Two first requests about one message (the party and a broker, the same day), each
     answered naming Welcoming, whose e-mail address nobody knows: the second dsar follow
@@ -408,11 +419,7 @@ def test_a_draft_completed_in_place_keeps_its_folder_and_every_format(app, tmp_p
     """Completing a next request's draft: an explicit --out elsewhere was ignored without a
     word, and a redo with fewer formats left the draft's .eml (no recipient) beside the
     completed letter, outside the journal (the third review's attacker, 11)."""
-    first = app.generate("parti-exemple", **PERSON, formats="pdf", out_dir=tmp_path / "l",
-                         letter_date="2026-09-01").reference  # fmt: skip
-    app.sent(first, "2026-09-02")
-    app.answer(first, "2026-09-21", state="answered", named="source",
-               organisation="Welcoming", note="Nous tenons votre numéro de Welcoming.")  # fmt: skip
+    first = named_source(app, tmp_path, "Welcoming")
     draft = app.follow(first, formats="pdf,email", letter_date="2026-12-03")
     assert app.journal.stored_state(draft.reference) == "draft"
     address = "Welcoming\n5 rue du Port\n13002 Marseille"
@@ -435,11 +442,7 @@ def test_a_default_folder_another_user_may_write_into_is_not_written_into(
     """The default folder of a next request (beside the letter it follows) was used even
     after it had been replaced by a folder open to every user of the machine (the third
     review's attacker, 11): dsar writes there only when told (--out)."""
-    first = app.generate("parti-exemple", **PERSON, formats="pdf", out_dir=tmp_path / "l",
-                         letter_date="2026-09-01").reference  # fmt: skip
-    app.sent(first, "2026-09-02")
-    app.answer(first, "2026-09-21", state="answered", named="source",
-               organisation="DataContact", note="Nous tenons votre numéro de DataContact.")  # fmt: skip
+    first = named_source(app, tmp_path, "DataContact")
     (tmp_path / "l").chmod(0o777)
     monkeypatch.chdir(tmp_path)
     written = app.follow(first, formats="pdf", letter_date="2026-12-03")
@@ -454,11 +457,7 @@ def test_a_default_folder_another_user_may_write_into_is_not_written_into(
 def test_a_draft_in_a_folder_others_may_write_into_is_completed_there_only_when_told(app, tmp_path):
     """The draft completed in place was rewritten, forced, in a folder since opened to
     every user (third read of today's fixes, 1): only --out naming that folder does it."""
-    first = app.generate("parti-exemple", **PERSON, formats="pdf", out_dir=tmp_path / "l",
-                         letter_date="2026-09-01").reference  # fmt: skip
-    app.sent(first, "2026-09-02")
-    app.answer(first, "2026-09-21", state="answered", named="source",
-               organisation="Welcoming", note="Nous tenons votre numéro de Welcoming.")  # fmt: skip
+    first = named_source(app, tmp_path, "Welcoming")
     draft = app.follow(first, formats="pdf", letter_date="2026-12-03")
     [pdf] = draft.written
     kept = pdf.read_bytes()

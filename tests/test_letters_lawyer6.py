@@ -243,15 +243,22 @@ def test_a_complaint_about_a_next_request_says_how_the_number_led_there(
     ) in text
 
 
-def test_batch_follow_writes_no_e_mail_to_a_recipient_without_an_address(app, tmp_path):  # noqa: F811
-    """batch --follow --format pdf,email wrote each member an .eml without a To: for a
-    recipient the registry knows only by post; dsar batch writes none (the third review's
-    new user, 12)."""
+def two_members_named_jeux_concours(app, tmp_path):  # noqa: F811
+    """Two members' letters to the party, sent, each answered naming Jeux Concours
+    Magiques (known only by post) as the source: the association.yaml."""
     association, batch = first_batch(app, tmp_path, 2, "pdf")
     for row in batch.rows:
         app.sent(row.reference, "2026-09-02")
         app.answer(row.reference, "2026-09-21", state="answered", named="source",
                    organisation="Jeux Concours Magiques", note="Inscription à un jeu.")  # fmt: skip
+    return association
+
+
+def test_batch_follow_writes_no_e_mail_to_a_recipient_without_an_address(app, tmp_path):  # noqa: F811
+    """batch --follow --format pdf,email wrote each member an .eml without a To: for a
+    recipient the registry knows only by post; dsar batch writes none (the third review's
+    new user, 12)."""
+    association = two_members_named_jeux_concours(app, tmp_path)
     done = app.batch_follow(
         "jeux-concours", association=association, out_dir=tmp_path / "b2", formats="pdf,email"
     )
@@ -264,11 +271,7 @@ def test_an_e_mail_draft_alone_gets_no_envelope_label(app, tmp_path):  # noqa: F
     """batch --follow --format email,labels to a recipient known only by post: e-mail
     drafts without a To:, and a label per member for an envelope with nothing printed to
     put in it (third read of today's fixes, 3)."""
-    association, batch = first_batch(app, tmp_path, 2, "pdf")
-    for row in batch.rows:
-        app.sent(row.reference, "2026-09-02")
-        app.answer(row.reference, "2026-09-21", state="answered", named="source",
-                   organisation="Jeux Concours Magiques", note="Inscription à un jeu.")  # fmt: skip
+    association = two_members_named_jeux_concours(app, tmp_path)
     drafts = app.batch_follow(
         "jeux-concours", association=association, out_dir=tmp_path / "b3", formats="email,labels"
     )
