@@ -1324,6 +1324,7 @@ class App:
             self.journal, entry.reference, target, message, explicit=bool(to or to_name)
         )
         form = was.mandate and self.journal.mandate_form(was.mandate.reference)
+        scope = was.mandate and self.journal.mandate_scope(was.mandate.reference)
         needed = follow.scope_needed(self.journal, entry.reference, cause.kind, form)
         if was.mandate is not None and cause.kind == "answer" and target.slug not in (form or []):
             # the person's own pick, named by no answer: no line of the form reaches it
@@ -1345,7 +1346,7 @@ class App:
                 letters.render_mandate(
                     self.templates, was.mandate.association, controllers=[target]
                 ),
-                self.journal.mandate_scope(was.mandate.reference),
+                scope,
                 needed,
             )
         day = self._day(letter_date, "date")
@@ -1371,7 +1372,7 @@ class App:
             lrar=lrar,
             to_email=to_email,
             to_address=to_address,
-            mandate=self._next_mandate(was, needed, scan := self._scan(was, mandates)),
+            mandate=self._next_mandate(was, needed, form, scope, scan := self._scan(was, mandates)),
             reply_subaddress=was.reply_subaddress,
         )
         request = dataclasses.replace(
@@ -1459,21 +1460,22 @@ class App:
         with mandate_forms.form_reader() as forms:
             return None if scan is None or forms.is_form(scan) else scan
 
-    def _next_mandate(self, was: Request, needed: int, scan: Path | None = None) -> Mandate | None:
+    @staticmethod
+    def _next_mandate(
+        was: Request, needed: int, form: list[str] | None, scope: int | None, scan: Path | None
+    ) -> Mandate | None:
         """The mandate of a next request: enclosed with the member's signed `scan`, else
         offered on request, and said to cover its recipient only when the form dsar
-        recorded shows it (see Mandate.covers_recipient): the chain's line when an
-        organisation the form names answered (`needed` CHAIN), the wider line when the
-        form has it and it is needed."""
+        recorded (`form`, what it names; `scope`, what it covers) shows it (see
+        Mandate.covers_recipient): the chain's line when an organisation the form names
+        answered (`needed` CHAIN), the wider line when the form has it and it is needed."""
         if was.mandate is None:
             return None
-        ref = was.mandate.reference
-        scope = self.journal.mandate_scope(ref) or 0
+        scope = scope or 0
         if needed == follow.ONWARD:
             covers = "onward" if scope >= follow.ONWARD else ""
         else:
-            named = was.broker.slug in (self.journal.mandate_form(ref) or [])
-            covers = "chain" if scope >= follow.CHAIN and named else ""
+            covers = "chain" if scope >= follow.CHAIN and was.broker.slug in (form or []) else ""
         mandate = (
             dataclasses.replace(was.mandate, on_request=False) if scan else was.mandate.offered()
         )
@@ -1901,9 +1903,6 @@ class App:
                 )  # fmt: skip
         warnings += collective.mandates_not_joined(cases, drafted)
         warnings += collective.held_for_id(self.journal, found, organisation.slug, day)
-        for case in ordinary:  # its own complaint, by reference, for the screen
-            made = self.journal.follow_ups(case.reference, "complaint")
-            case.complaint = made[-1].reference if made else ""
         return ComplaintsResult(
             written=written,
             warnings=warnings,
@@ -1927,6 +1926,7 @@ class App:
                 )
                 made.append((result, letter, staged))
                 case.files = [p.name for p in result.written]
+                case.complaint = result.reference  # for the screen
             whole = compose.Written()
             whole.staged[cover] = stage_private(cover, self.pdf_renderer.render_html(cover_html()))
             made.append((None, None, whole))

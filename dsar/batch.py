@@ -412,13 +412,14 @@ def run(
                 problem = scope and mandate_forms.scope_problem(
                     item.mandate_ref, scope, request.broker.slug
                 )
+                state = journal.stored_state(request.reference)
                 early = members.not_in_force(request.mandate.signed_on, options.letter_date)
-                if not early or journal.stored_state(request.reference) not in (None, "draft"):
+                if state not in (None, "draft"):
                     early = None  # a letter that left stays what it was: evidence
                 if problem or early:  # no letter under a mandate that does not cover it
                     column = "mandate_ref" if problem else "mandate_date"
                     skip(item.bad(column, problem or early))
-                    if journal.stored_state(request.reference) == "draft":
+                    if state == "draft":
                         # an earlier run's letter of this member, from the cells before:
                         # never sent as it was, never kept as a member "not in this CSV"
                         journal.outbox_unqueue(request.reference, column)
@@ -442,7 +443,6 @@ def run(
                 pdf_path = options.out_dir / output_name(reference, request.broker.slug, "pdf")
                 eml_path = options.out_dir / output_name(reference, request.broker.slug, "eml")
                 html_path = options.out_dir / output_name(reference, request.broker.slug, "html")
-                state = journal.stored_state(reference)
                 if state not in (None, "draft"):
                     # it left (sent, answered...): evidence, never redone, even with --force
                     result.resumed += 1

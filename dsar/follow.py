@@ -390,11 +390,6 @@ def scope_of(mandate_html: str) -> int:
     return ONWARD if any(fold(scope) in words for scope in ONWARD_SCOPE) else CHAIN
 
 
-def covers_chain(mandate_html: str) -> bool:
-    """Whether a mandate form covers the controllers the first recipients name."""
-    return scope_of(mandate_html) >= CHAIN
-
-
 def scope_needed(journal: Journal, reference: str, kind: str, form: list[str] | None) -> int:
     """The scope a next request from the answer to `reference` needs: CHAIN when an
     organisation the form names (`form`: journal.mandate_form) designated a source or

@@ -1172,12 +1172,6 @@ class Journal:
                 ),
             )
 
-    def mandate_covers_chain(self, mandate_ref: str) -> bool | None:
-        """Whether the form dsar wrote for this mandate covered the controllers the first
-        recipients name (follow.MANDATE_SCOPE); None when not recorded."""
-        scope = self.mandate_scope(mandate_ref)
-        return None if scope is None else scope > 0
-
     def mandate_scope(self, mandate_ref: str) -> int | None:
         """What the form dsar wrote for this mandate covered beyond the organisations it
         names (follow.scope_of: 0, CHAIN, ONWARD; a form of before ONWARD recorded 1 for
